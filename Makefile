@@ -1,0 +1,40 @@
+# The two commands a new user runs: `make run` and `make test`.
+GO        ?= go
+BIN       := bin/healthcode
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.Version=$(VERSION)
+PKGS      := ./...
+
+.PHONY: run test deps build generate lint bench clean
+
+## run: install what is missing and start the whole platform with demo data
+run: deps build
+	$(BIN) dev
+
+## test: install what is missing, start throwaway PostgreSQL and Redis, run every test
+test: deps build
+	$(BIN) testenv -- $(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+deps:
+	@scripts/deps.sh
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/healthcode
+
+## generate: regenerate gqlgen code and the region migration
+generate:
+	$(GO) generate ./...
+
+## lint: gofmt, go vet, and generated code is current
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet $(PKGS)
+	$(GO) generate ./...
+	@git diff --exit-code -- . || (echo "generated code is not current: run make generate and commit"; exit 1)
+
+## bench: run the benchmarks (each prints a ratio against a baseline measured in the same run)
+bench: deps build
+	$(BIN) testenv -- $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m $(PKGS)
+
+clean:
+	rm -rf bin

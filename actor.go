@@ -1,0 +1,68 @@
+package healthcode
+
+import (
+	"context"
+	"strconv"
+)
+
+// ActorKind says how a caller authenticated.
+type ActorKind string
+
+// Actor kinds.
+const (
+	ActorStaff    ActorKind = "STAFF"    // username + password
+	ActorResident ActorKind = "RESIDENT" // phone + SMS code
+	ActorMachine  ActorKind = "MACHINE"  // a city sub-system's API key
+	ActorSystem   ActorKind = "SYSTEM"   // workers and the CLI acting on their own behalf
+)
+
+// Actor is the authenticated caller of a service method. Services read it from
+// the context; entry points (HTTP middleware, workers, CLI) put it there.
+type Actor struct {
+	Kind ActorKind
+	// ID is the staff account id, resident account id or API key id.
+	ID int64
+	// Name is the username, masked phone or API key name, for logs and audit.
+	Name string
+	// SessionID is the session (or API key) that authenticated this call.
+	SessionID int64
+	// RegionCode is the city an API key is scoped to (machines only).
+	RegionCode string
+	// ClientAddr is the caller's network address, when known.
+	ClientAddr string
+	// RequestID correlates logs, audit records and errors of one request.
+	RequestID string
+}
+
+// Subject is the casbin subject of the actor ("staff:12", "resident:7", ...).
+func (a *Actor) Subject() string {
+	if a == nil {
+		return ""
+	}
+	switch a.Kind {
+	case ActorStaff:
+		return "staff:" + strconv.FormatInt(a.ID, 10)
+	case ActorResident:
+		return "resident:" + strconv.FormatInt(a.ID, 10)
+	case ActorMachine:
+		return "apikey:" + strconv.FormatInt(a.ID, 10)
+	}
+	return "system"
+}
+
+// SystemActor is the actor of scheduled work and CLI maintenance commands.
+var SystemActor = &Actor{Kind: ActorSystem, Name: "system"}
+
+type actorKey struct{}
+
+// NewContextWithActor returns a context carrying the actor. Only entry points
+// call it, after authenticating the caller.
+func NewContextWithActor(ctx context.Context, a *Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFromContext returns the actor in ctx, or nil for an anonymous caller.
+func ActorFromContext(ctx context.Context) *Actor {
+	a, _ := ctx.Value(actorKey{}).(*Actor)
+	return a
+}

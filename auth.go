@@ -1,0 +1,59 @@
+package healthcode
+
+import (
+	"context"
+	"time"
+)
+
+// Session is a logged-in session. The bearer token is returned once, at login;
+// the database keeps only its hash.
+type Session struct {
+	ID        int64
+	Token     string // only set on the value returned by a login
+	Kind      ActorKind
+	ExpiresAt time.Time
+}
+
+// SMSCodeTTL is how long an SMS login code stays valid.
+const SMSCodeTTL = 5 * time.Minute
+
+// AuthService authenticates callers and manages sessions.
+type AuthService interface {
+	// Login checks a staff username and password and opens a session. Five
+	// wrong passwords in a row lock the account for 15 minutes.
+	// Errors: UNAUTHENTICATED (wrong username or password), RATE_LIMITED (locked).
+	Login(ctx context.Context, username, password string) (*Session, error)
+	// RequestSMSCode sends a 6-digit login code to phone. Sending is limited per
+	// phone and per client address. Errors: INVALID (phone), RATE_LIMITED.
+	RequestSMSCode(ctx context.Context, phone string) error
+	// LoginResident checks an SMS code and opens a resident session, creating
+	// the resident account on first login. Codes expire after 5 minutes; five
+	// wrong codes lock the phone for 15 minutes.
+	// Errors: INVALID (phone), UNAUTHENTICATED (wrong or expired code), RATE_LIMITED.
+	LoginResident(ctx context.Context, phone, code string) (*Session, error)
+	// Logout revokes the caller's session. Errors: UNAUTHENTICATED.
+	Logout(ctx context.Context) error
+	// Authenticate resolves a bearer token (session token or API key) to an
+	// actor. Entry points call it before anything else.
+	// Errors: UNAUTHENTICATED (unknown, expired, revoked or malformed token).
+	Authenticate(ctx context.Context, token string) (*Actor, error)
+	// CreateAPIKey creates an API key for a city sub-system, scoped to the city,
+	// and returns the key once. The caller needs apikey.manage at the city.
+	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (not a city, empty name).
+	CreateAPIKey(ctx context.Context, cityCode, name string) (key string, id int64, err error)
+}
+
+// SMSMessage is one text message to one phone.
+type SMSMessage struct {
+	Phone string
+	Text  string
+	// Key identifies the message for deduplication by the gateway.
+	Key string
+}
+
+// SMSSender delivers text messages. The dev sender records them in a table;
+// the gateway sender calls the operator's SMS gateway.
+type SMSSender interface {
+	// Send delivers one message. Implementations must be safe for concurrent use.
+	Send(ctx context.Context, msg SMSMessage) error
+}

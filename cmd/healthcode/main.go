@@ -1,0 +1,60 @@
+// Command healthcode is the Shaanxi health code platform: the API server, the
+// workers, migrations, seeding, the embedded dev platform and maintenance
+// tools, in one binary.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+const usage = `healthcode — 陕西健康码平台
+
+usage: healthcode <command> [arguments]
+
+commands:
+  dev                 start local PostgreSQL and Redis under .data/, migrate, seed demo data,
+                      and run API, workers and web on one port
+  serve               run the API and web server
+  worker              run the job workers, the scheduler and the outbox relay
+  migrate up|down|status
+                      apply, revert or show database migrations
+  seed                load demo accounts (dev mode only)
+  audit verify        check the audit log's hash chain
+  testenv -- cmd      run cmd with throwaway PostgreSQL and Redis (make test)
+  version             print the version
+
+Configuration is read from the environment; see docs/operations.md.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, args := os.Args[1], os.Args[2:]
+	var err error
+	switch cmd {
+	case "testenv":
+		err = runTestenv(ctx, args)
+	case "version":
+		fmt.Println("healthcode", Version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "healthcode: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "healthcode:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,73 @@
+// Package healthcode holds the domain of the Shaanxi health code platform: its
+// types, the service interfaces that storage implements, the error codes every
+// entry point maps to its transport, and the context helpers that carry the
+// authenticated caller. It depends on the standard library only.
+package healthcode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Every error that leaves a service carries one of them; the
+// GraphQL layer exposes it as extensions.code, the CLI prints it.
+const (
+	EINVALID         = "INVALID"         // bad input; the message says what and how to fix it
+	ENOTFOUND        = "NOT_FOUND"       // the object does not exist (or is outside the caller's reach)
+	ECONFLICT        = "CONFLICT"        // a uniqueness or state conflict
+	EFORBIDDEN       = "FORBIDDEN"       // authenticated but not allowed
+	EUNAUTHENTICATED = "UNAUTHENTICATED" // no valid credentials
+	ERATELIMITED     = "RATE_LIMITED"    // too many attempts; try later
+	EINTERNAL        = "INTERNAL"        // anything else; the message is never shown
+)
+
+// Error is the domain error: a code from the list above and a message that is
+// safe to show to the caller (in Chinese where a resident reads it).
+type Error struct {
+	Code    string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("healthcode error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns a domain error with the given code and formatted message.
+// Any caller may use it.
+func Errorf(code string, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first domain error in err's chain, or
+// EINTERNAL for any other non-nil error and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of the first domain error in
+// err's chain, or a generic message for internal errors. It never returns
+// internal error text.
+func ErrorMessage(err error) string {
+	var e *Error
+	if err == nil {
+		return ""
+	} else if errors.As(err, &e) {
+		return e.Message
+	}
+	return "服务内部错误，请稍后重试"
+}
+
+// Common errors shared by several services.
+var (
+	// ErrUnauthenticated is returned when a call needs a logged-in caller.
+	ErrUnauthenticated = &Error{Code: EUNAUTHENTICATED, Message: "请先登录"}
+	// ErrForbidden is returned when the caller lacks the permission in the region.
+	ErrForbidden = &Error{Code: EFORBIDDEN, Message: "无权在该辖区执行此操作"}
+)

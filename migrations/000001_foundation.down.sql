@@ -1,0 +1,13 @@
+DROP TABLE IF EXISTS audit_log;
+DROP FUNCTION IF EXISTS audit_log_append_only();
+DROP TABLE IF EXISTS task_deliveries;
+DROP TABLE IF EXISTS outbox;
+DROP TABLE IF EXISTS dev_sms_messages;
+DROP TABLE IF EXISTS phone_lockouts;
+DROP TABLE IF EXISTS sms_codes;
+DROP TABLE IF EXISTS api_keys;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS resident_accounts;
+DROP TABLE IF EXISTS grants;
+DROP TABLE IF EXISTS staff;
+DROP TABLE IF EXISTS regions;

@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+)
+
+// auditLockKey serialises appends to the audit chain (pg_advisory_xact_lock).
+const auditLockKey = 0x6863_6175_6469_74 // "hcaudit"
+
+// Audit appends a record to the hash-chained audit log in this transaction.
+// The actor comes from ctx (SystemActor when absent); At is the transaction
+// time. Appends are serialised by a transaction-scoped advisory lock, so the
+// chain order is the commit order.
+func (tx *Tx) Audit(ctx context.Context, rec healthcode.AuditRecord) error {
+	a := healthcode.ActorFromContext(ctx)
+	if a == nil {
+		a = healthcode.SystemActor
+	}
+	rec.Actor, rec.ActorName, rec.At = a.Subject(), a.Name, tx.Now
+	if rec.RegionCode == "" {
+		rec.RegionCode = healthcode.ProvinceCode
+	}
+	if rec.Detail == nil {
+		rec.Detail = map[string]any{}
+	}
+	if a.RequestID != "" {
+		rec.Detail["requestId"] = a.RequestID
+	}
+	detail, err := json.Marshal(rec.Detail)
+	if err != nil {
+		return fmt.Errorf("encode audit detail: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(auditLockKey)); err != nil {
+		return fmt.Errorf("lock audit chain: %w", err)
+	}
+	err = tx.QueryRow(ctx, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Scan(&rec.PrevHash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("read audit chain head: %w", err)
+	}
+	rec.Hash = auditHash(&rec, string(detail))
+	_, err = tx.Exec(ctx, `INSERT INTO audit_log
+		(actor, actor_name, role, region_code, region_path, action, object, reason, detail, at, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5::text::ltree, $6, $7, $8, $9, $10, $11, $12)`,
+		rec.Actor, rec.ActorName, string(rec.Role), rec.RegionCode, ltreePath(rec.RegionCode),
+		rec.Action, rec.Object, rec.Reason, string(detail), rec.At, rec.PrevHash, rec.Hash)
+	if err != nil {
+		return fmt.Errorf("append audit record: %w", err)
+	}
+	return nil
+}
+
+// auditHash is SHA-256 over the previous hash and the record's fields, each
+// length-prefixed so that no two different records share an encoding.
+func auditHash(r *healthcode.AuditRecord, detail string) string {
+	h := sha256.New()
+	for _, f := range []string{
+		r.PrevHash, r.Actor, r.ActorName, string(r.Role), r.RegionCode, r.Action, r.Object, r.Reason,
+		detail, r.At.UTC().Format(time.RFC3339Nano),
+	} {
+		h.Write([]byte(strconv.Itoa(len(f))))
+		h.Write([]byte{':'})
+		h.Write([]byte(f))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// VerifyAudit walks the whole audit chain in id order and reports the first
+// record whose link or hash does not match. Only operators call it (the
+// `healthcode audit verify` command); it bypasses jurisdiction.
+func (db *DB) VerifyAudit(ctx context.Context) (healthcode.AuditVerification, error) {
+	var v healthcode.AuditVerification
+	var prev string
+	var after int64
+	for {
+		rows, err := db.Pool.Query(ctx, `SELECT id, actor, actor_name, role, region_code, action, object, reason,
+			detail::text, at, prev_hash, hash FROM audit_log WHERE id > $1 ORDER BY id LIMIT 10000`, after)
+		if err != nil {
+			return v, fmt.Errorf("read audit log: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			var r healthcode.AuditRecord
+			var role, detail string
+			if err := rows.Scan(&r.ID, &r.Actor, &r.ActorName, &role, &r.RegionCode, &r.Action, &r.Object,
+				&r.Reason, &detail, &r.At, &r.PrevHash, &r.Hash); err != nil {
+				rows.Close()
+				return v, fmt.Errorf("scan audit record: %w", err)
+			}
+			r.Role = healthcode.Role(role)
+			n++
+			after = r.ID
+			v.Checked++
+			if r.PrevHash != prev {
+				rows.Close()
+				v.BrokenID, v.Problem = r.ID, "previous-hash link does not match the record before it"
+				return v, nil
+			}
+			if auditHash(&r, detail) != r.Hash {
+				rows.Close()
+				v.BrokenID, v.Problem = r.ID, "hash does not match the record's contents"
+				return v, nil
+			}
+			prev = r.Hash
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return v, fmt.Errorf("read audit log: %w", err)
+		}
+		if n == 0 {
+			return v, nil
+		}
+	}
+}
+
+// ltreePath turns a region code into its ltree path: 610113001 →
+// 61.6101.610113.610113001.
+func ltreePath(code string) string {
+	anc := healthcode.AncestorCodes(code)
+	for i, j := 0, len(anc)-1; i < j; i, j = i+1, j-1 {
+		anc[i], anc[j] = anc[j], anc[i]
+	}
+	return strings.Join(anc, ".")
+}

@@ -1,0 +1,139 @@
+// Package postgres implements the services of package healthcode on
+// PostgreSQL through pgx: storage, jurisdiction checks, the audit log and the
+// outbox. Every service method authorizes its caller here, below the
+// transport, so GraphQL resolvers, workers and the CLI cannot bypass it.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"healthcode"
+	"healthcode/pii"
+)
+
+// DB is the platform's database handle and the home of its services.
+type DB struct {
+	Pool   *pgxpool.Pool
+	Clock  healthcode.Clock
+	Authz  healthcode.Authorizer
+	PII    *pii.Cipher
+	Logger *slog.Logger
+	// GrantsChanged is called after a transaction that changed grants has
+	// committed, so that the in-process enforcer reloads before the next
+	// request. Other processes learn of it through NOTIFY grants_changed.
+	GrantsChanged func()
+}
+
+// Open connects a pool to databaseURL. The caller sets the other fields.
+func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return pool, nil
+}
+
+func (db *DB) now() time.Time {
+	if db.Clock == nil {
+		return time.Now()
+	}
+	return db.Clock.Now()
+}
+
+// Tx is a database transaction together with the time of the request: every
+// row written in one transaction carries the same time.
+type Tx struct {
+	pgx.Tx
+	db  *DB
+	Now time.Time
+	// grantsChanged is set by writes to grants; InTx notifies after commit.
+	grantsChanged bool
+}
+
+// InTx runs fn in a transaction and commits it when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	ptx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: ptx, db: db, Now: db.now().UTC().Truncate(time.Microsecond)}
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if tx.grantsChanged {
+		if _, err := ptx.Exec(ctx, "SELECT pg_notify('grants_changed', '')"); err != nil {
+			return fmt.Errorf("notify grants_changed: %w", err)
+		}
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if tx.grantsChanged && db.GrantsChanged != nil {
+		db.GrantsChanged()
+	}
+	return nil
+}
+
+// MarkGrantsChanged records that this transaction changed grants, so that
+// every enforcer reloads once it commits.
+func (tx *Tx) MarkGrantsChanged() { tx.grantsChanged = true }
+
+// Outbox writes a task to the outbox in this transaction; the relay enqueues
+// it after commit. A non-empty dedupKey makes the write idempotent: a second
+// write with the same key is ignored. It returns the outbox id (0 when the
+// key was already present).
+func (tx *Tx) Outbox(ctx context.Context, taskType string, payload []byte, dedupKey string) (int64, error) {
+	var key *string
+	if dedupKey != "" {
+		key = &dedupKey
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO outbox (task_type, payload, dedup_key, created_at, available_at)
+		VALUES ($1, $2, $3, $4, $4) ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
+		taskType, payload, key, tx.Now).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("write outbox %s: %w", taskType, err)
+	}
+	return id, nil
+}
+
+// actor returns the caller or UNAUTHENTICATED.
+func actor(ctx context.Context) (*healthcode.Actor, error) {
+	a := healthcode.ActorFromContext(ctx)
+	if a == nil {
+		return nil, healthcode.ErrUnauthenticated
+	}
+	return a, nil
+}
+
+// mapError turns storage errors into domain errors where the cause is the
+// caller's input; anything else is returned wrapped as is (INTERNAL).
+func mapError(err error, notFound string) error {
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return healthcode.Errorf(healthcode.ENOTFOUND, "%s", notFound)
+	case errors.As(err, &pgErr) && pgErr.Code == "23505":
+		return healthcode.Errorf(healthcode.ECONFLICT, "记录已存在")
+	case errors.As(err, &pgErr) && (pgErr.Code == "23514" || pgErr.Code == "22P02" || pgErr.Code == "22001"):
+		return healthcode.Errorf(healthcode.EINVALID, "输入不符合要求")
+	}
+	return err
+}
