@@ -28,10 +28,6 @@ type Actor struct {
 	SessionID int64
 	// RegionCode is the city an API key is scoped to (machines only).
 	RegionCode string
-	// ClientAddr is the caller's network address, when known.
-	ClientAddr string
-	// RequestID correlates logs, audit records and errors of one request.
-	RequestID string
 }
 
 // Subject is the casbin subject of the actor ("staff:12", "resident:7", ...).
@@ -65,4 +61,25 @@ func NewContextWithActor(ctx context.Context, a *Actor) context.Context {
 func ActorFromContext(ctx context.Context) *Actor {
 	a, _ := ctx.Value(actorKey{}).(*Actor)
 	return a
+}
+
+// RequestInfo describes the network request behind a call, for rate limits,
+// logs and audit records. Entry points put it in the context for every
+// request, authenticated or not.
+type RequestInfo struct {
+	ClientAddr string
+	RequestID  string
+}
+
+type requestInfoKey struct{}
+
+// NewContextWithRequestInfo returns a context carrying info. Only entry points call it.
+func NewContextWithRequestInfo(ctx context.Context, info RequestInfo) context.Context {
+	return context.WithValue(ctx, requestInfoKey{}, info)
+}
+
+// RequestInfoFromContext returns the request info in ctx (zero when absent).
+func RequestInfoFromContext(ctx context.Context) RequestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(RequestInfo)
+	return info
 }

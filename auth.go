@@ -57,3 +57,11 @@ type SMSSender interface {
 	// Send delivers one message. Implementations must be safe for concurrent use.
 	Send(ctx context.Context, msg SMSMessage) error
 }
+
+// DevMessage is a text message recorded by the dev SMS sender; the dev-only
+// devMessages query returns them.
+type DevMessage struct {
+	ID     int64
+	Body   string
+	SentAt time.Time
+}

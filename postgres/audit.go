@@ -35,8 +35,8 @@ func (tx *Tx) Audit(ctx context.Context, rec healthcode.AuditRecord) error {
 	if rec.Detail == nil {
 		rec.Detail = map[string]any{}
 	}
-	if a.RequestID != "" {
-		rec.Detail["requestId"] = a.RequestID
+	if id := healthcode.RequestInfoFromContext(ctx).RequestID; id != "" {
+		rec.Detail["requestId"] = id
 	}
 	detail, err := json.Marshal(rec.Detail)
 	if err != nil {

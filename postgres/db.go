@@ -30,6 +30,13 @@ type DB struct {
 	// committed, so that the in-process enforcer reloads before the next
 	// request. Other processes learn of it through NOTIFY grants_changed.
 	GrantsChanged func()
+	// StaffSessionTTL and ResidentSessionTTL bound session lifetimes
+	// (defaults: 12 hours and 30 days).
+	StaffSessionTTL    time.Duration
+	ResidentSessionTTL time.Duration
+	// Dev enables dev-only behaviour: the dev SMS outbox is readable and the
+	// clock may be moved. Never set in production.
+	Dev bool
 }
 
 // Open connects a pool to databaseURL. The caller sets the other fields.
@@ -108,6 +115,10 @@ func (tx *Tx) Outbox(ctx context.Context, taskType string, payload []byte, dedup
 		return 0, nil
 	} else if err != nil {
 		return 0, fmt.Errorf("write outbox %s: %w", taskType, err)
+	}
+	// Wake the relay; PostgreSQL delivers one notification per transaction.
+	if _, err := tx.Exec(ctx, "SELECT pg_notify('outbox', '')"); err != nil {
+		return 0, fmt.Errorf("notify outbox: %w", err)
 	}
 	return id, nil
 }

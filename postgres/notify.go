@@ -1,0 +1,130 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+)
+
+// TaskNotifySMS is the outbox task type of a text message. Its payload is a
+// SealedSMS: the phone and the text are encrypted, so neither the outbox
+// table nor the job queue holds them in clear.
+const TaskNotifySMS = "notify:sms"
+
+// SealedSMS is the payload of a notify:sms task.
+type SealedSMS struct {
+	Sealed []byte `json:"sealed"` // pii-encrypted JSON of healthcode.SMSMessage
+}
+
+// QueueSMS writes a notify:sms task to the outbox in this transaction. A
+// non-empty dedupKey makes it idempotent (a colour change notified once).
+func (tx *Tx) QueueSMS(ctx context.Context, phone, text, dedupKey string) error {
+	msg, err := json.Marshal(healthcode.SMSMessage{Phone: phone, Text: text})
+	if err != nil {
+		return err
+	}
+	payload, err := json.Marshal(SealedSMS{Sealed: tx.db.PII.Encrypt(string(msg))})
+	if err != nil {
+		return err
+	}
+	_, err = tx.Outbox(ctx, TaskNotifySMS, payload, dedupKey)
+	return err
+}
+
+// OpenSMS decrypts a notify:sms payload. Errors: INVALID for a payload that
+// does not decode or decrypt (the task should not be retried).
+func (db *DB) OpenSMS(payload []byte) (healthcode.SMSMessage, error) {
+	var s SealedSMS
+	var msg healthcode.SMSMessage
+	if err := json.Unmarshal(payload, &s); err != nil {
+		return msg, healthcode.Errorf(healthcode.EINVALID, "bad sms payload: %v", err)
+	}
+	plain, err := db.PII.Decrypt(s.Sealed)
+	if err != nil {
+		return msg, healthcode.Errorf(healthcode.EINVALID, "bad sms payload: %v", err)
+	}
+	if err := json.Unmarshal([]byte(plain), &msg); err != nil {
+		return msg, healthcode.Errorf(healthcode.EINVALID, "bad sms payload: %v", err)
+	}
+	return msg, nil
+}
+
+type txKey struct{}
+
+// TxFromContext returns the delivery transaction that DeliverOnce put in ctx.
+func TxFromContext(ctx context.Context) *Tx {
+	tx, _ := ctx.Value(txKey{}).(*Tx)
+	return tx
+}
+
+// DeliverOnce runs deliver at most once per outbox id: in one transaction it
+// records the delivery and calls deliver with the transaction in its context
+// (TxFromContext), so a sender that writes to the database does so
+// atomically with the record. When the record already exists, it returns nil
+// without calling deliver. Workers call it for tasks with external effects.
+func (db *DB) DeliverOnce(ctx context.Context, outboxID int64, deliver func(ctx context.Context) error) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `INSERT INTO task_deliveries (outbox_id, delivered_at) VALUES ($1, $2)
+			ON CONFLICT (outbox_id) DO NOTHING RETURNING outbox_id`, outboxID, tx.Now).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // delivered before
+		} else if err != nil {
+			return fmt.Errorf("record delivery of outbox %d: %w", outboxID, err)
+		}
+		return deliver(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// DevSMSSender is the SMS sender of dev mode and tests: it records each
+// message in dev_sms_messages (phone as keyed hash), where the dev-only
+// devMessages query reads them. Inside DeliverOnce it writes in the delivery
+// transaction, so a message is recorded exactly once.
+type DevSMSSender struct {
+	DB *DB
+}
+
+// Send records msg. Errors: INTERNAL on a database failure.
+func (s *DevSMSSender) Send(ctx context.Context, msg healthcode.SMSMessage) error {
+	const q = `INSERT INTO dev_sms_messages (phone_hash, body, dedup_key) VALUES ($1, $2, $3)
+		ON CONFLICT (dedup_key) DO NOTHING`
+	key := msg.Key
+	if key == "" {
+		key = "adhoc:" + strconv.FormatInt(s.DB.now().UnixNano(), 10)
+	}
+	args := []any{s.DB.PII.Hash("phone", msg.Phone), msg.Text, key}
+	var err error
+	if tx := TxFromContext(ctx); tx != nil {
+		_, err = tx.Exec(ctx, q, args...)
+	} else {
+		_, err = s.DB.Pool.Exec(ctx, q, args...)
+	}
+	if err != nil {
+		return fmt.Errorf("record dev sms: %w", err)
+	}
+	return nil
+}
+
+// DevMessages returns the messages the dev sender recorded for phone, newest
+// first. Only dev mode exposes it. Errors: NOT_FOUND outside dev mode.
+func (db *DB) DevMessages(ctx context.Context, phone string) ([]healthcode.DevMessage, error) {
+	if !db.Dev {
+		return nil, healthcode.Errorf(healthcode.ENOTFOUND, "仅开发模式可用")
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT id, body, created_at FROM dev_sms_messages
+		WHERE phone_hash = $1 ORDER BY id DESC LIMIT 50`, db.PII.Hash("phone", phone))
+	if err != nil {
+		return nil, fmt.Errorf("list dev messages: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (healthcode.DevMessage, error) {
+		var m healthcode.DevMessage
+		err := r.Scan(&m.ID, &m.Body, &m.SentAt)
+		return m, err
+	})
+}
