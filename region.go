@@ -101,6 +101,9 @@ type RegionService interface {
 	// their residence from it).
 	// Errors: UNAUTHENTICATED, INVALID (malformed code), NOT_FOUND, FORBIDDEN.
 	FindRegion(ctx context.Context, code string) (*Region, error)
+	// FindRegions is the batch form of FindRegion for dataloaders: one result
+	// or error per code, in the order given.
+	FindRegions(ctx context.Context, codes []string) ([]*Region, []error)
 	// ListRegions returns the children of filter.ParentCode that the caller may
 	// see, ordered by code, and whether more follow.
 	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND, FORBIDDEN.

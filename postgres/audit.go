@@ -133,3 +133,57 @@ func ltreePath(code string) string {
 	}
 	return strings.Join(anc, ".")
 }
+
+// AuditService implements healthcode.AuditService.
+type AuditService struct{ DB *DB }
+
+var _ healthcode.AuditService = (*AuditService)(nil)
+
+// ListAudit implements healthcode.AuditService.
+func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) ([]*healthcode.AuditRecord, bool, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermAuditRead)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(visible) == 0 {
+		return nil, false, healthcode.ErrForbidden
+	}
+	after := f.After
+	if after <= 0 {
+		after = 1<<63 - 1
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, actor, actor_name, role, region_code, action, object, reason,
+		detail::text, at, prev_hash, hash FROM audit_log
+		WHERE region_path <@ $1::text[]::ltree[] AND id < $2 ORDER BY id DESC LIMIT $3`,
+		ltreePaths(visible), after, f.First+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list audit log: %w", err)
+	}
+	defer rows.Close()
+	var list []*healthcode.AuditRecord
+	for rows.Next() {
+		var r healthcode.AuditRecord
+		var role, detail string
+		if err := rows.Scan(&r.ID, &r.Actor, &r.ActorName, &role, &r.RegionCode, &r.Action, &r.Object,
+			&r.Reason, &detail, &r.At, &r.PrevHash, &r.Hash); err != nil {
+			return nil, false, fmt.Errorf("scan audit record: %w", err)
+		}
+		r.Role = healthcode.Role(role)
+		if err := json.Unmarshal([]byte(detail), &r.Detail); err != nil {
+			return nil, false, fmt.Errorf("decode audit detail %d: %w", r.ID, err)
+		}
+		list = append(list, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list audit log: %w", err)
+	}
+	more := len(list) > f.First
+	if more {
+		list = list[:f.First]
+	}
+	return list, more, nil
+}

@@ -42,7 +42,25 @@ func main() {
 	defer stop()
 	cmd, args := os.Args[1], os.Args[2:]
 	var err error
+	cfg, cerr := loadConfig()
+	needsConfig := map[string]bool{"serve": true, "worker": true, "migrate": true, "seed": true, "dev": true, "audit": true}
+	if cerr != nil && needsConfig[cmd] {
+		fmt.Fprintln(os.Stderr, "healthcode: configuration:", cerr)
+		os.Exit(2)
+	}
 	switch cmd {
+	case "serve":
+		err = runServe(ctx, cfg)
+	case "worker":
+		err = runWorker(ctx, cfg)
+	case "migrate":
+		err = runMigrate(cfg, args)
+	case "seed":
+		err = runSeed(ctx, cfg)
+	case "dev":
+		err = runDev(ctx, cfg)
+	case "audit":
+		err = runAudit(ctx, cfg, args)
 	case "testenv":
 		err = runTestenv(ctx, args)
 	case "version":

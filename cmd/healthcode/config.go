@@ -1,0 +1,131 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"healthcode/pii"
+)
+
+// Config is the platform's configuration, read from the environment. Every
+// variable and its default is listed in docs/operations.md.
+type Config struct {
+	DatabaseURL string // DATABASE_URL
+	RedisURL    string // REDIS_URL
+	HTTPAddr    string // HTTP_ADDR
+	KeyDir      string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
+	LogLevel    slog.Level
+	LogFormat   string // LOG_FORMAT: text or json
+	Dev         bool   // HEALTHCODE_DEV
+	// Introspection enables GraphQL introspection outside dev mode.
+	Introspection     bool          // GRAPHQL_INTROSPECTION
+	TrustForwardedFor bool          // TRUST_FORWARDED_FOR
+	WorkerConcurrency int           // WORKER_CONCURRENCY
+	SMSGatewayURL     string        // SMS_GATEWAY_URL
+	SMSGatewayToken   string        // SMS_GATEWAY_TOKEN
+	StaffSessionTTL   time.Duration // STAFF_SESSION_TTL
+	ResidentTTL       time.Duration // RESIDENT_SESSION_TTL
+}
+
+func loadConfig() (Config, error) {
+	c := Config{
+		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/healthcode?sslmode=disable"),
+		RedisURL:          env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		HTTPAddr:          env("HTTP_ADDR", ":8080"),
+		KeyDir:            env("HEALTHCODE_KEY_DIR", "keys"),
+		LogFormat:         env("LOG_FORMAT", "text"),
+		SMSGatewayURL:     os.Getenv("SMS_GATEWAY_URL"),
+		SMSGatewayToken:   os.Getenv("SMS_GATEWAY_TOKEN"),
+		WorkerConcurrency: 10,
+		StaffSessionTTL:   12 * time.Hour,
+		ResidentTTL:       30 * 24 * time.Hour,
+	}
+	var errs []error
+	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	for name, p := range map[string]*bool{"HEALTHCODE_DEV": &c.Dev, "GRAPHQL_INTROSPECTION": &c.Introspection, "TRUST_FORWARDED_FOR": &c.TrustForwardedFor} {
+		if v := os.Getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+			*p = b
+		}
+	}
+	if v := os.Getenv("WORKER_CONCURRENCY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY: want a positive integer, got %q", v))
+		}
+		c.WorkerConcurrency = n
+	}
+	for name, p := range map[string]*time.Duration{"STAFF_SESSION_TTL": &c.StaffSessionTTL, "RESIDENT_SESSION_TTL": &c.ResidentTTL} {
+		if v := os.Getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				errs = append(errs, fmt.Errorf("%s: want a positive duration such as 12h, got %q", name, v))
+			}
+			*p = d
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT: want text or json, got %q", c.LogFormat))
+	}
+	return c, errors.Join(errs...)
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (c Config) logger() *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// dataKeyFile is the personal-data master key inside the key directory:
+// 32 random bytes, base64-encoded.
+const dataKeyFile = "data.key"
+
+// loadCipher reads the personal-data key. In dev mode a missing key is
+// generated; elsewhere it is an error, because a new key would make every
+// stored ID number and phone unreadable.
+func (c Config) loadCipher() (*pii.Cipher, error) {
+	path := filepath.Join(c.KeyDir, dataKeyFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && c.Dev {
+		key := make([]byte, pii.KeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(c.KeyDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create key directory: %w", err)
+		}
+		b = []byte(base64.StdEncoding.EncodeToString(key) + "\n")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read personal-data key %s: %w (create it with: head -c 32 /dev/urandom | base64 > %s)", path, err, path)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return pii.NewCipher(key)
+}

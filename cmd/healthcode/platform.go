@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
+	"healthcode"
+	"healthcode/graph"
+	"healthcode/postgres"
+	"healthcode/rbac"
+	"healthcode/server"
+)
+
+// platform is the wired set of services that serve, worker and dev share.
+type platform struct {
+	cfg      Config
+	log      *slog.Logger
+	pool     *pgxpool.Pool
+	redis    *redis.Client
+	db       *postgres.DB
+	enforcer *rbac.Enforcer
+	clock    healthcode.Clock
+}
+
+func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform, error) {
+	cipher, err := cfg.loadCipher()
+	if err != nil {
+		return nil, err
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	p := &platform{cfg: cfg, log: log, pool: pool, redis: redis.NewClient(ropt)}
+	if cfg.Dev {
+		p.clock = &healthcode.OffsetClock{}
+	} else {
+		p.clock = healthcode.SystemClock{}
+	}
+	p.db = &postgres.DB{
+		Pool: pool, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
+		StaffSessionTTL: cfg.StaffSessionTTL, ResidentSessionTTL: cfg.ResidentTTL,
+	}
+	p.enforcer, err = rbac.New(p.db.LoadGrants)
+	if err != nil {
+		p.close()
+		return nil, fmt.Errorf("load access control: %w", err)
+	}
+	p.db.Authz = p.enforcer
+	p.db.GrantsChanged = p.enforcer.Invalidate
+	return p, nil
+}
+
+func (p *platform) close() {
+	p.redis.Close()
+	p.pool.Close()
+}
+
+// listenGrants keeps the enforcer current with grant changes made by other
+// processes until ctx ends.
+func (p *platform) listenGrants(ctx context.Context) {
+	go func() {
+		if err := p.db.ListenGrants(ctx, p.cfg.DatabaseURL, p.enforcer.Invalidate); err != nil && ctx.Err() == nil {
+			p.log.Error("grant listener stopped", "err", err)
+		}
+	}()
+}
+
+func (p *platform) resolver() *graph.Resolver {
+	r := &graph.Resolver{
+		AuthService:   &postgres.AuthService{DB: p.db},
+		RegionService: &postgres.RegionService{DB: p.db},
+		StaffService:  &postgres.StaffService{DB: p.db},
+		AuditService:  &postgres.AuditService{DB: p.db},
+	}
+	if p.cfg.Dev {
+		r.DevSMS = p.db.DevMessages
+	}
+	return r
+}
+
+func (p *platform) httpServer() *server.Server {
+	metrics := server.NewMetrics()
+	metrics.RegisterDBPool(p.pool)
+	res := p.resolver()
+	gql := graph.NewHandler(res, graph.Options{
+		Dev: p.cfg.Dev, Introspection: p.cfg.Introspection, Logger: p.log, Observer: metrics,
+	})
+	var playground http.Handler
+	if p.cfg.Dev {
+		playground = graph.Playground("/graphql")
+	}
+	return server.New(server.Config{
+		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
+		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor,
+		ReadyChecks: map[string]func(context.Context) error{
+			"postgres": func(ctx context.Context) error { return p.pool.Ping(ctx) },
+			"redis":    func(ctx context.Context) error { return p.redis.Ping(ctx).Err() },
+		},
+	})
+}

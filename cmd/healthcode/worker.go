@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"healthcode"
+	"healthcode/postgres"
+	"healthcode/sms"
+	"healthcode/workers"
+)
+
+// runWorker runs the asynq server, the scheduler and the outbox relay until
+// ctx ends.
+func runWorker(ctx context.Context, cfg Config) error {
+	log := cfg.logger()
+	p, err := openPlatform(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	p.listenGrants(ctx)
+	return p.runWorkers(ctx)
+}
+
+// smsSender picks the SMS adapter: the gateway when SMS_GATEWAY_URL is set,
+// the dev sender (messages readable through devMessages) in dev mode.
+func (p *platform) smsSender() (healthcode.SMSSender, error) {
+	if p.cfg.SMSGatewayURL != "" {
+		return sms.New(sms.Config{URL: p.cfg.SMSGatewayURL, Token: p.cfg.SMSGatewayToken})
+	}
+	if p.cfg.Dev {
+		return &postgres.DevSMSSender{DB: p.db}, nil
+	}
+	return nil, errors.New("SMS_GATEWAY_URL is required outside dev mode")
+}
+
+func (p *platform) runWorkers(ctx context.Context) error {
+	sender, err := p.smsSender()
+	if err != nil {
+		return err
+	}
+	return workers.Run(ctx, workers.Config{
+		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db, Sender: sender,
+	})
+}

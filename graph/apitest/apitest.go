@@ -1,0 +1,192 @@
+// Package apitest runs the whole API stack for tests: a fresh database, the
+// services, the enforcer, the GraphQL handler behind the HTTP server's
+// middleware, and a small client that posts queries with a bearer token.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"healthcode"
+	"healthcode/graph"
+	"healthcode/pii"
+	"healthcode/postgres"
+	"healthcode/postgres/pgtest"
+	"healthcode/rbac"
+	"healthcode/server"
+)
+
+// quiet discards the stack's logs; failures are reported by the tests.
+var quiet = slog.New(slog.DiscardHandler)
+
+// Bundle is the stack of one test.
+type Bundle struct {
+	Pool     *pgxpool.Pool
+	DB       *postgres.DB
+	Enforcer *rbac.Enforcer
+	Clock    *healthcode.OffsetClock
+	Handler  http.Handler
+	Dev      bool
+}
+
+// Options tune Setup.
+type Options struct {
+	Dev bool // dev mode: @dev fields, demo seeding
+	// DepthLimit overrides the GraphQL depth limit.
+	DepthLimit int
+}
+
+// TestKey is the personal-data key of tests.
+var TestKey = bytes.Repeat([]byte{7}, pii.KeySize)
+
+// Setup builds the stack on a fresh database.
+func Setup(t testing.TB, opts Options) *Bundle {
+	t.Helper()
+	pool := pgtest.New(t)
+	cipher, err := pii.NewCipher(TestKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Bundle{Pool: pool, Clock: &healthcode.OffsetClock{}, Dev: opts.Dev}
+	b.DB = &postgres.DB{Pool: pool, Clock: b.Clock, PII: cipher, Dev: opts.Dev}
+	b.Enforcer, err = rbac.New(b.DB.LoadGrants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.DB.Authz = b.Enforcer
+	b.DB.GrantsChanged = b.Enforcer.Invalidate
+	res := &graph.Resolver{
+		AuthService:   &postgres.AuthService{DB: b.DB},
+		RegionService: &postgres.RegionService{DB: b.DB},
+		StaffService:  &postgres.StaffService{DB: b.DB},
+		AuditService:  &postgres.AuditService{DB: b.DB},
+	}
+	if opts.Dev {
+		res.DevSMS = b.DB.DevMessages
+	}
+	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet})
+	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gql, Logger: quiet}).Handler()
+	return b
+}
+
+// Response is a decoded GraphQL response.
+type Response struct {
+	Status int
+	Data   map[string]any
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	}
+}
+
+// Code returns the extensions.code of the first error, or "".
+func (r *Response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+// Do posts a query with variables and an optional bearer token.
+func (b *Bundle) Do(t testing.TB, token, query string, vars map[string]any) *Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return b.Raw(t, token, "application/json", body)
+}
+
+// Raw posts a raw body.
+func (b *Bundle) Raw(t testing.TB, token, contentType string, body []byte) *Response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	b.Handler.ServeHTTP(rec, req)
+	out := &Response{Status: rec.Code}
+	raw, _ := io.ReadAll(rec.Body)
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("decode response (status %d): %v: %s", rec.Code, err, raw)
+	}
+	return out
+}
+
+// MustData fails the test when the response has errors.
+func (r *Response) MustData(t testing.TB) map[string]any {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected errors: %+v", r.Errors)
+	}
+	return r.Data
+}
+
+// passwordHash is computed once: argon2 is deliberately slow.
+var passwordHash string
+
+// StaffPassword is the password of accounts made by CreateStaff.
+const StaffPassword = "test-password-123"
+
+// CreateStaff inserts an account homed at region with the given grants
+// (role@region pairs) straight into the database, reloads the enforcer and
+// returns the account id and a session token for it.
+func (b *Bundle) CreateStaff(t testing.TB, username, region string, grants ...Grant) (int64, string) {
+	t.Helper()
+	ctx := context.Background()
+	if passwordHash == "" {
+		h, err := postgres.HashPassword(StaffPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		passwordHash = h
+	}
+	var id int64
+	err := b.Pool.QueryRow(ctx, `INSERT INTO staff (username, display_name, password_hash, region_code, region_path)
+		SELECT $1, $1, $2, code, path FROM regions WHERE code = $3 RETURNING id`, username, passwordHash, region).Scan(&id)
+	if err != nil {
+		t.Fatalf("create staff %s: %v", username, err)
+	}
+	for _, g := range grants {
+		if _, err := b.Pool.Exec(ctx, `INSERT INTO grants (staff_id, role, region_code) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			id, string(g.Role), g.Region); err != nil {
+			t.Fatalf("grant %v: %v", g, err)
+		}
+	}
+	if err := b.Enforcer.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	token := "hcs_" + base64.RawURLEncoding.EncodeToString(raw)
+	hash := sha256.Sum256([]byte(token))
+	if _, err := b.Pool.Exec(ctx, `INSERT INTO sessions (token_hash, kind, staff_id, expires_at)
+		VALUES ($1, 'STAFF', $2, now() + interval '1 hour')`, hash[:], id); err != nil {
+		t.Fatalf("create session: %v", err)
+	}
+	return id, token
+}
+
+// Grant is a role at a region, for CreateStaff.
+type Grant struct {
+	Role   healthcode.Role
+	Region string
+}
+
+// G parses "ROLE@region".
+func G(s string) Grant {
+	role, region, _ := strings.Cut(s, "@")
+	return Grant{Role: healthcode.Role(role), Region: region}
+}

@@ -1,0 +1,152 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"healthcode"
+	"healthcode/graph/generated"
+)
+
+// Observer receives operation metrics; server.Metrics implements it.
+type Observer interface {
+	ObserveOperation(name, typ string, d time.Duration)
+	ObserveError(code string)
+}
+
+// Options configures the GraphQL handler.
+type Options struct {
+	// Dev enables introspection, field suggestions, GraphiQL and the @dev
+	// fields (devMessages, the clock controls).
+	Dev bool
+	// Introspection may be enabled outside dev mode (off by default).
+	Introspection bool
+	// ComplexityLimit bounds the cost of one operation (default 5000). A
+	// list field costs its page size times the cost of its selection.
+	ComplexityLimit int
+	// DepthLimit bounds the nesting of selections (default 10; introspection
+	// fields are not counted).
+	DepthLimit int
+	Logger     *slog.Logger
+	Observer   Observer
+}
+
+// NewHandler builds the GraphQL HTTP handler with handler.New: POST and GET
+// transports (GET runs queries only), a parsed-query cache, complexity and
+// depth limits, the error presenter and the per-request dataloaders.
+func NewHandler(r *Resolver, opts Options) http.Handler {
+	if opts.ComplexityLimit == 0 {
+		opts.ComplexityLimit = 5000
+	}
+	if opts.DepthLimit == 0 {
+		opts.DepthLimit = 10
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg := generated.Config{Resolvers: r, Directives: generated.DirectiveRoot{
+		Dev: func(ctx context.Context, obj any, next graphql.Resolver) (any, error) {
+			if !opts.Dev {
+				return nil, healthcode.Errorf(healthcode.ENOTFOUND, "仅开发模式可用")
+			}
+			return next(ctx)
+		},
+	}}
+	setComplexity(&cfg.Complexity)
+	es := generated.NewExecutableSchema(cfg)
+	var schema graphql.ExecutableSchema = es
+	if !opts.Dev {
+		schema = withoutDevFields(es)
+	}
+	srv := handler.New(schema)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetDisableSuggestion(!opts.Dev)
+	if opts.Dev || opts.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	srv.Use(depthLimit{max: opts.DepthLimit})
+	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
+		return presentError(ctx, err, log, opts.Observer)
+	})
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		return errors.New("internal panic")
+	})
+	if opts.Observer != nil {
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			oc := graphql.GetOperationContext(ctx)
+			start := time.Now()
+			name, typ := oc.OperationName, "unknown"
+			if oc.Operation != nil {
+				typ = string(oc.Operation.Operation)
+				if name == "" {
+					name = oc.Operation.Name
+				}
+			}
+			if name == "" {
+				name = "anonymous"
+			}
+			defer func() { opts.Observer.ObserveOperation(name, typ, time.Since(start)) }()
+			return next(ctx)
+		})
+	}
+	return LoaderMiddleware(r.RegionService, srv)
+}
+
+// Playground returns the GraphiQL page for dev mode.
+func Playground(endpoint string) http.Handler {
+	return playground.Handler("陕西健康码 GraphQL", endpoint)
+}
+
+// presentError maps domain errors to extensions.code with their user-facing
+// message, keeps the messages of query validation errors, and replaces every
+// other error with a generic INTERNAL one (logged with its real text).
+func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	var derr *healthcode.Error
+	var inner *gqlerror.Error
+	switch {
+	case errors.As(err, &derr):
+		gerr.Message = derr.Message
+		gerr.Extensions = map[string]any{"code": derr.Code}
+	case gerr.Extensions != nil && gerr.Extensions["code"] != nil:
+		// A parse or validation error from gqlparser: its message describes
+		// the query, not the server.
+	case errors.Unwrap(err) == nil && err.Error() == "introspection disabled":
+		// gqlgen's own refusal (a plain error) when introspection is off.
+		gerr.Message = "未开放内省查询"
+		gerr.Extensions = map[string]any{"code": healthcode.EFORBIDDEN}
+	case errors.As(err, &inner) && inner.Err == nil:
+		// A message-only error from the executor (input coercion, non-null
+		// violations): safe to show.
+		gerr.Extensions = map[string]any{"code": healthcode.EINVALID}
+	default:
+		log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gerr.Path.String(),
+			"request_id", healthcode.RequestInfoFromContext(ctx).RequestID)
+		gerr.Message = healthcode.ErrorMessage(err)
+		gerr.Extensions = map[string]any{"code": healthcode.EINTERNAL}
+	}
+	if obs != nil {
+		obs.ObserveError(fmt.Sprint(gerr.Extensions["code"]))
+	}
+	return gerr
+}

@@ -1,0 +1,22 @@
+// Package graph is the GraphQL layer: the schema (schema/*.graphqls), the
+// gqlgen-generated executor (generated/), thin resolvers that parse arguments
+// and call the services, per-request dataloaders, the error presenter and the
+// handler configuration (limits, caches, transports).
+package graph
+
+import (
+	"context"
+
+	"healthcode"
+)
+
+// Resolver is the root resolver. It holds the services; resolvers never
+// touch storage or check permissions themselves.
+type Resolver struct {
+	AuthService   healthcode.AuthService
+	RegionService healthcode.RegionService
+	StaffService  healthcode.StaffService
+	AuditService  healthcode.AuditService
+	// DevMessages reads the dev SMS outbox; nil outside dev mode.
+	DevSMS func(ctx context.Context, phone string) ([]healthcode.DevMessage, error)
+}

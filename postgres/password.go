@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"healthcode"
+)
+
+// argon2Params are the cost parameters of new password hashes. Production
+// uses the OWASP minimum for argon2id (19 MiB, 2 passes, 1 lane). Existing
+// hashes keep the parameters recorded in their PHC string.
+type argon2Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+}
+
+// passwordParams is the cost of new hashes. Only tests lower it.
+var passwordParams = argon2Params{Memory: 19456, Time: 2, Threads: 1}
+
+const (
+	passwordSaltLen = 16
+	passwordKeyLen  = 32
+	// Bounds on parameters read from a stored hash, so that a corrupt row
+	// cannot make a login allocate gigabytes or spin for minutes.
+	maxArgon2Memory  = 1 << 20 // 1 GiB
+	maxArgon2Time    = 16
+	maxPasswordRunes = 128
+)
+
+// HashPassword returns the argon2id hash of pw in PHC string format:
+// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>, with a random 16-byte salt
+// and unpadded standard base64. The staff service and the seed call it; it
+// does not check the password policy (see ValidatePassword).
+// Errors: INTERNAL only (the random source failed).
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, passwordSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("password salt: %w", err)
+	}
+	p := passwordParams
+	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, passwordKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// errBadHash is returned by CheckPassword for a string that is not an
+// argon2id PHC hash this package can verify.
+var errBadHash = errors.New("malformed argon2id password hash")
+
+// CheckPassword reports whether pw matches hash, a PHC string written by
+// HashPassword (its parameters are read from the string). The comparison is
+// constant-time. Any caller may use it. Errors: a plain (INTERNAL) error for
+// a malformed or unsupported hash; a wrong password is (false, nil).
+func CheckPassword(hash, pw string) (bool, error) {
+	p, salt, want, err := parsePasswordHash(hash)
+	if err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+func parsePasswordHash(hash string) (p argon2Params, salt, key []byte, err error) {
+	// "", "argon2id", "v=19", "m=..,t=..,p=..", salt, key
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return p, nil, nil, errBadHash
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return p, nil, nil, fmt.Errorf("%w: unsupported version %q", errBadHash, parts[2])
+	}
+	var m, t, threads uint64
+	if n, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &threads); err != nil || n != 3 ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", m, t, threads) {
+		return p, nil, nil, fmt.Errorf("%w: bad parameters %q", errBadHash, parts[3])
+	}
+	if t < 1 || t > maxArgon2Time || threads < 1 || threads > 255 || m < 8*threads || m > maxArgon2Memory {
+		return p, nil, nil, fmt.Errorf("%w: parameters out of range %q", errBadHash, parts[3])
+	}
+	if salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil || len(salt) < 8 {
+		return p, nil, nil, fmt.Errorf("%w: bad salt", errBadHash)
+	}
+	if key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(key) < 16 || len(key) > 64 {
+		return p, nil, nil, fmt.Errorf("%w: bad key", errBadHash)
+	}
+	return argon2Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(threads)}, salt, key, nil
+}
+
+// dummyPasswordHash is checked against when a username is unknown, so that
+// the answer takes as long as for a known one.
+var dummyPasswordHash = sync.OnceValues(func() (string, error) {
+	return HashPassword("dummy password for unknown users")
+})
+
+// checkDummyPassword spends the time of one password check and discards the result.
+func checkDummyPassword(pw string) {
+	if h, err := dummyPasswordHash(); err == nil {
+		_, _ = CheckPassword(h, pw)
+	}
+}
+
+// ValidatePassword checks the password policy for new passwords: at least 10
+// characters (at most 128), with at least one letter and one digit. The staff
+// service and the seed call it before HashPassword. Errors: INVALID.
+func ValidatePassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	if n > maxPasswordRunes {
+		return healthcode.Errorf(healthcode.EINVALID, "密码不能超过 %d 位", maxPasswordRunes)
+	}
+	var letter, digit bool
+	for _, r := range pw {
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case unicode.IsLetter(r):
+			letter = true
+		}
+	}
+	if n < 10 || !letter || !digit {
+		return healthcode.Errorf(healthcode.EINVALID, "密码至少 10 位，且须包含字母和数字")
+	}
+	return nil
+}

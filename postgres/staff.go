@@ -1,0 +1,271 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+)
+
+// StaffService implements healthcode.StaffService.
+type StaffService struct{ DB *DB }
+
+var _ healthcode.StaffService = (*StaffService)(nil)
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
+
+const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled"
+
+func scanStaff(row pgx.Row) (*healthcode.Staff, error) {
+	var s healthcode.Staff
+	err := row.Scan(&s.ID, &s.Username, &s.DisplayName, &s.RegionCode, &s.CreatedAt, &s.CreatedBy, &s.Disabled)
+	return &s, err
+}
+
+// CreateStaff implements healthcode.StaffService.
+func (s *StaffService) CreateStaff(ctx context.Context, in healthcode.NewStaff) (*healthcode.Staff, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	if !usernameRE.MatchString(in.Username) {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "用户名须为 3–32 位小写字母、数字、点、下划线或连字符，且以字母或数字开头")
+	}
+	if in.DisplayName == "" || utf8.RuneCountInString(in.DisplayName) > 50 {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "姓名不能为空，且不超过 50 个字")
+	}
+	if err := validRegionCode(in.RegionCode); err != nil {
+		return nil, err
+	}
+	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffCreate, in.RegionCode); err != nil {
+		return nil, err
+	}
+	if err := ValidatePassword(in.Password); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	var out *healthcode.Staff
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		st, err := scanStaff(tx.QueryRow(ctx, `INSERT INTO staff (username, display_name, password_hash, region_code, region_path, created_by, created_at)
+			SELECT $1, $2, $3, code, path, $5, $6 FROM regions WHERE code = $4
+			RETURNING `+staffColumns, in.Username, in.DisplayName, hash, in.RegionCode, createdBy(a), tx.Now))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
+		} else if healthcode.ErrorCode(mapError(err, "")) == healthcode.ECONFLICT {
+			return healthcode.Errorf(healthcode.ECONFLICT, "用户名 %s 已被使用", in.Username)
+		} else if err != nil {
+			return fmt.Errorf("insert staff: %w", err)
+		}
+		out = st
+		return tx.Audit(ctx, healthcode.AuditRecord{
+			Role: s.DB.roleFor(ctx, a, healthcode.PermStaffCreate, in.RegionCode), RegionCode: in.RegionCode,
+			Action: "staff.create", Object: "staff:" + strconv.FormatInt(st.ID, 10),
+			Detail: map[string]any{"username": st.Username},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// visibleStaff returns the staff row when the caller may see it: their own
+// account, or one homed inside their staff.read regions.
+func (s *StaffService) visibleStaff(ctx context.Context, q pgx.Tx, a *healthcode.Actor, id int64, lock bool) (*healthcode.Staff, error) {
+	query := "SELECT " + staffColumns + " FROM staff WHERE id = $1"
+	if lock {
+		query += " FOR UPDATE"
+	}
+	var row pgx.Row
+	if q != nil {
+		row = q.QueryRow(ctx, query, id)
+	} else {
+		row = s.DB.Pool.QueryRow(ctx, query, id)
+	}
+	st, err := scanStaff(row)
+	if err != nil {
+		return nil, mapError(err, "账号不存在")
+	}
+	if a.Kind == healthcode.ActorStaff && a.ID == id {
+		return st, nil
+	}
+	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffRead, st.RegionCode); err != nil {
+		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
+			return nil, healthcode.Errorf(healthcode.ENOTFOUND, "账号不存在")
+		}
+		return nil, err
+	}
+	return st, nil
+}
+
+// FindStaff implements healthcode.StaffService.
+func (s *StaffService) FindStaff(ctx context.Context, id int64) (*healthcode.Staff, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.visibleStaff(ctx, nil, a, id, false)
+}
+
+// ListStaff implements healthcode.StaffService.
+func (s *StaffService) ListStaff(ctx context.Context, f healthcode.StaffFilter) ([]*healthcode.Staff, bool, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermStaffRead)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(visible) == 0 {
+		return nil, false, healthcode.ErrForbidden
+	}
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+staffColumns+` FROM staff
+		WHERE region_path <@ $1::text[]::ltree[] AND id > $2 ORDER BY id LIMIT $3`,
+		ltreePaths(visible), f.After, f.First+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list staff: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Staff, error) { return scanStaff(r) })
+	if err != nil {
+		return nil, false, fmt.Errorf("list staff: %w", err)
+	}
+	more := len(list) > f.First
+	if more {
+		list = list[:f.First]
+	}
+	return list, more, nil
+}
+
+const grantColumns = "id, staff_id, role, region_code, COALESCE(granted_by, 0), granted_at"
+
+func scanGrant(row pgx.Row) (*healthcode.Grant, error) {
+	var g healthcode.Grant
+	var role string
+	err := row.Scan(&g.ID, &g.StaffID, &role, &g.RegionCode, &g.GrantedBy, &g.GrantedAt)
+	g.Role = healthcode.Role(role)
+	return &g, err
+}
+
+// GrantsOf implements healthcode.StaffService.
+func (s *StaffService) GrantsOf(ctx context.Context, staffID int64) ([]*healthcode.Grant, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.visibleStaff(ctx, nil, a, staffID, false); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+grantColumns+" FROM grants WHERE staff_id = $1 ORDER BY id", staffID)
+	if err != nil {
+		return nil, fmt.Errorf("list grants: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Grant, error) { return scanGrant(r) })
+}
+
+// GrantRole implements healthcode.StaffService.
+func (s *StaffService) GrantRole(ctx context.Context, staffID int64, role healthcode.Role, regionCode string) (*healthcode.Grant, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !grantable(role) {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知或不可授予的角色：%s", truncate(string(role), 30))
+	}
+	if err := validRegionCode(regionCode); err != nil {
+		return nil, err
+	}
+	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermGrantManage, regionCode); err != nil {
+		return nil, err
+	}
+	if a.Kind == healthcode.ActorStaff && a.ID == staffID {
+		return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "不能给自己授予角色")
+	}
+	var out *healthcode.Grant
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		if _, err := s.visibleStaff(ctx, tx, a, staffID, true); err != nil {
+			return err
+		}
+		g, err := scanGrant(tx.QueryRow(ctx, `INSERT INTO grants (staff_id, role, region_code, granted_by, granted_at)
+			SELECT $1, $2, code, $4, $5 FROM regions WHERE code = $3 RETURNING `+grantColumns,
+			staffID, string(role), regionCode, createdBy(a), tx.Now))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
+		} else if healthcode.ErrorCode(mapError(err, "")) == healthcode.ECONFLICT {
+			return healthcode.Errorf(healthcode.ECONFLICT, "该账号已在此地区拥有该角色")
+		} else if err != nil {
+			return fmt.Errorf("insert grant: %w", err)
+		}
+		out = g
+		tx.MarkGrantsChanged()
+		return tx.Audit(ctx, healthcode.AuditRecord{
+			Role: s.DB.roleFor(ctx, a, healthcode.PermGrantManage, regionCode), RegionCode: regionCode,
+			Action: "grant.create", Object: "grant:" + strconv.FormatInt(g.ID, 10),
+			Detail: map[string]any{"staffId": staffID, "role": string(role)},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RevokeRole implements healthcode.StaffService.
+func (s *StaffService) RevokeRole(ctx context.Context, grantID int64) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	return s.DB.InTx(ctx, func(tx *Tx) error {
+		g, err := scanGrant(tx.QueryRow(ctx, "SELECT "+grantColumns+" FROM grants WHERE id = $1 FOR UPDATE", grantID))
+		if err != nil {
+			return mapError(err, "授权不存在")
+		}
+		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermGrantManage, g.RegionCode); err != nil {
+			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
+				return healthcode.Errorf(healthcode.ENOTFOUND, "授权不存在")
+			}
+			return err
+		}
+		role := s.DB.roleFor(ctx, a, healthcode.PermGrantManage, g.RegionCode)
+		if _, err := tx.Exec(ctx, "DELETE FROM grants WHERE id = $1", grantID); err != nil {
+			return fmt.Errorf("delete grant: %w", err)
+		}
+		tx.MarkGrantsChanged()
+		return tx.Audit(ctx, healthcode.AuditRecord{
+			Role: role, RegionCode: g.RegionCode,
+			Action: "grant.revoke", Object: "grant:" + strconv.FormatInt(grantID, 10),
+			Detail: map[string]any{"staffId": g.StaffID, "role": string(g.Role)},
+		})
+	})
+}
+
+func grantable(r healthcode.Role) bool {
+	for _, s := range healthcode.StaffRoles {
+		if r == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ltreePaths turns region codes into ltree paths for `<@ $1::text[]::ltree[]`.
+func ltreePaths(codes []string) []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = ltreePath(c)
+	}
+	return out
+}

@@ -1,0 +1,226 @@
+// Package server is the platform's HTTP entry point: it authenticates bearer
+// tokens, puts the actor and request info in the context, limits request
+// bodies, logs and measures every request, and routes to the GraphQL handler
+// (built by package graph), the ops endpoints (/healthz, /readyz, /metrics),
+// extra mounted handlers and the embedded web front end.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"healthcode"
+	"healthcode/web"
+)
+
+// Authenticator resolves a bearer token to an actor. healthcode.AuthService
+// satisfies it.
+type Authenticator interface {
+	// Authenticate returns the actor of token. An error with code
+	// UNAUTHENTICATED means the token is unknown, expired, revoked or
+	// malformed; any other error is treated as an internal failure.
+	Authenticate(ctx context.Context, token string) (*healthcode.Actor, error)
+}
+
+// DefaultMaxBodyBytes is the request body limit when Config.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 1 << 20
+
+// ShutdownTimeout bounds the graceful shutdown in Run and Serve.
+const ShutdownTimeout = 10 * time.Second
+
+// Config configures a Server. Only Auth is required.
+type Config struct {
+	// Addr is the listen address for Run (default ":8080").
+	Addr string
+	// Auth resolves "Authorization: Bearer <token>" headers. Required.
+	Auth Authenticator
+	// GraphQL serves /graphql (POST, and GET with a JSON response). When nil,
+	// /graphql answers 404.
+	GraphQL http.Handler
+	// Playground serves GraphiQL on GET /graphql for requests that accept
+	// text/html. Set it in dev mode only; nil disables it. No
+	// Content-Security-Policy is sent with it, so its CDN scripts may load.
+	Playground http.Handler
+	// ReadyChecks are run by GET /readyz, keyed by a short name such as
+	// "postgres" or "redis". Each gets a 2 s timeout.
+	ReadyChecks map[string]func(ctx context.Context) error
+	// Metrics records HTTP metrics and serves GET /metrics. When nil, New
+	// creates one (see Server.Metrics).
+	Metrics *Metrics
+	// Logger receives access logs, panics and server errors (default slog.Default()).
+	Logger *slog.Logger
+	// MaxBodyBytes limits request bodies (default DefaultMaxBodyBytes).
+	MaxBodyBytes int64
+	// TrustForwardedFor takes the client address from the first
+	// X-Forwarded-For entry. Set it only when every request passes a proxy
+	// that overwrites the header; otherwise clients can forge their address.
+	TrustForwardedFor bool
+	// TrustedProxies, when non-empty, takes the client address from
+	// X-Forwarded-For only for requests whose peer is in one of these
+	// prefixes: the rightmost entry that is not itself a trusted proxy.
+	// It is safe with proxies that append to the header.
+	TrustedProxies []netip.Prefix
+	// Mount adds handlers by http.ServeMux pattern, e.g.
+	// "GET /.well-known/healthcode/keys.json". They run behind the same
+	// middleware as every other route.
+	Mount map[string]http.Handler
+	// Static serves every path no other route claims (default web.Handler()).
+	Static http.Handler
+}
+
+// Server is the HTTP server of the API and the web front end.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	metrics  *Metrics
+	handler  http.Handler
+	draining atomic.Bool
+}
+
+// New builds a server from cfg, filling defaults. Entry points (the serve and
+// dev commands, tests) call it once. It panics on programming errors: a nil
+// cfg.Auth, or a Mount pattern that is invalid or conflicts with a built-in
+// route (/graphql, /healthz, /readyz, /metrics).
+func New(cfg Config) *Server {
+	if cfg.Auth == nil {
+		panic("server: Config.Auth is required")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = ":8080"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	if cfg.Static == nil {
+		cfg.Static = web.Handler()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
+	s.handler = s.routes()
+	return s
+}
+
+// Metrics returns the server's metrics, for the graph package and the
+// registration of pool, queue and outbox collectors. Any caller may use it.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Handler returns the root handler with every middleware applied. Tests and
+// entry points that run their own http.Server call it.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", http.HandlerFunc(s.serveGraphQL))
+	mux.HandleFunc("GET /healthz", s.serveHealthz)
+	mux.HandleFunc("GET /readyz", s.serveReadyz)
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	for pattern, h := range s.cfg.Mount {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle("/", s.cfg.Static)
+
+	// Outermost first; see DESIGN.md "Runtime" and the package doc.
+	return chain(mux,
+		s.recoverPanics,
+		s.requestID,
+		s.requestInfo,
+		s.securityHeaders,
+		s.accessLog,
+		s.measure,
+		s.limitBody,
+		s.authenticate,
+	)
+}
+
+// chain applies middleware so that the first one listed runs first.
+func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(mw) - 1; i >= 0; i-- {
+		h = mw[i](h)
+	}
+	return h
+}
+
+// serveGraphQL sends browsers to GraphiQL (when configured) and everything
+// else to the GraphQL handler.
+func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case s.isPlayground(r):
+		s.cfg.Playground.ServeHTTP(w, r)
+	case s.cfg.GraphQL != nil:
+		s.cfg.GraphQL.ServeHTTP(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// isPlayground reports whether r is a browser asking for GraphiQL.
+func (s *Server) isPlayground(r *http.Request) bool {
+	return s.cfg.Playground != nil && r.URL.Path == "/graphql" &&
+		(r.Method == http.MethodGet || r.Method == http.MethodHead) && acceptsHTML(r)
+}
+
+// Run listens on cfg.Addr and serves until ctx is done, then shuts down
+// gracefully (see Serve). The serve and dev commands call it. It returns
+// listen errors, serve errors and shutdown errors, wrapped.
+func (s *Server) Run(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done. Then /readyz starts answering 503,
+// new connections are refused, and in-flight requests get ShutdownTimeout to
+// finish before their connections are closed. Tests with free ports call it
+// directly. It returns nil after a clean shutdown, and serve or shutdown
+// errors otherwise.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Request contexts keep ctx's values but are not cancelled with
+		// it, so that in-flight requests can finish during shutdown.
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("http server listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	s.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", err)
+	}
+	s.log.Info("http server stopped")
+	return nil
+}

@@ -1,0 +1,39 @@
+package workers
+
+import (
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+
+	"healthcode"
+	"healthcode/postgres"
+)
+
+// Deps are what the task handlers need.
+type Deps struct {
+	DB     *postgres.DB
+	Sender healthcode.SMSSender
+	Logger *slog.Logger
+	// Purger runs maintenance:purge_auth; nil means DB.
+	Purger AuthPurger
+}
+
+var _ AuthPurger = (*postgres.DB)(nil)
+
+// NewMux returns the one mux that registers every task type's handler. Run
+// uses it; tests and other servers (e.g. the dev command's in-process
+// worker) may too.
+func NewMux(deps Deps) *asynq.ServeMux {
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	purger := deps.Purger
+	if purger == nil && deps.DB != nil {
+		purger = deps.DB
+	}
+	mux := asynq.NewServeMux()
+	mux.Handle(TypeNotifySMS, &NotifySMSHandler{DB: deps.DB, Sender: deps.Sender})
+	mux.Handle(TypePurgeAuth, &PurgeAuthHandler{Purger: purger, Logger: logger})
+	return mux
+}

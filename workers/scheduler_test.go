@@ -1,0 +1,87 @@
+package workers
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"healthcode/devenv/redistest"
+)
+
+// TestSchedulersEnqueueEachSlotOnce runs two schedulers (two worker
+// processes) across a minute boundary: the slot's task is enqueued once,
+// with the slot in its task id.
+func TestSchedulersEnqueueEachSlotOnce(t *testing.T) {
+	t.Parallel()
+	opt, err := asynq.ParseRedisURI(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+
+	loc := Shanghai()
+	// A clock 500 ms before the next minute boundary.
+	real := time.Now()
+	boundary := real.In(loc).Truncate(time.Minute).Add(time.Minute)
+	offset := boundary.Sub(real) - 500*time.Millisecond
+	now := func() time.Time { return time.Now().Add(offset) }
+	every := PeriodicTask{Cron: "* * * * *", Task: func(slot time.Time) *asynq.Task {
+		id := PeriodicTaskID("test:tick", slot.Format("2006-01-02T15:04"))
+		return asynq.NewTask("test:tick", nil, asynq.TaskID(id), asynq.Queue(QueueLow), asynq.Retention(time.Hour))
+	}}
+
+	ctx, stop := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	for range 2 {
+		s := &Scheduler{Queue: client, Location: loc, Tasks: []PeriodicTask{every}, now: now}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Run(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	stop()
+	wg.Wait()
+
+	tasks, err := insp.ListPendingTasks(QueueLow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "test:tick:" + boundary.Format("2006-01-02T15:04")
+	if len(tasks) != 1 || tasks[0].ID != want {
+		ids := []string{}
+		for _, ti := range tasks {
+			ids = append(ids, ti.ID)
+		}
+		t.Fatalf("tasks %v, want [%s]", ids, want)
+	}
+}
+
+func TestSchedulerRejectsBadSpec(t *testing.T) {
+	t.Parallel()
+	s := &Scheduler{Tasks: []PeriodicTask{{Cron: "every hour", Task: NewPurgeAuthTask}}}
+	if err := s.Run(t.Context()); err == nil {
+		t.Fatal("bad cron spec accepted")
+	}
+}
+
+func TestDefaultScheduleIsHourlyInShanghai(t *testing.T) {
+	t.Parallel()
+	s := DefaultSchedule()
+	if len(s) != 1 || s[0].Cron != "0 * * * *" {
+		t.Fatalf("schedule %+v", s)
+	}
+	task := s[0].Task(time.Date(2026, 11, 27, 18, 0, 0, 0, Shanghai()))
+	if string(task.Payload()) != `{"slot":"2026-11-27T18"}` {
+		t.Fatalf("payload %s", task.Payload())
+	}
+}

@@ -1,0 +1,118 @@
+package workers_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"healthcode/pii"
+	"healthcode/postgres"
+	"healthcode/workers"
+)
+
+func TestParseOutboxPayloadBadPayloadSkipsRetry(t *testing.T) {
+	t.Parallel()
+	for _, payload := range []string{``, `not json`, `[]`, `{}`, `{"outboxId":0,"payload":{}}`,
+		`{"outboxId":-1,"payload":{}}`, `{"outboxId":3}`, `{"outboxId":"3","payload":{}}`} {
+		_, err := workers.ParseOutboxPayload(asynq.NewTask(workers.TypeNotifySMS, []byte(payload)))
+		if !errors.Is(err, asynq.SkipRetry) {
+			t.Errorf("payload %q: err = %v, want SkipRetry", payload, err)
+		}
+	}
+	p, err := workers.ParseOutboxPayload(asynq.NewTask(workers.TypeNotifySMS, []byte(`{"outboxId":12,"payload":{"a":1}}`)))
+	if err != nil || p.OutboxID != 12 || string(p.Payload) != `{"a":1}` {
+		t.Fatalf("good payload: %+v, %v", p, err)
+	}
+}
+
+func TestNewOutboxTaskRoundTrip(t *testing.T) {
+	t.Parallel()
+	row := postgres.OutboxRow{ID: 42, TaskType: workers.TypeNotifySMS, Payload: []byte(`{"sealed":"AAAA"}`)}
+	task, err := workers.NewOutboxTask(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Type() != workers.TypeNotifySMS {
+		t.Fatalf("type %q", task.Type())
+	}
+	p, err := workers.ParseOutboxPayload(task)
+	if err != nil || p.OutboxID != 42 || string(p.Payload) != `{"sealed":"AAAA"}` {
+		t.Fatalf("round trip: %+v, %v", p, err)
+	}
+	if workers.OutboxTaskID(42) != "outbox:42" {
+		t.Fatal(workers.OutboxTaskID(42))
+	}
+	if _, err := workers.NewOutboxTask(postgres.OutboxRow{ID: 1, TaskType: "x:y", Payload: []byte("{")}); err == nil {
+		t.Fatal("invalid json accepted")
+	}
+}
+
+func TestNotifySMSBadPayloadSkipsRetry(t *testing.T) {
+	t.Parallel()
+	cipher, err := pii.NewCipher(bytes.Repeat([]byte{1}, pii.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := pii.NewCipher(bytes.Repeat([]byte{2}, pii.KeySize))
+	h := &workers.NotifySMSHandler{DB: &postgres.DB{PII: cipher}}
+	sealedByOther := `{"outboxId":5,"payload":{"sealed":"` + b64(other.Encrypt(`{"Phone":"1","Text":"x"}`)) + `"}}`
+	for _, payload := range []string{`garbage`, `{"outboxId":5,"payload":{"sealed":"AAAA"}}`,
+		`{"outboxId":5,"payload":"text"}`, sealedByOther} {
+		err := h.ProcessTask(t.Context(), asynq.NewTask(workers.TypeNotifySMS, []byte(payload)))
+		if !errors.Is(err, asynq.SkipRetry) {
+			t.Errorf("payload %q: err = %v, want SkipRetry", payload, err)
+		}
+	}
+}
+
+type fakePurger struct {
+	calls int
+	err   error
+}
+
+func (f *fakePurger) PurgeExpiredAuth(context.Context) (int64, error) {
+	f.calls++
+	return 3, f.err
+}
+
+func TestPurgeAuthHandler(t *testing.T) {
+	t.Parallel()
+	slot := time.Date(2026, 11, 27, 18, 0, 0, 0, workers.Shanghai())
+	task := workers.NewPurgeAuthTask(slot)
+	if task.Type() != workers.TypePurgeAuth || string(task.Payload()) != `{"slot":"2026-11-27T18"}` {
+		t.Fatalf("task %s %s", task.Type(), task.Payload())
+	}
+	if id := workers.PeriodicTaskID(workers.TypePurgeAuth, "2026-11-27T18"); id != "maintenance:purge_auth:2026-11-27T18" {
+		t.Fatal(id)
+	}
+
+	p := &fakePurger{}
+	mux := workers.NewMux(workers.Deps{Purger: p})
+	if err := mux.ProcessTask(t.Context(), task); err != nil || p.calls != 1 {
+		t.Fatalf("purge: %v, calls %d", err, p.calls)
+	}
+	p.err = errors.New("db down")
+	if err := mux.ProcessTask(t.Context(), task); err == nil || errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("failing purge: %v, want a retryable error", err)
+	}
+	if err := mux.ProcessTask(t.Context(), asynq.NewTask(workers.TypePurgeAuth, []byte("{"))); !errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("bad payload: %v", err)
+	}
+	h := &workers.PurgeAuthHandler{}
+	if err := h.ProcessTask(t.Context(), task); !errors.Is(err, asynq.SkipRetry) {
+		t.Fatalf("no purger: %v", err)
+	}
+}
+
+func TestPurgeAuthOnDatabase(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	mux := workers.NewMux(workers.Deps{DB: b.db, Sender: &postgres.DevSMSSender{DB: b.db}, Logger: b.logger})
+	if err := mux.ProcessTask(b.ctx, workers.NewPurgeAuthTask(time.Now().In(workers.Shanghai()))); err != nil {
+		t.Fatal(err)
+	}
+}

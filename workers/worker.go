@@ -1,0 +1,140 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"healthcode"
+	"healthcode/postgres"
+)
+
+// Config configures Run.
+type Config struct {
+	// RedisURL locates the queue, e.g. redis://localhost:6379/0 (required).
+	RedisURL string
+	// Concurrency is the number of tasks processed at once (default 10).
+	Concurrency int
+	Logger      *slog.Logger
+	DB          *postgres.DB         // required
+	Sender      healthcode.SMSSender // required
+	// Purger runs maintenance:purge_auth (default: DB, see Deps.Purger).
+	Purger AuthPurger
+	// Location is the time zone of the schedule (default Asia/Shanghai).
+	Location *time.Location
+	// ShutdownTimeout bounds how long running tasks may finish after ctx is
+	// done (default 10 s); tasks still running then are retried later.
+	ShutdownTimeout time.Duration
+	// Schedule replaces DefaultSchedule when not nil (tests).
+	Schedule []PeriodicTask
+	// RelayInterval is the relay's fallback poll interval (default 2 s).
+	RelayInterval time.Duration
+}
+
+// Run runs the worker side of the platform until ctx is done: the asynq
+// server with NewMux on queues critical, default and low (weights 6:3:1), the
+// Scheduler of periodic tasks and the outbox Relay. When ctx is done it stops
+// taking tasks, waits up to ShutdownTimeout for running ones, stops the
+// scheduler and the relay, and returns nil. The `healthcode worker` and
+// `healthcode dev` commands call it.
+// Errors: a missing DB or Sender, a bad RedisURL or an unreachable Redis at
+// start (wrapped); an invalid schedule.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.DB == nil || cfg.Sender == nil {
+		return fmt.Errorf("workers: DB and Sender are required")
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	redisOpt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("parse redis url: %w", err)
+	}
+	concurrency := cfg.Concurrency
+	if concurrency <= 0 {
+		concurrency = 10
+	}
+	shutdownTimeout := cfg.ShutdownTimeout
+	if shutdownTimeout <= 0 {
+		shutdownTimeout = 10 * time.Second
+	}
+	schedule := cfg.Schedule
+	if schedule == nil {
+		schedule = DefaultSchedule()
+	}
+
+	client := asynq.NewClient(redisOpt)
+	defer client.Close()
+	if err := client.Ping(); err != nil {
+		return fmt.Errorf("connect to redis: %w", err)
+	}
+
+	alog := logger.With("component", "asynq")
+	srv := asynq.NewServer(redisOpt, asynq.Config{
+		Concurrency:     concurrency,
+		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
+		Logger:          asynqLogger{alog},
+		LogLevel:        asynq.WarnLevel,
+		ShutdownTimeout: shutdownTimeout,
+		// Handlers keep their context during the graceful shutdown; asynq
+		// cancels it when ShutdownTimeout passes.
+		BaseContext: func() context.Context { return context.WithoutCancel(ctx) },
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			id, _ := asynq.GetTaskID(ctx)
+			retry, _ := asynq.GetRetryCount(ctx)
+			max, _ := asynq.GetMaxRetry(ctx)
+			logger.Warn("task failed", "type", t.Type(), "id", id, "retry", retry, "max_retry", max, "err", err)
+		}),
+	})
+	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger})
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start asynq server: %w", err)
+	}
+
+	sched := &Scheduler{Queue: client, Location: cfg.Location, Tasks: schedule, Logger: logger}
+	relay := &Relay{DB: cfg.DB, Queue: client, Logger: logger, Interval: cfg.RelayInterval}
+
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	for _, run := range []func(context.Context) error{sched.Run, relay.Run} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(bg); err != nil {
+				errc <- err
+				stop()
+			}
+		}()
+	}
+	logger.Info("worker started", "concurrency", concurrency)
+	<-bg.Done()
+	srv.Shutdown()
+	wg.Wait()
+	logger.Info("worker stopped")
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// asynqLogger adapts slog to asynq's logger.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...))
+	os.Exit(1)
+}
