@@ -165,12 +165,14 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE OR DELETE ON audit_log
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 
--- The application role, when the deployment has one, may only read and append.
+-- The application role, when the deployment has one (docs/operations.md):
+-- it reads and writes every table, but may only read and append the audit log.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'healthcode_app') THEN
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO healthcode_app;
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO healthcode_app;
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM healthcode_app;
-        GRANT SELECT, INSERT ON audit_log TO healthcode_app;
     END IF;
 END;
 $$;

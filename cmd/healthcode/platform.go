@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
@@ -91,7 +92,15 @@ func (p *platform) resolver() *graph.Resolver {
 
 func (p *platform) httpServer() *server.Server {
 	metrics := server.NewMetrics()
-	metrics.RegisterDBPool(p.pool)
+	for _, err := range []error{
+		metrics.RegisterDBPool(p.pool),
+		metrics.RegisterQueue(asynq.NewInspectorFromRedisClient(p.redis)),
+		metrics.RegisterOutbox(p.db.PendingOutbox),
+	} {
+		if err != nil {
+			p.log.Warn("metrics collector not registered", "err", err)
+		}
+	}
 	res := p.resolver()
 	gql := graph.NewHandler(res, graph.Options{
 		Dev: p.cfg.Dev, Introspection: p.cfg.Introspection, Logger: p.log, Observer: metrics,
