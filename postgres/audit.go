@@ -42,13 +42,18 @@ func (tx *Tx) Audit(ctx context.Context, rec healthcode.AuditRecord) error {
 	if err != nil {
 		return fmt.Errorf("encode audit detail: %w", err)
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(auditLockKey)); err != nil {
-		return fmt.Errorf("lock audit chain: %w", err)
+	if tx.auditHead == nil {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(auditLockKey)); err != nil {
+			return fmt.Errorf("lock audit chain: %w", err)
+		}
+		var head string
+		err = tx.QueryRow(ctx, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Scan(&head)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("read audit chain head: %w", err)
+		}
+		tx.auditHead = &head
 	}
-	err = tx.QueryRow(ctx, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Scan(&rec.PrevHash)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("read audit chain head: %w", err)
-	}
+	rec.PrevHash = *tx.auditHead
 	rec.Hash = auditHash(&rec, string(detail))
 	_, err = tx.Exec(ctx, `INSERT INTO audit_log
 		(actor, actor_name, role, region_code, region_path, action, object, reason, detail, at, prev_hash, hash)
@@ -58,6 +63,7 @@ func (tx *Tx) Audit(ctx context.Context, rec healthcode.AuditRecord) error {
 	if err != nil {
 		return fmt.Errorf("append audit record: %w", err)
 	}
+	*tx.auditHead = rec.Hash
 	return nil
 }
 

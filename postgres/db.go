@@ -67,6 +67,9 @@ type Tx struct {
 	Now time.Time
 	// grantsChanged is set by writes to grants; InTx notifies after commit.
 	grantsChanged bool
+	// auditHead caches the audit chain's head hash once this transaction
+	// holds the chain lock, so many appends in one transaction read it once.
+	auditHead *string
 }
 
 // InTx runs fn in a transaction and commits it when fn returns nil.

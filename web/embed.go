@@ -1,6 +1,12 @@
 // Package web holds the platform's browser front end, embedded in the binary.
 // Until the front end is built it serves a placeholder page that describes the
 // platform and, in dev mode, points to GraphiQL.
+//
+// static/graphiql/ holds the offline GraphiQL of dev mode: init.js is
+// committed, the React, ReactDOM and GraphiQL bundles next to it are copied
+// there by graphiql/build.sh (pinned in graphiql/package-lock.json) and are
+// not committed. static/console.js is the fallback console used while they
+// are missing (see graph.LocalPlayground).
 package web
 
 import (
@@ -26,16 +32,24 @@ type asset struct {
 	contentType string
 }
 
+// FS returns the embedded files rooted at static/, so that "graphiql/init.js"
+// is the file served at /graphiql/init.js. graph.LocalPlayground uses it to
+// see whether the GraphiQL bundles were built; any caller may use it.
+func FS() fs.FS {
+	root, err := fs.Sub(static, "static")
+	if err != nil {
+		panic("web: embedded static dir missing: " + err.Error())
+	}
+	return root
+}
+
 // assets maps a request path ("/index.html", "/style.css") to its file.
 var assets = loadAssets()
 
 func loadAssets() map[string]asset {
 	m := make(map[string]asset)
-	root, err := fs.Sub(static, "static")
-	if err != nil {
-		panic("web: embedded static dir missing: " + err.Error())
-	}
-	err = fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
+	root := FS()
+	err := fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

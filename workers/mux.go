@@ -35,5 +35,9 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeNotifySMS, &NotifySMSHandler{DB: deps.DB, Sender: deps.Sender})
 	mux.Handle(TypePurgeAuth, &PurgeAuthHandler{Purger: purger, Logger: logger})
+	codes := &CodesHandler{DB: deps.DB, Logger: logger}
+	for _, t := range []string{TypeFanOutArea, TypeFanOutAll, TypeReevaluateBatch, TypeReevaluateRange, TypeReevaluateDue} {
+		mux.Handle(t, codes)
+	}
 	return mux
 }

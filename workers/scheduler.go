@@ -21,11 +21,12 @@ type PeriodicTask struct {
 	Task func(slot time.Time) *asynq.Task
 }
 
-// DefaultSchedule returns the platform's periodic tasks: purge_auth hourly.
-// Run uses it.
+// DefaultSchedule returns the platform's periodic tasks: purge_auth hourly
+// and the re-evaluation of due codes every minute. Run uses it.
 func DefaultSchedule() []PeriodicTask {
 	return []PeriodicTask{
 		{Cron: "0 * * * *", Task: NewPurgeAuthTask},
+		{Cron: "* * * * *", Task: NewReevaluateDueTask},
 	}
 }
 

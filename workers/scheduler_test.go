@@ -74,14 +74,17 @@ func TestSchedulerRejectsBadSpec(t *testing.T) {
 	}
 }
 
-func TestDefaultScheduleIsHourlyInShanghai(t *testing.T) {
+func TestDefaultSchedule(t *testing.T) {
 	t.Parallel()
 	s := DefaultSchedule()
-	if len(s) != 1 || s[0].Cron != "0 * * * *" {
+	if len(s) != 2 || s[0].Cron != "0 * * * *" || s[1].Cron != "* * * * *" {
 		t.Fatalf("schedule %+v", s)
 	}
-	task := s[0].Task(time.Date(2026, 11, 27, 18, 0, 0, 0, Shanghai()))
-	if string(task.Payload()) != `{"slot":"2026-11-27T18"}` {
-		t.Fatalf("payload %s", task.Payload())
+	at := time.Date(2026, 11, 27, 18, 0, 0, 0, Shanghai())
+	if task := s[0].Task(at); string(task.Payload()) != `{"slot":"2026-11-27T18"}` {
+		t.Fatalf("purge payload %s", task.Payload())
+	}
+	if task := s[1].Task(at.Add(5 * time.Minute)); task.Type() != TypeReevaluateDue || string(task.Payload()) != `{"slot":"2026-11-27T18:05"}` {
+		t.Fatalf("due task %s %s", task.Type(), task.Payload())
 	}
 }

@@ -1,0 +1,82 @@
+package healthcode
+
+import (
+	"context"
+	"time"
+)
+
+// Medical event kinds, entered by health authorities (SPEC §3).
+var MedicalKinds = []string{"CONFIRMED", "SUSPECTED", "SUSPECT_EXCLUDED", "ASYMPTOMATIC", "ISOLATION_RELEASED",
+	"CLOSE_CONTACT", "DISCHARGED", "FOLLOWUP_NORMAL"}
+
+// Area risk levels.
+const (
+	RiskHigh   = "HIGH"
+	RiskMedium = "MEDIUM"
+	RiskLow    = "LOW"
+)
+
+// AreaRisk is one area risk designation, with its history position.
+type AreaRisk struct {
+	ID         int64
+	RegionCode string
+	Level      string
+	From       time.Time
+	Reason     string
+	Actor      string
+	CreatedAt  time.Time
+}
+
+// Fact is one fact about a person as shown to staff on an appeal or person
+// view: its kind, what it says, where it came from, who entered it and when.
+type Fact struct {
+	Kind          string // STAY, MEDICAL, HEALTH, DESIGNATION
+	ID            int64
+	Summary       string // in Chinese
+	Source        string
+	Actor         string
+	CreatedAt     time.Time
+	RetractedAt   *time.Time
+	RetractReason string
+}
+
+// DesignationInput is a manual designation by a health officer.
+type DesignationInput struct {
+	PersonID int64
+	Colour   Colour // RED or YELLOW
+	Reason   string
+	Days     int // default 14
+}
+
+// FactService records facts about persons and areas; every write
+// re-evaluates the affected codes.
+type FactService interface {
+	// RecordMedicalEvent records a medical status event for a person inside
+	// the caller's fact.write regions and re-evaluates the code in the same
+	// transaction. Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
+	RecordMedicalEvent(ctx context.Context, personID int64, kind string, at time.Time, note string) (*Code, error)
+	// RetractFact retracts a fact (kind STAY, MEDICAL, HEALTH or DESIGNATION)
+	// with a reason and re-evaluates the code. Errors: UNAUTHENTICATED,
+	// INVALID (empty reason), NOT_FOUND, CONFLICT (already retracted).
+	RetractFact(ctx context.Context, kind string, factID int64, reason string) (*Code, error)
+	// Designate records a manual designation. A yellow one takes effect at
+	// once; a red one only after a second officer approves it.
+	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
+	Designate(ctx context.Context, in DesignationInput) (int64, *Code, error)
+	// ApproveDesignation approves a red designation entered by someone else.
+	// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (own designation), CONFLICT.
+	ApproveDesignation(ctx context.Context, designationID int64) (*Code, error)
+	// SetAreaRisk designates a region's risk level from now on, inside the
+	// caller's area_risk.write regions, and queues the re-evaluation of the
+	// persons who stayed there within the window or live there.
+	// Errors: UNAUTHENTICATED, INVALID, FORBIDDEN.
+	SetAreaRisk(ctx context.Context, regionCode, level, reason string) (*AreaRisk, error)
+	// AreaRisks lists the designations in force inside the caller's
+	// region.read regions (history when history is true).
+	// Errors: UNAUTHENTICATED, FORBIDDEN.
+	AreaRisks(ctx context.Context, regionCode string, history bool) ([]*AreaRisk, error)
+	// PersonFacts lists every fact about a person, retracted ones included,
+	// for staff with person.read at the person's residence.
+	// Errors: UNAUTHENTICATED, NOT_FOUND.
+	PersonFacts(ctx context.Context, personID int64) ([]*Fact, error)
+}

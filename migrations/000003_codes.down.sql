@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS code_history;
+DROP TABLE IF EXISTS codes;
+DROP TABLE IF EXISTS rule_sets;
+DROP TABLE IF EXISTS area_risks;
+DROP TABLE IF EXISTS designations;
+DROP TABLE IF EXISTS health_records;
+DROP TABLE IF EXISTS medical_events;
+DROP TABLE IF EXISTS stays;
+DROP TABLE IF EXISTS declarations;
+DROP TABLE IF EXISTS account_persons;
+DROP TABLE IF EXISTS persons;

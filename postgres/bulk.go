@@ -1,0 +1,200 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Task types of bulk re-evaluation, written to the outbox and handled by
+// package workers.
+const (
+	// TaskFanOutArea splits the persons affected by an area designation into
+	// batches: payload {"areaRiskId"}.
+	TaskFanOutArea = "codes:fanout_area"
+	// TaskFanOutAll splits every person into id ranges after a rule set is
+	// published: payload {"cause"}.
+	TaskFanOutAll = "codes:fanout_all"
+	// TaskReevaluateBatch re-evaluates listed persons: payload {"ids","cause"}.
+	TaskReevaluateBatch = "codes:reevaluate"
+	// TaskReevaluateRange re-evaluates persons with from <= id < to:
+	// payload {"from","to","cause"}.
+	TaskReevaluateRange = "codes:reevaluate_range"
+	// TaskReevaluateDue re-evaluates codes whose reevaluate_at has passed;
+	// enqueued every minute by the scheduler.
+	TaskReevaluateDue = "codes:reevaluate_due"
+)
+
+// BatchSize is the largest number of persons one re-evaluation transaction
+// touches.
+const BatchSize = 1000
+
+// maxRuleWindow bounds how long after a stay an area designation can still
+// change the colour (the largest window a valid rule set allows).
+const maxRuleWindow = 60 * 24 * time.Hour
+
+// BatchPayload is the payload of codes:reevaluate.
+type BatchPayload struct {
+	IDs   []int64 `json:"ids"`
+	Cause string  `json:"cause"`
+}
+
+// RangePayload is the payload of codes:reevaluate_range.
+type RangePayload struct {
+	From  int64  `json:"from"`
+	To    int64  `json:"to"`
+	Cause string `json:"cause"`
+}
+
+// FanOutArea writes one codes:reevaluate task per batch of persons with a
+// stay in the designated region (or a descendant) that ended within the
+// largest rule window, residents included (their residence is a stay). The
+// worker calls it for codes:fanout_area; it is idempotent per designation.
+func (db *DB) FanOutArea(ctx context.Context, areaRiskID int64) (int, error) {
+	n := 0
+	err := db.InTx(ctx, func(tx *Tx) error {
+		var region string
+		if err := tx.QueryRow(ctx, "SELECT region_code FROM area_risks WHERE id = $1", areaRiskID).Scan(&region); err != nil {
+			return mapError(err, "area risk not found")
+		}
+		rows, err := tx.Query(ctx, `SELECT DISTINCT person_id FROM stays
+			WHERE place LIKE $1 || '%' AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $2)
+			ORDER BY person_id`, region, tx.Now.Add(-maxRuleWindow))
+		if err != nil {
+			return fmt.Errorf("find persons in %s: %w", region, err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		cause := "area_risk:" + strconv.FormatInt(areaRiskID, 10)
+		for i := 0; i < len(ids); i += BatchSize {
+			batch := ids[i:min(i+BatchSize, len(ids))]
+			payload, _ := json.Marshal(BatchPayload{IDs: batch, Cause: cause})
+			if _, err := tx.Outbox(ctx, TaskReevaluateBatch, payload, cause+":"+strconv.Itoa(i/BatchSize)); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// FanOutAll writes one codes:reevaluate_range task per id range of
+// BatchSize persons. The worker calls it after a rule set is published.
+func (db *DB) FanOutAll(ctx context.Context, cause string) (int, error) {
+	n := 0
+	err := db.InTx(ctx, func(tx *Tx) error {
+		var lo, hi *int64
+		if err := tx.QueryRow(ctx, "SELECT min(id), max(id) FROM persons").Scan(&lo, &hi); err != nil {
+			return fmt.Errorf("person id range: %w", err)
+		}
+		if lo == nil {
+			return nil
+		}
+		for from := *lo; from <= *hi; from += BatchSize {
+			payload, _ := json.Marshal(RangePayload{From: from, To: from + BatchSize, Cause: cause})
+			if _, err := tx.Outbox(ctx, TaskReevaluateRange, payload, cause+":"+strconv.FormatInt(from, 10)); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ReevaluateIDs re-evaluates the listed persons in one transaction (at most
+// BatchSize). Workers call it. It returns the number of persons evaluated.
+func (db *DB) ReevaluateIDs(ctx context.Context, ids []int64, cause string) (int, error) {
+	if len(ids) > BatchSize {
+		return 0, fmt.Errorf("batch of %d persons exceeds %d", len(ids), BatchSize)
+	}
+	var n int
+	err := db.InTx(ctx, func(tx *Tx) error {
+		codes, err := db.reevaluate(ctx, tx, ids, cause)
+		n = len(codes)
+		return err
+	})
+	return n, err
+}
+
+// ReevaluateRange re-evaluates persons with from <= id < to in one
+// transaction. Workers call it.
+func (db *DB) ReevaluateRange(ctx context.Context, from, to int64, cause string) (int, error) {
+	if to-from > BatchSize {
+		return 0, fmt.Errorf("range of %d persons exceeds %d", to-from, BatchSize)
+	}
+	var n int
+	err := db.InTx(ctx, func(tx *Tx) error {
+		rows, err := tx.Query(ctx, "SELECT id FROM persons WHERE id >= $1 AND id < $2", from, to)
+		if err != nil {
+			return fmt.Errorf("persons in range: %w", err)
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		codes, err := db.reevaluate(ctx, tx, ids, cause)
+		n = len(codes)
+		return err
+	})
+	return n, err
+}
+
+// ReevaluateDue re-evaluates, in batches, the codes whose reevaluate_at has
+// passed, until none is left or budget is spent. The per-minute scheduled
+// task calls it. It returns the number of codes re-evaluated.
+func (db *DB) ReevaluateDue(ctx context.Context, budget time.Duration) (int, error) {
+	deadline := time.Now().Add(budget)
+	total := 0
+	for time.Now().Before(deadline) {
+		var n int
+		err := db.InTx(ctx, func(tx *Tx) error {
+			rows, err := tx.Query(ctx, `SELECT person_id FROM codes WHERE reevaluate_at <= $1
+				ORDER BY reevaluate_at LIMIT $2 FOR UPDATE SKIP LOCKED`, tx.Now, BatchSize)
+			if err != nil {
+				return fmt.Errorf("due codes: %w", err)
+			}
+			var ids []int64
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			codes, err := db.reevaluate(ctx, tx, ids, "time")
+			n = len(codes)
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < BatchSize {
+			break
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,413 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/pii"
+)
+
+// CodeService implements healthcode.CodeService.
+type CodeService struct{ DB *DB }
+
+var _ healthcode.CodeService = (*CodeService)(nil)
+
+// SubmitDeclaration implements healthcode.CodeService.
+func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.DeclarationInput) (*healthcode.Person, *healthcode.Code, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := s.DB
+	now := db.now()
+	if err := validateDeclaration(&in, now, a.Kind == healthcode.ActorStaff); err != nil {
+		return nil, nil, err
+	}
+	switch a.Kind {
+	case healthcode.ActorResident:
+	case healthcode.ActorStaff:
+		// Community staff declare for people without phones (代为申领).
+		if err := db.Authz.Authorize(ctx, a, healthcode.PermPersonDeclare, in.ResidenceCode); err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, healthcode.ErrForbidden
+	}
+	var person *healthcode.Person
+	var code *healthcode.Code
+	err = db.InTx(ctx, func(tx *Tx) error {
+		var residencePath string
+		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", in.ResidenceCode).Scan(&residencePath); err != nil {
+			return mapError(err, "居住地不存在，请重新选择")
+		}
+		docHash := db.PII.Hash("doc:"+string(in.DocType), in.DocNumber)
+		var phoneHash, phoneEnc []byte
+		if in.Phone != "" {
+			phoneHash, phoneEnc = db.PII.Hash("phone", in.Phone), db.PII.Encrypt(in.Phone)
+		}
+		var pid int64
+		var boundTo *int64
+		var storedPhone []byte
+		err := tx.QueryRow(ctx, `SELECT p.id, ap.account_id, p.phone_hash FROM persons p
+			LEFT JOIN account_persons ap ON ap.person_id = p.id
+			WHERE p.doc_type = $1 AND p.doc_hash = $2 FOR UPDATE OF p`, string(in.DocType), docHash).Scan(&pid, &boundTo, &storedPhone)
+		exists := err == nil
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("look up person: %w", err)
+		}
+		relation := ""
+		if a.Kind == healthcode.ActorResident {
+			switch {
+			case exists && boundTo != nil && *boundTo != a.ID:
+				return healthcode.Errorf(healthcode.ECONFLICT, "该人员已由其他账号申领或绑定，如需变更监护人请联系所在社区")
+			case exists && boundTo == nil && string(storedPhone) != string(db.residentPhoneHash(ctx, tx, a.ID)):
+				// Registered by community staff: only the person's own phone may claim it.
+				return healthcode.Errorf(healthcode.ECONFLICT, "该人员已由社区登记，请使用登记的手机号登录，或联系所在社区绑定")
+			case !exists || boundTo == nil:
+				relation = "DEPENDENT"
+				var hasSelf bool
+				if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM account_persons WHERE account_id = $1 AND relation = 'SELF')", a.ID).Scan(&hasSelf); err != nil {
+					return err
+				}
+				if !hasSelf && string(phoneHash) == string(db.residentPhoneHash(ctx, tx, a.ID)) {
+					relation = "SELF"
+				}
+			}
+		} else if exists {
+			// Staff may re-declare only for a person of their jurisdiction.
+			var region string
+			if err := tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
+				return err
+			}
+			if err := db.Authz.Authorize(ctx, a, healthcode.PermPersonDeclare, region); err != nil {
+				return err
+			}
+		}
+		actorSubj := a.Subject()
+		if exists {
+			_, err = tx.Exec(ctx, `UPDATE persons SET name_enc = $2, name_masked = $3, phone_hash = $4, phone_enc = $5,
+				phone_masked = $6, residence_code = $7, residence_path = $8::text::ltree, address_enc = $9, employer = $10, updated_at = $11
+				WHERE id = $1`, pid, db.PII.Encrypt(in.Name), pii.MaskName(in.Name), phoneHash, phoneEnc,
+				pii.MaskPhone(in.Phone), in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), in.Employer, tx.Now)
+		} else {
+			err = tx.QueryRow(ctx, `INSERT INTO persons (doc_type, doc_hash, doc_enc, doc_masked, name_enc, name_masked,
+				phone_hash, phone_enc, phone_masked, residence_code, residence_path, address_enc, employer, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::ltree, $12, $13, $14, $14) RETURNING id`,
+				string(in.DocType), docHash, db.PII.Encrypt(in.DocNumber), pii.MaskID(in.DocNumber),
+				db.PII.Encrypt(in.Name), pii.MaskName(in.Name), phoneHash, phoneEnc, pii.MaskPhone(in.Phone),
+				in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), in.Employer, tx.Now).Scan(&pid)
+		}
+		if err != nil {
+			return fmt.Errorf("write person: %w", err)
+		}
+		if relation != "" {
+			if _, err := tx.Exec(ctx, `INSERT INTO account_persons (person_id, account_id, relation, created_at)
+				VALUES ($1, $2, $3, $4)`, pid, a.ID, relation, tx.Now); err != nil {
+				return fmt.Errorf("bind person: %w", err)
+			}
+		}
+		var declID int64
+		var arrival any
+		if in.Form == healthcode.FormArrival {
+			arrival = dayStart(in.ArrivalDate)
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO declarations (person_id, form, actor, origin, arrival_date, transport, close_contact, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, pid, string(in.Form), actorSubj, in.Origin, arrival,
+			in.Transport, in.CloseContact, tx.Now).Scan(&declID); err != nil {
+			return fmt.Errorf("insert declaration: %w", err)
+		}
+		ref := "declaration:" + strconv.FormatInt(declID, 10)
+		if err := recordDeclarationFacts(ctx, tx, pid, &in, ref, actorSubj); err != nil {
+			return err
+		}
+		codes, err := db.reevaluate(ctx, tx, []int64{pid}, ref)
+		if err != nil {
+			return err
+		}
+		code = codes[pid]
+		person = &healthcode.Person{ID: pid, Name: in.Name, DocType: in.DocType, DocNumber: in.DocNumber, Phone: in.Phone,
+			ResidenceCode: in.ResidenceCode, Address: in.Address, Employer: in.Employer, Relation: relation, CreatedAt: tx.Now}
+		if a.Kind == healthcode.ActorStaff {
+			person.Name, person.DocNumber, person.Phone, person.Address = pii.MaskName(in.Name), pii.MaskID(in.DocNumber), pii.MaskPhone(in.Phone), ""
+		}
+		return tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermPersonDeclare, in.ResidenceCode),
+			RegionCode: in.ResidenceCode, Action: "person.declare", Object: "person:" + strconv.FormatInt(pid, 10),
+			Detail: map[string]any{"form": string(in.Form), "declaration": declID, "colour": string(code.Colour)}})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return person, code, nil
+}
+
+// residentPhoneHash returns the keyed hash of a resident account's phone.
+func (db *DB) residentPhoneHash(ctx context.Context, tx *Tx, accountID int64) []byte {
+	var h []byte
+	_ = tx.QueryRow(ctx, "SELECT phone_hash FROM resident_accounts WHERE id = $1", accountID).Scan(&h)
+	return h
+}
+
+// recordDeclarationFacts writes the facts a declaration implies: the
+// residence (ended and replaced when it moved), the travel history, the
+// arrival, the temperature and symptoms, and a self-reported close contact.
+func recordDeclarationFacts(ctx context.Context, tx *Tx, pid int64, in *healthcode.DeclarationInput, ref, actor string) error {
+	var current *string
+	err := tx.QueryRow(ctx, `SELECT place FROM stays WHERE person_id = $1 AND source = 'RESIDENCE' AND to_at IS NULL
+		AND retracted_at IS NULL`, pid).Scan(&current)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("load residence: %w", err)
+	}
+	if current == nil || *current != in.ResidenceCode {
+		if current != nil {
+			if _, err := tx.Exec(ctx, `UPDATE stays SET to_at = $2 WHERE person_id = $1 AND source = 'RESIDENCE'
+				AND to_at IS NULL AND retracted_at IS NULL`, pid, tx.Now); err != nil {
+				return fmt.Errorf("end residence: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, source, source_ref, actor, created_at)
+			VALUES ($1, $2, $3::text::ltree, $4, 'RESIDENCE', $5, $6, $4)`, pid, in.ResidenceCode, placePath(in.ResidenceCode), tx.Now, ref, actor); err != nil {
+			return fmt.Errorf("record residence: %w", err)
+		}
+	}
+	for _, t := range in.Travel {
+		from, to := travelStay(t)
+		if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
+			SELECT $1, $2, $3::text::ltree, $4, $5, 'TRAVEL', $6, $7, $8
+			WHERE NOT EXISTS (SELECT 1 FROM stays WHERE person_id = $1 AND place = $2 AND from_at = $4 AND to_at = $5
+			                  AND source = 'TRAVEL' AND retracted_at IS NULL)`,
+			pid, t.Place, placePath(t.Place), from, to, ref, actor, tx.Now); err != nil {
+			return fmt.Errorf("record travel: %w", err)
+		}
+	}
+	if in.Form == healthcode.FormArrival {
+		day := dayStart(in.ArrivalDate)
+		if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
+			SELECT $1, $2, $3::text::ltree, $4, $5, 'ARRIVAL', $6, $7, $8
+			WHERE NOT EXISTS (SELECT 1 FROM stays WHERE person_id = $1 AND place = $2 AND to_at = $5 AND source = 'ARRIVAL'
+			                  AND retracted_at IS NULL)`,
+			pid, in.Origin, placePath(in.Origin), day, day.AddDate(0, 0, 1), ref, actor, tx.Now); err != nil {
+			return fmt.Errorf("record arrival: %w", err)
+		}
+	}
+	symptoms := in.Symptoms
+	if symptoms == nil {
+		symptoms = []string{}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO health_records (person_id, at, temperature, symptoms, source, source_ref, actor, created_at)
+		VALUES ($1, $2, $3, $4, 'DECLARATION', $5, $6, $2)`, pid, tx.Now, in.Temperature, symptoms, ref, actor); err != nil {
+		return fmt.Errorf("record health: %w", err)
+	}
+	if in.CloseContact {
+		// A self-reported contact counts as a close contact until a health
+		// officer investigates and retracts it (docs/rules.md).
+		if _, err := tx.Exec(ctx, `INSERT INTO medical_events (person_id, kind, at, note, actor, created_at)
+			VALUES ($1, 'CLOSE_CONTACT', $2, '本人申报密切接触史', $3, $2)`, pid, tx.Now, actor); err != nil {
+			return fmt.Errorf("record close contact: %w", err)
+		}
+	}
+	return nil
+}
+
+// ownPerson resolves the person a resident asks about: personID 0 is their
+// own; otherwise it must be bound to their account. Errors: NOT_FOUND.
+func ownPerson(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, a *healthcode.Actor, personID int64) (int64, error) {
+	if a.Kind != healthcode.ActorResident {
+		return 0, healthcode.Errorf(healthcode.ENOTFOUND, "未找到健康码")
+	}
+	var pid int64
+	var err error
+	if personID == 0 {
+		err = q.QueryRow(ctx, "SELECT person_id FROM account_persons WHERE account_id = $1 AND relation = 'SELF'", a.ID).Scan(&pid)
+	} else {
+		err = q.QueryRow(ctx, "SELECT person_id FROM account_persons WHERE account_id = $1 AND person_id = $2", a.ID, personID).Scan(&pid)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, healthcode.Errorf(healthcode.ENOTFOUND, "未找到健康码，请先申报")
+	} else if err != nil {
+		return 0, fmt.Errorf("look up own person: %w", err)
+	}
+	return pid, nil
+}
+
+// MyCode implements healthcode.CodeService.
+func (s *CodeService) MyCode(ctx context.Context, personID int64) (*healthcode.Code, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.currentCode(ctx, pid)
+}
+
+// currentCode reads a code, re-evaluating it first when its reevaluate_at
+// has passed, so that no reader ever sees a stale colour.
+func (db *DB) currentCode(ctx context.Context, pid int64) (*healthcode.Code, error) {
+	code, err := db.readCode(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	if code.ReevaluateAt == nil || code.ReevaluateAt.After(db.now()) {
+		return code, nil
+	}
+	err = db.InTx(ctx, func(tx *Tx) error {
+		codes, err := db.reevaluate(ctx, tx, []int64{pid}, "time")
+		code = codes[pid]
+		return err
+	})
+	return code, err
+}
+
+func (db *DB) readCode(ctx context.Context, pid int64) (*healthcode.Code, error) {
+	c := &healthcode.Code{PersonID: pid}
+	var colour string
+	var clauses []byte
+	err := db.Pool.QueryRow(ctx, `SELECT colour, clauses, rule_set_version, updated_at, reevaluate_at FROM codes
+		WHERE person_id = $1`, pid).Scan(&colour, &clauses, &c.RuleSetVersion, &c.UpdatedAt, &c.ReevaluateAt)
+	if err != nil {
+		return nil, mapError(err, "未找到健康码，请先申报")
+	}
+	c.Colour = healthcode.Colour(colour)
+	if err := json.Unmarshal(clauses, &c.Clauses); err != nil {
+		return nil, fmt.Errorf("decode clauses of %d: %w", pid, err)
+	}
+	return c, nil
+}
+
+// MyPersons implements healthcode.CodeService.
+func (s *CodeService) MyPersons(ctx context.Context) ([]*healthcode.Person, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorResident {
+		return []*healthcode.Person{}, nil
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT p.id, p.doc_type, p.doc_enc, p.name_enc, p.phone_enc, p.residence_code,
+		p.address_enc, p.employer, ap.relation, p.created_at
+		FROM account_persons ap JOIN persons p ON p.id = ap.person_id
+		WHERE ap.account_id = $1 ORDER BY ap.relation DESC, p.id`, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list own persons: %w", err)
+	}
+	defer rows.Close()
+	var out []*healthcode.Person
+	for rows.Next() {
+		var p healthcode.Person
+		var docType string
+		var doc, name, phone, addr []byte
+		if err := rows.Scan(&p.ID, &docType, &doc, &name, &phone, &p.ResidenceCode, &addr, &p.Employer, &p.Relation, &p.CreatedAt); err != nil {
+			return nil, fmt.Errorf("scan person: %w", err)
+		}
+		p.DocType = healthcode.DocType(docType)
+		if err := s.DB.decryptAll(map[*string][]byte{&p.DocNumber: doc, &p.Name: name, &p.Phone: phone, &p.Address: addr}); err != nil {
+			return nil, err
+		}
+		out = append(out, &p)
+	}
+	return out, rows.Err()
+}
+
+func (db *DB) decryptAll(fields map[*string][]byte) error {
+	for dst, sealed := range fields {
+		if sealed == nil {
+			continue
+		}
+		v, err := db.PII.Decrypt(sealed)
+		if err != nil {
+			return fmt.Errorf("decrypt personal data: %w", err)
+		}
+		*dst = v
+	}
+	return nil
+}
+
+// CheckIn implements healthcode.CodeService.
+func (s *CodeService) CheckIn(ctx context.Context, personID int64, in healthcode.CheckIn) (*healthcode.Code, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.Temperature < 35.0 || in.Temperature > 42.0 {
+		return nil, fieldErr("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
+	}
+	for _, sy := range in.Symptoms {
+		if _, ok := healthcode.KnownSymptoms[sy]; !ok {
+			return nil, fieldErr("症状", "未知症状 %q", truncate(sy, 20))
+		}
+	}
+	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)
+	if err != nil {
+		return nil, err
+	}
+	symptoms := in.Symptoms
+	if symptoms == nil {
+		symptoms = []string{}
+	}
+	var code *healthcode.Code
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO health_records (person_id, at, temperature, symptoms, source, actor, created_at)
+			VALUES ($1, $2, $3, $4, 'CHECKIN', $5, $2) RETURNING id`, pid, tx.Now, in.Temperature, symptoms, a.Subject()).Scan(&id); err != nil {
+			return fmt.Errorf("record check-in: %w", err)
+		}
+		codes, err := s.DB.reevaluate(ctx, tx, []int64{pid}, "checkin:"+strconv.FormatInt(id, 10))
+		code = codes[pid]
+		return err
+	})
+	return code, err
+}
+
+// CodeHistory implements healthcode.CodeService.
+func (s *CodeService) CodeHistory(ctx context.Context, personID int64) ([]*healthcode.CodeChange, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pid := personID
+	if a.Kind == healthcode.ActorResident {
+		if pid, err = ownPerson(ctx, s.DB.Pool, a, personID); err != nil {
+			return nil, err
+		}
+	} else if err := s.DB.authorizePerson(ctx, a, healthcode.PermPersonRead, pid); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, person_id, COALESCE(from_colour, ''), to_colour, clause_ids, rule_set_version,
+		cause, actor, at FROM code_history WHERE person_id = $1 ORDER BY id`, pid)
+	if err != nil {
+		return nil, fmt.Errorf("list code history: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.CodeChange, error) {
+		var c healthcode.CodeChange
+		var from, to string
+		err := r.Scan(&c.ID, &c.PersonID, &from, &to, &c.ClauseIDs, &c.RuleSetVersion, &c.Cause, &c.Actor, &c.At)
+		c.From, c.To = healthcode.Colour(from), healthcode.Colour(to)
+		return &c, err
+	})
+}
+
+// authorizePerson checks perm at the person's residence; a person outside
+// the caller's grants is reported as NOT_FOUND so ids cannot be probed.
+func (db *DB) authorizePerson(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, pid int64) error {
+	var region string
+	if err := db.Pool.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
+		return mapError(err, "人员不存在")
+	}
+	if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {
+		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "人员不存在")
+		}
+		return err
+	}
+	return nil
+}

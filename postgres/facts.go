@@ -1,0 +1,402 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+)
+
+// FactService implements healthcode.FactService.
+type FactService struct{ DB *DB }
+
+var _ healthcode.FactService = (*FactService)(nil)
+
+// DefaultDesignationDays is how long a manual designation lasts unless
+// renewed (SPEC §3).
+const DefaultDesignationDays = 14
+
+func personRegion(ctx context.Context, tx *Tx, pid int64) (string, error) {
+	var region string
+	err := tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region)
+	return region, mapError(err, "人员不存在")
+}
+
+// authorizeOnPerson checks perm at the person's residence inside tx; outside
+// the grants it answers NOT_FOUND so that ids cannot be probed.
+func (db *DB) authorizeOnPerson(ctx context.Context, tx *Tx, a *healthcode.Actor, perm healthcode.Permission, pid int64) (string, error) {
+	region, err := personRegion(ctx, tx, pid)
+	if err != nil {
+		return "", err
+	}
+	if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {
+		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
+			return "", healthcode.Errorf(healthcode.ENOTFOUND, "人员不存在")
+		}
+		return "", err
+	}
+	return region, nil
+}
+
+func staffOnly(ctx context.Context) (*healthcode.Actor, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorStaff && a.Kind != healthcode.ActorSystem {
+		return nil, healthcode.ErrForbidden
+	}
+	return a, nil
+}
+
+// RecordMedicalEvent implements healthcode.FactService.
+func (s *FactService) RecordMedicalEvent(ctx context.Context, pid int64, kind string, at time.Time, note string) (*healthcode.Code, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(healthcode.MedicalKinds, kind) {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", truncate(kind, 30))
+	}
+	now := s.DB.now()
+	if at.IsZero() {
+		at = now
+	}
+	if at.After(now.Add(time.Minute)) || at.Before(now.AddDate(0, 0, -60)) {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "事件时间不能晚于现在，也不能早于 60 天前")
+	}
+	if utf8.RuneCountInString(note) > 200 {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "备注不超过 200 个字")
+	}
+	var code *healthcode.Code
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		region, err := s.DB.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
+		if err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO medical_events (person_id, kind, at, note, actor, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, pid, kind, at, note, a.Subject(), tx.Now).Scan(&id); err != nil {
+			return fmt.Errorf("insert medical event: %w", err)
+		}
+		cause := "fact:medical:" + strconv.FormatInt(id, 10)
+		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermFactWrite, region),
+			RegionCode: region, Action: "fact.record", Object: "person:" + strconv.FormatInt(pid, 10),
+			Detail: map[string]any{"fact": cause, "kind": kind, "at": at}}); err != nil {
+			return err
+		}
+		codes, err := s.DB.reevaluate(ctx, tx, []int64{pid}, cause)
+		code = codes[pid]
+		return err
+	})
+	return code, err
+}
+
+var factTables = map[string]string{"STAY": "stays", "MEDICAL": "medical_events", "HEALTH": "health_records", "DESIGNATION": "designations"}
+
+// RetractFact implements healthcode.FactService.
+func (s *FactService) RetractFact(ctx context.Context, kind string, factID int64, reason string) (*healthcode.Code, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.retractFact(ctx, a, kind, factID, reason, "")
+}
+
+// retractFact retracts one fact in its own transaction (or the caller's
+// when tx is given through RetractFactTx) and re-evaluates. ref is recorded
+// as the audit reason prefix (a ticket id for appeal corrections).
+func (db *DB) retractFact(ctx context.Context, a *healthcode.Actor, kind string, factID int64, reason, ref string) (*healthcode.Code, error) {
+	var code *healthcode.Code
+	err := db.InTx(ctx, func(tx *Tx) error {
+		var err error
+		code, err = db.RetractFactTx(ctx, tx, a, kind, factID, reason, ref)
+		return err
+	})
+	return code, err
+}
+
+// RetractFactTx retracts a fact inside tx and re-evaluates the person's code
+// in the same transaction. The hotline's appeal resolution calls it.
+// Errors: INVALID (kind, empty reason), NOT_FOUND, CONFLICT (already retracted).
+func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, kind string, factID int64, reason, ref string) (*healthcode.Code, error) {
+	table, ok := factTables[kind]
+	if !ok {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "事实类型应为 STAY、MEDICAL、HEALTH 或 DESIGNATION")
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 500 {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "撤销原因不能为空，且不超过 500 个字")
+	}
+	var pid int64
+	var retracted *time.Time
+	err := tx.QueryRow(ctx, "SELECT person_id, retracted_at FROM "+table+" WHERE id = $1 FOR UPDATE", factID).Scan(&pid, &retracted)
+	if err != nil {
+		return nil, mapError(err, "事实记录不存在")
+	}
+	region, err := db.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
+	if err != nil {
+		if healthcode.ErrorCode(err) == healthcode.ENOTFOUND {
+			return nil, healthcode.Errorf(healthcode.ENOTFOUND, "事实记录不存在")
+		}
+		return nil, err
+	}
+	if retracted != nil {
+		return nil, healthcode.Errorf(healthcode.ECONFLICT, "该记录已撤销")
+	}
+	if _, err := tx.Exec(ctx, "UPDATE "+table+" SET retracted_at = $2, retracted_by = $3, retract_reason = $4 WHERE id = $1",
+		factID, tx.Now, a.Subject(), reason); err != nil {
+		return nil, fmt.Errorf("retract fact: %w", err)
+	}
+	cause := "retract:" + strings.ToLower(kind) + ":" + strconv.FormatInt(factID, 10)
+	if err := tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermFactWrite, region),
+		RegionCode: region, Action: "fact.retract", Object: "person:" + strconv.FormatInt(pid, 10),
+		Reason: strings.TrimSpace(ref + " " + reason), Detail: map[string]any{"fact": cause}}); err != nil {
+		return nil, err
+	}
+	codes, err := db.reevaluate(ctx, tx, []int64{pid}, cause)
+	if err != nil {
+		return nil, err
+	}
+	return codes[pid], nil
+}
+
+// Designate implements healthcode.FactService.
+func (s *FactService) Designate(ctx context.Context, in healthcode.DesignationInput) (int64, *healthcode.Code, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	if in.Colour != healthcode.Red && in.Colour != healthcode.Yellow {
+		return 0, nil, healthcode.Errorf(healthcode.EINVALID, "人工赋码只能为红码或黄码")
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 500 {
+		return 0, nil, healthcode.Errorf(healthcode.EINVALID, "必须填写纳入管理的原因（不超过 500 字）")
+	}
+	if in.Days == 0 {
+		in.Days = DefaultDesignationDays
+	}
+	if in.Days < 1 || in.Days > 60 {
+		return 0, nil, healthcode.Errorf(healthcode.EINVALID, "有效天数应在 1 至 60 天之间")
+	}
+	var id int64
+	var code *healthcode.Code
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		region, err := s.DB.authorizeOnPerson(ctx, tx, a, healthcode.PermDesignate, in.PersonID)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO designations (person_id, colour, reason, from_at, until_at, actor, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $4) RETURNING id`, in.PersonID, string(in.Colour), in.Reason, tx.Now,
+			tx.Now.AddDate(0, 0, in.Days), a.Subject()).Scan(&id); err != nil {
+			return fmt.Errorf("insert designation: %w", err)
+		}
+		cause := "fact:designation:" + strconv.FormatInt(id, 10)
+		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermDesignate, region),
+			RegionCode: region, Action: "designation.create", Object: "person:" + strconv.FormatInt(in.PersonID, 10),
+			Reason: in.Reason, Detail: map[string]any{"designation": id, "colour": string(in.Colour), "days": in.Days}}); err != nil {
+			return err
+		}
+		codes, err := s.DB.reevaluate(ctx, tx, []int64{in.PersonID}, cause)
+		code = codes[in.PersonID]
+		return err
+	})
+	return id, code, err
+}
+
+// ApproveDesignation implements healthcode.FactService.
+func (s *FactService) ApproveDesignation(ctx context.Context, designationID int64) (*healthcode.Code, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var code *healthcode.Code
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		var pid int64
+		var by string
+		var approved, retracted *time.Time
+		err := tx.QueryRow(ctx, `SELECT person_id, actor, approved_at, retracted_at FROM designations WHERE id = $1 FOR UPDATE`,
+			designationID).Scan(&pid, &by, &approved, &retracted)
+		if err != nil {
+			return mapError(err, "赋码记录不存在")
+		}
+		region, err := s.DB.authorizeOnPerson(ctx, tx, a, healthcode.PermDesignateApprove, pid)
+		if err != nil {
+			return err
+		}
+		if by == a.Subject() {
+			return healthcode.Errorf(healthcode.EFORBIDDEN, "红码须由另一名工作人员审核，不能审核自己提交的赋码")
+		}
+		if approved != nil || retracted != nil {
+			return healthcode.Errorf(healthcode.ECONFLICT, "该赋码已审核或已撤销")
+		}
+		if _, err := tx.Exec(ctx, "UPDATE designations SET approved_by = $2, approved_at = $3 WHERE id = $1",
+			designationID, a.Subject(), tx.Now); err != nil {
+			return fmt.Errorf("approve designation: %w", err)
+		}
+		cause := "approve:designation:" + strconv.FormatInt(designationID, 10)
+		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermDesignateApprove, region),
+			RegionCode: region, Action: "designation.approve", Object: "person:" + strconv.FormatInt(pid, 10),
+			Detail: map[string]any{"designation": designationID}}); err != nil {
+			return err
+		}
+		codes, err := s.DB.reevaluate(ctx, tx, []int64{pid}, cause)
+		code = codes[pid]
+		return err
+	})
+	return code, err
+}
+
+// areaCode validates a region code of any province for an area designation
+// and returns the region at which the caller's permission is checked: the
+// code itself inside Shaanxi, the province for other provinces' areas.
+func areaCode(code string) (string, error) {
+	if !regionCodeRE.MatchString(code) {
+		return "", healthcode.Errorf(healthcode.EINVALID, "地区代码格式不正确")
+	}
+	if strings.HasPrefix(code, healthcode.ProvinceCode) {
+		if _, ok := healthcode.LevelOfCode(code); !ok {
+			return "", healthcode.Errorf(healthcode.EINVALID, "地区代码格式不正确")
+		}
+		return code, nil
+	}
+	return healthcode.ProvinceCode, nil
+}
+
+// SetAreaRisk implements healthcode.FactService.
+func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason string) (*healthcode.AreaRisk, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if level != healthcode.RiskHigh && level != healthcode.RiskMedium && level != healthcode.RiskLow {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "风险等级应为 HIGH、MEDIUM 或 LOW")
+	}
+	authAt, err := areaCode(regionCode)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermAreaRiskWrite, authAt); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) > 500 {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "原因不超过 500 个字")
+	}
+	var out *healthcode.AreaRisk
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		if authAt != healthcode.ProvinceCode || regionCode == healthcode.ProvinceCode {
+			var exists bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1)", regionCode).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
+			}
+		}
+		r := &healthcode.AreaRisk{RegionCode: regionCode, Level: level, From: tx.Now, Reason: reason, Actor: a.Subject(), CreatedAt: tx.Now}
+		if err := tx.QueryRow(ctx, `INSERT INTO area_risks (region_code, region_path, level, from_at, reason, actor, created_at)
+			VALUES ($1, $2::text::ltree, $3, $4, $5, $6, $4) RETURNING id`, regionCode, placePath(regionCode), level, tx.Now,
+			reason, a.Subject()).Scan(&r.ID); err != nil {
+			return fmt.Errorf("insert area risk: %w", err)
+		}
+		out = r
+		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermAreaRiskWrite, authAt),
+			RegionCode: authAt, Action: "area_risk.set", Object: "region:" + regionCode, Reason: reason,
+			Detail: map[string]any{"level": level, "areaRisk": r.ID}}); err != nil {
+			return err
+		}
+		_, err := tx.Outbox(ctx, TaskFanOutArea, fmt.Appendf(nil, `{"areaRiskId":%d}`, r.ID), "area_risk:"+strconv.FormatInt(r.ID, 10))
+		return err
+	})
+	return out, err
+}
+
+// AreaRisks implements healthcode.FactService.
+func (s *FactService) AreaRisks(ctx context.Context, regionCode string, history bool) ([]*healthcode.AreaRisk, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if regionCode == "" {
+		regionCode = healthcode.ProvinceCode
+	}
+	authAt, err := areaCode(regionCode)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, authAt); err != nil {
+		return nil, err
+	}
+	q := `SELECT DISTINCT ON (region_code) id, region_code, level, from_at, reason, actor, created_at FROM area_risks
+		WHERE region_code LIKE $1 || '%' AND from_at <= $2 ORDER BY region_code, from_at DESC, id DESC`
+	if history {
+		q = `SELECT id, region_code, level, from_at, reason, actor, created_at FROM area_risks
+		WHERE region_code LIKE $1 || '%' AND from_at <= $2 ORDER BY region_code, from_at DESC, id DESC`
+	}
+	rows, err := s.DB.Pool.Query(ctx, q, regionCode, s.DB.now())
+	if err != nil {
+		return nil, fmt.Errorf("list area risks: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.AreaRisk, error) {
+		var ar healthcode.AreaRisk
+		err := r.Scan(&ar.ID, &ar.RegionCode, &ar.Level, &ar.From, &ar.Reason, &ar.Actor, &ar.CreatedAt)
+		return &ar, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list area risks: %w", err)
+	}
+	if !history { // a region lowered to LOW is no longer designated
+		list = slices.DeleteFunc(list, func(r *healthcode.AreaRisk) bool { return r.Level == healthcode.RiskLow })
+	}
+	return list, nil
+}
+
+// PersonFacts implements healthcode.FactService.
+func (s *FactService) PersonFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.authorizePerson(ctx, a, healthcode.PermPersonRead, pid); err != nil {
+		return nil, err
+	}
+	return s.DB.personFacts(ctx, pid)
+}
+
+func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, error) {
+	rows, err := db.Pool.Query(ctx, `
+		SELECT 'STAY', id, source || ' ' || place || ' ' || to_char(from_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
+		       || ' 至 ' || COALESCE(to_char(to_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), '今'), source, actor, created_at, retracted_at, COALESCE(retract_reason, '')
+		  FROM stays WHERE person_id = $1
+		UNION ALL
+		SELECT 'MEDICAL', id, kind || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') || CASE WHEN note <> '' THEN ' ' || note ELSE '' END,
+		       'HEALTH_AUTHORITY', actor, created_at, retracted_at, COALESCE(retract_reason, '')
+		  FROM medical_events WHERE person_id = $1
+		UNION ALL
+		SELECT 'HEALTH', id, COALESCE(temperature::text || '℃', '') || CASE WHEN cardinality(symptoms) > 0 THEN ' ' || array_to_string(symptoms, ',') ELSE '' END
+		       || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), source, actor, created_at, retracted_at, COALESCE(retract_reason, '')
+		  FROM health_records WHERE person_id = $1
+		UNION ALL
+		SELECT 'DESIGNATION', id, colour || ' ' || reason || CASE WHEN colour = 'RED' AND approved_at IS NULL THEN '（待审核）' ELSE '' END
+		       || ' 至 ' || to_char(until_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), 'MANUAL', actor, created_at, retracted_at, COALESCE(retract_reason, '')
+		  FROM designations WHERE person_id = $1
+		ORDER BY 6, 2`, pid)
+	if err != nil {
+		return nil, fmt.Errorf("list facts: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Fact, error) {
+		var f healthcode.Fact
+		err := r.Scan(&f.Kind, &f.ID, &f.Summary, &f.Source, &f.Actor, &f.CreatedAt, &f.RetractedAt, &f.RetractReason)
+		return &f, err
+	})
+}
+

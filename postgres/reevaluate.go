@@ -1,0 +1,417 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/rules"
+)
+
+// TaskReevaluate is the outbox task that re-evaluates a batch of persons
+// (bulk causes: an area designation, a published rule set, due codes).
+const TaskReevaluate = "codes:reevaluate"
+
+// ruleSetCache keeps parsed rule sets by version; published versions never
+// change, so an entry never goes stale.
+var ruleSetCache sync.Map // version → *rules.RuleSet
+
+// EnsureRuleSet publishes the default rule set (Annex 1) when no rule set is
+// published yet. Startup (serve, worker, dev) calls it.
+func (db *DB) EnsureRuleSet(ctx context.Context) error {
+	return db.InTx(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM rule_sets WHERE status = 'PUBLISHED'").Scan(&n); err != nil {
+			return fmt.Errorf("look up published rule set: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		rs := rules.Default()
+		body, err := json.Marshal(rs)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO rule_sets (version, body, status, created_by, created_at, approved_by, published_at)
+			VALUES ($1, $2, 'PUBLISHED', 'system', $3, 'system', $3) ON CONFLICT (version) DO NOTHING`, rs.Version, body, tx.Now); err != nil {
+			return fmt.Errorf("publish default rule set: %w", err)
+		}
+		return tx.Audit(ctx, healthcode.AuditRecord{Action: "ruleset.publish", Object: "ruleset:" + rs.Version,
+			Reason: "default rule set (Annex 1)"})
+	})
+}
+
+// publishedRuleSet returns the rule set in force.
+func publishedRuleSet(ctx context.Context, q pgx.Tx) (*rules.RuleSet, error) {
+	var version string
+	var body []byte
+	err := q.QueryRow(ctx, "SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'").Scan(&version, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		rs := rules.Default()
+		return rs, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("load published rule set: %w", err)
+	}
+	if rs, ok := ruleSetCache.Load(version); ok {
+		return rs.(*rules.RuleSet), nil
+	}
+	rs, err := rules.Parse(body)
+	if err != nil {
+		return nil, fmt.Errorf("parse rule set %s: %w", version, err)
+	}
+	ruleSetCache.Store(version, rs)
+	return rs, nil
+}
+
+// factHorizon bounds how far back health records are loaded: nothing older
+// can affect a clause of a valid rule set (windows and streaks ≤ 60 days).
+const factHorizon = 130 * 24 * time.Hour
+
+// loadFacts reads the facts of persons (retracted ones excluded) and the
+// area risks in force on every place they stayed and its ancestors.
+func loadFacts(ctx context.Context, tx *Tx, ids []int64) (map[int64]*rules.Facts, error) {
+	facts := make(map[int64]*rules.Facts, len(ids))
+	for _, id := range ids {
+		facts[id] = &rules.Facts{}
+	}
+	places := map[string]bool{}
+	rows, err := tx.Query(ctx, `SELECT id, person_id, place, from_at, to_at, source FROM stays
+		WHERE person_id = ANY($1) AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $2)`, ids, tx.Now.Add(-factHorizon))
+	if err != nil {
+		return nil, fmt.Errorf("load stays: %w", err)
+	}
+	for rows.Next() {
+		var s rules.Stay
+		var pid int64
+		if err := rows.Scan(&s.ID, &pid, &s.Place, &s.From, &s.To, &s.Source); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan stay: %w", err)
+		}
+		facts[pid].Stays = append(facts[pid].Stays, s)
+		places[s.Place] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load stays: %w", err)
+	}
+
+	rows, err = tx.Query(ctx, `SELECT id, person_id, kind, at FROM medical_events
+		WHERE person_id = ANY($1) AND retracted_at IS NULL`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load medical events: %w", err)
+	}
+	for rows.Next() {
+		var m rules.MedicalEvent
+		var pid int64
+		if err := rows.Scan(&m.ID, &pid, &m.Kind, &m.At); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan medical event: %w", err)
+		}
+		facts[pid].Medical = append(facts[pid].Medical, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load medical events: %w", err)
+	}
+
+	rows, err = tx.Query(ctx, `SELECT id, person_id, at, temperature::float8, symptoms, source FROM health_records
+		WHERE person_id = ANY($1) AND retracted_at IS NULL AND at > $2`, ids, tx.Now.Add(-factHorizon))
+	if err != nil {
+		return nil, fmt.Errorf("load health records: %w", err)
+	}
+	for rows.Next() {
+		var h rules.HealthRecord
+		var pid int64
+		if err := rows.Scan(&h.ID, &pid, &h.At, &h.Temperature, &h.Symptoms, &h.Source); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan health record: %w", err)
+		}
+		facts[pid].Health = append(facts[pid].Health, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load health records: %w", err)
+	}
+
+	rows, err = tx.Query(ctx, `SELECT id, person_id, colour, from_at, until_at, approved_at IS NOT NULL, reason FROM designations
+		WHERE person_id = ANY($1) AND retracted_at IS NULL AND until_at > $2`, ids, tx.Now.Add(-factHorizon))
+	if err != nil {
+		return nil, fmt.Errorf("load designations: %w", err)
+	}
+	for rows.Next() {
+		var d rules.Designation
+		var pid int64
+		if err := rows.Scan(&d.ID, &pid, &d.Colour, &d.From, &d.Until, &d.Approved, &d.Reason); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan designation: %w", err)
+		}
+		facts[pid].Designations = append(facts[pid].Designations, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load designations: %w", err)
+	}
+
+	risks, err := areaRisksFor(ctx, tx, places)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range facts {
+		for _, s := range f.Stays {
+			for _, a := range placeAncestors(s.Place) {
+				if r, ok := risks[a]; ok && !r.added[f] {
+					f.AreaRisks = append(f.AreaRisks, r.risk)
+					r.added[f] = true
+				}
+			}
+		}
+	}
+	return facts, nil
+}
+
+type riskEntry struct {
+	risk  rules.AreaRisk
+	added map[*rules.Facts]bool
+}
+
+// areaRisksFor returns the designation in force on each of the places and
+// their ancestors (only regions that have one).
+func areaRisksFor(ctx context.Context, tx *Tx, places map[string]bool) (map[string]*riskEntry, error) {
+	var codes []string
+	seen := map[string]bool{}
+	for p := range places {
+		for _, a := range placeAncestors(p) {
+			if !seen[a] {
+				seen[a] = true
+				codes = append(codes, a)
+			}
+		}
+	}
+	out := map[string]*riskEntry{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT ON (region_code) region_code, level, from_at FROM area_risks
+		WHERE region_code = ANY($1) AND from_at <= $2 ORDER BY region_code, from_at DESC, id DESC`, codes, tx.Now)
+	if err != nil {
+		return nil, fmt.Errorf("load area risks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r rules.AreaRisk
+		if err := rows.Scan(&r.Region, &r.Level, &r.From); err != nil {
+			return nil, fmt.Errorf("scan area risk: %w", err)
+		}
+		if r.Level != rules.Low {
+			out[r.Region] = &riskEntry{risk: r, added: map[*rules.Facts]bool{}}
+		}
+	}
+	return out, rows.Err()
+}
+
+// placeAncestors returns the region codes that cover a place: the prefixes of
+// level lengths (2, 4, 6, 9, 12, 15). Abroad places have none.
+func placeAncestors(place string) []string {
+	if len(place) < 2 || place[0] < '0' || place[0] > '9' {
+		return nil
+	}
+	var out []string
+	for _, n := range []int{2, 4, 6, 9, 12, 15} {
+		if n <= len(place) {
+			out = append(out, place[:n])
+		}
+	}
+	return out
+}
+
+// reevaluate re-evaluates the codes of persons in this transaction: it locks
+// the persons (in id order, so concurrent batches cannot deadlock), loads
+// their facts, evaluates them with the published rule set, writes the codes
+// whose result changed, and records each colour change in the history and the
+// audit log, revokes superseded paper credentials and queues the resident's
+// SMS. cause names what triggered it ("declaration:12", "area_risk:3",
+// "ruleset:2020-04", "time"). It returns the new codes by person id.
+func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string) (map[int64]*healthcode.Code, error) {
+	if len(ids) == 0 {
+		return map[int64]*healthcode.Code{}, nil
+	}
+	rows, err := tx.Query(ctx, "SELECT id FROM persons WHERE id = ANY($1) ORDER BY id FOR UPDATE", ids)
+	if err != nil {
+		return nil, fmt.Errorf("lock persons: %w", err)
+	}
+	locked, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("lock persons: %w", err)
+	}
+	rs, err := publishedRuleSet(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := loadFacts(ctx, tx, locked)
+	if err != nil {
+		return nil, err
+	}
+	type current struct {
+		colour, version string
+		clauses         []byte
+		reeval          *time.Time
+	}
+	cur := map[int64]current{}
+	rows, err = tx.Query(ctx, "SELECT person_id, colour, rule_set_version, clauses, reevaluate_at FROM codes WHERE person_id = ANY($1)", locked)
+	if err != nil {
+		return nil, fmt.Errorf("load codes: %w", err)
+	}
+	for rows.Next() {
+		var pid int64
+		var c current
+		if err := rows.Scan(&pid, &c.colour, &c.version, &c.clauses, &c.reeval); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan code: %w", err)
+		}
+		cur[pid] = c
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load codes: %w", err)
+	}
+
+	actor := healthcode.ActorFromContext(ctx)
+	if actor == nil {
+		actor = healthcode.SystemActor
+	}
+	out := make(map[int64]*healthcode.Code, len(locked))
+	batch := &pgx.Batch{}
+	var changed []int64
+	for _, pid := range locked {
+		res := rules.Evaluate(facts[pid], rs, tx.Now)
+		code := codeFromResult(pid, &res, tx.Now)
+		out[pid] = code
+		clauses, err := json.Marshal(code.Clauses)
+		if err != nil {
+			return nil, err
+		}
+		old, had := cur[pid]
+		if had && old.colour == string(code.Colour) && old.version == code.RuleSetVersion &&
+			string(old.clauses) == string(clauses) && equalTimes(old.reeval, code.ReevaluateAt) {
+			continue // nothing to write
+		}
+		batch.Queue(`INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (person_id) DO UPDATE SET colour = EXCLUDED.colour, clauses = EXCLUDED.clauses,
+			  rule_set_version = EXCLUDED.rule_set_version, updated_at = EXCLUDED.updated_at,
+			  reevaluate_at = EXCLUDED.reevaluate_at`,
+			pid, string(code.Colour), clauses, code.RuleSetVersion, tx.Now, code.ReevaluateAt)
+		if had && old.colour == string(code.Colour) {
+			continue
+		}
+		var from *string
+		if had {
+			from = &old.colour
+		}
+		ids := make([]string, len(code.Clauses))
+		for i, c := range code.Clauses {
+			ids[i] = c.ID
+		}
+		batch.Queue(`INSERT INTO code_history (person_id, from_colour, to_colour, clause_ids, rule_set_version, cause, actor, at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, pid, from, string(code.Colour), ids, code.RuleSetVersion, cause, actor.Subject(), tx.Now)
+		changed = append(changed, pid)
+	}
+	if batch.Len() > 0 {
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return nil, fmt.Errorf("write codes: %w", err)
+		}
+	}
+	if len(changed) > 0 {
+		before := make(map[int64]string, len(cur))
+		for pid, c := range cur {
+			before[pid] = c.colour
+		}
+		if err := db.onColourChange(ctx, tx, changed, out, before, cause); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// onColourChange audits each colour change and queues the SMS to the
+// person's phone (or their guardian's), deduplicated per change.
+func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, codes map[int64]*healthcode.Code, before map[int64]string, cause string) error {
+	rows, err := tx.Query(ctx, `SELECT p.id, p.residence_code, p.name_masked, COALESCE(p.phone_enc, ra.phone_enc)
+		FROM persons p
+		LEFT JOIN account_persons ap ON ap.person_id = p.id
+		LEFT JOIN resident_accounts ra ON ra.id = ap.account_id
+		WHERE p.id = ANY($1)`, changed)
+	if err != nil {
+		return fmt.Errorf("load persons for notification: %w", err)
+	}
+	type target struct {
+		region, name string
+		phone        []byte
+	}
+	targets := map[int64]target{}
+	for rows.Next() {
+		var id int64
+		var t target
+		if err := rows.Scan(&id, &t.region, &t.name, &t.phone); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan person for notification: %w", err)
+		}
+		targets[id] = t
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, pid := range changed {
+		code, t := codes[pid], targets[pid]
+		from := before[pid]
+		detail := map[string]any{"from": from, "to": string(code.Colour), "ruleSet": code.RuleSetVersion}
+		clauseIDs := make([]string, len(code.Clauses))
+		for i, c := range code.Clauses {
+			clauseIDs[i] = c.ID
+		}
+		detail["clauses"] = clauseIDs
+		if err := tx.Audit(ctx, healthcode.AuditRecord{RegionCode: t.region, Action: "code.colour_change",
+			Object: "person:" + strconv.FormatInt(pid, 10), Reason: cause, Detail: detail}); err != nil {
+			return err
+		}
+		if from == "" || t.phone == nil {
+			continue // first issue: shown on screen; no phone: nobody to text
+		}
+		phone, err := db.PII.Decrypt(t.phone)
+		if err != nil {
+			return fmt.Errorf("decrypt phone of person %d: %w", pid, err)
+		}
+		text := fmt.Sprintf("【陕西健康码】%s的健康码已由%s变为%s。如有异议，可在健康码页面在线申诉或拨打12320。",
+			t.name, healthcode.Colour(from).Label(), code.Colour.Label())
+		key := fmt.Sprintf("colour:%d:%s:%s", pid, tx.Now.Format(time.RFC3339Nano), code.Colour)
+		if err := tx.QueueSMS(ctx, phone, text, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func codeFromResult(pid int64, res *rules.Result, now time.Time) *healthcode.Code {
+	c := &healthcode.Code{PersonID: pid, Colour: healthcode.Colour(res.Colour), RuleSetVersion: res.RuleSetVersion,
+		UpdatedAt: now, ReevaluateAt: res.ReevaluateAt, Clauses: make([]healthcode.CodeClause, len(res.Clauses))}
+	for i, cl := range res.Clauses {
+		c.Clauses[i] = healthcode.CodeClause{ID: cl.ID, Colour: healthcode.Colour(cl.Colour), Citation: cl.Citation,
+			Reason: cl.Reason, FactIDs: cl.FactIDs}
+	}
+	return c
+}
+
+func equalTimes(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Equal(*b)
+}

@@ -1,0 +1,691 @@
+package rules
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Result is the outcome of evaluating a person's facts under a rule set.
+type Result struct {
+	// Colour is RED, YELLOW or GREEN: the most severe colour among the
+	// clauses that hold, GREEN if none does.
+	Colour string `json:"colour"`
+	// Clauses are the clauses that hold, in rule-set order; nil when GREEN.
+	Clauses []ClauseResult `json:"clauses"`
+	// ReevaluateAt is the earliest instant strictly after the evaluation time
+	// at which the result can change with no new fact (a window closing, a
+	// designation starting or ending, a future-dated fact taking effect); nil
+	// if the result cannot change by time alone.
+	ReevaluateAt *time.Time `json:"reevaluateAt"`
+	// RuleSetVersion is the Version of the rule set used.
+	RuleSetVersion string `json:"ruleSetVersion"`
+}
+
+// ClauseResult explains one clause that holds.
+type ClauseResult struct {
+	ID       string `json:"id"`
+	Colour   string `json:"colour"`
+	Citation string `json:"citation"`
+	// Reason is a Chinese sentence citing the facts and the Annex clause,
+	// shown to residents and hotline handlers.
+	Reason string `json:"reason"`
+	// FactIDs are the ids of the facts behind the clause (stays, medical
+	// events, health records, designations), in the order of Facts.
+	FactIDs []int64 `json:"factIds"`
+	// Until is when the clause stops holding by time alone, given the facts
+	// in effect at the evaluation time; nil if it needs a new fact to stop.
+	Until *time.Time `json:"until"`
+}
+
+var (
+	emptyFacts = &Facts{}
+	defaultSet = Default()
+)
+
+// Evaluate computes the colour of a person from their facts under rule set rs
+// at time now. It is a pure function: no I/O, no clock, no randomness, and it
+// never modifies f or rs; the same arguments give an identical Result. rs
+// should have passed Validate (unknown kinds are ignored); nil rs means
+// Default() and nil f means no facts. Any caller may use it (the API on a
+// declaration, workers on re-evaluation, the rule-change preview); it returns
+// no error.
+func Evaluate(f *Facts, rs *RuleSet, now time.Time) Result {
+	if f == nil {
+		f = emptyFacts
+	}
+	if rs == nil {
+		rs = defaultSet
+	}
+	e := evaluator{f: f, rs: rs, now: now}
+	res := Result{Colour: Green, RuleSetVersion: rs.Version}
+	for i := range rs.Clauses {
+		c := &rs.Clauses[i]
+		var cr ClauseResult
+		var holds bool
+		switch c.Kind {
+		case KindStayRisk:
+			holds = e.stayRisk(c, &cr)
+		case KindMedicalOpen:
+			holds = e.medicalOpen(c, &cr)
+		case KindCloseContact:
+			holds = e.closeContact(c, &cr)
+		case KindAfterDischarge:
+			holds = e.afterDischarge(c, &cr)
+		case KindFollowupHome:
+			holds = e.followupHome(c, &cr)
+		case KindAbnormalHealth:
+			holds = e.abnormalHealth(c, &cr)
+		case KindDesignation:
+			holds = e.designation(c, &cr)
+		}
+		if !holds {
+			continue
+		}
+		cr.ID, cr.Colour, cr.Citation = c.ID, c.Colour, c.Citation
+		res.Clauses = append(res.Clauses, cr)
+		if severity(c.Colour) > severity(res.Colour) {
+			res.Colour = c.Colour
+		}
+	}
+	if e.hasNext {
+		t := e.next
+		res.ReevaluateAt = &t
+	}
+	return res
+}
+
+// severity orders colours: GREEN < YELLOW < RED.
+func severity(colour string) int {
+	switch colour {
+	case Red:
+		return 2
+	case Yellow:
+		return 1
+	}
+	return 0
+}
+
+// Severity returns 2 for RED, 1 for YELLOW and 0 for anything else, so
+// callers can compare colours (e.g. the rule-change preview). It cannot fail.
+func Severity(colour string) int { return severity(colour) }
+
+// evaluator carries one evaluation's inputs and the earliest future change.
+type evaluator struct {
+	f       *Facts
+	rs      *RuleSet
+	now     time.Time
+	next    time.Time
+	hasNext bool
+}
+
+// consider records t as an instant at which the result may change, if it is
+// strictly after now.
+func (e *evaluator) consider(t time.Time) {
+	if t.After(e.now) && (!e.hasNext || t.Before(e.next)) {
+		e.next, e.hasNext = t, true
+	}
+}
+
+// future reports whether t is strictly after now (facts dated then are not yet
+// in effect); if so it records t as a change instant.
+func (e *evaluator) future(t time.Time) bool {
+	if t.After(e.now) {
+		e.consider(t)
+		return true
+	}
+	return false
+}
+
+// riskOf returns the risk level of a place at now: ABROAD for abroad, else the
+// highest level in force on the place or an ancestor, LOW if none.
+func (e *evaluator) riskOf(place string) string {
+	if strings.HasPrefix(place, AbroadPrefix) {
+		return Abroad
+	}
+	best := 0
+	for i := range e.f.AreaRisks {
+		r := &e.f.AreaRisks[i]
+		if !regionCovers(r.Region, place) {
+			continue
+		}
+		if e.future(r.From) {
+			continue
+		}
+		if k := levelRank(r.Level); k > best {
+			best = k
+		}
+	}
+	switch best {
+	case 3:
+		return High
+	case 2:
+		return Medium
+	}
+	return Low
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// laterThan reports whether event time a (id ai) sorts after b (id bi): by
+// time, then by id, so ties are broken deterministically.
+func laterThan(a time.Time, ai int64, b time.Time, bi int64) bool {
+	return a.After(b) || (a.Equal(b) && ai > bi)
+}
+
+// stayRisk: a stay whose risk is in Levels, begun at or before now, that is
+// ongoing or ended at e with now < e + W.
+func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
+	w := c.window(e.rs)
+	var buf [256]byte
+	b := buf[:0]
+	var until time.Time
+	ongoing := false
+	var seen [4]bool // ABROAD, HIGH, MEDIUM, LOW
+	for i := range e.f.Stays {
+		s := &e.f.Stays[i]
+		level := e.riskOf(s.Place)
+		if !contains(c.Params.Levels, level) {
+			continue
+		}
+		if e.future(s.From) {
+			continue
+		}
+		if s.To != nil {
+			end := s.To.Add(w)
+			if !e.now.Before(end) {
+				continue
+			}
+			e.consider(end)
+			if end.After(until) {
+				until = end
+			}
+		} else {
+			ongoing = true
+		}
+		if len(cr.FactIDs) > 0 {
+			b = append(b, "；"...)
+		}
+		cr.FactIDs = append(cr.FactIDs, s.ID)
+		b = appendDate(b, s.From)
+		if s.To != nil {
+			b = append(b, "至"...)
+			b = appendDate(b, *s.To)
+		} else {
+			b = append(b, "起至今"...)
+		}
+		b = append(b, "在"...)
+		switch level {
+		case Abroad:
+			b = append(b, "境外("...)
+			b = append(b, s.Place[len(AbroadPrefix):]...)
+			b = append(b, ')')
+			seen[0] = true
+		case High:
+			b = append(b, s.Place...)
+			b = append(b, "（高风险地区）"...)
+			seen[1] = true
+		case Medium:
+			b = append(b, s.Place...)
+			b = append(b, "（中风险地区）"...)
+			seen[2] = true
+		default:
+			b = append(b, s.Place...)
+			b = append(b, "（低风险地区）"...)
+			seen[3] = true
+		}
+		b = append(b, "旅居"...)
+	}
+	if len(cr.FactIDs) == 0 {
+		return false
+	}
+	b = append(b, "，"...)
+	b = appendSpan(b, w)
+	b = append(b, "内有"...)
+	first := true
+	for i, name := range [4]string{"境外", "高风险地区", "中风险地区", "低风险地区"} {
+		if seen[i] {
+			if !first {
+				b = append(b, "、"...)
+			}
+			b = append(b, name...)
+			first = false
+		}
+	}
+	b = append(b, "旅居史"...)
+	cr.Reason = finish(b, c)
+	if !ongoing {
+		cr.Until = &until
+	}
+	return true
+}
+
+// medicalOpen: the latest Start event at or before now has no End event at or
+// after it (and at or before now).
+func (e *evaluator) medicalOpen(c *Clause, cr *ClauseResult) bool {
+	var start *MedicalEvent
+	for i := range e.f.Medical {
+		m := &e.f.Medical[i]
+		relevant := m.Kind == c.Params.Start || contains(c.Params.End, m.Kind)
+		if !relevant || e.future(m.At) {
+			continue
+		}
+		if m.Kind == c.Params.Start && (start == nil || laterThan(m.At, m.ID, start.At, start.ID)) {
+			start = m
+		}
+	}
+	if start == nil {
+		return false
+	}
+	for i := range e.f.Medical {
+		m := &e.f.Medical[i]
+		if contains(c.Params.End, m.Kind) && !m.At.After(e.now) && !m.At.Before(start.At) {
+			return false
+		}
+	}
+	var buf [256]byte
+	b := appendTime(buf[:0], start.At)
+	b = append(b, eventPhrase(start.Kind)...)
+	b = append(b, "，其后尚无"...)
+	for i, k := range c.Params.End {
+		if i > 0 {
+			b = append(b, "或"...)
+		}
+		b = append(b, eventNoun(k)...)
+	}
+	b = append(b, "记录"...)
+	cr.Reason = finish(b, c)
+	cr.FactIDs = []int64{start.ID}
+	return true
+}
+
+// closeContact: a CLOSE_CONTACT whose last contact At satisfies now < At + W.
+func (e *evaluator) closeContact(c *Clause, cr *ClauseResult) bool {
+	w := c.window(e.rs)
+	var buf [256]byte
+	b := buf[:0]
+	var until time.Time
+	for i := range e.f.Medical {
+		m := &e.f.Medical[i]
+		if m.Kind != CloseContact || e.future(m.At) {
+			continue
+		}
+		end := m.At.Add(w)
+		if !e.now.Before(end) {
+			continue
+		}
+		e.consider(end)
+		if end.After(until) {
+			until = end
+		}
+		if len(cr.FactIDs) > 0 {
+			b = append(b, "；"...)
+		}
+		cr.FactIDs = append(cr.FactIDs, m.ID)
+		b = appendTime(b, m.At)
+		b = append(b, "与病例或无症状感染者末次接触，被认定为密切接触者，医学观察期"...)
+		b = appendSpan(b, w)
+		b = append(b, "至"...)
+		b = appendTime(b, end)
+	}
+	if len(cr.FactIDs) == 0 {
+		return false
+	}
+	cr.Reason = finish(b, c)
+	cr.Until = &until
+	return true
+}
+
+// dischargeFollowup returns the latest DISCHARGED at or before now and the
+// earliest FOLLOWUP_NORMAL at or after it (and at or before now), and
+// records future-dated discharge and follow-up events as change instants.
+func (e *evaluator) dischargeFollowup() (d, f *MedicalEvent) {
+	for i := range e.f.Medical {
+		m := &e.f.Medical[i]
+		if m.Kind != Discharged && m.Kind != FollowupNormal {
+			continue
+		}
+		if e.future(m.At) {
+			continue
+		}
+		if m.Kind == Discharged && (d == nil || laterThan(m.At, m.ID, d.At, d.ID)) {
+			d = m
+		}
+	}
+	if d == nil {
+		return nil, nil
+	}
+	for i := range e.f.Medical {
+		m := &e.f.Medical[i]
+		if m.Kind == FollowupNormal && !m.At.After(e.now) && !m.At.Before(d.At) &&
+			(f == nil || laterThan(f.At, f.ID, m.At, m.ID)) {
+			f = m
+		}
+	}
+	return d, f
+}
+
+// afterDischarge (R6): the latest DISCHARGED d: now < d + W, or no
+// FOLLOWUP_NORMAL at or after d.
+func (e *evaluator) afterDischarge(c *Clause, cr *ClauseResult) bool {
+	w := c.window(e.rs)
+	d, f := e.dischargeFollowup()
+	if d == nil {
+		return false
+	}
+	end := d.At.Add(w)
+	var buf [256]byte
+	b := appendTime(buf[:0], d.At)
+	b = append(b, "治愈出院，"...)
+	if e.now.Before(end) {
+		e.consider(end)
+		b = append(b, "出院后未满"...)
+		b = appendSpan(b, w)
+		b = append(b, "（集中隔离医学观察至"...)
+		b = appendTime(b, end)
+		b = append(b, "）"...)
+		if f != nil {
+			cr.Until = &end
+		}
+	} else if f == nil {
+		b = append(b, "出院已满"...)
+		b = appendSpan(b, w)
+		b = append(b, "但尚无复诊正常记录"...)
+	} else {
+		return false
+	}
+	cr.Reason = finish(b, c)
+	cr.FactIDs = []int64{d.ID}
+	return true
+}
+
+// followupHome (Y3): the first FOLLOWUP_NORMAL f at or after the latest
+// DISCHARGED: now < f + W.
+func (e *evaluator) followupHome(c *Clause, cr *ClauseResult) bool {
+	w := c.window(e.rs)
+	d, f := e.dischargeFollowup()
+	if f == nil {
+		return false
+	}
+	end := f.At.Add(w)
+	if !e.now.Before(end) {
+		return false
+	}
+	e.consider(end)
+	var buf [256]byte
+	b := appendTime(buf[:0], d.At)
+	b = append(b, "治愈出院，"...)
+	b = appendTime(b, f.At)
+	b = append(b, "复诊正常，居家隔离医学观察"...)
+	b = appendSpan(b, w)
+	b = append(b, "至"...)
+	b = appendTime(b, end)
+	cr.Reason = finish(b, c)
+	if d.ID == f.ID {
+		cr.FactIDs = []int64{d.ID}
+	} else {
+		cr.FactIDs = []int64{d.ID, f.ID}
+	}
+	cr.Until = &end
+	return true
+}
+
+// dayOf returns the CST calendar day number of t (days since 1970-01-01 CST).
+func dayOf(t time.Time) int64 {
+	s := t.Unix() + 8*3600
+	if s < 0 {
+		return (s+1)/86400 - 1
+	}
+	return s / 86400
+}
+
+// abnormalHealth (Y2): the latest abnormal record a at or before now, unless
+// NormalDays consecutive calendar days after a's day each have a normal
+// CHECKIN record (at or before now).
+func (e *evaluator) abnormalHealth(c *Clause, cr *ClauseResult) bool {
+	threshold := 0.0
+	if c.Params.Threshold != nil {
+		threshold = *c.Params.Threshold
+	}
+	syms := c.Params.Symptoms
+	n := int64(c.normalDays(e.rs))
+	var a *HealthRecord
+	for i := range e.f.Health {
+		r := &e.f.Health[i]
+		if e.future(r.At) {
+			continue
+		}
+		if IsAbnormal(r, threshold, syms) && (a == nil || laterThan(r.At, r.ID, a.At, a.ID)) {
+			a = r
+		}
+	}
+	if a == nil {
+		return false
+	}
+	// Days with a normal check-in after a's day, as bits from day(a)+1.
+	da := dayOf(a.At)
+	span := dayOf(e.now) - da
+	var small [16]uint64
+	bits := small[:]
+	if span > int64(len(small))*64 {
+		bits = make([]uint64, (span+63)/64)
+	}
+	last := int64(0) // latest check-in day offset
+	for i := range e.f.Health {
+		r := &e.f.Health[i]
+		if r.Source != SourceCheckin || r.At.After(e.now) || IsAbnormal(r, threshold, syms) {
+			continue
+		}
+		k := dayOf(r.At) - da
+		if k < 1 || k > span {
+			continue
+		}
+		bits[(k-1)/64] |= 1 << uint((k-1)%64)
+		if k > last {
+			last = k
+		}
+	}
+	has := func(k int64) bool { return bits[(k-1)/64]&(1<<uint((k-1)%64)) != 0 }
+	run := int64(0)
+	for k := int64(1); k <= last; k++ {
+		if has(k) {
+			run++
+			if run >= n {
+				return false
+			}
+		} else {
+			run = 0
+		}
+	}
+	var buf [256]byte
+	b := appendTime(buf[:0], a.At)
+	if a.Temperature != nil && *a.Temperature > threshold {
+		b = append(b, "体温"...)
+		b = strconv.AppendFloat(b, *a.Temperature, 'f', -1, 64)
+		b = append(b, "℃，超过"...)
+		b = strconv.AppendFloat(b, threshold, 'f', -1, 64)
+		b = append(b, "℃"...)
+	} else {
+		b = append(b, "出现"...)
+		first := true
+		for _, s := range a.Symptoms {
+			if contains(syms, s) {
+				if !first {
+					b = append(b, "、"...)
+				}
+				b = append(b, symptomLabel(s)...)
+				first = false
+			}
+		}
+		b = append(b, "症状"...)
+	}
+	b = append(b, "，须此后连续"...)
+	b = strconv.AppendInt(b, n, 10)
+	b = append(b, "天每日健康打卡体温正常、无症状方可转绿（最近已连续"...)
+	b = strconv.AppendInt(b, run, 10)
+	b = append(b, "天）"...)
+	cr.Reason = finish(b, c)
+	cr.FactIDs = []int64{a.ID}
+	return true
+}
+
+// designation (R7/Y4): a manual designation of colour Params.Colour, approved
+// if needed, with From <= now < Until.
+func (e *evaluator) designation(c *Clause, cr *ClauseResult) bool {
+	need := c.needsApproval()
+	var buf [256]byte
+	b := buf[:0]
+	var until time.Time
+	for i := range e.f.Designations {
+		d := &e.f.Designations[i]
+		if d.Colour != c.Params.Colour || (need && !d.Approved) || !d.From.Before(d.Until) {
+			continue
+		}
+		if e.future(d.From) || !e.now.Before(d.Until) {
+			continue
+		}
+		e.consider(d.Until)
+		if d.Until.After(until) {
+			until = d.Until
+		}
+		if len(cr.FactIDs) > 0 {
+			b = append(b, "；"...)
+		}
+		cr.FactIDs = append(cr.FactIDs, d.ID)
+		b = appendTime(b, d.From)
+		b = append(b, "起被认定为需纳入"...)
+		if d.Colour == Red {
+			b = append(b, "高风险"...)
+		} else {
+			b = append(b, "中风险"...)
+		}
+		b = append(b, "人员管理的人员"...)
+		if d.Reason != "" {
+			b = append(b, "（理由："...)
+			b = append(b, d.Reason...)
+			b = append(b, "）"...)
+		}
+		b = append(b, "，有效期至"...)
+		b = appendTime(b, d.Until)
+	}
+	if len(cr.FactIDs) == 0 {
+		return false
+	}
+	cr.Reason = finish(b, c)
+	cr.Until = &until
+	return true
+}
+
+// finish appends the citation and returns the reason string.
+func finish(b []byte, c *Clause) string {
+	b = append(b, "（"...)
+	b = append(b, c.Citation...)
+	b = append(b, "）"...)
+	return string(b)
+}
+
+// appendDate appends t's CST date.
+func appendDate(b []byte, t time.Time) []byte {
+	return t.In(CST).AppendFormat(b, "2006-01-02")
+}
+
+// appendTime appends t's CST date, with the time of day unless midnight.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.In(CST)
+	switch {
+	case t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0:
+		return t.AppendFormat(b, "2006-01-02")
+	case t.Second() == 0:
+		return t.AppendFormat(b, "2006-01-02 15:04")
+	}
+	return t.AppendFormat(b, "2006-01-02 15:04:05")
+}
+
+// appendSpan appends a window as "14天", "36小时" or a Go duration.
+func appendSpan(b []byte, w time.Duration) []byte {
+	switch {
+	case w%Day == 0:
+		return append(strconv.AppendInt(b, int64(w/Day), 10), "天"...)
+	case w%time.Hour == 0:
+		return append(strconv.AppendInt(b, int64(w/time.Hour), 10), "小时"...)
+	}
+	return append(b, w.String()...)
+}
+
+// eventPhrase describes a medical event as a predicate.
+func eventPhrase(kind string) string {
+	switch kind {
+	case Confirmed:
+		return "被诊断为新冠肺炎确诊病例"
+	case Suspected:
+		return "被诊断为疑似病例"
+	case SuspectExcluded:
+		return "经出院诊断证明排除新冠肺炎"
+	case Asymptomatic:
+		return "被确认为无症状感染者（集中隔离医学观察）"
+	case IsolationReleased:
+		return "解除隔离"
+	case CloseContact:
+		return "被认定为密切接触者"
+	case Discharged:
+		return "治愈出院"
+	case FollowupNormal:
+		return "复诊正常"
+	}
+	return "发生医学事件" + kind
+}
+
+// eventNoun names a medical event as the record that would close a clause.
+func eventNoun(kind string) string {
+	switch kind {
+	case Confirmed:
+		return "确诊"
+	case Suspected:
+		return "疑似诊断"
+	case SuspectExcluded:
+		return "排除诊断"
+	case Asymptomatic:
+		return "无症状感染"
+	case IsolationReleased:
+		return "解除隔离"
+	case CloseContact:
+		return "密切接触"
+	case Discharged:
+		return "治愈出院"
+	case FollowupNormal:
+		return "复诊正常"
+	}
+	return kind
+}
+
+// symptomLabel names a symptom in Chinese; unknown symptoms keep their id.
+func symptomLabel(s string) string {
+	switch s {
+	case SymptomFever:
+		return "发热"
+	case SymptomDryCough:
+		return "干咳"
+	case SymptomCough:
+		return "咳嗽"
+	case SymptomShortnessOfBreath:
+		return "气促"
+	case SymptomDiarrhea:
+		return "腹泻"
+	case "fatigue":
+		return "乏力"
+	case "sore_throat":
+		return "咽痛"
+	case "loss_of_smell":
+		return "嗅觉减退"
+	case "loss_of_taste":
+		return "味觉减退"
+	}
+	return s
+}

@@ -1,0 +1,115 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"healthcode/postgres"
+)
+
+// Task types of bulk re-evaluation (written to the outbox by package
+// postgres, except codes:reevaluate_due, which the scheduler enqueues).
+const (
+	TypeFanOutArea       = postgres.TaskFanOutArea
+	TypeFanOutAll        = postgres.TaskFanOutAll
+	TypeReevaluateBatch  = postgres.TaskReevaluateBatch
+	TypeReevaluateRange  = postgres.TaskReevaluateRange
+	TypeReevaluateDue    = postgres.TaskReevaluateDue
+	reevaluateDueBudget  = 50 * time.Second
+	reevaluateDueTimeout = time.Minute
+)
+
+// ReevaluateDueSlotLayout formats the per-minute slot of a due task.
+const ReevaluateDueSlotLayout = "2006-01-02T15:04"
+
+// NewReevaluateDueTask builds the codes:reevaluate_due task of the minute
+// that contains at, with the slot in its task id.
+func NewReevaluateDueTask(at time.Time) *asynq.Task {
+	slot := at.Format(ReevaluateDueSlotLayout)
+	b, _ := json.Marshal(map[string]string{"slot": slot})
+	return asynq.NewTask(TypeReevaluateDue, b, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
+		asynq.Timeout(reevaluateDueTimeout), asynq.Retention(time.Hour),
+		asynq.TaskID(PeriodicTaskID(TypeReevaluateDue, slot)))
+}
+
+// CodesHandler handles the bulk re-evaluation tasks. Every one of them is
+// idempotent: re-evaluating a person twice with no new fact changes nothing.
+type CodesHandler struct {
+	DB     *postgres.DB
+	Logger *slog.Logger
+}
+
+// ProcessTask dispatches on the task type. Errors: bad payloads wrap
+// asynq.SkipRetry; database errors are returned for retry.
+func (h *CodesHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	if t.Type() == TypeReevaluateDue {
+		n, err := h.DB.ReevaluateDue(ctx, reevaluateDueBudget)
+		if err != nil {
+			return fmt.Errorf("re-evaluate due codes: %w", err)
+		}
+		if n > 0 && h.Logger != nil {
+			h.Logger.Info("re-evaluated due codes", "count", n)
+		}
+		return nil
+	}
+	p, err := ParseOutboxPayload(t)
+	if err != nil {
+		return err
+	}
+	switch t.Type() {
+	case TypeFanOutArea:
+		var in struct {
+			AreaRiskID int64 `json:"areaRiskId"`
+		}
+		if err := json.Unmarshal(p.Payload, &in); err != nil || in.AreaRiskID <= 0 {
+			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
+		}
+		n, err := h.DB.FanOutArea(ctx, in.AreaRiskID)
+		if err != nil {
+			return fmt.Errorf("fan out area risk %d: %w", in.AreaRiskID, err)
+		}
+		h.log("area designation fanned out", "areaRisk", in.AreaRiskID, "batches", n)
+	case TypeFanOutAll:
+		var in struct {
+			Cause string `json:"cause"`
+		}
+		if err := json.Unmarshal(p.Payload, &in); err != nil || in.Cause == "" {
+			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
+		}
+		n, err := h.DB.FanOutAll(ctx, in.Cause)
+		if err != nil {
+			return fmt.Errorf("fan out %s: %w", in.Cause, err)
+		}
+		h.log("re-evaluation of everyone fanned out", "cause", in.Cause, "batches", n)
+	case TypeReevaluateBatch:
+		var in postgres.BatchPayload
+		if err := json.Unmarshal(p.Payload, &in); err != nil || len(in.IDs) == 0 || len(in.IDs) > postgres.BatchSize {
+			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
+		}
+		if _, err := h.DB.ReevaluateIDs(ctx, in.IDs, in.Cause); err != nil {
+			return fmt.Errorf("re-evaluate batch: %w", err)
+		}
+	case TypeReevaluateRange:
+		var in postgres.RangePayload
+		if err := json.Unmarshal(p.Payload, &in); err != nil || in.To <= in.From || in.To-in.From > postgres.BatchSize {
+			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
+		}
+		if _, err := h.DB.ReevaluateRange(ctx, in.From, in.To, in.Cause); err != nil {
+			return fmt.Errorf("re-evaluate range: %w", err)
+		}
+	default:
+		return fmt.Errorf("unexpected task %s: %w", t.Type(), asynq.SkipRetry)
+	}
+	return nil
+}
+
+func (h *CodesHandler) log(msg string, args ...any) {
+	if h.Logger != nil {
+		h.Logger.Info(msg, args...)
+	}
+}
