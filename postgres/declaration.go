@@ -129,4 +129,3 @@ func placePath(place string) *string {
 	p := ltreePath(place)
 	return &p
 }
-

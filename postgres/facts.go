@@ -399,4 +399,3 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 		return &f, err
 	})
 }
-
