@@ -31,7 +31,7 @@ type JWK struct {
 
 // PublicKey decodes the key. Any caller may use it; it returns an INVALID
 // error for a key that is not an Ed25519 EdDSA key.
-func (j *JWK) PublicKey() (ed25519.PublicKey, error) {
+func (j JWK) PublicKey() (ed25519.PublicKey, error) {
 	if j.Kty != "OKP" || j.Crv != "Ed25519" || j.Alg != "EdDSA" || (j.Use != "" && j.Use != "sig") {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "密钥 %q 不是 Ed25519 签名密钥", j.Kid)
 	}

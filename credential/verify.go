@@ -320,8 +320,10 @@ func (rc *rawClaims) claims(pl []byte, iss string, c *Claims) bool {
 		if !sp.esc {
 			return s[sp.start:sp.end], true
 		}
+		// Decode from a copy: passing pl itself would move the caller's
+		// stack buffer to the heap on every call.
 		var out string
-		if err := json.Unmarshal(pl[sp.start-1:sp.end+1], &out); err != nil {
+		if err := json.Unmarshal([]byte(s[sp.start-1:sp.end+1]), &out); err != nil {
 			return "", false
 		}
 		return out, true

@@ -166,7 +166,7 @@ go build -o bin/healthcode ./cmd/healthcode</code></pre>
       <button type="submit" id="send">发送（Ctrl-Enter）</button>
       <span id="status" role="status"></span>
     </div>
-    <label for="result">结果</label>
+    <p class="result-label"><strong>结果</strong></p>
     <pre id="result" aria-live="polite"></pre>
   </form>
 </main>

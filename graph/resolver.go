@@ -17,6 +17,10 @@ type Resolver struct {
 	RegionService healthcode.RegionService
 	StaffService  healthcode.StaffService
 	AuditService  healthcode.AuditService
+	CodeService   healthcode.CodeService
+	FactService   healthcode.FactService
+	// DevClock is the movable clock of dev mode; nil outside it.
+	DevClock *healthcode.OffsetClock
 	// DevMessages reads the dev SMS outbox; nil outside dev mode.
 	DevSMS func(ctx context.Context, phone string) ([]healthcode.DevMessage, error)
 }

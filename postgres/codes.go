@@ -43,8 +43,10 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	var code *healthcode.Code
 	err = db.InTx(ctx, func(tx *Tx) error {
 		var residencePath string
-		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", in.ResidenceCode).Scan(&residencePath); err != nil {
-			return mapError(err, "居住地不存在，请重新选择")
+		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", in.ResidenceCode).Scan(&residencePath); errors.Is(err, pgx.ErrNoRows) {
+			return fieldErr("居住地", "地区代码 %s 不存在，请重新选择", in.ResidenceCode)
+		} else if err != nil {
+			return fmt.Errorf("look up residence: %w", err)
 		}
 		docHash := db.PII.Hash("doc:"+string(in.DocType), in.DocNumber)
 		var phoneHash, phoneEnc []byte

@@ -89,8 +89,7 @@ func Evaluate(f *Facts, rs *RuleSet, now time.Time) Result {
 		}
 	}
 	if e.hasNext {
-		t := e.next
-		res.ReevaluateAt = &t
+		res.ReevaluateAt = timePtr(e.next)
 	}
 	return res
 }
@@ -262,7 +261,7 @@ func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 	b = append(b, "旅居史"...)
 	cr.Reason = finish(b, c)
 	if !ongoing {
-		cr.Until = &until
+		cr.Until = timePtr(until)
 	}
 	return true
 }
@@ -339,7 +338,7 @@ func (e *evaluator) closeContact(c *Clause, cr *ClauseResult) bool {
 		return false
 	}
 	cr.Reason = finish(b, c)
-	cr.Until = &until
+	cr.Until = timePtr(until)
 	return true
 }
 
@@ -392,7 +391,7 @@ func (e *evaluator) afterDischarge(c *Clause, cr *ClauseResult) bool {
 		b = appendTime(b, end)
 		b = append(b, "）"...)
 		if f != nil {
-			cr.Until = &end
+			cr.Until = timePtr(end)
 		}
 	} else if f == nil {
 		b = append(b, "出院已满"...)
@@ -433,7 +432,7 @@ func (e *evaluator) followupHome(c *Clause, cr *ClauseResult) bool {
 	} else {
 		cr.FactIDs = []int64{d.ID, f.ID}
 	}
-	cr.Until = &end
+	cr.Until = timePtr(end)
 	return true
 }
 
@@ -579,9 +578,12 @@ func (e *evaluator) designation(c *Clause, cr *ClauseResult) bool {
 		return false
 	}
 	cr.Reason = finish(b, c)
-	cr.Until = &until
+	cr.Until = timePtr(until)
 	return true
 }
+
+// timePtr returns a pointer to a copy of t; it allocates only when called.
+func timePtr(t time.Time) *time.Time { return &t }
 
 // finish appends the citation and returns the reason string.
 func finish(b []byte, c *Clause) string {
@@ -591,21 +593,37 @@ func finish(b []byte, c *Clause) string {
 	return string(b)
 }
 
-// appendDate appends t's CST date.
+// appendDate appends t's CST date as 2006-01-02.
 func appendDate(b []byte, t time.Time) []byte {
-	return t.In(CST).AppendFormat(b, "2006-01-02")
+	t = t.In(CST)
+	y, m, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(b, "2006-01-02")
+	}
+	b = append2(append2(b, y/100), y%100)
+	b = append2(append(b, '-'), int(m))
+	return append2(append(b, '-'), d)
 }
 
-// appendTime appends t's CST date, with the time of day unless midnight.
+// appendTime appends t's CST date, followed by " 15:04" (or " 15:04:05"
+// when the seconds are not zero) unless t is midnight.
 func appendTime(b []byte, t time.Time) []byte {
-	t = t.In(CST)
-	switch {
-	case t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0:
-		return t.AppendFormat(b, "2006-01-02")
-	case t.Second() == 0:
-		return t.AppendFormat(b, "2006-01-02 15:04")
+	b = appendDate(b, t)
+	h, m, s := t.In(CST).Clock()
+	if h == 0 && m == 0 && s == 0 {
+		return b
 	}
-	return t.AppendFormat(b, "2006-01-02 15:04:05")
+	b = append2(append(b, ' '), h)
+	b = append2(append(b, ':'), m)
+	if s != 0 {
+		b = append2(append(b, ':'), s)
+	}
+	return b
+}
+
+// append2 appends n (0–99) as two digits.
+func append2(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
 // appendSpan appends a window as "14天", "36小时" or a Go duration.

@@ -59,6 +59,10 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	}
 	p.db.Authz = p.enforcer
 	p.db.GrantsChanged = p.enforcer.Invalidate
+	if err := p.db.EnsureRuleSet(ctx); err != nil {
+		p.close()
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -82,10 +86,13 @@ func (p *platform) resolver() *graph.Resolver {
 		AuthService:   &postgres.AuthService{DB: p.db},
 		RegionService: &postgres.RegionService{DB: p.db},
 		StaffService:  &postgres.StaffService{DB: p.db},
+		CodeService:   &postgres.CodeService{DB: p.db},
+		FactService:   &postgres.FactService{DB: p.db},
 		AuditService:  &postgres.AuditService{DB: p.db},
 	}
 	if p.cfg.Dev {
 		r.DevSMS = p.db.DevMessages
+		r.DevClock, _ = p.clock.(*healthcode.OffsetClock)
 	}
 	return r
 }

@@ -71,10 +71,16 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		AuthService:   &postgres.AuthService{DB: b.DB},
 		RegionService: &postgres.RegionService{DB: b.DB},
 		StaffService:  &postgres.StaffService{DB: b.DB},
+		CodeService:   &postgres.CodeService{DB: b.DB},
+		FactService:   &postgres.FactService{DB: b.DB},
 		AuditService:  &postgres.AuditService{DB: b.DB},
 	}
 	if opts.Dev {
 		res.DevSMS = b.DB.DevMessages
+		res.DevClock = b.Clock
+	}
+	if err := b.DB.EnsureRuleSet(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet})
 	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gql, Logger: quiet}).Handler()
@@ -168,15 +174,35 @@ func (b *Bundle) CreateStaff(t testing.TB, username, region string, grants ...Gr
 	if err := b.Enforcer.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return id, b.session(t, "STAFF", id)
+}
+
+// CreateResident creates a resident account for phone and returns its id and
+// a session token, as a login by SMS code would.
+func (b *Bundle) CreateResident(t testing.TB, phone string) (int64, string) {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	if err := b.Pool.QueryRow(ctx, `INSERT INTO resident_accounts (phone_hash, phone_enc) VALUES ($1, $2) RETURNING id`,
+		b.DB.PII.Hash("phone", phone), b.DB.PII.Encrypt(phone)).Scan(&id); err != nil {
+		t.Fatalf("create resident: %v", err)
+	}
+	return id, b.session(t, "RESIDENT", id)
+}
+
+func (b *Bundle) session(t testing.TB, kind string, id int64) string {
+	t.Helper()
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)
-	token := "hcs_" + base64.RawURLEncoding.EncodeToString(raw)
+	prefix := map[string]string{"STAFF": "hcs_", "RESIDENT": "hcr_"}[kind]
+	token := prefix + base64.RawURLEncoding.EncodeToString(raw)
 	hash := sha256.Sum256([]byte(token))
-	if _, err := b.Pool.Exec(ctx, `INSERT INTO sessions (token_hash, kind, staff_id, expires_at)
-		VALUES ($1, 'STAFF', $2, now() + interval '1 hour')`, hash[:], id); err != nil {
+	col := map[string]string{"STAFF": "staff_id", "RESIDENT": "resident_id"}[kind]
+	if _, err := b.Pool.Exec(context.Background(), `INSERT INTO sessions (token_hash, kind, `+col+`, expires_at)
+		VALUES ($1, $2, $3, now() + interval '1000 days')`, hash[:], kind, id); err != nil {
 		t.Fatalf("create session: %v", err)
 	}
-	return id, token
+	return token
 }
 
 // Grant is a role at a region, for CreateStaff.

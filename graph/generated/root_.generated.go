@@ -9,6 +9,7 @@ import (
 	"healthcode"
 	"healthcode/graph/model"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -23,8 +24,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AreaRisk() AreaRiskResolver
 	AuditRecord() AuditRecordResolver
+	Fact() FactResolver
 	Grant() GrantResolver
+	HealthCode() HealthCodeResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Staff() StaffResolver
@@ -38,6 +42,15 @@ type ComplexityRoot struct {
 	ApiKeyPayload struct {
 		ID  func(childComplexity int) int
 		Key func(childComplexity int) int
+	}
+
+	AreaRisk struct {
+		Actor      func(childComplexity int) int
+		From       func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Level      func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		RegionCode func(childComplexity int) int
 	}
 
 	AuditRecord struct {
@@ -66,10 +79,50 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CodeChange struct {
+		Actor          func(childComplexity int) int
+		At             func(childComplexity int) int
+		Cause          func(childComplexity int) int
+		ClauseIDs      func(childComplexity int) int
+		From           func(childComplexity int) int
+		ID             func(childComplexity int) int
+		RuleSetVersion func(childComplexity int) int
+		To             func(childComplexity int) int
+	}
+
+	CodeClause struct {
+		Citation func(childComplexity int) int
+		Colour   func(childComplexity int) int
+		FactIDs  func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Reason   func(childComplexity int) int
+	}
+
+	DeclarationPayload struct {
+		Code   func(childComplexity int) int
+		Person func(childComplexity int) int
+	}
+
+	DesignationPayload struct {
+		Code          func(childComplexity int) int
+		DesignationID func(childComplexity int) int
+	}
+
 	DevMessage struct {
 		Body   func(childComplexity int) int
 		ID     func(childComplexity int) int
 		SentAt func(childComplexity int) int
+	}
+
+	Fact struct {
+		Actor         func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		RetractReason func(childComplexity int) int
+		RetractedAt   func(childComplexity int) int
+		Source        func(childComplexity int) int
+		Summary       func(childComplexity int) int
 	}
 
 	Grant struct {
@@ -79,6 +132,16 @@ type ComplexityRoot struct {
 		RegionCode func(childComplexity int) int
 		Role       func(childComplexity int) int
 		RoleLabel  func(childComplexity int) int
+	}
+
+	HealthCode struct {
+		Clauses        func(childComplexity int) int
+		Colour         func(childComplexity int) int
+		ColourLabel    func(childComplexity int) int
+		PersonID       func(childComplexity int) int
+		ReevaluateAt   func(childComplexity int) int
+		RuleSetVersion func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
 	}
 
 	LoginPayload struct {
@@ -96,15 +159,24 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateAPIKey   func(childComplexity int, city string, name string) int
-		CreateCompound func(childComplexity int, community string, name string) int
-		CreateStaff    func(childComplexity int, input model.CreateStaffInput) int
-		GrantRole      func(childComplexity int, staffID int64, role healthcode.Role, region string) int
-		Login          func(childComplexity int, username string, password string) int
-		LoginResident  func(childComplexity int, phone string, code string) int
-		Logout         func(childComplexity int) int
-		RequestSmsCode func(childComplexity int, phone string) int
-		RevokeRole     func(childComplexity int, grantID int64) int
+		ApproveDesignation func(childComplexity int, id int64) int
+		CheckIn            func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
+		CreateAPIKey       func(childComplexity int, city string, name string) int
+		CreateCompound     func(childComplexity int, community string, name string) int
+		CreateStaff        func(childComplexity int, input model.CreateStaffInput) int
+		DesignatePerson    func(childComplexity int, personID int64, colour healthcode.Colour, reason string, days *int) int
+		DevAdvanceClock    func(childComplexity int, duration string) int
+		DevSetClock        func(childComplexity int, at time.Time) int
+		GrantRole          func(childComplexity int, staffID int64, role healthcode.Role, region string) int
+		Login              func(childComplexity int, username string, password string) int
+		LoginResident      func(childComplexity int, phone string, code string) int
+		Logout             func(childComplexity int) int
+		RecordMedicalEvent func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
+		RequestSmsCode     func(childComplexity int, phone string) int
+		RetractFact        func(childComplexity int, kind model.FactKind, id int64, reason string) int
+		RevokeRole         func(childComplexity int, grantID int64) int
+		SetAreaRisk        func(childComplexity int, region string, level model.RiskLevel, reason *string) int
+		SubmitDeclaration  func(childComplexity int, input model.DeclarationInput) int
 	}
 
 	PageInfo struct {
@@ -112,13 +184,30 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	Person struct {
+		Address       func(childComplexity int) int
+		DocNumber     func(childComplexity int) int
+		DocType       func(childComplexity int) int
+		Employer      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		Relation      func(childComplexity int) int
+		ResidenceCode func(childComplexity int) int
+	}
+
 	Query struct {
-		AuditLog    func(childComplexity int, first *int, after *string) int
-		DevMessages func(childComplexity int, phone string) int
-		Me          func(childComplexity int) int
-		Region      func(childComplexity int, code string) int
-		Regions     func(childComplexity int, parent *string, first *int, after *string) int
-		Staff       func(childComplexity int, first *int, after *string) int
+		AreaRisks    func(childComplexity int, region *string, history *bool) int
+		AuditLog     func(childComplexity int, first *int, after *string) int
+		CodeHistory  func(childComplexity int, personID *int64) int
+		DevMessages  func(childComplexity int, phone string) int
+		Me           func(childComplexity int) int
+		MyCode       func(childComplexity int, personID *int64) int
+		MyDependents func(childComplexity int) int
+		PersonFacts  func(childComplexity int, personID int64) int
+		Region       func(childComplexity int, code string) int
+		Regions      func(childComplexity int, parent *string, first *int, after *string) int
+		Staff        func(childComplexity int, first *int, after *string) int
 	}
 
 	Region struct {
@@ -187,6 +276,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKeyPayload.Key(childComplexity), true
+
+	case "AreaRisk.actor":
+		if e.ComplexityRoot.AreaRisk.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.Actor(childComplexity), true
+	case "AreaRisk.from":
+		if e.ComplexityRoot.AreaRisk.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.From(childComplexity), true
+	case "AreaRisk.id":
+		if e.ComplexityRoot.AreaRisk.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.ID(childComplexity), true
+	case "AreaRisk.level":
+		if e.ComplexityRoot.AreaRisk.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.Level(childComplexity), true
+	case "AreaRisk.reason":
+		if e.ComplexityRoot.AreaRisk.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.Reason(childComplexity), true
+	case "AreaRisk.regionCode":
+		if e.ComplexityRoot.AreaRisk.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.RegionCode(childComplexity), true
 
 	case "AuditRecord.action":
 		if e.ComplexityRoot.AuditRecord.Action == nil {
@@ -293,6 +419,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditRecordEdge.Node(childComplexity), true
 
+	case "CodeChange.actor":
+		if e.ComplexityRoot.CodeChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.Actor(childComplexity), true
+	case "CodeChange.at":
+		if e.ComplexityRoot.CodeChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.At(childComplexity), true
+	case "CodeChange.cause":
+		if e.ComplexityRoot.CodeChange.Cause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.Cause(childComplexity), true
+	case "CodeChange.clauseIds":
+		if e.ComplexityRoot.CodeChange.ClauseIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.ClauseIDs(childComplexity), true
+	case "CodeChange.from":
+		if e.ComplexityRoot.CodeChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.From(childComplexity), true
+	case "CodeChange.id":
+		if e.ComplexityRoot.CodeChange.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.ID(childComplexity), true
+	case "CodeChange.ruleSetVersion":
+		if e.ComplexityRoot.CodeChange.RuleSetVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.RuleSetVersion(childComplexity), true
+	case "CodeChange.to":
+		if e.ComplexityRoot.CodeChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.To(childComplexity), true
+
+	case "CodeClause.citation":
+		if e.ComplexityRoot.CodeClause.Citation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeClause.Citation(childComplexity), true
+	case "CodeClause.colour":
+		if e.ComplexityRoot.CodeClause.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeClause.Colour(childComplexity), true
+	case "CodeClause.factIds":
+		if e.ComplexityRoot.CodeClause.FactIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeClause.FactIDs(childComplexity), true
+	case "CodeClause.id":
+		if e.ComplexityRoot.CodeClause.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeClause.ID(childComplexity), true
+	case "CodeClause.reason":
+		if e.ComplexityRoot.CodeClause.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeClause.Reason(childComplexity), true
+
+	case "DeclarationPayload.code":
+		if e.ComplexityRoot.DeclarationPayload.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPayload.Code(childComplexity), true
+	case "DeclarationPayload.person":
+		if e.ComplexityRoot.DeclarationPayload.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeclarationPayload.Person(childComplexity), true
+
+	case "DesignationPayload.code":
+		if e.ComplexityRoot.DesignationPayload.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DesignationPayload.Code(childComplexity), true
+	case "DesignationPayload.designationId":
+		if e.ComplexityRoot.DesignationPayload.DesignationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DesignationPayload.DesignationID(childComplexity), true
+
 	case "DevMessage.body":
 		if e.ComplexityRoot.DevMessage.Body == nil {
 			break
@@ -311,6 +543,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DevMessage.SentAt(childComplexity), true
+
+	case "Fact.actor":
+		if e.ComplexityRoot.Fact.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Actor(childComplexity), true
+	case "Fact.createdAt":
+		if e.ComplexityRoot.Fact.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.CreatedAt(childComplexity), true
+	case "Fact.id":
+		if e.ComplexityRoot.Fact.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.ID(childComplexity), true
+	case "Fact.kind":
+		if e.ComplexityRoot.Fact.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Kind(childComplexity), true
+	case "Fact.retractReason":
+		if e.ComplexityRoot.Fact.RetractReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.RetractReason(childComplexity), true
+	case "Fact.retractedAt":
+		if e.ComplexityRoot.Fact.RetractedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.RetractedAt(childComplexity), true
+	case "Fact.source":
+		if e.ComplexityRoot.Fact.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Source(childComplexity), true
+	case "Fact.summary":
+		if e.ComplexityRoot.Fact.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Summary(childComplexity), true
 
 	case "Grant.grantedAt":
 		if e.ComplexityRoot.Grant.GrantedAt == nil {
@@ -348,6 +629,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.RoleLabel(childComplexity), true
+
+	case "HealthCode.clauses":
+		if e.ComplexityRoot.HealthCode.Clauses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthCode.Clauses(childComplexity), true
+	case "HealthCode.colour":
+		if e.ComplexityRoot.HealthCode.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthCode.Colour(childComplexity), true
+	case "HealthCode.colourLabel":
+		if e.ComplexityRoot.HealthCode.ColourLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthCode.ColourLabel(childComplexity), true
+	case "HealthCode.personId":
+		if e.ComplexityRoot.HealthCode.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthCode.PersonID(childComplexity), true
+	case "HealthCode.reevaluateAt":
+		if e.ComplexityRoot.HealthCode.ReevaluateAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthCode.ReevaluateAt(childComplexity), true
+	case "HealthCode.ruleSetVersion":
+		if e.ComplexityRoot.HealthCode.RuleSetVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthCode.RuleSetVersion(childComplexity), true
+	case "HealthCode.updatedAt":
+		if e.ComplexityRoot.HealthCode.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthCode.UpdatedAt(childComplexity), true
 
 	case "LoginPayload.expiresAt":
 		if e.ComplexityRoot.LoginPayload.ExpiresAt == nil {
@@ -399,6 +723,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.Staff(childComplexity), true
 
+	case "Mutation.approveDesignation":
+		if e.ComplexityRoot.Mutation.ApproveDesignation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveDesignation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveDesignation(childComplexity, args["id"].(int64)), true
+	case "Mutation.checkIn":
+		if e.ComplexityRoot.Mutation.CheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["personId"].(*int64), args["temperature"].(float64), args["symptoms"].([]string)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -432,6 +778,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStaff(childComplexity, args["input"].(model.CreateStaffInput)), true
+	case "Mutation.designatePerson":
+		if e.ComplexityRoot.Mutation.DesignatePerson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_designatePerson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DesignatePerson(childComplexity, args["personId"].(int64), args["colour"].(healthcode.Colour), args["reason"].(string), args["days"].(*int)), true
+	case "Mutation.devAdvanceClock":
+		if e.ComplexityRoot.Mutation.DevAdvanceClock == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_devAdvanceClock_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DevAdvanceClock(childComplexity, args["duration"].(string)), true
+	case "Mutation.devSetClock":
+		if e.ComplexityRoot.Mutation.DevSetClock == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_devSetClock_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DevSetClock(childComplexity, args["at"].(time.Time)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -471,6 +850,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.recordMedicalEvent":
+		if e.ComplexityRoot.Mutation.RecordMedicalEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordMedicalEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordMedicalEvent(childComplexity, args["personId"].(int64), args["kind"].(model.MedicalKind), args["at"].(*time.Time), args["note"].(*string)), true
 	case "Mutation.requestSmsCode":
 		if e.ComplexityRoot.Mutation.RequestSmsCode == nil {
 			break
@@ -482,6 +872,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSmsCode(childComplexity, args["phone"].(string)), true
+	case "Mutation.retractFact":
+		if e.ComplexityRoot.Mutation.RetractFact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retractFact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetractFact(childComplexity, args["kind"].(model.FactKind), args["id"].(int64), args["reason"].(string)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -493,6 +894,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["grantId"].(int64)), true
+	case "Mutation.setAreaRisk":
+		if e.ComplexityRoot.Mutation.SetAreaRisk == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAreaRisk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAreaRisk(childComplexity, args["region"].(string), args["level"].(model.RiskLevel), args["reason"].(*string)), true
+	case "Mutation.submitDeclaration":
+		if e.ComplexityRoot.Mutation.SubmitDeclaration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitDeclaration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitDeclaration(childComplexity, args["input"].(model.DeclarationInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -507,6 +930,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "Person.address":
+		if e.ComplexityRoot.Person.Address == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Address(childComplexity), true
+	case "Person.docNumber":
+		if e.ComplexityRoot.Person.DocNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.DocNumber(childComplexity), true
+	case "Person.docType":
+		if e.ComplexityRoot.Person.DocType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.DocType(childComplexity), true
+	case "Person.employer":
+		if e.ComplexityRoot.Person.Employer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Employer(childComplexity), true
+	case "Person.id":
+		if e.ComplexityRoot.Person.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.ID(childComplexity), true
+	case "Person.name":
+		if e.ComplexityRoot.Person.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Name(childComplexity), true
+	case "Person.phone":
+		if e.ComplexityRoot.Person.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Phone(childComplexity), true
+	case "Person.relation":
+		if e.ComplexityRoot.Person.Relation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Relation(childComplexity), true
+	case "Person.residenceCode":
+		if e.ComplexityRoot.Person.ResidenceCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.ResidenceCode(childComplexity), true
+
+	case "Query.areaRisks":
+		if e.ComplexityRoot.Query.AreaRisks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_areaRisks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AreaRisks(childComplexity, args["region"].(*string), args["history"].(*bool)), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -518,6 +1007,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.codeHistory":
+		if e.ComplexityRoot.Query.CodeHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_codeHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CodeHistory(childComplexity, args["personId"].(*int64)), true
 	case "Query.devMessages":
 		if e.ComplexityRoot.Query.DevMessages == nil {
 			break
@@ -536,6 +1036,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myCode":
+		if e.ComplexityRoot.Query.MyCode == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyCode(childComplexity, args["personId"].(*int64)), true
+	case "Query.myDependents":
+		if e.ComplexityRoot.Query.MyDependents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyDependents(childComplexity), true
+	case "Query.personFacts":
+		if e.ComplexityRoot.Query.PersonFacts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_personFacts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PersonFacts(childComplexity, args["personId"].(int64)), true
 	case "Query.region":
 		if e.ComplexityRoot.Query.Region == nil {
 			break
@@ -712,6 +1240,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CreateStaffInput", ec.unmarshalInputCreateStaffInput),
+			graphql.NewInputUnmarshaler("DeclarationInput", ec.unmarshalInputDeclarationInput),
+			graphql.NewInputUnmarshaler("TravelInput", ec.unmarshalInputTravelInput),
 		)
 	}
 	first := true
@@ -865,6 +1395,197 @@ extend type Query {
 extend type Mutation {
   """Create an API key for a city sub-system, scoped to the city (city administrators)."""
   createApiKey(city: String!, name: String!): ApiKeyPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/code.graphqls", Input: `enum Colour {
+  GREEN
+  YELLOW
+  RED
+}
+
+enum DeclarationForm {
+  "来陕返陕人员"
+  ARRIVAL
+  "机关事业单位人员"
+  PUBLIC_SECTOR
+  "复工复产人员"
+  RETURNING_WORKER
+  "居民个人"
+  RESIDENT
+}
+
+enum DocType {
+  ID_CARD
+  PASSPORT
+  HK_MACAO
+  TAIWAN
+}
+
+enum MedicalKind {
+  CONFIRMED
+  SUSPECTED
+  SUSPECT_EXCLUDED
+  ASYMPTOMATIC
+  ISOLATION_RELEASED
+  CLOSE_CONTACT
+  DISCHARGED
+  FOLLOWUP_NORMAL
+}
+
+enum FactKind {
+  STAY
+  MEDICAL
+  HEALTH
+  DESIGNATION
+}
+
+enum RiskLevel {
+  HIGH
+  MEDIUM
+  LOW
+}
+
+"""One place of the 14-day travel and residence history; dates as YYYY-MM-DD."""
+input TravelInput {
+  """A region code (any province, any level) or ABROAD:<ISO 3166 alpha-2>, e.g. ABROAD:US."""
+  place: String!
+  from: String!
+  to: String!
+}
+
+input DeclarationInput {
+  form: DeclarationForm!
+  name: String!
+  docType: DocType!
+  docNumber: String!
+  """11-digit mobile number; may be empty only when community staff declare for someone without a phone."""
+  phone: String!
+  """Community (12 digits) or compound (15 digits) code of the residence."""
+  residence: String!
+  address: String!
+  """Required for PUBLIC_SECTOR and RETURNING_WORKER."""
+  employer: String
+  travel: [TravelInput!]
+  temperature: Float!
+  """fever, dry_cough, cough, shortness_of_breath, fatigue, sore_throat, diarrhea, loss_of_smell"""
+  symptoms: [String!]
+  closeContact: Boolean
+  """ARRIVAL only: a region code outside Shaanxi or ABROAD:<ISO>."""
+  origin: String
+  """ARRIVAL only: YYYY-MM-DD."""
+  arrivalDate: String
+  """ARRIVAL only."""
+  transport: String
+}
+
+"""A clause of the rule set that holds, with the reason citing Annex 1 and the facts."""
+type CodeClause {
+  id: String!
+  colour: Colour!
+  citation: String!
+  reason: String!
+  factIds: [ID!]!
+}
+
+type HealthCode {
+  personId: ID!
+  colour: Colour!
+  """绿码, 黄码 or 红码."""
+  colourLabel: String!
+  clauses: [CodeClause!]!
+  ruleSetVersion: String!
+  updatedAt: Time!
+  """When the colour may change by time alone (a window closing)."""
+  reevaluateAt: Time
+}
+
+type Person {
+  id: ID!
+  """Unmasked only for the person (or their guardian)."""
+  name: String!
+  docType: DocType!
+  docNumber: String!
+  phone: String!
+  residenceCode: String!
+  address: String!
+  employer: String!
+  """SELF or DEPENDENT, for the calling resident."""
+  relation: String!
+}
+
+type CodeChange {
+  id: ID!
+  from: Colour
+  to: Colour!
+  clauseIds: [String!]!
+  ruleSetVersion: String!
+  """What caused the change: declaration:12, fact:medical:3, area_risk:4, ruleset:v2, time…"""
+  cause: String!
+  actor: String!
+  at: Time!
+}
+
+type DeclarationPayload {
+  person: Person!
+  code: HealthCode!
+}
+
+type AreaRisk {
+  id: ID!
+  regionCode: String!
+  level: RiskLevel!
+  from: Time!
+  reason: String!
+  actor: String!
+}
+
+type Fact {
+  kind: FactKind!
+  id: ID!
+  summary: String!
+  source: String!
+  actor: String!
+  createdAt: Time!
+  retractedAt: Time
+  retractReason: String!
+}
+
+type DesignationPayload {
+  designationId: ID!
+  code: HealthCode!
+}
+
+extend type Query {
+  """The calling resident's code, or a dependent's (personId), re-evaluated first when due."""
+  myCode(personId: ID): HealthCode!
+  """The calling resident's own person and dependents (监护人代为申领), unmasked."""
+  myDependents: [Person!]!
+  """The colour history of a person: the resident's own or a dependent's; staff inside their grants."""
+  codeHistory(personId: ID): [CodeChange!]!
+  """Area risk designations in force (or their history) inside a region; default the whole province."""
+  areaRisks(region: String, history: Boolean): [AreaRisk!]!
+  """Every fact about a person, retracted ones included (staff with person.read)."""
+  personFacts(personId: ID!): [Fact!]!
+}
+
+extend type Mutation {
+  """Declare (for oneself, a dependent, or — community staff — a person without a phone); the code is issued at once."""
+  submitDeclaration(input: DeclarationInput!): DeclarationPayload!
+  """Daily health check-in (健康打卡)."""
+  checkIn(personId: ID, temperature: Float!, symptoms: [String!]): HealthCode!
+  """A medical status event from a health authority (health officers)."""
+  recordMedicalEvent(personId: ID!, kind: MedicalKind!, at: Time, note: String): HealthCode!
+  """Retract a wrong fact with a reason; the code is re-evaluated."""
+  retractFact(kind: FactKind!, id: ID!, reason: String!): HealthCode!
+  """Manual designation (其他需要纳入管理的人员); red takes effect only after a second officer approves."""
+  designatePerson(personId: ID!, colour: Colour!, reason: String!, days: Int): DesignationPayload!
+  approveDesignation(id: ID!): HealthCode!
+  """Designate an area's risk level; affected persons are re-evaluated in batches."""
+  setAreaRisk(region: String!, level: RiskLevel!, reason: String): AreaRisk!
+  """Dev mode: set the platform clock."""
+  devSetClock(at: Time!): Time! @dev
+  """Dev mode: move the platform clock forward, e.g. "24h" or "14d"."""
+  devAdvanceClock(duration: String!): Time! @dev
 }
 `, BuiltIn: false},
 	{Name: "../schema/region.graphqls", Input: `enum Level {
@@ -1023,6 +1744,24 @@ func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AreaRisk_id(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_AreaRisk_regionCode(ctx, field)
+	case "level":
+		return ec.fieldContext_AreaRisk_level(ctx, field)
+	case "from":
+		return ec.fieldContext_AreaRisk_from(ctx, field)
+	case "reason":
+		return ec.fieldContext_AreaRisk_reason(ctx, field)
+	case "actor":
+		return ec.fieldContext_AreaRisk_actor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AreaRisk", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1075,6 +1814,64 @@ func (ec *executionContext) childFields_AuditRecordEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type AuditRecordEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CodeChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CodeChange_id(ctx, field)
+	case "from":
+		return ec.fieldContext_CodeChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CodeChange_to(ctx, field)
+	case "clauseIds":
+		return ec.fieldContext_CodeChange_clauseIds(ctx, field)
+	case "ruleSetVersion":
+		return ec.fieldContext_CodeChange_ruleSetVersion(ctx, field)
+	case "cause":
+		return ec.fieldContext_CodeChange_cause(ctx, field)
+	case "actor":
+		return ec.fieldContext_CodeChange_actor(ctx, field)
+	case "at":
+		return ec.fieldContext_CodeChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CodeChange", field.Name)
+}
+
+func (ec *executionContext) childFields_CodeClause(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CodeClause_id(ctx, field)
+	case "colour":
+		return ec.fieldContext_CodeClause_colour(ctx, field)
+	case "citation":
+		return ec.fieldContext_CodeClause_citation(ctx, field)
+	case "reason":
+		return ec.fieldContext_CodeClause_reason(ctx, field)
+	case "factIds":
+		return ec.fieldContext_CodeClause_factIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CodeClause", field.Name)
+}
+
+func (ec *executionContext) childFields_DeclarationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_DeclarationPayload_person(ctx, field)
+	case "code":
+		return ec.fieldContext_DeclarationPayload_code(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeclarationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DesignationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "designationId":
+		return ec.fieldContext_DesignationPayload_designationId(ctx, field)
+	case "code":
+		return ec.fieldContext_DesignationPayload_code(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DesignationPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DevMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1085,6 +1882,28 @@ func (ec *executionContext) childFields_DevMessage(ctx context.Context, field gr
 		return ec.fieldContext_DevMessage_sentAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DevMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_Fact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_Fact_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_Fact_id(ctx, field)
+	case "summary":
+		return ec.fieldContext_Fact_summary(ctx, field)
+	case "source":
+		return ec.fieldContext_Fact_source(ctx, field)
+	case "actor":
+		return ec.fieldContext_Fact_actor(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Fact_createdAt(ctx, field)
+	case "retractedAt":
+		return ec.fieldContext_Fact_retractedAt(ctx, field)
+	case "retractReason":
+		return ec.fieldContext_Fact_retractReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Fact", field.Name)
 }
 
 func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1103,6 +1922,26 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_grantedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
+}
+
+func (ec *executionContext) childFields_HealthCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "personId":
+		return ec.fieldContext_HealthCode_personId(ctx, field)
+	case "colour":
+		return ec.fieldContext_HealthCode_colour(ctx, field)
+	case "colourLabel":
+		return ec.fieldContext_HealthCode_colourLabel(ctx, field)
+	case "clauses":
+		return ec.fieldContext_HealthCode_clauses(ctx, field)
+	case "ruleSetVersion":
+		return ec.fieldContext_HealthCode_ruleSetVersion(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_HealthCode_updatedAt(ctx, field)
+	case "reevaluateAt":
+		return ec.fieldContext_HealthCode_reevaluateAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HealthCode", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1141,6 +1980,30 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Person(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Person_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Person_name(ctx, field)
+	case "docType":
+		return ec.fieldContext_Person_docType(ctx, field)
+	case "docNumber":
+		return ec.fieldContext_Person_docNumber(ctx, field)
+	case "phone":
+		return ec.fieldContext_Person_phone(ctx, field)
+	case "residenceCode":
+		return ec.fieldContext_Person_residenceCode(ctx, field)
+	case "address":
+		return ec.fieldContext_Person_address(ctx, field)
+	case "employer":
+		return ec.fieldContext_Person_employer(ctx, field)
+	case "relation":
+		return ec.fieldContext_Person_relation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
 
 func (ec *executionContext) childFields_Region(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -3,7 +3,11 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
 	"healthcode"
+	"io"
+	"strconv"
 	"time"
 )
 
@@ -30,6 +34,41 @@ type CreateStaffInput struct {
 	Password    string `json:"password"`
 	// The home region of the account.
 	Region string `json:"region"`
+}
+
+type DeclarationInput struct {
+	Form      healthcode.Form    `json:"form"`
+	Name      string             `json:"name"`
+	DocType   healthcode.DocType `json:"docType"`
+	DocNumber string             `json:"docNumber"`
+	// 11-digit mobile number; may be empty only when community staff declare for someone without a phone.
+	Phone string `json:"phone"`
+	// Community (12 digits) or compound (15 digits) code of the residence.
+	Residence string `json:"residence"`
+	Address   string `json:"address"`
+	// Required for PUBLIC_SECTOR and RETURNING_WORKER.
+	Employer    *string        `json:"employer,omitempty"`
+	Travel      []*TravelInput `json:"travel,omitempty"`
+	Temperature float64        `json:"temperature"`
+	// fever, dry_cough, cough, shortness_of_breath, fatigue, sore_throat, diarrhea, loss_of_smell
+	Symptoms     []string `json:"symptoms,omitempty"`
+	CloseContact *bool    `json:"closeContact,omitempty"`
+	// ARRIVAL only: a region code outside Shaanxi or ABROAD:<ISO>.
+	Origin *string `json:"origin,omitempty"`
+	// ARRIVAL only: YYYY-MM-DD.
+	ArrivalDate *string `json:"arrivalDate,omitempty"`
+	// ARRIVAL only.
+	Transport *string `json:"transport,omitempty"`
+}
+
+type DeclarationPayload struct {
+	Person *healthcode.Person `json:"person"`
+	Code   *healthcode.Code   `json:"code"`
+}
+
+type DesignationPayload struct {
+	DesignationID int64            `json:"designationId"`
+	Code          *healthcode.Code `json:"code"`
 }
 
 type LoginPayload struct {
@@ -82,4 +121,195 @@ type StaffConnection struct {
 type StaffEdge struct {
 	Cursor string            `json:"cursor"`
 	Node   *healthcode.Staff `json:"node"`
+}
+
+// One place of the 14-day travel and residence history; dates as YYYY-MM-DD.
+type TravelInput struct {
+	// A region code (any province, any level) or ABROAD:<ISO 3166 alpha-2>, e.g. ABROAD:US.
+	Place string `json:"place"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+type FactKind string
+
+const (
+	FactKindStay        FactKind = "STAY"
+	FactKindMedical     FactKind = "MEDICAL"
+	FactKindHealth      FactKind = "HEALTH"
+	FactKindDesignation FactKind = "DESIGNATION"
+)
+
+var AllFactKind = []FactKind{
+	FactKindStay,
+	FactKindMedical,
+	FactKindHealth,
+	FactKindDesignation,
+}
+
+func (e FactKind) IsValid() bool {
+	switch e {
+	case FactKindStay, FactKindMedical, FactKindHealth, FactKindDesignation:
+		return true
+	}
+	return false
+}
+
+func (e FactKind) String() string {
+	return string(e)
+}
+
+func (e *FactKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FactKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FactKind", str)
+	}
+	return nil
+}
+
+func (e FactKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FactKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FactKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type MedicalKind string
+
+const (
+	MedicalKindConfirmed         MedicalKind = "CONFIRMED"
+	MedicalKindSuspected         MedicalKind = "SUSPECTED"
+	MedicalKindSuspectExcluded   MedicalKind = "SUSPECT_EXCLUDED"
+	MedicalKindAsymptomatic      MedicalKind = "ASYMPTOMATIC"
+	MedicalKindIsolationReleased MedicalKind = "ISOLATION_RELEASED"
+	MedicalKindCloseContact      MedicalKind = "CLOSE_CONTACT"
+	MedicalKindDischarged        MedicalKind = "DISCHARGED"
+	MedicalKindFollowupNormal    MedicalKind = "FOLLOWUP_NORMAL"
+)
+
+var AllMedicalKind = []MedicalKind{
+	MedicalKindConfirmed,
+	MedicalKindSuspected,
+	MedicalKindSuspectExcluded,
+	MedicalKindAsymptomatic,
+	MedicalKindIsolationReleased,
+	MedicalKindCloseContact,
+	MedicalKindDischarged,
+	MedicalKindFollowupNormal,
+}
+
+func (e MedicalKind) IsValid() bool {
+	switch e {
+	case MedicalKindConfirmed, MedicalKindSuspected, MedicalKindSuspectExcluded, MedicalKindAsymptomatic, MedicalKindIsolationReleased, MedicalKindCloseContact, MedicalKindDischarged, MedicalKindFollowupNormal:
+		return true
+	}
+	return false
+}
+
+func (e MedicalKind) String() string {
+	return string(e)
+}
+
+func (e *MedicalKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MedicalKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MedicalKind", str)
+	}
+	return nil
+}
+
+func (e MedicalKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MedicalKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MedicalKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type RiskLevel string
+
+const (
+	RiskLevelHigh   RiskLevel = "HIGH"
+	RiskLevelMedium RiskLevel = "MEDIUM"
+	RiskLevelLow    RiskLevel = "LOW"
+)
+
+var AllRiskLevel = []RiskLevel{
+	RiskLevelHigh,
+	RiskLevelMedium,
+	RiskLevelLow,
+}
+
+func (e RiskLevel) IsValid() bool {
+	switch e {
+	case RiskLevelHigh, RiskLevelMedium, RiskLevelLow:
+		return true
+	}
+	return false
+}
+
+func (e RiskLevel) String() string {
+	return string(e)
+}
+
+func (e *RiskLevel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RiskLevel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RiskLevel", str)
+	}
+	return nil
+}
+
+func (e RiskLevel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RiskLevel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RiskLevel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -1,0 +1,117 @@
+package credential
+
+import (
+	"crypto/ed25519"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type benchFixture struct {
+	v     *Verifier
+	token string
+	pub   ed25519.PublicKey
+	input []byte // the JWS signing input
+	sig   []byte
+}
+
+var (
+	benchOnce  sync.Once
+	benchFx    *benchFixture
+	ratioOnce  sync.Once
+	ratioValue float64
+)
+
+// getBenchFixture signs one electronic-code token with a key set holding the
+// province, a city and the national platform, as a scanner would see it.
+func getBenchFixture(b *testing.B) *benchFixture {
+	benchOnce.Do(func() {
+		national, _ := NewMemoryKeyRing(IssuerNational)
+		city, _ := NewMemoryKeyRing("6101")
+		f := newFixture(b, national.Trusted("国家政务服务平台", t0), city.Trusted("西安市", t0))
+		tok := mustSign(b, f.signer, claimsAt("61", t0, 5*time.Minute))
+		dot := strings.LastIndexByte(tok, '.')
+		sig, err := b64.DecodeString(tok[dot+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		pub, _ := f.ring.Active().PublicKey()
+		benchFx = &benchFixture{v: f.v, token: tok, pub: pub, input: []byte(tok[:dot]), sig: sig}
+	})
+	if benchFx == nil {
+		b.Fatal("no bench fixture")
+	}
+	return benchFx
+}
+
+// ratioIterations is the fixed number of verifications per side over which
+// x_baseline is measured, so the metric means the same under -benchtime 1x.
+const ratioIterations = 2000
+
+// baselineRatio measures Verifier.Verify against bare ed25519.Verify over
+// the same signing input: 20 interleaved rounds of 100 each, comparing the
+// fastest round of each side (the least disturbed by the machine).
+func baselineRatio(b *testing.B, fx *benchFixture) float64 {
+	ratioOnce.Do(func() {
+		const rounds = 20
+		per := ratioIterations / rounds
+		best := func(cur, d time.Duration) time.Duration {
+			if cur == 0 || d < cur {
+				return d
+			}
+			return cur
+		}
+		var bestBase, bestVerify time.Duration
+		for range rounds {
+			start := time.Now()
+			for range per {
+				if !ed25519.Verify(fx.pub, fx.input, fx.sig) {
+					b.Fatal("baseline verify failed")
+				}
+			}
+			bestBase = best(bestBase, time.Since(start))
+			start = time.Now()
+			for range per {
+				if _, err := fx.v.Verify(fx.token, t0, DefaultSkew); err != nil {
+					b.Fatal(err)
+				}
+			}
+			bestVerify = best(bestVerify, time.Since(start))
+		}
+		ratioValue = float64(bestVerify) / float64(bestBase)
+	})
+	return ratioValue
+}
+
+// BenchmarkVerify measures the scanner's hot path: Verifier.Verify of a valid
+// token. It reports verifications/s and x_baseline, the cost relative to a
+// bare ed25519.Verify of the same signing input.
+func BenchmarkVerify(b *testing.B) {
+	fx := getBenchFixture(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := fx.v.Verify(fx.token, t0, DefaultSkew); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
+	b.ReportMetric(baselineRatio(b, fx), "x_baseline")
+}
+
+// BenchmarkVerifyBaseline is the floor: ed25519.Verify alone over the same
+// signing input and signature.
+func BenchmarkVerifyBaseline(b *testing.B) {
+	fx := getBenchFixture(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if !ed25519.Verify(fx.pub, fx.input, fx.sig) {
+			b.Fatal("verify failed")
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
+}

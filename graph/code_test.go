@@ -1,0 +1,370 @@
+package graph_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"healthcode"
+	"healthcode/graph/apitest"
+	"healthcode/postgres"
+)
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// start is the scenarios' "today": 2026-11-01 10:00 in Shaanxi.
+var start = time.Date(2026, 11, 1, 10, 0, 0, 0, cst)
+
+func day(offset int) string { return start.AddDate(0, 0, offset).Format("2006-01-02") }
+
+// idNumber makes a valid resident ID number from a 17-digit prefix.
+func idNumber(first17 string) string {
+	c, _ := healthcode.IDCheckChar(first17)
+	return first17 + string(c)
+}
+
+type scenario struct {
+	*apitest.Bundle
+	t *testing.T
+}
+
+func newScenario(t *testing.T) *scenario {
+	b := apitest.Setup(t, apitest.Options{Dev: true})
+	b.Clock.Set(start)
+	return &scenario{Bundle: b, t: t}
+}
+
+func (s *scenario) community(countyPrefix string) string {
+	var code string
+	if err := s.Pool.QueryRow(context.Background(), `SELECT min(code) FROM regions WHERE level = 'COMMUNITY' AND code LIKE $1 || '%'`,
+		countyPrefix).Scan(&code); err != nil {
+		s.t.Fatal(err)
+	}
+	return code
+}
+
+const declareMutation = `mutation($in: DeclarationInput!) { submitDeclaration(input: $in) {
+	person { id name relation docNumber }
+	code { colour clauses { id reason citation factIds } reevaluateAt } } }`
+
+func declaration(name, doc, phone, residence string, extra map[string]any) map[string]any {
+	in := map[string]any{"form": "RESIDENT", "name": name, "docType": "ID_CARD", "docNumber": doc, "phone": phone,
+		"residence": residence, "address": "1号楼1单元101", "temperature": 36.5}
+	for k, v := range extra {
+		in[k] = v
+	}
+	return map[string]any{"in": in}
+}
+
+// declare submits a declaration and returns the person id and the code.
+func (s *scenario) declare(token string, vars map[string]any) (string, map[string]any) {
+	s.t.Helper()
+	data := s.Do(s.t, token, declareMutation, vars).MustData(s.t)
+	p := data["submitDeclaration"].(map[string]any)
+	return p["person"].(map[string]any)["id"].(string), p["code"].(map[string]any)
+}
+
+func (s *scenario) myCode(token, personID string) map[string]any {
+	s.t.Helper()
+	vars := map[string]any{"p": nil}
+	if personID != "" {
+		vars["p"] = personID
+	}
+	data := s.Do(s.t, token, `query($p: ID) { myCode(personId: $p) { colour clauses { id reason } reevaluateAt } }`, vars).MustData(s.t)
+	return data["myCode"].(map[string]any)
+}
+
+func clauseIDs(code map[string]any) []string {
+	var ids []string
+	for _, c := range code["clauses"].([]any) {
+		ids = append(ids, c.(map[string]any)["id"].(string))
+	}
+	return ids
+}
+
+func wantCode(t *testing.T, what string, code map[string]any, colour string, clauses ...string) {
+	t.Helper()
+	got := clauseIDs(code)
+	if code["colour"] != colour || strings.Join(got, ",") != strings.Join(clauses, ",") {
+		t.Fatalf("%s: colour %v clauses %v, want %s %v", what, code["colour"], got, colour, clauses)
+	}
+}
+
+// A trip abroad makes the code red citing R1 and the trip; 15 days after
+// the trip the code is green again, without any new fact.
+func TestScenarioTripAbroad(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, token := s.CreateResident(t, "13800138001")
+	_, code := s.declare(token, declaration("张三", idNumber("61011319900307123"), "13800138001", s.community("610113"),
+		map[string]any{"travel": []any{map[string]any{"place": "ABROAD:US", "from": day(-5), "to": day(-2)}}}))
+	wantCode(t, "after the trip", code, "RED", "R1")
+	reason := code["clauses"].([]any)[0].(map[string]any)["reason"].(string)
+	if !strings.Contains(reason, "US") || !strings.Contains(reason, "一(一)") {
+		t.Fatalf("R1 reason does not cite the trip and Annex 1 一(一): %s", reason)
+	}
+	s.Clock.Advance(15 * 24 * time.Hour)
+	wantCode(t, "15 days later", s.myCode(token, ""), "GREEN")
+	data := s.Do(t, token, `query { codeHistory { from to cause clauseIds } }`, nil).MustData(t)
+	hist := data["codeHistory"].([]any)
+	if len(hist) != 2 || hist[1].(map[string]any)["from"] != "RED" || hist[1].(map[string]any)["cause"] != "time" {
+		t.Fatalf("history = %v", hist)
+	}
+}
+
+// Fever at check-in → yellow; green only after 14 consecutive days of
+// normal check-ins.
+func TestScenarioFeverCheckIns(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, token := s.CreateResident(t, "13800138002")
+	_, code := s.declare(token, declaration("李四", idNumber("61010319850101002"), "13800138002", s.community("610103"), nil))
+	wantCode(t, "declared", code, "GREEN")
+	checkIn := func(temp float64) map[string]any {
+		data := s.Do(t, token, `mutation($t: Float!) { checkIn(temperature: $t) { colour clauses { id } } }`, map[string]any{"t": temp}).MustData(t)
+		return data["checkIn"].(map[string]any)
+	}
+	wantCode(t, "fever", checkIn(38.0), "YELLOW", "Y2")
+	for d := 1; d <= 14; d++ {
+		s.Clock.Advance(24 * time.Hour)
+		code := checkIn(36.6)
+		if d < 14 {
+			wantCode(t, fmt.Sprintf("normal day %d", d), code, "YELLOW", "Y2")
+		} else {
+			wantCode(t, "14th normal day", code, "GREEN")
+		}
+	}
+}
+
+// A suspected case is red until a health officer records the exclusion.
+func TestScenarioSuspectedExcluded(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, token := s.CreateResident(t, "13800138003")
+	pid, _ := s.declare(token, declaration("王五", idNumber("61011319700101003"), "13800138003", s.community("610113"), nil))
+	_, officer := s.CreateStaff(t, "yanta_health", "610113", apitest.G("HEALTH_OFFICER@610113"))
+	rec := `mutation($p: ID!, $k: MedicalKind!) { recordMedicalEvent(personId: $p, kind: $k) { colour clauses { id } } }`
+	data := s.Do(t, officer, rec, map[string]any{"p": pid, "k": "SUSPECTED"}).MustData(t)
+	wantCode(t, "suspected", data["recordMedicalEvent"].(map[string]any), "RED", "R3")
+	s.Clock.Advance(48 * time.Hour)
+	data = s.Do(t, officer, rec, map[string]any{"p": pid, "k": "SUSPECT_EXCLUDED"}).MustData(t)
+	wantCode(t, "excluded", data["recordMedicalEvent"].(map[string]any), "GREEN")
+	// The resident was told of each change by SMS (through the outbox).
+	var n int
+	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE task_type = 'notify:sms'").Scan(&n)
+	if n != 2 {
+		t.Fatalf("%d SMS queued, want 2 (green→red, red→green)", n)
+	}
+	// A Beilin officer cannot touch a Yanta resident.
+	_, beilin := s.CreateStaff(t, "beilin_health", "610103", apitest.G("HEALTH_OFFICER@610103"))
+	if r := s.Do(t, beilin, rec, map[string]any{"p": pid, "k": "CONFIRMED"}); r.Code() != "NOT_FOUND" {
+		t.Fatalf("beilin officer on a yanta person: %q", r.Code())
+	}
+}
+
+// drainOutbox runs the bulk re-evaluation tasks the way the workers do.
+func drainOutbox(t *testing.T, s *scenario) {
+	t.Helper()
+	ctx := healthcode.NewContextWithActor(context.Background(), healthcode.SystemActor)
+	for {
+		rows, err := s.Pool.Query(ctx, `SELECT id, task_type, payload FROM outbox WHERE sent_at IS NULL AND task_type LIKE 'codes:%' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type row struct {
+			id      int64
+			typ     string
+			payload []byte
+		}
+		var list []row
+		for rows.Next() {
+			var r row
+			rows.Scan(&r.id, &r.typ, &r.payload)
+			list = append(list, r)
+		}
+		rows.Close()
+		if len(list) == 0 {
+			return
+		}
+		for _, r := range list {
+			switch r.typ {
+			case postgres.TaskFanOutArea:
+				var p struct{ AreaRiskID int64 }
+				json.Unmarshal(r.payload, &p)
+				if _, err := s.DB.FanOutArea(ctx, p.AreaRiskID); err != nil {
+					t.Fatal(err)
+				}
+			case postgres.TaskFanOutAll:
+				var p struct{ Cause string }
+				json.Unmarshal(r.payload, &p)
+				if _, err := s.DB.FanOutAll(ctx, p.Cause); err != nil {
+					t.Fatal(err)
+				}
+			case postgres.TaskReevaluateBatch:
+				var p postgres.BatchPayload
+				json.Unmarshal(r.payload, &p)
+				if _, err := s.DB.ReevaluateIDs(ctx, p.IDs, p.Cause); err != nil {
+					t.Fatal(err)
+				}
+			case postgres.TaskReevaluateRange:
+				var p postgres.RangePayload
+				json.Unmarshal(r.payload, &p)
+				if _, err := s.DB.ReevaluateRange(ctx, p.From, p.To, p.Cause); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Pool.Exec(ctx, "UPDATE outbox SET sent_at = now() WHERE id = $1", r.id)
+		}
+	}
+}
+
+// Designating a county HIGH turns exactly the persons who stayed there (or
+// live there) red and nobody else; lowering it turns them back.
+func TestScenarioAreaDesignation(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	yanta, beilin, lianhu := s.community("610113"), s.community("610103"), s.community("610104")
+	type person struct {
+		name, token, id string
+		want          string
+	}
+	people := []*person{
+		{name: "住雁塔", want: "RED"},
+		{name: "住碑林", want: "GREEN"},
+		{name: "去过雁塔", want: "RED"},
+		{name: "住莲湖", want: "GREEN"},
+	}
+	for i, p := range people {
+		phone := fmt.Sprintf("1390000000%d", i)
+		_, p.token = s.CreateResident(t, phone)
+		residence, extra := beilin, map[string]any(nil)
+		switch i {
+		case 0:
+			residence = yanta
+		case 2:
+			extra = map[string]any{"travel": []any{map[string]any{"place": "610113", "from": day(-3), "to": day(-3)}}}
+		case 3:
+			residence = lianhu
+		}
+		p.id, _ = s.declare(p.token, declaration(p.name, idNumber(fmt.Sprintf("6101031990010100%d", i)), phone, residence, extra))
+	}
+	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
+	set := `mutation($r: String!, $l: RiskLevel!) { setAreaRisk(region: $r, level: $l, reason: "疫情变化") { id level } }`
+	s.Do(t, officer, set, map[string]any{"r": "610113", "l": "HIGH"}).MustData(t)
+	drainOutbox(t, s)
+	for _, p := range people {
+		wantCode(t, p.name+" after HIGH", s.myCode(p.token, ""), p.want, clausesFor(p.want)...)
+	}
+	var changed int
+	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM code_history WHERE cause LIKE 'area_risk:%'").Scan(&changed)
+	if changed != 2 {
+		t.Fatalf("%d colour changes from the designation, want 2", changed)
+	}
+	s.Do(t, officer, set, map[string]any{"r": "610113", "l": "LOW"}).MustData(t)
+	drainOutbox(t, s)
+	for _, p := range people {
+		wantCode(t, p.name+" after LOW", s.myCode(p.token, ""), "GREEN")
+	}
+	// A Beilin officer cannot designate Yanta.
+	_, beilinOfficer := s.CreateStaff(t, "beilin_health", "610103", apitest.G("HEALTH_OFFICER@610103"))
+	if r := s.Do(t, beilinOfficer, set, map[string]any{"r": "610113", "l": "HIGH"}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("beilin officer designating yanta: %q", r.Code())
+	}
+}
+
+func clausesFor(colour string) []string {
+	if colour == "RED" {
+		return []string{"R1"}
+	}
+	return nil
+}
+
+// A manual red designation does nothing until a second officer approves it.
+func TestScenarioManualRedNeedsSecondApprover(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, token := s.CreateResident(t, "13800138005")
+	pid, _ := s.declare(token, declaration("赵六", idNumber("61011319800101005"), "13800138005", s.community("610113"), nil))
+	_, first := s.CreateStaff(t, "officer_one", "610113", apitest.G("HEALTH_OFFICER@610113"))
+	_, second := s.CreateStaff(t, "officer_two", "610113", apitest.G("HEALTH_OFFICER@610113"))
+	data := s.Do(t, first, `mutation($p: ID!) { designatePerson(personId: $p, colour: RED, reason: "流调发现与病例同乘") { designationId code { colour } } }`,
+		map[string]any{"p": pid}).MustData(t)
+	d := data["designatePerson"].(map[string]any)
+	wantCode(t, "unapproved", s.myCode(token, ""), "GREEN")
+	approve := `mutation($id: ID!) { approveDesignation(id: $id) { colour clauses { id } } }`
+	if r := s.Do(t, first, approve, map[string]any{"id": d["designationId"]}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("self-approval: %q", r.Code())
+	}
+	data = s.Do(t, second, approve, map[string]any{"id": d["designationId"]}).MustData(t)
+	wantCode(t, "approved", data["approveDesignation"].(map[string]any), "RED", "R7")
+	if r := s.Do(t, first, `mutation($p: ID!) { designatePerson(personId: $p, colour: RED, reason: "  ") { designationId } }`,
+		map[string]any{"p": pid}); r.Code() != "INVALID" {
+		t.Fatalf("designation without reason: %q", r.Code())
+	}
+}
+
+// Guardians declare for dependents; a second guardian is refused; knowing
+// an ID number shows nobody a code.
+func TestScenarioGuardians(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, parent := s.CreateResident(t, "13800138006")
+	home := s.community("610113")
+	self, _ := s.declare(parent, declaration("张父", idNumber("61011319800101006"), "13800138006", home, nil))
+	child := idNumber("61011320150101007")
+	kid, code := s.declare(parent, declaration("张小", child, "13800138006", home, nil))
+	wantCode(t, "child", code, "GREEN")
+	data := s.Do(t, parent, `query { myDependents { id relation name } }`, nil).MustData(t)
+	rel := map[string]string{}
+	for _, p := range data["myDependents"].([]any) {
+		p := p.(map[string]any)
+		rel[p["id"].(string)] = p["relation"].(string)
+	}
+	if rel[self] != "SELF" || rel[kid] != "DEPENDENT" {
+		t.Fatalf("relations = %v", rel)
+	}
+	wantCode(t, "child's code for the guardian", s.myCode(parent, kid), "GREEN")
+	_, stranger := s.CreateResident(t, "13900000099")
+	if r := s.Do(t, stranger, declareMutation, declaration("张小", child, "13900000099", home, nil)); r.Code() != "CONFLICT" {
+		t.Fatalf("second guardian: %q", r.Code())
+	}
+	if r := s.Do(t, stranger, `query($p: ID) { myCode(personId: $p) { colour } }`, map[string]any{"p": kid}); r.Code() != "NOT_FOUND" {
+		t.Fatalf("stranger reading the child's code: %q", r.Code())
+	}
+}
+
+// Bad declarations get a clear error and write nothing.
+func TestDeclarationBadInput(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, token := s.CreateResident(t, "13800138008")
+	home := s.community("610113")
+	good := idNumber("61011319900101008")
+	cases := map[string]map[string]any{
+		"invalid check digit": declaration("甲", good[:17]+"0", "13800138008", home, nil),
+		"unknown region":      declaration("甲", good, "13800138008", "610113999999", nil),
+		"county residence":    declaration("甲", good, "13800138008", "610113", nil),
+		"future trip":         declaration("甲", good, "13800138008", home, map[string]any{"travel": []any{map[string]any{"place": "6101", "from": day(1), "to": day(2)}}}),
+		"end before start":    declaration("甲", good, "13800138008", home, map[string]any{"travel": []any{map[string]any{"place": "6101", "from": day(-2), "to": day(-4)}}}),
+		"50 degrees":          declaration("甲", good, "13800138008", home, map[string]any{"temperature": 50.0}),
+		"bad place":           declaration("甲", good, "13800138008", home, map[string]any{"travel": []any{map[string]any{"place": "ABROAD:usa", "from": day(-2), "to": day(-1)}}}),
+		"bad date":            declaration("甲", good, "13800138008", home, map[string]any{"travel": []any{map[string]any{"place": "6101", "from": "yesterday", "to": day(-1)}}}),
+		"bad phone":           declaration("甲", good, "1380013", home, nil),
+		"unknown symptom":     declaration("甲", good, "13800138008", home, map[string]any{"symptoms": []any{"'; DROP TABLE persons; --"}}),
+		"arrival no origin":   declaration("甲", good, "13800138008", home, map[string]any{"form": "ARRIVAL"}),
+	}
+	for name, vars := range cases {
+		if r := s.Do(t, token, declareMutation, vars); r.Code() != "INVALID" {
+			t.Errorf("%s: code %q (%v), want INVALID", name, r.Code(), r.Errors)
+		}
+	}
+	var persons, facts int
+	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM persons").Scan(&persons)
+	s.Pool.QueryRow(context.Background(), "SELECT (SELECT count(*) FROM stays) + (SELECT count(*) FROM health_records)").Scan(&facts)
+	if persons != 0 || facts != 0 {
+		t.Fatalf("bad input wrote %d persons and %d facts", persons, facts)
+	}
+}
