@@ -229,7 +229,7 @@ func TestScenarioAreaDesignation(t *testing.T) {
 	yanta, beilin, lianhu := s.community("610113"), s.community("610103"), s.community("610104")
 	type person struct {
 		name, token, id string
-		want          string
+		want            string
 	}
 	people := []*person{
 		{name: "住雁塔", want: "RED"},
