@@ -19,6 +19,7 @@ deps:
 	@scripts/deps.sh
 
 build:
+	@web/graphiql/build.sh
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/healthcode
 
 ## generate: regenerate gqlgen code and the region migration

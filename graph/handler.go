@@ -14,7 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -110,11 +109,6 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		})
 	}
 	return LoaderMiddleware(r.RegionService, srv)
-}
-
-// Playground returns the GraphiQL page for dev mode.
-func Playground(endpoint string) http.Handler {
-	return playground.Handler("陕西健康码 GraphQL", endpoint)
 }
 
 // presentError maps domain errors to extensions.code with their user-facing

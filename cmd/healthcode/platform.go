@@ -15,6 +15,7 @@ import (
 	"healthcode/postgres"
 	"healthcode/rbac"
 	"healthcode/server"
+	"healthcode/web"
 )
 
 // platform is the wired set of services that serve, worker and dev share.
@@ -114,7 +115,7 @@ func (p *platform) httpServer() *server.Server {
 	})
 	var playground http.Handler
 	if p.cfg.Dev {
-		playground = graph.Playground("/graphql")
+		playground = graph.LocalPlayground("陕西健康码 GraphQL", "/graphql", web.FS())
 	}
 	return server.New(server.Config{
 		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
