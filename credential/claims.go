@@ -50,6 +50,12 @@ const (
 	DefaultSkew = 2 * time.Minute
 	// MaxTokenSize is the largest token Verify parses; larger ones are MALFORMED.
 	MaxTokenSize = 2048
+	// MaxKeySetAge is the age (from GeneratedAt) beyond which a scanner
+	// refuses to verify with a cached key set (docs/scanning.md).
+	MaxKeySetAge = 7 * 24 * time.Hour
+	// MaxRevocationAge is the age beyond which a scanner warns that its
+	// revocation list is out of date.
+	MaxRevocationAge = 24 * time.Hour
 )
 
 // Claims is the content of a health code token. It holds exactly these fields

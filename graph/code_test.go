@@ -368,3 +368,68 @@ func TestDeclarationBadInput(t *testing.T) {
 		t.Fatalf("bad input wrote %d persons and %d facts", persons, facts)
 	}
 }
+
+// Publishing a rule set with W = 7 days (approved by a second rule admin)
+// re-evaluates everyone: a trip 10 days ago no longer makes anyone red.
+func TestScenarioPublishRuleSet(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	home := s.community("610113")
+	var tokens []string
+	for i := 0; i < 3; i++ {
+		phone := fmt.Sprintf("1370000000%d", i)
+		_, tok := s.CreateResident(t, phone)
+		tokens = append(tokens, tok)
+		s.declare(tok, declaration("旅客", idNumber(fmt.Sprintf("6101131990020200%d", i)), phone, home,
+			map[string]any{"travel": []any{map[string]any{"place": "ABROAD:JP", "from": day(-10), "to": day(-9)}}}))
+	}
+	_, rulesA := s.CreateStaff(t, "rules_a", "61", apitest.G("RULE_ADMIN@61"))
+	_, rulesB := s.CreateStaff(t, "rules_b", "61", apitest.G("RULE_ADMIN@61"))
+	data := s.Do(t, rulesA, `query { ruleSets { version status body } }`, nil).MustData(t)
+	sets := data["ruleSets"].([]any)
+	if len(sets) != 1 || sets[0].(map[string]any)["status"] != "PUBLISHED" {
+		t.Fatalf("rule sets = %v", sets)
+	}
+	var rs map[string]any
+	json.Unmarshal([]byte(sets[0].(map[string]any)["body"].(string)), &rs)
+	rs["version"], rs["window"] = "2026-w7", "7d"
+	body, _ := json.Marshal(rs)
+
+	data = s.Do(t, rulesA, `query($b: String!) { previewRuleSet(body: $b) { evaluated transitions { from to count } sample { personId from to } } }`,
+		map[string]any{"b": string(body)}).MustData(t)
+	preview := data["previewRuleSet"].(map[string]any)
+	if preview["evaluated"].(float64) != 3 {
+		t.Fatalf("preview = %v", preview)
+	}
+	found := false
+	for _, tr := range preview["transitions"].([]any) {
+		tr := tr.(map[string]any)
+		if tr["from"] == "RED" && tr["to"] == "GREEN" && tr["count"].(float64) == 3 {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("preview transitions = %v", preview["transitions"])
+	}
+	if r := s.Do(t, rulesA, `mutation($b: String!) { publishRuleSet(body: $b) { version status } }`, map[string]any{"b": `{"version": ""}`}); r.Code() != "INVALID" {
+		t.Fatalf("invalid rule set: %q", r.Code())
+	}
+	s.Do(t, rulesA, `mutation($b: String!) { publishRuleSet(body: $b) { version status } }`, map[string]any{"b": string(body)}).MustData(t)
+	for _, tok := range tokens { // not in force before approval
+		wantCode(t, "before approval", s.myCode(tok, ""), "RED", "R1")
+	}
+	approve := `mutation { approveRuleSet(version: "2026-w7") { status approvedBy } }`
+	if r := s.Do(t, rulesA, approve, nil); r.Code() != "FORBIDDEN" {
+		t.Fatalf("self-approval of a rule set: %q", r.Code())
+	}
+	s.Do(t, rulesB, approve, nil).MustData(t)
+	drainOutbox(t, s)
+	var stale int
+	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM codes WHERE rule_set_version <> '2026-w7' OR colour <> 'GREEN'").Scan(&stale)
+	if stale != 0 {
+		t.Fatalf("%d codes not re-evaluated under the new rule set", stale)
+	}
+	for _, tok := range tokens {
+		wantCode(t, "after publish", s.myCode(tok, ""), "GREEN")
+	}
+}

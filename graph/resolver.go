@@ -13,12 +13,13 @@ import (
 // Resolver is the root resolver. It holds the services; resolvers never
 // touch storage or check permissions themselves.
 type Resolver struct {
-	AuthService   healthcode.AuthService
-	RegionService healthcode.RegionService
-	StaffService  healthcode.StaffService
-	AuditService  healthcode.AuditService
-	CodeService   healthcode.CodeService
-	FactService   healthcode.FactService
+	AuthService    healthcode.AuthService
+	RegionService  healthcode.RegionService
+	StaffService   healthcode.StaffService
+	AuditService   healthcode.AuditService
+	CodeService    healthcode.CodeService
+	FactService    healthcode.FactService
+	RuleSetService healthcode.RuleSetService
 	// DevClock is the movable clock of dev mode; nil outside it.
 	DevClock *healthcode.OffsetClock
 	// DevMessages reads the dev SMS outbox; nil outside dev mode.

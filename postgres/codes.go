@@ -253,17 +253,27 @@ func (s *CodeService) MyCode(ctx context.Context, personID int64) (*healthcode.C
 }
 
 // currentCode reads a code, re-evaluating it first when its reevaluate_at
-// has passed, so that no reader ever sees a stale colour.
+// has passed or it was computed under a rule set no longer in force, so that
+// no reader ever sees a stale colour.
 func (db *DB) currentCode(ctx context.Context, pid int64) (*healthcode.Code, error) {
 	code, err := db.readCode(ctx, pid)
 	if err != nil {
 		return nil, err
 	}
-	if code.ReevaluateAt == nil || code.ReevaluateAt.After(db.now()) {
+	var published string
+	if err := db.Pool.QueryRow(ctx, "SELECT version FROM rule_sets WHERE status = 'PUBLISHED'").Scan(&published); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("published rule set: %w", err)
+	}
+	due := code.ReevaluateAt != nil && !code.ReevaluateAt.After(db.now())
+	if !due && (published == "" || published == code.RuleSetVersion) {
 		return code, nil
 	}
 	err = db.InTx(ctx, func(tx *Tx) error {
-		codes, err := db.reevaluate(ctx, tx, []int64{pid}, "time")
+		cause := "time"
+		if !due {
+			cause = "ruleset:" + published
+		}
+		codes, err := db.reevaluate(ctx, tx, []int64{pid}, cause)
 		code = codes[pid]
 		return err
 	})

@@ -84,12 +84,13 @@ func (p *platform) listenGrants(ctx context.Context) {
 
 func (p *platform) resolver() *graph.Resolver {
 	r := &graph.Resolver{
-		AuthService:   &postgres.AuthService{DB: p.db},
-		RegionService: &postgres.RegionService{DB: p.db},
-		StaffService:  &postgres.StaffService{DB: p.db},
-		CodeService:   &postgres.CodeService{DB: p.db},
-		FactService:   &postgres.FactService{DB: p.db},
-		AuditService:  &postgres.AuditService{DB: p.db},
+		AuthService:    &postgres.AuthService{DB: p.db},
+		RegionService:  &postgres.RegionService{DB: p.db},
+		StaffService:   &postgres.StaffService{DB: p.db},
+		CodeService:    &postgres.CodeService{DB: p.db},
+		FactService:    &postgres.FactService{DB: p.db},
+		RuleSetService: &postgres.RuleSetService{DB: p.db},
+		AuditService:   &postgres.AuditService{DB: p.db},
 	}
 	if p.cfg.Dev {
 		r.DevSMS = p.db.DevMessages

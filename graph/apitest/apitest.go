@@ -68,12 +68,13 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	b.DB.Authz = b.Enforcer
 	b.DB.GrantsChanged = b.Enforcer.Invalidate
 	res := &graph.Resolver{
-		AuthService:   &postgres.AuthService{DB: b.DB},
-		RegionService: &postgres.RegionService{DB: b.DB},
-		StaffService:  &postgres.StaffService{DB: b.DB},
-		CodeService:   &postgres.CodeService{DB: b.DB},
-		FactService:   &postgres.FactService{DB: b.DB},
-		AuditService:  &postgres.AuditService{DB: b.DB},
+		AuthService:    &postgres.AuthService{DB: b.DB},
+		RegionService:  &postgres.RegionService{DB: b.DB},
+		StaffService:   &postgres.StaffService{DB: b.DB},
+		CodeService:    &postgres.CodeService{DB: b.DB},
+		FactService:    &postgres.FactService{DB: b.DB},
+		RuleSetService: &postgres.RuleSetService{DB: b.DB},
+		AuditService:   &postgres.AuditService{DB: b.DB},
 	}
 	if opts.Dev {
 		res.DevSMS = b.DB.DevMessages

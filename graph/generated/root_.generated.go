@@ -31,6 +31,7 @@ type ResolverRoot interface {
 	HealthCode() HealthCodeResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	RuleSet() RuleSetResolver
 	Staff() StaffResolver
 }
 
@@ -98,6 +99,12 @@ type ComplexityRoot struct {
 		Reason   func(childComplexity int) int
 	}
 
+	ColourTransition struct {
+		Count func(childComplexity int) int
+		From  func(childComplexity int) int
+		To    func(childComplexity int) int
+	}
+
 	DeclarationPayload struct {
 		Code   func(childComplexity int) int
 		Person func(childComplexity int) int
@@ -160,6 +167,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ApproveDesignation func(childComplexity int, id int64) int
+		ApproveRuleSet     func(childComplexity int, version string) int
 		CheckIn            func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
 		CreateAPIKey       func(childComplexity int, city string, name string) int
 		CreateCompound     func(childComplexity int, community string, name string) int
@@ -171,6 +179,7 @@ type ComplexityRoot struct {
 		Login              func(childComplexity int, username string, password string) int
 		LoginResident      func(childComplexity int, phone string, code string) int
 		Logout             func(childComplexity int) int
+		PublishRuleSet     func(childComplexity int, body string) int
 		RecordMedicalEvent func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
 		RequestSmsCode     func(childComplexity int, phone string) int
 		RetractFact        func(childComplexity int, kind model.FactKind, id int64, reason string) int
@@ -196,18 +205,29 @@ type ComplexityRoot struct {
 		ResidenceCode func(childComplexity int) int
 	}
 
+	PreviewChange struct {
+		ClauseIDs  func(childComplexity int) int
+		From       func(childComplexity int) int
+		MaskedName func(childComplexity int) int
+		PersonID   func(childComplexity int) int
+		RegionCode func(childComplexity int) int
+		To         func(childComplexity int) int
+	}
+
 	Query struct {
-		AreaRisks    func(childComplexity int, region *string, history *bool) int
-		AuditLog     func(childComplexity int, first *int, after *string) int
-		CodeHistory  func(childComplexity int, personID *int64) int
-		DevMessages  func(childComplexity int, phone string) int
-		Me           func(childComplexity int) int
-		MyCode       func(childComplexity int, personID *int64) int
-		MyDependents func(childComplexity int) int
-		PersonFacts  func(childComplexity int, personID int64) int
-		Region       func(childComplexity int, code string) int
-		Regions      func(childComplexity int, parent *string, first *int, after *string) int
-		Staff        func(childComplexity int, first *int, after *string) int
+		AreaRisks      func(childComplexity int, region *string, history *bool) int
+		AuditLog       func(childComplexity int, first *int, after *string) int
+		CodeHistory    func(childComplexity int, personID *int64) int
+		DevMessages    func(childComplexity int, phone string) int
+		Me             func(childComplexity int) int
+		MyCode         func(childComplexity int, personID *int64) int
+		MyDependents   func(childComplexity int) int
+		PersonFacts    func(childComplexity int, personID int64) int
+		PreviewRuleSet func(childComplexity int, body string) int
+		Region         func(childComplexity int, code string) int
+		Regions        func(childComplexity int, parent *string, first *int, after *string) int
+		RuleSets       func(childComplexity int) int
+		Staff          func(childComplexity int, first *int, after *string) int
 	}
 
 	Region struct {
@@ -226,6 +246,24 @@ type ComplexityRoot struct {
 	RegionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	RuleSet struct {
+		ApprovedBy  func(childComplexity int) int
+		Body        func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		CreatedBy   func(childComplexity int) int
+		Name        func(childComplexity int) int
+		PublishedAt func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	RuleSetPreview struct {
+		Evaluated   func(childComplexity int) int
+		Sample      func(childComplexity int) int
+		Transitions func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	Staff struct {
@@ -499,6 +537,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CodeClause.Reason(childComplexity), true
 
+	case "ColourTransition.count":
+		if e.ComplexityRoot.ColourTransition.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourTransition.Count(childComplexity), true
+	case "ColourTransition.from":
+		if e.ComplexityRoot.ColourTransition.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourTransition.From(childComplexity), true
+	case "ColourTransition.to":
+		if e.ComplexityRoot.ColourTransition.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourTransition.To(childComplexity), true
+
 	case "DeclarationPayload.code":
 		if e.ComplexityRoot.DeclarationPayload.Code == nil {
 			break
@@ -734,6 +791,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveDesignation(childComplexity, args["id"].(int64)), true
+	case "Mutation.approveRuleSet":
+		if e.ComplexityRoot.Mutation.ApproveRuleSet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveRuleSet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveRuleSet(childComplexity, args["version"].(string)), true
 	case "Mutation.checkIn":
 		if e.ComplexityRoot.Mutation.CheckIn == nil {
 			break
@@ -850,6 +918,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.publishRuleSet":
+		if e.ComplexityRoot.Mutation.PublishRuleSet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishRuleSet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishRuleSet(childComplexity, args["body"].(string)), true
 	case "Mutation.recordMedicalEvent":
 		if e.ComplexityRoot.Mutation.RecordMedicalEvent == nil {
 			break
@@ -985,6 +1064,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Person.ResidenceCode(childComplexity), true
 
+	case "PreviewChange.clauseIds":
+		if e.ComplexityRoot.PreviewChange.ClauseIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewChange.ClauseIDs(childComplexity), true
+	case "PreviewChange.from":
+		if e.ComplexityRoot.PreviewChange.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewChange.From(childComplexity), true
+	case "PreviewChange.maskedName":
+		if e.ComplexityRoot.PreviewChange.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewChange.MaskedName(childComplexity), true
+	case "PreviewChange.personId":
+		if e.ComplexityRoot.PreviewChange.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewChange.PersonID(childComplexity), true
+	case "PreviewChange.regionCode":
+		if e.ComplexityRoot.PreviewChange.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewChange.RegionCode(childComplexity), true
+	case "PreviewChange.to":
+		if e.ComplexityRoot.PreviewChange.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PreviewChange.To(childComplexity), true
+
 	case "Query.areaRisks":
 		if e.ComplexityRoot.Query.AreaRisks == nil {
 			break
@@ -1064,6 +1180,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PersonFacts(childComplexity, args["personId"].(int64)), true
+	case "Query.previewRuleSet":
+		if e.ComplexityRoot.Query.PreviewRuleSet == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewRuleSet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewRuleSet(childComplexity, args["body"].(string)), true
 	case "Query.region":
 		if e.ComplexityRoot.Query.Region == nil {
 			break
@@ -1086,6 +1213,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Regions(childComplexity, args["parent"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.ruleSets":
+		if e.ComplexityRoot.Query.RuleSets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RuleSets(childComplexity), true
 	case "Query.staff":
 		if e.ComplexityRoot.Query.Staff == nil {
 			break
@@ -1154,6 +1287,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegionEdge.Node(childComplexity), true
+
+	case "RuleSet.approvedBy":
+		if e.ComplexityRoot.RuleSet.ApprovedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.ApprovedBy(childComplexity), true
+	case "RuleSet.body":
+		if e.ComplexityRoot.RuleSet.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.Body(childComplexity), true
+	case "RuleSet.createdAt":
+		if e.ComplexityRoot.RuleSet.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.CreatedAt(childComplexity), true
+	case "RuleSet.createdBy":
+		if e.ComplexityRoot.RuleSet.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.CreatedBy(childComplexity), true
+	case "RuleSet.name":
+		if e.ComplexityRoot.RuleSet.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.Name(childComplexity), true
+	case "RuleSet.publishedAt":
+		if e.ComplexityRoot.RuleSet.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.PublishedAt(childComplexity), true
+	case "RuleSet.status":
+		if e.ComplexityRoot.RuleSet.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.Status(childComplexity), true
+	case "RuleSet.version":
+		if e.ComplexityRoot.RuleSet.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.Version(childComplexity), true
+
+	case "RuleSetPreview.evaluated":
+		if e.ComplexityRoot.RuleSetPreview.Evaluated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSetPreview.Evaluated(childComplexity), true
+	case "RuleSetPreview.sample":
+		if e.ComplexityRoot.RuleSetPreview.Sample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSetPreview.Sample(childComplexity), true
+	case "RuleSetPreview.transitions":
+		if e.ComplexityRoot.RuleSetPreview.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSetPreview.Transitions(childComplexity), true
+	case "RuleSetPreview.version":
+		if e.ComplexityRoot.RuleSetPreview.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSetPreview.Version(childComplexity), true
 
 	case "Staff.createdAt":
 		if e.ComplexityRoot.Staff.CreatedAt == nil {
@@ -1628,6 +1835,56 @@ extend type Mutation {
   createCompound(community: String!, name: String!): Region!
 }
 `, BuiltIn: false},
+	{Name: "../schema/ruleset.graphqls", Input: `"""A versioned rule set (docs/rules.md). body is its JSON."""
+type RuleSet {
+  version: String!
+  name: String!
+  """DRAFT (waiting for a second rule admin), PUBLISHED (in force) or RETIRED."""
+  status: String!
+  body: String!
+  createdBy: String!
+  createdAt: Time!
+  approvedBy: String!
+  publishedAt: Time
+}
+
+type ColourTransition {
+  """Null for persons without a code yet."""
+  from: Colour
+  to: Colour!
+  count: Int!
+}
+
+type PreviewChange {
+  personId: ID!
+  maskedName: String!
+  regionCode: String!
+  from: Colour
+  to: Colour!
+  clauseIds: [String!]!
+}
+
+type RuleSetPreview {
+  version: String!
+  evaluated: Int!
+  transitions: [ColourTransition!]!
+  sample: [PreviewChange!]!
+}
+
+extend type Query {
+  """Every rule set, newest first (rule admins)."""
+  ruleSets: [RuleSet!]!
+  """What a rule set (JSON) would change, computed over everyone without writing (rule admins)."""
+  previewRuleSet(body: String!): RuleSetPreview!
+}
+
+extend type Mutation {
+  """Submit a rule set (JSON) for approval; it takes effect when another rule admin approves it."""
+  publishRuleSet(body: String!): RuleSet!
+  """Approve a submitted rule set: it comes into force and everyone is re-evaluated in batches."""
+  approveRuleSet(version: String!): RuleSet!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# The Shaanxi health code platform API. Every field is authorized below the
 # transport, in the services: resolvers only parse arguments and call them.
 
@@ -1852,6 +2109,18 @@ func (ec *executionContext) childFields_CodeClause(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type CodeClause", field.Name)
 }
 
+func (ec *executionContext) childFields_ColourTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ColourTransition_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ColourTransition_to(ctx, field)
+	case "count":
+		return ec.fieldContext_ColourTransition_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ColourTransition", field.Name)
+}
+
 func (ec *executionContext) childFields_DeclarationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "person":
@@ -2006,6 +2275,24 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
 
+func (ec *executionContext) childFields_PreviewChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "personId":
+		return ec.fieldContext_PreviewChange_personId(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_PreviewChange_maskedName(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_PreviewChange_regionCode(ctx, field)
+	case "from":
+		return ec.fieldContext_PreviewChange_from(ctx, field)
+	case "to":
+		return ec.fieldContext_PreviewChange_to(ctx, field)
+	case "clauseIds":
+		return ec.fieldContext_PreviewChange_clauseIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PreviewChange", field.Name)
+}
+
 func (ec *executionContext) childFields_Region(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -2040,6 +2327,42 @@ func (ec *executionContext) childFields_RegionEdge(ctx context.Context, field gr
 		return ec.fieldContext_RegionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RuleSet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_RuleSet_version(ctx, field)
+	case "name":
+		return ec.fieldContext_RuleSet_name(ctx, field)
+	case "status":
+		return ec.fieldContext_RuleSet_status(ctx, field)
+	case "body":
+		return ec.fieldContext_RuleSet_body(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_RuleSet_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_RuleSet_createdAt(ctx, field)
+	case "approvedBy":
+		return ec.fieldContext_RuleSet_approvedBy(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_RuleSet_publishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RuleSet", field.Name)
+}
+
+func (ec *executionContext) childFields_RuleSetPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_RuleSetPreview_version(ctx, field)
+	case "evaluated":
+		return ec.fieldContext_RuleSetPreview_evaluated(ctx, field)
+	case "transitions":
+		return ec.fieldContext_RuleSetPreview_transitions(ctx, field)
+	case "sample":
+		return ec.fieldContext_RuleSetPreview_sample(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RuleSetPreview", field.Name)
 }
 
 func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
