@@ -138,6 +138,13 @@ type CodeChange struct {
 	At             time.Time
 }
 
+// PersonFilter selects persons to list.
+type PersonFilter struct {
+	RegionCode string // optional: only persons living inside this region
+	First      int
+	After      int64
+}
+
 // CheckIn is a daily health check-in (健康打卡).
 type CheckIn struct {
 	Temperature float64
@@ -163,6 +170,17 @@ type CodeService interface {
 	// CheckIn records a daily check-in and re-evaluates the code.
 	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
 	CheckIn(ctx context.Context, personID int64, in CheckIn) (*Code, error)
+	// FindPerson returns a person, masked, to staff with person.read at the
+	// person's residence, with the guardian binding if any.
+	// Errors: UNAUTHENTICATED, NOT_FOUND.
+	FindPerson(ctx context.Context, personID int64) (*Person, error)
+	// ListPersons returns persons living inside the caller's person.read
+	// regions (optionally inside RegionCode), masked, ordered by id.
+	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
+	ListPersons(ctx context.Context, f PersonFilter) ([]*Person, bool, error)
+	// CodeOf returns the current code of a person the caller (staff) may
+	// read. Errors: UNAUTHENTICATED, NOT_FOUND.
+	CodeOf(ctx context.Context, personID int64) (*Code, error)
 	// CodeHistory returns the colour history of a person the caller may see.
 	// Errors: UNAUTHENTICATED, NOT_FOUND.
 	CodeHistory(ctx context.Context, personID int64) ([]*CodeChange, error)

@@ -60,7 +60,8 @@ const (
 
 // Claims is the content of a health code token. It holds exactly these fields
 // and nothing else: the token is shown to anyone who scans the code, so it
-// never carries an ID number, phone or address.
+// never carries an ID number, phone or address. Code-issuing services fill it
+// for Signer.Sign; Verify returns it.
 type Claims struct {
 	// Issuer is "61" for the provincial platform, a city code (e.g. "6101")
 	// for a city sub-system, "national" or another province's code.
@@ -107,18 +108,21 @@ func NewTokenID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// ValidColour reports whether s is GREEN, YELLOW or RED.
+// ValidColour reports whether s is GREEN, YELLOW or RED. Any caller may use
+// it; it never fails.
 func ValidColour(s string) bool {
 	return s == ColourGreen || s == ColourYellow || s == ColourRed
 }
 
-// ValidKind reports whether s is ELECTRONIC, PAPER or PASS_CARD.
+// ValidKind reports whether s is ELECTRONIC, PAPER or PASS_CARD. Any caller
+// may use it; it never fails.
 func ValidKind(s string) bool {
 	return s == KindElectronic || s == KindPaper || s == KindPassCard
 }
 
 // ValidIssuerID reports whether id can name an issuer: 1 to 32 characters of
 // lower-case ASCII letters, digits, '-' and '_' ("61", "6101", "national").
+// Any caller may use it; it never fails.
 func ValidIssuerID(id string) bool {
 	if len(id) == 0 || len(id) > 32 {
 		return false
@@ -168,7 +172,8 @@ func (c *Claims) wire() wireClaims {
 // beijing is China Standard Time; a fixed zone so no tzdata is needed.
 var beijing = time.FixedZone("CST", 8*3600)
 
-// ColourName returns the Chinese name of a colour: 绿码, 黄码 or 红码.
+// ColourName returns the Chinese name of a colour: 绿码, 黄码 or 红码 (未知颜色
+// otherwise). Any caller may use it; it never fails.
 func ColourName(colour string) string {
 	switch colour {
 	case ColourGreen:
@@ -181,7 +186,8 @@ func ColourName(colour string) string {
 	return "未知颜色"
 }
 
-// KindName returns the Chinese name of a code kind.
+// KindName returns the Chinese name of a code kind. Any caller may use it;
+// it never fails.
 func KindName(kind string) string {
 	switch kind {
 	case KindElectronic:
@@ -209,7 +215,7 @@ var issuerNames = map[string]string{
 }
 
 // IssuerName returns the Chinese name of a well-known issuer id, or the id
-// itself when it is not known. Any caller may use it.
+// itself when it is not known. Any caller may use it; it never fails.
 func IssuerName(id string) string {
 	if n, ok := issuerNames[id]; ok {
 		return n

@@ -403,18 +403,18 @@ func TestVerifyPayloadStrictness(t *testing.T) {
 	iat, exp := itoa(t0.Unix()), itoa(t0.Unix()+60)
 	base := `"iss":"61","cid":"hc_1","col":"GREEN","nm":"张*","knd":"PAPER","iat":` + iat + `,"exp":` + exp + `,"jti":"j"`
 	for name, payload := range map[string]string{
-		"id number":     `{` + base + `,"idn":"610113199001011234"}`,
-		"missing jti":   `{"iss":"61","cid":"hc_1","col":"GREEN","nm":"张*","knd":"PAPER","iat":` + iat + `,"exp":` + exp + `}`,
-		"duplicate col": `{` + base + `,"col":"RED"}`,
-		"bad colour":    strings.Replace(`{`+base+`}`, "GREEN", "BLUE", 1),
-		"float iat":     strings.Replace(`{`+base+`}`, `"iat":`+iat, `"iat":`+iat+`.5`, 1),
-		"string exp":    strings.Replace(`{`+base+`}`, `"exp":`+exp, `"exp":"`+exp+`"`, 1),
+		"id number":      `{` + base + `,"idn":"610113199001011234"}`,
+		"missing jti":    `{"iss":"61","cid":"hc_1","col":"GREEN","nm":"张*","knd":"PAPER","iat":` + iat + `,"exp":` + exp + `}`,
+		"duplicate col":  `{` + base + `,"col":"RED"}`,
+		"bad colour":     strings.Replace(`{`+base+`}`, "GREEN", "BLUE", 1),
+		"float iat":      strings.Replace(`{`+base+`}`, `"iat":`+iat, `"iat":`+iat+`.5`, 1),
+		"string exp":     strings.Replace(`{`+base+`}`, `"exp":`+exp, `"exp":"`+exp+`"`, 1),
 		"exp before iat": strings.Replace(`{`+base+`}`, `"exp":`+exp, `"exp":`+itoa(t0.Unix()-1), 1),
-		"trailing":      `{` + base + `}x`,
-		"not object":    `[` + base + `]`,
-		"escaped key":   strings.Replace(`{`+base+`}`, `"nm"`, `"n\u006d"`, 1),
-		"empty cid":     strings.Replace(`{`+base+`}`, `"hc_1"`, `""`, 1),
-		"bad utf8":      strings.Replace(`{`+base+`}`, "张", "\xff", 1),
+		"trailing":       `{` + base + `}x`,
+		"not object":     `[` + base + `]`,
+		"escaped key":    strings.Replace(`{`+base+`}`, `"nm"`, `"n\u006d"`, 1),
+		"empty cid":      strings.Replace(`{`+base+`}`, `"hc_1"`, `""`, 1),
+		"bad utf8":       strings.Replace(`{`+base+`}`, "张", "\xff", 1),
 	} {
 		_, err := f.v.Verify(craft(priv, hdr, payload), t0, 0)
 		if ve := AsVerifyError(err); ve == nil || ve.Reason != ReasonMalformed {

@@ -269,7 +269,8 @@ func (r *KeyRing) pickActive() *ringKey {
 	return nil
 }
 
-// Issuer returns the issuer id the ring signs for. Any caller may use it.
+// Issuer returns the issuer id the ring signs for. Any caller may use it; it
+// never fails.
 func (r *KeyRing) Issuer() string { return r.issuer }
 
 // Active returns the public JWK of the key that signs new tokens. Any caller

@@ -15,7 +15,8 @@ import (
 
 // JWK is a published Ed25519 verification key in JWK form (RFC 8037: kty
 // "OKP", crv "Ed25519", x the base64url public key) plus the issuer it signs
-// for and, for retired keys, the end of its publication.
+// for and, for retired keys, the end of its publication. KeyRing.PublicKeys
+// produces it; key set documents carry it.
 type JWK struct {
 	Kty string `json:"kty"`           // "OKP"
 	Crv string `json:"crv"`           // "Ed25519"
@@ -52,7 +53,8 @@ type TrustedIssuer struct {
 	ValidUntil *time.Time `json:"validUntil,omitempty"`
 }
 
-// ValidAt reports whether the issuer is trusted at t.
+// ValidAt reports whether the issuer is trusted at t (ValidFrom inclusive,
+// ValidUntil exclusive). Any caller may use it; it never fails.
 func (ti *TrustedIssuer) ValidAt(t time.Time) bool {
 	return (ti.ValidFrom == nil || !t.Before(*ti.ValidFrom)) && (ti.ValidUntil == nil || t.Before(*ti.ValidUntil))
 }
@@ -232,15 +234,15 @@ func (ks *KeySet) IssuerKeys(id string) (TrustedIssuerKeys, bool) {
 }
 
 // Fresh reports whether the set was generated less than maxAge before now.
-// Scanners refuse to verify with a set older than their limit (see
-// docs/scanning.md).
+// Scanners and the CLI call it with MaxKeySetAge and refuse to verify with an
+// older set (docs/scanning.md). It never fails.
 func (ks *KeySet) Fresh(now time.Time, maxAge time.Duration) bool {
 	return now.Sub(ks.GeneratedAt) < maxAge
 }
 
 // ETag returns a strong HTTP entity tag over the issuers and keys (not
 // GeneratedAt), so rebuilding an unchanged set keeps its tag and scanners'
-// If-None-Match requests get 304. The key-set endpoint uses it.
+// If-None-Match requests get 304. The key-set endpoint uses it; it never fails.
 func (ks *KeySet) ETag() string {
 	return etag(struct {
 		I []TrustedIssuer `json:"i"`

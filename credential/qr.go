@@ -19,7 +19,8 @@ const (
 )
 
 // ColourHex returns the QR colour for a code colour (GREEN → #1a9e4b, YELLOW
-// → #f0b400, RED → #d93025) and black for anything else.
+// → #f0b400, RED → #d93025) and black for anything else. The code page calls
+// it; it never fails.
 func ColourHex(colour string) string {
 	switch colour {
 	case ColourGreen:

@@ -72,12 +72,14 @@ func (rl *RevocationList) validate() error {
 }
 
 // Fresh reports whether the list was generated less than maxAge before now.
+// Scanners call it with MaxRevocationAge and warn when it is false. It never
+// fails.
 func (rl *RevocationList) Fresh(now time.Time, maxAge time.Duration) bool {
 	return now.Sub(rl.GeneratedAt) < maxAge
 }
 
 // ETag returns a strong HTTP entity tag over the entries (not GeneratedAt),
-// for the revocations endpoint.
+// for the revocations endpoint. It never fails.
 func (rl *RevocationList) ETag() string {
 	return etag(rl.Entries)
 }
@@ -121,7 +123,7 @@ func add(m map[string]map[string]int, id, iss string, i int, replace func(prev i
 }
 
 // Lookup returns the entry that revokes c, if any. The verifier calls it
-// after the signature and times are checked.
+// after the signature and times are checked; any caller may. It never fails.
 func (s *RevocationSet) Lookup(c *Claims) (Revoked, bool) {
 	if s == nil {
 		return Revoked{}, false
@@ -135,7 +137,7 @@ func (s *RevocationSet) Lookup(c *Claims) (Revoked, bool) {
 	return Revoked{}, false
 }
 
-// Len returns the number of entries.
+// Len returns the number of entries. Any caller may use it.
 func (s *RevocationSet) Len() int {
 	if s == nil {
 		return 0

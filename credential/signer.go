@@ -11,7 +11,8 @@ import (
 	"healthcode"
 )
 
-// TokenType is the typ header of a health code token (explicit typing, RFC 8725 §3.11).
+// TokenType is the typ header of a health code token (explicit typing, RFC
+// 8725 §3.11). Verify rejects tokens without it.
 const TokenType = "hc+jwt"
 
 // Signer signs health code tokens with the active key of a key ring. It

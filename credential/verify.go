@@ -40,7 +40,8 @@ var Reasons = []string{
 	ReasonExpired, ReasonNotYetValid, ReasonRevoked,
 }
 
-// ReasonMessage returns the Chinese message a scanner shows for a reason.
+// ReasonMessage returns the Chinese message a scanner shows for a reason
+// (a generic one for an unknown reason). Any caller may use it; it never fails.
 func ReasonMessage(reason string) string {
 	if m, ok := reasonMessages[reason]; ok {
 		return m
@@ -57,7 +58,8 @@ type VerifyError struct {
 	Detail string
 }
 
-// Error implements the error interface.
+// Error implements the error interface with the English reason and detail,
+// for logs.
 func (e *VerifyError) Error() string {
 	if e.Detail == "" {
 		return "credential: verify: " + e.Reason
@@ -65,10 +67,12 @@ func (e *VerifyError) Error() string {
 	return "credential: verify: " + e.Reason + ": " + e.Detail
 }
 
-// Message returns the Chinese message for the reason, e.g. "健康码已过期，请刷新".
+// Message returns the Chinese message for the reason, e.g. "健康码已过期，请刷新",
+// for the scanner screen or a GraphQL error. It never fails.
 func (e *VerifyError) Message() string { return ReasonMessage(e.Reason) }
 
-// Unwrap returns the INVALID domain error with the Chinese message.
+// Unwrap returns the INVALID domain error with the Chinese message, so the
+// error presenter maps a verification failure like any domain error.
 func (e *VerifyError) Unwrap() error {
 	return &healthcode.Error{Code: healthcode.EINVALID, Message: e.Message()}
 }

@@ -10,6 +10,7 @@ import (
 	"healthcode"
 	"healthcode/graph/generated"
 	"healthcode/graph/model"
+	"strconv"
 	"time"
 )
 
@@ -100,6 +101,43 @@ func (r *mutationResolver) DevAdvanceClock(ctx context.Context, duration string)
 	return &now, nil
 }
 
+// Code is the resolver for the code field.
+func (r *personResolver) Code(ctx context.Context, obj *healthcode.Person) (*healthcode.Code, error) {
+	if a := healthcode.ActorFromContext(ctx); a != nil && a.Kind == healthcode.ActorResident {
+		return r.CodeService.MyCode(ctx, obj.ID)
+	}
+	return r.CodeService.CodeOf(ctx, obj.ID)
+}
+
+// Persons is the resolver for the persons field.
+func (r *queryResolver) Persons(ctx context.Context, region *string, first *int, after *string) (*model.PersonConnection, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := decodeIDCursor("person", after)
+	if err != nil {
+		return nil, err
+	}
+	list, more, err := r.CodeService.ListPersons(ctx, healthcode.PersonFilter{RegionCode: deref(region), First: n, After: cur})
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.PersonConnection{Nodes: list, Edges: make([]*model.PersonEdge, len(list))}
+	last := ""
+	for i, p := range list {
+		last = encodeCursor("person", strconv.FormatInt(p.ID, 10))
+		conn.Edges[i] = &model.PersonEdge{Cursor: last, Node: p}
+	}
+	conn.PageInfo = pageInfo(more, last)
+	return conn, nil
+}
+
+// Person is the resolver for the person field.
+func (r *queryResolver) Person(ctx context.Context, id int64) (*healthcode.Person, error) {
+	return r.CodeService.FindPerson(ctx, id)
+}
+
 // MyCode is the resolver for the myCode field.
 func (r *queryResolver) MyCode(ctx context.Context, personID *int64) (*healthcode.Code, error) {
 	return r.CodeService.MyCode(ctx, deref(personID))
@@ -134,8 +172,12 @@ func (r *Resolver) Fact() generated.FactResolver { return &factResolver{r} }
 // HealthCode returns generated.HealthCodeResolver implementation.
 func (r *Resolver) HealthCode() generated.HealthCodeResolver { return &healthCodeResolver{r} }
 
+// Person returns generated.PersonResolver implementation.
+func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
+
 type (
 	areaRiskResolver   struct{ *Resolver }
 	factResolver       struct{ *Resolver }
 	healthCodeResolver struct{ *Resolver }
+	personResolver     struct{ *Resolver }
 )

@@ -70,6 +70,7 @@ func setComplexity(c *generated.ComplexityRoot) {
 	c.Query.Regions = func(child int, _ *string, first *int, _ *string) int { return listCost(child, first) }
 	c.Query.Staff = func(child int, first *int, _ *string) int { return listCost(child, first) }
 	c.Query.AuditLog = func(child int, first *int, _ *string) int { return listCost(child, first) }
+	c.Query.Persons = func(child int, _ *string, first *int, _ *string) int { return listCost(child, first) }
 }
 
 func listCost(child int, first *int) int {

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -53,6 +54,14 @@ func TestPropertyJurisdiction(t *testing.T) {
 	for i, c := range communities {
 		b.Do(t, root, `mutation($c: String!, $n: String!) { createCompound(community: $c, name: $n) { code } }`,
 			map[string]any{"c": c, "n": fmt.Sprintf("小区%d", i)}).MustData(t)
+	}
+
+	// Persons living in several communities, declared by community staff.
+	for i, c := range communities {
+		first17 := fmt.Sprintf("61011319900101%03d", i)
+		check, _ := healthcode.IDCheckChar(first17)
+		b.Do(t, root, declareMutation, map[string]any{"in": map[string]any{"form": "RESIDENT", "name": "居民", "docType": "ID_CARD",
+			"docNumber": first17 + string(check), "phone": "", "residence": c, "address": "1号", "temperature": 36.5}}).MustData(t)
 	}
 
 	var seq atomic.Int64
@@ -127,6 +136,23 @@ func TestPropertyJurisdiction(t *testing.T) {
 			}
 		} else if r.Code() != "FORBIDDEN" {
 			rt.Fatalf("audit log: code %q", r.Code())
+		}
+
+		// persons: masked, and only residents of the caller's person.read regions.
+		r = b.Do(t, token, `query { persons(first: 100) { nodes { id residenceCode docNumber phone } } }`, nil)
+		if r.Code() == "" {
+			for _, node := range r.Data["persons"].(map[string]any)["nodes"].([]any) {
+				node := node.(map[string]any)
+				c := node["residenceCode"].(string)
+				if !inside(c, healthcode.RoleAdmin, healthcode.RoleHealthOfficer, healthcode.RoleOperator, healthcode.RoleHandler) {
+					rt.Fatalf("persons returned a resident of %s outside grants %v", c, grants)
+				}
+				if doc := node["docNumber"].(string); !strings.Contains(doc, "*") {
+					rt.Fatalf("persons returned an unmasked document %s", doc)
+				}
+			}
+		} else if r.Code() != "FORBIDDEN" {
+			rt.Fatalf("persons: code %q", r.Code())
 		}
 
 		// Mutations outside the grants fail with FORBIDDEN.

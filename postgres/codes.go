@@ -327,7 +327,19 @@ func (s *CodeService) MyPersons(ctx context.Context) ([]*healthcode.Person, erro
 		}
 		out = append(out, &p)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list own persons: %w", err)
+	}
+	if len(out) > 0 { // every unmasked read is audited, the person's own included
+		ids := make([]int64, len(out))
+		for i, p := range out {
+			ids[i] = p.ID
+		}
+		err = s.DB.InTx(ctx, func(tx *Tx) error {
+			return auditUnmaskedRead(ctx, tx, ids, out[0].ResidenceCode, "本人或监护人查看")
+		})
+	}
+	return out, err
 }
 
 func (db *DB) decryptAll(fields map[*string][]byte) error {

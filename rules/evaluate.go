@@ -7,6 +7,8 @@ import (
 )
 
 // Result is the outcome of evaluating a person's facts under a rule set.
+// Evaluate builds it; storage records it with the code (colour, clause ids,
+// rule-set version, reevaluate_at) and the appeal screen shows it.
 type Result struct {
 	// Colour is RED, YELLOW or GREEN: the most severe colour among the
 	// clauses that hold, GREEN if none does.
@@ -22,7 +24,7 @@ type Result struct {
 	RuleSetVersion string `json:"ruleSetVersion"`
 }
 
-// ClauseResult explains one clause that holds.
+// ClauseResult explains one clause that holds. Evaluate builds it.
 type ClauseResult struct {
 	ID       string `json:"id"`
 	Colour   string `json:"colour"`

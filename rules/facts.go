@@ -54,16 +54,17 @@ const (
 	SourceArrival   = "ARRIVAL"   // an entry into Shaanxi from the ARRIVAL form
 )
 
-// Sources of health records (HealthRecord.Source). Only CHECKIN records count
-// towards the consecutive normal days of an abnormal_health clause.
+// Sources of health records (HealthRecord.Source), besides SourceScan (the
+// temperature measured at a checkpoint). Only CHECKIN records count towards
+// the consecutive normal days of an abnormal_health clause.
 const (
 	SourceDeclaration = "DECLARATION" // temperature and symptoms of a declaration form
 	SourceCheckin     = "CHECKIN"     // the daily health check-in (健康打卡)
-	// SourceScan ("SCAN") is shared with stays: the temperature measured at a checkpoint.
 )
 
-// Symptoms used by the default rule set. Symptom names are lower-case
-// identifiers; rule sets may name others (e.g. "diarrhea").
+// Symptom ids. The default rule set counts fever, dry_cough, cough and
+// shortness_of_breath; symptom ids are lower-case identifiers and rule sets
+// may name others (diarrhea, fatigue, ...).
 const (
 	SymptomFever             = "fever"
 	SymptomDryCough          = "dry_cough"
@@ -104,6 +105,7 @@ type AreaRisk struct {
 }
 
 // MedicalEvent is a medical status event entered by a health authority.
+// Storage builds it from the stored event; any caller may construct one.
 type MedicalEvent struct {
 	ID   int64  `json:"id"`
 	Kind string `json:"kind"` // one of MedicalKinds
@@ -113,7 +115,8 @@ type MedicalEvent struct {
 }
 
 // HealthRecord is a temperature and/or symptom report: from a declaration, a
-// daily check-in or a checkpoint scan.
+// daily check-in or a checkpoint scan. Storage builds it; any caller may
+// construct one.
 type HealthRecord struct {
 	ID int64     `json:"id"`
 	At time.Time `json:"at"`
@@ -128,7 +131,8 @@ type HealthRecord struct {
 // Designation is a manual designation by a health officer ("其他需要纳入高/中风险
 // 人员管理的人员"), in force for From <= t < Until. Red designations count only
 // when Approved (by a second officer); yellow ones count when Approved or
-// when the clause says they need no approval (the default).
+// when the clause says they need no approval (the default). Storage builds
+// it from the designation and its approval; any caller may construct one.
 type Designation struct {
 	ID       int64     `json:"id"`
 	Colour   string    `json:"colour"` // RED or YELLOW
@@ -140,7 +144,7 @@ type Designation struct {
 
 // Facts are everything the evaluator knows about one person. Retracted facts
 // are simply absent. The slices may be in any order; Evaluate never modifies
-// them.
+// them. Storage gathers them per person; tests build them from JSON.
 type Facts struct {
 	Stays        []Stay         `json:"stays,omitempty"`
 	AreaRisks    []AreaRisk     `json:"areaRisks,omitempty"`
@@ -187,8 +191,9 @@ func levelRank(level string) int {
 
 // IsAbnormal reports whether a health record is abnormal under a threshold and
 // a symptom list: temperature strictly above threshold (37.3 exactly is
-// normal) or any listed symptom. Any caller may use it (the scan service uses
-// it for fever reports); it returns no error.
+// normal) or any listed symptom. Any caller may use it (e.g. to decide a
+// checkpoint fever report with the current rule set's parameters); it
+// returns no error.
 func IsAbnormal(r *HealthRecord, threshold float64, symptoms []string) bool {
 	if r.Temperature != nil && *r.Temperature > threshold {
 		return true

@@ -108,7 +108,9 @@ func (d *Duration) UnmarshalJSON(data []byte) error {
 
 // RuleSet is a versioned, ordered list of clauses. The colour of a person is
 // the most severe colour among the clauses that hold; none → GREEN. Rule
-// admins write rule sets as JSON (Parse); storage keeps them versioned.
+// admins write rule sets as JSON (Parse); storage keeps them versioned and
+// must not change a published one. Any caller may construct one; call
+// Validate before using a hand-built set.
 type RuleSet struct {
 	// Version identifies the set; every code records it. Required.
 	Version string `json:"version"`

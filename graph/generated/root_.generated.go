@@ -30,6 +30,7 @@ type ResolverRoot interface {
 	Grant() GrantResolver
 	HealthCode() HealthCodeResolver
 	Mutation() MutationResolver
+	Person() PersonResolver
 	Query() QueryResolver
 	RuleSet() RuleSetResolver
 	Staff() StaffResolver
@@ -195,14 +196,27 @@ type ComplexityRoot struct {
 
 	Person struct {
 		Address       func(childComplexity int) int
+		Code          func(childComplexity int) int
 		DocNumber     func(childComplexity int) int
 		DocType       func(childComplexity int) int
 		Employer      func(childComplexity int) int
+		GuardedBy     func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Name          func(childComplexity int) int
 		Phone         func(childComplexity int) int
 		Relation      func(childComplexity int) int
 		ResidenceCode func(childComplexity int) int
+	}
+
+	PersonConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PersonEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	PreviewChange struct {
@@ -222,7 +236,9 @@ type ComplexityRoot struct {
 		Me             func(childComplexity int) int
 		MyCode         func(childComplexity int, personID *int64) int
 		MyDependents   func(childComplexity int) int
+		Person         func(childComplexity int, id int64) int
 		PersonFacts    func(childComplexity int, personID int64) int
+		Persons        func(childComplexity int, region *string, first *int, after *string) int
 		PreviewRuleSet func(childComplexity int, body string) int
 		Region         func(childComplexity int, code string) int
 		Regions        func(childComplexity int, parent *string, first *int, after *string) int
@@ -1015,6 +1031,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Address(childComplexity), true
+	case "Person.code":
+		if e.ComplexityRoot.Person.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.Code(childComplexity), true
 	case "Person.docNumber":
 		if e.ComplexityRoot.Person.DocNumber == nil {
 			break
@@ -1033,6 +1055,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Employer(childComplexity), true
+	case "Person.guardedBy":
+		if e.ComplexityRoot.Person.GuardedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.GuardedBy(childComplexity), true
 	case "Person.id":
 		if e.ComplexityRoot.Person.ID == nil {
 			break
@@ -1063,6 +1091,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.ResidenceCode(childComplexity), true
+
+	case "PersonConnection.edges":
+		if e.ComplexityRoot.PersonConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConnection.Edges(childComplexity), true
+	case "PersonConnection.nodes":
+		if e.ComplexityRoot.PersonConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConnection.Nodes(childComplexity), true
+	case "PersonConnection.pageInfo":
+		if e.ComplexityRoot.PersonConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonConnection.PageInfo(childComplexity), true
+
+	case "PersonEdge.cursor":
+		if e.ComplexityRoot.PersonEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonEdge.Cursor(childComplexity), true
+	case "PersonEdge.node":
+		if e.ComplexityRoot.PersonEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PersonEdge.Node(childComplexity), true
 
 	case "PreviewChange.clauseIds":
 		if e.ComplexityRoot.PreviewChange.ClauseIDs == nil {
@@ -1169,6 +1229,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyDependents(childComplexity), true
+	case "Query.person":
+		if e.ComplexityRoot.Query.Person == nil {
+			break
+		}
+
+		args, err := ec.field_Query_person_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Person(childComplexity, args["id"].(int64)), true
 	case "Query.personFacts":
 		if e.ComplexityRoot.Query.PersonFacts == nil {
 			break
@@ -1180,6 +1251,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PersonFacts(childComplexity, args["personId"].(int64)), true
+	case "Query.persons":
+		if e.ComplexityRoot.Query.Persons == nil {
+			break
+		}
+
+		args, err := ec.field_Query_persons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Persons(childComplexity, args["region"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.previewRuleSet":
 		if e.ComplexityRoot.Query.PreviewRuleSet == nil {
 			break
@@ -1718,6 +1800,21 @@ type Person {
   employer: String!
   """SELF or DEPENDENT, for the calling resident."""
   relation: String!
+  """For staff: the masked phone of the guardian account a dependent is bound to."""
+  guardedBy: String
+  """The person's current code (re-evaluated first when due)."""
+  code: HealthCode
+}
+
+type PersonEdge {
+  cursor: String!
+  node: Person!
+}
+
+type PersonConnection {
+  edges: [PersonEdge!]!
+  nodes: [Person!]!
+  pageInfo: PageInfo!
 }
 
 type CodeChange {
@@ -1763,6 +1860,10 @@ type DesignationPayload {
 }
 
 extend type Query {
+  """Persons living inside the caller's grants (or inside region), masked (staff with person.read)."""
+  persons(region: String, first: Int, after: String): PersonConnection!
+  """One person, masked (staff with person.read at the residence)."""
+  person(id: ID!): Person
   """The calling resident's code, or a dependent's (personId), re-evaluated first when due."""
   myCode(personId: ID): HealthCode!
   """The calling resident's own person and dependents (监护人代为申领), unmasked."""
@@ -2271,8 +2372,34 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_employer(ctx, field)
 	case "relation":
 		return ec.fieldContext_Person_relation(ctx, field)
+	case "guardedBy":
+		return ec.fieldContext_Person_guardedBy(ctx, field)
+	case "code":
+		return ec.fieldContext_Person_code(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
+}
+
+func (ec *executionContext) childFields_PersonConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PersonConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PersonConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PersonConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PersonEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PersonEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PersonEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_PreviewChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

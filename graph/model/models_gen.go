@@ -98,6 +98,17 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+type PersonConnection struct {
+	Edges    []*PersonEdge        `json:"edges"`
+	Nodes    []*healthcode.Person `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+}
+
+type PersonEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *healthcode.Person `json:"node"`
+}
+
 type Query struct {
 }
 

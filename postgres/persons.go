@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/pii"
+)
+
+const maskedPersonColumns = `p.id, p.doc_type, p.doc_masked, p.name_masked, p.phone_masked, p.residence_code, p.employer,
+	p.created_at, COALESCE(ra.phone_enc, ''::bytea)`
+
+const personJoins = ` FROM persons p LEFT JOIN account_persons ap ON ap.person_id = p.id AND ap.relation = 'DEPENDENT'
+	LEFT JOIN resident_accounts ra ON ra.id = ap.account_id`
+
+func (db *DB) scanMaskedPerson(row pgx.Row) (*healthcode.Person, error) {
+	var p healthcode.Person
+	var docType string
+	var guardian []byte
+	if err := row.Scan(&p.ID, &docType, &p.DocNumber, &p.Name, &p.Phone, &p.ResidenceCode, &p.Employer, &p.CreatedAt, &guardian); err != nil {
+		return nil, err
+	}
+	p.DocType = healthcode.DocType(docType)
+	if len(guardian) > 0 {
+		phone, err := db.PII.Decrypt(guardian)
+		if err != nil {
+			return nil, fmt.Errorf("decrypt guardian phone: %w", err)
+		}
+		p.GuardedBy = pii.MaskPhone(phone)
+	}
+	return &p, nil
+}
+
+// FindPerson implements healthcode.CodeService.
+func (s *CodeService) FindPerson(ctx context.Context, pid int64) (*healthcode.Person, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.authorizePerson(ctx, a, healthcode.PermPersonRead, pid); err != nil {
+		return nil, err
+	}
+	p, err := s.DB.scanMaskedPerson(s.DB.Pool.QueryRow(ctx, "SELECT "+maskedPersonColumns+personJoins+" WHERE p.id = $1", pid))
+	if err != nil {
+		return nil, mapError(err, "人员不存在")
+	}
+	return p, nil
+}
+
+// ListPersons implements healthcode.CodeService.
+func (s *CodeService) ListPersons(ctx context.Context, f healthcode.PersonFilter) ([]*healthcode.Person, bool, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermPersonRead)
+	if err != nil {
+		return nil, false, err
+	}
+	if f.RegionCode != "" {
+		if err := validRegionCode(f.RegionCode); err != nil {
+			return nil, false, err
+		}
+		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermPersonRead, f.RegionCode); err != nil {
+			return nil, false, err
+		}
+		visible = []string{f.RegionCode}
+	}
+	if len(visible) == 0 {
+		return nil, false, healthcode.ErrForbidden
+	}
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+maskedPersonColumns+personJoins+`
+		WHERE p.residence_path <@ $1::text[]::ltree[] AND p.id > $2 ORDER BY p.id LIMIT $3`,
+		ltreePaths(visible), f.After, f.First+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list persons: %w", err)
+	}
+	defer rows.Close()
+	var list []*healthcode.Person
+	for rows.Next() {
+		p, err := s.DB.scanMaskedPerson(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		list = append(list, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list persons: %w", err)
+	}
+	more := len(list) > f.First
+	if more {
+		list = list[:f.First]
+	}
+	return list, more, nil
+}
+
+// CodeOf implements healthcode.CodeService.
+func (s *CodeService) CodeOf(ctx context.Context, pid int64) (*healthcode.Code, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.authorizePerson(ctx, a, healthcode.PermPersonRead, pid); err != nil {
+		return nil, err
+	}
+	return s.DB.currentCode(ctx, pid)
+}
+
+// auditUnmaskedRead records that personal data of persons was shown
+// unmasked, and to whom and why.
+func auditUnmaskedRead(ctx context.Context, tx *Tx, pids []int64, region, reason string) error {
+	for _, pid := range pids {
+		if err := tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "person.read_unmasked",
+			Object: "person:" + strconv.FormatInt(pid, 10), Reason: reason}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
