@@ -211,4 +211,3 @@ func (s *RuleSetService) ApproveRuleSet(ctx context.Context, version string) (*h
 	})
 	return out, err
 }
-
