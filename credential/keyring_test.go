@@ -236,3 +236,31 @@ func TestNewMemoryKeyRingValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestSignDuringRotation(t *testing.T) {
+	ring, _ := NewMemoryKeyRing("61")
+	s, _ := NewSigner(ring)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			if _, err := ring.Rotate(t0.Add(time.Duration(i)*time.Minute), time.Hour); err != nil {
+				t.Error(err)
+				return
+			}
+			ring.Prune(t0.Add(time.Duration(i) * time.Minute))
+		}
+	}()
+	for range 200 {
+		tok := mustSign(t, s, claimsAt("61", t0, time.Minute))
+		kid := segment(t, tok, 0)["kid"].(string)
+		found := false
+		for _, k := range ring.PublicKeys(t0) {
+			found = found || k.Kid == kid
+		}
+		if !found {
+			t.Fatalf("token signed with unpublished key %s", kid)
+		}
+	}
+	<-done
+}

@@ -164,3 +164,23 @@ func TestRevocationListJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestValidityHelpers(t *testing.T) {
+	from, until := t0, t0.Add(time.Hour)
+	ti := TrustedIssuer{ID: "6101", ValidFrom: &from, ValidUntil: &until}
+	if ti.ValidAt(t0.Add(-time.Second)) || !ti.ValidAt(t0) || !ti.ValidAt(until.Add(-time.Second)) || ti.ValidAt(until) {
+		t.Fatal("ValidAt window is not [from, until)")
+	}
+	if !(&TrustedIssuer{ID: "61"}).ValidAt(t0) {
+		t.Fatal("open window")
+	}
+	rl := &RevocationList{GeneratedAt: t0}
+	if !rl.Fresh(t0.Add(time.Hour), MaxRevocationAge) || rl.Fresh(t0.Add(MaxRevocationAge), MaxRevocationAge) {
+		t.Fatal("Fresh")
+	}
+	empty := rl.ETag()
+	rl.Entries = append(rl.Entries, Revoked{Issuer: "61", TokenID: "j", RevokedAt: t0, Reason: RevokeCancelled})
+	if rl.ETag() == empty || !strings.HasPrefix(empty, `"`) {
+		t.Fatalf("etag %s", empty)
+	}
+}

@@ -70,8 +70,9 @@ func publishedRuleSet(ctx context.Context, q pgx.Tx) (*rules.RuleSet, error) {
 	return rs, nil
 }
 
-// factHorizon bounds how far back health records are loaded: nothing older
-// can affect a clause of a valid rule set (windows and streaks ≤ 60 days).
+// factHorizon bounds how far back stays and designations are loaded:
+// nothing that ended earlier can affect a clause of a valid rule set
+// (windows ≤ 60 days).
 const factHorizon = 130 * 24 * time.Hour
 
 // loadFacts reads the facts of persons (retracted ones excluded) and the
@@ -121,8 +122,11 @@ func loadFacts(ctx context.Context, tx *Tx, ids []int64) (map[int64]*rules.Facts
 		return nil, fmt.Errorf("load medical events: %w", err)
 	}
 
+	// All health records: an old abnormal record keeps Y2 until enough
+	// normal check-ins follow it, however long ago it was (retention bounds
+	// how many there are).
 	rows, err = tx.Query(ctx, `SELECT id, person_id, at, temperature::float8, symptoms, source FROM health_records
-		WHERE person_id = ANY($1) AND retracted_at IS NULL AND at > $2`, ids, tx.Now.Add(-factHorizon))
+		WHERE person_id = ANY($1) AND retracted_at IS NULL`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load health records: %w", err)
 	}
