@@ -20,6 +20,7 @@ type Resolver struct {
 	CodeService    healthcode.CodeService
 	FactService    healthcode.FactService
 	RuleSetService healthcode.RuleSetService
+	Credentials    healthcode.CredentialService
 	// DevClock is the movable clock of dev mode; nil outside it.
 	DevClock *healthcode.OffsetClock
 	// DevMessages reads the dev SMS outbox; nil outside dev mode.

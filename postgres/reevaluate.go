@@ -340,6 +340,9 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		if err := db.onColourChange(ctx, tx, changed, out, before, cause); err != nil {
 			return nil, err
 		}
+		if err := revokePrinted(ctx, tx, changed); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

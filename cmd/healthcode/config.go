@@ -33,6 +33,7 @@ type Config struct {
 	SMSGatewayToken   string        // SMS_GATEWAY_TOKEN
 	StaffSessionTTL   time.Duration // STAFF_SESSION_TTL
 	ResidentTTL       time.Duration // RESIDENT_SESSION_TTL
+	CodeTokenTTL      time.Duration // CODE_TOKEN_TTL: lifetime of an electronic code's token
 }
 
 func loadConfig() (Config, error) {
@@ -47,6 +48,7 @@ func loadConfig() (Config, error) {
 		WorkerConcurrency: 10,
 		StaffSessionTTL:   12 * time.Hour,
 		ResidentTTL:       30 * 24 * time.Hour,
+		CodeTokenTTL:      5 * time.Minute,
 	}
 	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
@@ -68,7 +70,7 @@ func loadConfig() (Config, error) {
 		}
 		c.WorkerConcurrency = n
 	}
-	for name, p := range map[string]*time.Duration{"STAFF_SESSION_TTL": &c.StaffSessionTTL, "RESIDENT_SESSION_TTL": &c.ResidentTTL} {
+	for name, p := range map[string]*time.Duration{"STAFF_SESSION_TTL": &c.StaffSessionTTL, "RESIDENT_SESSION_TTL": &c.ResidentTTL, "CODE_TOKEN_TTL": &c.CodeTokenTTL} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -76,6 +78,9 @@ func loadConfig() (Config, error) {
 			}
 			*p = d
 		}
+	}
+	if c.CodeTokenTTL > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("CODE_TOKEN_TTL: at most 10m (an electronic code must not outlive a screenshot), got %s", c.CodeTokenTTL))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT: want text or json, got %q", c.LogFormat))

@@ -27,6 +27,9 @@ commands:
                       apply, revert or show database migrations
   seed                load demo accounts (dev mode only)
   audit verify        check the audit log's hash chain
+  keys rotate         create a new signing key; keep old ones published until their tokens expire
+  verify <token> --keys keys.json [--revocations r.json]
+                      verify a health-code token offline
   testenv -- cmd      run cmd with throwaway PostgreSQL and Redis (make test)
   version             print the version
 
@@ -43,7 +46,7 @@ func main() {
 	cmd, args := os.Args[1], os.Args[2:]
 	var err error
 	cfg, cerr := loadConfig()
-	needsConfig := map[string]bool{"serve": true, "worker": true, "migrate": true, "seed": true, "dev": true, "audit": true}
+	needsConfig := map[string]bool{"serve": true, "worker": true, "migrate": true, "seed": true, "dev": true, "audit": true, "keys": true}
 	if cerr != nil && needsConfig[cmd] {
 		fmt.Fprintln(os.Stderr, "healthcode: configuration:", cerr)
 		os.Exit(2)
@@ -61,6 +64,10 @@ func main() {
 		err = runDev(ctx, cfg)
 	case "audit":
 		err = runAudit(ctx, cfg, args)
+	case "keys":
+		err = runKeys(cfg, args)
+	case "verify":
+		err = runVerify(args)
 	case "testenv":
 		err = runTestenv(ctx, args)
 	case "version":

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"healthcode"
+	"healthcode/credential"
 	"healthcode/graph"
 	"healthcode/postgres"
 	"healthcode/rbac"
@@ -27,6 +28,10 @@ type platform struct {
 	db       *postgres.DB
 	enforcer *rbac.Enforcer
 	clock    healthcode.Clock
+	ring     *credential.KeyRing
+	// national is the dev-mode test issuer standing in for the national
+	// platform (互信互认); nil outside dev mode.
+	national *credential.KeyRing
 }
 
 func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform, error) {
@@ -64,6 +69,17 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 		p.close()
 		return nil, err
 	}
+	p.ring, err = credential.LoadKeyRing(cfg.KeyDir, credential.IssuerProvince, cfg.Dev)
+	if err != nil {
+		p.close()
+		return nil, fmt.Errorf("load signing keys: %w (create them with: healthcode keys rotate)", err)
+	}
+	if cfg.Dev {
+		if p.national, err = credential.NewMemoryKeyRing(credential.IssuerNational); err != nil {
+			p.close()
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -82,12 +98,24 @@ func (p *platform) listenGrants(ctx context.Context) {
 	}()
 }
 
+// credentials builds the credential service: our key ring plus the trusted
+// issuers (the dev-mode national test issuer).
+func (p *platform) credentials(codes *postgres.CodeService) *postgres.CredentialService {
+	cs := &postgres.CredentialService{DB: p.db, Codes: codes, Ring: p.ring, ElectronicTTL: p.cfg.CodeTokenTTL}
+	if p.national != nil {
+		cs.Trusted = append(cs.Trusted, p.national.Trusted("国家政务服务平台（开发测试）", p.clock.Now()))
+	}
+	return cs
+}
+
 func (p *platform) resolver() *graph.Resolver {
+	codes := &postgres.CodeService{DB: p.db}
 	r := &graph.Resolver{
 		AuthService:    &postgres.AuthService{DB: p.db},
 		RegionService:  &postgres.RegionService{DB: p.db},
 		StaffService:   &postgres.StaffService{DB: p.db},
-		CodeService:    &postgres.CodeService{DB: p.db},
+		CodeService:    codes,
+		Credentials:    p.credentials(codes),
 		FactService:    &postgres.FactService{DB: p.db},
 		RuleSetService: &postgres.RuleSetService{DB: p.db},
 		AuditService:   &postgres.AuditService{DB: p.db},
@@ -118,7 +146,12 @@ func (p *platform) httpServer() *server.Server {
 	if p.cfg.Dev {
 		playground = graph.LocalPlayground("陕西健康码 GraphQL", "/graphql", web.FS())
 	}
+	creds := res.Credentials.(*postgres.CredentialService)
 	return server.New(server.Config{
+		Mount: map[string]http.Handler{
+			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(creds),
+			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(creds),
+		},
 		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
 		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor,
 		ReadyChecks: map[string]func(context.Context) error{

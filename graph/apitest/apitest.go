@@ -16,10 +16,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"healthcode"
+	"healthcode/credential"
 	"healthcode/graph"
 	"healthcode/pii"
 	"healthcode/postgres"
@@ -39,6 +41,10 @@ type Bundle struct {
 	Clock    *healthcode.OffsetClock
 	Handler  http.Handler
 	Dev      bool
+	// Credentials signs with an in-memory key ring; National is a test
+	// issuer standing in for the national platform, trusted by it.
+	Credentials *postgres.CredentialService
+	National    *credential.KeyRing
 }
 
 // Options tune Setup.
@@ -67,11 +73,23 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	}
 	b.DB.Authz = b.Enforcer
 	b.DB.GrantsChanged = b.Enforcer.Invalidate
+	ring, err := credential.NewMemoryKeyRing(credential.IssuerProvince)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.National, err = credential.NewMemoryKeyRing(credential.IssuerNational)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := &postgres.CodeService{DB: b.DB}
+	b.Credentials = &postgres.CredentialService{DB: b.DB, Codes: codes, Ring: ring,
+		Trusted: []credential.TrustedIssuerKeys{b.National.Trusted("国家政务服务平台（测试）", time.Now())}}
 	res := &graph.Resolver{
+		Credentials:    b.Credentials,
 		AuthService:    &postgres.AuthService{DB: b.DB},
 		RegionService:  &postgres.RegionService{DB: b.DB},
 		StaffService:   &postgres.StaffService{DB: b.DB},
-		CodeService:    &postgres.CodeService{DB: b.DB},
+		CodeService:    codes,
 		FactService:    &postgres.FactService{DB: b.DB},
 		RuleSetService: &postgres.RuleSetService{DB: b.DB},
 		AuditService:   &postgres.AuditService{DB: b.DB},
@@ -84,7 +102,11 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		t.Fatal(err)
 	}
 	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet})
-	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gql, Logger: quiet}).Handler()
+	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gql, Logger: quiet,
+		Mount: map[string]http.Handler{
+			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(b.Credentials),
+			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(b.Credentials),
+		}}).Handler()
 	return b
 }
 

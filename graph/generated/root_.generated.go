@@ -26,6 +26,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AreaRisk() AreaRiskResolver
 	AuditRecord() AuditRecordResolver
+	Credential() CredentialResolver
 	Fact() FactResolver
 	Grant() GrantResolver
 	HealthCode() HealthCodeResolver
@@ -34,6 +35,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	RuleSet() RuleSetResolver
 	Staff() StaffResolver
+	VerifiedCode() VerifiedCodeResolver
 }
 
 type DirectiveRoot struct {
@@ -106,6 +108,20 @@ type ComplexityRoot struct {
 		To    func(childComplexity int) int
 	}
 
+	Credential struct {
+		Colour      func(childComplexity int) int
+		ColourLabel func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		IssuedAt    func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		MaskedName  func(childComplexity int) int
+		PrintPage   func(childComplexity int) int
+		PrintedID   func(childComplexity int) int
+		QRPng       func(childComplexity int) int
+		QRSVG       func(childComplexity int) int
+		Token       func(childComplexity int) int
+	}
+
 	DeclarationPayload struct {
 		Code   func(childComplexity int) int
 		Person func(childComplexity int) int
@@ -167,6 +183,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ApplyPassCard      func(childComplexity int, input model.DeclarationInput) int
 		ApproveDesignation func(childComplexity int, id int64) int
 		ApproveRuleSet     func(childComplexity int, version string) int
 		CheckIn            func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
@@ -177,6 +194,7 @@ type ComplexityRoot struct {
 		DevAdvanceClock    func(childComplexity int, duration string) int
 		DevSetClock        func(childComplexity int, at time.Time) int
 		GrantRole          func(childComplexity int, staffID int64, role healthcode.Role, region string) int
+		IssuePaperCode     func(childComplexity int, personID int64) int
 		Login              func(childComplexity int, username string, password string) int
 		LoginResident      func(childComplexity int, phone string, code string) int
 		Logout             func(childComplexity int) int
@@ -184,6 +202,7 @@ type ComplexityRoot struct {
 		RecordMedicalEvent func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
 		RequestSmsCode     func(childComplexity int, phone string) int
 		RetractFact        func(childComplexity int, kind model.FactKind, id int64, reason string) int
+		ReviewPassCard     func(childComplexity int, id int64, approve bool, reason *string) int
 		RevokeRole         func(childComplexity int, grantID int64) int
 		SetAreaRisk        func(childComplexity int, region string, level model.RiskLevel, reason *string) int
 		SubmitDeclaration  func(childComplexity int, input model.DeclarationInput) int
@@ -192,6 +211,25 @@ type ComplexityRoot struct {
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	PassCardApplication struct {
+		CardID       func(childComplexity int) int
+		Colour       func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		MaskedName   func(childComplexity int) int
+		PersonID     func(childComplexity int) int
+		RegionCode   func(childComplexity int) int
+		ReviewReason func(childComplexity int) int
+		ReviewedAt   func(childComplexity int) int
+		ReviewedBy   func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	PassCardReview struct {
+		Application func(childComplexity int) int
+		Card        func(childComplexity int) int
 	}
 
 	Person struct {
@@ -229,21 +267,24 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AreaRisks      func(childComplexity int, region *string, history *bool) int
-		AuditLog       func(childComplexity int, first *int, after *string) int
-		CodeHistory    func(childComplexity int, personID *int64) int
-		DevMessages    func(childComplexity int, phone string) int
-		Me             func(childComplexity int) int
-		MyCode         func(childComplexity int, personID *int64) int
-		MyDependents   func(childComplexity int) int
-		Person         func(childComplexity int, id int64) int
-		PersonFacts    func(childComplexity int, personID int64) int
-		Persons        func(childComplexity int, region *string, first *int, after *string) int
-		PreviewRuleSet func(childComplexity int, body string) int
-		Region         func(childComplexity int, code string) int
-		Regions        func(childComplexity int, parent *string, first *int, after *string) int
-		RuleSets       func(childComplexity int) int
-		Staff          func(childComplexity int, first *int, after *string) int
+		AreaRisks            func(childComplexity int, region *string, history *bool) int
+		AuditLog             func(childComplexity int, first *int, after *string) int
+		CodeHistory          func(childComplexity int, personID *int64) int
+		DevMessages          func(childComplexity int, phone string) int
+		Me                   func(childComplexity int) int
+		MyCode               func(childComplexity int, personID *int64) int
+		MyCredential         func(childComplexity int, personID *int64) int
+		MyDependents         func(childComplexity int) int
+		PassCardApplications func(childComplexity int, region *string, status *string) int
+		Person               func(childComplexity int, id int64) int
+		PersonFacts          func(childComplexity int, personID int64) int
+		Persons              func(childComplexity int, region *string, first *int, after *string) int
+		PreviewRuleSet       func(childComplexity int, body string) int
+		Region               func(childComplexity int, code string) int
+		Regions              func(childComplexity int, parent *string, first *int, after *string) int
+		RuleSets             func(childComplexity int) int
+		Staff                func(childComplexity int, first *int, after *string) int
+		VerifyCode           func(childComplexity int, token string) int
 	}
 
 	Region struct {
@@ -301,6 +342,18 @@ type ComplexityRoot struct {
 	StaffEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	VerifiedCode struct {
+		CodeID      func(childComplexity int) int
+		Colour      func(childComplexity int) int
+		ColourLabel func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		IssuedAt    func(childComplexity int) int
+		Issuer      func(childComplexity int) int
+		IssuerName  func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		MaskedName  func(childComplexity int) int
 	}
 }
 
@@ -572,6 +625,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ColourTransition.To(childComplexity), true
 
+	case "Credential.colour":
+		if e.ComplexityRoot.Credential.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Colour(childComplexity), true
+	case "Credential.colourLabel":
+		if e.ComplexityRoot.Credential.ColourLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.ColourLabel(childComplexity), true
+	case "Credential.expiresAt":
+		if e.ComplexityRoot.Credential.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.ExpiresAt(childComplexity), true
+	case "Credential.issuedAt":
+		if e.ComplexityRoot.Credential.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.IssuedAt(childComplexity), true
+	case "Credential.kind":
+		if e.ComplexityRoot.Credential.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Kind(childComplexity), true
+	case "Credential.maskedName":
+		if e.ComplexityRoot.Credential.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.MaskedName(childComplexity), true
+	case "Credential.printPage":
+		if e.ComplexityRoot.Credential.PrintPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.PrintPage(childComplexity), true
+	case "Credential.printedId":
+		if e.ComplexityRoot.Credential.PrintedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.PrintedID(childComplexity), true
+	case "Credential.qrPng":
+		if e.ComplexityRoot.Credential.QRPng == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.QRPng(childComplexity), true
+	case "Credential.qrSvg":
+		if e.ComplexityRoot.Credential.QRSVG == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.QRSVG(childComplexity), true
+	case "Credential.token":
+		if e.ComplexityRoot.Credential.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Credential.Token(childComplexity), true
+
 	case "DeclarationPayload.code":
 		if e.ComplexityRoot.DeclarationPayload.Code == nil {
 			break
@@ -796,6 +916,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.Staff(childComplexity), true
 
+	case "Mutation.applyPassCard":
+		if e.ComplexityRoot.Mutation.ApplyPassCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyPassCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyPassCard(childComplexity, args["input"].(model.DeclarationInput)), true
 	case "Mutation.approveDesignation":
 		if e.ComplexityRoot.Mutation.ApproveDesignation == nil {
 			break
@@ -906,6 +1037,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["staffId"].(int64), args["role"].(healthcode.Role), args["region"].(string)), true
+	case "Mutation.issuePaperCode":
+		if e.ComplexityRoot.Mutation.IssuePaperCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issuePaperCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssuePaperCode(childComplexity, args["personId"].(int64)), true
 	case "Mutation.login":
 		if e.ComplexityRoot.Mutation.Login == nil {
 			break
@@ -978,6 +1120,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RetractFact(childComplexity, args["kind"].(model.FactKind), args["id"].(int64), args["reason"].(string)), true
+	case "Mutation.reviewPassCard":
+		if e.ComplexityRoot.Mutation.ReviewPassCard == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewPassCard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewPassCard(childComplexity, args["id"].(int64), args["approve"].(bool), args["reason"].(*string)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -1024,6 +1177,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PassCardApplication.cardId":
+		if e.ComplexityRoot.PassCardApplication.CardID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.CardID(childComplexity), true
+	case "PassCardApplication.colour":
+		if e.ComplexityRoot.PassCardApplication.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.Colour(childComplexity), true
+	case "PassCardApplication.createdAt":
+		if e.ComplexityRoot.PassCardApplication.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.CreatedAt(childComplexity), true
+	case "PassCardApplication.id":
+		if e.ComplexityRoot.PassCardApplication.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.ID(childComplexity), true
+	case "PassCardApplication.maskedName":
+		if e.ComplexityRoot.PassCardApplication.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.MaskedName(childComplexity), true
+	case "PassCardApplication.personId":
+		if e.ComplexityRoot.PassCardApplication.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.PersonID(childComplexity), true
+	case "PassCardApplication.regionCode":
+		if e.ComplexityRoot.PassCardApplication.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.RegionCode(childComplexity), true
+	case "PassCardApplication.reviewReason":
+		if e.ComplexityRoot.PassCardApplication.ReviewReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.ReviewReason(childComplexity), true
+	case "PassCardApplication.reviewedAt":
+		if e.ComplexityRoot.PassCardApplication.ReviewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.ReviewedAt(childComplexity), true
+	case "PassCardApplication.reviewedBy":
+		if e.ComplexityRoot.PassCardApplication.ReviewedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.ReviewedBy(childComplexity), true
+	case "PassCardApplication.status":
+		if e.ComplexityRoot.PassCardApplication.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardApplication.Status(childComplexity), true
+
+	case "PassCardReview.application":
+		if e.ComplexityRoot.PassCardReview.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardReview.Application(childComplexity), true
+	case "PassCardReview.card":
+		if e.ComplexityRoot.PassCardReview.Card == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PassCardReview.Card(childComplexity), true
 
 	case "Person.address":
 		if e.ComplexityRoot.Person.Address == nil {
@@ -1223,12 +1456,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyCode(childComplexity, args["personId"].(*int64)), true
+	case "Query.myCredential":
+		if e.ComplexityRoot.Query.MyCredential == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myCredential_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyCredential(childComplexity, args["personId"].(*int64)), true
 	case "Query.myDependents":
 		if e.ComplexityRoot.Query.MyDependents == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.MyDependents(childComplexity), true
+	case "Query.passCardApplications":
+		if e.ComplexityRoot.Query.PassCardApplications == nil {
+			break
+		}
+
+		args, err := ec.field_Query_passCardApplications_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PassCardApplications(childComplexity, args["region"].(*string), args["status"].(*string)), true
 	case "Query.person":
 		if e.ComplexityRoot.Query.Person == nil {
 			break
@@ -1312,6 +1567,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Staff(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.verifyCode":
+		if e.ComplexityRoot.Query.VerifyCode == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyCode(childComplexity, args["token"].(string)), true
 
 	case "Region.code":
 		if e.ComplexityRoot.Region.Code == nil {
@@ -1518,6 +1784,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StaffEdge.Node(childComplexity), true
+
+	case "VerifiedCode.codeId":
+		if e.ComplexityRoot.VerifiedCode.CodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.CodeID(childComplexity), true
+	case "VerifiedCode.colour":
+		if e.ComplexityRoot.VerifiedCode.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.Colour(childComplexity), true
+	case "VerifiedCode.colourLabel":
+		if e.ComplexityRoot.VerifiedCode.ColourLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.ColourLabel(childComplexity), true
+	case "VerifiedCode.expiresAt":
+		if e.ComplexityRoot.VerifiedCode.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.ExpiresAt(childComplexity), true
+	case "VerifiedCode.issuedAt":
+		if e.ComplexityRoot.VerifiedCode.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.IssuedAt(childComplexity), true
+	case "VerifiedCode.issuer":
+		if e.ComplexityRoot.VerifiedCode.Issuer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.Issuer(childComplexity), true
+	case "VerifiedCode.issuerName":
+		if e.ComplexityRoot.VerifiedCode.IssuerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.IssuerName(childComplexity), true
+	case "VerifiedCode.kind":
+		if e.ComplexityRoot.VerifiedCode.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.Kind(childComplexity), true
+	case "VerifiedCode.maskedName":
+		if e.ComplexityRoot.VerifiedCode.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifiedCode.MaskedName(childComplexity), true
 
 	}
 	return 0, false
@@ -1896,6 +2217,79 @@ extend type Mutation {
   devAdvanceClock(duration: String!): Time! @dev
 }
 `, BuiltIn: false},
+	{Name: "../schema/credential.graphqls", Input: `"""A signed health-code token (JWS, Ed25519) with what it says and its QR images."""
+type Credential {
+  """The token the QR code carries; no ID number, phone or address inside."""
+  token: String!
+  """ELECTRONIC (minutes), PAPER or PASS_CARD (14 days)."""
+  kind: String!
+  colour: Colour!
+  colourLabel: String!
+  maskedName: String!
+  issuedAt: Time!
+  expiresAt: Time!
+  """The paper code or pass card id (0 for electronic tokens)."""
+  printedId: ID
+  """The QR code as SVG markup, drawn in the code's colour."""
+  qrSvg: String!
+  """The QR code as a PNG data URI (data:image/png;base64,...)."""
+  qrPng: String!
+  """A printable HTML page (paper codes and pass cards)."""
+  printPage: String!
+}
+
+type VerifiedCode {
+  issuer: String!
+  issuerName: String!
+  codeId: String!
+  colour: Colour!
+  colourLabel: String!
+  maskedName: String!
+  kind: String!
+  issuedAt: Time!
+  expiresAt: Time!
+}
+
+type PassCardApplication {
+  id: ID!
+  personId: ID!
+  maskedName: String!
+  regionCode: String!
+  """PENDING, APPROVED or REJECTED."""
+  status: String!
+  """The applicant's code colour now."""
+  colour: Colour!
+  createdAt: Time!
+  reviewedBy: String!
+  reviewedAt: Time
+  reviewReason: String!
+  cardId: ID
+}
+
+type PassCardReview {
+  application: PassCardApplication!
+  """The pass card, when approved."""
+  card: Credential
+}
+
+extend type Query {
+  """A fresh electronic token for the calling resident's code (or a dependent's); the page refreshes it before it expires."""
+  myCredential(personId: ID): Credential!
+  """Verify a token as a scanner would offline: against the published key set and revocation list."""
+  verifyCode(token: String!): VerifiedCode!
+  """Pass-card applications in the caller's community queue."""
+  passCardApplications(region: String, status: String): [PassCardApplication!]!
+}
+
+extend type Mutation {
+  """Print a 14-day paper code for a person without a phone (community staff); earlier ones are revoked."""
+  issuePaperCode(personId: ID!): Credential!
+  """Apply for a health pass card with the declaration form; the community reviews it."""
+  applyPassCard(input: DeclarationInput!): PassCardApplication!
+  """Approve (only a green applicant) or reject (with a reason) a pass-card application."""
+  reviewPassCard(id: ID!, approve: Boolean!, reason: String): PassCardReview!
+}
+`, BuiltIn: false},
 	{Name: "../schema/region.graphqls", Input: `enum Level {
   PROVINCE
   CITY
@@ -2222,6 +2616,34 @@ func (ec *executionContext) childFields_ColourTransition(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type ColourTransition", field.Name)
 }
 
+func (ec *executionContext) childFields_Credential(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_Credential_token(ctx, field)
+	case "kind":
+		return ec.fieldContext_Credential_kind(ctx, field)
+	case "colour":
+		return ec.fieldContext_Credential_colour(ctx, field)
+	case "colourLabel":
+		return ec.fieldContext_Credential_colourLabel(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_Credential_maskedName(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_Credential_issuedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Credential_expiresAt(ctx, field)
+	case "printedId":
+		return ec.fieldContext_Credential_printedId(ctx, field)
+	case "qrSvg":
+		return ec.fieldContext_Credential_qrSvg(ctx, field)
+	case "qrPng":
+		return ec.fieldContext_Credential_qrPng(ctx, field)
+	case "printPage":
+		return ec.fieldContext_Credential_printPage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Credential", field.Name)
+}
+
 func (ec *executionContext) childFields_DeclarationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "person":
@@ -2350,6 +2772,44 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PassCardApplication(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PassCardApplication_id(ctx, field)
+	case "personId":
+		return ec.fieldContext_PassCardApplication_personId(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_PassCardApplication_maskedName(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_PassCardApplication_regionCode(ctx, field)
+	case "status":
+		return ec.fieldContext_PassCardApplication_status(ctx, field)
+	case "colour":
+		return ec.fieldContext_PassCardApplication_colour(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PassCardApplication_createdAt(ctx, field)
+	case "reviewedBy":
+		return ec.fieldContext_PassCardApplication_reviewedBy(ctx, field)
+	case "reviewedAt":
+		return ec.fieldContext_PassCardApplication_reviewedAt(ctx, field)
+	case "reviewReason":
+		return ec.fieldContext_PassCardApplication_reviewReason(ctx, field)
+	case "cardId":
+		return ec.fieldContext_PassCardApplication_cardId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PassCardApplication", field.Name)
+}
+
+func (ec *executionContext) childFields_PassCardReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "application":
+		return ec.fieldContext_PassCardReview_application(ctx, field)
+	case "card":
+		return ec.fieldContext_PassCardReview_card(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PassCardReview", field.Name)
 }
 
 func (ec *executionContext) childFields_Person(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2532,6 +2992,30 @@ func (ec *executionContext) childFields_StaffEdge(ctx context.Context, field gra
 		return ec.fieldContext_StaffEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StaffEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VerifiedCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "issuer":
+		return ec.fieldContext_VerifiedCode_issuer(ctx, field)
+	case "issuerName":
+		return ec.fieldContext_VerifiedCode_issuerName(ctx, field)
+	case "codeId":
+		return ec.fieldContext_VerifiedCode_codeId(ctx, field)
+	case "colour":
+		return ec.fieldContext_VerifiedCode_colour(ctx, field)
+	case "colourLabel":
+		return ec.fieldContext_VerifiedCode_colourLabel(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_VerifiedCode_maskedName(ctx, field)
+	case "kind":
+		return ec.fieldContext_VerifiedCode_kind(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_VerifiedCode_issuedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_VerifiedCode_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VerifiedCode", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -98,6 +98,12 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+type PassCardReview struct {
+	Application *healthcode.PassCardApplication `json:"application"`
+	// The pass card, when approved.
+	Card *healthcode.Credential `json:"card,omitempty"`
+}
+
 type PersonConnection struct {
 	Edges    []*PersonEdge        `json:"edges"`
 	Nodes    []*healthcode.Person `json:"nodes"`

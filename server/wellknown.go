@@ -1,0 +1,51 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"healthcode/credential"
+)
+
+// KeySource provides the documents scanners cache for offline verification;
+// postgres.CredentialService implements it.
+type KeySource interface {
+	KeySet() credential.KeySet
+	RevocationList(ctx context.Context) (*credential.RevocationList, error)
+}
+
+// KeySetHandler serves /.well-known/healthcode/keys.json: our published keys
+// and the trusted issuers with theirs, with an ETag so scanners revalidate
+// cheaply (If-None-Match → 304).
+func KeySetHandler(src KeySource) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ks := src.KeySet()
+		serveCached(w, r, ks.ETag(), 300, ks)
+	})
+}
+
+// RevocationsHandler serves /.well-known/healthcode/revocations.json: paper
+// codes and pass cards revoked and not yet expired, with an ETag.
+func RevocationsHandler(src KeySource) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rl, err := src.RevocationList(r.Context())
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "INTERNAL", "服务内部错误，请稍后重试")
+			return
+		}
+		serveCached(w, r, rl.ETag(), 60, rl)
+	})
+}
+
+func serveCached(w http.ResponseWriter, r *http.Request, etag string, maxAge int, v any) {
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(maxAge)+", must-revalidate")
+	if match := r.Header.Get("If-None-Match"); match != "" && match == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
