@@ -138,6 +138,17 @@ type CodeChange struct {
 	At             time.Time
 }
 
+// PersonCorrection corrects a person's information (修改个人信息); nil
+// fields stay as they are. The document number identifies the person and
+// cannot be corrected here (a wrong one is a different person).
+type PersonCorrection struct {
+	Name          *string
+	Phone         *string
+	ResidenceCode *string
+	Address       *string
+	Employer      *string
+}
+
 // PersonFilter selects persons to list.
 type PersonFilter struct {
 	RegionCode string // optional: only persons living inside this region
@@ -170,6 +181,11 @@ type CodeService interface {
 	// CheckIn records a daily check-in and re-evaluates the code.
 	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
 	CheckIn(ctx context.Context, personID int64, in CheckIn) (*Code, error)
+	// CorrectPersonInfo corrects the calling resident's own or a dependent's
+	// information (personID 0: their own); a new residence is recorded as a
+	// stay and the code is re-evaluated; the change is audited.
+	// Errors: UNAUTHENTICATED, NOT_FOUND, INVALID.
+	CorrectPersonInfo(ctx context.Context, personID int64, c PersonCorrection) (*Person, *Code, error)
 	// FindPerson returns a person, masked, to staff with person.read at the
 	// person's residence, with the guardian binding if any.
 	// Errors: UNAUTHENTICATED, NOT_FOUND.

@@ -43,6 +43,17 @@ func (r *mutationResolver) SubmitDeclaration(ctx context.Context, input model.De
 	return &model.DeclarationPayload{Person: p, Code: c}, nil
 }
 
+// CorrectPersonInfo is the resolver for the correctPersonInfo field.
+func (r *mutationResolver) CorrectPersonInfo(ctx context.Context, personID *int64, input model.PersonCorrectionInput) (*model.DeclarationPayload, error) {
+	p, c, err := r.CodeService.CorrectPersonInfo(ctx, deref(personID), healthcode.PersonCorrection{
+		Name: input.Name, Phone: input.Phone, ResidenceCode: input.Residence, Address: input.Address, Employer: input.Employer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeclarationPayload{Person: p, Code: c}, nil
+}
+
 // CheckIn is the resolver for the checkIn field.
 func (r *mutationResolver) CheckIn(ctx context.Context, personID *int64, temperature float64, symptoms []string) (*healthcode.Code, error) {
 	return r.CodeService.CheckIn(ctx, deref(personID), healthcode.CheckIn{Temperature: temperature, Symptoms: symptoms})

@@ -433,3 +433,34 @@ func TestScenarioPublishRuleSet(t *testing.T) {
 		wantCode(t, "after publish", s.myCode(tok, ""), "GREEN")
 	}
 }
+
+// A resident corrects their information: moving into a HIGH-risk county
+// makes the code red at once; the change is audited.
+func TestCorrectPersonInfo(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, token := s.CreateResident(t, "13800138300")
+	s.declare(token, declaration("钱七", idNumber("61011319900101030"), "13800138300", s.community("610103"), nil))
+	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
+	s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)
+	drainOutbox(t, s)
+	yanta := s.community("610113")
+	m := `mutation($in: PersonCorrectionInput!) { correctPersonInfo(input: $in) { person { residenceCode address name } code { colour clauses { id } } } }`
+	data := s.Do(t, token, m, map[string]any{"in": map[string]any{"residence": yanta, "address": "新家 2 号楼"}}).MustData(t)
+	res := data["correctPersonInfo"].(map[string]any)
+	if res["person"].(map[string]any)["residenceCode"] != yanta || res["person"].(map[string]any)["name"] != "钱七" {
+		t.Fatalf("corrected person = %v", res["person"])
+	}
+	wantCode(t, "moved into a HIGH county", res["code"].(map[string]any), "RED", "R1")
+	if r := s.Do(t, token, m, map[string]any{"in": map[string]any{"phone": "12345"}}); r.Code() != "INVALID" {
+		t.Fatalf("bad phone correction: %q", r.Code())
+	}
+	if r := s.Do(t, token, m, map[string]any{"in": map[string]any{}}); r.Code() != "INVALID" {
+		t.Fatalf("empty correction: %q", r.Code())
+	}
+	var audited int
+	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'person.correct'").Scan(&audited)
+	if audited != 1 {
+		t.Fatalf("%d correction audit records, want 1", audited)
+	}
+}

@@ -8,7 +8,6 @@ package graph
 import (
 	"context"
 	"encoding/base64"
-
 	"healthcode"
 	"healthcode/credential"
 	"healthcode/graph/generated"

@@ -1505,6 +1505,76 @@ func UnmarshalDeclarationInput(ctx context.Context, raw any) (model.DeclarationI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPersonCorrectionInput(ctx context.Context, obj any) (model.PersonCorrectionInput, error) {
+	var it model.PersonCorrectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "phone", "residence", "address", "employer"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "residence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("residence"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Residence = data
+		case "address":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("address"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Address = data
+		case "employer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("employer"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Employer = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPersonCorrectionInput unmarshals raw into the PersonCorrectionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPersonCorrectionInput(ctx context.Context, raw any) (model.PersonCorrectionInput, error) {
+	var out model.PersonCorrectionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PersonCorrectionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTravelInput(ctx context.Context, obj any) (model.TravelInput, error) {
 	var it model.TravelInput
 	if obj == nil {
@@ -2343,6 +2413,11 @@ func (ec *executionContext) marshalNPersonConnection2ᚖhealthcodeᚋgraphᚋmod
 		return graphql.Null
 	}
 	return ec._PersonConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPersonCorrectionInput2healthcodeᚋgraphᚋmodelᚐPersonCorrectionInput(ctx context.Context, v any) (model.PersonCorrectionInput, error) {
+	res, err := ec.unmarshalInputPersonCorrectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPersonEdge2ᚕᚖhealthcodeᚋgraphᚋmodelᚐPersonEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PersonEdge) graphql.Marshaler {

@@ -187,6 +187,7 @@ type ComplexityRoot struct {
 		ApproveDesignation func(childComplexity int, id int64) int
 		ApproveRuleSet     func(childComplexity int, version string) int
 		CheckIn            func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
+		CorrectPersonInfo  func(childComplexity int, personID *int64, input model.PersonCorrectionInput) int
 		CreateAPIKey       func(childComplexity int, city string, name string) int
 		CreateCompound     func(childComplexity int, community string, name string) int
 		CreateStaff        func(childComplexity int, input model.CreateStaffInput) int
@@ -960,6 +961,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["personId"].(*int64), args["temperature"].(float64), args["symptoms"].([]string)), true
+	case "Mutation.correctPersonInfo":
+		if e.ComplexityRoot.Mutation.CorrectPersonInfo == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_correctPersonInfo_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CorrectPersonInfo(childComplexity, args["personId"].(*int64), args["input"].(model.PersonCorrectionInput)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -1851,6 +1863,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CreateStaffInput", ec.unmarshalInputCreateStaffInput),
 			graphql.NewInputUnmarshaler("DeclarationInput", ec.unmarshalInputDeclarationInput),
+			graphql.NewInputUnmarshaler("PersonCorrectionInput", ec.unmarshalInputPersonCorrectionInput),
 			graphql.NewInputUnmarshaler("TravelInput", ec.unmarshalInputTravelInput),
 		)
 	}
@@ -2088,6 +2101,16 @@ input DeclarationInput {
   transport: String
 }
 
+"""Fields to correct; omitted fields stay as they are."""
+input PersonCorrectionInput {
+  name: String
+  phone: String
+  """Community or compound code."""
+  residence: String
+  address: String
+  employer: String
+}
+
 """A clause of the rule set that holds, with the reason citing Annex 1 and the facts."""
 type CodeClause {
   id: String!
@@ -2200,6 +2223,8 @@ extend type Query {
 extend type Mutation {
   """Declare (for oneself, a dependent, or — community staff — a person without a phone); the code is issued at once."""
   submitDeclaration(input: DeclarationInput!): DeclarationPayload!
+  """Correct one's own (or a dependent's) information (修改个人信息); the code is re-evaluated."""
+  correctPersonInfo(personId: ID, input: PersonCorrectionInput!): DeclarationPayload!
   """Daily health check-in (健康打卡)."""
   checkIn(personId: ID, temperature: Float!, symptoms: [String!]): HealthCode!
   """A medical status event from a health authority (health officers)."""

@@ -26,6 +26,7 @@ type MutationResolver interface {
 	Logout(ctx context.Context) (bool, error)
 	CreateAPIKey(ctx context.Context, city string, name string) (*model.APIKeyPayload, error)
 	SubmitDeclaration(ctx context.Context, input model.DeclarationInput) (*model.DeclarationPayload, error)
+	CorrectPersonInfo(ctx context.Context, personID *int64, input model.PersonCorrectionInput) (*model.DeclarationPayload, error)
 	CheckIn(ctx context.Context, personID *int64, temperature float64, symptoms []string) (*healthcode.Code, error)
 	RecordMedicalEvent(ctx context.Context, personID int64, kind model.MedicalKind, at *time.Time, note *string) (*healthcode.Code, error)
 	RetractFact(ctx context.Context, kind model.FactKind, id int64, reason string) (*healthcode.Code, error)
@@ -138,6 +139,28 @@ func (ec *executionContext) field_Mutation_checkIn_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["symptoms"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_correctPersonInfo_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOID2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PersonCorrectionInput, error) {
+			return ec.unmarshalNPersonCorrectionInput2healthcodeᚋgraphᚋmodelᚐPersonCorrectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -1066,6 +1089,50 @@ func (ec *executionContext) fieldContext_Mutation_submitDeclaration(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_submitDeclaration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_correctPersonInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_correctPersonInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CorrectPersonInfo(ctx, fc.Args["personId"].(*int64), fc.Args["input"].(model.PersonCorrectionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeclarationPayload) graphql.Marshaler {
+			return ec.marshalNDeclarationPayload2ᚖhealthcodeᚋgraphᚋmodelᚐDeclarationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_correctPersonInfo(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeclarationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_correctPersonInfo_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -2806,6 +2873,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "submitDeclaration":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_submitDeclaration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "correctPersonInfo":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_correctPersonInfo(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

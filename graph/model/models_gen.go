@@ -110,6 +110,16 @@ type PersonConnection struct {
 	PageInfo *PageInfo            `json:"pageInfo"`
 }
 
+// Fields to correct; omitted fields stay as they are.
+type PersonCorrectionInput struct {
+	Name  *string `json:"name,omitempty"`
+	Phone *string `json:"phone,omitempty"`
+	// Community or compound code.
+	Residence *string `json:"residence,omitempty"`
+	Address   *string `json:"address,omitempty"`
+	Employer  *string `json:"employer,omitempty"`
+}
+
 type PersonEdge struct {
 	Cursor string             `json:"cursor"`
 	Node   *healthcode.Person `json:"node"`

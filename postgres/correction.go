@@ -1,0 +1,141 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"healthcode"
+	"healthcode/pii"
+)
+
+// CorrectPersonInfo implements healthcode.CodeService.
+func (s *CodeService) CorrectPersonInfo(ctx context.Context, personID int64, c healthcode.PersonCorrection) (*healthcode.Person, *healthcode.Code, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var fields []string
+	if c.Name != nil {
+		*c.Name = strings.TrimSpace(*c.Name)
+		if n := utf8.RuneCountInString(*c.Name); n == 0 || n > 50 {
+			return nil, nil, fieldErr("姓名", "不能为空，且不超过 50 个字")
+		}
+		fields = append(fields, "name")
+	}
+	if c.Phone != nil {
+		*c.Phone = strings.TrimSpace(*c.Phone)
+		if !pii.ValidPhone(*c.Phone) {
+			return nil, nil, fieldErr("手机号码", "应为 11 位手机号码")
+		}
+		fields = append(fields, "phone")
+	}
+	if c.ResidenceCode != nil {
+		lv, ok := healthcode.LevelOfCode(*c.ResidenceCode)
+		if !ok || (lv != healthcode.LevelCommunity && lv != healthcode.LevelCompound) {
+			return nil, nil, fieldErr("居住地", "请选择到村（社区）或小区")
+		}
+		fields = append(fields, "residence")
+	}
+	if c.Address != nil {
+		*c.Address = strings.TrimSpace(*c.Address)
+		if n := utf8.RuneCountInString(*c.Address); n == 0 || n > 200 {
+			return nil, nil, fieldErr("详细地址", "不能为空，且不超过 200 个字")
+		}
+		fields = append(fields, "address")
+	}
+	if c.Employer != nil {
+		*c.Employer = strings.TrimSpace(*c.Employer)
+		if utf8.RuneCountInString(*c.Employer) > 100 {
+			return nil, nil, fieldErr("工作单位", "不超过 100 个字")
+		}
+		fields = append(fields, "employer")
+	}
+	if len(fields) == 0 {
+		return nil, nil, healthcode.Errorf(healthcode.EINVALID, "没有需要修改的信息")
+	}
+	db := s.DB
+	var code *healthcode.Code
+	err = db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT id FROM persons WHERE id = $1 FOR UPDATE", pid); err != nil {
+			return err
+		}
+		if c.Name != nil {
+			if _, err := tx.Exec(ctx, "UPDATE persons SET name_enc = $2, name_masked = $3 WHERE id = $1",
+				pid, db.PII.Encrypt(*c.Name), pii.MaskName(*c.Name)); err != nil {
+				return fmt.Errorf("correct name: %w", err)
+			}
+		}
+		if c.Phone != nil {
+			if _, err := tx.Exec(ctx, "UPDATE persons SET phone_hash = $2, phone_enc = $3, phone_masked = $4 WHERE id = $1",
+				pid, db.PII.Hash("phone", *c.Phone), db.PII.Encrypt(*c.Phone), pii.MaskPhone(*c.Phone)); err != nil {
+				return fmt.Errorf("correct phone: %w", err)
+			}
+		}
+		if c.Address != nil {
+			if _, err := tx.Exec(ctx, "UPDATE persons SET address_enc = $2 WHERE id = $1", pid, db.PII.Encrypt(*c.Address)); err != nil {
+				return fmt.Errorf("correct address: %w", err)
+			}
+		}
+		if c.Employer != nil {
+			if _, err := tx.Exec(ctx, "UPDATE persons SET employer = $2 WHERE id = $1", pid, *c.Employer); err != nil {
+				return fmt.Errorf("correct employer: %w", err)
+			}
+		}
+		ref := "correction:" + strconv.FormatInt(pid, 10)
+		if c.ResidenceCode != nil {
+			var path string
+			if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", *c.ResidenceCode).Scan(&path); err != nil {
+				return fieldErr("居住地", "地区代码 %s 不存在，请重新选择", *c.ResidenceCode)
+			}
+			tag, err := tx.Exec(ctx, "UPDATE persons SET residence_code = $2, residence_path = $3::text::ltree WHERE id = $1 AND residence_code <> $2",
+				pid, *c.ResidenceCode, path)
+			if err != nil {
+				return fmt.Errorf("correct residence: %w", err)
+			}
+			if tag.RowsAffected() > 0 {
+				if _, err := tx.Exec(ctx, `UPDATE stays SET to_at = $2 WHERE person_id = $1 AND source = 'RESIDENCE'
+					AND to_at IS NULL AND retracted_at IS NULL`, pid, tx.Now); err != nil {
+					return fmt.Errorf("end residence: %w", err)
+				}
+				if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, source, source_ref, actor, created_at)
+					VALUES ($1, $2, $3::text::ltree, $4, 'RESIDENCE', $5, $6, $4)`, pid, *c.ResidenceCode, path, tx.Now, ref, a.Subject()); err != nil {
+					return fmt.Errorf("record residence: %w", err)
+				}
+			}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE persons SET updated_at = $2 WHERE id = $1", pid, tx.Now); err != nil {
+			return err
+		}
+		var region string
+		if err := tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: healthcode.RoleResident, RegionCode: region,
+			Action: "person.correct", Object: "person:" + strconv.FormatInt(pid, 10), Detail: map[string]any{"fields": fields}}); err != nil {
+			return err
+		}
+		codes, err := db.reevaluate(ctx, tx, []int64{pid}, ref)
+		code = codes[pid]
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	persons, err := s.MyPersons(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range persons {
+		if p.ID == pid {
+			return p, code, nil
+		}
+	}
+	return nil, code, nil
+}
