@@ -7,13 +7,11 @@ type Outcome string
 
 // The outcomes.
 const (
-	AnyOutcome           Outcome = ""
-	OutcomeSatisfied     Outcome = "SATISFIED"    // 满意 or 基本满意
-	OutcomeDissatisfied  Outcome = "DISSATISFIED" // 不满意
-	OutcomeApproved      Outcome = "APPROVED"     // extension approved
-	OutcomeRejected      Outcome = "REJECTED"     // extension rejected
-	outcomeUnselected    Outcome = "-"            // the selecting input is missing
-	outcomeNotApplicable Outcome = "n/a"          // never used by a rule
+	AnyOutcome          Outcome = ""
+	OutcomeSatisfied    Outcome = "SATISFIED"    // callback 满意 or 基本满意
+	OutcomeDissatisfied Outcome = "DISSATISFIED" // callback 不满意
+	OutcomeApproved     Outcome = "APPROVED"     // extension approved
+	OutcomeRejected     Outcome = "REJECTED"     // extension rejected
 )
 
 // Needs lists what a rule requires of the ticket and of the input besides
