@@ -1,6 +1,7 @@
 package hotline
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -151,7 +152,7 @@ func candidates(t Ticket, a Action, role Role) ([]Rule, error) {
 		if r.Action != a {
 			continue
 		}
-		may := hasRole(r.Roles, role)
+		may := slices.Contains(r.Roles, role)
 		ever = ever || may
 		if r.From == t.State {
 			inState = true
@@ -170,14 +171,14 @@ func candidates(t Ticket, a Action, role Role) ([]Rule, error) {
 			role.Label(), t.State.Label(), a.Label())
 	}
 	n := out[0].Needs
-	if n.Kinds != nil && !hasKind(n.Kinds, t.Kind) {
+	if n.Kinds != nil && !slices.Contains(n.Kinds, t.Kind) {
 		labels := make([]string, len(n.Kinds))
 		for i, k := range n.Kinds {
 			labels[i] = k.Label()
 		}
 		return nil, healthcode.Errorf(healthcode.ECONFLICT, "「%s」仅适用于%s工单", a.Label(), strings.Join(labels, "、"))
 	}
-	if hasKind(n.ExceptKinds, t.Kind) {
+	if slices.Contains(n.ExceptKinds, t.Kind) {
 		if a == Reply && t.Kind == CodeAppeal {
 			return nil, healthcode.Errorf(healthcode.ECONFLICT, "赋码申诉工单不能直接「答复」，请使用「%s」或「%s」",
 				ResolveAppeal.Label(), RejectAppeal.Label())
@@ -313,22 +314,4 @@ func step(r Rule, t Ticket, role Role, in Input) Step {
 	}
 	return Step{From: t.State, To: r.To, Action: r.Action, Role: role, Visibility: r.Visibility,
 		Effects: effects, Next: next}
-}
-
-func hasRole(rs []Role, r Role) bool {
-	for _, x := range rs {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
-func hasKind(ks []Kind, k Kind) bool {
-	for _, x := range ks {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }

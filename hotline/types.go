@@ -1,5 +1,7 @@
 package hotline
 
+import "slices"
+
 // Kind is what a ticket is about (SPEC §5). Any caller may use the values;
 // the ticket service stores the kind when the ticket is accepted.
 type Kind string
@@ -202,14 +204,7 @@ var Actions = []Action{
 }
 
 // Valid reports whether a is a known action. Any caller; no error.
-func (a Action) Valid() bool {
-	for _, x := range Actions {
-		if a == x {
-			return true
-		}
-	}
-	return false
-}
+func (a Action) Valid() bool { return slices.Contains(Actions, a) }
 
 // Label is the action's Chinese name, as error messages quote it. Any
 // caller; no error.

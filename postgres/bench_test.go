@@ -326,7 +326,15 @@ func BenchmarkAreaDesignation(b *testing.B) {
 			b.Fatal(err)
 		}
 		if got != want {
-			b.Fatalf("%d codes written, want exactly the %d persons with a stay in %s within %s", got, want, region, window)
+			// Say which codes were written although nothing changed for them.
+			var extra string
+			_ = db.Pool.QueryRow(ctx, `SELECT COALESCE(string_agg(colour || ':' || n, ' '), '') FROM (
+				SELECT colour, count(*) n FROM codes c WHERE updated_at >= $1 AND NOT EXISTS (
+					SELECT 1 FROM stays s WHERE s.person_id = c.person_id AND s.place_path <@ $2::text::ltree
+					AND s.retracted_at IS NULL AND (s.to_at IS NULL OR s.to_at > now() - make_interval(secs => $3)))
+				GROUP BY colour) x`, mark, path, window.Seconds()).Scan(&extra)
+			b.Fatalf("%d codes written, want exactly the %d persons with a stay in %s within %s (written without a change, by colour: %s)",
+				got, want, region, window, extra)
 		}
 		written += got
 		if i+1 < b.N { // lift the designation for the next iteration

@@ -77,26 +77,41 @@ func (s *FactService) RecordMedicalEvent(ctx context.Context, pid int64, kind st
 	}
 	var code *healthcode.Code
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		region, err := s.DB.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
-		if err != nil {
-			return err
-		}
-		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO medical_events (person_id, kind, at, note, actor, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, pid, kind, at, note, a.Subject(), tx.Now).Scan(&id); err != nil {
-			return fmt.Errorf("insert medical event: %w", err)
-		}
-		cause := "fact:medical:" + strconv.FormatInt(id, 10)
-		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermFactWrite, region),
-			RegionCode: region, Action: "fact.record", Object: "person:" + strconv.FormatInt(pid, 10),
-			Detail: map[string]any{"fact": cause, "kind": kind, "at": at}}); err != nil {
-			return err
-		}
-		codes, err := s.DB.reevaluate(ctx, tx, []int64{pid}, cause)
-		code = codes[pid]
+		var err error
+		code, err = s.DB.RecordMedicalEventTx(ctx, tx, a, pid, kind, at, note)
 		return err
 	})
 	return code, err
+}
+
+// RecordMedicalEventTx records a medical event inside tx and re-evaluates
+// the person's code in the same transaction (the appeal resolution calls
+// it). The caller needs fact.write at the person's residence.
+// Errors: NOT_FOUND, INVALID (kind).
+func (db *DB) RecordMedicalEventTx(ctx context.Context, tx *Tx, a *healthcode.Actor, pid int64, kind string, at time.Time, note string) (*healthcode.Code, error) {
+	if !slices.Contains(healthcode.MedicalKinds, kind) {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", truncate(kind, 30))
+	}
+	region, err := db.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
+	if err != nil {
+		return nil, err
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO medical_events (person_id, kind, at, note, actor, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, pid, kind, at, note, a.Subject(), tx.Now).Scan(&id); err != nil {
+		return nil, fmt.Errorf("insert medical event: %w", err)
+	}
+	cause := "fact:medical:" + strconv.FormatInt(id, 10)
+	if err := tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermFactWrite, region),
+		RegionCode: region, Action: "fact.record", Object: "person:" + strconv.FormatInt(pid, 10),
+		Detail: map[string]any{"fact": cause, "kind": kind, "at": at}}); err != nil {
+		return nil, err
+	}
+	codes, err := db.reevaluate(ctx, tx, []int64{pid}, cause)
+	if err != nil {
+		return nil, err
+	}
+	return codes[pid], nil
 }
 
 var factTables = map[string]string{"STAY": "stays", "MEDICAL": "medical_events", "HEALTH": "health_records", "DESIGNATION": "designations"}

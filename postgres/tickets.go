@@ -1,0 +1,644 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/hotline"
+	"healthcode/pii"
+	"healthcode/workcal"
+)
+
+// TicketService implements healthcode.TicketService on the lifecycle state
+// machine of package hotline and the working-time calendar of workcal.
+type TicketService struct {
+	DB       *DB
+	Calendar *workcal.Calendar
+	Policy   workcal.Policy
+}
+
+var _ healthcode.TicketService = (*TicketService)(nil)
+
+// MaxEvidenceBytes bounds an appeal's evidence image.
+const MaxEvidenceBytes = 2 << 20
+
+// duplicateWindow is how far back likely duplicates are looked for.
+const duplicateWindow = 7 * 24 * time.Hour
+
+const ticketColumns = `t.id, t.kind, t.channel, t.urgency, t.state, COALESCE(t.person_id, 0), t.caller_masked, t.subject,
+	t.description, t.place_code, COALESCE(u.id, 0), COALESCE(u.region_code, ''), COALESCE(u.name, ''), t.region_code,
+	t.created_by, t.created_at, t.updated_at, t.sign_due, t.reply_due, t.callback_due, t.due_at, t.warn_at, t.overdue,
+	t.supervised, t.extension_pending, t.reopen_count, COALESCE(t.merged_into, 0), COALESCE(t.satisfaction, '')`
+
+const ticketFrom = ` FROM tickets t LEFT JOIN handling_units u ON u.id = t.unit_id`
+
+func scanTicket(row pgx.Row) (*healthcode.Ticket, error) {
+	var t healthcode.Ticket
+	var u healthcode.HandlingUnit
+	err := row.Scan(&t.ID, &t.Kind, &t.Channel, &t.Urgency, &t.State, &t.PersonID, &t.CallerMasked, &t.Subject,
+		&t.Description, &t.PlaceCode, &u.ID, &u.RegionCode, &u.Name, &t.RegionCode, &t.CreatedBy, &t.CreatedAt, &t.UpdatedAt,
+		&t.SignDue, &t.ReplyDue, &t.CallbackDue, &t.DueAt, &t.WarnAt, &t.Overdue, &t.Supervised, &t.ExtensionPending,
+		&t.ReopenCount, &t.MergedInto, &t.Satisfaction)
+	if u.ID != 0 {
+		t.Unit = &u
+	}
+	return &t, err
+}
+
+// countyOf returns the county (or the shorter code itself) that a place
+// belongs to: the default jurisdiction of a ticket (属地).
+func countyOf(code string) string {
+	if len(code) > 6 {
+		return code[:6]
+	}
+	return code
+}
+
+// parentRegion returns the region above code, "" for the province.
+func parentRegion(code string) string {
+	anc := healthcode.AncestorCodes(code)
+	if len(anc) < 2 {
+		return ""
+	}
+	return anc[1]
+}
+
+// rolesFor maps the caller's grants to the lifecycle roles they hold on a
+// ticket: operators of its place, handlers of its unit, administrators above
+// its unit, the provincial office, the system, or the resident it concerns.
+func (s *TicketService) rolesFor(ctx context.Context, q pgx.Tx, a *healthcode.Actor, t *healthcode.Ticket) ([]hotline.Role, bool) {
+	authz := s.DB.Authz
+	switch a.Kind {
+	case healthcode.ActorSystem:
+		return []hotline.Role{hotline.System}, true
+	case healthcode.ActorResident:
+		if t.PersonID == 0 {
+			return nil, false
+		}
+		var ok bool
+		_ = q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM account_persons WHERE account_id = $1 AND person_id = $2)", a.ID, t.PersonID).Scan(&ok)
+		return []hotline.Role{hotline.Resident}, ok
+	case healthcode.ActorStaff:
+	default:
+		return nil, false
+	}
+	var roles []hotline.Role
+	reader := false
+	if authz.Authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(t.PlaceCode)) == nil {
+		roles = append(roles, hotline.Operator)
+	}
+	if t.Unit != nil && t.State != string(hotline.Accepted) && authz.Authorize(ctx, a, healthcode.PermTicketHandle, t.Unit.RegionCode) == nil {
+		roles = append(roles, hotline.Handler)
+	}
+	if t.Unit != nil {
+		if p := parentRegion(t.Unit.RegionCode); p != "" && authz.Authorize(ctx, a, healthcode.PermTicketSupervise, p) == nil {
+			roles = append(roles, hotline.UnitSupervisor)
+		}
+	}
+	if authz.Authorize(ctx, a, healthcode.PermTicketSupervise, healthcode.ProvinceCode) == nil {
+		roles = append(roles, hotline.Province)
+	}
+	if len(roles) == 0 && authz.Authorize(ctx, a, healthcode.PermTicketSupervise, t.RegionCode) == nil {
+		reader = true // an administrator of the unit's own region follows it
+	}
+	return roles, len(roles) > 0 || reader
+}
+
+func (s *TicketService) loadTicket(ctx context.Context, q pgx.Tx, id int64, lock bool) (*healthcode.Ticket, error) {
+	query := "SELECT " + ticketColumns + ticketFrom + " WHERE t.id = $1"
+	if lock {
+		query += " FOR UPDATE OF t"
+	}
+	var row pgx.Row
+	if q != nil {
+		row = q.QueryRow(ctx, query, id)
+	} else {
+		row = s.DB.Pool.QueryRow(ctx, query, id)
+	}
+	t, err := scanTicket(row)
+	if err != nil {
+		return nil, mapError(err, "工单不存在")
+	}
+	return t, nil
+}
+
+func (s *TicketService) limit(kind, urgency string, step workcal.Step) (workcal.Limit, error) {
+	return s.Policy.Limit(workcal.Kind(kind), workcal.Urgency(urgency), step)
+}
+
+func validText(field string, v string, min, max int) (string, error) {
+	v = strings.TrimSpace(v)
+	if n := utf8.RuneCountInString(v); n < min || n > max {
+		if min > 0 && n == 0 {
+			return "", fieldErr(field, "不能为空")
+		}
+		return "", fieldErr(field, "长度应在 %d 至 %d 个字之间", min, max)
+	}
+	return v, nil
+}
+
+// CreateTicket implements healthcode.TicketService.
+func (s *TicketService) CreateTicket(ctx context.Context, in healthcode.NewTicket) (*healthcode.Ticket, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.Channel == "" {
+		in.Channel = string(hotline.ChannelHotline)
+	}
+	if in.Channel != string(hotline.ChannelHotline) && in.Channel != string(hotline.ChannelTransfer) {
+		return nil, fieldErr("来源渠道", "话务员登记的工单应为 HOTLINE 或 TRANSFER_12345")
+	}
+	return s.create(ctx, a, in)
+}
+
+// FileAppeal implements healthcode.TicketService.
+func (s *TicketService) FileAppeal(ctx context.Context, in healthcode.NewTicket) (*healthcode.Ticket, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := ownPerson(ctx, s.DB.Pool, a, in.PersonID)
+	if err != nil {
+		return nil, err
+	}
+	in.PersonID, in.Kind, in.Channel, in.PlaceCode = pid, string(hotline.CodeAppeal), string(hotline.ChannelOnline), ""
+	if in.Subject == "" {
+		in.Subject = "健康码赋码申诉"
+	}
+	return s.create(ctx, a, in)
+}
+
+func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in healthcode.NewTicket) (*healthcode.Ticket, error) {
+	if !hotline.Kind(in.Kind).Valid() {
+		return nil, fieldErr("工单类型", "应为 CONSULTATION、COMPLAINT、SUGGESTION 或 CODE_APPEAL")
+	}
+	if in.Urgency == "" {
+		in.Urgency = string(hotline.Normal)
+	}
+	if !hotline.Urgency(in.Urgency).Valid() {
+		return nil, fieldErr("紧急程度", "应为 NORMAL 或 URGENT")
+	}
+	var err error
+	if in.Subject, err = validText("标题", in.Subject, 1, 100); err != nil {
+		return nil, err
+	}
+	if in.Description, err = validText("诉求内容", in.Description, 1, 2000); err != nil {
+		return nil, err
+	}
+	if in.Kind == string(hotline.CodeAppeal) && in.PersonID == 0 {
+		return nil, fieldErr("申诉人", "赋码申诉须关联人员")
+	}
+	var evidenceType string
+	if len(in.Evidence) > 0 {
+		if len(in.Evidence) > MaxEvidenceBytes {
+			return nil, fieldErr("证明材料", "图片不能超过 2 MB")
+		}
+		evidenceType = http.DetectContentType(in.Evidence)
+		if (evidenceType != "image/png" && evidenceType != "image/jpeg") || (in.EvidenceContentType != "" && in.EvidenceContentType != evidenceType) {
+			return nil, fieldErr("证明材料", "只接受 PNG 或 JPEG 图片")
+		}
+	}
+	var callerHash, callerEnc []byte
+	var callerMasked string
+	if in.CallerPhone != "" {
+		if !pii.ValidPhone(in.CallerPhone) {
+			return nil, fieldErr("来电号码", "应为 11 位手机号码")
+		}
+		callerHash, callerEnc, callerMasked = s.DB.PII.Hash("phone", in.CallerPhone), s.DB.PII.Encrypt(in.CallerPhone), pii.MaskPhone(in.CallerPhone)
+	}
+	var out *healthcode.Ticket
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		if in.PersonID != 0 {
+			var residence string
+			if a.Kind == healthcode.ActorStaff {
+				r, err := s.DB.authorizeOnPerson(ctx, tx, a, healthcode.PermPersonRead, in.PersonID)
+				if err != nil {
+					return err
+				}
+				residence = r
+			} else if err := tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", in.PersonID).Scan(&residence); err != nil {
+				return mapError(err, "人员不存在")
+			}
+			if in.PlaceCode == "" || in.Kind == string(hotline.CodeAppeal) {
+				in.PlaceCode = residence // appeals go to the county of the residence
+			}
+		}
+		if in.PlaceCode == "" {
+			return fieldErr("事发地", "请选择被投诉或咨询涉及的地区")
+		}
+		if err := validRegionCode(in.PlaceCode); err != nil {
+			return err
+		}
+		region := countyOf(in.PlaceCode)
+		if a.Kind == healthcode.ActorStaff {
+			if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTicketCreate, region); err != nil {
+				return err
+			}
+		}
+		var path string
+		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", region).Scan(&path); err != nil {
+			return fieldErr("事发地", "地区代码 %s 不存在", in.PlaceCode)
+		}
+		var person any
+		if in.PersonID != 0 {
+			person = in.PersonID
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO tickets (kind, channel, urgency, state, person_id, caller_phone_hash, caller_phone_enc,
+			caller_masked, subject, description, place_code, region_code, region_path, created_by, created_at, updated_at)
+			VALUES ($1, $2, $3, 'ACCEPTED', $4, $5, $6, $7, $8, $9, $10, $11, $12::text::ltree, $13, $14, $14) RETURNING id`,
+			in.Kind, in.Channel, in.Urgency, person, callerHash, callerEnc, callerMasked, in.Subject, in.Description,
+			in.PlaceCode, region, path, a.Subject(), tx.Now).Scan(&id); err != nil {
+			return fmt.Errorf("insert ticket: %w", err)
+		}
+		if evidenceType != "" {
+			sum := sha256.Sum256(in.Evidence)
+			if _, err := tx.Exec(ctx, `INSERT INTO ticket_evidence (ticket_id, content_type, size, sha256, data, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6)`, id, evidenceType, len(in.Evidence), sum[:], in.Evidence, tx.Now); err != nil {
+				return fmt.Errorf("store evidence: %w", err)
+			}
+		}
+		if err := s.addStep(ctx, tx, id, "CREATE", "", string(hotline.Accepted), roleOfCreator(a), a, in.Description, "", hotline.Public); err != nil {
+			return err
+		}
+		if err := tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "ticket.create",
+			Object: "ticket:" + strconv.FormatInt(id, 10), Detail: map[string]any{"kind": in.Kind, "channel": in.Channel}}); err != nil {
+			return err
+		}
+		var err error
+		out, err = s.loadTicket(ctx, tx, id, false)
+		return err
+	})
+	return out, err
+}
+
+func roleOfCreator(a *healthcode.Actor) string {
+	if a.Kind == healthcode.ActorResident {
+		return string(hotline.Resident)
+	}
+	return string(hotline.Operator)
+}
+
+func (s *TicketService) addStep(ctx context.Context, tx *Tx, id int64, action, from, to, role string, a *healthcode.Actor, text, reason string, vis hotline.Visibility) error {
+	_, err := tx.Exec(ctx, `INSERT INTO ticket_steps (ticket_id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, id, action, from, to, role, a.Subject(), a.Name, text, reason, string(vis), tx.Now)
+	if err != nil {
+		return fmt.Errorf("record ticket step: %w", err)
+	}
+	return nil
+}
+
+// Act implements healthcode.TicketService.
+func (s *TicketService) Act(ctx context.Context, id int64, in healthcode.TicketAction) (*healthcode.Ticket, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	action := hotline.Action(in.Action)
+	if !action.Valid() {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的操作：%s", truncate(in.Action, 30))
+	}
+	var out *healthcode.Ticket
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		t, err := s.loadTicket(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		roles, visible := s.rolesFor(ctx, tx, a, t)
+		if !visible {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+		}
+		if len(roles) == 0 {
+			return healthcode.Errorf(healthcode.EFORBIDDEN, "无权处理该工单")
+		}
+		mt := hotline.Ticket{ID: t.ID, Kind: hotline.Kind(t.Kind), State: hotline.State(t.State), ExtensionPending: t.ExtensionPending,
+			Supervised: t.Supervised, ReopenCount: t.ReopenCount, MergedInto: t.MergedInto}
+		if t.Unit != nil {
+			mt.Unit = strconv.FormatInt(t.Unit.ID, 10)
+		}
+		mi := hotline.Input{Text: in.Text, Reason: in.Reason, Satisfaction: hotline.Satisfaction(in.Satisfaction),
+			Decision: hotline.Decision(in.Decision), TargetTicket: in.TargetTicket}
+		if in.TargetUnit != 0 {
+			mi.TargetUnit = strconv.FormatInt(in.TargetUnit, 10)
+		} else if action == hotline.Dispatch || action == hotline.Redispatch {
+			if u, err := s.defaultUnit(ctx, tx, t); err == nil {
+				mi.TargetUnit = strconv.FormatInt(u, 10)
+			}
+		}
+		var step hotline.Step
+		var firstErr error
+		for _, r := range roles {
+			st, err := hotline.Apply(mt, action, r, mi)
+			if err == nil {
+				step, firstErr = st, nil
+				break
+			}
+			if firstErr == nil || healthcode.ErrorCode(firstErr) == healthcode.EFORBIDDEN {
+				firstErr = err
+			}
+		}
+		if firstErr != nil {
+			return firstErr
+		}
+		if err := s.apply(ctx, tx, a, t, step, in); err != nil {
+			return err
+		}
+		out, err = s.loadTicket(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		s.notifyQueue(ctx, tx, out)
+		return nil
+	})
+	return out, err
+}
+
+// defaultUnit picks the handling unit of the ticket's county (属地转办).
+func (s *TicketService) defaultUnit(ctx context.Context, tx *Tx, t *healthcode.Ticket) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM handling_units WHERE region_code = $1 ORDER BY id LIMIT 1`, countyOf(t.PlaceCode)).Scan(&id)
+	return id, err
+}
+
+// apply stores a machine step: the new state and flags, the effects, the
+// step record and the audit record.
+func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket, step hotline.Step, in healthcode.TicketAction) error {
+	next := step.Next
+	set := map[string]any{"state": string(next.State), "extension_pending": next.ExtensionPending, "supervised": next.Supervised,
+		"reopen_count": next.ReopenCount, "updated_at": tx.Now}
+	unitRegion := ""
+	if t.Unit != nil {
+		unitRegion = t.Unit.RegionCode
+	}
+	if next.Unit != "" && (t.Unit == nil || next.Unit != strconv.FormatInt(t.Unit.ID, 10)) {
+		uid, _ := strconv.ParseInt(next.Unit, 10, 64)
+		var region, path string
+		if err := tx.QueryRow(ctx, "SELECT region_code, region_path::text FROM handling_units WHERE id = $1", uid).Scan(&region, &path); err != nil {
+			return fieldErr("承办单位", "承办单位不存在，请先为该地区设立承办单位")
+		}
+		if countyOf(region) != countyOf(t.PlaceCode) && step.Action != hotline.Redispatch {
+			return fieldErr("承办单位", "派单应按属地：承办单位须在事发地所在县（区）")
+		}
+		set["unit_id"], set["region_code"], set["region_path"] = uid, region, path
+		unitRegion = region
+	}
+	if next.Unit == "" && step.Action == hotline.Return {
+		set["unit_id"] = nil
+	}
+	var notifyResident bool
+	for _, e := range step.Effects {
+		switch e {
+		case hotline.StartSignClock:
+			l, err := s.limit(t.Kind, t.Urgency, workcal.Sign)
+			if err != nil {
+				return err
+			}
+			set["sign_started_at"], set["sign_due"] = tx.Now, s.Calendar.Deadline(tx.Now, l)
+		case hotline.StopSignClock:
+			set["signed_at"] = tx.Now
+		case hotline.StartReplyClock:
+			l, err := s.limit(t.Kind, t.Urgency, workcal.Reply)
+			if err != nil {
+				return err
+			}
+			set["reply_started_at"], set["reply_due"] = tx.Now, s.Calendar.Deadline(tx.Now, l)
+		case hotline.StartCallbackClock:
+			l, err := s.limit(t.Kind, t.Urgency, workcal.Callback)
+			if err != nil {
+				return err
+			}
+			set["replied_at"], set["callback_started_at"], set["callback_due"] = tx.Now, tx.Now, s.Calendar.Deadline(tx.Now, l)
+		case hotline.StopClocks:
+			set["overdue"], set["warned"] = false, false
+		case hotline.ExtendDeadline:
+			if in.Decision == string(hotline.Approve) {
+				var extra string
+				if err := tx.QueryRow(ctx, `UPDATE ticket_extensions SET decided_by = $2, decided_at = $3, approved = true
+					WHERE id = (SELECT id FROM ticket_extensions WHERE ticket_id = $1 AND decided_at IS NULL ORDER BY id DESC LIMIT 1)
+					RETURNING extra`, t.ID, a.Subject(), tx.Now).Scan(&extra); err != nil {
+					return fmt.Errorf("approve extension: %w", err)
+				}
+				l, err := workcal.ParseLimit(extra)
+				if err != nil {
+					return err
+				}
+				base := tx.Now
+				if t.ReplyDue != nil && t.ReplyDue.After(base) {
+					base = *t.ReplyDue
+				}
+				set["reply_due"], set["overdue"], set["warned"] = s.Calendar.Deadline(base, l), false, false
+			}
+		case hotline.MarkExtensionPending:
+			extra := in.Extension
+			if extra == "" {
+				extra = "2wd"
+			}
+			if _, err := workcal.ParseLimit(extra); err != nil {
+				return fieldErr("延期时长", "格式应为 2wd、8wh 或 24h")
+			}
+			if t.DueAt != nil && !tx.Now.Before(*t.DueAt) {
+				return healthcode.Errorf(healthcode.ECONFLICT, "已超过办理时限，不能再申请延期")
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO ticket_extensions (ticket_id, reason, extra, requested_by, requested_at)
+				VALUES ($1, $2, $3, $4, $5)`, t.ID, in.Reason, extra, a.Subject(), tx.Now); err != nil {
+				return fmt.Errorf("record extension request: %w", err)
+			}
+		case hotline.ClearExtensionPending:
+			if in.Decision == string(hotline.Reject) {
+				if _, err := tx.Exec(ctx, `UPDATE ticket_extensions SET decided_by = $2, decided_at = $3, approved = false
+					WHERE ticket_id = $1 AND decided_at IS NULL`, t.ID, a.Subject(), tx.Now); err != nil {
+					return fmt.Errorf("reject extension: %w", err)
+				}
+			}
+		case hotline.RecordSatisfaction:
+			set["satisfaction"] = in.Satisfaction
+		case hotline.LinkMerged:
+			target, err := s.loadTicket(ctx, tx, in.TargetTicket, false)
+			if err != nil {
+				return fieldErr("并入工单", "目标工单不存在")
+			}
+			if roles, ok := s.rolesFor(ctx, tx, a, target); !ok || len(roles) == 0 || !hotline.State(target.State).Open() {
+				return fieldErr("并入工单", "目标工单不可并入")
+			}
+			set["merged_into"] = in.TargetTicket
+		case hotline.CorrectFacts:
+			if err := s.correct(ctx, tx, a, t, in.Correction); err != nil {
+				return err
+			}
+		case hotline.NotifyResident:
+			notifyResident = true
+		case hotline.NotifyUnit:
+			if unitRegion != "" {
+				if err := s.notice(ctx, tx, t.ID, unitRegion, "ASSIGNED", "工单 #"+strconv.FormatInt(t.ID, 10)+" 已派至本单位："+t.Subject, ""); err != nil {
+					return err
+				}
+			}
+		case hotline.NotifyParent:
+			if p := parentRegion(unitRegion); p != "" {
+				kind := "SUPERVISE"
+				if step.Action == hotline.RequestExtension {
+					kind = "EXTENSION"
+				}
+				if err := s.notice(ctx, tx, t.ID, p, kind, "工单 #"+strconv.FormatInt(t.ID, 10)+"（"+t.Subject+"）"+step.Action.Label(), ""); err != nil {
+					return err
+				}
+			}
+		case hotline.NotifyProvince:
+			if err := s.notice(ctx, tx, t.ID, healthcode.ProvinceCode, "ESCALATION", "工单 #"+strconv.FormatInt(t.ID, 10)+" 上报："+in.Reason, ""); err != nil {
+				return err
+			}
+		}
+	}
+	if step.Action == hotline.Return {
+		if _, err := tx.Exec(ctx, "UPDATE tickets SET return_count = return_count + 1 WHERE id = $1", t.ID); err != nil {
+			return err
+		}
+		set["region_code"], set["region_path"] = countyOf(t.PlaceCode), ltreePath(countyOf(t.PlaceCode))
+	}
+	if next.State == hotline.Closed || next.State == hotline.Merged {
+		set["closed_at"] = tx.Now
+	}
+	if err := s.update(ctx, tx, t.ID, set); err != nil {
+		return err
+	}
+	if err := s.recomputeDue(ctx, tx, t.ID); err != nil {
+		return err
+	}
+	text := in.Text
+	if err := s.addStep(ctx, tx, t.ID, string(step.Action), string(step.From), string(step.To), string(step.Role), a, text, in.Reason, step.Visibility); err != nil {
+		return err
+	}
+	if notifyResident {
+		if err := s.notifyResident(ctx, tx, t, step, text); err != nil {
+			return err
+		}
+	}
+	region := t.RegionCode
+	if unitRegion != "" {
+		region = unitRegion
+	}
+	return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "ticket." + strings.ToLower(string(step.Action)),
+		Object: "ticket:" + strconv.FormatInt(t.ID, 10), Reason: in.Reason,
+		Detail: map[string]any{"from": string(step.From), "to": string(step.To), "role": string(step.Role)}})
+}
+
+func (s *TicketService) update(ctx context.Context, tx *Tx, id int64, set map[string]any) error {
+	cols := make([]string, 0, len(set))
+	args := []any{id}
+	for k, v := range set {
+		args = append(args, v)
+		if k == "region_path" {
+			cols = append(cols, k+" = $"+strconv.Itoa(len(args))+"::text::ltree")
+		} else {
+			cols = append(cols, k+" = $"+strconv.Itoa(len(args)))
+		}
+	}
+	if _, err := tx.Exec(ctx, "UPDATE tickets SET "+strings.Join(cols, ", ")+" WHERE id = $1", args...); err != nil {
+		return fmt.Errorf("update ticket: %w", err)
+	}
+	return nil
+}
+
+// recomputeDue sets the ticket's next deadline from its state: signing while
+// dispatched, the reply while signed or in progress, the callback once
+// replied; warn_at is 80 % of the way there.
+func (s *TicketService) recomputeDue(ctx context.Context, tx *Tx, id int64) error {
+	_, err := tx.Exec(ctx, `UPDATE tickets SET
+		due_at = CASE state WHEN 'DISPATCHED' THEN sign_due WHEN 'SIGNED' THEN reply_due WHEN 'IN_PROGRESS' THEN reply_due
+		                    WHEN 'REPLIED' THEN callback_due END,
+		warn_at = CASE state
+		  WHEN 'DISPATCHED' THEN sign_started_at + (sign_due - sign_started_at) * 0.8
+		  WHEN 'SIGNED' THEN reply_started_at + (reply_due - reply_started_at) * 0.8
+		  WHEN 'IN_PROGRESS' THEN reply_started_at + (reply_due - reply_started_at) * 0.8
+		  WHEN 'REPLIED' THEN callback_started_at + (callback_due - callback_started_at) * 0.8 END
+		WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("recompute deadline: %w", err)
+	}
+	return nil
+}
+
+func (s *TicketService) notice(ctx context.Context, tx *Tx, ticketID int64, region, kind, text, dedup string) error {
+	var key any
+	if dedup != "" {
+		key = dedup
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO ticket_notices (ticket_id, region_code, region_path, kind, text, created_at, dedup_key)
+		VALUES ($1, $2, $3::text::ltree, $4, $5, $6, $7) ON CONFLICT (dedup_key) DO NOTHING`,
+		ticketID, region, ltreePath(region), kind, text, tx.Now, key)
+	if err != nil {
+		return fmt.Errorf("record notice: %w", err)
+	}
+	return nil
+}
+
+// correct applies the fact correction that resolves a code appeal, through
+// the code service's own path, in this transaction; the code is re-evaluated.
+func (s *TicketService) correct(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket, c *healthcode.FactCorrection) error {
+	if c == nil || (c.RetractID == 0 && c.RecordKind == "") {
+		return fieldErr("纠正内容", "请选择要撤销的错误事实或要补录的医学状态")
+	}
+	ref := "ticket:" + strconv.FormatInt(t.ID, 10)
+	if c.RetractID != 0 {
+		var owner int64
+		table, ok := factTables[c.RetractKind]
+		if !ok {
+			return healthcode.Errorf(healthcode.EINVALID, "事实类型应为 STAY、MEDICAL、HEALTH 或 DESIGNATION")
+		}
+		if err := tx.QueryRow(ctx, "SELECT person_id FROM "+table+" WHERE id = $1", c.RetractID).Scan(&owner); err != nil || owner != t.PersonID {
+			return fieldErr("纠正内容", "该事实不属于申诉人")
+		}
+		if _, err := s.DB.RetractFactTx(ctx, tx, a, c.RetractKind, c.RetractID, "申诉核实："+ref, ref); err != nil {
+			return err
+		}
+	}
+	if c.RecordKind != "" {
+		if _, err := s.DB.RecordMedicalEventTx(ctx, tx, a, t.PersonID, c.RecordKind, tx.Now, "申诉核实："+ref); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// notifyResident texts the person (or the caller) the public outcome.
+func (s *TicketService) notifyResident(ctx context.Context, tx *Tx, t *healthcode.Ticket, step hotline.Step, text string) error {
+	var phone []byte
+	if t.PersonID != 0 {
+		_ = tx.QueryRow(ctx, `SELECT COALESCE(p.phone_enc, ra.phone_enc) FROM persons p
+			LEFT JOIN account_persons ap ON ap.person_id = p.id LEFT JOIN resident_accounts ra ON ra.id = ap.account_id
+			WHERE p.id = $1`, t.PersonID).Scan(&phone)
+	}
+	if phone == nil {
+		_ = tx.QueryRow(ctx, "SELECT caller_phone_enc FROM tickets WHERE id = $1", t.ID).Scan(&phone)
+	}
+	if phone == nil {
+		return nil
+	}
+	p, err := s.DB.PII.Decrypt(phone)
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("【陕西健康码】您的工单 #%d（%s）已%s：%s", t.ID, t.Subject, step.Action.Label(), truncate(text, 120))
+	if t.Kind == string(hotline.CodeAppeal) {
+		var colour string
+		_ = tx.QueryRow(ctx, "SELECT colour FROM codes WHERE person_id = $1", t.PersonID).Scan(&colour)
+		msg = fmt.Sprintf("【陕西健康码】您的赋码申诉 #%d 已处理（%s），当前为%s。%s", t.ID, step.Action.Label(), healthcode.Colour(colour).Label(), truncate(text, 100))
+	}
+	return tx.QueueSMS(ctx, p, msg, fmt.Sprintf("ticket:%d:%s:%d", t.ID, step.Action, tx.Now.UnixNano()))
+}
+
+// notifyQueue tells live queue subscribers that a ticket changed.
+func (s *TicketService) notifyQueue(ctx context.Context, tx *Tx, t *healthcode.Ticket) {
+	_, _ = tx.Exec(ctx, "SELECT pg_notify('tickets', $1)", strconv.FormatInt(t.ID, 10))
+}
+

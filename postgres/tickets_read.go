@@ -1,0 +1,555 @@
+package postgres
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/hotline"
+	"healthcode/pii"
+)
+
+// FindTicket implements healthcode.TicketService.
+func (s *TicketService) FindTicket(ctx context.Context, id int64) (*healthcode.Ticket, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *healthcode.Ticket
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		t, err := s.loadTicket(ctx, tx, id, false)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.rolesFor(ctx, tx, a, t); !ok {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+		}
+		if a.Kind == healthcode.ActorStaff && t.PersonID != 0 && hotline.State(t.State).Open() {
+			rows, err := tx.Query(ctx, `SELECT id FROM tickets WHERE person_id = $1 AND kind = $2 AND id <> $3
+				AND created_at > $4 AND state NOT IN ('CLOSED', 'MERGED') ORDER BY id`, t.PersonID, t.Kind, t.ID, t.CreatedAt.Add(-duplicateWindow))
+			if err != nil {
+				return fmt.Errorf("find duplicates: %w", err)
+			}
+			t.Duplicates, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+			if err != nil {
+				return err
+			}
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+// Steps implements healthcode.TicketService.
+func (s *TicketService) Steps(ctx context.Context, id int64) ([]*healthcode.TicketStep, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.FindTicket(ctx, id); err != nil {
+		return nil, err
+	}
+	q := `SELECT id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at
+		FROM ticket_steps WHERE ticket_id = $1`
+	if a.Kind == healthcode.ActorResident {
+		q += " AND visibility = 'PUBLIC'" // internal notes are never shown to the resident
+	}
+	rows, err := s.DB.Pool.Query(ctx, q+" ORDER BY id", id)
+	if err != nil {
+		return nil, fmt.Errorf("list ticket steps: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.TicketStep, error) {
+		var st healthcode.TicketStep
+		err := r.Scan(&st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text, &st.Reason, &st.Visibility, &st.At)
+		if a.Kind == healthcode.ActorResident {
+			st.Reason, st.Actor, st.ActorName = "", "", ""
+		}
+		return &st, err
+	})
+}
+
+// queueCursor is the keyset of a queue: overdue first, then by deadline, then id.
+type queueCursor struct {
+	rank int
+	due  time.Time
+	id   int64
+}
+
+func encodeQueueCursor(t *healthcode.Ticket) string {
+	rank, due := 1, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	if t.Overdue {
+		rank = 0
+	}
+	if t.DueAt != nil {
+		due = *t.DueAt
+	}
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%d|%d", rank, due.UnixMicro(), t.ID))
+}
+
+func decodeQueueCursor(s string) (*queueCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	parts := strings.Split(string(b), "|")
+	if err != nil || len(parts) != 3 {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+	}
+	rank, e1 := strconv.Atoi(parts[0])
+	micros, e2 := strconv.ParseInt(parts[1], 10, 64)
+	id, e3 := strconv.ParseInt(parts[2], 10, 64)
+	if e1 != nil || e2 != nil || e3 != nil {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+	}
+	return &queueCursor{rank: rank, due: time.UnixMicro(micros), id: id}, nil
+}
+
+// TicketCursor returns the opaque keyset cursor of a ticket in a queue.
+func TicketCursor(t *healthcode.Ticket) string { return encodeQueueCursor(t) }
+
+// ListTickets implements healthcode.TicketService.
+func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilter) ([]*healthcode.Ticket, bool, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	all, err := s.visible(ctx, a, healthcode.PermTicketDispatch, healthcode.PermTicketSupervise)
+	if err != nil {
+		return nil, false, err
+	}
+	handled, err := s.visible(ctx, a, healthcode.PermTicketHandle)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(all) == 0 && len(handled) == 0 {
+		return nil, false, healthcode.ErrForbidden
+	}
+	cur, err := decodeQueueCursor(f.After)
+	if err != nil {
+		return nil, false, err
+	}
+	where := []string{`(t.region_path <@ $1::text[]::ltree[] OR (t.region_path <@ $2::text[]::ltree[] AND t.unit_id IS NOT NULL AND t.state <> 'ACCEPTED'))`}
+	args := []any{ltreePaths(all), ltreePaths(handled)}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.UnitID != 0 {
+		add("t.unit_id = ?", f.UnitID)
+	}
+	if f.State != "" {
+		if !hotline.State(f.State).Valid() {
+			return nil, false, healthcode.Errorf(healthcode.EINVALID, "未知的工单状态")
+		}
+		add("t.state = ?", f.State)
+	} else {
+		where = append(where, "t.state NOT IN ('CLOSED', 'MERGED')")
+	}
+	if f.Kind != "" {
+		add("t.kind = ?", f.Kind)
+	}
+	if f.Overdue {
+		where = append(where, "t.overdue")
+	}
+	if f.DueSoon {
+		add("t.warn_at <= ? AND NOT t.overdue", s.DB.now())
+	}
+	if f.UpdatedSince != nil {
+		add("t.updated_at >= ?", *f.UpdatedSince)
+	}
+	order := "(CASE WHEN t.overdue THEN 0 ELSE 1 END), COALESCE(t.due_at, '9999-01-01'::timestamptz), t.id"
+	if cur != nil {
+		args = append(args, cur.rank, cur.due, cur.id)
+		n := len(args)
+		where = append(where, fmt.Sprintf("((CASE WHEN t.overdue THEN 0 ELSE 1 END), COALESCE(t.due_at, '9999-01-01'::timestamptz), t.id) > ($%d, $%d, $%d)", n-2, n-1, n))
+	}
+	args = append(args, f.First+1)
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ticketColumns+ticketFrom+" WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY "+order+" LIMIT $"+strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list tickets: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r) })
+	if err != nil {
+		return nil, false, fmt.Errorf("list tickets: %w", err)
+	}
+	more := len(list) > f.First
+	if more {
+		list = list[:f.First]
+	}
+	return list, more, nil
+}
+
+func (s *TicketService) visible(ctx context.Context, a *healthcode.Actor, perms ...healthcode.Permission) ([]string, error) {
+	var out []string
+	for _, p := range perms {
+		v, err := s.DB.Authz.VisibleRegions(ctx, a, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v...)
+	}
+	return out, nil
+}
+
+// MyAppeals implements healthcode.TicketService.
+func (s *TicketService) MyAppeals(ctx context.Context) ([]*healthcode.Ticket, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorResident {
+		return []*healthcode.Ticket{}, nil
+	}
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ticketColumns+ticketFrom+`
+		JOIN account_persons ap ON ap.person_id = t.person_id WHERE ap.account_id = $1 ORDER BY t.id DESC LIMIT 100`, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list appeals: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r) })
+}
+
+// AppealView implements healthcode.TicketService.
+func (s *TicketService) AppealView(ctx context.Context, id int64) (*healthcode.AppealView, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.FindTicket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != string(hotline.CodeAppeal) || t.PersonID == 0 {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "该工单不是赋码申诉")
+	}
+	_ = a
+	v := &healthcode.AppealView{Ticket: t}
+	if v.Code, err = s.DB.currentCode(ctx, t.PersonID); err != nil {
+		return nil, err
+	}
+	if v.Facts, err = s.DB.personFacts(ctx, t.PersonID); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, person_id, COALESCE(from_colour, ''), to_colour, clause_ids, rule_set_version,
+		cause, actor, at FROM code_history WHERE person_id = $1 ORDER BY id`, t.PersonID)
+	if err != nil {
+		return nil, fmt.Errorf("code history: %w", err)
+	}
+	v.History, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.CodeChange, error) {
+		var c healthcode.CodeChange
+		var from, to string
+		err := r.Scan(&c.ID, &c.PersonID, &from, &to, &c.ClauseIDs, &c.RuleSetVersion, &c.Cause, &c.Actor, &c.At)
+		c.From, c.To = healthcode.Colour(from), healthcode.Colour(to)
+		return &c, err
+	})
+	return v, err
+}
+
+// HandlingUnits implements healthcode.TicketService.
+func (s *TicketService) HandlingUnits(ctx context.Context, region string) ([]*healthcode.HandlingUnit, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermRegionRead)
+	if err != nil {
+		return nil, err
+	}
+	if region != "" {
+		if err := validRegionCode(region); err != nil {
+			return nil, err
+		}
+		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, region); err != nil {
+			return nil, err
+		}
+		visible = []string{region}
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, region_code, name FROM handling_units
+		WHERE region_path <@ $1::text[]::ltree[] ORDER BY region_code, id LIMIT 500`, ltreePaths(visible))
+	if err != nil {
+		return nil, fmt.Errorf("list units: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.HandlingUnit, error) {
+		var u healthcode.HandlingUnit
+		return &u, r.Scan(&u.ID, &u.RegionCode, &u.Name)
+	})
+}
+
+// CreateHandlingUnit implements healthcode.TicketService.
+func (s *TicketService) CreateHandlingUnit(ctx context.Context, region, name string) (*healthcode.HandlingUnit, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lv, ok := healthcode.LevelOfCode(region)
+	if !ok || (lv != healthcode.LevelCounty && lv != healthcode.LevelStreet) {
+		return nil, fieldErr("所属地区", "承办单位设在县（区）或街道（乡镇）")
+	}
+	if name, err = validText("单位名称", name, 1, 100); err != nil {
+		return nil, err
+	}
+	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffCreate, region); err != nil {
+		return nil, err
+	}
+	u := &healthcode.HandlingUnit{RegionCode: region, Name: name}
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO handling_units (region_code, region_path, name, created_by, created_at)
+			SELECT code, path, $2, $3, $4 FROM regions WHERE code = $1 RETURNING id`, region, name, a.Subject(), tx.Now).Scan(&u.ID)
+		if err != nil {
+			if healthcode.ErrorCode(mapError(err, "")) == healthcode.ECONFLICT {
+				return healthcode.Errorf(healthcode.ECONFLICT, "该地区已有同名承办单位")
+			}
+			return mapError(err, "地区不存在")
+		}
+		return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "unit.create",
+			Object: "unit:" + strconv.FormatInt(u.ID, 10), Detail: map[string]any{"name": name}})
+	})
+	return u, err
+}
+
+// UnmaskPerson implements healthcode.TicketService.
+func (s *TicketService) UnmaskPerson(ctx context.Context, ticketID int64, reason string) (string, string, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 200 {
+		return "", "", fieldErr("查看原因", "查看完整号码须填写原因（不超过 200 字）")
+	}
+	var phone, doc string
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		t, err := s.loadTicket(ctx, tx, ticketID, false)
+		if err != nil {
+			return err
+		}
+		roles, ok := s.rolesFor(ctx, tx, a, t)
+		if !ok {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+		}
+		works := false
+		for _, r := range roles {
+			works = works || r == hotline.Operator || r == hotline.Handler
+		}
+		if !works || !hotline.State(t.State).Open() || t.PersonID == 0 {
+			return healthcode.Errorf(healthcode.EFORBIDDEN, "只有办理该人员未办结工单的话务员或承办人员可以查看完整号码")
+		}
+		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermPersonUnmask, countyOf(t.PlaceCode)); err != nil {
+			if t.Unit == nil || s.DB.Authz.Authorize(ctx, a, healthcode.PermPersonUnmask, t.Unit.RegionCode) != nil {
+				return err
+			}
+		}
+		var phoneEnc, docEnc []byte
+		var region string
+		if err := tx.QueryRow(ctx, "SELECT phone_enc, doc_enc, residence_code FROM persons WHERE id = $1", t.PersonID).Scan(&phoneEnc, &docEnc, &region); err != nil {
+			return mapError(err, "人员不存在")
+		}
+		if err := s.DB.decryptAll(map[*string][]byte{&phone: phoneEnc, &doc: docEnc}); err != nil {
+			return err
+		}
+		return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "person.unmask",
+			Object: "person:" + strconv.FormatInt(t.PersonID, 10), Reason: "ticket:" + strconv.FormatInt(ticketID, 10) + " " + reason})
+	})
+	return phone, doc, err
+}
+
+// FindPersons implements healthcode.TicketService.
+func (s *TicketService) FindPersons(ctx context.Context, phone, docType, docNumber string) ([]*healthcode.Person, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermPersonRead)
+	if err != nil {
+		return nil, err
+	}
+	if len(visible) == 0 {
+		return nil, healthcode.ErrForbidden
+	}
+	var cond string
+	var key []byte
+	switch {
+	case phone != "":
+		if !pii.ValidPhone(phone) {
+			return nil, fieldErr("手机号码", "应为 11 位手机号码")
+		}
+		cond, key = "p.phone_hash = $2", s.DB.PII.Hash("phone", phone)
+	case docNumber != "":
+		if docType == "" {
+			docType = string(healthcode.DocIDCard)
+		}
+		n, err := healthcode.NormalizeDocument(healthcode.DocType(docType), docNumber, s.DB.now())
+		if err != nil {
+			return nil, err
+		}
+		cond, key = "p.doc_hash = $2", s.DB.PII.Hash("doc:"+docType, n)
+	default:
+		return nil, healthcode.Errorf(healthcode.EINVALID, "请输入手机号码或证件号码")
+	}
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+maskedPersonColumns+personJoins+`
+		WHERE p.residence_path <@ $1::text[]::ltree[] AND `+cond+" ORDER BY p.id LIMIT 20", ltreePaths(visible), key)
+	if err != nil {
+		return nil, fmt.Errorf("find persons: %w", err)
+	}
+	defer rows.Close()
+	var out []*healthcode.Person
+	for rows.Next() {
+		p, err := s.DB.scanMaskedPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// Knowledge implements healthcode.TicketService.
+func (s *TicketService) Knowledge(ctx context.Context, query string) ([]*healthcode.KnowledgeAnswer, error) {
+	if _, err := staffOnly(ctx); err != nil {
+		return nil, err
+	}
+	query = strings.TrimSpace(query)
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, question, answer, tags FROM knowledge_answers
+		WHERE $1 = '' OR question ILIKE '%' || $1 || '%' OR answer ILIKE '%' || $1 || '%' OR $1 = ANY(tags)
+		ORDER BY id LIMIT 20`, truncate(query, 50))
+	if err != nil {
+		return nil, fmt.Errorf("search knowledge: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.KnowledgeAnswer, error) {
+		var k healthcode.KnowledgeAnswer
+		return &k, r.Scan(&k.ID, &k.Question, &k.Answer, &k.Tags)
+	})
+}
+
+// ProcessDeadlines warns units at 80 % of a deadline and supervises (督办)
+// overdue tickets: the parent region of the unit gets a notice. The worker
+// runs it every minute; it is idempotent. It returns how many tickets it
+// warned and marked overdue.
+func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue int, err error) {
+	ctx = healthcode.NewContextWithActor(ctx, healthcode.SystemActor)
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE tickets SET warned = true WHERE warn_at <= $1 AND NOT warned AND NOT overdue
+			AND state NOT IN ('CLOSED', 'MERGED') RETURNING id, region_code, subject`, tx.Now)
+		if err != nil {
+			return fmt.Errorf("warn tickets: %w", err)
+		}
+		type hit struct {
+			id      int64
+			region  string
+			subject string
+		}
+		var hits []hit
+		for rows.Next() {
+			var h hit
+			if err := rows.Scan(&h.id, &h.region, &h.subject); err != nil {
+				rows.Close()
+				return err
+			}
+			hits = append(hits, h)
+		}
+		rows.Close()
+		for _, h := range hits {
+			if err := s.notice(ctx, tx, h.id, h.region, "WARNING", fmt.Sprintf("工单 #%d（%s）已用去 80%% 的办理时限，请尽快办理", h.id, h.subject), ""); err != nil {
+				return err
+			}
+		}
+		warned = len(hits)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id FROM tickets WHERE due_at <= $1 AND NOT overdue
+		AND state NOT IN ('CLOSED', 'MERGED') ORDER BY due_at LIMIT 1000`, s.DB.now())
+	if err != nil {
+		return warned, 0, fmt.Errorf("find overdue tickets: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return warned, 0, err
+	}
+	for _, id := range ids {
+		err := s.DB.InTx(ctx, func(tx *Tx) error {
+			t, err := s.loadTicket(ctx, tx, id, true)
+			if err != nil || t.Overdue {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "UPDATE tickets SET overdue = true, updated_at = $2 WHERE id = $1", id, tx.Now); err != nil {
+				return err
+			}
+			parent := parentRegion(t.RegionCode)
+			if t.Unit != nil {
+				parent = parentRegion(t.Unit.RegionCode)
+			}
+			if parent == "" {
+				parent = healthcode.ProvinceCode
+			}
+			text := fmt.Sprintf("工单 #%d（%s）已超过办理时限，请督办", id, t.Subject)
+			if err := s.notice(ctx, tx, id, parent, "OVERDUE", text, "overdue:"+strconv.FormatInt(id, 10)+":"+t.UpdatedAt.Format(time.RFC3339Nano)); err != nil {
+				return err
+			}
+			mt := hotline.Ticket{ID: t.ID, Kind: hotline.Kind(t.Kind), State: hotline.State(t.State), ExtensionPending: t.ExtensionPending,
+				Supervised: t.Supervised, ReopenCount: t.ReopenCount}
+			if step, err := hotline.Apply(mt, hotline.Supervise, hotline.System, hotline.Input{Text: text}); err == nil {
+				if _, err := tx.Exec(ctx, "UPDATE tickets SET supervised = true WHERE id = $1", id); err != nil {
+					return err
+				}
+				if err := s.addStep(ctx, tx, id, string(step.Action), string(step.From), string(step.To), string(step.Role),
+					healthcode.SystemActor, text, "", step.Visibility); err != nil {
+					return err
+				}
+			}
+			s.notifyQueue(ctx, tx, t)
+			return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: parent, Action: "ticket.overdue", Object: "ticket:" + strconv.FormatInt(id, 10)})
+		})
+		if err != nil {
+			return warned, overdue, err
+		}
+		overdue++
+	}
+	return warned, overdue, nil
+}
+
+// TicketNotice is a notice to a unit or region about a ticket.
+type TicketNotice struct {
+	ID         int64
+	TicketID   int64
+	RegionCode string
+	Kind       string
+	Text       string
+	CreatedAt  time.Time
+}
+
+// Notices lists notices to regions inside the caller's ticket grants (an
+// administrator sees the 督办 notices of the units below; handlers those of
+// their units). Errors: UNAUTHENTICATED, FORBIDDEN.
+func (s *TicketService) Notices(ctx context.Context) ([]*TicketNotice, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := s.visible(ctx, a, healthcode.PermTicketSupervise, healthcode.PermTicketHandle, healthcode.PermTicketDispatch)
+	if err != nil {
+		return nil, err
+	}
+	if len(visible) == 0 {
+		return nil, healthcode.ErrForbidden
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, ticket_id, region_code, kind, text, created_at FROM ticket_notices
+		WHERE region_path <@ $1::text[]::ltree[] ORDER BY id DESC LIMIT 200`, ltreePaths(visible))
+	if err != nil {
+		return nil, fmt.Errorf("list notices: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*TicketNotice, error) {
+		var n TicketNotice
+		return &n, r.Scan(&n.ID, &n.TicketID, &n.RegionCode, &n.Kind, &n.Text, &n.CreatedAt)
+	})
+}

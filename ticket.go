@@ -1,0 +1,173 @@
+package healthcode
+
+import (
+	"context"
+	"time"
+)
+
+// HandlingUnit is a unit that handles tickets (承办单位): a name at a county
+// or street.
+type HandlingUnit struct {
+	ID         int64
+	RegionCode string
+	Name       string
+}
+
+// Ticket is a 12320 hotline ticket or a code appeal. Kind, Channel, Urgency
+// and State take the values of package hotline.
+type Ticket struct {
+	ID               int64
+	Kind             string
+	Channel          string
+	Urgency          string
+	State            string
+	PersonID         int64 // 0 when no person is linked
+	CallerMasked     string
+	Subject          string
+	Description      string
+	PlaceCode        string
+	Unit             *HandlingUnit
+	RegionCode       string // the responsible region
+	CreatedBy        string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	SignDue          *time.Time
+	ReplyDue         *time.Time
+	CallbackDue      *time.Time
+	DueAt            *time.Time // the next deadline
+	WarnAt           *time.Time // 80 % of the way to DueAt
+	Overdue          bool
+	Supervised       bool
+	ExtensionPending bool
+	ReopenCount      int
+	MergedInto       int64
+	Satisfaction     string
+	// Duplicates are likely duplicates (same person and kind within 7 days),
+	// suggested for merging (并单).
+	Duplicates []int64
+}
+
+// TicketStep is one step of a ticket's history.
+type TicketStep struct {
+	ID         int64
+	Action     string
+	From, To   string
+	Role       string
+	Actor      string
+	ActorName  string
+	Text       string
+	Reason     string // internal
+	Visibility string // PUBLIC or INTERNAL
+	At         time.Time
+}
+
+// NewTicket is the input of CreateTicket (operators) and FileAppeal
+// (residents).
+type NewTicket struct {
+	Kind        string
+	Channel     string
+	Urgency     string
+	PersonID    int64
+	CallerPhone string
+	Subject     string
+	Description string
+	PlaceCode   string // the place complained about (defaults to the person's residence)
+	// Evidence is an optional image (PNG or JPEG, at most 2 MiB) of a code appeal.
+	Evidence            []byte
+	EvidenceContentType string
+}
+
+// TicketAction is an action on a ticket with its inputs.
+type TicketAction struct {
+	Action       string
+	Text         string
+	Reason       string
+	Satisfaction string
+	Decision     string // APPROVE or REJECT for DECIDE_EXTENSION
+	TargetUnit   int64
+	TargetTicket int64
+	Extension    string // the extension asked for, e.g. "2wd"
+	// Correction is the fact to retract when resolving a code appeal.
+	Correction *FactCorrection
+}
+
+// FactCorrection retracts a wrong fact or records a missing medical event
+// when a code appeal is resolved.
+type FactCorrection struct {
+	RetractKind string // STAY, MEDICAL, HEALTH, DESIGNATION
+	RetractID   int64
+	RecordKind  string // a medical event kind to record instead, e.g. SUSPECT_EXCLUDED
+}
+
+// TicketFilter selects tickets of a queue.
+type TicketFilter struct {
+	UnitID       int64
+	State        string
+	Kind         string
+	Overdue      bool
+	DueSoon      bool // warned: past 80 % of the time
+	UpdatedSince *time.Time
+	First        int
+	After        string // keyset cursor
+}
+
+// AppealView is what a handler sees for a code appeal, in one query: the
+// colour, each clause with its facts (who entered each and when), the
+// rule-set version and the colour history.
+type AppealView struct {
+	Ticket  *Ticket
+	Code    *Code
+	Facts   []*Fact
+	History []*CodeChange
+}
+
+// KnowledgeAnswer is a standard answer for consultations.
+type KnowledgeAnswer struct {
+	ID       int64
+	Question string
+	Answer   string
+	Tags     []string
+}
+
+// TicketService runs the 12320 hotline and code appeals. Every method is
+// jurisdiction-scoped: operators work province- or city-wide, handlers on the
+// tickets of units inside their grants, administrators supervise units inside
+// theirs, residents see their own appeals (without internal steps).
+type TicketService interface {
+	// CreateTicket registers a ticket from a call or a 12345 transfer
+	// (operators). Errors: UNAUTHENTICATED, FORBIDDEN, INVALID, NOT_FOUND.
+	CreateTicket(ctx context.Context, in NewTicket) (*Ticket, error)
+	// FileAppeal files a code appeal by a resident for their own code or a
+	// dependent's. Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
+	FileAppeal(ctx context.Context, in NewTicket) (*Ticket, error)
+	// Act takes an action on a ticket (the lifecycle of docs/hotline.md).
+	// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT, INVALID.
+	Act(ctx context.Context, ticketID int64, a TicketAction) (*Ticket, error)
+	// FindTicket returns a ticket the caller may see. Errors:
+	// UNAUTHENTICATED, NOT_FOUND.
+	FindTicket(ctx context.Context, id int64) (*Ticket, error)
+	// Steps returns a ticket's history; residents see PUBLIC steps only.
+	// Errors: UNAUTHENTICATED, NOT_FOUND.
+	Steps(ctx context.Context, id int64) ([]*TicketStep, error)
+	// ListTickets returns a queue, overdue first, then by deadline.
+	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
+	ListTickets(ctx context.Context, f TicketFilter) ([]*Ticket, bool, error)
+	// MyAppeals returns the calling resident's appeals.
+	MyAppeals(ctx context.Context) ([]*Ticket, error)
+	// AppealView returns the handler's view of a code appeal.
+	// Errors: UNAUTHENTICATED, NOT_FOUND, INVALID (not an appeal).
+	AppealView(ctx context.Context, ticketID int64) (*AppealView, error)
+	// HandlingUnits lists units inside the caller's region.read grants, or
+	// inside region. CreateHandlingUnit creates one (administrators).
+	HandlingUnits(ctx context.Context, region string) ([]*HandlingUnit, error)
+	CreateHandlingUnit(ctx context.Context, region, name string) (*HandlingUnit, error)
+	// UnmaskPerson returns the unmasked phone and ID of the person linked to
+	// an open ticket the caller works on, with an audited reason.
+	// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID (no reason).
+	UnmaskPerson(ctx context.Context, ticketID int64, reason string) (phone, docNumber string, err error)
+	// FindPersons finds persons by phone or ID number for an operator taking
+	// a call; results are masked. Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
+	FindPersons(ctx context.Context, phone, docType, docNumber string) ([]*Person, error)
+	// Knowledge searches the standard answers. Any staff member.
+	Knowledge(ctx context.Context, query string) ([]*KnowledgeAnswer, error)
+}
