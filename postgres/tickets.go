@@ -641,4 +641,3 @@ func (s *TicketService) notifyResident(ctx context.Context, tx *Tx, t *healthcod
 func (s *TicketService) notifyQueue(ctx context.Context, tx *Tx, t *healthcode.Ticket) {
 	_, _ = tx.Exec(ctx, "SELECT pg_notify('tickets', $1)", strconv.FormatInt(t.ID, 10))
 }
-
