@@ -121,6 +121,17 @@ type AppealView struct {
 	History []*CodeChange
 }
 
+// TicketNotice is a notice to a unit or region about a ticket: a warning at
+// 80 % of a deadline, 督办 of an overdue ticket, an extension request.
+type TicketNotice struct {
+	ID         int64
+	TicketID   int64
+	RegionCode string
+	Kind       string
+	Text       string
+	CreatedAt  time.Time
+}
+
 // KnowledgeAnswer is a standard answer for consultations.
 type KnowledgeAnswer struct {
 	ID       int64
@@ -170,4 +181,7 @@ type TicketService interface {
 	FindPersons(ctx context.Context, phone, docType, docNumber string) ([]*Person, error)
 	// Knowledge searches the standard answers. Any staff member.
 	Knowledge(ctx context.Context, query string) ([]*KnowledgeAnswer, error)
+	// Notices lists notices to regions inside the caller's ticket grants.
+	// Errors: UNAUTHENTICATED, FORBIDDEN.
+	Notices(ctx context.Context) ([]*TicketNotice, error)
 }

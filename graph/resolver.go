@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"healthcode"
+	"healthcode/workcal"
 )
 
 // Resolver is the root resolver. It holds the services; resolvers never
@@ -21,6 +22,9 @@ type Resolver struct {
 	FactService    healthcode.FactService
 	RuleSetService healthcode.RuleSetService
 	Credentials    healthcode.CredentialService
+	TicketService  healthcode.TicketService
+	// Calendar answers workCalendar.
+	Calendar *workcal.Calendar
 	// DevClock is the movable clock of dev mode; nil outside it.
 	DevClock *healthcode.OffsetClock
 	// DevMessages reads the dev SMS outbox; nil outside dev mode.

@@ -15,7 +15,8 @@ const (
 )
 
 // Ticket is the part of a stored ticket the machine reads: its state, kind
-// and lifecycle flags. The service loads it and stores Step.Next.
+// and lifecycle flags. The ticket service builds it from storage and stores
+// Step.Next; a plain value, it has no methods and no errors.
 type Ticket struct {
 	// ID is the ticket's id; a ticket cannot be merged into itself.
 	ID int64
@@ -41,8 +42,10 @@ type Ticket struct {
 	MergedInto int64
 }
 
-// Input is what the caller supplies with an action. Fields the action does
-// not use are ignored; Needs of the matching Rule say which are required.
+// Input is what the caller supplies with an action; the ticket service
+// passes it through from the transport. Fields the action does not use are
+// ignored; Needs of the matching Rule say which are required, and Apply
+// returns INVALID when one is missing.
 type Input struct {
 	// Text is the step's text: a reply, an appeal decision, a closing text
 	// or an answer (shown to the resident when the step is PUBLIC), or the
@@ -63,12 +66,16 @@ type Input struct {
 	TargetTicket int64
 }
 
-// Step is the outcome of a successful Apply: what the service stores and
-// does.
+// Step is the outcome of a successful Apply: what the ticket service
+// stores (the history entry and Next) and does (Effects). A plain value.
 type Step struct {
+	// From and To are the states before and after the step (equal for NOTE,
+	// SUPERVISE, the extension actions and a redispatch from DISPATCHED).
 	From, To State
-	Action   Action
-	Role     Role
+	// Action is the action taken (the history records it with the actor).
+	Action Action
+	// Role is the lifecycle role the caller acted in.
+	Role Role
 	// Visibility says whether the resident sees the step (and its Text).
 	Visibility Visibility
 	// Effects are the side effects the service performs in the same

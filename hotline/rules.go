@@ -2,7 +2,8 @@ package hotline
 
 // Outcome selects one of several rules that share a state and an action by
 // the caller's input: the callback's satisfaction and the extension decision
-// lead to different steps. The empty Outcome matches any input.
+// lead to different steps. The empty Outcome matches any input. Read-only
+// data for any caller.
 type Outcome string
 
 // The outcomes.
@@ -14,8 +15,9 @@ const (
 	OutcomeRejected     Outcome = "REJECTED"     // extension rejected
 )
 
-// Needs lists what a rule requires of the ticket and of the input besides
-// the state and the role.
+// Needs lists what a rule requires of the ticket (Apply returns CONFLICT
+// when a ticket condition fails) and of the input (INVALID) besides the state
+// and the role. Read-only data for any caller.
 type Needs struct {
 	// Kinds restricts the rule to these ticket kinds; nil means every kind.
 	Kinds []Kind
@@ -47,6 +49,7 @@ type Needs struct {
 // Roles may take Action (provided Needs hold and, when When is set, the
 // input selects this outcome); the ticket moves to To. Rules sharing From
 // and Action share Roles, Kinds and the extension guards and differ by When.
+// Read-only data: obtain the table with Rules.
 type Rule struct {
 	From       State
 	Action     Action

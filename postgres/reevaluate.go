@@ -303,7 +303,7 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		}
 		old, had := cur[pid]
 		if had && old.colour == string(code.Colour) && old.version == code.RuleSetVersion &&
-			string(old.clauses) == string(clauses) && equalTimes(old.reeval, code.ReevaluateAt) {
+			sameClauses(old.clauses, clauses) && equalTimes(old.reeval, code.ReevaluateAt) {
 			continue // nothing to write
 		}
 		batch.Queue(`INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at)
@@ -421,4 +421,21 @@ func equalTimes(a, b *time.Time) bool {
 		return a == nil && b == nil
 	}
 	return a.Equal(*b)
+}
+
+// sameClauses compares stored clauses (jsonb text, which PostgreSQL
+// normalises) with freshly encoded ones.
+func sameClauses(stored, fresh []byte) bool {
+	if string(stored) == string(fresh) {
+		return true
+	}
+	var cs []healthcode.CodeClause
+	if json.Unmarshal(stored, &cs) != nil {
+		return false
+	}
+	if cs == nil {
+		cs = []healthcode.CodeClause{}
+	}
+	again, err := json.Marshal(cs)
+	return err == nil && string(again) == string(fresh)
 }

@@ -641,3 +641,19 @@ func (s *TicketService) notifyResident(ctx context.Context, tx *Tx, t *healthcod
 func (s *TicketService) notifyQueue(ctx context.Context, tx *Tx, t *healthcode.Ticket) {
 	_, _ = tx.Exec(ctx, "SELECT pg_notify('tickets', $1)", strconv.FormatInt(t.ID, 10))
 }
+
+// MustCalendar returns the embedded working-time calendar; the data is
+// checked by workcal's tests, so a failure here is a build defect.
+func MustCalendar() *workcal.Calendar {
+	c, err := workcal.Load()
+	if err != nil {
+		panic(fmt.Sprintf("load working-time calendar: %v", err))
+	}
+	return c
+}
+
+// NewTicketService returns the ticket service with the embedded calendar
+// and the default deadline policy (SPEC §5).
+func NewTicketService(db *DB) *TicketService {
+	return &TicketService{DB: db, Calendar: MustCalendar(), Policy: workcal.DefaultPolicy()}
+}

@@ -518,20 +518,10 @@ func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue i
 	return warned, overdue, nil
 }
 
-// TicketNotice is a notice to a unit or region about a ticket.
-type TicketNotice struct {
-	ID         int64
-	TicketID   int64
-	RegionCode string
-	Kind       string
-	Text       string
-	CreatedAt  time.Time
-}
-
 // Notices lists notices to regions inside the caller's ticket grants (an
 // administrator sees the 督办 notices of the units below; handlers those of
 // their units). Errors: UNAUTHENTICATED, FORBIDDEN.
-func (s *TicketService) Notices(ctx context.Context) ([]*TicketNotice, error) {
+func (s *TicketService) Notices(ctx context.Context) ([]*healthcode.TicketNotice, error) {
 	a, err := staffOnly(ctx)
 	if err != nil {
 		return nil, err
@@ -548,8 +538,8 @@ func (s *TicketService) Notices(ctx context.Context) ([]*TicketNotice, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list notices: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*TicketNotice, error) {
-		var n TicketNotice
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.TicketNotice, error) {
+		var n healthcode.TicketNotice
 		return &n, r.Scan(&n.ID, &n.TicketID, &n.RegionCode, &n.Kind, &n.Text, &n.CreatedAt)
 	})
 }

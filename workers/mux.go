@@ -39,5 +39,8 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	for _, t := range []string{TypeFanOutArea, TypeFanOutAll, TypeReevaluateBatch, TypeReevaluateRange, TypeReevaluateDue} {
 		mux.Handle(t, codes)
 	}
+	if deps.DB != nil {
+		mux.Handle(TypeTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})
+	}
 	return mux
 }

@@ -21,12 +21,14 @@ type PeriodicTask struct {
 	Task func(slot time.Time) *asynq.Task
 }
 
-// DefaultSchedule returns the platform's periodic tasks: purge_auth hourly
-// and the re-evaluation of due codes every minute. Run uses it.
+// DefaultSchedule returns the platform's periodic tasks: purge_auth hourly;
+// the re-evaluation of due codes and the hotline deadlines every minute. Run
+// uses it.
 func DefaultSchedule() []PeriodicTask {
 	return []PeriodicTask{
 		{Cron: "0 * * * *", Task: NewPurgeAuthTask},
 		{Cron: "* * * * *", Task: NewReevaluateDueTask},
+		{Cron: "* * * * *", Task: NewTicketDeadlinesTask},
 	}
 }
 

@@ -118,6 +118,8 @@ func (p *platform) resolver() *graph.Resolver {
 		Credentials:    p.credentials(codes),
 		FactService:    &postgres.FactService{DB: p.db},
 		RuleSetService: &postgres.RuleSetService{DB: p.db},
+		TicketService:  postgres.NewTicketService(p.db),
+		Calendar:       postgres.MustCalendar(),
 		AuditService:   &postgres.AuditService{DB: p.db},
 	}
 	if p.cfg.Dev {

@@ -92,6 +92,8 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		CodeService:    codes,
 		FactService:    &postgres.FactService{DB: b.DB},
 		RuleSetService: &postgres.RuleSetService{DB: b.DB},
+		TicketService:  postgres.NewTicketService(b.DB),
+		Calendar:       postgres.MustCalendar(),
 		AuditService:   &postgres.AuditService{DB: b.DB},
 	}
 	if opts.Dev {
@@ -109,6 +111,9 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		}}).Handler()
 	return b
 }
+
+// Tickets returns the ticket service of the stack (for deadline passes).
+func (b *Bundle) Tickets() *postgres.TicketService { return postgres.NewTicketService(b.DB) }
 
 // Response is a decoded GraphQL response.
 type Response struct {

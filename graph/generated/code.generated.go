@@ -2472,11 +2472,62 @@ func (ec *executionContext) marshalOColour2healthcodeᚐColour(ctx context.Conte
 	return res
 }
 
+func (ec *executionContext) unmarshalODocType2ᚖhealthcodeᚐDocType(ctx context.Context, v any) (*healthcode.DocType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := healthcode.DocType(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODocType2ᚖhealthcodeᚐDocType(ctx context.Context, sel ast.SelectionSet, v *healthcode.DocType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOFactKind2ᚖhealthcodeᚋgraphᚋmodelᚐFactKind(ctx context.Context, v any) (*model.FactKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.FactKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFactKind2ᚖhealthcodeᚋgraphᚋmodelᚐFactKind(ctx context.Context, sel ast.SelectionSet, v *model.FactKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOHealthCode2ᚖhealthcodeᚐCode(ctx context.Context, sel ast.SelectionSet, v *healthcode.Code) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._HealthCode(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMedicalKind2ᚖhealthcodeᚋgraphᚋmodelᚐMedicalKind(ctx context.Context, v any) (*model.MedicalKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.MedicalKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMedicalKind2ᚖhealthcodeᚋgraphᚋmodelᚐMedicalKind(ctx context.Context, sel ast.SelectionSet, v *model.MedicalKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOPerson2ᚖhealthcodeᚐPerson(ctx context.Context, sel ast.SelectionSet, v *healthcode.Person) graphql.Marshaler {

@@ -35,6 +35,8 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	RuleSet() RuleSetResolver
 	Staff() StaffResolver
+	Ticket() TicketResolver
+	TicketStep() TicketStepResolver
 	VerifiedCode() VerifiedCodeResolver
 }
 
@@ -46,6 +48,13 @@ type ComplexityRoot struct {
 	ApiKeyPayload struct {
 		ID  func(childComplexity int) int
 		Key func(childComplexity int) int
+	}
+
+	AppealView struct {
+		Code    func(childComplexity int) int
+		Facts   func(childComplexity int) int
+		History func(childComplexity int) int
+		Ticket  func(childComplexity int) int
 	}
 
 	AreaRisk struct {
@@ -158,6 +167,12 @@ type ComplexityRoot struct {
 		RoleLabel  func(childComplexity int) int
 	}
 
+	HandlingUnit struct {
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		RegionCode func(childComplexity int) int
+	}
+
 	HealthCode struct {
 		Clauses        func(childComplexity int) int
 		Colour         func(childComplexity int) int
@@ -166,6 +181,13 @@ type ComplexityRoot struct {
 		ReevaluateAt   func(childComplexity int) int
 		RuleSetVersion func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
+	}
+
+	KnowledgeAnswer struct {
+		Answer   func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Question func(childComplexity int) int
+		Tags     func(childComplexity int) int
 	}
 
 	LoginPayload struct {
@@ -187,26 +209,47 @@ type ComplexityRoot struct {
 		ApproveDesignation func(childComplexity int, id int64) int
 		ApproveRuleSet     func(childComplexity int, version string) int
 		CheckIn            func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
+		CloseTicket        func(childComplexity int, id int64, text *string) int
 		CorrectPersonInfo  func(childComplexity int, personID *int64, input model.PersonCorrectionInput) int
 		CreateAPIKey       func(childComplexity int, city string, name string) int
 		CreateCompound     func(childComplexity int, community string, name string) int
+		CreateHandlingUnit func(childComplexity int, region string, name string) int
 		CreateStaff        func(childComplexity int, input model.CreateStaffInput) int
+		CreateTicket       func(childComplexity int, input model.CreateTicketInput) int
+		DecideExtension    func(childComplexity int, id int64, approve bool, reason *string) int
 		DesignatePerson    func(childComplexity int, personID int64, colour healthcode.Colour, reason string, days *int) int
 		DevAdvanceClock    func(childComplexity int, duration string) int
 		DevSetClock        func(childComplexity int, at time.Time) int
+		DispatchTicket     func(childComplexity int, id int64, unitID *int64) int
+		EscalateTicket     func(childComplexity int, id int64, reason string) int
+		FileAppeal         func(childComplexity int, input model.AppealInput) int
 		GrantRole          func(childComplexity int, staffID int64, role healthcode.Role, region string) int
 		IssuePaperCode     func(childComplexity int, personID int64) int
 		Login              func(childComplexity int, username string, password string) int
 		LoginResident      func(childComplexity int, phone string, code string) int
 		Logout             func(childComplexity int) int
+		MergeTickets       func(childComplexity int, id int64, into int64) int
+		NoteTicket         func(childComplexity int, id int64, text string) int
 		PublishRuleSet     func(childComplexity int, body string) int
+		RecordCallback     func(childComplexity int, id int64, satisfaction model.Satisfaction, reason *string, unitID *int64) int
 		RecordMedicalEvent func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
+		RedispatchTicket   func(childComplexity int, id int64, unitID int64, reason string) int
+		RejectAppeal       func(childComplexity int, id int64, text string) int
+		ReopenTicket       func(childComplexity int, id int64, reason string, unitID *int64) int
+		ReplyTicket        func(childComplexity int, id int64, text string) int
+		RequestExtension   func(childComplexity int, id int64, reason string, extension *string) int
 		RequestSmsCode     func(childComplexity int, phone string) int
+		ResolveAppeal      func(childComplexity int, id int64, text string, correction model.FactCorrectionInput) int
 		RetractFact        func(childComplexity int, kind model.FactKind, id int64, reason string) int
+		ReturnTicket       func(childComplexity int, id int64, reason string) int
 		ReviewPassCard     func(childComplexity int, id int64, approve bool, reason *string) int
 		RevokeRole         func(childComplexity int, grantID int64) int
 		SetAreaRisk        func(childComplexity int, region string, level model.RiskLevel, reason *string) int
+		SignTicket         func(childComplexity int, id int64) int
+		StartTicket        func(childComplexity int, id int64) int
 		SubmitDeclaration  func(childComplexity int, input model.DeclarationInput) int
+		SuperviseTicket    func(childComplexity int, id int64, text *string) int
+		UnmaskPerson       func(childComplexity int, ticketID int64, reason string) int
 	}
 
 	PageInfo struct {
@@ -268,11 +311,16 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AppealView           func(childComplexity int, ticketID int64) int
 		AreaRisks            func(childComplexity int, region *string, history *bool) int
 		AuditLog             func(childComplexity int, first *int, after *string) int
 		CodeHistory          func(childComplexity int, personID *int64) int
 		DevMessages          func(childComplexity int, phone string) int
+		FindPersons          func(childComplexity int, phone *string, docType *healthcode.DocType, docNumber *string) int
+		HandlingUnits        func(childComplexity int, region *string) int
+		Knowledge            func(childComplexity int, query *string) int
 		Me                   func(childComplexity int) int
+		MyAppeals            func(childComplexity int) int
 		MyCode               func(childComplexity int, personID *int64) int
 		MyCredential         func(childComplexity int, personID *int64) int
 		MyDependents         func(childComplexity int) int
@@ -285,7 +333,11 @@ type ComplexityRoot struct {
 		Regions              func(childComplexity int, parent *string, first *int, after *string) int
 		RuleSets             func(childComplexity int) int
 		Staff                func(childComplexity int, first *int, after *string) int
+		Ticket               func(childComplexity int, id int64) int
+		TicketNotices        func(childComplexity int) int
+		Tickets              func(childComplexity int, unitID *int64, state *string, kind *model.TicketKind, overdue *bool, dueSoon *bool, updatedSince *time.Time, first *int, after *string) int
 		VerifyCode           func(childComplexity int, token string) int
+		WorkCalendar         func(childComplexity int, year int) int
 	}
 
 	Region struct {
@@ -345,6 +397,77 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Ticket struct {
+		CallbackDue      func(childComplexity int) int
+		CallerMasked     func(childComplexity int) int
+		Channel          func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Description      func(childComplexity int) int
+		DueAt            func(childComplexity int) int
+		Duplicates       func(childComplexity int) int
+		ExtensionPending func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Kind             func(childComplexity int) int
+		MergedInto       func(childComplexity int) int
+		Overdue          func(childComplexity int) int
+		PersonID         func(childComplexity int) int
+		PlaceCode        func(childComplexity int) int
+		RegionCode       func(childComplexity int) int
+		ReopenCount      func(childComplexity int) int
+		ReplyDue         func(childComplexity int) int
+		Satisfaction     func(childComplexity int) int
+		SignDue          func(childComplexity int) int
+		State            func(childComplexity int) int
+		StateLabel       func(childComplexity int) int
+		Steps            func(childComplexity int) int
+		Subject          func(childComplexity int) int
+		Supervised       func(childComplexity int) int
+		Unit             func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Urgency          func(childComplexity int) int
+		WarnAt           func(childComplexity int) int
+	}
+
+	TicketConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	TicketEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	TicketNotice struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		RegionCode func(childComplexity int) int
+		Text       func(childComplexity int) int
+		TicketID   func(childComplexity int) int
+	}
+
+	TicketStep struct {
+		Action      func(childComplexity int) int
+		ActionLabel func(childComplexity int) int
+		Actor       func(childComplexity int) int
+		ActorName   func(childComplexity int) int
+		At          func(childComplexity int) int
+		From        func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Role        func(childComplexity int) int
+		Text        func(childComplexity int) int
+		To          func(childComplexity int) int
+		Visibility  func(childComplexity int) int
+	}
+
+	UnmaskedPerson struct {
+		DocNumber func(childComplexity int) int
+		Phone     func(childComplexity int) int
+	}
+
 	VerifiedCode struct {
 		CodeID      func(childComplexity int) int
 		Colour      func(childComplexity int) int
@@ -355,6 +478,12 @@ type ComplexityRoot struct {
 		IssuerName  func(childComplexity int) int
 		Kind        func(childComplexity int) int
 		MaskedName  func(childComplexity int) int
+	}
+
+	WorkCalendarDay struct {
+		Date    func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Workday func(childComplexity int) int
 	}
 }
 
@@ -384,6 +513,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApiKeyPayload.Key(childComplexity), true
+
+	case "AppealView.code":
+		if e.ComplexityRoot.AppealView.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealView.Code(childComplexity), true
+	case "AppealView.facts":
+		if e.ComplexityRoot.AppealView.Facts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealView.Facts(childComplexity), true
+	case "AppealView.history":
+		if e.ComplexityRoot.AppealView.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealView.History(childComplexity), true
+	case "AppealView.ticket":
+		if e.ComplexityRoot.AppealView.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealView.Ticket(childComplexity), true
 
 	case "AreaRisk.actor":
 		if e.ComplexityRoot.AreaRisk.Actor == nil {
@@ -824,6 +978,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Grant.RoleLabel(childComplexity), true
 
+	case "HandlingUnit.id":
+		if e.ComplexityRoot.HandlingUnit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingUnit.ID(childComplexity), true
+	case "HandlingUnit.name":
+		if e.ComplexityRoot.HandlingUnit.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingUnit.Name(childComplexity), true
+	case "HandlingUnit.regionCode":
+		if e.ComplexityRoot.HandlingUnit.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingUnit.RegionCode(childComplexity), true
+
 	case "HealthCode.clauses":
 		if e.ComplexityRoot.HealthCode.Clauses == nil {
 			break
@@ -866,6 +1039,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HealthCode.UpdatedAt(childComplexity), true
+
+	case "KnowledgeAnswer.answer":
+		if e.ComplexityRoot.KnowledgeAnswer.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeAnswer.Answer(childComplexity), true
+	case "KnowledgeAnswer.id":
+		if e.ComplexityRoot.KnowledgeAnswer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeAnswer.ID(childComplexity), true
+	case "KnowledgeAnswer.question":
+		if e.ComplexityRoot.KnowledgeAnswer.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeAnswer.Question(childComplexity), true
+	case "KnowledgeAnswer.tags":
+		if e.ComplexityRoot.KnowledgeAnswer.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KnowledgeAnswer.Tags(childComplexity), true
 
 	case "LoginPayload.expiresAt":
 		if e.ComplexityRoot.LoginPayload.ExpiresAt == nil {
@@ -961,6 +1159,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["personId"].(*int64), args["temperature"].(float64), args["symptoms"].([]string)), true
+	case "Mutation.closeTicket":
+		if e.ComplexityRoot.Mutation.CloseTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseTicket(childComplexity, args["id"].(int64), args["text"].(*string)), true
 	case "Mutation.correctPersonInfo":
 		if e.ComplexityRoot.Mutation.CorrectPersonInfo == nil {
 			break
@@ -994,6 +1203,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCompound(childComplexity, args["community"].(string), args["name"].(string)), true
+	case "Mutation.createHandlingUnit":
+		if e.ComplexityRoot.Mutation.CreateHandlingUnit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createHandlingUnit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateHandlingUnit(childComplexity, args["region"].(string), args["name"].(string)), true
 	case "Mutation.createStaff":
 		if e.ComplexityRoot.Mutation.CreateStaff == nil {
 			break
@@ -1005,6 +1225,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStaff(childComplexity, args["input"].(model.CreateStaffInput)), true
+	case "Mutation.createTicket":
+		if e.ComplexityRoot.Mutation.CreateTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTicket(childComplexity, args["input"].(model.CreateTicketInput)), true
+	case "Mutation.decideExtension":
+		if e.ComplexityRoot.Mutation.DecideExtension == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideExtension_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideExtension(childComplexity, args["id"].(int64), args["approve"].(bool), args["reason"].(*string)), true
 	case "Mutation.designatePerson":
 		if e.ComplexityRoot.Mutation.DesignatePerson == nil {
 			break
@@ -1038,6 +1280,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DevSetClock(childComplexity, args["at"].(time.Time)), true
+	case "Mutation.dispatchTicket":
+		if e.ComplexityRoot.Mutation.DispatchTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dispatchTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DispatchTicket(childComplexity, args["id"].(int64), args["unitId"].(*int64)), true
+	case "Mutation.escalateTicket":
+		if e.ComplexityRoot.Mutation.EscalateTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_escalateTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EscalateTicket(childComplexity, args["id"].(int64), args["reason"].(string)), true
+	case "Mutation.fileAppeal":
+		if e.ComplexityRoot.Mutation.FileAppeal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fileAppeal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FileAppeal(childComplexity, args["input"].(model.AppealInput)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -1088,6 +1363,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.mergeTickets":
+		if e.ComplexityRoot.Mutation.MergeTickets == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeTickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeTickets(childComplexity, args["id"].(int64), args["into"].(int64)), true
+	case "Mutation.noteTicket":
+		if e.ComplexityRoot.Mutation.NoteTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_noteTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.NoteTicket(childComplexity, args["id"].(int64), args["text"].(string)), true
 	case "Mutation.publishRuleSet":
 		if e.ComplexityRoot.Mutation.PublishRuleSet == nil {
 			break
@@ -1099,6 +1396,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishRuleSet(childComplexity, args["body"].(string)), true
+	case "Mutation.recordCallback":
+		if e.ComplexityRoot.Mutation.RecordCallback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordCallback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordCallback(childComplexity, args["id"].(int64), args["satisfaction"].(model.Satisfaction), args["reason"].(*string), args["unitId"].(*int64)), true
 	case "Mutation.recordMedicalEvent":
 		if e.ComplexityRoot.Mutation.RecordMedicalEvent == nil {
 			break
@@ -1110,6 +1418,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordMedicalEvent(childComplexity, args["personId"].(int64), args["kind"].(model.MedicalKind), args["at"].(*time.Time), args["note"].(*string)), true
+	case "Mutation.redispatchTicket":
+		if e.ComplexityRoot.Mutation.RedispatchTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redispatchTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedispatchTicket(childComplexity, args["id"].(int64), args["unitId"].(int64), args["reason"].(string)), true
+	case "Mutation.rejectAppeal":
+		if e.ComplexityRoot.Mutation.RejectAppeal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectAppeal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectAppeal(childComplexity, args["id"].(int64), args["text"].(string)), true
+	case "Mutation.reopenTicket":
+		if e.ComplexityRoot.Mutation.ReopenTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenTicket(childComplexity, args["id"].(int64), args["reason"].(string), args["unitId"].(*int64)), true
+	case "Mutation.replyTicket":
+		if e.ComplexityRoot.Mutation.ReplyTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replyTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplyTicket(childComplexity, args["id"].(int64), args["text"].(string)), true
+	case "Mutation.requestExtension":
+		if e.ComplexityRoot.Mutation.RequestExtension == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestExtension_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestExtension(childComplexity, args["id"].(int64), args["reason"].(string), args["extension"].(*string)), true
 	case "Mutation.requestSmsCode":
 		if e.ComplexityRoot.Mutation.RequestSmsCode == nil {
 			break
@@ -1121,6 +1484,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestSmsCode(childComplexity, args["phone"].(string)), true
+	case "Mutation.resolveAppeal":
+		if e.ComplexityRoot.Mutation.ResolveAppeal == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveAppeal_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveAppeal(childComplexity, args["id"].(int64), args["text"].(string), args["correction"].(model.FactCorrectionInput)), true
 	case "Mutation.retractFact":
 		if e.ComplexityRoot.Mutation.RetractFact == nil {
 			break
@@ -1132,6 +1506,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RetractFact(childComplexity, args["kind"].(model.FactKind), args["id"].(int64), args["reason"].(string)), true
+	case "Mutation.returnTicket":
+		if e.ComplexityRoot.Mutation.ReturnTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnTicket(childComplexity, args["id"].(int64), args["reason"].(string)), true
 	case "Mutation.reviewPassCard":
 		if e.ComplexityRoot.Mutation.ReviewPassCard == nil {
 			break
@@ -1165,6 +1550,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAreaRisk(childComplexity, args["region"].(string), args["level"].(model.RiskLevel), args["reason"].(*string)), true
+	case "Mutation.signTicket":
+		if e.ComplexityRoot.Mutation.SignTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignTicket(childComplexity, args["id"].(int64)), true
+	case "Mutation.startTicket":
+		if e.ComplexityRoot.Mutation.StartTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartTicket(childComplexity, args["id"].(int64)), true
 	case "Mutation.submitDeclaration":
 		if e.ComplexityRoot.Mutation.SubmitDeclaration == nil {
 			break
@@ -1176,6 +1583,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitDeclaration(childComplexity, args["input"].(model.DeclarationInput)), true
+	case "Mutation.superviseTicket":
+		if e.ComplexityRoot.Mutation.SuperviseTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_superviseTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuperviseTicket(childComplexity, args["id"].(int64), args["text"].(*string)), true
+	case "Mutation.unmaskPerson":
+		if e.ComplexityRoot.Mutation.UnmaskPerson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unmaskPerson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnmaskPerson(childComplexity, args["ticketId"].(int64), args["reason"].(string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1406,6 +1835,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PreviewChange.To(childComplexity), true
 
+	case "Query.appealView":
+		if e.ComplexityRoot.Query.AppealView == nil {
+			break
+		}
+
+		args, err := ec.field_Query_appealView_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AppealView(childComplexity, args["ticketId"].(int64)), true
 	case "Query.areaRisks":
 		if e.ComplexityRoot.Query.AreaRisks == nil {
 			break
@@ -1450,13 +1890,52 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DevMessages(childComplexity, args["phone"].(string)), true
+	case "Query.findPersons":
+		if e.ComplexityRoot.Query.FindPersons == nil {
+			break
+		}
 
+		args, err := ec.field_Query_findPersons_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FindPersons(childComplexity, args["phone"].(*string), args["docType"].(*healthcode.DocType), args["docNumber"].(*string)), true
+	case "Query.handlingUnits":
+		if e.ComplexityRoot.Query.HandlingUnits == nil {
+			break
+		}
+
+		args, err := ec.field_Query_handlingUnits_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HandlingUnits(childComplexity, args["region"].(*string)), true
+
+	case "Query.knowledge":
+		if e.ComplexityRoot.Query.Knowledge == nil {
+			break
+		}
+
+		args, err := ec.field_Query_knowledge_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Knowledge(childComplexity, args["query"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myAppeals":
+		if e.ComplexityRoot.Query.MyAppeals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyAppeals(childComplexity), true
 	case "Query.myCode":
 		if e.ComplexityRoot.Query.MyCode == nil {
 			break
@@ -1579,6 +2058,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Staff(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.ticket":
+		if e.ComplexityRoot.Query.Ticket == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ticket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Ticket(childComplexity, args["id"].(int64)), true
+	case "Query.ticketNotices":
+		if e.ComplexityRoot.Query.TicketNotices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.TicketNotices(childComplexity), true
+	case "Query.tickets":
+		if e.ComplexityRoot.Query.Tickets == nil {
+			break
+		}
+
+		args, err := ec.field_Query_tickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Tickets(childComplexity, args["unitId"].(*int64), args["state"].(*string), args["kind"].(*model.TicketKind), args["overdue"].(*bool), args["dueSoon"].(*bool), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.verifyCode":
 		if e.ComplexityRoot.Query.VerifyCode == nil {
 			break
@@ -1590,6 +2097,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VerifyCode(childComplexity, args["token"].(string)), true
+	case "Query.workCalendar":
+		if e.ComplexityRoot.Query.WorkCalendar == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workCalendar_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WorkCalendar(childComplexity, args["year"].(int)), true
 
 	case "Region.code":
 		if e.ComplexityRoot.Region.Code == nil {
@@ -1797,6 +2315,330 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StaffEdge.Node(childComplexity), true
 
+	case "Ticket.callbackDue":
+		if e.ComplexityRoot.Ticket.CallbackDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.CallbackDue(childComplexity), true
+	case "Ticket.callerMasked":
+		if e.ComplexityRoot.Ticket.CallerMasked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.CallerMasked(childComplexity), true
+	case "Ticket.channel":
+		if e.ComplexityRoot.Ticket.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Channel(childComplexity), true
+	case "Ticket.createdAt":
+		if e.ComplexityRoot.Ticket.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.CreatedAt(childComplexity), true
+	case "Ticket.description":
+		if e.ComplexityRoot.Ticket.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Description(childComplexity), true
+	case "Ticket.dueAt":
+		if e.ComplexityRoot.Ticket.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.DueAt(childComplexity), true
+	case "Ticket.duplicates":
+		if e.ComplexityRoot.Ticket.Duplicates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Duplicates(childComplexity), true
+	case "Ticket.extensionPending":
+		if e.ComplexityRoot.Ticket.ExtensionPending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ExtensionPending(childComplexity), true
+	case "Ticket.id":
+		if e.ComplexityRoot.Ticket.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ID(childComplexity), true
+	case "Ticket.kind":
+		if e.ComplexityRoot.Ticket.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Kind(childComplexity), true
+	case "Ticket.mergedInto":
+		if e.ComplexityRoot.Ticket.MergedInto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.MergedInto(childComplexity), true
+	case "Ticket.overdue":
+		if e.ComplexityRoot.Ticket.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Overdue(childComplexity), true
+	case "Ticket.personId":
+		if e.ComplexityRoot.Ticket.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.PersonID(childComplexity), true
+	case "Ticket.placeCode":
+		if e.ComplexityRoot.Ticket.PlaceCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.PlaceCode(childComplexity), true
+	case "Ticket.regionCode":
+		if e.ComplexityRoot.Ticket.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.RegionCode(childComplexity), true
+	case "Ticket.reopenCount":
+		if e.ComplexityRoot.Ticket.ReopenCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ReopenCount(childComplexity), true
+	case "Ticket.replyDue":
+		if e.ComplexityRoot.Ticket.ReplyDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.ReplyDue(childComplexity), true
+	case "Ticket.satisfaction":
+		if e.ComplexityRoot.Ticket.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Satisfaction(childComplexity), true
+	case "Ticket.signDue":
+		if e.ComplexityRoot.Ticket.SignDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.SignDue(childComplexity), true
+	case "Ticket.state":
+		if e.ComplexityRoot.Ticket.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.State(childComplexity), true
+	case "Ticket.stateLabel":
+		if e.ComplexityRoot.Ticket.StateLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.StateLabel(childComplexity), true
+	case "Ticket.steps":
+		if e.ComplexityRoot.Ticket.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Steps(childComplexity), true
+	case "Ticket.subject":
+		if e.ComplexityRoot.Ticket.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Subject(childComplexity), true
+	case "Ticket.supervised":
+		if e.ComplexityRoot.Ticket.Supervised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Supervised(childComplexity), true
+	case "Ticket.unit":
+		if e.ComplexityRoot.Ticket.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Unit(childComplexity), true
+	case "Ticket.updatedAt":
+		if e.ComplexityRoot.Ticket.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.UpdatedAt(childComplexity), true
+	case "Ticket.urgency":
+		if e.ComplexityRoot.Ticket.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Urgency(childComplexity), true
+	case "Ticket.warnAt":
+		if e.ComplexityRoot.Ticket.WarnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.WarnAt(childComplexity), true
+
+	case "TicketConnection.edges":
+		if e.ComplexityRoot.TicketConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.Edges(childComplexity), true
+	case "TicketConnection.nodes":
+		if e.ComplexityRoot.TicketConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.Nodes(childComplexity), true
+	case "TicketConnection.pageInfo":
+		if e.ComplexityRoot.TicketConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketConnection.PageInfo(childComplexity), true
+
+	case "TicketEdge.cursor":
+		if e.ComplexityRoot.TicketEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEdge.Cursor(childComplexity), true
+	case "TicketEdge.node":
+		if e.ComplexityRoot.TicketEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketEdge.Node(childComplexity), true
+
+	case "TicketNotice.createdAt":
+		if e.ComplexityRoot.TicketNotice.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketNotice.CreatedAt(childComplexity), true
+	case "TicketNotice.id":
+		if e.ComplexityRoot.TicketNotice.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketNotice.ID(childComplexity), true
+	case "TicketNotice.kind":
+		if e.ComplexityRoot.TicketNotice.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketNotice.Kind(childComplexity), true
+	case "TicketNotice.regionCode":
+		if e.ComplexityRoot.TicketNotice.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketNotice.RegionCode(childComplexity), true
+	case "TicketNotice.text":
+		if e.ComplexityRoot.TicketNotice.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketNotice.Text(childComplexity), true
+	case "TicketNotice.ticketId":
+		if e.ComplexityRoot.TicketNotice.TicketID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketNotice.TicketID(childComplexity), true
+
+	case "TicketStep.action":
+		if e.ComplexityRoot.TicketStep.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.Action(childComplexity), true
+	case "TicketStep.actionLabel":
+		if e.ComplexityRoot.TicketStep.ActionLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.ActionLabel(childComplexity), true
+	case "TicketStep.actor":
+		if e.ComplexityRoot.TicketStep.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.Actor(childComplexity), true
+	case "TicketStep.actorName":
+		if e.ComplexityRoot.TicketStep.ActorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.ActorName(childComplexity), true
+	case "TicketStep.at":
+		if e.ComplexityRoot.TicketStep.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.At(childComplexity), true
+	case "TicketStep.from":
+		if e.ComplexityRoot.TicketStep.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.From(childComplexity), true
+	case "TicketStep.id":
+		if e.ComplexityRoot.TicketStep.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.ID(childComplexity), true
+	case "TicketStep.reason":
+		if e.ComplexityRoot.TicketStep.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.Reason(childComplexity), true
+	case "TicketStep.role":
+		if e.ComplexityRoot.TicketStep.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.Role(childComplexity), true
+	case "TicketStep.text":
+		if e.ComplexityRoot.TicketStep.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.Text(childComplexity), true
+	case "TicketStep.to":
+		if e.ComplexityRoot.TicketStep.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.To(childComplexity), true
+	case "TicketStep.visibility":
+		if e.ComplexityRoot.TicketStep.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.Visibility(childComplexity), true
+
+	case "UnmaskedPerson.docNumber":
+		if e.ComplexityRoot.UnmaskedPerson.DocNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmaskedPerson.DocNumber(childComplexity), true
+	case "UnmaskedPerson.phone":
+		if e.ComplexityRoot.UnmaskedPerson.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmaskedPerson.Phone(childComplexity), true
+
 	case "VerifiedCode.codeId":
 		if e.ComplexityRoot.VerifiedCode.CodeID == nil {
 			break
@@ -1852,6 +2694,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VerifiedCode.MaskedName(childComplexity), true
 
+	case "WorkCalendarDay.date":
+		if e.ComplexityRoot.WorkCalendarDay.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkCalendarDay.Date(childComplexity), true
+	case "WorkCalendarDay.name":
+		if e.ComplexityRoot.WorkCalendarDay.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkCalendarDay.Name(childComplexity), true
+	case "WorkCalendarDay.workday":
+		if e.ComplexityRoot.WorkCalendarDay.Workday == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkCalendarDay.Workday(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1861,8 +2722,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AppealInput", ec.unmarshalInputAppealInput),
 			graphql.NewInputUnmarshaler("CreateStaffInput", ec.unmarshalInputCreateStaffInput),
+			graphql.NewInputUnmarshaler("CreateTicketInput", ec.unmarshalInputCreateTicketInput),
 			graphql.NewInputUnmarshaler("DeclarationInput", ec.unmarshalInputDeclarationInput),
+			graphql.NewInputUnmarshaler("FactCorrectionInput", ec.unmarshalInputFactCorrectionInput),
 			graphql.NewInputUnmarshaler("PersonCorrectionInput", ec.unmarshalInputPersonCorrectionInput),
 			graphql.NewInputUnmarshaler("TravelInput", ec.unmarshalInputTravelInput),
 		)
@@ -2315,6 +3179,212 @@ extend type Mutation {
   reviewPassCard(id: ID!, approve: Boolean!, reason: String): PassCardReview!
 }
 `, BuiltIn: false},
+	{Name: "../schema/hotline.graphqls", Input: `enum TicketKind {
+  "政策咨询"
+  CONSULTATION
+  "投诉"
+  COMPLAINT
+  "建议"
+  SUGGESTION
+  "赋码申诉"
+  CODE_APPEAL
+}
+
+enum Satisfaction {
+  SATISFIED
+  BASICALLY_SATISFIED
+  DISSATISFIED
+}
+
+type HandlingUnit {
+  id: ID!
+  regionCode: String!
+  name: String!
+}
+
+"""A 12320 ticket or code appeal (docs/hotline.md). Personal data is masked."""
+type Ticket {
+  id: ID!
+  kind: TicketKind!
+  """HOTLINE, ONLINE or TRANSFER_12345."""
+  channel: String!
+  """NORMAL or URGENT."""
+  urgency: String!
+  """ACCEPTED, DISPATCHED, SIGNED, IN_PROGRESS, REPLIED, CLOSED, MERGED or ESCALATED."""
+  state: String!
+  stateLabel: String!
+  personId: ID
+  callerMasked: String!
+  subject: String!
+  description: String!
+  placeCode: String!
+  unit: HandlingUnit
+  regionCode: String!
+  createdAt: Time!
+  updatedAt: Time!
+  signDue: Time
+  replyDue: Time
+  callbackDue: Time
+  """The next deadline (signing, reply or callback)."""
+  dueAt: Time
+  """80 % of the way to dueAt."""
+  warnAt: Time
+  overdue: Boolean!
+  supervised: Boolean!
+  extensionPending: Boolean!
+  reopenCount: Int!
+  mergedInto: ID
+  satisfaction: String
+  """Likely duplicates (same person and kind within 7 days), suggested for merging (并单)."""
+  duplicates: [ID!]!
+  """The history; residents see the public steps only."""
+  steps: [TicketStep!]!
+}
+
+type TicketStep {
+  id: ID!
+  action: String!
+  actionLabel: String!
+  from: String!
+  to: String!
+  role: String!
+  actor: String!
+  actorName: String!
+  text: String!
+  """Internal reason (returns, extensions, escalations); empty for residents."""
+  reason: String!
+  """PUBLIC or INTERNAL."""
+  visibility: String!
+  at: Time!
+}
+
+type TicketEdge {
+  cursor: String!
+  node: Ticket!
+}
+
+type TicketConnection {
+  edges: [TicketEdge!]!
+  nodes: [Ticket!]!
+  pageInfo: PageInfo!
+}
+
+"""A code appeal as the handler sees it, in one query."""
+type AppealView {
+  ticket: Ticket!
+  code: HealthCode!
+  """Every fact about the person: what, source, who entered it and when, retracted or not."""
+  facts: [Fact!]!
+  history: [CodeChange!]!
+}
+
+type TicketNotice {
+  id: ID!
+  ticketId: ID!
+  regionCode: String!
+  """WARNING, OVERDUE (督办), SUPERVISE, EXTENSION, ESCALATION or ASSIGNED."""
+  kind: String!
+  text: String!
+  createdAt: Time!
+}
+
+type KnowledgeAnswer {
+  id: ID!
+  question: String!
+  answer: String!
+  tags: [String!]!
+}
+
+type UnmaskedPerson {
+  phone: String!
+  docNumber: String!
+}
+
+type WorkCalendarDay {
+  date: String!
+  name: String!
+  """false: a public holiday; true: a make-up working day (调休)."""
+  workday: Boolean!
+}
+
+input CreateTicketInput {
+  kind: TicketKind!
+  """HOTLINE (default) or TRANSFER_12345."""
+  channel: String
+  """NORMAL (default) or URGENT."""
+  urgency: String
+  personId: ID
+  callerPhone: String
+  subject: String!
+  description: String!
+  """The place concerned (a region code); defaults to the person's residence."""
+  place: String
+}
+
+input AppealInput {
+  """The dependent appealed for; omitted: one's own code."""
+  personId: ID
+  reason: String!
+  """Optional evidence: a PNG or JPEG image, base64, at most 2 MB."""
+  evidenceBase64: String
+  evidenceType: String
+}
+
+"""The correction that resolves an appeal: retract a wrong fact and/or record a medical event."""
+input FactCorrectionInput {
+  retractKind: FactKind
+  retractId: ID
+  recordKind: MedicalKind
+}
+
+extend type Query {
+  """A queue: tickets inside the caller's grants, overdue first, then by deadline."""
+  tickets(unitId: ID, state: String, kind: TicketKind, overdue: Boolean, dueSoon: Boolean, updatedSince: Time, first: Int, after: String): TicketConnection!
+  ticket(id: ID!): Ticket
+  """The calling resident's appeals and tickets."""
+  myAppeals: [Ticket!]!
+  appealView(ticketId: ID!): AppealView!
+  handlingUnits(region: String): [HandlingUnit!]!
+  """Holidays and make-up working days of a year (the deadline calendar)."""
+  workCalendar(year: Int!): [WorkCalendarDay!]!
+  """Standard answers for consultations."""
+  knowledge(query: String): [KnowledgeAnswer!]!
+  """Warnings, 督办 and other notices to the caller's regions."""
+  ticketNotices: [TicketNotice!]!
+  """Find persons by phone or ID number (operators; masked)."""
+  findPersons(phone: String, docType: DocType, docNumber: String): [Person!]!
+}
+
+extend type Mutation {
+  createTicket(input: CreateTicketInput!): Ticket!
+  """A resident appeals their code (or a dependent's)."""
+  fileAppeal(input: AppealInput!): Ticket!
+  """派单: to a unit (default: the unit of the place's county)."""
+  dispatchTicket(id: ID!, unitId: ID): Ticket!
+  signTicket(id: ID!): Ticket!
+  startTicket(id: ID!): Ticket!
+  """退单: back to the dispatcher (wrong jurisdiction)."""
+  returnTicket(id: ID!, reason: String!): Ticket!
+  """改派."""
+  redispatchTicket(id: ID!, unitId: ID!, reason: String!): Ticket!
+  replyTicket(id: ID!, text: String!): Ticket!
+  """Resolve a code appeal by correcting facts; the code is re-evaluated in the same transaction."""
+  resolveAppeal(id: ID!, text: String!, correction: FactCorrectionInput!): Ticket!
+  rejectAppeal(id: ID!, text: String!): Ticket!
+  requestExtension(id: ID!, reason: String!, extension: String): Ticket!
+  decideExtension(id: ID!, approve: Boolean!, reason: String): Ticket!
+  recordCallback(id: ID!, satisfaction: Satisfaction!, reason: String, unitId: ID): Ticket!
+  reopenTicket(id: ID!, reason: String!, unitId: ID): Ticket!
+  mergeTickets(id: ID!, into: ID!): Ticket!
+  escalateTicket(id: ID!, reason: String!): Ticket!
+  closeTicket(id: ID!, text: String): Ticket!
+  noteTicket(id: ID!, text: String!): Ticket!
+  superviseTicket(id: ID!, text: String): Ticket!
+  createHandlingUnit(region: String!, name: String!): HandlingUnit!
+  """The unmasked phone and ID of the person of an open ticket the caller works on; audited."""
+  unmaskPerson(ticketId: ID!, reason: String!): UnmaskedPerson!
+}
+`, BuiltIn: false},
 	{Name: "../schema/region.graphqls", Input: `enum Level {
   PROVINCE
   CITY
@@ -2519,6 +3589,20 @@ func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field
 		return ec.fieldContext_ApiKeyPayload_key(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AppealView(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ticket":
+		return ec.fieldContext_AppealView_ticket(ctx, field)
+	case "code":
+		return ec.fieldContext_AppealView_code(ctx, field)
+	case "facts":
+		return ec.fieldContext_AppealView_facts(ctx, field)
+	case "history":
+		return ec.fieldContext_AppealView_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AppealView", field.Name)
 }
 
 func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2741,6 +3825,18 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
 }
 
+func (ec *executionContext) childFields_HandlingUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_HandlingUnit_id(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_HandlingUnit_regionCode(ctx, field)
+	case "name":
+		return ec.fieldContext_HandlingUnit_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HandlingUnit", field.Name)
+}
+
 func (ec *executionContext) childFields_HealthCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "personId":
@@ -2759,6 +3855,20 @@ func (ec *executionContext) childFields_HealthCode(ctx context.Context, field gr
 		return ec.fieldContext_HealthCode_reevaluateAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HealthCode", field.Name)
+}
+
+func (ec *executionContext) childFields_KnowledgeAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_KnowledgeAnswer_id(ctx, field)
+	case "question":
+		return ec.fieldContext_KnowledgeAnswer_question(ctx, field)
+	case "answer":
+		return ec.fieldContext_KnowledgeAnswer_answer(ctx, field)
+	case "tags":
+		return ec.fieldContext_KnowledgeAnswer_tags(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KnowledgeAnswer", field.Name)
 }
 
 func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3019,6 +4129,148 @@ func (ec *executionContext) childFields_StaffEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type StaffEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Ticket_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Ticket_kind(ctx, field)
+	case "channel":
+		return ec.fieldContext_Ticket_channel(ctx, field)
+	case "urgency":
+		return ec.fieldContext_Ticket_urgency(ctx, field)
+	case "state":
+		return ec.fieldContext_Ticket_state(ctx, field)
+	case "stateLabel":
+		return ec.fieldContext_Ticket_stateLabel(ctx, field)
+	case "personId":
+		return ec.fieldContext_Ticket_personId(ctx, field)
+	case "callerMasked":
+		return ec.fieldContext_Ticket_callerMasked(ctx, field)
+	case "subject":
+		return ec.fieldContext_Ticket_subject(ctx, field)
+	case "description":
+		return ec.fieldContext_Ticket_description(ctx, field)
+	case "placeCode":
+		return ec.fieldContext_Ticket_placeCode(ctx, field)
+	case "unit":
+		return ec.fieldContext_Ticket_unit(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Ticket_regionCode(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Ticket_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Ticket_updatedAt(ctx, field)
+	case "signDue":
+		return ec.fieldContext_Ticket_signDue(ctx, field)
+	case "replyDue":
+		return ec.fieldContext_Ticket_replyDue(ctx, field)
+	case "callbackDue":
+		return ec.fieldContext_Ticket_callbackDue(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_Ticket_dueAt(ctx, field)
+	case "warnAt":
+		return ec.fieldContext_Ticket_warnAt(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Ticket_overdue(ctx, field)
+	case "supervised":
+		return ec.fieldContext_Ticket_supervised(ctx, field)
+	case "extensionPending":
+		return ec.fieldContext_Ticket_extensionPending(ctx, field)
+	case "reopenCount":
+		return ec.fieldContext_Ticket_reopenCount(ctx, field)
+	case "mergedInto":
+		return ec.fieldContext_Ticket_mergedInto(ctx, field)
+	case "satisfaction":
+		return ec.fieldContext_Ticket_satisfaction(ctx, field)
+	case "duplicates":
+		return ec.fieldContext_Ticket_duplicates(ctx, field)
+	case "steps":
+		return ec.fieldContext_Ticket_steps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TicketConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_TicketConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TicketConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TicketEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TicketEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketNotice_id(ctx, field)
+	case "ticketId":
+		return ec.fieldContext_TicketNotice_ticketId(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_TicketNotice_regionCode(ctx, field)
+	case "kind":
+		return ec.fieldContext_TicketNotice_kind(ctx, field)
+	case "text":
+		return ec.fieldContext_TicketNotice_text(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TicketNotice_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketNotice", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TicketStep_id(ctx, field)
+	case "action":
+		return ec.fieldContext_TicketStep_action(ctx, field)
+	case "actionLabel":
+		return ec.fieldContext_TicketStep_actionLabel(ctx, field)
+	case "from":
+		return ec.fieldContext_TicketStep_from(ctx, field)
+	case "to":
+		return ec.fieldContext_TicketStep_to(ctx, field)
+	case "role":
+		return ec.fieldContext_TicketStep_role(ctx, field)
+	case "actor":
+		return ec.fieldContext_TicketStep_actor(ctx, field)
+	case "actorName":
+		return ec.fieldContext_TicketStep_actorName(ctx, field)
+	case "text":
+		return ec.fieldContext_TicketStep_text(ctx, field)
+	case "reason":
+		return ec.fieldContext_TicketStep_reason(ctx, field)
+	case "visibility":
+		return ec.fieldContext_TicketStep_visibility(ctx, field)
+	case "at":
+		return ec.fieldContext_TicketStep_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketStep", field.Name)
+}
+
+func (ec *executionContext) childFields_UnmaskedPerson(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "phone":
+		return ec.fieldContext_UnmaskedPerson_phone(ctx, field)
+	case "docNumber":
+		return ec.fieldContext_UnmaskedPerson_docNumber(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnmaskedPerson", field.Name)
+}
+
 func (ec *executionContext) childFields_VerifiedCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "issuer":
@@ -3041,6 +4293,18 @@ func (ec *executionContext) childFields_VerifiedCode(ctx context.Context, field 
 		return ec.fieldContext_VerifiedCode_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VerifiedCode", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkCalendarDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_WorkCalendarDay_date(ctx, field)
+	case "name":
+		return ec.fieldContext_WorkCalendarDay_name(ctx, field)
+	case "workday":
+		return ec.fieldContext_WorkCalendarDay_workday(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkCalendarDay", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

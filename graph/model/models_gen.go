@@ -17,6 +17,15 @@ type APIKeyPayload struct {
 	Key string `json:"key"`
 }
 
+type AppealInput struct {
+	// The dependent appealed for; omitted: one's own code.
+	PersonID *int64 `json:"personId,omitempty"`
+	Reason   string `json:"reason"`
+	// Optional evidence: a PNG or JPEG image, base64, at most 2 MB.
+	EvidenceBase64 *string `json:"evidenceBase64,omitempty"`
+	EvidenceType   *string `json:"evidenceType,omitempty"`
+}
+
 type AuditRecordConnection struct {
 	Edges    []*AuditRecordEdge        `json:"edges"`
 	Nodes    []*healthcode.AuditRecord `json:"nodes"`
@@ -34,6 +43,20 @@ type CreateStaffInput struct {
 	Password    string `json:"password"`
 	// The home region of the account.
 	Region string `json:"region"`
+}
+
+type CreateTicketInput struct {
+	Kind TicketKind `json:"kind"`
+	// HOTLINE (default) or TRANSFER_12345.
+	Channel *string `json:"channel,omitempty"`
+	// NORMAL (default) or URGENT.
+	Urgency     *string `json:"urgency,omitempty"`
+	PersonID    *int64  `json:"personId,omitempty"`
+	CallerPhone *string `json:"callerPhone,omitempty"`
+	Subject     string  `json:"subject"`
+	Description string  `json:"description"`
+	// The place concerned (a region code); defaults to the person's residence.
+	Place *string `json:"place,omitempty"`
 }
 
 type DeclarationInput struct {
@@ -69,6 +92,13 @@ type DeclarationPayload struct {
 type DesignationPayload struct {
 	DesignationID int64            `json:"designationId"`
 	Code          *healthcode.Code `json:"code"`
+}
+
+// The correction that resolves an appeal: retract a wrong fact and/or record a medical event.
+type FactCorrectionInput struct {
+	RetractKind *FactKind    `json:"retractKind,omitempty"`
+	RetractID   *int64       `json:"retractId,omitempty"`
+	RecordKind  *MedicalKind `json:"recordKind,omitempty"`
 }
 
 type LoginPayload struct {
@@ -150,12 +180,35 @@ type StaffEdge struct {
 	Node   *healthcode.Staff `json:"node"`
 }
 
+type TicketConnection struct {
+	Edges    []*TicketEdge        `json:"edges"`
+	Nodes    []*healthcode.Ticket `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+}
+
+type TicketEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *healthcode.Ticket `json:"node"`
+}
+
 // One place of the 14-day travel and residence history; dates as YYYY-MM-DD.
 type TravelInput struct {
 	// A region code (any province, any level) or ABROAD:<ISO 3166 alpha-2>, e.g. ABROAD:US.
 	Place string `json:"place"`
 	From  string `json:"from"`
 	To    string `json:"to"`
+}
+
+type UnmaskedPerson struct {
+	Phone     string `json:"phone"`
+	DocNumber string `json:"docNumber"`
+}
+
+type WorkCalendarDay struct {
+	Date string `json:"date"`
+	Name string `json:"name"`
+	// false: a public holiday; true: a make-up working day (调休).
+	Workday bool `json:"workday"`
 }
 
 type FactKind string
@@ -336,6 +389,126 @@ func (e *RiskLevel) UnmarshalJSON(b []byte) error {
 }
 
 func (e RiskLevel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type Satisfaction string
+
+const (
+	SatisfactionSatisfied          Satisfaction = "SATISFIED"
+	SatisfactionBasicallySatisfied Satisfaction = "BASICALLY_SATISFIED"
+	SatisfactionDissatisfied       Satisfaction = "DISSATISFIED"
+)
+
+var AllSatisfaction = []Satisfaction{
+	SatisfactionSatisfied,
+	SatisfactionBasicallySatisfied,
+	SatisfactionDissatisfied,
+}
+
+func (e Satisfaction) IsValid() bool {
+	switch e {
+	case SatisfactionSatisfied, SatisfactionBasicallySatisfied, SatisfactionDissatisfied:
+		return true
+	}
+	return false
+}
+
+func (e Satisfaction) String() string {
+	return string(e)
+}
+
+func (e *Satisfaction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Satisfaction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Satisfaction", str)
+	}
+	return nil
+}
+
+func (e Satisfaction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Satisfaction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Satisfaction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type TicketKind string
+
+const (
+	// 政策咨询
+	TicketKindConsultation TicketKind = "CONSULTATION"
+	// 投诉
+	TicketKindComplaint TicketKind = "COMPLAINT"
+	// 建议
+	TicketKindSuggestion TicketKind = "SUGGESTION"
+	// 赋码申诉
+	TicketKindCodeAppeal TicketKind = "CODE_APPEAL"
+)
+
+var AllTicketKind = []TicketKind{
+	TicketKindConsultation,
+	TicketKindComplaint,
+	TicketKindSuggestion,
+	TicketKindCodeAppeal,
+}
+
+func (e TicketKind) IsValid() bool {
+	switch e {
+	case TicketKindConsultation, TicketKindComplaint, TicketKindSuggestion, TicketKindCodeAppeal:
+		return true
+	}
+	return false
+}
+
+func (e TicketKind) String() string {
+	return string(e)
+}
+
+func (e *TicketKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TicketKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TicketKind", str)
+	}
+	return nil
+}
+
+func (e TicketKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TicketKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TicketKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
