@@ -432,6 +432,16 @@ func TestScenarioPublishRuleSet(t *testing.T) {
 	for _, tok := range tokens {
 		wantCode(t, "after publish", s.myCode(tok, ""), "GREEN")
 	}
+	// The batch's colour changes were audited in one statement, still one chain.
+	v, err := s.DB.VerifyAudit(context.Background())
+	if err != nil || v.BrokenID != 0 {
+		t.Fatalf("audit chain after a batch: %+v %v", v, err)
+	}
+	var changes int
+	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'code.colour_change' AND reason = 'ruleset:2026-w7'").Scan(&changes)
+	if changes != 3 {
+		t.Fatalf("%d colour changes audited for the publish, want 3", changes)
+	}
 }
 
 // A resident corrects their information: moving into a HIGH-risk county

@@ -67,6 +67,76 @@ func (tx *Tx) Audit(ctx context.Context, rec healthcode.AuditRecord) error {
 	return nil
 }
 
+// AuditBatch appends several records in one statement, chained in order:
+// the same records as calling Audit for each, for bulk paths (re-evaluating
+// a batch of persons).
+func (tx *Tx) AuditBatch(ctx context.Context, recs []healthcode.AuditRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	a := healthcode.ActorFromContext(ctx)
+	if a == nil {
+		a = healthcode.SystemActor
+	}
+	if tx.auditHead == nil {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(auditLockKey)); err != nil {
+			return fmt.Errorf("lock audit chain: %w", err)
+		}
+		var head string
+		err := tx.QueryRow(ctx, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Scan(&head)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("read audit chain head: %w", err)
+		}
+		tx.auditHead = &head
+	}
+	n := len(recs)
+	cols := struct{ actor, name, role, region, path, action, object, reason, detail, prev, hash []string }{}
+	requestID := healthcode.RequestInfoFromContext(ctx).RequestID
+	for i := range recs {
+		rec := &recs[i]
+		rec.Actor, rec.ActorName, rec.At = a.Subject(), a.Name, tx.Now
+		if rec.RegionCode == "" {
+			rec.RegionCode = healthcode.ProvinceCode
+		}
+		if rec.Detail == nil {
+			rec.Detail = map[string]any{}
+		}
+		if requestID != "" {
+			rec.Detail["requestId"] = requestID
+		}
+		detail, err := json.Marshal(rec.Detail)
+		if err != nil {
+			return fmt.Errorf("encode audit detail: %w", err)
+		}
+		rec.PrevHash = *tx.auditHead
+		rec.Hash = auditHash(rec, string(detail))
+		*tx.auditHead = rec.Hash
+		cols.actor = append(cols.actor, rec.Actor)
+		cols.name = append(cols.name, rec.ActorName)
+		cols.role = append(cols.role, string(rec.Role))
+		cols.region = append(cols.region, rec.RegionCode)
+		cols.path = append(cols.path, ltreePath(rec.RegionCode))
+		cols.action = append(cols.action, rec.Action)
+		cols.object = append(cols.object, rec.Object)
+		cols.reason = append(cols.reason, rec.Reason)
+		cols.detail = append(cols.detail, string(detail))
+		cols.prev = append(cols.prev, rec.PrevHash)
+		cols.hash = append(cols.hash, rec.Hash)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log
+		(actor, actor_name, role, region_code, region_path, action, object, reason, detail, at, prev_hash, hash)
+		SELECT a, n, r, g, p::ltree, c, o, e, d::json, $12, h0, h1
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		            $9::text[], $10::text[], $11::text[]) WITH ORDINALITY AS x(a, n, r, g, p, c, o, e, d, h0, h1, ord)
+		ORDER BY ord`,
+		cols.actor, cols.name, cols.role, cols.region, cols.path, cols.action, cols.object, cols.reason,
+		cols.detail, cols.prev, cols.hash, tx.Now)
+	if err != nil {
+		return fmt.Errorf("append %d audit records: %w", n, err)
+	}
+	return nil
+}
+
 // auditHash is SHA-256 over the previous hash and the record's fields, each
 // length-prefixed so that no two different records share an encoding.
 func auditHash(r *healthcode.AuditRecord, detail string) string {

@@ -37,6 +37,36 @@ func (tx *Tx) QueueSMS(ctx context.Context, phone, text, dedupKey string) error 
 	return err
 }
 
+// QueueSMSBatch writes several notify:sms tasks in one statement; messages
+// whose dedup key is already in the outbox are skipped.
+func (tx *Tx) QueueSMSBatch(ctx context.Context, msgs []healthcode.SMSMessage) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	payloads := make([]string, len(msgs))
+	keys := make([]string, len(msgs))
+	for i, m := range msgs {
+		plain, err := json.Marshal(healthcode.SMSMessage{Phone: m.Phone, Text: m.Text})
+		if err != nil {
+			return err
+		}
+		p, err := json.Marshal(SealedSMS{Sealed: tx.db.PII.Encrypt(string(plain))})
+		if err != nil {
+			return err
+		}
+		payloads[i], keys[i] = string(p), m.Key
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (task_type, payload, dedup_key, created_at, available_at)
+		SELECT $1, p::jsonb, k, $4, $4 FROM unnest($2::text[], $3::text[]) AS x(p, k)
+		ON CONFLICT (dedup_key) DO NOTHING`, TaskNotifySMS, payloads, keys, tx.Now); err != nil {
+		return fmt.Errorf("write sms outbox: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_notify('outbox', '')"); err != nil {
+		return fmt.Errorf("notify outbox: %w", err)
+	}
+	return nil
+}
+
 // OpenSMS decrypts a notify:sms payload. Errors: INVALID for a payload that
 // does not decode or decrypt (the task should not be retried).
 func (db *DB) OpenSMS(payload []byte) (healthcode.SMSMessage, error) {

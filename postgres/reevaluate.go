@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -291,7 +292,15 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		actor = healthcode.SystemActor
 	}
 	out := make(map[int64]*healthcode.Code, len(locked))
-	batch := &pgx.Batch{}
+	// The writes of the whole batch go in two statements over arrays.
+	var w struct {
+		pids                       []int64
+		colours, clauses, versions []string
+		reevals                    []*time.Time
+		hPids                      []int64
+		hFrom                      []*string
+		hTo, hClauses, hVersions   []string
+	}
 	var changed []int64
 	for _, pid := range locked {
 		res := rules.Evaluate(facts[pid], rs, tx.Now)
@@ -306,12 +315,11 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 			sameClauses(old.clauses, clauses) && equalTimes(old.reeval, code.ReevaluateAt) {
 			continue // nothing to write
 		}
-		batch.Queue(`INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (person_id) DO UPDATE SET colour = EXCLUDED.colour, clauses = EXCLUDED.clauses,
-			  rule_set_version = EXCLUDED.rule_set_version, updated_at = EXCLUDED.updated_at,
-			  reevaluate_at = EXCLUDED.reevaluate_at`,
-			pid, string(code.Colour), clauses, code.RuleSetVersion, tx.Now, code.ReevaluateAt)
+		w.pids = append(w.pids, pid)
+		w.colours = append(w.colours, string(code.Colour))
+		w.clauses = append(w.clauses, string(clauses))
+		w.versions = append(w.versions, code.RuleSetVersion)
+		w.reevals = append(w.reevals, code.ReevaluateAt)
 		if had && old.colour == string(code.Colour) {
 			continue
 		}
@@ -323,13 +331,29 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		for i, c := range code.Clauses {
 			ids[i] = c.ID
 		}
-		batch.Queue(`INSERT INTO code_history (person_id, from_colour, to_colour, clause_ids, rule_set_version, cause, actor, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, pid, from, string(code.Colour), ids, code.RuleSetVersion, cause, actor.Subject(), tx.Now)
+		w.hPids = append(w.hPids, pid)
+		w.hFrom = append(w.hFrom, from)
+		w.hTo = append(w.hTo, string(code.Colour))
+		w.hClauses = append(w.hClauses, strings.Join(ids, ","))
+		w.hVersions = append(w.hVersions, code.RuleSetVersion)
 		changed = append(changed, pid)
 	}
-	if batch.Len() > 0 {
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	if len(w.pids) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at)
+			SELECT p, c, j::jsonb, v, $5, r FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::timestamptz[]) AS x(p, c, j, v, r)
+			ON CONFLICT (person_id) DO UPDATE SET colour = EXCLUDED.colour, clauses = EXCLUDED.clauses,
+			  rule_set_version = EXCLUDED.rule_set_version, updated_at = EXCLUDED.updated_at,
+			  reevaluate_at = EXCLUDED.reevaluate_at`,
+			w.pids, w.colours, w.clauses, w.versions, tx.Now, w.reevals); err != nil {
 			return nil, fmt.Errorf("write codes: %w", err)
+		}
+	}
+	if len(w.hPids) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO code_history (person_id, from_colour, to_colour, clause_ids, rule_set_version, cause, actor, at)
+			SELECT p, f, t, CASE WHEN c = '' THEN '{}'::text[] ELSE string_to_array(c, ',') END, v, $6, $7, $8
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(p, f, t, c, v)`,
+			w.hPids, w.hFrom, w.hTo, w.hClauses, w.hVersions, cause, actor.Subject(), tx.Now); err != nil {
+			return nil, fmt.Errorf("write code history: %w", err)
 		}
 	}
 	if len(changed) > 0 {
@@ -376,19 +400,18 @@ func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, codes
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	recs := make([]healthcode.AuditRecord, 0, len(changed))
+	var msgs []healthcode.SMSMessage
 	for _, pid := range changed {
 		code, t := codes[pid], targets[pid]
 		from := before[pid]
-		detail := map[string]any{"from": from, "to": string(code.Colour), "ruleSet": code.RuleSetVersion}
 		clauseIDs := make([]string, len(code.Clauses))
 		for i, c := range code.Clauses {
 			clauseIDs[i] = c.ID
 		}
-		detail["clauses"] = clauseIDs
-		if err := tx.Audit(ctx, healthcode.AuditRecord{RegionCode: t.region, Action: "code.colour_change",
-			Object: "person:" + strconv.FormatInt(pid, 10), Reason: cause, Detail: detail}); err != nil {
-			return err
-		}
+		recs = append(recs, healthcode.AuditRecord{RegionCode: t.region, Action: "code.colour_change",
+			Object: "person:" + strconv.FormatInt(pid, 10), Reason: cause,
+			Detail: map[string]any{"from": from, "to": string(code.Colour), "ruleSet": code.RuleSetVersion, "clauses": clauseIDs}})
 		if from == "" || t.phone == nil {
 			continue // first issue: shown on screen; no phone: nobody to text
 		}
@@ -396,14 +419,15 @@ func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, codes
 		if err != nil {
 			return fmt.Errorf("decrypt phone of person %d: %w", pid, err)
 		}
-		text := fmt.Sprintf("【陕西健康码】%s的健康码已由%s变为%s。如有异议，可在健康码页面在线申诉或拨打12320。",
-			t.name, healthcode.Colour(from).Label(), code.Colour.Label())
-		key := fmt.Sprintf("colour:%d:%s:%s", pid, tx.Now.Format(time.RFC3339Nano), code.Colour)
-		if err := tx.QueueSMS(ctx, phone, text, key); err != nil {
-			return err
-		}
+		msgs = append(msgs, healthcode.SMSMessage{Phone: phone,
+			Text: fmt.Sprintf("【陕西健康码】%s的健康码已由%s变为%s。如有异议，可在健康码页面在线申诉或拨打12320。",
+				t.name, healthcode.Colour(from).Label(), code.Colour.Label()),
+			Key: fmt.Sprintf("colour:%d:%s:%s", pid, tx.Now.Format(time.RFC3339Nano), code.Colour)})
 	}
-	return nil
+	if err := tx.AuditBatch(ctx, recs); err != nil {
+		return err
+	}
+	return tx.QueueSMSBatch(ctx, msgs)
 }
 
 func codeFromResult(pid int64, res *rules.Result, now time.Time) *healthcode.Code {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -69,10 +70,19 @@ func runMigrate(cfg Config, args []string) error {
 	return nil
 }
 
-// runSeed loads the demo accounts; dev mode only.
-func runSeed(ctx context.Context, cfg Config) error {
+// runSeed loads the demo accounts and, with --synthetic N, N synthetic
+// persons; dev mode only.
+func runSeed(ctx context.Context, cfg Config, args []string) error {
 	if !cfg.Dev {
 		return errors.New("seed: demo accounts exist only in dev mode (set HEALTHCODE_DEV=true)")
+	}
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	synthetic := fs.Int("synthetic", 0, "also create N synthetic persons (dev mode only)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: healthcode seed [--synthetic N]")
 	}
 	log := cfg.logger()
 	p, err := openPlatform(ctx, cfg, log)
@@ -84,6 +94,9 @@ func runSeed(ctx context.Context, cfg Config) error {
 		return err
 	}
 	fmt.Printf("demo accounts ready (password %s)\n", postgres.DemoPassword)
+	if *synthetic > 0 {
+		return runSeedSynthetic(ctx, cfg, *synthetic)
+	}
 	return nil
 }
 

@@ -25,7 +25,8 @@ commands:
   worker              run the job workers, the scheduler and the outbox relay
   migrate up|down|status
                       apply, revert or show database migrations
-  seed                load demo accounts (dev mode only)
+  seed [--synthetic N]
+                      load demo accounts and optionally N synthetic persons (dev mode only)
   audit verify        check the audit log's hash chain
   keys rotate         create a new signing key; keep old ones published until their tokens expire
   verify <token> --keys keys.json [--revocations r.json]
@@ -59,7 +60,7 @@ func main() {
 	case "migrate":
 		err = runMigrate(cfg, args)
 	case "seed":
-		err = runSeed(ctx, cfg)
+		err = runSeed(ctx, cfg, args)
 	case "dev":
 		err = runDev(ctx, cfg)
 	case "audit":
