@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,10 @@ import (
 	"healthcode"
 	"healthcode/rules"
 )
+
+// personLockSpace is the first key of the advisory locks that serialise the
+// re-evaluation of one person.
+const personLockSpace = 7001
 
 // TaskReevaluate is the outbox task that re-evaluates a batch of persons
 // (bulk causes: an area designation, a published rule set, due codes).
@@ -77,96 +82,113 @@ func publishedRuleSet(ctx context.Context, q pgx.Tx) (*rules.RuleSet, error) {
 const factHorizon = 130 * 24 * time.Hour
 
 // loadFacts reads the facts of persons (retracted ones excluded) and the
-// area risks in force on every place they stayed and its ancestors.
+// area risks in force on every place they stayed and its ancestors. The four
+// fact queries go to the server in one round trip.
 func loadFacts(ctx context.Context, tx *Tx, ids []int64) (map[int64]*rules.Facts, error) {
 	facts := make(map[int64]*rules.Facts, len(ids))
 	for _, id := range ids {
 		facts[id] = &rules.Facts{}
 	}
 	places := map[string]bool{}
-	rows, err := tx.Query(ctx, `SELECT id, person_id, place, from_at, to_at, source FROM stays
-		WHERE person_id = ANY($1) AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $2)`, ids, tx.Now.Add(-factHorizon))
-	if err != nil {
-		return nil, fmt.Errorf("load stays: %w", err)
+	horizon := tx.Now.Add(-factHorizon)
+	if len(ids) == 0 {
+		return facts, nil
 	}
-	for rows.Next() {
-		var s rules.Stay
-		var pid int64
-		if err := rows.Scan(&s.ID, &pid, &s.Place, &s.From, &s.To, &s.Source); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan stay: %w", err)
+	// A dense batch (an id range) is read with a range scan, which is much
+	// cheaper than matching an array of ids; rows of persons outside the
+	// batch are skipped below.
+	lo, hi := slices.Min(ids), slices.Max(ids)
+	who, base := "person_id = ANY($1)", []any{ids}
+	if hi-lo < int64(2*len(ids)) {
+		who, base = "person_id BETWEEN $1 AND $2", []any{lo, hi}
+	}
+	next := "$" + strconv.Itoa(len(base)+1) // the parameter after the person filter
+	q := func(sql string, extra ...any) (string, []any) {
+		sql = strings.ReplaceAll(strings.ReplaceAll(sql, "WHO", who), "$NEXT", next)
+		return sql, append(slices.Clone(base), extra...)
+	}
+	b := &pgx.Batch{}
+	sql, a := q(`SELECT id, person_id, place, from_at, to_at, source FROM stays
+		WHERE WHO AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $NEXT)`, horizon)
+	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var s rules.Stay
+			var pid int64
+			if err := rows.Scan(&s.ID, &pid, &s.Place, &s.From, &s.To, &s.Source); err != nil {
+				return fmt.Errorf("scan stay: %w", err)
+			}
+			f := facts[pid]
+			if f == nil {
+				continue // outside the batch
+			}
+			f.Stays = append(f.Stays, s)
+			places[s.Place] = true
 		}
-		facts[pid].Stays = append(facts[pid].Stays, s)
-		places[s.Place] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load stays: %w", err)
-	}
-
-	rows, err = tx.Query(ctx, `SELECT id, person_id, kind, at FROM medical_events
-		WHERE person_id = ANY($1) AND retracted_at IS NULL`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load medical events: %w", err)
-	}
-	for rows.Next() {
-		var m rules.MedicalEvent
-		var pid int64
-		if err := rows.Scan(&m.ID, &pid, &m.Kind, &m.At); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan medical event: %w", err)
+		return rows.Err()
+	})
+	sql, a = q(`SELECT id, person_id, kind, at FROM medical_events WHERE WHO AND retracted_at IS NULL`)
+	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var m rules.MedicalEvent
+			var pid int64
+			if err := rows.Scan(&m.ID, &pid, &m.Kind, &m.At); err != nil {
+				return fmt.Errorf("scan medical event: %w", err)
+			}
+			f := facts[pid]
+			if f == nil {
+				continue // outside the batch
+			}
+			f.Medical = append(f.Medical, m)
 		}
-		facts[pid].Medical = append(facts[pid].Medical, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load medical events: %w", err)
-	}
-
+		return rows.Err()
+	})
 	// All health records: an old abnormal record keeps Y2 until enough
 	// normal check-ins follow it, however long ago it was (retention bounds
 	// how many there are).
-	rows, err = tx.Query(ctx, `SELECT id, person_id, at, temperature::float8, symptoms, source FROM health_records
-		WHERE person_id = ANY($1) AND retracted_at IS NULL`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("load health records: %w", err)
-	}
-	for rows.Next() {
-		var h rules.HealthRecord
-		var pid int64
-		if err := rows.Scan(&h.ID, &pid, &h.At, &h.Temperature, &h.Symptoms, &h.Source); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan health record: %w", err)
+	sql, a = q(`SELECT id, person_id, at, temperature::float8, symptoms, source FROM health_records
+		WHERE WHO AND retracted_at IS NULL`)
+	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var h rules.HealthRecord
+			var pid int64
+			if err := rows.Scan(&h.ID, &pid, &h.At, &h.Temperature, &h.Symptoms, &h.Source); err != nil {
+				return fmt.Errorf("scan health record: %w", err)
+			}
+			f := facts[pid]
+			if f == nil {
+				continue // outside the batch
+			}
+			f.Health = append(f.Health, h)
 		}
-		facts[pid].Health = append(facts[pid].Health, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load health records: %w", err)
-	}
-
-	rows, err = tx.Query(ctx, `SELECT id, person_id, colour, from_at, until_at, approved_at IS NOT NULL, reason FROM designations
-		WHERE person_id = ANY($1) AND retracted_at IS NULL AND until_at > $2`, ids, tx.Now.Add(-factHorizon))
-	if err != nil {
-		return nil, fmt.Errorf("load designations: %w", err)
-	}
-	for rows.Next() {
-		var d rules.Designation
-		var pid int64
-		if err := rows.Scan(&d.ID, &pid, &d.Colour, &d.From, &d.Until, &d.Approved, &d.Reason); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan designation: %w", err)
+		return rows.Err()
+	})
+	sql, a = q(`SELECT id, person_id, colour, from_at, until_at, approved_at IS NOT NULL, reason FROM designations
+		WHERE WHO AND retracted_at IS NULL AND until_at > $NEXT`, horizon)
+	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var d rules.Designation
+			var pid int64
+			if err := rows.Scan(&d.ID, &pid, &d.Colour, &d.From, &d.Until, &d.Approved, &d.Reason); err != nil {
+				return fmt.Errorf("scan designation: %w", err)
+			}
+			f := facts[pid]
+			if f == nil {
+				continue // outside the batch
+			}
+			f.Designations = append(f.Designations, d)
 		}
-		facts[pid].Designations = append(facts[pid].Designations, d)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load designations: %w", err)
+		return rows.Err()
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("load facts: %w", err)
 	}
 
 	risks, err := areaRisksFor(ctx, tx, places)
 	if err != nil {
 		return nil, err
+	}
+	if len(risks) == 0 {
+		return facts, nil
 	}
 	for _, f := range facts {
 		for _, s := range f.Stays {
@@ -247,19 +269,18 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 	if len(ids) == 0 {
 		return map[int64]*healthcode.Code{}, nil
 	}
-	rows, err := tx.Query(ctx, "SELECT id FROM persons WHERE id = ANY($1) ORDER BY id FOR UPDATE", ids)
-	if err != nil {
-		return nil, fmt.Errorf("lock persons: %w", err)
-	}
-	locked, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
+	// Serialise re-evaluations of a person with transaction-scoped advisory
+	// locks taken in id order (no row is written to lock it, so concurrent
+	// batches cannot deadlock and persons' pages stay clean); then read the
+	// persons that exist with their current codes.
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, (x % 2147483648)::int)
+		FROM unnest($2::bigint[]) WITH ORDINALITY AS u(x, ord) ORDER BY ord`, personLockSpace, sorted); err != nil {
 		return nil, fmt.Errorf("lock persons: %w", err)
 	}
 	rs, err := publishedRuleSet(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	facts, err := loadFacts(ctx, tx, locked)
 	if err != nil {
 		return nil, err
 	}
@@ -267,24 +288,35 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		colour, version string
 		clauses         []byte
 		reeval          *time.Time
+		has             bool
 	}
 	cur := map[int64]current{}
-	rows, err = tx.Query(ctx, "SELECT person_id, colour, rule_set_version, clauses, reevaluate_at FROM codes WHERE person_id = ANY($1)", locked)
+	var locked []int64
+	rows, err := tx.Query(ctx, `SELECT p.id, c.colour IS NOT NULL, COALESCE(c.colour, ''), COALESCE(c.rule_set_version, ''),
+		COALESCE(c.clauses, '[]'::jsonb), c.reevaluate_at
+		FROM persons p LEFT JOIN codes c ON c.person_id = p.id WHERE p.id = ANY($1) ORDER BY p.id`, sorted)
 	if err != nil {
 		return nil, fmt.Errorf("load codes: %w", err)
 	}
 	for rows.Next() {
 		var pid int64
 		var c current
-		if err := rows.Scan(&pid, &c.colour, &c.version, &c.clauses, &c.reeval); err != nil {
+		if err := rows.Scan(&pid, &c.has, &c.colour, &c.version, &c.clauses, &c.reeval); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan code: %w", err)
 		}
-		cur[pid] = c
+		locked = append(locked, pid)
+		if c.has {
+			cur[pid] = c
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("load codes: %w", err)
+	}
+	facts, err := loadFacts(ctx, tx, locked)
+	if err != nil {
+		return nil, err
 	}
 
 	actor := healthcode.ActorFromContext(ctx)
@@ -339,11 +371,15 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		changed = append(changed, pid)
 	}
 	if len(w.pids) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at)
-			SELECT p, c, j::jsonb, v, $5, r FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::timestamptz[]) AS x(p, c, j, v, r)
-			ON CONFLICT (person_id) DO UPDATE SET colour = EXCLUDED.colour, clauses = EXCLUDED.clauses,
-			  rule_set_version = EXCLUDED.rule_set_version, updated_at = EXCLUDED.updated_at,
-			  reevaluate_at = EXCLUDED.reevaluate_at`,
+		// Existing codes are updated in place (cheaper than an upsert); the
+		// first code of a person is inserted.
+		if _, err := tx.Exec(ctx, `WITH x AS (
+				SELECT p, c, j, v, r FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::timestamptz[]) AS x(p, c, j, v, r)),
+			upd AS (
+				UPDATE codes SET colour = x.c, clauses = x.j::jsonb, rule_set_version = x.v, updated_at = $5, reevaluate_at = x.r
+				FROM x WHERE codes.person_id = x.p RETURNING codes.person_id)
+			INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at)
+			SELECT p, c, j::jsonb, v, $5, r FROM x WHERE p NOT IN (SELECT person_id FROM upd)`,
 			w.pids, w.colours, w.clauses, w.versions, tx.Now, w.reevals); err != nil {
 			return nil, fmt.Errorf("write codes: %w", err)
 		}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,8 +169,8 @@ func (r *Response) MustData(t testing.TB) map[string]any {
 	return r.Data
 }
 
-// passwordHash is computed once: argon2 is deliberately slow.
-var passwordHash string
+// passwordHash is computed once for all tests: argon2 is deliberately slow.
+var passwordHash = sync.OnceValues(func() (string, error) { return postgres.HashPassword(StaffPassword) })
 
 // StaffPassword is the password of accounts made by CreateStaff.
 const StaffPassword = "test-password-123"
@@ -180,16 +181,13 @@ const StaffPassword = "test-password-123"
 func (b *Bundle) CreateStaff(t testing.TB, username, region string, grants ...Grant) (int64, string) {
 	t.Helper()
 	ctx := context.Background()
-	if passwordHash == "" {
-		h, err := postgres.HashPassword(StaffPassword)
-		if err != nil {
-			t.Fatal(err)
-		}
-		passwordHash = h
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatal(err)
 	}
 	var id int64
-	err := b.Pool.QueryRow(ctx, `INSERT INTO staff (username, display_name, password_hash, region_code, region_path)
-		SELECT $1, $1, $2, code, path FROM regions WHERE code = $3 RETURNING id`, username, passwordHash, region).Scan(&id)
+	err = b.Pool.QueryRow(ctx, `INSERT INTO staff (username, display_name, password_hash, region_code, region_path)
+		SELECT $1, $1, $2, code, path FROM regions WHERE code = $3 RETURNING id`, username, hash, region).Scan(&id)
 	if err != nil {
 		t.Fatalf("create staff %s: %v", username, err)
 	}
