@@ -53,7 +53,9 @@ CREATE TABLE tickets (
     closed_at         timestamptz
 );
 CREATE INDEX tickets_region_idx ON tickets USING gist (region_path);
-CREATE INDEX tickets_queue_idx ON tickets (unit_id, overdue DESC, due_at, id) WHERE state NOT IN ('CLOSED', 'MERGED');
+-- A unit's open queue in its display order: overdue first, then by deadline.
+CREATE INDEX tickets_queue_idx ON tickets (unit_id, (NOT overdue), (COALESCE(due_at, 'infinity'::timestamptz)), id)
+    WHERE state NOT IN ('CLOSED', 'MERGED');
 CREATE INDEX tickets_due_idx ON tickets (due_at) WHERE state NOT IN ('CLOSED', 'MERGED') AND NOT overdue;
 CREATE INDEX tickets_person_idx ON tickets (person_id, kind, created_at);
 CREATE INDEX tickets_updated_idx ON tickets (updated_at, id);

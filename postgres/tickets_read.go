@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"healthcode"
 	"healthcode/hotline"
@@ -79,19 +80,19 @@ func (s *TicketService) Steps(ctx context.Context, id int64) ([]*healthcode.Tick
 // queueCursor is the keyset of a queue: overdue first, then by deadline, then id.
 type queueCursor struct {
 	rank int
-	due  time.Time
+	due  pgtype.Timestamptz // infinity for tickets without a deadline
 	id   int64
 }
 
 func encodeQueueCursor(t *healthcode.Ticket) string {
-	rank, due := 1, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	rank, due := 1, "inf"
 	if t.Overdue {
 		rank = 0
 	}
 	if t.DueAt != nil {
-		due = *t.DueAt
+		due = strconv.FormatInt(t.DueAt.UnixMicro(), 10)
 	}
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%d|%d", rank, due.UnixMicro(), t.ID))
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s|%d", rank, due, t.ID))
 }
 
 func decodeQueueCursor(s string) (*queueCursor, error) {
@@ -104,12 +105,18 @@ func decodeQueueCursor(s string) (*queueCursor, error) {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
 	}
 	rank, e1 := strconv.Atoi(parts[0])
-	micros, e2 := strconv.ParseInt(parts[1], 10, 64)
 	id, e3 := strconv.ParseInt(parts[2], 10, 64)
-	if e1 != nil || e2 != nil || e3 != nil {
+	c := &queueCursor{rank: rank, id: id, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}}
+	var e2 error
+	if parts[1] != "inf" {
+		var micros int64
+		micros, e2 = strconv.ParseInt(parts[1], 10, 64)
+		c.due = pgtype.Timestamptz{Time: time.UnixMicro(micros), Valid: true}
+	}
+	if e1 != nil || e2 != nil || e3 != nil || (rank != 0 && rank != 1) {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
 	}
-	return &queueCursor{rank: rank, due: time.UnixMicro(micros), id: id}, nil
+	return c, nil
 }
 
 // TicketCursor returns the opaque keyset cursor of a ticket in a queue.
@@ -165,11 +172,13 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	if f.UpdatedSince != nil {
 		add("t.updated_at >= ?", *f.UpdatedSince)
 	}
-	order := "(CASE WHEN t.overdue THEN 0 ELSE 1 END), COALESCE(t.due_at, '9999-01-01'::timestamptz), t.id"
+	// The order matches tickets_queue_idx, so a unit's first page is an
+	// index range scan whatever the queue's length.
+	order := "(NOT t.overdue), COALESCE(t.due_at, 'infinity'::timestamptz), t.id"
 	if cur != nil {
-		args = append(args, cur.rank, cur.due, cur.id)
+		args = append(args, cur.rank == 1, cur.due, cur.id)
 		n := len(args)
-		where = append(where, fmt.Sprintf("((CASE WHEN t.overdue THEN 0 ELSE 1 END), COALESCE(t.due_at, '9999-01-01'::timestamptz), t.id) > ($%d, $%d, $%d)", n-2, n-1, n))
+		where = append(where, fmt.Sprintf("((NOT t.overdue), COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d, $%d)", n-2, n-1, n))
 	}
 	args = append(args, f.First+1)
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ticketColumns+ticketFrom+" WHERE "+strings.Join(where, " AND ")+
