@@ -181,6 +181,10 @@ type TicketService interface {
 	FindPersons(ctx context.Context, phone, docType, docNumber string) ([]*Person, error)
 	// Knowledge searches the standard answers. Any staff member.
 	Knowledge(ctx context.Context, query string) ([]*KnowledgeAnswer, error)
+	// SubscribeQueue streams the tickets of the caller's queue (optionally
+	// one unit's) as they change, until ctx ends. Staff only.
+	// Errors: UNAUTHENTICATED, FORBIDDEN.
+	SubscribeQueue(ctx context.Context, unitID int64) (<-chan *Ticket, error)
 	// Notices lists notices to regions inside the caller's ticket grants.
 	// Errors: UNAUTHENTICATED, FORBIDDEN.
 	Notices(ctx context.Context) ([]*TicketNotice, error)

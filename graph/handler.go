@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -42,6 +43,9 @@ type Options struct {
 	DepthLimit int
 	Logger     *slog.Logger
 	Observer   Observer
+	// Authenticate resolves the token of a websocket's connection_init
+	// payload; nil disables subscriptions.
+	Authenticate func(ctx context.Context, token string) (*healthcode.Actor, error)
 }
 
 // NewHandler builds the GraphQL HTTP handler with handler.New: POST and GET
@@ -76,6 +80,26 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	if opts.Authenticate != nil {
+		// Subscriptions only (graphql-transport-ws); the token comes in the
+		// connection_init payload, since browsers cannot set headers on a
+		// websocket. Cross-origin upgrades are refused by the default
+		// implementation.
+		srv.AddTransport(&transport.Websocket{
+			KeepAlivePingInterval: 15 * time.Second,
+			InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+				token := strings.TrimPrefix(p.Authorization(), "Bearer ")
+				if token == "" {
+					return ctx, nil, healthcode.ErrUnauthenticated
+				}
+				a, err := opts.Authenticate(ctx, token)
+				if err != nil {
+					return ctx, nil, err
+				}
+				return healthcode.NewContextWithActor(ctx, a), nil, nil
+			},
+		})
+	}
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetDisableSuggestion(!opts.Dev)
 	if opts.Dev || opts.Introspection {

@@ -8,13 +8,12 @@ package graph
 import (
 	"context"
 	"encoding/base64"
-	"sort"
-
 	"healthcode"
 	"healthcode/graph/generated"
 	"healthcode/graph/model"
 	"healthcode/hotline"
 	"healthcode/postgres"
+	"sort"
 	"time"
 )
 

@@ -3,9 +3,13 @@ package graph_test
 import (
 	"context"
 	"encoding/base64"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 
 	"healthcode/graph/apitest"
 )
@@ -206,5 +210,68 @@ func TestHotlineBadInput(t *testing.T) {
 	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM ticket_steps").Scan(&steps)
 	if steps != 1 {
 		t.Fatalf("%d steps after refused actions, want only the creation", steps)
+	}
+}
+
+// A unit's live queue: a websocket subscription pushes the tickets that
+// change, checked against the subscriber's grants.
+func TestTicketQueueSubscription(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, resident := s.CreateResident(t, "13800138404")
+	s.declare(resident, declaration("王二", idNumber("61011319900101044"), "13800138404", s.community("610113"), nil))
+	_, yantaAdmin := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	s.Do(t, yantaAdmin, `mutation { createHandlingUnit(region: "610113", name: "雁塔区承办中心") { id } }`, nil).MustData(t)
+	_, operator := s.CreateStaff(t, "operator", "61", apitest.G("OPERATOR@61"))
+	_, handler := s.CreateStaff(t, "yanta_handler", "610113", apitest.G("HANDLER@610113"))
+	_, beilin := s.CreateStaff(t, "beilin_handler", "610103", apitest.G("HANDLER@610103"))
+
+	srv := httptest.NewServer(s.Handler)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	subscribe := func(token string) *websocket.Conn {
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql",
+			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wsjson.Write(ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+		var ack map[string]any
+		if err := wsjson.Read(ctx, c, &ack); err != nil || ack["type"] != "connection_ack" {
+			t.Fatalf("connection_init: %v %v", ack, err)
+		}
+		wsjson.Write(ctx, c, map[string]any{"id": "1", "type": "subscribe",
+			"payload": map[string]any{"query": "subscription { ticketQueue { id state } }"}})
+		return c
+	}
+	mine, theirs := subscribe(handler), subscribe(beilin)
+	defer mine.CloseNow()
+	defer theirs.CloseNow()
+	time.Sleep(300 * time.Millisecond) // let the listener start
+	id := s.Do(t, resident, `mutation { fileAppeal(input: {reason: "赋码错误"}) { id } }`, nil).MustData(t)["fileAppeal"].(map[string]any)["id"]
+	s.Do(t, operator, `mutation($id: ID!) { dispatchTicket(id: $id) { id } }`, map[string]any{"id": id}).MustData(t)
+	var msg struct {
+		Type    string
+		Payload struct {
+			Data struct {
+				TicketQueue struct{ ID, State string }
+			}
+		}
+	}
+	for {
+		if err := wsjson.Read(ctx, mine, &msg); err != nil {
+			t.Fatalf("no queue update: %v", err)
+		}
+		if msg.Type == "next" && msg.Payload.Data.TicketQueue.ID == id && msg.Payload.Data.TicketQueue.State == "DISPATCHED" {
+			break
+		}
+	}
+	// The Beilin handler's subscription received nothing about it.
+	rctx, rcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer rcancel()
+	var other map[string]any
+	if err := wsjson.Read(rctx, theirs, &other); err == nil && other["type"] == "next" {
+		t.Fatalf("a beilin handler was pushed a yanta ticket: %v", other)
 	}
 }

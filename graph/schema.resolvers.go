@@ -55,13 +55,22 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 	return r.me(ctx, a)
 }
 
+// TicketQueue is the resolver for the ticketQueue field.
+func (r *subscriptionResolver) TicketQueue(ctx context.Context, unitID *int64) (<-chan *healthcode.Ticket, error) {
+	return r.TicketService.SubscribeQueue(ctx, deref(unitID))
+}
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Subscription returns generated.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

@@ -24,6 +24,8 @@ type TicketService struct {
 	DB       *DB
 	Calendar *workcal.Calendar
 	Policy   workcal.Policy
+
+	hub ticketHub
 }
 
 var _ healthcode.TicketService = (*TicketService)(nil)
@@ -276,8 +278,11 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 			return err
 		}
 		var err error
-		out, err = s.loadTicket(ctx, tx, id, false)
-		return err
+		if out, err = s.loadTicket(ctx, tx, id, false); err != nil {
+			return err
+		}
+		s.notifyQueue(ctx, tx, out)
+		return nil
 	})
 	return out, err
 }

@@ -143,6 +143,7 @@ func (p *platform) httpServer() *server.Server {
 	res := p.resolver()
 	gql := graph.NewHandler(res, graph.Options{
 		Dev: p.cfg.Dev, Introspection: p.cfg.Introspection, Logger: p.log, Observer: metrics,
+		Authenticate: res.AuthService.Authenticate,
 	})
 	var playground http.Handler
 	if p.cfg.Dev {

@@ -104,7 +104,8 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	if err := b.DB.EnsureRuleSet(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet})
+	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet,
+		Authenticate: res.AuthService.Authenticate})
 	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gql, Logger: quiet,
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(b.Credentials),

@@ -35,6 +35,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	RuleSet() RuleSetResolver
 	Staff() StaffResolver
+	Subscription() SubscriptionResolver
 	Ticket() TicketResolver
 	TicketStep() TicketStepResolver
 	VerifiedCode() VerifiedCodeResolver
@@ -395,6 +396,10 @@ type ComplexityRoot struct {
 	StaffEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Subscription struct {
+		TicketQueue func(childComplexity int, unitID *int64) int
 	}
 
 	Ticket struct {
@@ -2315,6 +2320,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StaffEdge.Node(childComplexity), true
 
+	case "Subscription.ticketQueue":
+		if e.ComplexityRoot.Subscription.TicketQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_ticketQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TicketQueue(childComplexity, args["unitId"].(*int64)), true
+
 	case "Ticket.callbackDue":
 		if e.ComplexityRoot.Ticket.CallbackDue == nil {
 			break
@@ -2773,6 +2790,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -3506,6 +3540,12 @@ type Mutation {
   loginResident(phone: String!, code: String!): LoginPayload!
   """Revoke the caller's session."""
   logout: Boolean!
+}
+
+type Subscription {
+  """Changes of the caller's ticket queue (optionally one unit's), pushed as they happen. Authenticate with
+  {"Authorization": "Bearer <token>"} in the connection_init payload (graphql-transport-ws)."""
+  ticketQueue(unitId: ID): Ticket!
 }
 `, BuiltIn: false},
 	{Name: "../schema/staff.graphqls", Input: `enum Role {

@@ -180,6 +180,9 @@ type StaffEdge struct {
 	Node   *healthcode.Staff `json:"node"`
 }
 
+type Subscription struct {
+}
+
 type TicketConnection struct {
 	Edges    []*TicketEdge        `json:"edges"`
 	Nodes    []*healthcode.Ticket `json:"nodes"`
