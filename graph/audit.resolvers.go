@@ -32,14 +32,11 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string)
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.AuditRecordConnection{Nodes: list, Edges: make([]*model.AuditRecordEdge, len(list))}
-	last := ""
-	for i, rec := range list {
-		last = encodeCursor("audit", strconv.FormatInt(rec.ID, 10))
-		conn.Edges[i] = &model.AuditRecordEdge{Cursor: last, Node: rec}
-	}
-	conn.PageInfo = pageInfo(more, last)
-	return conn, nil
+	edges, info := connection(list, more, func(rec *healthcode.AuditRecord) string { return encodeCursor("audit", strconv.FormatInt(rec.ID, 10)) },
+		func(c string, n *healthcode.AuditRecord) *model.AuditRecordEdge {
+			return &model.AuditRecordEdge{Cursor: c, Node: n}
+		})
+	return &model.AuditRecordConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
 
 // AuditRecord returns generated.AuditRecordResolver implementation.

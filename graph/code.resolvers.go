@@ -134,14 +134,9 @@ func (r *queryResolver) Persons(ctx context.Context, region *string, first *int,
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.PersonConnection{Nodes: list, Edges: make([]*model.PersonEdge, len(list))}
-	last := ""
-	for i, p := range list {
-		last = encodeCursor("person", strconv.FormatInt(p.ID, 10))
-		conn.Edges[i] = &model.PersonEdge{Cursor: last, Node: p}
-	}
-	conn.PageInfo = pageInfo(more, last)
-	return conn, nil
+	edges, info := connection(list, more, func(p *healthcode.Person) string { return encodeCursor("person", strconv.FormatInt(p.ID, 10)) },
+		func(c string, n *healthcode.Person) *model.PersonEdge { return &model.PersonEdge{Cursor: c, Node: n} })
+	return &model.PersonConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
 
 // Person is the resolver for the person field.

@@ -62,3 +62,15 @@ func pageInfo(more bool, last string) *model.PageInfo {
 	}
 	return p
 }
+
+// connection builds the edges and page info of a Relay connection from one
+// page of nodes: cursor gives a node's cursor, edge wraps it.
+func connection[N any, E any](nodes []N, more bool, cursor func(N) string, edge func(string, N) E) ([]E, *model.PageInfo) {
+	edges := make([]E, len(nodes))
+	last := ""
+	for i, n := range nodes {
+		last = cursor(n)
+		edges[i] = edge(last, n)
+	}
+	return edges, pageInfo(more, last)
+}

@@ -170,14 +170,9 @@ func (r *queryResolver) Tickets(ctx context.Context, unitID *int64, state *strin
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.TicketConnection{Nodes: list, Edges: make([]*model.TicketEdge, len(list))}
-	last := ""
-	for i, t := range list {
-		last = postgres.TicketCursor(t)
-		conn.Edges[i] = &model.TicketEdge{Cursor: last, Node: t}
-	}
-	conn.PageInfo = pageInfo(more, last)
-	return conn, nil
+	edges, info := connection(list, more, func(t *healthcode.Ticket) string { return postgres.TicketCursor(t) },
+		func(c string, n *healthcode.Ticket) *model.TicketEdge { return &model.TicketEdge{Cursor: c, Node: n} })
+	return &model.TicketConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
 
 // Ticket is the resolver for the ticket field.

@@ -39,12 +39,7 @@ func (r *queryResolver) Regions(ctx context.Context, parent *string, first *int,
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.RegionConnection{Nodes: list, Edges: make([]*model.RegionEdge, len(list))}
-	last := ""
-	for i, reg := range list {
-		last = encodeCursor("region", reg.Code)
-		conn.Edges[i] = &model.RegionEdge{Cursor: last, Node: reg}
-	}
-	conn.PageInfo = pageInfo(more, last)
-	return conn, nil
+	edges, info := connection(list, more, func(reg *healthcode.Region) string { return encodeCursor("region", reg.Code) },
+		func(c string, n *healthcode.Region) *model.RegionEdge { return &model.RegionEdge{Cursor: c, Node: n} })
+	return &model.RegionConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }

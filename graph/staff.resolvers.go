@@ -57,14 +57,9 @@ func (r *queryResolver) Staff(ctx context.Context, first *int, after *string) (*
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.StaffConnection{Nodes: list, Edges: make([]*model.StaffEdge, len(list))}
-	last := ""
-	for i, s := range list {
-		last = encodeCursor("staff", strconv.FormatInt(s.ID, 10))
-		conn.Edges[i] = &model.StaffEdge{Cursor: last, Node: s}
-	}
-	conn.PageInfo = pageInfo(more, last)
-	return conn, nil
+	edges, info := connection(list, more, func(s *healthcode.Staff) string { return encodeCursor("staff", strconv.FormatInt(s.ID, 10)) },
+		func(c string, n *healthcode.Staff) *model.StaffEdge { return &model.StaffEdge{Cursor: c, Node: n} })
+	return &model.StaffConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
 
 // Region is the resolver for the region field.

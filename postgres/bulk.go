@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Task types of bulk re-evaluation, written to the outbox and handled by
@@ -65,18 +67,9 @@ func (db *DB) FanOutArea(ctx context.Context, areaRiskID int64) (int, error) {
 		if err != nil {
 			return fmt.Errorf("find persons in %s: %w", region, err)
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("find persons in %s: %w", region, err)
 		}
 		cause := "area_risk:" + strconv.FormatInt(areaRiskID, 10)
 		for i := 0; i < len(ids); i += BatchSize {
@@ -137,22 +130,22 @@ func (db *DB) ReevaluateRange(ctx context.Context, from, to int64, cause string)
 	if to-from > BatchSize {
 		return 0, fmt.Errorf("range of %d persons exceeds %d", to-from, BatchSize)
 	}
+	return db.reevaluateSelected(ctx, cause, "SELECT id FROM persons WHERE id >= $1 AND id < $2", from, to)
+}
+
+// reevaluateSelected re-evaluates, in one transaction, the persons whose ids
+// the query selects, and returns how many it evaluated.
+func (db *DB) reevaluateSelected(ctx context.Context, cause, query string, args ...any) (int, error) {
 	var n int
 	err := db.InTx(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(ctx, "SELECT id FROM persons WHERE id >= $1 AND id < $2", from, to)
+		rows, err := tx.Query(ctx, query, args...)
 		if err != nil {
-			return fmt.Errorf("persons in range: %w", err)
+			return fmt.Errorf("select persons to re-evaluate: %w", err)
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("select persons to re-evaluate: %w", err)
 		}
-		rows.Close()
 		codes, err := db.reevaluate(ctx, tx, ids, cause)
 		n = len(codes)
 		return err
@@ -167,27 +160,8 @@ func (db *DB) ReevaluateDue(ctx context.Context, budget time.Duration) (int, err
 	deadline := time.Now().Add(budget)
 	total := 0
 	for time.Now().Before(deadline) {
-		var n int
-		err := db.InTx(ctx, func(tx *Tx) error {
-			rows, err := tx.Query(ctx, `SELECT person_id FROM codes WHERE reevaluate_at <= $1
-				ORDER BY reevaluate_at LIMIT $2 FOR UPDATE SKIP LOCKED`, tx.Now, BatchSize)
-			if err != nil {
-				return fmt.Errorf("due codes: %w", err)
-			}
-			var ids []int64
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			codes, err := db.reevaluate(ctx, tx, ids, "time")
-			n = len(codes)
-			return err
-		})
+		n, err := db.reevaluateSelected(ctx, "time", `SELECT person_id FROM codes WHERE reevaluate_at <= $1
+			ORDER BY reevaluate_at LIMIT $2 FOR UPDATE SKIP LOCKED`, db.now(), BatchSize)
 		if err != nil {
 			return total, err
 		}
