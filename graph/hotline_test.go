@@ -275,3 +275,70 @@ func TestTicketQueueSubscription(t *testing.T) {
 		t.Fatalf("a beilin handler was pushed a yanta ticket: %v", other)
 	}
 }
+
+// The rest of the lifecycle through the API: duplicates suggested and merged,
+// an extension requested and approved by the level above, an escalation, the
+// knowledge base and the work calendar.
+func TestHotlineLifecycleOperations(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, resident := s.CreateResident(t, "13800138405")
+	pid, _ := s.declare(resident, declaration("冯五", idNumber("61011319900101045"), "13800138405", s.community("610113"), nil))
+	_, yantaAdmin := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	s.Do(t, yantaAdmin, `mutation { createHandlingUnit(region: "610113", name: "雁塔区承办中心") { id } }`, nil).MustData(t)
+	_, operator := s.CreateStaff(t, "operator", "61", apitest.G("OPERATOR@61"))
+	_, handler := s.CreateStaff(t, "yanta_handler", "610113", apitest.G("HANDLER@610113"))
+	_, xian := s.CreateStaff(t, "xian_admin", "6101", apitest.G("ADMIN@6101"))
+	create := `mutation($p: ID!) { createTicket(input: {kind: COMPLAINT, personId: $p, subject: "投诉卡口", description: "卡口不认可绿码"}) { id } }`
+	first := s.Do(t, operator, create, map[string]any{"p": pid}).MustData(t)["createTicket"].(map[string]any)["id"]
+	second := s.Do(t, operator, create, map[string]any{"p": pid}).MustData(t)["createTicket"].(map[string]any)["id"]
+	dup := s.Do(t, operator, `query($id: ID!) { ticket(id: $id) { duplicates } }`, map[string]any{"id": second}).MustData(t)["ticket"].(map[string]any)["duplicates"].([]any)
+	if len(dup) != 1 || dup[0] != first {
+		t.Fatalf("duplicates of %v = %v, want [%v]", second, dup, first)
+	}
+	m := s.Do(t, operator, `mutation($id: ID!, $into: ID!) { mergeTickets(id: $id, into: $into) { state mergedInto } }`,
+		map[string]any{"id": second, "into": first}).MustData(t)["mergeTickets"].(map[string]any)
+	if m["state"] != "MERGED" || m["mergedInto"] != first {
+		t.Fatalf("merged = %v", m)
+	}
+	do := func(token, q string, vars map[string]any) map[string]any {
+		t.Helper()
+		vars["id"] = first
+		for _, v := range s.Do(t, token, q, vars).MustData(t) {
+			return v.(map[string]any)
+		}
+		return nil
+	}
+	do(operator, `mutation($id: ID!) { dispatchTicket(id: $id) { state } }`, map[string]any{})
+	do(handler, `mutation($id: ID!) { signTicket(id: $id) { state } }`, map[string]any{})
+	before := do(handler, `mutation($id: ID!) { requestExtension(id: $id, reason: "需协调交通部门", extension: "2wd") { extensionPending replyDue } }`, map[string]any{})
+	if before["extensionPending"] != true {
+		t.Fatalf("extension not pending: %v", before)
+	}
+	if r := s.Do(t, handler, `mutation($id: ID!) { decideExtension(id: $id, approve: true) { id } }`, map[string]any{"id": first}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("handler approving own extension: %q", r.Code())
+	}
+	after := do(xian, `mutation($id: ID!) { decideExtension(id: $id, approve: true) { extensionPending replyDue } }`, map[string]any{})
+	if after["extensionPending"] != false || after["replyDue"].(string) <= before["replyDue"].(string) {
+		t.Fatalf("extension not applied: before %v after %v", before, after)
+	}
+	esc := do(handler, `mutation($id: ID!) { escalateTicket(id: $id, reason: "涉及跨省互认，需省级协调") { state } }`, map[string]any{})
+	if esc["state"] != "ESCALATED" {
+		t.Fatalf("escalated = %v", esc)
+	}
+	kb := s.Do(t, operator, `query { knowledge(query: "黄码") { question answer } }`, nil).MustData(t)["knowledge"].([]any)
+	if len(kb) == 0 {
+		t.Fatal("knowledge base has no answer about 黄码")
+	}
+	cal := s.Do(t, operator, `query { workCalendar(year: 2026) { date name workday } }`, nil).MustData(t)["workCalendar"].([]any)
+	var makeup bool
+	for _, d := range cal {
+		d := d.(map[string]any)
+		if d["date"] == "2026-02-14" && d["workday"] == true {
+			makeup = true
+		}
+	}
+	if !makeup {
+		t.Fatalf("2026-02-14 (a Saturday make-up working day) missing from %v", cal)
+	}
+}
