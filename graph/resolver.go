@@ -23,6 +23,7 @@ type Resolver struct {
 	RuleSetService healthcode.RuleSetService
 	Credentials    healthcode.CredentialService
 	TicketService  healthcode.TicketService
+	ScanService    healthcode.ScanService
 	// Calendar answers workCalendar.
 	Calendar *workcal.Calendar
 	// DevClock is the movable clock of dev mode; nil outside it.

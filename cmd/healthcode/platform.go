@@ -110,12 +110,14 @@ func (p *platform) credentials(codes *postgres.CodeService) *postgres.Credential
 
 func (p *platform) resolver() *graph.Resolver {
 	codes := &postgres.CodeService{DB: p.db}
+	creds := p.credentials(codes)
 	r := &graph.Resolver{
 		AuthService:    &postgres.AuthService{DB: p.db},
 		RegionService:  &postgres.RegionService{DB: p.db},
 		StaffService:   &postgres.StaffService{DB: p.db},
 		CodeService:    codes,
-		Credentials:    p.credentials(codes),
+		Credentials:    creds,
+		ScanService:    &postgres.ScanService{DB: p.db, Credentials: creds},
 		FactService:    &postgres.FactService{DB: p.db},
 		RuleSetService: &postgres.RuleSetService{DB: p.db},
 		TicketService:  postgres.NewTicketService(p.db),

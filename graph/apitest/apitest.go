@@ -87,6 +87,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		Trusted: []credential.TrustedIssuerKeys{b.National.Trusted("国家政务服务平台（测试）", time.Now())}}
 	res := &graph.Resolver{
 		Credentials:    b.Credentials,
+		ScanService:    &postgres.ScanService{DB: b.DB, Credentials: b.Credentials},
 		AuthService:    &postgres.AuthService{DB: b.DB},
 		RegionService:  &postgres.RegionService{DB: b.DB},
 		StaffService:   &postgres.StaffService{DB: b.DB},

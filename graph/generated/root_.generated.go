@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	Person() PersonResolver
 	Query() QueryResolver
 	RuleSet() RuleSetResolver
+	ScanResult() ScanResultResolver
 	Staff() StaffResolver
 	Subscription() SubscriptionResolver
 	Ticket() TicketResolver
@@ -159,6 +160,23 @@ type ComplexityRoot struct {
 		Summary       func(childComplexity int) int
 	}
 
+	FeverReport struct {
+		CreatedAt   func(childComplexity int) int
+		HandledAt   func(childComplexity int) int
+		HandledBy   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MaskedName  func(childComplexity int) int
+		PersonID    func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		RegionCode  func(childComplexity int) int
+		ScanID      func(childComplexity int) int
+		ScannedAt   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Temperature func(childComplexity int) int
+		VenueID     func(childComplexity int) int
+		VenueName   func(childComplexity int) int
+	}
+
 	Grant struct {
 		GrantedAt  func(childComplexity int) int
 		ID         func(childComplexity int) int
@@ -225,6 +243,7 @@ type ComplexityRoot struct {
 		EscalateTicket     func(childComplexity int, id int64, reason string) int
 		FileAppeal         func(childComplexity int, input model.AppealInput) int
 		GrantRole          func(childComplexity int, staffID int64, role healthcode.Role, region string) int
+		HandleFeverReport  func(childComplexity int, id int64, outcome string, reason *string) int
 		IssuePaperCode     func(childComplexity int, personID int64) int
 		Login              func(childComplexity int, username string, password string) int
 		LoginResident      func(childComplexity int, phone string, code string) int
@@ -234,6 +253,7 @@ type ComplexityRoot struct {
 		PublishRuleSet     func(childComplexity int, body string) int
 		RecordCallback     func(childComplexity int, id int64, satisfaction model.Satisfaction, reason *string, unitID *int64) int
 		RecordMedicalEvent func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
+		RecordScans        func(childComplexity int, scans []*model.ScanInput) int
 		RedispatchTicket   func(childComplexity int, id int64, unitID int64, reason string) int
 		RejectAppeal       func(childComplexity int, id int64, text string) int
 		ReopenTicket       func(childComplexity int, id int64, reason string, unitID *int64) int
@@ -317,6 +337,7 @@ type ComplexityRoot struct {
 		AuditLog             func(childComplexity int, first *int, after *string) int
 		CodeHistory          func(childComplexity int, personID *int64) int
 		DevMessages          func(childComplexity int, phone string) int
+		FeverReports         func(childComplexity int, region *string, status *string) int
 		FindPersons          func(childComplexity int, phone *string, docType *healthcode.DocType, docNumber *string) int
 		HandlingUnits        func(childComplexity int, region *string) int
 		Knowledge            func(childComplexity int, query *string) int
@@ -375,6 +396,16 @@ type ComplexityRoot struct {
 		Sample      func(childComplexity int) int
 		Transitions func(childComplexity int) int
 		Version     func(childComplexity int) int
+	}
+
+	ScanResult struct {
+		Colour     func(childComplexity int) int
+		Fever      func(childComplexity int) int
+		MaskedName func(childComplexity int) int
+		Message    func(childComplexity int) int
+		Reason     func(childComplexity int) int
+		ScanID     func(childComplexity int) int
+		Status     func(childComplexity int) int
 	}
 
 	Staff struct {
@@ -946,6 +977,91 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Fact.Summary(childComplexity), true
 
+	case "FeverReport.createdAt":
+		if e.ComplexityRoot.FeverReport.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.CreatedAt(childComplexity), true
+	case "FeverReport.handledAt":
+		if e.ComplexityRoot.FeverReport.HandledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.HandledAt(childComplexity), true
+	case "FeverReport.handledBy":
+		if e.ComplexityRoot.FeverReport.HandledBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.HandledBy(childComplexity), true
+	case "FeverReport.id":
+		if e.ComplexityRoot.FeverReport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.ID(childComplexity), true
+	case "FeverReport.maskedName":
+		if e.ComplexityRoot.FeverReport.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.MaskedName(childComplexity), true
+	case "FeverReport.personId":
+		if e.ComplexityRoot.FeverReport.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.PersonID(childComplexity), true
+	case "FeverReport.reason":
+		if e.ComplexityRoot.FeverReport.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.Reason(childComplexity), true
+	case "FeverReport.regionCode":
+		if e.ComplexityRoot.FeverReport.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.RegionCode(childComplexity), true
+	case "FeverReport.scanId":
+		if e.ComplexityRoot.FeverReport.ScanID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.ScanID(childComplexity), true
+	case "FeverReport.scannedAt":
+		if e.ComplexityRoot.FeverReport.ScannedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.ScannedAt(childComplexity), true
+	case "FeverReport.status":
+		if e.ComplexityRoot.FeverReport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.Status(childComplexity), true
+	case "FeverReport.temperature":
+		if e.ComplexityRoot.FeverReport.Temperature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.Temperature(childComplexity), true
+	case "FeverReport.venueId":
+		if e.ComplexityRoot.FeverReport.VenueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.VenueID(childComplexity), true
+	case "FeverReport.venueName":
+		if e.ComplexityRoot.FeverReport.VenueName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeverReport.VenueName(childComplexity), true
+
 	case "Grant.grantedAt":
 		if e.ComplexityRoot.Grant.GrantedAt == nil {
 			break
@@ -1329,6 +1445,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["staffId"].(int64), args["role"].(healthcode.Role), args["region"].(string)), true
+	case "Mutation.handleFeverReport":
+		if e.ComplexityRoot.Mutation.HandleFeverReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handleFeverReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandleFeverReport(childComplexity, args["id"].(int64), args["outcome"].(string), args["reason"].(*string)), true
 	case "Mutation.issuePaperCode":
 		if e.ComplexityRoot.Mutation.IssuePaperCode == nil {
 			break
@@ -1423,6 +1550,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordMedicalEvent(childComplexity, args["personId"].(int64), args["kind"].(model.MedicalKind), args["at"].(*time.Time), args["note"].(*string)), true
+	case "Mutation.recordScans":
+		if e.ComplexityRoot.Mutation.RecordScans == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordScans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordScans(childComplexity, args["scans"].([]*model.ScanInput)), true
 	case "Mutation.redispatchTicket":
 		if e.ComplexityRoot.Mutation.RedispatchTicket == nil {
 			break
@@ -1895,6 +2033,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DevMessages(childComplexity, args["phone"].(string)), true
+	case "Query.feverReports":
+		if e.ComplexityRoot.Query.FeverReports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_feverReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FeverReports(childComplexity, args["region"].(*string), args["status"].(*string)), true
 	case "Query.findPersons":
 		if e.ComplexityRoot.Query.FindPersons == nil {
 			break
@@ -2244,6 +2393,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RuleSetPreview.Version(childComplexity), true
+
+	case "ScanResult.colour":
+		if e.ComplexityRoot.ScanResult.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanResult.Colour(childComplexity), true
+	case "ScanResult.fever":
+		if e.ComplexityRoot.ScanResult.Fever == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanResult.Fever(childComplexity), true
+	case "ScanResult.maskedName":
+		if e.ComplexityRoot.ScanResult.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanResult.MaskedName(childComplexity), true
+	case "ScanResult.message":
+		if e.ComplexityRoot.ScanResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanResult.Message(childComplexity), true
+	case "ScanResult.reason":
+		if e.ComplexityRoot.ScanResult.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanResult.Reason(childComplexity), true
+	case "ScanResult.scanId":
+		if e.ComplexityRoot.ScanResult.ScanID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanResult.ScanID(childComplexity), true
+	case "ScanResult.status":
+		if e.ComplexityRoot.ScanResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanResult.Status(childComplexity), true
 
 	case "Staff.createdAt":
 		if e.ComplexityRoot.Staff.CreatedAt == nil {
@@ -2745,6 +2937,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeclarationInput", ec.unmarshalInputDeclarationInput),
 			graphql.NewInputUnmarshaler("FactCorrectionInput", ec.unmarshalInputFactCorrectionInput),
 			graphql.NewInputUnmarshaler("PersonCorrectionInput", ec.unmarshalInputPersonCorrectionInput),
+			graphql.NewInputUnmarshaler("ScanInput", ec.unmarshalInputScanInput),
 			graphql.NewInputUnmarshaler("TravelInput", ec.unmarshalInputTravelInput),
 		)
 	}
@@ -3509,6 +3702,62 @@ extend type Mutation {
   approveRuleSet(version: String!): RuleSet!
 }
 `, BuiltIn: false},
+	{Name: "../schema/scan.graphqls", Input: `"""One scan from an inspector's device; offline scans keep their id and original time."""
+input ScanInput {
+  """A UUID generated by the scanner: uploading the same scan again records it once."""
+  scanId: String!
+  token: String!
+  venueId: ID!
+  scannedAt: Time!
+  temperature: Float
+  """EMPLOYEE or VISITOR."""
+  role: String!
+}
+
+type ScanResult {
+  scanId: String!
+  """ACCEPTED, DUPLICATE or REJECTED."""
+  status: String!
+  """For REJECTED: EXPIRED, REVOKED, UNKNOWN_ISSUER, UNKNOWN_KEY, BAD_SIGNATURE, MALFORMED, NOT_YET_VALID, VENUE_NOT_YOURS, OUTSIDE_WINDOW or INVALID."""
+  reason: String!
+  message: String!
+  """GREEN, YELLOW or RED (empty when rejected)."""
+  colour: String!
+  maskedName: String!
+  fever: Boolean!
+}
+
+"""A fever found at a checkpoint, reported to the person's community (发热上报)."""
+type FeverReport {
+  id: ID!
+  scanId: String!
+  scannedAt: Time!
+  personId: ID
+  maskedName: String!
+  venueId: ID!
+  venueName: String!
+  regionCode: String!
+  temperature: Float!
+  """OPEN, TRANSFERRED or FALSE_ALARM."""
+  status: String!
+  handledBy: String!
+  handledAt: Time
+  reason: String!
+  createdAt: Time!
+}
+
+extend type Query {
+  """The fever inbox of the caller's communities."""
+  feverReports(region: String, status: String): [FeverReport!]!
+}
+
+extend type Mutation {
+  """Upload a batch of scans (inspectors); each is answered accepted, duplicate or rejected with its reason."""
+  recordScans(scans: [ScanInput!]!): [ScanResult!]!
+  """Close a fever report: TRANSFERRED (to a fever clinic) or FALSE_ALARM (with a reason)."""
+  handleFeverReport(id: ID!, outcome: String!, reason: String): FeverReport!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# The Shaanxi health code platform API. Every field is authorized below the
 # transport, in the services: resolvers only parse arguments and call them.
 
@@ -3847,6 +4096,40 @@ func (ec *executionContext) childFields_Fact(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Fact", field.Name)
 }
 
+func (ec *executionContext) childFields_FeverReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FeverReport_id(ctx, field)
+	case "scanId":
+		return ec.fieldContext_FeverReport_scanId(ctx, field)
+	case "scannedAt":
+		return ec.fieldContext_FeverReport_scannedAt(ctx, field)
+	case "personId":
+		return ec.fieldContext_FeverReport_personId(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_FeverReport_maskedName(ctx, field)
+	case "venueId":
+		return ec.fieldContext_FeverReport_venueId(ctx, field)
+	case "venueName":
+		return ec.fieldContext_FeverReport_venueName(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_FeverReport_regionCode(ctx, field)
+	case "temperature":
+		return ec.fieldContext_FeverReport_temperature(ctx, field)
+	case "status":
+		return ec.fieldContext_FeverReport_status(ctx, field)
+	case "handledBy":
+		return ec.fieldContext_FeverReport_handledBy(ctx, field)
+	case "handledAt":
+		return ec.fieldContext_FeverReport_handledAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_FeverReport_reason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FeverReport_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeverReport", field.Name)
+}
+
 func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4125,6 +4408,26 @@ func (ec *executionContext) childFields_RuleSetPreview(ctx context.Context, fiel
 		return ec.fieldContext_RuleSetPreview_sample(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RuleSetPreview", field.Name)
+}
+
+func (ec *executionContext) childFields_ScanResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scanId":
+		return ec.fieldContext_ScanResult_scanId(ctx, field)
+	case "status":
+		return ec.fieldContext_ScanResult_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_ScanResult_reason(ctx, field)
+	case "message":
+		return ec.fieldContext_ScanResult_message(ctx, field)
+	case "colour":
+		return ec.fieldContext_ScanResult_colour(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_ScanResult_maskedName(ctx, field)
+	case "fever":
+		return ec.fieldContext_ScanResult_fever(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScanResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

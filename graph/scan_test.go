@@ -1,0 +1,149 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"healthcode/credential"
+	"healthcode/graph/apitest"
+)
+
+// checkpoint sets up an institution with a venue in the given county and an
+// inspector, straight in the database, and returns the venue id and the
+// inspector's token.
+func (s *scenario) checkpoint(t *testing.T, name, county string) (int64, string) {
+	t.Helper()
+	ctx := context.Background()
+	var inst, venue int64
+	if err := s.Pool.QueryRow(ctx, `INSERT INTO institutions (name, credit_code, region_code, region_path, contact_name, created_by, created_at)
+		SELECT $1, $2, code, path, '联系人', 'test', now() FROM regions WHERE code = $3 RETURNING id`,
+		name, fmt.Sprintf("91610000%010d", time.Now().UnixNano()%1e10), county).Scan(&inst); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Pool.QueryRow(ctx, `INSERT INTO venues (institution_id, name, type, region_code, region_path, created_by, created_at)
+		SELECT $1, $2 || '入口', 'INDOOR_PUBLIC', code, path, 'test', now() FROM regions WHERE code = $3 RETURNING id`,
+		inst, name, county).Scan(&venue); err != nil {
+		t.Fatal(err)
+	}
+	id, token := s.CreateStaff(t, fmt.Sprintf("inspector%d", inst), county, apitest.G("INSPECTOR@"+county))
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO institution_members (staff_id, institution_id, role, created_by, created_at)
+		VALUES ($1, $2, 'INSPECTOR', 'test', now())`, id, inst); err != nil {
+		t.Fatal(err)
+	}
+	return venue, token
+}
+
+const recordScans = `mutation($s: [ScanInput!]!) { recordScans(scans: $s) { scanId status reason colour fever } }`
+
+func scanOf(id, token string, venue int64, at time.Time, temp float64) map[string]any {
+	return map[string]any{"scanId": id, "token": token, "venueId": fmt.Sprint(venue), "scannedAt": at.Format(time.RFC3339),
+		"temperature": temp, "role": "VISITOR"}
+}
+
+func (s *scenario) scan(t *testing.T, inspector string, scans ...map[string]any) []map[string]any {
+	t.Helper()
+	list := make([]any, len(scans))
+	for i, sc := range scans {
+		list[i] = sc
+	}
+	var out []map[string]any
+	for _, r := range s.Do(t, inspector, recordScans, map[string]any{"s": list}).MustData(t)["recordScans"].([]any) {
+		out = append(out, r.(map[string]any))
+	}
+	return out
+}
+
+func (s *scenario) credentialOf(t *testing.T, token string) string {
+	t.Helper()
+	return s.Do(t, token, `query { myCredential { token } }`, nil).MustData(t)["myCredential"].(map[string]any)["token"].(string)
+}
+
+// The checkpoint scenarios of the issue.
+func TestScenarioScans(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	home := s.community("610113")
+	_, resident := s.CreateResident(t, "13800138500")
+	s.declare(resident, declaration("扫码人", idNumber("61011319900101050"), "13800138500", home, nil))
+	venue, inspector := s.checkpoint(t, "赛格购物中心", "610113")
+	otherVenue, _ := s.checkpoint(t, "钟楼书店", "610103")
+	now := s.Clock.Now()
+
+	// A green code at 36.5 °C is accepted.
+	res := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000001", s.credentialOf(t, resident), venue, now, 36.5))
+	if res[0]["status"] != "ACCEPTED" || res[0]["colour"] != "GREEN" {
+		t.Fatalf("green scan = %v", res[0])
+	}
+	// The same batch again is recorded once.
+	again := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000001", s.credentialOf(t, resident), venue, now, 36.5))
+	if again[0]["status"] != "DUPLICATE" {
+		t.Fatalf("duplicate upload = %v", again[0])
+	}
+	var scans int
+	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM scans").Scan(&scans)
+	if scans != 1 {
+		t.Fatalf("%d scans recorded, want 1", scans)
+	}
+	// A venue of another institution is refused.
+	if r := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000002", s.credentialOf(t, resident), otherVenue, now, 36.5)); r[0]["reason"] != "VENUE_NOT_YOURS" {
+		t.Fatalf("other institution's venue = %v", r[0])
+	}
+	// 38.0 °C: the code is yellow in the same request and the community's inbox has the report.
+	s.Clock.Advance(time.Minute)
+	res = s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000003", s.credentialOf(t, resident), venue, s.Clock.Now(), 38.0))
+	if res[0]["status"] != "ACCEPTED" || res[0]["fever"] != true || res[0]["colour"] != "YELLOW" {
+		t.Fatalf("fever scan = %v", res[0])
+	}
+	wantCode(t, "after the fever", s.myCode(resident, ""), "YELLOW", "Y2")
+	_, community := s.CreateStaff(t, "community_staff", home, apitest.G("ADMIN@"+home))
+	inbox := s.Do(t, community, `query { feverReports { id temperature maskedName status } }`, nil).MustData(t)["feverReports"].([]any)
+	if len(inbox) != 1 || inbox[0].(map[string]any)["temperature"].(float64) != 38.0 {
+		t.Fatalf("community inbox = %v", inbox)
+	}
+	s.Do(t, community, `mutation($id: ID!) { handleFeverReport(id: $id, outcome: "TRANSFERRED") { status } }`,
+		map[string]any{"id": inbox[0].(map[string]any)["id"]}).MustData(t)
+
+	// An expired token, a token of an untrusted issuer, and the test national platform's.
+	expired := s.credentialOf(t, resident)
+	s.Clock.Advance(10 * time.Minute)
+	rogue, _ := credential.NewMemoryKeyRing("4401")
+	rs, _ := credential.NewSigner(rogue)
+	at := s.Clock.Now().Truncate(time.Second)
+	untrusted, _ := rs.Sign(credential.Claims{Issuer: "4401", CodeID: "x1", Colour: "GREEN", MaskedName: "赵*", Kind: credential.KindElectronic, IssuedAt: at, ExpiresAt: at.Add(5 * time.Minute)})
+	ns, _ := credential.NewSigner(s.National)
+	national, _ := ns.Sign(credential.Claims{Issuer: credential.IssuerNational, CodeID: "cn-9", Colour: "GREEN", MaskedName: "钱*", Kind: credential.KindElectronic, IssuedAt: at, ExpiresAt: at.Add(5 * time.Minute)})
+	res = s.scan(t, inspector,
+		scanOf("00000000-0000-4000-8000-000000000004", expired, venue, s.Clock.Now(), 36.4),
+		scanOf("00000000-0000-4000-8000-000000000005", untrusted, venue, s.Clock.Now(), 36.4),
+		scanOf("00000000-0000-4000-8000-000000000006", national, venue, s.Clock.Now(), 36.4))
+	if res[0]["reason"] != "EXPIRED" || res[1]["reason"] != "UNKNOWN_ISSUER" || res[2]["status"] != "ACCEPTED" {
+		t.Fatalf("expired, untrusted, national = %v", res)
+	}
+
+	// A revoked paper code is refused.
+	_, staff := s.CreateStaff(t, "paper_staff", home, apitest.G("ADMIN@"+home))
+	d := s.Do(t, staff, declareMutation, declaration("纸码老人", idNumber("61011319400101051"), "", home, nil)).MustData(t)
+	pid := d["submitDeclaration"].(map[string]any)["person"].(map[string]any)["id"]
+	paper := s.Do(t, staff, `mutation($p: ID!) { issuePaperCode(personId: $p) { token } }`, map[string]any{"p": pid}).MustData(t)["issuePaperCode"].(map[string]any)["token"].(string)
+	s.Do(t, staff, `mutation($p: ID!) { issuePaperCode(personId: $p) { token } }`, map[string]any{"p": pid}).MustData(t) // supersedes the first
+	if r := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000007", paper, venue, s.Clock.Now(), 36.4)); r[0]["reason"] != "REVOKED" {
+		t.Fatalf("superseded paper code = %v", r[0])
+	}
+}
+
+// A scan becomes a stay: designating the venue's county HIGH afterwards
+// turns the scanned person red (R1).
+func TestScanBecomesStay(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, resident := s.CreateResident(t, "13800138501")
+	s.declare(resident, declaration("路人", idNumber("61011319900101052"), "13800138501", s.community("610103"), nil))
+	venue, inspector := s.checkpoint(t, "小寨商场", "610113")
+	s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000011", s.credentialOf(t, resident), venue, s.Clock.Now(), 36.6))
+	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
+	s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)
+	drainOutbox(t, s)
+	wantCode(t, "after the venue's county went HIGH", s.myCode(resident, ""), "RED", "R1")
+}

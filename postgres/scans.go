@@ -1,0 +1,390 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/credential"
+)
+
+// ScanService implements healthcode.ScanService.
+type ScanService struct {
+	DB          *DB
+	Credentials *CredentialService
+	// LateWindow is how old a scan may be when it is uploaded (offline
+	// scanners); default DefaultLateWindow.
+	LateWindow time.Duration
+}
+
+var _ healthcode.ScanService = (*ScanService)(nil)
+
+// DefaultLateWindow accepts offline scans uploaded up to three days late.
+const DefaultLateWindow = 72 * time.Hour
+
+// MaxScanBatch bounds one upload.
+const MaxScanBatch = 1000
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+type scanVenue struct {
+	institution int64
+	region      string
+	path        string
+	active      bool
+}
+
+type acceptedScan struct {
+	in     *healthcode.ScanInput
+	res    *healthcode.ScanResult
+	venue  scanVenue
+	claims *credential.Claims
+	person int64
+}
+
+// RecordScans implements healthcode.ScanService.
+func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanInput) ([]healthcode.ScanResult, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(scans) == 0 || len(scans) > MaxScanBatch {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "每批上传 1 至 %d 条扫码记录", MaxScanBatch)
+	}
+	var institution int64
+	err = s.DB.Pool.QueryRow(ctx, `SELECT m.institution_id FROM institution_members m JOIN institutions i ON i.id = m.institution_id
+		WHERE m.staff_id = $1 AND i.status = 'ACTIVE'`, a.ID).Scan(&institution)
+	if err != nil {
+		return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "只有已登记机构的防疫员可以上传扫码记录")
+	}
+	venueIDs := make([]int64, 0, len(scans))
+	for _, sc := range scans {
+		venueIDs = append(venueIDs, sc.VenueID)
+	}
+	venues := map[int64]scanVenue{}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT v.id, v.institution_id, v.region_code, v.region_path::text,
+		v.status = 'ACTIVE' AND i.status = 'ACTIVE' FROM venues v JOIN institutions i ON i.id = v.institution_id WHERE v.id = ANY($1)`, venueIDs)
+	if err != nil {
+		return nil, fmt.Errorf("load venues: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var v scanVenue
+		if err := rows.Scan(&id, &v.institution, &v.region, &v.path, &v.active); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		venues[id] = v
+	}
+	rows.Close()
+	verifier, err := s.Credentials.currentVerifier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.DB.now()
+	window := s.LateWindow
+	if window <= 0 {
+		window = DefaultLateWindow
+	}
+	results := make([]healthcode.ScanResult, len(scans))
+	var ok []*acceptedScan
+	for i := range scans {
+		in, res := &scans[i], &results[i]
+		res.ScanID = in.ScanID
+		reject := func(reason, msg string) { res.Status, res.Reason, res.Message = healthcode.ScanRejected, reason, msg }
+		v, known := venues[in.VenueID]
+		switch {
+		case !uuidRE.MatchString(in.ScanID):
+			reject(healthcode.ReasonInvalid, "扫码记录编号应为 UUID")
+		case in.Role != healthcode.ScanEmployee && in.Role != healthcode.ScanVisitor:
+			reject(healthcode.ReasonInvalid, "人员类型应为 EMPLOYEE（员工）或 VISITOR（访客）")
+		case in.Temperature != nil && (*in.Temperature < 34 || *in.Temperature > 43):
+			reject(healthcode.ReasonInvalid, "体温应在 34.0 至 43.0 ℃ 之间，请重新测量")
+		case in.ScannedAt.After(now.Add(credential.DefaultSkew)) || in.ScannedAt.Before(now.Add(-window)):
+			reject(healthcode.ReasonOutsideWindow, "扫码时间晚于现在或超过补传时限（3 天）")
+		case !known || v.institution != institution || !v.active:
+			reject(healthcode.ReasonVenueNotYours, "该查验场所不属于本机构或已停用")
+		case s.DB.Authz.Authorize(ctx, a, healthcode.PermScanRecord, v.region) != nil:
+			reject(healthcode.ReasonVenueNotYours, "无权在该查验场所登记")
+		default:
+			c, err := verifier.Verify(strings.TrimSpace(in.Token), in.ScannedAt, credential.DefaultSkew)
+			if err != nil {
+				if ve := credential.AsVerifyError(err); ve != nil {
+					reject(ve.Reason, ve.Message())
+					continue
+				}
+				return nil, err
+			}
+			res.Colour, res.MaskedName = healthcode.Colour(c.Colour), c.MaskedName
+			res.Fever = in.Temperature != nil && *in.Temperature > healthcode.FeverThreshold
+			ok = append(ok, &acceptedScan{in: in, res: res, venue: v, claims: c})
+		}
+	}
+	if len(ok) == 0 {
+		return results, nil
+	}
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		return s.store(ctx, tx, a, institution, ok)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// store writes the accepted scans of a batch in one transaction: the scans
+// (duplicates skipped), stays and health records of our own persons, fever
+// reports, and the re-evaluation of those persons.
+func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan) error {
+	// Our own codes name the person by code id.
+	var codeIDs []string
+	for _, sc := range ok {
+		if sc.claims.Issuer == s.Credentials.Ring.Issuer() {
+			codeIDs = append(codeIDs, sc.claims.CodeID)
+		}
+	}
+	persons := map[string]int64{}
+	residence := map[int64]string{}
+	if len(codeIDs) > 0 {
+		rows, err := tx.Query(ctx, "SELECT code_id, id, residence_code FROM persons WHERE code_id = ANY($1)", codeIDs)
+		if err != nil {
+			return fmt.Errorf("look up persons by code: %w", err)
+		}
+		for rows.Next() {
+			var cid, res string
+			var id int64
+			if err := rows.Scan(&cid, &id, &res); err != nil {
+				rows.Close()
+				return err
+			}
+			persons[cid], residence[id] = id, res
+		}
+		rows.Close()
+	}
+	days := map[time.Time]bool{}
+	var ids, codes, issuers, colours, roles, paths []string
+	var ats []time.Time
+	var venueIDs []int64
+	var personIDs []*int64
+	var temps []*float64
+	var fevers []bool
+	for _, sc := range ok {
+		days[dayStart(sc.in.ScannedAt)] = true
+		var pid *int64
+		if sc.claims.Issuer == s.Credentials.Ring.Issuer() {
+			if id, found := persons[sc.claims.CodeID]; found {
+				sc.person, pid = id, &id
+			}
+		}
+		ids = append(ids, strings.ToLower(sc.in.ScanID))
+		ats = append(ats, sc.in.ScannedAt)
+		venueIDs = append(venueIDs, sc.in.VenueID)
+		issuers = append(issuers, sc.claims.Issuer)
+		codes = append(codes, sc.claims.CodeID)
+		personIDs = append(personIDs, pid)
+		colours = append(colours, sc.claims.Colour)
+		temps = append(temps, sc.in.Temperature)
+		roles = append(roles, sc.in.Role)
+		fevers = append(fevers, sc.res.Fever)
+		paths = append(paths, sc.venue.path)
+	}
+	for d := range days {
+		if err := ensureScanPartition(ctx, tx, d); err != nil {
+			return err
+		}
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO scans (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id, issuer,
+			code_id, person_id, colour, temperature, scan_role, fever, region_path)
+		SELECT i, t, $13, v, $14, $15, iss, c, p, col, tmp, r, f, path::ltree
+		FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+		            $8::numeric[], $9::text[], $10::boolean[], $11::text[], $12::int[]) AS x(i, t, v, iss, c, p, col, tmp, r, f, path, ord)
+		ORDER BY ord
+		ON CONFLICT (scan_id, scanned_at) DO NOTHING RETURNING scan_id::text`,
+		ids, ats, venueIDs, issuers, codes, personIDs, colours, temps, roles, fevers, paths, seq(len(ids)), tx.Now, institution, a.ID)
+	if err != nil {
+		return fmt.Errorf("insert scans: %w", err)
+	}
+	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("insert scans: %w", err)
+	}
+	fresh := map[string]bool{}
+	for _, id := range inserted {
+		fresh[id] = true
+	}
+	var reeval []int64
+	for _, sc := range ok {
+		if !fresh[strings.ToLower(sc.in.ScanID)] {
+			sc.res.Status, sc.res.Message = healthcode.ScanDuplicate, "该扫码记录已上传过"
+			continue
+		}
+		sc.res.Status = healthcode.ScanAccepted
+		ref := "scan:" + strings.ToLower(sc.in.ScanID)
+		if sc.person != 0 {
+			if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
+				VALUES ($1, $2, $3::text::ltree, $4, $4, 'SCAN', $5, $6, $7)`, sc.person, sc.venue.region, sc.venue.path,
+				sc.in.ScannedAt, ref, a.Subject(), tx.Now); err != nil {
+				return fmt.Errorf("record scan stay: %w", err)
+			}
+			if sc.in.Temperature != nil {
+				if _, err := tx.Exec(ctx, `INSERT INTO health_records (person_id, at, temperature, symptoms, source, source_ref, actor, created_at)
+					VALUES ($1, $2, $3, '{}', 'SCAN', $4, $5, $6)`, sc.person, sc.in.ScannedAt, *sc.in.Temperature, ref, a.Subject(), tx.Now); err != nil {
+					return fmt.Errorf("record scan temperature: %w", err)
+				}
+			}
+			reeval = append(reeval, sc.person)
+		}
+		if sc.res.Fever {
+			region := sc.venue.region
+			if r, found := residence[sc.person]; found {
+				region = r // the person's community is responsible
+			}
+			var person any
+			if sc.person != 0 {
+				person = sc.person
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO fever_reports (scan_id, scanned_at, person_id, venue_id, region_code, region_path, temperature, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6::text::ltree, $7, $8) ON CONFLICT (scan_id) DO NOTHING`,
+				strings.ToLower(sc.in.ScanID), sc.in.ScannedAt, person, sc.in.VenueID, region, ltreePath(region), *sc.in.Temperature, tx.Now); err != nil {
+				return fmt.Errorf("record fever report: %w", err)
+			}
+			if err := tx.Audit(ctx, healthcode.AuditRecord{Role: healthcode.RoleInspector, RegionCode: region, Action: "fever.report",
+				Object: "scan:" + strings.ToLower(sc.in.ScanID), Detail: map[string]any{"temperature": *sc.in.Temperature, "venue": sc.in.VenueID}}); err != nil {
+				return err
+			}
+		}
+	}
+	if len(reeval) > 0 {
+		codes, err := s.DB.reevaluate(ctx, tx, reeval, "scan")
+		if err != nil {
+			return err
+		}
+		for _, sc := range ok {
+			if c, found := codes[sc.person]; found && sc.res.Status == healthcode.ScanAccepted {
+				sc.res.Colour = c.Colour
+			}
+		}
+	}
+	return nil
+}
+
+func seq(n int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(i)
+	}
+	return out
+}
+
+// ensureScanPartition creates the day's partition of scans when missing. In
+// production a maintenance job creates the partitions ahead (the application
+// role then needs no CREATE privilege); this keeps dev and late uploads
+// working.
+func ensureScanPartition(ctx context.Context, tx *Tx, day time.Time) error {
+	name := "scans_" + day.Format("20060102")
+	_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF scans FOR VALUES FROM ('%s') TO ('%s')`,
+		name, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)))
+	if err != nil {
+		return fmt.Errorf("create scan partition %s: %w", name, err)
+	}
+	return nil
+}
+
+const feverColumns = `f.id, f.scan_id::text, f.scanned_at, COALESCE(f.person_id, 0), COALESCE(p.name_masked, ''), f.venue_id, v.name,
+	f.region_code, f.temperature::float8, f.status, COALESCE(f.handled_by, ''), f.handled_at, COALESCE(f.reason, ''), f.created_at`
+
+const feverFrom = ` FROM fever_reports f JOIN venues v ON v.id = f.venue_id LEFT JOIN persons p ON p.id = f.person_id`
+
+func scanFever(row pgx.Row) (*healthcode.FeverReport, error) {
+	var r healthcode.FeverReport
+	err := row.Scan(&r.ID, &r.ScanID, &r.ScannedAt, &r.PersonID, &r.MaskedName, &r.VenueID, &r.VenueName, &r.RegionCode,
+		&r.Temperature, &r.Status, &r.HandledBy, &r.HandledAt, &r.Reason, &r.CreatedAt)
+	return &r, err
+}
+
+// FeverReports implements healthcode.ScanService.
+func (s *ScanService) FeverReports(ctx context.Context, region, status string) ([]*healthcode.FeverReport, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermFeverRead)
+	if err != nil {
+		return nil, err
+	}
+	if region != "" {
+		if err := validRegionCode(region); err != nil {
+			return nil, err
+		}
+		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermFeverRead, region); err != nil {
+			return nil, err
+		}
+		visible = []string{region}
+	}
+	if len(visible) == 0 {
+		return nil, healthcode.ErrForbidden
+	}
+	if status == "" {
+		status = "OPEN"
+	}
+	if status != "OPEN" && status != "TRANSFERRED" && status != "FALSE_ALARM" {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "状态应为 OPEN、TRANSFERRED 或 FALSE_ALARM")
+	}
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+feverColumns+feverFrom+`
+		WHERE f.region_path <@ $1::text[]::ltree[] AND f.status = $2 ORDER BY f.id DESC LIMIT 500`, ltreePaths(visible), status)
+	if err != nil {
+		return nil, fmt.Errorf("list fever reports: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.FeverReport, error) { return scanFever(r) })
+}
+
+// HandleFeverReport implements healthcode.ScanService.
+func (s *ScanService) HandleFeverReport(ctx context.Context, id int64, outcome, reason string) (*healthcode.FeverReport, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if outcome != "TRANSFERRED" && outcome != "FALSE_ALARM" {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "处理结果应为 TRANSFERRED（已转运至发热门诊）或 FALSE_ALARM（误报）")
+	}
+	if outcome == "FALSE_ALARM" && reason == "" {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "判定为误报须填写原因")
+	}
+	if utf8.RuneCountInString(reason) > 500 {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "原因不超过 500 个字")
+	}
+	var out *healthcode.FeverReport
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		r, err := scanFever(tx.QueryRow(ctx, "SELECT "+feverColumns+feverFrom+" WHERE f.id = $1 FOR UPDATE OF f", id))
+		if err != nil {
+			return mapError(err, "发热报告不存在")
+		}
+		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermFeverHandle, r.RegionCode); err != nil {
+			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
+				return healthcode.Errorf(healthcode.ENOTFOUND, "发热报告不存在")
+			}
+			return err
+		}
+		if r.Status != "OPEN" {
+			return healthcode.Errorf(healthcode.ECONFLICT, "该发热报告已处理")
+		}
+		if _, err := tx.Exec(ctx, `UPDATE fever_reports SET status = $2, handled_by = $3, handled_at = $4, reason = $5 WHERE id = $1`,
+			id, outcome, a.Subject(), tx.Now, reason); err != nil {
+			return fmt.Errorf("handle fever report: %w", err)
+		}
+		r.Status, r.HandledBy, r.HandledAt, r.Reason = outcome, a.Subject(), &tx.Now, reason
+		out = r
+		return tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermFeverHandle, r.RegionCode),
+			RegionCode: r.RegionCode, Action: "fever.handle", Object: "fever:" + strconv.FormatInt(id, 10), Reason: reason,
+			Detail: map[string]any{"outcome": outcome}})
+	})
+	return out, err
+}
