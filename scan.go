@@ -85,4 +85,43 @@ type ScanService interface {
 	// FALSE_ALARM (reason required) — community staff with fever.handle.
 	// Errors: UNAUTHENTICATED, NOT_FOUND, INVALID, CONFLICT (already handled).
 	HandleFeverReport(ctx context.Context, id int64, outcome, reason string) (*FeverReport, error)
+	// Scans lists scans newest first: an institution's members see its own,
+	// administrators those of venues inside their scan.read regions.
+	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
+	Scans(ctx context.Context, f ScanFilter) ([]*Scan, bool, error)
+	// VenueStats counts a venue's scans, fevers and colours in [from, to).
+	// Errors: UNAUTHENTICATED, NOT_FOUND, INVALID.
+	VenueStats(ctx context.Context, venueID int64, from, to time.Time) (*VenueStats, error)
+}
+
+// Scan is a recorded scan as listed to staff: no personal data.
+type Scan struct {
+	ScanID        string
+	ScannedAt     time.Time
+	ReceivedAt    time.Time
+	VenueID       int64
+	InstitutionID int64
+	Issuer        string
+	Colour        Colour
+	Temperature   *float64
+	Role          string
+	Fever         bool
+}
+
+// ScanFilter selects scans to list.
+type ScanFilter struct {
+	VenueID int64
+	From    *time.Time
+	To      *time.Time
+	First   int
+	After   string // keyset cursor
+}
+
+// VenueStats counts the scans of a venue in a period.
+type VenueStats struct {
+	VenueID             int64
+	Scans, Fevers       int
+	Green, Yellow, Red  int
+	Employees, Visitors int
+	From, To            time.Time
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -71,6 +72,7 @@ func setComplexity(c *generated.ComplexityRoot) {
 	c.Query.Staff = func(child int, first *int, _ *string) int { return listCost(child, first) }
 	c.Query.AuditLog = func(child int, first *int, _ *string) int { return listCost(child, first) }
 	c.Query.Persons = func(child int, _ *string, first *int, _ *string) int { return listCost(child, first) }
+	c.Query.Scans = func(child int, _ *int64, _, _ *time.Time, first *int, _ *string) int { return listCost(child, first) }
 }
 
 func listCost(child int, first *int) int {

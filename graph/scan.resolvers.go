@@ -10,6 +10,8 @@ import (
 	"healthcode"
 	"healthcode/graph/generated"
 	"healthcode/graph/model"
+	"healthcode/postgres"
+	"time"
 )
 
 // RecordScans is the resolver for the recordScans field.
@@ -33,6 +35,26 @@ func (r *mutationResolver) RecordScans(ctx context.Context, scans []*model.ScanI
 // HandleFeverReport is the resolver for the handleFeverReport field.
 func (r *mutationResolver) HandleFeverReport(ctx context.Context, id int64, outcome string, reason *string) (*healthcode.FeverReport, error) {
 	return r.ScanService.HandleFeverReport(ctx, id, outcome, deref(reason))
+}
+
+// Scans is the resolver for the scans field.
+func (r *queryResolver) Scans(ctx context.Context, venueID *int64, from *time.Time, to *time.Time, first *int, after *string) (*model.ScanConnection, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return nil, err
+	}
+	list, more, err := r.ScanService.Scans(ctx, healthcode.ScanFilter{VenueID: deref(venueID), From: from, To: to, First: n, After: deref(after)})
+	if err != nil {
+		return nil, err
+	}
+	edges, info := connection(list, more, postgres.ScanCursor,
+		func(c string, n *healthcode.Scan) *model.ScanEdge { return &model.ScanEdge{Cursor: c, Node: n} })
+	return &model.ScanConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
+}
+
+// VenueStats is the resolver for the venueStats field.
+func (r *queryResolver) VenueStats(ctx context.Context, venueID int64, from time.Time, to time.Time) (*healthcode.VenueStats, error) {
+	return r.ScanService.VenueStats(ctx, venueID, from, to)
 }
 
 // FeverReports is the resolver for the feverReports field.

@@ -147,3 +147,41 @@ func TestScanBecomesStay(t *testing.T) {
 	drainOutbox(t, s)
 	wantCode(t, "after the venue's county went HIGH", s.myCode(resident, ""), "RED", "R1")
 }
+
+// Institution staff see their institution's scans only; venue statistics.
+func TestScansScopedToInstitution(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, resident := s.CreateResident(t, "13800138502")
+	s.declare(resident, declaration("顾客", idNumber("61011319900101053"), "13800138502", s.community("610113"), nil))
+	venueA, inspA := s.checkpoint(t, "甲商场", "610113")
+	venueB, inspB := s.checkpoint(t, "乙商场", "610113")
+	now := s.Clock.Now()
+	s.scan(t, inspA, scanOf("00000000-0000-4000-8000-0000000000a1", s.credentialOf(t, resident), venueA, now, 36.5),
+		scanOf("00000000-0000-4000-8000-0000000000a2", s.credentialOf(t, resident), venueA, now.Add(-time.Minute), 38.2))
+	s.scan(t, inspB, scanOf("00000000-0000-4000-8000-0000000000b1", s.credentialOf(t, resident), venueB, now, 36.5))
+	for _, c := range []struct {
+		token string
+		venue int64
+		want  int
+	}{{inspA, venueA, 2}, {inspB, venueB, 1}} {
+		nodes := s.Do(t, c.token, `query { scans(first: 50) { nodes { venueId } } }`, nil).MustData(t)["scans"].(map[string]any)["nodes"].([]any)
+		if len(nodes) != c.want {
+			t.Fatalf("institution of venue %d sees %d scans, want %d", c.venue, len(nodes), c.want)
+		}
+		for _, n := range nodes {
+			if n.(map[string]any)["venueId"] != fmt.Sprint(c.venue) {
+				t.Fatalf("institution of venue %d sees a scan of venue %v", c.venue, n)
+			}
+		}
+	}
+	q := `query($v: ID!, $f: Time!, $t: Time!) { venueStats(venueId: $v, from: $f, to: $t) { scans fevers green yellow visitors } }`
+	vars := map[string]any{"v": fmt.Sprint(venueA), "f": now.Add(-time.Hour).Format(time.RFC3339), "t": now.Add(time.Hour).Format(time.RFC3339)}
+	st := s.Do(t, inspA, q, vars).MustData(t)["venueStats"].(map[string]any)
+	if st["scans"].(float64) != 2 || st["fevers"].(float64) != 1 || st["visitors"].(float64) != 2 {
+		t.Fatalf("venue stats = %v", st)
+	}
+	if r := s.Do(t, inspB, q, vars); r.Code() != "NOT_FOUND" {
+		t.Fatalf("another institution's venue stats: %q", r.Code())
+	}
+}

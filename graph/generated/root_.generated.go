@@ -354,10 +354,12 @@ type ComplexityRoot struct {
 		Region               func(childComplexity int, code string) int
 		Regions              func(childComplexity int, parent *string, first *int, after *string) int
 		RuleSets             func(childComplexity int) int
+		Scans                func(childComplexity int, venueID *int64, from *time.Time, to *time.Time, first *int, after *string) int
 		Staff                func(childComplexity int, first *int, after *string) int
 		Ticket               func(childComplexity int, id int64) int
 		TicketNotices        func(childComplexity int) int
 		Tickets              func(childComplexity int, unitID *int64, state *string, kind *model.TicketKind, overdue *bool, dueSoon *bool, updatedSince *time.Time, first *int, after *string) int
+		VenueStats           func(childComplexity int, venueID int64, from time.Time, to time.Time) int
 		VerifyCode           func(childComplexity int, token string) int
 		WorkCalendar         func(childComplexity int, year int) int
 	}
@@ -396,6 +398,30 @@ type ComplexityRoot struct {
 		Sample      func(childComplexity int) int
 		Transitions func(childComplexity int) int
 		Version     func(childComplexity int) int
+	}
+
+	Scan struct {
+		Colour        func(childComplexity int) int
+		Fever         func(childComplexity int) int
+		InstitutionID func(childComplexity int) int
+		Issuer        func(childComplexity int) int
+		ReceivedAt    func(childComplexity int) int
+		Role          func(childComplexity int) int
+		ScanID        func(childComplexity int) int
+		ScannedAt     func(childComplexity int) int
+		Temperature   func(childComplexity int) int
+		VenueID       func(childComplexity int) int
+	}
+
+	ScanConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ScanEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ScanResult struct {
@@ -502,6 +528,19 @@ type ComplexityRoot struct {
 	UnmaskedPerson struct {
 		DocNumber func(childComplexity int) int
 		Phone     func(childComplexity int) int
+	}
+
+	VenueStats struct {
+		Employees func(childComplexity int) int
+		Fevers    func(childComplexity int) int
+		From      func(childComplexity int) int
+		Green     func(childComplexity int) int
+		Red       func(childComplexity int) int
+		Scans     func(childComplexity int) int
+		To        func(childComplexity int) int
+		VenueID   func(childComplexity int) int
+		Visitors  func(childComplexity int) int
+		Yellow    func(childComplexity int) int
 	}
 
 	VerifiedCode struct {
@@ -2201,6 +2240,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RuleSets(childComplexity), true
+	case "Query.scans":
+		if e.ComplexityRoot.Query.Scans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_scans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Scans(childComplexity, args["venueId"].(*int64), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.staff":
 		if e.ComplexityRoot.Query.Staff == nil {
 			break
@@ -2240,6 +2290,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tickets(childComplexity, args["unitId"].(*int64), args["state"].(*string), args["kind"].(*model.TicketKind), args["overdue"].(*bool), args["dueSoon"].(*bool), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+	case "Query.venueStats":
+		if e.ComplexityRoot.Query.VenueStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_venueStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VenueStats(childComplexity, args["venueId"].(int64), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.verifyCode":
 		if e.ComplexityRoot.Query.VerifyCode == nil {
 			break
@@ -2393,6 +2454,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RuleSetPreview.Version(childComplexity), true
+
+	case "Scan.colour":
+		if e.ComplexityRoot.Scan.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.Colour(childComplexity), true
+	case "Scan.fever":
+		if e.ComplexityRoot.Scan.Fever == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.Fever(childComplexity), true
+	case "Scan.institutionId":
+		if e.ComplexityRoot.Scan.InstitutionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.InstitutionID(childComplexity), true
+	case "Scan.issuer":
+		if e.ComplexityRoot.Scan.Issuer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.Issuer(childComplexity), true
+	case "Scan.receivedAt":
+		if e.ComplexityRoot.Scan.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.ReceivedAt(childComplexity), true
+	case "Scan.role":
+		if e.ComplexityRoot.Scan.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.Role(childComplexity), true
+	case "Scan.scanId":
+		if e.ComplexityRoot.Scan.ScanID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.ScanID(childComplexity), true
+	case "Scan.scannedAt":
+		if e.ComplexityRoot.Scan.ScannedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.ScannedAt(childComplexity), true
+	case "Scan.temperature":
+		if e.ComplexityRoot.Scan.Temperature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.Temperature(childComplexity), true
+	case "Scan.venueId":
+		if e.ComplexityRoot.Scan.VenueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scan.VenueID(childComplexity), true
+
+	case "ScanConnection.edges":
+		if e.ComplexityRoot.ScanConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanConnection.Edges(childComplexity), true
+	case "ScanConnection.nodes":
+		if e.ComplexityRoot.ScanConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanConnection.Nodes(childComplexity), true
+	case "ScanConnection.pageInfo":
+		if e.ComplexityRoot.ScanConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanConnection.PageInfo(childComplexity), true
+
+	case "ScanEdge.cursor":
+		if e.ComplexityRoot.ScanEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanEdge.Cursor(childComplexity), true
+	case "ScanEdge.node":
+		if e.ComplexityRoot.ScanEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanEdge.Node(childComplexity), true
 
 	case "ScanResult.colour":
 		if e.ComplexityRoot.ScanResult.Colour == nil {
@@ -2847,6 +3001,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UnmaskedPerson.Phone(childComplexity), true
+
+	case "VenueStats.employees":
+		if e.ComplexityRoot.VenueStats.Employees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.Employees(childComplexity), true
+	case "VenueStats.fevers":
+		if e.ComplexityRoot.VenueStats.Fevers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.Fevers(childComplexity), true
+	case "VenueStats.from":
+		if e.ComplexityRoot.VenueStats.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.From(childComplexity), true
+	case "VenueStats.green":
+		if e.ComplexityRoot.VenueStats.Green == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.Green(childComplexity), true
+	case "VenueStats.red":
+		if e.ComplexityRoot.VenueStats.Red == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.Red(childComplexity), true
+	case "VenueStats.scans":
+		if e.ComplexityRoot.VenueStats.Scans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.Scans(childComplexity), true
+	case "VenueStats.to":
+		if e.ComplexityRoot.VenueStats.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.To(childComplexity), true
+	case "VenueStats.venueId":
+		if e.ComplexityRoot.VenueStats.VenueID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.VenueID(childComplexity), true
+	case "VenueStats.visitors":
+		if e.ComplexityRoot.VenueStats.Visitors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.Visitors(childComplexity), true
+	case "VenueStats.yellow":
+		if e.ComplexityRoot.VenueStats.Yellow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VenueStats.Yellow(childComplexity), true
 
 	case "VerifiedCode.codeId":
 		if e.ComplexityRoot.VerifiedCode.CodeID == nil {
@@ -3746,7 +3961,49 @@ type FeverReport {
   createdAt: Time!
 }
 
+"""A recorded scan (no personal data)."""
+type Scan {
+  scanId: String!
+  scannedAt: Time!
+  receivedAt: Time!
+  venueId: ID!
+  institutionId: ID!
+  issuer: String!
+  colour: Colour!
+  temperature: Float
+  role: String!
+  fever: Boolean!
+}
+
+type ScanEdge {
+  cursor: String!
+  node: Scan!
+}
+
+type ScanConnection {
+  edges: [ScanEdge!]!
+  nodes: [Scan!]!
+  pageInfo: PageInfo!
+}
+
+type VenueStats {
+  venueId: ID!
+  scans: Int!
+  fevers: Int!
+  green: Int!
+  yellow: Int!
+  red: Int!
+  employees: Int!
+  visitors: Int!
+  from: Time!
+  to: Time!
+}
+
 extend type Query {
+  """Scans newest first: an institution's own for its staff, those inside their grants for administrators."""
+  scans(venueId: ID, from: Time, to: Time, first: Int, after: String): ScanConnection!
+  """Scans, fevers and colours seen at a venue in [from, to)."""
+  venueStats(venueId: ID!, from: Time!, to: Time!): VenueStats!
   """The fever inbox of the caller's communities."""
   feverReports(region: String, status: String): [FeverReport!]!
 }
@@ -4410,6 +4667,54 @@ func (ec *executionContext) childFields_RuleSetPreview(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type RuleSetPreview", field.Name)
 }
 
+func (ec *executionContext) childFields_Scan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scanId":
+		return ec.fieldContext_Scan_scanId(ctx, field)
+	case "scannedAt":
+		return ec.fieldContext_Scan_scannedAt(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_Scan_receivedAt(ctx, field)
+	case "venueId":
+		return ec.fieldContext_Scan_venueId(ctx, field)
+	case "institutionId":
+		return ec.fieldContext_Scan_institutionId(ctx, field)
+	case "issuer":
+		return ec.fieldContext_Scan_issuer(ctx, field)
+	case "colour":
+		return ec.fieldContext_Scan_colour(ctx, field)
+	case "temperature":
+		return ec.fieldContext_Scan_temperature(ctx, field)
+	case "role":
+		return ec.fieldContext_Scan_role(ctx, field)
+	case "fever":
+		return ec.fieldContext_Scan_fever(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Scan", field.Name)
+}
+
+func (ec *executionContext) childFields_ScanConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ScanConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ScanConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ScanConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScanConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ScanEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ScanEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ScanEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScanEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ScanResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "scanId":
@@ -4612,6 +4917,32 @@ func (ec *executionContext) childFields_UnmaskedPerson(ctx context.Context, fiel
 		return ec.fieldContext_UnmaskedPerson_docNumber(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnmaskedPerson", field.Name)
+}
+
+func (ec *executionContext) childFields_VenueStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "venueId":
+		return ec.fieldContext_VenueStats_venueId(ctx, field)
+	case "scans":
+		return ec.fieldContext_VenueStats_scans(ctx, field)
+	case "fevers":
+		return ec.fieldContext_VenueStats_fevers(ctx, field)
+	case "green":
+		return ec.fieldContext_VenueStats_green(ctx, field)
+	case "yellow":
+		return ec.fieldContext_VenueStats_yellow(ctx, field)
+	case "red":
+		return ec.fieldContext_VenueStats_red(ctx, field)
+	case "employees":
+		return ec.fieldContext_VenueStats_employees(ctx, field)
+	case "visitors":
+		return ec.fieldContext_VenueStats_visitors(ctx, field)
+	case "from":
+		return ec.fieldContext_VenueStats_from(ctx, field)
+	case "to":
+		return ec.fieldContext_VenueStats_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VenueStats", field.Name)
 }
 
 func (ec *executionContext) childFields_VerifiedCode(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
