@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -46,6 +48,7 @@ type acceptedScan struct {
 	res    *healthcode.ScanResult
 	venue  scanVenue
 	claims *credential.Claims
+	err    error
 	person int64
 }
 
@@ -114,19 +117,38 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		case s.DB.Authz.Authorize(ctx, a, healthcode.PermScanRecord, v.region) != nil:
 			reject(healthcode.ReasonVenueNotYours, "无权在该查验场所登记")
 		default:
-			c, err := verifier.Verify(strings.TrimSpace(in.Token), in.ScannedAt, credential.DefaultSkew)
-			if err != nil {
-				if ve := credential.AsVerifyError(err); ve != nil {
-					reject(ve.Reason, ve.Message())
-					continue
-				}
-				return nil, err
-			}
-			res.Colour, res.MaskedName = healthcode.Colour(c.Colour), c.MaskedName
-			res.Fever = in.Temperature != nil && *in.Temperature > healthcode.FeverThreshold
-			ok = append(ok, &acceptedScan{in: in, res: res, venue: v, claims: c})
+			ok = append(ok, &acceptedScan{in: in, res: res, venue: v})
 		}
 	}
+	// Signatures are the costly part: verify them on every core.
+	var wg sync.WaitGroup
+	workers := min(runtime.GOMAXPROCS(0), len(ok))
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ok); i += workers {
+				sc := ok[i]
+				sc.claims, sc.err = verifier.Verify(strings.TrimSpace(sc.in.Token), sc.in.ScannedAt, credential.DefaultSkew)
+			}
+		}()
+	}
+	wg.Wait()
+	verified := ok[:0]
+	for _, sc := range ok {
+		if sc.err != nil {
+			ve := credential.AsVerifyError(sc.err)
+			if ve == nil {
+				return nil, sc.err
+			}
+			sc.res.Status, sc.res.Reason, sc.res.Message = healthcode.ScanRejected, ve.Reason, ve.Message()
+			continue
+		}
+		sc.res.Colour, sc.res.MaskedName = healthcode.Colour(sc.claims.Colour), sc.claims.MaskedName
+		sc.res.Fever = sc.in.Temperature != nil && *sc.in.Temperature > healthcode.FeverThreshold
+		verified = append(verified, sc)
+	}
+	ok = verified
 	if len(ok) == 0 {
 		return results, nil
 	}
@@ -219,7 +241,15 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 	for _, id := range inserted {
 		fresh[id] = true
 	}
+	// Stays and temperatures of our own persons go in one statement each.
 	var reeval []int64
+	var sPids []int64
+	var sPlaces, sPaths, sRefs []string
+	var sAts []time.Time
+	var hPids []int64
+	var hAts []time.Time
+	var hTemps []float64
+	var hRefs []string
 	for _, sc := range ok {
 		if !fresh[strings.ToLower(sc.in.ScanID)] {
 			sc.res.Status, sc.res.Message = healthcode.ScanDuplicate, "该扫码记录已上传过"
@@ -228,16 +258,11 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		sc.res.Status = healthcode.ScanAccepted
 		ref := "scan:" + strings.ToLower(sc.in.ScanID)
 		if sc.person != 0 {
-			if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
-				VALUES ($1, $2, $3::text::ltree, $4, $4, 'SCAN', $5, $6, $7)`, sc.person, sc.venue.region, sc.venue.path,
-				sc.in.ScannedAt, ref, a.Subject(), tx.Now); err != nil {
-				return fmt.Errorf("record scan stay: %w", err)
-			}
+			sPids, sPlaces, sPaths, sAts, sRefs = append(sPids, sc.person), append(sPlaces, sc.venue.region),
+				append(sPaths, sc.venue.path), append(sAts, sc.in.ScannedAt), append(sRefs, ref)
 			if sc.in.Temperature != nil {
-				if _, err := tx.Exec(ctx, `INSERT INTO health_records (person_id, at, temperature, symptoms, source, source_ref, actor, created_at)
-					VALUES ($1, $2, $3, '{}', 'SCAN', $4, $5, $6)`, sc.person, sc.in.ScannedAt, *sc.in.Temperature, ref, a.Subject(), tx.Now); err != nil {
-					return fmt.Errorf("record scan temperature: %w", err)
-				}
+				hPids, hAts, hTemps, hRefs = append(hPids, sc.person), append(hAts, sc.in.ScannedAt),
+					append(hTemps, *sc.in.Temperature), append(hRefs, ref)
 			}
 			reeval = append(reeval, sc.person)
 		}
@@ -259,6 +284,20 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 				Object: "scan:" + strings.ToLower(sc.in.ScanID), Detail: map[string]any{"temperature": *sc.in.Temperature, "venue": sc.in.VenueID}}); err != nil {
 				return err
 			}
+		}
+	}
+	if len(sPids) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
+			SELECT p, pl, pa::ltree, t, t, 'SCAN', r, $6, $7 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS x(p, pl, pa, t, r)`,
+			sPids, sPlaces, sPaths, sAts, sRefs, a.Subject(), tx.Now); err != nil {
+			return fmt.Errorf("record scan stays: %w", err)
+		}
+	}
+	if len(hPids) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO health_records (person_id, at, temperature, symptoms, source, source_ref, actor, created_at)
+			SELECT p, t, tmp, '{}', 'SCAN', r, $5, $6 FROM unnest($1::bigint[], $2::timestamptz[], $3::numeric[], $4::text[]) AS x(p, t, tmp, r)`,
+			hPids, hAts, hTemps, hRefs, a.Subject(), tx.Now); err != nil {
+			return fmt.Errorf("record scan temperatures: %w", err)
 		}
 	}
 	if len(reeval) > 0 {

@@ -1,0 +1,132 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/credential"
+	"healthcode/pii"
+	"healthcode/postgres"
+	"healthcode/postgres/pgtest"
+	"healthcode/rbac"
+)
+
+// BenchmarkRecordScans: batches of 1,000 scans through RecordScans (token
+// verification, venue checks, stays, health records and re-evaluation of the
+// scanned persons included) against a raw COPY of the same rows into the
+// same partitioned table, measured in the same run. It also reports the share
+// of the time spent verifying signatures.
+func BenchmarkRecordScans(b *testing.B) {
+	ctx := context.Background()
+	const batch, batches = 1000, 5
+	pool := pgtest.New(keepTB{b})
+	cipher, _ := pii.NewCipher(bytes.Repeat([]byte{7}, pii.KeySize))
+	db := &postgres.DB{Pool: pool, PII: cipher}
+	if err := db.EnsureRuleSet(healthcode.NewContextWithActor(ctx, healthcode.SystemActor)); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.SeedSynthetic(ctx, batch, 7); err != nil {
+		b.Fatal(err)
+	}
+	var inspector, venue int64
+	err := pool.QueryRow(ctx, `WITH i AS (INSERT INTO institutions (name, credit_code, region_code, region_path, contact_name, created_by, created_at)
+			SELECT '基准机构', '916100000000000001', code, path, '联系人', 'bench', now() FROM regions WHERE code = '610113' RETURNING id),
+		v AS (INSERT INTO venues (institution_id, name, type, region_code, region_path, created_by, created_at)
+			SELECT i.id, '入口', 'INDOOR_PUBLIC', '610113', '61.6101.610113', 'bench', now() FROM i RETURNING id, institution_id),
+		s AS (INSERT INTO staff (username, display_name, password_hash, region_code, region_path)
+			VALUES ('bench_inspector', '防疫员', 'x', '610113', '61.6101.610113') RETURNING id),
+		m AS (INSERT INTO institution_members (staff_id, institution_id, role, created_by, created_at)
+			SELECT s.id, v.institution_id, 'INSPECTOR', 'bench', now() FROM s, v RETURNING staff_id)
+		SELECT (SELECT staff_id FROM m), (SELECT id FROM v)`).Scan(&inspector, &venue)
+	if err != nil {
+		b.Fatal(err)
+	}
+	enforcer, _ := rbac.New(func(context.Context) ([]healthcode.Grant, error) {
+		return []healthcode.Grant{{ID: 1, StaffID: inspector, Role: healthcode.RoleInspector, RegionCode: "610113"}}, nil
+	})
+	db.Authz = enforcer
+	ring, _ := credential.NewMemoryKeyRing(credential.IssuerProvince)
+	creds := &postgres.CredentialService{DB: db, Ring: ring}
+	svc := &postgres.ScanService{DB: db, Credentials: creds}
+	signer, _ := credential.NewSigner(ring)
+	rows, _ := pool.Query(ctx, "SELECT code_id, name_masked FROM persons ORDER BY id LIMIT $1", batch)
+	type person struct{ Code, Name string }
+	people, err := pgx.CollectRows(rows, pgx.RowToStructByPos[person])
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	makeBatch := func(k int) []healthcode.ScanInput {
+		out := make([]healthcode.ScanInput, batch)
+		for i := range out {
+			p := people[i%len(people)]
+			tok, err := signer.Sign(credential.Claims{Issuer: "61", CodeID: p.Code, Colour: "GREEN", MaskedName: p.Name,
+				Kind: credential.KindElectronic, IssuedAt: now, ExpiresAt: now.Add(5 * time.Minute)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			temp := 36.5
+			out[i] = healthcode.ScanInput{ScanID: fmt.Sprintf("%08x-0000-4000-8000-%012x", k, i), Token: tok, VenueID: venue,
+				ScannedAt: now.Add(-time.Duration(i) * time.Millisecond), Temperature: &temp, Role: healthcode.ScanVisitor}
+		}
+		return out
+	}
+	inputs := make([][]healthcode.ScanInput, batches*2)
+	for k := range inputs {
+		inputs[k] = makeBatch(k)
+	}
+	actx := healthcode.NewContextWithActor(ctx, &healthcode.Actor{Kind: healthcode.ActorStaff, ID: inspector, Name: "inspector"})
+	// Verification alone, to report its share.
+	ks := creds.KeySet()
+	v, _ := credential.NewVerifier(&ks, nil)
+	start := time.Now()
+	for _, in := range inputs[:batches] {
+		for _, sc := range in {
+			if _, err := v.Verify(sc.Token, sc.ScannedAt, credential.DefaultSkew); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	verifyD := time.Since(start)
+
+	b.ResetTimer()
+	start = time.Now()
+	for _, in := range inputs[:batches] {
+		res, err := svc.RecordScans(actx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res[0].Status != healthcode.ScanAccepted {
+			b.Fatalf("scan not accepted: %+v", res[0])
+		}
+	}
+	serviceD := time.Since(start)
+	b.StopTimer()
+
+	// Baseline: COPY the same rows (the second half of the inputs, new ids).
+	start = time.Now()
+	for _, in := range inputs[batches:] {
+		src := pgx.CopyFromSlice(len(in), func(i int) ([]any, error) {
+			sc := in[i]
+			return []any{sc.ScanID, sc.ScannedAt, now, sc.VenueID, int64(1), inspector, "61", people[i%len(people)].Code,
+				nil, "GREEN", *sc.Temperature, sc.Role, false, "61.6101.610113"}, nil
+		})
+		if _, err := pool.CopyFrom(ctx, pgx.Identifier{"scans"}, []string{"scan_id", "scanned_at", "received_at", "venue_id",
+			"institution_id", "inspector_id", "issuer", "code_id", "person_id", "colour", "temperature", "scan_role", "fever",
+			"region_path"}, src); err != nil {
+			b.Fatal(err)
+		}
+	}
+	copyD := time.Since(start)
+	n := float64(batch * batches)
+	b.ReportMetric(n/serviceD.Seconds(), "scans/s")
+	b.ReportMetric(n/copyD.Seconds(), "copy_scans/s")
+	b.ReportMetric(copyD.Seconds()/serviceD.Seconds(), "x_baseline")
+	b.ReportMetric(verifyD.Seconds()/serviceD.Seconds(), "verify_share")
+}
