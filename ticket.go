@@ -72,7 +72,7 @@ type NewTicket struct {
 	Subject     string
 	Description string
 	PlaceCode   string // the place complained about (defaults to the person's residence)
-	// Evidence is an optional image (PNG or JPEG, at most 2 MiB) of a code appeal.
+	// Evidence is an optional image (PNG or JPEG, at most 512 KiB) of a code appeal.
 	Evidence            []byte
 	EvidenceContentType string
 }

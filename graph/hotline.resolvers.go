@@ -30,7 +30,7 @@ func (r *mutationResolver) FileAppeal(ctx context.Context, input model.AppealInp
 	in := healthcode.NewTicket{PersonID: deref(input.PersonID), Description: input.Reason, EvidenceContentType: deref(input.EvidenceType)}
 	if input.EvidenceBase64 != nil && *input.EvidenceBase64 != "" {
 		if len(*input.EvidenceBase64) > postgres.MaxEvidenceBytes*4/3+8 {
-			return nil, healthcode.Errorf(healthcode.EINVALID, "证明材料：图片不能超过 2 MB")
+			return nil, healthcode.Errorf(healthcode.EINVALID, "证明材料：图片不能超过 512 KB")
 		}
 		b, err := base64.StdEncoding.DecodeString(*input.EvidenceBase64)
 		if err != nil {

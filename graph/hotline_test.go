@@ -193,6 +193,12 @@ func TestHotlineBadInput(t *testing.T) {
 		map[string]any{"e": base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 not an image"))}); r.Code() != "INVALID" {
 		t.Fatalf("non-image evidence: %q", r.Code())
 	}
+	big := make([]byte, 600<<10) // over 512 KB, still inside the 1 MiB request limit as base64
+	copy(big, []byte("\x89PNG\r\n\x1a\n"))
+	if r := s.Do(t, resident, `mutation($e: String) { fileAppeal(input: {reason: "错", evidenceBase64: $e}) { id } }`,
+		map[string]any{"e": base64.StdEncoding.EncodeToString(big)}); r.Code() != "INVALID" {
+		t.Fatalf("oversized evidence: status %d code %q", r.Status, r.Code())
+	}
 	if r := s.Do(t, resident, `mutation { fileAppeal(input: {reason: "  "}) { id } }`, nil); r.Code() != "INVALID" {
 		t.Fatalf("empty reason: %q", r.Code())
 	}

@@ -30,8 +30,9 @@ type TicketService struct {
 
 var _ healthcode.TicketService = (*TicketService)(nil)
 
-// MaxEvidenceBytes bounds an appeal's evidence image.
-const MaxEvidenceBytes = 2 << 20
+// MaxEvidenceBytes bounds an appeal's evidence image; its base64 fits the
+// 1 MiB request limit.(its base64 fits the 1 MiB request limit).
+const MaxEvidenceBytes = 512 << 10
 
 // duplicateWindow is how far back likely duplicates are looked for.
 const duplicateWindow = 7 * 24 * time.Hour
@@ -203,7 +204,7 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 	var evidenceType string
 	if len(in.Evidence) > 0 {
 		if len(in.Evidence) > MaxEvidenceBytes {
-			return nil, fieldErr("证明材料", "图片不能超过 2 MB")
+			return nil, fieldErr("证明材料", "图片不能超过 512 KB")
 		}
 		evidenceType = http.DetectContentType(in.Evidence)
 		if (evidenceType != "image/png" && evidenceType != "image/jpeg") || (in.EvidenceContentType != "" && in.EvidenceContentType != evidenceType) {

@@ -34,6 +34,9 @@ type Config struct {
 	StaffSessionTTL   time.Duration // STAFF_SESSION_TTL
 	ResidentTTL       time.Duration // RESIDENT_SESSION_TTL
 	CodeTokenTTL      time.Duration // CODE_TOKEN_TTL: lifetime of an electronic code's token
+	// HotlinePolicy is a JSON file of ticket deadlines per kind, urgency and
+	// step (workcal.ParsePolicy); empty: the defaults of SPEC §5.
+	HotlinePolicy string // HOTLINE_POLICY
 }
 
 func loadConfig() (Config, error) {
@@ -45,6 +48,7 @@ func loadConfig() (Config, error) {
 		LogFormat:         env("LOG_FORMAT", "text"),
 		SMSGatewayURL:     os.Getenv("SMS_GATEWAY_URL"),
 		SMSGatewayToken:   os.Getenv("SMS_GATEWAY_TOKEN"),
+		HotlinePolicy:     os.Getenv("HOTLINE_POLICY"),
 		WorkerConcurrency: 10,
 		StaffSessionTTL:   12 * time.Hour,
 		ResidentTTL:       30 * 24 * time.Hour,

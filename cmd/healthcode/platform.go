@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ import (
 	"healthcode/rbac"
 	"healthcode/server"
 	"healthcode/web"
+	"healthcode/workcal"
 )
 
 // platform is the wired set of services that serve, worker and dev share.
@@ -29,6 +31,7 @@ type platform struct {
 	enforcer *rbac.Enforcer
 	clock    healthcode.Clock
 	ring     *credential.KeyRing
+	tickets  *postgres.TicketService
 	// national is the dev-mode test issuer standing in for the national
 	// platform (互信互认); nil outside dev mode.
 	national *credential.KeyRing
@@ -68,6 +71,17 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	if err := p.db.EnsureRuleSet(ctx); err != nil {
 		p.close()
 		return nil, err
+	}
+	p.tickets = postgres.NewTicketService(p.db)
+	if cfg.HotlinePolicy != "" {
+		b, err := os.ReadFile(cfg.HotlinePolicy)
+		if err == nil {
+			p.tickets.Policy, err = workcal.ParsePolicy(b)
+		}
+		if err != nil {
+			p.close()
+			return nil, fmt.Errorf("HOTLINE_POLICY %s: %w", cfg.HotlinePolicy, err)
+		}
 	}
 	p.ring, err = credential.LoadKeyRing(cfg.KeyDir, credential.IssuerProvince, cfg.Dev)
 	if err != nil {
@@ -120,7 +134,7 @@ func (p *platform) resolver() *graph.Resolver {
 		ScanService:    &postgres.ScanService{DB: p.db, Credentials: creds},
 		FactService:    &postgres.FactService{DB: p.db},
 		RuleSetService: &postgres.RuleSetService{DB: p.db},
-		TicketService:  postgres.NewTicketService(p.db),
+		TicketService:  p.tickets,
 		Calendar:       postgres.MustCalendar(),
 		AuditService:   &postgres.AuditService{DB: p.db},
 	}

@@ -3767,7 +3767,7 @@ input AppealInput {
   """The dependent appealed for; omitted: one's own code."""
   personId: ID
   reason: String!
-  """Optional evidence: a PNG or JPEG image, base64, at most 2 MB."""
+  """Optional evidence: a PNG or JPEG image, base64, at most 512 KB."""
   evidenceBase64: String
   evidenceType: String
 }

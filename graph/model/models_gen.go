@@ -21,7 +21,7 @@ type AppealInput struct {
 	// The dependent appealed for; omitted: one's own code.
 	PersonID *int64 `json:"personId,omitempty"`
 	Reason   string `json:"reason"`
-	// Optional evidence: a PNG or JPEG image, base64, at most 2 MB.
+	// Optional evidence: a PNG or JPEG image, base64, at most 512 KB.
 	EvidenceBase64 *string `json:"evidenceBase64,omitempty"`
 	EvidenceType   *string `json:"evidenceType,omitempty"`
 }
