@@ -124,11 +124,7 @@ func (r *mutationResolver) EscalateTicket(ctx context.Context, id int64, reason 
 
 // CloseTicket is the resolver for the closeTicket field.
 func (r *mutationResolver) CloseTicket(ctx context.Context, id int64, text *string) (*healthcode.Ticket, error) {
-	action := "CLOSE"
-	if t, err := r.TicketService.FindTicket(ctx, id); err == nil && t.State == "ACCEPTED" {
-		action = "DIRECT_CLOSE" // 直接办结: a consultation answered at once
-	}
-	return r.TicketService.Act(ctx, id, healthcode.TicketAction{Action: action, Text: deref(text)})
+	return r.TicketService.Act(ctx, id, healthcode.TicketAction{Action: "CLOSE", Text: deref(text)})
 }
 
 // NoteTicket is the resolver for the noteTicket field.

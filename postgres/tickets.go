@@ -327,6 +327,9 @@ func (s *TicketService) Act(ctx context.Context, id int64, in healthcode.TicketA
 		if len(roles) == 0 {
 			return healthcode.Errorf(healthcode.EFORBIDDEN, "无权处理该工单")
 		}
+		if action == hotline.Close && hotline.State(t.State) == hotline.Accepted {
+			action = hotline.DirectClose // closing a just-accepted consultation is 直接办结
+		}
 		mt := hotline.Ticket{ID: t.ID, Kind: hotline.Kind(t.Kind), State: hotline.State(t.State), ExtensionPending: t.ExtensionPending,
 			Supervised: t.Supervised, ReopenCount: t.ReopenCount, MergedInto: t.MergedInto}
 		if t.Unit != nil {

@@ -228,8 +228,7 @@ func (s *TicketService) MyAppeals(ctx context.Context) ([]*healthcode.Ticket, er
 
 // AppealView implements healthcode.TicketService.
 func (s *TicketService) AppealView(ctx context.Context, id int64) (*healthcode.AppealView, error) {
-	a, err := staffOnly(ctx)
-	if err != nil {
+	if _, err := staffOnly(ctx); err != nil {
 		return nil, err
 	}
 	t, err := s.FindTicket(ctx, id)
@@ -239,7 +238,6 @@ func (s *TicketService) AppealView(ctx context.Context, id int64) (*healthcode.A
 	if t.Kind != string(hotline.CodeAppeal) || t.PersonID == 0 {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "该工单不是赋码申诉")
 	}
-	_ = a
 	v := &healthcode.AppealView{Ticket: t}
 	if v.Code, err = s.DB.currentCode(ctx, t.PersonID); err != nil {
 		return nil, err
