@@ -24,6 +24,7 @@ type Resolver struct {
 	Credentials    healthcode.CredentialService
 	TicketService  healthcode.TicketService
 	ScanService    healthcode.ScanService
+	Checkpoints    healthcode.CheckpointService
 	// Calendar answers workCalendar.
 	Calendar *workcal.Calendar
 	// DevClock is the movable clock of dev mode; nil outside it.

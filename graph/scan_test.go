@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"healthcode"
 	"healthcode/credential"
 	"healthcode/graph/apitest"
 )
@@ -183,5 +184,42 @@ func TestScansScopedToInstitution(t *testing.T) {
 	}
 	if r := s.Do(t, inspB, q, vars); r.Code() != "NOT_FOUND" {
 		t.Fatalf("another institution's venue stats: %q", r.Code())
+	}
+}
+
+// An institution registers itself, adds a venue and an inspector, and the
+// inspector scans: the 机构注册登记 flow through the API.
+func TestInstitutionRegistrationToScan(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, resident := s.CreateResident(t, "13800138600")
+	s.declare(resident, declaration("顾客乙", idNumber("61011319900101060"), "13800138600", s.community("610113"), nil))
+	body := "91610113MA6U00000"
+	check, ok := healthcode.CreditCodeCheck(body)
+	if !ok {
+		t.Fatal("credit code body")
+	}
+	reg := s.Do(t, "", `mutation($c: String!) { registerInstitution(input: {name: "大雁塔商业管理公司", creditCode: $c, region: "610113",
+		contactName: "王经理", contactPhone: "13912345678", adminUsername: "dyt_admin", adminDisplayName: "王经理", adminPassword: "admin-pass-2020"}) {
+		institution { id status contactPhone } admin { id username } } }`, map[string]any{"c": body + string(check)}).MustData(t)["registerInstitution"].(map[string]any)
+	inst := reg["institution"].(map[string]any)
+	if inst["status"] != "ACTIVE" || inst["contactPhone"] != "139****5678" {
+		t.Fatalf("registered = %v", inst)
+	}
+	admin := login(t, s.Bundle, "dyt_admin", "admin-pass-2020")
+	venue := s.Do(t, admin, `mutation($i: ID!) { createVenue(institutionId: $i, input: {name: "北广场入口", type: "INDOOR_PUBLIC", region: "610113"}) { id typeLabel } }`,
+		map[string]any{"i": inst["id"]}).MustData(t)["createVenue"].(map[string]any)
+	s.Do(t, admin, `mutation($i: ID!) { createInspector(institutionId: $i, username: "dyt_inspector", displayName: "防疫员小李", password: "inspect-2020-ok") { id } }`,
+		map[string]any{"i": inst["id"]}).MustData(t)
+	inspector := login(t, s.Bundle, "dyt_inspector", "inspect-2020-ok")
+	var vid int64
+	fmt.Sscan(venue["id"].(string), &vid)
+	res := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-0000000000c1", s.credentialOf(t, resident), vid, s.Clock.Now(), 36.7))
+	if res[0]["status"] != "ACCEPTED" {
+		t.Fatalf("inspector's scan = %v", res[0])
+	}
+	types := s.Do(t, admin, `query { requiredCheckpointTypes }`, nil).MustData(t)["requiredCheckpointTypes"].([]any)
+	if len(types) == 0 {
+		t.Fatal("no required checkpoint types at the default level 3")
 	}
 }

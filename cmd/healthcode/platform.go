@@ -132,6 +132,7 @@ func (p *platform) resolver() *graph.Resolver {
 		CodeService:    codes,
 		Credentials:    creds,
 		ScanService:    &postgres.ScanService{DB: p.db, Credentials: creds},
+		Checkpoints:    &postgres.CheckpointService{DB: p.db},
 		FactService:    &postgres.FactService{DB: p.db},
 		RuleSetService: &postgres.RuleSetService{DB: p.db},
 		TicketService:  p.tickets,

@@ -39,6 +39,7 @@ type ResolverRoot interface {
 	Subscription() SubscriptionResolver
 	Ticket() TicketResolver
 	TicketStep() TicketStepResolver
+	Venue() VenueResolver
 	VerifiedCode() VerifiedCodeResolver
 }
 
@@ -92,6 +93,12 @@ type ComplexityRoot struct {
 	AuditRecordEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CheckpointTypeCoverage struct {
+		ActiveVenues func(childComplexity int) int
+		Label        func(childComplexity int) int
+		Type         func(childComplexity int) int
 	}
 
 	CodeChange struct {
@@ -202,6 +209,23 @@ type ComplexityRoot struct {
 		UpdatedAt      func(childComplexity int) int
 	}
 
+	Institution struct {
+		ContactName   func(childComplexity int) int
+		ContactPhone  func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		CreditCode    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		RegionCode    func(childComplexity int) int
+		Status        func(childComplexity int) int
+		SuspendReason func(childComplexity int) int
+	}
+
+	InstitutionRegistration struct {
+		Admin       func(childComplexity int) int
+		Institution func(childComplexity int) int
+	}
+
 	KnowledgeAnswer struct {
 		Answer   func(childComplexity int) int
 		ID       func(childComplexity int) int
@@ -224,53 +248,62 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ApplyPassCard      func(childComplexity int, input model.DeclarationInput) int
-		ApproveDesignation func(childComplexity int, id int64) int
-		ApproveRuleSet     func(childComplexity int, version string) int
-		CheckIn            func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
-		CloseTicket        func(childComplexity int, id int64, text *string) int
-		CorrectPersonInfo  func(childComplexity int, personID *int64, input model.PersonCorrectionInput) int
-		CreateAPIKey       func(childComplexity int, city string, name string) int
-		CreateCompound     func(childComplexity int, community string, name string) int
-		CreateHandlingUnit func(childComplexity int, region string, name string) int
-		CreateStaff        func(childComplexity int, input model.CreateStaffInput) int
-		CreateTicket       func(childComplexity int, input model.CreateTicketInput) int
-		DecideExtension    func(childComplexity int, id int64, approve bool, reason *string) int
-		DesignatePerson    func(childComplexity int, personID int64, colour healthcode.Colour, reason string, days *int) int
-		DevAdvanceClock    func(childComplexity int, duration string) int
-		DevSetClock        func(childComplexity int, at time.Time) int
-		DispatchTicket     func(childComplexity int, id int64, unitID *int64) int
-		EscalateTicket     func(childComplexity int, id int64, reason string) int
-		FileAppeal         func(childComplexity int, input model.AppealInput) int
-		GrantRole          func(childComplexity int, staffID int64, role healthcode.Role, region string) int
-		HandleFeverReport  func(childComplexity int, id int64, outcome string, reason *string) int
-		IssuePaperCode     func(childComplexity int, personID int64) int
-		Login              func(childComplexity int, username string, password string) int
-		LoginResident      func(childComplexity int, phone string, code string) int
-		Logout             func(childComplexity int) int
-		MergeTickets       func(childComplexity int, id int64, into int64) int
-		NoteTicket         func(childComplexity int, id int64, text string) int
-		PublishRuleSet     func(childComplexity int, body string) int
-		RecordCallback     func(childComplexity int, id int64, satisfaction model.Satisfaction, reason *string, unitID *int64) int
-		RecordMedicalEvent func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
-		RecordScans        func(childComplexity int, scans []*model.ScanInput) int
-		RedispatchTicket   func(childComplexity int, id int64, unitID int64, reason string) int
-		RejectAppeal       func(childComplexity int, id int64, text string) int
-		ReopenTicket       func(childComplexity int, id int64, reason string, unitID *int64) int
-		ReplyTicket        func(childComplexity int, id int64, text string) int
-		RequestExtension   func(childComplexity int, id int64, reason string, extension *string) int
-		RequestSmsCode     func(childComplexity int, phone string) int
-		ResolveAppeal      func(childComplexity int, id int64, text string, correction model.FactCorrectionInput) int
-		RetractFact        func(childComplexity int, kind model.FactKind, id int64, reason string) int
-		ReturnTicket       func(childComplexity int, id int64, reason string) int
-		ReviewPassCard     func(childComplexity int, id int64, approve bool, reason *string) int
-		RevokeRole         func(childComplexity int, grantID int64) int
-		SetAreaRisk        func(childComplexity int, region string, level model.RiskLevel, reason *string) int
-		SignTicket         func(childComplexity int, id int64) int
-		StartTicket        func(childComplexity int, id int64) int
-		SubmitDeclaration  func(childComplexity int, input model.DeclarationInput) int
-		SuperviseTicket    func(childComplexity int, id int64, text *string) int
-		UnmaskPerson       func(childComplexity int, ticketID int64, reason string) int
+		AddTrustedIssuer    func(childComplexity int, input model.TrustedIssuerInput) int
+		ApplyPassCard       func(childComplexity int, input model.DeclarationInput) int
+		ApproveDesignation  func(childComplexity int, id int64) int
+		ApproveRuleSet      func(childComplexity int, version string) int
+		CheckIn             func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
+		CloseTicket         func(childComplexity int, id int64, text *string) int
+		CorrectPersonInfo   func(childComplexity int, personID *int64, input model.PersonCorrectionInput) int
+		CreateAPIKey        func(childComplexity int, city string, name string) int
+		CreateCompound      func(childComplexity int, community string, name string) int
+		CreateHandlingUnit  func(childComplexity int, region string, name string) int
+		CreateInspector     func(childComplexity int, institutionID int64, username string, displayName string, password string) int
+		CreateStaff         func(childComplexity int, input model.CreateStaffInput) int
+		CreateTicket        func(childComplexity int, input model.CreateTicketInput) int
+		CreateVenue         func(childComplexity int, institutionID int64, input model.VenueInput) int
+		DecideExtension     func(childComplexity int, id int64, approve bool, reason *string) int
+		DesignatePerson     func(childComplexity int, personID int64, colour healthcode.Colour, reason string, days *int) int
+		DevAdvanceClock     func(childComplexity int, duration string) int
+		DevSetClock         func(childComplexity int, at time.Time) int
+		DispatchTicket      func(childComplexity int, id int64, unitID *int64) int
+		EscalateTicket      func(childComplexity int, id int64, reason string) int
+		FileAppeal          func(childComplexity int, input model.AppealInput) int
+		GrantRole           func(childComplexity int, staffID int64, role healthcode.Role, region string) int
+		HandleFeverReport   func(childComplexity int, id int64, outcome string, reason *string) int
+		IssuePaperCode      func(childComplexity int, personID int64) int
+		Login               func(childComplexity int, username string, password string) int
+		LoginResident       func(childComplexity int, phone string, code string) int
+		Logout              func(childComplexity int) int
+		MergeTickets        func(childComplexity int, id int64, into int64) int
+		NoteTicket          func(childComplexity int, id int64, text string) int
+		PublishRuleSet      func(childComplexity int, body string) int
+		RecordCallback      func(childComplexity int, id int64, satisfaction model.Satisfaction, reason *string, unitID *int64) int
+		RecordMedicalEvent  func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
+		RecordScans         func(childComplexity int, scans []*model.ScanInput) int
+		RedispatchTicket    func(childComplexity int, id int64, unitID int64, reason string) int
+		RegisterInstitution func(childComplexity int, input model.RegisterInstitutionInput) int
+		RejectAppeal        func(childComplexity int, id int64, text string) int
+		RemoveInspector     func(childComplexity int, institutionID int64, staffID int64) int
+		ReopenTicket        func(childComplexity int, id int64, reason string, unitID *int64) int
+		ReplyTicket         func(childComplexity int, id int64, text string) int
+		RequestExtension    func(childComplexity int, id int64, reason string, extension *string) int
+		RequestSmsCode      func(childComplexity int, phone string) int
+		ResolveAppeal       func(childComplexity int, id int64, text string, correction model.FactCorrectionInput) int
+		RetireTrustedIssuer func(childComplexity int, id int64) int
+		RetractFact         func(childComplexity int, kind model.FactKind, id int64, reason string) int
+		ReturnTicket        func(childComplexity int, id int64, reason string) int
+		ReviewPassCard      func(childComplexity int, id int64, approve bool, reason *string) int
+		RevokeRole          func(childComplexity int, grantID int64) int
+		SetAreaRisk         func(childComplexity int, region string, level model.RiskLevel, reason *string) int
+		SetResponseLevel    func(childComplexity int, level int, reason string) int
+		SignTicket          func(childComplexity int, id int64) int
+		StartTicket         func(childComplexity int, id int64) int
+		SubmitDeclaration   func(childComplexity int, input model.DeclarationInput) int
+		SuperviseTicket     func(childComplexity int, id int64, text *string) int
+		SuspendInstitution  func(childComplexity int, id int64, reason string) int
+		SuspendVenue        func(childComplexity int, id int64, reason string) int
+		UnmaskPerson        func(childComplexity int, ticketID int64, reason string) int
 	}
 
 	PageInfo struct {
@@ -332,36 +365,44 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AppealView           func(childComplexity int, ticketID int64) int
-		AreaRisks            func(childComplexity int, region *string, history *bool) int
-		AuditLog             func(childComplexity int, first *int, after *string) int
-		CodeHistory          func(childComplexity int, personID *int64) int
-		DevMessages          func(childComplexity int, phone string) int
-		FeverReports         func(childComplexity int, region *string, status *string) int
-		FindPersons          func(childComplexity int, phone *string, docType *healthcode.DocType, docNumber *string) int
-		HandlingUnits        func(childComplexity int, region *string) int
-		Knowledge            func(childComplexity int, query *string) int
-		Me                   func(childComplexity int) int
-		MyAppeals            func(childComplexity int) int
-		MyCode               func(childComplexity int, personID *int64) int
-		MyCredential         func(childComplexity int, personID *int64) int
-		MyDependents         func(childComplexity int) int
-		PassCardApplications func(childComplexity int, region *string, status *string) int
-		Person               func(childComplexity int, id int64) int
-		PersonFacts          func(childComplexity int, personID int64) int
-		Persons              func(childComplexity int, region *string, first *int, after *string) int
-		PreviewRuleSet       func(childComplexity int, body string) int
-		Region               func(childComplexity int, code string) int
-		Regions              func(childComplexity int, parent *string, first *int, after *string) int
-		RuleSets             func(childComplexity int) int
-		Scans                func(childComplexity int, venueID *int64, from *time.Time, to *time.Time, first *int, after *string) int
-		Staff                func(childComplexity int, first *int, after *string) int
-		Ticket               func(childComplexity int, id int64) int
-		TicketNotices        func(childComplexity int) int
-		Tickets              func(childComplexity int, unitID *int64, state *string, kind *model.TicketKind, overdue *bool, dueSoon *bool, updatedSince *time.Time, first *int, after *string) int
-		VenueStats           func(childComplexity int, venueID int64, from time.Time, to time.Time) int
-		VerifyCode           func(childComplexity int, token string) int
-		WorkCalendar         func(childComplexity int, year int) int
+		AppealView                func(childComplexity int, ticketID int64) int
+		AreaRisks                 func(childComplexity int, region *string, history *bool) int
+		AuditLog                  func(childComplexity int, first *int, after *string) int
+		CodeHistory               func(childComplexity int, personID *int64) int
+		CurrentResponseLevel      func(childComplexity int) int
+		DevMessages               func(childComplexity int, phone string) int
+		FeverReports              func(childComplexity int, region *string, status *string) int
+		FindPersons               func(childComplexity int, phone *string, docType *healthcode.DocType, docNumber *string) int
+		HandlingUnits             func(childComplexity int, region *string) int
+		Inspectors                func(childComplexity int, institutionID int64) int
+		Institutions              func(childComplexity int, region *string) int
+		Knowledge                 func(childComplexity int, query *string) int
+		Me                        func(childComplexity int) int
+		MyAppeals                 func(childComplexity int) int
+		MyCode                    func(childComplexity int, personID *int64) int
+		MyCredential              func(childComplexity int, personID *int64) int
+		MyDependents              func(childComplexity int) int
+		PassCardApplications      func(childComplexity int, region *string, status *string) int
+		Person                    func(childComplexity int, id int64) int
+		PersonFacts               func(childComplexity int, personID int64) int
+		Persons                   func(childComplexity int, region *string, first *int, after *string) int
+		PreviewRuleSet            func(childComplexity int, body string) int
+		Region                    func(childComplexity int, code string) int
+		Regions                   func(childComplexity int, parent *string, first *int, after *string) int
+		RegisteredCheckpointTypes func(childComplexity int, region *string) int
+		RequiredCheckpointTypes   func(childComplexity int, level *int) int
+		ResponseLevels            func(childComplexity int) int
+		RuleSets                  func(childComplexity int) int
+		Scans                     func(childComplexity int, venueID *int64, from *time.Time, to *time.Time, first *int, after *string) int
+		Staff                     func(childComplexity int, first *int, after *string) int
+		Ticket                    func(childComplexity int, id int64) int
+		TicketNotices             func(childComplexity int) int
+		Tickets                   func(childComplexity int, unitID *int64, state *string, kind *model.TicketKind, overdue *bool, dueSoon *bool, updatedSince *time.Time, first *int, after *string) int
+		TrustedIssuers            func(childComplexity int) int
+		VenueStats                func(childComplexity int, venueID int64, from time.Time, to time.Time) int
+		Venues                    func(childComplexity int, institutionID *int64, region *string) int
+		VerifyCode                func(childComplexity int, token string) int
+		WorkCalendar              func(childComplexity int, year int) int
 	}
 
 	Region struct {
@@ -380,6 +421,14 @@ type ComplexityRoot struct {
 	RegionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ResponseLevel struct {
+		Actor  func(childComplexity int) int
+		From   func(childComplexity int) int
+		ID     func(childComplexity int) int
+		Level  func(childComplexity int) int
+		Reason func(childComplexity int) int
 	}
 
 	RuleSet struct {
@@ -525,9 +574,31 @@ type ComplexityRoot struct {
 		Visibility  func(childComplexity int) int
 	}
 
+	TrustedIssuer struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		IssuerID   func(childComplexity int) int
+		KeyIDs     func(childComplexity int) int
+		Name       func(childComplexity int) int
+		RetiredAt  func(childComplexity int) int
+		ValidFrom  func(childComplexity int) int
+		ValidUntil func(childComplexity int) int
+	}
+
 	UnmaskedPerson struct {
 		DocNumber func(childComplexity int) int
 		Phone     func(childComplexity int) int
+	}
+
+	Venue struct {
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		InstitutionID func(childComplexity int) int
+		Name          func(childComplexity int) int
+		RegionCode    func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Type          func(childComplexity int) int
+		TypeLabel     func(childComplexity int) int
 	}
 
 	VenueStats struct {
@@ -755,6 +826,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditRecordEdge.Node(childComplexity), true
+
+	case "CheckpointTypeCoverage.activeVenues":
+		if e.ComplexityRoot.CheckpointTypeCoverage.ActiveVenues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckpointTypeCoverage.ActiveVenues(childComplexity), true
+	case "CheckpointTypeCoverage.label":
+		if e.ComplexityRoot.CheckpointTypeCoverage.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckpointTypeCoverage.Label(childComplexity), true
+	case "CheckpointTypeCoverage.type":
+		if e.ComplexityRoot.CheckpointTypeCoverage.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckpointTypeCoverage.Type(childComplexity), true
 
 	case "CodeChange.actor":
 		if e.ComplexityRoot.CodeChange.Actor == nil {
@@ -1200,6 +1290,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HealthCode.UpdatedAt(childComplexity), true
 
+	case "Institution.contactName":
+		if e.ComplexityRoot.Institution.ContactName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.ContactName(childComplexity), true
+	case "Institution.contactPhone":
+		if e.ComplexityRoot.Institution.ContactPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.ContactPhone(childComplexity), true
+	case "Institution.createdAt":
+		if e.ComplexityRoot.Institution.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.CreatedAt(childComplexity), true
+	case "Institution.creditCode":
+		if e.ComplexityRoot.Institution.CreditCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.CreditCode(childComplexity), true
+	case "Institution.id":
+		if e.ComplexityRoot.Institution.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.ID(childComplexity), true
+	case "Institution.name":
+		if e.ComplexityRoot.Institution.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.Name(childComplexity), true
+	case "Institution.regionCode":
+		if e.ComplexityRoot.Institution.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.RegionCode(childComplexity), true
+	case "Institution.status":
+		if e.ComplexityRoot.Institution.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.Status(childComplexity), true
+	case "Institution.suspendReason":
+		if e.ComplexityRoot.Institution.SuspendReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.SuspendReason(childComplexity), true
+
+	case "InstitutionRegistration.admin":
+		if e.ComplexityRoot.InstitutionRegistration.Admin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstitutionRegistration.Admin(childComplexity), true
+	case "InstitutionRegistration.institution":
+		if e.ComplexityRoot.InstitutionRegistration.Institution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InstitutionRegistration.Institution(childComplexity), true
+
 	case "KnowledgeAnswer.answer":
 		if e.ComplexityRoot.KnowledgeAnswer.Answer == nil {
 			break
@@ -1275,6 +1433,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.Staff(childComplexity), true
 
+	case "Mutation.addTrustedIssuer":
+		if e.ComplexityRoot.Mutation.AddTrustedIssuer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addTrustedIssuer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddTrustedIssuer(childComplexity, args["input"].(model.TrustedIssuerInput)), true
 	case "Mutation.applyPassCard":
 		if e.ComplexityRoot.Mutation.ApplyPassCard == nil {
 			break
@@ -1374,6 +1543,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateHandlingUnit(childComplexity, args["region"].(string), args["name"].(string)), true
+	case "Mutation.createInspector":
+		if e.ComplexityRoot.Mutation.CreateInspector == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createInspector_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateInspector(childComplexity, args["institutionId"].(int64), args["username"].(string), args["displayName"].(string), args["password"].(string)), true
 	case "Mutation.createStaff":
 		if e.ComplexityRoot.Mutation.CreateStaff == nil {
 			break
@@ -1396,6 +1576,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTicket(childComplexity, args["input"].(model.CreateTicketInput)), true
+	case "Mutation.createVenue":
+		if e.ComplexityRoot.Mutation.CreateVenue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createVenue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateVenue(childComplexity, args["institutionId"].(int64), args["input"].(model.VenueInput)), true
 	case "Mutation.decideExtension":
 		if e.ComplexityRoot.Mutation.DecideExtension == nil {
 			break
@@ -1611,6 +1802,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedispatchTicket(childComplexity, args["id"].(int64), args["unitId"].(int64), args["reason"].(string)), true
+	case "Mutation.registerInstitution":
+		if e.ComplexityRoot.Mutation.RegisterInstitution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerInstitution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterInstitution(childComplexity, args["input"].(model.RegisterInstitutionInput)), true
 	case "Mutation.rejectAppeal":
 		if e.ComplexityRoot.Mutation.RejectAppeal == nil {
 			break
@@ -1622,6 +1824,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectAppeal(childComplexity, args["id"].(int64), args["text"].(string)), true
+	case "Mutation.removeInspector":
+		if e.ComplexityRoot.Mutation.RemoveInspector == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeInspector_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveInspector(childComplexity, args["institutionId"].(int64), args["staffId"].(int64)), true
 	case "Mutation.reopenTicket":
 		if e.ComplexityRoot.Mutation.ReopenTicket == nil {
 			break
@@ -1677,6 +1890,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResolveAppeal(childComplexity, args["id"].(int64), args["text"].(string), args["correction"].(model.FactCorrectionInput)), true
+	case "Mutation.retireTrustedIssuer":
+		if e.ComplexityRoot.Mutation.RetireTrustedIssuer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retireTrustedIssuer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetireTrustedIssuer(childComplexity, args["id"].(int64)), true
 	case "Mutation.retractFact":
 		if e.ComplexityRoot.Mutation.RetractFact == nil {
 			break
@@ -1732,6 +1956,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAreaRisk(childComplexity, args["region"].(string), args["level"].(model.RiskLevel), args["reason"].(*string)), true
+	case "Mutation.setResponseLevel":
+		if e.ComplexityRoot.Mutation.SetResponseLevel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setResponseLevel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetResponseLevel(childComplexity, args["level"].(int), args["reason"].(string)), true
 	case "Mutation.signTicket":
 		if e.ComplexityRoot.Mutation.SignTicket == nil {
 			break
@@ -1776,6 +2011,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SuperviseTicket(childComplexity, args["id"].(int64), args["text"].(*string)), true
+	case "Mutation.suspendInstitution":
+		if e.ComplexityRoot.Mutation.SuspendInstitution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspendInstitution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspendInstitution(childComplexity, args["id"].(int64), args["reason"].(string)), true
+	case "Mutation.suspendVenue":
+		if e.ComplexityRoot.Mutation.SuspendVenue == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspendVenue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspendVenue(childComplexity, args["id"].(int64), args["reason"].(string)), true
 	case "Mutation.unmaskPerson":
 		if e.ComplexityRoot.Mutation.UnmaskPerson == nil {
 			break
@@ -2061,6 +2318,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CodeHistory(childComplexity, args["personId"].(*int64)), true
+	case "Query.currentResponseLevel":
+		if e.ComplexityRoot.Query.CurrentResponseLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.CurrentResponseLevel(childComplexity), true
 	case "Query.devMessages":
 		if e.ComplexityRoot.Query.DevMessages == nil {
 			break
@@ -2105,6 +2368,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.HandlingUnits(childComplexity, args["region"].(*string)), true
+	case "Query.inspectors":
+		if e.ComplexityRoot.Query.Inspectors == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectors_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Inspectors(childComplexity, args["institutionId"].(int64)), true
+	case "Query.institutions":
+		if e.ComplexityRoot.Query.Institutions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_institutions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Institutions(childComplexity, args["region"].(*string)), true
 
 	case "Query.knowledge":
 		if e.ComplexityRoot.Query.Knowledge == nil {
@@ -2234,6 +2519,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Regions(childComplexity, args["parent"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.registeredCheckpointTypes":
+		if e.ComplexityRoot.Query.RegisteredCheckpointTypes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_registeredCheckpointTypes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RegisteredCheckpointTypes(childComplexity, args["region"].(*string)), true
+	case "Query.requiredCheckpointTypes":
+		if e.ComplexityRoot.Query.RequiredCheckpointTypes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_requiredCheckpointTypes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RequiredCheckpointTypes(childComplexity, args["level"].(*int)), true
+	case "Query.responseLevels":
+		if e.ComplexityRoot.Query.ResponseLevels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ResponseLevels(childComplexity), true
 	case "Query.ruleSets":
 		if e.ComplexityRoot.Query.RuleSets == nil {
 			break
@@ -2290,6 +2603,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tickets(childComplexity, args["unitId"].(*int64), args["state"].(*string), args["kind"].(*model.TicketKind), args["overdue"].(*bool), args["dueSoon"].(*bool), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+	case "Query.trustedIssuers":
+		if e.ComplexityRoot.Query.TrustedIssuers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.TrustedIssuers(childComplexity), true
 	case "Query.venueStats":
 		if e.ComplexityRoot.Query.VenueStats == nil {
 			break
@@ -2301,6 +2620,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VenueStats(childComplexity, args["venueId"].(int64), args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Query.venues":
+		if e.ComplexityRoot.Query.Venues == nil {
+			break
+		}
+
+		args, err := ec.field_Query_venues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Venues(childComplexity, args["institutionId"].(*int64), args["region"].(*string)), true
 	case "Query.verifyCode":
 		if e.ComplexityRoot.Query.VerifyCode == nil {
 			break
@@ -2380,6 +2710,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegionEdge.Node(childComplexity), true
+
+	case "ResponseLevel.actor":
+		if e.ComplexityRoot.ResponseLevel.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseLevel.Actor(childComplexity), true
+	case "ResponseLevel.from":
+		if e.ComplexityRoot.ResponseLevel.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseLevel.From(childComplexity), true
+	case "ResponseLevel.id":
+		if e.ComplexityRoot.ResponseLevel.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseLevel.ID(childComplexity), true
+	case "ResponseLevel.level":
+		if e.ComplexityRoot.ResponseLevel.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseLevel.Level(childComplexity), true
+	case "ResponseLevel.reason":
+		if e.ComplexityRoot.ResponseLevel.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResponseLevel.Reason(childComplexity), true
 
 	case "RuleSet.approvedBy":
 		if e.ComplexityRoot.RuleSet.ApprovedBy == nil {
@@ -2989,6 +3350,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TicketStep.Visibility(childComplexity), true
 
+	case "TrustedIssuer.createdAt":
+		if e.ComplexityRoot.TrustedIssuer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrustedIssuer.CreatedAt(childComplexity), true
+	case "TrustedIssuer.id":
+		if e.ComplexityRoot.TrustedIssuer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrustedIssuer.ID(childComplexity), true
+	case "TrustedIssuer.issuerId":
+		if e.ComplexityRoot.TrustedIssuer.IssuerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrustedIssuer.IssuerID(childComplexity), true
+	case "TrustedIssuer.keyIds":
+		if e.ComplexityRoot.TrustedIssuer.KeyIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrustedIssuer.KeyIDs(childComplexity), true
+	case "TrustedIssuer.name":
+		if e.ComplexityRoot.TrustedIssuer.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrustedIssuer.Name(childComplexity), true
+	case "TrustedIssuer.retiredAt":
+		if e.ComplexityRoot.TrustedIssuer.RetiredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrustedIssuer.RetiredAt(childComplexity), true
+	case "TrustedIssuer.validFrom":
+		if e.ComplexityRoot.TrustedIssuer.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrustedIssuer.ValidFrom(childComplexity), true
+	case "TrustedIssuer.validUntil":
+		if e.ComplexityRoot.TrustedIssuer.ValidUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrustedIssuer.ValidUntil(childComplexity), true
+
 	case "UnmaskedPerson.docNumber":
 		if e.ComplexityRoot.UnmaskedPerson.DocNumber == nil {
 			break
@@ -3001,6 +3411,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UnmaskedPerson.Phone(childComplexity), true
+
+	case "Venue.createdAt":
+		if e.ComplexityRoot.Venue.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Venue.CreatedAt(childComplexity), true
+	case "Venue.id":
+		if e.ComplexityRoot.Venue.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Venue.ID(childComplexity), true
+	case "Venue.institutionId":
+		if e.ComplexityRoot.Venue.InstitutionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Venue.InstitutionID(childComplexity), true
+	case "Venue.name":
+		if e.ComplexityRoot.Venue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Venue.Name(childComplexity), true
+	case "Venue.regionCode":
+		if e.ComplexityRoot.Venue.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Venue.RegionCode(childComplexity), true
+	case "Venue.status":
+		if e.ComplexityRoot.Venue.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Venue.Status(childComplexity), true
+	case "Venue.type":
+		if e.ComplexityRoot.Venue.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Venue.Type(childComplexity), true
+	case "Venue.typeLabel":
+		if e.ComplexityRoot.Venue.TypeLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Venue.TypeLabel(childComplexity), true
 
 	case "VenueStats.employees":
 		if e.ComplexityRoot.VenueStats.Employees == nil {
@@ -3152,8 +3611,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DeclarationInput", ec.unmarshalInputDeclarationInput),
 			graphql.NewInputUnmarshaler("FactCorrectionInput", ec.unmarshalInputFactCorrectionInput),
 			graphql.NewInputUnmarshaler("PersonCorrectionInput", ec.unmarshalInputPersonCorrectionInput),
+			graphql.NewInputUnmarshaler("RegisterInstitutionInput", ec.unmarshalInputRegisterInstitutionInput),
 			graphql.NewInputUnmarshaler("ScanInput", ec.unmarshalInputScanInput),
 			graphql.NewInputUnmarshaler("TravelInput", ec.unmarshalInputTravelInput),
+			graphql.NewInputUnmarshaler("TrustedIssuerInput", ec.unmarshalInputTrustedIssuerInput),
+			graphql.NewInputUnmarshaler("VenueInput", ec.unmarshalInputVenueInput),
 		)
 	}
 	first := true
@@ -3324,6 +3786,118 @@ extend type Query {
 extend type Mutation {
   """Create an API key for a city sub-system, scoped to the city (city administrators)."""
   createApiKey(city: String!, name: String!): ApiKeyPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/checkpoint.graphqls", Input: `"""An institution registered to check codes (机构注册登记). The contact phone is masked."""
+type Institution {
+  id: ID!
+  name: String!
+  """统一社会信用代码."""
+  creditCode: String!
+  regionCode: String!
+  contactName: String!
+  contactPhone: String!
+  """ACTIVE or SUSPENDED."""
+  status: String!
+  suspendReason: String!
+  createdAt: Time!
+}
+
+"""A checkpoint of an institution (查验场所)."""
+type Venue {
+  id: ID!
+  institutionId: ID!
+  name: String!
+  """TRAFFIC_CHECKPOINT, AIRPORT, RAILWAY_STATION, BUS_STATION, METRO_STATION, ENTRANCE, RESIDENTIAL_ENTRANCE, INDOOR_PUBLIC, MEDICAL or OTHER."""
+  type: String!
+  typeLabel: String!
+  regionCode: String!
+  status: String!
+  createdAt: Time!
+}
+
+type InstitutionRegistration {
+  institution: Institution!
+  admin: Staff!
+}
+
+type ResponseLevel {
+  id: ID!
+  """0 (none) to 3; 1 is the strictest."""
+  level: Int!
+  from: Time!
+  reason: String!
+  actor: String!
+}
+
+type CheckpointTypeCoverage {
+  type: String!
+  label: String!
+  activeVenues: Int!
+}
+
+"""An issuer whose codes are recognised (互信互认)."""
+type TrustedIssuer {
+  id: ID!
+  issuerId: String!
+  name: String!
+  keyIds: [String!]!
+  validFrom: Time
+  validUntil: Time
+  createdAt: Time!
+  retiredAt: Time
+}
+
+input RegisterInstitutionInput {
+  name: String!
+  creditCode: String!
+  region: String!
+  contactName: String!
+  contactPhone: String!
+  adminUsername: String!
+  adminDisplayName: String!
+  adminPassword: String!
+}
+
+input VenueInput {
+  name: String!
+  type: String!
+  region: String!
+}
+
+input TrustedIssuerInput {
+  issuerId: String!
+  name: String
+  """The keys.json document published by the issuer."""
+  keysJson: String!
+  validFrom: Time
+  validUntil: Time
+}
+
+extend type Query {
+  institutions(region: String): [Institution!]!
+  venues(institutionId: ID, region: String): [Venue!]!
+  inspectors(institutionId: ID!): [Staff!]!
+  responseLevels: [ResponseLevel!]!
+  currentResponseLevel: Int!
+  """The venue types that must check codes and temperatures at a response level (default: the current one; Annex 1 五)."""
+  requiredCheckpointTypes(level: Int): [String!]!
+  """For each required type, how many active venues are registered in a region."""
+  registeredCheckpointTypes(region: String): [CheckpointTypeCoverage!]!
+  trustedIssuers: [TrustedIssuer!]!
+}
+
+extend type Mutation {
+  """An institution registers itself with its first administrator account (no login needed)."""
+  registerInstitution(input: RegisterInstitutionInput!): InstitutionRegistration!
+  createVenue(institutionId: ID!, input: VenueInput!): Venue!
+  createInspector(institutionId: ID!, username: String!, displayName: String!, password: String!): Staff!
+  removeInspector(institutionId: ID!, staffId: ID!): Boolean!
+  suspendInstitution(id: ID!, reason: String!): Institution!
+  suspendVenue(id: ID!, reason: String!): Venue!
+  setResponseLevel(level: Int!, reason: String!): ResponseLevel!
+  addTrustedIssuer(input: TrustedIssuerInput!): TrustedIssuer!
+  retireTrustedIssuer(id: ID!): Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/code.graphqls", Input: `enum Colour {
@@ -4221,6 +4795,18 @@ func (ec *executionContext) childFields_AuditRecordEdge(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type AuditRecordEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CheckpointTypeCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_CheckpointTypeCoverage_type(ctx, field)
+	case "label":
+		return ec.fieldContext_CheckpointTypeCoverage_label(ctx, field)
+	case "activeVenues":
+		return ec.fieldContext_CheckpointTypeCoverage_activeVenues(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckpointTypeCoverage", field.Name)
+}
+
 func (ec *executionContext) childFields_CodeChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4437,6 +5023,40 @@ func (ec *executionContext) childFields_HealthCode(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type HealthCode", field.Name)
 }
 
+func (ec *executionContext) childFields_Institution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Institution_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Institution_name(ctx, field)
+	case "creditCode":
+		return ec.fieldContext_Institution_creditCode(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Institution_regionCode(ctx, field)
+	case "contactName":
+		return ec.fieldContext_Institution_contactName(ctx, field)
+	case "contactPhone":
+		return ec.fieldContext_Institution_contactPhone(ctx, field)
+	case "status":
+		return ec.fieldContext_Institution_status(ctx, field)
+	case "suspendReason":
+		return ec.fieldContext_Institution_suspendReason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Institution_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Institution", field.Name)
+}
+
+func (ec *executionContext) childFields_InstitutionRegistration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "institution":
+		return ec.fieldContext_InstitutionRegistration_institution(ctx, field)
+	case "admin":
+		return ec.fieldContext_InstitutionRegistration_admin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InstitutionRegistration", field.Name)
+}
+
 func (ec *executionContext) childFields_KnowledgeAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4629,6 +5249,22 @@ func (ec *executionContext) childFields_RegionEdge(ctx context.Context, field gr
 		return ec.fieldContext_RegionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ResponseLevel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ResponseLevel_id(ctx, field)
+	case "level":
+		return ec.fieldContext_ResponseLevel_level(ctx, field)
+	case "from":
+		return ec.fieldContext_ResponseLevel_from(ctx, field)
+	case "reason":
+		return ec.fieldContext_ResponseLevel_reason(ctx, field)
+	case "actor":
+		return ec.fieldContext_ResponseLevel_actor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResponseLevel", field.Name)
 }
 
 func (ec *executionContext) childFields_RuleSet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4909,6 +5545,28 @@ func (ec *executionContext) childFields_TicketStep(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type TicketStep", field.Name)
 }
 
+func (ec *executionContext) childFields_TrustedIssuer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TrustedIssuer_id(ctx, field)
+	case "issuerId":
+		return ec.fieldContext_TrustedIssuer_issuerId(ctx, field)
+	case "name":
+		return ec.fieldContext_TrustedIssuer_name(ctx, field)
+	case "keyIds":
+		return ec.fieldContext_TrustedIssuer_keyIds(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_TrustedIssuer_validFrom(ctx, field)
+	case "validUntil":
+		return ec.fieldContext_TrustedIssuer_validUntil(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TrustedIssuer_createdAt(ctx, field)
+	case "retiredAt":
+		return ec.fieldContext_TrustedIssuer_retiredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrustedIssuer", field.Name)
+}
+
 func (ec *executionContext) childFields_UnmaskedPerson(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "phone":
@@ -4917,6 +5575,28 @@ func (ec *executionContext) childFields_UnmaskedPerson(ctx context.Context, fiel
 		return ec.fieldContext_UnmaskedPerson_docNumber(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnmaskedPerson", field.Name)
+}
+
+func (ec *executionContext) childFields_Venue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Venue_id(ctx, field)
+	case "institutionId":
+		return ec.fieldContext_Venue_institutionId(ctx, field)
+	case "name":
+		return ec.fieldContext_Venue_name(ctx, field)
+	case "type":
+		return ec.fieldContext_Venue_type(ctx, field)
+	case "typeLabel":
+		return ec.fieldContext_Venue_typeLabel(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Venue_regionCode(ctx, field)
+	case "status":
+		return ec.fieldContext_Venue_status(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Venue_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Venue", field.Name)
 }
 
 func (ec *executionContext) childFields_VenueStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

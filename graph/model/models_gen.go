@@ -169,6 +169,17 @@ type RegionEdge struct {
 	Node   *healthcode.Region `json:"node"`
 }
 
+type RegisterInstitutionInput struct {
+	Name             string `json:"name"`
+	CreditCode       string `json:"creditCode"`
+	Region           string `json:"region"`
+	ContactName      string `json:"contactName"`
+	ContactPhone     string `json:"contactPhone"`
+	AdminUsername    string `json:"adminUsername"`
+	AdminDisplayName string `json:"adminDisplayName"`
+	AdminPassword    string `json:"adminPassword"`
+}
+
 type ScanConnection struct {
 	Edges    []*ScanEdge        `json:"edges"`
 	Nodes    []*healthcode.Scan `json:"nodes"`
@@ -225,9 +236,24 @@ type TravelInput struct {
 	To    string `json:"to"`
 }
 
+type TrustedIssuerInput struct {
+	IssuerID string  `json:"issuerId"`
+	Name     *string `json:"name,omitempty"`
+	// The keys.json document published by the issuer.
+	KeysJSON   string     `json:"keysJson"`
+	ValidFrom  *time.Time `json:"validFrom,omitempty"`
+	ValidUntil *time.Time `json:"validUntil,omitempty"`
+}
+
 type UnmaskedPerson struct {
 	Phone     string `json:"phone"`
 	DocNumber string `json:"docNumber"`
+}
+
+type VenueInput struct {
+	Name   string `json:"name"`
+	Type   string `json:"type"`
+	Region string `json:"region"`
 }
 
 type WorkCalendarDay struct {
