@@ -2,7 +2,9 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,5 +223,35 @@ func TestInstitutionRegistrationToScan(t *testing.T) {
 	types := s.Do(t, admin, `query { requiredCheckpointTypes }`, nil).MustData(t)["requiredCheckpointTypes"].([]any)
 	if len(types) == 0 {
 		t.Fatal("no required checkpoint types at the default level 3")
+	}
+}
+
+// The province admin adds another province's issuer to the trust list: its
+// keys are published in keys.json and its tokens are accepted at checkpoints;
+// retired, they are refused again.
+func TestTrustListAcceptsAnotherProvince(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, admin := s.CreateStaff(t, "province_admin", "61", apitest.G("ADMIN@61"))
+	venue, inspector := s.checkpoint(t, "西安北站", "610113")
+	hubei, _ := credential.NewMemoryKeyRing("42")
+	doc, _ := json.Marshal(credential.BuildKeySet(hubei, nil, s.Clock.Now()))
+	entry := s.Do(t, admin, `mutation($k: String!) { addTrustedIssuer(input: {issuerId: "42", name: "湖北省健康码", keysJson: $k}) { id issuerId keyIds } }`,
+		map[string]any{"k": string(doc)}).MustData(t)["addTrustedIssuer"].(map[string]any)
+	keys := get(t, s.Handler, "/.well-known/healthcode/keys.json", "")
+	if !strings.Contains(keys.Body.String(), `"42"`) {
+		t.Fatalf("keys.json does not publish the new issuer: %s", keys.Body.String())
+	}
+	signer, _ := credential.NewSigner(hubei)
+	at := s.Clock.Now().Truncate(time.Second)
+	tok, _ := signer.Sign(credential.Claims{Issuer: "42", CodeID: "hb-1", Colour: "GREEN", MaskedName: "陈*", Kind: credential.KindElectronic,
+		IssuedAt: at, ExpiresAt: at.Add(5 * time.Minute)})
+	if r := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-0000000000d1", tok, venue, s.Clock.Now(), 36.5)); r[0]["status"] != "ACCEPTED" {
+		t.Fatalf("a trusted province's token = %v", r[0])
+	}
+	s.Do(t, admin, `mutation($id: ID!) { retireTrustedIssuer(id: $id) }`, map[string]any{"id": entry["id"]}).MustData(t)
+	s.Clock.Advance(2 * time.Minute) // the verifier's key set is rebuilt at least every minute
+	if r := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-0000000000d2", tok, venue, s.Clock.Now(), 36.5)); r[0]["reason"] != "UNKNOWN_ISSUER" {
+		t.Fatalf("a retired issuer's token = %v", r[0])
 	}
 }

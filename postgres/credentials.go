@@ -26,15 +26,18 @@ type CredentialService struct {
 	DB    *DB
 	Codes *CodeService
 	Ring  *credential.KeyRing
-	// Trusted are the other issuers whose tokens are recognised (互信互认).
+	// Trusted are the other issuers whose tokens are recognised (互信互认)
+	// by configuration; TrustList adds those of the trust list in the
+	// database (CheckpointService.TrustedIssuers).
 	Trusted       []credential.TrustedIssuerKeys
+	TrustList     func(ctx context.Context) ([]credential.TrustedIssuerKeys, error)
 	ElectronicTTL time.Duration
 
 	mu       sync.Mutex
 	signer   *credential.Signer
 	verifier *credential.Verifier
 	builtAt  time.Time
-	revState string // the latest revocation time the verifier knows
+	revState string // the latest revocation and trust-list change the verifier knows
 }
 
 var _ healthcode.CredentialService = (*CredentialService)(nil)
@@ -54,9 +57,19 @@ func (s *CredentialService) sign(c credential.Claims) (string, error) {
 	return signer.Sign(c)
 }
 
-// KeySet returns the document served at /.well-known/healthcode/keys.json.
-func (s *CredentialService) KeySet() credential.KeySet {
-	return credential.BuildKeySet(s.Ring, s.Trusted, s.DB.now())
+// KeySet returns the document served at /.well-known/healthcode/keys.json:
+// our published keys, the configured trusted issuers and those of the trust
+// list kept in the database (managed by the province admin).
+func (s *CredentialService) KeySet(ctx context.Context) (credential.KeySet, error) {
+	trusted := s.Trusted
+	if s.TrustList != nil {
+		more, err := s.TrustList(ctx)
+		if err != nil {
+			return credential.KeySet{}, fmt.Errorf("load trust list: %w", err)
+		}
+		trusted = append(append([]credential.TrustedIssuerKeys(nil), trusted...), more...)
+	}
+	return credential.BuildKeySet(s.Ring, trusted, s.DB.now()), nil
 }
 
 // RevocationList returns the document served at
@@ -84,13 +97,13 @@ func (s *CredentialService) RevocationList(ctx context.Context) (*credential.Rev
 }
 
 // currentVerifier returns a verifier over the current key set and
-// revocation list. One cheap indexed query tells whether a revocation
-// happened since it was built (then it is rebuilt at once); the key set is
-// rebuilt at least every minute.
+// revocation list. One cheap query tells whether a revocation or a trust-list
+// change happened since it was built (then it is rebuilt at once); the key
+// set is rebuilt at least every minute.
 func (s *CredentialService) currentVerifier(ctx context.Context) (*credential.Verifier, error) {
 	var state string
-	if err := s.DB.Pool.QueryRow(ctx, `SELECT COALESCE(max(revoked_at)::text, '')
-		FROM printed_codes WHERE revoked_at IS NOT NULL`).Scan(&state); err != nil {
+	if err := s.DB.Pool.QueryRow(ctx, `SELECT COALESCE((SELECT max(revoked_at) FROM printed_codes WHERE revoked_at IS NOT NULL)::text, '')
+		|| '|' || (SELECT count(*) || '/' || COALESCE(max(GREATEST(created_at, retired_at))::text, '') FROM trusted_issuers)`).Scan(&state); err != nil {
 		return nil, fmt.Errorf("revocation state: %w", err)
 	}
 	s.mu.Lock()
@@ -98,7 +111,10 @@ func (s *CredentialService) currentVerifier(ctx context.Context) (*credential.Ve
 	if s.verifier != nil && state == s.revState && time.Since(s.builtAt) < time.Minute {
 		return s.verifier, nil
 	}
-	ks := s.KeySet()
+	ks, err := s.KeySet(ctx)
+	if err != nil {
+		return nil, err
+	}
 	rl, err := s.RevocationList(ctx)
 	if err != nil {
 		return nil, err

@@ -83,7 +83,7 @@ func BenchmarkRecordScans(b *testing.B) {
 	}
 	actx := healthcode.NewContextWithActor(ctx, &healthcode.Actor{Kind: healthcode.ActorStaff, ID: inspector, Name: "inspector"})
 	// Verification alone, to report its share.
-	ks := creds.KeySet()
+	ks, _ := creds.KeySet(ctx)
 	v, _ := credential.NewVerifier(&ks, nil)
 	start := time.Now()
 	for _, in := range inputs[:batches] {

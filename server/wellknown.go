@@ -12,7 +12,7 @@ import (
 // KeySource provides the documents scanners cache for offline verification;
 // postgres.CredentialService implements it.
 type KeySource interface {
-	KeySet() credential.KeySet
+	KeySet(ctx context.Context) (credential.KeySet, error)
 	RevocationList(ctx context.Context) (*credential.RevocationList, error)
 }
 
@@ -21,7 +21,11 @@ type KeySource interface {
 // cheaply (If-None-Match → 304).
 func KeySetHandler(src KeySource) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ks := src.KeySet()
+		ks, err := src.KeySet(r.Context())
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "INTERNAL", "服务内部错误，请稍后重试")
+			return
+		}
 		serveCached(w, r, ks.ETag(), 300, ks)
 	})
 }

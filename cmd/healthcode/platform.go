@@ -115,7 +115,8 @@ func (p *platform) listenGrants(ctx context.Context) {
 // credentials builds the credential service: our key ring plus the trusted
 // issuers (the dev-mode national test issuer).
 func (p *platform) credentials(codes *postgres.CodeService) *postgres.CredentialService {
-	cs := &postgres.CredentialService{DB: p.db, Codes: codes, Ring: p.ring, ElectronicTTL: p.cfg.CodeTokenTTL}
+	cs := &postgres.CredentialService{DB: p.db, Codes: codes, Ring: p.ring, ElectronicTTL: p.cfg.CodeTokenTTL,
+		TrustList: (&postgres.CheckpointService{DB: p.db}).TrustedIssuers}
 	if p.national != nil {
 		cs.Trusted = append(cs.Trusted, p.national.Trusted("国家政务服务平台（开发测试）", p.clock.Now()))
 	}

@@ -84,7 +84,8 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	}
 	codes := &postgres.CodeService{DB: b.DB}
 	b.Credentials = &postgres.CredentialService{DB: b.DB, Codes: codes, Ring: ring,
-		Trusted: []credential.TrustedIssuerKeys{b.National.Trusted("国家政务服务平台（测试）", time.Now())}}
+		Trusted:   []credential.TrustedIssuerKeys{b.National.Trusted("国家政务服务平台（测试）", time.Now())},
+		TrustList: (&postgres.CheckpointService{DB: b.DB}).TrustedIssuers}
 	res := &graph.Resolver{
 		Credentials:    b.Credentials,
 		ScanService:    &postgres.ScanService{DB: b.DB, Credentials: b.Credentials},
