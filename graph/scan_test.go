@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +255,41 @@ func TestTrustListAcceptsAnotherProvince(t *testing.T) {
 	s.Clock.Advance(2 * time.Minute) // the verifier's key set is rebuilt at least every minute
 	if r := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-0000000000d2", tok, venue, s.Clock.Now(), 36.5)); r[0]["reason"] != "UNKNOWN_ISSUER" {
 		t.Fatalf("a retired issuer's token = %v", r[0])
+	}
+}
+
+// An offline scanner uploads its queue as NDJSON over plain HTTP.
+func TestScanUploadNDJSON(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, resident := s.CreateResident(t, "13800138800")
+	s.declare(resident, declaration("顾客丁", idNumber("61011319900101080"), "13800138800", s.community("610113"), nil))
+	venue, inspector := s.checkpoint(t, "地铁站", "610113")
+	line := func(id string) string {
+		b, _ := json.Marshal(map[string]any{"scanId": id, "token": s.credentialOf(t, resident), "venueId": fmt.Sprint(venue),
+			"scannedAt": s.Clock.Now().Format(time.RFC3339), "temperature": 36.4, "role": "EMPLOYEE"})
+		return string(b)
+	}
+	body := line("00000000-0000-4000-8000-0000000000e1") + "\n" + line("00000000-0000-4000-8000-0000000000e2") + "\n"
+	post := func(token, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/api/scans", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		s.Handler.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := post(inspector, body)
+	var res []map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || rec.Code != 200 || len(res) != 2 || res[1]["status"] != "ACCEPTED" {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body.String())
+	}
+	rec = post(inspector, body)
+	json.Unmarshal(rec.Body.Bytes(), &res)
+	if res[0]["status"] != "DUPLICATE" {
+		t.Fatalf("second upload: %s", rec.Body.String())
+	}
+	if rec := post(inspector, `{"scanId": "x", "idNumber": "610113199001010011"}`); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "INVALID") {
+		t.Fatalf("unknown field: %d %s", rec.Code, rec.Body.String())
 	}
 }

@@ -172,6 +172,7 @@ func (p *platform) httpServer() *server.Server {
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(creds),
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(creds),
+			"POST /api/scans":                              server.ScanUploadHandler(res.ScanService),
 		},
 		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
 		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor,

@@ -113,6 +113,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(b.Credentials),
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(b.Credentials),
+			"POST /api/scans":                              server.ScanUploadHandler(res.ScanService),
 		}}).Handler()
 	return b
 }

@@ -1,0 +1,37 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+
+	"healthcode"
+)
+
+// ScanUploadHandler serves POST /api/scans: an offline scanner uploads its
+// queued scans as NDJSON (one scan per line, at most 1,000), authenticated
+// as an inspector with a bearer token, and gets the per-scan results as a
+// JSON array, in order. The GraphQL mutation recordScans does the same.
+func ScanUploadHandler(svc healthcode.ScanService) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scans, err := healthcode.ParseScanBatch(r.Body, 1000)
+		if err != nil {
+			writeError(w, statusOf(healthcode.ErrorCode(err)), healthcode.ErrorCode(err), healthcode.ErrorMessage(err))
+			return
+		}
+		res, err := svc.RecordScans(r.Context(), scans)
+		if err != nil {
+			if healthcode.ErrorCode(err) == healthcode.EINTERNAL {
+				slog.ErrorContext(r.Context(), "record scans", "err", err,
+					"request_id", healthcode.RequestInfoFromContext(r.Context()).RequestID)
+			}
+			writeError(w, statusOf(healthcode.ErrorCode(err)), healthcode.ErrorCode(err), healthcode.ErrorMessage(err))
+			return
+		}
+		out := make([]map[string]any, len(res))
+		for i, sr := range res {
+			out[i] = map[string]any{"scanId": sr.ScanID, "status": sr.Status, "reason": sr.Reason, "message": sr.Message,
+				"colour": sr.Colour, "maskedName": sr.MaskedName, "fever": sr.Fever}
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
