@@ -65,4 +65,3 @@ func ParseScanBatch(r io.Reader, max int) ([]ScanInput, error) {
 	}
 	return out, nil
 }
-
