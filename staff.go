@@ -17,6 +17,9 @@ type Staff struct {
 	CreatedAt  time.Time
 	CreatedBy  int64 // 0 for accounts created by the system (seed)
 	Disabled   bool
+	// Phone is masked (138****1234); it receives notices such as fever
+	// reports. Empty when none was given.
+	Phone string
 }
 
 // Grant gives a staff account a role inside a region.
@@ -35,6 +38,7 @@ type NewStaff struct {
 	DisplayName string
 	Password    string
 	RegionCode  string
+	Phone       string // optional: for SMS notices
 }
 
 // StaffFilter selects staff accounts to list.

@@ -95,14 +95,24 @@ func TestScenarioScans(t *testing.T) {
 	if r := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000002", s.credentialOf(t, resident), otherVenue, now, 36.5)); r[0]["reason"] != "VENUE_NOT_YOURS" {
 		t.Fatalf("other institution's venue = %v", r[0])
 	}
-	// 38.0 °C: the code is yellow in the same request and the community's inbox has the report.
+	// 38.0 °C: the code is yellow in the same request, the community's inbox has
+	// the report and its staff get an SMS.
+	communityID, community := s.CreateStaff(t, "community_staff", home, apitest.G("ADMIN@"+home))
+	if _, err := s.Pool.Exec(context.Background(), "UPDATE staff SET phone_enc = $2, phone_hash = $3, phone_masked = '139****0001' WHERE id = $1",
+		communityID, s.DB.PII.Encrypt("13900000001"), s.DB.PII.Hash("phone", "13900000001")); err != nil {
+		t.Fatal(err)
+	}
 	s.Clock.Advance(time.Minute)
 	res = s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000003", s.credentialOf(t, resident), venue, s.Clock.Now(), 38.0))
 	if res[0]["status"] != "ACCEPTED" || res[0]["fever"] != true || res[0]["colour"] != "YELLOW" {
 		t.Fatalf("fever scan = %v", res[0])
 	}
 	wantCode(t, "after the fever", s.myCode(resident, ""), "YELLOW", "Y2")
-	_, community := s.CreateStaff(t, "community_staff", home, apitest.G("ADMIN@"+home))
+	var texts int
+	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE task_type = 'notify:sms' AND dedup_key LIKE 'fever:%'").Scan(&texts)
+	if texts != 1 {
+		t.Fatalf("%d fever SMS to the community's staff, want 1", texts)
+	}
 	inbox := s.Do(t, community, `query { feverReports { id temperature maskedName status } }`, nil).MustData(t)["feverReports"].([]any)
 	if len(inbox) != 1 || inbox[0].(map[string]any)["temperature"].(float64) != 38.0 {
 		t.Fatalf("community inbox = %v", inbox)

@@ -27,6 +27,7 @@ func (r *grantResolver) Region(ctx context.Context, obj *healthcode.Grant) (*hea
 func (r *mutationResolver) CreateStaff(ctx context.Context, input model.CreateStaffInput) (*healthcode.Staff, error) {
 	return r.StaffService.CreateStaff(ctx, healthcode.NewStaff{
 		Username: input.Username, DisplayName: input.DisplayName, Password: input.Password, RegionCode: input.Region,
+		Phone: deref(input.Phone),
 	})
 }
 

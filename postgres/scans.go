@@ -280,6 +280,9 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 				strings.ToLower(sc.in.ScanID), sc.in.ScannedAt, person, sc.in.VenueID, region, ltreePath(region), *sc.in.Temperature, tx.Now); err != nil {
 				return fmt.Errorf("record fever report: %w", err)
 			}
+			if err := notifyFever(ctx, tx, region, strings.ToLower(sc.in.ScanID), *sc.in.Temperature, sc.res.MaskedName); err != nil {
+				return err
+			}
 			if err := tx.Audit(ctx, healthcode.AuditRecord{Role: healthcode.RoleInspector, RegionCode: region, Action: "fever.report",
 				Object: "scan:" + strings.ToLower(sc.in.ScanID), Detail: map[string]any{"temperature": *sc.in.Temperature, "venue": sc.in.VenueID}}); err != nil {
 				return err
@@ -426,4 +429,47 @@ func (s *ScanService) HandleFeverReport(ctx context.Context, id int64, outcome, 
 			Detail: map[string]any{"outcome": outcome}})
 	})
 	return out, err
+}
+
+// notifyFever texts the staff who handle fever reports of the region (the
+// administrators of its community and street) through the outbox, once per
+// report and person.
+func notifyFever(ctx context.Context, tx *Tx, region, scanID string, temperature float64, name string) error {
+	anc := healthcode.AncestorCodes(region)
+	var near []string
+	for _, c := range anc {
+		if lv, _ := healthcode.LevelOfCode(c); lv == healthcode.LevelCommunity || lv == healthcode.LevelStreet || lv == healthcode.LevelCompound {
+			near = append(near, c)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT s.id, s.phone_enc FROM staff s JOIN grants g ON g.staff_id = s.id
+		WHERE g.role = 'ADMIN' AND g.region_code = ANY($1) AND s.phone_enc IS NOT NULL AND NOT s.disabled`, near)
+	if err != nil {
+		return fmt.Errorf("find fever contacts: %w", err)
+	}
+	type contact struct {
+		id    int64
+		phone []byte
+	}
+	var contacts []contact
+	for rows.Next() {
+		var c contact
+		if err := rows.Scan(&c.id, &c.phone); err != nil {
+			rows.Close()
+			return err
+		}
+		contacts = append(contacts, c)
+	}
+	rows.Close()
+	var msgs []healthcode.SMSMessage
+	for _, c := range contacts {
+		phone, err := tx.db.PII.Decrypt(c.phone)
+		if err != nil {
+			return fmt.Errorf("decrypt staff phone: %w", err)
+		}
+		msgs = append(msgs, healthcode.SMSMessage{Phone: phone,
+			Text: fmt.Sprintf("【陕西健康码】发热上报：%s 在查验点体温 %.1f℃，请及时安排转运至发热门诊并在平台处理。", name, temperature),
+			Key:  fmt.Sprintf("fever:%s:%d", scanID, c.id)})
+	}
+	return tx.QueueSMSBatch(ctx, msgs)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
+	"healthcode/pii"
 )
 
 // StaffService implements healthcode.StaffService.
@@ -21,11 +22,11 @@ var _ healthcode.StaffService = (*StaffService)(nil)
 
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
 
-const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled"
+const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled, phone_masked"
 
 func scanStaff(row pgx.Row) (*healthcode.Staff, error) {
 	var s healthcode.Staff
-	err := row.Scan(&s.ID, &s.Username, &s.DisplayName, &s.RegionCode, &s.CreatedAt, &s.CreatedBy, &s.Disabled)
+	err := row.Scan(&s.ID, &s.Username, &s.DisplayName, &s.RegionCode, &s.CreatedAt, &s.CreatedBy, &s.Disabled, &s.Phone)
 	return &s, err
 }
 
@@ -52,15 +53,24 @@ func (s *StaffService) CreateStaff(ctx context.Context, in healthcode.NewStaff) 
 	if err := ValidatePassword(in.Password); err != nil {
 		return nil, err
 	}
+	var phoneHash, phoneEnc []byte
+	if in.Phone = strings.TrimSpace(in.Phone); in.Phone != "" {
+		if !pii.ValidPhone(in.Phone) {
+			return nil, healthcode.Errorf(healthcode.EINVALID, "手机号码应为 11 位手机号码")
+		}
+		phoneHash, phoneEnc = s.DB.PII.Hash("phone", in.Phone), s.DB.PII.Encrypt(in.Phone)
+	}
 	hash, err := HashPassword(in.Password)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
 	var out *healthcode.Staff
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		st, err := scanStaff(tx.QueryRow(ctx, `INSERT INTO staff (username, display_name, password_hash, region_code, region_path, created_by, created_at)
-			SELECT $1, $2, $3, code, path, $5, $6 FROM regions WHERE code = $4
-			RETURNING `+staffColumns, in.Username, in.DisplayName, hash, in.RegionCode, createdBy(a), tx.Now))
+		st, err := scanStaff(tx.QueryRow(ctx, `INSERT INTO staff (username, display_name, password_hash, region_code, region_path,
+				created_by, created_at, phone_hash, phone_enc, phone_masked)
+			SELECT $1, $2, $3, code, path, $5, $6, $7, $8, $9 FROM regions WHERE code = $4
+			RETURNING `+staffColumns, in.Username, in.DisplayName, hash, in.RegionCode, createdBy(a), tx.Now,
+			phoneHash, phoneEnc, pii.MaskPhone(in.Phone)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
 		} else if healthcode.ErrorCode(mapError(err, "")) == healthcode.ECONFLICT {

@@ -489,6 +489,7 @@ type ComplexityRoot struct {
 		DisplayName func(childComplexity int) int
 		Grants      func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Phone       func(childComplexity int) int
 		Region      func(childComplexity int) int
 		Username    func(childComplexity int) int
 	}
@@ -2982,6 +2983,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Staff.ID(childComplexity), true
+	case "Staff.phone":
+		if e.ComplexityRoot.Staff.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Staff.Phone(childComplexity), true
 	case "Staff.region":
 		if e.ComplexityRoot.Staff.Region == nil {
 			break
@@ -4650,6 +4657,8 @@ type Staff {
   region: Region
   createdAt: Time!
   disabled: Boolean!
+  """Masked; receives notices such as fever reports."""
+  phone: String!
   """The grants the caller may see."""
   grants: [Grant!]!
 }
@@ -4681,6 +4690,8 @@ input CreateStaffInput {
   password: String!
   """The home region of the account."""
   region: String!
+  """Optional mobile number for SMS notices (fever reports)."""
+  phone: String
 }
 
 extend type Query {
@@ -5385,6 +5396,8 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 		return ec.fieldContext_Staff_createdAt(ctx, field)
 	case "disabled":
 		return ec.fieldContext_Staff_disabled(ctx, field)
+	case "phone":
+		return ec.fieldContext_Staff_phone(ctx, field)
 	case "grants":
 		return ec.fieldContext_Staff_grants(ctx, field)
 	}

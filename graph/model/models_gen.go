@@ -43,6 +43,8 @@ type CreateStaffInput struct {
 	Password    string `json:"password"`
 	// The home region of the account.
 	Region string `json:"region"`
+	// Optional mobile number for SMS notices (fever reports).
+	Phone *string `json:"phone,omitempty"`
 }
 
 type CreateTicketInput struct {

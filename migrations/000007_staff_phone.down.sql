@@ -1,0 +1,3 @@
+ALTER TABLE staff DROP COLUMN IF EXISTS phone_masked;
+ALTER TABLE staff DROP COLUMN IF EXISTS phone_enc;
+ALTER TABLE staff DROP COLUMN IF EXISTS phone_hash;
