@@ -303,3 +303,24 @@ func TestScanUploadNDJSON(t *testing.T) {
 		t.Fatalf("unknown field: %d %s", rec.Code, rec.Body.String())
 	}
 }
+
+// A scan in an area already designated HIGH turns the person red in the same
+// request; a scan elsewhere leaves the code as it was.
+func TestScanInDesignatedArea(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, resident := s.CreateResident(t, "13800138900")
+	s.declare(resident, declaration("旅客戊", idNumber("61011319900101090"), "13800138900", s.community("610103"), nil))
+	risky, inspA := s.checkpoint(t, "高风险区商场", "610113")
+	calm, inspB := s.checkpoint(t, "低风险区商场", "610104")
+	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
+	s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)
+	drainOutbox(t, s)
+	if r := s.scan(t, inspB, scanOf("00000000-0000-4000-8000-0000000000f1", s.credentialOf(t, resident), calm, s.Clock.Now(), 36.5)); r[0]["colour"] != "GREEN" {
+		t.Fatalf("scan in a calm area = %v", r[0])
+	}
+	if r := s.scan(t, inspA, scanOf("00000000-0000-4000-8000-0000000000f2", s.credentialOf(t, resident), risky, s.Clock.Now(), 36.5)); r[0]["colour"] != "RED" {
+		t.Fatalf("scan in a HIGH area = %v", r[0])
+	}
+	wantCode(t, "after a scan in a HIGH area", s.myCode(resident, ""), "RED", "R1")
+}

@@ -50,6 +50,7 @@ type acceptedScan struct {
 	claims *credential.Claims
 	err    error
 	person int64
+	reeval bool
 }
 
 // RecordScans implements healthcode.ScanService.
@@ -265,6 +266,7 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 					append(hTemps, *sc.in.Temperature), append(hRefs, ref)
 			}
 			reeval = append(reeval, sc.person)
+			sc.reeval = true
 		}
 		if sc.res.Fever {
 			region := sc.venue.region
@@ -301,6 +303,35 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 			SELECT p, t, tmp, '{}', 'SCAN', r, $5, $6 FROM unnest($1::bigint[], $2::timestamptz[], $3::numeric[], $4::text[]) AS x(p, t, tmp, r)`,
 			hPids, hAts, hTemps, hRefs, a.Subject(), tx.Now); err != nil {
 			return fmt.Errorf("record scan temperatures: %w", err)
+		}
+	}
+	// Work proportional to what changed: a scan with a normal temperature at
+	// a place with no risk designation in force cannot change a colour (the
+	// new stay enters no clause, a checkpoint temperature never counts as a
+	// check-in), so only fevers and scans in designated areas re-evaluate.
+	if len(reeval) > 0 {
+		places := map[string]bool{}
+		for _, sc := range ok {
+			if sc.reeval {
+				places[sc.venue.region] = true
+			}
+		}
+		risks, err := areaRisksFor(ctx, tx, places)
+		if err != nil {
+			return err
+		}
+		reeval = reeval[:0]
+		for _, sc := range ok {
+			if !sc.reeval {
+				continue
+			}
+			risky := sc.res.Fever
+			for _, a := range placeAncestors(sc.venue.region) {
+				risky = risky || risks[a] != nil
+			}
+			if risky {
+				reeval = append(reeval, sc.person)
+			}
 		}
 	}
 	if len(reeval) > 0 {
