@@ -332,6 +332,9 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		hPids                      []int64
 		hFrom                      []*string
 		hTo, hClauses, hVersions   []string
+		lPids                      []int64
+		lVersions                  []string
+		lReevals                   []*time.Time
 	}
 	var changed []int64
 	for _, pid := range locked {
@@ -346,6 +349,14 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		if had && old.colour == string(code.Colour) && old.version == code.RuleSetVersion &&
 			sameClauses(old.clauses, clauses) && equalTimes(old.reeval, code.ReevaluateAt) {
 			continue // nothing to write
+		}
+		if had && old.colour == string(code.Colour) && sameClauses(old.clauses, clauses) {
+			// Only the rule-set version or the re-evaluation time moved (a rule
+			// publication, mostly): a lighter update without the clauses.
+			w.lPids = append(w.lPids, pid)
+			w.lVersions = append(w.lVersions, code.RuleSetVersion)
+			w.lReevals = append(w.lReevals, code.ReevaluateAt)
+			continue
 		}
 		w.pids = append(w.pids, pid)
 		w.colours = append(w.colours, string(code.Colour))
@@ -382,6 +393,13 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 			SELECT p, c, j::jsonb, v, $5, r FROM x WHERE p NOT IN (SELECT person_id FROM upd)`,
 			w.pids, w.colours, w.clauses, w.versions, tx.Now, w.reevals); err != nil {
 			return nil, fmt.Errorf("write codes: %w", err)
+		}
+	}
+	if len(w.lPids) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE codes SET rule_set_version = x.v, updated_at = $3, reevaluate_at = x.r
+			FROM unnest($1::bigint[], $2::text[], $4::timestamptz[]) AS x(p, v, r) WHERE codes.person_id = x.p`,
+			w.lPids, w.lVersions, tx.Now, w.lReevals); err != nil {
+			return nil, fmt.Errorf("write code versions: %w", err)
 		}
 	}
 	if len(w.hPids) > 0 {
