@@ -294,7 +294,8 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 	var locked []int64
 	rows, err := tx.Query(ctx, `SELECT p.id, c.colour IS NOT NULL, COALESCE(c.colour, ''), COALESCE(c.rule_set_version, ''),
 		COALESCE(c.clauses, '[]'::jsonb), c.reevaluate_at
-		FROM persons p LEFT JOIN codes c ON c.person_id = p.id WHERE p.id = ANY($1) ORDER BY p.id`, sorted)
+		FROM persons p LEFT JOIN codes c ON c.person_id = p.id
+		WHERE p.id BETWEEN $2 AND $3 AND p.id = ANY($1) ORDER BY p.id`, sorted, sorted[0], sorted[len(sorted)-1])
 	if err != nil {
 		return nil, fmt.Errorf("load codes: %w", err)
 	}
@@ -335,6 +336,7 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		lPids                      []int64
 		lVersions                  []string
 		lReevals                   []*time.Time
+		vPids                      []int64
 	}
 	var changed []int64
 	for _, pid := range locked {
@@ -353,6 +355,10 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		if had && old.colour == string(code.Colour) && sameClauses(old.clauses, clauses) {
 			// Only the rule-set version or the re-evaluation time moved (a rule
 			// publication, mostly): a lighter update without the clauses.
+			if equalTimes(old.reeval, code.ReevaluateAt) {
+				w.vPids = append(w.vPids, pid) // the version alone
+				continue
+			}
 			w.lPids = append(w.lPids, pid)
 			w.lVersions = append(w.lVersions, code.RuleSetVersion)
 			w.lReevals = append(w.lReevals, code.ReevaluateAt)
@@ -393,6 +399,12 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 			SELECT p, c, j::jsonb, v, $5, r FROM x WHERE p NOT IN (SELECT person_id FROM upd)`,
 			w.pids, w.colours, w.clauses, w.versions, tx.Now, w.reevals); err != nil {
 			return nil, fmt.Errorf("write codes: %w", err)
+		}
+	}
+	if len(w.vPids) > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE codes SET rule_set_version = $2, updated_at = $3
+			WHERE person_id = ANY($1)`, w.vPids, rs.Version, tx.Now); err != nil {
+			return nil, fmt.Errorf("write code versions: %w", err)
 		}
 	}
 	if len(w.lPids) > 0 {
