@@ -1,3 +1,11 @@
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'healthcode_app') THEN
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM healthcode_app;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE, SELECT ON SEQUENCES FROM healthcode_app;
+    END IF;
+END;
+$$;
 DROP TABLE IF EXISTS audit_log;
 DROP FUNCTION IF EXISTS audit_log_append_only();
 DROP TABLE IF EXISTS task_deliveries;

@@ -166,12 +166,15 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
     FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
 
 -- The application role, when the deployment has one (docs/operations.md):
--- it reads and writes every table, but may only read and append the audit log.
+-- it reads and writes every table, including those of later migrations
+-- (default privileges), but may only read and append the audit log.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'healthcode_app') THEN
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO healthcode_app;
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO healthcode_app;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO healthcode_app;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO healthcode_app;
         REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM healthcode_app;
     END IF;
 END;

@@ -171,13 +171,3 @@ CREATE TABLE code_history (
     at               timestamptz NOT NULL
 );
 CREATE INDEX code_history_person_idx ON code_history (person_id, id);
-
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'healthcode_app') THEN
-        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO healthcode_app;
-        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO healthcode_app;
-        REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM healthcode_app;
-    END IF;
-END;
-$$;

@@ -38,13 +38,3 @@ CREATE TABLE pass_card_applications (
     card_id        bigint REFERENCES printed_codes (id)
 );
 CREATE INDEX pass_card_applications_queue_idx ON pass_card_applications USING gist (region_path) WHERE status = 'PENDING';
-
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'healthcode_app') THEN
-        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO healthcode_app;
-        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO healthcode_app;
-        REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM healthcode_app;
-    END IF;
-END;
-$$;

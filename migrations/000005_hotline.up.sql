@@ -131,13 +131,3 @@ INSERT INTO knowledge_answers (question, answer, tags, created_by, created_at) V
 ('健康码是黄码，怎样转绿？', '由绿码调整为黄码的居民，以及来自疫情中风险地区的人员连续14天体温正常、无咳嗽等症状的，可调整为绿码。请每日坚持健康打卡（附件1 四(三)）。', '{黄码,转码,打卡}', 'system', now()),
 ('没有智能手机的老人怎么办？', '可由监护人代为申领，或由社区工作人员代为申领并生成纸质健康码，有效期14天；也可向社区（村）申请健康通行卡（附件1 三）。', '{老人,纸质码,通行卡}', 'system', now()),
 ('外省来陕返陕人员如何申领健康码？', '最近14天内从外省进入陕西的人员，请选择“来陕返陕人员信息填报”申领。各地不得将外省入陕绿码人员一律设定为黄码（通知 四(二)）。', '{外省,来陕}', 'system', now());
-
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'healthcode_app') THEN
-        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO healthcode_app;
-        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO healthcode_app;
-        REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM healthcode_app;
-    END IF;
-END;
-$$;

@@ -109,13 +109,3 @@ CREATE TABLE trusted_issuers (
     retired_at  timestamptz
 );
 CREATE INDEX trusted_issuers_issuer_idx ON trusted_issuers (issuer_id);
-
-DO $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'healthcode_app') THEN
-        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO healthcode_app;
-        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO healthcode_app;
-        REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM healthcode_app;
-    END IF;
-END;
-$$;
