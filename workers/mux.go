@@ -16,6 +16,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Purger runs maintenance:purge_auth; nil means DB.
 	Purger AuthPurger
+	// National pushes codes to the national platform; nil when not configured.
+	National *postgres.NationalPush
 }
 
 var _ AuthPurger = (*postgres.DB)(nil)
@@ -38,6 +40,11 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	codes := &CodesHandler{DB: deps.DB, Logger: logger}
 	for _, t := range []string{TypeFanOutArea, TypeFanOutAll, TypeReevaluateBatch, TypeReevaluateRange, TypeReevaluateDue} {
 		mux.Handle(t, codes)
+	}
+	if deps.National != nil {
+		h := &NationalHandler{Push: deps.National}
+		mux.Handle(TypeNationalPush, h)
+		mux.Handle(TypeNationalCheck, h)
 	}
 	if deps.DB != nil {
 		mux.Handle(TypeTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})

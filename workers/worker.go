@@ -32,6 +32,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Schedule replaces DefaultSchedule when not nil (tests).
 	Schedule []PeriodicTask
+	// National, when set, pushes codes to the national platform daily.
+	National *postgres.NationalPush
 	// RelayInterval is the relay's fallback poll interval (default 2 s).
 	RelayInterval time.Duration
 }
@@ -67,6 +69,9 @@ func Run(ctx context.Context, cfg Config) error {
 	schedule := cfg.Schedule
 	if schedule == nil {
 		schedule = DefaultSchedule()
+		if cfg.National != nil {
+			schedule = append(schedule, NationalSchedule()...)
+		}
 	}
 
 	client := asynq.NewClient(redisOpt)
@@ -92,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 			logger.Warn("task failed", "type", t.Type(), "id", id, "retry", retry, "max_retry", max, "err", err)
 		}),
 	})
-	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger})
+	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger, National: cfg.National})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}

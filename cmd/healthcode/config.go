@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -37,6 +38,9 @@ type Config struct {
 	// HotlinePolicy is a JSON file of ticket deadlines per kind, urgency and
 	// step (workcal.ParsePolicy); empty: the defaults of SPEC §5.
 	HotlinePolicy string // HOTLINE_POLICY
+	// NationalPushURL is the national platform's receiving endpoint; empty
+	// disables the daily push (NATIONAL_PUSH_URL).
+	NationalPushURL string
 }
 
 func loadConfig() (Config, error) {
@@ -49,6 +53,7 @@ func loadConfig() (Config, error) {
 		SMSGatewayURL:     os.Getenv("SMS_GATEWAY_URL"),
 		SMSGatewayToken:   os.Getenv("SMS_GATEWAY_TOKEN"),
 		HotlinePolicy:     os.Getenv("HOTLINE_POLICY"),
+		NationalPushURL:   os.Getenv("NATIONAL_PUSH_URL"),
 		WorkerConcurrency: 10,
 		StaffSessionTTL:   12 * time.Hour,
 		ResidentTTL:       30 * 24 * time.Hour,
@@ -137,4 +142,41 @@ func (c Config) loadCipher() (*pii.Cipher, error) {
 		return nil, fmt.Errorf("decode %s: %w", path, err)
 	}
 	return pii.NewCipher(key)
+}
+
+// nationalKeyFile holds the Ed25519 seed (base64) that signs the batches of
+// the national push; national.pub beside it is the public key the receiver
+// verifies with.
+const nationalKeyFile = "national.key"
+
+// loadNationalKey reads the push signing key, creating it (and national.pub)
+// when missing: it signs only our own batches, so a new one just needs the
+// receiver to learn national.pub.
+func (c Config) loadNationalKey() (ed25519.PrivateKey, error) {
+	path := filepath.Join(c.KeyDir, nationalKeyFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		seed := make([]byte, ed25519.SeedSize)
+		if _, err := rand.Read(seed); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(c.KeyDir, 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(seed)+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+		pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+		if err := os.WriteFile(filepath.Join(c.KeyDir, "national.pub"), []byte(base64.StdEncoding.EncodeToString(pub)+"\n"), 0o644); err != nil {
+			return nil, err
+		}
+		return ed25519.NewKeyFromSeed(seed), nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, fmt.Errorf("%s: want a base64 Ed25519 seed", path)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
 }

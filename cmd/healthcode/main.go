@@ -31,6 +31,8 @@ commands:
   keys rotate         create a new signing key; keep old ones published until their tokens expire
   verify <token> --keys keys.json [--revocations r.json]
                       verify a health-code token offline
+  national-stub --public-key-file keys/national.pub
+                      a development receiver of the daily national push
   testenv -- cmd      run cmd with throwaway PostgreSQL and Redis (make test)
   version             print the version
 
@@ -69,6 +71,8 @@ func main() {
 		err = runKeys(cfg, args)
 	case "verify":
 		err = runVerify(args)
+	case "national-stub":
+		err = runNationalStub(ctx, args)
 	case "testenv":
 		err = runTestenv(ctx, args)
 	case "version":

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"healthcode"
+	"healthcode/exchange"
 	"healthcode/postgres"
 	"healthcode/sms"
 	"healthcode/workers"
@@ -40,7 +41,16 @@ func (p *platform) runWorkers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return workers.Run(ctx, workers.Config{
+	cfg := workers.Config{
 		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db, Sender: sender,
-	})
+	}
+	if p.cfg.NationalPushURL != "" {
+		key, err := p.cfg.loadNationalKey()
+		if err != nil {
+			return err
+		}
+		cfg.National = &postgres.NationalPush{DB: p.db, Key: key,
+			Sender: &exchange.Client{URL: p.cfg.NationalPushURL, KeyID: "61-national-push"}}
+	}
+	return workers.Run(ctx, cfg)
 }

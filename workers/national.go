@@ -1,0 +1,68 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"healthcode/postgres"
+)
+
+// Task types of the daily national push (SPEC §7).
+const (
+	// TypeNationalPush sends the previous day's new and changed codes; daily
+	// at 00:30 Asia/Shanghai, retried with backoff.
+	TypeNationalPush = "exchange:national_push"
+	// TypeNationalCheck alerts the province admins at 09:30 when the previous
+	// day is not acknowledged yet.
+	TypeNationalCheck = "exchange:national_check"
+)
+
+type nationalPayload struct {
+	Day string `json:"day"` // YYYY-MM-DD
+}
+
+func nationalTask(typ string, retries int) func(time.Time) *asynq.Task {
+	return func(at time.Time) *asynq.Task {
+		day := at.In(Shanghai()).AddDate(0, 0, -1).Format("2006-01-02")
+		b, _ := json.Marshal(nationalPayload{Day: day})
+		return asynq.NewTask(typ, b, asynq.Queue(QueueDefault), asynq.MaxRetry(retries), asynq.Timeout(30*time.Minute),
+			asynq.Retention(48*time.Hour), asynq.TaskID(PeriodicTaskID(typ, day)))
+	}
+}
+
+// NationalSchedule returns the periodic tasks of the national push; Run adds
+// them when a push is configured.
+func NationalSchedule() []PeriodicTask {
+	return []PeriodicTask{
+		{Cron: "30 0 * * *", Task: nationalTask(TypeNationalPush, 10)},
+		{Cron: "30 9 * * *", Task: nationalTask(TypeNationalCheck, 3)},
+	}
+}
+
+// NationalHandler handles the national push and its 09:30 check; both are
+// idempotent per day.
+type NationalHandler struct {
+	Push *postgres.NationalPush
+}
+
+// ProcessTask runs one push or check. Errors: a bad payload wraps SkipRetry;
+// a failed send is returned so asynq retries with backoff.
+func (h *NationalHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p nationalPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("decode %s: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	day, err := time.ParseInLocation("2006-01-02", p.Day, Shanghai())
+	if err != nil {
+		return fmt.Errorf("decode %s day: %w", t.Type(), asynq.SkipRetry)
+	}
+	if t.Type() == TypeNationalCheck {
+		_, err := h.Push.CheckPush(ctx, day)
+		return err
+	}
+	return h.Push.Push(ctx, day)
+}
