@@ -25,6 +25,7 @@ type Resolver struct {
 	TicketService  healthcode.TicketService
 	ScanService    healthcode.ScanService
 	Checkpoints    healthcode.CheckpointService
+	Supervision    healthcode.SupervisionService
 	// Calendar answers workCalendar.
 	Calendar *workcal.Calendar
 	// DevClock is the movable clock of dev mode; nil outside it.

@@ -41,6 +41,9 @@ type Config struct {
 	// NationalPushURL is the national platform's receiving endpoint; empty
 	// disables the daily push (NATIONAL_PUSH_URL).
 	NationalPushURL string
+	// JointMeetingDue is the deadline of joint meeting lists (JOINT_MEETING_DUE,
+	// RFC 3339); zero: the notice's 2020-04-02.
+	JointMeetingDue time.Time
 }
 
 func loadConfig() (Config, error) {
@@ -87,6 +90,13 @@ func loadConfig() (Config, error) {
 			}
 			*p = d
 		}
+	}
+	if v := os.Getenv("JOINT_MEETING_DUE"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("JOINT_MEETING_DUE: want an RFC 3339 time such as 2026-12-31T17:00:00+08:00, got %q", v))
+		}
+		c.JointMeetingDue = t
 	}
 	if c.CodeTokenTTL > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("CODE_TOKEN_TTL: at most 10m (an electronic code must not outlive a screenshot), got %s", c.CodeTokenTTL))

@@ -134,6 +134,7 @@ func (p *platform) resolver() *graph.Resolver {
 		Credentials:    creds,
 		ScanService:    &postgres.ScanService{DB: p.db, Credentials: creds},
 		Checkpoints:    &postgres.CheckpointService{DB: p.db},
+		Supervision:    &postgres.SupervisionService{DB: p.db, JointMeetingDue: p.cfg.JointMeetingDue},
 		FactService:    &postgres.FactService{DB: p.db},
 		RuleSetService: &postgres.RuleSetService{DB: p.db},
 		TicketService:  p.tickets,

@@ -30,6 +30,7 @@ type ResolverRoot interface {
 	Fact() FactResolver
 	Grant() GrantResolver
 	HealthCode() HealthCodeResolver
+	JointMeetingList() JointMeetingListResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
 	Query() QueryResolver
@@ -226,6 +227,22 @@ type ComplexityRoot struct {
 		Institution func(childComplexity int) int
 	}
 
+	JointMeetingList struct {
+		DueAt       func(childComplexity int) int
+		Members     func(childComplexity int) int
+		OnTime      func(childComplexity int) int
+		RegionCode  func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		SubmittedBy func(childComplexity int) int
+	}
+
+	JointMeetingMember struct {
+		Contact    func(childComplexity int) int
+		Department func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Role       func(childComplexity int) int
+	}
+
 	KnowledgeAnswer struct {
 		Answer   func(childComplexity int) int
 		ID       func(childComplexity int) int
@@ -248,62 +265,63 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddTrustedIssuer    func(childComplexity int, input model.TrustedIssuerInput) int
-		ApplyPassCard       func(childComplexity int, input model.DeclarationInput) int
-		ApproveDesignation  func(childComplexity int, id int64) int
-		ApproveRuleSet      func(childComplexity int, version string) int
-		CheckIn             func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
-		CloseTicket         func(childComplexity int, id int64, text *string) int
-		CorrectPersonInfo   func(childComplexity int, personID *int64, input model.PersonCorrectionInput) int
-		CreateAPIKey        func(childComplexity int, city string, name string) int
-		CreateCompound      func(childComplexity int, community string, name string) int
-		CreateHandlingUnit  func(childComplexity int, region string, name string) int
-		CreateInspector     func(childComplexity int, institutionID int64, username string, displayName string, password string) int
-		CreateStaff         func(childComplexity int, input model.CreateStaffInput) int
-		CreateTicket        func(childComplexity int, input model.CreateTicketInput) int
-		CreateVenue         func(childComplexity int, institutionID int64, input model.VenueInput) int
-		DecideExtension     func(childComplexity int, id int64, approve bool, reason *string) int
-		DesignatePerson     func(childComplexity int, personID int64, colour healthcode.Colour, reason string, days *int) int
-		DevAdvanceClock     func(childComplexity int, duration string) int
-		DevSetClock         func(childComplexity int, at time.Time) int
-		DispatchTicket      func(childComplexity int, id int64, unitID *int64) int
-		EscalateTicket      func(childComplexity int, id int64, reason string) int
-		FileAppeal          func(childComplexity int, input model.AppealInput) int
-		GrantRole           func(childComplexity int, staffID int64, role healthcode.Role, region string) int
-		HandleFeverReport   func(childComplexity int, id int64, outcome string, reason *string) int
-		IssuePaperCode      func(childComplexity int, personID int64) int
-		Login               func(childComplexity int, username string, password string) int
-		LoginResident       func(childComplexity int, phone string, code string) int
-		Logout              func(childComplexity int) int
-		MergeTickets        func(childComplexity int, id int64, into int64) int
-		NoteTicket          func(childComplexity int, id int64, text string) int
-		PublishRuleSet      func(childComplexity int, body string) int
-		RecordCallback      func(childComplexity int, id int64, satisfaction model.Satisfaction, reason *string, unitID *int64) int
-		RecordMedicalEvent  func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
-		RecordScans         func(childComplexity int, scans []*model.ScanInput) int
-		RedispatchTicket    func(childComplexity int, id int64, unitID int64, reason string) int
-		RegisterInstitution func(childComplexity int, input model.RegisterInstitutionInput) int
-		RejectAppeal        func(childComplexity int, id int64, text string) int
-		RemoveInspector     func(childComplexity int, institutionID int64, staffID int64) int
-		ReopenTicket        func(childComplexity int, id int64, reason string, unitID *int64) int
-		ReplyTicket         func(childComplexity int, id int64, text string) int
-		RequestExtension    func(childComplexity int, id int64, reason string, extension *string) int
-		RequestSmsCode      func(childComplexity int, phone string) int
-		ResolveAppeal       func(childComplexity int, id int64, text string, correction model.FactCorrectionInput) int
-		RetireTrustedIssuer func(childComplexity int, id int64) int
-		RetractFact         func(childComplexity int, kind model.FactKind, id int64, reason string) int
-		ReturnTicket        func(childComplexity int, id int64, reason string) int
-		ReviewPassCard      func(childComplexity int, id int64, approve bool, reason *string) int
-		RevokeRole          func(childComplexity int, grantID int64) int
-		SetAreaRisk         func(childComplexity int, region string, level model.RiskLevel, reason *string) int
-		SetResponseLevel    func(childComplexity int, level int, reason string) int
-		SignTicket          func(childComplexity int, id int64) int
-		StartTicket         func(childComplexity int, id int64) int
-		SubmitDeclaration   func(childComplexity int, input model.DeclarationInput) int
-		SuperviseTicket     func(childComplexity int, id int64, text *string) int
-		SuspendInstitution  func(childComplexity int, id int64, reason string) int
-		SuspendVenue        func(childComplexity int, id int64, reason string) int
-		UnmaskPerson        func(childComplexity int, ticketID int64, reason string) int
+		AddTrustedIssuer       func(childComplexity int, input model.TrustedIssuerInput) int
+		ApplyPassCard          func(childComplexity int, input model.DeclarationInput) int
+		ApproveDesignation     func(childComplexity int, id int64) int
+		ApproveRuleSet         func(childComplexity int, version string) int
+		CheckIn                func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
+		CloseTicket            func(childComplexity int, id int64, text *string) int
+		CorrectPersonInfo      func(childComplexity int, personID *int64, input model.PersonCorrectionInput) int
+		CreateAPIKey           func(childComplexity int, city string, name string) int
+		CreateCompound         func(childComplexity int, community string, name string) int
+		CreateHandlingUnit     func(childComplexity int, region string, name string) int
+		CreateInspector        func(childComplexity int, institutionID int64, username string, displayName string, password string) int
+		CreateStaff            func(childComplexity int, input model.CreateStaffInput) int
+		CreateTicket           func(childComplexity int, input model.CreateTicketInput) int
+		CreateVenue            func(childComplexity int, institutionID int64, input model.VenueInput) int
+		DecideExtension        func(childComplexity int, id int64, approve bool, reason *string) int
+		DesignatePerson        func(childComplexity int, personID int64, colour healthcode.Colour, reason string, days *int) int
+		DevAdvanceClock        func(childComplexity int, duration string) int
+		DevSetClock            func(childComplexity int, at time.Time) int
+		DispatchTicket         func(childComplexity int, id int64, unitID *int64) int
+		EscalateTicket         func(childComplexity int, id int64, reason string) int
+		FileAppeal             func(childComplexity int, input model.AppealInput) int
+		GrantRole              func(childComplexity int, staffID int64, role healthcode.Role, region string) int
+		HandleFeverReport      func(childComplexity int, id int64, outcome string, reason *string) int
+		IssuePaperCode         func(childComplexity int, personID int64) int
+		Login                  func(childComplexity int, username string, password string) int
+		LoginResident          func(childComplexity int, phone string, code string) int
+		Logout                 func(childComplexity int) int
+		MergeTickets           func(childComplexity int, id int64, into int64) int
+		NoteTicket             func(childComplexity int, id int64, text string) int
+		PublishRuleSet         func(childComplexity int, body string) int
+		RecordCallback         func(childComplexity int, id int64, satisfaction model.Satisfaction, reason *string, unitID *int64) int
+		RecordMedicalEvent     func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
+		RecordScans            func(childComplexity int, scans []*model.ScanInput) int
+		RedispatchTicket       func(childComplexity int, id int64, unitID int64, reason string) int
+		RegisterInstitution    func(childComplexity int, input model.RegisterInstitutionInput) int
+		RejectAppeal           func(childComplexity int, id int64, text string) int
+		RemoveInspector        func(childComplexity int, institutionID int64, staffID int64) int
+		ReopenTicket           func(childComplexity int, id int64, reason string, unitID *int64) int
+		ReplyTicket            func(childComplexity int, id int64, text string) int
+		RequestExtension       func(childComplexity int, id int64, reason string, extension *string) int
+		RequestSmsCode         func(childComplexity int, phone string) int
+		ResolveAppeal          func(childComplexity int, id int64, text string, correction model.FactCorrectionInput) int
+		RetireTrustedIssuer    func(childComplexity int, id int64) int
+		RetractFact            func(childComplexity int, kind model.FactKind, id int64, reason string) int
+		ReturnTicket           func(childComplexity int, id int64, reason string) int
+		ReviewPassCard         func(childComplexity int, id int64, approve bool, reason *string) int
+		RevokeRole             func(childComplexity int, grantID int64) int
+		SetAreaRisk            func(childComplexity int, region string, level model.RiskLevel, reason *string) int
+		SetResponseLevel       func(childComplexity int, level int, reason string) int
+		SignTicket             func(childComplexity int, id int64) int
+		StartTicket            func(childComplexity int, id int64) int
+		SubmitDeclaration      func(childComplexity int, input model.DeclarationInput) int
+		SubmitJointMeetingList func(childComplexity int, region string, members []*model.JointMeetingMemberInput) int
+		SuperviseTicket        func(childComplexity int, id int64, text *string) int
+		SuspendInstitution     func(childComplexity int, id int64, reason string) int
+		SuspendVenue           func(childComplexity int, id int64, reason string) int
+		UnmaskPerson           func(childComplexity int, ticketID int64, reason string) int
 	}
 
 	PageInfo struct {
@@ -376,6 +394,7 @@ type ComplexityRoot struct {
 		HandlingUnits             func(childComplexity int, region *string) int
 		Inspectors                func(childComplexity int, institutionID int64) int
 		Institutions              func(childComplexity int, region *string) int
+		JointMeetingLists         func(childComplexity int, region *string) int
 		Knowledge                 func(childComplexity int, query *string) int
 		Me                        func(childComplexity int) int
 		MyAppeals                 func(childComplexity int) int
@@ -1359,6 +1378,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InstitutionRegistration.Institution(childComplexity), true
 
+	case "JointMeetingList.dueAt":
+		if e.ComplexityRoot.JointMeetingList.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingList.DueAt(childComplexity), true
+	case "JointMeetingList.members":
+		if e.ComplexityRoot.JointMeetingList.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingList.Members(childComplexity), true
+	case "JointMeetingList.onTime":
+		if e.ComplexityRoot.JointMeetingList.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingList.OnTime(childComplexity), true
+	case "JointMeetingList.regionCode":
+		if e.ComplexityRoot.JointMeetingList.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingList.RegionCode(childComplexity), true
+	case "JointMeetingList.submittedAt":
+		if e.ComplexityRoot.JointMeetingList.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingList.SubmittedAt(childComplexity), true
+	case "JointMeetingList.submittedBy":
+		if e.ComplexityRoot.JointMeetingList.SubmittedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingList.SubmittedBy(childComplexity), true
+
+	case "JointMeetingMember.contact":
+		if e.ComplexityRoot.JointMeetingMember.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingMember.Contact(childComplexity), true
+	case "JointMeetingMember.department":
+		if e.ComplexityRoot.JointMeetingMember.Department == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingMember.Department(childComplexity), true
+	case "JointMeetingMember.name":
+		if e.ComplexityRoot.JointMeetingMember.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingMember.Name(childComplexity), true
+	case "JointMeetingMember.role":
+		if e.ComplexityRoot.JointMeetingMember.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingMember.Role(childComplexity), true
+
 	case "KnowledgeAnswer.answer":
 		if e.ComplexityRoot.KnowledgeAnswer.Answer == nil {
 			break
@@ -2001,6 +2082,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitDeclaration(childComplexity, args["input"].(model.DeclarationInput)), true
+	case "Mutation.submitJointMeetingList":
+		if e.ComplexityRoot.Mutation.SubmitJointMeetingList == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitJointMeetingList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitJointMeetingList(childComplexity, args["region"].(string), args["members"].([]*model.JointMeetingMemberInput)), true
 	case "Mutation.superviseTicket":
 		if e.ComplexityRoot.Mutation.SuperviseTicket == nil {
 			break
@@ -2392,6 +2484,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Institutions(childComplexity, args["region"].(*string)), true
 
+	case "Query.jointMeetingLists":
+		if e.ComplexityRoot.Query.JointMeetingLists == nil {
+			break
+		}
+
+		args, err := ec.field_Query_jointMeetingLists_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.JointMeetingLists(childComplexity, args["region"].(*string)), true
 	case "Query.knowledge":
 		if e.ComplexityRoot.Query.Knowledge == nil {
 			break
@@ -3617,6 +3720,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateTicketInput", ec.unmarshalInputCreateTicketInput),
 			graphql.NewInputUnmarshaler("DeclarationInput", ec.unmarshalInputDeclarationInput),
 			graphql.NewInputUnmarshaler("FactCorrectionInput", ec.unmarshalInputFactCorrectionInput),
+			graphql.NewInputUnmarshaler("JointMeetingMemberInput", ec.unmarshalInputJointMeetingMemberInput),
 			graphql.NewInputUnmarshaler("PersonCorrectionInput", ec.unmarshalInputPersonCorrectionInput),
 			graphql.NewInputUnmarshaler("RegisterInstitutionInput", ec.unmarshalInputRegisterInstitutionInput),
 			graphql.NewInputUnmarshaler("ScanInput", ec.unmarshalInputScanInput),
@@ -4705,6 +4809,40 @@ extend type Mutation {
   revokeRole(grantId: ID!): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/supervision.graphqls", Input: `type JointMeetingMember {
+  department: String!
+  name: String!
+  role: String!
+  contact: String!
+}
+
+"""A city's or county's joint meeting list (联席会议名单); regions that have not submitted have no members."""
+type JointMeetingList {
+  regionCode: String!
+  members: [JointMeetingMember!]!
+  submittedBy: String!
+  submittedAt: Time
+  dueAt: Time!
+  onTime: Boolean!
+}
+
+input JointMeetingMemberInput {
+  department: String!
+  name: String!
+  role: String!
+  contact: String!
+}
+
+extend type Query {
+  """The latest joint meeting list of every city and county inside region (default: the province)."""
+  jointMeetingLists(region: String): [JointMeetingList!]!
+}
+
+extend type Mutation {
+  """Submit the joint meeting list of a city or county (its administrators)."""
+  submitJointMeetingList(region: String!, members: [JointMeetingMemberInput!]!): JointMeetingList!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5066,6 +5204,38 @@ func (ec *executionContext) childFields_InstitutionRegistration(ctx context.Cont
 		return ec.fieldContext_InstitutionRegistration_admin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InstitutionRegistration", field.Name)
+}
+
+func (ec *executionContext) childFields_JointMeetingList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "regionCode":
+		return ec.fieldContext_JointMeetingList_regionCode(ctx, field)
+	case "members":
+		return ec.fieldContext_JointMeetingList_members(ctx, field)
+	case "submittedBy":
+		return ec.fieldContext_JointMeetingList_submittedBy(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_JointMeetingList_submittedAt(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_JointMeetingList_dueAt(ctx, field)
+	case "onTime":
+		return ec.fieldContext_JointMeetingList_onTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointMeetingList", field.Name)
+}
+
+func (ec *executionContext) childFields_JointMeetingMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "department":
+		return ec.fieldContext_JointMeetingMember_department(ctx, field)
+	case "name":
+		return ec.fieldContext_JointMeetingMember_name(ctx, field)
+	case "role":
+		return ec.fieldContext_JointMeetingMember_role(ctx, field)
+	case "contact":
+		return ec.fieldContext_JointMeetingMember_contact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JointMeetingMember", field.Name)
 }
 
 func (ec *executionContext) childFields_KnowledgeAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -103,6 +103,13 @@ type FactCorrectionInput struct {
 	RecordKind  *MedicalKind `json:"recordKind,omitempty"`
 }
 
+type JointMeetingMemberInput struct {
+	Department string `json:"department"`
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	Contact    string `json:"contact"`
+}
+
 type LoginPayload struct {
 	// The bearer token: send it as `Authorization: Bearer <token>`.
 	Token     string    `json:"token"`

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS joint_meeting_lists;
