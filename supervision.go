@@ -24,8 +24,53 @@ type JointMeetingList struct {
 	OnTime      bool
 }
 
+// WeeklyFigures are the figures of a city's weekly usage report, computed
+// from the data for the previous week (Monday to Sunday).
+type WeeklyFigures struct {
+	PeriodFrom    time.Time
+	PeriodTo      time.Time
+	Persons       int // persons with a code living in the city
+	Green         int
+	Yellow        int
+	Red           int
+	NewPersons    int // persons who declared for the first time in the period
+	Scans         int // scans at the city's venues in the period
+	FeverReports  int
+	TicketsOpened int
+	TicketsClosed int
+}
+
+// WeeklyReport is a city's weekly usage report (上周健康码使用情况).
+type WeeklyReport struct {
+	ID          int64
+	RegionCode  string
+	WeekStart   time.Time // Monday of the week the report is due in
+	Figures     WeeklyFigures
+	Comments    string
+	Status      string // DRAFT, SUBMITTED, or MISSING in lists
+	GeneratedAt time.Time
+	SubmittedBy string
+	SubmittedAt *time.Time
+	OnTime      bool
+	DueAt       time.Time // Friday 16:00 of the week
+}
+
 // SupervisionService holds the supervision duties of cities and counties.
 type SupervisionService interface {
+	// GenerateWeeklyDrafts computes the draft of every city's report for the
+	// week that contains at (the scheduler, Friday morning; idempotent: a
+	// draft is refreshed, a submitted report kept). Callers: the system and
+	// province administrators. Errors: FORBIDDEN.
+	GenerateWeeklyDrafts(ctx context.Context, at time.Time) (int, error)
+	// SubmitWeeklyReport adds the comments and submits a city's report of the
+	// week that contains at (administrators of the city, report.submit); on
+	// time before Friday 16:00. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND
+	// (no draft yet), INVALID, CONFLICT (already submitted).
+	SubmitWeeklyReport(ctx context.Context, city string, at time.Time, comments string) (*WeeklyReport, error)
+	// WeeklyReports lists the reports of every city for the week that
+	// contains at, with MISSING ones, for supervisors and administrators.
+	// Errors: UNAUTHENTICATED, FORBIDDEN.
+	WeeklyReports(ctx context.Context, at time.Time) ([]*WeeklyReport, error)
 	// SubmitJointMeetingList records the joint meeting list of a city or
 	// county (administrators of that region, report.submit). Submitted before
 	// the deadline counts as on time; a later resubmission keeps the first

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"testing"
+	"time"
 
 	"healthcode/graph/apitest"
 )
@@ -42,5 +43,47 @@ func TestJointMeetingLists(t *testing.T) {
 	}
 	if submitted != 1 || missing < 10 {
 		t.Fatalf("%d submitted, %d missing in Xi'an", submitted, missing)
+	}
+}
+
+// Weekly usage reports: drafts with the week's figures, submitted on time
+// before Friday 16:00 or late after it; missing cities listed.
+func TestWeeklyReports(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	// 2026-11-02 is a Monday; the report of that week is due Friday 2026-11-06 16:00.
+	s.Clock.Set(time.Date(2026, 10, 28, 10, 0, 0, 0, cst)) // a declaration the week before
+	_, resident := s.CreateResident(t, "13800139000")
+	s.declare(resident, declaration("周报居民", idNumber("61011319900101099"), "13800139000", s.community("610113"), nil))
+	_, province := s.CreateStaff(t, "province_admin", "61", apitest.G("ADMIN@61"))
+	_, xian := s.CreateStaff(t, "xian_admin", "6101", apitest.G("ADMIN@6101"))
+	_, baoji := s.CreateStaff(t, "baoji_admin", "6103", apitest.G("ADMIN@6103"))
+	_, supervisor := s.CreateStaff(t, "supervisor", "61", apitest.G("SUPERVISOR@61"))
+	s.Clock.Set(time.Date(2026, 11, 6, 8, 0, 0, 0, cst))
+	n := s.Do(t, province, `mutation { generateWeeklyDrafts }`, nil).MustData(t)["generateWeeklyDrafts"].(float64)
+	if n != 10 {
+		t.Fatalf("%v drafts, want 10", n)
+	}
+	sub := `mutation($c: String!) { submitWeeklyReport(city: $c, comments: "本周全市健康码运行平稳。") { status onTime figures { persons newPersons } } }`
+	s.Clock.Set(time.Date(2026, 11, 6, 15, 0, 0, 0, cst))
+	r := s.Do(t, xian, sub, map[string]any{"c": "6101"}).MustData(t)["submitWeeklyReport"].(map[string]any)
+	if r["status"] != "SUBMITTED" || r["onTime"] != true || r["figures"].(map[string]any)["persons"].(float64) != 1 || r["figures"].(map[string]any)["newPersons"].(float64) != 1 {
+		t.Fatalf("xi'an report = %v", r)
+	}
+	s.Clock.Set(time.Date(2026, 11, 6, 16, 30, 0, 0, cst))
+	if r := s.Do(t, baoji, sub, map[string]any{"c": "6103"}).MustData(t)["submitWeeklyReport"].(map[string]any); r["onTime"] != false {
+		t.Fatalf("late report marked on time: %v", r)
+	}
+	if r := s.Do(t, baoji, sub, map[string]any{"c": "6101"}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("baoji submitting for xi'an: %q", r.Code())
+	}
+	list := s.Do(t, supervisor, `query { weeklyReports { regionCode status onTime } }`, nil).MustData(t)["weeklyReports"].([]any)
+	status := map[string]string{}
+	for _, w := range list {
+		w := w.(map[string]any)
+		status[w["regionCode"].(string)] = w["status"].(string)
+	}
+	if len(list) != 10 || status["6101"] != "SUBMITTED" || status["6103"] != "SUBMITTED" || status["6104"] != "DRAFT" {
+		t.Fatalf("weekly reports = %v", status)
 	}
 }

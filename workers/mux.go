@@ -47,6 +47,7 @@ func NewMux(deps Deps) *asynq.ServeMux {
 		mux.Handle(TypeNationalCheck, h)
 	}
 	if deps.DB != nil {
+		mux.Handle(TypeWeeklyDrafts, &WeeklyDraftsHandler{Supervision: &postgres.SupervisionService{DB: deps.DB}})
 		mux.Handle(TypeTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})
 	}
 	return mux

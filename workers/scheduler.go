@@ -22,13 +22,14 @@ type PeriodicTask struct {
 }
 
 // DefaultSchedule returns the platform's periodic tasks: purge_auth hourly;
-// the re-evaluation of due codes and the hotline deadlines every minute. Run
-// uses it.
+// the re-evaluation of due codes and the hotline deadlines every minute; the
+// weekly report drafts on Friday at 08:00. Run uses it.
 func DefaultSchedule() []PeriodicTask {
 	return []PeriodicTask{
 		{Cron: "0 * * * *", Task: NewPurgeAuthTask},
 		{Cron: "* * * * *", Task: NewReevaluateDueTask},
 		{Cron: "* * * * *", Task: NewTicketDeadlinesTask},
+		{Cron: "0 8 * * 5", Task: NewWeeklyDraftsTask},
 	}
 }
 

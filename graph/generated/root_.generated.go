@@ -286,6 +286,7 @@ type ComplexityRoot struct {
 		DispatchTicket         func(childComplexity int, id int64, unitID *int64) int
 		EscalateTicket         func(childComplexity int, id int64, reason string) int
 		FileAppeal             func(childComplexity int, input model.AppealInput) int
+		GenerateWeeklyDrafts   func(childComplexity int, at *time.Time) int
 		GrantRole              func(childComplexity int, staffID int64, role healthcode.Role, region string) int
 		HandleFeverReport      func(childComplexity int, id int64, outcome string, reason *string) int
 		IssuePaperCode         func(childComplexity int, personID int64) int
@@ -318,6 +319,7 @@ type ComplexityRoot struct {
 		StartTicket            func(childComplexity int, id int64) int
 		SubmitDeclaration      func(childComplexity int, input model.DeclarationInput) int
 		SubmitJointMeetingList func(childComplexity int, region string, members []*model.JointMeetingMemberInput) int
+		SubmitWeeklyReport     func(childComplexity int, city string, comments string, at *time.Time) int
 		SuperviseTicket        func(childComplexity int, id int64, text *string) int
 		SuspendInstitution     func(childComplexity int, id int64, reason string) int
 		SuspendVenue           func(childComplexity int, id int64, reason string) int
@@ -421,6 +423,7 @@ type ComplexityRoot struct {
 		VenueStats                func(childComplexity int, venueID int64, from time.Time, to time.Time) int
 		Venues                    func(childComplexity int, institutionID *int64, region *string) int
 		VerifyCode                func(childComplexity int, token string) int
+		WeeklyReports             func(childComplexity int, at *time.Time) int
 		WorkCalendar              func(childComplexity int, year int) int
 	}
 
@@ -644,6 +647,32 @@ type ComplexityRoot struct {
 		IssuerName  func(childComplexity int) int
 		Kind        func(childComplexity int) int
 		MaskedName  func(childComplexity int) int
+	}
+
+	WeeklyFigures struct {
+		FeverReports  func(childComplexity int) int
+		Green         func(childComplexity int) int
+		NewPersons    func(childComplexity int) int
+		PeriodFrom    func(childComplexity int) int
+		PeriodTo      func(childComplexity int) int
+		Persons       func(childComplexity int) int
+		Red           func(childComplexity int) int
+		Scans         func(childComplexity int) int
+		TicketsClosed func(childComplexity int) int
+		TicketsOpened func(childComplexity int) int
+		Yellow        func(childComplexity int) int
+	}
+
+	WeeklyReport struct {
+		Comments    func(childComplexity int) int
+		DueAt       func(childComplexity int) int
+		Figures     func(childComplexity int) int
+		OnTime      func(childComplexity int) int
+		RegionCode  func(childComplexity int) int
+		Status      func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		SubmittedBy func(childComplexity int) int
+		WeekStart   func(childComplexity int) int
 	}
 
 	WorkCalendarDay struct {
@@ -1746,6 +1775,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FileAppeal(childComplexity, args["input"].(model.AppealInput)), true
+	case "Mutation.generateWeeklyDrafts":
+		if e.ComplexityRoot.Mutation.GenerateWeeklyDrafts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_generateWeeklyDrafts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GenerateWeeklyDrafts(childComplexity, args["at"].(*time.Time)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -2093,6 +2133,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitJointMeetingList(childComplexity, args["region"].(string), args["members"].([]*model.JointMeetingMemberInput)), true
+	case "Mutation.submitWeeklyReport":
+		if e.ComplexityRoot.Mutation.SubmitWeeklyReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitWeeklyReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitWeeklyReport(childComplexity, args["city"].(string), args["comments"].(string), args["at"].(*time.Time)), true
 	case "Mutation.superviseTicket":
 		if e.ComplexityRoot.Mutation.SuperviseTicket == nil {
 			break
@@ -2746,6 +2797,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.VerifyCode(childComplexity, args["token"].(string)), true
+	case "Query.weeklyReports":
+		if e.ComplexityRoot.Query.WeeklyReports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_weeklyReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WeeklyReports(childComplexity, args["at"].(*time.Time)), true
 	case "Query.workCalendar":
 		if e.ComplexityRoot.Query.WorkCalendar == nil {
 			break
@@ -3686,6 +3748,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VerifiedCode.MaskedName(childComplexity), true
+
+	case "WeeklyFigures.feverReports":
+		if e.ComplexityRoot.WeeklyFigures.FeverReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.FeverReports(childComplexity), true
+	case "WeeklyFigures.green":
+		if e.ComplexityRoot.WeeklyFigures.Green == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.Green(childComplexity), true
+	case "WeeklyFigures.newPersons":
+		if e.ComplexityRoot.WeeklyFigures.NewPersons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.NewPersons(childComplexity), true
+	case "WeeklyFigures.periodFrom":
+		if e.ComplexityRoot.WeeklyFigures.PeriodFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.PeriodFrom(childComplexity), true
+	case "WeeklyFigures.periodTo":
+		if e.ComplexityRoot.WeeklyFigures.PeriodTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.PeriodTo(childComplexity), true
+	case "WeeklyFigures.persons":
+		if e.ComplexityRoot.WeeklyFigures.Persons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.Persons(childComplexity), true
+	case "WeeklyFigures.red":
+		if e.ComplexityRoot.WeeklyFigures.Red == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.Red(childComplexity), true
+	case "WeeklyFigures.scans":
+		if e.ComplexityRoot.WeeklyFigures.Scans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.Scans(childComplexity), true
+	case "WeeklyFigures.ticketsClosed":
+		if e.ComplexityRoot.WeeklyFigures.TicketsClosed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.TicketsClosed(childComplexity), true
+	case "WeeklyFigures.ticketsOpened":
+		if e.ComplexityRoot.WeeklyFigures.TicketsOpened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.TicketsOpened(childComplexity), true
+	case "WeeklyFigures.yellow":
+		if e.ComplexityRoot.WeeklyFigures.Yellow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyFigures.Yellow(childComplexity), true
+
+	case "WeeklyReport.comments":
+		if e.ComplexityRoot.WeeklyReport.Comments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.Comments(childComplexity), true
+	case "WeeklyReport.dueAt":
+		if e.ComplexityRoot.WeeklyReport.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.DueAt(childComplexity), true
+	case "WeeklyReport.figures":
+		if e.ComplexityRoot.WeeklyReport.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.Figures(childComplexity), true
+	case "WeeklyReport.onTime":
+		if e.ComplexityRoot.WeeklyReport.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.OnTime(childComplexity), true
+	case "WeeklyReport.regionCode":
+		if e.ComplexityRoot.WeeklyReport.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.RegionCode(childComplexity), true
+	case "WeeklyReport.status":
+		if e.ComplexityRoot.WeeklyReport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.Status(childComplexity), true
+	case "WeeklyReport.submittedAt":
+		if e.ComplexityRoot.WeeklyReport.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.SubmittedAt(childComplexity), true
+	case "WeeklyReport.submittedBy":
+		if e.ComplexityRoot.WeeklyReport.SubmittedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.SubmittedBy(childComplexity), true
+	case "WeeklyReport.weekStart":
+		if e.ComplexityRoot.WeeklyReport.WeekStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.WeekStart(childComplexity), true
 
 	case "WorkCalendarDay.date":
 		if e.ComplexityRoot.WorkCalendarDay.Date == nil {
@@ -4843,6 +5027,47 @@ extend type Mutation {
   submitJointMeetingList(region: String!, members: [JointMeetingMemberInput!]!): JointMeetingList!
 }
 `, BuiltIn: false},
+	{Name: "../schema/weekly.graphqls", Input: `type WeeklyFigures {
+  periodFrom: Time!
+  periodTo: Time!
+  persons: Int!
+  green: Int!
+  yellow: Int!
+  red: Int!
+  newPersons: Int!
+  scans: Int!
+  feverReports: Int!
+  ticketsOpened: Int!
+  ticketsClosed: Int!
+}
+
+"""A city's weekly usage report (上周健康码使用情况)."""
+type WeeklyReport {
+  regionCode: String!
+  weekStart: Time!
+  figures: WeeklyFigures!
+  comments: String!
+  """DRAFT, SUBMITTED or MISSING."""
+  status: String!
+  submittedBy: String!
+  submittedAt: Time
+  onTime: Boolean!
+  """Friday 16:00 of the week."""
+  dueAt: Time!
+}
+
+extend type Query {
+  """Every city's report of the week that contains ` + "`" + `at` + "`" + ` (default: now)."""
+  weeklyReports(at: Time): [WeeklyReport!]!
+}
+
+extend type Mutation {
+  """Generate (or refresh) the drafts of the week that contains ` + "`" + `at` + "`" + ` (province administrators; also every Friday at 08:00)."""
+  generateWeeklyDrafts(at: Time): Int!
+  """Add comments and submit a city's report (its administrators); on time before Friday 16:00."""
+  submitWeeklyReport(city: String!, comments: String!, at: Time): WeeklyReport!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5830,6 +6055,58 @@ func (ec *executionContext) childFields_VerifiedCode(ctx context.Context, field 
 		return ec.fieldContext_VerifiedCode_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VerifiedCode", field.Name)
+}
+
+func (ec *executionContext) childFields_WeeklyFigures(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "periodFrom":
+		return ec.fieldContext_WeeklyFigures_periodFrom(ctx, field)
+	case "periodTo":
+		return ec.fieldContext_WeeklyFigures_periodTo(ctx, field)
+	case "persons":
+		return ec.fieldContext_WeeklyFigures_persons(ctx, field)
+	case "green":
+		return ec.fieldContext_WeeklyFigures_green(ctx, field)
+	case "yellow":
+		return ec.fieldContext_WeeklyFigures_yellow(ctx, field)
+	case "red":
+		return ec.fieldContext_WeeklyFigures_red(ctx, field)
+	case "newPersons":
+		return ec.fieldContext_WeeklyFigures_newPersons(ctx, field)
+	case "scans":
+		return ec.fieldContext_WeeklyFigures_scans(ctx, field)
+	case "feverReports":
+		return ec.fieldContext_WeeklyFigures_feverReports(ctx, field)
+	case "ticketsOpened":
+		return ec.fieldContext_WeeklyFigures_ticketsOpened(ctx, field)
+	case "ticketsClosed":
+		return ec.fieldContext_WeeklyFigures_ticketsClosed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WeeklyFigures", field.Name)
+}
+
+func (ec *executionContext) childFields_WeeklyReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "regionCode":
+		return ec.fieldContext_WeeklyReport_regionCode(ctx, field)
+	case "weekStart":
+		return ec.fieldContext_WeeklyReport_weekStart(ctx, field)
+	case "figures":
+		return ec.fieldContext_WeeklyReport_figures(ctx, field)
+	case "comments":
+		return ec.fieldContext_WeeklyReport_comments(ctx, field)
+	case "status":
+		return ec.fieldContext_WeeklyReport_status(ctx, field)
+	case "submittedBy":
+		return ec.fieldContext_WeeklyReport_submittedBy(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_WeeklyReport_submittedAt(ctx, field)
+	case "onTime":
+		return ec.fieldContext_WeeklyReport_onTime(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_WeeklyReport_dueAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WeeklyReport", field.Name)
 }
 
 func (ec *executionContext) childFields_WorkCalendarDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
