@@ -339,21 +339,9 @@ func (s *CredentialService) PassCardApplications(ctx context.Context, region, st
 	if err != nil {
 		return nil, err
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermPassCardReview)
+	visible, err := s.DB.scope(ctx, a, healthcode.PermPassCardReview, region)
 	if err != nil {
 		return nil, err
-	}
-	if region != "" {
-		if err := validRegionCode(region); err != nil {
-			return nil, err
-		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermPassCardReview, region); err != nil {
-			return nil, err
-		}
-		visible = []string{region}
-	}
-	if len(visible) == 0 {
-		return nil, healthcode.ErrForbidden
 	}
 	if status == "" {
 		status = "PENDING"

@@ -151,3 +151,27 @@ func mapError(err error, notFound string) error {
 	}
 	return err
 }
+
+// scope returns the region codes a list query of a may cover under perm: the
+// regions where a holds perm, or only region when one is asked for and a
+// holds perm there. Errors: INVALID (region code), FORBIDDEN (region outside
+// a's grants, or no region at all).
+func (db *DB) scope(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, region string) ([]string, error) {
+	if region != "" {
+		if err := validRegionCode(region); err != nil {
+			return nil, err
+		}
+		if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {
+			return nil, err
+		}
+		return []string{region}, nil
+	}
+	visible, err := db.Authz.VisibleRegions(ctx, a, perm)
+	if err != nil {
+		return nil, err
+	}
+	if len(visible) == 0 {
+		return nil, healthcode.ErrForbidden
+	}
+	return visible, nil
+}

@@ -57,21 +57,9 @@ func (s *CodeService) ListPersons(ctx context.Context, f healthcode.PersonFilter
 	if err != nil {
 		return nil, false, err
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermPersonRead)
+	visible, err := s.DB.scope(ctx, a, healthcode.PermPersonRead, f.RegionCode)
 	if err != nil {
 		return nil, false, err
-	}
-	if f.RegionCode != "" {
-		if err := validRegionCode(f.RegionCode); err != nil {
-			return nil, false, err
-		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermPersonRead, f.RegionCode); err != nil {
-			return nil, false, err
-		}
-		visible = []string{f.RegionCode}
-	}
-	if len(visible) == 0 {
-		return nil, false, healthcode.ErrForbidden
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+maskedPersonColumns+personJoins+`
 		WHERE p.residence_path <@ $1::text[]::ltree[] AND p.id > $2 ORDER BY p.id LIMIT $3`,

@@ -388,21 +388,9 @@ func (s *ScanService) FeverReports(ctx context.Context, region, status string) (
 	if err != nil {
 		return nil, err
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermFeverRead)
+	visible, err := s.DB.scope(ctx, a, healthcode.PermFeverRead, region)
 	if err != nil {
 		return nil, err
-	}
-	if region != "" {
-		if err := validRegionCode(region); err != nil {
-			return nil, err
-		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermFeverRead, region); err != nil {
-			return nil, err
-		}
-		visible = []string{region}
-	}
-	if len(visible) == 0 {
-		return nil, healthcode.ErrForbidden
 	}
 	if status == "" {
 		status = "OPEN"

@@ -22,12 +22,9 @@ func (s *ScanService) scanScope(ctx context.Context, a *healthcode.Actor) (strin
 	if err == nil {
 		return "institution_id = $1", institution, nil
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermScanRead)
+	visible, err := s.DB.scope(ctx, a, healthcode.PermScanRead, "")
 	if err != nil {
 		return "", nil, err
-	}
-	if len(visible) == 0 {
-		return "", nil, healthcode.ErrForbidden
 	}
 	return "region_path <@ $1::text[]::ltree[]", ltreePaths(visible), nil
 }

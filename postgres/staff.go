@@ -135,12 +135,9 @@ func (s *StaffService) ListStaff(ctx context.Context, f healthcode.StaffFilter) 
 	if err != nil {
 		return nil, false, err
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermStaffRead)
+	visible, err := s.DB.scope(ctx, a, healthcode.PermStaffRead, "")
 	if err != nil {
 		return nil, false, err
-	}
-	if len(visible) == 0 {
-		return nil, false, healthcode.ErrForbidden
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+staffColumns+` FROM staff
 		WHERE region_path <@ $1::text[]::ltree[] AND id > $2 ORDER BY id LIMIT $3`,
