@@ -19,6 +19,17 @@ import (
 // auditLockKey serialises appends to the audit chain (pg_advisory_xact_lock).
 const auditLockKey = 0x6863_6175_6469_74 // "hcaudit"
 
+// auditName is the name the audit log keeps for an actor. A resident's
+// account is named by their (masked) phone, which is personal data: the log
+// is append-only and read by auditors, so it keeps the account id
+// (Subject) and the word 居民 instead.
+func auditName(a *healthcode.Actor) string {
+	if a.Kind == healthcode.ActorResident {
+		return "居民"
+	}
+	return a.Name
+}
+
 // Audit appends a record to the hash-chained audit log in this transaction.
 // The actor comes from ctx (SystemActor when absent); At is the transaction
 // time. Appends are serialised by a transaction-scoped advisory lock, so the
@@ -28,7 +39,7 @@ func (tx *Tx) Audit(ctx context.Context, rec healthcode.AuditRecord) error {
 	if a == nil {
 		a = healthcode.SystemActor
 	}
-	rec.Actor, rec.ActorName, rec.At = a.Subject(), a.Name, tx.Now
+	rec.Actor, rec.ActorName, rec.At = a.Subject(), auditName(a), tx.Now
 	if rec.RegionCode == "" {
 		rec.RegionCode = healthcode.ProvinceCode
 	}
@@ -94,7 +105,7 @@ func (tx *Tx) AuditBatch(ctx context.Context, recs []healthcode.AuditRecord) err
 	requestID := healthcode.RequestInfoFromContext(ctx).RequestID
 	for i := range recs {
 		rec := &recs[i]
-		rec.Actor, rec.ActorName, rec.At = a.Subject(), a.Name, tx.Now
+		rec.Actor, rec.ActorName, rec.At = a.Subject(), auditName(a), tx.Now
 		if rec.RegionCode == "" {
 			rec.RegionCode = healthcode.ProvinceCode
 		}

@@ -109,7 +109,14 @@ func scanWeekly(row pgx.Row, due time.Time) (*healthcode.WeeklyReport, error) {
 		r.ID = *id
 	}
 	r.DueAt = due
-	return &r, json.Unmarshal(figures, &r.Figures)
+	if err := json.Unmarshal(figures, &r.Figures); err != nil {
+		return nil, fmt.Errorf("weekly figures of %s: %w", r.RegionCode, err)
+	}
+	if r.Figures.PeriodFrom.IsZero() { // MISSING: no draft yet, the period is still known
+		monday := due.Add(-4*24*time.Hour - 16*time.Hour) // weekOf, backwards; China has no DST
+		r.Figures.PeriodFrom, r.Figures.PeriodTo = monday.AddDate(0, 0, -7), monday
+	}
+	return &r, nil
 }
 
 // SubmitWeeklyReport implements healthcode.SupervisionService.
