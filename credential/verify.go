@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+
 	"healthcode"
 )
 
@@ -98,7 +100,8 @@ type verIssuer struct {
 
 type verKey struct {
 	pub      ed25519.PublicKey
-	notAfter time.Time // zero: open
+	expanded *voi.ExpandedPublicKey // for batch verification; nil when the key does not expand
+	notAfter time.Time              // zero: open
 }
 
 // NewVerifier validates ks (as ParseKeySet does) and rl, decodes the keys and
@@ -135,6 +138,9 @@ func NewVerifier(ks *KeySet, rl *RevocationList) (*Verifier, error) {
 			return nil, err
 		}
 		vk := &verKey{pub: pub}
+		if x, err := voi.NewExpandedPublicKey(voi.PublicKey(pub)); err == nil {
+			vk.expanded = x
+		}
 		if k.NotAfter != nil {
 			vk.notAfter = *k.NotAfter
 		}
@@ -206,13 +212,39 @@ func (v *Verifier) verify(token string, now time.Time, skew time.Duration, c *Cl
 	if len(token) > MaxTokenSize {
 		return fail(ReasonMalformed, "token larger than 2 KiB")
 	}
-	if skew < 0 {
-		skew = 0
-	}
 	// The token is copied to the stack so that ed25519.Verify can read the
 	// signing input without a heap allocation.
 	var buf [MaxTokenSize]byte
 	tb := buf[:copy(buf[:], token)]
+	var p parsed
+	if err := v.parse(tb, now, skew, &p); err != nil {
+		return err
+	}
+	if !ed25519.Verify(p.vk.pub, tb[:p.inputLen], p.sig[:]) {
+		return fail(ReasonBadSignature, "")
+	}
+	return v.finish(&p, now, skew, c)
+}
+
+// parsed is a token checked up to its signature: the signing input is the
+// first inputLen bytes of the token, the decoded payload the first plLen of
+// plBuf (lengths, not slices, so that a parsed on the stack stays there).
+type parsed struct {
+	inputLen int
+	sig      [ed25519.SignatureSize]byte
+	vi       *verIssuer
+	vk       *verKey
+	rc       rawClaims
+	plLen    int
+	plBuf    [MaxTokenSize * 3 / 4]byte
+}
+
+// parse runs every check that comes before the signature (see Verify) on
+// the token tb (at most MaxTokenSize bytes).
+func (v *Verifier) parse(tb []byte, now time.Time, skew time.Duration, p *parsed) error {
+	if skew < 0 {
+		skew = 0
+	}
 	d1, d2 := -1, -1
 	for i, ch := range tb {
 		if ch == '.' {
@@ -253,18 +285,17 @@ func (v *Verifier) verify(token string, now time.Time, skew time.Duration, c *Cl
 		return fail(ReasonMalformed, "alg is not EdDSA")
 	}
 
-	var plBuf [MaxTokenSize * 3 / 4]byte
-	pn, err := b64.Decode(plBuf[:], plEnc)
+	pn, err := b64.Decode(p.plBuf[:], plEnc)
 	if err != nil {
 		return fail(ReasonMalformed, "payload is not base64url")
 	}
-	pl := plBuf[:pn]
-	var rc rawClaims
-	if !parsePayload(pl, &rc) {
+	p.plLen = pn
+	pl := p.plBuf[:pn]
+	if !parsePayload(pl, &p.rc) {
 		return fail(ReasonMalformed, "payload is not the health code claims")
 	}
 
-	vi := v.issuers[string(pl[rc.iss.start:rc.iss.end])]
+	vi := v.issuers[string(pl[p.rc.iss.start:p.rc.iss.end])]
 	if vi == nil {
 		return fail(ReasonUnknownIssuer, "issuer not trusted")
 	}
@@ -279,22 +310,26 @@ func (v *Verifier) verify(token string, now time.Time, skew time.Duration, c *Cl
 		return fail(ReasonUnknownKey, "key publication ended")
 	}
 
-	var sig [ed25519.SignatureSize]byte
-	if n, err := b64.Decode(sig[:], sigEnc); err != nil || n != len(sig) {
+	if n, err := b64.Decode(p.sig[:], sigEnc); err != nil || n != len(p.sig) {
 		return fail(ReasonMalformed, "signature is not base64url")
 	}
-	if !ed25519.Verify(vk.pub, tb[:d2], sig[:]) {
-		return fail(ReasonBadSignature, "")
-	}
+	p.vi, p.vk, p.inputLen = vi, vk, d2
+	return nil
+}
 
-	if time.Unix(rc.exp, 0).Before(now.Add(-skew)) {
+// finish runs the checks after a good signature: exp and iat, the claims,
+// and revocation.
+func (v *Verifier) finish(p *parsed, now time.Time, skew time.Duration, c *Claims) error {
+	if skew < 0 {
+		skew = 0
+	}
+	if time.Unix(p.rc.exp, 0).Before(now.Add(-skew)) {
 		return fail(ReasonExpired, "")
 	}
-	if time.Unix(rc.iat, 0).After(now.Add(skew)) {
+	if time.Unix(p.rc.iat, 0).After(now.Add(skew)) {
 		return fail(ReasonNotYetValid, "")
 	}
-
-	if !rc.claims(pl, vi.id, c) {
+	if !p.rc.claims(p.plBuf[:p.plLen], p.vi.id, c) {
 		return fail(ReasonMalformed, "bad string escape in claims")
 	}
 	if e, ok := v.revoked.Lookup(c); ok {

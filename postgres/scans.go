@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -97,6 +95,16 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 	if window <= 0 {
 		window = DefaultLateWindow
 	}
+	// One authorization per venue region, not per scan.
+	allowedIn := map[string]bool{}
+	allowed := func(region string) bool {
+		ok, seen := allowedIn[region]
+		if !seen {
+			ok = s.DB.Authz.Authorize(ctx, a, healthcode.PermScanRecord, region) == nil
+			allowedIn[region] = ok
+		}
+		return ok
+	}
 	results := make([]healthcode.ScanResult, len(scans))
 	var ok []*acceptedScan
 	for i := range scans {
@@ -115,26 +123,20 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 			reject(healthcode.ReasonOutsideWindow, "扫码时间晚于现在或超过补传时限（3 天）")
 		case !known || v.institution != institution || !v.active:
 			reject(healthcode.ReasonVenueNotYours, "该查验场所不属于本机构或已停用")
-		case s.DB.Authz.Authorize(ctx, a, healthcode.PermScanRecord, v.region) != nil:
+		case !allowed(v.region):
 			reject(healthcode.ReasonVenueNotYours, "无权在该查验场所登记")
 		default:
 			ok = append(ok, &acceptedScan{in: in, res: res, venue: v})
 		}
 	}
-	// Signatures are the costly part: verify them on every core.
-	var wg sync.WaitGroup
-	workers := min(runtime.GOMAXPROCS(0), len(ok))
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(ok); i += workers {
-				sc := ok[i]
-				sc.claims, sc.err = verifier.Verify(strings.TrimSpace(sc.in.Token), sc.in.ScannedAt, credential.DefaultSkew)
-			}
-		}()
+	// Signatures are the costly part: verify them in batches on every core.
+	items := make([]credential.BatchItem, len(ok))
+	for i, sc := range ok {
+		items[i] = credential.BatchItem{Token: strings.TrimSpace(sc.in.Token), At: sc.in.ScannedAt}
 	}
-	wg.Wait()
+	for i, r := range verifier.VerifyBatch(items, credential.DefaultSkew) {
+		ok[i].claims, ok[i].err = r.Claims, r.Err
+	}
 	verified := ok[:0]
 	for _, sc := range ok {
 		if sc.err != nil {
