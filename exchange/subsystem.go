@@ -3,6 +3,7 @@ package exchange
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -259,4 +260,76 @@ func jsonProblem(err error) string {
 		return "一行只能有一个 JSON 对象"
 	}
 	return "JSON 格式错误"
+}
+
+// Push hands the valid lines of a push to svc and merges its answer with the
+// lines that did not decode (rejected as INVALID), in line order, with the
+// totals. The HTTP endpoint and the GraphQL mutation call it for a city
+// sub-system's API key; svc authorizes the records. Errors: UNAUTHENTICATED
+// (no caller), FORBIDDEN (not a machine client), INVALID (no line or more
+// than healthcode.MaxSubsystemBatch), and those of svc.PushRecords.
+func Push(ctx context.Context, svc healthcode.SubsystemService, lines []SubsystemLine) (*healthcode.SubsystemPushResult, error) {
+	if a := healthcode.ActorFromContext(ctx); a == nil {
+		return nil, healthcode.ErrUnauthenticated
+	} else if a.Kind != healthcode.ActorMachine {
+		return nil, healthcode.ErrForbidden
+	}
+	if len(lines) == 0 || len(lines) > healthcode.MaxSubsystemBatch {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "每批应推送 1 至 %d 条记录", healthcode.MaxSubsystemBatch)
+	}
+	var valid []healthcode.SubsystemRecord
+	for _, l := range lines {
+		if l.Err == nil {
+			valid = append(valid, l.Record)
+		}
+	}
+	res := &healthcode.SubsystemPushResult{Records: make([]healthcode.SubsystemRecordResult, len(lines))}
+	var got *healthcode.SubsystemPushResult
+	if len(valid) > 0 {
+		var err error
+		if got, err = svc.PushRecords(ctx, valid); err != nil {
+			return nil, err
+		}
+		res.DeviationsOpened, res.DeviationsClosed = got.DeviationsOpened, got.DeviationsClosed
+	}
+	j := 0
+	for i, l := range lines {
+		if l.Err != nil {
+			res.Records[i] = healthcode.SubsystemRecordResult{RecordID: l.RecordID, Status: healthcode.SubsystemRejected,
+				Reason: healthcode.RejectInvalid, Message: healthcode.ErrorMessage(l.Err)}
+		} else {
+			res.Records[i] = got.Records[j]
+			j++
+		}
+		res.Records[i].Line = l.Line
+		switch res.Records[i].Status {
+		case healthcode.SubsystemAccepted:
+			res.Accepted++
+		case healthcode.SubsystemDuplicate:
+			res.Duplicates++
+		default:
+			res.Rejected++
+		}
+	}
+	return res, nil
+}
+
+// WireLines checks records that arrived as a list (the GraphQL mutation) and
+// numbers them from 1, like the lines of an NDJSON push, for Push. Any caller
+// may use it; it cannot fail (a bad record carries its INVALID error).
+func WireLines(records []*SubsystemWire) []SubsystemLine {
+	out := make([]SubsystemLine, len(records))
+	for i, w := range records {
+		out[i].Line = i + 1
+		if recordIDRE.MatchString(w.RecordID) {
+			out[i].RecordID = w.RecordID
+		}
+		rec, err := w.Record()
+		if err != nil {
+			out[i].Err = healthcode.Errorf(healthcode.EINVALID, "第 %d 条 %s", i+1, healthcode.ErrorMessage(err))
+			continue
+		}
+		out[i].Record = rec
+	}
+	return out
 }
