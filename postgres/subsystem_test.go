@@ -229,6 +229,9 @@ func TestSubsystemDeviationsOpenAndClose(t *testing.T) {
 	if records != 6 || last.Before(first) {
 		t.Errorf("pushes of %s: %v – %v, %d records", day, first, last, records)
 	}
+	if n := b.count(t, "SELECT count(*) FROM indicator_dirty_days WHERE day = $1::date", day); n != 1 {
+		t.Errorf("the data day is not marked for the indicators")
+	}
 	if n := b.count(t, "SELECT count(*) FROM audit_log WHERE action = 'subsystem.record'"); n != 6 {
 		t.Errorf("%d audit records, want 6", n)
 	}
@@ -450,7 +453,7 @@ func TestSubsystemGraphQL(t *testing.T) {
 	}
 
 	const q = `query($s: DeviationStatus) { deviations(status: $s, first: 5) { nodes { cityCode recordId personId maskedName
-		subsystemColour unifiedColour status clauses { id citation reason } } pageInfo { hasNextPage } }
+		subsystemColour unifiedColour status clauses { id citation reason factIds } } pageInfo { hasNextPage } }
 		deviationSummary { cityCode open corrected } }`
 	data = b.Do(t, b.province, q, map[string]any{"s": "OPEN"}).MustData(t)
 	nodes := data["deviations"].(map[string]any)["nodes"].([]any)
@@ -479,5 +482,39 @@ func TestSubsystemGraphQL(t *testing.T) {
 	}
 	if r := b.Do(t, b.key, q, nil); r.Code() != healthcode.EFORBIDDEN {
 		t.Errorf("API key reads deviations: %s", r.Code())
+	}
+}
+
+// Two concurrent pushes of the same batch record every record once: one push
+// accepts it, the other finds a duplicate.
+func TestSubsystemConcurrentPushes(t *testing.T) {
+	t.Parallel()
+	b := setupSubsystem(t)
+	batch := []healthcode.SubsystemRecord{b.arrival(1, healthcode.Yellow), b.arrival(2, healthcode.Yellow), b.arrival(3, healthcode.Green)}
+	results := make(chan *healthcode.SubsystemPushResult, 2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			res, err := b.svc.PushRecords(b.machine, batch)
+			results <- res
+			errs <- err
+		}()
+	}
+	accepted, duplicates, opened := 0, 0, 0
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		res := <-results
+		accepted, duplicates, opened = accepted+res.Accepted, duplicates+res.Duplicates, opened+res.DeviationsOpened
+	}
+	if accepted != 3 || duplicates != 3 || opened != 2 {
+		t.Errorf("accepted %d, duplicates %d, opened %d; want 3, 3, 2", accepted, duplicates, opened)
+	}
+	if n := b.count(t, "SELECT count(*) FROM declarations"); n != 3 {
+		t.Errorf("%d declarations, want 3", n)
+	}
+	if n := b.count(t, "SELECT count(*) FROM subsystem_deviations"); n != 2 {
+		t.Errorf("%d deviations, want 2", n)
 	}
 }
