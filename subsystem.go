@@ -106,7 +106,8 @@ type Deviation struct {
 	CorrectedBy    string
 }
 
-// Status is OPEN or CORRECTED.
+// Status returns OPEN or CORRECTED (from CorrectedAt). Any caller may use
+// it; it cannot fail.
 func (d *Deviation) Status() string {
 	if d.CorrectedAt != nil {
 		return DeviationCorrected
