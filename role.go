@@ -110,6 +110,7 @@ var (
 	PermIndicatorRead    = Permission{"indicator", "read"}
 	PermReportSubmit     = Permission{"report", "submit"}
 	PermExchangePush     = Permission{"exchange", "push"}
+	PermDeviationRead    = Permission{"deviation", "read"}
 	PermTrustManage      = Permission{"trust", "manage"}
 	PermResponseLevel    = Permission{"response_level", "write"}
 )

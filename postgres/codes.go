@@ -49,9 +49,9 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 			return fmt.Errorf("look up residence: %w", err)
 		}
 		docHash := db.PII.Hash("doc:"+string(in.DocType), in.DocNumber)
-		var phoneHash, phoneEnc []byte
+		var phoneHash []byte
 		if in.Phone != "" {
-			phoneHash, phoneEnc = db.PII.Hash("phone", in.Phone), db.PII.Encrypt(in.Phone)
+			phoneHash = db.PII.Hash("phone", in.Phone)
 		}
 		var pid int64
 		var boundTo *int64
@@ -92,21 +92,11 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 			}
 		}
 		actorSubj := a.Subject()
-		if exists {
-			_, err = tx.Exec(ctx, `UPDATE persons SET name_enc = $2, name_masked = $3, phone_hash = $4, phone_enc = $5,
-				phone_masked = $6, residence_code = $7, residence_path = $8::text::ltree, address_enc = $9, employer = $10, updated_at = $11
-				WHERE id = $1`, pid, db.PII.Encrypt(in.Name), pii.MaskName(in.Name), phoneHash, phoneEnc,
-				pii.MaskPhone(in.Phone), in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), in.Employer, tx.Now)
-		} else {
-			err = tx.QueryRow(ctx, `INSERT INTO persons (doc_type, doc_hash, doc_enc, doc_masked, name_enc, name_masked,
-				phone_hash, phone_enc, phone_masked, residence_code, residence_path, address_enc, employer, created_at, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::ltree, $12, $13, $14, $14) RETURNING id`,
-				string(in.DocType), docHash, db.PII.Encrypt(in.DocNumber), pii.MaskID(in.DocNumber),
-				db.PII.Encrypt(in.Name), pii.MaskName(in.Name), phoneHash, phoneEnc, pii.MaskPhone(in.Phone),
-				in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), in.Employer, tx.Now).Scan(&pid)
+		if !exists {
+			pid = 0
 		}
-		if err != nil {
-			return fmt.Errorf("write person: %w", err)
+		if pid, err = db.writePerson(ctx, tx, pid, &in, docHash, residencePath); err != nil {
+			return err
 		}
 		if relation != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO account_persons (person_id, account_id, relation, created_at)
@@ -146,6 +136,34 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		return nil, nil, err
 	}
 	return person, code, nil
+}
+
+// writePerson writes a declaration's personal data to person pid, or to a
+// new person when pid is 0, and returns the person's id: name, document,
+// phone and address encrypted, looked up by keyed hash, shown masked.
+func (db *DB) writePerson(ctx context.Context, tx *Tx, pid int64, in *healthcode.DeclarationInput, docHash []byte, residencePath string) (int64, error) {
+	var phoneHash, phoneEnc []byte
+	if in.Phone != "" {
+		phoneHash, phoneEnc = db.PII.Hash("phone", in.Phone), db.PII.Encrypt(in.Phone)
+	}
+	var err error
+	if pid != 0 {
+		_, err = tx.Exec(ctx, `UPDATE persons SET name_enc = $2, name_masked = $3, phone_hash = $4, phone_enc = $5,
+			phone_masked = $6, residence_code = $7, residence_path = $8::text::ltree, address_enc = $9, employer = $10, updated_at = $11
+			WHERE id = $1`, pid, db.PII.Encrypt(in.Name), pii.MaskName(in.Name), phoneHash, phoneEnc,
+			pii.MaskPhone(in.Phone), in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), in.Employer, tx.Now)
+	} else {
+		err = tx.QueryRow(ctx, `INSERT INTO persons (doc_type, doc_hash, doc_enc, doc_masked, name_enc, name_masked,
+			phone_hash, phone_enc, phone_masked, residence_code, residence_path, address_enc, employer, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::ltree, $12, $13, $14, $14) RETURNING id`,
+			string(in.DocType), docHash, db.PII.Encrypt(in.DocNumber), pii.MaskID(in.DocNumber),
+			db.PII.Encrypt(in.Name), pii.MaskName(in.Name), phoneHash, phoneEnc, pii.MaskPhone(in.Phone),
+			in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), in.Employer, tx.Now).Scan(&pid)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("write person: %w", err)
+	}
+	return pid, nil
 }
 
 // residentPhoneHash returns the keyed hash of a resident account's phone.

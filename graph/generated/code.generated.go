@@ -2472,6 +2472,25 @@ func (ec *executionContext) marshalOColour2healthcodeᚐColour(ctx context.Conte
 	return res
 }
 
+func (ec *executionContext) unmarshalOColour2ᚖhealthcodeᚐColour(ctx context.Context, v any) (*healthcode.Colour, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := healthcode.Colour(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOColour2ᚖhealthcodeᚐColour(ctx context.Context, sel ast.SelectionSet, v *healthcode.Colour) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalODocType2ᚖhealthcodeᚐDocType(ctx context.Context, v any) (*healthcode.DocType, error) {
 	if v == nil {
 		return nil, nil

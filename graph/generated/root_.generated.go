@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"healthcode"
+	"healthcode/exchange"
 	"healthcode/graph/model"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ type ResolverRoot interface {
 	AreaRisk() AreaRiskResolver
 	AuditRecord() AuditRecordResolver
 	Credential() CredentialResolver
+	Deviation() DeviationResolver
 	Fact() FactResolver
 	Grant() GrantResolver
 	HealthCode() HealthCodeResolver
@@ -38,6 +40,7 @@ type ResolverRoot interface {
 	ScanResult() ScanResultResolver
 	Staff() StaffResolver
 	Subscription() SubscriptionResolver
+	SubsystemRecordResult() SubsystemRecordResultResolver
 	Ticket() TicketResolver
 	TicketStep() TicketStepResolver
 	Venue() VenueResolver
@@ -155,6 +158,43 @@ type ComplexityRoot struct {
 		Body   func(childComplexity int) int
 		ID     func(childComplexity int) int
 		SentAt func(childComplexity int) int
+	}
+
+	Deviation struct {
+		CityCode        func(childComplexity int) int
+		Clauses         func(childComplexity int) int
+		CorrectedAt     func(childComplexity int) int
+		CorrectedBy     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		MaskedName      func(childComplexity int) int
+		OpenedAt        func(childComplexity int) int
+		PersonID        func(childComplexity int) int
+		RecordID        func(childComplexity int) int
+		RegionCode      func(childComplexity int) int
+		RuleSetVersion  func(childComplexity int) int
+		Status          func(childComplexity int) int
+		SubsystemColour func(childComplexity int) int
+		UnifiedColour   func(childComplexity int) int
+	}
+
+	DeviationConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	DeviationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	DeviationSummary struct {
+		CityCode   func(childComplexity int) int
+		CityName   func(childComplexity int) int
+		Corrected  func(childComplexity int) int
+		LastPushAt func(childComplexity int) int
+		Open       func(childComplexity int) int
+		Records    func(childComplexity int) int
 	}
 
 	Fact struct {
@@ -296,6 +336,7 @@ type ComplexityRoot struct {
 		MergeTickets           func(childComplexity int, id int64, into int64) int
 		NoteTicket             func(childComplexity int, id int64, text string) int
 		PublishRuleSet         func(childComplexity int, body string) int
+		PushSubsystemRecords   func(childComplexity int, records []*exchange.SubsystemWire) int
 		RecordCallback         func(childComplexity int, id int64, satisfaction model.Satisfaction, reason *string, unitID *int64) int
 		RecordMedicalEvent     func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
 		RecordScans            func(childComplexity int, scans []*model.ScanInput) int
@@ -391,6 +432,8 @@ type ComplexityRoot struct {
 		CodeHistory               func(childComplexity int, personID *int64) int
 		CurrentResponseLevel      func(childComplexity int) int
 		DevMessages               func(childComplexity int, phone string) int
+		DeviationSummary          func(childComplexity int, city *string) int
+		Deviations                func(childComplexity int, city *string, status *model.DeviationStatus, first *int, after *string) int
 		FeverReports              func(childComplexity int, region *string, status *string) int
 		FindPersons               func(childComplexity int, phone *string, docType *healthcode.DocType, docNumber *string) int
 		HandlingUnits             func(childComplexity int, region *string) int
@@ -529,6 +572,26 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		TicketQueue func(childComplexity int, unitID *int64) int
+	}
+
+	SubsystemPushResult struct {
+		Accepted         func(childComplexity int) int
+		DeviationsClosed func(childComplexity int) int
+		DeviationsOpened func(childComplexity int) int
+		Duplicates       func(childComplexity int) int
+		Records          func(childComplexity int) int
+		Rejected         func(childComplexity int) int
+	}
+
+	SubsystemRecordResult struct {
+		Deviation     func(childComplexity int) int
+		Line          func(childComplexity int) int
+		Message       func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		RecordID      func(childComplexity int) int
+		Status        func(childComplexity int) int
+		UnifiedColour func(childComplexity int) int
+		Updated       func(childComplexity int) int
 	}
 
 	Ticket struct {
@@ -1105,6 +1168,160 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DevMessage.SentAt(childComplexity), true
+
+	case "Deviation.cityCode":
+		if e.ComplexityRoot.Deviation.CityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.CityCode(childComplexity), true
+	case "Deviation.clauses":
+		if e.ComplexityRoot.Deviation.Clauses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.Clauses(childComplexity), true
+	case "Deviation.correctedAt":
+		if e.ComplexityRoot.Deviation.CorrectedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.CorrectedAt(childComplexity), true
+	case "Deviation.correctedBy":
+		if e.ComplexityRoot.Deviation.CorrectedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.CorrectedBy(childComplexity), true
+	case "Deviation.id":
+		if e.ComplexityRoot.Deviation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.ID(childComplexity), true
+	case "Deviation.maskedName":
+		if e.ComplexityRoot.Deviation.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.MaskedName(childComplexity), true
+	case "Deviation.openedAt":
+		if e.ComplexityRoot.Deviation.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.OpenedAt(childComplexity), true
+	case "Deviation.personId":
+		if e.ComplexityRoot.Deviation.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.PersonID(childComplexity), true
+	case "Deviation.recordId":
+		if e.ComplexityRoot.Deviation.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.RecordID(childComplexity), true
+	case "Deviation.regionCode":
+		if e.ComplexityRoot.Deviation.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.RegionCode(childComplexity), true
+	case "Deviation.ruleSetVersion":
+		if e.ComplexityRoot.Deviation.RuleSetVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.RuleSetVersion(childComplexity), true
+	case "Deviation.status":
+		if e.ComplexityRoot.Deviation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.Status(childComplexity), true
+	case "Deviation.subsystemColour":
+		if e.ComplexityRoot.Deviation.SubsystemColour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.SubsystemColour(childComplexity), true
+	case "Deviation.unifiedColour":
+		if e.ComplexityRoot.Deviation.UnifiedColour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.UnifiedColour(childComplexity), true
+
+	case "DeviationConnection.edges":
+		if e.ComplexityRoot.DeviationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationConnection.Edges(childComplexity), true
+	case "DeviationConnection.nodes":
+		if e.ComplexityRoot.DeviationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationConnection.Nodes(childComplexity), true
+	case "DeviationConnection.pageInfo":
+		if e.ComplexityRoot.DeviationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationConnection.PageInfo(childComplexity), true
+
+	case "DeviationEdge.cursor":
+		if e.ComplexityRoot.DeviationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationEdge.Cursor(childComplexity), true
+	case "DeviationEdge.node":
+		if e.ComplexityRoot.DeviationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationEdge.Node(childComplexity), true
+
+	case "DeviationSummary.cityCode":
+		if e.ComplexityRoot.DeviationSummary.CityCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationSummary.CityCode(childComplexity), true
+	case "DeviationSummary.cityName":
+		if e.ComplexityRoot.DeviationSummary.CityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationSummary.CityName(childComplexity), true
+	case "DeviationSummary.corrected":
+		if e.ComplexityRoot.DeviationSummary.Corrected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationSummary.Corrected(childComplexity), true
+	case "DeviationSummary.lastPushAt":
+		if e.ComplexityRoot.DeviationSummary.LastPushAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationSummary.LastPushAt(childComplexity), true
+	case "DeviationSummary.open":
+		if e.ComplexityRoot.DeviationSummary.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationSummary.Open(childComplexity), true
+	case "DeviationSummary.records":
+		if e.ComplexityRoot.DeviationSummary.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeviationSummary.Records(childComplexity), true
 
 	case "Fact.actor":
 		if e.ComplexityRoot.Fact.Actor == nil {
@@ -1880,6 +2097,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishRuleSet(childComplexity, args["body"].(string)), true
+	case "Mutation.pushSubsystemRecords":
+		if e.ComplexityRoot.Mutation.PushSubsystemRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pushSubsystemRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PushSubsystemRecords(childComplexity, args["records"].([]*exchange.SubsystemWire)), true
 	case "Mutation.recordCallback":
 		if e.ComplexityRoot.Mutation.RecordCallback == nil {
 			break
@@ -2479,6 +2707,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DevMessages(childComplexity, args["phone"].(string)), true
+	case "Query.deviationSummary":
+		if e.ComplexityRoot.Query.DeviationSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deviationSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeviationSummary(childComplexity, args["city"].(*string)), true
+	case "Query.deviations":
+		if e.ComplexityRoot.Query.Deviations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deviations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Deviations(childComplexity, args["city"].(*string), args["status"].(*model.DeviationStatus), args["first"].(*int), args["after"].(*string)), true
 	case "Query.feverReports":
 		if e.ComplexityRoot.Query.FeverReports == nil {
 			break
@@ -3211,6 +3461,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.TicketQueue(childComplexity, args["unitId"].(*int64)), true
 
+	case "SubsystemPushResult.accepted":
+		if e.ComplexityRoot.SubsystemPushResult.Accepted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemPushResult.Accepted(childComplexity), true
+	case "SubsystemPushResult.deviationsClosed":
+		if e.ComplexityRoot.SubsystemPushResult.DeviationsClosed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemPushResult.DeviationsClosed(childComplexity), true
+	case "SubsystemPushResult.deviationsOpened":
+		if e.ComplexityRoot.SubsystemPushResult.DeviationsOpened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemPushResult.DeviationsOpened(childComplexity), true
+	case "SubsystemPushResult.duplicates":
+		if e.ComplexityRoot.SubsystemPushResult.Duplicates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemPushResult.Duplicates(childComplexity), true
+	case "SubsystemPushResult.records":
+		if e.ComplexityRoot.SubsystemPushResult.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemPushResult.Records(childComplexity), true
+	case "SubsystemPushResult.rejected":
+		if e.ComplexityRoot.SubsystemPushResult.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemPushResult.Rejected(childComplexity), true
+
+	case "SubsystemRecordResult.deviation":
+		if e.ComplexityRoot.SubsystemRecordResult.Deviation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.Deviation(childComplexity), true
+	case "SubsystemRecordResult.line":
+		if e.ComplexityRoot.SubsystemRecordResult.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.Line(childComplexity), true
+	case "SubsystemRecordResult.message":
+		if e.ComplexityRoot.SubsystemRecordResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.Message(childComplexity), true
+	case "SubsystemRecordResult.reason":
+		if e.ComplexityRoot.SubsystemRecordResult.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.Reason(childComplexity), true
+	case "SubsystemRecordResult.recordId":
+		if e.ComplexityRoot.SubsystemRecordResult.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.RecordID(childComplexity), true
+	case "SubsystemRecordResult.status":
+		if e.ComplexityRoot.SubsystemRecordResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.Status(childComplexity), true
+	case "SubsystemRecordResult.unifiedColour":
+		if e.ComplexityRoot.SubsystemRecordResult.UnifiedColour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.UnifiedColour(childComplexity), true
+	case "SubsystemRecordResult.updated":
+		if e.ComplexityRoot.SubsystemRecordResult.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.Updated(childComplexity), true
+
 	case "Ticket.callbackDue":
 		if e.ComplexityRoot.Ticket.CallbackDue == nil {
 			break
@@ -3908,6 +4244,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PersonCorrectionInput", ec.unmarshalInputPersonCorrectionInput),
 			graphql.NewInputUnmarshaler("RegisterInstitutionInput", ec.unmarshalInputRegisterInstitutionInput),
 			graphql.NewInputUnmarshaler("ScanInput", ec.unmarshalInputScanInput),
+			graphql.NewInputUnmarshaler("SubsystemRecordInput", ec.unmarshalInputSubsystemRecordInput),
+			graphql.NewInputUnmarshaler("SubsystemTravelInput", ec.unmarshalInputSubsystemTravelInput),
 			graphql.NewInputUnmarshaler("TravelInput", ec.unmarshalInputTravelInput),
 			graphql.NewInputUnmarshaler("TrustedIssuerInput", ec.unmarshalInputTrustedIssuerInput),
 			graphql.NewInputUnmarshaler("VenueInput", ec.unmarshalInputVenueInput),
@@ -4488,6 +4826,144 @@ extend type Mutation {
   applyPassCard(input: DeclarationInput!): PassCardApplication!
   """Approve (only a green applicant) or reject (with a reason) a pass-card application."""
   reviewPassCard(id: ID!, approve: Boolean!, reason: String): PassCardReview!
+}
+`, BuiltIn: false},
+	{Name: "../schema/exchange.graphqls", Input: `# City sub-systems (SPEC §7, docs/exchange.md): pushes in the unified format
+# and the deviations between their colours and the unified rules (纠正偏差).
+
+"""One entry of the 14-day travel and residence history (旅居史)."""
+input SubsystemTravelInput {
+  """A region code of any province (e.g. 420106) or ABROAD:<ISO 3166 alpha-2>."""
+  place: String!
+  """First day, YYYY-MM-DD (China Standard Time)."""
+  from: String!
+  """Last day, YYYY-MM-DD."""
+  to: String!
+}
+
+"""
+One person's record of a city sub-system in the unified format (after GB/T 38962). The fields are plain strings so
+that a malformed record is rejected alone, with a message naming the field, instead of failing the whole push.
+"""
+input SubsystemRecordInput {
+  """The sub-system's record id (1–64 of A–Z a–z 0–9 . _ : -): pushing it again is a duplicate or an update."""
+  recordId: String!
+  name: String!
+  """GB/T 2261.1: 0 unknown, 1 male, 2 female, 9 not stated."""
+  sex: String!
+  """ISO 3166-1 alpha-3 (GB/T 2659), e.g. CHN."""
+  nationality: String!
+  """ID_CARD, PASSPORT, HK_MACAO or TAIWAN."""
+  docType: String!
+  docNumber: String!
+  """Residence: a community or compound code inside the API key's city."""
+  region: String!
+  address: String!
+  phone: String!
+  """°C, 35.0–42.0."""
+  temperature: Float!
+  """fever, dry_cough, cough, shortness_of_breath, fatigue, sore_throat, diarrhea, loss_of_smell."""
+  symptoms: [String!]
+  travel: [SubsystemTravelInput!]
+  """The colour the sub-system issued: GREEN, YELLOW or RED."""
+  colour: String!
+  """When the sub-system issued it, RFC 3339."""
+  issuedAt: String!
+  """The sub-system's id: its 4-digit city code, the API key's city."""
+  issuer: String!
+}
+
+"""The answer for one record of a push, in order."""
+type SubsystemRecordResult {
+  """1-based position in the push (the NDJSON line number over HTTP)."""
+  line: Int!
+  recordId: String!
+  """ACCEPTED, DUPLICATE or REJECTED."""
+  status: String!
+  """ACCEPTED: a changed re-push of a known record."""
+  updated: Boolean!
+  """REJECTED: INVALID, OUTSIDE_CITY, ISSUER_MISMATCH, DUPLICATE_IN_BATCH or PERSON_OUTSIDE_CITY."""
+  reason: String!
+  """REJECTED: what is wrong, in Chinese."""
+  message: String!
+  """The colour the unified rules give the person (null when rejected)."""
+  unifiedColour: Colour
+  """OPENED, OPEN (still differs), CLOSED (now agrees) or empty."""
+  deviation: String!
+}
+
+type SubsystemPushResult {
+  accepted: Int!
+  duplicates: Int!
+  rejected: Int!
+  deviationsOpened: Int!
+  deviationsClosed: Int!
+  records: [SubsystemRecordResult!]!
+}
+
+enum DeviationStatus {
+  "未纠正"
+  OPEN
+  "已纠正"
+  CORRECTED
+}
+
+"""
+A sub-system code whose colour differs from the unified rules' colour for the same person. personId, maskedName and
+the clauses' reasons and fact ids are shown only to callers with person.read at the record's region (not to
+supervisors).
+"""
+type Deviation {
+  id: ID!
+  cityCode: String!
+  recordId: String!
+  """The person's residence region."""
+  regionCode: String!
+  personId: ID
+  maskedName: String
+  subsystemColour: Colour!
+  unifiedColour: Colour!
+  """The unified clauses that hold (GREEN: clause G, 附件1 一(三)), each with its Chinese reason."""
+  clauses: [CodeClause!]!
+  ruleSetVersion: String!
+  status: DeviationStatus!
+  openedAt: Time!
+  correctedAt: Time
+  """The API key (apikey:<id>) whose push corrected it."""
+  correctedBy: String
+}
+
+type DeviationEdge {
+  cursor: String!
+  node: Deviation!
+}
+
+type DeviationConnection {
+  edges: [DeviationEdge!]!
+  nodes: [Deviation!]!
+  pageInfo: PageInfo!
+}
+
+"""A city's deviations and records, counted inside the caller's regions (no personal data)."""
+type DeviationSummary {
+  cityCode: String!
+  cityName: String!
+  open: Int!
+  corrected: Int!
+  records: Int!
+  lastPushAt: Time
+}
+
+extend type Query {
+  """Deviations of city sub-systems inside the caller's deviation.read regions (administrators, supervisors), newest first."""
+  deviations(city: String, status: DeviationStatus, first: Int, after: String): DeviationConnection!
+  """Open and corrected deviations per city inside the caller's deviation.read regions."""
+  deviationSummary(city: String): [DeviationSummary!]!
+}
+
+extend type Mutation {
+  """A city sub-system (API key) pushes records in the unified format; the same as POST /exchange/v1/records."""
+  pushSubsystemRecords(records: [SubsystemRecordInput!]!): SubsystemPushResult!
 }
 `, BuiltIn: false},
 	{Name: "../schema/hotline.graphqls", Input: `enum TicketKind {
@@ -5291,6 +5767,80 @@ func (ec *executionContext) childFields_DevMessage(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type DevMessage", field.Name)
 }
 
+func (ec *executionContext) childFields_Deviation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Deviation_id(ctx, field)
+	case "cityCode":
+		return ec.fieldContext_Deviation_cityCode(ctx, field)
+	case "recordId":
+		return ec.fieldContext_Deviation_recordId(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Deviation_regionCode(ctx, field)
+	case "personId":
+		return ec.fieldContext_Deviation_personId(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_Deviation_maskedName(ctx, field)
+	case "subsystemColour":
+		return ec.fieldContext_Deviation_subsystemColour(ctx, field)
+	case "unifiedColour":
+		return ec.fieldContext_Deviation_unifiedColour(ctx, field)
+	case "clauses":
+		return ec.fieldContext_Deviation_clauses(ctx, field)
+	case "ruleSetVersion":
+		return ec.fieldContext_Deviation_ruleSetVersion(ctx, field)
+	case "status":
+		return ec.fieldContext_Deviation_status(ctx, field)
+	case "openedAt":
+		return ec.fieldContext_Deviation_openedAt(ctx, field)
+	case "correctedAt":
+		return ec.fieldContext_Deviation_correctedAt(ctx, field)
+	case "correctedBy":
+		return ec.fieldContext_Deviation_correctedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Deviation", field.Name)
+}
+
+func (ec *executionContext) childFields_DeviationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DeviationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DeviationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DeviationConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeviationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DeviationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DeviationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DeviationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeviationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DeviationSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cityCode":
+		return ec.fieldContext_DeviationSummary_cityCode(ctx, field)
+	case "cityName":
+		return ec.fieldContext_DeviationSummary_cityName(ctx, field)
+	case "open":
+		return ec.fieldContext_DeviationSummary_open(ctx, field)
+	case "corrected":
+		return ec.fieldContext_DeviationSummary_corrected(ctx, field)
+	case "records":
+		return ec.fieldContext_DeviationSummary_records(ctx, field)
+	case "lastPushAt":
+		return ec.fieldContext_DeviationSummary_lastPushAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeviationSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_Fact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -5819,6 +6369,46 @@ func (ec *executionContext) childFields_StaffEdge(ctx context.Context, field gra
 		return ec.fieldContext_StaffEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type StaffEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SubsystemPushResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accepted":
+		return ec.fieldContext_SubsystemPushResult_accepted(ctx, field)
+	case "duplicates":
+		return ec.fieldContext_SubsystemPushResult_duplicates(ctx, field)
+	case "rejected":
+		return ec.fieldContext_SubsystemPushResult_rejected(ctx, field)
+	case "deviationsOpened":
+		return ec.fieldContext_SubsystemPushResult_deviationsOpened(ctx, field)
+	case "deviationsClosed":
+		return ec.fieldContext_SubsystemPushResult_deviationsClosed(ctx, field)
+	case "records":
+		return ec.fieldContext_SubsystemPushResult_records(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubsystemPushResult", field.Name)
+}
+
+func (ec *executionContext) childFields_SubsystemRecordResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "line":
+		return ec.fieldContext_SubsystemRecordResult_line(ctx, field)
+	case "recordId":
+		return ec.fieldContext_SubsystemRecordResult_recordId(ctx, field)
+	case "status":
+		return ec.fieldContext_SubsystemRecordResult_status(ctx, field)
+	case "updated":
+		return ec.fieldContext_SubsystemRecordResult_updated(ctx, field)
+	case "reason":
+		return ec.fieldContext_SubsystemRecordResult_reason(ctx, field)
+	case "message":
+		return ec.fieldContext_SubsystemRecordResult_message(ctx, field)
+	case "unifiedColour":
+		return ec.fieldContext_SubsystemRecordResult_unifiedColour(ctx, field)
+	case "deviation":
+		return ec.fieldContext_SubsystemRecordResult_deviation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubsystemRecordResult", field.Name)
 }
 
 func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

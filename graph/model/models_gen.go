@@ -96,6 +96,17 @@ type DesignationPayload struct {
 	Code          *healthcode.Code `json:"code"`
 }
 
+type DeviationConnection struct {
+	Edges    []*DeviationEdge        `json:"edges"`
+	Nodes    []*healthcode.Deviation `json:"nodes"`
+	PageInfo *PageInfo               `json:"pageInfo"`
+}
+
+type DeviationEdge struct {
+	Cursor string                `json:"cursor"`
+	Node   *healthcode.Deviation `json:"node"`
+}
+
 // The correction that resolves an appeal: retract a wrong fact and/or record a medical event.
 type FactCorrectionInput struct {
 	RetractKind *FactKind    `json:"retractKind,omitempty"`
@@ -270,6 +281,63 @@ type WorkCalendarDay struct {
 	Name string `json:"name"`
 	// false: a public holiday; true: a make-up working day (调休).
 	Workday bool `json:"workday"`
+}
+
+type DeviationStatus string
+
+const (
+	// 未纠正
+	DeviationStatusOpen DeviationStatus = "OPEN"
+	// 已纠正
+	DeviationStatusCorrected DeviationStatus = "CORRECTED"
+)
+
+var AllDeviationStatus = []DeviationStatus{
+	DeviationStatusOpen,
+	DeviationStatusCorrected,
+}
+
+func (e DeviationStatus) IsValid() bool {
+	switch e {
+	case DeviationStatusOpen, DeviationStatusCorrected:
+		return true
+	}
+	return false
+}
+
+func (e DeviationStatus) String() string {
+	return string(e)
+}
+
+func (e *DeviationStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeviationStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeviationStatus", str)
+	}
+	return nil
+}
+
+func (e DeviationStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeviationStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeviationStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type FactKind string

@@ -1,0 +1,606 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/rules"
+)
+
+// SubsystemService implements healthcode.SubsystemService: pushes of city
+// sub-systems in the unified format and the deviations between their colours
+// and the unified rules (docs/exchange.md).
+//
+// The unified rules are authoritative. A record's colour is never written to
+// the platform's code: the record's data (residence, travel, temperature,
+// symptoms) is entered as a declaration of the person, like any declaration,
+// and the person's code is re-evaluated through the single re-evaluation
+// path (reevaluate) with everything the platform knows about the person
+// (area risks, medical events, scans, designations). The sub-system's colour
+// is only compared with the result: a difference is a deviation.
+type SubsystemService struct{ DB *DB }
+
+var _ healthcode.SubsystemService = (*SubsystemService)(nil)
+
+// subsystemLockSpace is the first key of the advisory locks that serialise
+// concurrent pushes of the same record.
+const subsystemLockSpace = 7002
+
+// pushItem is a record of a push that passed validation.
+type pushItem struct {
+	idx      int
+	rec      healthcode.SubsystemRecord
+	in       healthcode.DeclarationInput
+	path     string // ltree path of the residence
+	hash     []byte
+	pid      int64
+	declID   int64
+	existing bool
+}
+
+// PushRecords implements healthcode.SubsystemService. Only machine clients
+// (city sub-system API keys) holding exchange.push at their city may call it.
+// Errors: UNAUTHENTICATED, FORBIDDEN (not a sub-system key), INVALID (empty
+// batch or more than healthcode.MaxSubsystemBatch records).
+func (s *SubsystemService) PushRecords(ctx context.Context, records []healthcode.SubsystemRecord) (*healthcode.SubsystemPushResult, error) {
+	db := s.DB
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorMachine {
+		return nil, healthcode.ErrForbidden
+	}
+	city := a.RegionCode
+	if err := db.Authz.Authorize(ctx, a, healthcode.PermExchangePush, city); err != nil {
+		return nil, err
+	}
+	if len(records) == 0 || len(records) > healthcode.MaxSubsystemBatch {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "每批应推送 1 至 %d 条记录", healthcode.MaxSubsystemBatch)
+	}
+	now := db.now()
+	res := &healthcode.SubsystemPushResult{Records: make([]healthcode.SubsystemRecordResult, len(records))}
+	reject := func(i int, reason, msg string) {
+		res.Records[i].Status, res.Records[i].Reason, res.Records[i].Message = healthcode.SubsystemRejected, reason, msg
+	}
+	var items []*pushItem
+	seen := map[string]bool{}
+	for i, r := range records {
+		res.Records[i].RecordID = r.RecordID
+		it, reason, err := s.checkRecord(ctx, a, r, now)
+		if err != nil {
+			if healthcode.ErrorCode(err) == healthcode.EINTERNAL {
+				return nil, err
+			}
+			reject(i, reason, healthcode.ErrorMessage(err))
+			continue
+		}
+		if seen[r.RecordID] {
+			reject(i, healthcode.RejectDuplicateInBat, "同一批次中记录编号重复："+r.RecordID)
+			continue
+		}
+		seen[r.RecordID] = true
+		it.idx = i
+		items = append(items, it)
+	}
+	if err := s.regionPaths(ctx, items, func(it *pushItem) {
+		reject(it.idx, healthcode.RejectInvalid, "region：现住地地区代码不存在")
+	}); err != nil {
+		return nil, err
+	}
+	items = slices.DeleteFunc(items, func(it *pushItem) bool { return it.path == "" })
+
+	err = db.InTx(ctx, func(tx *Tx) error {
+		accepted, err := s.writeRecords(ctx, tx, a, items, res, reject)
+		if err != nil {
+			return err
+		}
+		return s.compare(ctx, tx, a, accepted, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range res.Records {
+		switch r.Status {
+		case healthcode.SubsystemAccepted:
+			res.Accepted++
+		case healthcode.SubsystemDuplicate:
+			res.Duplicates++
+		default:
+			res.Rejected++
+		}
+		switch r.Deviation {
+		case healthcode.DeviationOpened:
+			res.DeviationsOpened++
+		case healthcode.DeviationClosed:
+			res.DeviationsClosed++
+		}
+	}
+	return res, nil
+}
+
+// checkRecord validates one record against the key's city and turns it into
+// a declaration. It returns the rejection reason with an INVALID (or
+// FORBIDDEN) error.
+func (s *SubsystemService) checkRecord(ctx context.Context, a *healthcode.Actor, r healthcode.SubsystemRecord, now time.Time) (*pushItem, string, error) {
+	if n := len(r.RecordID); n == 0 || n > 64 || strings.ContainsFunc(r.RecordID, func(c rune) bool { return c <= ' ' || c > '~' }) {
+		return nil, healthcode.RejectInvalid, fieldErr("recordId", "记录编号须为 1 至 64 位可见 ASCII 字符")
+	}
+	switch r.Colour {
+	case healthcode.Green, healthcode.Yellow, healthcode.Red:
+	default:
+		return nil, healthcode.RejectInvalid, fieldErr("colour", "码颜色应为 GREEN、YELLOW 或 RED")
+	}
+	if r.IssuedAt.IsZero() || r.IssuedAt.After(now.Add(time.Hour)) {
+		return nil, healthcode.RejectInvalid, fieldErr("issuedAt", "赋码时间不能为空，也不能晚于当前时间")
+	}
+	switch r.Sex {
+	case "0", "1", "2", "9":
+	default:
+		return nil, healthcode.RejectInvalid, fieldErr("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
+	}
+	if len(r.Nationality) != 3 || strings.ToUpper(r.Nationality) != r.Nationality {
+		return nil, healthcode.RejectInvalid, fieldErr("nationality", "国籍应为 3 位大写字母代码（GB/T 2659）")
+	}
+	if r.Issuer != a.RegionCode {
+		return nil, healthcode.RejectIssuer, fieldErr("issuer", "发码机构 %s 与 API 密钥所属地市 %s 不一致", truncate(r.Issuer, 16), a.RegionCode)
+	}
+	if _, ok := healthcode.LevelOfCode(r.Region); !ok {
+		return nil, healthcode.RejectInvalid, fieldErr("region", "现住地应为陕西省内村（社区）或小区的地区代码")
+	}
+	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermExchangePush, r.Region); err != nil {
+		if healthcode.ErrorCode(err) != healthcode.EFORBIDDEN {
+			return nil, "", err
+		}
+		return nil, healthcode.RejectOutsideCity, fieldErr("region", "现住地 %s 不在本市（%s）辖区内", r.Region, a.RegionCode)
+	}
+	// Travel that ended before the 14-day window cannot be declared and
+	// cannot matter; it is left out rather than rejecting the record.
+	earliest := dayStart(now).Add(-declarationWindow)
+	travel := make([]healthcode.TravelEntry, 0, len(r.Travel))
+	for _, t := range r.Travel {
+		if !dayStart(t.To).Before(earliest) {
+			travel = append(travel, t)
+		}
+	}
+	in := healthcode.DeclarationInput{Form: healthcode.FormResident, Name: r.Name, DocType: r.DocType, DocNumber: r.DocNumber,
+		Phone: r.Phone, ResidenceCode: r.Region, Address: r.Address, Travel: travel, Temperature: r.Temperature,
+		Symptoms: r.Symptoms}
+	if err := validateDeclaration(&in, now, false); err != nil {
+		return nil, healthcode.RejectInvalid, err
+	}
+	// The content hash covers the normalised record: the same record pushed
+	// again with cosmetic differences (spaces) is still a duplicate.
+	r.Name, r.DocNumber, r.Phone, r.Address, r.Travel = in.Name, in.DocNumber, in.Phone, in.Address, nil
+	r.IssuedAt = r.IssuedAt.UTC()
+	canon, err := json.Marshal(struct {
+		R      healthcode.SubsystemRecord
+		Travel []healthcode.TravelEntry
+	}{r, in.Travel})
+	if err != nil {
+		return nil, "", fmt.Errorf("encode record: %w", err)
+	}
+	return &pushItem{rec: r, in: in, hash: s.DB.PII.Hash("subsystem:"+a.RegionCode, string(canon))}, "", nil
+}
+
+// regionPaths sets the ltree path of every item's residence; items whose
+// region does not exist are passed to missing and keep an empty path.
+func (s *SubsystemService) regionPaths(ctx context.Context, items []*pushItem, missing func(*pushItem)) error {
+	if len(items) == 0 {
+		return nil
+	}
+	codes := make([]string, len(items))
+	for i, it := range items {
+		codes[i] = it.in.ResidenceCode
+	}
+	rows, err := s.DB.Pool.Query(ctx, "SELECT code, path::text FROM regions WHERE code = ANY($1)", codes)
+	if err != nil {
+		return fmt.Errorf("look up regions: %w", err)
+	}
+	paths := map[string]string{}
+	for rows.Next() {
+		var code, path string
+		if err := rows.Scan(&code, &path); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan region: %w", err)
+		}
+		paths[code] = path
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("look up regions: %w", err)
+	}
+	for _, it := range items {
+		if it.path = paths[it.in.ResidenceCode]; it.path == "" {
+			missing(it)
+		}
+	}
+	return nil
+}
+
+// writeRecords sorts the items into duplicates and accepted records and
+// writes the person, the declaration and its facts of each accepted one. It
+// returns the accepted items.
+func (s *SubsystemService) writeRecords(ctx context.Context, tx *Tx, a *healthcode.Actor, items []*pushItem,
+	res *healthcode.SubsystemPushResult, reject func(int, string, string)) ([]*pushItem, error) {
+	db, city := s.DB, a.RegionCode
+	if len(items) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.rec.RecordID
+	}
+	// Concurrent pushes of the same records wait for each other.
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, hashtext($2 || ':' || x))
+		FROM unnest($3::text[]) WITH ORDINALITY AS u(x, ord) ORDER BY ord`, subsystemLockSpace, city, sorted); err != nil {
+		return nil, fmt.Errorf("lock records: %w", err)
+	}
+	type stored struct {
+		hash    []byte
+		unified string
+		open    bool
+	}
+	known := map[string]stored{}
+	rows, err := tx.Query(ctx, `SELECT r.record_id, r.content_hash, r.unified_colour,
+		EXISTS (SELECT 1 FROM subsystem_deviations d WHERE d.city_code = r.city_code AND d.record_id = r.record_id AND d.corrected_at IS NULL)
+		FROM subsystem_records r WHERE r.city_code = $1 AND r.record_id = ANY($2)`, city, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load records: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var st stored
+		if err := rows.Scan(&id, &st.hash, &st.unified, &st.open); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan record: %w", err)
+		}
+		known[id] = st
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load records: %w", err)
+	}
+	subj := a.Subject()
+	var accepted []*pushItem
+	for _, it := range items {
+		out := &res.Records[it.idx]
+		st, existing := known[it.rec.RecordID]
+		if existing && string(st.hash) == string(it.hash) {
+			out.Status, out.UnifiedColour = healthcode.SubsystemDuplicate, healthcode.Colour(st.unified)
+			if st.open {
+				out.Deviation = healthcode.DeviationStillOpen
+			}
+			continue
+		}
+		in := &it.in
+		docHash := db.PII.Hash("doc:"+string(in.DocType), in.DocNumber)
+		var pid int64
+		var residence string
+		err := tx.QueryRow(ctx, `SELECT id, residence_code FROM persons WHERE doc_type = $1 AND doc_hash = $2 FOR UPDATE`,
+			string(in.DocType), docHash).Scan(&pid, &residence)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("look up person: %w", err)
+		}
+		if pid != 0 && !healthcode.RegionInside(residence, city) {
+			// As for community staff: a person registered elsewhere is changed
+			// by their own declaration or their own region, not by this city.
+			reject(it.idx, healthcode.RejectPersonElse, "该人员登记的现住地不在本市，须由本人申报或现住地更新")
+			continue
+		}
+		if pid, err = db.writePerson(ctx, tx, pid, in, docHash, it.path); err != nil {
+			return nil, err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO declarations (person_id, form, actor, created_at)
+			VALUES ($1, $2, $3, $4) RETURNING id`, pid, string(in.Form), subj, tx.Now).Scan(&it.declID); err != nil {
+			return nil, fmt.Errorf("insert declaration: %w", err)
+		}
+		if err := recordDeclarationFacts(ctx, tx, pid, in, "declaration:"+strconv.FormatInt(it.declID, 10), subj); err != nil {
+			return nil, err
+		}
+		it.pid, it.existing = pid, existing
+		out.Status, out.Updated = healthcode.SubsystemAccepted, existing
+		accepted = append(accepted, it)
+	}
+	return accepted, nil
+}
+
+// compare re-evaluates the persons of the accepted records through the
+// single re-evaluation path, stores the records with both colours, opens,
+// updates or closes their deviations, counts the data day's arrival and
+// audits every record.
+func (s *SubsystemService) compare(ctx context.Context, tx *Tx, a *healthcode.Actor, accepted []*pushItem, res *healthcode.SubsystemPushResult) error {
+	if len(accepted) == 0 {
+		return nil
+	}
+	db, city := s.DB, a.RegionCode
+	pids := make([]int64, len(accepted))
+	for i, it := range accepted {
+		pids[i] = it.pid
+	}
+	codes, err := db.reevaluate(ctx, tx, pids, "subsystem:"+city)
+	if err != nil {
+		return err
+	}
+	greens, err := s.greenClauses(ctx, tx, accepted, codes)
+	if err != nil {
+		return err
+	}
+	days := map[string]int{}
+	recs := make([]healthcode.AuditRecord, 0, len(accepted)+1)
+	for _, it := range accepted {
+		out := &res.Records[it.idx]
+		code := codes[it.pid]
+		if code == nil {
+			return fmt.Errorf("no code for person %d after re-evaluation", it.pid)
+		}
+		out.UnifiedColour = code.Colour
+		if _, err := tx.Exec(ctx, `INSERT INTO subsystem_records (city_code, record_id, content_hash, person_id, region_code,
+				region_path, colour, unified_colour, issued_at, declaration_id, api_key_id, first_received_at, received_at)
+			VALUES ($1, $2, $3, $4, $5, $6::text::ltree, $7, $8, $9, $10, $11, $12, $12)
+			ON CONFLICT (city_code, record_id) DO UPDATE SET content_hash = EXCLUDED.content_hash,
+				person_id = EXCLUDED.person_id, region_code = EXCLUDED.region_code, region_path = EXCLUDED.region_path,
+				colour = EXCLUDED.colour, unified_colour = EXCLUDED.unified_colour, issued_at = EXCLUDED.issued_at,
+				declaration_id = EXCLUDED.declaration_id, api_key_id = EXCLUDED.api_key_id,
+				versions = subsystem_records.versions + 1, received_at = EXCLUDED.received_at`,
+			city, it.rec.RecordID, it.hash, it.pid, it.in.ResidenceCode, it.path, string(it.rec.Colour),
+			string(code.Colour), it.rec.IssuedAt, it.declID, a.ID, tx.Now); err != nil {
+			return fmt.Errorf("write record %s: %w", it.rec.RecordID, err)
+		}
+		if out.Deviation, err = s.updateDeviation(ctx, tx, a, it, code, greens[it.pid]); err != nil {
+			return err
+		}
+		days[dayStart(it.rec.IssuedAt).Format(time.DateOnly)]++
+		recs = append(recs, healthcode.AuditRecord{Role: healthcode.RoleSubsystem, RegionCode: it.in.ResidenceCode,
+			Action: "subsystem.record", Object: "person:" + strconv.FormatInt(it.pid, 10),
+			Reason: "subsystem:" + city + ":" + it.rec.RecordID,
+			Detail: map[string]any{"city": city, "recordId": it.rec.RecordID, "updated": it.existing,
+				"declaration": it.declID, "subsystemColour": string(it.rec.Colour), "unifiedColour": string(code.Colour),
+				"ruleSet": code.RuleSetVersion, "deviation": out.Deviation}})
+	}
+	for day, n := range days {
+		if _, err := tx.Exec(ctx, `INSERT INTO subsystem_pushes (city_code, day, first_at, last_at, records)
+			VALUES ($1, $2::date, $3, $3, $4)
+			ON CONFLICT (city_code, day) DO UPDATE SET first_at = LEAST(subsystem_pushes.first_at, EXCLUDED.first_at),
+				last_at = GREATEST(subsystem_pushes.last_at, EXCLUDED.last_at), records = subsystem_pushes.records + EXCLUDED.records`,
+			city, day, tx.Now, n); err != nil {
+			return fmt.Errorf("count push of %s: %w", day, err)
+		}
+	}
+	// The supervision indicators of these days (timeliness of the data days,
+	// deviations of today) are recomputed by the indicator worker.
+	dirty := []string{dayStart(tx.Now).Format(time.DateOnly)}
+	for day := range days {
+		dirty = append(dirty, day)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO indicator_dirty_days (day, marked_at)
+		SELECT d::date, $2 FROM unnest($1::text[]) AS d ON CONFLICT (day) DO NOTHING`, dirty, tx.Now); err != nil {
+		return fmt.Errorf("mark indicator days: %w", err)
+	}
+	return tx.AuditBatch(ctx, recs)
+}
+
+// greenClauses explains the unified GREEN of the persons whose record says
+// otherwise (clause G with the reason), from their facts under the
+// published rule set.
+func (s *SubsystemService) greenClauses(ctx context.Context, tx *Tx, accepted []*pushItem, codes map[int64]*healthcode.Code) (map[int64]healthcode.CodeClause, error) {
+	var ids []int64
+	for _, it := range accepted {
+		if c := codes[it.pid]; c != nil && c.Colour == healthcode.Green && it.rec.Colour != healthcode.Green {
+			ids = append(ids, it.pid)
+		}
+	}
+	out := map[int64]healthcode.CodeClause{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rs, err := publishedRuleSet(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := loadFacts(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, pid := range ids {
+		cr := rules.ExplainGreen(facts[pid], rs, tx.Now)
+		out[pid] = healthcode.CodeClause{ID: cr.ID, Colour: healthcode.Colour(cr.Colour), Citation: cr.Citation,
+			Reason: cr.Reason, FactIDs: cr.FactIDs}
+	}
+	return out, nil
+}
+
+// updateDeviation opens a deviation when the record's colour differs from the
+// unified colour (or brings the open one up to date), and closes the open
+// one when they agree. It returns OPENED, OPEN, CLOSED or "".
+func (s *SubsystemService) updateDeviation(ctx context.Context, tx *Tx, a *healthcode.Actor, it *pushItem, code *healthcode.Code, green healthcode.CodeClause) (string, error) {
+	city := a.RegionCode
+	var openID int64
+	err := tx.QueryRow(ctx, `SELECT id FROM subsystem_deviations WHERE city_code = $1 AND record_id = $2 AND corrected_at IS NULL`,
+		city, it.rec.RecordID).Scan(&openID)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("look up deviation: %w", err)
+	}
+	if it.rec.Colour == code.Colour {
+		if openID == 0 {
+			return "", nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE subsystem_deviations SET corrected_at = $2, corrected_by = $3, updated_at = $2
+			WHERE id = $1`, openID, tx.Now, a.Subject()); err != nil {
+			return "", fmt.Errorf("close deviation %d: %w", openID, err)
+		}
+		return healthcode.DeviationClosed, nil
+	}
+	clauses := code.Clauses
+	if code.Colour == healthcode.Green {
+		clauses = []healthcode.CodeClause{green}
+	}
+	body, err := json.Marshal(clauses)
+	if err != nil {
+		return "", err
+	}
+	if openID != 0 {
+		if _, err := tx.Exec(ctx, `UPDATE subsystem_deviations SET person_id = $2, region_code = $3, region_path = $4::text::ltree,
+				subsystem_colour = $5, unified_colour = $6, clauses = $7, rule_set_version = $8, updated_at = $9 WHERE id = $1`,
+			openID, it.pid, it.in.ResidenceCode, it.path, string(it.rec.Colour), string(code.Colour), body,
+			code.RuleSetVersion, tx.Now); err != nil {
+			return "", fmt.Errorf("update deviation %d: %w", openID, err)
+		}
+		return healthcode.DeviationStillOpen, nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO subsystem_deviations (city_code, record_id, person_id, region_code, region_path,
+			subsystem_colour, unified_colour, clauses, rule_set_version, opened_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5::text::ltree, $6, $7, $8, $9, $10, $10)`,
+		city, it.rec.RecordID, it.pid, it.in.ResidenceCode, it.path, string(it.rec.Colour), string(code.Colour), body,
+		code.RuleSetVersion, tx.Now); err != nil {
+		return "", fmt.Errorf("open deviation: %w", err)
+	}
+	return healthcode.DeviationOpened, nil
+}
+
+// deviationScope returns the regions of the caller's deviation.read grants
+// and of their person.read grants (for showing person fields).
+func (s *SubsystemService) deviationScope(ctx context.Context, cityCode string) (visible, persons []string, err error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cityCode != "" {
+		if lv, ok := healthcode.LevelOfCode(cityCode); !ok || lv != healthcode.LevelCity {
+			return nil, nil, healthcode.Errorf(healthcode.EINVALID, "地市代码应为 4 位：%q", truncate(cityCode, 20))
+		}
+	}
+	if visible, err = s.DB.scope(ctx, a, healthcode.PermDeviationRead, ""); err != nil {
+		return nil, nil, err
+	}
+	if persons, err = s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermPersonRead); err != nil {
+		return nil, nil, err
+	}
+	return visible, persons, nil
+}
+
+// Deviations implements healthcode.SubsystemService for staff holding
+// deviation.read (province and city administrators, supervisors): the
+// deviations whose residence region lies inside their grants, newest first.
+// The person (id, masked name) and the clauses' reasons are shown only where
+// the caller also holds person.read; supervisors see colours and clause ids
+// with their citations only.
+// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (city code or status).
+func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.DeviationFilter) ([]*healthcode.Deviation, bool, error) {
+	switch f.Status {
+	case "", healthcode.DeviationOpen, healthcode.DeviationCorrected:
+	default:
+		return nil, false, healthcode.Errorf(healthcode.EINVALID, "状态应为 OPEN 或 CORRECTED")
+	}
+	visible, persons, err := s.deviationScope(ctx, f.CityCode)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT d.id, d.city_code, d.record_id, d.region_code, d.person_id, p.name_masked,
+			d.subsystem_colour, d.unified_colour, d.clauses, d.rule_set_version, d.opened_at, d.corrected_at,
+			COALESCE(d.corrected_by, '')
+		FROM subsystem_deviations d JOIN persons p ON p.id = d.person_id
+		WHERE d.region_path <@ $1::text[]::ltree[] AND ($2 = '' OR d.city_code = $2)
+			AND ($3 = '' OR ($3 = 'OPEN') = (d.corrected_at IS NULL)) AND ($4 = 0 OR d.id < $4)
+		ORDER BY d.id DESC LIMIT $5`, ltreePaths(visible), f.CityCode, f.Status, f.After, f.First+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("list deviations: %w", err)
+	}
+	defer rows.Close()
+	var list []*healthcode.Deviation
+	for rows.Next() {
+		var d healthcode.Deviation
+		var sub, uni string
+		var clauses []byte
+		if err := rows.Scan(&d.ID, &d.CityCode, &d.RecordID, &d.RegionCode, &d.PersonID, &d.MaskedName, &sub, &uni,
+			&clauses, &d.RuleSetVersion, &d.OpenedAt, &d.CorrectedAt, &d.CorrectedBy); err != nil {
+			return nil, false, fmt.Errorf("scan deviation: %w", err)
+		}
+		d.SubsystemColour, d.UnifiedColour = healthcode.Colour(sub), healthcode.Colour(uni)
+		if err := json.Unmarshal(clauses, &d.Clauses); err != nil {
+			return nil, false, fmt.Errorf("decode clauses of deviation %d: %w", d.ID, err)
+		}
+		if !insideAny(d.RegionCode, persons) {
+			d.PersonID, d.MaskedName = 0, ""
+			for i := range d.Clauses {
+				d.Clauses[i].Reason, d.Clauses[i].FactIDs = "", nil
+			}
+		}
+		list = append(list, &d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list deviations: %w", err)
+	}
+	more := len(list) > f.First
+	if more {
+		list = list[:f.First]
+	}
+	return list, more, nil
+}
+
+func insideAny(code string, regions []string) bool {
+	for _, r := range regions {
+		if healthcode.RegionInside(code, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// DeviationSummary implements healthcode.SubsystemService for staff holding
+// deviation.read: per city that overlaps the caller's regions, the open and
+// corrected deviations, the records received and the last accepted record,
+// counted inside the caller's regions only. No personal data.
+// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (city code).
+func (s *SubsystemService) DeviationSummary(ctx context.Context, cityCode string) ([]*healthcode.DeviationSummary, error) {
+	visible, _, err := s.deviationScope(ctx, cityCode)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `WITH v AS (SELECT unnest($1::text[])::ltree AS path)
+		SELECT c.code, c.name,
+			(SELECT count(*) FROM subsystem_deviations d WHERE d.city_code = c.code AND d.corrected_at IS NULL
+				AND d.region_path <@ $1::text[]::ltree[]),
+			(SELECT count(*) FROM subsystem_deviations d WHERE d.city_code = c.code AND d.corrected_at IS NOT NULL
+				AND d.region_path <@ $1::text[]::ltree[]),
+			(SELECT count(*) FROM subsystem_records r WHERE r.city_code = c.code AND r.region_path <@ $1::text[]::ltree[]),
+			(SELECT max(r.received_at) FROM subsystem_records r WHERE r.city_code = c.code AND r.region_path <@ $1::text[]::ltree[])
+		FROM regions c
+		WHERE c.level = 'CITY' AND ($2 = '' OR c.code = $2)
+			AND EXISTS (SELECT 1 FROM v WHERE c.path <@ v.path OR v.path <@ c.path)
+		ORDER BY c.code`, ltreePaths(visible), cityCode)
+	if err != nil {
+		return nil, fmt.Errorf("summarise deviations: %w", err)
+	}
+	defer rows.Close()
+	var out []*healthcode.DeviationSummary
+	for rows.Next() {
+		var d healthcode.DeviationSummary
+		if err := rows.Scan(&d.CityCode, &d.CityName, &d.Open, &d.Corrected, &d.Records, &d.LastPushAt); err != nil {
+			return nil, fmt.Errorf("scan deviation summary: %w", err)
+		}
+		out = append(out, &d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("summarise deviations: %w", err)
+	}
+	if cityCode != "" && len(out) == 0 {
+		return nil, healthcode.ErrForbidden
+	}
+	return out, nil
+}
+
+// DeviationCursor is the keyset cursor of a deviation in Deviations: its id.
+// The GraphQL layer encodes it. Any caller may use it; it cannot fail.
+func DeviationCursor(d *healthcode.Deviation) string { return strconv.FormatInt(d.ID, 10) }
