@@ -308,4 +308,3 @@ func (s *RankingService) ExportRankingReport(ctx context.Context, id int64, form
 	}
 	return r, nil
 }
-

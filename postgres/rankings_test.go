@@ -14,7 +14,6 @@ import (
 	"healthcode/rbac"
 )
 
-
 // rankingWeek is the ranked week of the fixture (Monday 16 November 2026).
 var rankingWeek = time.Date(2026, 11, 16, 0, 0, 0, 0, cst)
 

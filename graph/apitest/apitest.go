@@ -91,6 +91,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		ScanService:    &postgres.ScanService{DB: b.DB, Credentials: b.Credentials},
 		Checkpoints:    &postgres.CheckpointService{DB: b.DB},
 		Supervision:    &postgres.SupervisionService{DB: b.DB},
+		RankingService: &postgres.RankingService{DB: b.DB},
 		AuthService:    &postgres.AuthService{DB: b.DB},
 		RegionService:  &postgres.RegionService{DB: b.DB},
 		StaffService:   &postgres.StaffService{DB: b.DB},
@@ -115,6 +116,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(b.Credentials),
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(b.Credentials),
 			"POST /api/scans":                              server.ScanUploadHandler(res.ScanService),
+			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
 		}}).Handler()
 	return b
 }
