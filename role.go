@@ -108,6 +108,8 @@ var (
 	PermTicketHandle     = Permission{"ticket", "handle"}
 	PermTicketSupervise  = Permission{"ticket", "supervise"}
 	PermIndicatorRead    = Permission{"indicator", "read"}
+	PermRankingRead      = Permission{"ranking", "read"}
+	PermRankingGenerate  = Permission{"ranking", "generate"}
 	PermReportSubmit     = Permission{"report", "submit"}
 	PermExchangePush     = Permission{"exchange", "push"}
 	PermDeviationRead    = Permission{"deviation", "read"}

@@ -27,6 +27,7 @@ type Resolver struct {
 	Checkpoints    healthcode.CheckpointService
 	Supervision    healthcode.SupervisionService
 	Subsystems     healthcode.SubsystemService
+	RankingService healthcode.RankingService
 	// Calendar answers workCalendar.
 	Calendar *workcal.Calendar
 	// DevClock is the movable clock of dev mode; nil outside it.

@@ -18,6 +18,8 @@ type Deps struct {
 	Purger AuthPurger
 	// National pushes codes to the national platform; nil when not configured.
 	National *postgres.NationalPush
+	// RankingPolicy scores the Friday ranking reports; zero: the default.
+	RankingPolicy healthcode.RankingPolicy
 }
 
 var _ AuthPurger = (*postgres.DB)(nil)
@@ -48,6 +50,7 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	}
 	if deps.DB != nil {
 		mux.Handle(TypeWeeklyDrafts, &WeeklyDraftsHandler{Supervision: &postgres.SupervisionService{DB: deps.DB}})
+		mux.Handle(TypeRankingReports, &RankingReportsHandler{Rankings: &postgres.RankingService{DB: deps.DB, Policy: deps.RankingPolicy}})
 		mux.Handle(TypeTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})
 	}
 	return mux

@@ -77,7 +77,7 @@ func TestSchedulerRejectsBadSpec(t *testing.T) {
 func TestDefaultSchedule(t *testing.T) {
 	t.Parallel()
 	s := DefaultSchedule()
-	if len(s) != 4 || s[0].Cron != "0 * * * *" || s[1].Cron != "* * * * *" || s[2].Cron != "* * * * *" || s[3].Cron != "0 8 * * 5" {
+	if len(s) != 5 || s[0].Cron != "0 * * * *" || s[1].Cron != "* * * * *" || s[2].Cron != "* * * * *" || s[3].Cron != "0 8 * * 5" || s[4].Cron != "0 17 * * 5" {
 		t.Fatalf("schedule %+v", s)
 	}
 	at := time.Date(2026, 11, 27, 18, 0, 0, 0, Shanghai())

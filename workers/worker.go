@@ -34,6 +34,8 @@ type Config struct {
 	Schedule []PeriodicTask
 	// National, when set, pushes codes to the national platform daily.
 	National *postgres.NationalPush
+	// RankingPolicy scores the Friday ranking reports (RANKING_POLICY).
+	RankingPolicy healthcode.RankingPolicy
 	// RelayInterval is the relay's fallback poll interval (default 2 s).
 	RelayInterval time.Duration
 }
@@ -97,7 +99,8 @@ func Run(ctx context.Context, cfg Config) error {
 			logger.Warn("task failed", "type", t.Type(), "id", id, "retry", retry, "max_retry", max, "err", err)
 		}),
 	})
-	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger, National: cfg.National})
+	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger, National: cfg.National,
+		RankingPolicy: cfg.RankingPolicy})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}

@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"healthcode"
 	"healthcode/pii"
+	"healthcode/ranking"
 )
 
 // Config is the platform's configuration, read from the environment. Every
@@ -44,6 +46,10 @@ type Config struct {
 	// JointMeetingDue is the deadline of joint meeting lists (JOINT_MEETING_DUE,
 	// RFC 3339); zero: the notice's 2020-04-02.
 	JointMeetingDue time.Time
+	// RankingPolicy scores the rankings (RANKING_POLICY: a JSON file, or the
+	// JSON itself when it starts with "{"; ranking.ParsePolicy); unset: the
+	// defaults of ranking.DefaultPolicy.
+	RankingPolicy healthcode.RankingPolicy
 }
 
 func loadConfig() (Config, error) {
@@ -98,6 +104,15 @@ func loadConfig() (Config, error) {
 		}
 		c.JointMeetingDue = t
 	}
+	if v := strings.TrimSpace(os.Getenv("RANKING_POLICY")); v != "" {
+		p, err := loadRankingPolicy(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("RANKING_POLICY: %w", err))
+		}
+		c.RankingPolicy = p
+	} else {
+		c.RankingPolicy = ranking.DefaultPolicy()
+	}
 	if c.CodeTokenTTL > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("CODE_TOKEN_TTL: at most 10m (an electronic code must not outlive a screenshot), got %s", c.CodeTokenTTL))
 	}
@@ -105,6 +120,19 @@ func loadConfig() (Config, error) {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT: want text or json, got %q", c.LogFormat))
 	}
 	return c, errors.Join(errs...)
+}
+
+// loadRankingPolicy reads RANKING_POLICY: inline JSON when v starts with
+// "{", otherwise the path of a JSON file.
+func loadRankingPolicy(v string) (healthcode.RankingPolicy, error) {
+	b := []byte(v)
+	if !strings.HasPrefix(v, "{") {
+		var err error
+		if b, err = os.ReadFile(v); err != nil {
+			return healthcode.RankingPolicy{}, err
+		}
+	}
+	return ranking.ParsePolicy(b)
 }
 
 func env(name, def string) string {

@@ -92,6 +92,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		Checkpoints:    &postgres.CheckpointService{DB: b.DB},
 		Supervision:    &postgres.SupervisionService{DB: b.DB},
 		Subsystems:     &postgres.SubsystemService{DB: b.DB},
+		RankingService: &postgres.RankingService{DB: b.DB},
 		AuthService:    &postgres.AuthService{DB: b.DB},
 		RegionService:  &postgres.RegionService{DB: b.DB},
 		StaffService:   &postgres.StaffService{DB: b.DB},
@@ -117,6 +118,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(b.Credentials),
 			"POST /api/scans":                              server.ScanUploadHandler(res.ScanService),
 			"POST /exchange/v1/records":                    server.SubsystemPushHandler(res.Subsystems),
+			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
 		}}).Handler()
 	return b
 }

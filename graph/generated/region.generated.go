@@ -483,6 +483,25 @@ func (ec *executionContext) marshalNRegionEdge2ᚖhealthcodeᚋgraphᚋmodelᚐR
 	return ec._RegionEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOLevel2ᚖhealthcodeᚐLevel(ctx context.Context, v any) (*healthcode.Level, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := healthcode.Level(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLevel2ᚖhealthcodeᚐLevel(ctx context.Context, sel ast.SelectionSet, v *healthcode.Level) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalORegion2ᚖhealthcodeᚐRegion(ctx context.Context, sel ast.SelectionSet, v *healthcode.Region) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null

@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Person() PersonResolver
 	Query() QueryResolver
+	RankingReport() RankingReportResolver
 	RuleSet() RuleSetResolver
 	ScanResult() ScanResultResolver
 	Staff() StaffResolver
@@ -250,6 +251,14 @@ type ComplexityRoot struct {
 		UpdatedAt      func(childComplexity int) int
 	}
 
+	IndicatorValue struct {
+		Indicator func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Score     func(childComplexity int) int
+		Value     func(childComplexity int) int
+		Weight    func(childComplexity int) int
+	}
+
 	Institution struct {
 		ContactName   func(childComplexity int) int
 		ContactPhone  func(childComplexity int) int
@@ -326,6 +335,7 @@ type ComplexityRoot struct {
 		DispatchTicket         func(childComplexity int, id int64, unitID *int64) int
 		EscalateTicket         func(childComplexity int, id int64, reason string) int
 		FileAppeal             func(childComplexity int, input model.AppealInput) int
+		GenerateRankingReport  func(childComplexity int, week time.Time, level *healthcode.Level, parent *string) int
 		GenerateWeeklyDrafts   func(childComplexity int, at *time.Time) int
 		GrantRole              func(childComplexity int, staffID int64, role healthcode.Role, region string) int
 		HandleFeverReport      func(childComplexity int, id int64, outcome string, reason *string) int
@@ -451,6 +461,8 @@ type ComplexityRoot struct {
 		PersonFacts               func(childComplexity int, personID int64) int
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
 		PreviewRuleSet            func(childComplexity int, body string) int
+		RankingReports            func(childComplexity int, week *time.Time) int
+		Rankings                  func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
 		Region                    func(childComplexity int, code string) int
 		Regions                   func(childComplexity int, parent *string, first *int, after *string) int
 		RegisteredCheckpointTypes func(childComplexity int, region *string) int
@@ -468,6 +480,34 @@ type ComplexityRoot struct {
 		VerifyCode                func(childComplexity int, token string) int
 		WeeklyReports             func(childComplexity int, at *time.Time) int
 		WorkCalendar              func(childComplexity int, year int) int
+	}
+
+	RankingReport struct {
+		GeneratedAt func(childComplexity int) int
+		GeneratedBy func(childComplexity int) int
+		HTMLURL     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Level       func(childComplexity int) int
+		Parent      func(childComplexity int) int
+		ParentName  func(childComplexity int) int
+		Policy      func(childComplexity int) int
+		Revision    func(childComplexity int) int
+		Rows        func(childComplexity int) int
+		Title       func(childComplexity int) int
+		Week        func(childComplexity int) int
+		XlsxURL     func(childComplexity int) int
+	}
+
+	RankingRow struct {
+		Interview        func(childComplexity int) int
+		InterviewReasons func(childComplexity int) int
+		PreviousRank     func(childComplexity int) int
+		Rank             func(childComplexity int) int
+		RankChange       func(childComplexity int) int
+		RegionCode       func(childComplexity int) int
+		RegionName       func(childComplexity int) int
+		Score            func(childComplexity int) int
+		Values           func(childComplexity int) int
 	}
 
 	Region struct {
@@ -1556,6 +1596,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HealthCode.UpdatedAt(childComplexity), true
 
+	case "IndicatorValue.indicator":
+		if e.ComplexityRoot.IndicatorValue.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Indicator(childComplexity), true
+	case "IndicatorValue.name":
+		if e.ComplexityRoot.IndicatorValue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Name(childComplexity), true
+	case "IndicatorValue.score":
+		if e.ComplexityRoot.IndicatorValue.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Score(childComplexity), true
+	case "IndicatorValue.value":
+		if e.ComplexityRoot.IndicatorValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Value(childComplexity), true
+	case "IndicatorValue.weight":
+		if e.ComplexityRoot.IndicatorValue.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorValue.Weight(childComplexity), true
+
 	case "Institution.contactName":
 		if e.ComplexityRoot.Institution.ContactName == nil {
 			break
@@ -1992,6 +2063,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.FileAppeal(childComplexity, args["input"].(model.AppealInput)), true
+	case "Mutation.generateRankingReport":
+		if e.ComplexityRoot.Mutation.GenerateRankingReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_generateRankingReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GenerateRankingReport(childComplexity, args["week"].(time.Time), args["level"].(*healthcode.Level), args["parent"].(*string)), true
 	case "Mutation.generateWeeklyDrafts":
 		if e.ComplexityRoot.Mutation.GenerateWeeklyDrafts == nil {
 			break
@@ -2902,6 +2984,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewRuleSet(childComplexity, args["body"].(string)), true
+	case "Query.rankingReports":
+		if e.ComplexityRoot.Query.RankingReports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rankingReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RankingReports(childComplexity, args["week"].(*time.Time)), true
+	case "Query.rankings":
+		if e.ComplexityRoot.Query.Rankings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_rankings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Rankings(childComplexity, args["week"].(time.Time), args["level"].(healthcode.Level), args["parent"].(*string)), true
 	case "Query.region":
 		if e.ComplexityRoot.Query.Region == nil {
 			break
@@ -3069,6 +3173,140 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkCalendar(childComplexity, args["year"].(int)), true
+
+	case "RankingReport.generatedAt":
+		if e.ComplexityRoot.RankingReport.GeneratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.GeneratedAt(childComplexity), true
+	case "RankingReport.generatedBy":
+		if e.ComplexityRoot.RankingReport.GeneratedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.GeneratedBy(childComplexity), true
+	case "RankingReport.htmlUrl":
+		if e.ComplexityRoot.RankingReport.HTMLURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.HTMLURL(childComplexity), true
+	case "RankingReport.id":
+		if e.ComplexityRoot.RankingReport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.ID(childComplexity), true
+	case "RankingReport.level":
+		if e.ComplexityRoot.RankingReport.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Level(childComplexity), true
+	case "RankingReport.parent":
+		if e.ComplexityRoot.RankingReport.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Parent(childComplexity), true
+	case "RankingReport.parentName":
+		if e.ComplexityRoot.RankingReport.ParentName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.ParentName(childComplexity), true
+	case "RankingReport.policy":
+		if e.ComplexityRoot.RankingReport.Policy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Policy(childComplexity), true
+	case "RankingReport.revision":
+		if e.ComplexityRoot.RankingReport.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Revision(childComplexity), true
+	case "RankingReport.rows":
+		if e.ComplexityRoot.RankingReport.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Rows(childComplexity), true
+	case "RankingReport.title":
+		if e.ComplexityRoot.RankingReport.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Title(childComplexity), true
+	case "RankingReport.week":
+		if e.ComplexityRoot.RankingReport.Week == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Week(childComplexity), true
+	case "RankingReport.xlsxUrl":
+		if e.ComplexityRoot.RankingReport.XlsxURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.XlsxURL(childComplexity), true
+
+	case "RankingRow.interview":
+		if e.ComplexityRoot.RankingRow.Interview == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.Interview(childComplexity), true
+	case "RankingRow.interviewReasons":
+		if e.ComplexityRoot.RankingRow.InterviewReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.InterviewReasons(childComplexity), true
+	case "RankingRow.previousRank":
+		if e.ComplexityRoot.RankingRow.PreviousRank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.PreviousRank(childComplexity), true
+	case "RankingRow.rank":
+		if e.ComplexityRoot.RankingRow.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.Rank(childComplexity), true
+	case "RankingRow.rankChange":
+		if e.ComplexityRoot.RankingRow.RankChange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.RankChange(childComplexity), true
+	case "RankingRow.regionCode":
+		if e.ComplexityRoot.RankingRow.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.RegionCode(childComplexity), true
+	case "RankingRow.regionName":
+		if e.ComplexityRoot.RankingRow.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.RegionName(childComplexity), true
+	case "RankingRow.score":
+		if e.ComplexityRoot.RankingRow.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.Score(childComplexity), true
+	case "RankingRow.values":
+		if e.ComplexityRoot.RankingRow.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.Values(childComplexity), true
 
 	case "Region.code":
 		if e.ComplexityRoot.Region.Code == nil {
@@ -5172,6 +5410,82 @@ extend type Mutation {
   unmaskPerson(ticketId: ID!, reason: String!): UnmaskedPerson!
 }
 `, BuiltIn: false},
+	{Name: "../schema/ranking.graphqls", Input: `"""A calendar day, YYYY-MM-DD (China Standard Time)."""
+scalar Date
+
+"""One indicator of a region in a ranking (SPEC §6)."""
+type IndicatorValue {
+  """The indicator id, e.g. COVERAGE."""
+  indicator: String!
+  """The Chinese name, e.g. 健康码覆盖率."""
+  name: String!
+  """The displayed value: a percentage for shares, per 1,000 residents for scans, a count otherwise; null without data."""
+  value: Float
+  """The value mapped to 0–100 for the score; null without data."""
+  score: Float
+  """The indicator's weight in the policy (0: shown, not scored)."""
+  weight: Float!
+}
+
+"""One region of a ranking (排名通报)."""
+type RankingRow {
+  regionCode: String!
+  regionName: String!
+  """Every indicator, in the order of the registry."""
+  values: [IndicatorValue!]!
+  """The weighted score, 0–100, two decimals."""
+  score: Float!
+  """1..n by score; ties by region code."""
+  rank: Int!
+  """The rank of the previous week under the same policy; null when the region had no data then."""
+  previousRank: Int
+  """previousRank − rank: positive when the region moved up."""
+  rankChange: Int
+  """Flagged for an interview (约谈): among the bottom N, or an indicator past its floor."""
+  interview: Boolean!
+  interviewReasons: [String!]!
+}
+
+"""A published weekly ranking report: the ranking frozen when it was generated."""
+type RankingReport {
+  id: ID!
+  """The Monday of the ranked week."""
+  week: Date!
+  """CITY (the ten cities) or COUNTY (the counties of parent)."""
+  level: Level!
+  parent: String!
+  parentName: String!
+  """1 for the first report of the week, level and parent; each generation on demand adds one."""
+  revision: Int!
+  title: String!
+  rows: [RankingRow!]!
+  """The policy it was scored under: {weights, floors, interviews}."""
+  policy: JSON!
+  generatedAt: Time!
+  """The generating account, or system for the Friday task."""
+  generatedBy: String!
+  """Download as a workbook (GET with the same bearer token)."""
+  xlsxUrl: String!
+  """Download as a printable page (GET with the same bearer token)."""
+  htmlUrl: String!
+}
+
+extend type Query {
+  """
+  Rank the cities (level CITY) or the counties of the city parent (level COUNTY) for the week that starts on the
+  Monday week, with the change from the week before. Supervisors and province administrators; a city's
+  administrators for its counties.
+  """
+  rankings(week: Date!, level: Level!, parent: String): [RankingRow!]!
+  """Published ranking reports the caller may read, newest week first; of one week when given."""
+  rankingReports(week: Date): [RankingReport!]!
+}
+
+extend type Mutation {
+  """Generate and store the ranking report of a week (a new revision each time); province administrators and supervisors."""
+  generateRankingReport(week: Date!, level: Level = CITY, parent: String): RankingReport!
+}
+`, BuiltIn: false},
 	{Name: "../schema/region.graphqls", Input: `enum Level {
   PROVINCE
   CITY
@@ -5947,6 +6261,22 @@ func (ec *executionContext) childFields_HealthCode(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type HealthCode", field.Name)
 }
 
+func (ec *executionContext) childFields_IndicatorValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicator":
+		return ec.fieldContext_IndicatorValue_indicator(ctx, field)
+	case "name":
+		return ec.fieldContext_IndicatorValue_name(ctx, field)
+	case "value":
+		return ec.fieldContext_IndicatorValue_value(ctx, field)
+	case "score":
+		return ec.fieldContext_IndicatorValue_score(ctx, field)
+	case "weight":
+		return ec.fieldContext_IndicatorValue_weight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndicatorValue", field.Name)
+}
+
 func (ec *executionContext) childFields_Institution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6169,6 +6499,62 @@ func (ec *executionContext) childFields_PreviewChange(ctx context.Context, field
 		return ec.fieldContext_PreviewChange_clauseIds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PreviewChange", field.Name)
+}
+
+func (ec *executionContext) childFields_RankingReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RankingReport_id(ctx, field)
+	case "week":
+		return ec.fieldContext_RankingReport_week(ctx, field)
+	case "level":
+		return ec.fieldContext_RankingReport_level(ctx, field)
+	case "parent":
+		return ec.fieldContext_RankingReport_parent(ctx, field)
+	case "parentName":
+		return ec.fieldContext_RankingReport_parentName(ctx, field)
+	case "revision":
+		return ec.fieldContext_RankingReport_revision(ctx, field)
+	case "title":
+		return ec.fieldContext_RankingReport_title(ctx, field)
+	case "rows":
+		return ec.fieldContext_RankingReport_rows(ctx, field)
+	case "policy":
+		return ec.fieldContext_RankingReport_policy(ctx, field)
+	case "generatedAt":
+		return ec.fieldContext_RankingReport_generatedAt(ctx, field)
+	case "generatedBy":
+		return ec.fieldContext_RankingReport_generatedBy(ctx, field)
+	case "xlsxUrl":
+		return ec.fieldContext_RankingReport_xlsxUrl(ctx, field)
+	case "htmlUrl":
+		return ec.fieldContext_RankingReport_htmlUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RankingReport", field.Name)
+}
+
+func (ec *executionContext) childFields_RankingRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "regionCode":
+		return ec.fieldContext_RankingRow_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_RankingRow_regionName(ctx, field)
+	case "values":
+		return ec.fieldContext_RankingRow_values(ctx, field)
+	case "score":
+		return ec.fieldContext_RankingRow_score(ctx, field)
+	case "rank":
+		return ec.fieldContext_RankingRow_rank(ctx, field)
+	case "previousRank":
+		return ec.fieldContext_RankingRow_previousRank(ctx, field)
+	case "rankChange":
+		return ec.fieldContext_RankingRow_rankChange(ctx, field)
+	case "interview":
+		return ec.fieldContext_RankingRow_interview(ctx, field)
+	case "interviewReasons":
+		return ec.fieldContext_RankingRow_interviewReasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RankingRow", field.Name)
 }
 
 func (ec *executionContext) childFields_Region(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -1,10 +1,12 @@
 // Package scalar holds the custom GraphQL scalar bindings: object ids are
-// int64 in Go and strings on the wire.
+// int64 in Go and strings on the wire; dates are time.Time at midnight China
+// Standard Time in Go and YYYY-MM-DD on the wire.
 package scalar
 
 import (
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -33,4 +35,25 @@ func UnmarshalID64(v any) (int64, error) {
 		return int64(v), nil
 	}
 	return 0, healthcode.Errorf(healthcode.EINVALID, "编号格式不正确")
+}
+
+// cst is China Standard Time, in which dates are read.
+var cst = time.FixedZone("CST", 8*3600)
+
+// MarshalDate writes a time as its YYYY-MM-DD date in China Standard Time.
+func MarshalDate(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, strconv.Quote(t.In(cst).Format("2006-01-02")))
+	})
+}
+
+// UnmarshalDate reads a YYYY-MM-DD date as midnight China Standard Time.
+// Errors: INVALID for anything else.
+func UnmarshalDate(v any) (time.Time, error) {
+	if s, ok := v.(string); ok {
+		if t, err := time.ParseInLocation("2006-01-02", s, cst); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, healthcode.Errorf(healthcode.EINVALID, "日期格式应为 YYYY-MM-DD")
 }
