@@ -108,6 +108,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		if err != nil {
 			return fmt.Errorf("write person: %w", err)
 		}
+		tx.MarkIndicatorDays(tx.Now) // coverage: a new person, or a residence that may have moved
 		if relation != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO account_persons (person_id, account_id, relation, created_at)
 				VALUES ($1, $2, $3, $4)`, pid, a.ID, relation, tx.Now); err != nil {
