@@ -2,6 +2,7 @@ package workers
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -18,6 +19,9 @@ type Deps struct {
 	Purger AuthPurger
 	// National pushes codes to the national platform; nil when not configured.
 	National *postgres.NationalPush
+	// JointMeetingDue is the deadline of joint meeting lists for the
+	// indicators; zero means postgres.DefaultJointMeetingDue.
+	JointMeetingDue time.Time
 }
 
 var _ AuthPurger = (*postgres.DB)(nil)
@@ -49,6 +53,8 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	if deps.DB != nil {
 		mux.Handle(TypeWeeklyDrafts, &WeeklyDraftsHandler{Supervision: &postgres.SupervisionService{DB: deps.DB}})
 		mux.Handle(TypeTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})
+		mux.Handle(TypeIndicatorsRecompute, &IndicatorsHandler{
+			Indicators: &postgres.IndicatorService{DB: deps.DB, JointMeetingDue: deps.JointMeetingDue}, Logger: logger})
 	}
 	return mux
 }

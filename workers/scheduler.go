@@ -23,13 +23,15 @@ type PeriodicTask struct {
 
 // DefaultSchedule returns the platform's periodic tasks: purge_auth hourly;
 // the re-evaluation of due codes and the hotline deadlines every minute; the
-// weekly report drafts on Friday at 08:00. Run uses it.
+// weekly report drafts on Friday at 08:00; the indicators every five minutes.
+// Run uses it.
 func DefaultSchedule() []PeriodicTask {
 	return []PeriodicTask{
 		{Cron: "0 * * * *", Task: NewPurgeAuthTask},
 		{Cron: "* * * * *", Task: NewReevaluateDueTask},
 		{Cron: "* * * * *", Task: NewTicketDeadlinesTask},
 		{Cron: "0 8 * * 5", Task: NewWeeklyDraftsTask},
+		{Cron: IndicatorsRecomputeCron, Task: NewIndicatorsRecomputeTask},
 	}
 }
 

@@ -34,6 +34,9 @@ type Config struct {
 	Schedule []PeriodicTask
 	// National, when set, pushes codes to the national platform daily.
 	National *postgres.NationalPush
+	// JointMeetingDue is the deadline of joint meeting lists (the
+	// indicators); zero means postgres.DefaultJointMeetingDue.
+	JointMeetingDue time.Time
 	// RelayInterval is the relay's fallback poll interval (default 2 s).
 	RelayInterval time.Duration
 }
@@ -97,7 +100,8 @@ func Run(ctx context.Context, cfg Config) error {
 			logger.Warn("task failed", "type", t.Type(), "id", id, "retry", retry, "max_retry", max, "err", err)
 		}),
 	})
-	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger, National: cfg.National})
+	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger, National: cfg.National,
+		JointMeetingDue: cfg.JointMeetingDue})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}

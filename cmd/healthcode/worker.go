@@ -43,6 +43,7 @@ func (p *platform) runWorkers(ctx context.Context) error {
 	}
 	cfg := workers.Config{
 		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db, Sender: sender,
+		JointMeetingDue: p.cfg.JointMeetingDue,
 	}
 	if p.cfg.NationalPushURL != "" {
 		key, err := p.cfg.loadNationalKey()
