@@ -26,6 +26,7 @@ type Resolver struct {
 	ScanService    healthcode.ScanService
 	Checkpoints    healthcode.CheckpointService
 	Supervision    healthcode.SupervisionService
+	Indicators     healthcode.IndicatorService
 	// Calendar answers workCalendar.
 	Calendar *workcal.Calendar
 	// DevClock is the movable clock of dev mode; nil outside it.

@@ -135,6 +135,7 @@ func (p *platform) resolver() *graph.Resolver {
 		ScanService:    &postgres.ScanService{DB: p.db, Credentials: creds},
 		Checkpoints:    &postgres.CheckpointService{DB: p.db},
 		Supervision:    &postgres.SupervisionService{DB: p.db, JointMeetingDue: p.cfg.JointMeetingDue},
+		Indicators:     &postgres.IndicatorService{DB: p.db, JointMeetingDue: p.cfg.JointMeetingDue},
 		FactService:    &postgres.FactService{DB: p.db},
 		RuleSetService: &postgres.RuleSetService{DB: p.db},
 		TicketService:  p.tickets,

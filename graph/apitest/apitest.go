@@ -91,6 +91,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		ScanService:    &postgres.ScanService{DB: b.DB, Credentials: b.Credentials},
 		Checkpoints:    &postgres.CheckpointService{DB: b.DB},
 		Supervision:    &postgres.SupervisionService{DB: b.DB},
+		Indicators:     &postgres.IndicatorService{DB: b.DB},
 		AuthService:    &postgres.AuthService{DB: b.DB},
 		RegionService:  &postgres.RegionService{DB: b.DB},
 		StaffService:   &postgres.StaffService{DB: b.DB},
