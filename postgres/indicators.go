@@ -105,8 +105,8 @@ func attach(path string) string {
 const censusRows = `SELECT r.path, c.population::float8 AS pop FROM census_populations c JOIN regions r ON r.code = c.region_code`
 
 // indicatorStatement computes the rows of some indicators for one day. Its
-// SQL is a SELECT of (indicator, path, numerator, denominator), at most one
-// row per indicator and path, with the named arguments of dayArgs.
+// SQL is a read-only SELECT of (indicator, path, numerator, denominator), at
+// most one row per indicator and path, with the named arguments of dayArgs.
 type indicatorStatement struct {
 	IDs []string
 	SQL string
@@ -279,10 +279,9 @@ var indicatorStatements = []indicatorStatement{
 	},
 }
 
-// insertIndicatorRows wraps a statement's SELECT into the INSERT of its rows.
-func insertIndicatorRows(sel string) string {
-	return `INSERT INTO indicator_daily (day, indicator, region_code, region_path, numerator, denominator, computed_at)
-		SELECT @day::date, x.indicator, r.code, r.path, x.num::float8, x.den::float8, @now::timestamptz
+// selectIndicatorRows wraps a statement's SELECT to name each row's region.
+func selectIndicatorRows(sel string) string {
+	return `SELECT x.indicator, r.code, r.path::text, x.num::float8, x.den::float8
 		FROM (` + sel + `) AS x (indicator, path, num, den) JOIN regions r ON r.path = x.path`
 }
 
@@ -318,9 +317,10 @@ func (s *IndicatorService) dayArgs(ctx context.Context, tx *Tx, from time.Time) 
 }
 
 // RecomputeDay rewrites every computed indicator row of the day (China
-// Standard Time) that contains day, in one transaction: it deletes the day's
-// rows, runs the set-based statements (one INSERT … SELECT … GROUP BY per
-// source) and deletes the day's dirty mark if it is still the one it read
+// Standard Time) that contains day, in one transaction: it runs the
+// set-based statements (one SELECT … GROUP BY per source), replaces the
+// day's rows with theirs in one INSERT, and deletes the day's dirty mark if
+// it is still the one it read
 // when it started (a write during the recomputation re-marks the day, which
 // is then computed again). Recomputations of one day are serialised. The
 // worker (indicators:recompute) and tests call it; it checks no grants.
@@ -340,13 +340,38 @@ func (s *IndicatorService) RecomputeDay(ctx context.Context, day time.Time) erro
 		if err != nil {
 			return err
 		}
+		// The statements only read, so PostgreSQL may run them with parallel
+		// workers (an INSERT … SELECT never does); the day's few hundred rows
+		// are then written in one INSERT.
+		var inds, codes, paths []string
+		var nums, dens []float64
+		for _, st := range indicatorStatements {
+			rows, err := tx.Query(ctx, selectIndicatorRows(st.SQL), args)
+			if err != nil {
+				return fmt.Errorf("compute %s for %s: %w", strings.Join(st.IDs, ", "), from.Format("2006-01-02"), err)
+			}
+			for rows.Next() {
+				var ind, code, path string
+				var num, den float64
+				if err := rows.Scan(&ind, &code, &path, &num, &den); err != nil {
+					rows.Close()
+					return fmt.Errorf("compute %s: %w", strings.Join(st.IDs, ", "), err)
+				}
+				inds, codes, paths, nums, dens = append(inds, ind), append(codes, code), append(paths, path), append(nums, num), append(dens, den)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("compute %s for %s: %w", strings.Join(st.IDs, ", "), from.Format("2006-01-02"), err)
+			}
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM indicator_daily WHERE day = $1 AND indicator = ANY ($2)", from, computedIndicators()); err != nil {
 			return fmt.Errorf("delete indicator rows: %w", err)
 		}
-		for _, st := range indicatorStatements {
-			if _, err := tx.Exec(ctx, insertIndicatorRows(st.SQL), args); err != nil {
-				return fmt.Errorf("compute %s for %s: %w", strings.Join(st.IDs, ", "), from.Format("2006-01-02"), err)
-			}
+		if _, err := tx.Exec(ctx, `INSERT INTO indicator_daily (day, indicator, region_code, region_path, numerator, denominator, computed_at)
+			SELECT $1::date, i, c, p::ltree, n, d, $2::timestamptz
+			FROM unnest($3::text[], $4::text[], $5::text[], $6::float8[], $7::float8[]) AS x (i, c, p, n, d)`,
+			from, tx.Now, inds, codes, paths, nums, dens); err != nil {
+			return fmt.Errorf("store indicator rows: %w", err)
 		}
 		if marked != nil {
 			if _, err := tx.Exec(ctx, "DELETE FROM indicator_dirty_days WHERE day = $1 AND marked_at = $2", from, *marked); err != nil {
