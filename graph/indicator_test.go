@@ -53,3 +53,62 @@ func TestIndicatorSeries(t *testing.T) {
 		t.Fatalf("bad date: %q", r.Code())
 	}
 }
+
+// A ticket's steps mark the days of its earlier steps too: signing on D+1 a
+// ticket dispatched on D recomputes D (its response stays late) and D+1 (the
+// day it went overdue).
+func TestIndicatorTicketDays(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	ctx := context.Background()
+	d := time.Date(2026, 11, 25, 9, 0, 0, 0, cst) // a Wednesday
+	s.Clock.Set(d)
+	_, resident := s.CreateResident(t, "13800139101")
+	s.declare(resident, declaration("工单居民", idNumber("61011319900101102"), "13800139101", s.community("610113"), nil))
+	_, admin := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	s.Do(t, admin, `mutation { createHandlingUnit(region: "610113", name: "雁塔区承办中心") { id } }`, nil).MustData(t)
+	_, operator := s.CreateStaff(t, "operator", "61", apitest.G("OPERATOR@61"))
+	_, handler := s.CreateStaff(t, "handler", "610113", apitest.G("HANDLER@610113"))
+	s.Clock.Set(d.Add(30 * time.Minute))
+	id := s.Do(t, resident, `mutation { fileAppeal(input: {reason: "赋码错误"}) { id } }`, nil).MustData(t)["fileAppeal"].(map[string]any)["id"]
+	s.Do(t, operator, `mutation($id: ID!) { dispatchTicket(id: $id) { id } }`, map[string]any{"id": id}).MustData(t)
+
+	svc := &postgres.IndicatorService{DB: s.DB}
+	if n, err := svc.RecomputeDirty(ctx); err != nil || n != 1 {
+		t.Fatalf("day D: recomputed %d days, %v", n, err)
+	}
+	row := func(day time.Time, ind string) (num, den float64, ok bool) {
+		err := s.Pool.QueryRow(ctx, `SELECT numerator, denominator FROM indicator_daily
+			WHERE day = $1 AND indicator = $2 AND region_code = '610113'`, day, ind).Scan(&num, &den)
+		return num, den, err == nil
+	}
+	if num, den, ok := row(d, "HOTLINE_RESPONSE"); !ok || num != 0 || den != 1 {
+		t.Fatalf("response on D: %v/%v (%v)", num, den, ok)
+	}
+
+	s.Clock.Set(d.AddDate(0, 0, 1).Add(time.Hour))
+	if _, overdue, err := s.Tickets().ProcessDeadlines(ctx); err != nil || overdue != 1 {
+		t.Fatalf("overdue %d, %v", overdue, err)
+	}
+	s.Do(t, handler, `mutation($id: ID!) { signTicket(id: $id) { id } }`, map[string]any{"id": id}).MustData(t)
+	var dirty []string
+	rows, _ := s.Pool.Query(ctx, "SELECT day::text FROM indicator_dirty_days ORDER BY day")
+	for rows.Next() {
+		var day string
+		rows.Scan(&day)
+		dirty = append(dirty, day)
+	}
+	rows.Close()
+	if len(dirty) != 2 || dirty[0] != "2026-11-25" || dirty[1] != "2026-11-26" {
+		t.Fatalf("dirty days after the signing: %v", dirty)
+	}
+	if n, err := svc.RecomputeDirty(ctx); err != nil || n != 2 {
+		t.Fatalf("recomputed %d days, %v", n, err)
+	}
+	if num, den, ok := row(d, "HOTLINE_RESPONSE"); !ok || num != 0 || den != 1 {
+		t.Fatalf("response on D after a late signing: %v/%v (%v)", num, den, ok)
+	}
+	if num, _, ok := row(d.AddDate(0, 0, 1), "HOTLINE_OVERDUE"); !ok || num != 1 {
+		t.Fatalf("overdue on D+1: %v (%v)", num, ok)
+	}
+}
