@@ -112,3 +112,44 @@ func TestIndicatorTicketDays(t *testing.T) {
 		t.Fatalf("overdue on D+1: %v (%v)", num, ok)
 	}
 }
+
+// A late upload marks the day of its scans, not the day of the upload.
+func TestIndicatorLateScanUpload(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	ctx := context.Background()
+	d := time.Date(2026, 11, 25, 9, 0, 0, 0, cst)
+	s.Clock.Set(d)
+	_, resident := s.CreateResident(t, "13800139102")
+	s.declare(resident, declaration("扫码居民", idNumber("61011319900101103"), "13800139102", s.community("610103"), nil))
+	venue, inspector := s.checkpoint(t, "小寨商场", "610113")
+	svc := &postgres.IndicatorService{DB: s.DB}
+	if _, err := svc.RecomputeDirty(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Clock.Set(d.Add(11 * time.Hour)) // scanned offline at 20:00
+	token := s.credentialOf(t, resident)
+	s.Clock.Set(d.AddDate(0, 0, 1)) // uploaded the next morning
+	if r := s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000201", token, venue, d.Add(11*time.Hour), 36.5)); r[0]["status"] != "ACCEPTED" {
+		t.Fatalf("late upload: %v", r)
+	}
+	var dirty []string
+	rows, _ := s.Pool.Query(ctx, "SELECT day::text FROM indicator_dirty_days ORDER BY day")
+	for rows.Next() {
+		var day string
+		rows.Scan(&day)
+		dirty = append(dirty, day)
+	}
+	rows.Close()
+	if len(dirty) != 1 || dirty[0] != "2026-11-25" {
+		t.Fatalf("dirty days after the upload: %v", dirty)
+	}
+	if _, err := svc.RecomputeDirty(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var num float64
+	if err := s.Pool.QueryRow(ctx, `SELECT numerator FROM indicator_daily WHERE day = '2026-11-25'
+		AND indicator = 'SCANS_PER_1000' AND region_code = '610113'`).Scan(&num); err != nil || num != 1 {
+		t.Fatalf("scans of D at 雁塔: %v, %v", num, err)
+	}
+}
