@@ -28,6 +28,7 @@ type Resolver struct {
 	Supervision    healthcode.SupervisionService
 	Subsystems     healthcode.SubsystemService
 	RankingService healthcode.RankingService
+	Indicators     healthcode.IndicatorService
 	// Calendar answers workCalendar.
 	Calendar *workcal.Calendar
 	// DevClock is the movable clock of dev mode; nil outside it.

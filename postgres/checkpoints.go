@@ -413,6 +413,7 @@ func (s *CheckpointService) CreateVenue(ctx context.Context, institutionID int64
 			return fmt.Errorf("insert venue: %w", err)
 		}
 		out = v
+		tx.MarkIndicatorDays(tx.Now) // checkpoint types
 		return tx.Audit(ctx, healthcode.AuditRecord{
 			Role: healthcode.RoleInstitutionAdmin, RegionCode: v.RegionCode,
 			Action: "venue.create", Object: "venue:" + strconv.FormatInt(v.ID, 10),
@@ -544,6 +545,7 @@ func (s *CheckpointService) SuspendInstitution(ctx context.Context, id int64, re
 		if err != nil {
 			return fmt.Errorf("suspend institution: %w", err)
 		}
+		tx.MarkIndicatorDays(tx.Now) // checkpoint types
 		return tx.Audit(ctx, healthcode.AuditRecord{
 			Role: s.DB.roleFor(ctx, a, healthcode.PermInstitutionAdmin, inst.RegionCode), RegionCode: inst.RegionCode,
 			Action: "institution.suspend", Object: "institution:" + strconv.FormatInt(id, 10), Reason: reason,
@@ -582,6 +584,7 @@ func (s *CheckpointService) SuspendVenue(ctx context.Context, id int64, reason s
 		if err != nil {
 			return fmt.Errorf("suspend venue: %w", err)
 		}
+		tx.MarkIndicatorDays(tx.Now) // checkpoint types
 		return tx.Audit(ctx, healthcode.AuditRecord{
 			Role: s.DB.roleFor(ctx, a, healthcode.PermInstitutionAdmin, v.RegionCode), RegionCode: v.RegionCode,
 			Action: "venue.suspend", Object: "venue:" + strconv.FormatInt(id, 10), Reason: reason,
@@ -763,6 +766,7 @@ func (s *CheckpointService) SetResponseLevel(ctx context.Context, level int, rea
 			VALUES ($1, $2, $3, $4, $2) RETURNING id`, level, tx.Now, reason, out.Actor).Scan(&out.ID); err != nil {
 			return fmt.Errorf("insert response level: %w", err)
 		}
+		tx.MarkIndicatorDays(tx.Now) // the checkpoint types required
 		return tx.Audit(ctx, healthcode.AuditRecord{
 			Role: s.DB.roleFor(ctx, a, healthcode.PermResponseLevel, healthcode.ProvinceCode), RegionCode: healthcode.ProvinceCode,
 			Action: "response_level.set", Object: "response_level:" + strconv.FormatInt(out.ID, 10), Reason: reason,

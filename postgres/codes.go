@@ -98,6 +98,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		if pid, err = db.writePerson(ctx, tx, pid, &in, docHash, residencePath); err != nil {
 			return err
 		}
+		tx.MarkIndicatorDays(tx.Now) // coverage: a new person, or a residence that may have moved
 		if relation != "" {
 			if _, err := tx.Exec(ctx, `INSERT INTO account_persons (person_id, account_id, relation, created_at)
 				VALUES ($1, $2, $3, $4)`, pid, a.ID, relation, tx.Now); err != nil {

@@ -100,6 +100,7 @@ func (s *CodeService) CorrectPersonInfo(ctx context.Context, personID int64, c h
 				return fmt.Errorf("correct residence: %w", err)
 			}
 			if tag.RowsAffected() > 0 {
+				tx.MarkIndicatorDays(tx.Now) // coverage counts persons where they live
 				if _, err := tx.Exec(ctx, `UPDATE stays SET to_at = $2 WHERE person_id = $1 AND source = 'RESIDENCE'
 					AND to_at IS NULL AND retracted_at IS NULL`, pid, tx.Now); err != nil {
 					return fmt.Errorf("end residence: %w", err)

@@ -70,6 +70,9 @@ type Tx struct {
 	// auditHead caches the audit chain's head hash once this transaction
 	// holds the chain lock, so many appends in one transaction read it once.
 	auditHead *string
+	// dirtyDays are the days whose indicator inputs this transaction
+	// changed; InTx marks them just before the commit (MarkIndicatorDays).
+	dirtyDays map[time.Time]bool
 }
 
 // InTx runs fn in a transaction and commits it when fn returns nil.
@@ -81,6 +84,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx := &Tx{Tx: ptx, db: db, Now: db.now().UTC().Truncate(time.Microsecond)}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.flushIndicatorDays(ctx); err != nil {
 		return err
 	}
 	if tx.grantsChanged {

@@ -74,11 +74,16 @@ func (n *NationalPush) Push(ctx context.Context, day time.Time) error {
 	// Every batch acknowledged: the day is delivered, late after 10:00.
 	deadline := to.Add(10 * time.Hour)
 	now := n.DB.now()
-	_, err = n.DB.Pool.Exec(ctx, `UPDATE national_pushes SET acked_at = $2, late = $3
+	tag, err := n.DB.Pool.Exec(ctx, `UPDATE national_pushes SET acked_at = $2, late = $3
 		WHERE day = $1 AND acked_at IS NULL
 		  AND NOT EXISTS (SELECT 1 FROM national_push_batches WHERE day = $1 AND acked_at IS NULL)`, from, now, now.After(deadline))
 	if err != nil {
 		return fmt.Errorf("mark day delivered: %w", err)
+	}
+	if tag.RowsAffected() > 0 {
+		// Data timeliness of the pushed day; marked after the acknowledgement
+		// has committed, so a recomputation that reads the mark sees it.
+		return markIndicatorDays(ctx, n.DB.Pool, []time.Time{from})
 	}
 	return nil
 }

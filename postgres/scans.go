@@ -224,6 +224,7 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		if err := ensureScanPartition(ctx, tx, d); err != nil {
 			return err
 		}
+		tx.MarkIndicatorDays(d) // scans per 1,000 residents of the scans' days
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO scans (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id, issuer,
 			code_id, person_id, colour, temperature, scan_role, fever, region_path)

@@ -75,6 +75,7 @@ func (s *SupervisionService) SubmitJointMeetingList(ctx context.Context, region 
 			out.DueAt, out.OnTime).Scan(&out.ID); err != nil {
 			return fmt.Errorf("store joint meeting list: %w", err)
 		}
+		tx.MarkIndicatorDays(tx.Now) // joint meeting lists on time, from today on
 		return tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermReportSubmit, region), RegionCode: region,
 			Action: "report.joint_meeting", Object: "region:" + region, Detail: map[string]any{"members": len(members), "onTime": out.OnTime}})
 	})

@@ -509,6 +509,7 @@ func (db *DB) writeSynthBatch(ctx context.Context, b *synthBatch, w *synthWorld,
 		if err != nil {
 			return err
 		}
+		tx.MarkIndicatorDays(tx.Now) // the persons' created_at
 		for _, c := range []struct {
 			table string
 			cols  []string

@@ -278,6 +278,7 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 			Object: "ticket:" + strconv.FormatInt(id, 10), Detail: map[string]any{"kind": in.Kind, "channel": in.Channel}}); err != nil {
 			return err
 		}
+		tx.MarkIndicatorDays(tx.Now) // resolution: a ticket opened today
 		var err error
 		if out, err = s.loadTicket(ctx, tx, id, false); err != nil {
 			return err
@@ -362,6 +363,9 @@ func (s *TicketService) Act(ctx context.Context, id int64, in healthcode.TicketA
 		if err := s.apply(ctx, tx, a, t, step, in); err != nil {
 			return err
 		}
+		if err := markTicketDays(ctx, tx, id); err != nil {
+			return err
+		}
 		out, err = s.loadTicket(ctx, tx, id, false)
 		if err != nil {
 			return err
@@ -370,6 +374,23 @@ func (s *TicketService) Act(ctx context.Context, id int64, in healthcode.TicketA
 		return nil
 	})
 	return out, err
+}
+
+// markTicketDays marks the days of every step of ticket id (this one
+// included) for the hotline indicators: a step can settle an earlier day's
+// event (a signing, a closing) or move the ticket, with all its events, to
+// another county. A ticket has a handful of steps (ticket_steps_ticket_idx).
+func markTicketDays(ctx context.Context, tx *Tx, id int64) error {
+	rows, err := tx.Query(ctx, "SELECT created_at FROM ticket_steps WHERE ticket_id = $1", id)
+	if err != nil {
+		return fmt.Errorf("ticket step days: %w", err)
+	}
+	ats, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return fmt.Errorf("ticket step days: %w", err)
+	}
+	tx.MarkIndicatorDays(ats...)
+	return nil
 }
 
 // defaultUnit picks the handling unit of the ticket's county (属地转办).

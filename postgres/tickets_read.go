@@ -489,6 +489,7 @@ func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue i
 			if _, err := tx.Exec(ctx, "UPDATE tickets SET overdue = true, updated_at = $2 WHERE id = $1", id, tx.Now); err != nil {
 				return err
 			}
+			tx.MarkIndicatorDays(tx.Now) // overdue count
 			parent := parentRegion(t.RegionCode)
 			if t.Unit != nil {
 				parent = parentRegion(t.Unit.RegionCode)

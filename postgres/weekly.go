@@ -156,6 +156,7 @@ func (s *SupervisionService) SubmitWeeklyReport(ctx context.Context, city string
 			WHERE region_code = $1 AND week_start = $2`, city, monday, comments, a.Subject(), tx.Now, onTime); err != nil {
 			return fmt.Errorf("submit weekly report: %w", err)
 		}
+		tx.MarkIndicatorDays(monday.AddDate(0, 0, 4)) // the weekly report indicator lives on the Friday
 		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermReportSubmit, city), RegionCode: city,
 			Action: "report.weekly", Object: "region:" + city, Detail: map[string]any{"week": monday.Format("2006-01-02"), "onTime": onTime}}); err != nil {
 			return err

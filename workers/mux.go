@@ -2,6 +2,7 @@ package workers
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -20,6 +21,9 @@ type Deps struct {
 	National *postgres.NationalPush
 	// RankingPolicy scores the Friday ranking reports; zero: the default.
 	RankingPolicy healthcode.RankingPolicy
+	// JointMeetingDue is the deadline of joint meeting lists for the
+	// indicators; zero means postgres.DefaultJointMeetingDue.
+	JointMeetingDue time.Time
 }
 
 var _ AuthPurger = (*postgres.DB)(nil)
@@ -52,6 +56,8 @@ func NewMux(deps Deps) *asynq.ServeMux {
 		mux.Handle(TypeWeeklyDrafts, &WeeklyDraftsHandler{Supervision: &postgres.SupervisionService{DB: deps.DB}})
 		mux.Handle(TypeRankingReports, &RankingReportsHandler{Rankings: &postgres.RankingService{DB: deps.DB, Policy: deps.RankingPolicy}})
 		mux.Handle(TypeTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})
+		mux.Handle(TypeIndicatorsRecompute, &IndicatorsHandler{
+			Indicators: &postgres.IndicatorService{DB: deps.DB, JointMeetingDue: deps.JointMeetingDue}, Logger: logger})
 	}
 	return mux
 }

@@ -24,7 +24,8 @@ type PeriodicTask struct {
 // DefaultSchedule returns the platform's periodic tasks: purge_auth hourly;
 // the re-evaluation of due codes and the hotline deadlines every minute; the
 // weekly report drafts on Friday at 08:00; the ranking reports of the
-// previous week on Friday at 17:00. Run uses it.
+// previous week on Friday at 17:00; the indicators every five minutes. Run
+// uses it.
 func DefaultSchedule() []PeriodicTask {
 	return []PeriodicTask{
 		{Cron: "0 * * * *", Task: NewPurgeAuthTask},
@@ -32,6 +33,7 @@ func DefaultSchedule() []PeriodicTask {
 		{Cron: "* * * * *", Task: NewTicketDeadlinesTask},
 		{Cron: "0 8 * * 5", Task: NewWeeklyDraftsTask},
 		{Cron: "0 17 * * 5", Task: NewRankingReportsTask},
+		{Cron: IndicatorsRecomputeCron, Task: NewIndicatorsRecomputeTask},
 	}
 }
 

@@ -77,7 +77,8 @@ func TestSchedulerRejectsBadSpec(t *testing.T) {
 func TestDefaultSchedule(t *testing.T) {
 	t.Parallel()
 	s := DefaultSchedule()
-	if len(s) != 5 || s[0].Cron != "0 * * * *" || s[1].Cron != "* * * * *" || s[2].Cron != "* * * * *" || s[3].Cron != "0 8 * * 5" || s[4].Cron != "0 17 * * 5" {
+	if len(s) != 6 || s[0].Cron != "0 * * * *" || s[1].Cron != "* * * * *" || s[2].Cron != "* * * * *" || s[3].Cron != "0 8 * * 5" ||
+		s[4].Cron != "0 17 * * 5" || s[5].Cron != "*/5 * * * *" {
 		t.Fatalf("schedule %+v", s)
 	}
 	at := time.Date(2026, 11, 27, 18, 0, 0, 0, Shanghai())
@@ -86,5 +87,9 @@ func TestDefaultSchedule(t *testing.T) {
 	}
 	if task := s[1].Task(at.Add(5 * time.Minute)); task.Type() != TypeReevaluateDue || string(task.Payload()) != `{"slot":"2026-11-27T18:05"}` {
 		t.Fatalf("due task %s %s", task.Type(), task.Payload())
+	}
+	task := s[5].Task(at.Add(10 * time.Minute))
+	if id := PeriodicTaskID(task.Type(), "2026-11-27T18:10"); task.Type() != TypeIndicatorsRecompute || id != "indicators:recompute:2026-11-27T18:10" {
+		t.Fatalf("indicators task %s %s", task.Type(), id)
 	}
 }

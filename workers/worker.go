@@ -36,6 +36,9 @@ type Config struct {
 	National *postgres.NationalPush
 	// RankingPolicy scores the Friday ranking reports (RANKING_POLICY).
 	RankingPolicy healthcode.RankingPolicy
+	// JointMeetingDue is the deadline of joint meeting lists (the
+	// indicators); zero means postgres.DefaultJointMeetingDue.
+	JointMeetingDue time.Time
 	// RelayInterval is the relay's fallback poll interval (default 2 s).
 	RelayInterval time.Duration
 }
@@ -100,7 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}),
 	})
 	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger, National: cfg.National,
-		RankingPolicy: cfg.RankingPolicy})
+		RankingPolicy: cfg.RankingPolicy, JointMeetingDue: cfg.JointMeetingDue})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}

@@ -137,6 +137,7 @@ func (p *platform) resolver() *graph.Resolver {
 		Supervision:    &postgres.SupervisionService{DB: p.db, JointMeetingDue: p.cfg.JointMeetingDue},
 		Subsystems:     &postgres.SubsystemService{DB: p.db},
 		RankingService: &postgres.RankingService{DB: p.db, Policy: p.cfg.RankingPolicy},
+		Indicators:     &postgres.IndicatorService{DB: p.db, JointMeetingDue: p.cfg.JointMeetingDue},
 		FactService:    &postgres.FactService{DB: p.db},
 		RuleSetService: &postgres.RuleSetService{DB: p.db},
 		TicketService:  p.tickets,

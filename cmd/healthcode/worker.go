@@ -43,7 +43,8 @@ func (p *platform) runWorkers(ctx context.Context) error {
 	}
 	cfg := workers.Config{
 		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db, Sender: sender,
-		RankingPolicy: p.cfg.RankingPolicy,
+		RankingPolicy:   p.cfg.RankingPolicy,
+		JointMeetingDue: p.cfg.JointMeetingDue,
 	}
 	if p.cfg.NationalPushURL != "" {
 		key, err := p.cfg.loadNationalKey()

@@ -93,6 +93,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		Supervision:    &postgres.SupervisionService{DB: b.DB},
 		Subsystems:     &postgres.SubsystemService{DB: b.DB},
 		RankingService: &postgres.RankingService{DB: b.DB},
+		Indicators:     &postgres.IndicatorService{DB: b.DB},
 		AuthService:    &postgres.AuthService{DB: b.DB},
 		RegionService:  &postgres.RegionService{DB: b.DB},
 		StaffService:   &postgres.StaffService{DB: b.DB},

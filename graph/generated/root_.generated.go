@@ -251,6 +251,13 @@ type ComplexityRoot struct {
 		UpdatedAt      func(childComplexity int) int
 	}
 
+	IndicatorPoint struct {
+		Day         func(childComplexity int) int
+		Denominator func(childComplexity int) int
+		Numerator   func(childComplexity int) int
+		Value       func(childComplexity int) int
+	}
+
 	IndicatorValue struct {
 		Indicator func(childComplexity int) int
 		Name      func(childComplexity int) int
@@ -447,6 +454,7 @@ type ComplexityRoot struct {
 		FeverReports              func(childComplexity int, region *string, status *string) int
 		FindPersons               func(childComplexity int, phone *string, docType *healthcode.DocType, docNumber *string) int
 		HandlingUnits             func(childComplexity int, region *string) int
+		IndicatorSeries           func(childComplexity int, region string, indicator string, from time.Time, to time.Time) int
 		Inspectors                func(childComplexity int, institutionID int64) int
 		Institutions              func(childComplexity int, region *string) int
 		JointMeetingLists         func(childComplexity int, region *string) int
@@ -1595,6 +1603,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HealthCode.UpdatedAt(childComplexity), true
+
+	case "IndicatorPoint.day":
+		if e.ComplexityRoot.IndicatorPoint.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorPoint.Day(childComplexity), true
+	case "IndicatorPoint.denominator":
+		if e.ComplexityRoot.IndicatorPoint.Denominator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorPoint.Denominator(childComplexity), true
+	case "IndicatorPoint.numerator":
+		if e.ComplexityRoot.IndicatorPoint.Numerator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorPoint.Numerator(childComplexity), true
+	case "IndicatorPoint.value":
+		if e.ComplexityRoot.IndicatorPoint.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorPoint.Value(childComplexity), true
 
 	case "IndicatorValue.indicator":
 		if e.ComplexityRoot.IndicatorValue.Indicator == nil {
@@ -2844,6 +2877,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.HandlingUnits(childComplexity, args["region"].(*string)), true
+	case "Query.indicatorSeries":
+		if e.ComplexityRoot.Query.IndicatorSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_indicatorSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.IndicatorSeries(childComplexity, args["region"].(string), args["indicator"].(string), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.inspectors":
 		if e.ComplexityRoot.Query.Inspectors == nil {
 			break
@@ -5410,6 +5454,30 @@ extend type Mutation {
   unmaskPerson(ticketId: ID!, reason: String!): UnmaskedPerson!
 }
 `, BuiltIn: false},
+	{Name: "../schema/indicator.graphqls", Input: `"""
+A supervision indicator's value in a region on one day: the sums of the day's
+(numerator, denominator) rows inside the region (docs/supervision.md, "Indicators").
+"""
+type IndicatorPoint {
+  day: Date!
+  numerator: Float!
+  denominator: Float!
+  """
+  RATIO: numerator ÷ denominator × scale (null when the denominator is 0);
+  COUNT and LEVEL: the numerator.
+  """
+  value: Float
+}
+
+extend type Query {
+  """
+  One point per day from ` + "`" + `from` + "`" + ` to ` + "`" + `to` + "`" + ` (both included, at most 366 days) of an
+  indicator (e.g. COVERAGE, HOTLINE_RESPONSE) in a region; supervisors, and
+  administrators inside their region.
+  """
+  indicatorSeries(region: String!, indicator: String!, from: Date!, to: Date!): [IndicatorPoint!]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/ranking.graphqls", Input: `"""A calendar day, YYYY-MM-DD (China Standard Time)."""
 scalar Date
 
@@ -6259,6 +6327,20 @@ func (ec *executionContext) childFields_HealthCode(ctx context.Context, field gr
 		return ec.fieldContext_HealthCode_reevaluateAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HealthCode", field.Name)
+}
+
+func (ec *executionContext) childFields_IndicatorPoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_IndicatorPoint_day(ctx, field)
+	case "numerator":
+		return ec.fieldContext_IndicatorPoint_numerator(ctx, field)
+	case "denominator":
+		return ec.fieldContext_IndicatorPoint_denominator(ctx, field)
+	case "value":
+		return ec.fieldContext_IndicatorPoint_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndicatorPoint", field.Name)
 }
 
 func (ec *executionContext) childFields_IndicatorValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
