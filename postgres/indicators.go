@@ -113,10 +113,7 @@ type indicatorStatement struct {
 }
 
 // indicatorStatements are the set-based computations of RecomputeDay, one
-// pass over each source table. The city sub-system deviations
-// (DEVIATIONS_OPEN, DEVIATIONS_CORRECTED) and the sub-system part of
-// DATA_TIMELINESS are added here as further statements once their tables
-// exist.
+// pass over each source table.
 var indicatorStatements = []indicatorStatement{
 	{
 		// COVERAGE: persons with a code living in the county, created by the
@@ -169,15 +166,25 @@ var indicatorStatements = []indicatorStatement{
 			WHERE r.level = 'COUNTY' AND cardinality(@types::text[]) > 0`,
 	},
 	{
-		// DATA_TIMELINESS (city rows): 1/1 when the national push of the day
-		// was acknowledged and not late (before 10:00 of the next day); 0/1
-		// once that deadline has passed otherwise; no row before.
+		// DATA_TIMELINESS (city rows): 1/1 when the day's data reached the
+		// provincial platform and the national push before 10:00 of the next
+		// day — the national push of the day acknowledged and not late, and,
+		// for a city with a sub-system (an API key in force that day), its
+		// sub-system's last push of the day's records (subsystem_pushes)
+		// before the same deadline; 0/1 once the deadline has passed
+		// otherwise; no row before.
 		IDs: []string{healthcode.IndDataTimeliness},
-		SQL: `SELECT 'DATA_TIMELINESS', r.path,
-				CASE WHEN n.acked_at IS NOT NULL AND NOT n.late THEN 1 ELSE 0 END, 1
-			FROM regions r LEFT JOIN national_pushes n ON n.day = @day::date
-			WHERE r.level = 'CITY'
-			  AND ((n.acked_at IS NOT NULL AND NOT n.late) OR @now::timestamptz > @push_due::timestamptz)`,
+		SQL: `WITH t AS (
+				SELECT r.path, @now::timestamptz > @push_due::timestamptz AS due_passed,
+					n.acked_at IS NOT NULL AND NOT n.late
+					AND (k.city IS NULL OR (sp.last_at IS NOT NULL AND sp.last_at <= @push_due::timestamptz)) AS on_time
+				FROM regions r
+				LEFT JOIN national_pushes n ON n.day = @day::date
+				LEFT JOIN LATERAL (SELECT a.city_code AS city FROM api_keys a WHERE a.city_code = r.code
+					AND a.created_at < @to::timestamptz AND (a.revoked_at IS NULL OR a.revoked_at >= @from::timestamptz) LIMIT 1) k ON true
+				LEFT JOIN subsystem_pushes sp ON sp.city_code = r.code AND sp.day = @day::date
+				WHERE r.level = 'CITY')
+			SELECT 'DATA_TIMELINESS', path, CASE WHEN on_time THEN 1 ELSE 0 END, 1 FROM t WHERE on_time OR due_passed`,
 	},
 	{
 		// WEEKLY_REPORT (city rows, on the Friday of each week only): 1/1
@@ -266,6 +273,26 @@ var indicatorStatements = []indicatorStatement{
 			SELECT 'HOTLINE_RETURN', path, returns, dispatches FROM g WHERE dispatches > 0 OR returns > 0
 			UNION ALL
 			SELECT 'HOTLINE_REOPEN', path, reopens, callbacks FROM g WHERE callbacks > 0 OR reopens > 0`,
+	},
+	{
+		// City sub-system deviations (纠正偏差), at the county of the
+		// person's residence. DEVIATIONS_OPEN (LEVEL): deviations opened by
+		// the end of the day and not corrected by then; every county has a
+		// row, zeros included, so that a period's last day always holds the
+		// stock. DEVIATIONS_CORRECTED (COUNT): deviations corrected during
+		// the day.
+		IDs: []string{healthcode.IndDeviationsOpen, healthcode.IndDeviationsCorrected},
+		SQL: `WITH g AS (
+				SELECT ` + attach("d.region_path") + ` AS path,
+					count(*) FILTER (WHERE d.corrected_at IS NULL OR d.corrected_at >= @to::timestamptz) AS open,
+					count(*) FILTER (WHERE d.corrected_at >= @from::timestamptz AND d.corrected_at < @to::timestamptz) AS corrected
+				FROM subsystem_deviations d
+				WHERE d.opened_at < @to::timestamptz AND (d.corrected_at IS NULL OR d.corrected_at >= @from::timestamptz)
+				GROUP BY 1)
+			SELECT 'DEVIATIONS_OPEN', r.path, COALESCE(g.open, 0), 0
+			FROM regions r LEFT JOIN g ON g.path = r.path WHERE r.level = 'COUNTY'
+			UNION ALL
+			SELECT 'DEVIATIONS_CORRECTED', path, corrected, 0 FROM g WHERE corrected > 0`,
 	},
 	{
 		// HOTLINE_OVERDUE (COUNT): tickets that went overdue on the day —

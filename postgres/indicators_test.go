@@ -271,10 +271,11 @@ func TestIndicatorFormulas(t *testing.T) {
 			t.Errorf("%s has %d rows, want %d", ind, len(got[ind]), n)
 		}
 	}
-	for _, ind := range []string{healthcode.IndDeviationsOpen, healthcode.IndDeviationsCorrected} {
-		if len(got[ind]) != 0 {
-			t.Errorf("%s computed here", ind)
-		}
+	// No sub-system pushed anything: every county holds zero open
+	// deviations, and none was corrected.
+	if len(got[healthcode.IndDeviationsOpen]) != counties || got[healthcode.IndDeviationsOpen]["610113"] != (indRow{}) ||
+		len(got[healthcode.IndDeviationsCorrected]) != 0 {
+		t.Errorf("deviations: open %v, corrected %v", got[healthcode.IndDeviationsOpen]["610113"], got[healthcode.IndDeviationsCorrected])
 	}
 
 	// The next day: level 0 requires no type, so no checkpoint rows; D+1's
@@ -529,5 +530,84 @@ func TestIndicatorIncremental(t *testing.T) {
 	}
 	if d := dirty(); len(d) != 2 || d[0] != "2026-12-01" || d[1] != "2026-12-02" {
 		t.Errorf("recent days: %v", d)
+	}
+}
+
+// City sub-systems: the timeliness of a city with a sub-system needs its
+// push of the day's records before 10:00 of the next day as well as the
+// national push; deviations open at the end of the day and corrected during
+// it, at the county of the person's residence.
+func TestIndicatorSubsystems(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &healthcode.OffsetClock{}
+	db := &postgres.DB{Pool: pgtest.New(t), Clock: clock}
+	// The national push of D on time. Sub-systems: 渭南 (6105) pushed D's
+	// records by 09:00, 延安 (6106) last at 11:00, 安康 (6109) nothing;
+	// 铜川 (6102)'s key was revoked before D, so 铜川 counts as without one.
+	mustExec(t, db, `INSERT INTO national_pushes (day, batches, records, started_at, acked_at, late) VALUES ($1, 1, 0, $2, $3, false)`,
+		indicatorDay, at(1, 0, 30), at(1, 9, 0))
+	mustExec(t, db, `INSERT INTO api_keys (id, name, city_code, key_hash, created_at, revoked_at) VALUES
+		(1, '渭南', '6105', 'k1', $1, NULL), (2, '延安', '6106', 'k2', $1, NULL), (3, '安康', '6109', 'k3', $1, NULL),
+		(4, '铜川', '6102', 'k4', $1, $2)`, at(-30, 0, 0), at(-1, 0, 0))
+	mustExec(t, db, `INSERT INTO subsystem_pushes (city_code, day, first_at, last_at, records) VALUES
+		('6105', $1, $2, $3, 10), ('6106', $1, $2, $4, 10)`, indicatorDay, at(0, 23, 0), at(1, 9, 0), at(1, 11, 0))
+	// Deviations of 渭南's records: persons in 临渭区 (610502) and 华州区
+	// (610503). Open at the end of D: 1 (opened D-1) and 3 (opened D, fixed
+	// D+1) in 临渭, 4 in 华州; 2 was fixed on D; 5 opened on D+1.
+	for i, region := range []string{"610502", "610502", "610502", "610503", "610503"} {
+		id := int64(i + 1)
+		mustExec(t, db, `INSERT INTO persons (id, doc_type, doc_hash, doc_enc, doc_masked, name_enc, name_masked, residence_code,
+			residence_path, address_enc, created_at, updated_at)
+			SELECT $1, 'ID_CARD', $2, '\x00', 'x', '\x00', 'x', code, path, '\x00', $3, $3 FROM regions WHERE code = $4`,
+			id, []byte(fmt.Sprintf("doc%d", i)), at(-5, 0, 0), region)
+		mustExec(t, db, `INSERT INTO declarations (id, person_id, form, actor, created_at) VALUES ($1, $1, 'RESIDENT', 't', $2)`, id, at(-5, 0, 0))
+		mustExec(t, db, `INSERT INTO subsystem_records (city_code, record_id, content_hash, person_id, region_code, region_path, colour,
+			unified_colour, issued_at, declaration_id, api_key_id, first_received_at, received_at)
+			SELECT '6105', $1, 'h', $2, code, path, 'YELLOW', 'GREEN', $3, $2, 1, $3, $3 FROM regions WHERE code = $4`,
+			fmt.Sprintf("r%d", id), id, at(-5, 0, 0), region)
+	}
+	for _, d := range []struct {
+		id                int64
+		opened, corrected time.Time
+	}{
+		{1, at(-1, 10, 0), time.Time{}},
+		{2, at(-1, 10, 0), at(0, 15, 0)},
+		{3, at(0, 10, 0), at(1, 8, 0)},
+		{4, at(0, 11, 0), time.Time{}},
+		{5, at(1, 10, 0), time.Time{}},
+	} {
+		var corrected, by any
+		if !d.corrected.IsZero() {
+			corrected, by = d.corrected, "apikey:1"
+		}
+		mustExec(t, db, `INSERT INTO subsystem_deviations (city_code, record_id, person_id, region_code, region_path, subsystem_colour,
+			unified_colour, clauses, rule_set_version, opened_at, updated_at, corrected_at, corrected_by)
+			SELECT '6105', $1, $2, p.residence_code, p.residence_path, 'YELLOW', 'GREEN', '[]', 'v', $3, $3, $4, $5
+			FROM persons p WHERE p.id = $2`, fmt.Sprintf("r%d", d.id), d.id, d.opened, corrected, by)
+	}
+	clock.Set(at(2, 12, 0))
+	svc := &postgres.IndicatorService{DB: db}
+	if err := svc.RecomputeDay(ctx, indicatorDay); err != nil {
+		t.Fatal(err)
+	}
+	got := indicatorRows(t, db, indicatorDay)
+	for city, want := range map[string]indRow{"6101": {1, 1}, "6102": {1, 1}, "6105": {1, 1}, "6106": {0, 1}, "6109": {0, 1}} {
+		if g := got[healthcode.IndDataTimeliness][city]; g != want {
+			t.Errorf("timeliness of %s: %v, want %v", city, g, want)
+		}
+	}
+	for ind, want := range map[string]map[string]indRow{
+		healthcode.IndDeviationsOpen:      {"610502": {2, 0}, "610503": {1, 0}, "610113": {0, 0}},
+		healthcode.IndDeviationsCorrected: {"610502": {1, 0}},
+	} {
+		for region, w := range want {
+			if g, ok := got[ind][region]; !ok || g != w {
+				t.Errorf("%s at %s: %v (present %v), want %v", ind, region, g, ok, w)
+			}
+		}
+	}
+	if n := len(got[healthcode.IndDeviationsCorrected]); n != 1 {
+		t.Errorf("%d corrected rows, want 1", n)
 	}
 }

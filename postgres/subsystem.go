@@ -380,13 +380,13 @@ func (s *SubsystemService) compare(ctx context.Context, tx *Tx, a *healthcode.Ac
 	}
 	// The supervision indicators of these days (timeliness of the data days,
 	// deviations of today) are recomputed by the indicator worker.
-	dirty := []string{dayStart(tx.Now).Format(time.DateOnly)}
+	tx.MarkIndicatorDays(tx.Now)
 	for day := range days {
-		dirty = append(dirty, day)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO indicator_dirty_days (day, marked_at)
-		SELECT d::date, $2 FROM unnest($1::text[]) AS d ON CONFLICT (day) DO NOTHING`, dirty, tx.Now); err != nil {
-		return fmt.Errorf("mark indicator days: %w", err)
+		d, err := time.ParseInLocation(time.DateOnly, day, rules.CST)
+		if err != nil {
+			return err
+		}
+		tx.MarkIndicatorDays(d)
 	}
 	return tx.AuditBatch(ctx, recs)
 }
