@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"healthcode/postgres"
 	"healthcode/postgres/pgtest"
 )
@@ -32,38 +34,12 @@ func BenchmarkIndicatorRecomputeDay(b *testing.B) {
 	next := day.AddDate(0, 0, 1)
 
 	start := time.Now()
-	exec := func(sql string, args ...any) {
-		b.Helper()
-		if _, err := pool.Exec(ctx, sql, args...); err != nil {
-			b.Fatalf("%v\n%s", err, sql)
-		}
+	benchLoadPersons(b, pool, persons, day)
+	// Scans spread evenly over the communities.
+	benchLoadScans(b, pool, day, scans, 0, "(g * 7919) % n")
+	if _, err := pool.Exec(ctx, "VACUUM ANALYZE persons, codes, scans"); err != nil {
+		b.Fatal(err)
 	}
-	exec(`CREATE TEMP TABLE bench_places AS
-		SELECT row_number() OVER (ORDER BY code) AS i, code, path FROM regions WHERE level = 'COMMUNITY'`)
-	// Persons and their codes, set-based. A person's created_at is spread
-	// over the 30 days up to the day.
-	exec(`INSERT INTO persons (id, doc_type, doc_hash, doc_enc, doc_masked, name_enc, name_masked, residence_code, residence_path,
-			address_enc, created_at, updated_at)
-		SELECT g, 'ID_CARD', int8send(g), '\x00', 'x', '\x00', 'x', p.code, p.path, '\x00', t, t
-		FROM generate_series(1, $1::bigint) g
-		JOIN bench_places p ON p.i = 1 + g % (SELECT count(*) FROM bench_places)
-		CROSS JOIN LATERAL (SELECT $2::timestamptz - (g % 30) * interval '1 day' + (g % 86000) * interval '1 second' AS t) x`,
-		persons, day)
-	exec(`INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at)
-		SELECT id, 'GREEN', '[]', 'bench', created_at FROM persons`)
-	// The day's scans go into a table attached as the day's partition once
-	// loaded, so that its indexes are built once.
-	part := "scans_" + day.Format("20060102")
-	exec(fmt.Sprintf(`CREATE UNLOGGED TABLE %s (LIKE scans INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`, part))
-	exec(fmt.Sprintf(`INSERT INTO %s (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id, issuer, code_id,
-			person_id, colour, scan_role, fever, region_path)
-		SELECT lpad(to_hex(g), 32, '0')::uuid, $2::timestamptz + (g %% 86400) * interval '1 second', $2::timestamptz,
-			g %% 20000, 1, 1, '61', 'c', NULL, 'GREEN', 'VISITOR', false, p.path
-		FROM generate_series(1, $1::bigint) g
-		JOIN bench_places p ON p.i = 1 + (g * 7919) %% (SELECT count(*) FROM bench_places)`, part), scans, day)
-	exec(fmt.Sprintf(`ALTER TABLE scans ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')`, part,
-		day.Format(time.RFC3339), next.Format(time.RFC3339)))
-	exec("VACUUM ANALYZE persons, codes, scans")
 	b.Logf("built %d persons and %d scans in %s", persons, scans, time.Since(start).Round(time.Second))
 
 	svc := &postgres.IndicatorService{DB: db}
@@ -122,4 +98,52 @@ func BenchmarkIndicatorRecomputeDay(b *testing.B) {
 	b.ReportMetric(rows/base.Seconds(), "baseline_rows/s")
 	b.ReportMetric(base.Seconds()/recompute.Seconds(), "x_baseline")
 	b.ReportMetric(recompute.Seconds()/float64(b.N), "s/day")
+}
+
+// benchLoadPersons builds, with set-based SQL, n persons with GREEN codes
+// living in the province's communities (round robin over the communities
+// ordered by code), created over the 30 days up to and including the day
+// starting at last. It also creates bench_places (i, code, path: the
+// communities numbered from 1 by code), which benchLoadScans uses.
+func benchLoadPersons(b *testing.B, pool *pgxpool.Pool, n int, last time.Time) {
+	b.Helper()
+	benchExec(b, pool, `CREATE UNLOGGED TABLE bench_places AS
+		SELECT row_number() OVER (ORDER BY code) AS i, code, path FROM regions WHERE level = 'COMMUNITY'`)
+	benchExec(b, pool, `INSERT INTO persons (id, doc_type, doc_hash, doc_enc, doc_masked, name_enc, name_masked, residence_code, residence_path,
+			address_enc, created_at, updated_at)
+		SELECT g, 'ID_CARD', int8send(g), '\x00', 'x', '\x00', 'x', p.code, p.path, '\x00', t, t
+		FROM generate_series(1, $1::bigint) g
+		JOIN bench_places p ON p.i = 1 + g % (SELECT count(*) FROM bench_places)
+		CROSS JOIN LATERAL (SELECT $2::timestamptz - (g % 30) * interval '1 day' + (g % 86000) * interval '1 second' AS t) x`,
+		n, last)
+	benchExec(b, pool, `INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at)
+		SELECT id, 'GREEN', '[]', 'bench', created_at FROM persons`)
+}
+
+// benchLoadScans builds n scans spread over the day starting at day (at
+// community venues), with scan ids first+1 … first+n. place is the SQL
+// expression, in g (1 … n) and n (the number of communities), of the
+// 0-based index of a scan's community in bench_places. The scans go into a
+// table attached as the day's partition once loaded, so that its indexes
+// are built once.
+func benchLoadScans(b *testing.B, pool *pgxpool.Pool, day time.Time, n int, first int64, place string) {
+	b.Helper()
+	part := "scans_" + day.Format("20060102")
+	benchExec(b, pool, fmt.Sprintf(`CREATE UNLOGGED TABLE %s (LIKE scans INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`, part))
+	benchExec(b, pool, fmt.Sprintf(`INSERT INTO %s (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id, issuer, code_id,
+			person_id, colour, scan_role, fever, region_path)
+		SELECT lpad(to_hex($3::bigint + g), 32, '0')::uuid, $2::timestamptz + (g %% 86400) * interval '1 second', $2::timestamptz,
+			g %% 20000, 1, 1, '61', 'c', NULL, 'GREEN', 'VISITOR', false, p.path
+		FROM generate_series(1, $1::bigint) g
+		CROSS JOIN (SELECT count(*) AS n FROM bench_places) np
+		JOIN bench_places p ON p.i = 1 + (%s)`, part, place), n, day, first)
+	benchExec(b, pool, fmt.Sprintf(`ALTER TABLE scans ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')`, part,
+		day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)))
+}
+
+func benchExec(b *testing.B, pool *pgxpool.Pool, sql string, args ...any) {
+	b.Helper()
+	if _, err := pool.Exec(context.Background(), sql, args...); err != nil {
+		b.Fatalf("%v\n%s", err, sql)
+	}
 }
