@@ -112,11 +112,9 @@ type demoCounty struct {
 }
 
 type demoPerson struct {
-	id                 int64
-	codeID, name, col  string
-	city               string
-	residence          string
-	residenceCommunity string
+	id                int64
+	codeID, name, col string
+	city, residence   string
 }
 
 // demoGen is the state of one Generate run.
@@ -186,8 +184,8 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	}
 	// The population moved in three weeks before the replay; a few persons
 	// declare every day.
-	base := persons * 9 / 10
-	daily := (persons - base) / (days + 1)
+	daily := persons / 10 / (days + 1)
+	base := persons - daily*(days+1)
 	s.at(s.start.AddDate(0, 0, -7).Add(8*time.Hour), func(ctx context.Context) error {
 		n, err := s.db.SeedSynthetic(sys, base, seed)
 		s.sum.Persons += n
