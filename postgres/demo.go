@@ -201,7 +201,7 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	}
 	s.planCheckpoints(sys)
 	s.planScans(days, persons)
-	s.planTickets(sys)
+	s.planTickets()
 	s.planReports(sys)
 	if err := s.planNational(sys, seed); err != nil {
 		return nil, err
@@ -565,7 +565,7 @@ var demoTicketTexts = []struct {
 // moves each along its lifecycle as far as the time allows: the newest are
 // still waiting, the oldest are closed (some after a reopening or a
 // return); a few units in quiet cities sign late.
-func (s *demoGen) planTickets(sys context.Context) {
+func (s *demoGen) planTickets() {
 	const n = 36
 	var all []*demoCounty
 	for _, c := range s.cities {
