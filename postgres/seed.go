@@ -31,6 +31,7 @@ var DemoAccounts = []DemoAccount{
 	{"rule_admin", "省规则管理员", healthcode.RoleRuleAdmin, "61"},
 	{"yanta_health", "雁塔区卫健人员", healthcode.RoleHealthOfficer, "610113"},
 	{"yanta_handler", "雁塔区承办人员", healthcode.RoleHandler, "610113"},
+	{"hotline_handler", "各区县承办人员（演示）", healthcode.RoleHandler, "61"},
 }
 
 // SeedDemo creates the demo accounts and their grants when missing. Only dev

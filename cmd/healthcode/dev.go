@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -25,7 +28,21 @@ const (
 
 // runDev is the embedded default: local PostgreSQL and Redis under .data/,
 // migrations, demo data, and API + workers + web in one process.
-func runDev(ctx context.Context, cfg Config) error {
+//
+// On the first start (an empty database) it also generates the demo
+// activity (postgres.DemoActivity): a synthetic population and two weeks of
+// scans, tickets, reports and indicators. `healthcode dev --no-demo-data` or
+// HEALTHCODE_DEMO_DATA=false skips it.
+func runDev(ctx context.Context, cfg Config, args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	noDemo := fs.Bool("no-demo-data", !envBool("HEALTHCODE_DEMO_DATA", true),
+		"do not generate the demo activity on the first start (also HEALTHCODE_DEMO_DATA=false)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: healthcode dev [--no-demo-data]")
+	}
 	cfg.Dev = true
 	log := cfg.logger()
 	dataDir := env("HEALTHCODE_DATA_DIR", ".data")
@@ -69,6 +86,15 @@ func runDev(ctx context.Context, cfg Config) error {
 	if err := p.enforcer.Reload(ctx); err != nil {
 		return err
 	}
+	if !*noDemo {
+		log.Info("generating the demo activity if the database is empty (skip with --no-demo-data)")
+		demo := &postgres.DemoActivity{DB: p.db, Ring: p.ring, JointMeetingDue: cfg.JointMeetingDue, RankingPolicy: cfg.RankingPolicy}
+		sum, err := demo.Generate(ctx)
+		if err != nil {
+			return fmt.Errorf("demo activity: %w (start again with --no-demo-data to skip it)", err)
+		}
+		log.Info(sum.String())
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set HTTP_ADDR to another address)", cfg.HTTPAddr, err)
@@ -106,8 +132,17 @@ func printBanner(addr string, env *devenv.Env) {
 	fmt.Fprintf(&b, "  database: %s\n  redis:    %s\n\n", env.DatabaseURL, env.RedisURL)
 	fmt.Fprintf(&b, "demo logins (password %q):\n", postgres.DemoPassword)
 	for _, d := range postgres.DemoAccounts {
-		fmt.Fprintf(&b, "  %-14s %s (%s @ %s)\n", d.Username, d.DisplayName, d.Role, d.RegionCode)
+		fmt.Fprintf(&b, "  %-16s %s (%s @ %s)\n", d.Username, d.DisplayName, d.Role, d.RegionCode)
 	}
 	fmt.Fprintf(&b, "\nPress Ctrl-C to stop. Data is kept under .data/ for the next start.\n\n")
 	fmt.Print(b.String())
+}
+
+// envBool reads a boolean environment variable (strconv.ParseBool); unset or
+// unparsable gives def.
+func envBool(name string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return b
+	}
+	return def
 }

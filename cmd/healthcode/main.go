@@ -19,7 +19,9 @@ const usage = `healthcode — 陕西健康码平台
 usage: healthcode <command> [arguments]
 
 commands:
-  dev                 start local PostgreSQL and Redis under .data/, migrate, seed demo data,
+  dev [--no-demo-data]
+                      start local PostgreSQL and Redis under .data/, migrate, seed demo accounts
+                      (and, on the first start, a demo province with two weeks of activity),
                       and run API, workers and web on one port
   serve               run the API and web server
   worker              run the job workers, the scheduler and the outbox relay
@@ -64,7 +66,7 @@ func main() {
 	case "seed":
 		err = runSeed(ctx, cfg, args)
 	case "dev":
-		err = runDev(ctx, cfg)
+		err = runDev(ctx, cfg, args)
 	case "audit":
 		err = runAudit(ctx, cfg, args)
 	case "keys":

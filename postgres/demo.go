@@ -1,0 +1,800 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"healthcode"
+	"healthcode/credential"
+	"healthcode/exchange"
+	"healthcode/hotline"
+	"healthcode/rules"
+)
+
+// Demo activity defaults (healthcode dev on an empty database).
+const (
+	// DemoActivityPersons is the synthetic population of the demo province.
+	DemoActivityPersons = 20000
+	// DemoActivityDays is how many days of activity the demo replays
+	// before today (today's activity up to now is added).
+	DemoActivityDays = 14
+	// DemoActivitySeed makes the demo province the same on every machine.
+	DemoActivitySeed = 2020
+)
+
+// DemoActivity generates a living demo province on an empty dev database:
+// a synthetic population, institutions and venues in every city with scans
+// over the last DemoActivityDays days (some cities much busier than others,
+// a few fevers), hotline tickets in every state, weekly reports, joint
+// meeting lists and national pushes, and then the indicators and last
+// week's ranking reports computed from all that.
+//
+// Everything goes through the services (RegisterInstitution, CreateVenue,
+// RecordScans with tokens signed by Ring, CreateTicket and Act,
+// GenerateWeeklyDrafts and SubmitWeeklyReport, SubmitJointMeetingList,
+// NationalPush.Push against the in-process stub receiver) or SeedSynthetic,
+// with their encryption, audit records and dirty indicator days. Past
+// activity is replayed in time order on a copy of DB whose clock is set to
+// each event's time, so that rows, deadlines and audit records carry the
+// times at which they would have happened; the indicators and ranking
+// reports are then computed at the real time.
+//
+// The demo accounts (SeedDemo) must exist. Deterministic for a seed and a
+// clock time; dev mode only.
+type DemoActivity struct {
+	DB *DB
+	// Ring signs the electronic codes that the venues scan (the platform's
+	// key ring).
+	Ring *credential.KeyRing
+	// Persons, Days and Seed default to the DemoActivity* constants.
+	Persons int
+	Days    int
+	Seed    int64
+	// JointMeetingDue and RankingPolicy are the platform's (zero: the
+	// defaults of SupervisionService and RankingService).
+	JointMeetingDue time.Time
+	RankingPolicy   healthcode.RankingPolicy
+}
+
+// DemoSummary says what Generate created.
+type DemoSummary struct {
+	// Skipped is set when the database already held data: nothing was
+	// created.
+	Skipped                                    bool
+	Persons, Institutions, Venues, Scans       int
+	Fevers, Tickets, WeeklyReports, JointLists int
+	NationalDays, IndicatorDays, Reports       int
+	TicketStates                               map[string]int
+	Elapsed                                    time.Duration
+}
+
+func (s *DemoSummary) String() string {
+	if s.Skipped {
+		return "demo activity skipped: the database already holds data"
+	}
+	return fmt.Sprintf("%d persons, %d institutions with %d venues, %d scans (%d fevers), %d tickets, %d weekly reports, "+
+		"%d joint meeting lists, %d national pushes, %d indicator days, %d ranking reports in %s",
+		s.Persons, s.Institutions, s.Venues, s.Scans, s.Fevers, s.Tickets, s.WeeklyReports, s.JointLists,
+		s.NationalDays, s.IndicatorDays, s.Reports, s.Elapsed.Round(time.Millisecond))
+}
+
+// demoEvent is one thing that happens at a time of the replay.
+type demoEvent struct {
+	at time.Time
+	fn func(ctx context.Context) error
+}
+
+type demoCity struct {
+	code, name string
+	activity   float64 // scans per resident per day
+	share      float64 // of the census population
+	counties   []*demoCounty
+}
+
+type demoCounty struct {
+	code, name  string
+	city        *demoCity
+	communities []string
+	institution int64
+	admin       *healthcode.Actor
+	venues      []int64
+	unit        int64
+}
+
+type demoPerson struct {
+	id                int64
+	codeID, name, col string
+	city, residence   string
+}
+
+// demoGen is the state of one Generate run.
+type demoGen struct {
+	g       *DemoActivity
+	db      *DB // the copy whose clock the replay moves
+	clock   *healthcode.OffsetClock
+	now     time.Time
+	today   time.Time
+	start   time.Time // the first replayed day
+	rng     *rand.Rand
+	sum     *DemoSummary
+	events  []demoEvent
+	cities  []*demoCity
+	staff   map[string]*healthcode.Actor
+	persons map[string][]demoPerson // by city
+	creds   *CredentialService
+	tickets *TicketService
+	super   *SupervisionService
+}
+
+// Generate creates the demo activity unless the database already holds
+// persons, institutions or tickets (then it returns a summary with Skipped
+// set). Errors: FORBIDDEN outside dev mode, INVALID (no key ring, demo
+// accounts missing), and the errors of the services it calls; what was
+// created before an error stays.
+func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
+	started := time.Now()
+	if !g.DB.Dev {
+		return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "demo activity exists only in dev mode")
+	}
+	if g.Ring == nil || g.DB.PII == nil || g.DB.Authz == nil {
+		return nil, healthcode.Errorf(healthcode.EINVALID, "demo activity needs the key ring, the personal-data cipher and access control")
+	}
+	var busy bool
+	if err := g.DB.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM persons) OR EXISTS (SELECT 1 FROM institutions)
+		OR EXISTS (SELECT 1 FROM tickets)`).Scan(&busy); err != nil {
+		return nil, fmt.Errorf("check for existing data: %w", err)
+	}
+	if busy {
+		return &DemoSummary{Skipped: true}, nil
+	}
+	persons, days, seed := g.Persons, g.Days, g.Seed
+	if persons <= 0 {
+		persons = DemoActivityPersons
+	}
+	if days <= 0 {
+		days = DemoActivityDays
+	}
+	if seed == 0 {
+		seed = DemoActivitySeed
+	}
+	replay := *g.DB
+	clock := &healthcode.OffsetClock{}
+	replay.Clock = clock
+	s := &demoGen{g: g, db: &replay, clock: clock, now: g.DB.now(), sum: &DemoSummary{TicketStates: map[string]int{}},
+		rng: rand.New(rand.NewPCG(uint64(seed), 0x6465_6d6f)), staff: map[string]*healthcode.Actor{}}
+	s.today = dayStart(s.now)
+	s.start = s.today.AddDate(0, 0, -days)
+	s.creds = &CredentialService{DB: s.db, Ring: g.Ring}
+	s.tickets = NewTicketService(s.db)
+	s.super = &SupervisionService{DB: s.db, JointMeetingDue: g.JointMeetingDue}
+	sys := healthcode.NewContextWithActor(ctx, healthcode.SystemActor)
+
+	if err := s.load(ctx); err != nil {
+		return nil, err
+	}
+	// The population moved in three weeks before the replay; a few persons
+	// declare every day.
+	daily := persons / 10 / (days + 1)
+	base := persons - daily*(days+1)
+	s.at(s.start.AddDate(0, 0, -7).Add(8*time.Hour), func(ctx context.Context) error {
+		n, err := s.db.SeedSynthetic(sys, base, seed)
+		s.sum.Persons += n
+		return err
+	})
+	for d := 0; d <= days; d++ {
+		day := s.start.AddDate(0, 0, d)
+		s.at(day.Add(7*time.Hour), func(ctx context.Context) error {
+			n, err := s.db.SeedSynthetic(sys, daily, seed+int64(d)+1)
+			s.sum.Persons += n
+			return err
+		})
+	}
+	s.planCheckpoints(sys)
+	s.planScans(days, persons)
+	s.planTickets()
+	s.planReports(sys)
+	if err := s.planNational(sys, seed); err != nil {
+		return nil, err
+	}
+	if err := s.run(ctx); err != nil {
+		return nil, err
+	}
+
+	// Indicators and ranking reports at the real time.
+	var dayList []time.Time
+	for d := s.start.AddDate(0, 0, -7); !d.After(s.today); d = d.AddDate(0, 0, 1) {
+		dayList = append(dayList, d)
+	}
+	if err := markIndicatorDays(ctx, g.DB.Pool, dayList); err != nil {
+		return nil, err
+	}
+	ind := &IndicatorService{DB: g.DB, JointMeetingDue: g.JointMeetingDue}
+	n, err := ind.RecomputeDirty(ctx)
+	s.sum.IndicatorDays = n
+	if err != nil {
+		return nil, err
+	}
+	lastMonday, _ := weekOf(s.today.AddDate(0, 0, -7))
+	rs := &RankingService{DB: g.DB, Policy: g.RankingPolicy}
+	if s.sum.Reports, err = rs.GenerateWeek(sys, lastMonday); err != nil {
+		return nil, err
+	}
+	rows, err := g.DB.Pool.Query(ctx, "SELECT state, count(*) FROM tickets GROUP BY state")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var st string
+		var c int
+		if err := rows.Scan(&st, &c); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		s.sum.TicketStates[st] = c
+	}
+	rows.Close()
+	s.sum.Elapsed = time.Since(started)
+	return s.sum, rows.Err()
+}
+
+// at schedules fn at t; events later than now are dropped (they have not
+// happened yet).
+func (s *demoGen) at(t time.Time, fn func(ctx context.Context) error) {
+	if fn == nil || t.After(s.now.Add(-time.Minute)) {
+		return
+	}
+	s.events = append(s.events, demoEvent{at: t, fn: fn})
+}
+
+// run replays the events in time order with the clock set to each.
+func (s *demoGen) run(ctx context.Context) error {
+	sort.SliceStable(s.events, func(i, j int) bool { return s.events[i].at.Before(s.events[j].at) })
+	for _, e := range s.events {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.clock.Set(e.at)
+		if err := e.fn(ctx); err != nil {
+			return fmt.Errorf("demo activity at %s: %w", e.at.In(rules.CST).Format("2006-01-02 15:04"), err)
+		}
+	}
+	return nil
+}
+
+// demoActivity are the cities' scan rates (scans per resident per day), in
+// the order of their codes: Xi'an and Baoji busy, Shangluo and Ankang quiet.
+var demoActivity = []float64{0.16, 0.03, 0.1, 0.04, 0.07, 0.05, 0.02, 0.06, 0.015, 0.012, 0.05}
+
+// load reads the cities, two counties of each with communities, and the
+// demo staff.
+func (s *demoGen) load(ctx context.Context) error {
+	rows, err := s.db.Pool.Query(ctx, `SELECT c.code, c.name, k.code, k.name,
+			array(SELECT m.code FROM regions m WHERE m.level = 'COMMUNITY' AND m.path <@ k.path ORDER BY m.code LIMIT 4)
+		FROM regions c JOIN regions k ON k.parent_code = c.code AND k.level = 'COUNTY'
+		WHERE c.level = 'CITY' ORDER BY c.code, k.code <> '610113', k.code`)
+	if err != nil {
+		return fmt.Errorf("load regions: %w", err)
+	}
+	for rows.Next() {
+		var cc, cn, kc, kn string
+		var comms []string
+		if err := rows.Scan(&cc, &cn, &kc, &kn, &comms); err != nil {
+			rows.Close()
+			return err
+		}
+		if n := len(s.cities); n == 0 || s.cities[n-1].code != cc {
+			s.cities = append(s.cities, &demoCity{code: cc, name: cn, activity: demoActivity[n%len(demoActivity)]})
+		}
+		c := s.cities[len(s.cities)-1]
+		if len(comms) > 0 && len(c.counties) < 2 {
+			c.counties = append(c.counties, &demoCounty{code: kc, name: kn, city: c, communities: comms})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load regions: %w", err)
+	}
+	units, err := censusUnits()
+	if err != nil {
+		return err
+	}
+	total := 0.0
+	for _, u := range units {
+		total += u.population
+	}
+	for _, u := range units {
+		for _, c := range s.cities {
+			if strings.HasPrefix(u.code, c.code) {
+				c.share += u.population / total
+			}
+		}
+	}
+	rows, err = s.db.Pool.Query(ctx, "SELECT id, username FROM staff WHERE username = ANY($1)",
+		[]string{"admin", "operator", "yanta_handler", "hotline_handler", "xian_admin"})
+	if err != nil {
+		return fmt.Errorf("load demo staff: %w", err)
+	}
+	for rows.Next() {
+		a := &healthcode.Actor{Kind: healthcode.ActorStaff}
+		if err := rows.Scan(&a.ID, &a.Name); err != nil {
+			rows.Close()
+			return err
+		}
+		s.staff[a.Name] = a
+	}
+	rows.Close()
+	for _, u := range []string{"admin", "operator", "yanta_handler", "hotline_handler"} {
+		if s.staff[u] == nil {
+			return healthcode.Errorf(healthcode.EINVALID, "demo account %s is missing: seed the demo accounts first", u)
+		}
+	}
+	return rows.Err()
+}
+
+func (s *demoGen) as(ctx context.Context, username string) context.Context {
+	return healthcode.NewContextWithActor(ctx, s.staff[username])
+}
+
+// creditCode draws a valid unified social credit code.
+func (s *demoGen) creditCode(county string) string {
+	const chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+	body := "91" + county
+	for len(body) < 17 {
+		body += string(chars[s.rng.IntN(len(chars))])
+	}
+	c, _ := healthcode.CreditCodeCheck(body)
+	return body + string(c)
+}
+
+var demoVenues = []struct{ kind, name string }{
+	{healthcode.VenueResidentialEntrance, "小区东门"}, {healthcode.VenueIndoorPublic, "综合超市"},
+	{healthcode.VenueMedical, "社区卫生服务中心"}, {healthcode.VenueEntrance, "办公楼入口"},
+	{healthcode.VenueBusStation, "汽车站"}, {healthcode.VenueRailwayStation, "火车站"},
+	{healthcode.VenueMetroStation, "地铁站"}, {healthcode.VenueTrafficCheckpoint, "高速出口查验点"},
+}
+
+// planCheckpoints registers an institution with venues and a handling unit
+// in each county the day before the replay.
+func (s *demoGen) planCheckpoints(sys context.Context) {
+	day := s.start.AddDate(0, 0, -1)
+	i := 0
+	for _, c := range s.cities {
+		for _, k := range c.counties {
+			i++
+			at := day.Add(9*time.Hour + time.Duration(i)*7*time.Minute)
+			nVenues := 2 + s.rng.IntN(len(demoVenues)-1)
+			credit := s.creditCode(k.code[:6])
+			username := "demo_inst_" + k.code
+			phone := fmt.Sprintf("139%08d", s.rng.IntN(100_000_000))
+			s.at(at, func(ctx context.Context) error {
+				cs := &CheckpointService{DB: s.db}
+				reg, err := cs.RegisterInstitution(sys, healthcode.NewInstitution{
+					Name: k.name + "联防联控查验点管理中心", CreditCode: credit, RegionCode: k.code,
+					ContactName: "联络员", ContactPhone: phone,
+					AdminUsername: username, AdminDisplayName: k.name + "机构管理员", AdminPassword: DemoPassword})
+				if err != nil {
+					return fmt.Errorf("register institution in %s: %w", k.code, err)
+				}
+				s.sum.Institutions++
+				k.institution = reg.Institution.ID
+				k.admin = &healthcode.Actor{Kind: healthcode.ActorStaff, ID: reg.Admin.ID, Name: reg.Admin.Username}
+				actx := healthcode.NewContextWithActor(ctx, k.admin)
+				for v := 0; v < nVenues; v++ {
+					vt := demoVenues[(v+i)%len(demoVenues)]
+					comm := k.communities[v%len(k.communities)]
+					venue, err := cs.CreateVenue(actx, k.institution, healthcode.NewVenue{Name: k.name + vt.name, Type: vt.kind, RegionCode: comm})
+					if err != nil {
+						return fmt.Errorf("create venue in %s: %w", comm, err)
+					}
+					s.sum.Venues++
+					k.venues = append(k.venues, venue.ID)
+				}
+				u, err := s.tickets.CreateHandlingUnit(s.as(ctx, "admin"), k.code, k.name+"卫生健康局12320承办组")
+				if err != nil {
+					return fmt.Errorf("create handling unit in %s: %w", k.code, err)
+				}
+				k.unit = u.ID
+				return nil
+			})
+		}
+	}
+}
+
+// loadPersons reads the persons created so far, by city, to be scanned.
+func (s *demoGen) loadPersons(ctx context.Context) error {
+	s.persons = map[string][]demoPerson{}
+	rows, err := s.db.Pool.Query(ctx, `SELECT p.id, p.code_id, p.name_masked, c.colour, p.residence_code
+		FROM persons p JOIN codes c ON c.person_id = p.id WHERE p.created_at <= $1 ORDER BY p.id`, s.db.now())
+	if err != nil {
+		return fmt.Errorf("load persons: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p demoPerson
+		if err := rows.Scan(&p.id, &p.codeID, &p.name, &p.col, &p.residence); err != nil {
+			return err
+		}
+		p.city = p.residence[:4]
+		s.persons[p.city] = append(s.persons[p.city], p)
+	}
+	return rows.Err()
+}
+
+// planScans scans residents at their city's venues every day; each
+// county's institution uploads its day in the evening. About one scan in
+// 700 finds a fever.
+func (s *demoGen) planScans(days, persons int) {
+	for d := 0; d <= days; d++ {
+		day := s.start.AddDate(0, 0, d)
+		upload := day.Add(21 * time.Hour)
+		last := upload
+		if d == days { // today: what happened until now
+			upload = s.now.Add(-2 * time.Minute)
+			last = upload.Add(-5 * time.Minute)
+		}
+		if last.Before(day.Add(8 * time.Hour)) {
+			continue
+		}
+		weekday := 1.0
+		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			weekday = 0.7
+		}
+		// Draw the day's scans now, so the plan does not depend on what
+		// the replay finds; persons are picked when the upload runs.
+		type plannedScan struct {
+			venue int64
+			at    time.Time
+			pick  uint64
+			temp  float64
+		}
+		var cities []*demoCity
+		plan := map[*demoCounty][]plannedScan{}
+		for _, c := range s.cities {
+			cities = append(cities, c)
+			for _, k := range c.counties {
+				span := last.Sub(day.Add(7 * time.Hour))
+				residents := float64(persons) * c.share / float64(len(c.counties))
+				n := int(residents*c.activity*weekday*(0.8+0.4*s.rng.Float64())) + 1
+				for range n {
+					tenths := 360 + s.rng.IntN(12)
+					if s.rng.IntN(700) == 0 {
+						tenths = 374 + s.rng.IntN(15)
+					}
+					plan[k] = append(plan[k], plannedScan{pick: s.rng.Uint64(), temp: float64(tenths) / 10,
+						at: day.Add(7*time.Hour + time.Duration(s.rng.Int64N(int64(span)))).Truncate(time.Second)})
+				}
+			}
+		}
+		s.at(upload, func(ctx context.Context) error {
+			if s.persons == nil {
+				if err := s.loadPersons(ctx); err != nil {
+					return err
+				}
+			}
+			svc := &ScanService{DB: s.db, Credentials: s.creds}
+			for _, c := range cities {
+				pool := s.persons[c.code]
+				if len(pool) == 0 {
+					continue
+				}
+				for _, k := range c.counties {
+					if k.admin == nil || len(plan[k]) == 0 {
+						continue
+					}
+					var batch []healthcode.ScanInput
+					for i, p := range plan[k] {
+						person := pool[p.pick%uint64(len(pool))]
+						iat := p.at.Add(-time.Minute).UTC()
+						token, err := s.creds.sign(credential.Claims{Issuer: s.g.Ring.Issuer(), CodeID: person.codeID,
+							Colour: person.col, MaskedName: person.name, Kind: credential.KindElectronic,
+							IssuedAt: iat, ExpiresAt: iat.Add(DefaultElectronicTTL)})
+						if err != nil {
+							return err
+						}
+						temp := p.temp
+						role := healthcode.ScanVisitor
+						if i%5 == 0 {
+							role = healthcode.ScanEmployee
+						}
+						batch = append(batch, healthcode.ScanInput{ScanID: demoUUID(s.rng), VenueID: k.venues[int(p.pick>>32)%len(k.venues)],
+							Token: token, ScannedAt: p.at, Temperature: &temp, Role: role})
+					}
+					actx := healthcode.NewContextWithActor(ctx, k.admin)
+					for len(batch) > 0 {
+						part := batch[:min(len(batch), MaxScanBatch)]
+						batch = batch[len(part):]
+						res, err := svc.RecordScans(actx, part)
+						if err != nil {
+							return fmt.Errorf("record scans in %s: %w", k.code, err)
+						}
+						for _, r := range res {
+							if r.Status == healthcode.ScanAccepted {
+								s.sum.Scans++
+								if r.Fever {
+									s.sum.Fevers++
+								}
+							} else if r.Status == healthcode.ScanRejected {
+								return fmt.Errorf("scan rejected in %s: %s %s", k.code, r.Reason, r.Message)
+							}
+						}
+					}
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// demoUUID draws a version-4 UUID from rng (deterministic scan ids).
+func demoUUID(rng *rand.Rand) string {
+	var b [16]byte
+	for i := 0; i < 16; i += 8 {
+		v := rng.Uint64()
+		for j := 0; j < 8; j++ {
+			b[i+j] = byte(v >> (8 * j))
+		}
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+var demoTicketTexts = []struct {
+	kind, subject, description string
+}{
+	{"CONSULTATION", "健康码转码咨询", "来电人询问从外省返回后健康码何时转为绿码，需要提供哪些材料。"},
+	{"CONSULTATION", "老人没有智能手机如何出行", "来电人为其父母咨询，老人没有智能手机，乘车和进超市时如何出示健康码。"},
+	{"COMPLAINT", "小区门口查验排队过长", "来电人反映早高峰小区门口扫码查验只有一人，排队超过二十分钟，要求增加人手。"},
+	{"COMPLAINT", "超市未查验健康码", "来电人反映某超市入口无人查验健康码和体温，存在防控隐患。"},
+	{"SUGGESTION", "建议增设纸质健康码办理点", "来电人建议在社区服务中心增设纸质健康码（通行卡）办理窗口，方便老年人。"},
+	{"COMPLAINT", "查验点工作人员态度生硬", "来电人反映查验点工作人员态度生硬，未说明黄码原因。"},
+	{"CODE_APPEAL", "健康码显示黄码申诉", "来电人称近14天未离开本市，健康码却显示黄码，申请核实。"},
+}
+
+// planTickets opens about three dozen tickets over the replayed days and
+// moves each along its lifecycle as far as the time allows: the newest are
+// still waiting, the oldest are closed (some after a reopening or a
+// return); a few units in quiet cities sign late.
+func (s *demoGen) planTickets() {
+	const n = 36
+	var all []*demoCounty
+	for _, c := range s.cities {
+		all = append(all, c.counties...)
+	}
+	if len(all) == 0 {
+		return
+	}
+	days := int(s.today.Sub(s.start).Hours()/24) + 1
+	for i := range n {
+		k := all[s.rng.IntN(len(all))]
+		if i%4 == 0 {
+			k = all[0] // the demo handler of 雁塔区 has a queue
+			for _, c := range all {
+				if c.code == "610113" {
+					k = c
+				}
+			}
+		}
+		text := demoTicketTexts[s.rng.IntN(len(demoTicketTexts))]
+		d := s.rng.IntN(days)
+		created := s.start.AddDate(0, 0, d).Add(time.Duration(8*60+s.rng.IntN(9*60)) * time.Minute)
+		// The newest tickets wait in the queues: two not dispatched yet,
+		// two not signed for, two signed.
+		steps := 100
+		if i < 6 {
+			created, steps = s.now.Add(-time.Duration(i+1)*47*time.Minute), i/2
+		}
+		// late signers: the quieter cities' units sign after a couple of days
+		signAfter := time.Duration(10+s.rng.IntN(110)) * time.Minute
+		if k.city.activity < 0.04 && s.rng.IntN(2) == 0 {
+			signAfter = time.Duration(48+s.rng.IntN(48)) * time.Hour
+		}
+		scenario := s.rng.IntN(10)
+		phone := fmt.Sprintf("13%d%08d", 5+s.rng.IntN(4), s.rng.IntN(100_000_000))
+		community := k.communities[s.rng.IntN(len(k.communities))]
+		var id int64
+		handler := "hotline_handler"
+		if k.code == "610113" {
+			handler = "yanta_handler"
+		}
+		act := func(who string, in healthcode.TicketAction) func(ctx context.Context) error {
+			if steps--; steps < 0 {
+				return nil
+			}
+			return func(ctx context.Context) error {
+				if id == 0 {
+					return nil
+				}
+				if in.Action == string(hotline.Dispatch) || in.Action == string(hotline.Redispatch) {
+					in.TargetUnit = k.unit
+				}
+				if _, err := s.tickets.Act(s.as(ctx, who), id, in); err != nil {
+					return fmt.Errorf("ticket %d %s: %w", id, in.Action, err)
+				}
+				return nil
+			}
+		}
+		s.at(created, func(ctx context.Context) error {
+			in := healthcode.NewTicket{Kind: text.kind, Channel: string(hotline.ChannelHotline), CallerPhone: phone,
+				Subject: text.subject, Description: text.description, PlaceCode: community}
+			if text.kind == string(hotline.CodeAppeal) {
+				var pid int64
+				if err := s.db.Pool.QueryRow(ctx, `SELECT id FROM persons WHERE residence_path <@ $1::text::ltree AND created_at <= $2
+					ORDER BY id LIMIT 1 OFFSET $3`, ltreePath(k.code), s.db.now(), i).Scan(&pid); err != nil {
+					in.Kind = string(hotline.Complaint)
+				} else {
+					in.PersonID, in.PlaceCode = pid, ""
+				}
+			}
+			t, err := s.tickets.CreateTicket(s.as(ctx, "operator"), in)
+			if err != nil {
+				return fmt.Errorf("create ticket: %w", err)
+			}
+			id = t.ID
+			s.sum.Tickets++
+			return nil
+		})
+		if text.kind == string(hotline.Consultation) && scenario < 4 && i >= 6 { // answered at once
+			s.at(created.Add(6*time.Minute), act("operator", healthcode.TicketAction{Action: string(hotline.Close),
+				Text: "已当场解答：按本省规定，返陕人员核酸检测阴性且无异常后健康码自动转绿。"}))
+			continue
+		}
+		t := created.Add(time.Duration(5+s.rng.IntN(20)) * time.Minute)
+		s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Dispatch)}))
+		if scenario == 9 { // wrong jurisdiction: returned, then dispatched again
+			t = t.Add(40 * time.Minute)
+			s.at(t, act(handler, healthcode.TicketAction{Action: string(hotline.Return), Reason: "事发地不在本单位辖区，请核实后重新派单"}))
+			t = t.Add(30 * time.Minute)
+			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Dispatch)}))
+		}
+		t = t.Add(signAfter)
+		s.at(t, act(handler, healthcode.TicketAction{Action: string(hotline.Sign)}))
+		t = t.Add(time.Duration(1+s.rng.IntN(20)) * time.Hour)
+		s.at(t, act(handler, healthcode.TicketAction{Action: string(hotline.Start)}))
+		t = t.Add(time.Duration(4+s.rng.IntN(40)) * time.Hour)
+		reply := healthcode.TicketAction{Action: string(hotline.Reply), Text: "已联系事发地社区核实处理，并向来电人说明情况。"}
+		if text.kind == string(hotline.CodeAppeal) {
+			reply = healthcode.TicketAction{Action: string(hotline.RejectAppeal), Text: "经核实，申诉人近14天有中风险地区行程，黄码赋码无误。"}
+		}
+		s.at(t, act(handler, reply))
+		t = t.Add(time.Duration(2+s.rng.IntN(30)) * time.Hour)
+		switch {
+		case scenario == 8: // dissatisfied: reopened (重办), then answered again
+			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.Dissatisfied),
+				Reason: "来电人表示问题仍未解决"}))
+			t = t.Add(time.Duration(1+s.rng.IntN(3)) * time.Hour)
+			s.at(t, act(handler, healthcode.TicketAction{Action: string(hotline.Sign)}))
+			t = t.Add(20 * time.Hour)
+			s.at(t, act(handler, reply))
+			t = t.Add(24 * time.Hour)
+			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.BasicallySatisfied)}))
+		case scenario%3 == 0:
+			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.BasicallySatisfied)}))
+		default:
+			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.Satisfied)}))
+		}
+	}
+}
+
+var demoMembers = []healthcode.JointMeetingMember{
+	{Department: "卫生健康委员会", Name: "王建国", Role: "召集人", Contact: "029-86781234"},
+	{Department: "大数据管理局", Name: "李娜", Role: "成员", Contact: "029-86785678"},
+	{Department: "公安局", Name: "张伟", Role: "成员", Contact: "029-86789012"},
+}
+
+// planReports drafts the weekly reports every Friday morning and has most
+// cities submit them on time, one city late and one not at all; about two
+// thirds of the cities and some counties have joint meeting lists.
+func (s *demoGen) planReports(sys context.Context) {
+	for d := s.start; !d.After(s.today); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() != time.Friday {
+			continue
+		}
+		friday := d
+		s.at(friday.Add(8*time.Hour), func(ctx context.Context) error {
+			_, err := s.super.GenerateWeeklyDrafts(sys, friday)
+			return err
+		})
+		for i, c := range s.cities {
+			var at time.Time
+			switch {
+			case i == len(s.cities)-1: // never submitted
+				continue
+			case i == len(s.cities)-3: // late: the next morning
+				at = friday.Add(33 * time.Hour)
+			default:
+				at = friday.Add(9*time.Hour + time.Duration(i)*25*time.Minute)
+			}
+			s.at(at, func(ctx context.Context) error {
+				if _, err := s.super.SubmitWeeklyReport(s.as(ctx, "admin"), c.code, friday, c.name+"本周健康码推广应用和查验工作正常开展。"); err != nil {
+					return fmt.Errorf("submit weekly report of %s: %w", c.code, err)
+				}
+				s.sum.WeeklyReports++
+				return nil
+			})
+		}
+	}
+	// Joint meeting lists: before the deadline when it lies ahead of the
+	// replay, else when the lists were due.
+	due := s.super.due()
+	at := due.Add(-72 * time.Hour)
+	if due.After(s.start) {
+		at = s.start.Add(10 * time.Hour)
+	}
+	var regions []string
+	for i, c := range s.cities {
+		if i%3 != 2 {
+			regions = append(regions, c.code)
+		}
+		if i%2 == 0 && len(c.counties) > 0 {
+			regions = append(regions, c.counties[0].code)
+		}
+	}
+	s.at(at, func(ctx context.Context) error {
+		for _, r := range regions {
+			if _, err := s.super.SubmitJointMeetingList(s.as(ctx, "admin"), r, demoMembers); err != nil {
+				return fmt.Errorf("joint meeting list of %s: %w", r, err)
+			}
+			s.sum.JointLists++
+		}
+		return nil
+	})
+}
+
+// stubSender delivers national push batches to the in-process stub
+// receiver.
+type stubSender struct{ stub *exchange.Stub }
+
+func (s stubSender) Send(ctx context.Context, body []byte, signature string) (*exchange.Receipt, error) {
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequestWithContext(ctx, "POST", "/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Signature", signature)
+	req.Header.Set("X-Key-ID", "61-national-push")
+	s.stub.ServeHTTP(rec, req)
+	if rec.Code/100 != 2 {
+		return nil, fmt.Errorf("national stub: status %d: %s", rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	var r exchange.Receipt
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || r.Receipt == "" {
+		return nil, errors.New("national stub: malformed receipt")
+	}
+	return &r, nil
+}
+
+// planNational pushes every replayed day at 00:30 the next morning to the
+// national stub; one day's push is acknowledged late (after 10:00).
+func (s *demoGen) planNational(sys context.Context, seed int64) error {
+	keySeed := make([]byte, ed25519.SeedSize)
+	copy(keySeed, "healthcode-demo-national-"+strconv.FormatInt(seed, 10))
+	key := ed25519.NewKeyFromSeed(keySeed)
+	stub := exchange.NewStub(key.Public().(ed25519.PublicKey))
+	stub.Now = s.db.now
+	push := &NationalPush{DB: s.db, Key: key, Sender: stubSender{stub}}
+	lateDay := s.start.AddDate(0, 0, 4)
+	for d := s.start.AddDate(0, 0, -7); d.Before(s.today); d = d.AddDate(0, 0, 1) {
+		day := d
+		at := day.AddDate(0, 0, 1).Add(30 * time.Minute)
+		if day.Equal(lateDay) {
+			at = day.AddDate(0, 0, 1).Add(11 * time.Hour)
+		}
+		s.at(at, func(ctx context.Context) error {
+			if err := push.Push(sys, day); err != nil {
+				return err
+			}
+			s.sum.NationalDays++
+			return nil
+		})
+	}
+	return nil
+}
