@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -11,8 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"healthcode"
 	"healthcode/credential"
@@ -159,15 +156,8 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		return results, nil
 	}
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		return s.store(ctx, tx, a, institution, ok, true)
+		return s.store(ctx, tx, a, institution, ok)
 	})
-	if errors.Is(err, errScanRace) {
-		// Another upload of some of these scans committed between our
-		// look-up and our COPY: write the batch again, skipping conflicts.
-		err = s.DB.InTx(ctx, func(tx *Tx) error {
-			return s.store(ctx, tx, a, institution, ok, false)
-		})
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -177,13 +167,7 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 // store writes the accepted scans of a batch in one transaction: the scans
 // (duplicates skipped), stays and health records of our own persons, fever
 // reports, and the re-evaluation of those persons.
-//
-// With copyScans the new scans are COPYed after a look-up of the batch's ids
-// that already exist; a concurrent upload of the same scan can still win the
-// race in between, and then the COPY fails with errScanRace and the caller
-// runs the batch again with copyScans false, which inserts with ON CONFLICT
-// DO NOTHING.
-func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan, copyScans bool) error {
+func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan) error {
 	// Our own codes name the person by code id.
 	var codeIDs []string
 	for _, sc := range ok {
@@ -210,15 +194,31 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		rows.Close()
 	}
 	days := map[time.Time]bool{}
+	var ids, codes, issuers, colours, roles, paths []string
+	var ats []time.Time
+	var venueIDs []int64
+	var personIDs []*int64
+	var temps []*float64
+	var fevers []bool
 	for _, sc := range ok {
 		days[dayStart(sc.in.ScannedAt)] = true
-		// A second attempt (see errScanRace) starts afresh.
-		sc.person, sc.reeval, sc.res.Colour, sc.res.Message = 0, false, healthcode.Colour(sc.claims.Colour), ""
+		var pid *int64
 		if sc.claims.Issuer == s.Credentials.Ring.Issuer() {
 			if id, found := persons[sc.claims.CodeID]; found {
-				sc.person = id
+				sc.person, pid = id, &id
 			}
 		}
+		ids = append(ids, strings.ToLower(sc.in.ScanID))
+		ats = append(ats, sc.in.ScannedAt)
+		venueIDs = append(venueIDs, sc.in.VenueID)
+		issuers = append(issuers, sc.claims.Issuer)
+		codes = append(codes, sc.claims.CodeID)
+		personIDs = append(personIDs, pid)
+		colours = append(colours, sc.claims.Colour)
+		temps = append(temps, sc.in.Temperature)
+		roles = append(roles, sc.in.Role)
+		fevers = append(fevers, sc.res.Fever)
+		paths = append(paths, sc.venue.path)
 	}
 	for d := range days {
 		if err := ensureScanPartition(ctx, tx, d); err != nil {
@@ -226,18 +226,46 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		}
 		tx.MarkIndicatorDays(d) // scans per 1,000 residents of the scans' days
 	}
-	fresh, err := s.insertScans(ctx, tx, a, institution, ok, copyScans)
+	rows, err := tx.Query(ctx, `INSERT INTO scans (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id, issuer,
+			code_id, person_id, colour, temperature, scan_role, fever, region_path)
+		SELECT i, t, $13, v, $14, $15, iss, c, p, col, tmp, r, f, path::ltree
+		FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+		            $8::numeric[], $9::text[], $10::boolean[], $11::text[], $12::int[]) AS x(i, t, v, iss, c, p, col, tmp, r, f, path, ord)
+		ORDER BY ord
+		ON CONFLICT (scan_id, scanned_at) DO NOTHING RETURNING scan_id::text, scanned_at`,
+		ids, ats, venueIDs, issuers, codes, personIDs, colours, temps, roles, fevers, paths, seq(len(ids)), tx.Now, institution, a.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("insert scans: %w", err)
 	}
-	if err := registerLtree(ctx, tx); err != nil {
-		return err
+	type scanKey struct {
+		id string
+		at int64 // microseconds, as stored
 	}
-	// Stays and temperatures of our own persons: no conflict is possible
-	// (their ids come from sequences), so they are COPYed.
+	inserted := map[scanKey]bool{}
+	var id string
+	var at time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&id, &at}, func() error {
+		inserted[scanKey{id, at.UnixMicro()}] = true
+		return nil
+	}); err != nil {
+		return fmt.Errorf("insert scans: %w", err)
+	}
+	// A scan repeated in the batch (same id and time) was inserted once:
+	// its first copy is new, the others are duplicates.
+	fresh := make([]bool, len(ok))
+	for i, sc := range ok {
+		k := scanKey{ids[i], sc.in.ScannedAt.UnixMicro()}
+		fresh[i], inserted[k] = inserted[k], false
+	}
+	// Stays and temperatures of our own persons go in one statement each.
 	var reeval []int64
-	var stays, health [][]any
-	actor := a.Subject()
+	var sPids []int64
+	var sPlaces, sPaths, sRefs []string
+	var sAts []time.Time
+	var hPids []int64
+	var hAts []time.Time
+	var hTemps []float64
+	var hRefs []string
 	for i, sc := range ok {
 		if !fresh[i] {
 			sc.res.Status, sc.res.Message = healthcode.ScanDuplicate, "该扫码记录已上传过"
@@ -246,10 +274,11 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		sc.res.Status = healthcode.ScanAccepted
 		ref := "scan:" + strings.ToLower(sc.in.ScanID)
 		if sc.person != 0 {
-			stays = append(stays, []any{sc.person, sc.venue.region, sc.venue.path, sc.in.ScannedAt, sc.in.ScannedAt,
-				"SCAN", ref, actor, tx.Now})
+			sPids, sPlaces, sPaths, sAts, sRefs = append(sPids, sc.person), append(sPlaces, sc.venue.region),
+				append(sPaths, sc.venue.path), append(sAts, sc.in.ScannedAt), append(sRefs, ref)
 			if sc.in.Temperature != nil {
-				health = append(health, []any{sc.person, sc.in.ScannedAt, *sc.in.Temperature, "SCAN", ref, actor, tx.Now})
+				hPids, hAts, hTemps, hRefs = append(hPids, sc.person), append(hAts, sc.in.ScannedAt),
+					append(hTemps, *sc.in.Temperature), append(hRefs, ref)
 			}
 			reeval = append(reeval, sc.person)
 			sc.reeval = true
@@ -277,15 +306,17 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 			}
 		}
 	}
-	if len(stays) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stays"}, []string{"person_id", "place", "place_path", "from_at", "to_at",
-			"source", "source_ref", "actor", "created_at"}, pgx.CopyFromRows(stays)); err != nil {
+	if len(sPids) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
+			SELECT p, pl, pa::ltree, t, t, 'SCAN', r, $6, $7 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS x(p, pl, pa, t, r)`,
+			sPids, sPlaces, sPaths, sAts, sRefs, a.Subject(), tx.Now); err != nil {
 			return fmt.Errorf("record scan stays: %w", err)
 		}
 	}
-	if len(health) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"health_records"}, []string{"person_id", "at", "temperature",
-			"source", "source_ref", "actor", "created_at"}, pgx.CopyFromRows(health)); err != nil {
+	if len(hPids) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO health_records (person_id, at, temperature, symptoms, source, source_ref, actor, created_at)
+			SELECT p, t, tmp, '{}', 'SCAN', r, $5, $6 FROM unnest($1::bigint[], $2::timestamptz[], $3::numeric[], $4::text[]) AS x(p, t, tmp, r)`,
+			hPids, hAts, hTemps, hRefs, a.Subject(), tx.Now); err != nil {
 			return fmt.Errorf("record scan temperatures: %w", err)
 		}
 	}
@@ -329,156 +360,6 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 			}
 		}
 	}
-	return nil
-}
-
-// errScanRace: the COPY of a batch's new scans met a scan id that another
-// upload wrote after our look-up (unique violation).
-var errScanRace = errors.New("scan written concurrently")
-
-// testHookBeforeScanCopy, when set (tests), runs between the look-up of the
-// existing scan ids and the COPY.
-var testHookBeforeScanCopy func()
-
-type scanKey struct {
-	id string
-	at int64 // microseconds, as stored
-}
-
-// insertScans writes the batch's scans and reports which of them are new
-// (by position in ok). A scan whose id and time already exist, in the table
-// or earlier in the batch, is not new.
-func (s *ScanService) insertScans(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan, copyScans bool) ([]bool, error) {
-	fresh := make([]bool, len(ok))
-	ids := make([]string, len(ok))
-	for i, sc := range ok {
-		ids[i] = strings.ToLower(sc.in.ScanID)
-	}
-	if !copyScans {
-		var codes, issuers, colours, roles, paths []string
-		var ats []time.Time
-		var venueIDs []int64
-		var personIDs []*int64
-		var temps []*float64
-		var fevers []bool
-		for _, sc := range ok {
-			var pid *int64
-			if sc.person != 0 {
-				pid = &sc.person
-			}
-			ats = append(ats, sc.in.ScannedAt)
-			venueIDs = append(venueIDs, sc.in.VenueID)
-			issuers = append(issuers, sc.claims.Issuer)
-			codes = append(codes, sc.claims.CodeID)
-			personIDs = append(personIDs, pid)
-			colours = append(colours, sc.claims.Colour)
-			temps = append(temps, sc.in.Temperature)
-			roles = append(roles, sc.in.Role)
-			fevers = append(fevers, sc.res.Fever)
-			paths = append(paths, sc.venue.path)
-		}
-		rows, err := tx.Query(ctx, `INSERT INTO scans (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id, issuer,
-				code_id, person_id, colour, temperature, scan_role, fever, region_path)
-			SELECT i, t, $13, v, $14, $15, iss, c, p, col, tmp, r, f, path::ltree
-			FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[],
-			            $8::numeric[], $9::text[], $10::boolean[], $11::text[], $12::int[]) AS x(i, t, v, iss, c, p, col, tmp, r, f, path, ord)
-			ORDER BY ord
-			ON CONFLICT (scan_id, scanned_at) DO NOTHING RETURNING scan_id::text, scanned_at`,
-			ids, ats, venueIDs, issuers, codes, personIDs, colours, temps, roles, fevers, paths, seq(len(ids)), tx.Now, institution, a.ID)
-		if err != nil {
-			return nil, fmt.Errorf("insert scans: %w", err)
-		}
-		inserted := map[scanKey]bool{}
-		var id string
-		var at time.Time
-		if _, err := pgx.ForEachRow(rows, []any{&id, &at}, func() error {
-			inserted[scanKey{id, at.UnixMicro()}] = true
-			return nil
-		}); err != nil {
-			return nil, fmt.Errorf("insert scans: %w", err)
-		}
-		// A scan repeated in the batch was inserted once: its first copy.
-		for i, sc := range ok {
-			k := scanKey{ids[i], sc.in.ScannedAt.UnixMicro()}
-			fresh[i], inserted[k] = inserted[k], false
-		}
-		return fresh, nil
-	}
-	// The ids of the batch that exist already, in the partitions of its days.
-	lo, hi := ok[0].in.ScannedAt, ok[0].in.ScannedAt
-	for _, sc := range ok {
-		if sc.in.ScannedAt.Before(lo) {
-			lo = sc.in.ScannedAt
-		}
-		if sc.in.ScannedAt.After(hi) {
-			hi = sc.in.ScannedAt
-		}
-	}
-	rows, err := tx.Query(ctx, `SELECT scan_id::text, scanned_at FROM scans WHERE scan_id = ANY($1::uuid[]) AND scanned_at BETWEEN $2 AND $3`,
-		ids, lo, hi)
-	if err != nil {
-		return nil, fmt.Errorf("look up existing scans: %w", err)
-	}
-	seen := map[scanKey]bool{}
-	var id string
-	var at time.Time
-	if _, err := pgx.ForEachRow(rows, []any{&id, &at}, func() error {
-		seen[scanKey{id, at.UnixMicro()}] = true
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("look up existing scans: %w", err)
-	}
-	if err := registerLtree(ctx, tx); err != nil {
-		return nil, err
-	}
-	var copyRows [][]any
-	for i, sc := range ok {
-		k := scanKey{ids[i], sc.in.ScannedAt.UnixMicro()}
-		if seen[k] {
-			continue
-		}
-		seen[k], fresh[i] = true, true
-		var pid any
-		if sc.person != 0 {
-			pid = sc.person
-		}
-		var temp any
-		if sc.in.Temperature != nil {
-			temp = *sc.in.Temperature
-		}
-		copyRows = append(copyRows, []any{ids[i], sc.in.ScannedAt, tx.Now, sc.in.VenueID, institution, a.ID, sc.claims.Issuer,
-			sc.claims.CodeID, pid, sc.claims.Colour, temp, sc.in.Role, sc.res.Fever, sc.venue.path})
-	}
-	if testHookBeforeScanCopy != nil {
-		testHookBeforeScanCopy()
-	}
-	if len(copyRows) == 0 {
-		return fresh, nil
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"scans"}, []string{"scan_id", "scanned_at", "received_at", "venue_id",
-		"institution_id", "inspector_id", "issuer", "code_id", "person_id", "colour", "temperature", "scan_role", "fever",
-		"region_path"}, pgx.CopyFromRows(copyRows)); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return nil, errScanRace
-		}
-		return nil, fmt.Errorf("copy scans: %w", err)
-	}
-	return fresh, nil
-}
-
-// registerLtree makes the transaction's connection encode ltree values
-// (needed by COPY, which sends every column in binary); once per connection.
-func registerLtree(ctx context.Context, tx *Tx) error {
-	m := tx.Conn().TypeMap()
-	if _, found := m.TypeForName("ltree"); found {
-		return nil
-	}
-	var oid uint32
-	if err := tx.QueryRow(ctx, "SELECT 'ltree'::regtype::oid").Scan(&oid); err != nil {
-		return fmt.Errorf("look up ltree type: %w", err)
-	}
-	m.RegisterType(&pgtype.Type{Name: "ltree", OID: oid, Codec: pgtype.LtreeCodec{}})
 	return nil
 }
 
