@@ -374,9 +374,20 @@ func seq(n int) []int32 {
 // ensureScanPartition creates the day's partition of scans when missing. In
 // production a maintenance job creates the partitions ahead (the application
 // role then needs no CREATE privilege); this keeps dev and late uploads
-// working.
+// working. Concurrent first uploads of a day take turns on an advisory lock:
+// a bare CREATE TABLE IF NOT EXISTS fails in all but one of them.
 func ensureScanPartition(ctx context.Context, tx *Tx, day time.Time) error {
 	name := "scans_" + day.Format("20060102")
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up scan partition %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", name); err != nil {
+		return fmt.Errorf("lock scan partition %s: %w", name, err)
+	}
 	_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF scans FOR VALUES FROM ('%s') TO ('%s')`,
 		name, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)))
 	if err != nil {
