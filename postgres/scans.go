@@ -232,18 +232,30 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[],
 		            $8::numeric[], $9::text[], $10::boolean[], $11::text[], $12::int[]) AS x(i, t, v, iss, c, p, col, tmp, r, f, path, ord)
 		ORDER BY ord
-		ON CONFLICT (scan_id, scanned_at) DO NOTHING RETURNING scan_id::text`,
+		ON CONFLICT (scan_id, scanned_at) DO NOTHING RETURNING scan_id::text, scanned_at`,
 		ids, ats, venueIDs, issuers, codes, personIDs, colours, temps, roles, fevers, paths, seq(len(ids)), tx.Now, institution, a.ID)
 	if err != nil {
 		return fmt.Errorf("insert scans: %w", err)
 	}
-	inserted, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
+	type scanKey struct {
+		id string
+		at int64 // microseconds, as stored
+	}
+	inserted := map[scanKey]bool{}
+	var id string
+	var at time.Time
+	if _, err := pgx.ForEachRow(rows, []any{&id, &at}, func() error {
+		inserted[scanKey{id, at.UnixMicro()}] = true
+		return nil
+	}); err != nil {
 		return fmt.Errorf("insert scans: %w", err)
 	}
-	fresh := map[string]bool{}
-	for _, id := range inserted {
-		fresh[id] = true
+	// A scan repeated in the batch (same id and time) was inserted once:
+	// its first copy is new, the others are duplicates.
+	fresh := make([]bool, len(ok))
+	for i, sc := range ok {
+		k := scanKey{ids[i], sc.in.ScannedAt.UnixMicro()}
+		fresh[i], inserted[k] = inserted[k], false
 	}
 	// Stays and temperatures of our own persons go in one statement each.
 	var reeval []int64
@@ -254,8 +266,8 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 	var hAts []time.Time
 	var hTemps []float64
 	var hRefs []string
-	for _, sc := range ok {
-		if !fresh[strings.ToLower(sc.in.ScanID)] {
+	for i, sc := range ok {
+		if !fresh[i] {
 			sc.res.Status, sc.res.Message = healthcode.ScanDuplicate, "该扫码记录已上传过"
 			continue
 		}
@@ -362,9 +374,20 @@ func seq(n int) []int32 {
 // ensureScanPartition creates the day's partition of scans when missing. In
 // production a maintenance job creates the partitions ahead (the application
 // role then needs no CREATE privilege); this keeps dev and late uploads
-// working.
+// working. Concurrent first uploads of a day take turns on an advisory lock:
+// a bare CREATE TABLE IF NOT EXISTS fails in all but one of them.
 func ensureScanPartition(ctx context.Context, tx *Tx, day time.Time) error {
 	name := "scans_" + day.Format("20060102")
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
+		return fmt.Errorf("look up scan partition %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", name); err != nil {
+		return fmt.Errorf("lock scan partition %s: %w", name, err)
+	}
 	_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF scans FOR VALUES FROM ('%s') TO ('%s')`,
 		name, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)))
 	if err != nil {
