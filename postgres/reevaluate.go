@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"healthcode"
 	"healthcode/rules"
@@ -134,11 +135,17 @@ func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, h
 	}
 	sql, a := q(`SELECT id, person_id, place, from_at, to_at, source FROM stays
 		WHERE WHO AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $NEXT)`, horizon)
+	// The rows of the two large fact tables are scanned into one variable
+	// per query (each row's would escape to the heap), and their repeated
+	// strings (places, sources) are shared.
+	in := &interner{table: map[string]string{}}
 	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		var s rules.Stay
+		var pid int64
+		place, source := in.into(&s.Place), in.into(&s.Source)
 		for rows.Next() {
-			var s rules.Stay
-			var pid int64
-			if err := rows.Scan(&s.ID, &pid, &s.Place, &s.From, &s.To, &s.Source); err != nil {
+			s.To = nil // a new time per stay, never one scanned into again
+			if err := rows.Scan(&s.ID, &pid, place, &s.From, &s.To, source); err != nil {
 				return fmt.Errorf("scan stay: %w", err)
 			}
 			if f := facts[pid]; f != nil { // else outside the batch
@@ -164,18 +171,33 @@ func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, h
 	// All health records: an old abnormal record keeps Y2 until enough
 	// normal check-ins follow it, however long ago it was (retention bounds
 	// how many there are).
-	sql, a = q(`SELECT id, person_id, at, temperature::float8, symptoms, source FROM health_records
+	// Temperatures are kept in one slice per batch rather than one
+	// allocation each; no symptoms are read as nil, not an empty array.
+	sql, a = q(`SELECT id, person_id, at, temperature::float8, NULLIF(symptoms, '{}'), source FROM health_records
 		WHERE WHO AND retracted_at IS NULL`)
 	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		var h rules.HealthRecord
+		var pid int64
+		var temp pgtype.Float8
+		temps := make([]float64, 0, 2*max(len(facts), 64))
+		source := in.into(&h.Source)
 		for rows.Next() {
-			var h rules.HealthRecord
-			var pid int64
-			if err := rows.Scan(&h.ID, &pid, &h.At, &h.Temperature, &h.Symptoms, &h.Source); err != nil {
+			h.Symptoms = nil // a new slice per record, never one scanned into again
+			if err := rows.Scan(&h.ID, &pid, &h.At, &temp, &h.Symptoms, source); err != nil {
 				return fmt.Errorf("scan health record: %w", err)
 			}
-			if f := facts[pid]; f != nil {
-				f.Health = append(f.Health, h)
+			f := facts[pid]
+			if f == nil {
+				continue
 			}
+			h.Temperature = nil
+			if temp.Valid {
+				// Earlier records keep pointing into the old array should
+				// append move it: its values never change.
+				temps = append(temps, temp.Float64)
+				h.Temperature = &temps[len(temps)-1]
+			}
+			f.Health = append(f.Health, h)
 		}
 		return rows.Err()
 	})
@@ -213,6 +235,30 @@ func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, h
 		return rows.Err()
 	})
 	return fl
+}
+
+// interner scans text columns into strings shared per distinct value.
+type interner struct {
+	table map[string]string
+}
+
+// into returns a scan target (pgtype.BytesScanner) that sets *dst.
+func (in *interner) into(dst *string) *internedText { return &internedText{in, dst} }
+
+type internedText struct {
+	in  *interner
+	dst *string
+}
+
+// ScanBytes implements pgtype.BytesScanner; v is only valid during the call.
+func (t *internedText) ScanBytes(v []byte) error {
+	s, ok := t.in.table[string(v)]
+	if !ok {
+		s = string(v)
+		t.in.table[s] = s
+	}
+	*t.dst = s
+	return nil
 }
 
 // addAreaRisks adds to each person's facts the area risks in force on the
@@ -447,9 +493,12 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		res := rules.Evaluate(facts[pid], rs, tx.Now)
 		code := codeFromResult(pid, &res, tx.Now)
 		out[pid] = code
-		clauses, err := json.Marshal(code.Clauses)
-		if err != nil {
-			return nil, err
+		clauses := emptyClauses // most codes: green without a clause
+		if len(code.Clauses) > 0 {
+			var err error
+			if clauses, err = json.Marshal(code.Clauses); err != nil {
+				return nil, err
+			}
 		}
 		old, had := cur[pid]
 		if had && old.colour == string(code.Colour) && old.version == code.RuleSetVersion &&
@@ -493,54 +542,57 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		w.hVersions = append(w.hVersions, code.RuleSetVersion)
 		changed = append(changed, pid)
 	}
+	// The writes go in one round trip, with the notification targets of the
+	// colour changes and the revocation of their paper codes.
+	wb := &pgx.Batch{}
 	if relabel {
 		// Record the range (replacing the rows of other versions it overlaps:
 		// only the published version's rows count). Should rs have been
 		// retired meanwhile, nothing is recorded, and the codes not
 		// relabelled are stale under the new rule set anyway.
-		if _, err := tx.Exec(ctx, `WITH retired AS (
+		wb.Queue(`WITH retired AS (
 				DELETE FROM code_evaluations WHERE rule_set_version <> $3 AND from_id <= $2 AND to_id > $1)
 			INSERT INTO code_evaluations (rule_set_version, from_id, to_id, evaluated_at)
 			SELECT version, $1, $2 + 1, $4 FROM rule_sets WHERE version = $3 AND status = 'PUBLISHED'
 			ON CONFLICT (rule_set_version, from_id) DO UPDATE
 				SET to_id = GREATEST(code_evaluations.to_id, EXCLUDED.to_id), evaluated_at = EXCLUDED.evaluated_at`,
-			lo, hi, rs.Version, tx.Now); err != nil {
-			return nil, fmt.Errorf("record range evaluation: %w", err)
-		}
+			lo, hi, rs.Version, tx.Now)
 	}
 	if len(w.pids) > 0 {
 		// Existing codes are updated in place (cheaper than an upsert); the
 		// first code of a person is inserted.
-		if _, err := tx.Exec(ctx, `WITH x AS (
+		wb.Queue(`WITH x AS (
 				SELECT p, c, j, v, r FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::timestamptz[]) AS x(p, c, j, v, r)),
 			upd AS (
 				UPDATE codes SET colour = x.c, clauses = x.j::jsonb, rule_set_version = x.v, updated_at = $5, reevaluate_at = x.r
 				FROM x WHERE codes.person_id = x.p RETURNING codes.person_id)
 			INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at)
 			SELECT p, c, j::jsonb, v, $5, r FROM x WHERE p NOT IN (SELECT person_id FROM upd)`,
-			w.pids, w.colours, w.clauses, w.versions, tx.Now, w.reevals); err != nil {
-			return nil, fmt.Errorf("write codes: %w", err)
-		}
+			w.pids, w.colours, w.clauses, w.versions, tx.Now, w.reevals)
 	}
 	if len(w.vPids) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE codes SET rule_set_version = $2, updated_at = $3
-			WHERE person_id = ANY($1)`, w.vPids, rs.Version, tx.Now); err != nil {
-			return nil, fmt.Errorf("write code versions: %w", err)
-		}
+		wb.Queue(`UPDATE codes SET rule_set_version = $2, updated_at = $3
+			WHERE person_id = ANY($1)`, w.vPids, rs.Version, tx.Now)
 	}
 	if len(w.lPids) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE codes SET rule_set_version = x.v, updated_at = $3, reevaluate_at = x.r
+		wb.Queue(`UPDATE codes SET rule_set_version = x.v, updated_at = $3, reevaluate_at = x.r
 			FROM unnest($1::bigint[], $2::text[], $4::timestamptz[]) AS x(p, v, r) WHERE codes.person_id = x.p`,
-			w.lPids, w.lVersions, tx.Now, w.lReevals); err != nil {
-			return nil, fmt.Errorf("write code versions: %w", err)
-		}
+			w.lPids, w.lVersions, tx.Now, w.lReevals)
 	}
 	if len(w.hPids) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO code_history (person_id, from_colour, to_colour, clause_ids, rule_set_version, cause, actor, at)
+		wb.Queue(`INSERT INTO code_history (person_id, from_colour, to_colour, clause_ids, rule_set_version, cause, actor, at)
 			SELECT p, f, t, CASE WHEN c = '' THEN '{}'::text[] ELSE string_to_array(c, ',') END, v, $6, $7, $8
 			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(p, f, t, c, v)`,
-			w.hPids, w.hFrom, w.hTo, w.hClauses, w.hVersions, cause, actor.Subject(), tx.Now); err != nil {
-			return nil, fmt.Errorf("write code history: %w", err)
+			w.hPids, w.hFrom, w.hTo, w.hClauses, w.hVersions, cause, actor.Subject(), tx.Now)
+	}
+	var targets map[int64]notifyTarget
+	if len(changed) > 0 {
+		targets = queueNotifyTargets(wb, changed)
+		queueRevokePrinted(wb, changed, tx.Now)
+	}
+	if wb.Len() > 0 {
+		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
+			return nil, fmt.Errorf("write codes: %w", err)
 		}
 	}
 	if len(changed) > 0 {
@@ -548,45 +600,46 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		for pid, c := range cur {
 			before[pid] = c.colour
 		}
-		if err := db.onColourChange(ctx, tx, changed, out, before, cause); err != nil {
-			return nil, err
-		}
-		if err := revokePrinted(ctx, tx, changed); err != nil {
+		if err := db.onColourChange(ctx, tx, changed, targets, out, before, cause); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// onColourChange audits each colour change and queues the SMS to the
-// person's phone (or their guardian's), deduplicated per change.
-func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, codes map[int64]*healthcode.Code, before map[int64]string, cause string) error {
-	rows, err := tx.Query(ctx, `SELECT p.id, p.residence_code, p.name_masked, COALESCE(p.phone_enc, ra.phone_enc)
+// notifyTarget is whom to tell of a person's colour change.
+type notifyTarget struct {
+	region, name string
+	phone        []byte
+}
+
+// queueNotifyTargets queues on b the query of the residence, masked name and
+// phone (the person's own or their guardian's) of persons, and returns the
+// map the batch fills.
+func queueNotifyTargets(b *pgx.Batch, pids []int64) map[int64]notifyTarget {
+	targets := make(map[int64]notifyTarget, len(pids))
+	b.Queue(`SELECT p.id, p.residence_code, p.name_masked, COALESCE(p.phone_enc, ra.phone_enc)
 		FROM persons p
 		LEFT JOIN account_persons ap ON ap.person_id = p.id
 		LEFT JOIN resident_accounts ra ON ra.id = ap.account_id
-		WHERE p.id = ANY($1)`, changed)
-	if err != nil {
-		return fmt.Errorf("load persons for notification: %w", err)
-	}
-	type target struct {
-		region, name string
-		phone        []byte
-	}
-	targets := map[int64]target{}
-	for rows.Next() {
-		var id int64
-		var t target
-		if err := rows.Scan(&id, &t.region, &t.name, &t.phone); err != nil {
-			rows.Close()
-			return fmt.Errorf("scan person for notification: %w", err)
+		WHERE p.id = ANY($1)`, pids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id int64
+			var t notifyTarget
+			if err := rows.Scan(&id, &t.region, &t.name, &t.phone); err != nil {
+				return fmt.Errorf("scan person for notification: %w", err)
+			}
+			targets[id] = t
 		}
-		targets[id] = t
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+		return rows.Err()
+	})
+	return targets
+}
+
+// onColourChange queues the SMS to the person's phone (or their guardian's),
+// deduplicated per change, and audits each colour change. The audit records
+// go last: appending to the audit chain takes its lock until the commit.
+func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, targets map[int64]notifyTarget, codes map[int64]*healthcode.Code, before map[int64]string, cause string) error {
 	recs := make([]healthcode.AuditRecord, 0, len(changed))
 	var msgs []healthcode.SMSMessage
 	for _, pid := range changed {
@@ -611,10 +664,10 @@ func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, codes
 				t.name, healthcode.Colour(from).Label(), code.Colour.Label()),
 			Key: fmt.Sprintf("colour:%d:%s:%s", pid, tx.Now.Format(time.RFC3339Nano), code.Colour)})
 	}
-	if err := tx.AuditBatch(ctx, recs); err != nil {
+	if err := tx.QueueSMSBatch(ctx, msgs); err != nil {
 		return err
 	}
-	return tx.QueueSMSBatch(ctx, msgs)
+	return tx.AuditBatch(ctx, recs)
 }
 
 func codeFromResult(pid int64, res *rules.Result, now time.Time) *healthcode.Code {
@@ -626,6 +679,8 @@ func codeFromResult(pid int64, res *rules.Result, now time.Time) *healthcode.Cod
 	}
 	return c
 }
+
+var emptyClauses = []byte("[]")
 
 func equalTimes(a, b *time.Time) bool {
 	if a == nil || b == nil {
