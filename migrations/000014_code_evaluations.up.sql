@@ -7,12 +7,19 @@
 -- "The rule-set version of a code"). Rows of retired versions mean nothing
 -- and are deleted as ranges are re-evaluated.
 CREATE TABLE code_evaluations (
-    rule_set_version text NOT NULL REFERENCES rule_sets (version),
+    -- No foreign key to rule_sets: each batch's check would share-lock the
+    -- published rule set's row (a MultiXact per concurrent batch); a version
+    -- that is not the published one means nothing anyway.
+    rule_set_version text NOT NULL,
     from_id          bigint NOT NULL,
-    to_id            bigint NOT NULL CHECK (to_id > from_id), -- exclusive
+    to_id            bigint NOT NULL, -- exclusive
     evaluated_at     timestamptz NOT NULL,
-    PRIMARY KEY (rule_set_version, from_id)
+    PRIMARY KEY (rule_set_version, from_id),
+    -- At most BatchSize (1,000) ids, so that the rows overlapping an id range
+    -- are found by from_id alone.
+    CHECK (to_id > from_id AND to_id - from_id <= 1000)
 );
+CREATE INDEX code_evaluations_from_idx ON code_evaluations (from_id);
 
 -- The effective rule-set version of the code of person pid stored with
 -- rule_set_version label. The ranges of one version do not overlap (one

@@ -382,7 +382,26 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 	var rs *rules.RuleSet
 	published := false // rs is a published rule set, not the default before any is
 	var rsErr error
-	b.Queue("SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'").Query(func(rows pgx.Rows) error {
+	// A whole range is recorded as evaluated under the rule set in force by
+	// the statement that reads it (one snapshot, so the row names the rule
+	// set the batch evaluates with), replacing the rows of other versions it
+	// overlaps: only the published version's rows count.
+	rsSQL, rsArgs := "SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'", []any(nil)
+	if ids == nil {
+		// (A range holds at most BatchSize ids: see the CHECK of
+		// code_evaluations.)
+		rsSQL, rsArgs = `WITH pub AS (SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'),
+			retired AS (
+				DELETE FROM code_evaluations WHERE rule_set_version NOT IN (SELECT version FROM pub)
+					AND from_id > $1 - $4::bigint AND from_id <= $2 AND to_id > $1),
+			recorded AS (
+				INSERT INTO code_evaluations (rule_set_version, from_id, to_id, evaluated_at)
+				SELECT version, $1, $2 + 1, $3 FROM pub
+				ON CONFLICT (rule_set_version, from_id) DO UPDATE
+					SET to_id = GREATEST(code_evaluations.to_id, EXCLUDED.to_id), evaluated_at = EXCLUDED.evaluated_at)
+			SELECT version, body FROM pub`, []any{lo, hi, tx.Now, BatchSize}
+	}
+	b.Queue(rsSQL, rsArgs...).Query(func(rows pgx.Rows) error {
 		var version string
 		var body []byte
 		if rows.Next() {
@@ -433,9 +452,10 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		from, to int64
 	}
 	var covered []evaluated
+	// (A range holds at most BatchSize ids: see the CHECK of code_evaluations.)
 	b.Queue(`SELECT e.rule_set_version, e.from_id, e.to_id FROM code_evaluations e
 		JOIN rule_sets r ON r.version = e.rule_set_version AND r.status = 'PUBLISHED'
-		WHERE e.from_id <= $2 AND e.to_id > $1`, lo, hi).Query(func(rows pgx.Rows) error {
+		WHERE e.from_id > $1 - $3::bigint AND e.from_id <= $2 AND e.to_id > $1`, lo, hi, BatchSize).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var e evaluated
 			if err := rows.Scan(&e.version, &e.from, &e.to); err != nil {
@@ -467,8 +487,9 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		}
 	}
 	// Whether codes whose result did not change take the new version from
-	// the range's code_evaluations row instead of being relabelled.
-	relabel := ids == nil && published && len(locked) > 0
+	// the range's code_evaluations row (recorded above) instead of being
+	// relabelled.
+	relabel := ids == nil && published
 
 	actor := healthcode.ActorFromContext(ctx)
 	if actor == nil {
@@ -543,21 +564,9 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		changed = append(changed, pid)
 	}
 	// The writes go in one round trip, with the notification targets of the
-	// colour changes and the revocation of their paper codes.
+	// colour changes and the revocation of their paper codes; none when no
+	// result changed.
 	wb := &pgx.Batch{}
-	if relabel {
-		// Record the range (replacing the rows of other versions it overlaps:
-		// only the published version's rows count). Should rs have been
-		// retired meanwhile, nothing is recorded, and the codes not
-		// relabelled are stale under the new rule set anyway.
-		wb.Queue(`WITH retired AS (
-				DELETE FROM code_evaluations WHERE rule_set_version <> $3 AND from_id <= $2 AND to_id > $1)
-			INSERT INTO code_evaluations (rule_set_version, from_id, to_id, evaluated_at)
-			SELECT version, $1, $2 + 1, $4 FROM rule_sets WHERE version = $3 AND status = 'PUBLISHED'
-			ON CONFLICT (rule_set_version, from_id) DO UPDATE
-				SET to_id = GREATEST(code_evaluations.to_id, EXCLUDED.to_id), evaluated_at = EXCLUDED.evaluated_at`,
-			lo, hi, rs.Version, tx.Now)
-	}
 	if len(w.pids) > 0 {
 		// Existing codes are updated in place (cheaper than an upsert); the
 		// first code of a person is inserted.
@@ -589,6 +598,8 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 	if len(changed) > 0 {
 		targets = queueNotifyTargets(wb, changed)
 		queueRevokePrinted(wb, changed, tx.Now)
+		// Last: the audit chain's lock, held until the commit.
+		tx.queueAuditHead(wb)
 	}
 	if wb.Len() > 0 {
 		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
@@ -637,8 +648,8 @@ func queueNotifyTargets(b *pgx.Batch, pids []int64) map[int64]notifyTarget {
 }
 
 // onColourChange queues the SMS to the person's phone (or their guardian's),
-// deduplicated per change, and audits each colour change. The audit records
-// go last: appending to the audit chain takes its lock until the commit.
+// deduplicated per change, and audits each colour change, in one round trip:
+// the audit chain's lock is held already (queueAuditHead).
 func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, targets map[int64]notifyTarget, codes map[int64]*healthcode.Code, before map[int64]string, cause string) error {
 	recs := make([]healthcode.AuditRecord, 0, len(changed))
 	var msgs []healthcode.SMSMessage
@@ -664,10 +675,17 @@ func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, targe
 				t.name, healthcode.Colour(from).Label(), code.Colour.Label()),
 			Key: fmt.Sprintf("colour:%d:%s:%s", pid, tx.Now.Format(time.RFC3339Nano), code.Colour)})
 	}
-	if err := tx.QueueSMSBatch(ctx, msgs); err != nil {
+	b := &pgx.Batch{}
+	if err := tx.queueSMSBatch(b, msgs); err != nil {
 		return err
 	}
-	return tx.AuditBatch(ctx, recs)
+	if err := tx.queueAuditBatch(ctx, b, recs); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("queue SMS and audit colour changes: %w", err)
+	}
+	return nil
 }
 
 func codeFromResult(pid int64, res *rules.Result, now time.Time) *healthcode.Code {
