@@ -86,11 +86,12 @@ func (tx *Tx) AuditBatch(ctx context.Context, recs []healthcode.AuditRecord) err
 		return nil
 	}
 	b := &pgx.Batch{}
-	tx.queueAuditHead(b)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("lock audit chain: %w", err)
+	if tx.queueAuditHead(b); b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("lock audit chain: %w", err)
+		}
+		b = &pgx.Batch{}
 	}
-	b = &pgx.Batch{}
 	if err := tx.queueAuditBatch(ctx, b, recs); err != nil {
 		return err
 	}
