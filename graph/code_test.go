@@ -425,7 +425,8 @@ func TestScenarioPublishRuleSet(t *testing.T) {
 	s.Do(t, rulesB, approve, nil).MustData(t)
 	drainOutbox(t, s)
 	var stale int
-	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM codes WHERE rule_set_version <> '2026-w7' OR colour <> 'GREEN'").Scan(&stale)
+	s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM codes
+		WHERE code_rule_set_version(person_id, rule_set_version) <> '2026-w7' OR colour <> 'GREEN'`).Scan(&stale)
 	if stale != 0 {
 		t.Fatalf("%d codes not re-evaluated under the new rule set", stale)
 	}

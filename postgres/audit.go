@@ -85,22 +85,58 @@ func (tx *Tx) AuditBatch(ctx context.Context, recs []healthcode.AuditRecord) err
 	if len(recs) == 0 {
 		return nil
 	}
+	b := &pgx.Batch{}
+	if tx.queueAuditHead(b); b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("lock audit chain: %w", err)
+		}
+		b = &pgx.Batch{}
+	}
+	if err := tx.queueAuditBatch(ctx, b, recs); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("append %d audit records: %w", len(recs), err)
+	}
+	return nil
+}
+
+// queueAuditHead queues on b, unless this transaction holds them already,
+// the lock of the audit chain (held until the commit) and the read of its
+// head, which queueAuditBatch needs.
+func (tx *Tx) queueAuditHead(b *pgx.Batch) {
+	if tx.auditHead != nil {
+		return
+	}
+	b.Queue("SELECT pg_advisory_xact_lock($1)", int64(auditLockKey))
+	b.Queue("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Query(func(rows pgx.Rows) error {
+		var head string
+		if rows.Next() {
+			if err := rows.Scan(&head); err != nil {
+				return fmt.Errorf("read audit chain head: %w", err)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read audit chain head: %w", err)
+		}
+		tx.auditHead = &head
+		return nil
+	})
+}
+
+// queueAuditBatch queues on b the statement of AuditBatch, once the chain's
+// head is known (queueAuditHead).
+func (tx *Tx) queueAuditBatch(ctx context.Context, b *pgx.Batch, recs []healthcode.AuditRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if tx.auditHead == nil {
+		return errors.New("audit chain head not read")
+	}
 	a := healthcode.ActorFromContext(ctx)
 	if a == nil {
 		a = healthcode.SystemActor
 	}
-	if tx.auditHead == nil {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(auditLockKey)); err != nil {
-			return fmt.Errorf("lock audit chain: %w", err)
-		}
-		var head string
-		err := tx.QueryRow(ctx, "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").Scan(&head)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("read audit chain head: %w", err)
-		}
-		tx.auditHead = &head
-	}
-	n := len(recs)
 	cols := struct{ actor, name, role, region, path, action, object, reason, detail, prev, hash []string }{}
 	requestID := healthcode.RequestInfoFromContext(ctx).RequestID
 	for i := range recs {
@@ -134,7 +170,7 @@ func (tx *Tx) AuditBatch(ctx context.Context, recs []healthcode.AuditRecord) err
 		cols.prev = append(cols.prev, rec.PrevHash)
 		cols.hash = append(cols.hash, rec.Hash)
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit_log
+	b.Queue(`INSERT INTO audit_log
 		(actor, actor_name, role, region_code, region_path, action, object, reason, detail, at, prev_hash, hash)
 		SELECT a, n, r, g, p::ltree, c, o, e, d::json, $12, h0, h1
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -142,9 +178,6 @@ func (tx *Tx) AuditBatch(ctx context.Context, recs []healthcode.AuditRecord) err
 		ORDER BY ord`,
 		cols.actor, cols.name, cols.role, cols.region, cols.path, cols.action, cols.object, cols.reason,
 		cols.detail, cols.prev, cols.hash, tx.Now)
-	if err != nil {
-		return fmt.Errorf("append %d audit records: %w", n, err)
-	}
 	return nil
 }
 

@@ -125,12 +125,24 @@ func (db *DB) ReevaluateIDs(ctx context.Context, ids []int64, cause string) (int
 }
 
 // ReevaluateRange re-evaluates persons with from <= id < to in one
-// transaction. Workers call it.
+// transaction. Workers call it. It locks every id of the range (persons
+// created meanwhile wait for it) and records the range in code_evaluations,
+// so that codes whose result did not change are not rewritten just to carry
+// the new rule-set version (docs/rules.md).
 func (db *DB) ReevaluateRange(ctx context.Context, from, to int64, cause string) (int, error) {
 	if to-from > BatchSize {
 		return 0, fmt.Errorf("range of %d persons exceeds %d", to-from, BatchSize)
 	}
-	return db.reevaluateSelected(ctx, cause, "SELECT id FROM persons WHERE id >= $1 AND id < $2", from, to)
+	if to <= from {
+		return 0, nil
+	}
+	var n int
+	err := db.InTx(ctx, func(tx *Tx) error {
+		codes, err := db.reevaluateBatch(ctx, tx, cause, from, to-1, nil)
+		n = len(codes)
+		return err
+	})
+	return n, err
 }
 
 // reevaluateSelected re-evaluates, in one transaction, the persons whose ids

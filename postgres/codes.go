@@ -272,8 +272,9 @@ func (s *CodeService) MyCode(ctx context.Context, personID int64) (*healthcode.C
 }
 
 // currentCode reads a code, re-evaluating it first when its reevaluate_at
-// has passed or it was computed under a rule set no longer in force, so that
-// no reader ever sees a stale colour.
+// has passed or it was computed under a rule set no longer in force (its
+// effective version, code_rule_set_version, is not the published one), so
+// that no reader ever sees a stale colour.
 func (db *DB) currentCode(ctx context.Context, pid int64) (*healthcode.Code, error) {
 	code, err := db.readCode(ctx, pid)
 	if err != nil {
@@ -303,8 +304,10 @@ func (db *DB) readCode(ctx context.Context, pid int64) (*healthcode.Code, error)
 	c := &healthcode.Code{PersonID: pid}
 	var colour string
 	var clauses []byte
-	err := db.Pool.QueryRow(ctx, `SELECT colour, clauses, rule_set_version, updated_at, reevaluate_at FROM codes
-		WHERE person_id = $1`, pid).Scan(&colour, &clauses, &c.RuleSetVersion, &c.UpdatedAt, &c.ReevaluateAt)
+	// The effective rule-set version: a code a bulk re-evaluation left
+	// unchanged keeps its stored label (docs/rules.md).
+	err := db.Pool.QueryRow(ctx, `SELECT colour, clauses, code_rule_set_version(person_id, rule_set_version), updated_at,
+		reevaluate_at FROM codes WHERE person_id = $1`, pid).Scan(&colour, &clauses, &c.RuleSetVersion, &c.UpdatedAt, &c.ReevaluateAt)
 	if err != nil {
 		return nil, mapError(err, "未找到健康码，请先申报")
 	}

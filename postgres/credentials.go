@@ -375,13 +375,10 @@ func (s *CredentialService) VerifyCode(ctx context.Context, token string) (*heal
 		Colour: healthcode.Colour(c.Colour), MaskedName: c.MaskedName, Kind: c.Kind, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}, nil
 }
 
-// revokePrinted revokes the printed codes of persons whose colour changed
-// (SPEC §2: a paper code is revoked if the colour changes).
-func revokePrinted(ctx context.Context, tx *Tx, pids []int64) error {
-	_, err := tx.Exec(ctx, `UPDATE printed_codes SET revoked_at = $2, revoke_reason = $3
-		WHERE person_id = ANY($1) AND revoked_at IS NULL AND expires_at > $2`, pids, tx.Now, credential.RevokeColourChanged)
-	if err != nil {
-		return fmt.Errorf("revoke printed codes: %w", err)
-	}
-	return nil
+// queueRevokePrinted queues on b the revocation of the printed codes of
+// persons whose colour changed (SPEC §2: a paper code is revoked if the
+// colour changes).
+func queueRevokePrinted(b *pgx.Batch, pids []int64, now time.Time) {
+	b.Queue(`UPDATE printed_codes SET revoked_at = $2, revoke_reason = $3
+		WHERE person_id = ANY($1) AND revoked_at IS NULL AND expires_at > $2`, pids, now, credential.RevokeColourChanged)
 }

@@ -40,6 +40,18 @@ func (tx *Tx) QueueSMS(ctx context.Context, phone, text, dedupKey string) error 
 // QueueSMSBatch writes several notify:sms tasks in one statement; messages
 // whose dedup key is already in the outbox are skipped.
 func (tx *Tx) QueueSMSBatch(ctx context.Context, msgs []healthcode.SMSMessage) error {
+	b := &pgx.Batch{}
+	if err := tx.queueSMSBatch(b, msgs); err != nil || b.Len() == 0 {
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write sms outbox: %w", err)
+	}
+	return nil
+}
+
+// queueSMSBatch queues on b the statements of QueueSMSBatch.
+func (tx *Tx) queueSMSBatch(b *pgx.Batch, msgs []healthcode.SMSMessage) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -56,14 +68,10 @@ func (tx *Tx) QueueSMSBatch(ctx context.Context, msgs []healthcode.SMSMessage) e
 		}
 		payloads[i], keys[i] = string(p), m.Key
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox (task_type, payload, dedup_key, created_at, available_at)
+	b.Queue(`INSERT INTO outbox (task_type, payload, dedup_key, created_at, available_at)
 		SELECT $1, p::jsonb, k, $4, $4 FROM unnest($2::text[], $3::text[]) AS x(p, k)
-		ON CONFLICT (dedup_key) DO NOTHING`, TaskNotifySMS, payloads, keys, tx.Now); err != nil {
-		return fmt.Errorf("write sms outbox: %w", err)
-	}
-	if _, err := tx.Exec(ctx, "SELECT pg_notify('outbox', '')"); err != nil {
-		return fmt.Errorf("notify outbox: %w", err)
-	}
+		ON CONFLICT (dedup_key) DO NOTHING`, TaskNotifySMS, payloads, keys, tx.Now)
+	b.Queue("SELECT pg_notify('outbox', '')")
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"healthcode"
 	"healthcode/rules"
@@ -65,6 +66,11 @@ func publishedRuleSet(ctx context.Context, q pgx.Tx) (*rules.RuleSet, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("load published rule set: %w", err)
 	}
+	return parseRuleSet(version, body)
+}
+
+// parseRuleSet parses the body of a published rule set, once per version.
+func parseRuleSet(version string, body []byte) (*rules.RuleSet, error) {
 	if rs, ok := ruleSetCache.Load(version); ok {
 		return rs.(*rules.RuleSet), nil
 	}
@@ -82,47 +88,69 @@ func publishedRuleSet(ctx context.Context, q pgx.Tx) (*rules.RuleSet, error) {
 const factHorizon = 130 * 24 * time.Hour
 
 // loadFacts reads the facts of persons (retracted ones excluded) and the
-// area risks in force on every place they stayed and its ancestors. The four
-// fact queries go to the server in one round trip.
+// area risks in force on every place they stayed and its ancestors, in one
+// round trip.
 func loadFacts(ctx context.Context, tx *Tx, ids []int64) (map[int64]*rules.Facts, error) {
 	facts := make(map[int64]*rules.Facts, len(ids))
 	for _, id := range ids {
 		facts[id] = &rules.Facts{}
 	}
-	places := map[string]bool{}
-	horizon := tx.Now.Add(-factHorizon)
 	if len(ids) == 0 {
 		return facts, nil
 	}
+	b := &pgx.Batch{}
+	fl := queueFacts(b, tx.Now, facts, slices.Min(ids), slices.Max(ids), ids)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("load facts: %w", err)
+	}
+	fl.addAreaRisks()
+	return facts, nil
+}
+
+// factLoad collects the results of the fact queries queueFacts queued.
+type factLoad struct {
+	facts map[int64]*rules.Facts
+	risks map[string]rules.AreaRisk // in force, LOW left out
+}
+
+// queueFacts queues on b the queries of the facts of the persons with
+// lo <= id <= hi, restricted to ids unless ids is nil, and of the area risks
+// in force. Rows are added to facts, whose entries (one per person of the
+// batch) must exist when the batch runs: rows of other persons are skipped.
+// Call addAreaRisks once the batch has run.
+func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, hi int64, ids []int64) *factLoad {
+	fl := &factLoad{facts: facts, risks: map[string]rules.AreaRisk{}}
+	horizon := now.Add(-factHorizon)
 	// A dense batch (an id range) is read with a range scan, which is much
 	// cheaper than matching an array of ids; rows of persons outside the
 	// batch are skipped below.
-	lo, hi := slices.Min(ids), slices.Max(ids)
-	who, base := "person_id = ANY($1)", []any{ids}
-	if hi-lo < int64(2*len(ids)) {
-		who, base = "person_id BETWEEN $1 AND $2", []any{lo, hi}
+	who, base := "person_id BETWEEN $1 AND $2", []any{lo, hi}
+	if ids != nil && hi-lo >= int64(2*len(ids)) {
+		who, base = "person_id = ANY($1)", []any{ids}
 	}
 	next := "$" + strconv.Itoa(len(base)+1) // the parameter after the person filter
 	q := func(sql string, extra ...any) (string, []any) {
 		sql = strings.ReplaceAll(strings.ReplaceAll(sql, "WHO", who), "$NEXT", next)
 		return sql, append(slices.Clone(base), extra...)
 	}
-	b := &pgx.Batch{}
 	sql, a := q(`SELECT id, person_id, place, from_at, to_at, source FROM stays
 		WHERE WHO AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $NEXT)`, horizon)
+	// The rows of the two large fact tables are scanned into one variable
+	// per query (each row's would escape to the heap), and their repeated
+	// strings (places, sources) are shared.
+	in := &interner{table: map[string]string{}}
 	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		var s rules.Stay
+		var pid int64
+		place, source := in.into(&s.Place), in.into(&s.Source)
 		for rows.Next() {
-			var s rules.Stay
-			var pid int64
-			if err := rows.Scan(&s.ID, &pid, &s.Place, &s.From, &s.To, &s.Source); err != nil {
+			s.To = nil // a new time per stay, never one scanned into again
+			if err := rows.Scan(&s.ID, &pid, place, &s.From, &s.To, source); err != nil {
 				return fmt.Errorf("scan stay: %w", err)
 			}
-			f := facts[pid]
-			if f == nil {
-				continue // outside the batch
+			if f := facts[pid]; f != nil { // else outside the batch
+				f.Stays = append(f.Stays, s)
 			}
-			f.Stays = append(f.Stays, s)
-			places[s.Place] = true
 		}
 		return rows.Err()
 	})
@@ -134,29 +162,40 @@ func loadFacts(ctx context.Context, tx *Tx, ids []int64) (map[int64]*rules.Facts
 			if err := rows.Scan(&m.ID, &pid, &m.Kind, &m.At); err != nil {
 				return fmt.Errorf("scan medical event: %w", err)
 			}
-			f := facts[pid]
-			if f == nil {
-				continue // outside the batch
+			if f := facts[pid]; f != nil {
+				f.Medical = append(f.Medical, m)
 			}
-			f.Medical = append(f.Medical, m)
 		}
 		return rows.Err()
 	})
 	// All health records: an old abnormal record keeps Y2 until enough
 	// normal check-ins follow it, however long ago it was (retention bounds
 	// how many there are).
-	sql, a = q(`SELECT id, person_id, at, temperature::float8, symptoms, source FROM health_records
+	// Temperatures are kept in one slice per batch rather than one
+	// allocation each; no symptoms are read as nil, not an empty array.
+	sql, a = q(`SELECT id, person_id, at, temperature::float8, NULLIF(symptoms, '{}'), source FROM health_records
 		WHERE WHO AND retracted_at IS NULL`)
 	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		var h rules.HealthRecord
+		var pid int64
+		var temp pgtype.Float8
+		temps := make([]float64, 0, 2*max(len(facts), 64))
+		source := in.into(&h.Source)
 		for rows.Next() {
-			var h rules.HealthRecord
-			var pid int64
-			if err := rows.Scan(&h.ID, &pid, &h.At, &h.Temperature, &h.Symptoms, &h.Source); err != nil {
+			h.Symptoms = nil // a new slice per record, never one scanned into again
+			if err := rows.Scan(&h.ID, &pid, &h.At, &temp, &h.Symptoms, source); err != nil {
 				return fmt.Errorf("scan health record: %w", err)
 			}
 			f := facts[pid]
 			if f == nil {
-				continue // outside the batch
+				continue
+			}
+			h.Temperature = nil
+			if temp.Valid {
+				// Earlier records keep pointing into the old array should
+				// append move it: its values never change.
+				temps = append(temps, temp.Float64)
+				h.Temperature = &temps[len(temps)-1]
 			}
 			f.Health = append(f.Health, h)
 		}
@@ -171,36 +210,72 @@ func loadFacts(ctx context.Context, tx *Tx, ids []int64) (map[int64]*rules.Facts
 			if err := rows.Scan(&d.ID, &pid, &d.Colour, &d.From, &d.Until, &d.Approved, &d.Reason); err != nil {
 				return fmt.Errorf("scan designation: %w", err)
 			}
-			f := facts[pid]
-			if f == nil {
-				continue // outside the batch
+			if f := facts[pid]; f != nil {
+				f.Designations = append(f.Designations, d)
 			}
-			f.Designations = append(f.Designations, d)
 		}
 		return rows.Err()
 	})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("load facts: %w", err)
-	}
+	// Every area designation in force (the latest of each region; few
+	// regions ever have one), rather than those of the places the batch
+	// stayed at: one small query in the same round trip, where looking up
+	// the thousands of places and ancestors of a batch cost a round trip and
+	// a large array of region codes.
+	b.Queue(`SELECT DISTINCT ON (region_code) region_code, level, from_at FROM area_risks
+		WHERE from_at <= $1 ORDER BY region_code, from_at DESC, id DESC`, now).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var r rules.AreaRisk
+			if err := rows.Scan(&r.Region, &r.Level, &r.From); err != nil {
+				return fmt.Errorf("scan area risk: %w", err)
+			}
+			if r.Level != rules.Low {
+				fl.risks[r.Region] = r
+			}
+		}
+		return rows.Err()
+	})
+	return fl
+}
 
-	risks, err := areaRisksFor(ctx, tx, places)
-	if err != nil {
-		return nil, err
+// interner scans text columns into strings shared per distinct value.
+type interner struct {
+	table map[string]string
+}
+
+// into returns a scan target (pgtype.BytesScanner) that sets *dst.
+func (in *interner) into(dst *string) *internedText { return &internedText{in, dst} }
+
+type internedText struct {
+	in  *interner
+	dst *string
+}
+
+// ScanBytes implements pgtype.BytesScanner; v is only valid during the call.
+func (t *internedText) ScanBytes(v []byte) error {
+	s, ok := t.in.table[string(v)]
+	if !ok {
+		s = string(v)
+		t.in.table[s] = s
 	}
-	if len(risks) == 0 {
-		return facts, nil
+	*t.dst = s
+	return nil
+}
+
+// addAreaRisks adds to each person's facts the area risks in force on the
+// places they stayed at and their ancestors, each region once.
+func (fl *factLoad) addAreaRisks() {
+	if len(fl.risks) == 0 {
+		return
 	}
-	for _, f := range facts {
+	for _, f := range fl.facts {
 		for _, s := range f.Stays {
 			for _, a := range placeAncestors(s.Place) {
-				if r, ok := risks[a]; ok && !r.added[f] {
-					f.AreaRisks = append(f.AreaRisks, r.risk)
-					r.added[f] = true
+				if r, ok := fl.risks[a]; ok && !slices.ContainsFunc(f.AreaRisks, func(x rules.AreaRisk) bool { return x.Region == a }) {
+					f.AreaRisks = append(f.AreaRisks, r)
 				}
 			}
 		}
 	}
-	return facts, nil
 }
 
 type riskEntry struct {
@@ -269,21 +344,82 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 	if len(ids) == 0 {
 		return map[int64]*healthcode.Code{}, nil
 	}
-	// Serialise re-evaluations of a person with transaction-scoped advisory
-	// locks taken in id order (no row is written to lock it, so concurrent
-	// batches cannot deadlock and persons' pages stay clean); then read the
-	// persons that exist with their current codes.
 	sorted := slices.Clone(ids)
 	slices.Sort(sorted)
 	sorted = slices.Compact(sorted)
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1::int, (x % 2147483648)::int)
-		FROM unnest($2::bigint[]) WITH ORDINALITY AS u(x, ord) ORDER BY ord`, personLockSpace, sorted); err != nil {
-		return nil, fmt.Errorf("lock persons: %w", err)
+	return db.reevaluateBatch(ctx, tx, cause, sorted[0], sorted[len(sorted)-1], sorted)
+}
+
+// reevaluateBatch is reevaluate of the persons with lo <= id <= hi whose ids
+// are listed (sorted, without duplicates), or of every person of the range
+// when ids is nil (ReevaluateRange).
+//
+// A whole range is recorded in code_evaluations as evaluated under the
+// published rule set, and a code whose colour, clauses and re-evaluation time
+// did not change is then not written at all: its effective rule-set version
+// comes from that row (docs/rules.md, "The rule-set version of a code"). For
+// that, every id of the range is locked, not only those of persons that
+// exist: a person created meanwhile in the range waits until the batch
+// commits, and its first code is evaluated under the rule set the row names.
+func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi int64, ids []int64) (map[int64]*healthcode.Code, error) {
+	// One round trip: serialise re-evaluations of a person with
+	// transaction-scoped advisory locks taken in id order (no row is written
+	// to lock it, so concurrent batches cannot deadlock and persons' pages
+	// stay clean); then, each statement seeing what committed before the
+	// locks were granted, read the rule set in force, the persons that exist
+	// with their current codes, the ranges evaluated under the rule set in
+	// force, and the facts.
+	b := &pgx.Batch{}
+	personFilter, args := "", []any{lo, hi}
+	if ids != nil {
+		b.Queue(`SELECT pg_advisory_xact_lock($1::int, (x % 2147483648)::int)
+			FROM unnest($2::bigint[]) WITH ORDINALITY AS u(x, ord) ORDER BY ord`, personLockSpace, ids)
+		personFilter, args = " AND p.id = ANY($3)", append(args, ids)
+	} else {
+		b.Queue(`SELECT pg_advisory_xact_lock($1::int, (x % 2147483648)::int)
+			FROM generate_series($2::bigint, $3::bigint) AS x ORDER BY x`, personLockSpace, lo, hi)
 	}
-	rs, err := publishedRuleSet(ctx, tx)
-	if err != nil {
-		return nil, err
+	var rs *rules.RuleSet
+	published := false // rs is a published rule set, not the default before any is
+	var rsErr error
+	// A whole range is recorded as evaluated under the rule set in force by
+	// the statement that reads it (one snapshot, so the row names the rule
+	// set the batch evaluates with), replacing the rows of other versions it
+	// overlaps: only the published version's rows count.
+	rsSQL, rsArgs := "SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'", []any(nil)
+	if ids == nil {
+		// (A range holds at most BatchSize ids: see the CHECK of
+		// code_evaluations.)
+		rsSQL, rsArgs = `WITH pub AS (SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'),
+			retired AS (
+				DELETE FROM code_evaluations WHERE rule_set_version NOT IN (SELECT version FROM pub)
+					AND from_id > $1 - $4::bigint AND from_id <= $2 AND to_id > $1),
+			recorded AS (
+				INSERT INTO code_evaluations (rule_set_version, from_id, to_id, evaluated_at)
+				SELECT version, $1, $2 + 1, $3 FROM pub
+				ON CONFLICT (rule_set_version, from_id) DO UPDATE
+					SET to_id = GREATEST(code_evaluations.to_id, EXCLUDED.to_id), evaluated_at = EXCLUDED.evaluated_at)
+			SELECT version, body FROM pub`, []any{lo, hi, tx.Now, BatchSize}
 	}
+	b.Queue(rsSQL, rsArgs...).Query(func(rows pgx.Rows) error {
+		var version string
+		var body []byte
+		if rows.Next() {
+			if err := rows.Scan(&version, &body); err != nil {
+				return fmt.Errorf("load published rule set: %w", err)
+			}
+			published = true
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("load published rule set: %w", err)
+		}
+		if !published {
+			rs = rules.Default()
+		} else {
+			rs, rsErr = parseRuleSet(version, body)
+		}
+		return nil
+	})
 	type current struct {
 		colour, version string
 		clauses         []byte
@@ -292,33 +428,68 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 	}
 	cur := map[int64]current{}
 	var locked []int64
-	rows, err := tx.Query(ctx, `SELECT p.id, c.colour IS NOT NULL, COALESCE(c.colour, ''), COALESCE(c.rule_set_version, ''),
+	facts := map[int64]*rules.Facts{}
+	b.Queue(`SELECT p.id, c.colour IS NOT NULL, COALESCE(c.colour, ''), COALESCE(c.rule_set_version, ''),
 		COALESCE(c.clauses, '[]'::jsonb), c.reevaluate_at
-		FROM persons p LEFT JOIN codes c ON c.person_id = p.id
-		WHERE p.id BETWEEN $2 AND $3 AND p.id = ANY($1) ORDER BY p.id`, sorted, sorted[0], sorted[len(sorted)-1])
-	if err != nil {
-		return nil, fmt.Errorf("load codes: %w", err)
-	}
-	for rows.Next() {
-		var pid int64
-		var c current
-		if err := rows.Scan(&pid, &c.has, &c.colour, &c.version, &c.clauses, &c.reeval); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan code: %w", err)
+		FROM persons p LEFT JOIN codes c ON c.person_id = p.id AND c.person_id BETWEEN $1 AND $2
+		WHERE p.id BETWEEN $1 AND $2`+personFilter+` ORDER BY p.id`, args...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var pid int64
+			var c current
+			if err := rows.Scan(&pid, &c.has, &c.colour, &c.version, &c.clauses, &c.reeval); err != nil {
+				return fmt.Errorf("scan code: %w", err)
+			}
+			locked = append(locked, pid)
+			facts[pid] = &rules.Facts{}
+			if c.has {
+				cur[pid] = c
+			}
 		}
-		locked = append(locked, pid)
-		if c.has {
-			cur[pid] = c
+		return rows.Err()
+	})
+	type evaluated struct {
+		version  string
+		from, to int64
+	}
+	var covered []evaluated
+	// (A range holds at most BatchSize ids: see the CHECK of code_evaluations.)
+	b.Queue(`SELECT e.rule_set_version, e.from_id, e.to_id FROM code_evaluations e
+		JOIN rule_sets r ON r.version = e.rule_set_version AND r.status = 'PUBLISHED'
+		WHERE e.from_id > $1 - $3::bigint AND e.from_id <= $2 AND e.to_id > $1`, lo, hi, BatchSize).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var e evaluated
+			if err := rows.Scan(&e.version, &e.from, &e.to); err != nil {
+				return fmt.Errorf("scan code evaluation: %w", err)
+			}
+			covered = append(covered, e)
+		}
+		return rows.Err()
+	})
+	fl := queueFacts(b, tx.Now, facts, lo, hi, ids)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("lock persons and load codes and facts: %w", err)
+	}
+	if rsErr != nil {
+		return nil, rsErr
+	}
+	fl.addAreaRisks()
+	// The effective version of a code a range evaluated under the rule set in
+	// force covers is that rule set's.
+	for _, e := range covered {
+		if e.version != rs.Version {
+			continue // published after rs was read
+		}
+		for pid, c := range cur {
+			if c.version != rs.Version && e.from <= pid && pid < e.to {
+				c.version = rs.Version
+				cur[pid] = c
+			}
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load codes: %w", err)
-	}
-	facts, err := loadFacts(ctx, tx, locked)
-	if err != nil {
-		return nil, err
-	}
+	// Whether codes whose result did not change take the new version from
+	// the range's code_evaluations row (recorded above) instead of being
+	// relabelled.
+	relabel := ids == nil && published
 
 	actor := healthcode.ActorFromContext(ctx)
 	if actor == nil {
@@ -343,9 +514,12 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		res := rules.Evaluate(facts[pid], rs, tx.Now)
 		code := codeFromResult(pid, &res, tx.Now)
 		out[pid] = code
-		clauses, err := json.Marshal(code.Clauses)
-		if err != nil {
-			return nil, err
+		clauses := emptyClauses // most codes: green without a clause
+		if len(code.Clauses) > 0 {
+			var err error
+			if clauses, err = json.Marshal(code.Clauses); err != nil {
+				return nil, err
+			}
 		}
 		old, had := cur[pid]
 		if had && old.colour == string(code.Colour) && old.version == code.RuleSetVersion &&
@@ -356,7 +530,9 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 			// Only the rule-set version or the re-evaluation time moved (a rule
 			// publication, mostly): a lighter update without the clauses.
 			if equalTimes(old.reeval, code.ReevaluateAt) {
-				w.vPids = append(w.vPids, pid) // the version alone
+				if !relabel {
+					w.vPids = append(w.vPids, pid) // the version alone
+				}
 				continue
 			}
 			w.lPids = append(w.lPids, pid)
@@ -387,39 +563,47 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		w.hVersions = append(w.hVersions, code.RuleSetVersion)
 		changed = append(changed, pid)
 	}
+	// The writes go in one round trip, with the notification targets of the
+	// colour changes and the revocation of their paper codes; none when no
+	// result changed.
+	wb := &pgx.Batch{}
 	if len(w.pids) > 0 {
 		// Existing codes are updated in place (cheaper than an upsert); the
 		// first code of a person is inserted.
-		if _, err := tx.Exec(ctx, `WITH x AS (
+		wb.Queue(`WITH x AS (
 				SELECT p, c, j, v, r FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::timestamptz[]) AS x(p, c, j, v, r)),
 			upd AS (
 				UPDATE codes SET colour = x.c, clauses = x.j::jsonb, rule_set_version = x.v, updated_at = $5, reevaluate_at = x.r
 				FROM x WHERE codes.person_id = x.p RETURNING codes.person_id)
 			INSERT INTO codes (person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at)
 			SELECT p, c, j::jsonb, v, $5, r FROM x WHERE p NOT IN (SELECT person_id FROM upd)`,
-			w.pids, w.colours, w.clauses, w.versions, tx.Now, w.reevals); err != nil {
-			return nil, fmt.Errorf("write codes: %w", err)
-		}
+			w.pids, w.colours, w.clauses, w.versions, tx.Now, w.reevals)
 	}
 	if len(w.vPids) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE codes SET rule_set_version = $2, updated_at = $3
-			WHERE person_id = ANY($1)`, w.vPids, rs.Version, tx.Now); err != nil {
-			return nil, fmt.Errorf("write code versions: %w", err)
-		}
+		wb.Queue(`UPDATE codes SET rule_set_version = $2, updated_at = $3
+			WHERE person_id = ANY($1)`, w.vPids, rs.Version, tx.Now)
 	}
 	if len(w.lPids) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE codes SET rule_set_version = x.v, updated_at = $3, reevaluate_at = x.r
+		wb.Queue(`UPDATE codes SET rule_set_version = x.v, updated_at = $3, reevaluate_at = x.r
 			FROM unnest($1::bigint[], $2::text[], $4::timestamptz[]) AS x(p, v, r) WHERE codes.person_id = x.p`,
-			w.lPids, w.lVersions, tx.Now, w.lReevals); err != nil {
-			return nil, fmt.Errorf("write code versions: %w", err)
-		}
+			w.lPids, w.lVersions, tx.Now, w.lReevals)
 	}
 	if len(w.hPids) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO code_history (person_id, from_colour, to_colour, clause_ids, rule_set_version, cause, actor, at)
+		wb.Queue(`INSERT INTO code_history (person_id, from_colour, to_colour, clause_ids, rule_set_version, cause, actor, at)
 			SELECT p, f, t, CASE WHEN c = '' THEN '{}'::text[] ELSE string_to_array(c, ',') END, v, $6, $7, $8
 			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(p, f, t, c, v)`,
-			w.hPids, w.hFrom, w.hTo, w.hClauses, w.hVersions, cause, actor.Subject(), tx.Now); err != nil {
-			return nil, fmt.Errorf("write code history: %w", err)
+			w.hPids, w.hFrom, w.hTo, w.hClauses, w.hVersions, cause, actor.Subject(), tx.Now)
+	}
+	var targets map[int64]notifyTarget
+	if len(changed) > 0 {
+		targets = queueNotifyTargets(wb, changed)
+		queueRevokePrinted(wb, changed, tx.Now)
+		// Last: the audit chain's lock, held until the commit.
+		tx.queueAuditHead(wb)
+	}
+	if wb.Len() > 0 {
+		if err := tx.SendBatch(ctx, wb).Close(); err != nil {
+			return nil, fmt.Errorf("write codes: %w", err)
 		}
 	}
 	if len(changed) > 0 {
@@ -427,45 +611,46 @@ func (db *DB) reevaluate(ctx context.Context, tx *Tx, ids []int64, cause string)
 		for pid, c := range cur {
 			before[pid] = c.colour
 		}
-		if err := db.onColourChange(ctx, tx, changed, out, before, cause); err != nil {
-			return nil, err
-		}
-		if err := revokePrinted(ctx, tx, changed); err != nil {
+		if err := db.onColourChange(ctx, tx, changed, targets, out, before, cause); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// onColourChange audits each colour change and queues the SMS to the
-// person's phone (or their guardian's), deduplicated per change.
-func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, codes map[int64]*healthcode.Code, before map[int64]string, cause string) error {
-	rows, err := tx.Query(ctx, `SELECT p.id, p.residence_code, p.name_masked, COALESCE(p.phone_enc, ra.phone_enc)
+// notifyTarget is whom to tell of a person's colour change.
+type notifyTarget struct {
+	region, name string
+	phone        []byte
+}
+
+// queueNotifyTargets queues on b the query of the residence, masked name and
+// phone (the person's own or their guardian's) of persons, and returns the
+// map the batch fills.
+func queueNotifyTargets(b *pgx.Batch, pids []int64) map[int64]notifyTarget {
+	targets := make(map[int64]notifyTarget, len(pids))
+	b.Queue(`SELECT p.id, p.residence_code, p.name_masked, COALESCE(p.phone_enc, ra.phone_enc)
 		FROM persons p
 		LEFT JOIN account_persons ap ON ap.person_id = p.id
 		LEFT JOIN resident_accounts ra ON ra.id = ap.account_id
-		WHERE p.id = ANY($1)`, changed)
-	if err != nil {
-		return fmt.Errorf("load persons for notification: %w", err)
-	}
-	type target struct {
-		region, name string
-		phone        []byte
-	}
-	targets := map[int64]target{}
-	for rows.Next() {
-		var id int64
-		var t target
-		if err := rows.Scan(&id, &t.region, &t.name, &t.phone); err != nil {
-			rows.Close()
-			return fmt.Errorf("scan person for notification: %w", err)
+		WHERE p.id = ANY($1)`, pids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id int64
+			var t notifyTarget
+			if err := rows.Scan(&id, &t.region, &t.name, &t.phone); err != nil {
+				return fmt.Errorf("scan person for notification: %w", err)
+			}
+			targets[id] = t
 		}
-		targets[id] = t
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+		return rows.Err()
+	})
+	return targets
+}
+
+// onColourChange queues the SMS to the person's phone (or their guardian's),
+// deduplicated per change, and audits each colour change, in one round trip:
+// the audit chain's lock is held already (queueAuditHead).
+func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, targets map[int64]notifyTarget, codes map[int64]*healthcode.Code, before map[int64]string, cause string) error {
 	recs := make([]healthcode.AuditRecord, 0, len(changed))
 	var msgs []healthcode.SMSMessage
 	for _, pid := range changed {
@@ -490,10 +675,17 @@ func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, codes
 				t.name, healthcode.Colour(from).Label(), code.Colour.Label()),
 			Key: fmt.Sprintf("colour:%d:%s:%s", pid, tx.Now.Format(time.RFC3339Nano), code.Colour)})
 	}
-	if err := tx.AuditBatch(ctx, recs); err != nil {
+	b := &pgx.Batch{}
+	if err := tx.queueSMSBatch(b, msgs); err != nil {
 		return err
 	}
-	return tx.QueueSMSBatch(ctx, msgs)
+	if err := tx.queueAuditBatch(ctx, b, recs); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("queue SMS and audit colour changes: %w", err)
+	}
+	return nil
 }
 
 func codeFromResult(pid int64, res *rules.Result, now time.Time) *healthcode.Code {
@@ -505,6 +697,8 @@ func codeFromResult(pid int64, res *rules.Result, now time.Time) *healthcode.Cod
 	}
 	return c
 }
+
+var emptyClauses = []byte("[]")
 
 func equalTimes(a, b *time.Time) bool {
 	if a == nil || b == nil {
