@@ -425,7 +425,7 @@ func (s *CodeService) CodeHistory(ctx context.Context, personID int64) ([]*healt
 		if pid, err = ownPerson(ctx, s.DB.Pool, a, personID); err != nil {
 			return nil, err
 		}
-	} else if err := s.DB.authorizePerson(ctx, a, healthcode.PermPersonRead, pid); err != nil {
+	} else if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, person_id, COALESCE(from_colour, ''), to_colour, clause_ids, rule_set_version,
@@ -440,20 +440,4 @@ func (s *CodeService) CodeHistory(ctx context.Context, personID int64) ([]*healt
 		c.From, c.To = healthcode.Colour(from), healthcode.Colour(to)
 		return &c, err
 	})
-}
-
-// authorizePerson checks perm at the person's residence; a person outside
-// the caller's grants is reported as NOT_FOUND so ids cannot be probed.
-func (db *DB) authorizePerson(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, pid int64) error {
-	var region string
-	if err := db.Pool.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
-		return mapError(err, "人员不存在")
-	}
-	if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {
-		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-			return healthcode.Errorf(healthcode.ENOTFOUND, "人员不存在")
-		}
-		return err
-	}
-	return nil
 }

@@ -23,18 +23,19 @@ var _ healthcode.FactService = (*FactService)(nil)
 // renewed (SPEC §3).
 const DefaultDesignationDays = 14
 
-func personRegion(ctx context.Context, tx *Tx, pid int64) (string, error) {
-	var region string
-	err := tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region)
-	return region, mapError(err, "人员不存在")
+// rowQuerier is what reads one row: the pool, or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// authorizeOnPerson checks perm at the person's residence inside tx; outside
-// the grants it answers NOT_FOUND so that ids cannot be probed.
-func (db *DB) authorizeOnPerson(ctx context.Context, tx *Tx, a *healthcode.Actor, perm healthcode.Permission, pid int64) (string, error) {
-	region, err := personRegion(ctx, tx, pid)
-	if err != nil {
-		return "", err
+// authorizeOnPerson checks perm at the person's residence, read through q
+// (the pool, or the transaction about to change the person), and returns
+// that residence; outside the grants it answers NOT_FOUND, like an unknown
+// id, so that ids cannot be probed.
+func (db *DB) authorizeOnPerson(ctx context.Context, q rowQuerier, a *healthcode.Actor, perm healthcode.Permission, pid int64) (string, error) {
+	var region string
+	if err := q.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
+		return "", mapError(err, "人员不存在")
 	}
 	if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {
 		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
@@ -381,7 +382,7 @@ func (s *FactService) PersonFacts(ctx context.Context, pid int64) ([]*healthcode
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.authorizePerson(ctx, a, healthcode.PermPersonRead, pid); err != nil {
+	if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
 		return nil, err
 	}
 	return s.DB.personFacts(ctx, pid)

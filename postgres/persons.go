@@ -41,7 +41,7 @@ func (s *CodeService) FindPerson(ctx context.Context, pid int64) (*healthcode.Pe
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.authorizePerson(ctx, a, healthcode.PermPersonRead, pid); err != nil {
+	if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
 		return nil, err
 	}
 	p, err := s.DB.scanMaskedPerson(s.DB.Pool.QueryRow(ctx, "SELECT "+maskedPersonColumns+personJoins+" WHERE p.id = $1", pid))
@@ -92,7 +92,7 @@ func (s *CodeService) CodeOf(ctx context.Context, pid int64) (*healthcode.Code, 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.authorizePerson(ctx, a, healthcode.PermPersonRead, pid); err != nil {
+	if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
 		return nil, err
 	}
 	return s.DB.currentCode(ctx, pid)
