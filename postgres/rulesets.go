@@ -32,13 +32,22 @@ func scanRuleSet(row pgx.Row) (*healthcode.RuleSetInfo, error) {
 	return &r, err
 }
 
-// ListRuleSets implements healthcode.RuleSetService.
-func (s *RuleSetService) ListRuleSets(ctx context.Context) ([]*healthcode.RuleSetInfo, error) {
+// provinceActor returns the caller when they hold perm at the province:
+// rule sets are province-wide.
+func (s *RuleSetService) provinceActor(ctx context.Context, perm healthcode.Permission) (*healthcode.Actor, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRuleSetRead, healthcode.ProvinceCode); err != nil {
+	if err := s.DB.Authz.Authorize(ctx, a, perm, healthcode.ProvinceCode); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ListRuleSets implements healthcode.RuleSetService.
+func (s *RuleSetService) ListRuleSets(ctx context.Context) ([]*healthcode.RuleSetInfo, error) {
+	if _, err := s.provinceActor(ctx, healthcode.PermRuleSetRead); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ruleSetColumns+" FROM rule_sets ORDER BY created_at DESC, version")
@@ -50,11 +59,7 @@ func (s *RuleSetService) ListRuleSets(ctx context.Context) ([]*healthcode.RuleSe
 
 // PreviewRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) PreviewRuleSet(ctx context.Context, body []byte) (*healthcode.RuleSetPreview, error) {
-	a, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRuleSetWrite, healthcode.ProvinceCode); err != nil {
+	if _, err := s.provinceActor(ctx, healthcode.PermRuleSetWrite); err != nil {
 		return nil, err
 	}
 	rs, err := rules.Parse(body)
@@ -140,11 +145,8 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 
 // PublishRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) PublishRuleSet(ctx context.Context, body []byte) (*healthcode.RuleSetInfo, error) {
-	a, err := actor(ctx)
+	a, err := s.provinceActor(ctx, healthcode.PermRuleSetWrite)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRuleSetWrite, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	rs, err := rules.Parse(body)
@@ -174,11 +176,8 @@ func (s *RuleSetService) PublishRuleSet(ctx context.Context, body []byte) (*heal
 
 // ApproveRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) ApproveRuleSet(ctx context.Context, version string) (*healthcode.RuleSetInfo, error) {
-	a, err := actor(ctx)
+	a, err := s.provinceActor(ctx, healthcode.PermRuleSetApprove)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRuleSetApprove, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	var out *healthcode.RuleSetInfo
