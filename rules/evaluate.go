@@ -215,14 +215,7 @@ func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 			b = append(b, "；"...)
 		}
 		cr.FactIDs = append(cr.FactIDs, s.ID)
-		b = appendDate(b, s.From)
-		if s.To != nil {
-			b = append(b, "至"...)
-			b = appendDate(b, *s.To)
-		} else {
-			b = append(b, "起至今"...)
-		}
-		b = append(b, "在"...)
+		b = appendStayPeriod(b, s)
 		switch level {
 		case Abroad:
 			b = append(b, "境外("...)
@@ -593,6 +586,19 @@ func finish(b []byte, c *Clause) string {
 	b = append(b, c.Citation...)
 	b = append(b, "）"...)
 	return string(b)
+}
+
+// appendStayPeriod appends a stay's dates and 在: "2020-03-01至2020-03-05在"
+// or, for an ongoing stay, "2020-03-01起至今在".
+func appendStayPeriod(b []byte, s *Stay) []byte {
+	b = appendDate(b, s.From)
+	if s.To != nil {
+		b = append(b, "至"...)
+		b = appendDate(b, *s.To)
+	} else {
+		b = append(b, "起至今"...)
+	}
+	return append(b, "在"...)
 }
 
 // appendDate appends t's CST date as 2006-01-02.

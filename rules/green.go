@@ -39,14 +39,7 @@ func ExplainGreen(f *Facts, rs *RuleSet, now time.Time) ClauseResult {
 			b = append(b, "；"...)
 		}
 		cr.FactIDs = append(cr.FactIDs, s.ID)
-		b = appendDate(b, s.From)
-		if s.To != nil {
-			b = append(b, "至"...)
-			b = appendDate(b, *s.To)
-		} else {
-			b = append(b, "起至今"...)
-		}
-		b = append(b, "在"...)
+		b = appendStayPeriod(b, s)
 		b = append(b, s.Place...)
 		switch e.riskOf(s.Place) {
 		case Abroad:
