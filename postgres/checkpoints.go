@@ -938,8 +938,8 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 	}
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
 		// Serialise additions of one issuer so two entries cannot both be active.
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('trusted_issuer:' || $1))", in.IssuerID); err != nil {
-			return fmt.Errorf("lock issuer: %w", err)
+		if err := xactLock(ctx, tx, "trusted_issuer:"+in.IssuerID); err != nil {
+			return err
 		}
 		var exists bool
 		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM trusted_issuers WHERE issuer_id = $1 AND retired_at IS NULL)",

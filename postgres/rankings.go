@@ -162,8 +162,8 @@ func (s *RankingService) GenerateRankingReport(ctx context.Context, week time.Ti
 		// One generation of a (week, level, parent) at a time, so revisions
 		// are contiguous and two Friday tasks store one report.
 		key := "ranking_report:" + monday.Format("2006-01-02") + ":" + string(level) + ":" + parent
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", key); err != nil {
-			return fmt.Errorf("lock %s: %w", key, err)
+		if err := xactLock(ctx, tx, key); err != nil {
+			return err
 		}
 		var last int64
 		var revision int

@@ -385,8 +385,8 @@ func ensureScanPartition(ctx context.Context, tx *Tx, day time.Time) error {
 	if exists {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", name); err != nil {
-		return fmt.Errorf("lock scan partition %s: %w", name, err)
+	if err := xactLock(ctx, tx, name); err != nil {
+		return err
 	}
 	_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF scans FOR VALUES FROM ('%s') TO ('%s')`,
 		name, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)))
