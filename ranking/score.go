@@ -32,18 +32,10 @@ func Value(ind healthcode.Indicator, s Sums, level healthcode.Level) (float64, b
 	if ind.CityOnly && level != healthcode.LevelCity {
 		return 0, false
 	}
-	switch ind.Kind {
-	case healthcode.IndicatorRatio:
-		if s.Den == 0 {
-			return 0, false
-		}
-		return s.Num / s.Den * ind.Scale, true
-	case healthcode.IndicatorCount:
-		return s.Num * ind.Scale, true
-	case healthcode.IndicatorLevel:
-		return s.LastNum * ind.Scale, true
+	if ind.Kind == healthcode.IndicatorLevel {
+		return ind.Value(s.LastNum, s.Den)
 	}
-	return 0, false
+	return ind.Value(s.Num, s.Den)
 }
 
 // IsPercentage reports whether ind is normalised as a percentage (its value
