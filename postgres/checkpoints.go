@@ -187,12 +187,7 @@ func (sc scope) covers(inst *healthcode.Institution) bool {
 	if sc.institution != 0 {
 		return inst.ID == sc.institution
 	}
-	for _, r := range sc.regions {
-		if healthcode.RegionInside(inst.RegionCode, r) {
-			return true
-		}
-	}
-	return false
+	return insideAny(inst.RegionCode, sc.regions)
 }
 
 func (s *CheckpointService) scopeOf(ctx context.Context, a *healthcode.Actor) (scope, error) {

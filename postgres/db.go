@@ -181,3 +181,14 @@ func (db *DB) scope(ctx context.Context, a *healthcode.Actor, perm healthcode.Pe
 	}
 	return visible, nil
 }
+
+// insideAny reports whether code lies inside one of regions (the result of
+// scope or VisibleRegions).
+func insideAny(code string, regions []string) bool {
+	for _, r := range regions {
+		if healthcode.RegionInside(code, r) {
+			return true
+		}
+	}
+	return false
+}

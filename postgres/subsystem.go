@@ -549,15 +549,6 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 	return list, more, nil
 }
 
-func insideAny(code string, regions []string) bool {
-	for _, r := range regions {
-		if healthcode.RegionInside(code, r) {
-			return true
-		}
-	}
-	return false
-}
-
 // DeviationSummary implements healthcode.SubsystemService for staff holding
 // deviation.read: per city that overlaps the caller's regions, the open and
 // corrected deviations, the records received and the last accepted record,
