@@ -169,9 +169,6 @@ func (c *Claims) wire() wireClaims {
 	}
 }
 
-// beijing is China Standard Time; a fixed zone so no tzdata is needed.
-var beijing = time.FixedZone("CST", 8*3600)
-
 // ColourName returns the Chinese name of a colour: 绿码, 黄码 or 红码 (未知颜色
 // otherwise). Any caller may use it; it never fails.
 func ColourName(colour string) string {
@@ -238,5 +235,5 @@ func Describe(c *Claims) string {
 	}
 	return fmt.Sprintf("%s｜%s｜%s｜签发方：%s（%s）｜有效期：%s 至 %s（北京时间）",
 		ColourName(c.Colour), name, KindName(c.Kind), IssuerName(c.Issuer), c.Issuer,
-		c.IssuedAt.In(beijing).Format(layout), c.ExpiresAt.In(beijing).Format(layout))
+		c.IssuedAt.In(healthcode.CST).Format(layout), c.ExpiresAt.In(healthcode.CST).Format(layout))
 }

@@ -58,7 +58,6 @@ var (
 	recordIDRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 	nationalityRE = regexp.MustCompile(`^[A-Z]{3}$`)
 	placeRE       = regexp.MustCompile(`^(ABROAD:[A-Z]{2}|[1-8][0-9]([0-9]{2}|[0-9]{4}|[0-9]{7}|[0-9]{10}|[0-9]{13})?)$`)
-	cst           = time.FixedZone("CST", 8*3600)
 )
 
 // maxTravel bounds the travel entries of one record (as in declarations).
@@ -69,7 +68,7 @@ func fieldErr(field, format string, args ...any) error {
 }
 
 func parseDay(s string) (time.Time, bool) {
-	t, err := time.ParseInLocation("2006-01-02", s, cst)
+	t, err := time.ParseInLocation("2006-01-02", s, healthcode.CST)
 	return t, err == nil
 }
 

@@ -19,14 +19,12 @@ func deref[T any](p *T) T {
 
 // parseDate reads a YYYY-MM-DD date (China Standard Time).
 func parseDate(field, s string) (time.Time, error) {
-	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), cst)
+	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), healthcode.CST)
 	if err != nil {
 		return time.Time{}, healthcode.Errorf(healthcode.EINVALID, "%s：日期格式应为 YYYY-MM-DD", field)
 	}
 	return t, nil
 }
-
-var cst = time.FixedZone("CST", 8*3600)
 
 // parseDuration reads a Go duration ("36h") or a number of days ("14d").
 func parseDuration(s string) (time.Duration, error) {

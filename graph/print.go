@@ -33,7 +33,7 @@ func printPage(c *healthcode.Credential) (string, error) {
 		QR                                    template.HTML
 	}{
 		Title: "陕西健康码（纸质）", Hex: credential.ColourHex(string(c.Colour)), Label: c.Colour.Label(),
-		Name: c.MaskedName, Until: c.ExpiresAt.In(cst).Format("2006年01月02日 15:04"),
+		Name: c.MaskedName, Until: c.ExpiresAt.In(healthcode.CST).Format("2006年01月02日 15:04"),
 		Stamp: "社区工作人员代为申领，有效期 14 天；健康码颜色变化时本码作废。", QR: template.HTML(qr),
 	}
 	if c.Kind == healthcode.CredentialPassCard {

@@ -183,7 +183,7 @@ func WriteHTML(w io.Writer, r *healthcode.RankingReport) error {
 		Header             []string
 		Rows               []row
 		Policy             []policyRow
-	}{Title: Title(r), GeneratedAt: r.GeneratedAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04"),
+	}{Title: Title(r), GeneratedAt: r.GeneratedAt.In(healthcode.CST).Format("2006-01-02 15:04"),
 		Style: template.CSS(reportStyle), Report: r, Header: Header()}
 	for _, rr := range r.Rows {
 		cells := []string{strconv.Itoa(rr.Rank), rr.RegionName, strconv.FormatFloat(rr.Score, 'f', 2, 64)}

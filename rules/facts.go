@@ -3,11 +3,13 @@ package rules
 import (
 	"strings"
 	"time"
+
+	"healthcode"
 )
 
 // CST is the time zone in which "days" are counted (Asia/Shanghai, UTC+8, no
 // daylight saving). It is a fixed zone so the evaluator needs no tzdata.
-var CST = time.FixedZone("CST", 8*3600)
+var CST = healthcode.CST
 
 // Colours of a code and of a clause. A clause is RED or YELLOW; GREEN is the
 // colour of a result in which no clause holds.

@@ -18,7 +18,7 @@ import (
 // CST is China Standard Time (UTC+8, no daylight saving), the zone in which
 // every calendar day, working hour and deadline of this package is reckoned.
 // Any caller may use it.
-var CST = time.FixedZone("CST", 8*3600)
+var CST = healthcode.CST
 
 //go:embed data/*.json
 var dataFS embed.FS

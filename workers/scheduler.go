@@ -10,6 +10,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/robfig/cron/v3"
+
+	"healthcode"
 )
 
 // PeriodicTask is one entry of the schedule: a standard five-field cron spec,
@@ -60,7 +62,7 @@ func Shanghai() *time.Location {
 	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
 		return loc
 	}
-	return time.FixedZone("CST", 8*3600)
+	return healthcode.CST
 }
 
 // Run enqueues each task at its times until ctx is done and then returns

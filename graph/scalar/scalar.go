@@ -37,13 +37,10 @@ func UnmarshalID64(v any) (int64, error) {
 	return 0, healthcode.Errorf(healthcode.EINVALID, "编号格式不正确")
 }
 
-// cst is China Standard Time, in which dates are read.
-var cst = time.FixedZone("CST", 8*3600)
-
 // MarshalDate writes a time as its YYYY-MM-DD date in China Standard Time.
 func MarshalDate(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		io.WriteString(w, strconv.Quote(t.In(cst).Format("2006-01-02")))
+		io.WriteString(w, strconv.Quote(t.In(healthcode.CST).Format("2006-01-02")))
 	})
 }
 
@@ -51,7 +48,7 @@ func MarshalDate(t time.Time) graphql.Marshaler {
 // Errors: INVALID for anything else.
 func UnmarshalDate(v any) (time.Time, error) {
 	if s, ok := v.(string); ok {
-		if t, err := time.ParseInLocation("2006-01-02", s, cst); err == nil {
+		if t, err := time.ParseInLocation("2006-01-02", s, healthcode.CST); err == nil {
 			return t, nil
 		}
 	}
