@@ -161,6 +161,35 @@ func TestScanBecomesStay(t *testing.T) {
 	s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)
 	drainOutbox(t, s)
 	wantCode(t, "after the venue's county went HIGH", s.myCode(resident, ""), "RED", "R1")
+
+	// The clause cites the scan as a stay fact, which the person's facts
+	// list; retracting it (say, the code was scanned by mistake) turns the
+	// code green again, and the scan itself stays recorded.
+	code := s.Do(t, resident, `{ myCode { personId clauses { factIds } } }`, nil).MustData(t)["myCode"].(map[string]any)
+	stayID := code["clauses"].([]any)[0].(map[string]any)["factIds"].([]any)[0].(string)
+	pid := code["personId"]
+	facts := s.Do(t, officer, `query($p: ID!) { personFacts(personId: $p) { kind id summary source } }`, map[string]any{"p": pid}).MustData(t)
+	var listed bool
+	for _, f := range facts["personFacts"].([]any) {
+		f := f.(map[string]any)
+		listed = listed || f["kind"] == "STAY" && f["id"] == stayID && f["source"] == "SCAN" && strings.Contains(f["summary"].(string), "610113")
+	}
+	if !listed {
+		t.Fatalf("scan stay %s not among the facts %v", stayID, facts["personFacts"])
+	}
+	after := s.Do(t, officer, `mutation($id: ID!) { retractFact(kind: STAY, id: $id, reason: "误扫他人健康码") { colour } }`,
+		map[string]any{"id": stayID}).MustData(t)["retractFact"].(map[string]any)
+	if after["colour"] != "GREEN" {
+		t.Fatalf("after retracting the scan stay: %v", after)
+	}
+	if r := s.Do(t, officer, `mutation($id: ID!) { retractFact(kind: STAY, id: $id, reason: "再次撤销") { colour } }`,
+		map[string]any{"id": stayID}); r.Code() != "CONFLICT" {
+		t.Fatalf("second retraction: %v", r.Errors)
+	}
+	var scans int
+	if err := s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM scans WHERE retracted_at IS NOT NULL").Scan(&scans); err != nil || scans != 1 {
+		t.Fatalf("%d retracted scans (%v), want 1", scans, err)
+	}
 }
 
 // Institution staff see their institution's scans only; venue statistics.

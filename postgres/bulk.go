@@ -52,7 +52,8 @@ type RangePayload struct {
 
 // FanOutArea writes one codes:reevaluate task per batch of persons with a
 // stay in the designated region (or a descendant) that ended within the
-// largest rule window, residents included (their residence is a stay). The
+// largest rule window, residents included (their residence is a stay) and
+// scanned persons too (a scan is a stay at its venue's region). The
 // worker calls it for codes:fanout_area; it is idempotent per designation.
 func (db *DB) FanOutArea(ctx context.Context, areaRiskID int64) (int, error) {
 	n := 0
@@ -61,9 +62,16 @@ func (db *DB) FanOutArea(ctx context.Context, areaRiskID int64) (int, error) {
 		if err := tx.QueryRow(ctx, "SELECT region_code FROM area_risks WHERE id = $1", areaRiskID).Scan(&region); err != nil {
 			return mapError(err, "area risk not found")
 		}
-		rows, err := tx.Query(ctx, `SELECT DISTINCT person_id FROM stays
+		// Scans in the region are found through its venues (a scan index
+		// by venue and time), the region's own path bounding the result.
+		rows, err := tx.Query(ctx, `SELECT person_id FROM stays
 			WHERE place LIKE $1 || '%' AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $2)
-			ORDER BY person_id`, region, tx.Now.Add(-maxRuleWindow))
+			UNION
+			SELECT s.person_id FROM regions r JOIN venues v ON v.region_path <@ r.path
+			  JOIN scans s ON s.venue_id = v.id AND s.scanned_at > $2
+			 WHERE r.code = $1 AND s.region_path <@ r.path AND s.person_id IS NOT NULL AND s.stay_id IS NOT NULL
+			   AND s.retracted_at IS NULL
+			ORDER BY 1`, region, tx.Now.Add(-maxRuleWindow))
 		if err != nil {
 			return fmt.Errorf("find persons in %s: %w", region, err)
 		}

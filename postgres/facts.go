@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -153,7 +154,13 @@ func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, ki
 	}
 	var pid int64
 	var retracted *time.Time
+	where := "id = $1"
 	err := tx.QueryRow(ctx, "SELECT person_id, retracted_at FROM "+table+" WHERE id = $1 FOR UPDATE", factID).Scan(&pid, &retracted)
+	if errors.Is(err, pgx.ErrNoRows) && kind == "STAY" {
+		// The stay of a scan is the scan itself (one id sequence for both).
+		table, where = "scans", "stay_id = $1 AND person_id IS NOT NULL"
+		err = tx.QueryRow(ctx, "SELECT person_id, retracted_at FROM scans WHERE "+where+" FOR UPDATE", factID).Scan(&pid, &retracted)
+	}
 	if err != nil {
 		return nil, mapError(err, "事实记录不存在")
 	}
@@ -167,7 +174,7 @@ func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, ki
 	if retracted != nil {
 		return nil, healthcode.Errorf(healthcode.ECONFLICT, "该记录已撤销")
 	}
-	if _, err := tx.Exec(ctx, "UPDATE "+table+" SET retracted_at = $2, retracted_by = $3, retract_reason = $4 WHERE id = $1",
+	if _, err := tx.Exec(ctx, "UPDATE "+table+" SET retracted_at = $2, retracted_by = $3, retract_reason = $4 WHERE "+where,
 		factID, tx.Now, a.Subject(), reason); err != nil {
 		return nil, fmt.Errorf("retract fact: %w", err)
 	}
@@ -393,6 +400,10 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 		SELECT 'STAY', id, source || ' ' || place || ' ' || to_char(from_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
 		       || ' 至 ' || COALESCE(to_char(to_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), '今'), source, actor, created_at, retracted_at, COALESCE(retract_reason, '')
 		  FROM stays WHERE person_id = $1
+		UNION ALL
+		SELECT 'STAY', stay_id, 'SCAN ' || ltree2text(subpath(region_path, -1)) || ' ' || to_char(scanned_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
+		       || COALESCE(' ' || temperature::text || '℃', ''), 'SCAN', 'staff:' || inspector_id, received_at, retracted_at, COALESCE(retract_reason, '')
+		  FROM scans WHERE person_id = $1 AND stay_id IS NOT NULL
 		UNION ALL
 		SELECT 'MEDICAL', id, kind || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') || CASE WHEN note <> '' THEN ' ' || note ELSE '' END,
 		       'HEALTH_AUTHORITY', actor, created_at, retracted_at, COALESCE(retract_reason, '')

@@ -154,6 +154,28 @@ func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, h
 		}
 		return rows.Err()
 	})
+	// A scan of the person's code is a stay at the venue's region, from and
+	// to the time of the scan (scans recorded before scans had a stay_id
+	// have their stay in stays).
+	sql, a = q(`SELECT stay_id, person_id, ltree2text(subpath(region_path, -1)), scanned_at FROM scans
+		WHERE WHO AND stay_id IS NOT NULL AND retracted_at IS NULL AND scanned_at > $NEXT`, horizon)
+	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
+		var s rules.Stay
+		var pid int64
+		place := in.into(&s.Place)
+		s.Source = rules.SourceScan
+		for rows.Next() {
+			at := new(time.Time) // the stay's To, a new time per stay
+			if err := rows.Scan(&s.ID, &pid, place, at); err != nil {
+				return fmt.Errorf("scan scan stay: %w", err)
+			}
+			s.From, s.To = *at, at
+			if f := facts[pid]; f != nil {
+				f.Stays = append(f.Stays, s)
+			}
+		}
+		return rows.Err()
+	})
 	sql, a = q(`SELECT id, person_id, kind, at FROM medical_events WHERE WHO AND retracted_at IS NULL`)
 	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
 		for rows.Next() {

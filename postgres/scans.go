@@ -165,8 +165,9 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 }
 
 // store writes the accepted scans of a batch in one transaction: the scans
-// (duplicates skipped), stays and health records of our own persons, fever
-// reports, and the re-evaluation of those persons.
+// (duplicates skipped; a scan of our own person is also their stay), the
+// fever reports and their health records, and the re-evaluation of the
+// persons whose colour the scan can change.
 func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan) error {
 	// Our own codes name the person by code id.
 	var codeIDs []string
@@ -257,11 +258,9 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		k := scanKey{ids[i], sc.in.ScannedAt.UnixMicro()}
 		fresh[i], inserted[k] = inserted[k], false
 	}
-	// Stays and temperatures of our own persons go in one statement each.
+	// The scan of one of our persons is their stay at the venue's region
+	// (its row is the fact, see loadFacts); a fever is also a health record.
 	var reeval []int64
-	var sPids []int64
-	var sPlaces, sPaths, sRefs []string
-	var sAts []time.Time
 	var hPids []int64
 	var hAts []time.Time
 	var hTemps []float64
@@ -274,9 +273,7 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		sc.res.Status = healthcode.ScanAccepted
 		ref := "scan:" + strings.ToLower(sc.in.ScanID)
 		if sc.person != 0 {
-			sPids, sPlaces, sPaths, sAts, sRefs = append(sPids, sc.person), append(sPlaces, sc.venue.region),
-				append(sPaths, sc.venue.path), append(sAts, sc.in.ScannedAt), append(sRefs, ref)
-			if sc.in.Temperature != nil {
+			if sc.res.Fever {
 				hPids, hAts, hTemps, hRefs = append(hPids, sc.person), append(hAts, sc.in.ScannedAt),
 					append(hTemps, *sc.in.Temperature), append(hRefs, ref)
 			}
@@ -301,16 +298,9 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 				return err
 			}
 			if err := tx.Audit(ctx, healthcode.AuditRecord{Role: healthcode.RoleInspector, RegionCode: region, Action: "fever.report",
-				Object: "scan:" + strings.ToLower(sc.in.ScanID), Detail: map[string]any{"temperature": *sc.in.Temperature, "venue": sc.in.VenueID}}); err != nil {
+				Object: ref, Detail: map[string]any{"temperature": *sc.in.Temperature, "venue": sc.in.VenueID}}); err != nil {
 				return err
 			}
-		}
-	}
-	if len(sPids) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
-			SELECT p, pl, pa::ltree, t, t, 'SCAN', r, $6, $7 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS x(p, pl, pa, t, r)`,
-			sPids, sPlaces, sPaths, sAts, sRefs, a.Subject(), tx.Now); err != nil {
-			return fmt.Errorf("record scan stays: %w", err)
 		}
 	}
 	if len(hPids) > 0 {
