@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"healthcode"
@@ -100,6 +101,22 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if tx.grantsChanged && db.GrantsChanged != nil {
 		db.GrantsChanged()
 	}
+	return nil
+}
+
+// useLtree registers the ltree codec on the transaction's connection (a
+// lookup once per connection), so that COPY can send paths: COPY's binary
+// format needs each column's codec, and pgx knows ltree only by name.
+func (tx *Tx) useLtree(ctx context.Context) error {
+	m := tx.Conn().TypeMap()
+	if _, ok := m.TypeForName("ltree"); ok {
+		return nil
+	}
+	var oid uint32
+	if err := tx.QueryRow(ctx, "SELECT 'ltree'::regtype::oid").Scan(&oid); err != nil {
+		return fmt.Errorf("look up ltree type: %w", err)
+	}
+	m.RegisterType(&pgtype.Type{Name: "ltree", OID: oid, Codec: pgtype.LtreeCodec{}})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"healthcode"
 	"healthcode/credential"
@@ -156,8 +158,13 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		return results, nil
 	}
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		return s.store(ctx, tx, a, institution, ok)
+		return s.store(ctx, tx, a, institution, ok, true)
 	})
+	if isUniqueViolation(err) { // a scan uploaded before: skip the duplicates
+		err = s.DB.InTx(ctx, func(tx *Tx) error {
+			return s.store(ctx, tx, a, institution, ok, false)
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +175,12 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 // (duplicates skipped; a scan of our own person is also their stay), the
 // fever reports and their health records, and the re-evaluation of the
 // persons whose colour the scan can change.
-func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan) error {
+//
+// With byCopy the scans are streamed with COPY, the fast path of a first
+// upload; it fails with a unique violation when any of them is stored
+// already, and the batch is then stored again with byCopy false, which
+// skips those with INSERT ... ON CONFLICT DO NOTHING.
+func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan, byCopy bool) error {
 	// Our own codes name the person by code id.
 	var codeIDs []string
 	for _, sc := range ok {
@@ -227,36 +239,67 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		}
 		tx.MarkIndicatorDays(d) // scans per 1,000 residents of the scans' days
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO scans (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id, issuer,
-			code_id, person_id, colour, temperature, scan_role, fever, region_path)
-		SELECT i, t, $13, v, $14, $15, iss, c, p, col, tmp, r, f, path::ltree
-		FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[],
-		            $8::numeric[], $9::text[], $10::boolean[], $11::text[], $12::int[]) AS x(i, t, v, iss, c, p, col, tmp, r, f, path, ord)
-		ORDER BY ord
-		ON CONFLICT (scan_id, scanned_at) DO NOTHING RETURNING scan_id::text, scanned_at`,
-		ids, ats, venueIDs, issuers, codes, personIDs, colours, temps, roles, fevers, paths, seq(len(ids)), tx.Now, institution, a.ID)
-	if err != nil {
-		return fmt.Errorf("insert scans: %w", err)
-	}
 	type scanKey struct {
 		id string
 		at int64 // microseconds, as stored
 	}
-	inserted := map[scanKey]bool{}
-	var id string
-	var at time.Time
-	if _, err := pgx.ForEachRow(rows, []any{&id, &at}, func() error {
-		inserted[scanKey{id, at.UnixMicro()}] = true
-		return nil
-	}); err != nil {
-		return fmt.Errorf("insert scans: %w", err)
-	}
-	// A scan repeated in the batch (same id and time) was inserted once:
-	// its first copy is new, the others are duplicates.
+	// A scan repeated in the batch (same id and time) is written once: its
+	// first copy is new, the others are duplicates.
 	fresh := make([]bool, len(ok))
-	for i, sc := range ok {
-		k := scanKey{ids[i], sc.in.ScannedAt.UnixMicro()}
-		fresh[i], inserted[k] = inserted[k], false
+	if byCopy {
+		first := map[scanKey]bool{}
+		var rows [][]any
+		for i, sc := range ok {
+			k := scanKey{ids[i], sc.in.ScannedAt.UnixMicro()}
+			if first[k] {
+				continue
+			}
+			first[k], fresh[i] = true, true
+			var temp any
+			if temps[i] != nil {
+				temp = *temps[i]
+			}
+			var pid any
+			if personIDs[i] != nil {
+				pid = *personIDs[i]
+			}
+			rows = append(rows, []any{ids[i], ats[i], tx.Now, venueIDs[i], institution, a.ID, issuers[i], codes[i], pid,
+				colours[i], temp, roles[i], fevers[i], paths[i]})
+		}
+		if err := tx.useLtree(ctx); err != nil {
+			return err
+		}
+		// Fails with a unique violation when a scan is already stored (or
+		// is being stored by a concurrent upload); RecordScans then runs
+		// the batch again with byCopy false.
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"scans"}, scanCopyColumns, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copy scans: %w", err)
+		}
+	} else {
+		rows, err := tx.Query(ctx, `INSERT INTO scans (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id, issuer,
+				code_id, person_id, colour, temperature, scan_role, fever, region_path)
+			SELECT i, t, $13, v, $14, $15, iss, c, p, col, tmp, r, f, path::ltree
+			FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+			            $8::numeric[], $9::text[], $10::boolean[], $11::text[], $12::int[]) AS x(i, t, v, iss, c, p, col, tmp, r, f, path, ord)
+			ORDER BY ord
+			ON CONFLICT (scan_id, scanned_at) DO NOTHING RETURNING scan_id::text, scanned_at`,
+			ids, ats, venueIDs, issuers, codes, personIDs, colours, temps, roles, fevers, paths, seq(len(ids)), tx.Now, institution, a.ID)
+		if err != nil {
+			return fmt.Errorf("insert scans: %w", err)
+		}
+		inserted := map[scanKey]bool{}
+		var id string
+		var at time.Time
+		if _, err := pgx.ForEachRow(rows, []any{&id, &at}, func() error {
+			inserted[scanKey{id, at.UnixMicro()}] = true
+			return nil
+		}); err != nil {
+			return fmt.Errorf("insert scans: %w", err)
+		}
+		for i, sc := range ok {
+			k := scanKey{ids[i], sc.in.ScannedAt.UnixMicro()}
+			fresh[i], inserted[k] = inserted[k], false
+		}
 	}
 	// The scan of one of our persons is their stay at the venue's region
 	// (its row is the fact, see loadFacts); a fever is also a health record.
@@ -266,6 +309,7 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 	var hTemps []float64
 	var hRefs []string
 	for i, sc := range ok {
+		sc.reeval = false
 		if !fresh[i] {
 			sc.res.Status, sc.res.Message = healthcode.ScanDuplicate, "该扫码记录已上传过"
 			continue
@@ -351,6 +395,16 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		}
 	}
 	return nil
+}
+
+// scanCopyColumns are the columns RecordScans writes with COPY (stay_id
+// takes its default, the next id of the stays sequence).
+var scanCopyColumns = []string{"scan_id", "scanned_at", "received_at", "venue_id", "institution_id", "inspector_id", "issuer",
+	"code_id", "person_id", "colour", "temperature", "scan_role", "fever", "region_path"}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
 func seq(n int) []int32 {

@@ -132,13 +132,22 @@ func TestRecordScansDuplicates(t *testing.T) {
 			t.Errorf("scan %d (%s) = %+v, want %s", i, in[i].ScanID, r, want)
 		}
 	}
-	if n := f.count(t, "SELECT count(*) FROM scans"); n != 15 {
-		t.Errorf("%d scans, want 15", n)
+	// A first upload that repeats a scan of its own (written by COPY).
+	first := append(f.batch(3, 0, 3), f.batch(3, 1, 2)...)
+	res, err = f.svc.RecordScans(f.ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(res); got[healthcode.ScanAccepted] != 3 || got[healthcode.ScanDuplicate] != 1 || res[3].Status != healthcode.ScanDuplicate {
+		t.Errorf("first upload with a repeat: %+v", res)
+	}
+	if n := f.count(t, "SELECT count(*) FROM scans"); n != 18 {
+		t.Errorf("%d scans, want 18", n)
 	}
 	// Each scan is its person's stay, with a fact id of its own; a normal
 	// temperature is no health record (it can change no colour).
-	if n := f.count(t, "SELECT count(DISTINCT stay_id) FROM scans WHERE person_id IS NOT NULL"); n != 15 {
-		t.Errorf("%d scan stays, want 15", n)
+	if n := f.count(t, "SELECT count(DISTINCT stay_id) FROM scans WHERE person_id IS NOT NULL"); n != 18 {
+		t.Errorf("%d scan stays, want 18", n)
 	}
 	if n := f.count(t, "SELECT count(*) FROM stays WHERE source = 'SCAN'"); n != 0 {
 		t.Errorf("%d scan stays copied into stays, want none", n)
@@ -146,8 +155,8 @@ func TestRecordScansDuplicates(t *testing.T) {
 	if n := f.count(t, "SELECT count(*) FROM health_records WHERE source = 'SCAN'"); n != 0 {
 		t.Errorf("%d normal scan temperatures as health records, want none", n)
 	}
-	if n := f.count(t, "SELECT count(*) FROM scans WHERE person_id IS NOT NULL AND region_path = '61.6101.610113'"); n != 15 {
-		t.Errorf("%d scans with person and path, want 15", n)
+	if n := f.count(t, "SELECT count(*) FROM scans WHERE person_id IS NOT NULL AND region_path = '61.6101.610113'"); n != 18 {
+		t.Errorf("%d scans with person and path, want 18", n)
 	}
 }
 

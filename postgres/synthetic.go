@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"healthcode"
 	"healthcode/migrations"
@@ -157,11 +156,8 @@ type synthUnit struct {
 // synthWorld is the read-only input of generation and evaluation.
 type synthWorld struct {
 	units []synthUnit
-	cum   []float64 // cumulative population, for weighted choice
-	// ltreeOID is the OID of the ltree type, registered on each connection
-	// that COPYs a path.
-	ltreeOID uint32
-	seqs     map[string]string // table → its id sequence
+	cum   []float64         // cumulative population, for weighted choice
+	seqs  map[string]string // table → its id sequence
 }
 
 func (db *DB) loadSynthWorld(ctx context.Context) (*synthWorld, error) {
@@ -207,9 +203,6 @@ func (db *DB) loadSynthWorld(ctx context.Context) (*synthWorld, error) {
 	}
 	if len(w.units) == 0 {
 		return nil, errors.New("no communities to place synthetic persons in")
-	}
-	if err := db.Pool.QueryRow(ctx, "SELECT 'ltree'::regtype::oid").Scan(&w.ltreeOID); err != nil {
-		return nil, fmt.Errorf("look up ltree type: %w", err)
 	}
 	for _, t := range []string{"persons", "stays", "health_records", "medical_events"} {
 		var seq string
@@ -470,7 +463,9 @@ func (db *DB) writeSynthBatch(ctx context.Context, b *synthBatch, w *synthWorld,
 		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 			return fmt.Errorf("set commit mode: %w", err)
 		}
-		tx.Conn().TypeMap().RegisterType(&pgtype.Type{Name: "ltree", OID: w.ltreeOID, Codec: pgtype.LtreeCodec{}})
+		if err := tx.useLtree(ctx); err != nil {
+			return err
+		}
 		nStays, nHealth, nMedical := 0, 0, 0
 		for _, p := range b.persons {
 			nStays++
