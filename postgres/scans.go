@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -62,32 +64,40 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 	if len(scans) == 0 || len(scans) > MaxScanBatch {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "每批上传 1 至 %d 条扫码记录", MaxScanBatch)
 	}
-	var institution int64
-	err = s.DB.Pool.QueryRow(ctx, `SELECT m.institution_id FROM institution_members m JOIN institutions i ON i.id = m.institution_id
-		WHERE m.staff_id = $1 AND i.status = 'ACTIVE'`, a.ID).Scan(&institution)
-	if err != nil {
-		return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "只有已登记机构的防疫员可以上传扫码记录")
-	}
-	venueIDs := make([]int64, 0, len(scans))
-	for _, sc := range scans {
-		venueIDs = append(venueIDs, sc.VenueID)
-	}
-	venues := map[int64]scanVenue{}
-	rows, err := s.DB.Pool.Query(ctx, `SELECT v.id, v.institution_id, v.region_code, v.region_path::text,
-		v.status = 'ACTIVE' AND i.status = 'ACTIVE' FROM venues v JOIN institutions i ON i.id = v.institution_id WHERE v.id = ANY($1)`, venueIDs)
-	if err != nil {
-		return nil, fmt.Errorf("load venues: %w", err)
-	}
-	for rows.Next() {
-		var id int64
-		var v scanVenue
-		if err := rows.Scan(&id, &v.institution, &v.region, &v.path, &v.active); err != nil {
-			rows.Close()
-			return nil, err
+	// The inspector's institution and the batch's venues, in one round trip.
+	venueIDs := make([]int64, 0, 1)
+	for i := range scans {
+		if !slices.Contains(venueIDs, scans[i].VenueID) {
+			venueIDs = append(venueIDs, scans[i].VenueID)
 		}
-		venues[id] = v
 	}
-	rows.Close()
+	var institution int64
+	venues := map[int64]scanVenue{}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT m.institution_id FROM institution_members m JOIN institutions i ON i.id = m.institution_id
+		WHERE m.staff_id = $1 AND i.status = 'ACTIVE'`, a.ID).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&institution); errors.Is(err, pgx.ErrNoRows) {
+			return healthcode.Errorf(healthcode.EFORBIDDEN, "只有已登记机构的防疫员可以上传扫码记录")
+		} else if err != nil {
+			return fmt.Errorf("look up institution: %w", err)
+		}
+		return nil
+	})
+	b.Queue(`SELECT v.id, v.institution_id, v.region_code, v.region_path::text, v.status = 'ACTIVE' AND i.status = 'ACTIVE'
+		FROM venues v JOIN institutions i ON i.id = v.institution_id WHERE v.id = ANY($1)`, venueIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var id int64
+			var v scanVenue
+			if err := rows.Scan(&id, &v.institution, &v.region, &v.path, &v.active); err != nil {
+				return fmt.Errorf("load venues: %w", err)
+			}
+			venues[id] = v
+		}
+		return rows.Err()
+	})
+	if err := s.DB.Pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
 	verifier, err := s.Credentials.currentVerifier(ctx)
 	if err != nil {
 		return nil, err
@@ -166,6 +176,9 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		})
 	}
 	if err != nil {
+		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23514" {
+			s.DB.scanPartitions().Clear() // no partition for a row: one was dropped
+		}
 		return nil, err
 	}
 	return results, nil
@@ -397,6 +410,15 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 	return nil
 }
 
+// scanPartitionsByPool holds, per database (pool), the names of the scan
+// partitions found to exist: a *sync.Map of name → true.
+var scanPartitionsByPool sync.Map
+
+func (db *DB) scanPartitions() *sync.Map {
+	m, _ := scanPartitionsByPool.LoadOrStore(db.Pool, new(sync.Map))
+	return m.(*sync.Map)
+}
+
 // scanCopyColumns are the columns RecordScans writes with COPY (stay_id
 // takes its default, the next id of the stays sequence).
 var scanCopyColumns = []string{"scan_id", "scanned_at", "received_at", "venue_id", "institution_id", "inspector_id", "issuer",
@@ -420,13 +442,21 @@ func seq(n int) []int32 {
 // role then needs no CREATE privilege); this keeps dev and late uploads
 // working. Concurrent first uploads of a day take turns on an advisory lock:
 // a bare CREATE TABLE IF NOT EXISTS fails in all but one of them.
+//
+// Partitions found to exist are remembered by the process: partitions are
+// not dropped while their days can still be uploaded, and should one be, the
+// write that finds no partition for its row makes RecordScans forget them.
 func ensureScanPartition(ctx context.Context, tx *Tx, day time.Time) error {
 	name := "scans_" + day.Format("20060102")
+	if _, ok := tx.db.scanPartitions().Load(name); ok {
+		return nil
+	}
 	var exists bool
 	if err := tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
 		return fmt.Errorf("look up scan partition %s: %w", name, err)
 	}
 	if exists {
+		tx.db.scanPartitions().Store(name, true)
 		return nil
 	}
 	if err := xactLock(ctx, tx, name); err != nil {
