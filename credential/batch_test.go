@@ -3,12 +3,52 @@ package credential
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/oasisprotocol/curve25519-voi/curve"
 	"pgregory.net/rapid"
 )
+
+// withSig returns tok with its signature replaced by edit's change of it.
+func withSig(t testing.TB, tok string, edit func(sig []byte)) string {
+	t.Helper()
+	dot := strings.LastIndexByte(tok, '.')
+	sig, err := b64.DecodeString(tok[dot+1:])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("signature of %q: %v", tok, err)
+	}
+	edit(sig)
+	return tok[:dot+1] + b64.EncodeToString(sig)
+}
+
+// ell is the order ℓ of the Ed25519 base point, little-endian.
+var ell = [32]byte{
+	0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+}
+
+// nonCanonicalS replaces S by S + ℓ, the same scalar not reduced.
+func nonCanonicalS(sig []byte) {
+	carry := 0
+	for i := range ell {
+		v := int(sig[32+i]) + int(ell[i]) + carry
+		sig[32+i], carry = byte(v), v>>8
+	}
+}
+
+// badR is an encoding that is not a curve point (no x for its y).
+var badR = func() [32]byte {
+	for y := byte(2); ; y++ {
+		enc := curve.CompressedEdwardsY{y}
+		var p curve.EdwardsPoint
+		if _, err := p.SetCompressedY(&enc); err != nil {
+			return enc
+		}
+	}
+}()
 
 // VerifyBatch gives, for every mix of good and bad tokens, exactly what
 // Verify gives for each of them: same claims, same reason.
@@ -26,7 +66,7 @@ func TestPropertyVerifyBatchEqualsVerify(t *testing.T) {
 			c := claimsAt(IssuerProvince, t0, 5*time.Minute)
 			c.CodeID = fmt.Sprintf("hc_%d", i)
 			tok := mustSign(t, f.signer, c)
-			switch rapid.IntRange(0, 9).Draw(rt, "kind") {
+			switch rapid.IntRange(0, 11).Draw(rt, "kind") {
 			case 0: // a flipped signature bit
 				b := []byte(tok)
 				b[len(b)-5] ^= 1
@@ -45,6 +85,10 @@ func TestPropertyVerifyBatchEqualsVerify(t *testing.T) {
 			case 4: // another token's signature
 				other := mustSign(t, f.signer, claimsAt(IssuerProvince, t0, time.Minute))
 				tok = tok[:strings.LastIndexByte(tok, '.')] + other[strings.LastIndexByte(other, '.'):]
+			case 5: // S + ℓ: the same scalar, not canonical
+				tok = withSig(t, tok, nonCanonicalS)
+			case 6: // an R that is not a point
+				tok = withSig(t, tok, func(sig []byte) { copy(sig, badR[:]) })
 			}
 			items[i] = BatchItem{Token: tok, At: at}
 		}
@@ -59,6 +103,98 @@ func TestPropertyVerifyBatchEqualsVerify(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A forged signature among many good ones by the same key fails the batch
+// equation: it alone is reported, as BAD_SIGNATURE, and the others pass.
+func TestVerifyBatchCatchesOneForgery(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []int{2, 64, 300, 1000} {
+		items := make([]BatchItem, n)
+		for i := range items {
+			c := claimsAt(IssuerProvince, t0, 5*time.Minute)
+			c.CodeID = fmt.Sprintf("hc_%d", i)
+			items[i] = BatchItem{Token: mustSign(t, f.signer, c), At: t0}
+		}
+		// A well-formed signature (R a point, S canonical) by the right key,
+		// but over another payload.
+		forged := n * 2 / 3
+		other := mustSign(t, f.signer, claimsAt(IssuerProvince, t0, time.Hour))
+		tok := items[forged].Token
+		items[forged].Token = tok[:strings.LastIndexByte(tok, '.')] + other[strings.LastIndexByte(other, '.'):]
+		for i, r := range f.v.VerifyBatch(items, DefaultSkew) {
+			switch {
+			case i == forged:
+				if r.Claims != nil {
+					t.Fatalf("n=%d: forged item %d accepted", n, i)
+				}
+				wantReason(t, r.Err, ReasonBadSignature)
+			case r.Err != nil || r.Claims == nil || r.Claims.CodeID != fmt.Sprintf("hc_%d", i):
+				t.Fatalf("n=%d: item %d: (%v, %v)", n, i, r.Claims, r.Err)
+			}
+		}
+	}
+}
+
+// The batch equation holds for good signatures by one key or several, and
+// fails as soon as one signature is not good, whatever its position.
+func TestBatchEquation(t *testing.T) {
+	national, _ := NewMemoryKeyRing(IssuerNational)
+	nationalSigner, _ := NewSigner(national)
+	f := newFixture(t, national.Trusted("国家政务服务平台", t0))
+	jobs := make([]sigJob, 200)
+	for i := range jobs {
+		c := claimsAt(IssuerProvince, t0, 5*time.Minute)
+		c.CodeID = fmt.Sprintf("hc_%d", i)
+		s := f.signer
+		if i%7 == 3 {
+			c.Issuer, s = IssuerNational, nationalSigner
+		}
+		tb := []byte(mustSign(t, s, c))
+		var p parsed
+		if err := f.v.parse(tb, t0, DefaultSkew, &p); err != nil {
+			t.Fatal(err)
+		}
+		jobs[i] = sigJob{msg: tb[:p.inputLen], sig: p.sig, vk: p.vk}
+	}
+	holds := func(jobs []sigJob) bool {
+		var e batchEquation
+		e.init(len(jobs))
+		for i := range jobs {
+			if !e.add(&jobs[i]) {
+				t.Fatalf("job %d not batchable", i)
+			}
+		}
+		return e.holds()
+	}
+	for _, n := range []int{1, 2, 7, 64, 150, 200} { // Straus and Pippenger
+		if !holds(jobs[:n]) {
+			t.Fatalf("equation fails for %d good signatures", n)
+		}
+		for _, bad := range []int{0, n / 2, n - 1} {
+			forged := slices.Clone(jobs[:n])
+			forged[bad].msg = append(slices.Clone(forged[bad].msg), 'x')
+			if holds(forged) {
+				t.Fatalf("equation holds for %d signatures with #%d forged", n, bad)
+			}
+			forged[bad] = jobs[bad]
+			forged[bad].vk = jobs[(bad+3)%n].vk // a signature under another key
+			if forged[bad].vk != jobs[bad].vk && holds(forged) {
+				t.Fatalf("equation holds for %d signatures with #%d under another key", n, bad)
+			}
+		}
+	}
+	// Not batchable: S not canonical, R not a point.
+	job := jobs[0]
+	nonCanonicalS(job.sig[:])
+	if new(batchEquation).add(&job) {
+		t.Error("non-canonical S added to the equation")
+	}
+	job = jobs[0]
+	copy(job.sig[:], badR[:])
+	if new(batchEquation).add(&job) {
+		t.Error("R off the curve added to the equation")
+	}
 }
 
 // BenchmarkVerifyBatch verifies batches of 1,000 distinct tokens, as the
