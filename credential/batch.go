@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/oasisprotocol/curve25519-voi/curve"
@@ -28,11 +29,18 @@ type BatchResult struct {
 	Err    error
 }
 
-// batchChunk is how many signatures one batch equation checks: large enough
-// to amortise the multi-scalar multiplication, small enough that a bad
-// signature (which makes its chunk fall back to one-by-one checks) costs
-// little and that the chunks spread over the cores.
+// batchChunk is how many signatures one batch equation checks at most:
+// large enough to amortise the multi-scalar multiplication, small enough
+// that a bad signature (which makes its chunk fall back to one-by-one
+// checks) costs little and that the chunks spread over the cores.
 const batchChunk = 64
+
+// minChunk is the fewest signatures a chunk is given to spread a small batch
+// over more cores: below it, the fixed cost of an equation outweighs the gain.
+const minChunk = 16
+
+// minParse is the fewest tokens a goroutine is given to parse.
+const minParse = 64
 
 // VerifyBatch verifies many tokens at once, on every core, with the same
 // checks and results as calling Verify on each (the scan-upload service
@@ -46,65 +54,165 @@ const batchChunk = 64
 // batch equation under ZIP-215 rules, which differ from crypto/ed25519 only
 // on non-canonical encodings and small-order components that only the holder
 // of the private key could put in a valid signature.
+//
+// VerifyBatch is StartBatch followed by Wait.
 func (v *Verifier) VerifyBatch(items []BatchItem, skew time.Duration) []BatchResult {
-	out := make([]BatchResult, len(items))
-	ps := make([]parsed, len(items))
-	jobs := make([]sigJob, len(items))
-	var pending []int // items whose signature remains to be checked
-	for i := range items {
-		if len(items[i].Token) > MaxTokenSize {
-			out[i].Err = fail(ReasonMalformed, "token larger than 2 KiB")
-			continue
-		}
-		tb := []byte(items[i].Token)
-		if err := v.parse(tb, items[i].At, skew, &ps[i]); err != nil {
-			out[i].Err = err
-			continue
-		}
-		jobs[i] = sigJob{msg: tb[:ps[i].inputLen], sig: ps[i].sig, vk: ps[i].vk}
-		pending = append(pending, i)
+	return v.StartBatch(items, skew).Wait()
+}
+
+// PendingBatch is a batch whose signatures are being verified in the
+// background. It is safe for concurrent use: Unverified and Wait may be
+// called any number of times from any goroutines, and each call returns a
+// new slice with claims of its own.
+type PendingBatch struct {
+	claims []Claims // by item: the claims as parsed when errs[i] is nil
+	errs   []error  // by item: the error of a check other than the signature
+	sig    []int    // by item: the index of its signature in ok, -1 if none is checked
+	ok     []bool   // by checked signature: good; written by the workers until done closes
+	done   chan struct{}
+}
+
+// StartBatch parses every token (all the checks of Verify except the signature,
+// i.e. including exp, iat and revocation) and starts verifying the signatures
+// on every core in the background. It returns at once.
+//
+// Parsing is done before it returns, spread over the cores for a large batch;
+// hashing, decoding R and the batch equations are left to the background.
+// StartBatch keeps no reference to items.
+func (v *Verifier) StartBatch(items []BatchItem, skew time.Duration) *PendingBatch {
+	n := len(items)
+	p := &PendingBatch{
+		claims: make([]Claims, n),
+		errs:   make([]error, n),
+		sig:    make([]int, n),
+		done:   make(chan struct{}),
 	}
-	sigOK := make([]bool, len(items))
-	check := func(chunk []int) {
-		cj := make([]sigJob, len(chunk))
-		ok := make([]bool, len(chunk))
-		for j, i := range chunk {
-			cj[j] = jobs[i]
-		}
-		checkSigs(cj, ok)
-		for j, i := range chunk {
-			sigOK[i] = ok[j]
-		}
-	}
-	var chunks [][]int
-	for len(pending) > 0 {
-		n := min(batchChunk, len(pending))
-		chunks, pending = append(chunks, pending[:n]), pending[n:]
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(chunks))
+	jobs := make([]sigJob, n)
+	workers := runtime.GOMAXPROCS(0)
+
+	// Parse, in contiguous shares, one per goroutine.
+	shares := max(1, min(workers, n/minParse))
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
+	for w := 1; w < shares; w++ {
+		wg.Go(func() { v.parseRange(items, w*n/shares, (w+1)*n/shares, skew, p, jobs) })
+	}
+	v.parseRange(items, 0, n/shares, skew, p, jobs)
+	wg.Wait()
+
+	// Keep the signatures to check (compacting jobs in place), and cut them
+	// into chunks.
+	checked := jobs[:0]
+	for i := range p.sig {
+		if p.sig[i] < 0 {
+			continue
+		}
+		p.sig[i] = len(checked)
+		checked = append(checked, jobs[i])
+	}
+	p.ok = make([]bool, len(checked))
+	bounds := chunkBounds(len(checked), workers)
+	chunks := len(bounds) - 1
+	if chunks <= 0 {
+		close(p.done)
+		return p
+	}
+	var next, running atomic.Int32
+	running.Store(int32(min(workers, chunks)))
+	for range min(workers, chunks) {
 		go func() {
-			defer wg.Done()
-			for c := w; c < len(chunks); c += workers {
-				check(chunks[c])
+			for c := int(next.Add(1)) - 1; c < chunks; c = int(next.Add(1)) - 1 {
+				lo, hi := bounds[c], bounds[c+1]
+				checkSigs(checked[lo:hi], p.ok[lo:hi])
+			}
+			if running.Add(-1) == 0 {
+				close(p.done)
 			}
 		}()
 	}
-	wg.Wait()
-	for _, chunk := range chunks {
-		for _, i := range chunk {
-			if !sigOK[i] {
-				out[i].Err = fail(ReasonBadSignature, "")
-				continue
-			}
-			c := new(Claims)
-			if err := v.finish(&ps[i], items[i].At, skew, c); err != nil {
-				out[i].Err = err
-				continue
-			}
-			out[i].Claims = c
+	return p
+}
+
+// parseRange runs the checks before the signature and after it on items
+// lo to hi-1, filling p.claims, p.errs and jobs, and setting p.sig to 0 for
+// an item whose signature is to be checked, -1 otherwise. The signing
+// inputs are copied into one buffer for the range.
+func (v *Verifier) parseRange(items []BatchItem, lo, hi int, skew time.Duration, p *PendingBatch, jobs []sigJob) {
+	size := 0
+	for _, it := range items[lo:hi] {
+		if len(it.Token) <= MaxTokenSize {
+			size += len(it.Token)
+		}
+	}
+	buf := make([]byte, 0, size)
+	var ps parsed
+	for i := lo; i < hi; i++ {
+		p.sig[i] = -1
+		tok, at := items[i].Token, items[i].At
+		if len(tok) > MaxTokenSize {
+			p.errs[i] = fail(ReasonMalformed, "token larger than 2 KiB")
+			continue
+		}
+		start := len(buf)
+		buf = append(buf, tok...)
+		tb := buf[start:len(buf):len(buf)]
+		if err := v.parse(tb, at, skew, &ps); err != nil {
+			p.errs[i] = err
+			continue
+		}
+		p.sig[i] = 0
+		jobs[i] = sigJob{msg: tb[:ps.inputLen], sig: ps.sig, vk: ps.vk}
+		if err := v.finish(&ps, at, skew, &p.claims[i]); err != nil {
+			p.errs[i], p.claims[i] = err, Claims{}
+		}
+	}
+}
+
+// chunkBounds cuts n signatures into chunks of about equal size, at most
+// batchChunk each and a multiple of workers of them, but no more than makes
+// chunks of minChunk; chunk c is [bounds[c], bounds[c+1]).
+func chunkBounds(n, workers int) (bounds []int) {
+	if n == 0 {
+		return nil
+	}
+	chunks := (n + batchChunk - 1) / batchChunk
+	chunks = (chunks + workers - 1) / workers * workers
+	chunks = max(1, min(chunks, n/minChunk))
+	bounds = make([]int, chunks+1)
+	for c := range bounds {
+		bounds[c] = c * n / chunks
+	}
+	return bounds
+}
+
+// Unverified returns, for each item, the claims as parsed before their signature
+// is checked, or the *VerifyError of a check other than the signature. An item with
+// an error here also fails in Wait (possibly with another reason, e.g. BAD_SIGNATURE
+// first, exactly as Verify orders reasons). Callers may only act on these claims
+// provisionally, undoing what they did for items that Wait rejects.
+func (p *PendingBatch) Unverified() []BatchResult {
+	out := make([]BatchResult, len(p.errs))
+	for i := range out {
+		if out[i].Err = p.errs[i]; out[i].Err == nil {
+			c := p.claims[i]
+			out[i].Claims = &c
+		}
+	}
+	return out
+}
+
+// Wait blocks until the signatures are checked and returns exactly what VerifyBatch returns.
+func (p *PendingBatch) Wait() []BatchResult {
+	<-p.done
+	out := make([]BatchResult, len(p.errs))
+	for i := range out {
+		switch {
+		case p.sig[i] >= 0 && !p.ok[p.sig[i]]:
+			out[i].Err = fail(ReasonBadSignature, "")
+		case p.errs[i] != nil:
+			out[i].Err = p.errs[i]
+		default:
+			c := p.claims[i]
+			out[i].Claims = &c
 		}
 	}
 	return out

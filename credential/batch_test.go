@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,21 +51,32 @@ var badR = func() [32]byte {
 	}
 }()
 
-// VerifyBatch gives, for every mix of good and bad tokens, exactly what
-// Verify gives for each of them: same claims, same reason.
-func TestPropertyVerifyBatchEqualsVerify(t *testing.T) {
+// batchMix returns a verifier for the province and the national platform,
+// with a revocation list, and a generator of batches mixing good tokens with
+// every kind of bad one.
+func batchMix(t *testing.T) (*Verifier, *rapid.Generator[[]BatchItem]) {
 	national, _ := NewMemoryKeyRing(IssuerNational)
 	rogue, _ := NewMemoryKeyRing("4401")
 	rogueSigner, _ := NewSigner(rogue)
 	nationalSigner, _ := NewSigner(national)
 	f := newFixture(t, national.Trusted("国家政务服务平台", t0))
-	rapid.Check(t, func(rt *rapid.T) {
+	rl := &RevocationList{GeneratedAt: t0, Entries: []Revoked{
+		{Issuer: IssuerProvince, CodeID: "hc_revoked", RevokedAt: t0.Add(time.Second), Reason: RevokeColourChanged},
+	}}
+	v, err := NewVerifier(f.ks, rl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, rapid.Custom(func(rt *rapid.T) []BatchItem {
 		n := rapid.IntRange(0, 200).Draw(rt, "n")
 		items := make([]BatchItem, n)
 		for i := range items {
 			at := t0.Add(time.Duration(rapid.IntRange(-10, 10).Draw(rt, "minutes")) * time.Minute)
 			c := claimsAt(IssuerProvince, t0, 5*time.Minute)
 			c.CodeID = fmt.Sprintf("hc_%d", i)
+			if rapid.IntRange(0, 9).Draw(rt, "revoked") == 0 {
+				c.CodeID = "hc_revoked"
+			}
 			tok := mustSign(t, f.signer, c)
 			switch rapid.IntRange(0, 11).Draw(rt, "kind") {
 			case 0: // a flipped signature bit
@@ -92,14 +104,75 @@ func TestPropertyVerifyBatchEqualsVerify(t *testing.T) {
 			}
 			items[i] = BatchItem{Token: tok, At: at}
 		}
-		got := f.v.VerifyBatch(items, DefaultSkew)
-		if len(got) != n {
-			rt.Fatalf("%d results for %d items", len(got), n)
+		return items
+	})
+}
+
+// VerifyBatch gives, for every mix of good and bad tokens, exactly what
+// Verify gives for each of them: same claims, same reason.
+func TestPropertyVerifyBatchEqualsVerify(t *testing.T) {
+	v, batches := batchMix(t)
+	rapid.Check(t, func(rt *rapid.T) {
+		items := batches.Draw(rt, "items")
+		got := v.VerifyBatch(items, DefaultSkew)
+		if len(got) != len(items) {
+			rt.Fatalf("%d results for %d items", len(got), len(items))
 		}
 		for i, it := range items {
-			want, werr := f.v.Verify(it.Token, it.At, DefaultSkew)
+			want, werr := v.Verify(it.Token, it.At, DefaultSkew)
 			if !reflect.DeepEqual(got[i].Claims, want) || !reflect.DeepEqual(got[i].Err, werr) {
 				rt.Fatalf("item %d: batch (%v, %v), one by one (%v, %v)", i, got[i].Claims, got[i].Err, want, werr)
+			}
+		}
+	})
+}
+
+// For every mix of tokens, a PendingBatch's Wait gives exactly what Verify
+// gives for each, from any number of goroutines; Unverified, available at
+// once, fails every item that Wait fails for a reason other than the
+// signature, with the same error, and gives the claims of every item that
+// Wait accepts.
+func TestPropertyPendingBatch(t *testing.T) {
+	v, batches := batchMix(t)
+	rapid.Check(t, func(rt *rapid.T) {
+		items := batches.Draw(rt, "items")
+		pb := v.StartBatch(items, DefaultSkew)
+		un := pb.Unverified()
+		const callers = 3
+		waits := make([][]BatchResult, callers)
+		var wg sync.WaitGroup
+		for c := range waits {
+			wg.Go(func() {
+				_ = pb.Unverified()
+				waits[c] = pb.Wait()
+			})
+		}
+		wg.Wait()
+		if len(un) != len(items) {
+			rt.Fatalf("%d unverified results for %d items", len(un), len(items))
+		}
+		for c, got := range waits {
+			if len(got) != len(items) {
+				rt.Fatalf("%d results for %d items", len(got), len(items))
+			}
+			for i, it := range items {
+				want, werr := v.Verify(it.Token, it.At, DefaultSkew)
+				if !reflect.DeepEqual(got[i].Claims, want) || !reflect.DeepEqual(got[i].Err, werr) {
+					rt.Fatalf("item %d: Wait (%v, %v), one by one (%v, %v)", i, got[i].Claims, got[i].Err, want, werr)
+				}
+				switch {
+				case (un[i].Claims == nil) == (un[i].Err == nil):
+					rt.Fatalf("item %d: Unverified (%v, %v)", i, un[i].Claims, un[i].Err)
+				case un[i].Err != nil && got[i].Err == nil:
+					rt.Fatalf("item %d: Unverified fails (%v), Wait accepts", i, un[i].Err)
+				case got[i].Err == nil && !reflect.DeepEqual(un[i].Claims, got[i].Claims):
+					rt.Fatalf("item %d: Unverified claims %v, Wait claims %v", i, un[i].Claims, got[i].Claims)
+				case got[i].Err != nil && AsVerifyError(got[i].Err).Reason != ReasonBadSignature && !reflect.DeepEqual(un[i].Err, got[i].Err):
+					rt.Fatalf("item %d: Unverified (%v, %v), Wait fails with %v", i, un[i].Claims, un[i].Err, got[i].Err)
+				}
+				if got[i].Claims != nil && (got[i].Claims == un[i].Claims || c > 0 && got[i].Claims == waits[0][i].Claims) {
+					rt.Fatalf("item %d: claims shared between calls", i)
+				}
 			}
 		}
 	})
