@@ -32,8 +32,16 @@ type BatchResult struct {
 // batchChunk is how many signatures one batch equation checks at most:
 // large enough to amortise the multi-scalar multiplication, small enough
 // that a bad signature (which makes its chunk fall back to one-by-one
-// checks) costs little and that the chunks spread over the cores.
-const batchChunk = 64
+// checks) costs a bounded amount and that the chunks spread over the cores.
+// voi multiplies up to 190 terms with Straus's method and more with
+// Pippenger's, whose cost per term falls as terms are added; measured on
+// 1,000 tokens by one key, the CPU time per signature (parsing included) is
+// about 8.4 µs in chunks of 64 to 188 (Straus), 7.4 µs in chunks of 250 and
+// 7.0 µs in chunks of 500 (Pippenger), so an upload of 1,000 scans makes
+// one chunk per core on two cores. The price is that one bad signature
+// sends up to 500 signatures to crypto/ed25519: about 18 ms of CPU, two and
+// a half times what the whole batch takes when all signatures are good.
+const batchChunk = 500
 
 // minChunk is the fewest signatures a chunk is given to spread a small batch
 // over more cores: below it, the fixed cost of an equation outweighs the gain.
