@@ -270,6 +270,37 @@ func TestBatchEquation(t *testing.T) {
 	}
 }
 
+// Chunks cover the signatures in order, at most batchChunk each and of
+// about equal sizes, a multiple of the workers in number unless they would
+// fall below minChunk signatures.
+func TestChunkBounds(t *testing.T) {
+	for _, workers := range []int{1, 2, 3, 8, 64} {
+		for _, n := range []int{0, 1, 15, 16, 17, 40, 100, 499, 500, 501, 999, 1000, 1001, 5000} {
+			b := chunkBounds(n, workers)
+			if n == 0 {
+				if len(b) != 0 {
+					t.Fatalf("n=0, %d workers: %v", workers, b)
+				}
+				continue
+			}
+			chunks := len(b) - 1
+			if b[0] != 0 || b[chunks] != n {
+				t.Fatalf("n=%d, %d workers: bounds %v", n, workers, b)
+			}
+			small, large := n, 0
+			for c := range chunks {
+				small, large = min(small, b[c+1]-b[c]), max(large, b[c+1]-b[c])
+			}
+			if small < 1 || large > batchChunk || large-small > 1 {
+				t.Fatalf("n=%d, %d workers: chunk sizes %d to %d", n, workers, small, large)
+			}
+			if chunks%workers != 0 && chunks != max(1, n/minChunk) {
+				t.Fatalf("n=%d, %d workers: %d chunks", n, workers, chunks)
+			}
+		}
+	}
+}
+
 // BenchmarkVerifyBatch verifies batches of 1,000 distinct tokens, as the
 // scan upload does, against Verify one by one on every core (the path it
 // replaces); x_baseline = batch rate ÷ one-by-one rate (higher is better).
