@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+	"github.com/oasisprotocol/curve25519-voi/curve"
 
 	"healthcode"
 )
@@ -100,8 +100,8 @@ type verIssuer struct {
 
 type verKey struct {
 	pub      ed25519.PublicKey
-	expanded *voi.ExpandedPublicKey // for batch verification; nil when the key does not expand
-	notAfter time.Time              // zero: open
+	negA     *curve.ExpandedEdwardsPoint // −A for the batch equation; nil when pub is not a point
+	notAfter time.Time                   // zero: open
 }
 
 // NewVerifier validates ks (as ParseKeySet does) and rl, decodes the keys and
@@ -137,10 +137,7 @@ func NewVerifier(ks *KeySet, rl *RevocationList) (*Verifier, error) {
 		if err != nil {
 			return nil, err
 		}
-		vk := &verKey{pub: pub}
-		if x, err := voi.NewExpandedPublicKey(voi.PublicKey(pub)); err == nil {
-			vk.expanded = x
-		}
+		vk := &verKey{pub: pub, negA: expandNeg(pub)}
 		if k.NotAfter != nil {
 			vk.notAfter = *k.NotAfter
 		}
