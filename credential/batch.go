@@ -63,9 +63,10 @@ const minParse = 64
 // on non-canonical encodings and small-order components that only the holder
 // of the private key could put in a valid signature.
 //
-// VerifyBatch is StartBatch followed by Wait.
+// VerifyBatch is StartBatch followed by Wait, except that it verifies on
+// every core.
 func (v *Verifier) VerifyBatch(items []BatchItem, skew time.Duration) []BatchResult {
-	return v.StartBatch(items, skew).Wait()
+	return v.start(items, skew, runtime.GOMAXPROCS(0)).Wait()
 }
 
 // PendingBatch is a batch whose signatures are being verified in the
@@ -87,7 +88,17 @@ type PendingBatch struct {
 // Parsing is done before it returns, spread over the cores for a large batch;
 // hashing, decoding R and the batch equations are left to the background.
 // StartBatch keeps no reference to items.
+//
+// The background leaves one core (GOMAXPROCS, if more than one) to the
+// caller: its goroutine is doing I/O meanwhile, and with every P busy
+// verifying it would wait for the scheduler to preempt a worker (up to
+// 10 ms) each time an answer arrived.
 func (v *Verifier) StartBatch(items []BatchItem, skew time.Duration) *PendingBatch {
+	return v.start(items, skew, max(1, runtime.GOMAXPROCS(0)-1))
+}
+
+// start is StartBatch with workers goroutines verifying.
+func (v *Verifier) start(items []BatchItem, skew time.Duration, workers int) *PendingBatch {
 	n := len(items)
 	p := &PendingBatch{
 		claims: make([]Claims, n),
@@ -96,10 +107,9 @@ func (v *Verifier) StartBatch(items []BatchItem, skew time.Duration) *PendingBat
 		done:   make(chan struct{}),
 	}
 	jobs := make([]sigJob, n)
-	workers := runtime.GOMAXPROCS(0)
 
 	// Parse, in contiguous shares, one per goroutine.
-	shares := max(1, min(workers, n/minParse))
+	shares := max(1, min(runtime.GOMAXPROCS(0), n/minParse)) // the caller waits for this part
 	var wg sync.WaitGroup
 	for w := 1; w < shares; w++ {
 		wg.Go(func() { v.parseRange(items, w*n/shares, (w+1)*n/shares, skew, p, jobs) })

@@ -305,9 +305,10 @@ type riskEntry struct {
 	added map[*rules.Facts]bool
 }
 
-// areaRisksFor returns the designation in force on each of the places and
-// their ancestors (only regions that have one).
-func areaRisksFor(ctx context.Context, tx *Tx, places map[string]bool) (map[string]*riskEntry, error) {
+// queueAreaRisks queues on b the query of the designation in force at now
+// on each of the places and their ancestors, which fills out with those
+// that have one (LOW left out) when the batch runs.
+func queueAreaRisks(b *pgx.Batch, now time.Time, places map[string]bool, out map[string]*riskEntry) {
 	var codes []string
 	seen := map[string]bool{}
 	for p := range places {
@@ -318,26 +319,22 @@ func areaRisksFor(ctx context.Context, tx *Tx, places map[string]bool) (map[stri
 			}
 		}
 	}
-	out := map[string]*riskEntry{}
 	if len(codes) == 0 {
-		return out, nil
+		return
 	}
-	rows, err := tx.Query(ctx, `SELECT DISTINCT ON (region_code) region_code, level, from_at FROM area_risks
-		WHERE region_code = ANY($1) AND from_at <= $2 ORDER BY region_code, from_at DESC, id DESC`, codes, tx.Now)
-	if err != nil {
-		return nil, fmt.Errorf("load area risks: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r rules.AreaRisk
-		if err := rows.Scan(&r.Region, &r.Level, &r.From); err != nil {
-			return nil, fmt.Errorf("scan area risk: %w", err)
+	b.Queue(`SELECT DISTINCT ON (region_code) region_code, level, from_at FROM area_risks
+		WHERE region_code = ANY($1) AND from_at <= $2 ORDER BY region_code, from_at DESC, id DESC`, codes, now).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var r rules.AreaRisk
+			if err := rows.Scan(&r.Region, &r.Level, &r.From); err != nil {
+				return fmt.Errorf("scan area risk: %w", err)
+			}
+			if r.Level != rules.Low {
+				out[r.Region] = &riskEntry{risk: r, added: map[*rules.Facts]bool{}}
+			}
 		}
-		if r.Level != rules.Low {
-			out[r.Region] = &riskEntry{risk: r, added: map[*rules.Facts]bool{}}
-		}
-	}
-	return out, rows.Err()
+		return rows.Err()
+	})
 }
 
 // placeAncestors returns the region codes that cover a place: the prefixes of

@@ -49,8 +49,7 @@ type acceptedScan struct {
 	in     *healthcode.ScanInput
 	res    *healthcode.ScanResult
 	venue  scanVenue
-	claims *credential.Claims
-	err    error
+	claims *credential.Claims // as parsed; verified once settled
 	person int64
 	reeval bool
 }
@@ -141,47 +140,97 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 			ok = append(ok, &acceptedScan{in: in, res: res, venue: v})
 		}
 	}
-	// Signatures are the costly part: verify them in batches on every core.
+	// Signatures are the costly part: they are checked on every core while
+	// the scans whose other checks pass are written provisionally, in the
+	// same transaction, which commits only once every signature is settled.
 	items := make([]credential.BatchItem, len(ok))
 	for i, sc := range ok {
 		items[i] = credential.BatchItem{Token: strings.TrimSpace(sc.in.Token), At: sc.in.ScannedAt}
 	}
-	for i, r := range verifier.VerifyBatch(items, credential.DefaultSkew) {
-		ok[i].claims, ok[i].err = r.Claims, r.Err
+	pending := verifier.StartBatch(items, credential.DefaultSkew)
+	var provisional []*acceptedScan
+	for i, r := range pending.Unverified() {
+		if r.Err == nil {
+			ok[i].claims = r.Claims
+			provisional = append(provisional, ok[i])
+		}
 	}
-	verified := ok[:0]
-	for _, sc := range ok {
-		if sc.err != nil {
-			ve := credential.AsVerifyError(sc.err)
+	// settle waits for the signatures and rejects the scans that fail; it
+	// reports whether every provisional scan passed.
+	var final []credential.BatchResult
+	checked := ok
+	settle := func() (bool, error) {
+		if final == nil {
+			final = pending.Wait()
+		}
+		passed := true
+		for i, r := range final {
+			sc := checked[i]
+			if r.Err == nil {
+				continue
+			}
+			ve := credential.AsVerifyError(r.Err)
 			if ve == nil {
-				return nil, sc.err
+				return false, r.Err
 			}
 			sc.res.Status, sc.res.Reason, sc.res.Message = healthcode.ScanRejected, ve.Reason, ve.Message()
-			continue
+			sc.res.Colour, sc.res.MaskedName, sc.res.Fever = "", "", false
+			passed = passed && sc.claims == nil // not written provisionally
 		}
+		return passed, nil
+	}
+	for _, sc := range provisional {
 		sc.res.Colour, sc.res.MaskedName = healthcode.Colour(sc.claims.Colour), sc.claims.MaskedName
 		sc.res.Fever = sc.in.Temperature != nil && *sc.in.Temperature > healthcode.FeverThreshold
-		verified = append(verified, sc)
 	}
-	ok = verified
-	if len(ok) == 0 {
+	if len(provisional) == 0 {
+		if _, err := settle(); err != nil {
+			return nil, err
+		}
 		return results, nil
 	}
-	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		return s.store(ctx, tx, a, institution, ok, true)
-	})
-	if isUniqueViolation(err) { // a scan uploaded before: skip the duplicates
-		err = s.DB.InTx(ctx, func(tx *Tx) error {
-			return s.store(ctx, tx, a, institution, ok, false)
-		})
+	ok = provisional
+	err = s.storeBatch(ctx, a, institution, ok, settle)
+	if errors.Is(err, errSignatureFailed) {
+		// Rare (a forged or corrupted code): store the batch again
+		// without the scans whose signature failed.
+		verified := ok[:0]
+		for _, sc := range ok {
+			if sc.res.Status != healthcode.ScanRejected {
+				verified = append(verified, sc)
+			}
+		}
+		ok, err = verified, nil
+		if len(ok) > 0 {
+			err = s.storeBatch(ctx, a, institution, ok, nil)
+		}
 	}
 	if err != nil {
-		if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23514" {
-			s.DB.scanPartitions().Clear() // no partition for a row: one was dropped
-		}
 		return nil, err
 	}
 	return results, nil
+}
+
+// errSignatureFailed aborts a transaction that wrote a scan provisionally
+// whose signature then failed.
+var errSignatureFailed = errors.New("a provisionally written scan failed its signature check")
+
+// storeBatch stores the scans in one transaction (see store), first with
+// COPY, and again with INSERT when a scan was uploaded before.
+func (s *ScanService) storeBatch(ctx context.Context, a *healthcode.Actor, institution int64, ok []*acceptedScan,
+	settle func() (bool, error)) error {
+	err := s.DB.InTx(ctx, func(tx *Tx) error {
+		return s.store(ctx, tx, a, institution, ok, true, settle)
+	})
+	if isUniqueViolation(err) { // a scan uploaded before: skip the duplicates
+		err = s.DB.InTx(ctx, func(tx *Tx) error {
+			return s.store(ctx, tx, a, institution, ok, false, settle)
+		})
+	}
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23514" {
+		s.DB.scanPartitions().Clear() // no partition for a row: one was dropped
+	}
+	return err
 }
 
 // store writes the accepted scans of a batch in one transaction: the scans
@@ -193,31 +242,42 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 // upload; it fails with a unique violation when any of them is stored
 // already, and the batch is then stored again with byCopy false, which
 // skips those with INSERT ... ON CONFLICT DO NOTHING.
-func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan, byCopy bool) error {
-	// Our own codes name the person by code id.
+//
+// When settle is not nil the scans' signatures are still being checked:
+// store calls it once the scans are written, and returns errSignatureFailed
+// when one of them failed.
+func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan, byCopy bool,
+	settle func() (bool, error)) error {
+	// One round trip reads the persons of our own codes (named by code id)
+	// and the risk designations in force on the venues' regions.
 	var codeIDs []string
+	places := map[string]bool{}
 	for _, sc := range ok {
 		if sc.claims.Issuer == s.Credentials.Ring.Issuer() {
 			codeIDs = append(codeIDs, sc.claims.CodeID)
 		}
+		places[sc.venue.region] = true
 	}
 	persons := map[string]int64{}
 	residence := map[int64]string{}
+	risks := map[string]*riskEntry{}
+	b := &pgx.Batch{}
 	if len(codeIDs) > 0 {
-		rows, err := tx.Query(ctx, "SELECT code_id, id, residence_code FROM persons WHERE code_id = ANY($1)", codeIDs)
-		if err != nil {
-			return fmt.Errorf("look up persons by code: %w", err)
-		}
-		for rows.Next() {
-			var cid, res string
-			var id int64
-			if err := rows.Scan(&cid, &id, &res); err != nil {
-				rows.Close()
-				return err
+		b.Queue("SELECT code_id, id, residence_code FROM persons WHERE code_id = ANY($1)", codeIDs).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var cid, res string
+				var id int64
+				if err := rows.Scan(&cid, &id, &res); err != nil {
+					return fmt.Errorf("look up persons by code: %w", err)
+				}
+				persons[cid], residence[id] = id, res
 			}
-			persons[cid], residence[id] = id, res
-		}
-		rows.Close()
+			return rows.Err()
+		})
+	}
+	queueAreaRisks(b, tx.Now, places, risks)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
 	}
 	days := map[time.Time]bool{}
 	var ids, codes, issuers, colours, roles, paths []string
@@ -314,6 +374,13 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 			fresh[i], inserted[k] = inserted[k], false
 		}
 	}
+	if settle != nil {
+		if passed, err := settle(); err != nil {
+			return err
+		} else if !passed {
+			return errSignatureFailed
+		}
+	}
 	// The scan of one of our persons is their stay at the venue's region
 	// (its row is the fact, see loadFacts); a fever is also a health record.
 	var reeval []int64
@@ -328,7 +395,7 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 			continue
 		}
 		sc.res.Status = healthcode.ScanAccepted
-		ref := "scan:" + strings.ToLower(sc.in.ScanID)
+		ref := "scan:" + ids[i] // ids are lower-case
 		if sc.person != 0 {
 			if sc.res.Fever {
 				hPids, hAts, hTemps, hRefs = append(hPids, sc.person), append(hAts, sc.in.ScannedAt),
@@ -372,16 +439,6 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 	// new stay enters no clause, a checkpoint temperature never counts as a
 	// check-in), so only fevers and scans in designated areas re-evaluate.
 	if len(reeval) > 0 {
-		places := map[string]bool{}
-		for _, sc := range ok {
-			if sc.reeval {
-				places[sc.venue.region] = true
-			}
-		}
-		risks, err := areaRisksFor(ctx, tx, places)
-		if err != nil {
-			return err
-		}
 		reeval = reeval[:0]
 		for _, sc := range ok {
 			if !sc.reeval {

@@ -201,3 +201,38 @@ func TestRecordScansConcurrentUploads(t *testing.T) {
 		t.Errorf("%d scans, want 20", n)
 	}
 }
+
+// A token whose signature fails is rejected as BAD_SIGNATURE and is not
+// stored, although the batch's scans were written before the signatures
+// were settled; the rest of the batch is stored once.
+func TestRecordScansForgedSignature(t *testing.T) {
+	f := newScanFixture(t, 10)
+	in := f.batch(4, 0, 10)
+	tok := []byte(in[3].Token)
+	k := len(tok) - 10 // inside the signature
+	if tok[k] == 'A' {
+		tok[k] = 'B'
+	} else {
+		tok[k] = 'A'
+	}
+	in[3].Token = string(tok)
+	res, err := f.svc.RecordScans(f.ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if i == 3 {
+			if r.Status != healthcode.ScanRejected || r.Reason != credential.ReasonBadSignature || r.Colour != "" {
+				t.Errorf("forged scan = %+v", r)
+			}
+		} else if r.Status != healthcode.ScanAccepted || r.Colour != healthcode.Green {
+			t.Errorf("scan %d = %+v", i, r)
+		}
+	}
+	if n := f.count(t, "SELECT count(*) FROM scans"); n != 9 {
+		t.Errorf("%d scans stored, want 9", n)
+	}
+	if n := f.count(t, fmt.Sprintf("SELECT count(*) FROM scans WHERE scan_id = '%s'", in[3].ScanID)); n != 0 {
+		t.Errorf("the forged scan was stored")
+	}
+}
