@@ -96,16 +96,37 @@ func (s *CredentialService) RevocationList(ctx context.Context) (*credential.Rev
 	return rl, rows.Err()
 }
 
+// verifierStateSQL answers a text that changes with every revocation and
+// every change of the trust list.
+const verifierStateSQL = `SELECT COALESCE((SELECT max(revoked_at) FROM printed_codes WHERE revoked_at IS NOT NULL)::text, '')
+	|| '|' || (SELECT count(*) || '/' || COALESCE(max(GREATEST(created_at, retired_at))::text, '') FROM trusted_issuers)`
+
 // currentVerifier returns a verifier over the current key set and
 // revocation list. One cheap query tells whether a revocation or a trust-list
 // change happened since it was built (then it is rebuilt at once); the key
 // set is rebuilt at least every minute.
 func (s *CredentialService) currentVerifier(ctx context.Context) (*credential.Verifier, error) {
 	var state string
-	if err := s.DB.Pool.QueryRow(ctx, `SELECT COALESCE((SELECT max(revoked_at) FROM printed_codes WHERE revoked_at IS NOT NULL)::text, '')
-		|| '|' || (SELECT count(*) || '/' || COALESCE(max(GREATEST(created_at, retired_at))::text, '') FROM trusted_issuers)`).Scan(&state); err != nil {
+	if err := s.DB.Pool.QueryRow(ctx, verifierStateSQL).Scan(&state); err != nil {
 		return nil, fmt.Errorf("revocation state: %w", err)
 	}
+	return s.verifierAt(ctx, state)
+}
+
+// cachedVerifier returns the verifier built less than a minute ago and the
+// state (verifierStateSQL) it was built at, or nil.
+func (s *CredentialService) cachedVerifier() (*credential.Verifier, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.verifier == nil || time.Since(s.builtAt) >= time.Minute {
+		return nil, ""
+	}
+	return s.verifier, s.revState
+}
+
+// verifierAt returns the verifier for the state just read: the cached one
+// when it was built at that state less than a minute ago, else a new one.
+func (s *CredentialService) verifierAt(ctx context.Context, state string) (*credential.Verifier, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.verifier != nil && state == s.revState && time.Since(s.builtAt) < time.Minute {

@@ -49,9 +49,12 @@ type acceptedScan struct {
 	in     *healthcode.ScanInput
 	res    *healthcode.ScanResult
 	venue  scanVenue
-	claims *credential.Claims // as parsed; verified once settled
-	person int64
-	reeval bool
+	claims *credential.Claims // as parsed, nil unless written; verified once settled
+	// venueOK marks a scan that passed the venue checks but whose token
+	// fails (its reason comes with the signatures).
+	venueOK bool
+	person  int64
+	reeval  bool
 }
 
 // RecordScans implements healthcode.ScanService.
@@ -63,14 +66,43 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 	if len(scans) == 0 || len(scans) > MaxScanBatch {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "每批上传 1 至 %d 条扫码记录", MaxScanBatch)
 	}
-	// The inspector's institution and the batch's venues, in one round trip.
+	now := s.DB.now()
+	window := s.LateWindow
+	if window <= 0 {
+		window = DefaultLateWindow
+	}
+	// The checks that need no database come first.
+	results := make([]healthcode.ScanResult, len(scans))
+	var checked []*acceptedScan
 	venueIDs := make([]int64, 0, 1)
 	for i := range scans {
-		if !slices.Contains(venueIDs, scans[i].VenueID) {
-			venueIDs = append(venueIDs, scans[i].VenueID)
+		in, res := &scans[i], &results[i]
+		res.ScanID = in.ScanID
+		reject := func(reason, msg string) { res.Status, res.Reason, res.Message = healthcode.ScanRejected, reason, msg }
+		switch {
+		case !uuidRE.MatchString(in.ScanID):
+			reject(healthcode.ReasonInvalid, "扫码记录编号应为 UUID")
+		case in.Role != healthcode.ScanEmployee && in.Role != healthcode.ScanVisitor:
+			reject(healthcode.ReasonInvalid, "人员类型应为 EMPLOYEE（员工）或 VISITOR（访客）")
+		case in.Temperature != nil && (*in.Temperature < 34 || *in.Temperature > 43):
+			reject(healthcode.ReasonInvalid, "体温应在 34.0 至 43.0 ℃ 之间，请重新测量")
+		case in.ScannedAt.After(now.Add(credential.DefaultSkew)) || in.ScannedAt.Before(now.Add(-window)):
+			reject(healthcode.ReasonOutsideWindow, "扫码时间晚于现在或超过补传时限（3 天）")
+		default:
+			checked = append(checked, &acceptedScan{in: in, res: res})
+			if !slices.Contains(venueIDs, in.VenueID) {
+				venueIDs = append(venueIDs, in.VenueID)
+			}
 		}
 	}
+	if len(checked) == 0 {
+		return results, nil
+	}
+	// One round trip reads the inspector's institution, the batch's venues
+	// and the revocation state, while the tokens are parsed with the
+	// verifier built last (again, should the state have moved since).
 	var institution int64
+	var state string
 	venues := map[int64]scanVenue{}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT m.institution_id FROM institution_members m JOIN institutions i ON i.id = m.institution_id
@@ -94,17 +126,29 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		}
 		return rows.Err()
 	})
-	if err := s.DB.Pool.SendBatch(ctx, b).Close(); err != nil {
+	b.Queue(verifierStateSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&state) })
+	loaded := make(chan error, 1)
+	go func() { loaded <- s.DB.Pool.SendBatch(ctx, b).Close() }()
+	// Signatures are the costly part: they are checked in the background
+	// while the scans whose other checks pass are written provisionally, in
+	// one transaction, which commits only once every signature is settled.
+	items := make([]credential.BatchItem, len(checked))
+	for i, sc := range checked {
+		items[i] = credential.BatchItem{Token: strings.TrimSpace(sc.in.Token), At: sc.in.ScannedAt}
+	}
+	verifier, verifierState := s.Credentials.cachedVerifier()
+	var pending *credential.PendingBatch
+	if verifier != nil {
+		pending = verifier.StartBatch(items, credential.DefaultSkew)
+	}
+	if err := <-loaded; err != nil {
 		return nil, err
 	}
-	verifier, err := s.Credentials.currentVerifier(ctx)
-	if err != nil {
-		return nil, err
-	}
-	now := s.DB.now()
-	window := s.LateWindow
-	if window <= 0 {
-		window = DefaultLateWindow
+	if verifier == nil || state != verifierState {
+		if verifier, err = s.Credentials.verifierAt(ctx, state); err != nil {
+			return nil, err
+		}
+		pending = verifier.StartBatch(items, credential.DefaultSkew)
 	}
 	// One authorization per venue region, not per scan.
 	allowedIn := map[string]bool{}
@@ -116,49 +160,27 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		}
 		return ok
 	}
-	results := make([]healthcode.ScanResult, len(scans))
-	var ok []*acceptedScan
-	for i := range scans {
-		in, res := &scans[i], &results[i]
-		res.ScanID = in.ScanID
-		reject := func(reason, msg string) { res.Status, res.Reason, res.Message = healthcode.ScanRejected, reason, msg }
-		v, known := venues[in.VenueID]
-		switch {
-		case !uuidRE.MatchString(in.ScanID):
-			reject(healthcode.ReasonInvalid, "扫码记录编号应为 UUID")
-		case in.Role != healthcode.ScanEmployee && in.Role != healthcode.ScanVisitor:
-			reject(healthcode.ReasonInvalid, "人员类型应为 EMPLOYEE（员工）或 VISITOR（访客）")
-		case in.Temperature != nil && (*in.Temperature < 34 || *in.Temperature > 43):
-			reject(healthcode.ReasonInvalid, "体温应在 34.0 至 43.0 ℃ 之间，请重新测量")
-		case in.ScannedAt.After(now.Add(credential.DefaultSkew)) || in.ScannedAt.Before(now.Add(-window)):
-			reject(healthcode.ReasonOutsideWindow, "扫码时间晚于现在或超过补传时限（3 天）")
-		case !known || v.institution != institution || !v.active:
-			reject(healthcode.ReasonVenueNotYours, "该查验场所不属于本机构或已停用")
-		case !allowed(v.region):
-			reject(healthcode.ReasonVenueNotYours, "无权在该查验场所登记")
-		default:
-			ok = append(ok, &acceptedScan{in: in, res: res, venue: v})
-		}
-	}
-	// Signatures are the costly part: they are checked on every core while
-	// the scans whose other checks pass are written provisionally, in the
-	// same transaction, which commits only once every signature is settled.
-	items := make([]credential.BatchItem, len(ok))
-	for i, sc := range ok {
-		items[i] = credential.BatchItem{Token: strings.TrimSpace(sc.in.Token), At: sc.in.ScannedAt}
-	}
-	pending := verifier.StartBatch(items, credential.DefaultSkew)
-	var provisional []*acceptedScan
+	var ok []*acceptedScan // written provisionally
 	for i, r := range pending.Unverified() {
-		if r.Err == nil {
-			ok[i].claims = r.Claims
-			provisional = append(provisional, ok[i])
+		sc := checked[i]
+		v, known := venues[sc.in.VenueID]
+		switch {
+		case !known || v.institution != institution || !v.active:
+			sc.res.Status, sc.res.Reason, sc.res.Message = healthcode.ScanRejected, healthcode.ReasonVenueNotYours, "该查验场所不属于本机构或已停用"
+		case !allowed(v.region):
+			sc.res.Status, sc.res.Reason, sc.res.Message = healthcode.ScanRejected, healthcode.ReasonVenueNotYours, "无权在该查验场所登记"
+		case r.Err == nil:
+			sc.venue, sc.claims = v, r.Claims
+			sc.res.Colour, sc.res.MaskedName = healthcode.Colour(sc.claims.Colour), sc.claims.MaskedName
+			sc.res.Fever = sc.in.Temperature != nil && *sc.in.Temperature > healthcode.FeverThreshold
+			ok = append(ok, sc)
+		default:
+			sc.venueOK = true // its token fails: Wait gives the reason
 		}
 	}
-	// settle waits for the signatures and rejects the scans that fail; it
-	// reports whether every provisional scan passed.
+	// settle waits for the signatures and rejects the scans whose token
+	// fails; it reports whether every scan written provisionally passed.
 	var final []credential.BatchResult
-	checked := ok
 	settle := func() (bool, error) {
 		if final == nil {
 			final = pending.Wait()
@@ -166,8 +188,8 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		passed := true
 		for i, r := range final {
 			sc := checked[i]
-			if r.Err == nil {
-				continue
+			if r.Err == nil || (sc.claims == nil && !sc.venueOK) {
+				continue // good, or rejected for its venue
 			}
 			ve := credential.AsVerifyError(r.Err)
 			if ve == nil {
@@ -179,18 +201,17 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		}
 		return passed, nil
 	}
-	for _, sc := range provisional {
-		sc.res.Colour, sc.res.MaskedName = healthcode.Colour(sc.claims.Colour), sc.claims.MaskedName
-		sc.res.Fever = sc.in.Temperature != nil && *sc.in.Temperature > healthcode.FeverThreshold
-	}
-	if len(provisional) == 0 {
+	if len(ok) == 0 {
 		if _, err := settle(); err != nil {
 			return nil, err
 		}
 		return results, nil
 	}
-	ok = provisional
-	err = s.storeBatch(ctx, a, institution, ok, settle)
+	look, err := s.lookUp(ctx, ok)
+	if err != nil {
+		return nil, err
+	}
+	err = s.storeBatch(ctx, a, institution, ok, look, settle)
 	if errors.Is(err, errSignatureFailed) {
 		// Rare (a forged or corrupted code): store the batch again
 		// without the scans whose signature failed.
@@ -202,13 +223,53 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		}
 		ok, err = verified, nil
 		if len(ok) > 0 {
-			err = s.storeBatch(ctx, a, institution, ok, nil)
+			err = s.storeBatch(ctx, a, institution, ok, look, nil)
 		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	return results, nil
+}
+
+// scanLookup is what a batch's transaction needs to know beforehand.
+type scanLookup struct {
+	persons   map[string]int64 // by code id, of our own codes
+	residence map[int64]string // by person
+	risks     map[string]*riskEntry
+}
+
+// lookUp reads, in one round trip, the persons of our own codes (named by
+// code id, which never changes) and the risk designations in force.
+func (s *ScanService) lookUp(ctx context.Context, ok []*acceptedScan) (*scanLookup, error) {
+	var codeIDs []string
+	places := map[string]bool{}
+	for _, sc := range ok {
+		if sc.claims.Issuer == s.Credentials.Ring.Issuer() {
+			codeIDs = append(codeIDs, sc.claims.CodeID)
+		}
+		places[sc.venue.region] = true
+	}
+	look := &scanLookup{persons: map[string]int64{}, residence: map[int64]string{}, risks: map[string]*riskEntry{}}
+	b := &pgx.Batch{}
+	if len(codeIDs) > 0 {
+		b.Queue("SELECT code_id, id, residence_code FROM persons WHERE code_id = ANY($1)", codeIDs).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var cid, res string
+				var id int64
+				if err := rows.Scan(&cid, &id, &res); err != nil {
+					return fmt.Errorf("look up persons by code: %w", err)
+				}
+				look.persons[cid], look.residence[id] = id, res
+			}
+			return rows.Err()
+		})
+	}
+	queueAreaRisks(b, s.DB.now(), places, look.risks)
+	if err := s.DB.Pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	return look, nil
 }
 
 // errSignatureFailed aborts a transaction that wrote a scan provisionally
@@ -218,13 +279,13 @@ var errSignatureFailed = errors.New("a provisionally written scan failed its sig
 // storeBatch stores the scans in one transaction (see store), first with
 // COPY, and again with INSERT when a scan was uploaded before.
 func (s *ScanService) storeBatch(ctx context.Context, a *healthcode.Actor, institution int64, ok []*acceptedScan,
-	settle func() (bool, error)) error {
+	look *scanLookup, settle func() (bool, error)) error {
 	err := s.DB.InTx(ctx, func(tx *Tx) error {
-		return s.store(ctx, tx, a, institution, ok, true, settle)
+		return s.store(ctx, tx, a, institution, ok, look, true, settle)
 	})
 	if isUniqueViolation(err) { // a scan uploaded before: skip the duplicates
 		err = s.DB.InTx(ctx, func(tx *Tx) error {
-			return s.store(ctx, tx, a, institution, ok, false, settle)
+			return s.store(ctx, tx, a, institution, ok, look, false, settle)
 		})
 	}
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "23514" {
@@ -246,39 +307,9 @@ func (s *ScanService) storeBatch(ctx context.Context, a *healthcode.Actor, insti
 // When settle is not nil the scans' signatures are still being checked:
 // store calls it once the scans are written, and returns errSignatureFailed
 // when one of them failed.
-func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan, byCopy bool,
-	settle func() (bool, error)) error {
-	// One round trip reads the persons of our own codes (named by code id)
-	// and the risk designations in force on the venues' regions.
-	var codeIDs []string
-	places := map[string]bool{}
-	for _, sc := range ok {
-		if sc.claims.Issuer == s.Credentials.Ring.Issuer() {
-			codeIDs = append(codeIDs, sc.claims.CodeID)
-		}
-		places[sc.venue.region] = true
-	}
-	persons := map[string]int64{}
-	residence := map[int64]string{}
-	risks := map[string]*riskEntry{}
-	b := &pgx.Batch{}
-	if len(codeIDs) > 0 {
-		b.Queue("SELECT code_id, id, residence_code FROM persons WHERE code_id = ANY($1)", codeIDs).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var cid, res string
-				var id int64
-				if err := rows.Scan(&cid, &id, &res); err != nil {
-					return fmt.Errorf("look up persons by code: %w", err)
-				}
-				persons[cid], residence[id] = id, res
-			}
-			return rows.Err()
-		})
-	}
-	queueAreaRisks(b, tx.Now, places, risks)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return err
-	}
+func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan,
+	look *scanLookup, byCopy bool, settle func() (bool, error)) error {
+	persons, residence, risks := look.persons, look.residence, look.risks
 	days := map[time.Time]bool{}
 	var ids, codes, issuers, colours, roles, paths []string
 	var ats []time.Time
