@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +35,27 @@ const DefaultLateWindow = 72 * time.Hour
 // MaxScanBatch bounds one upload.
 const MaxScanBatch = 1000
 
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+// isUUID reports whether s is a UUID in its 36-character text form
+// (8-4-4-4-12 hexadecimal digits, either case), as a scan id must be.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 type scanVenue struct {
 	institution int64
@@ -80,7 +99,7 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		res.ScanID = in.ScanID
 		reject := func(reason, msg string) { res.Status, res.Reason, res.Message = healthcode.ScanRejected, reason, msg }
 		switch {
-		case !uuidRE.MatchString(in.ScanID):
+		case !isUUID(in.ScanID):
 			reject(healthcode.ReasonInvalid, "扫码记录编号应为 UUID")
 		case in.Role != healthcode.ScanEmployee && in.Role != healthcode.ScanVisitor:
 			reject(healthcode.ReasonInvalid, "人员类型应为 EMPLOYEE（员工）或 VISITOR（访客）")
@@ -207,23 +226,31 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		}
 		return results, nil
 	}
-	look, err := s.lookUp(ctx, ok)
-	if err != nil {
-		return nil, err
+	// The persons and area risks are read on another connection while the
+	// transaction begins.
+	looked := make(chan struct{})
+	var look *scanLookup
+	var lookErr error
+	go func() {
+		defer close(looked)
+		look, lookErr = s.lookUp(ctx, ok)
+	}()
+	getLook := func() (*scanLookup, error) {
+		<-looked
+		return look, lookErr
 	}
-	err = s.storeBatch(ctx, a, institution, ok, look, settle)
+	err = s.storeBatch(ctx, a, institution, ok, getLook, settle)
 	if errors.Is(err, errSignatureFailed) {
 		// Rare (a forged or corrupted code): store the batch again
 		// without the scans whose signature failed.
-		verified := ok[:0]
+		var verified []*acceptedScan
 		for _, sc := range ok {
 			if sc.res.Status != healthcode.ScanRejected {
 				verified = append(verified, sc)
 			}
 		}
-		ok, err = verified, nil
-		if len(ok) > 0 {
-			err = s.storeBatch(ctx, a, institution, ok, look, nil)
+		if err = nil; len(verified) > 0 {
+			err = s.storeBatch(ctx, a, institution, verified, getLook, nil)
 		}
 	}
 	if err != nil {
@@ -279,7 +306,7 @@ var errSignatureFailed = errors.New("a provisionally written scan failed its sig
 // storeBatch stores the scans in one transaction (see store), first with
 // COPY, and again with INSERT when a scan was uploaded before.
 func (s *ScanService) storeBatch(ctx context.Context, a *healthcode.Actor, institution int64, ok []*acceptedScan,
-	look *scanLookup, settle func() (bool, error)) error {
+	look func() (*scanLookup, error), settle func() (bool, error)) error {
 	err := s.DB.InTx(ctx, func(tx *Tx) error {
 		return s.store(ctx, tx, a, institution, ok, look, true, settle)
 	})
@@ -308,9 +335,27 @@ func (s *ScanService) storeBatch(ctx context.Context, a *healthcode.Actor, insti
 // store calls it once the scans are written, and returns errSignatureFailed
 // when one of them failed.
 func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, institution int64, ok []*acceptedScan,
-	look *scanLookup, byCopy bool, settle func() (bool, error)) error {
-	persons, residence, risks := look.persons, look.residence, look.risks
+	look func() (*scanLookup, error), byCopy bool, settle func() (bool, error)) error {
 	days := map[time.Time]bool{}
+	for _, sc := range ok {
+		days[dayStart(sc.in.ScannedAt)] = true
+	}
+	for d := range days {
+		if err := ensureScanPartition(ctx, tx, d); err != nil {
+			return err
+		}
+		tx.MarkIndicatorDays(d) // scans per 1,000 residents of the scans' days
+	}
+	if byCopy {
+		if err := tx.useLtree(ctx); err != nil {
+			return err
+		}
+	}
+	lk, err := look()
+	if err != nil {
+		return err
+	}
+	persons, residence, risks := lk.persons, lk.residence, lk.risks
 	var ids, codes, issuers, colours, roles, paths []string
 	var ats []time.Time
 	var venueIDs []int64
@@ -318,7 +363,6 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 	var temps []*float64
 	var fevers []bool
 	for _, sc := range ok {
-		days[dayStart(sc.in.ScannedAt)] = true
 		var pid *int64
 		if sc.claims.Issuer == s.Credentials.Ring.Issuer() {
 			if id, found := persons[sc.claims.CodeID]; found {
@@ -336,12 +380,6 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 		roles = append(roles, sc.in.Role)
 		fevers = append(fevers, sc.res.Fever)
 		paths = append(paths, sc.venue.path)
-	}
-	for d := range days {
-		if err := ensureScanPartition(ctx, tx, d); err != nil {
-			return err
-		}
-		tx.MarkIndicatorDays(d) // scans per 1,000 residents of the scans' days
 	}
 	type scanKey struct {
 		id string
@@ -369,9 +407,6 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 			}
 			rows = append(rows, []any{ids[i], ats[i], tx.Now, venueIDs[i], institution, a.ID, issuers[i], codes[i], pid,
 				colours[i], temp, roles[i], fevers[i], paths[i]})
-		}
-		if err := tx.useLtree(ctx); err != nil {
-			return err
 		}
 		// Fails with a unique violation when a scan is already stored (or
 		// is being stored by a concurrent upload); RecordScans then runs

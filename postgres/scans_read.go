@@ -59,7 +59,7 @@ func (s *ScanService) Scans(ctx context.Context, f healthcode.ScanFilter) ([]*he
 		b, err := base64.RawURLEncoding.DecodeString(f.After)
 		at, id, ok := strings.Cut(string(b), "|")
 		micros, perr := strconv.ParseInt(at, 10, 64)
-		if err != nil || !ok || perr != nil || !uuidRE.MatchString(id) {
+		if err != nil || !ok || perr != nil || !isUUID(id) {
 			return nil, false, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
 		}
 		args = append(args, time.UnixMicro(micros), id)
