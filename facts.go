@@ -56,8 +56,10 @@ type FactService interface {
 	// transaction. Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
 	RecordMedicalEvent(ctx context.Context, personID int64, kind string, at time.Time, note string) (*Code, error)
 	// RetractFact retracts a fact (kind STAY, MEDICAL, HEALTH or DESIGNATION)
-	// with a reason and re-evaluates the code. Errors: UNAUTHENTICATED,
-	// INVALID (empty reason), NOT_FOUND, CONFLICT (already retracted).
+	// with a reason and re-evaluates the code; the STAY of a checkpoint scan
+	// is retracted by its stay id, the scan itself staying recorded.
+	// Errors: UNAUTHENTICATED, INVALID (empty reason), NOT_FOUND, CONFLICT
+	// (already retracted).
 	RetractFact(ctx context.Context, kind string, factID int64, reason string) (*Code, error)
 	// Designate records a manual designation. A yellow one takes effect at
 	// once; a red one only after a second officer approves it.
@@ -75,8 +77,9 @@ type FactService interface {
 	// region.read regions (history when history is true).
 	// Errors: UNAUTHENTICATED, FORBIDDEN.
 	AreaRisks(ctx context.Context, regionCode string, history bool) ([]*AreaRisk, error)
-	// PersonFacts lists every fact about a person, retracted ones included,
-	// for staff with person.read at the person's residence.
+	// PersonFacts lists every fact about a person, retracted ones included
+	// (checkpoint scans as STAY facts with source SCAN), for staff with
+	// person.read at the person's residence.
 	// Errors: UNAUTHENTICATED, NOT_FOUND.
 	PersonFacts(ctx context.Context, personID int64) ([]*Fact, error)
 }
