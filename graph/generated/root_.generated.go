@@ -5011,7 +5011,7 @@ extend type Query {
   codeHistory(personId: ID): [CodeChange!]!
   """Area risk designations in force (or their history) inside a region; default the whole province."""
   areaRisks(region: String, history: Boolean): [AreaRisk!]!
-  """Every fact about a person, retracted ones included (staff with person.read)."""
+  """Every fact about a person, retracted ones included; checkpoint scans are STAY facts with source SCAN (staff with person.read)."""
   personFacts(personId: ID!): [Fact!]!
 }
 
@@ -5024,7 +5024,7 @@ extend type Mutation {
   checkIn(personId: ID, temperature: Float!, symptoms: [String!]): HealthCode!
   """A medical status event from a health authority (health officers)."""
   recordMedicalEvent(personId: ID!, kind: MedicalKind!, at: Time, note: String): HealthCode!
-  """Retract a wrong fact with a reason; the code is re-evaluated."""
+  """Retract a wrong fact with a reason (a scan's STAY by its id: the scan stays recorded); the code is re-evaluated."""
   retractFact(kind: FactKind!, id: ID!, reason: String!): HealthCode!
   """Manual designation (其他需要纳入管理的人员); red takes effect only after a second officer approves."""
   designatePerson(personId: ID!, colour: Colour!, reason: String!, days: Int): DesignationPayload!
