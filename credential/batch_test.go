@@ -114,17 +114,22 @@ func TestPropertyVerifyBatchEqualsVerify(t *testing.T) {
 	v, batches := batchMix(t)
 	rapid.Check(t, func(rt *rapid.T) {
 		items := batches.Draw(rt, "items")
-		got := v.VerifyBatch(items, DefaultSkew)
-		if len(got) != len(items) {
-			rt.Fatalf("%d results for %d items", len(got), len(items))
-		}
-		for i, it := range items {
-			want, werr := v.Verify(it.Token, it.At, DefaultSkew)
-			if !reflect.DeepEqual(got[i].Claims, want) || !reflect.DeepEqual(got[i].Err, werr) {
-				rt.Fatalf("item %d: batch (%v, %v), one by one (%v, %v)", i, got[i].Claims, got[i].Err, want, werr)
-			}
-		}
+		sameAsVerify(rt, v, items, v.VerifyBatch(items, DefaultSkew), "batch")
 	})
+}
+
+// sameAsVerify fails rt unless got holds, item by item, exactly what Verify
+// gives for items.
+func sameAsVerify(rt *rapid.T, v *Verifier, items []BatchItem, got []BatchResult, what string) {
+	if len(got) != len(items) {
+		rt.Fatalf("%d results for %d items", len(got), len(items))
+	}
+	for i, it := range items {
+		want, werr := v.Verify(it.Token, it.At, DefaultSkew)
+		if !reflect.DeepEqual(got[i].Claims, want) || !reflect.DeepEqual(got[i].Err, werr) {
+			rt.Fatalf("item %d: %s (%v, %v), one by one (%v, %v)", i, what, got[i].Claims, got[i].Err, want, werr)
+		}
+	}
 }
 
 // For every mix of tokens, a PendingBatch's Wait gives exactly what Verify
@@ -152,14 +157,8 @@ func TestPropertyPendingBatch(t *testing.T) {
 			rt.Fatalf("%d unverified results for %d items", len(un), len(items))
 		}
 		for c, got := range waits {
-			if len(got) != len(items) {
-				rt.Fatalf("%d results for %d items", len(got), len(items))
-			}
-			for i, it := range items {
-				want, werr := v.Verify(it.Token, it.At, DefaultSkew)
-				if !reflect.DeepEqual(got[i].Claims, want) || !reflect.DeepEqual(got[i].Err, werr) {
-					rt.Fatalf("item %d: Wait (%v, %v), one by one (%v, %v)", i, got[i].Claims, got[i].Err, want, werr)
-				}
+			sameAsVerify(rt, v, items, got, "Wait")
+			for i := range items {
 				switch {
 				case (un[i].Claims == nil) == (un[i].Err == nil):
 					rt.Fatalf("item %d: Unverified (%v, %v)", i, un[i].Claims, un[i].Err)

@@ -102,6 +102,14 @@ func (f *scanFixture) count(t *testing.T, sql string) int {
 	return n
 }
 
+// wantCount reports an error when sql counts other than want rows.
+func (f *scanFixture) wantCount(t *testing.T, want int, sql string) {
+	t.Helper()
+	if n := f.count(t, sql); n != want {
+		t.Errorf("%s: %d, want %d", sql, n, want)
+	}
+}
+
 func statuses(res []healthcode.ScanResult) map[string]int {
 	out := map[string]int{}
 	for _, r := range res {
@@ -141,23 +149,13 @@ func TestRecordScansDuplicates(t *testing.T) {
 	if got := statuses(res); got[healthcode.ScanAccepted] != 3 || got[healthcode.ScanDuplicate] != 1 || res[3].Status != healthcode.ScanDuplicate {
 		t.Errorf("first upload with a repeat: %+v", res)
 	}
-	if n := f.count(t, "SELECT count(*) FROM scans"); n != 18 {
-		t.Errorf("%d scans, want 18", n)
-	}
+	f.wantCount(t, 18, "SELECT count(*) FROM scans")
 	// Each scan is its person's stay, with a fact id of its own; a normal
 	// temperature is no health record (it can change no colour).
-	if n := f.count(t, "SELECT count(DISTINCT stay_id) FROM scans WHERE person_id IS NOT NULL"); n != 18 {
-		t.Errorf("%d scan stays, want 18", n)
-	}
-	if n := f.count(t, "SELECT count(*) FROM stays WHERE source = 'SCAN'"); n != 0 {
-		t.Errorf("%d scan stays copied into stays, want none", n)
-	}
-	if n := f.count(t, "SELECT count(*) FROM health_records WHERE source = 'SCAN'"); n != 0 {
-		t.Errorf("%d normal scan temperatures as health records, want none", n)
-	}
-	if n := f.count(t, "SELECT count(*) FROM scans WHERE person_id IS NOT NULL AND region_path = '61.6101.610113'"); n != 18 {
-		t.Errorf("%d scans with person and path, want 18", n)
-	}
+	f.wantCount(t, 18, "SELECT count(DISTINCT stay_id) FROM scans WHERE person_id IS NOT NULL")
+	f.wantCount(t, 0, "SELECT count(*) FROM stays WHERE source = 'SCAN'")
+	f.wantCount(t, 0, "SELECT count(*) FROM health_records WHERE source = 'SCAN'")
+	f.wantCount(t, 18, "SELECT count(*) FROM scans WHERE person_id IS NOT NULL AND region_path = '61.6101.610113'")
 }
 
 // Several uploads of the same batch at once accept each scan exactly once
@@ -194,12 +192,8 @@ func TestRecordScansConcurrentUploads(t *testing.T) {
 			t.Errorf("scan %s accepted %d times", sc.ScanID, accepted[sc.ScanID])
 		}
 	}
-	if n := f.count(t, "SELECT count(DISTINCT stay_id) FROM scans WHERE person_id IS NOT NULL"); n != 20 {
-		t.Errorf("%d scan stays, want 20", n)
-	}
-	if n := f.count(t, "SELECT count(*) FROM scans"); n != 20 {
-		t.Errorf("%d scans, want 20", n)
-	}
+	f.wantCount(t, 20, "SELECT count(DISTINCT stay_id) FROM scans WHERE person_id IS NOT NULL")
+	f.wantCount(t, 20, "SELECT count(*) FROM scans")
 }
 
 // A token whose signature fails is rejected as BAD_SIGNATURE and is not
@@ -229,10 +223,6 @@ func TestRecordScansForgedSignature(t *testing.T) {
 			t.Errorf("scan %d = %+v", i, r)
 		}
 	}
-	if n := f.count(t, "SELECT count(*) FROM scans"); n != 9 {
-		t.Errorf("%d scans stored, want 9", n)
-	}
-	if n := f.count(t, fmt.Sprintf("SELECT count(*) FROM scans WHERE scan_id = '%s'", in[3].ScanID)); n != 0 {
-		t.Errorf("the forged scan was stored")
-	}
+	f.wantCount(t, 9, "SELECT count(*) FROM scans")
+	f.wantCount(t, 0, fmt.Sprintf("SELECT count(*) FROM scans WHERE scan_id = '%s'", in[3].ScanID))
 }
