@@ -204,6 +204,16 @@ func TestScansScopedToInstitution(t *testing.T) {
 	s.scan(t, inspA, scanOf("00000000-0000-4000-8000-0000000000a1", s.credentialOf(t, resident), venueA, now, 36.5),
 		scanOf("00000000-0000-4000-8000-0000000000a2", s.credentialOf(t, resident), venueA, now.Add(-time.Minute), 38.2))
 	s.scan(t, inspB, scanOf("00000000-0000-4000-8000-0000000000b1", s.credentialOf(t, resident), venueB, now, 36.5))
+	// Staff of no institution may not upload, whatever the batch holds.
+	_, outsider := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	for _, sc := range []map[string]any{
+		scanOf("00000000-0000-4000-8000-0000000000c1", s.credentialOf(t, resident), venueA, now, 36.5),
+		scanOf("not-a-uuid", s.credentialOf(t, resident), venueA, now, 36.5),
+	} {
+		if r := s.Do(t, outsider, recordScans, map[string]any{"s": []any{sc}}); r.Code() != "FORBIDDEN" {
+			t.Fatalf("upload by staff of no institution: %v", r.Errors)
+		}
+	}
 	for _, c := range []struct {
 		token string
 		venue int64

@@ -114,9 +114,6 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 			}
 		}
 	}
-	if len(checked) == 0 {
-		return results, nil
-	}
 	// One round trip reads the inspector's institution, the batch's venues
 	// and the revocation state, while the tokens are parsed with the
 	// verifier built last (again, should the state have moved since).
@@ -157,13 +154,16 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 	}
 	verifier, verifierState := s.Credentials.cachedVerifier()
 	var pending *credential.PendingBatch
-	if verifier != nil {
+	if verifier != nil && len(items) > 0 {
 		pending = verifier.StartBatch(items, credential.DefaultSkew)
 	}
-	if err := <-loaded; err != nil {
+	if err := <-loaded; err != nil { // FORBIDDEN for anyone but an inspector
 		return nil, err
 	}
-	if verifier == nil || state != verifierState {
+	if len(checked) == 0 {
+		return results, nil
+	}
+	if pending == nil || state != verifierState {
 		if verifier, err = s.Credentials.verifierAt(ctx, state); err != nil {
 			return nil, err
 		}
