@@ -13,6 +13,7 @@ import (
 	"healthcode"
 	"healthcode/credential"
 	"healthcode/graph/apitest"
+	"healthcode/postgres"
 )
 
 // checkpoint sets up an institution with a venue in the given county and an
@@ -362,4 +363,61 @@ func TestScanInDesignatedArea(t *testing.T) {
 		t.Fatalf("scan in a HIGH area = %v", r[0])
 	}
 	wantCode(t, "after a scan in a HIGH area", s.myCode(resident, ""), "RED", "R1")
+}
+
+// An upload whose transaction read the risks in force before a designation
+// committed, and committed itself only after the designation's fan-out had
+// read the scans, evaluated its person without the designation: the late
+// pass a minute later catches it, and takes only the facts recorded since
+// shortly before the designation.
+func TestLateFanOutCatchesInFlightScans(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	ctx := healthcode.NewContextWithActor(context.Background(), healthcode.SystemActor)
+	_, early := s.CreateResident(t, "13800138911")
+	s.declare(early, declaration("早扫", idNumber("61011319900101091"), "13800138911", s.community("610103"), nil))
+	_, late := s.CreateResident(t, "13800138912")
+	s.declare(late, declaration("迟扫", idNumber("61011319900101092"), "13800138912", s.community("610103"), nil))
+	venue, inspector := s.checkpoint(t, "小寨商场", "610113")
+	s.scan(t, inspector, scanOf("00000000-0000-4000-8000-0000000000e1", s.credentialOf(t, early), venue, s.Clock.Now(), 36.5))
+	s.Clock.Advance(time.Hour)
+
+	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
+	before := s.Clock.Now().Add(postgres.LateFanOutDelay - time.Microsecond)
+	id := s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)["setAreaRisk"].(map[string]any)["id"].(string)
+	after := s.Clock.Now().Add(postgres.LateFanOutDelay)
+	var due time.Time
+	if err := s.Pool.QueryRow(ctx, `SELECT available_at FROM outbox WHERE dedup_key = 'area_risk:' || $1 || ':late'`, id).Scan(&due); err != nil {
+		t.Fatalf("no late fan-out: %v", err)
+	}
+	if due.Before(before) || due.After(after) {
+		t.Fatalf("late fan-out due at %v, want a minute after the designation (%v to %v)", due, before, after)
+	}
+	drainOutbox(t, s)
+	wantCode(t, "scanned before the designation", s.myCode(early, ""), "RED", "R1")
+
+	// The scan of a transaction that read the risks before the designation:
+	// stored, its person evaluated without it.
+	pid := s.Do(t, late, `{ myCode { personId } }`, nil).MustData(t)["myCode"].(map[string]any)["personId"]
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO scans (scan_id, scanned_at, received_at, venue_id, institution_id, inspector_id,
+			issuer, code_id, person_id, colour, temperature, scan_role, fever, region_path)
+		SELECT '00000000-0000-4000-8000-0000000000e2', $2, $2, v.id, v.institution_id, 0, '61', p.code_id, p.id, 'GREEN', 36.5,
+			'VISITOR', false, v.region_path FROM venues v, persons p WHERE v.id = $1 AND p.id = $3`, venue, s.Clock.Now(), pid); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "missed by the first pass", s.myCode(late, ""), "GREEN")
+	var riskID int64
+	fmt.Sscan(id, &riskID)
+	if n, err := s.DB.FanOutAreaLate(ctx, riskID); err != nil || n != 1 {
+		t.Fatalf("late fan-out: %d batches, %v", n, err)
+	}
+	var ids []byte
+	if err := s.Pool.QueryRow(ctx, `SELECT payload->'ids' FROM outbox WHERE dedup_key = 'area_risk:' || $1 || ':late:0'`, id).Scan(&ids); err != nil {
+		t.Fatal(err)
+	}
+	if string(ids) != fmt.Sprintf("[%v]", pid) {
+		t.Fatalf("late pass re-evaluates %s, want only person %v", ids, pid)
+	}
+	drainOutbox(t, s)
+	wantCode(t, "after the late pass", s.myCode(late, ""), "RED", "R1")
 }

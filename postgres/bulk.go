@@ -14,7 +14,8 @@ import (
 // package workers.
 const (
 	// TaskFanOutArea splits the persons affected by an area designation into
-	// batches: payload {"areaRiskId"}.
+	// batches: payload {"areaRiskId"}, or {"areaRiskId", "late": true} for
+	// the late pass (FanOutAreaLate).
 	TaskFanOutArea = "codes:fanout_area"
 	// TaskFanOutAll splits every person into id ranges after a rule set is
 	// published: payload {"cause"}.
@@ -53,25 +54,51 @@ type RangePayload struct {
 // FanOutArea writes one codes:reevaluate task per batch of persons with a
 // stay in the designated region (or a descendant) that ended within the
 // largest rule window, residents included (their residence is a stay) and
-// scanned persons too (a scan is a stay at its venue's region). The
-// worker calls it for codes:fanout_area; it is idempotent per designation.
+// scanned persons too (a scan is a stay at its venue's region). The worker
+// calls it for codes:fanout_area; it is idempotent per designation.
 func (db *DB) FanOutArea(ctx context.Context, areaRiskID int64) (int, error) {
+	return db.fanOutArea(ctx, areaRiskID, false)
+}
+
+// LateFanOutDelay is how long after an area designation its late fan-out
+// runs (FanOutAreaLate).
+const LateFanOutDelay = time.Minute
+
+// FanOutAreaLate is the second pass of an area designation, LateFanOutDelay
+// after it: the persons of FanOutArea whose stays or scans were recorded
+// since LateFanOutDelay before the designation. It catches the transactions
+// that had read the risks in force before the designation committed and
+// committed only after the first pass had read the stays, so they evaluated
+// their person without the designation and the first pass missed them.
+// The worker calls it for codes:fanout_area with "late"; idempotent.
+func (db *DB) FanOutAreaLate(ctx context.Context, areaRiskID int64) (int, error) {
+	return db.fanOutArea(ctx, areaRiskID, true)
+}
+
+func (db *DB) fanOutArea(ctx context.Context, areaRiskID int64, late bool) (int, error) {
 	n := 0
 	err := db.InTx(ctx, func(tx *Tx) error {
 		var region string
-		if err := tx.QueryRow(ctx, "SELECT region_code FROM area_risks WHERE id = $1", areaRiskID).Scan(&region); err != nil {
+		var created time.Time
+		if err := tx.QueryRow(ctx, "SELECT region_code, created_at FROM area_risks WHERE id = $1", areaRiskID).Scan(&region, &created); err != nil {
 			return mapError(err, "area risk not found")
+		}
+		// The late pass takes the facts recorded since shortly before the
+		// designation; the first every fact (since the start of time).
+		since, cause := time.Time{}, "area_risk:"+strconv.FormatInt(areaRiskID, 10)
+		if late {
+			since, cause = created.Add(-LateFanOutDelay), cause+":late"
 		}
 		// Scans in the region are found through its venues (a scan index
 		// by venue and time), the region's own path bounding the result.
 		rows, err := tx.Query(ctx, `SELECT person_id FROM stays
-			WHERE place LIKE $1 || '%' AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $2)
+			WHERE place LIKE $1 || '%' AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $2) AND created_at >= $3
 			UNION
 			SELECT s.person_id FROM regions r JOIN venues v ON v.region_path <@ r.path
 			  JOIN scans s ON s.venue_id = v.id AND s.scanned_at > $2
 			 WHERE r.code = $1 AND s.region_path <@ r.path AND s.person_id IS NOT NULL AND s.stay_id IS NOT NULL
-			   AND s.retracted_at IS NULL
-			ORDER BY 1`, region, tx.Now.Add(-maxRuleWindow))
+			   AND s.retracted_at IS NULL AND s.received_at >= $3
+			ORDER BY 1`, region, tx.Now.Add(-maxRuleWindow), since)
 		if err != nil {
 			return fmt.Errorf("find persons in %s: %w", region, err)
 		}
@@ -79,7 +106,6 @@ func (db *DB) FanOutArea(ctx context.Context, areaRiskID int64) (int, error) {
 		if err != nil {
 			return fmt.Errorf("find persons in %s: %w", region, err)
 		}
-		cause := "area_risk:" + strconv.FormatInt(areaRiskID, 10)
 		for i := 0; i < len(ids); i += BatchSize {
 			batch := ids[i:min(i+BatchSize, len(ids))]
 			payload, _ := json.Marshal(BatchPayload{IDs: batch, Cause: cause})

@@ -129,14 +129,19 @@ func (tx *Tx) MarkGrantsChanged() { tx.grantsChanged = true }
 // write with the same key is ignored. It returns the outbox id (0 when the
 // key was already present).
 func (tx *Tx) Outbox(ctx context.Context, taskType string, payload []byte, dedupKey string) (int64, error) {
+	return tx.OutboxAt(ctx, taskType, payload, dedupKey, tx.Now)
+}
+
+// OutboxAt is Outbox for a task the relay enqueues only from at on.
+func (tx *Tx) OutboxAt(ctx context.Context, taskType string, payload []byte, dedupKey string, at time.Time) (int64, error) {
 	var key *string
 	if dedupKey != "" {
 		key = &dedupKey
 	}
 	var id int64
 	err := tx.QueryRow(ctx, `INSERT INTO outbox (task_type, payload, dedup_key, created_at, available_at)
-		VALUES ($1, $2, $3, $4, $4) ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
-		taskType, payload, key, tx.Now).Scan(&id)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedup_key) DO NOTHING RETURNING id`,
+		taskType, payload, key, tx.Now, at).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil
 	} else if err != nil {

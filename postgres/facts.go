@@ -337,7 +337,13 @@ func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason
 			Detail: map[string]any{"level": level, "areaRisk": r.ID}}); err != nil {
 			return err
 		}
-		_, err := tx.Outbox(ctx, TaskFanOutArea, fmt.Appendf(nil, `{"areaRiskId":%d}`, r.ID), "area_risk:"+strconv.FormatInt(r.ID, 10))
+		key := "area_risk:" + strconv.FormatInt(r.ID, 10)
+		if _, err := tx.Outbox(ctx, TaskFanOutArea, fmt.Appendf(nil, `{"areaRiskId":%d}`, r.ID), key); err != nil {
+			return err
+		}
+		// Again a minute later, for the evaluations that were in flight.
+		_, err := tx.OutboxAt(ctx, TaskFanOutArea, fmt.Appendf(nil, `{"areaRiskId":%d,"late":true}`, r.ID), key+":late",
+			tx.Now.Add(LateFanOutDelay))
 		return err
 	})
 	return out, err

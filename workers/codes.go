@@ -65,15 +65,20 @@ func (h *CodesHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	case TypeFanOutArea:
 		var in struct {
 			AreaRiskID int64 `json:"areaRiskId"`
+			Late       bool  `json:"late"`
 		}
 		if err := json.Unmarshal(p.Payload, &in); err != nil || in.AreaRiskID <= 0 {
 			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
 		}
-		n, err := h.DB.FanOutArea(ctx, in.AreaRiskID)
+		fanOut := h.DB.FanOutArea
+		if in.Late {
+			fanOut = h.DB.FanOutAreaLate
+		}
+		n, err := fanOut(ctx, in.AreaRiskID)
 		if err != nil {
 			return fmt.Errorf("fan out area risk %d: %w", in.AreaRiskID, err)
 		}
-		h.log("area designation fanned out", "areaRisk", in.AreaRiskID, "batches", n)
+		h.log("area designation fanned out", "areaRisk", in.AreaRiskID, "late", in.Late, "batches", n)
 	case TypeFanOutAll:
 		var in struct {
 			Cause string `json:"cause"`
