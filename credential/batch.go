@@ -267,23 +267,24 @@ type sigJob struct {
 // that is not batchable (S not canonical, R or the key not a point) is
 // checked one by one with crypto/ed25519 without failing the others.
 func checkSigs(jobs []sigJob, ok []bool) {
-	var e batchEquation
-	batched := make([]int, 0, len(jobs))
-	e.init(len(jobs))
+	terms := make([]batchTerm, 0, len(jobs))
+	h := sha512.New()
 	for j := range jobs {
-		if e.add(&jobs[j]) {
-			batched = append(batched, j)
+		var t batchTerm
+		if t.prepare(&jobs[j], j, h) {
+			terms = append(terms, t)
 			continue
 		}
 		ok[j] = verifyOne(&jobs[j])
 	}
-	if len(batched) >= 2 && e.holds() {
-		for _, j := range batched {
-			ok[j] = true
+	if len(terms) >= 2 && equationHolds(terms) {
+		for i := range terms {
+			ok[terms[i].j] = true
 		}
 		return
 	}
-	for _, j := range batched {
+	for i := range terms {
+		j := terms[i].j
 		ok[j] = verifyOne(&jobs[j])
 	}
 }
@@ -291,6 +292,58 @@ func checkSigs(jobs []sigJob, ok []bool) {
 // verifyOne checks one signature exactly as Verify does.
 func verifyOne(job *sigJob) bool {
 	return ed25519.Verify(job.vk.pub, job.msg, job.sig[:])
+}
+
+// batchTerm is what a batchable signature brings to any batch equation, all
+// but its random z: prepared once per signature, so that several equations
+// can hold it.
+type batchTerm struct {
+	j  int                // the index of the signature's job
+	vk *verKey            // the key A
+	s  scalar.Scalar      // S, canonical
+	k  scalar.Scalar      // k = SHA-512(R ‖ A ‖ M) mod ℓ
+	r  curve.EdwardsPoint // R
+}
+
+// prepare sets t for job, the j-th of its chunk, hashing with h, and
+// reports whether the signature is batchable: S must be canonical (below ℓ)
+// and R and the key must decode to points (non-canonical encodings and
+// small-order points are accepted, as under ZIP-215).
+func (t *batchTerm) prepare(job *sigJob, j int, h hash.Hash) bool {
+	if job.vk.negA == nil {
+		return false
+	}
+	if _, err := t.s.SetCanonicalBytes(job.sig[32:]); err != nil {
+		return false
+	}
+	var enc curve.CompressedEdwardsY
+	if _, err := enc.SetBytes(job.sig[:32]); err != nil {
+		return false
+	}
+	if _, err := t.r.SetCompressedY(&enc); err != nil {
+		return false
+	}
+	var digest [sha512.Size]byte
+	h.Reset()
+	h.Write(job.sig[:32])
+	h.Write(job.vk.pub)
+	h.Write(job.msg)
+	if _, err := t.k.SetBytesModOrderWide(h.Sum(digest[:0])); err != nil {
+		return false
+	}
+	t.j, t.vk = j, job.vk
+	return true
+}
+
+// equationHolds reports whether the batch equation over terms (at least one)
+// holds, with random z_i of its own.
+func equationHolds(terms []batchTerm) bool {
+	var e batchEquation
+	e.init(len(terms))
+	for i := range terms {
+		e.add(&terms[i])
+	}
+	return e.holds()
 }
 
 // batchEquation accumulates signatures (R_i, s_i) by keys A_i over messages
@@ -304,14 +357,18 @@ func verifyOne(job *sigJob) bool {
 // and otherwise holds with probability at most about 2⁻¹²⁸. Grouping the terms
 // by key leaves n + K + 1 points for n signatures by K keys (instead of
 // 2n + 1), and each −A comes expanded from NewVerifier.
+//
+// An equation is used once: its z_i are read from crypto/rand by init and
+// never shared with another equation, even one over some of the same
+// signatures, so that each equation that holds over a bad signature does so
+// by its own chance of about 2⁻¹²⁸, independently of the others.
 type batchEquation struct {
-	rnd  []byte               // 16 random bytes per signature, read in one call
-	z    []scalar.Scalar      // z_i
-	r    []curve.EdwardsPoint // R_i
-	zs   scalar.Scalar        // Σ z_i s_i
-	keys []*verKey            // the distinct keys
-	zk   []scalar.Scalar      // Σ z_i k_i by key
-	h    hash.Hash            // SHA-512
+	rnd  []byte                // 16 random bytes per signature, read in one call
+	z    []scalar.Scalar       // z_i
+	r    []*curve.EdwardsPoint // R_i, in the terms added
+	zs   scalar.Scalar         // Σ z_i s_i
+	keys []*verKey             // the distinct keys
+	zk   []scalar.Scalar       // Σ z_i k_i by key
 }
 
 // init prepares the equation for at most n signatures.
@@ -320,41 +377,12 @@ func (e *batchEquation) init(n int) {
 	// crypto/rand.Read never fails; it always fills the buffer.
 	_, _ = rand.Read(e.rnd)
 	e.z = make([]scalar.Scalar, 0, n)
-	e.r = make([]curve.EdwardsPoint, 0, n)
-	e.h = sha512.New()
+	e.r = make([]*curve.EdwardsPoint, 0, n)
 }
 
-// add adds one signature to the equation and reports whether it could: S
-// must be canonical (below ℓ) and R and the key must decode to points
-// (non-canonical encodings and small-order points are accepted, as under
-// ZIP-215).
-func (e *batchEquation) add(job *sigJob) bool {
-	if job.vk.negA == nil {
-		return false
-	}
-	var s scalar.Scalar
-	if _, err := s.SetCanonicalBytes(job.sig[32:]); err != nil {
-		return false
-	}
-	var enc curve.CompressedEdwardsY
-	if _, err := enc.SetBytes(job.sig[:32]); err != nil {
-		return false
-	}
-	var r curve.EdwardsPoint
-	if _, err := r.SetCompressedY(&enc); err != nil {
-		return false
-	}
-
-	var digest [sha512.Size]byte
-	e.h.Reset()
-	e.h.Write(job.sig[:32])
-	e.h.Write(job.vk.pub)
-	e.h.Write(job.msg)
-	var k scalar.Scalar
-	if _, err := k.SetBytesModOrderWide(e.h.Sum(digest[:0])); err != nil {
-		return false
-	}
-
+// add adds a prepared signature to the equation with the next random z. t
+// must not change until holds returns.
+func (e *batchEquation) add(t *batchTerm) {
 	// z is 128 random bits, never 0 (0 becomes 2¹²⁸); being below ℓ, it
 	// needs no reduction.
 	var zb [scalar.ScalarSize]byte
@@ -363,22 +391,19 @@ func (e *batchEquation) add(job *sigJob) bool {
 		zb[16] = 1
 	}
 	var z scalar.Scalar
-	if _, err := z.SetBits(zb[:]); err != nil {
-		return false
-	}
+	_, _ = z.SetBits(zb[:]) // fails only for an input not ScalarSize long
 
 	e.z = append(e.z, z)
-	e.r = append(e.r, r)
-	var t scalar.Scalar
-	e.zs.Add(&e.zs, t.Mul(&z, &s))
-	ki := slices.Index(e.keys, job.vk)
+	e.r = append(e.r, &t.r)
+	var p scalar.Scalar
+	e.zs.Add(&e.zs, p.Mul(&z, &t.s))
+	ki := slices.Index(e.keys, t.vk)
 	if ki < 0 {
 		ki = len(e.keys)
-		e.keys = append(e.keys, job.vk)
+		e.keys = append(e.keys, t.vk)
 		e.zk = append(e.zk, scalar.Scalar{})
 	}
-	e.zk[ki].Add(&e.zk[ki], t.Mul(&z, &k))
-	return true
+	e.zk[ki].Add(&e.zk[ki], p.Mul(&z, &t.k))
 }
 
 // holds computes the equation over the signatures added (at least one) and
@@ -395,10 +420,9 @@ func (e *batchEquation) holds() bool {
 		ss[1+i], sp[1+i] = &coeffs[1+i], k.negA
 	}
 	ds := make([]*scalar.Scalar, len(e.z))
-	dp := make([]*curve.EdwardsPoint, len(e.r))
 	for i := range e.z {
-		ds[i], dp[i] = &e.z[i], &e.r[i]
+		ds[i] = &e.z[i]
 	}
 	var sum curve.EdwardsPoint
-	return sum.ExpandedMultiscalarMulVartime(ss, sp, ds, dp).IsSmallOrder()
+	return sum.ExpandedMultiscalarMulVartime(ss, sp, ds, e.r).IsSmallOrder()
 }

@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"crypto/sha512"
 	"fmt"
 	"reflect"
 	"slices"
@@ -273,15 +274,15 @@ func TestBatchEquation(t *testing.T) {
 		}
 		jobs[i] = sigJob{msg: tb[:p.inputLen], sig: p.sig, vk: p.vk}
 	}
+	h := sha512.New()
 	holds := func(jobs []sigJob) bool {
-		var e batchEquation
-		e.init(len(jobs))
+		terms := make([]batchTerm, len(jobs))
 		for i := range jobs {
-			if !e.add(&jobs[i]) {
+			if !terms[i].prepare(&jobs[i], i, h) {
 				t.Fatalf("job %d not batchable", i)
 			}
 		}
-		return e.holds()
+		return equationHolds(terms)
 	}
 	for _, n := range []int{1, 2, 7, 64, 150, 200} { // Straus and Pippenger
 		if !holds(jobs[:n]) {
@@ -303,12 +304,12 @@ func TestBatchEquation(t *testing.T) {
 	// Not batchable: S not canonical, R not a point.
 	job := jobs[0]
 	nonCanonicalS(job.sig[:])
-	if new(batchEquation).add(&job) {
+	if new(batchTerm).prepare(&job, 0, h) {
 		t.Error("non-canonical S added to the equation")
 	}
 	job = jobs[0]
 	copy(job.sig[:], badR[:])
-	if new(batchEquation).add(&job) {
+	if new(batchTerm).prepare(&job, 0, h) {
 		t.Error("R off the curve added to the equation")
 	}
 }
