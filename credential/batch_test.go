@@ -253,13 +253,13 @@ func TestPropertyVerifyBatchForgeries(t *testing.T) {
 	})
 }
 
-// The batch equation holds for good signatures by one key or several, and
-// fails as soon as one signature is not good, whatever its position.
-func TestBatchEquation(t *testing.T) {
+// goodJobs returns n good signatures to check, by the province's key but
+// every seventh by the national platform's.
+func goodJobs(t *testing.T, n int) []sigJob {
 	national, _ := NewMemoryKeyRing(IssuerNational)
 	nationalSigner, _ := NewSigner(national)
 	f := newFixture(t, national.Trusted("国家政务服务平台", t0))
-	jobs := make([]sigJob, 200)
+	jobs := make([]sigJob, n)
 	for i := range jobs {
 		c := claimsAt(IssuerProvince, t0, 5*time.Minute)
 		c.CodeID = fmt.Sprintf("hc_%d", i)
@@ -274,6 +274,13 @@ func TestBatchEquation(t *testing.T) {
 		}
 		jobs[i] = sigJob{msg: tb[:p.inputLen], sig: p.sig, vk: p.vk}
 	}
+	return jobs
+}
+
+// The batch equation holds for good signatures by one key or several, and
+// fails as soon as one signature is not good, whatever its position.
+func TestBatchEquation(t *testing.T) {
+	jobs := goodJobs(t, 200)
 	h := sha512.New()
 	holds := func(jobs []sigJob) bool {
 		terms := make([]batchTerm, len(jobs))
@@ -311,6 +318,47 @@ func TestBatchEquation(t *testing.T) {
 	copy(job.sig[:], badR[:])
 	if new(batchTerm).prepare(&job, 0, h) {
 		t.Error("R off the curve added to the equation")
+	}
+}
+
+// checkSigs finds the bad signatures of a chunk by bisection: one bad
+// signature, wherever it is, is found with at most bisectLeaf signatures
+// checked one by one, and when every signature is bad, each is checked one
+// by one exactly once. Every other signature is accepted.
+func TestCheckSigsBisects(t *testing.T) {
+	good := goodJobs(t, batchChunk)
+	check := func(n int, bad []int) int {
+		t.Helper()
+		jobs := slices.Clone(good[:n])
+		for _, i := range bad { // the signature of the next job
+			jobs[i].sig = good[(i+1)%len(good)].sig
+		}
+		ok := make([]bool, n)
+		single := checkSigs(jobs, ok)
+		for i := range ok {
+			if ok[i] == slices.Contains(bad, i) {
+				t.Fatalf("n=%d, bad %v: job %d ok=%v", n, bad, i, ok[i])
+			}
+		}
+		return single
+	}
+	for _, n := range []int{2, 3, bisectLeaf, bisectLeaf + 1, 2*bisectLeaf + 1, 100, batchChunk} {
+		for _, at := range []int{0, 1, n/2 - 1, n / 2, n - 2, n - 1, n / 3, n * 2 / 3} {
+			if single := check(n, []int{at}); single > bisectLeaf {
+				t.Errorf("n=%d, bad %d: %d signatures checked one by one", n, at, single)
+			}
+		}
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		if single := check(n, all); single != n {
+			t.Errorf("n=%d, all bad: %d signatures checked one by one", n, single)
+		}
+		if n >= 4 { // one bad signature in each half
+			check(n, []int{0, n - 1})
+			check(n, []int{n/2 - 1, n / 2})
+		}
 	}
 }
 
