@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"crypto/sha512"
 	"fmt"
 	"reflect"
 	"slices"
@@ -118,9 +119,9 @@ func TestPropertyVerifyBatchEqualsVerify(t *testing.T) {
 	})
 }
 
-// sameAsVerify fails rt unless got holds, item by item, exactly what Verify
-// gives for items.
-func sameAsVerify(rt *rapid.T, v *Verifier, items []BatchItem, got []BatchResult, what string) {
+// sameAsVerify fails rt (a *testing.T or a *rapid.T) unless got holds, item
+// by item, exactly what Verify gives for items.
+func sameAsVerify(rt interface{ Fatalf(string, ...any) }, v *Verifier, items []BatchItem, got []BatchResult, what string) {
 	if len(got) != len(items) {
 		rt.Fatalf("%d results for %d items", len(got), len(items))
 	}
@@ -208,13 +209,57 @@ func TestVerifyBatchCatchesOneForgery(t *testing.T) {
 	}
 }
 
-// The batch equation holds for good signatures by one key or several, and
-// fails as soon as one signature is not good, whatever its position.
-func TestBatchEquation(t *testing.T) {
+// Forgeries anywhere in a batch, from one to every signature, are each
+// reported as Verify reports them, and every good signature still passes:
+// batches of 2 to 1,000 tokens by the same key, with well-formed signatures
+// (R a point, S canonical) over another token's payload, every signature
+// forged or up to 24 at random positions.
+func TestPropertyVerifyBatchForgeries(t *testing.T) {
+	f := newFixture(t)
+	good := make([]string, 1000)
+	for i := range good {
+		c := claimsAt(IssuerProvince, t0, 5*time.Minute)
+		c.CodeID = fmt.Sprintf("hc_%d", i)
+		good[i] = mustSign(t, f.signer, c)
+	}
+	forge := func(i int) string { // token i with the signature of token i+1
+		tok, other := good[i], good[(i+1)%len(good)]
+		return tok[:strings.LastIndexByte(tok, '.')] + other[strings.LastIndexByte(other, '.'):]
+	}
+	for _, n := range []int{2, 3, 17, 501, 1000} { // every signature forged
+		items := make([]BatchItem, n)
+		for i := range items {
+			items[i] = BatchItem{Token: forge(i), At: t0}
+		}
+		sameAsVerify(t, f.v, items, f.v.VerifyBatch(items, DefaultSkew), "batch")
+	}
+	rapid.Check(t, func(rt *rapid.T) {
+		n := rapid.IntRange(2, len(good)).Draw(rt, "n")
+		items := make([]BatchItem, n)
+		for i := range items {
+			items[i] = BatchItem{Token: good[i], At: t0}
+		}
+		if rapid.IntRange(0, 9).Draw(rt, "all") == 0 {
+			for i := range items {
+				items[i].Token = forge(i)
+			}
+		} else {
+			for range rapid.IntRange(1, 24).Draw(rt, "forgeries") {
+				i := rapid.IntRange(0, n-1).Draw(rt, "at")
+				items[i].Token = forge(i)
+			}
+		}
+		sameAsVerify(rt, f.v, items, f.v.VerifyBatch(items, DefaultSkew), "batch")
+	})
+}
+
+// goodJobs returns n good signatures to check, by the province's key but
+// every seventh by the national platform's.
+func goodJobs(t *testing.T, n int) []sigJob {
 	national, _ := NewMemoryKeyRing(IssuerNational)
 	nationalSigner, _ := NewSigner(national)
 	f := newFixture(t, national.Trusted("国家政务服务平台", t0))
-	jobs := make([]sigJob, 200)
+	jobs := make([]sigJob, n)
 	for i := range jobs {
 		c := claimsAt(IssuerProvince, t0, 5*time.Minute)
 		c.CodeID = fmt.Sprintf("hc_%d", i)
@@ -229,15 +274,22 @@ func TestBatchEquation(t *testing.T) {
 		}
 		jobs[i] = sigJob{msg: tb[:p.inputLen], sig: p.sig, vk: p.vk}
 	}
+	return jobs
+}
+
+// The batch equation holds for good signatures by one key or several, and
+// fails as soon as one signature is not good, whatever its position.
+func TestBatchEquation(t *testing.T) {
+	jobs := goodJobs(t, 200)
+	h := sha512.New()
 	holds := func(jobs []sigJob) bool {
-		var e batchEquation
-		e.init(len(jobs))
+		terms := make([]batchTerm, len(jobs))
 		for i := range jobs {
-			if !e.add(&jobs[i]) {
+			if !terms[i].prepare(&jobs[i], i, h) {
 				t.Fatalf("job %d not batchable", i)
 			}
 		}
-		return e.holds()
+		return equationHolds(terms)
 	}
 	for _, n := range []int{1, 2, 7, 64, 150, 200} { // Straus and Pippenger
 		if !holds(jobs[:n]) {
@@ -259,13 +311,54 @@ func TestBatchEquation(t *testing.T) {
 	// Not batchable: S not canonical, R not a point.
 	job := jobs[0]
 	nonCanonicalS(job.sig[:])
-	if new(batchEquation).add(&job) {
+	if new(batchTerm).prepare(&job, 0, h) {
 		t.Error("non-canonical S added to the equation")
 	}
 	job = jobs[0]
 	copy(job.sig[:], badR[:])
-	if new(batchEquation).add(&job) {
+	if new(batchTerm).prepare(&job, 0, h) {
 		t.Error("R off the curve added to the equation")
+	}
+}
+
+// checkSigs finds the bad signatures of a chunk by bisection: one bad
+// signature, wherever it is, is found with at most bisectLeaf signatures
+// checked one by one, and when every signature is bad, each is checked one
+// by one exactly once. Every other signature is accepted.
+func TestCheckSigsBisects(t *testing.T) {
+	good := goodJobs(t, batchChunk)
+	check := func(n int, bad []int) int {
+		t.Helper()
+		jobs := slices.Clone(good[:n])
+		for _, i := range bad { // the signature of the next job
+			jobs[i].sig = good[(i+1)%len(good)].sig
+		}
+		ok := make([]bool, n)
+		single := checkSigs(jobs, ok)
+		for i := range ok {
+			if ok[i] == slices.Contains(bad, i) {
+				t.Fatalf("n=%d, bad %v: job %d ok=%v", n, bad, i, ok[i])
+			}
+		}
+		return single
+	}
+	for _, n := range []int{2, 3, bisectLeaf, bisectLeaf + 1, 2*bisectLeaf + 1, 100, batchChunk} {
+		for _, at := range []int{0, 1, n/2 - 1, n / 2, n - 2, n - 1, n / 3, n * 2 / 3} {
+			if single := check(n, []int{at}); single > bisectLeaf {
+				t.Errorf("n=%d, bad %d: %d signatures checked one by one", n, at, single)
+			}
+		}
+		all := make([]int, n)
+		for i := range all {
+			all[i] = i
+		}
+		if single := check(n, all); single != n {
+			t.Errorf("n=%d, all bad: %d signatures checked one by one", n, single)
+		}
+		if n >= 4 { // one bad signature in each half
+			check(n, []int{0, n - 1})
+			check(n, []int{n/2 - 1, n / 2})
+		}
 	}
 }
 
@@ -305,6 +398,12 @@ func TestChunkBounds(t *testing.T) {
 // replaces); x_baseline = batch rate ÷ one-by-one rate (higher is better).
 // All tokens carry the province's active key, as nearly all scans do: the
 // case for which the batch equation groups its terms by key.
+//
+// It also verifies the same batch with one token forged (a well-formed
+// signature by the same key over another payload, at two thirds of the
+// batch) and with every token forged, and reports their rates next to the
+// all-good one: forged_x_good and allforged_x_good = their rate ÷ the
+// all-good rate, what a bad signature costs the server (1 would be free).
 func BenchmarkVerifyBatch(b *testing.B) {
 	f := newFixture(b)
 	items := make([]BatchItem, 1000)
@@ -312,6 +411,36 @@ func BenchmarkVerifyBatch(b *testing.B) {
 		c := claimsAt(IssuerProvince, t0, 5*time.Minute)
 		c.CodeID = fmt.Sprintf("hc_%d", i)
 		items[i] = BatchItem{Token: mustSign(b, f.signer, c), At: t0}
+	}
+	// Token i with the signature of token i+1.
+	forge := func(i int) string {
+		tok, other := items[i].Token, items[(i+1)%len(items)].Token
+		return tok[:strings.LastIndexByte(tok, '.')] + other[strings.LastIndexByte(other, '.'):]
+	}
+	oneForged := slices.Clone(items)
+	oneForged[len(items)*2/3].Token = forge(len(items) * 2 / 3)
+	allForged := slices.Clone(items)
+	for i := range allForged {
+		allForged[i].Token = forge(i)
+	}
+	// timeBatch verifies items as a batch, and fails b unless exactly bad
+	// of them are rejected, all for their signature.
+	timeBatch := func(items []BatchItem, bad int) time.Duration {
+		start := time.Now()
+		res := f.v.VerifyBatch(items, DefaultSkew)
+		elapsed := time.Since(start)
+		for _, r := range res {
+			if r.Err != nil {
+				if AsVerifyError(r.Err).Reason != ReasonBadSignature {
+					b.Fatal(r.Err)
+				}
+				bad--
+			}
+		}
+		if bad != 0 {
+			b.Fatalf("%d rejections more than forgeries", -bad)
+		}
+		return elapsed
 	}
 	oneByOne := func() time.Duration {
 		start := time.Now()
@@ -330,19 +459,19 @@ func BenchmarkVerifyBatch(b *testing.B) {
 		<-done
 		return time.Since(start)
 	}
-	var batch, base time.Duration
+	var batch, base, forged, allForgedTime time.Duration
 	for i := 0; i < b.N; i++ {
 		base += oneByOne()
-		start := time.Now()
-		for _, r := range f.v.VerifyBatch(items, DefaultSkew) {
-			if r.Err != nil {
-				b.Fatal(r.Err)
-			}
-		}
-		batch += time.Since(start)
+		batch += timeBatch(items, 0)
+		forged += timeBatch(oneForged, 1)
+		allForgedTime += timeBatch(allForged, len(allForged))
 	}
 	n := float64(b.N * len(items))
 	b.ReportMetric(n/batch.Seconds(), "verifications/s")
 	b.ReportMetric(n/base.Seconds(), "baseline_verifications/s")
 	b.ReportMetric(base.Seconds()/batch.Seconds(), "x_baseline")
+	b.ReportMetric(n/forged.Seconds(), "forged_verifications/s")
+	b.ReportMetric(batch.Seconds()/forged.Seconds(), "forged_x_good")
+	b.ReportMetric(n/allForgedTime.Seconds(), "allforged_verifications/s")
+	b.ReportMetric(batch.Seconds()/allForgedTime.Seconds(), "allforged_x_good")
 }
