@@ -24,7 +24,7 @@ import (
 // of the time spent verifying signatures.
 func BenchmarkRecordScans(b *testing.B) {
 	ctx := context.Background()
-	const batch, batches = 1000, 10
+	const batch, batches = 1000, 20
 	pool := pgtest.New(keepTB{b})
 	cipher, _ := pii.NewCipher(bytes.Repeat([]byte{7}, pii.KeySize))
 	db := &postgres.DB{Pool: pool, PII: cipher}
