@@ -72,9 +72,10 @@ type FeverReport struct {
 type ScanService interface {
 	// RecordScans ingests a batch (at most 1,000) from an inspector and
 	// answers each scan: accepted, duplicate (same scan id again) or rejected
-	// with its reason. Accepted scans of our own codes become stays and
-	// health records of the person; a fever re-evaluates the code (Y2) and
-	// reports to the community, in the same transaction.
+	// with its reason. An accepted scan of one of our own codes is a stay of
+	// the person (the scan row itself); a fever is also a health record,
+	// re-evaluates the code (Y2) and reports to the community, in the same
+	// transaction, which commits only once every signature is verified.
 	// Errors: UNAUTHENTICATED, FORBIDDEN (not an inspector), INVALID (batch size).
 	RecordScans(ctx context.Context, scans []ScanInput) ([]ScanResult, error)
 	// FeverReports lists the reports of communities inside the caller's
