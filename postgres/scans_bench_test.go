@@ -1,7 +1,6 @@
 package postgres_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -11,10 +10,6 @@ import (
 
 	"healthcode"
 	"healthcode/credential"
-	"healthcode/pii"
-	"healthcode/postgres"
-	"healthcode/postgres/pgtest"
-	"healthcode/rbac"
 )
 
 // BenchmarkRecordScans: batches of 1,000 scans through RecordScans (token
@@ -25,36 +20,8 @@ import (
 func BenchmarkRecordScans(b *testing.B) {
 	ctx := context.Background()
 	const batch, batches = 1000, 20
-	pool := pgtest.New(keepTB{b})
-	cipher, _ := pii.NewCipher(bytes.Repeat([]byte{7}, pii.KeySize))
-	db := &postgres.DB{Pool: pool, PII: cipher}
-	if err := db.EnsureRuleSet(healthcode.NewContextWithActor(ctx, healthcode.SystemActor)); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := db.SeedSynthetic(ctx, batch, 7); err != nil {
-		b.Fatal(err)
-	}
-	var inspector, venue int64
-	err := pool.QueryRow(ctx, `WITH i AS (INSERT INTO institutions (name, credit_code, region_code, region_path, contact_name, created_by, created_at)
-			SELECT '基准机构', '916100000000000001', code, path, '联系人', 'bench', now() FROM regions WHERE code = '610113' RETURNING id),
-		v AS (INSERT INTO venues (institution_id, name, type, region_code, region_path, created_by, created_at)
-			SELECT i.id, '入口', 'INDOOR_PUBLIC', '610113', '61.6101.610113', 'bench', now() FROM i RETURNING id, institution_id),
-		s AS (INSERT INTO staff (username, display_name, password_hash, region_code, region_path)
-			VALUES ('bench_inspector', '防疫员', 'x', '610113', '61.6101.610113') RETURNING id),
-		m AS (INSERT INTO institution_members (staff_id, institution_id, role, created_by, created_at)
-			SELECT s.id, v.institution_id, 'INSPECTOR', 'bench', now() FROM s, v RETURNING staff_id)
-		SELECT (SELECT staff_id FROM m), (SELECT id FROM v)`).Scan(&inspector, &venue)
-	if err != nil {
-		b.Fatal(err)
-	}
-	enforcer, _ := rbac.New(func(context.Context) ([]healthcode.Grant, error) {
-		return []healthcode.Grant{{ID: 1, StaffID: inspector, Role: healthcode.RoleInspector, RegionCode: "610113"}}, nil
-	})
-	db.Authz = enforcer
-	ring, _ := credential.NewMemoryKeyRing(credential.IssuerProvince)
-	creds := &postgres.CredentialService{DB: db, Ring: ring}
-	svc := &postgres.ScanService{DB: db, Credentials: creds}
-	signer, _ := credential.NewSigner(ring)
+	f := newScanFixture(keepTB{b}, batch)
+	pool, svc, signer, inspector, venue := f.pool, f.svc, f.signer, f.inspector, f.venue
 	rows, _ := pool.Query(ctx, "SELECT code_id, name_masked, id FROM persons ORDER BY id LIMIT $1", batch)
 	type person struct {
 		Code, Name string
@@ -88,7 +55,7 @@ func BenchmarkRecordScans(b *testing.B) {
 	for k := range inputs {
 		inputs[k] = makeBatch(k)
 	}
-	actx := healthcode.NewContextWithActor(ctx, &healthcode.Actor{Kind: healthcode.ActorStaff, ID: inspector, Name: "inspector"})
+	actx := f.ctx
 	record := func(in []healthcode.ScanInput) time.Duration {
 		start := time.Now()
 		res, err := svc.RecordScans(actx, in)
@@ -118,7 +85,7 @@ func BenchmarkRecordScans(b *testing.B) {
 		return time.Since(start)
 	}
 	// Verification alone (on every core), to report its share.
-	ks, _ := creds.KeySet(ctx)
+	ks, _ := f.svc.Credentials.KeySet(ctx)
 	v, _ := credential.NewVerifier(&ks, nil)
 	var verifyD time.Duration
 	for k := 1; k <= batches; k++ {

@@ -22,15 +22,17 @@ import (
 // scanFixture: persons with codes, an institution with one venue and its
 // inspector, and a signer of our own tokens.
 type scanFixture struct {
-	pool   *pgxpool.Pool
-	svc    *postgres.ScanService
-	ctx    context.Context // the inspector's
-	venue  int64
-	tokens []string // one per person
-	now    time.Time
+	pool      *pgxpool.Pool
+	svc       *postgres.ScanService
+	signer    *credential.Signer
+	ctx       context.Context // the inspector's
+	inspector int64
+	venue     int64
+	tokens    []string // one per person
+	now       time.Time
 }
 
-func newScanFixture(t *testing.T, persons int) *scanFixture {
+func newScanFixture(t testing.TB, persons int) *scanFixture {
 	t.Helper()
 	ctx := context.Background()
 	pool := pgtest.New(t)
@@ -68,7 +70,7 @@ func newScanFixture(t *testing.T, persons int) *scanFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &scanFixture{pool: pool, svc: &postgres.ScanService{DB: db, Credentials: creds}, venue: venue,
+	f := &scanFixture{pool: pool, svc: &postgres.ScanService{DB: db, Credentials: creds}, signer: signer, inspector: inspector, venue: venue,
 		now: time.Now().Truncate(time.Second),
 		ctx: healthcode.NewContextWithActor(ctx, &healthcode.Actor{Kind: healthcode.ActorStaff, ID: inspector, Name: "inspector"})}
 	for _, p := range people {
