@@ -166,18 +166,27 @@ func actor(ctx context.Context) (*healthcode.Actor, error) {
 // mapError turns storage errors into domain errors where the cause is the
 // caller's input; anything else is returned wrapped as is (INTERNAL).
 func mapError(err error, notFound string) error {
-	var pgErr *pgconn.PgError
-	switch {
+	switch code := pgCode(err); {
 	case err == nil:
 		return nil
 	case errors.Is(err, pgx.ErrNoRows):
 		return healthcode.Errorf(healthcode.ENOTFOUND, "%s", notFound)
-	case errors.As(err, &pgErr) && pgErr.Code == "23505":
+	case code == "23505":
 		return healthcode.Errorf(healthcode.ECONFLICT, "记录已存在")
-	case errors.As(err, &pgErr) && (pgErr.Code == "23514" || pgErr.Code == "22P02" || pgErr.Code == "22001"):
+	case code == "23514" || code == "22P02" || code == "22001":
 		return healthcode.Errorf(healthcode.EINVALID, "输入不符合要求")
 	}
 	return err
+}
+
+// pgCode returns the SQLSTATE of a PostgreSQL error in err's chain, "" if
+// there is none.
+func pgCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
 }
 
 // scope returns the region codes a list query of a may cover under perm: the

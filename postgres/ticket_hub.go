@@ -2,13 +2,11 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"healthcode"
 )
@@ -74,8 +72,7 @@ func (h *ticketHub) listen(db *DB) {
 				h.mu.Unlock()
 			}
 		}()
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+		if pgCode(err) == "3D000" {
 			return // the database was dropped (tests)
 		}
 		if db.Logger != nil {
