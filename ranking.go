@@ -17,7 +17,8 @@ type RankingPolicy struct {
 	// ratios shown as one): a higher-is-better indicator under its floor, or
 	// a lower-is-better one over it, flags the region for an interview.
 	Floors map[string]float64 `json:"floors,omitempty"`
-	// Interviews is N: the bottom N regions by score are flagged.
+	// Interviews is N: the regions strictly among the bottom N by score
+	// are flagged (a tie that spans the cut flags none of its members).
 	Interviews int `json:"interviews"`
 }
 
@@ -35,15 +36,83 @@ type RankingRow struct {
 	RegionCode string           `json:"regionCode"`
 	RegionName string           `json:"regionName"`
 	Values     []IndicatorValue `json:"values"` // in the order of Indicators
-	Score      float64          `json:"score"`  // 0–100, two decimals
-	Rank       int              `json:"rank"`   // 1..n, ties broken by region code
+	// Score is the weighted score, 0–100, two decimals; 0 when NoData is set
+	// (the region is not scored).
+	Score float64 `json:"score"`
+	// Rank is the standard competition rank by score ("1, 2, 2, 4"): one
+	// more than the number of ranked regions with a higher score, so equal
+	// scores share a rank. 0 when NoData is set (the region is not ranked).
+	Rank int `json:"rank"`
 	// PreviousRank is the rank of the previous week under the same policy;
 	// nil when the region was not ranked then (no data).
 	PreviousRank *int `json:"previousRank"`
-	// RankChange is PreviousRank − Rank: positive when the region moved up.
-	RankChange       *int     `json:"rankChange"`
+	// RankChange is PreviousRank − Rank: positive when the region moved up;
+	// nil when either week has no rank.
+	RankChange *int `json:"rankChange"`
+	// Tied is set when another ranked region has the same score (and rank).
+	Tied bool `json:"tied,omitempty"`
+	// TieAtCut is set when the region's tie spans the interview cut (some
+	// of the tied regions fall inside the bottom N and some outside): no
+	// member of such a tie is flagged for its rank.
+	TieAtCut bool `json:"tieAtCut,omitempty"`
+	// NoData says why the region is neither scored nor ranked nor flagged;
+	// nil for a ranked region.
+	NoData           *NoData  `json:"noData,omitempty"`
 	Interview        bool     `json:"interview"`
 	InterviewReasons []string `json:"interviewReasons"`
+}
+
+// RankingState says how much data a ranking rests on.
+type RankingState string
+
+const (
+	// RankingRanked: every day of the week has computed indicators.
+	RankingRanked RankingState = "RANKED"
+	// RankingPartial: some days of the week have none (the week is still
+	// going on, or days were not computed); the ranking rests on the others.
+	RankingPartial RankingState = "PARTIAL"
+	// RankingNoData: no region has data to score: nothing is ranked and
+	// nobody is flagged.
+	RankingNoData RankingState = "NO_DATA"
+)
+
+// NoDataReason says why a region of a ranking has no score.
+type NoDataReason string
+
+const (
+	// NoDataWeekNotStarted: the week lies in the future.
+	NoDataWeekNotStarted NoDataReason = "WEEK_NOT_STARTED"
+	// NoDataNotComputed: no day of the week has computed indicators.
+	NoDataNotComputed NoDataReason = "NOT_COMPUTED"
+	// NoDataRegion: other regions have indicators for the week, this one
+	// has no row at all (nothing recorded or pushed for it).
+	NoDataRegion NoDataReason = "NO_REGION_DATA"
+	// NoDataScored: the region has rows, but no indicator that carries a
+	// weight has a value (e.g. ratios without a denominator).
+	NoDataScored NoDataReason = "NO_SCORED_DATA"
+)
+
+// NoData is the reason of a region without a score in a ranking, with its
+// Chinese explanation.
+type NoData struct {
+	Reason  NoDataReason `json:"reason"`
+	Message string       `json:"message"`
+}
+
+// Ranking is the ranking of one week and level: its rows (ranked regions in
+// rank order, then the regions without data by code), how much data it
+// rests on, and the notes a report prints with it (no data, a partial week,
+// a tie across the interview cut).
+type Ranking struct {
+	Week   time.Time // the Monday (China Standard Time)
+	Level  Level
+	Parent string
+	State  RankingState
+	// DaysWithData is the number of days of the week (0–7) with indicator
+	// rows in the ranked regions.
+	DaysWithData int
+	Notes        []string
+	Rows         []RankingRow
 }
 
 // RankingReport is a published weekly ranking report (排名通报): the ranking
@@ -60,6 +129,13 @@ type RankingReport struct {
 	Policy      RankingPolicy
 	GeneratedAt time.Time
 	GeneratedBy string // the actor's subject, "system" for the Friday task
+
+	// State, DaysWithData and Notes are those of the Ranking when the
+	// report was generated (reports stored before they existed read RANKED,
+	// 7 and no notes).
+	State        RankingState
+	DaysWithData int
+	Notes        []string
 }
 
 // RankingService ranks cities and counties by the weighted score and keeps
@@ -74,6 +150,10 @@ type RankingService interface {
 	// week. Errors: UNAUTHENTICATED, FORBIDDEN (ranking.read at parent),
 	// INVALID (week not a Monday, bad level or parent).
 	Rankings(ctx context.Context, week time.Time, level Level, parent string) ([]RankingRow, error)
+	// Ranking is Rankings with the state of the ranking and its notes (no
+	// data and why, a partial week, a tie across the interview cut).
+	// Callers and errors: as Rankings.
+	Ranking(ctx context.Context, week time.Time, level Level, parent string) (*Ranking, error)
 	// GenerateRankingReport computes and stores the report of that week and
 	// level: a new revision on every call. The Friday task (the system
 	// actor) calls it with onlyFirst set, which stores nothing when a report

@@ -35,6 +35,11 @@ func (r *queryResolver) Rankings(ctx context.Context, week time.Time, level heal
 	return out, nil
 }
 
+// Ranking is the resolver for the ranking field.
+func (r *queryResolver) Ranking(ctx context.Context, week time.Time, level healthcode.Level, parent *string) (*healthcode.Ranking, error) {
+	return r.RankingService.Ranking(ctx, week, level, deref(parent))
+}
+
 // RankingReports is the resolver for the rankingReports field.
 func (r *queryResolver) RankingReports(ctx context.Context, week *time.Time) ([]*healthcode.RankingReport, error) {
 	return r.RankingService.RankingReports(ctx, deref(week))
@@ -60,7 +65,29 @@ func (r *rankingReportResolver) HTMLURL(ctx context.Context, obj *healthcode.Ran
 	return reportURL(obj, "html"), nil
 }
 
+// Score is the resolver for the score field.
+func (r *rankingRowResolver) Score(ctx context.Context, obj *healthcode.RankingRow) (*float64, error) {
+	if obj.NoData != nil {
+		return nil, nil
+	}
+	return &obj.Score, nil
+}
+
+// Rank is the resolver for the rank field.
+func (r *rankingRowResolver) Rank(ctx context.Context, obj *healthcode.RankingRow) (*int, error) {
+	if obj.NoData != nil {
+		return nil, nil
+	}
+	return &obj.Rank, nil
+}
+
 // RankingReport returns generated.RankingReportResolver implementation.
 func (r *Resolver) RankingReport() generated.RankingReportResolver { return &rankingReportResolver{r} }
 
-type rankingReportResolver struct{ *Resolver }
+// RankingRow returns generated.RankingRowResolver implementation.
+func (r *Resolver) RankingRow() generated.RankingRowResolver { return &rankingRowResolver{r} }
+
+type (
+	rankingReportResolver struct{ *Resolver }
+	rankingRowResolver    struct{ *Resolver }
+)

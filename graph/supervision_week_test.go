@@ -60,7 +60,7 @@ func TestSupervisionWeekEndToEnd(t *testing.T) {
 		{"6104", "咸阳市", 10, 4, false, 50, 200, 2700.0 / 67, 7, "是：健康码覆盖率 50.00% 低于底线 60.00%"},
 		{"6105", "渭南市", 6, 1, false, 60, 100, 2650.0 / 67, 9, ""}, // exactly at the floor
 		{"6106", "延安市", 10, 3, true, 100, 300, 4950.0 / 67, 2, ""},
-		{"6107", "汉中市", 5, 2, false, 50, 200, 2700.0 / 67, 8, "是：健康码覆盖率 50.00% 低于底线 60.00%"}, // ties 咸阳, later code
+		{"6107", "汉中市", 5, 2, false, 50, 200, 2700.0 / 67, 7, "是：健康码覆盖率 50.00% 低于底线 60.00%"}, // ties 咸阳: both 7th
 		{"6108", "榆林市", 9, 0, true, 90, 0, 4000.0 / 67, 4, ""},
 		{"6109", "安康市", 4, 1, false, 40, 100, 2250.0 / 67, 10, "是：得分排名后1位（第10名）；健康码覆盖率 40.00% 低于底线 60.00%"},
 		{"6110", "商洛市", 7, 4, true, 70, 400, 4600.0 / 67, 3, ""},
@@ -166,17 +166,23 @@ func TestSupervisionWeekEndToEnd(t *testing.T) {
 	if len(sheet) != 1+len(cities) {
 		t.Fatalf("%d rows in the sheet", len(sheet))
 	}
-	const cols = 3 + 15 + 2
+	const cols = 3 + 15 + 3
 	for _, c := range cities {
-		// 排名 地区 得分, then the 15 indicators in registry order, 名次变化, 约谈.
+		// 排名 地区 得分, then the 15 indicators in registry order, 名次变化, 约谈, 说明.
 		report := 0.0
 		if c.reportOK {
 			report = 100
 		}
+		row, tieNote := sheet[c.rank], any(nil)
+		if c.code == "6104" || c.code == "6107" { // tied 7th, 咸阳 listed first
+			tieNote = "2个地区同分并列第7名"
+			if c.code == "6107" {
+				row = sheet[c.rank+1]
+			}
+		}
 		want := []any{c.rank, c.name, math.Round(c.score*100) / 100,
 			c.coverage, 0.0, c.scans, 0.0, 100.0, report, 0.0, nil, nil, nil, nil, nil, nil, 0.0, nil,
-			"—", c.interview}
-		row := sheet[c.rank]
+			"—", c.interview, tieNote}
 		for len(row) < cols {
 			row = append(row, "")
 		}

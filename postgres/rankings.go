@@ -65,8 +65,8 @@ func rankingArgs(week time.Time, level healthcode.Level, parent string) (time.Ti
 // rankingQuery rolls indicator_daily up over the week and the week before
 // (from monday − 7 days to monday + 7 days) and over each peer's subtree, in
 // one statement: per peer, indicator and week, Σnumerator, Σdenominator and
-// the Σnumerator of the last day with rows. Peers without rows come back
-// once with NULLs.
+// the Σnumerator of the last day with rows, and the days with rows. Peers
+// without rows come back once with NULLs.
 const rankingQuery = `WITH peers AS (
 	SELECT code, name, path FROM regions WHERE parent_code = $1 AND level = $2
 ), daily AS (
@@ -75,26 +75,29 @@ const rankingQuery = `WITH peers AS (
 	WHERE i.day >= $3::date - 7 AND i.day < $3::date + 7
 	GROUP BY p.code, i.indicator, i.day
 )
-SELECT p.code, p.name, d.indicator, d.day >= $3::date, sum(d.num), sum(d.den), (array_agg(d.num ORDER BY d.day DESC))[1]
+SELECT p.code, p.name, d.indicator, d.day >= $3::date, sum(d.num), sum(d.den), (array_agg(d.num ORDER BY d.day DESC))[1],
+	array_agg(d.day) FILTER (WHERE d.day IS NOT NULL)
 FROM peers p LEFT JOIN daily d ON d.code = p.code
 GROUP BY p.code, p.name, d.indicator, d.day >= $3::date
 ORDER BY p.code`
 
 // rank computes the ranking of the week starting monday with the change
-// from the week before.
-func (s *RankingService) rank(ctx context.Context, q querier, p healthcode.RankingPolicy, monday time.Time, level healthcode.Level, parent string) ([]healthcode.RankingRow, error) {
+// from the week before; now decides whether the week has started.
+func (s *RankingService) rank(ctx context.Context, q querier, p healthcode.RankingPolicy, now, monday time.Time, level healthcode.Level, parent string) (*healthcode.Ranking, error) {
 	rows, err := q.Query(ctx, rankingQuery, parent, string(level), monday.Format("2006-01-02"))
 	if err != nil {
 		return nil, fmt.Errorf("roll up indicators of %s: %w", parent, err)
 	}
 	defer rows.Close()
 	var current, previous []ranking.Region
+	var days []time.Time
 	for rows.Next() {
 		var code, name string
 		var indicator *string
 		var isCurrent *bool
 		var num, den, last *float64
-		if err := rows.Scan(&code, &name, &indicator, &isCurrent, &num, &den, &last); err != nil {
+		var rowDays []time.Time
+		if err := rows.Scan(&code, &name, &indicator, &isCurrent, &num, &den, &last, &rowDays); err != nil {
 			return nil, fmt.Errorf("scan roll-up: %w", err)
 		}
 		if n := len(current); n == 0 || current[n-1].Code != code {
@@ -107,6 +110,10 @@ func (s *RankingService) rank(ctx context.Context, q querier, p healthcode.Ranki
 		week := previous
 		if *isCurrent {
 			week = current
+			for _, d := range rowDays {
+				// A date comes back as midnight UTC of that date.
+				days = append(days, time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, rules.CST))
+			}
 		}
 		week[len(week)-1].Sums[*indicator] = ranking.Sums{Num: *num, Den: *den, LastNum: *last}
 	}
@@ -116,13 +123,10 @@ func (s *RankingService) rank(ctx context.Context, q querier, p healthcode.Ranki
 	if len(current) == 0 {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "%s 下没有可排名的地区", parent)
 	}
-	hadData := make(map[string]bool, len(previous))
-	for _, r := range previous {
-		hadData[r.Code] = len(r.Sums) > 0
-	}
-	out := ranking.Rank(p, level, current)
-	ranking.WithPrevious(out, ranking.Rank(p, level, previous), func(code string) bool { return hadData[code] })
-	return out, nil
+	out := ranking.Build(p, level, current, ranking.Week{Monday: monday, Today: now, Days: days})
+	out.Parent = parent
+	ranking.WithPrevious(out.Rows, ranking.Rank(p, level, previous))
+	return &out, nil
 }
 
 // Rankings implements healthcode.RankingService.
@@ -138,7 +142,27 @@ func (s *RankingService) Rankings(ctx context.Context, week time.Time, level hea
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
 		return nil, err
 	}
-	return s.rank(ctx, s.DB.Pool, s.policy(), monday, level, parent)
+	r, err := s.rank(ctx, s.DB.Pool, s.policy(), s.DB.now(), monday, level, parent)
+	if err != nil {
+		return nil, err
+	}
+	return r.Rows, nil
+}
+
+// Ranking implements healthcode.RankingService.
+func (s *RankingService) Ranking(ctx context.Context, week time.Time, level healthcode.Level, parent string) (*healthcode.Ranking, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	monday, parent, err := rankingArgs(week, level, parent)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
+		return nil, err
+	}
+	return s.rank(ctx, s.DB.Pool, s.policy(), s.DB.now(), monday, level, parent)
 }
 
 // GenerateRankingReport implements healthcode.RankingService.
@@ -175,16 +199,19 @@ func (s *RankingService) GenerateRankingReport(ctx context.Context, week time.Ti
 			out, err = loadReport(ctx, tx, last)
 			return err
 		}
-		rows, err := s.rank(ctx, tx, p, monday, level, parent)
+		rk, err := s.rank(ctx, tx, p, tx.Now, monday, level, parent)
 		if err != nil {
 			return err
 		}
-		rowsJSON, _ := json.Marshal(rows)
+		rowsJSON, _ := json.Marshal(rk.Rows)
 		policyJSON, _ := json.Marshal(p)
+		notesJSON, _ := json.Marshal(rk.Notes)
 		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO ranking_reports (week_start, level, parent_code, parent_path, revision, rows, policy, generated_at, generated_by)
-			VALUES ($1, $2, $3, $4::text::ltree, $5, $6, $7, $8, $9) RETURNING id`,
-			monday, string(level), parent, ltreePath(parent), revision+1, rowsJSON, policyJSON, tx.Now, a.Subject()).Scan(&id); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO ranking_reports (week_start, level, parent_code, parent_path, revision, rows, policy, generated_at, generated_by,
+				state, days_with_data, notes)
+			VALUES ($1, $2, $3, $4::text::ltree, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+			monday, string(level), parent, ltreePath(parent), revision+1, rowsJSON, policyJSON, tx.Now, a.Subject(),
+			string(rk.State), rk.DaysWithData, notesJSON).Scan(&id); err != nil {
 			return fmt.Errorf("store ranking report %s: %w", key, err)
 		}
 		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermRankingGenerate, healthcode.ProvinceCode),
@@ -225,7 +252,8 @@ func (s *RankingService) GenerateWeek(ctx context.Context, monday time.Time) (in
 	return 1 + len(cities), nil
 }
 
-const reportColumns = `r.id, r.week_start, r.level, r.parent_code, g.name, r.revision, r.rows, r.policy, r.generated_at, r.generated_by`
+const reportColumns = `r.id, r.week_start, r.level, r.parent_code, g.name, r.revision, r.rows, r.policy, r.generated_at, r.generated_by,
+	r.state, r.days_with_data, r.notes`
 
 func loadReport(ctx context.Context, q querier, id int64) (*healthcode.RankingReport, error) {
 	rows, err := q.Query(ctx, "SELECT "+reportColumns+" FROM ranking_reports r JOIN regions g ON g.code = r.parent_code WHERE r.id = $1", id)
@@ -239,10 +267,16 @@ func loadReport(ctx context.Context, q querier, id int64) (*healthcode.RankingRe
 func scanReport(row pgx.CollectableRow) (*healthcode.RankingReport, error) {
 	var r healthcode.RankingReport
 	var level string
-	var rowsJSON, policyJSON []byte
+	var rowsJSON, policyJSON, notesJSON []byte
 	var week time.Time
-	if err := row.Scan(&r.ID, &week, &level, &r.Parent, &r.ParentName, &r.Revision, &rowsJSON, &policyJSON, &r.GeneratedAt, &r.GeneratedBy); err != nil {
+	var state string
+	if err := row.Scan(&r.ID, &week, &level, &r.Parent, &r.ParentName, &r.Revision, &rowsJSON, &policyJSON, &r.GeneratedAt, &r.GeneratedBy,
+		&state, &r.DaysWithData, &notesJSON); err != nil {
 		return nil, err
+	}
+	r.State = healthcode.RankingState(state)
+	if err := json.Unmarshal(notesJSON, &r.Notes); err != nil {
+		return nil, fmt.Errorf("decode report %d notes: %w", r.ID, err)
 	}
 	r.Week = time.Date(week.Year(), week.Month(), week.Day(), 0, 0, 0, 0, rules.CST)
 	r.Level = healthcode.Level(level)

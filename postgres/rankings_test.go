@@ -17,6 +17,9 @@ import (
 // rankingWeek is the ranked week of the fixture (Monday 16 November 2026).
 var rankingWeek = time.Date(2026, 11, 16, 0, 0, 0, 0, cst)
 
+// rankingNow is the time of the tests: the Wednesday after the ranked week.
+var rankingNow = time.Date(2026, 11, 25, 12, 0, 0, 0, cst)
+
 // rankingPolicy is the small policy the fixture is computed by hand with.
 var rankingPolicy = healthcode.RankingPolicy{
 	Weights: map[string]float64{
@@ -107,7 +110,9 @@ func rankingFixture(t *testing.T, pool *pgxpool.Pool) {
 func rankingSetup(t *testing.T, grants ...healthcode.Grant) (*postgres.RankingService, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.New(t)
-	db := &postgres.DB{Pool: pool, Clock: &healthcode.OffsetClock{}}
+	clock := &healthcode.OffsetClock{}
+	clock.Set(rankingNow) // the ranked week and the week before are over
+	db := &postgres.DB{Pool: pool, Clock: clock}
 	enforcer, err := rbac.New(func(context.Context) ([]healthcode.Grant, error) { return grants, nil })
 	if err != nil {
 		t.Fatal(err)
@@ -137,9 +142,10 @@ func staffCtx(id int64) context.Context {
 //	6104  80   0    6→25    2→75  (4000+0+500+750)/100 = 52.50           60 → 7
 //
 // The week before has coverage only, so its scores are the coverages and
-// 6106 (no rows) is last without a previous rank. 6102 and 6103 tie at 85.00
-// and are ordered by code. Interviews: the bottom two (6109, 6104) and 6107
-// (coverage 55% under the floor of 60%); 6110 at exactly 60% is not under it.
+// 6106 (no rows) is not ranked, so it has no previous rank. 6102 and 6103
+// tie at 85.00 and share rank 2 (listed by code); 6101 is 4th. Interviews:
+// the bottom two (6109, 6104) and 6107 (coverage 55% under the floor of
+// 60%); 6110 at exactly 60% is not under it.
 var wantRanking = []struct {
 	code      string
 	score     float64
@@ -149,7 +155,7 @@ var wantRanking = []struct {
 }{
 	{"6106", 90.63, 1, nil, 0},
 	{"6102", 85, 2, 0, 0},
-	{"6103", 85, 3, 2, 0},
+	{"6103", 85, 2, 3, 0},
 	{"6101", 80, 4, -1, 0},
 	{"6108", 76.5, 5, -4, 0},
 	{"6107", 72.5, 6, 3, 1},
@@ -225,6 +231,19 @@ func TestRankingHandComputed(t *testing.T) {
 	}
 	if _, err := svc.Rankings(staffCtx(1), rankingWeek.AddDate(0, 0, 1), healthcode.LevelCity, ""); healthcode.ErrorCode(err) != healthcode.EINVALID {
 		t.Errorf("a Tuesday: %v, want INVALID", err)
+	}
+	if !byCode["6102"].Tied || !byCode["6103"].Tied || byCode["6101"].Tied || byCode["6102"].TieAtCut {
+		t.Errorf("tie flags: 6102 %+v, 6103 %+v", byCode["6102"], byCode["6103"])
+	}
+	// The fixture has rows on Monday, Tuesday, Thursday, Friday and Sunday.
+	rk, err := svc.Ranking(staffCtx(1), rankingWeek, healthcode.LevelCity, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRanking(t, rk.Rows)
+	wantNotes := []string{"该周有 2 天的指标尚未计算（11月18日、11月21日），排名依据其余 5 天的数据。"}
+	if rk.State != healthcode.RankingPartial || rk.DaysWithData != 5 || fmt.Sprint(rk.Notes) != fmt.Sprint(wantNotes) || rk.Parent != "61" {
+		t.Errorf("ranking %s, %d days, notes %q", rk.State, rk.DaysWithData, rk.Notes)
 	}
 }
 

@@ -16,13 +16,13 @@ import (
 )
 
 // Header returns the header row of a report table: 排名, 地区, 得分, every
-// indicator's name (with its unit), 名次变化, 约谈.
+// indicator's name (with its unit), 名次变化, 约谈, 说明.
 func Header() []string {
 	h := []string{"排名", "地区", "得分"}
 	for _, ind := range healthcode.Indicators {
 		h = append(h, ColumnName(ind))
 	}
-	return append(h, "名次变化", "约谈")
+	return append(h, "名次变化", "约谈", "说明")
 }
 
 // ColumnName is an indicator's column heading: its name, with (%) for
@@ -54,6 +54,31 @@ func Interview(r healthcode.RankingRow) string {
 	return "是：" + strings.Join(r.InterviewReasons, "；")
 }
 
+// RowNote renders the 说明 column of rows[i]: 无数据：why for a region
+// without a score; for a tie, 并列第k名 (with the number of regions sharing
+// the score) and, when the tie spans the interview cut, that none of them is
+// flagged for the rank.
+func RowNote(rows []healthcode.RankingRow, i int) string {
+	r := rows[i]
+	if r.NoData != nil {
+		return "无数据：" + r.NoData.Message
+	}
+	if !r.Tied {
+		return ""
+	}
+	n := 0
+	for _, o := range rows {
+		if o.NoData == nil && o.Rank == r.Rank {
+			n++
+		}
+	}
+	note := fmt.Sprintf("%d个地区同分并列第%d名", n, r.Rank)
+	if r.TieAtCut {
+		note += "，跨越约谈线，均不因得分排名约谈"
+	}
+	return note
+}
+
 // Title is the report's Chinese title, e.g. 全省各市健康码工作排名通报
 // （2026年11月16日—11月22日，第1版）.
 func Title(r *healthcode.RankingReport) string {
@@ -66,8 +91,11 @@ func Title(r *healthcode.RankingReport) string {
 }
 
 // WriteXLSX writes the report as a workbook with one sheet, 排名通报: the
-// header row, then one row per region in rank order (values as numbers,
-// empty where a region has no value). Errors: write failures.
+// header row, then one row per region in the report's order (values as
+// numbers, empty where a region has no value; rank and score empty for a
+// region without data), then, after an empty row, the report's notes (注1：…)
+// in column A. The sheet's dimension is the range actually used, so readers
+// that trust it (read-only modes) see every row. Errors: write failures.
 func WriteXLSX(w io.Writer, r *healthcode.RankingReport) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -86,8 +114,13 @@ func WriteXLSX(w io.Writer, r *healthcode.RankingReport) error {
 	if err := f.SetSheetRow(sheet, "A1", &header); err != nil {
 		return err
 	}
+	last := 1 // the last row written
 	for i, row := range r.Rows {
-		cells := []any{row.Rank, row.RegionName, row.Score}
+		var rank, score any = row.Rank, row.Score
+		if row.NoData != nil {
+			rank, score = nil, nil
+		}
+		cells := []any{rank, row.RegionName, score}
 		for _, v := range row.Values {
 			if v.Value == nil {
 				cells = append(cells, nil)
@@ -95,15 +128,33 @@ func WriteXLSX(w io.Writer, r *healthcode.RankingReport) error {
 				cells = append(cells, *v.Value)
 			}
 		}
-		cells = append(cells, Change(row), Interview(row))
-		if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(i+2), &cells); err != nil {
+		cells = append(cells, Change(row), Interview(row), RowNote(r.Rows, i))
+		last = i + 2
+		if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(last), &cells); err != nil {
 			return err
 		}
+	}
+	if len(r.Notes) > 0 {
+		last++ // an empty row between the table and the notes
+		for i, note := range r.Notes {
+			last++
+			if err := f.SetCellStr(sheet, "A"+strconv.Itoa(last), fmt.Sprintf("注%d：%s", i+1, note)); err != nil {
+				return err
+			}
+		}
+	}
+	lastCol, err := excelize.ColumnNumberToName(len(header))
+	if err != nil {
+		return err
+	}
+	// excelize leaves a new sheet's dimension at A1 whatever is written.
+	if err := f.SetSheetDimension(sheet, "A1:"+lastCol+strconv.Itoa(last)); err != nil {
+		return err
 	}
 	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	_, err := f.WriteTo(w)
+	_, err = f.WriteTo(w)
 	return err
 }
 
@@ -117,7 +168,9 @@ table { border-collapse: collapse; width: 100%; font-size: 0.85em; }
 th, td { border: 1px solid #000; padding: 0.25em 0.4em; text-align: center; }
 th { background: #eee; }
 tr.interview td { background: #fde8e8; font-weight: bold; }
+tr.nodata td { color: #666; }
 td.reasons { text-align: left; font-weight: normal; }
+ol.notes li { margin: 0.2em 0; }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
   body { margin: 0; }
@@ -148,13 +201,18 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <table>
 <thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr{{if .Interview}} class="interview"{{end}}>{{range .Cells}}<td>{{.}}</td>{{end}}<td>{{.Change}}</td><td class="reasons">{{.Reasons}}</td></tr>
+{{range .Rows}}<tr{{if .Interview}} class="interview"{{else if .NoData}} class="nodata"{{end}}>{{range .Cells}}<td>{{.}}</td>{{end}}<td>{{.Change}}</td><td class="reasons">{{.Reasons}}</td><td class="reasons">{{.Note}}</td></tr>
 {{end}}</tbody>
 </table>
-<h2>评分办法</h2>
+{{if .Report.Notes}}<h2>说明</h2>
+<ol class="notes">
+{{range .Report.Notes}}<li>{{.}}</li>
+{{end}}</ol>
+{{end}}<h2>评分办法</h2>
 <p>各指标折算为 0–100 分（比率按百分数计，封顶 100，越低越好的取 100 减其值；其余指标在参评地区间按最小值—最大值线性折算），
-按权重加权平均；地区缺少的指标不计，其权重按比例分摊。得分相同按地区代码排序。
-得分排名后 {{.Report.Policy.Interviews}} 位及任一指标越过底线的地区列入约谈。</p>
+按权重加权平均；地区缺少的指标不计，其权重按比例分摊。没有任何计分指标数据的地区不计分、不排名、不因排名约谈，注明“无数据”及原因。
+得分相同者名次并列，其后名次顺延（如 1、2、2、4）。与之同分及得分更低的地区合计不超过 {{.Report.Policy.Interviews}} 个的地区（得分排名后 {{.Report.Policy.Interviews}} 位），
+以及任一指标越过底线的地区，列入约谈；同分并列而跨越约谈线的地区均不因得分排名约谈。</p>
 <table>
 <thead><tr><th>指标</th><th>权重</th><th>底线</th></tr></thead>
 <tbody>
@@ -166,14 +224,15 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 `))
 
 // WriteHTML writes the report as a printable Chinese HTML page (A4
-// landscape): the table of WriteXLSX with the interview rows highlighted,
-// and the policy it was scored under. Send it with
+// landscape): the table of WriteXLSX with the interview rows highlighted and
+// the rows without data greyed, the report's notes, and the policy it was
+// scored under. Send it with
 // HTMLContentSecurityPolicy. Errors: write failures.
 func WriteHTML(w io.Writer, r *healthcode.RankingReport) error {
 	type row struct {
-		Interview       bool
-		Cells           []string
-		Change, Reasons string
+		Interview, NoData     bool
+		Cells                 []string
+		Change, Reasons, Note string
 	}
 	type policyRow struct{ Name, Weight, Floor string }
 	data := struct {
@@ -185,8 +244,11 @@ func WriteHTML(w io.Writer, r *healthcode.RankingReport) error {
 		Policy             []policyRow
 	}{Title: Title(r), GeneratedAt: r.GeneratedAt.In(healthcode.CST).Format("2006-01-02 15:04"),
 		Style: template.CSS(reportStyle), Report: r, Header: Header()}
-	for _, rr := range r.Rows {
+	for i, rr := range r.Rows {
 		cells := []string{strconv.Itoa(rr.Rank), rr.RegionName, strconv.FormatFloat(rr.Score, 'f', 2, 64)}
+		if rr.NoData != nil {
+			cells[0], cells[2] = "—", "无数据"
+		}
 		for _, v := range rr.Values {
 			if v.Value == nil {
 				cells = append(cells, "—")
@@ -194,7 +256,8 @@ func WriteHTML(w io.Writer, r *healthcode.RankingReport) error {
 				cells = append(cells, strconv.FormatFloat(*v.Value, 'f', 2, 64))
 			}
 		}
-		data.Rows = append(data.Rows, row{Interview: rr.Interview, Cells: cells, Change: Change(rr), Reasons: Interview(rr)})
+		data.Rows = append(data.Rows, row{Interview: rr.Interview, NoData: rr.NoData != nil, Cells: cells, Change: Change(rr),
+			Reasons: Interview(rr), Note: RowNote(r.Rows, i)})
 	}
 	for _, ind := range healthcode.Indicators {
 		pr := policyRow{Name: ind.Name, Weight: strconv.FormatFloat(r.Policy.Weights[ind.ID], 'f', -1, 64), Floor: "—"}

@@ -53,12 +53,22 @@ func Round2(x float64) float64 { return math.Round(x*100) / 100 }
 // 0–100 (percentages capped at 0 and 100, reversed when lower is better;
 // other indicators min–max across the peers that have a value, 100 for all
 // when they are equal), the score is the weighted mean of the mapped values
-// over the indicators the region has (weights renormalised; 0 when it has
-// none), rounded to two decimals; ranks are 1..n by score, ties by region
-// code; the bottom p.Interviews and every region with an indicator past its
-// floor are flagged for an interview with the reasons. Rows come back in
-// rank order; PreviousRank and RankChange are left nil. Pure: any caller may
-// use it.
+// over the indicators the region has (weights renormalised), rounded to two
+// decimals.
+//
+// A region with no value for any weighted indicator is not scored, ranked or
+// flagged for its rank: it gets NoData (NO_REGION_DATA without any row,
+// NO_SCORED_DATA otherwise). The others are ranked by standard competition
+// ranking on the rounded score ("1, 2, 2, 4": one more than the number of
+// regions with a higher score), so equal scores share a rank. With n ranked
+// regions, a region is flagged for its rank when it is strictly among the
+// bottom p.Interviews: when it and every region scoring the same or less fit
+// in the bottom N, i.e. rank > n − N; a tie that spans that cut flags none of
+// its members (TieAtCut). Any region with a value past its floor is flagged
+// too, with the reason. Rows come back ranked regions first by rank, then the
+// unscored ones, each by region code (the order only: no rank, flag or
+// reason depends on codes or on the order of peers). PreviousRank and
+// RankChange are left nil. Pure: any caller may use it.
 func Rank(p healthcode.RankingPolicy, level healthcode.Level, peers []Region) []healthcode.RankingRow {
 	n := len(peers)
 	values := make([][]*float64, n) // [region][indicator]
@@ -103,26 +113,64 @@ func Rank(p healthcode.RankingPolicy, level healthcode.Level, peers []Region) []
 			rows[i].Values[j] = iv
 		}
 	}
+	ranked := 0
 	for i := range rows {
-		if weights[i] > 0 {
+		switch {
+		case weights[i] > 0:
 			rows[i].Score = Round2(weighted[i] / weights[i])
+			ranked++
+		case len(peers[i].Sums) == 0:
+			rows[i].NoData = NoData(healthcode.NoDataRegion)
+		default:
+			rows[i].NoData = NoData(healthcode.NoDataScored)
 		}
 	}
 	sort.SliceStable(rows, func(a, b int) bool {
+		if (rows[a].NoData == nil) != (rows[b].NoData == nil) {
+			return rows[a].NoData == nil
+		}
 		if rows[a].Score != rows[b].Score {
 			return rows[a].Score > rows[b].Score
 		}
 		return rows[a].RegionCode < rows[b].RegionCode
 	})
-	for i := range rows {
-		rows[i].Rank = i + 1
-		if i >= n-p.Interviews {
-			reason := fmt.Sprintf("得分排名后%d位（第%d名）", p.Interviews, i+1)
-			rows[i].InterviewReasons = append([]string{reason}, rows[i].InterviewReasons...)
+	cut := ranked - p.Interviews // ranks above cut are the bottom N
+	for start := 0; start < ranked; {
+		end := start + 1 // rows[start:end] share a score
+		for end < ranked && rows[end].Score == rows[start].Score {
+			end++
 		}
+		rank, tied := start+1, end-start > 1
+		for i := start; i < end; i++ {
+			rows[i].Rank, rows[i].Tied = rank, tied
+			rows[i].TieAtCut = tied && rank <= cut && end > cut
+			if rank > cut {
+				place := fmt.Sprintf("第%d名", rank)
+				if tied {
+					place = "并列" + place
+				}
+				reason := fmt.Sprintf("得分排名后%d位（%s）", p.Interviews, place)
+				rows[i].InterviewReasons = append([]string{reason}, rows[i].InterviewReasons...)
+			}
+		}
+		start = end
+	}
+	for i := range rows {
 		rows[i].Interview = len(rows[i].InterviewReasons) > 0
 	}
 	return rows
+}
+
+// NoData returns the explanation of a reason: the Chinese message reports
+// and the API show. Any caller may use it.
+func NoData(reason healthcode.NoDataReason) *healthcode.NoData {
+	msg := map[healthcode.NoDataReason]string{
+		healthcode.NoDataWeekNotStarted: "该周尚未开始，没有数据",
+		healthcode.NoDataNotComputed:    "该周的指标尚未计算，没有数据",
+		healthcode.NoDataRegion:         "本地区该周没有任何指标数据（未产生或未上报数据）",
+		healthcode.NoDataScored:         "本地区该周没有计分指标的数据",
+	}[reason]
+	return &healthcode.NoData{Reason: reason, Message: msg}
 }
 
 // normalise maps v to 0–100; lo and hi are the smallest and largest values
@@ -170,20 +218,23 @@ func Format(ind healthcode.Indicator, v float64) string {
 	return s
 }
 
-// WithPrevious sets PreviousRank and RankChange of rows from the ranking of
-// the previous week; a region that had no data then (hadData false) gets
-// none. Any caller may use it.
-func WithPrevious(rows, previous []healthcode.RankingRow, hadData func(code string) bool) {
+// WithPrevious sets PreviousRank from the ranking of the previous week (a
+// region not ranked then gets none) and RankChange where both weeks rank the
+// region. Any caller may use it.
+func WithPrevious(rows, previous []healthcode.RankingRow) {
 	prev := make(map[string]int, len(previous))
 	for _, r := range previous {
-		if hadData(r.RegionCode) {
+		if r.NoData == nil {
 			prev[r.RegionCode] = r.Rank
 		}
 	}
 	for i := range rows {
 		if pr, ok := prev[rows[i].RegionCode]; ok {
-			change := pr - rows[i].Rank
-			rows[i].PreviousRank, rows[i].RankChange = &pr, &change
+			rows[i].PreviousRank = &pr
+			if rows[i].NoData == nil {
+				change := pr - rows[i].Rank
+				rows[i].RankChange = &change
+			}
 		}
 	}
 }

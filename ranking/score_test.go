@@ -51,32 +51,63 @@ func scoreOf(rows []healthcode.RankingRow, code string) float64 {
 	panic("no row " + code)
 }
 
-// Ranks are a permutation of 1..n in row order, ordered by score (ties by
-// code), scores lie in 0–100, and the interview flags are exactly the
-// bottom N plus the regions past a floor.
+// The regions with a weighted value are ranked first, ordered by score
+// (ties by code), with standard competition ranks; the others have NoData,
+// no rank and no score and come last; scores lie in 0–100; the interview
+// flags are exactly the regions strictly among the bottom N (with every
+// region scoring the same or less) plus the regions past a floor.
 func TestRankLaws(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		p, peers := genPolicy(t), genPeers(t)
+		p := genPolicy(t)
+		peers := genPeers(t)
+		if rapid.Bool().Draw(t, "ties") {
+			peers = genTiedPeers(t)
+		}
 		level := rapid.SampledFrom([]healthcode.Level{healthcode.LevelCity, healthcode.LevelCounty}).Draw(t, "level")
 		rows := Rank(p, level, peers)
 		if len(rows) != len(peers) {
 			t.Fatalf("%d rows for %d peers", len(rows), len(peers))
 		}
-		n := len(rows)
 		for i, r := range rows {
-			if r.Rank != i+1 {
-				t.Fatalf("row %d has rank %d", i, r.Rank)
-			}
 			if r.Score < 0 || r.Score > 100 {
 				t.Fatalf("score %v out of 0–100", r.Score)
 			}
+			scored := false
+			for _, v := range r.Values {
+				if v.Value != nil && v.Weight > 0 {
+					scored = true
+				}
+			}
+			if scored != (r.NoData == nil) {
+				t.Fatalf("%s: a weighted value %v, no data %+v", r.RegionCode, scored, r.NoData)
+			}
+			if r.NoData != nil && (r.Rank != 0 || r.Score != 0 || bottomFlag(r)) {
+				t.Fatalf("%s without data: rank %d score %v reasons %q", r.RegionCode, r.Rank, r.Score, r.InterviewReasons)
+			}
 			if i > 0 {
 				prev := rows[i-1]
-				if prev.Score < r.Score || (prev.Score == r.Score && prev.RegionCode > r.RegionCode) {
+				switch {
+				case prev.NoData != nil && r.NoData == nil:
+					t.Fatalf("%s without data before ranked %s", prev.RegionCode, r.RegionCode)
+				case prev.NoData == nil && r.NoData == nil && (prev.Score < r.Score || (prev.Score == r.Score && prev.RegionCode > r.RegionCode)):
 					t.Fatalf("rank %d (%s %v) before rank %d (%s %v)", prev.Rank, prev.RegionCode, prev.Score, r.Rank, r.RegionCode, r.Score)
 				}
 			}
-			bottom := r.Rank > n-p.Interviews
+			higher, atOrBelow := 0, 0
+			for _, o := range rows {
+				if o.NoData != nil {
+					continue
+				}
+				if o.Score > r.Score {
+					higher++
+				} else {
+					atOrBelow++
+				}
+			}
+			bottom := r.NoData == nil && atOrBelow <= p.Interviews
+			if r.NoData == nil && r.Rank != higher+1 {
+				t.Fatalf("%s scores %v with %d regions above: rank %d", r.RegionCode, r.Score, higher, r.Rank)
+			}
 			floorBreach := false
 			for _, v := range r.Values {
 				ind, _ := healthcode.IndicatorByID(v.Indicator)
@@ -91,10 +122,10 @@ func TestRankLaws(t *testing.T) {
 				}
 			}
 			if r.Interview != (bottom || floorBreach) {
-				t.Fatalf("rank %d of %d (N=%d, floor breach %v): interview %v, reasons %v", r.Rank, n, p.Interviews, floorBreach, r.Interview, r.InterviewReasons)
+				t.Fatalf("rank %d of %d (N=%d, floor breach %v): interview %v, reasons %v", r.Rank, len(rows), p.Interviews, floorBreach, r.Interview, r.InterviewReasons)
 			}
-			if bottom != (len(r.InterviewReasons) > 0 && strings.HasPrefix(r.InterviewReasons[0], "得分排名后")) {
-				t.Fatalf("rank %d of %d (N=%d): reasons %v", r.Rank, n, p.Interviews, r.InterviewReasons)
+			if bottom != bottomFlag(r) {
+				t.Fatalf("rank %d of %d (N=%d): reasons %v", r.Rank, len(rows), p.Interviews, r.InterviewReasons)
 			}
 		}
 	})
@@ -214,4 +245,123 @@ func TestParsePolicy(t *testing.T) {
 			t.Errorf("ParsePolicy(%s) = %v, want an error with %q", c.in, err, c.want)
 		}
 	}
+}
+
+// genTiedPeers draws 1–14 regions, each a copy of one of at most five drawn
+// roll-ups (so that scores tie often), about one in six without any row.
+func genTiedPeers(t *rapid.T) []Region {
+	profiles := genPeers(t)
+	if len(profiles) > 5 {
+		profiles = profiles[:5]
+	}
+	n := rapid.IntRange(1, 14).Draw(t, "regions")
+	peers := make([]Region, n)
+	for i := range peers {
+		src := profiles[rapid.IntRange(0, len(profiles)-1).Draw(t, "profile")]
+		sums := map[string]Sums{}
+		if rapid.IntRange(0, 5).Draw(t, "noData") > 0 {
+			for k, v := range src.Sums {
+				sums[k] = v
+			}
+		}
+		peers[i] = Region{Code: fmt.Sprintf("61%02d", i+1), Name: fmt.Sprintf("市%d", i+1), Sums: sums}
+	}
+	return peers
+}
+
+// bottomFlag reports whether a row is flagged for its rank (the reason
+// 得分排名后N位 leads the reasons).
+func bottomFlag(r healthcode.RankingRow) bool {
+	return len(r.InterviewReasons) > 0 && strings.HasPrefix(r.InterviewReasons[0], "得分排名后")
+}
+
+// Tied scores share a rank (standard competition ranking, 1, 2, 2, 4) and
+// the bottom-N flag: a region is flagged for its rank exactly when it and
+// every region at or below its score fit in the bottom N, so a tie that
+// spans the cut flags none of its members.
+func TestTiesShareRankAndFlag(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p, peers := genPolicy(t), genTiedPeers(t)
+		var rows []healthcode.RankingRow // the ranked ones
+		for _, r := range Rank(p, healthcode.LevelCounty, peers) {
+			if r.NoData == nil {
+				rows = append(rows, r)
+			}
+		}
+		for _, a := range rows {
+			for _, b := range rows {
+				if a.Score == b.Score && (a.Rank != b.Rank || bottomFlag(a) != bottomFlag(b)) {
+					t.Fatalf("%s and %s both score %v: ranks %d and %d, bottom flags %v and %v",
+						a.RegionCode, b.RegionCode, a.Score, a.Rank, b.Rank, bottomFlag(a), bottomFlag(b))
+				}
+			}
+		}
+		for _, a := range rows {
+			higher, atOrBelow, tied := 0, 0, 0
+			for _, b := range rows {
+				if b.Score > a.Score {
+					higher++
+				} else {
+					atOrBelow++
+				}
+				if b.Score == a.Score {
+					tied++
+				}
+			}
+			if a.Rank != higher+1 {
+				t.Fatalf("%s scores %v with %d regions above: rank %d, want %d", a.RegionCode, a.Score, higher, a.Rank, higher+1)
+			}
+			if want := atOrBelow <= p.Interviews; bottomFlag(a) != want {
+				t.Fatalf("%s scores %v, %d regions at or below it, N=%d: bottom flag %v, want %v",
+					a.RegionCode, a.Score, atOrBelow, p.Interviews, bottomFlag(a), want)
+			}
+			// The tie spans the cut when it has members on both sides of it.
+			spans := tied > 1 && atOrBelow > p.Interviews && atOrBelow-tied < p.Interviews
+			if a.TieAtCut != spans || a.Tied != (tied > 1) {
+				t.Fatalf("%s scores %v, %d tied, %d at or below, N=%d: tied %v, tie at cut %v",
+					a.RegionCode, a.Score, tied, atOrBelow, p.Interviews, a.Tied, a.TieAtCut)
+			}
+		}
+	})
+}
+
+// Who is flagged, and why, depends on the data alone: permuting the input
+// and renaming the region codes (a bijection) changes no region's rank,
+// score, flag or reasons.
+func TestFlagsInvariantUnderPermutationAndRenaming(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		p, peers := genPolicy(t), genTiedPeers(t)
+		level := rapid.SampledFrom([]healthcode.Level{healthcode.LevelCity, healthcode.LevelCounty}).Draw(t, "level")
+		order := rapid.Permutation(rapidIndices(len(peers))).Draw(t, "order")
+		codes := rapid.Permutation(rapidIndices(len(peers))).Draw(t, "codes")
+		renamed := make([]Region, len(peers))
+		original := map[string]string{} // new code → old code
+		for i, j := range order {
+			r := peers[j]
+			code := fmt.Sprintf("61%02d", 50+codes[j])
+			original[code] = r.Code
+			renamed[i] = Region{Code: code, Name: r.Name, Sums: r.Sums}
+		}
+		before := map[string]healthcode.RankingRow{}
+		for _, r := range Rank(p, level, peers) {
+			before[r.RegionCode] = r
+		}
+		for _, r := range Rank(p, level, renamed) {
+			b := before[original[r.RegionCode]]
+			if r.Rank != b.Rank || r.Score != b.Score || r.Interview != b.Interview ||
+				strings.Join(r.InterviewReasons, "；") != strings.Join(b.InterviewReasons, "；") {
+				t.Fatalf("%s (was %s): rank %d score %v interview %v %q; before rank %d score %v interview %v %q",
+					r.RegionCode, b.RegionCode, r.Rank, r.Score, r.Interview, r.InterviewReasons,
+					b.Rank, b.Score, b.Interview, b.InterviewReasons)
+			}
+		}
+	})
+}
+
+func rapidIndices(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }

@@ -25,6 +25,10 @@ type RankingReportResolver interface {
 	XlsxURL(ctx context.Context, obj *healthcode.RankingReport) (string, error)
 	HTMLURL(ctx context.Context, obj *healthcode.RankingReport) (string, error)
 }
+type RankingRowResolver interface {
+	Score(ctx context.Context, obj *healthcode.RankingRow) (*float64, error)
+	Rank(ctx context.Context, obj *healthcode.RankingRow) (*int, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -147,6 +151,222 @@ func (ec *executionContext) _IndicatorValue_weight(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_IndicatorValue_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorValue", field, false, false, "Float")
+}
+
+func (ec *executionContext) _NoData_reason(ctx context.Context, field graphql.CollectedField, obj *healthcode.NoData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoData_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v healthcode.NoDataReason) graphql.Marshaler {
+			return ec.marshalNNoDataReason2healthcodeᚐNoDataReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoData_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoData", field, false, false, "NoDataReason")
+}
+
+func (ec *executionContext) _NoData_message(ctx context.Context, field graphql.CollectedField, obj *healthcode.NoData) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoData_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoData_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoData", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranking_week(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_week(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Week, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_week(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Date")
+}
+
+func (ec *executionContext) _Ranking_level(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v healthcode.Level) graphql.Marshaler {
+			return ec.marshalNLevel2healthcodeᚐLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Level")
+}
+
+func (ec *executionContext) _Ranking_parent(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranking_state(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v healthcode.RankingState) graphql.Marshaler {
+			return ec.marshalNRankingState2healthcodeᚐRankingState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "RankingState")
+}
+
+func (ec *executionContext) _Ranking_daysWithData(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_daysWithData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysWithData, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_daysWithData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Ranking_notes(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ranking", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ranking_rows(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ranking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ranking_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []healthcode.RankingRow) graphql.Marshaler {
+			return ec.marshalNRankingRow2ᚕhealthcodeᚐRankingRowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ranking_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ranking",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RankingRow(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RankingReport_id(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingReport) (ret graphql.Marshaler) {
@@ -340,6 +560,75 @@ func (ec *executionContext) fieldContext_RankingReport_rows(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RankingReport_state(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingReport_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v healthcode.RankingState) graphql.Marshaler {
+			return ec.marshalNRankingState2healthcodeᚐRankingState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingReport_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingReport", field, false, false, "RankingState")
+}
+
+func (ec *executionContext) _RankingReport_daysWithData(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingReport_daysWithData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysWithData, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingReport_daysWithData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RankingReport_notes(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingReport_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingReport_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingReport", field, false, false, "String")
 }
 
 func (ec *executionContext) _RankingReport_policy(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingReport) (ret graphql.Marshaler) {
@@ -544,18 +833,18 @@ func (ec *executionContext) _RankingRow_score(ctx context.Context, field graphql
 			return ec.fieldContext_RankingRow_score(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
+			return ec.Resolvers.RankingRow().Score(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
-			return ec.marshalNFloat2float64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RankingRow_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RankingRow", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("RankingRow", field, true, true, "Float")
 }
 
 func (ec *executionContext) _RankingRow_rank(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingRow) (ret graphql.Marshaler) {
@@ -567,18 +856,18 @@ func (ec *executionContext) _RankingRow_rank(ctx context.Context, field graphql.
 			return ec.fieldContext_RankingRow_rank(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Rank, nil
+			return ec.Resolvers.RankingRow().Rank(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RankingRow_rank(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RankingRow", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("RankingRow", field, true, true, "Int")
 }
 
 func (ec *executionContext) _RankingRow_previousRank(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingRow) (ret graphql.Marshaler) {
@@ -625,6 +914,84 @@ func (ec *executionContext) _RankingRow_rankChange(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_RankingRow_rankChange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RankingRow", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RankingRow_tied(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingRow_tied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingRow_tied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingRow", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RankingRow_tieAtCut(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingRow_tieAtCut(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TieAtCut, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingRow_tieAtCut(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RankingRow", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RankingRow_noData(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingRow) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingRow_noData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoData, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.NoData) graphql.Marshaler {
+			return ec.marshalONoData2ᚖhealthcodeᚐNoData(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RankingRow_noData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RankingRow",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoData(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RankingRow_interview(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingRow) (ret graphql.Marshaler) {
@@ -738,6 +1105,107 @@ func (ec *executionContext) _IndicatorValue(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var noDataImplementors = []string{"NoData"}
+
+func (ec *executionContext) _NoData(ctx context.Context, sel ast.SelectionSet, obj *healthcode.NoData) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, noDataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NoData")
+		case "reason":
+			out.Values[i] = ec._NoData_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._NoData_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rankingImplementors = []string{"Ranking"}
+
+func (ec *executionContext) _Ranking(ctx context.Context, sel ast.SelectionSet, obj *healthcode.Ranking) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rankingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Ranking")
+		case "week":
+			out.Values[i] = ec._Ranking_week(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "level":
+			out.Values[i] = ec._Ranking_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "parent":
+			out.Values[i] = ec._Ranking_parent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._Ranking_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysWithData":
+			out.Values[i] = ec._Ranking_daysWithData(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notes":
+			out.Values[i] = ec._Ranking_notes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._Ranking_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var rankingReportImplementors = []string{"RankingReport"}
 
 func (ec *executionContext) _RankingReport(ctx context.Context, sel ast.SelectionSet, obj *healthcode.RankingReport) graphql.Marshaler {
@@ -787,6 +1255,21 @@ func (ec *executionContext) _RankingReport(ctx context.Context, sel ast.Selectio
 				})
 		case "rows":
 			out.Values[i] = ec._RankingReport_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._RankingReport_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "daysWithData":
+			out.Values[i] = ec._RankingReport_daysWithData(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			out.Values[i] = ec._RankingReport_notes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -849,47 +1332,64 @@ func (ec *executionContext) _RankingRow(ctx context.Context, sel ast.SelectionSe
 		case "regionCode":
 			out.Values[i] = ec._RankingRow_regionCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "regionName":
 			out.Values[i] = ec._RankingRow_regionName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "values":
 			out.Values[i] = ec._RankingRow_values(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "score":
-			out.Values[i] = ec._RankingRow_score(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RankingRow_score(ctx, field, obj)
+				})
 		case "rank":
-			out.Values[i] = ec._RankingRow_rank(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RankingRow_rank(ctx, field, obj)
+				})
 		case "previousRank":
 			out.Values[i] = ec._RankingRow_previousRank(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rankChange":
 			out.Values[i] = ec._RankingRow_rankChange(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tied":
+			out.Values[i] = ec._RankingRow_tied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tieAtCut":
+			out.Values[i] = ec._RankingRow_tieAtCut(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "noData":
+			out.Values[i] = ec._RankingRow_noData(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "interview":
 			out.Values[i] = ec._RankingRow_interview(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "interviewReasons":
 			out.Values[i] = ec._RankingRow_interviewReasons(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -944,6 +1444,29 @@ func (ec *executionContext) marshalNIndicatorValue2ᚕhealthcodeᚐIndicatorValu
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNNoDataReason2healthcodeᚐNoDataReason(ctx context.Context, v any) (healthcode.NoDataReason, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := healthcode.NoDataReason(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNoDataReason2healthcodeᚐNoDataReason(ctx context.Context, sel ast.SelectionSet, v healthcode.NoDataReason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "NoDataReason!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNRanking2ᚖhealthcodeᚐRanking(ctx context.Context, sel ast.SelectionSet, v *healthcode.Ranking) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Ranking!")
+		return graphql.Null
+	}
+	return ec._Ranking(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRankingReport2ᚕᚖhealthcodeᚐRankingReportᚄ(ctx context.Context, sel ast.SelectionSet, v []*healthcode.RankingReport) graphql.Marshaler {
@@ -1014,6 +1537,21 @@ func (ec *executionContext) marshalNRankingRow2ᚖhealthcodeᚐRankingRow(ctx co
 	return ec._RankingRow(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRankingState2healthcodeᚐRankingState(ctx context.Context, v any) (healthcode.RankingState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := healthcode.RankingState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRankingState2healthcodeᚐRankingState(ctx context.Context, sel ast.SelectionSet, v healthcode.RankingState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "RankingState!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -1030,6 +1568,13 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := scalar.MarshalDate(*v)
 	return res
+}
+
+func (ec *executionContext) marshalONoData2ᚖhealthcodeᚐNoData(ctx context.Context, sel ast.SelectionSet, v *healthcode.NoData) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._NoData(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

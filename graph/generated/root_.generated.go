@@ -37,6 +37,7 @@ type ResolverRoot interface {
 	Person() PersonResolver
 	Query() QueryResolver
 	RankingReport() RankingReportResolver
+	RankingRow() RankingRowResolver
 	RuleSet() RuleSetResolver
 	ScanResult() ScanResultResolver
 	Staff() StaffResolver
@@ -384,6 +385,11 @@ type ComplexityRoot struct {
 		UnmaskPerson           func(childComplexity int, ticketID int64, reason string) int
 	}
 
+	NoData struct {
+		Message func(childComplexity int) int
+		Reason  func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
@@ -469,6 +475,7 @@ type ComplexityRoot struct {
 		PersonFacts               func(childComplexity int, personID int64) int
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
 		PreviewRuleSet            func(childComplexity int, body string) int
+		Ranking                   func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
 		RankingReports            func(childComplexity int, week *time.Time) int
 		Rankings                  func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
 		Region                    func(childComplexity int, code string) int
@@ -490,31 +497,47 @@ type ComplexityRoot struct {
 		WorkCalendar              func(childComplexity int, year int) int
 	}
 
+	Ranking struct {
+		DaysWithData func(childComplexity int) int
+		Level        func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		Parent       func(childComplexity int) int
+		Rows         func(childComplexity int) int
+		State        func(childComplexity int) int
+		Week         func(childComplexity int) int
+	}
+
 	RankingReport struct {
-		GeneratedAt func(childComplexity int) int
-		GeneratedBy func(childComplexity int) int
-		HTMLURL     func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Level       func(childComplexity int) int
-		Parent      func(childComplexity int) int
-		ParentName  func(childComplexity int) int
-		Policy      func(childComplexity int) int
-		Revision    func(childComplexity int) int
-		Rows        func(childComplexity int) int
-		Title       func(childComplexity int) int
-		Week        func(childComplexity int) int
-		XlsxURL     func(childComplexity int) int
+		DaysWithData func(childComplexity int) int
+		GeneratedAt  func(childComplexity int) int
+		GeneratedBy  func(childComplexity int) int
+		HTMLURL      func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Level        func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		Parent       func(childComplexity int) int
+		ParentName   func(childComplexity int) int
+		Policy       func(childComplexity int) int
+		Revision     func(childComplexity int) int
+		Rows         func(childComplexity int) int
+		State        func(childComplexity int) int
+		Title        func(childComplexity int) int
+		Week         func(childComplexity int) int
+		XlsxURL      func(childComplexity int) int
 	}
 
 	RankingRow struct {
 		Interview        func(childComplexity int) int
 		InterviewReasons func(childComplexity int) int
+		NoData           func(childComplexity int) int
 		PreviousRank     func(childComplexity int) int
 		Rank             func(childComplexity int) int
 		RankChange       func(childComplexity int) int
 		RegionCode       func(childComplexity int) int
 		RegionName       func(childComplexity int) int
 		Score            func(childComplexity int) int
+		TieAtCut         func(childComplexity int) int
+		Tied             func(childComplexity int) int
 		Values           func(childComplexity int) int
 	}
 
@@ -2532,6 +2555,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UnmaskPerson(childComplexity, args["ticketId"].(int64), args["reason"].(string)), true
 
+	case "NoData.message":
+		if e.ComplexityRoot.NoData.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoData.Message(childComplexity), true
+	case "NoData.reason":
+		if e.ComplexityRoot.NoData.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoData.Reason(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -3028,6 +3064,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewRuleSet(childComplexity, args["body"].(string)), true
+	case "Query.ranking":
+		if e.ComplexityRoot.Query.Ranking == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ranking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Ranking(childComplexity, args["week"].(time.Time), args["level"].(healthcode.Level), args["parent"].(*string)), true
 	case "Query.rankingReports":
 		if e.ComplexityRoot.Query.RankingReports == nil {
 			break
@@ -3218,6 +3265,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WorkCalendar(childComplexity, args["year"].(int)), true
 
+	case "Ranking.daysWithData":
+		if e.ComplexityRoot.Ranking.DaysWithData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.DaysWithData(childComplexity), true
+	case "Ranking.level":
+		if e.ComplexityRoot.Ranking.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Level(childComplexity), true
+	case "Ranking.notes":
+		if e.ComplexityRoot.Ranking.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Notes(childComplexity), true
+	case "Ranking.parent":
+		if e.ComplexityRoot.Ranking.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Parent(childComplexity), true
+	case "Ranking.rows":
+		if e.ComplexityRoot.Ranking.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Rows(childComplexity), true
+	case "Ranking.state":
+		if e.ComplexityRoot.Ranking.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.State(childComplexity), true
+	case "Ranking.week":
+		if e.ComplexityRoot.Ranking.Week == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ranking.Week(childComplexity), true
+
+	case "RankingReport.daysWithData":
+		if e.ComplexityRoot.RankingReport.DaysWithData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.DaysWithData(childComplexity), true
 	case "RankingReport.generatedAt":
 		if e.ComplexityRoot.RankingReport.GeneratedAt == nil {
 			break
@@ -3248,6 +3344,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RankingReport.Level(childComplexity), true
+	case "RankingReport.notes":
+		if e.ComplexityRoot.RankingReport.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Notes(childComplexity), true
 	case "RankingReport.parent":
 		if e.ComplexityRoot.RankingReport.Parent == nil {
 			break
@@ -3278,6 +3380,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RankingReport.Rows(childComplexity), true
+	case "RankingReport.state":
+		if e.ComplexityRoot.RankingReport.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.State(childComplexity), true
 	case "RankingReport.title":
 		if e.ComplexityRoot.RankingReport.Title == nil {
 			break
@@ -3309,6 +3417,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RankingRow.InterviewReasons(childComplexity), true
+	case "RankingRow.noData":
+		if e.ComplexityRoot.RankingRow.NoData == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.NoData(childComplexity), true
 	case "RankingRow.previousRank":
 		if e.ComplexityRoot.RankingRow.PreviousRank == nil {
 			break
@@ -3345,6 +3459,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RankingRow.Score(childComplexity), true
+	case "RankingRow.tieAtCut":
+		if e.ComplexityRoot.RankingRow.TieAtCut == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.TieAtCut(childComplexity), true
+	case "RankingRow.tied":
+		if e.ComplexityRoot.RankingRow.Tied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingRow.Tied(childComplexity), true
 	case "RankingRow.values":
 		if e.ComplexityRoot.RankingRow.Values == nil {
 			break
@@ -5495,23 +5621,79 @@ type IndicatorValue {
   weight: Float!
 }
 
+"""Why a region of a ranking has no score."""
+enum NoDataReason {
+  """The week has not started."""
+  WEEK_NOT_STARTED
+  """No day of the week has computed indicators."""
+  NOT_COMPUTED
+  """Other regions have indicators for the week; this one has no row at all (nothing recorded or pushed)."""
+  NO_REGION_DATA
+  """The region has rows, but no indicator with a weight has a value."""
+  NO_SCORED_DATA
+}
+
+"""A region without a score: the reason and its Chinese explanation."""
+type NoData {
+  reason: NoDataReason!
+  """E.g. 该周的指标尚未计算，没有数据."""
+  message: String!
+}
+
+"""How much data a ranking rests on."""
+enum RankingState {
+  """Every day of the week has computed indicators."""
+  RANKED
+  """Some days have none (the week is still going on, or days were not computed): ranked on the others."""
+  PARTIAL
+  """No region has data to score: nobody is ranked or flagged."""
+  NO_DATA
+}
+
 """One region of a ranking (排名通报)."""
 type RankingRow {
   regionCode: String!
   regionName: String!
   """Every indicator, in the order of the registry."""
   values: [IndicatorValue!]!
-  """The weighted score, 0–100, two decimals."""
-  score: Float!
-  """1..n by score; ties by region code."""
-  rank: Int!
+  """The weighted score, 0–100, two decimals; null for a region without data (see noData)."""
+  score: Float
+  """
+  Standard competition rank by score ("1, 2, 2, 4"): one more than the number of regions with a higher score, so
+  equal scores share a rank; null for a region without data (see noData).
+  """
+  rank: Int
   """The rank of the previous week under the same policy; null when the region had no data then."""
   previousRank: Int
-  """previousRank − rank: positive when the region moved up."""
+  """previousRank − rank: positive when the region moved up; null when either week has no rank."""
   rankChange: Int
-  """Flagged for an interview (约谈): among the bottom N, or an indicator past its floor."""
+  """Another region has the same score and rank."""
+  tied: Boolean!
+  """The region's tie spans the interview cut (bottom N): no member of the tie is flagged for its rank."""
+  tieAtCut: Boolean!
+  """Why the region is not scored, ranked or flagged for a rank; null when it is ranked."""
+  noData: NoData
+  """
+  Flagged for an interview (约谈): strictly among the bottom N (it and every region scoring the same or less fit
+  in N), or an indicator past its floor.
+  """
   interview: Boolean!
   interviewReasons: [String!]!
+}
+
+"""The ranking of one week and level, with how much data it rests on and its notes."""
+type Ranking {
+  """The Monday of the ranked week."""
+  week: Date!
+  level: Level!
+  parent: String!
+  state: RankingState!
+  """Days of the week (0–7) with indicator rows in the ranked regions."""
+  daysWithData: Int!
+  """Chinese notes a report prints: no data and why, a partial week, regions without data, ties across the cut."""
+  notes: [String!]!
+  """Ranked regions by rank (ties by code), then the regions without data by code."""
+  rows: [RankingRow!]!
 }
 
 """A published weekly ranking report: the ranking frozen when it was generated."""
@@ -5527,6 +5709,11 @@ type RankingReport {
   revision: Int!
   title: String!
   rows: [RankingRow!]!
+  """The state of the ranking when the report was generated."""
+  state: RankingState!
+  daysWithData: Int!
+  """The notes of the ranking when the report was generated."""
+  notes: [String!]!
   """The policy it was scored under: {weights, floors, interviews}."""
   policy: JSON!
   generatedAt: Time!
@@ -5545,6 +5732,8 @@ extend type Query {
   administrators for its counties.
   """
   rankings(week: Date!, level: Level!, parent: String): [RankingRow!]!
+  """The same ranking with its state (RANKED, PARTIAL, NO_DATA), the days with data and the notes; same callers."""
+  ranking(week: Date!, level: Level!, parent: String): Ranking!
   """Published ranking reports the caller may read, newest week first; of one week when given."""
   rankingReports(week: Date): [RankingReport!]!
 }
@@ -6467,6 +6656,16 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
 
+func (ec *executionContext) childFields_NoData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_NoData_reason(ctx, field)
+	case "message":
+		return ec.fieldContext_NoData_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoData", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -6583,6 +6782,26 @@ func (ec *executionContext) childFields_PreviewChange(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type PreviewChange", field.Name)
 }
 
+func (ec *executionContext) childFields_Ranking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "week":
+		return ec.fieldContext_Ranking_week(ctx, field)
+	case "level":
+		return ec.fieldContext_Ranking_level(ctx, field)
+	case "parent":
+		return ec.fieldContext_Ranking_parent(ctx, field)
+	case "state":
+		return ec.fieldContext_Ranking_state(ctx, field)
+	case "daysWithData":
+		return ec.fieldContext_Ranking_daysWithData(ctx, field)
+	case "notes":
+		return ec.fieldContext_Ranking_notes(ctx, field)
+	case "rows":
+		return ec.fieldContext_Ranking_rows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Ranking", field.Name)
+}
+
 func (ec *executionContext) childFields_RankingReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6601,6 +6820,12 @@ func (ec *executionContext) childFields_RankingReport(ctx context.Context, field
 		return ec.fieldContext_RankingReport_title(ctx, field)
 	case "rows":
 		return ec.fieldContext_RankingReport_rows(ctx, field)
+	case "state":
+		return ec.fieldContext_RankingReport_state(ctx, field)
+	case "daysWithData":
+		return ec.fieldContext_RankingReport_daysWithData(ctx, field)
+	case "notes":
+		return ec.fieldContext_RankingReport_notes(ctx, field)
 	case "policy":
 		return ec.fieldContext_RankingReport_policy(ctx, field)
 	case "generatedAt":
@@ -6631,6 +6856,12 @@ func (ec *executionContext) childFields_RankingRow(ctx context.Context, field gr
 		return ec.fieldContext_RankingRow_previousRank(ctx, field)
 	case "rankChange":
 		return ec.fieldContext_RankingRow_rankChange(ctx, field)
+	case "tied":
+		return ec.fieldContext_RankingRow_tied(ctx, field)
+	case "tieAtCut":
+		return ec.fieldContext_RankingRow_tieAtCut(ctx, field)
+	case "noData":
+		return ec.fieldContext_RankingRow_noData(ctx, field)
 	case "interview":
 		return ec.fieldContext_RankingRow_interview(ctx, field)
 	case "interviewReasons":

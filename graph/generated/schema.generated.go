@@ -118,6 +118,7 @@ type QueryResolver interface {
 	FindPersons(ctx context.Context, phone *string, docType *healthcode.DocType, docNumber *string) ([]*healthcode.Person, error)
 	IndicatorSeries(ctx context.Context, region string, indicator string, from time.Time, to time.Time) ([]*healthcode.IndicatorPoint, error)
 	Rankings(ctx context.Context, week time.Time, level healthcode.Level, parent *string) ([]*healthcode.RankingRow, error)
+	Ranking(ctx context.Context, week time.Time, level healthcode.Level, parent *string) (*healthcode.Ranking, error)
 	RankingReports(ctx context.Context, week *time.Time) ([]*healthcode.RankingReport, error)
 	Region(ctx context.Context, code string) (*healthcode.Region, error)
 	Regions(ctx context.Context, parent *string, first *int, after *string) (*model.RegionConnection, error)
@@ -1903,6 +1904,36 @@ func (ec *executionContext) field_Query_rankingReports_args(ctx context.Context,
 		return nil, err
 	}
 	args["week"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_ranking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "week",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDate2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["week"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "level",
+		func(ctx context.Context, v any) (healthcode.Level, error) {
+			return ec.unmarshalNLevel2healthcodeᚐLevel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["level"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg2
 	return args, nil
 }
 
@@ -6423,6 +6454,50 @@ func (ec *executionContext) fieldContext_Query_rankings(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_ranking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ranking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Ranking(ctx, fc.Args["week"].(time.Time), fc.Args["level"].(healthcode.Level), fc.Args["parent"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Ranking) graphql.Marshaler {
+			return ec.marshalNRanking2ᚖhealthcodeᚐRanking(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ranking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ranking(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ranking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_rankingReports(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7750,6 +7825,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_rankings(ctx, field)
+				})
+		case "ranking":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ranking(ctx, field)
 				})
 		case "rankingReports":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

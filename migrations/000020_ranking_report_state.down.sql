@@ -1,0 +1,1 @@
+ALTER TABLE ranking_reports DROP COLUMN IF EXISTS notes, DROP COLUMN IF EXISTS days_with_data, DROP COLUMN IF EXISTS state;
