@@ -85,8 +85,13 @@ func clauseIDs(code map[string]any) []string {
 	return ids
 }
 
+// wantCode checks a code's colour and clause ids; a green code carries the
+// one clause G (附件1 一(三)) explaining it.
 func wantCode(t *testing.T, what string, code map[string]any, colour string, clauses ...string) {
 	t.Helper()
+	if colour == "GREEN" && len(clauses) == 0 {
+		clauses = []string{"G"}
+	}
 	got := clauseIDs(code)
 	if code["colour"] != colour || strings.Join(got, ",") != strings.Join(clauses, ",") {
 		t.Fatalf("%s: colour %v clauses %v, want %s %v", what, code["colour"], got, colour, clauses)
@@ -473,5 +478,141 @@ func TestCorrectPersonInfo(t *testing.T) {
 	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM audit_log WHERE action = 'person.correct'").Scan(&audited)
 	if audited != 1 {
 		t.Fatalf("%d correction audit records, want 1", audited)
+	}
+}
+
+// Annex 1 四(三): a person from a MEDIUM-risk area turns green only after 14
+// consecutive days, after the day of arrival, each with a normal daily
+// check-in — at the end of the 14 days of home observation, when the code is
+// re-evaluated; a person who never checks in stays yellow, and a missed day
+// restarts the count. The reason shows the dates the person declared.
+func TestScenarioArrivalFromMediumArea(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
+	s.Do(t, officer, `mutation { setAreaRisk(region: "420106", level: MEDIUM, reason: "武汉市武昌区中风险") { id } }`, nil).MustData(t)
+	drainOutbox(t, s)
+	home := s.community("610113")
+	arrival := func(name, first17, phone string) (string, map[string]any) {
+		_, token := s.CreateResident(t, phone)
+		_, code := s.declare(token, declaration(name, idNumber(first17), phone, home, map[string]any{
+			"form": "ARRIVAL", "origin": "420106", "arrivalDate": day(0), "transport": "火车"}))
+		return token, code
+	}
+	// A arrives today (11-01) and checks in every day; B arrives today and
+	// never checks in; C misses the 6th day.
+	a, code := arrival("甲", "61011319900101011", "13800138011")
+	wantCode(t, "A arrived", code, "YELLOW", "Y1")
+	reason := code["clauses"].([]any)[0].(map[string]any)["reason"].(string)
+	for _, want := range []string{"2026-11-01在420106（中风险地区）旅居，来自中风险地区", "须离开满14天且自离开次日起连续14天每日健康打卡体温正常、无症状方可转绿", "（附件1 一(二)、四(三)）"} {
+		if !strings.Contains(reason, want) {
+			t.Fatalf("Y1 reason %q lacks %q", reason, want)
+		}
+	}
+	windowEnd := time.Date(2026, 11, 16, 0, 0, 0, 0, cst) // 14 days after the day of arrival
+	if at, _ := code["reevaluateAt"].(string); at == "" || timeOf(t, at).Equal(windowEnd) {
+		t.Fatalf("a person who has not checked in is re-evaluated at the window's end: %q", at)
+	}
+	b, _ := arrival("乙", "61011319900101012", "13800138012")
+	c, _ := arrival("丙", "61011319900101013", "13800138013")
+	// D declares a trip from 10-27 to 10-30: the reason says so.
+	_, dTok := s.CreateResident(t, "13800138014")
+	_, code = s.declare(dTok, declaration("丁", idNumber("61011319900101014"), "13800138014", home,
+		map[string]any{"travel": []any{map[string]any{"place": "420106", "from": day(-5), "to": day(-2)}}}))
+	reason = code["clauses"].([]any)[0].(map[string]any)["reason"].(string)
+	if !strings.HasPrefix(reason, "2026-10-27至2026-10-30在420106（中风险地区）旅居") {
+		t.Fatalf("the reason of a trip declared from 10-27 to 10-30 reads %q", reason)
+	}
+	checkIn := func(token string) map[string]any {
+		t.Helper()
+		data := s.Do(t, token, `mutation { checkIn(temperature: 36.5) { colour clauses { id reason } reevaluateAt } }`, nil).MustData(t)
+		return data["checkIn"].(map[string]any)
+	}
+	for d := 1; d <= 14; d++ { // 11-02 … 11-15
+		s.Clock.Set(start.AddDate(0, 0, d))
+		code := checkIn(a)
+		wantCode(t, fmt.Sprintf("A, normal day %d", d), code, "YELLOW", "Y1")
+		if d == 14 {
+			// The 14th day's check-in is in: the code turns green when the
+			// 14 days of observation end, at 11-16 00:00.
+			if at, _ := code["reevaluateAt"].(string); at == "" || !timeOf(t, at).Equal(windowEnd) {
+				t.Fatalf("A after 14 check-ins: reevaluateAt %v, want the end of the 14th day", code["reevaluateAt"])
+			}
+		}
+		if d != 6 {
+			checkIn(c)
+		}
+	}
+	s.Clock.Set(windowEnd)
+	wantCode(t, "A after the 14th day", s.myCode(a, ""), "GREEN")
+	data := s.Do(t, a, `query { codeHistory { from to cause } }`, nil).MustData(t)
+	if h := data["codeHistory"].([]any); len(h) != 2 || h[1].(map[string]any)["cause"] != "time" {
+		t.Fatalf("A's history %v", h)
+	}
+	wantCode(t, "B, never checked in, 15 days after arrival", s.myCode(b, ""), "YELLOW", "Y1")
+	wantCode(t, "C, day 6 missed", s.myCode(c, ""), "YELLOW", "Y1")
+	s.Clock.Set(time.Date(2026, 12, 1, 10, 0, 0, 0, cst))
+	wantCode(t, "B a month after arrival", s.myCode(b, ""), "YELLOW", "Y1")
+	for d := 15; d <= 20; d++ { // C: 11-08 … 11-21 are 14 days in a row
+		s.Clock.Set(start.AddDate(0, 0, d))
+		if d < 20 {
+			wantCode(t, fmt.Sprintf("C, day %d", d), checkIn(c), "YELLOW", "Y1")
+		} else {
+			wantCode(t, "C, 14 days after the gap", checkIn(c), "GREEN")
+		}
+	}
+}
+
+func timeOf(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// A green code explains itself: clause G (附件1 一(三)) names every clause
+// checked and found not to hold, on the declaration, in myCode and in the
+// staff's view of the person; the colour history records no clause.
+func TestGreenCodeExplained(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, token := s.CreateResident(t, "13800138021")
+	pid, code := s.declare(token, declaration("钱七", idNumber("61011319800101021"), "13800138021", s.community("610113"), nil))
+	_, officer := s.CreateStaff(t, "yanta_health", "610113", apitest.G("HEALTH_OFFICER@610113"))
+	staffView := s.Do(t, officer, `query($p: ID!) { person(id: $p) { code { colour clauses { id colour citation reason factIds } } } }`,
+		map[string]any{"p": pid}).MustData(t)["person"].(map[string]any)["code"].(map[string]any)
+	mine := s.Do(t, token, `query { myCode { colour clauses { id colour citation reason factIds } ruleSetVersion } }`, nil).MustData(t)["myCode"].(map[string]any)
+	for what, c := range map[string]map[string]any{"declaration": code, "myCode": mine, "staff view": staffView} {
+		wantCode(t, what, c, "GREEN", "G")
+		g := c["clauses"].([]any)[0].(map[string]any)
+		reason, _ := g["reason"].(string)
+		if what == "declaration" {
+			continue // the declaration's selection has no colour or citation
+		}
+		if g["colour"] != "GREEN" || g["citation"] != "附件1 一(三)" || len(g["factIds"].([]any)) != 0 ||
+			!strings.Contains(reason, "R1、R2、R3、R4、R5、R6、R7、Y1、Y2、Y3、Y4条款均不成立") ||
+			!strings.Contains(reason, "14天内有境外或高风险地区旅居史（R1）") ||
+			!strings.Contains(reason, "来自中风险地区且离开未满14天或尚未连续14天每日健康打卡正常（Y1）") ||
+			!strings.HasSuffix(reason, "应赋绿码：来自疫情低风险地区的人员；高风险、中风险人员以外的人员（附件1 一(三)）") {
+			t.Errorf("%s: clause G %v", what, g)
+		}
+	}
+	if v := mine["ruleSetVersion"]; v != "annex1-2020-03-31-r2" || !strings.Contains(mine["clauses"].([]any)[0].(map[string]any)["reason"].(string), "按统一规则（annex1-2020-03-31-r2）核查") {
+		t.Errorf("G does not name the rule set %v", v)
+	}
+	// A fever makes the code yellow with Y2 only; back to green after 14
+	// normal days, with G again. The history names no clause for green.
+	data := s.Do(t, token, `mutation { checkIn(temperature: 38.1) { colour clauses { id } } }`, nil).MustData(t)
+	wantCode(t, "fever", data["checkIn"].(map[string]any), "YELLOW", "Y2")
+	for d := 1; d <= 14; d++ {
+		s.Clock.Advance(24 * time.Hour)
+		data = s.Do(t, token, `mutation { checkIn(temperature: 36.4) { colour clauses { id } } }`, nil).MustData(t)
+	}
+	wantCode(t, "recovered", data["checkIn"].(map[string]any), "GREEN", "G")
+	hist := s.Do(t, token, `query { codeHistory { to clauseIds } }`, nil).MustData(t)["codeHistory"].([]any)
+	if len(hist) != 3 || len(hist[0].(map[string]any)["clauseIds"].([]any)) != 0 || len(hist[2].(map[string]any)["clauseIds"].([]any)) != 0 {
+		t.Errorf("history %v", hist)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"healthcode/rules"
 )
 
 // Task types of bulk re-evaluation, written to the outbox and handled by
@@ -35,8 +37,12 @@ const (
 const BatchSize = 1000
 
 // maxRuleWindow bounds how long after a stay an area designation can still
-// change the colour (the largest window a valid rule set allows).
-const maxRuleWindow = 60 * 24 * time.Hour
+// change a GREEN colour (the largest window a valid rule set allows). A
+// colour other than GREEN can rest on an older stay, up to
+// rules.StayHorizon: a stay_risk clause with normalDays holds after its
+// window until the person's check-ins clear it, and a change of its area's
+// level clears it too.
+const maxRuleWindow = rules.MaxWindow
 
 // BatchPayload is the payload of codes:reevaluate.
 type BatchPayload struct {
@@ -54,8 +60,11 @@ type RangePayload struct {
 // FanOutArea writes one codes:reevaluate task per batch of persons with a
 // stay in the designated region (or a descendant) that ended within the
 // largest rule window, residents included (their residence is a stay) and
-// scanned persons too (a scan is a stay at its venue's region). The worker
-// calls it for codes:fanout_area; it is idempotent per designation.
+// scanned persons too (a scan is a stay at its venue's region), and of the
+// persons whose code is not GREEN with such a stay within rules.StayHorizon
+// (when the published rule set has a stay_risk clause with normalDays, which
+// can rest on such a stay). The worker calls it for codes:fanout_area; it is
+// idempotent per designation.
 func (db *DB) FanOutArea(ctx context.Context, areaRiskID int64) (int, error) {
 	return db.fanOutArea(ctx, areaRiskID, false)
 }
@@ -89,16 +98,29 @@ func (db *DB) fanOutArea(ctx context.Context, areaRiskID int64, late bool) (int,
 		if late {
 			since, cause = created.Add(-LateFanOutDelay), cause+":late"
 		}
+		// Stays older than the largest window matter only to a code that
+		// is not GREEN, and only under a clause that waits for check-ins.
+		rs, err := publishedRuleSet(ctx, tx)
+		if err != nil {
+			return err
+		}
+		older := maxRuleWindow
+		if waitsForCheckins(rs) {
+			older = rules.StayHorizon
+		}
 		// Scans in the region are found through its venues (a scan index
 		// by venue and time), the region's own path bounding the result.
 		rows, err := tx.Query(ctx, `SELECT person_id FROM stays
-			WHERE place LIKE $1 || '%' AND retracted_at IS NULL AND (to_at IS NULL OR to_at > $2) AND created_at >= $3
+			WHERE place LIKE $1 || '%' AND retracted_at IS NULL AND created_at >= $3
+			  AND (to_at IS NULL OR to_at > $2 OR to_at > $4 AND EXISTS (
+			       SELECT 1 FROM codes c WHERE c.person_id = stays.person_id AND c.colour <> 'GREEN'))
 			UNION
 			SELECT s.person_id FROM regions r JOIN venues v ON v.region_path <@ r.path
-			  JOIN scans s ON s.venue_id = v.id AND s.scanned_at > $2
+			  JOIN scans s ON s.venue_id = v.id AND s.scanned_at > LEAST($2, $4)
 			 WHERE r.code = $1 AND s.region_path <@ r.path AND s.person_id IS NOT NULL AND s.stay_id IS NOT NULL
 			   AND s.retracted_at IS NULL AND s.received_at >= $3
-			ORDER BY 1`, region, tx.Now.Add(-maxRuleWindow), since)
+			   AND (s.scanned_at > $2 OR EXISTS (SELECT 1 FROM codes c WHERE c.person_id = s.person_id AND c.colour <> 'GREEN'))
+			ORDER BY 1`, region, tx.Now.Add(-maxRuleWindow), since, tx.Now.Add(-older))
 		if err != nil {
 			return fmt.Errorf("find persons in %s: %w", region, err)
 		}
@@ -117,6 +139,17 @@ func (db *DB) fanOutArea(ctx context.Context, areaRiskID int64, late bool) (int,
 		return nil
 	})
 	return n, err
+}
+
+// waitsForCheckins reports whether a clause of rs can hold on a stay after
+// its window (a stay_risk clause with normalDays).
+func waitsForCheckins(rs *rules.RuleSet) bool {
+	for _, c := range rs.Clauses {
+		if c.Kind == rules.KindStayRisk && c.Params.NormalDays != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // FanOutAll writes one codes:reevaluate_range task per id range of

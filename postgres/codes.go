@@ -274,7 +274,8 @@ func (s *CodeService) MyCode(ctx context.Context, personID int64) (*healthcode.C
 // currentCode reads a code, re-evaluating it first when its reevaluate_at
 // has passed or it was computed under a rule set no longer in force (its
 // effective version, code_rule_set_version, is not the published one), so
-// that no reader ever sees a stale colour.
+// that no reader ever sees a stale colour. A green code comes with clause G
+// of its rule set.
 func (db *DB) currentCode(ctx context.Context, pid int64) (*healthcode.Code, error) {
 	code, err := db.readCode(ctx, pid)
 	if err != nil {
@@ -286,6 +287,13 @@ func (db *DB) currentCode(ctx context.Context, pid int64) (*healthcode.Code, err
 	}
 	due := code.ReevaluateAt != nil && !code.ReevaluateAt.After(db.now())
 	if !due && (published == "" || published == code.RuleSetVersion) {
+		if code.Colour == healthcode.Green {
+			rs, err := ruleSetByVersion(ctx, db.Pool, code.RuleSetVersion)
+			if err != nil {
+				return nil, fmt.Errorf("rule set of code %d: %w", pid, err)
+			}
+			withGreenClause(code, rs)
+		}
 		return code, nil
 	}
 	err = db.InTx(ctx, func(tx *Tx) error {

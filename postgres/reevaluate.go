@@ -30,15 +30,22 @@ const TaskReevaluate = "codes:reevaluate"
 // change, so an entry never goes stale.
 var ruleSetCache sync.Map // version → *rules.RuleSet
 
-// EnsureRuleSet publishes the default rule set (Annex 1) when no rule set is
-// published yet. Startup (serve, worker, dev) calls it.
+// EnsureRuleSet publishes the default rule set (rules.Default(), Annex 1)
+// when no rule set is published yet. When one is, and the current default's
+// version is not stored yet (the platform was upgraded to a corrected
+// default, e.g. annex1-2020-03-31-r2), it stores that default as a DRAFT
+// submitted by system: a published rule set never changes, and a new one
+// comes into force only when a rule admin previews and approves it
+// (docs/rules.md). Startup (serve, worker, dev) calls it; it is idempotent.
 func (db *DB) EnsureRuleSet(ctx context.Context) error {
 	return db.InTx(ctx, func(tx *Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM rule_sets WHERE status = 'PUBLISHED'").Scan(&n); err != nil {
+		var published *string
+		var defaultStored bool
+		if err := tx.QueryRow(ctx, `SELECT (SELECT version FROM rule_sets WHERE status = 'PUBLISHED'),
+			EXISTS (SELECT 1 FROM rule_sets WHERE version = $1)`, rules.DefaultVersion).Scan(&published, &defaultStored); err != nil {
 			return fmt.Errorf("look up published rule set: %w", err)
 		}
-		if n > 0 {
+		if published != nil && defaultStored {
 			return nil
 		}
 		rs := rules.Default()
@@ -46,12 +53,22 @@ func (db *DB) EnsureRuleSet(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO rule_sets (version, body, status, created_by, created_at, approved_by, published_at)
-			VALUES ($1, $2, 'PUBLISHED', 'system', $3, 'system', $3) ON CONFLICT (version) DO NOTHING`, rs.Version, body, tx.Now); err != nil {
-			return fmt.Errorf("publish default rule set: %w", err)
+		if published == nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO rule_sets (version, body, status, created_by, created_at, approved_by, published_at)
+				VALUES ($1, $2, 'PUBLISHED', 'system', $3, 'system', $3) ON CONFLICT (version) DO UPDATE
+				SET status = 'PUBLISHED', approved_by = 'system', published_at = $3 WHERE rule_sets.status = 'DRAFT'`,
+				rs.Version, body, tx.Now); err != nil {
+				return fmt.Errorf("publish default rule set: %w", err)
+			}
+			return tx.Audit(ctx, healthcode.AuditRecord{Action: "ruleset.publish", Object: "ruleset:" + rs.Version,
+				Reason: "default rule set (Annex 1)"})
 		}
-		return tx.Audit(ctx, healthcode.AuditRecord{Action: "ruleset.publish", Object: "ruleset:" + rs.Version,
-			Reason: "default rule set (Annex 1)"})
+		if _, err := tx.Exec(ctx, `INSERT INTO rule_sets (version, body, status, created_by, created_at)
+			VALUES ($1, $2, 'DRAFT', 'system', $3) ON CONFLICT (version) DO NOTHING`, rs.Version, body, tx.Now); err != nil {
+			return fmt.Errorf("submit default rule set: %w", err)
+		}
+		return tx.Audit(ctx, healthcode.AuditRecord{Action: "ruleset.submit", Object: "ruleset:" + rs.Version,
+			Reason: "new default rule set (Annex 1), in force once a rule admin approves it; published: " + *published})
 	})
 }
 
@@ -82,10 +99,62 @@ func parseRuleSet(version string, body []byte) (*rules.RuleSet, error) {
 	return rs, nil
 }
 
-// factHorizon bounds how far back stays and designations are loaded:
-// nothing that ended earlier can affect a clause of a valid rule set
-// (windows ≤ 60 days).
-const factHorizon = 130 * 24 * time.Hour
+// ruleSetByVersion returns the rule set of a version (published or not): from
+// the cache, else from rule_sets; Default() for the default's version when
+// it is not stored (before any rule set is published). Errors: NOT_FOUND
+// for an unknown version.
+func ruleSetByVersion(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, version string) (*rules.RuleSet, error) {
+	if rs, ok := ruleSetCache.Load(version); ok {
+		return rs.(*rules.RuleSet), nil
+	}
+	var body []byte
+	err := q.QueryRow(ctx, "SELECT body FROM rule_sets WHERE version = $1", version).Scan(&body)
+	if errors.Is(err, pgx.ErrNoRows) && version == rules.DefaultVersion {
+		return rules.Default(), nil
+	} else if err != nil {
+		return nil, mapError(err, "规则版本不存在")
+	}
+	return parseRuleSet(version, body)
+}
+
+// withGreenClause gives a GREEN code without clauses the clause G of rs
+// (rules.GreenClause): every clause of the rule set it was evaluated under,
+// checked and found not to hold. Codes are stored without it: it depends on
+// the rule set only, so readers add it.
+func withGreenClause(code *healthcode.Code, rs *rules.RuleSet) {
+	if code.Colour != healthcode.Green || len(code.Clauses) > 0 {
+		return
+	}
+	g, ok := greenClauses.Load(rs.Version)
+	if !ok {
+		cr := rules.GreenClause(rs)
+		g, _ = greenClauses.LoadOrStore(rs.Version, healthcode.CodeClause{ID: cr.ID, Colour: healthcode.Colour(cr.Colour),
+			Citation: cr.Citation, Reason: cr.Reason})
+	}
+	code.Clauses = []healthcode.CodeClause{g.(healthcode.CodeClause)}
+}
+
+// greenClauses caches clause G by rule-set version (versions never change).
+var greenClauses sync.Map // version → healthcode.CodeClause
+
+// factHorizon bounds how far back stays and designations are loaded: the
+// evaluator ignores a stay that ended rules.StayHorizon or more ago (a
+// stay_risk clause waiting for check-ins lapses then), and windows are
+// shorter still (≤ 60 days).
+const factHorizon = rules.StayHorizon
+
+// areaRisksSQL selects the area designation in force at $1 of each region
+// (the latest; LOW included), restricted by the condition EXTRA, with the
+// time its level began: a re-designation at the same level does not move
+// from_at (rules.AreaRisk). Few regions ever have a designation, so the
+// window over their history is cheap.
+const areaRisksSQL = `SELECT DISTINCT ON (region_code) region_code, level, from_at FROM (
+		SELECT region_code, level, from_at, id,
+		       level IS DISTINCT FROM lag(level) OVER (PARTITION BY region_code ORDER BY from_at, id) AS starts
+		  FROM area_risks WHERE from_at <= $1 EXTRA) h
+	WHERE starts ORDER BY region_code, from_at DESC, id DESC`
 
 // loadFacts reads the facts of persons (retracted ones excluded) and the
 // area risks in force on every place they stayed and its ancestors, in one
@@ -243,8 +312,7 @@ func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, h
 	// stayed at: one small query in the same round trip, where looking up
 	// the thousands of places and ancestors of a batch cost a round trip and
 	// a large array of region codes.
-	b.Queue(`SELECT DISTINCT ON (region_code) region_code, level, from_at FROM area_risks
-		WHERE from_at <= $1 ORDER BY region_code, from_at DESC, id DESC`, now).Query(func(rows pgx.Rows) error {
+	b.Queue(strings.Replace(areaRisksSQL, "EXTRA", "", 1), now).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var r rules.AreaRisk
 			if err := rows.Scan(&r.Region, &r.Level, &r.From); err != nil {
@@ -322,8 +390,7 @@ func queueAreaRisks(b *pgx.Batch, now time.Time, places map[string]bool, out map
 	if len(codes) == 0 {
 		return
 	}
-	b.Queue(`SELECT DISTINCT ON (region_code) region_code, level, from_at FROM area_risks
-		WHERE region_code = ANY($1) AND from_at <= $2 ORDER BY region_code, from_at DESC, id DESC`, codes, now).Query(func(rows pgx.Rows) error {
+	b.Queue(strings.Replace(areaRisksSQL, "EXTRA", "AND region_code = ANY($2)", 1), now, codes).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var r rules.AreaRisk
 			if err := rows.Scan(&r.Region, &r.Level, &r.From); err != nil {
@@ -633,6 +700,10 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		if err := db.onColourChange(ctx, tx, changed, targets, out, before, cause); err != nil {
 			return nil, err
 		}
+	}
+	// Written and recorded without it, a green code is returned with clause G.
+	for _, code := range out {
+		withGreenClause(code, rs)
 	}
 	return out, nil
 }

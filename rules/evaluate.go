@@ -139,10 +139,12 @@ func (e *evaluator) future(t time.Time) bool {
 }
 
 // riskOf returns the risk level of a place at now: ABROAD for abroad, else the
-// highest level in force on the place or an ancestor, LOW if none.
-func (e *evaluator) riskOf(place string) string {
+// highest level in force on the place or an ancestor, LOW if none; and since
+// when that level has been designated (the earliest From of the designations
+// in force at that level; zero for ABROAD and LOW).
+func (e *evaluator) riskOf(place string) (level string, since time.Time) {
 	if strings.HasPrefix(place, AbroadPrefix) {
-		return Abroad
+		return Abroad, time.Time{}
 	}
 	best := 0
 	for i := range e.f.AreaRisks {
@@ -153,17 +155,17 @@ func (e *evaluator) riskOf(place string) string {
 		if e.future(r.From) {
 			continue
 		}
-		if k := levelRank(r.Level); k > best {
-			best = k
+		if k := levelRank(r.Level); k > best || (k == best && r.From.Before(since)) {
+			best, since = k, r.From
 		}
 	}
 	switch best {
 	case 3:
-		return High
+		return High, since
 	case 2:
-		return Medium
+		return Medium, since
 	}
-	return Low
+	return Low, time.Time{}
 }
 
 func contains(list []string, s string) bool {
@@ -182,34 +184,69 @@ func laterThan(a time.Time, ai int64, b time.Time, bi int64) bool {
 }
 
 // stayRisk: a stay whose risk is in Levels, begun at or before now, that is
-// ongoing or ended at e with now < e + W.
+// ongoing or ended at e with now < e + W. With NormalDays (check-ins) an
+// ended stay whose risk was designated before e + W holds after that too,
+// until NormalDays consecutive calendar days after its last day each have a
+// normal check-in, and at most until e + StayHorizon.
 func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 	w := c.window(e.rs)
+	checkins := c.Params.NormalDays != nil
 	var buf [256]byte
 	b := buf[:0]
 	var until time.Time
 	ongoing := false
 	var seen [4]bool // ABROAD, HIGH, MEDIUM, LOW
+	// Check-in clauses: whether an ended stay holds, how many wait for
+	// check-ins, and the latest first day (after a stay's last day) among
+	// those.
+	ended, waiting := false, 0
+	var firstDay int64
 	for i := range e.f.Stays {
 		s := &e.f.Stays[i]
-		level := e.riskOf(s.Place)
+		level, since := e.riskOf(s.Place)
 		if !contains(c.Params.Levels, level) {
 			continue
 		}
 		if e.future(s.From) {
 			continue
 		}
-		if s.To != nil {
+		switch {
+		case s.To == nil:
+			ongoing = true
+		case !checkins:
 			end := s.To.Add(w)
 			if !e.now.Before(end) {
 				continue
 			}
 			e.consider(end)
-			if end.After(until) {
-				until = end
+			until = later(until, end)
+		default:
+			end, stop := s.To.Add(w), s.To.Add(StayHorizon)
+			inWindow := e.now.Before(end)
+			if !e.now.Before(stop) || (!inWindow && !since.Before(end)) {
+				// Too old to matter, or its area was designated only after
+				// its window had closed: the person did not come from a
+				// risk area.
+				continue
 			}
-		} else {
-			ongoing = true
+			first := lastDay(s) + 1
+			if e.normalRun(c, first) >= int64(*c.Params.NormalDays) {
+				if !inWindow {
+					continue // the window is over and so is the run
+				}
+				e.consider(end)
+				until = later(until, end)
+			} else {
+				// Only a check-in ends the wait (or the horizon): nothing
+				// changes at the end of the window.
+				e.consider(stop)
+				until = later(until, stop)
+				if waiting == 0 || first > firstDay {
+					firstDay = first
+				}
+				waiting++
+			}
+			ended = true
 		}
 		if len(cr.FactIDs) > 0 {
 			b = append(b, "；"...)
@@ -241,8 +278,12 @@ func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 		return false
 	}
 	b = append(b, "，"...)
-	b = appendSpan(b, w)
-	b = append(b, "内有"...)
+	if ended {
+		b = append(b, "来自"...)
+	} else {
+		b = appendSpan(b, w)
+		b = append(b, "内有"...)
+	}
 	first := true
 	for i, name := range [4]string{"境外", "高风险地区", "中风险地区", "低风险地区"} {
 		if seen[i] {
@@ -253,12 +294,131 @@ func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 			first = false
 		}
 	}
-	b = append(b, "旅居史"...)
+	if !ended {
+		b = append(b, "旅居史"...)
+	} else {
+		n := int64(*c.Params.NormalDays)
+		b = append(b, "，须离开满"...)
+		b = appendSpan(b, w)
+		b = append(b, "且自离开次日起连续"...)
+		b = strconv.AppendInt(b, n, 10)
+		b = append(b, "天每日健康打卡体温正常、无症状方可转绿"...)
+		if waiting > 0 {
+			b = append(b, "（最近已连续"...)
+			b = strconv.AppendInt(b, e.latestRun(c, firstDay), 10)
+			b = append(b, "天）"...)
+		} else {
+			b = append(b, "（打卡已满"...)
+			b = strconv.AppendInt(b, n, 10)
+			b = append(b, "天）"...)
+		}
+	}
 	cr.Reason = finish(b, c)
 	if !ongoing {
 		cr.Until = timePtr(until)
 	}
 	return true
+}
+
+// later returns the later of two instants.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// lastDay returns the CST day number of a stay's last day: the day of the
+// instant before its end (a stay declared to 2020-11-23 is stored to
+// 2020-11-24 00:00 and its last day is 2020-11-23), or of its end when it
+// has no length (a scan).
+func lastDay(s *Stay) int64 {
+	if s.To.After(s.From) {
+		return dayOf(s.To.Add(-time.Nanosecond))
+	}
+	return dayOf(*s.To)
+}
+
+// dayMarks are, for the calendar days from a first day to today, which days
+// have a normal check-in and which an abnormal health record.
+type dayMarks struct {
+	normal, abnormal []uint64
+	span             int64 // days from the first to today, inclusive
+	small            [2][4]uint64
+}
+
+// markDays fills m for the days from first (a day number) to today under
+// c's threshold and symptoms, from the records at or before now, and records
+// future-dated health records as change instants.
+func (e *evaluator) markDays(c *Clause, first int64, m *dayMarks) {
+	m.span = max(dayOf(e.now)-first+1, 0)
+	words := (m.span + 63) / 64
+	if words <= int64(len(m.small[0])) {
+		m.normal, m.abnormal = m.small[0][:words], m.small[1][:words]
+	} else {
+		m.normal, m.abnormal = make([]uint64, words), make([]uint64, words)
+	}
+	threshold := *c.Params.Threshold
+	for i := range e.f.Health {
+		r := &e.f.Health[i]
+		if e.future(r.At) {
+			continue
+		}
+		k := dayOf(r.At) - first
+		if k < 0 || k >= m.span {
+			continue
+		}
+		if IsAbnormal(r, threshold, c.Params.Symptoms) {
+			m.abnormal[k/64] |= 1 << uint(k%64)
+		} else if r.Source == SourceCheckin {
+			m.normal[k/64] |= 1 << uint(k%64)
+		}
+	}
+}
+
+// isNormal reports whether day k (from the first) has a normal check-in and
+// no abnormal record.
+func (m *dayMarks) isNormal(k int64) bool {
+	bit := uint64(1) << uint(k%64)
+	return m.normal[k/64]&bit != 0 && m.abnormal[k/64]&bit == 0
+}
+
+// normalRun returns the longest run of consecutive normal days (a normal
+// check-in and no abnormal record) from day first to today.
+func (e *evaluator) normalRun(c *Clause, first int64) int64 {
+	var m dayMarks
+	e.markDays(c, first, &m)
+	best, run := int64(0), int64(0)
+	for k := int64(0); k < m.span; k++ {
+		if m.isNormal(k) {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
+		}
+	}
+	return best
+}
+
+// latestRun returns the length of the run of consecutive normal days that
+// ends on the latest day from day first to today with a reading (a normal
+// check-in or an abnormal record): 0 if there is none or it is abnormal.
+// Days after it without a reading do not count yet: a missed day breaks the
+// run only once a later reading shows it was missed.
+func (e *evaluator) latestRun(c *Clause, first int64) int64 {
+	var m dayMarks
+	e.markDays(c, first, &m)
+	k := m.span - 1
+	for ; k >= 0; k-- {
+		if (m.normal[k/64]|m.abnormal[k/64])&(1<<uint(k%64)) != 0 {
+			break
+		}
+	}
+	run := int64(0)
+	for ; k >= 0 && m.isNormal(k); k-- {
+		run++
+	}
+	return run
 }
 
 // medicalOpen: the latest Start event at or before now has no End event at or
@@ -588,13 +748,18 @@ func finish(b []byte, c *Clause) string {
 	return string(b)
 }
 
-// appendStayPeriod appends a stay's dates and 在: "2020-03-01至2020-03-05在"
-// or, for an ongoing stay, "2020-03-01起至今在".
+// appendStayPeriod appends a stay's dates as the person declared them and
+// 在: "2020-03-01至2020-03-05在" (the last day is the day of the end's last
+// instant: a trip declared to 03-05 is stored to 03-06 00:00),
+// "2020-03-05在" for a stay within one day (a scan, an arrival) or, for an
+// ongoing stay, "2020-03-01起至今在".
 func appendStayPeriod(b []byte, s *Stay) []byte {
 	b = appendDate(b, s.From)
 	if s.To != nil {
-		b = append(b, "至"...)
-		b = appendDate(b, *s.To)
+		if lastDay(s) != dayOf(s.From) {
+			b = append(b, "至"...)
+			b = appendDate(b, s.To.Add(-time.Nanosecond))
+		}
 	} else {
 		b = append(b, "起至今"...)
 	}

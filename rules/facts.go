@@ -97,9 +97,12 @@ type Stay struct {
 // AreaRisk is an area risk designation in force: Region (a region code at any
 // level) is HIGH, MEDIUM or LOW risk since From. Storage passes, for every
 // region relevant to the person's stays (each place and all its ancestors),
-// the current designation only; history is storage's concern. A designation
-// whose From is after the evaluation time is not yet in force (it takes effect
-// at From).
+// the current designation only; history is storage's concern, except that
+// From is when the region's current level began (a re-designation at the same
+// level does not move it): a stay_risk clause with normalDays counts a stay
+// whose window has closed only if its area was designated before the window
+// closed. A designation whose From is after the evaluation time is not yet in
+// force (it takes effect at From).
 type AreaRisk struct {
 	Region string    `json:"region"`
 	Level  string    `json:"level"`

@@ -133,6 +133,20 @@ func runVector(t *testing.T, c vectorCase, fileSet *RuleSet) {
 			t.Errorf("clause %s: reason %q must cite %q and name facts %v", cr.ID, cr.Reason, cr.Citation, cr.FactIDs)
 		}
 	}
+	if got.Colour == Green {
+		// A green result is explained by clause G (GreenClause): every
+		// clause of the set checked and found not to hold.
+		g := GreenClause(rs)
+		byID[g.ID] = g
+		if !strings.HasSuffix(g.Reason, "（"+GreenCitation+"）") || g.FactIDs != nil || g.Until != nil {
+			t.Errorf("clause G: reason %q must end citing %q and name no fact", g.Reason, GreenCitation)
+		}
+		for _, cl := range rs.Clauses {
+			if !strings.Contains(g.Reason, "（"+cl.ID+"）") {
+				t.Errorf("clause G: reason %q does not name clause %s", g.Reason, cl.ID)
+			}
+		}
+	}
 	for id, want := range c.Want.FactIDs {
 		if !slices.Equal(byID[id].FactIDs, want) {
 			t.Errorf("clause %s factIds = %v, want %v", id, byID[id].FactIDs, want)

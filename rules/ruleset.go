@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +18,11 @@ import (
 // parameters listed in docs/rules.md and no others.
 const (
 	// KindStayRisk holds while a stay whose risk is in Levels ended less than
-	// Window ago (ongoing stays hold as long as the risk is designated).
-	// Params: levels (required), window.
+	// Window ago (ongoing stays hold as long as the risk is designated). With
+	// NormalDays it holds after the window too, until NormalDays consecutive
+	// calendar days after the stay each have a normal check-in (Threshold,
+	// Symptoms). Params: levels (required), window, normalDays (then
+	// threshold and symptoms are required).
 	KindStayRisk = "stay_risk"
 	// KindMedicalOpen holds if the latest Start event has no End event at or
 	// after it. Params: start, end (both required).
@@ -56,6 +60,13 @@ const (
 	MaxThreshold  = 42.0     // °C
 	MaxNormalDays = 60
 )
+
+// StayHorizon is how long after its end a stay can matter at all: no clause
+// counts a stay that ended StayHorizon or more before the evaluation time, so
+// a stay_risk clause waiting for check-ins (normalDays) after its window
+// lapses then. Storage reads stays back this far (and keeps scans at least
+// this long); it exceeds MaxWindow, so it never shortens a window.
+const StayHorizon = 130 * Day
 
 // Duration is a time.Duration written in JSON as a string: "14d" (whole days,
 // the form used for multiples of 24h) or any time.ParseDuration string such as
@@ -152,12 +163,17 @@ type Params struct {
 	// condition.
 	Start string   `json:"start,omitempty"`
 	End   []string `json:"end,omitempty"`
-	// Threshold (abnormal_health): a temperature strictly above it is abnormal.
+	// Threshold (abnormal_health; stay_risk with normalDays): a temperature
+	// strictly above it is abnormal.
 	Threshold *float64 `json:"threshold,omitempty"`
-	// Symptoms (abnormal_health): any of them makes a record abnormal.
+	// Symptoms (abnormal_health; stay_risk with normalDays): any of them
+	// makes a record abnormal.
 	Symptoms []string `json:"symptoms,omitempty"`
 	// NormalDays (abnormal_health): consecutive days of normal check-ins
 	// that clear the clause; default: the set's Window in whole days.
+	// (stay_risk): when set, a stay keeps the clause after its window until
+	// that many consecutive calendar days after it each have a normal
+	// check-in; when absent, the window alone closes it.
 	NormalDays *int `json:"normalDays,omitempty"`
 	// Colour (designation): the colour of the manual designations counted.
 	Colour string `json:"colour,omitempty"`
@@ -190,14 +206,25 @@ func (c *Clause) needsApproval() bool {
 	return c.Params.Colour == Red
 }
 
+// DefaultVersion is the version of Default(). A published version never
+// changes: a change of the default is a new version (docs/rules.md).
+const DefaultVersion = "annex1-2020-03-31-r2"
+
+// PreviousDefaultVersions are the earlier versions of Default(), oldest
+// first: annex1-2020-03-31 closed Y1 by time alone.
+var PreviousDefaultVersions = []string{"annex1-2020-03-31"}
+
 // Default returns a new copy of the default rule set, which reproduces Annex 1
 // of 陕肺炎办发〔2020〕103号 as formalised in SPEC §3: R1–R7 (red), Y1–Y4
 // (yellow), W = 14 days, 37.3 °C. Any caller may use it; it cannot fail.
 func Default() *RuleSet {
-	threshold := 37.3
-	normal := 14
+	// Each clause has its own parameter values: a caller adjusting one clause
+	// of its copy must not change another.
+	threshold, arrivalThreshold := 37.3, 37.3
+	normal, arrivalNormal := 14, 14
+	symptoms := []string{SymptomFever, SymptomDryCough, SymptomCough, SymptomShortnessOfBreath}
 	return &RuleSet{
-		Version: "annex1-2020-03-31",
+		Version: DefaultVersion,
 		Name:    "陕西省健康码赋码规则及健康管理措施（陕肺炎办发〔2020〕103号附件1）",
 		Window:  Duration(14 * Day),
 		Clauses: []Clause{
@@ -221,13 +248,14 @@ func Default() *RuleSet {
 				Quote:  "其他需要纳入高风险人员管理的人员",
 				Params: Params{Colour: Red}},
 			{ID: "Y1", Colour: Yellow, Citation: "附件1 一(二)、四(三)", Kind: KindStayRisk,
-				Quote:  "来自疫情中风险地区的人员；应当自到达目的地开始实行居家隔离医学观察14天",
-				Params: Params{Levels: []string{Medium}}},
+				Quote: "来自疫情中风险地区的人员；应当自到达目的地开始实行居家隔离医学观察14天；" +
+					"来自疫情中风险地区的人员连续14天体温正常，无咳嗽等症状的，可调整为绿码",
+				Params: Params{Levels: []string{Medium}, NormalDays: &arrivalNormal, Threshold: &arrivalThreshold,
+					Symptoms: slices.Clone(symptoms)}},
 			{ID: "Y2", Colour: Yellow, Citation: "附件1 一(二)、四(三)、四(四)", Kind: KindAbnormalHealth,
 				Quote: "有发热、干咳、气促等呼吸道症状的人员；持有绿码的居民，如出现体温超过37.3℃，或出现咳嗽等症状的，调整为黄码；" +
 					"由绿码调整为黄码的居民……连续14天体温正常，无咳嗽等症状的，可调整为绿码",
-				Params: Params{Threshold: &threshold, NormalDays: &normal,
-					Symptoms: []string{SymptomFever, SymptomDryCough, SymptomCough, SymptomShortnessOfBreath}}},
+				Params: Params{Threshold: &threshold, NormalDays: &normal, Symptoms: symptoms}},
 			{ID: "Y3", Colour: Yellow, Citation: "附件1 一(二)、二(二)", Kind: KindFollowupHome,
 				Quote: "确诊病人治愈出院后14天复诊正常的；应当实行居家隔离医学观察14天"},
 			{ID: "Y4", Colour: Yellow, Citation: "附件1 一(二)", Kind: KindDesignation,
@@ -291,6 +319,13 @@ func (c *Clause) validateParams(p *problems, name string, rs *RuleSet) {
 			}
 		}
 		checkDup(p, name+"的风险等级列表levels", c.Params.Levels)
+		if n := c.Params.NormalDays; n != nil {
+			allowed = append(allowed, "normalDays", "threshold", "symptoms")
+			if *n < 1 || *n > MaxNormalDays {
+				p.add(name + "的连续正常天数normalDays为" + strconv.Itoa(*n) + "，应在1至60天之间")
+			}
+			checkHealthParams(p, name, &c.Params)
+		}
 	case KindMedicalOpen:
 		allowed = []string{"start", "end"}
 		if c.Params.Start == "" {
@@ -313,20 +348,7 @@ func (c *Clause) validateParams(p *problems, name string, rs *RuleSet) {
 		allowed = []string{"window"}
 	case KindAbnormalHealth:
 		allowed = []string{"threshold", "symptoms", "normalDays"}
-		if t := c.Params.Threshold; t == nil {
-			p.add(name + "缺少体温阈值threshold")
-		} else if math.IsNaN(*t) || *t < MinThreshold || *t > MaxThreshold {
-			p.add(name + "的体温阈值" + strconv.FormatFloat(*t, 'f', -1, 64) + "℃超出35.0至42.0℃的范围")
-		}
-		if len(c.Params.Symptoms) == 0 {
-			p.add(name + "的症状列表symptoms不能为空")
-		}
-		for _, s := range c.Params.Symptoms {
-			if !symptomName(s) {
-				p.add(name + "的症状" + strconv.Quote(s) + "无效，应为小写字母、数字和下划线组成的名称，如dry_cough")
-			}
-		}
-		checkDup(p, name+"的症状列表symptoms", c.Params.Symptoms)
+		checkHealthParams(p, name, &c.Params)
 		if n := c.Params.NormalDays; n != nil && (*n < 1 || *n > MaxNormalDays) {
 			p.add(name + "的连续正常天数normalDays为" + strconv.Itoa(*n) + "，应在1至60天之间")
 		} else if n == nil && (c.normalDays(rs) < 1 || c.normalDays(rs) > MaxNormalDays) {
@@ -352,7 +374,9 @@ func (c *Clause) validateParams(p *problems, name string, rs *RuleSet) {
 		for _, a := range allowed {
 			ok = ok || a == f
 		}
-		if !ok {
+		if !ok && c.Kind == KindStayRisk && (f == "threshold" || f == "symptoms") {
+			p.add(name + "（" + c.Kind + "）不接受参数" + f + "（须与连续正常天数normalDays一起设置）")
+		} else if !ok {
 			p.add(name + "（" + c.Kind + "）不接受参数" + f)
 		}
 	}
@@ -389,6 +413,25 @@ func (ps *Params) present() []string {
 		out = append(out, "needsApproval")
 	}
 	return out
+}
+
+// checkHealthParams checks the threshold and symptoms that tell a normal
+// health record from an abnormal one.
+func checkHealthParams(p *problems, name string, ps *Params) {
+	if t := ps.Threshold; t == nil {
+		p.add(name + "缺少体温阈值threshold")
+	} else if math.IsNaN(*t) || *t < MinThreshold || *t > MaxThreshold {
+		p.add(name + "的体温阈值" + strconv.FormatFloat(*t, 'f', -1, 64) + "℃超出35.0至42.0℃的范围")
+	}
+	if len(ps.Symptoms) == 0 {
+		p.add(name + "的症状列表symptoms不能为空")
+	}
+	for _, s := range ps.Symptoms {
+		if !symptomName(s) {
+			p.add(name + "的症状" + strconv.Quote(s) + "无效，应为小写字母、数字和下划线组成的名称，如dry_cough")
+		}
+	}
+	checkDup(p, name+"的症状列表symptoms", ps.Symptoms)
 }
 
 func checkWindow(p *problems, what string, d time.Duration) {

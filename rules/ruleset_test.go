@@ -115,6 +115,11 @@ func TestValidateProblems(t *testing.T) {
 		{"normalDays 61", func(rs *RuleSet) { n := 61; rs.Clauses[8].Params.NormalDays = &n }, "应在1至60天之间"},
 		{"designation colour", func(rs *RuleSet) { rs.Clauses[6].Params.Colour = "" }, "认定颜色colour"},
 		{"foreign param", func(rs *RuleSet) { v := 37.0; rs.Clauses[0].Params.Threshold = &v }, "规则R1（stay_risk）不接受参数threshold"},
+		{"stay_risk normalDays 0", func(rs *RuleSet) { n := 0; rs.Clauses[7].Params.NormalDays = &n }, "规则Y1的连续正常天数normalDays为0"},
+		{"stay_risk normalDays without threshold", func(rs *RuleSet) { rs.Clauses[7].Params.Threshold = nil }, "规则Y1缺少体温阈值threshold"},
+		{"stay_risk normalDays without symptoms", func(rs *RuleSet) { rs.Clauses[7].Params.Symptoms = nil }, "规则Y1的症状列表symptoms不能为空"},
+		{"stay_risk threshold without normalDays", func(rs *RuleSet) { rs.Clauses[7].Params.NormalDays = nil },
+			"规则Y1（stay_risk）不接受参数threshold（须与连续正常天数normalDays一起设置）"},
 		{"window on medical_open", func(rs *RuleSet) { w := Duration(Day); rs.Clauses[1].Params.Window = &w }, "不接受参数window"},
 	}
 	for _, tt := range tests {
@@ -157,7 +162,7 @@ func TestParseStrict(t *testing.T) {
 		"trailing data":    string(valid) + `{}`,
 		"wrong type":       strings.Replace(string(valid), `"threshold":37.3`, `"threshold":"37.3"`, 1),
 		"bad duration":     strings.Replace(string(valid), `"window":"14d"`, `"window":"two weeks"`, 1),
-		"invalid set":      strings.Replace(string(valid), `"version":"annex1-2020-03-31"`, `"version":""`, 1),
+		"invalid set":      strings.Replace(string(valid), `"version":"`+DefaultVersion+`"`, `"version":""`, 1),
 		"not an object":    `[]`,
 		"numeric duration": strings.Replace(string(valid), `"window":"14d"`, `"window":1209600000000000`, 1),
 	} {

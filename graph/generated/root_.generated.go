@@ -5032,7 +5032,10 @@ input PersonCorrectionInput {
   employer: String
 }
 
-"""A clause of the rule set that holds, with the reason citing Annex 1 and the facts."""
+"""
+A clause of the rule set that holds, with the reason citing Annex 1 and the facts; for a green code, clause G
+(附件1 一(三)), whose reason names every clause checked and found not to hold (no factIds).
+"""
 type CodeClause {
   id: String!
   colour: Colour!
@@ -5046,6 +5049,7 @@ type HealthCode {
   colour: Colour!
   """绿码, 黄码 or 红码."""
   colourLabel: String!
+  """The clauses that hold, in rule-set order; a green code has the one clause G explaining why it is green."""
   clauses: [CodeClause!]!
   ruleSetVersion: String!
   updatedAt: Time!
