@@ -647,10 +647,10 @@ func (s *ScanService) HandleFeverReport(ctx context.Context, id int64, outcome, 
 		if err != nil {
 			return mapError(err, "发热报告不存在")
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermFeverHandle, r.RegionCode); err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-				return healthcode.Errorf(healthcode.ENOTFOUND, "发热报告不存在")
-			}
+		// Staff who list fever reports or read persons there see the
+		// report (FORBIDDEN without fever.handle); others do not.
+		if err := s.DB.authorizeSeen(ctx, a, healthcode.PermFeverHandle, r.RegionCode, "发热报告不存在",
+			healthcode.PermFeverRead, healthcode.PermPersonRead); err != nil {
 			return err
 		}
 		if r.Status != "OPEN" {
@@ -669,9 +669,14 @@ func (s *ScanService) HandleFeverReport(ctx context.Context, id int64, outcome, 
 	return out, err
 }
 
-// notifyFever texts the staff who handle fever reports of the region (the
-// administrators of its community and street) through the outbox, once per
-// report and person.
+// feverContactRoles are the roles whose policy holds fever.handle
+// (rbac/policy.csv, docs/roles.md; a test keeps them equal): their holders at
+// a report's community, street or compound are texted.
+var feverContactRoles = []string{string(healthcode.RoleAdmin), string(healthcode.RoleHealthOfficer)}
+
+// notifyFever texts the staff who handle fever reports of the region (those
+// granted a role with fever.handle at its compound, community or street)
+// through the outbox, once per report and person.
 func notifyFever(ctx context.Context, tx *Tx, region, scanID string, temperature float64, name string) error {
 	anc := healthcode.AncestorCodes(region)
 	var near []string
@@ -681,7 +686,7 @@ func notifyFever(ctx context.Context, tx *Tx, region, scanID string, temperature
 		}
 	}
 	rows, err := tx.Query(ctx, `SELECT DISTINCT s.id, s.phone_enc FROM staff s JOIN grants g ON g.staff_id = s.id
-		WHERE g.role = 'ADMIN' AND g.region_code = ANY($1) AND s.phone_enc IS NOT NULL AND NOT s.disabled`, near)
+		WHERE g.role = ANY($2) AND g.region_code = ANY($1) AND s.phone_enc IS NOT NULL AND NOT s.disabled`, near, feverContactRoles)
 	if err != nil {
 		return fmt.Errorf("find fever contacts: %w", err)
 	}
