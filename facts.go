@@ -59,10 +59,11 @@ type FactService interface {
 	RecordMedicalEvent(ctx context.Context, personID int64, kind string, at time.Time, note string) (*Code, error)
 	// RetractFact retracts a fact (kind STAY, MEDICAL, HEALTH or DESIGNATION)
 	// with a reason and re-evaluates the code; the STAY of a checkpoint scan
-	// is retracted by its stay id, the scan itself staying recorded.
-	// Errors: UNAUTHENTICATED, INVALID (empty reason), NOT_FOUND, FORBIDDEN
-	// (the person is visible but fact.write is missing), CONFLICT (already
-	// retracted).
+	// is retracted by its stay id, the scan itself staying recorded. The fever
+	// report a retracted checkpoint temperature raised is closed with it
+	// (docs/roles.md). Errors: UNAUTHENTICATED, INVALID (empty reason),
+	// NOT_FOUND, FORBIDDEN (the person is visible but fact.write is
+	// missing), CONFLICT (already retracted).
 	RetractFact(ctx context.Context, kind string, factID int64, reason string) (*Code, error)
 	// Designate records a manual designation. A yellow one takes effect at
 	// once; a red one only after a second officer approves it.

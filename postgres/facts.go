@@ -140,8 +140,10 @@ func (db *DB) retractFact(ctx context.Context, a *healthcode.Actor, kind string,
 }
 
 // RetractFactTx retracts a fact inside tx and re-evaluates the person's code
-// in the same transaction. The hotline's appeal resolution calls it. The
-// caller needs fact.write at the person's residence. Errors: INVALID (kind, empty reason), NOT_FOUND, FORBIDDEN (the
+// in the same transaction. The hotline's appeal resolution calls it. A fever
+// report raised by the retracted fact is settled in the same transaction
+// (settleFeverReports). The caller needs fact.write at the person's
+// residence. Errors: INVALID (kind, empty reason), NOT_FOUND, FORBIDDEN (the
 // person is visible but fact.write is missing), CONFLICT (already retracted).
 func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, kind string, factID int64, reason, ref string) (*healthcode.Code, error) {
 	table, ok := factTables[kind]
@@ -179,9 +181,13 @@ func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, ki
 		return nil, fmt.Errorf("retract fact: %w", err)
 	}
 	cause := "retract:" + strings.ToLower(kind) + ":" + strconv.FormatInt(factID, 10)
-	if err := tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermFactWrite, region),
+	role := db.roleFor(ctx, a, healthcode.PermFactWrite, region)
+	if err := tx.Audit(ctx, healthcode.AuditRecord{Role: role,
 		RegionCode: region, Action: "fact.retract", Object: "person:" + strconv.FormatInt(pid, 10),
 		Reason: strings.TrimSpace(ref + " " + reason), Detail: map[string]any{"fact": cause}}); err != nil {
+		return nil, err
+	}
+	if err := settleFeverReports(ctx, tx, a, role, kind, table == "scans", factID, retractionWhy(reason, ref), cause); err != nil {
 		return nil, err
 	}
 	codes, err := db.reevaluate(ctx, tx, []int64{pid}, cause)
