@@ -219,3 +219,28 @@ func TestCommunityWorkSeenButNotAllowed(t *testing.T) {
 		t.Errorf("the resident's name became %v", me[0])
 	}
 }
+
+// A designation outside the caller's jurisdiction answers exactly like one
+// that does not exist; inside it, a role that sees the person but may not
+// approve is told so.
+func TestDesignationApprovalRefusals(t *testing.T) {
+	t.Parallel()
+	c := setupCommunityWork(t)
+	s := c.scenario
+	id := s.Do(t, c.officer, `mutation($p: ID!) { designatePerson(personId: $p, colour: RED, reason: "密接的同住人员") { designationId } }`,
+		map[string]any{"p": c.person}).MustData(t)["designatePerson"].(map[string]any)["designationId"].(string)
+	approve := `mutation($id: ID!) { approveDesignation(id: $id) { colour } }`
+	_, beilin := s.CreateStaff(t, "beilin_health", "610103", apitest.G("HEALTH_OFFICER@610103"))
+	unknown := s.Do(t, beilin, approve, map[string]any{"id": "999999"})
+	other := s.Do(t, beilin, approve, map[string]any{"id": id})
+	if unknown.Code() != "NOT_FOUND" || other.Code() != "NOT_FOUND" || other.Errors[0].Message != unknown.Errors[0].Message {
+		t.Errorf("another county approving: %+v; an unknown id: %+v — want the same NOT_FOUND", other.Errors, unknown.Errors)
+	}
+	_, admin := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	if r := s.Do(t, admin, approve, map[string]any{"id": id}); r.Code() != "FORBIDDEN" || !strings.HasPrefix(r.Errors[0].Message, "无权") {
+		t.Errorf("the county administrator approving: %+v, want FORBIDDEN 无权…", r.Errors)
+	}
+	if r := s.Do(t, c.officer, approve, map[string]any{"id": id}); r.Code() != "FORBIDDEN" {
+		t.Errorf("approving one's own red designation: %+v, want FORBIDDEN", r.Errors)
+	}
+}

@@ -258,7 +258,9 @@ func (s *FactService) ApproveDesignation(ctx context.Context, designationID int6
 			return mapError(err, "赋码记录不存在")
 		}
 		region, err := s.DB.authorizeOnPerson(ctx, tx, a, healthcode.PermDesignateApprove, pid)
-		if err != nil {
+		if healthcode.ErrorCode(err) == healthcode.ENOTFOUND {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "赋码记录不存在") // as for an unknown id
+		} else if err != nil {
 			return err
 		}
 		if by == a.Subject() {
