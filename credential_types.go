@@ -59,17 +59,21 @@ type CredentialService interface {
 	// the code when due. Errors: UNAUTHENTICATED, NOT_FOUND.
 	ElectronicToken(ctx context.Context, personID int64) (*Credential, error)
 	// IssuePaperCode prints a 14-day paper code for a person without a phone
-	// (community staff: person.declare at the residence); earlier paper codes
-	// of the person are revoked as superseded. Errors: UNAUTHENTICATED,
-	// NOT_FOUND.
+	// (community staff: person.declare at the residence, docs/roles.md);
+	// earlier paper codes of the person are revoked as superseded.
+	// Errors: UNAUTHENTICATED, NOT_FOUND (no such person, or outside the
+	// caller's jurisdiction), FORBIDDEN (the caller sees the person but lacks
+	// person.declare).
 	IssuePaperCode(ctx context.Context, personID int64) (*Credential, error)
 	// ApplyPassCard records a pass-card application from the declaration form
 	// (by the resident or by community staff) and queues it for review.
 	// Errors: those of SubmitDeclaration, CONFLICT (an application pending).
 	ApplyPassCard(ctx context.Context, in DeclarationInput) (*PassCardApplication, error)
 	// ReviewPassCard approves (only a green, low-risk applicant) or rejects
-	// (reason required) an application (passcard.review at the residence).
-	// Errors: UNAUTHENTICATED, NOT_FOUND, INVALID, CONFLICT (not pending, or
+	// (reason required) an application (community staff: passcard.review at
+	// the residence). Errors: UNAUTHENTICATED, NOT_FOUND (no such application,
+	// or outside the caller's jurisdiction), FORBIDDEN (the caller sees the
+	// applicant but lacks passcard.review), INVALID, CONFLICT (not pending, or
 	// not green).
 	ReviewPassCard(ctx context.Context, id int64, approve bool, reason string) (*PassCardApplication, *Credential, error)
 	// PassCardApplications lists applications inside the caller's

@@ -53,20 +53,26 @@ type DesignationInput struct {
 type FactService interface {
 	// RecordMedicalEvent records a medical status event for a person inside
 	// the caller's fact.write regions and re-evaluates the code in the same
-	// transaction. Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
+	// transaction. Errors: UNAUTHENTICATED, INVALID, NOT_FOUND (no such
+	// person, or outside the caller's jurisdiction), FORBIDDEN (the caller
+	// sees the person but lacks fact.write).
 	RecordMedicalEvent(ctx context.Context, personID int64, kind string, at time.Time, note string) (*Code, error)
 	// RetractFact retracts a fact (kind STAY, MEDICAL, HEALTH or DESIGNATION)
 	// with a reason and re-evaluates the code; the STAY of a checkpoint scan
-	// is retracted by its stay id, the scan itself staying recorded.
-	// Errors: UNAUTHENTICATED, INVALID (empty reason), NOT_FOUND, CONFLICT
-	// (already retracted).
+	// is retracted by its stay id, the scan itself staying recorded. The fever
+	// report a retracted checkpoint temperature raised is closed with it
+	// (docs/roles.md). Errors: UNAUTHENTICATED, INVALID (empty reason),
+	// NOT_FOUND, FORBIDDEN (the person is visible but fact.write is
+	// missing), CONFLICT (already retracted).
 	RetractFact(ctx context.Context, kind string, factID int64, reason string) (*Code, error)
 	// Designate records a manual designation. A yellow one takes effect at
 	// once; a red one only after a second officer approves it.
-	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
+	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND, FORBIDDEN (the person is
+	// visible but designation.write is missing).
 	Designate(ctx context.Context, in DesignationInput) (int64, *Code, error)
 	// ApproveDesignation approves a red designation entered by someone else.
-	// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (own designation), CONFLICT.
+	// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN (own designation, or the
+	// person is visible but designation.approve is missing), CONFLICT.
 	ApproveDesignation(ctx context.Context, designationID int64) (*Code, error)
 	// SetAreaRisk designates a region's risk level from now on, inside the
 	// caller's area_risk.write regions, and queues the re-evaluation of the

@@ -167,9 +167,12 @@ type CodeService interface {
 	// SubmitDeclaration validates a declaration, creates or updates the
 	// person, records the facts, evaluates the code in the same transaction
 	// and returns it. Residents declare for themselves or, as guardians, for
-	// dependents; community staff (person.declare) declare for people without
-	// phones. Errors: UNAUTHENTICATED, INVALID (with the field at fault),
-	// FORBIDDEN, CONFLICT (a dependent already bound to another guardian).
+	// dependents; community staff (person.declare at the residence) declare
+	// for people without phones: a person no resident account holds.
+	// Errors: UNAUTHENTICATED, INVALID (with the field at fault), FORBIDDEN
+	// (staff: no person.declare at the residence, or a person a resident
+	// account holds), CONFLICT (a dependent already bound to another
+	// guardian; staff: a person registered outside their jurisdiction).
 	SubmitDeclaration(ctx context.Context, in DeclarationInput) (*Person, *Code, error)
 	// MyCode returns the code of the calling resident's own person or of one
 	// of their dependents (personID 0 means their own), re-evaluating it first

@@ -64,7 +64,7 @@ type FeverReport struct {
 	Status      string // OPEN, TRANSFERRED, FALSE_ALARM
 	HandledBy   string
 	HandledAt   *time.Time
-	Reason      string
+	Reason      string // why it was closed; while OPEN, why a retraction left it open
 	CreatedAt   time.Time
 }
 
@@ -83,8 +83,12 @@ type ScanService interface {
 	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
 	FeverReports(ctx context.Context, region, status string) ([]*FeverReport, error)
 	// HandleFeverReport closes a report as TRANSFERRED (to a fever clinic) or
-	// FALSE_ALARM (reason required) — community staff with fever.handle.
-	// Errors: UNAUTHENTICATED, NOT_FOUND, INVALID, CONFLICT (already handled).
+	// FALSE_ALARM (reason required) — community staff with fever.handle at the
+	// report's region. A report whose temperature was retracted is closed
+	// already (FactService.RetractFact). Errors: UNAUTHENTICATED, NOT_FOUND
+	// (no such report, or outside the caller's jurisdiction), FORBIDDEN (the
+	// caller sees the report but lacks fever.handle), INVALID, CONFLICT
+	// (already handled).
 	HandleFeverReport(ctx context.Context, id int64, outcome, reason string) (*FeverReport, error)
 	// Scans lists scans newest first: an institution's members see its own,
 	// administrators those of venues inside their scan.read regions.

@@ -32,8 +32,12 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	switch a.Kind {
 	case healthcode.ActorResident:
 	case healthcode.ActorStaff:
-		// Community staff declare for people without phones (代为申领).
+		// Community staff declare for people without phones (代为申领) of
+		// their area; the residence region is no secret, so FORBIDDEN.
 		if err := db.Authz.Authorize(ctx, a, healthcode.PermPersonDeclare, in.ResidenceCode); err != nil {
+			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
+				return nil, nil, healthcode.Errorf(healthcode.EFORBIDDEN, "无权为该地区的居民代为申报")
+			}
 			return nil, nil, err
 		}
 	default:
@@ -82,13 +86,23 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 				}
 			}
 		} else if exists {
-			// Staff may re-declare only for a person of their jurisdiction.
+			// Staff may re-declare only for a person of their jurisdiction
+			// (one person, one code: a person registered outside it is a
+			// conflict that says nothing about them) who holds no code of
+			// their own: 代为申领 is for people without phones, and a
+			// resident's or guardian's declaration is theirs to make.
 			var region string
 			if err := tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
 				return err
 			}
-			if err := db.Authz.Authorize(ctx, a, healthcode.PermPersonDeclare, region); err != nil {
+			if err := db.authorizeSeen(ctx, a, healthcode.PermPersonDeclare, region, "", healthcode.PermPersonRead); err != nil {
+				if healthcode.ErrorCode(err) == healthcode.ENOTFOUND {
+					return healthcode.Errorf(healthcode.ECONFLICT, "该人员已在本辖区以外登记（一人一码），请由其居住地社区办理")
+				}
 				return err
+			}
+			if boundTo != nil {
+				return healthcode.Errorf(healthcode.EFORBIDDEN, "无权代为申报：该人员已用手机申领健康码，请由本人或其监护人申报")
 			}
 		}
 		actorSubj := a.Subject()

@@ -315,10 +315,10 @@ func (s *CredentialService) ReviewPassCard(ctx context.Context, id int64, approv
 		if err != nil {
 			return mapError(err, "申请不存在")
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermPassCardReview, app.RegionCode); err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-				return healthcode.Errorf(healthcode.ENOTFOUND, "申请不存在")
-			}
+		// Staff who may read the applicant's person there see the
+		// application (FORBIDDEN without passcard.review); others do not.
+		if err := s.DB.authorizeSeen(ctx, a, healthcode.PermPassCardReview, app.RegionCode, "申请不存在",
+			healthcode.PermPersonRead); err != nil {
 			return err
 		}
 		if app.Status != "PENDING" {

@@ -11,3 +11,6 @@ import (
 func (db *DB) CurrentCode(ctx context.Context, pid int64) (*healthcode.Code, error) {
 	return db.currentCode(ctx, pid)
 }
+
+// FeverContactRoles exposes the roles texted about fever reports.
+var FeverContactRoles = feverContactRoles

@@ -31,17 +31,15 @@ type rowQuerier interface {
 
 // authorizeOnPerson checks perm at the person's residence, read through q
 // (the pool, or the transaction about to change the person), and returns
-// that residence; outside the grants it answers NOT_FOUND, like an unknown
-// id, so that ids cannot be probed.
+// that residence. A caller who may read the person there (person.read) but
+// lacks perm gets FORBIDDEN 无权…; outside the grants the person answers
+// NOT_FOUND, like an unknown id, so that ids cannot be probed.
 func (db *DB) authorizeOnPerson(ctx context.Context, q rowQuerier, a *healthcode.Actor, perm healthcode.Permission, pid int64) (string, error) {
 	var region string
 	if err := q.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
 		return "", mapError(err, "人员不存在")
 	}
-	if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {
-		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-			return "", healthcode.Errorf(healthcode.ENOTFOUND, "人员不存在")
-		}
+	if err := db.authorizeSeen(ctx, a, perm, region, "人员不存在", healthcode.PermPersonRead); err != nil {
 		return "", err
 	}
 	return region, nil
@@ -89,7 +87,8 @@ func (s *FactService) RecordMedicalEvent(ctx context.Context, pid int64, kind st
 // RecordMedicalEventTx records a medical event inside tx and re-evaluates
 // the person's code in the same transaction (the appeal resolution calls
 // it). The caller needs fact.write at the person's residence.
-// Errors: NOT_FOUND, INVALID (kind).
+// Errors: NOT_FOUND, FORBIDDEN (the person is visible but fact.write is
+// missing), INVALID (kind).
 func (db *DB) RecordMedicalEventTx(ctx context.Context, tx *Tx, a *healthcode.Actor, pid int64, kind string, at time.Time, note string) (*healthcode.Code, error) {
 	if !slices.Contains(healthcode.MedicalKinds, kind) {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", truncate(kind, 30))
@@ -141,8 +140,11 @@ func (db *DB) retractFact(ctx context.Context, a *healthcode.Actor, kind string,
 }
 
 // RetractFactTx retracts a fact inside tx and re-evaluates the person's code
-// in the same transaction. The hotline's appeal resolution calls it.
-// Errors: INVALID (kind, empty reason), NOT_FOUND, CONFLICT (already retracted).
+// in the same transaction. The hotline's appeal resolution calls it. A fever
+// report raised by the retracted fact is settled in the same transaction
+// (settleFeverReports). The caller needs fact.write at the person's
+// residence. Errors: INVALID (kind, empty reason), NOT_FOUND, FORBIDDEN (the
+// person is visible but fact.write is missing), CONFLICT (already retracted).
 func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, kind string, factID int64, reason, ref string) (*healthcode.Code, error) {
 	table, ok := factTables[kind]
 	if !ok {
@@ -179,9 +181,13 @@ func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, ki
 		return nil, fmt.Errorf("retract fact: %w", err)
 	}
 	cause := "retract:" + strings.ToLower(kind) + ":" + strconv.FormatInt(factID, 10)
-	if err := tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermFactWrite, region),
+	role := db.roleFor(ctx, a, healthcode.PermFactWrite, region)
+	if err := tx.Audit(ctx, healthcode.AuditRecord{Role: role,
 		RegionCode: region, Action: "fact.retract", Object: "person:" + strconv.FormatInt(pid, 10),
 		Reason: strings.TrimSpace(ref + " " + reason), Detail: map[string]any{"fact": cause}}); err != nil {
+		return nil, err
+	}
+	if err := settleFeverReports(ctx, tx, a, role, kind, table == "scans", factID, retractionWhy(reason, ref), cause); err != nil {
 		return nil, err
 	}
 	codes, err := db.reevaluate(ctx, tx, []int64{pid}, cause)
@@ -252,7 +258,9 @@ func (s *FactService) ApproveDesignation(ctx context.Context, designationID int6
 			return mapError(err, "赋码记录不存在")
 		}
 		region, err := s.DB.authorizeOnPerson(ctx, tx, a, healthcode.PermDesignateApprove, pid)
-		if err != nil {
+		if healthcode.ErrorCode(err) == healthcode.ENOTFOUND {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "赋码记录不存在") // as for an unknown id
+		} else if err != nil {
 			return err
 		}
 		if by == a.Subject() {

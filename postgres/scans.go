@@ -647,10 +647,10 @@ func (s *ScanService) HandleFeverReport(ctx context.Context, id int64, outcome, 
 		if err != nil {
 			return mapError(err, "发热报告不存在")
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermFeverHandle, r.RegionCode); err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-				return healthcode.Errorf(healthcode.ENOTFOUND, "发热报告不存在")
-			}
+		// Staff who list fever reports or read persons there see the
+		// report (FORBIDDEN without fever.handle); others do not.
+		if err := s.DB.authorizeSeen(ctx, a, healthcode.PermFeverHandle, r.RegionCode, "发热报告不存在",
+			healthcode.PermFeverRead, healthcode.PermPersonRead); err != nil {
 			return err
 		}
 		if r.Status != "OPEN" {
@@ -669,9 +669,84 @@ func (s *ScanService) HandleFeverReport(ctx context.Context, id int64, outcome, 
 	return out, err
 }
 
-// notifyFever texts the staff who handle fever reports of the region (the
-// administrators of its community and street) through the outbox, once per
-// report and person.
+// retractionWhy says why a fact was retracted, for the fever report it
+// settles: the appeal ticket when the retraction resolves one (ref
+// "ticket:N"), else the retraction's reason.
+func retractionWhy(reason, ref string) string {
+	if n, ok := strings.CutPrefix(ref, "ticket:"); ok {
+		return "申诉工单 #" + n + " 核实"
+	}
+	return reason
+}
+
+// settleFeverReports keeps the fever report of a checkpoint scan true to the
+// facts when one of the scan's facts is retracted; RetractFactTx calls it in
+// its transaction, so every retraction path (an appeal's correction, a
+// health officer's retractFact) settles the report alike. Retracting the
+// temperature that raised an open report (kind HEALTH, source SCAN) closes
+// it as FALSE_ALARM by the retracting actor, saying why. Retracting only the
+// scan's stay (scan true) leaves the temperature on record: the open report
+// stays open and its reason says why. Reports already handled are left as
+// they are. Each change is audited under role, the retracting actor's.
+func settleFeverReports(ctx context.Context, tx *Tx, a *healthcode.Actor, role healthcode.Role, kind string, scan bool,
+	factID int64, why, cause string) error {
+	var scanID, sql, text, action string
+	var args []any
+	switch {
+	case kind == "HEALTH":
+		var source, ref string
+		if err := tx.QueryRow(ctx, "SELECT source, COALESCE(source_ref, '') FROM health_records WHERE id = $1",
+			factID).Scan(&source, &ref); err != nil {
+			return fmt.Errorf("load health record %d: %w", factID, err)
+		}
+		id, ok := strings.CutPrefix(ref, "scan:")
+		if source != "SCAN" || !ok {
+			return nil
+		}
+		scanID, action = id, "fever.close"
+		text = "引发本报告的体温记录已撤销（" + why + "），报告随之关闭"
+		sql = `UPDATE fever_reports SET status = 'FALSE_ALARM', handled_by = $3, handled_at = $4, reason = $2
+			WHERE scan_id = $1::uuid AND status = 'OPEN' RETURNING id, region_code`
+		args = []any{scanID, text, a.Subject(), tx.Now}
+	case kind == "STAY" && scan:
+		if err := tx.QueryRow(ctx, "SELECT scan_id::text FROM scans WHERE stay_id = $1 AND person_id IS NOT NULL",
+			factID).Scan(&scanID); err != nil {
+			return fmt.Errorf("load scan of stay %d: %w", factID, err)
+		}
+		action = "fever.note"
+		text = "该次扫码已撤销（" + why + "），但本次测温的体温记录仍然有效，报告保持待处理；如体温系误记，请一并撤销该体温记录"
+		sql = `UPDATE fever_reports f SET reason = $2 WHERE scan_id = $1::uuid AND status = 'OPEN'
+			AND EXISTS (SELECT 1 FROM health_records h WHERE h.person_id = f.person_id AND h.source = 'SCAN'
+			            AND h.source_ref = 'scan:' || f.scan_id::text AND h.retracted_at IS NULL)
+			RETURNING id, region_code`
+		args = []any{scanID, text}
+	default:
+		return nil
+	}
+	var id int64
+	var region string
+	err := tx.QueryRow(ctx, sql, args...).Scan(&id, &region)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // no report, or one already handled
+	} else if err != nil {
+		return fmt.Errorf("settle fever report of scan %s: %w", scanID, err)
+	}
+	detail := map[string]any{"fact": cause}
+	if action == "fever.close" {
+		detail["outcome"] = "FALSE_ALARM"
+	}
+	return tx.Audit(ctx, healthcode.AuditRecord{Role: role, RegionCode: region, Action: action,
+		Object: "fever:" + strconv.FormatInt(id, 10), Reason: text, Detail: detail})
+}
+
+// feverContactRoles are the roles whose policy holds fever.handle
+// (rbac/policy.csv, docs/roles.md; a test keeps them equal): their holders at
+// a report's community, street or compound are texted.
+var feverContactRoles = []string{string(healthcode.RoleAdmin), string(healthcode.RoleHealthOfficer)}
+
+// notifyFever texts the staff who handle fever reports of the region (those
+// granted a role with fever.handle at its compound, community or street)
+// through the outbox, once per report and person.
 func notifyFever(ctx context.Context, tx *Tx, region, scanID string, temperature float64, name string) error {
 	anc := healthcode.AncestorCodes(region)
 	var near []string
@@ -681,7 +756,7 @@ func notifyFever(ctx context.Context, tx *Tx, region, scanID string, temperature
 		}
 	}
 	rows, err := tx.Query(ctx, `SELECT DISTINCT s.id, s.phone_enc FROM staff s JOIN grants g ON g.staff_id = s.id
-		WHERE g.role = 'ADMIN' AND g.region_code = ANY($1) AND s.phone_enc IS NOT NULL AND NOT s.disabled`, near)
+		WHERE g.role = ANY($2) AND g.region_code = ANY($1) AND s.phone_enc IS NOT NULL AND NOT s.disabled`, near, feverContactRoles)
 	if err != nil {
 		return fmt.Errorf("find fever contacts: %w", err)
 	}

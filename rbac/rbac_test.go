@@ -165,6 +165,12 @@ func TestPolicyMatrix(t *testing.T) {
 		{healthcode.RoleInspector, healthcode.PermScanRecord, true},
 		{healthcode.RoleInspector, healthcode.PermScanRead, false},
 		{healthcode.RoleHealthOfficer, healthcode.PermDesignateApprove, true},
+		// Community work (附件1 三、附件2): the area's health staff do it.
+		{healthcode.RoleHealthOfficer, healthcode.PermPersonDeclare, true},
+		{healthcode.RoleHealthOfficer, healthcode.PermPassCardReview, true},
+		{healthcode.RoleHealthOfficer, healthcode.PermFeverHandle, true},
+		{healthcode.RoleHealthOfficer, healthcode.PermPersonUnmask, false},
+		{healthcode.RoleOperator, healthcode.PermFeverHandle, false},
 		{healthcode.RoleOperator, healthcode.PermTicketDispatch, true},
 		{healthcode.RoleOperator, healthcode.PermTicketHandle, false},
 		{healthcode.RoleHandler, healthcode.PermTicketHandle, true},

@@ -5232,7 +5232,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  """Print a 14-day paper code for a person without a phone (community staff); earlier ones are revoked."""
+  """Print a 14-day paper code for a person without a phone (community staff: person.declare); earlier ones are revoked."""
   issuePaperCode(personId: ID!): Credential!
   """Apply for a health pass card with the declaration form; the community reviews it."""
   applyPassCard(input: DeclarationInput!): PassCardApplication!
@@ -5877,6 +5877,7 @@ type FeverReport {
   status: String!
   handledBy: String!
   handledAt: Time
+  """Why it was closed; while OPEN, why a retraction of its scan left it open."""
   reason: String!
   createdAt: Time!
 }
@@ -5931,7 +5932,7 @@ extend type Query {
 extend type Mutation {
   """Upload a batch of scans (inspectors); each is answered accepted, duplicate or rejected with its reason."""
   recordScans(scans: [ScanInput!]!): [ScanResult!]!
-  """Close a fever report: TRANSFERRED (to a fever clinic) or FALSE_ALARM (with a reason)."""
+  """Close a fever report: TRANSFERRED (to a fever clinic) or FALSE_ALARM (with a reason) — the community's health staff and administrators (fever.handle)."""
   handleFeverReport(id: ID!, outcome: String!, reason: String): FeverReport!
 }
 `, BuiltIn: false},
