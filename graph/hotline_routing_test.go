@@ -421,3 +421,51 @@ func TestReportAttribution(t *testing.T) {
 		t.Errorf("the printed report names its author as: %d %s", rec.Code, page[:min(len(page), 600)])
 	}
 }
+
+// The deadlines of an appeal waiting for dispatch are the operators': the
+// scheduler warns and marks them overdue to the dispatchers, without 督办;
+// once dispatched, the unit's round is warned and supervised on its own.
+func TestAppealWaitingForDispatchDeadlines(t *testing.T) {
+	t.Parallel()
+	d := newHotlineDesk(t, "13800138415", "61011319900101415")
+	_, xian := d.CreateStaff(t, "xian_admin", "6101", apitest.G("ADMIN@6101"))
+	id := d.Do(t, d.resident, `mutation { fileAppeal(input: {reason: "赋码错误"}) { id } }`, nil).MustData(t)["fileAppeal"].(map[string]any)["id"].(string)
+	kinds := func(token string) map[string]string {
+		out := map[string]string{}
+		for _, n := range d.Do(t, token, `query { ticketNotices { ticketId kind audience regionCode } }`, nil).MustData(t)["ticketNotices"].([]any) {
+			if n := n.(map[string]any); n["ticketId"] == id {
+				out[n["kind"].(string)+"@"+n["regionCode"].(string)] = n["audience"].(string)
+			}
+		}
+		return out
+	}
+	tickets := d.Tickets()
+	d.Clock.Advance(100 * time.Minute) // past 80 % of the 2-hour sign limit, not dispatched
+	if warned, overdue, err := tickets.ProcessDeadlines(context.Background()); err != nil || warned != 1 || overdue != 0 {
+		t.Fatalf("at 100 minutes: warned %d overdue %d err %v", warned, overdue, err)
+	}
+	d.Clock.Advance(30 * time.Minute)
+	if _, overdue, err := tickets.ProcessDeadlines(context.Background()); err != nil || overdue != 1 {
+		t.Fatalf("at 130 minutes: overdue %d err %v", overdue, err)
+	}
+	if got := kinds(d.operator); got["WARNING@610113"] != "DISPATCH" || got["OVERDUE@610113"] != "DISPATCH" {
+		t.Fatalf("operator's notices %v", got)
+	}
+	if got := kinds(d.yantaHandler); len(got) != 0 {
+		t.Fatalf("the unit was told of a ticket it does not have: %v", got)
+	}
+	tk := d.do(t, d.operator, `mutation($id: ID!) { dispatchTicket(id: $id) { overdue supervised steps { action } } }`, id, nil)
+	if tk["overdue"] != true || tk["supervised"] != false || len(tk["steps"].([]any)) != 2 {
+		t.Fatalf("dispatched late: %v", tk)
+	}
+	if warned, overdue, err := tickets.ProcessDeadlines(context.Background()); err != nil || warned != 0 || overdue != 1 {
+		t.Fatalf("after the late dispatch: warned %d overdue %d err %v", warned, overdue, err)
+	}
+	if got := kinds(xian); got["OVERDUE@6101"] != "UNIT" {
+		t.Fatalf("no 督办 of the unit's round to 6101: %v", got)
+	}
+	tk = d.do(t, d.yantaHandler, `query($id: ID!) { ticket(id: $id) { supervised steps { action } } }`, id, nil)
+	if tk["supervised"] != true || lastStep(tk)["action"] != "SUPERVISE" {
+		t.Fatalf("the unit's overdue round was not supervised: %v", tk)
+	}
+}

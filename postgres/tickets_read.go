@@ -486,7 +486,8 @@ func (s *TicketService) Knowledge(ctx context.Context, query string) ([]*healthc
 func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue int, err error) {
 	ctx = healthcode.NewContextWithActor(ctx, healthcode.SystemActor)
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE tickets SET warned = true WHERE warn_at <= $1 AND NOT warned AND NOT overdue
+		// A deadline already missed is not warned of: it is marked overdue below.
+		rows, err := tx.Query(ctx, `UPDATE tickets SET warned = true WHERE warn_at <= $1 AND due_at > $1 AND NOT warned AND NOT overdue
 			AND state NOT IN ('CLOSED', 'MERGED') RETURNING id, region_code, place_code, state, subject`, tx.Now)
 		if err != nil {
 			return fmt.Errorf("warn tickets: %w", err)
