@@ -256,6 +256,11 @@ func (r *ticketResolver) PersonID(ctx context.Context, obj *healthcode.Ticket) (
 	return nonZero(obj.PersonID), nil
 }
 
+// RegionName is the resolver for the regionName field.
+func (r *ticketResolver) RegionName(ctx context.Context, obj *healthcode.Ticket) (string, error) {
+	return r.regionName(ctx, obj.RegionCode)
+}
+
 // MergedInto is the resolver for the mergedInto field.
 func (r *ticketResolver) MergedInto(ctx context.Context, obj *healthcode.Ticket) (*int64, error) {
 	return nonZero(obj.MergedInto), nil

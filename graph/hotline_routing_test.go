@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"healthcode"
 	"healthcode/graph/apitest"
+	"healthcode/postgres"
 )
 
 // hotlineDesk is a hotline with a unit in Yanta and one in Beilin, the
@@ -38,7 +40,7 @@ func newHotlineDesk(t *testing.T, phone, doc string) *hotlineDesk {
 
 // ticketPayload is what every mutation of these tests selects: the fields a
 // handler's screen shows after an action, the history included.
-const ticketPayload = `id state kind placeCode regionCode personId callerMasked mergedInto signDue replyDue dueAt overdue
+const ticketPayload = `id state kind placeCode regionCode regionName personId callerMasked mergedInto signDue replyDue dueAt overdue
 	createdAt unit { id regionCode } duplicates steps { action from to text reason at }`
 
 // do runs a mutation or query on ticket id, fails the test on any error and
@@ -189,7 +191,7 @@ func TestPlaceCorrectionRouting(t *testing.T) {
 	}
 	tk := d.do(t, d.operator, correct, id, map[string]any{"p": beilinPlace, "r": "来电人确认事发地在碑林区"})
 	st := lastStep(tk)
-	if tk["state"] != "ACCEPTED" || tk["placeCode"] != beilinPlace || tk["regionCode"] != "610103" ||
+	if tk["state"] != "ACCEPTED" || tk["placeCode"] != beilinPlace || tk["regionCode"] != "610103" || tk["regionName"] != "碑林区" ||
 		st["action"] != "CORRECT_PLACE" || st["reason"] != "来电人确认事发地在碑林区" ||
 		!strings.Contains(st["text"].(string), d.community("610113")) || !strings.Contains(st["text"].(string), beilinPlace) {
 		t.Fatalf("corrected = %v", tk)
@@ -408,6 +410,27 @@ func TestReportAttribution(t *testing.T) {
 	}
 	if yantaList == nil || yantaList["regionName"] != "雁塔区" || yantaList["submitter"].(map[string]any)["text"] != "区办陈干事（六级管理员，西安市雁塔区）" {
 		t.Errorf("Yanta's joint meeting list: %v", yantaList)
+	}
+
+	// A deviation of Xi'an's sub-system names its city.
+	key, _, err := s.DB.CreateAPIKey(healthcode.NewContextWithActor(ctx, &healthcode.Actor{Kind: healthcode.ActorStaff, ID: xianID}),
+		"6101", "西安市健康码子系统")
+	if err != nil {
+		t.Fatal(err)
+	}
+	machine, err := s.DB.Authenticate(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := (&postgres.SubsystemService{DB: s.DB}).PushRecords(healthcode.NewContextWithActor(ctx, machine), []healthcode.SubsystemRecord{{
+		RecordID: "XA-0001", Name: "上官飞燕", Sex: "2", Nationality: "CHN", DocType: healthcode.DocIDCard,
+		DocNumber: idNumber("61011319850101605"), Region: s.community("610113"), Address: "长安路六十六号", Phone: "13800138605",
+		Temperature: 36.5, Symptoms: []string{}, Colour: healthcode.Yellow, IssuedAt: s.Clock.Now().Add(-time.Hour), Issuer: "6101"}}); err != nil || res.DeviationsOpened != 1 {
+		t.Fatalf("sub-system push: %+v, %v", res, err)
+	}
+	devs := s.Do(t, province, `query { deviations { nodes { cityCode cityName } } }`, nil).MustData(t)["deviations"].(map[string]any)["nodes"].([]any)
+	if len(devs) != 1 || devs[0].(map[string]any)["cityName"] != "西安市" {
+		t.Errorf("deviations %v", devs)
 	}
 
 	rankingRows(t, s.Bundle, "2026-10-28", map[string][2]float64{"6101": {90, 100}, "6103": {70, 100}, "6102": {50, 100}})

@@ -26,6 +26,8 @@ type TicketResolver interface {
 	StateLabel(ctx context.Context, obj *healthcode.Ticket) (string, error)
 	PersonID(ctx context.Context, obj *healthcode.Ticket) (*int64, error)
 
+	RegionName(ctx context.Context, obj *healthcode.Ticket) (string, error)
+
 	MergedInto(ctx context.Context, obj *healthcode.Ticket) (*int64, error)
 
 	Steps(ctx context.Context, obj *healthcode.Ticket) ([]*healthcode.TicketStep, error)
@@ -665,6 +667,29 @@ func (ec *executionContext) _Ticket_regionCode(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Ticket_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ticket_regionName(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, "String")
 }
 
 func (ec *executionContext) _Ticket_createdAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ticket) (ret graphql.Marshaler) {
@@ -2225,6 +2250,12 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_regionName(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._Ticket_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

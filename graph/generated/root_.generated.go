@@ -183,6 +183,7 @@ type ComplexityRoot struct {
 
 	Deviation struct {
 		CityCode        func(childComplexity int) int
+		CityName        func(childComplexity int) int
 		Clauses         func(childComplexity int) int
 		CorrectedAt     func(childComplexity int) int
 		CorrectedBy     func(childComplexity int) int
@@ -706,6 +707,7 @@ type ComplexityRoot struct {
 		PersonID         func(childComplexity int) int
 		PlaceCode        func(childComplexity int) int
 		RegionCode       func(childComplexity int) int
+		RegionName       func(childComplexity int) int
 		ReopenCount      func(childComplexity int) int
 		ReplyDue         func(childComplexity int) int
 		Satisfaction     func(childComplexity int) int
@@ -1349,6 +1351,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Deviation.CityCode(childComplexity), true
+	case "Deviation.cityName":
+		if e.ComplexityRoot.Deviation.CityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.CityName(childComplexity), true
 	case "Deviation.clauses":
 		if e.ComplexityRoot.Deviation.Clauses == nil {
 			break
@@ -4189,6 +4197,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.RegionCode(childComplexity), true
+	case "Ticket.regionName":
+		if e.ComplexityRoot.Ticket.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.RegionName(childComplexity), true
 	case "Ticket.reopenCount":
 		if e.ComplexityRoot.Ticket.ReopenCount == nil {
 			break
@@ -5530,6 +5544,7 @@ supervisors).
 type Deviation {
   id: ID!
   cityCode: String!
+  cityName: String!
   recordId: String!
   """The person's residence region."""
   regionCode: String!
@@ -5624,7 +5639,9 @@ type Ticket {
   """The place concerned (属地): routing goes to a unit of its county; an operator corrects it with correctTicketPlace."""
   placeCode: String!
   unit: HandlingUnit
+  """The responsible region: the unit's, or the county of the place before dispatch."""
   regionCode: String!
+  regionName: String!
   createdAt: Time!
   updatedAt: Time!
   """The sign deadline while a sign clock runs (a code appeal's from its filing or return, others' from the dispatch)."""
@@ -6603,6 +6620,8 @@ func (ec *executionContext) childFields_Deviation(ctx context.Context, field gra
 		return ec.fieldContext_Deviation_id(ctx, field)
 	case "cityCode":
 		return ec.fieldContext_Deviation_cityCode(ctx, field)
+	case "cityName":
+		return ec.fieldContext_Deviation_cityName(ctx, field)
 	case "recordId":
 		return ec.fieldContext_Deviation_recordId(ctx, field)
 	case "regionCode":
@@ -7407,6 +7426,8 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_unit(ctx, field)
 	case "regionCode":
 		return ec.fieldContext_Ticket_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_Ticket_regionName(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Ticket_createdAt(ctx, field)
 	case "updatedAt":
