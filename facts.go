@@ -38,6 +38,9 @@ type Fact struct {
 	CreatedAt     time.Time
 	RetractedAt   *time.Time
 	RetractReason string
+	// Venue and Institution say where a checkpoint scan (source SCAN) was
+	// made; "" for other facts.
+	Venue, Institution string
 }
 
 // DesignationInput is a manual designation by a health officer.

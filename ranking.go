@@ -136,6 +136,9 @@ type RankingReport struct {
 	State        RankingState
 	DaysWithData int
 	Notes        []string
+	// GeneratorText names the generator as the printed report does
+	// (Attribution.Text); set by ExportRankingReport.
+	GeneratorText string
 }
 
 // RankingService ranks cities and counties by the weighted score and keeps

@@ -104,6 +104,12 @@ type RegionService interface {
 	// FindRegions is the batch form of FindRegion for dataloaders: one result
 	// or error per code, in the order given.
 	FindRegions(ctx context.Context, codes []string) ([]*Region, []error)
+	// RegionNames returns the names of regions (雁塔区, 西安市), one per code
+	// in the order given, "" for an unknown code: the batch form for
+	// dataloaders that label the regions of objects the caller may already
+	// read (reports, lists, notices). Region names are public administrative
+	// data, so any authenticated caller may ask. Errors: UNAUTHENTICATED.
+	RegionNames(ctx context.Context, codes []string) ([]string, []error)
 	// ListRegions returns the children of filter.ParentCode that the caller may
 	// see, ordered by code, and whether more follow.
 	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND, FORBIDDEN.

@@ -72,4 +72,13 @@ type StaffService interface {
 	// region. The revocation takes effect on the very next request.
 	// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND.
 	RevokeRole(ctx context.Context, grantID int64) error
+	// Attributions describes the actors named by subjects (staff:12,
+	// resident:7, apikey:3, system), one result or error per subject in the
+	// order given (the batch form for dataloaders). It labels objects the
+	// caller may already read — facts, colour changes, ticket steps,
+	// reports — so it checks only that the caller is staff: a staff
+	// member's name, roles and place of work are shown to colleagues who
+	// judge their work, never to residents. An unknown subject is described
+	// by the subject itself. Errors: UNAUTHENTICATED, FORBIDDEN (not staff).
+	Attributions(ctx context.Context, subjects []string) ([]*Attribution, []error)
 }

@@ -31,20 +31,24 @@ type Ticket struct {
 	CreatedBy        string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
-	SignDue          *time.Time
-	ReplyDue         *time.Time
+	SignDue          *time.Time // nil while no sign clock runs
+	ReplyDue         *time.Time // nil while no reply clock has started
 	CallbackDue      *time.Time
 	DueAt            *time.Time // the next deadline
 	WarnAt           *time.Time // 80 % of the way to DueAt
-	Overdue          bool
+	Overdue          bool       // DueAt is not after the time of the read (whether or not the scheduler has passed)
 	Supervised       bool
 	ExtensionPending bool
 	ReopenCount      int
-	MergedInto       int64
+	MergedInto       int64 // 0 when not merged
 	Satisfaction     string
 	// Duplicates are likely duplicates (same person and kind within 7 days),
 	// suggested for merging (并单).
 	Duplicates []int64
+	// Steps is the history as the caller may see it, loaded with the ticket
+	// by the methods that return one ticket (FindTicket, Act, CreateTicket,
+	// FileAppeal) in the transaction that read or changed it; nil in lists.
+	Steps []*TicketStep
 }
 
 // TicketStep is one step of a ticket's history.
@@ -87,6 +91,9 @@ type TicketAction struct {
 	TargetUnit   int64
 	TargetTicket int64
 	Extension    string // the extension asked for, e.g. "2wd"
+	// Place is the corrected place (a region code of a county or below) of
+	// CORRECT_PLACE.
+	Place string
 	// Correction is the fact to retract when resolving a code appeal.
 	Correction *FactCorrection
 }
@@ -122,14 +129,18 @@ type AppealView struct {
 }
 
 // TicketNotice is a notice to a unit or region about a ticket: a warning at
-// 80 % of a deadline, 督办 of an overdue ticket, an extension request.
+// 80 % of a deadline, 督办 of an overdue ticket, an extension request, a
+// return (退单) to the dispatchers.
 type TicketNotice struct {
 	ID         int64
 	TicketID   int64
 	RegionCode string
 	Kind       string
-	Text       string
-	CreatedAt  time.Time
+	// Audience is UNIT (the unit's people and the administrators above it)
+	// or DISPATCH (the operators who dispatch the region's tickets).
+	Audience  string
+	Text      string
+	CreatedAt time.Time
 }
 
 // KnowledgeAnswer is a standard answer for consultations.
@@ -151,8 +162,11 @@ type TicketService interface {
 	// FileAppeal files a code appeal by a resident for their own code or a
 	// dependent's. Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
 	FileAppeal(ctx context.Context, in NewTicket) (*Ticket, error)
-	// Act takes an action on a ticket (the lifecycle of docs/hotline.md).
-	// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, CONFLICT, INVALID.
+	// Act takes an action on a ticket (the lifecycle of docs/hotline.md) and
+	// returns the ticket as the caller sees it right after the action, its
+	// history included, even when the action takes it out of the caller's
+	// view (a return). Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN,
+	// CONFLICT, INVALID.
 	Act(ctx context.Context, ticketID int64, a TicketAction) (*Ticket, error)
 	// FindTicket returns a ticket the caller may see. Errors:
 	// UNAUTHENTICATED, NOT_FOUND.

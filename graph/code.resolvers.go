@@ -20,9 +20,25 @@ func (r *areaRiskResolver) Level(ctx context.Context, obj *healthcode.AreaRisk) 
 	return model.RiskLevel(obj.Level), nil
 }
 
+// By is the resolver for the by field.
+func (r *codeChangeResolver) By(ctx context.Context, obj *healthcode.CodeChange) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.Actor)
+}
+
 // Kind is the resolver for the kind field.
 func (r *factResolver) Kind(ctx context.Context, obj *healthcode.Fact) (model.FactKind, error) {
 	return model.FactKind(obj.Kind), nil
+}
+
+// EnteredBy is the resolver for the enteredBy field.
+func (r *factResolver) EnteredBy(ctx context.Context, obj *healthcode.Fact) (*healthcode.Attribution, error) {
+	a, err := r.attribution(ctx, obj.Actor)
+	if a == nil || err != nil || obj.Venue == "" {
+		return a, err
+	}
+	at := *a // a scan: where the inspector made it
+	at.Venue, at.Institution = obj.Venue, obj.Institution
+	return &at, nil
 }
 
 // ColourLabel is the resolver for the colourLabel field.
@@ -172,6 +188,9 @@ func (r *queryResolver) PersonFacts(ctx context.Context, personID int64) ([]*hea
 // AreaRisk returns generated.AreaRiskResolver implementation.
 func (r *Resolver) AreaRisk() generated.AreaRiskResolver { return &areaRiskResolver{r} }
 
+// CodeChange returns generated.CodeChangeResolver implementation.
+func (r *Resolver) CodeChange() generated.CodeChangeResolver { return &codeChangeResolver{r} }
+
 // Fact returns generated.FactResolver implementation.
 func (r *Resolver) Fact() generated.FactResolver { return &factResolver{r} }
 
@@ -183,6 +202,7 @@ func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r}
 
 type (
 	areaRiskResolver   struct{ *Resolver }
+	codeChangeResolver struct{ *Resolver }
 	factResolver       struct{ *Resolver }
 	healthCodeResolver struct{ *Resolver }
 	personResolver     struct{ *Resolver }

@@ -14,6 +14,11 @@ import (
 	"healthcode/postgres"
 )
 
+// CityName is the resolver for the cityName field.
+func (r *deviationResolver) CityName(ctx context.Context, obj *healthcode.Deviation) (string, error) {
+	return r.regionName(ctx, obj.CityCode)
+}
+
 // PersonID is the resolver for the personId field.
 func (r *deviationResolver) PersonID(ctx context.Context, obj *healthcode.Deviation) (*int64, error) {
 	if obj.PersonID == 0 {

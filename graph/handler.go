@@ -132,7 +132,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			return next(ctx)
 		})
 	}
-	return LoaderMiddleware(r.RegionService, srv)
+	return LoaderMiddleware(r.RegionService, r.StaffService, srv)
 }
 
 // presentError maps domain errors to extensions.code with their user-facing

@@ -17,6 +17,11 @@ import (
 	"time"
 )
 
+// RegionName is the resolver for the regionName field.
+func (r *handlingUnitResolver) RegionName(ctx context.Context, obj *healthcode.HandlingUnit) (string, error) {
+	return r.regionName(ctx, obj.RegionCode)
+}
+
 // CreateTicket is the resolver for the createTicket field.
 func (r *mutationResolver) CreateTicket(ctx context.Context, input model.CreateTicketInput) (*healthcode.Ticket, error) {
 	in := healthcode.NewTicket{Kind: string(input.Kind), Channel: deref(input.Channel), Urgency: deref(input.Urgency),
@@ -64,6 +69,11 @@ func (r *mutationResolver) ReturnTicket(ctx context.Context, id int64, reason st
 // RedispatchTicket is the resolver for the redispatchTicket field.
 func (r *mutationResolver) RedispatchTicket(ctx context.Context, id int64, unitID int64, reason string) (*healthcode.Ticket, error) {
 	return r.TicketService.Act(ctx, id, healthcode.TicketAction{Action: "REDISPATCH", TargetUnit: unitID, Reason: reason})
+}
+
+// CorrectTicketPlace is the resolver for the correctTicketPlace field.
+func (r *mutationResolver) CorrectTicketPlace(ctx context.Context, id int64, place string, reason string) (*healthcode.Ticket, error) {
+	return r.TicketService.Act(ctx, id, healthcode.TicketAction{Action: "CORRECT_PLACE", Place: place, Reason: reason})
 }
 
 // ReplyTicket is the resolver for the replyTicket field.
@@ -241,9 +251,32 @@ func (r *ticketResolver) StateLabel(ctx context.Context, obj *healthcode.Ticket)
 	return hotline.State(obj.State).Label(), nil
 }
 
+// PersonID is the resolver for the personId field.
+func (r *ticketResolver) PersonID(ctx context.Context, obj *healthcode.Ticket) (*int64, error) {
+	return nonZero(obj.PersonID), nil
+}
+
+// RegionName is the resolver for the regionName field.
+func (r *ticketResolver) RegionName(ctx context.Context, obj *healthcode.Ticket) (string, error) {
+	return r.regionName(ctx, obj.RegionCode)
+}
+
+// MergedInto is the resolver for the mergedInto field.
+func (r *ticketResolver) MergedInto(ctx context.Context, obj *healthcode.Ticket) (*int64, error) {
+	return nonZero(obj.MergedInto), nil
+}
+
 // Steps is the resolver for the steps field.
 func (r *ticketResolver) Steps(ctx context.Context, obj *healthcode.Ticket) ([]*healthcode.TicketStep, error) {
+	if obj.Steps != nil { // read with the ticket, in the transaction of the action that returned it
+		return obj.Steps, nil
+	}
 	return r.TicketService.Steps(ctx, obj.ID)
+}
+
+// RegionName is the resolver for the regionName field.
+func (r *ticketNoticeResolver) RegionName(ctx context.Context, obj *healthcode.TicketNotice) (string, error) {
+	return r.regionName(ctx, obj.RegionCode)
 }
 
 // ActionLabel is the resolver for the actionLabel field.
@@ -254,13 +287,26 @@ func (r *ticketStepResolver) ActionLabel(ctx context.Context, obj *healthcode.Ti
 	return hotline.Action(obj.Action).Label(), nil
 }
 
+// By is the resolver for the by field.
+func (r *ticketStepResolver) By(ctx context.Context, obj *healthcode.TicketStep) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.Actor)
+}
+
+// HandlingUnit returns generated.HandlingUnitResolver implementation.
+func (r *Resolver) HandlingUnit() generated.HandlingUnitResolver { return &handlingUnitResolver{r} }
+
 // Ticket returns generated.TicketResolver implementation.
 func (r *Resolver) Ticket() generated.TicketResolver { return &ticketResolver{r} }
+
+// TicketNotice returns generated.TicketNoticeResolver implementation.
+func (r *Resolver) TicketNotice() generated.TicketNoticeResolver { return &ticketNoticeResolver{r} }
 
 // TicketStep returns generated.TicketStepResolver implementation.
 func (r *Resolver) TicketStep() generated.TicketStepResolver { return &ticketStepResolver{r} }
 
 type (
-	ticketResolver     struct{ *Resolver }
-	ticketStepResolver struct{ *Resolver }
+	handlingUnitResolver struct{ *Resolver }
+	ticketResolver       struct{ *Resolver }
+	ticketNoticeResolver struct{ *Resolver }
+	ticketStepResolver   struct{ *Resolver }
 )

@@ -17,6 +17,16 @@ func deref[T any](p *T) T {
 	return *p
 }
 
+// nonZero returns a pointer to v, or nil for the zero value: an optional ID
+// stored as 0 when absent reads as null.
+func nonZero[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
 // parseDate reads a YYYY-MM-DD date (China Standard Time).
 func parseDate(field, s string) (time.Time, error) {
 	t, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), healthcode.CST)

@@ -55,6 +55,15 @@ func (r *rankingReportResolver) Policy(ctx context.Context, obj *healthcode.Rank
 	return policyMap(obj.Policy), nil
 }
 
+// Generator is the resolver for the generator field.
+func (r *rankingReportResolver) Generator(ctx context.Context, obj *healthcode.RankingReport) (*healthcode.Attribution, error) {
+	a, err := r.attribution(ctx, obj.GeneratedBy)
+	if a == nil && err == nil {
+		a = &healthcode.Attribution{Subject: obj.GeneratedBy, Kind: healthcode.ActorSystem, Name: obj.GeneratedBy}
+	}
+	return a, err
+}
+
 // XlsxURL is the resolver for the xlsxUrl field.
 func (r *rankingReportResolver) XlsxURL(ctx context.Context, obj *healthcode.RankingReport) (string, error) {
 	return reportURL(obj, "xlsx"), nil

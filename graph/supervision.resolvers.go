@@ -13,6 +13,16 @@ import (
 	"time"
 )
 
+// RegionName is the resolver for the regionName field.
+func (r *jointMeetingListResolver) RegionName(ctx context.Context, obj *healthcode.JointMeetingList) (string, error) {
+	return r.regionName(ctx, obj.RegionCode)
+}
+
+// Submitter is the resolver for the submitter field.
+func (r *jointMeetingListResolver) Submitter(ctx context.Context, obj *healthcode.JointMeetingList) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.SubmittedBy)
+}
+
 // SubmittedAt is the resolver for the submittedAt field.
 func (r *jointMeetingListResolver) SubmittedAt(ctx context.Context, obj *healthcode.JointMeetingList) (*time.Time, error) {
 	if obj.SubmittedAt.IsZero() {

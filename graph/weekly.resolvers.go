@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"healthcode"
+	"healthcode/graph/generated"
 	"time"
 )
 
@@ -25,3 +26,18 @@ func (r *mutationResolver) SubmitWeeklyReport(ctx context.Context, city string, 
 func (r *queryResolver) WeeklyReports(ctx context.Context, at *time.Time) ([]*healthcode.WeeklyReport, error) {
 	return r.Supervision.WeeklyReports(ctx, deref(at))
 }
+
+// RegionName is the resolver for the regionName field.
+func (r *weeklyReportResolver) RegionName(ctx context.Context, obj *healthcode.WeeklyReport) (string, error) {
+	return r.regionName(ctx, obj.RegionCode)
+}
+
+// Submitter is the resolver for the submitter field.
+func (r *weeklyReportResolver) Submitter(ctx context.Context, obj *healthcode.WeeklyReport) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.SubmittedBy)
+}
+
+// WeeklyReport returns generated.WeeklyReportResolver implementation.
+func (r *Resolver) WeeklyReport() generated.WeeklyReportResolver { return &weeklyReportResolver{r} }
+
+type weeklyReportResolver struct{ *Resolver }

@@ -57,6 +57,7 @@ func renderNeeds(n Needs) string {
 	add(n.TargetUnit, "target unit")
 	add(n.Unit, "unit (target, else current)")
 	add(n.TargetTicket, "target ticket")
+	add(n.Place, "place")
 	add(n.Satisfaction, "satisfaction")
 	add(n.Decision, "decision")
 	for _, k := range n.Kinds {

@@ -64,6 +64,9 @@ type Input struct {
 	TargetUnit string
 	// TargetTicket is the ticket to merge into (MERGE).
 	TargetTicket int64
+	// Place is the corrected place of the ticket (CORRECT_PLACE): a region
+	// code; the service checks that it exists and differs from the current one.
+	Place string
 }
 
 // Step is the outcome of a successful Apply: what the ticket service
@@ -251,6 +254,9 @@ func checkInput(r Rule, t Ticket, in Input) error {
 	}
 	if n.Unit && strings.TrimSpace(in.TargetUnit) == "" && t.Unit == "" {
 		return healthcode.Errorf(healthcode.EINVALID, "请选择承办单位")
+	}
+	if n.Place && strings.TrimSpace(in.Place) == "" {
+		return healthcode.Errorf(healthcode.EINVALID, "请选择更正后的事发地")
 	}
 	if n.TargetTicket {
 		if in.TargetTicket <= 0 {

@@ -18,6 +18,12 @@ ACCEPTED    DISPATCH          OPERATOR                                   DISPATC
 ACCEPTED    NOTE              OPERATOR,HANDLER,UNIT_SUPERVISOR,PROVINCE  ACCEPTED
 ACCEPTED    MERGE             OPERATOR                                   MERGED
 ACCEPTED    DIRECT_CLOSE      OPERATOR                                   CLOSED       CONSULTATION
+ACCEPTED    CORRECT_PLACE     OPERATOR                                   ACCEPTED
+DISPATCHED  CORRECT_PLACE     OPERATOR,PROVINCE                          DISPATCHED
+SIGNED      CORRECT_PLACE     OPERATOR,PROVINCE                          SIGNED
+IN_PROGRESS CORRECT_PLACE     OPERATOR,PROVINCE                          IN_PROGRESS
+REPLIED     CORRECT_PLACE     OPERATOR                                   REPLIED
+ESCALATED   CORRECT_PLACE     PROVINCE                                   ESCALATED
 DISPATCHED  SIGN              HANDLER                                    SIGNED
 DISPATCHED  RETURN            HANDLER                                    ACCEPTED
 DISPATCHED  REDISPATCH        OPERATOR,PROVINCE                          DISPATCHED
@@ -55,10 +61,10 @@ ESCALATED   CLOSE             PROVINCE                                   CLOSED
 
 // internalActions is the definition of INTERNAL visibility: exactly these
 // actions are hidden from the resident.
-var internalActions = []Action{Note, Return, Supervise, RequestExtension, DecideExtension, Escalate}
+var internalActions = []Action{Note, Return, Supervise, RequestExtension, DecideExtension, Escalate, CorrectPlace}
 
 // stayActions never change the state.
-var stayActions = []Action{Note, Supervise, RequestExtension, DecideExtension}
+var stayActions = []Action{Note, Supervise, RequestExtension, DecideExtension, CorrectPlace}
 
 type expectation struct {
 	roles []Role
@@ -106,7 +112,7 @@ func parseExpectations(t testing.TB) map[sa]expectation {
 // fullInput satisfies every input need (CALLBACK: satisfied, extension:
 // approved).
 var fullInput = Input{Text: "已核实并处理", Reason: "辖区不符", Satisfaction: Satisfied, Decision: Approve,
-	TargetUnit: "610113", TargetTicket: 99}
+	TargetUnit: "610113", TargetTicket: 99, Place: "610103001001"}
 
 func ticketIn(s State, k Kind) Ticket {
 	t := Ticket{ID: 1, Kind: k, State: s}
@@ -540,7 +546,7 @@ func TestLabels(t *testing.T) {
 // MERGED can be reached from every reachable ticket (no dead ends).
 func TestReachability(t *testing.T) {
 	inputs := []Input{fullInput,
-		{Text: "x", Reason: "y", Satisfaction: Dissatisfied, Decision: Reject, TargetUnit: "610113", TargetTicket: 99}}
+		{Text: "x", Reason: "y", Satisfaction: Dissatisfied, Decision: Reject, TargetUnit: "610113", TargetTicket: 99, Place: "610113001001"}}
 	type node struct {
 		s       State
 		k       Kind
@@ -607,5 +613,24 @@ func TestReachability(t *testing.T) {
 		if !done[n] {
 			t.Fatalf("%v cannot reach CLOSED or MERGED", n)
 		}
+	}
+}
+
+// CORRECT_PLACE needs the new place and a reason, keeps the state and the
+// unit, and is internal.
+func TestCorrectPlace(t *testing.T) {
+	tk := ticketIn(Signed, Complaint)
+	if _, err := Apply(tk, CorrectPlace, Operator, Input{Reason: "来电人确认"}); healthcode.ErrorMessage(err) != "请选择更正后的事发地" {
+		t.Fatalf("without a place: %v", err)
+	}
+	if _, err := Apply(tk, CorrectPlace, Operator, Input{Place: "610103001001"}); healthcode.ErrorCode(err) != healthcode.EINVALID {
+		t.Fatalf("without a reason: %v", err)
+	}
+	if _, err := Apply(tk, CorrectPlace, Handler, Input{Place: "610103001001", Reason: "不属本单位"}); healthcode.ErrorCode(err) != healthcode.EFORBIDDEN {
+		t.Fatalf("a handler corrects the place: %v", err)
+	}
+	st, err := Apply(tk, CorrectPlace, Operator, Input{Place: "610103001001", Reason: "来电人确认"})
+	if err != nil || st.Next.State != Signed || st.Next.Unit != tk.Unit || st.Visibility != Internal || !slices.Equal(st.Effects, []Effect{SetPlace}) {
+		t.Fatalf("corrected: %+v %v", st, err)
 	}
 }

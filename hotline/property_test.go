@@ -23,6 +23,7 @@ func drawInput(rt *rapid.T) Input {
 		Decision:     rapid.SampledFrom([]Decision{"", Approve, Reject, "MAYBE"}).Draw(rt, "decision"),
 		TargetUnit:   rapid.SampledFrom(units).Draw(rt, "unit"),
 		TargetTicket: rapid.Int64Range(-1, 3).Draw(rt, "target"),
+		Place:        rapid.SampledFrom([]string{"", " ", "610103001001"}).Draw(rt, "place"),
 	}
 }
 
@@ -35,6 +36,7 @@ func drawValidInput(rt *rapid.T) Input {
 		Decision:     rapid.SampledFrom([]Decision{Approve, Reject}).Draw(rt, "decision"),
 		TargetUnit:   rapid.SampledFrom(units[1:]).Draw(rt, "unit"),
 		TargetTicket: rapid.Int64Range(2, 9).Draw(rt, "target"),
+		Place:        "610103001001",
 	}
 }
 

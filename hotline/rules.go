@@ -39,6 +39,8 @@ type Needs struct {
 	Unit bool
 	// TargetTicket requires Input.TargetTicket, another ticket's id.
 	TargetTicket bool
+	// Place requires Input.Place, the corrected place.
+	Place bool
 	// Satisfaction requires a valid Input.Satisfaction.
 	Satisfaction bool
 	// Decision requires a valid Input.Decision.
@@ -187,6 +189,22 @@ var table = []Rule{
 
 	{From: Accepted, Action: DirectClose, Roles: rs(Operator), To: Closed,
 		Needs: Needs{Text: true, Kinds: []Kind{Consultation}}, Visibility: Public, Effects: fx(NotifyResident)},
+
+	// A wrong place is corrected by whoever may route the ticket in that
+	// state, before routing it again (派单, 改派, 重办 go to a unit of the
+	// place's county).
+	{From: Accepted, Action: CorrectPlace, Roles: rs(Operator), To: Accepted,
+		Needs: Needs{Reason: true, Place: true}, Visibility: Internal, Effects: fx(SetPlace)},
+	{From: Dispatched, Action: CorrectPlace, Roles: rs(Operator, Province), To: Dispatched,
+		Needs: Needs{Reason: true, Place: true}, Visibility: Internal, Effects: fx(SetPlace)},
+	{From: Signed, Action: CorrectPlace, Roles: rs(Operator, Province), To: Signed,
+		Needs: Needs{Reason: true, Place: true}, Visibility: Internal, Effects: fx(SetPlace)},
+	{From: InProgress, Action: CorrectPlace, Roles: rs(Operator, Province), To: InProgress,
+		Needs: Needs{Reason: true, Place: true}, Visibility: Internal, Effects: fx(SetPlace)},
+	{From: Replied, Action: CorrectPlace, Roles: rs(Operator), To: Replied,
+		Needs: Needs{Reason: true, Place: true}, Visibility: Internal, Effects: fx(SetPlace)},
+	{From: Escalated, Action: CorrectPlace, Roles: rs(Province), To: Escalated,
+		Needs: Needs{Reason: true, Place: true}, Visibility: Internal, Effects: fx(SetPlace)},
 }
 
 // Rules returns a copy of the rule table. Any caller (the documentation,

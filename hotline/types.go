@@ -194,6 +194,7 @@ const (
 	DirectClose      Action = "DIRECT_CLOSE"      // 直接办结 of a consultation answered at once
 	ResolveAppeal    Action = "RESOLVE_APPEAL"    // 申诉纠正: the reply of a code appeal that corrects facts
 	RejectAppeal     Action = "REJECT_APPEAL"     // 驳回申诉: the reply of a code appeal that explains the code
+	CorrectPlace     Action = "CORRECT_PLACE"     // 更正事发地: the place (and so the county it is routed to) was wrong
 )
 
 // Actions lists every Action in display order (the order AllowedActions
@@ -201,6 +202,7 @@ const (
 var Actions = []Action{
 	Dispatch, Sign, Return, Redispatch, Start, Reply, ResolveAppeal, RejectAppeal, Note,
 	RequestExtension, DecideExtension, Supervise, Merge, Escalate, Callback, Reopen, Close, DirectClose,
+	CorrectPlace,
 }
 
 // Valid reports whether a is a known action. Any caller; no error.
@@ -246,6 +248,8 @@ func (a Action) Label() string {
 		return "申诉纠正"
 	case RejectAppeal:
 		return "驳回申诉"
+	case CorrectPlace:
+		return "更正事发地"
 	}
 	return string(a)
 }
@@ -378,7 +382,7 @@ const (
 	// Input.Reason is never shown to the resident, whatever the visibility.
 	Public Visibility = "PUBLIC"
 	// Internal: the step is shown to staff only (notes, returns, supervision,
-	// extensions, escalations).
+	// extensions, escalations, corrections of the place).
 	Internal Visibility = "INTERNAL"
 )
 
@@ -441,4 +445,8 @@ const (
 	NotifyDispatcher Effect = "NOTIFY_DISPATCHER"
 	// NotifyProvince notifies the provincial office.
 	NotifyProvince Effect = "NOTIFY_PROVINCE"
+	// SetPlace replaces the ticket's place (the region it concerns) with
+	// Input.Place; the service records the old and the new place. The unit
+	// of any later dispatch must be in the new place's county.
+	SetPlace Effect = "SET_PLACE"
 )

@@ -412,23 +412,25 @@ func (s *FactService) PersonFacts(ctx context.Context, pid int64) ([]*healthcode
 func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT 'STAY', id, source || ' ' || place || ' ' || to_char(from_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
-		       || ' 至 ' || COALESCE(to_char(to_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), '今'), source, actor, created_at, retracted_at, COALESCE(retract_reason, '')
+		       || ' 至 ' || COALESCE(to_char(to_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), '今'), source, actor, created_at, retracted_at, COALESCE(retract_reason, ''),
+		       '', ''
 		  FROM stays WHERE person_id = $1
 		UNION ALL
 		SELECT 'STAY', stay_id, 'SCAN ' || ltree2text(subpath(region_path, -1)) || ' ' || to_char(scanned_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
-		       || COALESCE(' ' || temperature::text || '℃', ''), 'SCAN', 'staff:' || inspector_id, received_at, retracted_at, COALESCE(retract_reason, '')
+		       || COALESCE(' ' || temperature::text || '℃', ''), 'SCAN', 'staff:' || inspector_id, received_at, retracted_at, COALESCE(retract_reason, ''),
+		       COALESCE((SELECT name FROM venues v WHERE v.id = venue_id), ''), COALESCE((SELECT name FROM institutions i WHERE i.id = institution_id), '')
 		  FROM scans WHERE person_id = $1 AND stay_id IS NOT NULL
 		UNION ALL
 		SELECT 'MEDICAL', id, kind || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') || CASE WHEN note <> '' THEN ' ' || note ELSE '' END,
-		       'HEALTH_AUTHORITY', actor, created_at, retracted_at, COALESCE(retract_reason, '')
+		       'HEALTH_AUTHORITY', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', ''
 		  FROM medical_events WHERE person_id = $1
 		UNION ALL
 		SELECT 'HEALTH', id, COALESCE(temperature::text || '℃', '') || CASE WHEN cardinality(symptoms) > 0 THEN ' ' || array_to_string(symptoms, ',') ELSE '' END
-		       || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), source, actor, created_at, retracted_at, COALESCE(retract_reason, '')
+		       || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), source, actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', ''
 		  FROM health_records WHERE person_id = $1
 		UNION ALL
 		SELECT 'DESIGNATION', id, colour || ' ' || reason || CASE WHEN colour = 'RED' AND approved_at IS NULL THEN '（待审核）' ELSE '' END
-		       || ' 至 ' || to_char(until_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), 'MANUAL', actor, created_at, retracted_at, COALESCE(retract_reason, '')
+		       || ' 至 ' || to_char(until_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), 'MANUAL', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', ''
 		  FROM designations WHERE person_id = $1
 		ORDER BY 6, 2`, pid)
 	if err != nil {
@@ -436,7 +438,7 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Fact, error) {
 		var f healthcode.Fact
-		err := r.Scan(&f.Kind, &f.ID, &f.Summary, &f.Source, &f.Actor, &f.CreatedAt, &f.RetractedAt, &f.RetractReason)
+		err := r.Scan(&f.Kind, &f.ID, &f.Summary, &f.Source, &f.Actor, &f.CreatedAt, &f.RetractedAt, &f.RetractReason, &f.Venue, &f.Institution)
 		return &f, err
 	})
 }

@@ -11,7 +11,7 @@ import (
 	"healthcode/rbac"
 )
 
-// BenchmarkTicketQueue: a unit's queue (first page, overdue first) with
+// BenchmarkTicketQueue: a unit's queue (first page, by deadline: overdue first) with
 // HC_BENCH_TICKETS tickets in the table (default 1,000,000, spread over ten
 // units), through TicketService.ListTickets — jurisdiction checks included —
 // against the equivalent hand-written SQL measured in the same run.
@@ -71,7 +71,7 @@ func BenchmarkTicketQueue(b *testing.B) {
 		// jurisdiction filter.
 		rows, err := pool.Query(ctx, `SELECT t.*, u.name FROM tickets t JOIN handling_units u ON u.id = t.unit_id
 			WHERE t.unit_id = $1 AND t.state NOT IN ('CLOSED', 'MERGED')
-			ORDER BY (NOT t.overdue), COALESCE(t.due_at, 'infinity'::timestamptz), t.id LIMIT 20`, unit)
+			ORDER BY COALESCE(t.due_at, 'infinity'::timestamptz), t.id LIMIT 20`, unit)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -333,6 +333,11 @@ func (s *RankingService) ExportRankingReport(ctx context.Context, id int64, form
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, r.Parent); err != nil {
 		return nil, err
 	}
+	gen, err := s.DB.attribution(ctx, r.GeneratedBy)
+	if err != nil {
+		return nil, err
+	}
+	r.GeneratorText = gen.Text()
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
 		return tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermRankingRead, r.Parent), RegionCode: r.Parent,
 			Action: "ranking.export", Object: "ranking_report:" + strconv.FormatInt(id, 10), Detail: map[string]any{"format": format}})

@@ -55,6 +55,42 @@ func (s *RegionService) FindRegion(ctx context.Context, code string) (*healthcod
 	return r, nil
 }
 
+// RegionNames implements healthcode.RegionService.
+func (s *RegionService) RegionNames(ctx context.Context, codes []string) ([]string, []error) {
+	out := make([]string, len(codes))
+	errs := make([]error, len(codes))
+	fail := func(err error) ([]string, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	if _, err := actor(ctx); err != nil {
+		return fail(err)
+	}
+	rows, err := s.DB.Pool.Query(ctx, "SELECT code, name FROM regions WHERE code = ANY($1)", codes)
+	if err != nil {
+		return fail(fmt.Errorf("region names: %w", err))
+	}
+	names := map[string]string{}
+	for rows.Next() {
+		var code, name string
+		if err := rows.Scan(&code, &name); err != nil {
+			rows.Close()
+			return fail(fmt.Errorf("region names: %w", err))
+		}
+		names[code] = name
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fail(fmt.Errorf("region names: %w", err))
+	}
+	for i, c := range codes {
+		out[i] = names[c]
+	}
+	return out, errs
+}
+
 // FindRegions implements healthcode.RegionService.
 func (s *RegionService) FindRegions(ctx context.Context, codes []string) ([]*healthcode.Region, []error) {
 	out := make([]*healthcode.Region, len(codes))

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,21 +40,25 @@ const duplicateWindow = 7 * 24 * time.Hour
 
 const ticketColumns = `t.id, t.kind, t.channel, t.urgency, t.state, COALESCE(t.person_id, 0), t.caller_masked, t.subject,
 	t.description, t.place_code, COALESCE(u.id, 0), COALESCE(u.region_code, ''), COALESCE(u.name, ''), t.region_code,
-	t.created_by, t.created_at, t.updated_at, t.sign_due, t.reply_due, t.callback_due, t.due_at, t.warn_at, t.overdue,
+	t.created_by, t.created_at, t.updated_at, t.sign_due, t.reply_due, t.callback_due, t.due_at, t.warn_at,
 	t.supervised, t.extension_pending, t.reopen_count, COALESCE(t.merged_into, 0), COALESCE(t.satisfaction, '')`
 
 const ticketFrom = ` FROM tickets t LEFT JOIN handling_units u ON u.id = t.unit_id`
 
-func scanTicket(row pgx.Row) (*healthcode.Ticket, error) {
+// scanTicket reads a row of ticketColumns; the ticket is overdue when its
+// next deadline is not after now (the time of the read), whether or not the
+// scheduler has passed since.
+func scanTicket(row pgx.Row, now time.Time) (*healthcode.Ticket, error) {
 	var t healthcode.Ticket
 	var u healthcode.HandlingUnit
 	err := row.Scan(&t.ID, &t.Kind, &t.Channel, &t.Urgency, &t.State, &t.PersonID, &t.CallerMasked, &t.Subject,
 		&t.Description, &t.PlaceCode, &u.ID, &u.RegionCode, &u.Name, &t.RegionCode, &t.CreatedBy, &t.CreatedAt, &t.UpdatedAt,
-		&t.SignDue, &t.ReplyDue, &t.CallbackDue, &t.DueAt, &t.WarnAt, &t.Overdue, &t.Supervised, &t.ExtensionPending,
+		&t.SignDue, &t.ReplyDue, &t.CallbackDue, &t.DueAt, &t.WarnAt, &t.Supervised, &t.ExtensionPending,
 		&t.ReopenCount, &t.MergedInto, &t.Satisfaction)
 	if u.ID != 0 {
 		t.Unit = &u
 	}
+	t.Overdue = t.DueAt != nil && !now.Before(*t.DueAt)
 	return &t, err
 }
 
@@ -78,7 +83,7 @@ func parentRegion(code string) string {
 // rolesFor maps the caller's grants to the lifecycle roles they hold on a
 // ticket: operators of its place, handlers of its unit, administrators above
 // its unit, the provincial office, the system, or the resident it concerns.
-func (s *TicketService) rolesFor(ctx context.Context, q pgx.Tx, a *healthcode.Actor, t *healthcode.Ticket) ([]hotline.Role, bool) {
+func (s *TicketService) rolesFor(ctx context.Context, q *Tx, a *healthcode.Actor, t *healthcode.Ticket) ([]hotline.Role, bool) {
 	authz := s.DB.Authz
 	switch a.Kind {
 	case healthcode.ActorSystem:
@@ -116,18 +121,12 @@ func (s *TicketService) rolesFor(ctx context.Context, q pgx.Tx, a *healthcode.Ac
 	return roles, len(roles) > 0 || reader
 }
 
-func (s *TicketService) loadTicket(ctx context.Context, q pgx.Tx, id int64, lock bool) (*healthcode.Ticket, error) {
+func (s *TicketService) loadTicket(ctx context.Context, tx *Tx, id int64, lock bool) (*healthcode.Ticket, error) {
 	query := "SELECT " + ticketColumns + ticketFrom + " WHERE t.id = $1"
 	if lock {
 		query += " FOR UPDATE OF t"
 	}
-	var row pgx.Row
-	if q != nil {
-		row = q.QueryRow(ctx, query, id)
-	} else {
-		row = s.DB.Pool.QueryRow(ctx, query, id)
-	}
-	t, err := scanTicket(row)
+	t, err := scanTicket(tx.QueryRow(ctx, query, id), tx.Now)
 	if err != nil {
 		return nil, mapError(err, "工单不存在")
 	}
@@ -177,6 +176,15 @@ func (s *TicketService) FileAppeal(ctx context.Context, in healthcode.NewTicket)
 	in.PersonID, in.Kind, in.Channel, in.PlaceCode = pid, string(hotline.CodeAppeal), string(hotline.ChannelOnline), ""
 	if in.Subject == "" {
 		in.Subject = "健康码赋码申诉"
+	}
+	// The caller of an online appeal is the resident who files it: the
+	// account's phone (the guardian's, for a dependent) is the callback number.
+	var phone []byte
+	if err := s.DB.Pool.QueryRow(ctx, "SELECT phone_enc FROM resident_accounts WHERE id = $1", a.ID).Scan(&phone); err != nil {
+		return nil, mapError(err, "账号不存在")
+	}
+	if in.CallerPhone, err = s.DB.PII.Decrypt(phone); err != nil {
+		return nil, err
 	}
 	return s.create(ctx, a, in)
 }
@@ -279,8 +287,27 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 			return err
 		}
 		tx.MarkIndicatorDays(tx.Now) // resolution: a ticket opened today
+		if in.Kind == string(hotline.CodeAppeal) {
+			// An appeal is urgent for the resident: its sign and reply
+			// deadlines run from the filing, before any dispatch.
+			set := map[string]any{}
+			for _, clock := range []workcal.Step{workcal.Sign, workcal.Reply} {
+				if err := s.startClock(set, tx.Now, in.Kind, in.Urgency, clock); err != nil {
+					return err
+				}
+			}
+			if err := s.update(ctx, tx, id, set); err != nil {
+				return err
+			}
+			if err := s.recomputeDue(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		var err error
 		if out, err = s.loadTicket(ctx, tx, id, false); err != nil {
+			return err
+		}
+		if err := s.complete(ctx, tx, a, out); err != nil {
 			return err
 		}
 		s.notifyQueue(ctx, tx, out)
@@ -337,7 +364,7 @@ func (s *TicketService) Act(ctx context.Context, id int64, in healthcode.TicketA
 			mt.Unit = strconv.FormatInt(t.Unit.ID, 10)
 		}
 		mi := hotline.Input{Text: in.Text, Reason: in.Reason, Satisfaction: hotline.Satisfaction(in.Satisfaction),
-			Decision: hotline.Decision(in.Decision), TargetTicket: in.TargetTicket}
+			Decision: hotline.Decision(in.Decision), TargetTicket: in.TargetTicket, Place: in.Place}
 		if in.TargetUnit != 0 {
 			mi.TargetUnit = strconv.FormatInt(in.TargetUnit, 10)
 		} else if action == hotline.Dispatch || action == hotline.Redispatch {
@@ -366,8 +393,13 @@ func (s *TicketService) Act(ctx context.Context, id int64, in healthcode.TicketA
 		if err := markTicketDays(ctx, tx, id); err != nil {
 			return err
 		}
+		// The answer is read here, as the caller was entitled to see the
+		// ticket: the step may have taken it out of their view (a return).
 		out, err = s.loadTicket(ctx, tx, id, false)
 		if err != nil {
+			return err
+		}
+		if err := s.complete(ctx, tx, a, out); err != nil {
 			return err
 		}
 		s.notifyQueue(ctx, tx, out)
@@ -390,6 +422,25 @@ func markTicketDays(ctx context.Context, tx *Tx, id int64) error {
 		return fmt.Errorf("ticket step days: %w", err)
 	}
 	tx.MarkIndicatorDays(ats...)
+	return nil
+}
+
+// startClock sets the columns that start the clock of step for a ticket of
+// kind and urgency at start: its start and its deadline.
+func (s *TicketService) startClock(set map[string]any, start time.Time, kind, urgency string, step workcal.Step) error {
+	l, err := s.limit(kind, urgency, step)
+	if err != nil {
+		return err
+	}
+	due := s.Calendar.Deadline(start, l)
+	switch step {
+	case workcal.Sign:
+		set["sign_started_at"], set["sign_due"] = start, due
+	case workcal.Reply:
+		set["reply_started_at"], set["reply_due"] = start, due
+	case workcal.Callback:
+		set["callback_started_at"], set["callback_due"] = start, due
+	}
 	return nil
 }
 
@@ -416,40 +467,68 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 		if err := tx.QueryRow(ctx, "SELECT region_code, region_path::text FROM handling_units WHERE id = $1", uid).Scan(&region, &path); err != nil {
 			return fieldErr("承办单位", "承办单位不存在，请先为该地区设立承办单位")
 		}
-		if countyOf(region) != countyOf(t.PlaceCode) && step.Action != hotline.Redispatch {
-			return fieldErr("承办单位", "派单应按属地：承办单位须在事发地所在县（区）")
-		}
 		set["unit_id"], set["region_code"], set["region_path"] = uid, region, path
 		unitRegion = region
+	}
+	// One rule for every routing step (派单, 改派, 重办): the unit serves the
+	// county of the ticket's place (属地). A wrong place is corrected first
+	// (CORRECT_PLACE), which leaves its trace in the history.
+	if slices.Contains(step.Effects, hotline.StartSignClock) && countyOf(unitRegion) != countyOf(t.PlaceCode) {
+		return fieldErr("承办单位", "派单应按属地：承办单位须在事发地所在县（区）；事发地有误的，请先更正事发地")
 	}
 	if next.Unit == "" && step.Action == hotline.Return {
 		set["unit_id"] = nil
 	}
+	appeal := t.Kind == string(hotline.CodeAppeal)
+	var noticeExtra map[string]any
 	var notifyResident bool
 	for _, e := range step.Effects {
 		switch e {
 		case hotline.StartSignClock:
-			l, err := s.limit(t.Kind, t.Urgency, workcal.Sign)
-			if err != nil {
+			// A new round: the unit gets its own warning and 督办.
+			set["overdue"], set["warned"] = false, false
+			if appeal && step.Action == hotline.Dispatch && t.SignDue != nil {
+				break // an appeal's sign clock runs from its filing (or its return)
+			}
+			if err := s.startClock(set, tx.Now, t.Kind, t.Urgency, workcal.Sign); err != nil {
 				return err
 			}
-			set["sign_started_at"], set["sign_due"] = tx.Now, s.Calendar.Deadline(tx.Now, l)
 		case hotline.StopSignClock:
 			set["signed_at"] = tx.Now
 		case hotline.StartReplyClock:
-			l, err := s.limit(t.Kind, t.Urgency, workcal.Reply)
-			if err != nil {
+			if appeal && t.ReplyDue != nil && (step.Action == hotline.Dispatch || (step.Action == hotline.Redispatch && step.From != hotline.Escalated)) {
+				break // an appeal's reply deadline runs from its filing, whichever unit answers
+			}
+			if err := s.startClock(set, tx.Now, t.Kind, t.Urgency, workcal.Reply); err != nil {
 				return err
 			}
-			set["reply_started_at"], set["reply_due"] = tx.Now, s.Calendar.Deadline(tx.Now, l)
 		case hotline.StartCallbackClock:
-			l, err := s.limit(t.Kind, t.Urgency, workcal.Callback)
-			if err != nil {
+			if err := s.startClock(set, tx.Now, t.Kind, t.Urgency, workcal.Callback); err != nil {
 				return err
 			}
-			set["replied_at"], set["callback_started_at"], set["callback_due"] = tx.Now, tx.Now, s.Calendar.Deadline(tx.Now, l)
+			set["replied_at"] = tx.Now
 		case hotline.StopClocks:
 			set["overdue"], set["warned"] = false, false
+			if step.Action == hotline.Return {
+				// Back in the dispatchers' queue. A complaint, consultation
+				// or suggestion has no deadline until it is dispatched again;
+				// an appeal keeps its reply deadline, and the dispatchers and
+				// the next unit get a new sign clock from the return.
+				set["sign_started_at"], set["sign_due"] = nil, nil
+				if appeal {
+					if err := s.startClock(set, tx.Now, t.Kind, t.Urgency, workcal.Sign); err != nil {
+						return err
+					}
+				} else {
+					set["reply_started_at"], set["reply_due"] = nil, nil
+				}
+			}
+		case hotline.SetPlace:
+			extra, err := s.correctPlace(ctx, tx, a, t, step, in.Place, set)
+			if err != nil {
+				return err
+			}
+			in.Text, noticeExtra = extra["text"].(string), extra
 		case hotline.ExtendDeadline:
 			if in.Decision == string(hotline.Approve) {
 				var extra string
@@ -509,9 +588,18 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 			notifyResident = true
 		case hotline.NotifyUnit:
 			if unitRegion != "" {
-				if err := s.notice(ctx, tx, t.ID, unitRegion, "ASSIGNED", "工单 #"+strconv.FormatInt(t.ID, 10)+" 已派至本单位："+t.Subject, ""); err != nil {
+				if err := s.notice(ctx, tx, t.ID, unitRegion, "ASSIGNED", audienceUnit, "工单 #"+strconv.FormatInt(t.ID, 10)+" 已派至本单位："+t.Subject, ""); err != nil {
 					return err
 				}
+			}
+		case hotline.NotifyDispatcher:
+			unit := "承办单位"
+			if t.Unit != nil {
+				unit = t.Unit.Name
+			}
+			text := fmt.Sprintf("工单 #%d（%s）被%s退回：%s。请核实事发地（必要时更正）后重新派单", t.ID, t.Subject, unit, truncate(in.Reason, 200))
+			if err := s.notice(ctx, tx, t.ID, countyOf(t.PlaceCode), "RETURNED", audienceDispatch, text, ""); err != nil {
+				return err
 			}
 		case hotline.NotifyParent:
 			if p := parentRegion(unitRegion); p != "" {
@@ -519,12 +607,12 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 				if step.Action == hotline.RequestExtension {
 					kind = "EXTENSION"
 				}
-				if err := s.notice(ctx, tx, t.ID, p, kind, "工单 #"+strconv.FormatInt(t.ID, 10)+"（"+t.Subject+"）"+step.Action.Label(), ""); err != nil {
+				if err := s.notice(ctx, tx, t.ID, p, kind, audienceUnit, "工单 #"+strconv.FormatInt(t.ID, 10)+"（"+t.Subject+"）"+step.Action.Label(), ""); err != nil {
 					return err
 				}
 			}
 		case hotline.NotifyProvince:
-			if err := s.notice(ctx, tx, t.ID, healthcode.ProvinceCode, "ESCALATION", "工单 #"+strconv.FormatInt(t.ID, 10)+" 上报："+in.Reason, ""); err != nil {
+			if err := s.notice(ctx, tx, t.ID, healthcode.ProvinceCode, "ESCALATION", audienceUnit, "工单 #"+strconv.FormatInt(t.ID, 10)+" 上报："+in.Reason, ""); err != nil {
 				return err
 			}
 		}
@@ -557,9 +645,70 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 	if unitRegion != "" {
 		region = unitRegion
 	}
+	detail := map[string]any{"from": string(step.From), "to": string(step.To), "role": string(step.Role)}
+	for k, v := range noticeExtra {
+		if k != "text" {
+			detail[k] = v
+		}
+	}
 	return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "ticket." + strings.ToLower(string(step.Action)),
-		Object: "ticket:" + strconv.FormatInt(t.ID, 10), Reason: in.Reason,
-		Detail: map[string]any{"from": string(step.From), "to": string(step.To), "role": string(step.Role)}})
+		Object: "ticket:" + strconv.FormatInt(t.ID, 10), Reason: in.Reason, Detail: detail})
+}
+
+// correctPlace checks the corrected place of a CORRECT_PLACE step and adds
+// its columns to set: the place and, while no unit holds the ticket, the
+// responsible region (the new place's county). The caller must be able to
+// route tickets of the new place (ticket.dispatch there), or be the
+// provincial office. It returns the step's text and the audit details.
+// Errors: INVALID (unknown or unchanged place, above county level),
+// FORBIDDEN.
+func (s *TicketService) correctPlace(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket, step hotline.Step, place string, set map[string]any) (map[string]any, error) {
+	place = strings.TrimSpace(place)
+	if err := validRegionCode(place); err != nil {
+		return nil, err
+	}
+	if lv, _ := healthcode.LevelOfCode(place); lv == healthcode.LevelProvince || lv == healthcode.LevelCity {
+		return nil, fieldErr("事发地", "请选择县（区）或以下的地区")
+	}
+	if place == t.PlaceCode {
+		return nil, fieldErr("事发地", "与原事发地相同")
+	}
+	from, err := regionFullName(ctx, tx, t.PlaceCode)
+	if err != nil {
+		return nil, err
+	}
+	to, err := regionFullName(ctx, tx, place)
+	if err != nil {
+		return nil, err
+	}
+	if to == "" {
+		return nil, fieldErr("事发地", "地区代码 %s 不存在", place)
+	}
+	if step.Role != hotline.Province {
+		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(place)); err != nil {
+			return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "无权将工单转至%s：不在本人派单的地区内，请联系省 12320 话务员", to)
+		}
+	}
+	set["place_code"] = place
+	if t.Unit == nil {
+		set["region_code"], set["region_path"] = countyOf(place), ltreePath(countyOf(place))
+	}
+	return map[string]any{
+		"text":       fmt.Sprintf("事发地由 %s（%s）更正为 %s（%s）", from, t.PlaceCode, to, place),
+		"from_place": t.PlaceCode, "to_place": place,
+	}, nil
+}
+
+// regionFullName names a region with its ancestors below the province
+// (西安市雁塔区小寨路街道…), "" when the code is unknown.
+func regionFullName(ctx context.Context, q rowQuerier, code string) (string, error) {
+	var name string
+	err := q.QueryRow(ctx, `SELECT COALESCE(string_agg(a.name, '' ORDER BY nlevel(a.path)), '')
+		FROM regions r JOIN regions a ON a.path @> r.path AND a.level <> 'PROVINCE' WHERE r.code = $1`, code).Scan(&name)
+	if err != nil {
+		return "", fmt.Errorf("region name: %w", err)
+	}
+	return name, nil
 }
 
 func (s *TicketService) update(ctx context.Context, tx *Tx, id int64, set map[string]any) error {
@@ -580,13 +729,15 @@ func (s *TicketService) update(ctx context.Context, tx *Tx, id int64, set map[st
 }
 
 // recomputeDue sets the ticket's next deadline from its state: signing while
+// accepted (only a code appeal has a sign clock before its dispatch) or
 // dispatched, the reply while signed or in progress, the callback once
 // replied; warn_at is 80 % of the way there.
 func (s *TicketService) recomputeDue(ctx context.Context, tx *Tx, id int64) error {
 	_, err := tx.Exec(ctx, `UPDATE tickets SET
-		due_at = CASE state WHEN 'DISPATCHED' THEN sign_due WHEN 'SIGNED' THEN reply_due WHEN 'IN_PROGRESS' THEN reply_due
-		                    WHEN 'REPLIED' THEN callback_due END,
+		due_at = CASE state WHEN 'ACCEPTED' THEN sign_due WHEN 'DISPATCHED' THEN sign_due WHEN 'SIGNED' THEN reply_due
+		                    WHEN 'IN_PROGRESS' THEN reply_due WHEN 'REPLIED' THEN callback_due END,
 		warn_at = CASE state
+		  WHEN 'ACCEPTED' THEN sign_started_at + (sign_due - sign_started_at) * 0.8
 		  WHEN 'DISPATCHED' THEN sign_started_at + (sign_due - sign_started_at) * 0.8
 		  WHEN 'SIGNED' THEN reply_started_at + (reply_due - reply_started_at) * 0.8
 		  WHEN 'IN_PROGRESS' THEN reply_started_at + (reply_due - reply_started_at) * 0.8
@@ -598,14 +749,21 @@ func (s *TicketService) recomputeDue(ctx context.Context, tx *Tx, id int64) erro
 	return nil
 }
 
-func (s *TicketService) notice(ctx context.Context, tx *Tx, ticketID int64, region, kind, text, dedup string) error {
+// The audiences of notices: the unit's people (handlers, the administrators
+// above) or the operators who dispatch the region's tickets.
+const (
+	audienceUnit     = "UNIT"
+	audienceDispatch = "DISPATCH"
+)
+
+func (s *TicketService) notice(ctx context.Context, tx *Tx, ticketID int64, region, kind, audience, text, dedup string) error {
 	var key any
 	if dedup != "" {
 		key = dedup
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO ticket_notices (ticket_id, region_code, region_path, kind, text, created_at, dedup_key)
-		VALUES ($1, $2, $3::text::ltree, $4, $5, $6, $7) ON CONFLICT (dedup_key) DO NOTHING`,
-		ticketID, region, ltreePath(region), kind, text, tx.Now, key)
+	_, err := tx.Exec(ctx, `INSERT INTO ticket_notices (ticket_id, region_code, region_path, kind, audience, text, created_at, dedup_key)
+		VALUES ($1, $2, $3::text::ltree, $4, $5, $6, $7, $8) ON CONFLICT (dedup_key) DO NOTHING`,
+		ticketID, region, ltreePath(region), kind, audience, text, tx.Now, key)
 	if err != nil {
 		return fmt.Errorf("record notice: %w", err)
 	}

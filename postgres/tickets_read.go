@@ -25,28 +25,80 @@ func (s *TicketService) FindTicket(ctx context.Context, id int64) (*healthcode.T
 	}
 	var out *healthcode.Ticket
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		t, err := s.loadTicket(ctx, tx, id, false)
+		t, err := s.readable(ctx, tx, a, id)
 		if err != nil {
 			return err
 		}
-		if _, ok := s.rolesFor(ctx, tx, a, t); !ok {
-			return healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
-		}
-		if a.Kind == healthcode.ActorStaff && t.PersonID != 0 && hotline.State(t.State).Open() {
-			rows, err := tx.Query(ctx, `SELECT id FROM tickets WHERE person_id = $1 AND kind = $2 AND id <> $3
-				AND created_at > $4 AND state NOT IN ('CLOSED', 'MERGED') ORDER BY id`, t.PersonID, t.Kind, t.ID, t.CreatedAt.Add(-duplicateWindow))
-			if err != nil {
-				return fmt.Errorf("find duplicates: %w", err)
-			}
-			t.Duplicates, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-			if err != nil {
-				return err
-			}
+		if err := s.complete(ctx, tx, a, t); err != nil {
+			return err
 		}
 		out = t
 		return nil
 	})
 	return out, err
+}
+
+// readable loads ticket id if the caller may see it. Errors: NOT_FOUND.
+func (s *TicketService) readable(ctx context.Context, tx *Tx, a *healthcode.Actor, id int64) (*healthcode.Ticket, error) {
+	t, err := s.loadTicket(ctx, tx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.rolesFor(ctx, tx, a, t); !ok {
+		return nil, healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+	}
+	return t, nil
+}
+
+// complete adds to a ticket what its reader sees besides its row: the likely
+// duplicates (staff, open tickets) and the history as a's kind may see it.
+// Every method that returns one ticket completes it in the transaction that
+// read or changed it, so that the answer to an action stays whole when the
+// action takes the ticket out of the caller's view (a return): the caller
+// was entitled to it when the transaction began.
+func (s *TicketService) complete(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket) error {
+	if a.Kind == healthcode.ActorStaff && t.PersonID != 0 && hotline.State(t.State).Open() {
+		rows, err := tx.Query(ctx, `SELECT id FROM tickets WHERE person_id = $1 AND kind = $2 AND id <> $3
+			AND created_at > $4 AND state NOT IN ('CLOSED', 'MERGED') ORDER BY id`, t.PersonID, t.Kind, t.ID, t.CreatedAt.Add(-duplicateWindow))
+		if err != nil {
+			return fmt.Errorf("find duplicates: %w", err)
+		}
+		if t.Duplicates, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+			return fmt.Errorf("find duplicates: %w", err)
+		}
+	}
+	var err error
+	t.Steps, err = s.steps(ctx, tx, a, t.ID)
+	return err
+}
+
+// steps returns the history of ticket id as a's kind may see it: residents
+// see the public steps without reasons or actors.
+func (s *TicketService) steps(ctx context.Context, tx *Tx, a *healthcode.Actor, id int64) ([]*healthcode.TicketStep, error) {
+	q := `SELECT id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at
+		FROM ticket_steps WHERE ticket_id = $1`
+	if a.Kind == healthcode.ActorResident {
+		q += " AND visibility = 'PUBLIC'" // internal notes are never shown to the resident
+	}
+	rows, err := tx.Query(ctx, q+" ORDER BY id", id)
+	if err != nil {
+		return nil, fmt.Errorf("list ticket steps: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.TicketStep, error) {
+		var st healthcode.TicketStep
+		err := r.Scan(&st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text, &st.Reason, &st.Visibility, &st.At)
+		if a.Kind == healthcode.ActorResident {
+			st.Reason, st.Actor, st.ActorName = "", "", ""
+		}
+		return &st, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list ticket steps: %w", err)
+	}
+	if out == nil {
+		out = []*healthcode.TicketStep{}
+	}
+	return out, nil
 }
 
 // Steps implements healthcode.TicketService.
@@ -55,44 +107,32 @@ func (s *TicketService) Steps(ctx context.Context, id int64) ([]*healthcode.Tick
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.FindTicket(ctx, id); err != nil {
-		return nil, err
-	}
-	q := `SELECT id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at
-		FROM ticket_steps WHERE ticket_id = $1`
-	if a.Kind == healthcode.ActorResident {
-		q += " AND visibility = 'PUBLIC'" // internal notes are never shown to the resident
-	}
-	rows, err := s.DB.Pool.Query(ctx, q+" ORDER BY id", id)
-	if err != nil {
-		return nil, fmt.Errorf("list ticket steps: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.TicketStep, error) {
-		var st healthcode.TicketStep
-		err := r.Scan(&st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text, &st.Reason, &st.Visibility, &st.At)
-		if a.Kind == healthcode.ActorResident {
-			st.Reason, st.Actor, st.ActorName = "", "", ""
+	var out []*healthcode.TicketStep
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		if _, err := s.readable(ctx, tx, a, id); err != nil {
+			return err
 		}
-		return &st, err
+		out, err = s.steps(ctx, tx, a, id)
+		return err
 	})
+	return out, err
 }
 
-// queueCursor is the keyset of a queue: overdue first, then by deadline, then id.
+// queueCursor is the keyset of a queue: by the next deadline (tickets
+// without one last), then by id. Overdue tickets come first because their
+// deadlines are the earliest: the order does not depend on the time of the
+// read, so pages stay consistent while time passes.
 type queueCursor struct {
-	rank int
-	due  pgtype.Timestamptz // infinity for tickets without a deadline
-	id   int64
+	due pgtype.Timestamptz // infinity for tickets without a deadline
+	id  int64
 }
 
 func encodeQueueCursor(t *healthcode.Ticket) string {
-	rank, due := 1, "inf"
-	if t.Overdue {
-		rank = 0
-	}
+	due := "inf"
 	if t.DueAt != nil {
 		due = strconv.FormatInt(t.DueAt.UnixMicro(), 10)
 	}
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d|%s|%d", rank, due, t.ID))
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%d", due, t.ID))
 }
 
 func decodeQueueCursor(s string) (*queueCursor, error) {
@@ -101,19 +141,18 @@ func decodeQueueCursor(s string) (*queueCursor, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	parts := strings.Split(string(b), "|")
-	if err != nil || len(parts) != 3 {
+	if err != nil || len(parts) != 2 {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
 	}
-	rank, e1 := strconv.Atoi(parts[0])
-	id, e3 := strconv.ParseInt(parts[2], 10, 64)
-	c := &queueCursor{rank: rank, id: id, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}}
-	var e2 error
-	if parts[1] != "inf" {
+	id, e2 := strconv.ParseInt(parts[1], 10, 64)
+	c := &queueCursor{id: id, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}}
+	var e1 error
+	if parts[0] != "inf" {
 		var micros int64
-		micros, e2 = strconv.ParseInt(parts[1], 10, 64)
+		micros, e1 = strconv.ParseInt(parts[0], 10, 64)
 		c.due = pgtype.Timestamptz{Time: time.UnixMicro(micros), Valid: true}
 	}
-	if e1 != nil || e2 != nil || e3 != nil || (rank != 0 && rank != 1) {
+	if e1 != nil || e2 != nil {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
 	}
 	return c, nil
@@ -163,22 +202,23 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	if f.Kind != "" {
 		add("t.kind = ?", f.Kind)
 	}
+	now := s.DB.now()
 	if f.Overdue {
-		where = append(where, "t.overdue")
+		add("t.due_at <= ?", now)
 	}
 	if f.DueSoon {
-		add("t.warn_at <= ? AND NOT t.overdue", s.DB.now())
+		add("t.warn_at <= ? AND t.due_at > ?", now)
 	}
 	if f.UpdatedSince != nil {
 		add("t.updated_at >= ?", *f.UpdatedSince)
 	}
 	// The order matches tickets_queue_idx, so a unit's first page is an
 	// index range scan whatever the queue's length.
-	order := "(NOT t.overdue), COALESCE(t.due_at, 'infinity'::timestamptz), t.id"
+	order := "COALESCE(t.due_at, 'infinity'::timestamptz), t.id"
 	if cur != nil {
-		args = append(args, cur.rank == 1, cur.due, cur.id)
+		args = append(args, cur.due, cur.id)
 		n := len(args)
-		where = append(where, fmt.Sprintf("((NOT t.overdue), COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d, $%d)", n-2, n-1, n))
+		where = append(where, fmt.Sprintf("(COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d)", n-1, n))
 	}
 	args = append(args, f.First+1)
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ticketColumns+ticketFrom+" WHERE "+strings.Join(where, " AND ")+
@@ -186,7 +226,7 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	if err != nil {
 		return nil, false, fmt.Errorf("list tickets: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r) })
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, now) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list tickets: %w", err)
 	}
@@ -223,7 +263,8 @@ func (s *TicketService) MyAppeals(ctx context.Context) ([]*healthcode.Ticket, er
 	if err != nil {
 		return nil, fmt.Errorf("list appeals: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r) })
+	now := s.DB.now()
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, now) })
 }
 
 // AppealView implements healthcode.TicketService.
@@ -433,35 +474,47 @@ func (s *TicketService) Knowledge(ctx context.Context, query string) ([]*healthc
 	})
 }
 
-// ProcessDeadlines warns units at 80 % of a deadline and supervises (督办)
-// overdue tickets: the parent region of the unit gets a notice. The worker
-// runs it every minute; it is idempotent. It returns how many tickets it
-// warned and marked overdue.
+// ProcessDeadlines warns at 80 % of a deadline and supervises (督办)
+// overdue tickets: the unit is warned, and the parent region of an overdue
+// ticket's unit gets a notice while the scheduler records a SUPERVISE step.
+// The deadlines of tickets waiting for dispatch (a code appeal's clocks run
+// from its filing) or for the callback are the operators': their notices go
+// to the dispatchers of the place's county, and they are not supervised.
+// The worker runs it every minute; it is idempotent. It returns how many
+// tickets it warned and marked overdue. Callers: the scheduler (it acts as
+// the system). Errors: database failures.
 func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue int, err error) {
 	ctx = healthcode.NewContextWithActor(ctx, healthcode.SystemActor)
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE tickets SET warned = true WHERE warn_at <= $1 AND NOT warned AND NOT overdue
-			AND state NOT IN ('CLOSED', 'MERGED') RETURNING id, region_code, subject`, tx.Now)
+		// A deadline already missed is not warned of: it is marked overdue below.
+		rows, err := tx.Query(ctx, `UPDATE tickets SET warned = true WHERE warn_at <= $1 AND due_at > $1 AND NOT warned AND NOT overdue
+			AND state NOT IN ('CLOSED', 'MERGED') RETURNING id, region_code, place_code, state, subject`, tx.Now)
 		if err != nil {
 			return fmt.Errorf("warn tickets: %w", err)
 		}
 		type hit struct {
-			id      int64
-			region  string
-			subject string
+			id                            int64
+			region, place, state, subject string
 		}
 		var hits []hit
 		for rows.Next() {
 			var h hit
-			if err := rows.Scan(&h.id, &h.region, &h.subject); err != nil {
+			if err := rows.Scan(&h.id, &h.region, &h.place, &h.state, &h.subject); err != nil {
 				rows.Close()
 				return err
 			}
 			hits = append(hits, h)
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("warn tickets: %w", err)
+		}
 		for _, h := range hits {
-			if err := s.notice(ctx, tx, h.id, h.region, "WARNING", fmt.Sprintf("工单 #%d（%s）已用去 80%% 的办理时限，请尽快办理", h.id, h.subject), ""); err != nil {
+			region, audience := h.region, audienceUnit
+			if dispatchersDeadline(h.state) {
+				region, audience = countyOf(h.place), audienceDispatch
+			}
+			if err := s.notice(ctx, tx, h.id, region, "WARNING", audience, fmt.Sprintf("工单 #%d（%s）已用去 80%% 的办理时限，请尽快办理", h.id, h.subject), ""); err != nil {
 				return err
 			}
 		}
@@ -481,24 +534,37 @@ func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue i
 		return warned, 0, err
 	}
 	for _, id := range ids {
+		marked := false
 		err := s.DB.InTx(ctx, func(tx *Tx) error {
 			t, err := s.loadTicket(ctx, tx, id, true)
-			if err != nil || t.Overdue {
+			if err != nil {
 				return err
+			}
+			var already bool
+			if err := tx.QueryRow(ctx, "SELECT overdue FROM tickets WHERE id = $1", id).Scan(&already); err != nil {
+				return fmt.Errorf("read overdue flag: %w", err)
+			}
+			if already || !t.Overdue || !hotline.State(t.State).Open() {
+				return nil // marked by another pass, or the deadline moved meanwhile
 			}
 			if _, err := tx.Exec(ctx, "UPDATE tickets SET overdue = true, updated_at = $2 WHERE id = $1", id, tx.Now); err != nil {
 				return err
 			}
 			tx.MarkIndicatorDays(tx.Now) // overdue count
-			parent := parentRegion(t.RegionCode)
-			if t.Unit != nil {
-				parent = parentRegion(t.Unit.RegionCode)
-			}
-			if parent == "" {
-				parent = healthcode.ProvinceCode
-			}
 			text := fmt.Sprintf("工单 #%d（%s）已超过办理时限，请督办", id, t.Subject)
-			if err := s.notice(ctx, tx, id, parent, "OVERDUE", text, "overdue:"+strconv.FormatInt(id, 10)+":"+t.UpdatedAt.Format(time.RFC3339Nano)); err != nil {
+			region, audience := parentRegion(t.RegionCode), audienceUnit
+			if t.Unit != nil {
+				region = parentRegion(t.Unit.RegionCode)
+			}
+			if dispatchersDeadline(t.State) {
+				region, audience = countyOf(t.PlaceCode), audienceDispatch
+				text = fmt.Sprintf("工单 #%d（%s）已超过%s时限，请尽快处理", id, t.Subject, map[string]string{
+					string(hotline.Accepted): "派单签收", string(hotline.Replied): "回访"}[t.State])
+			}
+			if region == "" {
+				region = healthcode.ProvinceCode
+			}
+			if err := s.notice(ctx, tx, id, region, "OVERDUE", audience, text, "overdue:"+strconv.FormatInt(id, 10)+":"+t.UpdatedAt.Format(time.RFC3339Nano)); err != nil {
 				return err
 			}
 			mt := hotline.Ticket{ID: t.ID, Kind: hotline.Kind(t.Kind), State: hotline.State(t.State), ExtensionPending: t.ExtensionPending,
@@ -513,19 +579,32 @@ func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue i
 				}
 			}
 			s.notifyQueue(ctx, tx, t)
-			return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: parent, Action: "ticket.overdue", Object: "ticket:" + strconv.FormatInt(id, 10)})
+			marked = true
+			return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "ticket.overdue", Object: "ticket:" + strconv.FormatInt(id, 10)})
 		})
 		if err != nil {
 			return warned, overdue, err
 		}
-		overdue++
+		if marked {
+			overdue++
+		}
 	}
 	return warned, overdue, nil
 }
 
-// Notices lists notices to regions inside the caller's ticket grants (an
-// administrator sees the 督办 notices of the units below; handlers those of
-// their units). Errors: UNAUTHENTICATED, FORBIDDEN.
+// dispatchersDeadline reports whether the running deadline of a ticket in
+// state is the operators' own: dispatching (and the signing that follows)
+// of a ticket waiting in ACCEPTED, or the callback of a REPLIED one.
+func dispatchersDeadline(state string) bool {
+	return state == string(hotline.Accepted) || state == string(hotline.Replied)
+}
+
+// Notices lists notices to regions inside the caller's ticket grants: the
+// unit's notices (warnings, 督办, extensions, escalations, assignments) to
+// its handlers and the administrators above, the dispatchers' notices
+// (returns, the deadlines of tickets waiting for dispatch or callback) to
+// the operators and administrators of the region. Errors: UNAUTHENTICATED,
+// FORBIDDEN.
 func (s *TicketService) Notices(ctx context.Context) ([]*healthcode.TicketNotice, error) {
 	a, err := staffOnly(ctx)
 	if err != nil {
@@ -538,13 +617,18 @@ func (s *TicketService) Notices(ctx context.Context) ([]*healthcode.TicketNotice
 	if len(visible) == 0 {
 		return nil, healthcode.ErrForbidden
 	}
-	rows, err := s.DB.Pool.Query(ctx, `SELECT id, ticket_id, region_code, kind, text, created_at FROM ticket_notices
-		WHERE region_path <@ $1::text[]::ltree[] ORDER BY id DESC LIMIT 200`, ltreePaths(visible))
+	dispatch, err := s.visible(ctx, a, healthcode.PermTicketSupervise, healthcode.PermTicketDispatch)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT id, ticket_id, region_code, kind, audience, text, created_at FROM ticket_notices
+		WHERE (audience = 'UNIT' AND region_path <@ $1::text[]::ltree[]) OR (audience = 'DISPATCH' AND region_path <@ $2::text[]::ltree[])
+		ORDER BY id DESC LIMIT 200`, ltreePaths(visible), ltreePaths(dispatch))
 	if err != nil {
 		return nil, fmt.Errorf("list notices: %w", err)
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.TicketNotice, error) {
 		var n healthcode.TicketNotice
-		return &n, r.Scan(&n.ID, &n.TicketID, &n.RegionCode, &n.Kind, &n.Text, &n.CreatedAt)
+		return &n, r.Scan(&n.ID, &n.TicketID, &n.RegionCode, &n.Kind, &n.Audience, &n.Text, &n.CreatedAt)
 	})
 }

@@ -197,7 +197,7 @@ var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 </head>
 <body>
 <h1>{{.Title}}</h1>
-<p class="meta">生成时间：{{.GeneratedAt}}　生成者：{{.Report.GeneratedBy}}</p>
+<p class="meta">生成时间：{{.GeneratedAt}}　生成者：{{or .Report.GeneratorText .Report.GeneratedBy}}</p>
 <table>
 <thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead>
 <tbody>

@@ -20,8 +20,13 @@ import (
 type AreaRiskResolver interface {
 	Level(ctx context.Context, obj *healthcode.AreaRisk) (model.RiskLevel, error)
 }
+type CodeChangeResolver interface {
+	By(ctx context.Context, obj *healthcode.CodeChange) (*healthcode.Attribution, error)
+}
 type FactResolver interface {
 	Kind(ctx context.Context, obj *healthcode.Fact) (model.FactKind, error)
+
+	EnteredBy(ctx context.Context, obj *healthcode.Fact) (*healthcode.Attribution, error)
 }
 type HealthCodeResolver interface {
 	ColourLabel(ctx context.Context, obj *healthcode.Code) (string, error)
@@ -335,6 +340,38 @@ func (ec *executionContext) _CodeChange_actor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_CodeChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodeChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _CodeChange_by(ctx context.Context, field graphql.CollectedField, obj *healthcode.CodeChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodeChange_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CodeChange().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodeChange_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CodeChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CodeChange_at(ctx context.Context, field graphql.CollectedField, obj *healthcode.CodeChange) (ret graphql.Marshaler) {
@@ -707,6 +744,38 @@ func (ec *executionContext) _Fact_actor(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Fact_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Fact_enteredBy(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_enteredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Fact().EnteredBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_enteredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Fact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Fact_createdAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
@@ -1712,42 +1781,48 @@ func (ec *executionContext) _CodeChange(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._CodeChange_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "from":
 			out.Values[i] = ec._CodeChange_from(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "to":
 			out.Values[i] = ec._CodeChange_to(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "clauseIds":
 			out.Values[i] = ec._CodeChange_clauseIds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ruleSetVersion":
 			out.Values[i] = ec._CodeChange_ruleSetVersion(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "cause":
 			out.Values[i] = ec._CodeChange_cause(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
 			out.Values[i] = ec._CodeChange_actor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CodeChange_by(ctx, field, obj)
+				})
 		case "at":
 			out.Values[i] = ec._CodeChange_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -1932,6 +2007,12 @@ func (ec *executionContext) _Fact(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "enteredBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Fact_enteredBy(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._Fact_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

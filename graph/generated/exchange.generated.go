@@ -19,6 +19,8 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type DeviationResolver interface {
+	CityName(ctx context.Context, obj *healthcode.Deviation) (string, error)
+
 	PersonID(ctx context.Context, obj *healthcode.Deviation) (*int64, error)
 	MaskedName(ctx context.Context, obj *healthcode.Deviation) (*string, error)
 
@@ -80,6 +82,29 @@ func (ec *executionContext) _Deviation_cityCode(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Deviation_cityCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Deviation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Deviation_cityName(ctx context.Context, field graphql.CollectedField, obj *healthcode.Deviation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deviation_cityName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Deviation().CityName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deviation_cityName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Deviation", field, true, true, "String")
 }
 
 func (ec *executionContext) _Deviation_recordId(ctx context.Context, field graphql.CollectedField, obj *healthcode.Deviation) (ret graphql.Marshaler) {
@@ -1216,6 +1241,12 @@ func (ec *executionContext) _Deviation(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cityName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Deviation_cityName(ctx, field, obj)
+				})
 		case "recordId":
 			out.Values[i] = ec._Deviation_recordId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -17,15 +17,28 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type HandlingUnitResolver interface {
+	RegionName(ctx context.Context, obj *healthcode.HandlingUnit) (string, error)
+}
 type TicketResolver interface {
 	Kind(ctx context.Context, obj *healthcode.Ticket) (model.TicketKind, error)
 
 	StateLabel(ctx context.Context, obj *healthcode.Ticket) (string, error)
+	PersonID(ctx context.Context, obj *healthcode.Ticket) (*int64, error)
+
+	RegionName(ctx context.Context, obj *healthcode.Ticket) (string, error)
+
+	MergedInto(ctx context.Context, obj *healthcode.Ticket) (*int64, error)
 
 	Steps(ctx context.Context, obj *healthcode.Ticket) ([]*healthcode.TicketStep, error)
 }
+type TicketNoticeResolver interface {
+	RegionName(ctx context.Context, obj *healthcode.TicketNotice) (string, error)
+}
 type TicketStepResolver interface {
 	ActionLabel(ctx context.Context, obj *healthcode.TicketStep) (string, error)
+
+	By(ctx context.Context, obj *healthcode.TicketStep) (*healthcode.Attribution, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -208,6 +221,29 @@ func (ec *executionContext) _HandlingUnit_regionCode(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_HandlingUnit_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HandlingUnit", field, false, false, "String")
+}
+
+func (ec *executionContext) _HandlingUnit_regionName(ctx context.Context, field graphql.CollectedField, obj *healthcode.HandlingUnit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HandlingUnit_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.HandlingUnit().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HandlingUnit_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HandlingUnit", field, true, true, "String")
 }
 
 func (ec *executionContext) _HandlingUnit_name(ctx context.Context, field graphql.CollectedField, obj *healthcode.HandlingUnit) (ret graphql.Marshaler) {
@@ -472,18 +508,18 @@ func (ec *executionContext) _Ticket_personId(ctx context.Context, field graphql.
 			return ec.fieldContext_Ticket_personId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PersonID, nil
+			return ec.Resolvers.Ticket().PersonID(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalOID2int64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOID2ᚖint64(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Ticket_personId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ticket", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Ticket_callerMasked(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ticket) (ret graphql.Marshaler) {
@@ -631,6 +667,29 @@ func (ec *executionContext) _Ticket_regionCode(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Ticket_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Ticket", field, false, false, "String")
+}
+
+func (ec *executionContext) _Ticket_regionName(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, "String")
 }
 
 func (ec *executionContext) _Ticket_createdAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ticket) (ret graphql.Marshaler) {
@@ -895,18 +954,18 @@ func (ec *executionContext) _Ticket_mergedInto(ctx context.Context, field graphq
 			return ec.fieldContext_Ticket_mergedInto(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MergedInto, nil
+			return ec.Resolvers.Ticket().MergedInto(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
-			return ec.marshalOID2int64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOID2ᚖint64(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Ticket_mergedInto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Ticket", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Ticket", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Ticket_satisfaction(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ticket) (ret graphql.Marshaler) {
@@ -1207,6 +1266,29 @@ func (ec *executionContext) fieldContext_TicketNotice_regionCode(_ context.Conte
 	return graphql.NewScalarFieldContext("TicketNotice", field, false, false, "String")
 }
 
+func (ec *executionContext) _TicketNotice_regionName(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketNotice_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketNotice().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketNotice_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketNotice", field, true, true, "String")
+}
+
 func (ec *executionContext) _TicketNotice_kind(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketNotice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1227,6 +1309,29 @@ func (ec *executionContext) _TicketNotice_kind(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TicketNotice_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketNotice", field, false, false, "String")
+}
+
+func (ec *executionContext) _TicketNotice_audience(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketNotice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketNotice_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketNotice_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TicketNotice", field, false, false, "String")
 }
 
@@ -1458,6 +1563,38 @@ func (ec *executionContext) _TicketStep_actorName(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_TicketStep_actorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TicketStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _TicketStep_by(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketStep_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketStep().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TicketStep_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TicketStep",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TicketStep_text(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketStep) (ret graphql.Marshaler) {
@@ -1951,17 +2088,23 @@ func (ec *executionContext) _HandlingUnit(ctx context.Context, sel ast.Selection
 		case "id":
 			out.Values[i] = ec._HandlingUnit_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "regionCode":
 			out.Values[i] = ec._HandlingUnit_regionCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._HandlingUnit_regionName(ctx, field, obj)
+				})
 		case "name":
 			out.Values[i] = ec._HandlingUnit_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2072,10 +2215,11 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 					return ec._Ticket_stateLabel(ctx, field, obj)
 				})
 		case "personId":
-			out.Values[i] = ec._Ticket_personId(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_personId(ctx, field, obj)
+				})
 		case "callerMasked":
 			out.Values[i] = ec._Ticket_callerMasked(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2106,6 +2250,12 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_regionName(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._Ticket_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2162,10 +2312,11 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "mergedInto":
-			out.Values[i] = ec._Ticket_mergedInto(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_mergedInto(ctx, field, obj)
+				})
 		case "satisfaction":
 			out.Values[i] = ec._Ticket_satisfaction(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -2294,32 +2445,43 @@ func (ec *executionContext) _TicketNotice(ctx context.Context, sel ast.Selection
 		case "id":
 			out.Values[i] = ec._TicketNotice_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ticketId":
 			out.Values[i] = ec._TicketNotice_ticketId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "regionCode":
 			out.Values[i] = ec._TicketNotice_regionCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketNotice_regionName(ctx, field, obj)
+				})
 		case "kind":
 			out.Values[i] = ec._TicketNotice_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audience":
+			out.Values[i] = ec._TicketNotice_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "text":
 			out.Values[i] = ec._TicketNotice_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._TicketNotice_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2390,6 +2552,12 @@ func (ec *executionContext) _TicketStep(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "by":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketStep_by(ctx, field, obj)
+				})
 		case "text":
 			out.Values[i] = ec._TicketStep_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

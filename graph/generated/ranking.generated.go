@@ -22,6 +22,7 @@ type RankingReportResolver interface {
 
 	Policy(ctx context.Context, obj *healthcode.RankingReport) (map[string]any, error)
 
+	Generator(ctx context.Context, obj *healthcode.RankingReport) (*healthcode.Attribution, error)
 	XlsxURL(ctx context.Context, obj *healthcode.RankingReport) (string, error)
 	HTMLURL(ctx context.Context, obj *healthcode.RankingReport) (string, error)
 }
@@ -700,6 +701,38 @@ func (ec *executionContext) fieldContext_RankingReport_generatedBy(_ context.Con
 	return graphql.NewScalarFieldContext("RankingReport", field, false, false, "String")
 }
 
+func (ec *executionContext) _RankingReport_generator(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RankingReport_generator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RankingReport().Generator(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalNAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RankingReport_generator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RankingReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RankingReport_xlsxUrl(ctx context.Context, field graphql.CollectedField, obj *healthcode.RankingReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1289,6 +1322,12 @@ func (ec *executionContext) _RankingReport(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "generator":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RankingReport_generator(ctx, field, obj)
+				})
 		case "xlsxUrl":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

@@ -27,10 +27,12 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	AreaRisk() AreaRiskResolver
 	AuditRecord() AuditRecordResolver
+	CodeChange() CodeChangeResolver
 	Credential() CredentialResolver
 	Deviation() DeviationResolver
 	Fact() FactResolver
 	Grant() GrantResolver
+	HandlingUnit() HandlingUnitResolver
 	HealthCode() HealthCodeResolver
 	JointMeetingList() JointMeetingListResolver
 	Mutation() MutationResolver
@@ -44,9 +46,11 @@ type ResolverRoot interface {
 	Subscription() SubscriptionResolver
 	SubsystemRecordResult() SubsystemRecordResultResolver
 	Ticket() TicketResolver
+	TicketNotice() TicketNoticeResolver
 	TicketStep() TicketStepResolver
 	Venue() VenueResolver
 	VerifiedCode() VerifiedCodeResolver
+	WeeklyReport() WeeklyReportResolver
 }
 
 type DirectiveRoot struct {
@@ -73,6 +77,20 @@ type ComplexityRoot struct {
 		Level      func(childComplexity int) int
 		Reason     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
+	}
+
+	Attribution struct {
+		Institution func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		RegionCode  func(childComplexity int) int
+		RegionName  func(childComplexity int) int
+		Role        func(childComplexity int) int
+		Roles       func(childComplexity int) int
+		Subject     func(childComplexity int) int
+		Text        func(childComplexity int) int
+		Unit        func(childComplexity int) int
+		Venue       func(childComplexity int) int
 	}
 
 	AuditRecord struct {
@@ -110,6 +128,7 @@ type ComplexityRoot struct {
 	CodeChange struct {
 		Actor          func(childComplexity int) int
 		At             func(childComplexity int) int
+		By             func(childComplexity int) int
 		Cause          func(childComplexity int) int
 		ClauseIDs      func(childComplexity int) int
 		From           func(childComplexity int) int
@@ -164,6 +183,7 @@ type ComplexityRoot struct {
 
 	Deviation struct {
 		CityCode        func(childComplexity int) int
+		CityName        func(childComplexity int) int
 		Clauses         func(childComplexity int) int
 		CorrectedAt     func(childComplexity int) int
 		CorrectedBy     func(childComplexity int) int
@@ -202,6 +222,7 @@ type ComplexityRoot struct {
 	Fact struct {
 		Actor         func(childComplexity int) int
 		CreatedAt     func(childComplexity int) int
+		EnteredBy     func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Kind          func(childComplexity int) int
 		RetractReason func(childComplexity int) int
@@ -240,6 +261,7 @@ type ComplexityRoot struct {
 		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
 		RegionCode func(childComplexity int) int
+		RegionName func(childComplexity int) int
 	}
 
 	HealthCode struct {
@@ -289,8 +311,10 @@ type ComplexityRoot struct {
 		Members     func(childComplexity int) int
 		OnTime      func(childComplexity int) int
 		RegionCode  func(childComplexity int) int
+		RegionName  func(childComplexity int) int
 		SubmittedAt func(childComplexity int) int
 		SubmittedBy func(childComplexity int) int
+		Submitter   func(childComplexity int) int
 	}
 
 	JointMeetingMember struct {
@@ -329,6 +353,7 @@ type ComplexityRoot struct {
 		CheckIn                func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
 		CloseTicket            func(childComplexity int, id int64, text *string) int
 		CorrectPersonInfo      func(childComplexity int, personID *int64, input model.PersonCorrectionInput) int
+		CorrectTicketPlace     func(childComplexity int, id int64, place string, reason string) int
 		CreateAPIKey           func(childComplexity int, city string, name string) int
 		CreateCompound         func(childComplexity int, community string, name string) int
 		CreateHandlingUnit     func(childComplexity int, region string, name string) int
@@ -511,6 +536,7 @@ type ComplexityRoot struct {
 		DaysWithData func(childComplexity int) int
 		GeneratedAt  func(childComplexity int) int
 		GeneratedBy  func(childComplexity int) int
+		Generator    func(childComplexity int) int
 		HTMLURL      func(childComplexity int) int
 		ID           func(childComplexity int) int
 		Level        func(childComplexity int) int
@@ -681,6 +707,7 @@ type ComplexityRoot struct {
 		PersonID         func(childComplexity int) int
 		PlaceCode        func(childComplexity int) int
 		RegionCode       func(childComplexity int) int
+		RegionName       func(childComplexity int) int
 		ReopenCount      func(childComplexity int) int
 		ReplyDue         func(childComplexity int) int
 		Satisfaction     func(childComplexity int) int
@@ -708,10 +735,12 @@ type ComplexityRoot struct {
 	}
 
 	TicketNotice struct {
+		Audience   func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		RegionCode func(childComplexity int) int
+		RegionName func(childComplexity int) int
 		Text       func(childComplexity int) int
 		TicketID   func(childComplexity int) int
 	}
@@ -722,6 +751,7 @@ type ComplexityRoot struct {
 		Actor       func(childComplexity int) int
 		ActorName   func(childComplexity int) int
 		At          func(childComplexity int) int
+		By          func(childComplexity int) int
 		From        func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Reason      func(childComplexity int) int
@@ -803,9 +833,11 @@ type ComplexityRoot struct {
 		Figures     func(childComplexity int) int
 		OnTime      func(childComplexity int) int
 		RegionCode  func(childComplexity int) int
+		RegionName  func(childComplexity int) int
 		Status      func(childComplexity int) int
 		SubmittedAt func(childComplexity int) int
 		SubmittedBy func(childComplexity int) int
+		Submitter   func(childComplexity int) int
 		WeekStart   func(childComplexity int) int
 	}
 
@@ -904,6 +936,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.RegionCode(childComplexity), true
+
+	case "Attribution.institution":
+		if e.ComplexityRoot.Attribution.Institution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Institution(childComplexity), true
+	case "Attribution.kind":
+		if e.ComplexityRoot.Attribution.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Kind(childComplexity), true
+	case "Attribution.name":
+		if e.ComplexityRoot.Attribution.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Name(childComplexity), true
+	case "Attribution.regionCode":
+		if e.ComplexityRoot.Attribution.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.RegionCode(childComplexity), true
+	case "Attribution.regionName":
+		if e.ComplexityRoot.Attribution.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.RegionName(childComplexity), true
+	case "Attribution.role":
+		if e.ComplexityRoot.Attribution.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Role(childComplexity), true
+	case "Attribution.roles":
+		if e.ComplexityRoot.Attribution.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Roles(childComplexity), true
+	case "Attribution.subject":
+		if e.ComplexityRoot.Attribution.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Subject(childComplexity), true
+	case "Attribution.text":
+		if e.ComplexityRoot.Attribution.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Text(childComplexity), true
+	case "Attribution.unit":
+		if e.ComplexityRoot.Attribution.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Unit(childComplexity), true
+	case "Attribution.venue":
+		if e.ComplexityRoot.Attribution.Venue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attribution.Venue(childComplexity), true
 
 	case "AuditRecord.action":
 		if e.ComplexityRoot.AuditRecord.Action == nil {
@@ -1041,6 +1140,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CodeChange.At(childComplexity), true
+	case "CodeChange.by":
+		if e.ComplexityRoot.CodeChange.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeChange.By(childComplexity), true
 	case "CodeChange.cause":
 		if e.ComplexityRoot.CodeChange.Cause == nil {
 			break
@@ -1246,6 +1351,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Deviation.CityCode(childComplexity), true
+	case "Deviation.cityName":
+		if e.ComplexityRoot.Deviation.CityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deviation.CityName(childComplexity), true
 	case "Deviation.clauses":
 		if e.ComplexityRoot.Deviation.Clauses == nil {
 			break
@@ -1406,6 +1517,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Fact.CreatedAt(childComplexity), true
+	case "Fact.enteredBy":
+		if e.ComplexityRoot.Fact.EnteredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.EnteredBy(childComplexity), true
 	case "Fact.id":
 		if e.ComplexityRoot.Fact.ID == nil {
 			break
@@ -1583,6 +1700,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HandlingUnit.RegionCode(childComplexity), true
+	case "HandlingUnit.regionName":
+		if e.ComplexityRoot.HandlingUnit.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HandlingUnit.RegionName(childComplexity), true
 
 	case "HealthCode.clauses":
 		if e.ComplexityRoot.HealthCode.Clauses == nil {
@@ -1775,6 +1898,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JointMeetingList.RegionCode(childComplexity), true
+	case "JointMeetingList.regionName":
+		if e.ComplexityRoot.JointMeetingList.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingList.RegionName(childComplexity), true
 	case "JointMeetingList.submittedAt":
 		if e.ComplexityRoot.JointMeetingList.SubmittedAt == nil {
 			break
@@ -1787,6 +1916,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JointMeetingList.SubmittedBy(childComplexity), true
+	case "JointMeetingList.submitter":
+		if e.ComplexityRoot.JointMeetingList.Submitter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JointMeetingList.Submitter(childComplexity), true
 
 	case "JointMeetingMember.contact":
 		if e.ComplexityRoot.JointMeetingMember.Contact == nil {
@@ -1965,6 +2100,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CorrectPersonInfo(childComplexity, args["personId"].(*int64), args["input"].(model.PersonCorrectionInput)), true
+	case "Mutation.correctTicketPlace":
+		if e.ComplexityRoot.Mutation.CorrectTicketPlace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_correctTicketPlace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CorrectTicketPlace(childComplexity, args["id"].(int64), args["place"].(string), args["reason"].(string)), true
 	case "Mutation.createApiKey":
 		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
 			break
@@ -3326,6 +3472,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RankingReport.GeneratedBy(childComplexity), true
+	case "RankingReport.generator":
+		if e.ComplexityRoot.RankingReport.Generator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RankingReport.Generator(childComplexity), true
 	case "RankingReport.htmlUrl":
 		if e.ComplexityRoot.RankingReport.HTMLURL == nil {
 			break
@@ -4045,6 +4197,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.RegionCode(childComplexity), true
+	case "Ticket.regionName":
+		if e.ComplexityRoot.Ticket.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.RegionName(childComplexity), true
 	case "Ticket.reopenCount":
 		if e.ComplexityRoot.Ticket.ReopenCount == nil {
 			break
@@ -4156,6 +4314,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TicketEdge.Node(childComplexity), true
 
+	case "TicketNotice.audience":
+		if e.ComplexityRoot.TicketNotice.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketNotice.Audience(childComplexity), true
 	case "TicketNotice.createdAt":
 		if e.ComplexityRoot.TicketNotice.CreatedAt == nil {
 			break
@@ -4180,6 +4344,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketNotice.RegionCode(childComplexity), true
+	case "TicketNotice.regionName":
+		if e.ComplexityRoot.TicketNotice.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketNotice.RegionName(childComplexity), true
 	case "TicketNotice.text":
 		if e.ComplexityRoot.TicketNotice.Text == nil {
 			break
@@ -4223,6 +4393,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketStep.At(childComplexity), true
+	case "TicketStep.by":
+		if e.ComplexityRoot.TicketStep.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.By(childComplexity), true
 	case "TicketStep.from":
 		if e.ComplexityRoot.TicketStep.From == nil {
 			break
@@ -4590,6 +4766,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WeeklyReport.RegionCode(childComplexity), true
+	case "WeeklyReport.regionName":
+		if e.ComplexityRoot.WeeklyReport.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.RegionName(childComplexity), true
 	case "WeeklyReport.status":
 		if e.ComplexityRoot.WeeklyReport.Status == nil {
 			break
@@ -4608,6 +4790,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WeeklyReport.SubmittedBy(childComplexity), true
+	case "WeeklyReport.submitter":
+		if e.ComplexityRoot.WeeklyReport.Submitter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.Submitter(childComplexity), true
 	case "WeeklyReport.weekStart":
 		if e.ComplexityRoot.WeeklyReport.WeekStart == nil {
 			break
@@ -4750,6 +4938,34 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/attribution.graphqls", Input: `"""
+Who entered a fact, took a step or produced a report (docs/api.md, Attribution): the person, their role and where they
+work, for staff who judge the record. Shown to staff only; null for residents.
+"""
+type Attribution {
+  """STAFF, RESIDENT, MACHINE (a city sub-system) or SYSTEM."""
+  kind: ActorKind!
+  """The stored subject (staff:12, resident:7, apikey:3, system), as the audit log names the actor."""
+  subject: String!
+  """A staff member's display name, a resident's masked phone, a sub-system's API key name, or 系统."""
+  name: String!
+  """The roles in Chinese, joined with 、 (e.g. 防疫员; 卫生健康人员、六级管理员)."""
+  role: String!
+  roles: [Role!]!
+  """Where the person works: a staff member's home region, a sub-system's city; empty for residents and the system."""
+  regionCode: String!
+  """That region's full name below the province (西安市雁塔区), 陕西省 for the province."""
+  regionName: String!
+  """The handling unit (承办单位) of a handler; empty if none."""
+  unit: String!
+  """The institution of an inspector or institution administrator, or of the venue of a scan; empty if none."""
+  institution: String!
+  """The venue (查验场所) where a scan was made; empty for other records."""
+  venue: String!
+  """One line in Chinese, as text reports print it: 李防疫（防疫员，大雁塔景区入口，大雁塔景区，西安市雁塔区）."""
+  text: String!
+}
+`, BuiltIn: false},
 	{Name: "../schema/audit.graphqls", Input: `"""One record of the append-only, hash-chained audit log."""
 type AuditRecord {
   id: ID!
@@ -5095,6 +5311,8 @@ type CodeChange {
   """What caused the change: declaration:12, fact:medical:3, area_risk:4, ruleset:v2, time…"""
   cause: String!
   actor: String!
+  """Who caused the change (staff only; null for residents)."""
+  by: Attribution
   at: Time!
 }
 
@@ -5118,6 +5336,8 @@ type Fact {
   summary: String!
   source: String!
   actor: String!
+  """Who entered it: name, role, unit, venue or institution (staff only; null for residents)."""
+  enteredBy: Attribution
   createdAt: Time!
   retractedAt: Time
   retractReason: String!
@@ -5328,6 +5548,7 @@ supervisors).
 type Deviation {
   id: ID!
   cityCode: String!
+  cityName: String!
   recordId: String!
   """The person's residence region."""
   regionCode: String!
@@ -5398,6 +5619,7 @@ enum Satisfaction {
 type HandlingUnit {
   id: ID!
   regionCode: String!
+  regionName: String!
   name: String!
 }
 
@@ -5412,26 +5634,35 @@ type Ticket {
   """ACCEPTED, DISPATCHED, SIGNED, IN_PROGRESS, REPLIED, CLOSED, MERGED or ESCALATED."""
   state: String!
   stateLabel: String!
+  """The person concerned; null when none is linked."""
   personId: ID
+  """The caller's masked phone: the operator's caller, or the resident who filed online."""
   callerMasked: String!
   subject: String!
   description: String!
+  """The place concerned (属地): routing goes to a unit of its county; an operator corrects it with correctTicketPlace."""
   placeCode: String!
   unit: HandlingUnit
+  """The responsible region: the unit's, or the county of the place before dispatch."""
   regionCode: String!
+  regionName: String!
   createdAt: Time!
   updatedAt: Time!
+  """The sign deadline while a sign clock runs (a code appeal's from its filing or return, others' from the dispatch)."""
   signDue: Time
+  """The reply deadline once a reply clock has started (a code appeal's from its filing)."""
   replyDue: Time
   callbackDue: Time
   """The next deadline (signing, reply or callback)."""
   dueAt: Time
   """80 % of the way to dueAt."""
   warnAt: Time
+  """dueAt has passed at the time of the read."""
   overdue: Boolean!
   supervised: Boolean!
   extensionPending: Boolean!
   reopenCount: Int!
+  """The ticket this one was merged into (并单); null unless MERGED."""
   mergedInto: ID
   satisfaction: String
   """Likely duplicates (same person and kind within 7 days), suggested for merging (并单)."""
@@ -5449,6 +5680,8 @@ type TicketStep {
   role: String!
   actor: String!
   actorName: String!
+  """Who took the step: name, role, unit (staff only; null for residents and for the resident's own steps)."""
+  by: Attribution
   text: String!
   """Internal reason (returns, extensions, escalations); empty for residents."""
   reason: String!
@@ -5481,8 +5714,11 @@ type TicketNotice {
   id: ID!
   ticketId: ID!
   regionCode: String!
-  """WARNING, OVERDUE (督办), SUPERVISE, EXTENSION, ESCALATION or ASSIGNED."""
+  regionName: String!
+  """WARNING, OVERDUE (督办), SUPERVISE, EXTENSION, ESCALATION, ASSIGNED or RETURNED (退单, to the dispatchers)."""
   kind: String!
+  """UNIT (the unit's handlers and the administrators above) or DISPATCH (the operators of the region)."""
+  audience: String!
   text: String!
   createdAt: Time!
 }
@@ -5558,14 +5794,16 @@ extend type Mutation {
   createTicket(input: CreateTicketInput!): Ticket!
   """A resident appeals their code (or a dependent's)."""
   fileAppeal(input: AppealInput!): Ticket!
-  """派单: to a unit (default: the unit of the place's county)."""
+  """派单: to a unit of the county of the ticket's place (default: that county's unit)."""
   dispatchTicket(id: ID!, unitId: ID): Ticket!
   signTicket(id: ID!): Ticket!
   startTicket(id: ID!): Ticket!
   """退单: back to the dispatcher (wrong jurisdiction)."""
   returnTicket(id: ID!, reason: String!): Ticket!
-  """改派."""
+  """改派 to a unit of the county of the ticket's place (correct the place first to send it to another county)."""
   redispatchTicket(id: ID!, unitId: ID!, reason: String!): Ticket!
+  """更正事发地: the place (a region of a county or below) was wrong; internal, audited, in the history. Operators and the provincial office."""
+  correctTicketPlace(id: ID!, place: String!, reason: String!): Ticket!
   replyTicket(id: ID!, text: String!): Ticket!
   """Resolve a code appeal by correcting facts; the code is re-evaluated in the same transaction."""
   resolveAppeal(id: ID!, text: String!, correction: FactCorrectionInput!): Ticket!
@@ -5723,6 +5961,8 @@ type RankingReport {
   generatedAt: Time!
   """The generating account, or system for the Friday task."""
   generatedBy: String!
+  """Who generated it, as the printed report names them."""
+  generator: Attribution!
   """Download as a workbook (GET with the same bearer token)."""
   xlsxUrl: String!
   """Download as a printable page (GET with the same bearer token)."""
@@ -6055,8 +6295,11 @@ extend type Mutation {
 """A city's or county's joint meeting list (联席会议名单); regions that have not submitted have no members."""
 type JointMeetingList {
   regionCode: String!
+  regionName: String!
   members: [JointMeetingMember!]!
   submittedBy: String!
+  """Who submitted it; null while it is not submitted."""
+  submitter: Attribution
   submittedAt: Time
   dueAt: Time!
   onTime: Boolean!
@@ -6096,12 +6339,15 @@ extend type Mutation {
 """A city's weekly usage report (上周健康码使用情况)."""
 type WeeklyReport {
   regionCode: String!
+  regionName: String!
   weekStart: Time!
   figures: WeeklyFigures!
   comments: String!
   """DRAFT, SUBMITTED or MISSING."""
   status: String!
   submittedBy: String!
+  """Who submitted it; null while it is not submitted."""
+  submitter: Attribution
   submittedAt: Time
   onTime: Boolean!
   """Friday 16:00 of the week."""
@@ -6167,6 +6413,34 @@ func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field grap
 		return ec.fieldContext_AreaRisk_actor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AreaRisk", field.Name)
+}
+
+func (ec *executionContext) childFields_Attribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_Attribution_kind(ctx, field)
+	case "subject":
+		return ec.fieldContext_Attribution_subject(ctx, field)
+	case "name":
+		return ec.fieldContext_Attribution_name(ctx, field)
+	case "role":
+		return ec.fieldContext_Attribution_role(ctx, field)
+	case "roles":
+		return ec.fieldContext_Attribution_roles(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Attribution_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_Attribution_regionName(ctx, field)
+	case "unit":
+		return ec.fieldContext_Attribution_unit(ctx, field)
+	case "institution":
+		return ec.fieldContext_Attribution_institution(ctx, field)
+	case "venue":
+		return ec.fieldContext_Attribution_venue(ctx, field)
+	case "text":
+		return ec.fieldContext_Attribution_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attribution", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6249,6 +6523,8 @@ func (ec *executionContext) childFields_CodeChange(ctx context.Context, field gr
 		return ec.fieldContext_CodeChange_cause(ctx, field)
 	case "actor":
 		return ec.fieldContext_CodeChange_actor(ctx, field)
+	case "by":
+		return ec.fieldContext_CodeChange_by(ctx, field)
 	case "at":
 		return ec.fieldContext_CodeChange_at(ctx, field)
 	}
@@ -6349,6 +6625,8 @@ func (ec *executionContext) childFields_Deviation(ctx context.Context, field gra
 		return ec.fieldContext_Deviation_id(ctx, field)
 	case "cityCode":
 		return ec.fieldContext_Deviation_cityCode(ctx, field)
+	case "cityName":
+		return ec.fieldContext_Deviation_cityName(ctx, field)
 	case "recordId":
 		return ec.fieldContext_Deviation_recordId(ctx, field)
 	case "regionCode":
@@ -6429,6 +6707,8 @@ func (ec *executionContext) childFields_Fact(ctx context.Context, field graphql.
 		return ec.fieldContext_Fact_source(ctx, field)
 	case "actor":
 		return ec.fieldContext_Fact_actor(ctx, field)
+	case "enteredBy":
+		return ec.fieldContext_Fact_enteredBy(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Fact_createdAt(ctx, field)
 	case "retractedAt":
@@ -6497,6 +6777,8 @@ func (ec *executionContext) childFields_HandlingUnit(ctx context.Context, field 
 		return ec.fieldContext_HandlingUnit_id(ctx, field)
 	case "regionCode":
 		return ec.fieldContext_HandlingUnit_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_HandlingUnit_regionName(ctx, field)
 	case "name":
 		return ec.fieldContext_HandlingUnit_name(ctx, field)
 	}
@@ -6591,10 +6873,14 @@ func (ec *executionContext) childFields_JointMeetingList(ctx context.Context, fi
 	switch field.Name {
 	case "regionCode":
 		return ec.fieldContext_JointMeetingList_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_JointMeetingList_regionName(ctx, field)
 	case "members":
 		return ec.fieldContext_JointMeetingList_members(ctx, field)
 	case "submittedBy":
 		return ec.fieldContext_JointMeetingList_submittedBy(ctx, field)
+	case "submitter":
+		return ec.fieldContext_JointMeetingList_submitter(ctx, field)
 	case "submittedAt":
 		return ec.fieldContext_JointMeetingList_submittedAt(ctx, field)
 	case "dueAt":
@@ -6837,6 +7123,8 @@ func (ec *executionContext) childFields_RankingReport(ctx context.Context, field
 		return ec.fieldContext_RankingReport_generatedAt(ctx, field)
 	case "generatedBy":
 		return ec.fieldContext_RankingReport_generatedBy(ctx, field)
+	case "generator":
+		return ec.fieldContext_RankingReport_generator(ctx, field)
 	case "xlsxUrl":
 		return ec.fieldContext_RankingReport_xlsxUrl(ctx, field)
 	case "htmlUrl":
@@ -7143,6 +7431,8 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_unit(ctx, field)
 	case "regionCode":
 		return ec.fieldContext_Ticket_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_Ticket_regionName(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Ticket_createdAt(ctx, field)
 	case "updatedAt":
@@ -7207,8 +7497,12 @@ func (ec *executionContext) childFields_TicketNotice(ctx context.Context, field 
 		return ec.fieldContext_TicketNotice_ticketId(ctx, field)
 	case "regionCode":
 		return ec.fieldContext_TicketNotice_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_TicketNotice_regionName(ctx, field)
 	case "kind":
 		return ec.fieldContext_TicketNotice_kind(ctx, field)
+	case "audience":
+		return ec.fieldContext_TicketNotice_audience(ctx, field)
 	case "text":
 		return ec.fieldContext_TicketNotice_text(ctx, field)
 	case "createdAt":
@@ -7235,6 +7529,8 @@ func (ec *executionContext) childFields_TicketStep(ctx context.Context, field gr
 		return ec.fieldContext_TicketStep_actor(ctx, field)
 	case "actorName":
 		return ec.fieldContext_TicketStep_actorName(ctx, field)
+	case "by":
+		return ec.fieldContext_TicketStep_by(ctx, field)
 	case "text":
 		return ec.fieldContext_TicketStep_text(ctx, field)
 	case "reason":
@@ -7383,6 +7679,8 @@ func (ec *executionContext) childFields_WeeklyReport(ctx context.Context, field 
 	switch field.Name {
 	case "regionCode":
 		return ec.fieldContext_WeeklyReport_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_WeeklyReport_regionName(ctx, field)
 	case "weekStart":
 		return ec.fieldContext_WeeklyReport_weekStart(ctx, field)
 	case "figures":
@@ -7393,6 +7691,8 @@ func (ec *executionContext) childFields_WeeklyReport(ctx context.Context, field 
 		return ec.fieldContext_WeeklyReport_status(ctx, field)
 	case "submittedBy":
 		return ec.fieldContext_WeeklyReport_submittedBy(ctx, field)
+	case "submitter":
+		return ec.fieldContext_WeeklyReport_submitter(ctx, field)
 	case "submittedAt":
 		return ec.fieldContext_WeeklyReport_submittedAt(ctx, field)
 	case "onTime":

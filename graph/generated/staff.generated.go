@@ -877,6 +877,36 @@ func (ec *executionContext) marshalNRole2healthcodeᚐRole(ctx context.Context, 
 	return res
 }
 
+func (ec *executionContext) unmarshalNRole2ᚕhealthcodeᚐRoleᚄ(ctx context.Context, v any) ([]healthcode.Role, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]healthcode.Role, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRole2healthcodeᚐRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRole2ᚕhealthcodeᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []healthcode.Role) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRole2healthcodeᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNStaff2ᚕᚖhealthcodeᚐStaffᚄ(ctx context.Context, sel ast.SelectionSet, v []*healthcode.Staff) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)

@@ -18,6 +18,9 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type JointMeetingListResolver interface {
+	RegionName(ctx context.Context, obj *healthcode.JointMeetingList) (string, error)
+
+	Submitter(ctx context.Context, obj *healthcode.JointMeetingList) (*healthcode.Attribution, error)
 	SubmittedAt(ctx context.Context, obj *healthcode.JointMeetingList) (*time.Time, error)
 }
 
@@ -50,6 +53,29 @@ func (ec *executionContext) _JointMeetingList_regionCode(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_JointMeetingList_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("JointMeetingList", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointMeetingList_regionName(ctx context.Context, field graphql.CollectedField, obj *healthcode.JointMeetingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointMeetingList_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.JointMeetingList().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JointMeetingList_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JointMeetingList", field, true, true, "String")
 }
 
 func (ec *executionContext) _JointMeetingList_members(ctx context.Context, field graphql.CollectedField, obj *healthcode.JointMeetingList) (ret graphql.Marshaler) {
@@ -105,6 +131,38 @@ func (ec *executionContext) _JointMeetingList_submittedBy(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_JointMeetingList_submittedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("JointMeetingList", field, false, false, "String")
+}
+
+func (ec *executionContext) _JointMeetingList_submitter(ctx context.Context, field graphql.CollectedField, obj *healthcode.JointMeetingList) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JointMeetingList_submitter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.JointMeetingList().Submitter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JointMeetingList_submitter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JointMeetingList",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _JointMeetingList_submittedAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.JointMeetingList) (ret graphql.Marshaler) {
@@ -359,6 +417,12 @@ func (ec *executionContext) _JointMeetingList(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointMeetingList_regionName(ctx, field, obj)
+				})
 		case "members":
 			out.Values[i] = ec._JointMeetingList_members(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -369,6 +433,12 @@ func (ec *executionContext) _JointMeetingList(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "submitter":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JointMeetingList_submitter(ctx, field, obj)
+				})
 		case "submittedAt":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,

@@ -16,6 +16,12 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type WeeklyReportResolver interface {
+	RegionName(ctx context.Context, obj *healthcode.WeeklyReport) (string, error)
+
+	Submitter(ctx context.Context, obj *healthcode.WeeklyReport) (*healthcode.Attribution, error)
+}
+
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
@@ -300,6 +306,29 @@ func (ec *executionContext) fieldContext_WeeklyReport_regionCode(_ context.Conte
 	return graphql.NewScalarFieldContext("WeeklyReport", field, false, false, "String")
 }
 
+func (ec *executionContext) _WeeklyReport_regionName(ctx context.Context, field graphql.CollectedField, obj *healthcode.WeeklyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyReport_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WeeklyReport().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyReport_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WeeklyReport", field, true, true, "String")
+}
+
 func (ec *executionContext) _WeeklyReport_weekStart(ctx context.Context, field graphql.CollectedField, obj *healthcode.WeeklyReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -422,6 +451,38 @@ func (ec *executionContext) _WeeklyReport_submittedBy(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_WeeklyReport_submittedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WeeklyReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _WeeklyReport_submitter(ctx context.Context, field graphql.CollectedField, obj *healthcode.WeeklyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyReport_submitter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WeeklyReport().Submitter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyReport_submitter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WeeklyReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WeeklyReport_submittedAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.WeeklyReport) (ret graphql.Marshaler) {
@@ -602,47 +663,59 @@ func (ec *executionContext) _WeeklyReport(ctx context.Context, sel ast.Selection
 		case "regionCode":
 			out.Values[i] = ec._WeeklyReport_regionCode(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WeeklyReport_regionName(ctx, field, obj)
+				})
 		case "weekStart":
 			out.Values[i] = ec._WeeklyReport_weekStart(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "figures":
 			out.Values[i] = ec._WeeklyReport_figures(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "comments":
 			out.Values[i] = ec._WeeklyReport_comments(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._WeeklyReport_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "submittedBy":
 			out.Values[i] = ec._WeeklyReport_submittedBy(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "submitter":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WeeklyReport_submitter(ctx, field, obj)
+				})
 		case "submittedAt":
 			out.Values[i] = ec._WeeklyReport_submittedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "onTime":
 			out.Values[i] = ec._WeeklyReport_onTime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "dueAt":
 			out.Values[i] = ec._WeeklyReport_dueAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
