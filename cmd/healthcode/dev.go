@@ -26,8 +26,9 @@ const (
 	devHTTPAddr     = "127.0.0.1:8080"
 )
 
-// runDev is the embedded default: local PostgreSQL and Redis under .data/,
-// migrations, demo data, and API + workers + web in one process.
+// runDev is the embedded default: local PostgreSQL and Redis under
+// HEALTHCODE_DATA_DIR (default .data), migrations, demo data, and API +
+// workers + web in one process.
 //
 // On the first start (an empty database) it also generates the demo
 // activity (postgres.DemoActivity): a synthetic population and two weeks of
@@ -99,7 +100,7 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set HTTP_ADDR to another address)", cfg.HTTPAddr, err)
 	}
-	printBanner(ln.Addr().String(), env)
+	fmt.Print(banner(ln.Addr().String(), env, dataDir))
 
 	g, gctx := errgroup.WithContext(ctx)
 	p.listenGrants(gctx)
@@ -118,7 +119,10 @@ func mkdir(dir string) string {
 	return dir
 }
 
-func printBanner(addr string, env *devenv.Env) {
+// banner is what `healthcode dev` prints once it serves: the URLs, the
+// servers, the demo logins and the directory that keeps the data (dataDir,
+// shown as an absolute path: HEALTHCODE_DATA_DIR or the default .data).
+func banner(addr string, env *devenv.Env, dataDir string) string {
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -134,8 +138,11 @@ func printBanner(addr string, env *devenv.Env) {
 	for _, d := range postgres.DemoAccounts {
 		fmt.Fprintf(&b, "  %-16s %s (%s @ %s)\n", d.Username, d.DisplayName, d.Role, d.RegionCode)
 	}
-	fmt.Fprintf(&b, "\nPress Ctrl-C to stop. Data is kept under .data/ for the next start.\n\n")
-	fmt.Print(b.String())
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	fmt.Fprintf(&b, "\nPress Ctrl-C to stop. Data is kept under %s for the next start.\n\n", dataDir)
+	return b.String()
 }
 
 // envBool reads a boolean environment variable (strconv.ParseBool); unset or

@@ -20,7 +20,8 @@ usage: healthcode <command> [arguments]
 
 commands:
   dev [--no-demo-data]
-                      start local PostgreSQL and Redis under .data/, migrate, seed demo accounts
+                      start local PostgreSQL and Redis under $HEALTHCODE_DATA_DIR (default .data),
+                      migrate, seed demo accounts
                       (and, on the first start, a demo province with two weeks of activity),
                       and run API, workers and web on one port
   serve               run the API and web server
