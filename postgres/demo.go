@@ -68,7 +68,14 @@ type DemoActivity struct {
 	RankingPolicy   healthcode.RankingPolicy
 }
 
-// DemoSummary says what Generate created.
+// DemoSummary says what Generate created: persons (always Persons),
+// institutions and venues, accepted scans and the fevers among them,
+// tickets (always DemoTickets) and TicketStates (the tickets by state, as
+// the ticket service last returned them: at least two ACCEPTED, two
+// DISPATCHED and two SIGNED), submitted weekly reports, joint meeting
+// lists, acknowledged national pushes (one a day from Days+7 days back to
+// yesterday, pushed at 00:30), recomputed indicator days and ranking
+// reports. TestDemoActivity holds the database to these counts.
 type DemoSummary struct {
 	// Skipped is set when the database already held data: nothing was
 	// created.
