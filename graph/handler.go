@@ -105,6 +105,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Dev || opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.AroundFields(sessionFields(r.RegionService))
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(depthLimit{max: opts.DepthLimit})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
@@ -133,6 +134,29 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		})
 	}
 	return LoaderMiddleware(r.RegionService, srv)
+}
+
+// sessionPayload is a mutation payload that opens a session (login,
+// loginResident): its fields resolve as the new session's actor.
+type sessionPayload interface {
+	SessionActor() *healthcode.Actor
+}
+
+// sessionFields is the field middleware that lets the fields under a
+// session payload see the new session: `login { me { grants { region } } }`
+// reads the region as the account that just logged in, not as the anonymous
+// caller of login. The context of a field is inherited by the fields below
+// it, so the direct children of the payload are enough; they get their own
+// loaders, so no batched lookup mixes two callers.
+func sessionFields(regions healthcode.RegionService) graphql.FieldMiddleware {
+	return func(ctx context.Context, next graphql.Resolver) (any, error) {
+		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil {
+			if p, ok := fc.Parent.Result.(sessionPayload); ok && p.SessionActor() != nil {
+				ctx = withLoaders(healthcode.NewContextWithActor(ctx, p.SessionActor()), regions)
+			}
+		}
+		return next(ctx)
+	}
 }
 
 // presentError maps domain errors to extensions.code with their user-facing
