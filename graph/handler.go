@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -159,6 +161,10 @@ func sessionFields(regions healthcode.RegionService) graphql.FieldMiddleware {
 	}
 }
 
+// queryErrorCodes are the codes of errors in the query itself, from
+// gqlparser and gqlgen (errcode), whose messages are English.
+var queryErrorCodes = map[string]bool{errcode.ParseFailed: true, errcode.ValidationFailed: true, "COMPLEXITY_LIMIT_EXCEEDED": true}
+
 // presentError maps domain errors to extensions.code with their user-facing
 // message, keeps the messages of query validation errors, and replaces every
 // other error with a generic INTERNAL one (logged with its real text).
@@ -170,9 +176,19 @@ func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer
 	case errors.As(err, &derr):
 		gerr.Message = derr.Message
 		gerr.Extensions = map[string]any{"code": derr.Code}
+	case gerr.Extensions != nil && queryErrorCodes[fmt.Sprint(gerr.Extensions["code"])]:
+		// A parse, validation or limit error: its message describes the
+		// query, not the server. It is given in Chinese (validation_zh.go)
+		// with its code and, for a validation rule, the rule's name.
+		c := *gerr
+		c.Extensions = maps.Clone(gerr.Extensions)
+		gerr = &c
+		zhQueryError(gerr, gerr.Extensions["code"] == errcode.ParseFailed)
+		if gerr.Rule != "" {
+			gerr.Extensions["rule"] = gerr.Rule
+		}
 	case gerr.Extensions != nil && gerr.Extensions["code"] != nil:
-		// A parse or validation error from gqlparser: its message describes
-		// the query, not the server.
+		// Our own query limits (depth): already coded and in Chinese.
 	case errors.Unwrap(err) == nil && err.Error() == "introspection disabled":
 		// gqlgen's own refusal (a plain error) when introspection is off.
 		gerr.Message = "未开放内省查询"
