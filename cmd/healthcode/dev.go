@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -81,6 +82,16 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 		return err
 	}
 	defer p.close()
+	// The offline verifier follows the dev clock through the data directory.
+	p.devClock.OnChange = func(offset time.Duration) {
+		if err := writeDevClock(dataDir, offset); err != nil {
+			log.Warn("the offline verifier will not follow the dev clock", "err", err)
+		}
+	}
+	p.devClock.OnChange(p.devClock.Clock.Offset())
+	if off := p.devClock.Clock.Offset(); off != 0 {
+		log.Info("the dev clock of the last run goes on", "now", p.clock.Now().Format(time.RFC3339), "ahead", off.Round(time.Second).String())
+	}
 	if err := p.db.SeedDemo(ctx); err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	}
 	if opts.Dev {
 		res.DevSMS = b.DB.DevMessages
-		res.DevClock = b.Clock
+		res.DevClock = &postgres.DevClock{DB: b.DB, Clock: b.Clock}
 	}
 	if err := b.DB.EnsureRuleSet(context.Background()); err != nil {
 		t.Fatal(err)
