@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -220,10 +221,20 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	// declare every day.
 	daily := persons / 10 / (days + 1)
 	base := persons - daily*(days+1)
-	s.at(s.start.AddDate(0, 0, -7).Add(8*time.Hour), func(ctx context.Context) error {
-		n, err := s.db.SeedSynthetic(sys, base, seed)
-		s.sum.Persons += n
+	var world *synthWorld // the regions, loaded once for every day's declarations
+	seedPersons := func(n int, seed int64) error {
+		if world == nil {
+			var err error
+			if world, err = s.db.loadSynthWorld(ctx); err != nil {
+				return err
+			}
+		}
+		created, err := s.db.seedSynthetic(sys, n, seed, world)
+		s.sum.Persons += created
 		return err
+	}
+	s.at(s.start.AddDate(0, 0, -7).Add(8*time.Hour), func(ctx context.Context) error {
+		return seedPersons(base, seed)
 	})
 	for d := 0; d <= days; d++ {
 		at := s.start.AddDate(0, 0, d).Add(7 * time.Hour)
@@ -231,9 +242,7 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 			at = s.now.Add(-2 * time.Minute) // today's, before 07:00: just now
 		}
 		s.at(at, func(ctx context.Context) error {
-			n, err := s.db.SeedSynthetic(sys, daily, seed+int64(d)+1)
-			s.sum.Persons += n
-			return err
+			return seedPersons(daily, seed+int64(d)+1)
 		})
 	}
 	s.planCheckpoints(sys)
@@ -888,7 +897,7 @@ func (s *demoGen) planReports(sys context.Context) {
 	}
 	s.at(at, func(ctx context.Context) error {
 		for _, r := range regions {
-			if _, err := s.super.SubmitJointMeetingList(s.as(ctx, "admin"), r, demoMembers); err != nil {
+			if _, err := s.super.SubmitJointMeetingList(s.as(ctx, "admin"), r, slices.Clone(demoMembers)); err != nil {
 				return fmt.Errorf("joint meeting list of %s: %w", r, err)
 			}
 			s.sum.JointLists++
