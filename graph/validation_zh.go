@@ -87,6 +87,7 @@ var zhMessages = []zhMessage{
 	zh(`There can be only one argument named `+q+`\.`, "参数 %s 重复"),
 	zh(`There can be only one input field named `+q+`\.`, "输入字段 %s 重复"),
 	zh(`There can be only one fragment named `+q+`\.`, "片段名 %s 重复"),
+	zh(`There can be only one operation named ""\.`, "请求中只能有一个匿名操作"),
 	zh(`There can be only one operation named `+q+`\.`, "操作名 %s 重复"),
 	zh(`There can be only one variable named `+q+`\.`, "变量 %s 重复"),
 	zh(`The directive "@([^"]*)" can only be used once at this location\.`, "指令 @%s 在此处只能使用一次"),

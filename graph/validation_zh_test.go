@@ -10,7 +10,8 @@ import (
 
 // Errors in the query itself (gqlgen's and gqlparser's validation, variable
 // coercion, the parser, the complexity limit) come in Chinese with their
-// code, and the validation rule's name in extensions.rule.
+// code, and the validation rule's name in extensions.rule; a malformed Time
+// is INVALID (it was an internal error).
 func TestQueryErrorsInChinese(t *testing.T) {
 	t.Parallel()
 	b := apitest.Setup(t, apitest.Options{Dev: true})
@@ -43,6 +44,9 @@ func TestQueryErrorsInChinese(t *testing.T) {
 			"GRAPHQL_VALIDATION_FAILED", "", "变量 $c：不能为 null"},
 		{"undeclared variable", `query { region(code: $c) { name } }`, nil, "GRAPHQL_VALIDATION_FAILED", "NoUndefinedVariables", ""},
 		{"malformed", `query { regions(`, nil, "GRAPHQL_PARSE_FAILED", "", ""},
+		{"malformed time", `mutation { devSetClock(at: "yesterday") }`, nil, "INVALID", "", "时间格式应为 RFC 3339，如 2026-12-03T12:00:00+08:00"},
+		{"malformed time in variables", `mutation($t: Time!) { devSetClock(at: $t) }`, map[string]any{"t": "2026-13-45"}, "INVALID", "", ""},
+		{"two anonymous operations", `query { me { name } } query { me { name } }`, nil, "GRAPHQL_VALIDATION_FAILED", "LoneAnonymousOperation", ""},
 	}
 	for _, c := range cases {
 		r := b.Do(t, token, c.query, c.vars)
