@@ -27,7 +27,8 @@ import (
 // comments) and the curl commands of ```sh blocks that post to /graphql.
 // They run in the order of the documents (README.md, then docs/ by name)
 // against a real HTTP server over a demo province (SeedDemo, a 300-person
-// DemoActivity) on the clock of the examples' dates (2026-11-27 10:00),
+// DemoActivity of a week) on the clock of the examples' dates (2026-11-27
+// 10:00),
 // and each must answer without errors, so the documents cannot drift from
 // the API.
 //
@@ -79,7 +80,7 @@ func TestDocsExamples(t *testing.T) {
 	if err := b.Enforcer.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&postgres.DemoActivity{DB: b.DB, Ring: b.Credentials.Ring, Persons: 300}).Generate(ctx); err != nil {
+	if _, err := (&postgres.DemoActivity{DB: b.DB, Ring: b.Credentials.Ring, Persons: 300, Days: 7}).Generate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Enforcer.Reload(ctx); err != nil {
