@@ -166,8 +166,10 @@ func sessionFields(regions healthcode.RegionService) graphql.FieldMiddleware {
 var queryErrorCodes = map[string]bool{errcode.ParseFailed: true, errcode.ValidationFailed: true, "COMPLEXITY_LIMIT_EXCEEDED": true}
 
 // presentError maps domain errors to extensions.code with their user-facing
-// message, keeps the messages of query validation errors, and replaces every
-// other error with a generic INTERNAL one (logged with its real text).
+// message, gives the errors of the query itself (parse, validation,
+// variables, complexity) in Chinese with their code and rule
+// (validation_zh.go), and replaces every other error with a generic
+// INTERNAL one (logged with its real text).
 func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
 	var derr *healthcode.Error
