@@ -107,7 +107,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Dev || opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.AroundFields(sessionFields(r.RegionService))
+	srv.AroundFields(sessionFields)
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(depthLimit{max: opts.DepthLimit})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
@@ -148,17 +148,16 @@ type sessionPayload interface {
 // session payload see the new session: `login { me { grants { region } } }`
 // reads the region as the account that just logged in, not as the anonymous
 // caller of login. The context of a field is inherited by the fields below
-// it, so the direct children of the payload are enough; they get their own
-// loaders, so no batched lookup mixes two callers.
-func sessionFields(regions healthcode.RegionService) graphql.FieldMiddleware {
-	return func(ctx context.Context, next graphql.Resolver) (any, error) {
-		if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil {
-			if p, ok := fc.Parent.Result.(sessionPayload); ok && p.SessionActor() != nil {
-				ctx = withLoaders(healthcode.NewContextWithActor(ctx, p.SessionActor()), regions)
-			}
+// it, so the direct children of the payload are enough. They look up
+// without the request's loaders (a handful of lookups), so no batched lookup
+// mixes two callers.
+func sessionFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil {
+		if p, ok := fc.Parent.Result.(sessionPayload); ok && p.SessionActor() != nil {
+			ctx = context.WithValue(healthcode.NewContextWithActor(ctx, p.SessionActor()), loadersKey{}, (*Loaders)(nil))
 		}
-		return next(ctx)
 	}
+	return next(ctx)
 }
 
 // queryErrorCodes are the codes of errors in the query itself, from

@@ -21,16 +21,11 @@ type loadersKey struct{}
 // LoaderMiddleware puts a fresh set of loaders in each request's context.
 func LoaderMiddleware(regions healthcode.RegionService, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(withLoaders(r.Context(), regions)))
+		l := &Loaders{
+			Region: dataloadgen.NewLoader(regions.FindRegions, dataloadgen.WithWait(time.Millisecond)),
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, l)))
 	})
-}
-
-// withLoaders returns ctx with a fresh set of loaders.
-func withLoaders(ctx context.Context, regions healthcode.RegionService) context.Context {
-	l := &Loaders{
-		Region: dataloadgen.NewLoader(regions.FindRegions, dataloadgen.WithWait(time.Millisecond)),
-	}
-	return context.WithValue(ctx, loadersKey{}, l)
 }
 
 func loaders(ctx context.Context) *Loaders {
