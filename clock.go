@@ -1,6 +1,7 @@
 package healthcode
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -43,6 +44,33 @@ func (c *OffsetClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.offset += d
+}
+
+// Offset returns how far the clock runs ahead of the wall clock (negative:
+// behind).
+func (c *OffsetClock) Offset() time.Duration {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.offset
+}
+
+// SetOffset makes the clock run d ahead of the wall clock.
+func (c *OffsetClock) SetOffset(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset = d
+}
+
+// DevClockService moves the clock of dev mode (devSetClock,
+// devAdvanceClock), for every part of the platform at once, and keeps it
+// across restarts. Dev mode only; anyone may call it there.
+type DevClockService interface {
+	// Set moves the clock so that it reads at now. Errors: INVALID when at
+	// lies before data already recorded (the newest audit record).
+	Set(ctx context.Context, at time.Time) (time.Time, error)
+	// Advance moves the clock forward by d (d >= 0). Errors: INVALID for a
+	// negative d.
+	Advance(ctx context.Context, d time.Duration) (time.Time, error)
 }
 
 // CST is China Standard Time (UTC+8; China has no daylight saving time): the

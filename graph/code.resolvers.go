@@ -109,8 +109,10 @@ func (r *mutationResolver) DevSetClock(ctx context.Context, at time.Time) (*time
 	if r.DevClock == nil {
 		return nil, healthcode.Errorf(healthcode.ENOTFOUND, "仅开发模式可用")
 	}
-	r.DevClock.Set(at)
-	now := r.DevClock.Now()
+	now, err := r.DevClock.Set(ctx, at)
+	if err != nil {
+		return nil, err
+	}
 	return &now, nil
 }
 
@@ -123,8 +125,10 @@ func (r *mutationResolver) DevAdvanceClock(ctx context.Context, duration string)
 	if err != nil {
 		return nil, err
 	}
-	r.DevClock.Advance(d)
-	now := r.DevClock.Now()
+	now, err := r.DevClock.Advance(ctx, d)
+	if err != nil {
+		return nil, err
+	}
 	return &now, nil
 }
 

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -105,6 +107,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Dev || opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.AroundFields(sessionFields)
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(depthLimit{max: opts.DepthLimit})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
@@ -135,9 +138,37 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	return LoaderMiddleware(r.RegionService, r.StaffService, srv)
 }
 
+// sessionPayload is a mutation payload that opens a session (login,
+// loginResident): its fields resolve as the new session's actor.
+type sessionPayload interface {
+	SessionActor() *healthcode.Actor
+}
+
+// sessionFields is the field middleware that lets the fields under a
+// session payload see the new session: `login { me { grants { region } } }`
+// reads the region as the account that just logged in, not as the anonymous
+// caller of login. The context of a field is inherited by the fields below
+// it, so the direct children of the payload are enough. They look up
+// without the request's loaders (a handful of lookups), so no batched lookup
+// mixes two callers.
+func sessionFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Parent != nil {
+		if p, ok := fc.Parent.Result.(sessionPayload); ok && p.SessionActor() != nil {
+			ctx = context.WithValue(healthcode.NewContextWithActor(ctx, p.SessionActor()), loadersKey{}, (*Loaders)(nil))
+		}
+	}
+	return next(ctx)
+}
+
+// queryErrorCodes are the codes of errors in the query itself, from
+// gqlparser and gqlgen (errcode), whose messages are English.
+var queryErrorCodes = map[string]bool{errcode.ParseFailed: true, errcode.ValidationFailed: true, "COMPLEXITY_LIMIT_EXCEEDED": true}
+
 // presentError maps domain errors to extensions.code with their user-facing
-// message, keeps the messages of query validation errors, and replaces every
-// other error with a generic INTERNAL one (logged with its real text).
+// message, gives the errors of the query itself (parse, validation,
+// variables, complexity) in Chinese with their code and rule
+// (validation_zh.go), and replaces every other error with a generic
+// INTERNAL one (logged with its real text).
 func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer) *gqlerror.Error {
 	gerr := graphql.DefaultErrorPresenter(ctx, err)
 	var derr *healthcode.Error
@@ -146,9 +177,19 @@ func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer
 	case errors.As(err, &derr):
 		gerr.Message = derr.Message
 		gerr.Extensions = map[string]any{"code": derr.Code}
+	case gerr.Extensions != nil && queryErrorCodes[fmt.Sprint(gerr.Extensions["code"])]:
+		// A parse, validation or limit error: its message describes the
+		// query, not the server. It is given in Chinese (validation_zh.go)
+		// with its code and, for a validation rule, the rule's name.
+		c := *gerr
+		c.Extensions = maps.Clone(gerr.Extensions)
+		gerr = &c
+		zhQueryError(gerr, gerr.Extensions["code"] == errcode.ParseFailed)
+		if gerr.Rule != "" {
+			gerr.Extensions["rule"] = gerr.Rule
+		}
 	case gerr.Extensions != nil && gerr.Extensions["code"] != nil:
-		// A parse or validation error from gqlparser: its message describes
-		// the query, not the server.
+		// Our own query limits (depth): already coded and in Chinese.
 	case errors.Unwrap(err) == nil && err.Error() == "introspection disabled":
 		// gqlgen's own refusal (a plain error) when introspection is off.
 		gerr.Message = "未开放内省查询"

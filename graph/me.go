@@ -7,7 +7,8 @@ import (
 	"healthcode/graph/model"
 )
 
-// loginPayload authenticates the new token once to describe its holder.
+// loginPayload authenticates the new token once to describe its holder; the
+// fields under the payload resolve as that holder (sessionFields).
 func (r *Resolver) loginPayload(ctx context.Context, s *healthcode.Session) (*model.LoginPayload, error) {
 	a, err := r.AuthService.Authenticate(ctx, s.Token)
 	if err != nil {
@@ -17,7 +18,7 @@ func (r *Resolver) loginPayload(ctx context.Context, s *healthcode.Session) (*mo
 	if err != nil {
 		return nil, err
 	}
-	return &model.LoginPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Me: me}, nil
+	return &model.LoginPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Me: me, Actor: a}, nil
 }
 
 func (r *Resolver) me(ctx context.Context, a *healthcode.Actor) (*model.Me, error) {

@@ -31,8 +31,8 @@ type Resolver struct {
 	Indicators     healthcode.IndicatorService
 	// Calendar answers workCalendar.
 	Calendar *workcal.Calendar
-	// DevClock is the movable clock of dev mode; nil outside it.
-	DevClock *healthcode.OffsetClock
+	// DevClock moves the clock of dev mode (persisted); nil outside it.
+	DevClock healthcode.DevClockService
 	// DevMessages reads the dev SMS outbox; nil outside dev mode.
 	DevSMS func(ctx context.Context, phone string) ([]healthcode.DevMessage, error)
 }

@@ -247,7 +247,7 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 	if !pii.ValidPhone(in.ContactPhone) {
 		return nil, fieldErr("联系电话", "应为 11 位手机号码")
 	}
-	admin, hash, err := validNewAccount(in.AdminUsername, in.AdminDisplayName, in.AdminPassword)
+	admin, hash, err := s.DB.validNewAccount(in.AdminUsername, in.AdminDisplayName, in.AdminPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 
 // validNewAccount normalises and checks a new account's username, display
 // name and password and hashes the password.
-func validNewAccount(username, displayName, password string) (healthcode.NewStaff, string, error) {
+func (db *DB) validNewAccount(username, displayName, password string) (healthcode.NewStaff, string, error) {
 	in := healthcode.NewStaff{
 		Username:    strings.ToLower(strings.TrimSpace(username)),
 		DisplayName: strings.TrimSpace(displayName),
@@ -308,7 +308,7 @@ func validNewAccount(username, displayName, password string) (healthcode.NewStaf
 	if err := ValidatePassword(password); err != nil {
 		return in, "", err
 	}
-	hash, err := HashPassword(password)
+	hash, err := db.hashNewPassword(password)
 	if err != nil {
 		return in, "", fmt.Errorf("hash password: %w", err)
 	}
@@ -440,7 +440,7 @@ func (s *CheckpointService) CreateInspector(ctx context.Context, institutionID i
 	if err := s.requireInstitutionAdmin(ctx, s.DB.Pool, a, inst, healthcode.PermInspectorManage, inst.RegionCode); err != nil {
 		return nil, err
 	}
-	in, hash, err := validNewAccount(username, displayName, password)
+	in, hash, err := s.DB.validNewAccount(username, displayName, password)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -9,10 +10,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"healthcode"
 	"healthcode/credential"
@@ -66,7 +69,14 @@ type DemoActivity struct {
 	RankingPolicy   healthcode.RankingPolicy
 }
 
-// DemoSummary says what Generate created.
+// DemoSummary says what Generate created: persons (always Persons),
+// institutions and venues, accepted scans and the fevers among them,
+// tickets (always DemoTickets) and TicketStates (the tickets by state, as
+// the ticket service last returned them: at least two ACCEPTED, two
+// DISPATCHED and two SIGNED), submitted weekly reports, joint meeting
+// lists, acknowledged national pushes (one a day from Days+7 days back to
+// yesterday, pushed at 00:30), recomputed indicator days and ranking
+// reports. TestDemoActivity holds the database to these counts.
 type DemoSummary struct {
 	// Skipped is set when the database already held data: nothing was
 	// created.
@@ -88,10 +98,31 @@ func (s *DemoSummary) String() string {
 		s.NationalDays, s.IndicatorDays, s.Reports, s.Elapsed.Round(time.Millisecond))
 }
 
-// demoEvent is one thing that happens at a time of the replay.
+// demoEvent is one thing that happens at a time of the replay; seq keeps
+// the events of one time in the order they were planned.
 type demoEvent struct {
-	at time.Time
-	fn func(ctx context.Context) error
+	at  time.Time
+	seq int
+	fn  func(ctx context.Context) error
+}
+
+// demoQueue is the replay's events, earliest first (container/heap).
+type demoQueue []demoEvent
+
+func (q demoQueue) Len() int { return len(q) }
+func (q demoQueue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q demoQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *demoQueue) Push(x any)   { *q = append(*q, x.(demoEvent)) }
+func (q *demoQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
 }
 
 type demoCity struct {
@@ -127,7 +158,11 @@ type demoGen struct {
 	start   time.Time // the first replayed day
 	rng     *rand.Rand
 	sum     *DemoSummary
-	events  []demoEvent
+	queue   demoQueue
+	seq     int
+	cur     time.Time // the time of the event being replayed
+	planned []*demoTicket
+	units   map[string]int64 // handling unit by county
 	cities  []*demoCity
 	staff   map[string]*healthcode.Actor
 	persons map[string][]demoPerson // by city
@@ -171,7 +206,7 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	clock := &healthcode.OffsetClock{}
 	replay.Clock = clock
 	s := &demoGen{g: g, db: &replay, clock: clock, now: g.DB.now(), sum: &DemoSummary{TicketStates: map[string]int{}},
-		rng: rand.New(rand.NewPCG(uint64(seed), 0x6465_6d6f)), staff: map[string]*healthcode.Actor{}}
+		rng: rand.New(rand.NewPCG(uint64(seed), 0x6465_6d6f)), staff: map[string]*healthcode.Actor{}, units: map[string]int64{}}
 	s.today = dayStart(s.now)
 	s.start = s.today.AddDate(0, 0, -days)
 	s.creds = &CredentialService{DB: s.db, Ring: g.Ring}
@@ -186,17 +221,28 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	// declare every day.
 	daily := persons / 10 / (days + 1)
 	base := persons - daily*(days+1)
-	s.at(s.start.AddDate(0, 0, -7).Add(8*time.Hour), func(ctx context.Context) error {
-		n, err := s.db.SeedSynthetic(sys, base, seed)
-		s.sum.Persons += n
+	var world *synthWorld // the regions, loaded once for every day's declarations
+	seedPersons := func(n int, seed int64) error {
+		if world == nil {
+			var err error
+			if world, err = s.db.loadSynthWorld(ctx); err != nil {
+				return err
+			}
+		}
+		created, err := s.db.seedSynthetic(sys, n, seed, world)
+		s.sum.Persons += created
 		return err
+	}
+	s.at(s.start.AddDate(0, 0, -7).Add(8*time.Hour), func(ctx context.Context) error {
+		return seedPersons(base, seed)
 	})
 	for d := 0; d <= days; d++ {
-		day := s.start.AddDate(0, 0, d)
-		s.at(day.Add(7*time.Hour), func(ctx context.Context) error {
-			n, err := s.db.SeedSynthetic(sys, daily, seed+int64(d)+1)
-			s.sum.Persons += n
-			return err
+		at := s.start.AddDate(0, 0, d).Add(7 * time.Hour)
+		if d == days && at.After(s.now.Add(-2*time.Minute)) {
+			at = s.now.Add(-2 * time.Minute) // today's, before 07:00: just now
+		}
+		s.at(at, func(ctx context.Context) error {
+			return seedPersons(daily, seed+int64(d)+1)
 		})
 	}
 	s.planCheckpoints(sys)
@@ -229,40 +275,38 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	if s.sum.Reports, err = rs.GenerateWeek(sys, lastMonday); err != nil {
 		return nil, err
 	}
-	rows, err := g.DB.Pool.Query(ctx, "SELECT state, count(*) FROM tickets GROUP BY state")
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var st string
-		var c int
-		if err := rows.Scan(&st, &c); err != nil {
-			rows.Close()
-			return nil, err
+	for _, tk := range s.planned {
+		if tk.t != nil {
+			s.sum.TicketStates[tk.t.State]++
 		}
-		s.sum.TicketStates[st] = c
 	}
-	rows.Close()
 	s.sum.Elapsed = time.Since(started)
-	return s.sum, rows.Err()
+	return s.sum, nil
 }
 
 // at schedules fn at t; events later than now are dropped (they have not
-// happened yet).
+// happened yet). Events may schedule more events during the replay.
 func (s *demoGen) at(t time.Time, fn func(ctx context.Context) error) {
 	if fn == nil || t.After(s.now.Add(-time.Minute)) {
 		return
 	}
-	s.events = append(s.events, demoEvent{at: t, fn: fn})
+	s.seq++
+	heap.Push(&s.queue, demoEvent{at: t, seq: s.seq, fn: fn})
+}
+
+// after schedules fn d after the event being replayed.
+func (s *demoGen) after(d time.Duration, fn func(ctx context.Context) error) {
+	s.at(s.cur.Add(d), fn)
 }
 
 // run replays the events in time order with the clock set to each.
 func (s *demoGen) run(ctx context.Context) error {
-	sort.SliceStable(s.events, func(i, j int) bool { return s.events[i].at.Before(s.events[j].at) })
-	for _, e := range s.events {
+	for s.queue.Len() > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		e := heap.Pop(&s.queue).(demoEvent)
+		s.cur = e.at
 		s.clock.Set(e.at)
 		if err := e.fn(ctx); err != nil {
 			return fmt.Errorf("demo activity at %s: %w", e.at.In(rules.CST).Format("2006-01-02 15:04"), err)
@@ -404,6 +448,7 @@ func (s *demoGen) planCheckpoints(sys context.Context) {
 					return fmt.Errorf("create handling unit in %s: %w", k.code, err)
 				}
 				k.unit = u.ID
+				s.units[k.code] = u.ID
 				return nil
 			})
 		}
@@ -549,6 +594,10 @@ func demoUUID(rng *rand.Rand) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
+// DemoTickets is how many hotline tickets the demo opens, on every date and
+// at every size: all of them are opened before the clock's time.
+const DemoTickets = 36
+
 var demoTicketTexts = []struct {
 	kind, subject, description string
 }{
@@ -561,12 +610,42 @@ var demoTicketTexts = []struct {
 	{"CODE_APPEAL", "健康码显示黄码申诉", "来电人称近14天未离开本市，健康码却显示黄码，申请核实。"},
 }
 
-// planTickets opens about three dozen tickets over the replayed days and
-// moves each along its lifecycle as far as the time allows: the newest are
-// still waiting, the oldest are closed (some after a reopening or a
-// return); a few units in quiet cities sign late.
+// demoTicket is one ticket of the demo: what was drawn for it when the
+// replay was planned, and, once opened, the ticket as the service last
+// returned it. Its actions are chosen from that ticket's real kind and
+// state (demoTicket.next), never from the plan's positions.
+type demoTicket struct {
+	county  *demoCounty // where the caller's matter lies (an appeal: the person's county)
+	kind    string      // the kind asked for; an appeal without a person becomes a complaint
+	subject string
+	text    string
+	phone   string
+	place   string // a community of county
+	pick    uint64 // draws the appellant among the county's persons
+
+	// quick: a consultation answered at once (直接办结); returns: returned
+	// once by the handler (wrong jurisdiction) and dispatched again;
+	// reopens: the caller is dissatisfied once (重办); basic: the final
+	// callback says 基本满意.
+	quick, returns, reopens, basic bool
+	// maxSteps bounds the actions (the newest tickets wait in the queues);
+	// negative: no bound.
+	maxSteps int
+	// the waits: before the first action, and after each kind of step
+	firstStep, signAfter, startAfter, replyAfter, callbackAfter time.Duration
+
+	t                  *healthcode.Ticket // nil until opened
+	steps              int
+	returned, reopened bool
+}
+
+// planTickets opens DemoTickets tickets and moves each along its lifecycle
+// as far as the time allows: the six newest wait in the queues (two not
+// dispatched, two not signed for, two signed), the older ones were opened
+// on the days before today and are closed unless their next step lies
+// ahead (some after a return, a reopening or a late signature: the quieter
+// cities' units sign after a couple of days).
 func (s *demoGen) planTickets() {
-	const n = 36
 	var all []*demoCounty
 	for _, c := range s.cities {
 		all = append(all, c.counties...)
@@ -574,11 +653,10 @@ func (s *demoGen) planTickets() {
 	if len(all) == 0 {
 		return
 	}
-	days := int(s.today.Sub(s.start).Hours()/24) + 1
-	for i := range n {
+	days := int(s.today.Sub(s.start).Hours() / 24) // the days before today
+	for i := range DemoTickets {
 		k := all[s.rng.IntN(len(all))]
-		if i%4 == 0 {
-			k = all[0] // the demo handler of 雁塔区 has a queue
+		if i%4 == 0 { // the demo handler of 雁塔区 has a queue
 			for _, c := range all {
 				if c.code == "610113" {
 					k = c
@@ -586,103 +664,180 @@ func (s *demoGen) planTickets() {
 			}
 		}
 		text := demoTicketTexts[s.rng.IntN(len(demoTicketTexts))]
-		d := s.rng.IntN(days)
+		d := s.rng.IntN(max(days, 1))
 		created := s.start.AddDate(0, 0, d).Add(time.Duration(8*60+s.rng.IntN(9*60)) * time.Minute)
-		// The newest tickets wait in the queues: two not dispatched yet,
-		// two not signed for, two signed.
-		steps := 100
-		if i < 6 {
-			created, steps = s.now.Add(-time.Duration(i+1)*47*time.Minute), i/2
-		}
-		// late signers: the quieter cities' units sign after a couple of days
 		signAfter := time.Duration(10+s.rng.IntN(110)) * time.Minute
 		if k.city.activity < 0.04 && s.rng.IntN(2) == 0 {
 			signAfter = time.Duration(48+s.rng.IntN(48)) * time.Hour
 		}
 		scenario := s.rng.IntN(10)
-		phone := fmt.Sprintf("13%d%08d", 5+s.rng.IntN(4), s.rng.IntN(100_000_000))
-		community := k.communities[s.rng.IntN(len(k.communities))]
-		var id int64
-		handler := "hotline_handler"
-		if k.code == "610113" {
-			handler = "yanta_handler"
+		tk := &demoTicket{county: k, kind: text.kind, subject: text.subject, text: text.description,
+			phone: fmt.Sprintf("13%d%08d", 5+s.rng.IntN(4), s.rng.IntN(100_000_000)),
+			place: k.communities[s.rng.IntN(len(k.communities))], pick: s.rng.Uint64(),
+			quick: text.kind == string(hotline.Consultation) && scenario < 4, returns: scenario == 9,
+			reopens: scenario == 8, basic: scenario%3 == 0, maxSteps: -1,
+			firstStep: time.Duration(5+s.rng.IntN(20)) * time.Minute, signAfter: signAfter,
+			startAfter:    time.Duration(1+s.rng.IntN(20)) * time.Hour,
+			replyAfter:    time.Duration(4+s.rng.IntN(40)) * time.Hour,
+			callbackAfter: time.Duration(2+s.rng.IntN(30)) * time.Hour}
+		if tk.quick {
+			tk.firstStep = 6 * time.Minute
 		}
-		act := func(who string, in healthcode.TicketAction) func(ctx context.Context) error {
-			if steps--; steps < 0 {
-				return nil
-			}
-			return func(ctx context.Context) error {
-				if id == 0 {
-					return nil
-				}
-				if in.Action == string(hotline.Dispatch) || in.Action == string(hotline.Redispatch) {
-					in.TargetUnit = k.unit
-				}
-				if _, err := s.tickets.Act(s.as(ctx, who), id, in); err != nil {
-					return fmt.Errorf("ticket %d %s: %w", id, in.Action, err)
-				}
-				return nil
-			}
+		if i < 6 { // the newest: opened in the last hours, prompt handlers
+			created = s.now.Add(-time.Duration(i+1) * 47 * time.Minute)
+			tk.maxSteps, tk.quick, tk.returns = i/2, false, false
+			tk.signAfter = time.Duration(10+s.rng.IntN(20)) * time.Minute
 		}
+		s.planned = append(s.planned, tk)
 		s.at(created, func(ctx context.Context) error {
-			in := healthcode.NewTicket{Kind: text.kind, Channel: string(hotline.ChannelHotline), CallerPhone: phone,
-				Subject: text.subject, Description: text.description, PlaceCode: community}
-			if text.kind == string(hotline.CodeAppeal) {
-				var pid int64
-				if err := s.db.Pool.QueryRow(ctx, `SELECT id FROM persons WHERE residence_path <@ $1::text::ltree AND created_at <= $2
-					ORDER BY id LIMIT 1 OFFSET $3`, ltreePath(k.code), s.db.now(), i).Scan(&pid); err != nil {
-					in.Kind = string(hotline.Complaint)
-				} else {
-					in.PersonID, in.PlaceCode = pid, ""
-				}
+			if err := s.openTicket(ctx, tk); err != nil {
+				return err
 			}
-			t, err := s.tickets.CreateTicket(s.as(ctx, "operator"), in)
-			if err != nil {
-				return fmt.Errorf("create ticket: %w", err)
-			}
-			id = t.ID
-			s.sum.Tickets++
+			s.after(tk.firstStep, s.advance(tk))
 			return nil
 		})
-		if text.kind == string(hotline.Consultation) && scenario < 4 && i >= 6 { // answered at once
-			s.at(created.Add(6*time.Minute), act("operator", healthcode.TicketAction{Action: string(hotline.Close),
-				Text: "已当场解答：按本省规定，返陕人员核酸检测阴性且无异常后健康码自动转绿。"}))
-			continue
+	}
+}
+
+// openTicket registers tk as the operator. An appeal concerns a person of
+// its county (else of another demo county, which then handles it); with
+// nobody to appeal for, the caller complains instead.
+func (s *demoGen) openTicket(ctx context.Context, tk *demoTicket) error {
+	in := healthcode.NewTicket{Kind: tk.kind, Channel: string(hotline.ChannelHotline), CallerPhone: tk.phone,
+		Subject: tk.subject, Description: tk.text, PlaceCode: tk.place}
+	if tk.kind == string(hotline.CodeAppeal) {
+		pid, err := s.appellant(ctx, tk)
+		if err != nil {
+			return err
 		}
-		t := created.Add(time.Duration(5+s.rng.IntN(20)) * time.Minute)
-		s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Dispatch)}))
-		if scenario == 9 { // wrong jurisdiction: returned, then dispatched again
-			t = t.Add(40 * time.Minute)
-			s.at(t, act(handler, healthcode.TicketAction{Action: string(hotline.Return), Reason: "事发地不在本单位辖区，请核实后重新派单"}))
-			t = t.Add(30 * time.Minute)
-			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Dispatch)}))
+		if pid == 0 {
+			in.Kind = string(hotline.Complaint)
+		} else {
+			in.PersonID, in.PlaceCode = pid, ""
 		}
-		t = t.Add(signAfter)
-		s.at(t, act(handler, healthcode.TicketAction{Action: string(hotline.Sign)}))
-		t = t.Add(time.Duration(1+s.rng.IntN(20)) * time.Hour)
-		s.at(t, act(handler, healthcode.TicketAction{Action: string(hotline.Start)}))
-		t = t.Add(time.Duration(4+s.rng.IntN(40)) * time.Hour)
-		reply := healthcode.TicketAction{Action: string(hotline.Reply), Text: "已联系事发地社区核实处理，并向来电人说明情况。"}
-		if text.kind == string(hotline.CodeAppeal) {
-			reply = healthcode.TicketAction{Action: string(hotline.RejectAppeal), Text: "经核实，申诉人近14天有中风险地区行程，黄码赋码无误。"}
+	}
+	t, err := s.tickets.CreateTicket(s.as(ctx, "operator"), in)
+	if err != nil {
+		return fmt.Errorf("create ticket: %w", err)
+	}
+	tk.t = t
+	s.sum.Tickets++
+	return nil
+}
+
+// appellant draws a person living in tk's county, else in any county with
+// a handling unit, registered by now; 0 when there is none.
+func (s *demoGen) appellant(ctx context.Context, tk *demoTicket) (int64, error) {
+	var served []string
+	for _, c := range s.cities {
+		for _, k := range c.counties {
+			if k.unit != 0 {
+				served = append(served, k.code)
+			}
 		}
-		s.at(t, act(handler, reply))
-		t = t.Add(time.Duration(2+s.rng.IntN(30)) * time.Hour)
+	}
+	for _, counties := range [][]string{{tk.county.code}, served} {
+		rows, err := s.db.Pool.Query(ctx, `SELECT id FROM persons WHERE residence_path <@ $1::text[]::ltree[] AND created_at <= $2
+			ORDER BY id`, ltreePaths(counties), s.db.now())
+		if err != nil {
+			return 0, fmt.Errorf("draw an appellant: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return 0, fmt.Errorf("draw an appellant: %w", err)
+		}
+		if len(ids) > 0 {
+			return ids[tk.pick%uint64(len(ids))], nil
+		}
+	}
+	return 0, nil
+}
+
+// demoReply is the answer of a handler; an appeal is answered by 驳回申诉
+// (the code was right).
+func demoReply(kind string) healthcode.TicketAction {
+	if kind == string(hotline.CodeAppeal) {
+		return healthcode.TicketAction{Action: string(hotline.RejectAppeal), Text: "经核实，申诉人近14天有中风险地区行程，黄码赋码无误。"}
+	}
+	return healthcode.TicketAction{Action: string(hotline.Reply), Text: "已联系事发地社区核实处理，并向来电人说明情况。"}
+}
+
+// next chooses the next action on the ticket from its real kind and state
+// (and from what already happened to it): who takes it, the action, and
+// how long after it the following one comes. ok is false when the ticket
+// is finished (closed or merged).
+func (tk *demoTicket) next(units map[string]int64) (who string, in healthcode.TicketAction, wait time.Duration, ok bool) {
+	t := tk.t
+	handler := "hotline_handler"
+	if t.Unit != nil && t.Unit.RegionCode == "610113" {
+		handler = "yanta_handler"
+	}
+	switch hotline.State(t.State) {
+	case hotline.Accepted:
+		if tk.quick && t.Kind == string(hotline.Consultation) {
+			return "operator", healthcode.TicketAction{Action: string(hotline.Close),
+				Text: "已当场解答：按本省规定，返陕人员核酸检测阴性且无异常后健康码自动转绿。"}, 0, true
+		}
+		wait = tk.signAfter
+		if tk.returns && !tk.returned {
+			wait = 40 * time.Minute
+		}
+		return "operator", healthcode.TicketAction{Action: string(hotline.Dispatch), TargetUnit: units[t.RegionCode]}, wait, true
+	case hotline.Dispatched:
+		if tk.returns && !tk.returned {
+			return handler, healthcode.TicketAction{Action: string(hotline.Return), Reason: "事发地不在本单位辖区，请核实后重新派单"}, 30 * time.Minute, true
+		}
+		if tk.reopened {
+			return handler, healthcode.TicketAction{Action: string(hotline.Sign)}, 20 * time.Hour, true
+		}
+		return handler, healthcode.TicketAction{Action: string(hotline.Sign)}, tk.startAfter, true
+	case hotline.Signed:
+		if tk.reopened { // redone: answered again without more ado
+			return handler, demoReply(t.Kind), 24 * time.Hour, true
+		}
+		return handler, healthcode.TicketAction{Action: string(hotline.Start)}, tk.replyAfter, true
+	case hotline.InProgress:
+		return handler, demoReply(t.Kind), tk.callbackAfter, true
+	case hotline.Replied:
+		if tk.reopens && !tk.reopened {
+			return "operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.Dissatisfied),
+				Reason: "来电人表示问题仍未解决"}, time.Duration(1+int(tk.pick%3)) * time.Hour, true
+		}
+		sat := hotline.Satisfied
+		if tk.basic || tk.reopened {
+			sat = hotline.BasicallySatisfied
+		}
+		return "operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(sat)}, 0, true
+	}
+	return "", healthcode.TicketAction{}, 0, false
+}
+
+// advance takes the ticket's next action and schedules the one after.
+func (s *demoGen) advance(tk *demoTicket) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if tk.maxSteps >= 0 && tk.steps >= tk.maxSteps {
+			return nil
+		}
+		who, in, wait, ok := tk.next(s.units)
+		if !ok {
+			return nil
+		}
+		t, err := s.tickets.Act(s.as(ctx, who), tk.t.ID, in)
+		if err != nil {
+			return fmt.Errorf("ticket %d (%s, %s) %s: %w", tk.t.ID, tk.t.Kind, tk.t.State, in.Action, err)
+		}
 		switch {
-		case scenario == 8: // dissatisfied: reopened (重办), then answered again
-			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.Dissatisfied),
-				Reason: "来电人表示问题仍未解决"}))
-			t = t.Add(time.Duration(1+s.rng.IntN(3)) * time.Hour)
-			s.at(t, act(handler, healthcode.TicketAction{Action: string(hotline.Sign)}))
-			t = t.Add(20 * time.Hour)
-			s.at(t, act(handler, reply))
-			t = t.Add(24 * time.Hour)
-			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.BasicallySatisfied)}))
-		case scenario%3 == 0:
-			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.BasicallySatisfied)}))
-		default:
-			s.at(t, act("operator", healthcode.TicketAction{Action: string(hotline.Callback), Satisfaction: string(hotline.Satisfied)}))
+		case in.Action == string(hotline.Return):
+			tk.returned = true
+		case in.Action == string(hotline.Callback) && in.Satisfaction == string(hotline.Dissatisfied):
+			tk.reopened = true
 		}
+		tk.t = t
+		tk.steps++
+		if hotline.State(t.State).Open() {
+			s.after(wait, s.advance(tk))
+		}
+		return nil
 	}
 }
 
@@ -742,7 +897,7 @@ func (s *demoGen) planReports(sys context.Context) {
 	}
 	s.at(at, func(ctx context.Context) error {
 		for _, r := range regions {
-			if _, err := s.super.SubmitJointMeetingList(s.as(ctx, "admin"), r, demoMembers); err != nil {
+			if _, err := s.super.SubmitJointMeetingList(s.as(ctx, "admin"), r, slices.Clone(demoMembers)); err != nil {
 				return fmt.Errorf("joint meeting list of %s: %w", r, err)
 			}
 			s.sum.JointLists++

@@ -130,15 +130,17 @@ type DevSMSSender struct {
 
 // Send records msg. Errors: INTERNAL on a database failure.
 func (s *DevSMSSender) Send(ctx context.Context, msg healthcode.SMSMessage) error {
-	const q = `INSERT INTO dev_sms_messages (phone_hash, body, dedup_key) VALUES ($1, $2, $3)
+	const q = `INSERT INTO dev_sms_messages (phone_hash, body, dedup_key, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (dedup_key) DO NOTHING`
+	now := s.DB.now() // the platform's clock, so a dev clock dates the message too
 	key := msg.Key
 	if key == "" {
-		key = "adhoc:" + strconv.FormatInt(s.DB.now().UnixNano(), 10)
+		key = "adhoc:" + strconv.FormatInt(now.UnixNano(), 10)
 	}
-	args := []any{s.DB.PII.Hash("phone", msg.Phone), msg.Text, key}
+	args := []any{s.DB.PII.Hash("phone", msg.Phone), msg.Text, key, now}
 	var err error
 	if tx := TxFromContext(ctx); tx != nil {
+		args[3] = tx.Now
 		_, err = tx.Exec(ctx, q, args...)
 	} else {
 		_, err = s.DB.Pool.Exec(ctx, q, args...)

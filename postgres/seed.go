@@ -41,7 +41,7 @@ func (db *DB) SeedDemo(ctx context.Context) error {
 	if !db.Dev {
 		return healthcode.Errorf(healthcode.EFORBIDDEN, "demo accounts exist only in dev mode")
 	}
-	hash, err := HashPassword(DemoPassword)
+	hash, err := demoPasswordHash()
 	if err != nil {
 		return fmt.Errorf("hash demo password: %w", err)
 	}

@@ -56,6 +56,12 @@ const SyntheticCause = "synthetic"
 // no PII cipher), CONFLICT (a concurrent writer took a generated ID number),
 // and storage errors.
 func (db *DB) SeedSynthetic(ctx context.Context, n int, seed int64) (int, error) {
+	return db.seedSynthetic(ctx, n, seed, nil)
+}
+
+// seedSynthetic is SeedSynthetic with the regions and sequences already
+// loaded (world; nil: load them), for callers that seed many times.
+func (db *DB) seedSynthetic(ctx context.Context, n int, seed int64, world *synthWorld) (int, error) {
 	if n < 0 {
 		return 0, healthcode.Errorf(healthcode.EINVALID, "number of persons must not be negative")
 	}
@@ -65,9 +71,11 @@ func (db *DB) SeedSynthetic(ctx context.Context, n int, seed int64) (int, error)
 	if n == 0 {
 		return 0, nil
 	}
-	world, err := db.loadSynthWorld(ctx)
-	if err != nil {
-		return 0, err
+	if world == nil {
+		var err error
+		if world, err = db.loadSynthWorld(ctx); err != nil {
+			return 0, err
+		}
 	}
 	actor := healthcode.ActorFromContext(ctx)
 	if actor == nil {

@@ -52,6 +52,10 @@ type Scheduler struct {
 	Location *time.Location
 	Tasks    []PeriodicTask
 	Logger   *slog.Logger
+	// Clock is the platform's clock (default: the wall clock). Slots are
+	// read on it, so a dev clock moved ahead fires the next slot of the new
+	// time within a minute.
+	Clock healthcode.Clock
 
 	now func() time.Time // tests move the clock
 }
@@ -78,6 +82,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		logger = slog.Default()
 	}
 	now := s.now
+	if now == nil && s.Clock != nil {
+		now = s.Clock.Now
+	}
 	if now == nil {
 		now = time.Now
 	}
@@ -96,8 +103,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			defer wg.Done()
 			for {
 				slot := schedules[i].Next(now().In(loc))
-				if !sleep(ctx, slot.Sub(now())) {
-					return
+				// Sleep a minute at most at a time: the clock may be moved
+				// meanwhile (dev mode).
+				for wait := slot.Sub(now()); wait > 0; wait = slot.Sub(now()) {
+					if !sleep(ctx, min(wait, time.Minute)) {
+						return
+					}
 				}
 				task := pt.Task(slot)
 				if err := s.enqueue(ctx, task); err != nil {

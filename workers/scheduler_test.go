@@ -8,6 +8,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"healthcode"
 	"healthcode/devenv/redistest"
 )
 
@@ -63,6 +64,52 @@ func TestSchedulersEnqueueEachSlotOnce(t *testing.T) {
 			ids = append(ids, ti.ID)
 		}
 		t.Fatalf("tasks %v, want [%s]", ids, want)
+	}
+}
+
+// The scheduler reads its slots on the platform's clock (Clock): with the
+// dev clock 15 days ahead, the slot enqueued is the dev clock's minute.
+func TestSchedulerFollowsThePlatformClock(t *testing.T) {
+	t.Parallel()
+	opt, err := asynq.ParseRedisURI(redistest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := asynq.NewClient(opt)
+	defer client.Close()
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+
+	loc := Shanghai()
+	clock := &healthcode.OffsetClock{}
+	clock.Advance(15 * 24 * time.Hour)
+	boundary := clock.Now().In(loc).Truncate(time.Minute).Add(time.Minute)
+	clock.Set(boundary.Add(-500 * time.Millisecond))
+	every := PeriodicTask{Cron: "* * * * *", Task: func(slot time.Time) *asynq.Task {
+		id := PeriodicTaskID("test:tick", slot.Format("2006-01-02T15:04"))
+		return asynq.NewTask("test:tick", nil, asynq.TaskID(id), asynq.Queue(QueueLow), asynq.Retention(time.Hour))
+	}}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- (&Scheduler{Queue: client, Location: loc, Tasks: []PeriodicTask{every}, Clock: clock}).Run(ctx)
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := insp.ListPendingTasks(QueueLow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "test:tick:" + boundary.Format("2006-01-02T15:04")
+	if len(tasks) != 1 || tasks[0].ID != want {
+		ids := []string{}
+		for _, ti := range tasks {
+			ids = append(ids, ti.ID)
+		}
+		t.Fatalf("tasks %v, want [%s] (the dev clock's minute)", ids, want)
 	}
 }
 

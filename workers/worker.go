@@ -108,7 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
 
-	sched := &Scheduler{Queue: client, Location: cfg.Location, Tasks: schedule, Logger: logger}
+	sched := &Scheduler{Queue: client, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.DB.Clock}
 	relay := &Relay{DB: cfg.DB, Queue: client, Logger: logger, Interval: cfg.RelayInterval}
 
 	bg, stop := context.WithCancel(ctx)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -26,8 +27,9 @@ const (
 	devHTTPAddr     = "127.0.0.1:8080"
 )
 
-// runDev is the embedded default: local PostgreSQL and Redis under .data/,
-// migrations, demo data, and API + workers + web in one process.
+// runDev is the embedded default: local PostgreSQL and Redis under
+// HEALTHCODE_DATA_DIR (default .data), migrations, demo data, and API +
+// workers + web in one process.
 //
 // On the first start (an empty database) it also generates the demo
 // activity (postgres.DemoActivity): a synthetic population and two weeks of
@@ -80,6 +82,16 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 		return err
 	}
 	defer p.close()
+	// The offline verifier follows the dev clock through the data directory.
+	p.devClock.OnChange = func(offset time.Duration) {
+		if err := writeDevClock(dataDir, offset); err != nil {
+			log.Warn("the offline verifier will not follow the dev clock", "err", err)
+		}
+	}
+	p.devClock.OnChange(p.devClock.Clock.Offset())
+	if off := p.devClock.Clock.Offset(); off != 0 {
+		log.Info("the dev clock of the last run goes on", "now", p.clock.Now().Format(time.RFC3339), "ahead", off.Round(time.Second).String())
+	}
 	if err := p.db.SeedDemo(ctx); err != nil {
 		return err
 	}
@@ -99,7 +111,7 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set HTTP_ADDR to another address)", cfg.HTTPAddr, err)
 	}
-	printBanner(ln.Addr().String(), env)
+	fmt.Print(banner(ln.Addr().String(), env, dataDir))
 
 	g, gctx := errgroup.WithContext(ctx)
 	p.listenGrants(gctx)
@@ -118,7 +130,10 @@ func mkdir(dir string) string {
 	return dir
 }
 
-func printBanner(addr string, env *devenv.Env) {
+// banner is what `healthcode dev` prints once it serves: the URLs, the
+// servers, the demo logins and the directory that keeps the data (dataDir,
+// shown as an absolute path: HEALTHCODE_DATA_DIR or the default .data).
+func banner(addr string, env *devenv.Env, dataDir string) string {
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -134,8 +149,11 @@ func printBanner(addr string, env *devenv.Env) {
 	for _, d := range postgres.DemoAccounts {
 		fmt.Fprintf(&b, "  %-16s %s (%s @ %s)\n", d.Username, d.DisplayName, d.Role, d.RegionCode)
 	}
-	fmt.Fprintf(&b, "\nPress Ctrl-C to stop. Data is kept under .data/ for the next start.\n\n")
-	fmt.Print(b.String())
+	if abs, err := filepath.Abs(dataDir); err == nil {
+		dataDir = abs
+	}
+	fmt.Fprintf(&b, "\nPress Ctrl-C to stop. Data is kept under %s for the next start.\n\n", dataDir)
+	return b.String()
 }
 
 // envBool reads a boolean environment variable (strconv.ParseBool); unset or

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
+	"healthcode"
 	"healthcode/credential"
 )
 
@@ -37,53 +39,85 @@ func runKeys(cfg Config, args []string) error {
 }
 
 // runVerify verifies a token offline: `healthcode verify <token> --keys
-// keys.json [--revocations revocations.json]` (docs/scanning.md). It exits 1
-// with the reason when the token does not verify.
+// keys.json [--revocations revocations.json] [--at time]`
+// (docs/scanning.md). It exits 1 with the reason when the token does not
+// verify.
 func runVerify(args []string) error {
+	valid, err := verifyOffline(args, os.Stdout, os.Stderr)
+	if err == nil && !valid {
+		os.Exit(1)
+	}
+	return err
+}
+
+// verifyOffline verifies the token of args and prints the result to out
+// (notes to errOut). The time of the check is --at when given; else the
+// wall clock, shifted by the dev clock that `healthcode dev` keeps in
+// HEALTHCODE_DATA_DIR (default .data) when there is one, so that the tokens
+// a dev platform signs on its clock verify here too.
+func verifyOffline(args []string, out, errOut io.Writer) (valid bool, err error) {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(errOut)
 	keys := fs.String("keys", "", "key set file (keys.json); - for standard input")
 	revs := fs.String("revocations", "", "revocation list file (revocations.json), optional")
+	at := fs.String("at", "", "verify at this time (RFC 3339) instead of now")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: healthcode verify <token> --keys keys.json [--revocations revocations.json]")
+		fmt.Fprintln(errOut, "usage: healthcode verify <token> --keys keys.json [--revocations revocations.json] [--at 2026-12-03T12:00:00+08:00]")
 	}
 	var token string
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		token, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return false, err
 	}
 	if token == "" && fs.NArg() > 0 {
 		token = fs.Arg(0)
 	}
 	if token == "" || *keys == "" {
 		fs.Usage()
-		return errors.New("a token and --keys are required")
+		return false, errors.New("a token and --keys are required")
 	}
 	ksJSON, err := readFileOrStdin(*keys)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var rlJSON []byte
 	if *revs != "" {
 		if rlJSON, err = readFileOrStdin(*revs); err != nil {
-			return err
+			return false, err
 		}
 	}
 	now := time.Now()
+	if *at != "" {
+		if now, err = time.Parse(time.RFC3339, *at); err != nil {
+			return false, fmt.Errorf("--at: want an RFC 3339 time such as 2026-12-03T12:00:00+08:00, got %q", *at)
+		}
+	} else {
+		dir := env("HEALTHCODE_DATA_DIR", ".data")
+		offset, ok, err := readDevClock(dir)
+		if err != nil {
+			return false, err
+		}
+		if ok && offset != 0 {
+			now = now.Add(offset)
+			fmt.Fprintf(errOut, "按开发时钟核验（%s）：%s\n", filepath.Join(dir, devClockFile),
+				now.In(healthcode.CST).Format("2006-01-02 15:04:05"))
+		}
+	}
 	if ks, err := credential.ParseKeySet(ksJSON); err == nil && !ks.Fresh(now, credential.MaxKeySetAge) {
-		fmt.Fprintln(os.Stderr, "警告：密钥集已超过 7 天未更新，请联网刷新 keys.json")
+		fmt.Fprintln(errOut, "警告：密钥集已超过 7 天未更新，请联网刷新 keys.json")
 	}
 	c, err := credential.VerifyOffline(token, ksJSON, rlJSON, now)
 	if err != nil {
 		if ve := credential.AsVerifyError(err); ve != nil {
-			fmt.Printf("无效：%s（%s）\n", ve.Message(), ve.Reason)
-			os.Exit(1)
+			fmt.Fprintf(out, "无效：%s（%s）\n", ve.Message(), ve.Reason)
+			return false, nil
 		}
-		return err
+		return false, err
 	}
-	fmt.Println("有效：" + credential.Describe(c))
-	return nil
+	fmt.Fprintln(out, "有效："+credential.Describe(c))
+	return true, nil
 }
 
 func readFileOrStdin(path string) ([]byte, error) {

@@ -20,7 +20,8 @@ usage: healthcode <command> [arguments]
 
 commands:
   dev [--no-demo-data]
-                      start local PostgreSQL and Redis under .data/, migrate, seed demo accounts
+                      start local PostgreSQL and Redis under $HEALTHCODE_DATA_DIR (default .data),
+                      migrate, seed demo accounts
                       (and, on the first start, a demo province with two weeks of activity),
                       and run API, workers and web on one port
   serve               run the API and web server
@@ -31,8 +32,9 @@ commands:
                       load demo accounts and optionally N synthetic persons (dev mode only)
   audit verify        check the audit log's hash chain
   keys rotate         create a new signing key; keep old ones published until their tokens expire
-  verify <token> --keys keys.json [--revocations r.json]
-                      verify a health-code token offline
+  verify <token> --keys keys.json [--revocations r.json] [--at time]
+                      verify a health-code token offline (now, on the dev clock of
+                      $HEALTHCODE_DATA_DIR when a dev platform keeps one there, or at --at)
   national-stub --public-key-file keys/national.pub
                       a development receiver of the daily national push
   testenv -- cmd      run cmd with throwaway PostgreSQL and Redis (make test)

@@ -30,6 +30,9 @@ type platform struct {
 	db       *postgres.DB
 	enforcer *rbac.Enforcer
 	clock    healthcode.Clock
+	// devClock moves clock in dev mode (kept in the database); nil
+	// outside it.
+	devClock *postgres.DevClock
 	ring     *credential.KeyRing
 	tickets  *postgres.TicketService
 	// national is the dev-mode test issuer standing in for the national
@@ -60,6 +63,14 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	p.db = &postgres.DB{
 		Pool: pool, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
 		StaffSessionTTL: cfg.StaffSessionTTL, ResidentSessionTTL: cfg.ResidentTTL,
+	}
+	if cfg.Dev {
+		// The dev clock of an earlier run, before anything reads the time.
+		p.devClock = &postgres.DevClock{DB: p.db, Clock: p.clock.(*healthcode.OffsetClock)}
+		if err := p.devClock.Load(ctx); err != nil {
+			p.close()
+			return nil, err
+		}
 	}
 	p.enforcer, err = rbac.New(p.db.LoadGrants)
 	if err != nil {
@@ -146,7 +157,7 @@ func (p *platform) resolver() *graph.Resolver {
 	}
 	if p.cfg.Dev {
 		r.DevSMS = p.db.DevMessages
-		r.DevClock, _ = p.clock.(*healthcode.OffsetClock)
+		r.DevClock = p.devClock
 	}
 	return r
 }

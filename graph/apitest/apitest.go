@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -106,7 +107,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	}
 	if opts.Dev {
 		res.DevSMS = b.DB.DevMessages
-		res.DevClock = b.Clock
+		res.DevClock = &postgres.DevClock{DB: b.DB, Clock: b.Clock}
 	}
 	if err := b.DB.EnsureRuleSet(context.Background()); err != nil {
 		t.Fatal(err)
@@ -122,6 +123,45 @@ func Setup(t testing.TB, opts Options) *Bundle {
 			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
 		}}).Handler()
 	return b
+}
+
+// DeliverSMS sends the text messages waiting in the outbox to the dev SMS
+// sender, once each, as the notify:sms worker does: devMessages then shows
+// them.
+func (b *Bundle) DeliverSMS(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := b.Pool.Query(ctx, `SELECT o.id, o.payload FROM outbox o WHERE o.task_type = $1
+		AND NOT EXISTS (SELECT 1 FROM task_deliveries d WHERE d.outbox_id = o.id) ORDER BY o.id`, postgres.TaskNotifySMS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type pending struct {
+		id      int64
+		payload []byte
+	}
+	var list []pending
+	for rows.Next() {
+		var p pending
+		if err := rows.Scan(&p.id, &p.payload); err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, p)
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	sender := &postgres.DevSMSSender{DB: b.DB}
+	for _, p := range list {
+		msg, err := b.DB.OpenSMS(p.payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg.Key = "outbox:" + strconv.FormatInt(p.id, 10)
+		if err := b.DB.DeliverOnce(ctx, p.id, func(ctx context.Context) error { return sender.Send(ctx, msg) }); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // Tickets returns the ticket service of the stack (for deadline passes).

@@ -5381,9 +5381,9 @@ extend type Mutation {
   approveDesignation(id: ID!): HealthCode!
   """Designate an area's risk level; affected persons are re-evaluated in batches."""
   setAreaRisk(region: String!, level: RiskLevel!, reason: String): AreaRisk!
-  """Dev mode: set the platform clock."""
+  """Dev mode: set the platform clock, for every part of the platform; kept across restarts. Not before the newest data (INVALID)."""
   devSetClock(at: Time!): Time! @dev
-  """Dev mode: move the platform clock forward, e.g. "24h" or "14d"."""
+  """Dev mode: move the platform clock forward, e.g. "24h" or "14d"; kept across restarts."""
   devAdvanceClock(duration: String!): Time! @dev
 }
 `, BuiltIn: false},

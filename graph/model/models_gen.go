@@ -121,13 +121,6 @@ type JointMeetingMemberInput struct {
 	Contact    string `json:"contact"`
 }
 
-type LoginPayload struct {
-	// The bearer token: send it as `Authorization: Bearer <token>`.
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expiresAt"`
-	Me        *Me       `json:"me"`
-}
-
 type Me struct {
 	Kind healthcode.ActorKind `json:"kind"`
 	ID   int64                `json:"id"`

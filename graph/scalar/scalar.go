@@ -1,6 +1,7 @@
 // Package scalar holds the custom GraphQL scalar bindings: object ids are
 // int64 in Go and strings on the wire; dates are time.Time at midnight China
-// Standard Time in Go and YYYY-MM-DD on the wire.
+// Standard Time in Go and YYYY-MM-DD on the wire; times are RFC 3339, and a
+// malformed one is INVALID (not an internal error).
 package scalar
 
 import (
@@ -53,4 +54,18 @@ func UnmarshalDate(v any) (time.Time, error) {
 		}
 	}
 	return time.Time{}, healthcode.Errorf(healthcode.EINVALID, "日期格式应为 YYYY-MM-DD")
+}
+
+// MarshalTime writes a time in RFC 3339 (as gqlgen's Time).
+func MarshalTime(t time.Time) graphql.Marshaler { return graphql.MarshalTime(t) }
+
+// UnmarshalTime reads an RFC 3339 time (as gqlgen's Time: also without
+// fractional seconds, or "2006-01-02 15:04:05" in UTC). Errors: INVALID for
+// anything else, with a message the caller can show.
+func UnmarshalTime(v any) (time.Time, error) {
+	t, err := graphql.UnmarshalTime(v)
+	if err != nil {
+		return time.Time{}, healthcode.Errorf(healthcode.EINVALID, "时间格式应为 RFC 3339，如 2026-12-03T12:00:00+08:00")
+	}
+	return t, nil
 }
