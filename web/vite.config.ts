@@ -3,14 +3,28 @@
 // scanner (/scan) and the staff console (/console). `npm run build` writes
 // them to dist/app/, which the Go binary embeds (web/embed.go).
 import { fileURLToPath, URL } from 'node:url'
-import { defineConfig } from 'vite'
+import { defineConfig, type Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
 
 // The healthcode server the dev server proxies the API to (healthcode dev).
 const api = process.env.HEALTHCODE_API ?? 'http://127.0.0.1:8080'
 
+/**
+ * Vant's stylesheet lists its icon font twice: inlined (data:) and from a
+ * CDN. The page loads nothing from other hosts (the server's CSP refuses it
+ * and would log a console error), so the remote fallback is dropped.
+ */
+const localIconFont: Plugin = {
+  name: 'healthcode-local-icon-font',
+  enforce: 'pre',
+  transform(code, id) {
+    if (!/[\\/]vant[\\/]lib[\\/]index\.css$/.test(id.split('?')[0] ?? '')) return null
+    return { code: code.replace(/,\s*url\((?:https?:)?\/\/[^)]*\)\s*format\([^)]*\)/g, ''), map: null }
+  },
+}
+
 export default defineConfig({
-  plugins: [vue()],
+  plugins: [vue(), localIconFont],
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },

@@ -57,7 +57,7 @@ export const t = {
     phonePlaceholder: '请输入 11 位手机号',
     phoneInvalid: '请输入正确的 11 位手机号',
     code: '验证码',
-    codePlaceholder: '6 位短信验证码',
+    codePlaceholder: '6 位验证码',
     codeInvalid: '请输入 6 位数字验证码',
     send: '获取验证码',
     resend: (s: number) => `${s} 秒后重新获取`,
