@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.Version=$(VERSION)
 PKGS      := ./...
 
-.PHONY: run test deps build generate lint bench clean
+.PHONY: run test deps testdeps build generate lint bench clean
 
 ## run: install what is missing and start the whole platform with demo data
 run: deps build
@@ -13,13 +13,16 @@ run: deps build
 
 ## test: install what is missing, start throwaway PostgreSQL and Redis, run every test; then the web
 ## front end's component tests (Vitest) and end-to-end tests (Chromium against a healthcode dev)
-test: deps build
+test: testdeps build
 	$(BIN) testenv -- $(GO) test -race -count=1 -timeout 20m $(PKGS)
 	@web/build.sh test
 	@web/build.sh e2e
 
 deps:
 	@scripts/deps.sh
+
+testdeps:
+	@scripts/deps.sh test
 
 ## build: the front end (web/build.sh: only when a source changed; skipped without Node.js), then the binary
 build:
