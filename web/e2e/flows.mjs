@@ -209,6 +209,55 @@ export const flows = {
     await card.getByTestId('rating').waitFor()
     await t.shot('appeal-rated')
   },
+
+  /** Personal information corrected, logout, an expired session, an unknown page, and the other two entries. */
+  async accountAndEntries(t, { gql }) {
+    const { page } = t
+    await login(t, '13800000104')
+    const token = await residentToken(page)
+    const community = (await gql(token, `{ regions(parent: "610113001", first: 1) { nodes { code } } }`)).regions.nodes[0].code
+    await gql(token, `mutation($in: DeclarationInput!) { submitDeclaration(input: $in) { code { colour } } }`, {
+      in: { form: 'PUBLIC_SECTOR', name: '孙公务', docType: 'ID_CARD', docNumber: idNumber('61011319750101105'), phone: '13800000104',
+        residence: community, address: '含光路1号', employer: '雁塔区人民政府', temperature: 36.6 },
+    })
+    await page.locator('.van-tabbar').getByText('我的').click()
+    await page.getByTestId('to-correct').click()
+    await page.waitForURL(/\/me\/correct/)
+    await page.getByTestId('correct-address').locator('input').fill('含光路2号3单元')
+    await t.shot('correct-info')
+    await page.getByTestId('correct-submit').click()
+    await page.getByText('已保存，健康码已重新评估').waitFor()
+    const persons = await gql(token, `{ myDependents { address } }`)
+    assert(persons.myDependents[0].address === '含光路2号3单元', `address corrected: ${JSON.stringify(persons)}`)
+
+    await page.goto('/me')
+    await page.getByTestId('logout').click()
+    await t.shot('logout-confirm')
+    await page.getByRole('dialog').getByRole('button', { name: '退出登录' }).click()
+    await page.waitForURL(/\/login\?logout=1/)
+    await page.getByText('您已退出登录').waitFor()
+    await t.shot('logged-out')
+
+    // A session past its expiry is dropped before any request: back to the login page.
+    await page.evaluate(() =>
+      localStorage.setItem('hc.resident.session', JSON.stringify({ token: 'hcr_x', expiresAt: '2020-01-01T00:00:00Z', kind: 'RESIDENT', name: 'x' })),
+    )
+    await page.goto('/appeals')
+    await page.waitForURL(/\/login/)
+
+    await page.goto('/no/such/page')
+    await page.getByText('页面不存在').first().waitFor()
+
+    await page.goto('/scan')
+    await page.getByText('扫码查验').first().waitFor()
+    await t.shot('scan-entry')
+    await page.goto('/console/')
+    await page.getByLabel('用户名').fill('admin')
+    await page.getByLabel('密码').fill(DEMO_PASSWORD)
+    await page.getByRole('button', { name: '登录' }).click()
+    await page.getByText('admin，您好').waitFor()
+    await t.shot('console-entry')
+  },
 }
 
 /** The check character of a unified social credit code (GB 32100). */

@@ -54,6 +54,7 @@ describe('LoginPage', () => {
     vi.useFakeTimers({ shouldAdvanceTime: true })
     const { mountIt, router } = setup({
       RequestSmsCode: () => ({ requestSmsCode: true }),
+      DevMode: () => ({ __type: { fields: [{ name: 'me' }, { name: 'devMessages' }] } }),
       DevMessages: () => ({ devMessages: [{ id: '1', body: '【陕西健康码】您的登录验证码为 123456，5 分钟内有效。', sentAt: '2026-11-01T02:00:00Z' }] }),
       LoginResident: (v) =>
         v.code === '123456'
@@ -82,6 +83,24 @@ describe('LoginPage', () => {
     expect(session.token()).toBe('hcr_x')
     expect(router.currentRoute.value.path).toBe('/')
     vi.useRealTimers()
+  })
+
+  it('asks a production server nothing it would refuse: no devMessages without dev mode', async () => {
+    let asked = false
+    const { mountIt } = setup({
+      RequestSmsCode: () => ({ requestSmsCode: true }),
+      DevMode: () => gqlError('FORBIDDEN', '未开放内省查询'),
+      DevMessages: () => {
+        asked = true
+        return { devMessages: [] }
+      },
+    })
+    const w = await mountIt()
+    await w.get('[data-testid=phone] input').setValue('13800138003')
+    await w.get('[data-testid=send-code]').trigger('click')
+    await flushPromises()
+    expect(asked).toBe(false)
+    expect(w.find('[data-testid=dev-code]').exists()).toBe(false)
   })
 
   it("shows the platform's rate-limit message and waits", async () => {
