@@ -118,7 +118,7 @@ export const flows = {
     await page.waitForURL(/\/dependents/)
     await page.getByTestId('add-dependent').click()
     await page.waitForURL(/\/declare/)
-    assert((await page.getByTestId('target').inputValue()) === 'new', 'declaring for a new dependant')
+    await page.waitForFunction(() => (document.querySelector('[data-testid=target]'))?.value === 'new')
     await fillIdentity(page, '王小宝', idNumber('61011320180101103'), '小寨东路2号')
     await t.shot('declare-child')
     await page.getByTestId('promise').click()

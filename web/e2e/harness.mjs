@@ -23,15 +23,16 @@ export async function startServer({ log }) {
   if (!existsSync(bin)) throw new Error(`${bin} not found: run make build first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'healthcode-e2e-data-'))
   chmodSync(dataDir, 0o755) // as root, PostgreSQL runs as the postgres user and must reach it
-  const child = spawn(bin, ['dev', '--no-demo-data'], {
+  const demo = process.env.E2E_DEMO === '1' // the full demo province (slower to start)
+  const child = spawn(bin, demo ? ['dev'] : ['dev', '--no-demo-data'], {
     cwd: repo,
     detached: true, // its own process group: stopped as a whole
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HEALTHCODE_DATA_DIR: dataDir, HTTP_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn', HEALTHCODE_DEMO_DATA: 'false' },
+    env: { ...process.env, HEALTHCODE_DATA_DIR: dataDir, HTTP_ADDR: '127.0.0.1:0', LOG_LEVEL: 'warn', HEALTHCODE_DEMO_DATA: demo ? 'true' : 'false' },
   })
   let output = ''
   const url = await new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`healthcode dev did not start in 120 s:\n${output}`)), 120_000)
+    const timer = setTimeout(() => reject(new Error(`healthcode dev did not start in 300 s:\n${output}`)), 300_000)
     const onData = (b) => {
       output += b.toString()
       const m = /web:\s+(http:\/\/[^\s]+?)\/?\s/.exec(output)
