@@ -45,7 +45,7 @@ describe('AppealNewPage', () => {
       MyFacts: () => ({ myFacts: [fever] }),
       MyCode: () => ({ myCode: { personId: '1', colour: 'YELLOW', colourLabel: '黄码', ruleSetVersion: 'v', updatedAt: '2026-11-01T02:00:00Z', reevaluateAt: null,
         clauses: [{ id: 'Y2', colour: 'YELLOW', citation: 'c', reason: 'r', factIds: ['9'] }] } }),
-      FileAppeal: (v) => {
+      FileAppeal: (v: Record<string, unknown>) => {
         filed = v.input as Record<string, unknown>
         return { fileAppeal: { id: '42', kind: 'CODE_APPEAL', state: 'ACCEPTED', stateLabel: '已受理', personId: '1', subject: 's', description: 'd',
           createdAt: '2026-11-01T02:00:00Z', updatedAt: '2026-11-01T02:00:00Z', signDue: null, replyDue: null, callbackDue: null, dueAt: null,

@@ -34,7 +34,7 @@ describe('AppealsPage', () => {
     let rated: Record<string, unknown> | null = null
     Object.assign(ctx.handlers, {
       MyAppeals: () => ({ myAppeals: [appeal(rated ? { satisfaction: rated.satisfaction, comment: rated.comment ?? '', at: '2026-11-01T04:00:00Z' } : null)] }),
-      RateTicket: (v) => {
+      RateTicket: (v: Record<string, unknown>) => {
         rated = v
         return { rateTicket: appeal({ satisfaction: v.satisfaction, comment: v.comment ?? '', at: '2026-11-01T04:00:00Z' }) }
       },
