@@ -21,6 +21,7 @@ describe('explaining a code', () => {
     expect(factText(fact('STAY', '1', 'TRAVEL 4201 2026-10-28 00:00 至 今'))).toBe('湖北省（4201） 2026-10-28 00:00 至 今')
     expect(factText(fact('MEDICAL', '1', 'CLOSE_CONTACT 2026-10-28 00:00', 'HEALTH_AUTHORITY'))).toBe('密切接触 2026-10-28 00:00')
     expect(factText(fact('HEALTH', '1', '37.8℃ fever,cough 2026-10-28 00:00', 'CHECKIN'))).toBe('37.8℃ 发热,咳嗽 2026-10-28 00:00')
+    expect(factText(fact('STAY', '1', 'SCAN 610113 2026-10-28 09:00 38.6℃', 'SCAN'), { '610113': '雁塔区' })).toBe('雁塔区 2026-10-28 09:00 38.6℃')
     expect(actorLabel('staff:12')).toBe('工作人员（12）')
     expect(actorLabel('resident:3')).toBe('本人或监护人')
     expect(causeLabel('area_risk:4')).toBe('地区风险等级调整')

@@ -1,7 +1,8 @@
 // How the code page explains a colour: the facts behind each clause, in
 // words a resident reads, and what remains before a yellow code can turn
 // green.
-import type { FactFieldsFragment } from '@/api/generated/graphql'
+import type { Client } from '@urql/core'
+import { RegionDocument, type FactFieldsFragment } from '@/api/generated/graphql'
 import { placeLabel } from '@/shared/regions'
 import { formatTime } from '@/shared/format'
 import { t } from '@/locales/zh-CN'
@@ -70,4 +71,18 @@ export function causeLabel(cause: string): string {
 export function checkInProgress(reason: string): { need: number; done: number } | null {
   const m = /连续(\d+)天每日健康打卡.*?已连续(\d+)天/.exec(reason)
   return m ? { need: Number(m[1]), done: Number(m[2]) } : null
+}
+
+/** The names of the Shaanxi regions the facts mention, for factText ("610113" → "雁塔区"). */
+export async function regionNames(client: Client, facts: FactFieldsFragment[]): Promise<Record<string, string>> {
+  const codes = new Set<string>()
+  for (const f of facts) for (const m of f.summary.matchAll(/\b61\d{2,13}\b/g)) codes.add(m[0])
+  const names: Record<string, string> = {}
+  await Promise.all(
+    [...codes].slice(0, 30).map(async (code) => {
+      const res = await client.query(RegionDocument, { code }, { requestPolicy: 'cache-first' }).toPromise()
+      if (res.data?.region) names[code] = res.data.region.name
+    }),
+  )
+  return names
 }
