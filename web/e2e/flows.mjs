@@ -32,7 +32,7 @@ async function pickResidence(t, gql) {
   const street = (await gql(token, `{ regions(parent: "610113", first: 1) { nodes { code name } } }`)).regions.nodes[0]
   const community = (await gql(token, `query($p: String) { regions(parent: $p, first: 1) { nodes { name } } }`, { p: street.code })).regions.nodes[0]
   await page.locator('.van-field', { hasText: '居住地' }).first().click()
-  const popup = page.locator('.van-cascader')
+  const popup = page.locator('.van-popup:visible .van-cascader')
   await popup.getByText('西安市', { exact: true }).click()
   await popup.getByText('雁塔区', { exact: true }).click()
   await popup.getByText(street.name, { exact: true }).click()
@@ -106,6 +106,17 @@ export const flows = {
     await page.goto('/declare')
     await fillIdentity(page, '王监护', idNumber('61011319800101102'), '小寨东路2号')
     await pickResidence(t, gql)
+    // A trip inside Shaanxi (宝鸡市, no risk designated) keeps the code green.
+    await page.getByTestId('add-trip').click()
+    const trip = page.getByTestId('place-travel0')
+    await trip.locator('.van-field', { hasText: '地点 1' }).click()
+    const popup = page.locator('.van-popup:visible .van-cascader')
+    await popup.getByText('宝鸡市', { exact: true }).click()
+    await popup.locator('.van-cascader__option', { hasText: '渭滨区' }).click()
+    const street = (await gql(await residentToken(page), `{ regions(parent: "610302", first: 1) { nodes { name } } }`)).regions.nodes[0].name
+    await popup.getByText(street, { exact: true }).click()
+    await popup.waitFor({ state: 'hidden' })
+    await t.shot('declare-with-trip')
     await page.getByTestId('promise').click()
     await page.getByTestId('submit-declaration').click()
     await page.waitForURL((u) => u.pathname === '/')
@@ -220,6 +231,24 @@ export const flows = {
       in: { form: 'PUBLIC_SECTOR', name: '孙公务', docType: 'ID_CARD', docNumber: idNumber('61011319750101105'), phone: '13800000104',
         residence: community, address: '含光路1号', employer: '雁塔区人民政府', temperature: 36.6 },
     })
+    // Re-declared with a trip abroad: red, citing R1.
+    await page.goto('/declare')
+    await page.getByTestId('add-trip').click()
+    const trip = page.getByTestId('place-travel0')
+    await trip.getByText('境外').click()
+    await trip.locator('.van-field', { hasText: '国家或地区' }).click()
+    const picker = page.locator('.van-picker')
+    await picker.getByText('日本', { exact: true }).click()
+    await picker.getByText('确认').click()
+    await page.getByTestId('promise').click()
+    await t.shot('declare-abroad')
+    await page.getByTestId('submit-declaration').click()
+    await page.waitForURL((u) => u.pathname === '/')
+    await page.getByTestId('clause-R1').waitFor()
+    assert((await codeColour(page)) === 'RED', 'a trip abroad makes the code red')
+    assert((await page.getByTestId('clause-R1').innerText()).includes('境外'), 'R1 names the trip abroad')
+    await t.shot('code-red')
+
     await page.locator('.van-tabbar').getByText('我的').click()
     await page.getByTestId('to-correct').click()
     await page.waitForURL(/\/me\/correct/)
