@@ -274,6 +274,22 @@ export const flows = {
     await page.goto('/appeals')
     await page.waitForURL(/\/login/)
 
+    // The login page works from the keyboard: phone, send code, code, remember, log in.
+    await page.goto('/login')
+    const focused = () => page.evaluate(() => document.activeElement?.closest('[data-testid]')?.getAttribute('data-testid') ?? document.activeElement?.getAttribute('name'))
+    await page.keyboard.press('Tab')
+    assert((await focused()) === 'phone', 'Tab reaches the phone first')
+    await page.keyboard.type('13800000106')
+    await page.keyboard.press('Tab')
+    assert((await focused()) === 'code', 'then the code')
+    await page.keyboard.press('Tab')
+    assert((await focused()) === 'send-code', 'then the send button')
+    await page.keyboard.press('Enter')
+    await page.getByTestId('dev-code').waitFor()
+    await page.keyboard.press('Shift+Tab')
+    await page.keyboard.type(/(\d{6})/.exec(await page.getByTestId('dev-code').innerText())[1])
+    await page.keyboard.press('Enter')
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'))
     await page.goto('/no/such/page')
     await page.getByText('页面不存在').first().waitFor()
 

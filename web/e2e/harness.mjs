@@ -94,7 +94,7 @@ export async function launchBrowser() {
   return { browser, close: () => browser.close() }
 }
 
-/** A flow's page: 375 × 812, Chinese, console errors collected, screenshots numbered. */
+/** A flow's page: 375 × 812, Chinese, console errors and sideways overflow collected, screenshots numbered. */
 export async function newPhone(browser, url, shotsDir, flow) {
   const context = await browser.newContext({
     baseURL: url,
@@ -121,6 +121,9 @@ export async function newPhone(browser, url, shotsDir, flow) {
     async shot(name) {
       n++
       await page.waitForTimeout(150) // let toasts and transitions settle
+      // Works at 375 px: nothing may scroll sideways.
+      const width = await page.evaluate(() => document.documentElement.scrollWidth)
+      if (width > 375) errors.push(`${name}: the page is ${width} px wide at a 375 px viewport`)
       await page.screenshot({ path: join(dir, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true })
     },
   }
