@@ -5,32 +5,41 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.Version=$(VERSION)
 PKGS      := ./...
 
-.PHONY: run test deps build generate lint bench clean
+.PHONY: run test deps testdeps build generate lint bench clean
 
 ## run: install what is missing and start the whole platform with demo data
 run: deps build
 	$(BIN) dev
 
-## test: install what is missing, start throwaway PostgreSQL and Redis, run every test
-test: deps build
+## test: install what is missing, start throwaway PostgreSQL and Redis, run every test; then the web
+## front end's component tests (Vitest) and end-to-end tests (Chromium against a healthcode dev)
+test: testdeps build
 	$(BIN) testenv -- $(GO) test -race -count=1 -timeout 20m $(PKGS)
+	@web/build.sh test
+	@web/build.sh e2e
 
 deps:
 	@scripts/deps.sh
 
+testdeps:
+	@scripts/deps.sh test
+
+## build: the front end (web/build.sh: only when a source changed; skipped without Node.js), then the binary
 build:
 	@web/graphiql/build.sh
+	@web/build.sh
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/healthcode
 
-## generate: regenerate gqlgen code and the region migration
+## generate: regenerate gqlgen code, the region migration and the front end's typed documents
 generate:
 	$(GO) generate ./...
 
-## lint: gofmt, go vet, and generated code is current
+## lint: gofmt, go vet, generated code is current (Go and the front end's typed documents), TypeScript checks
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
 	$(GO) vet $(PKGS)
 	$(GO) generate ./...
+	@web/build.sh typecheck
 	@git diff --exit-code -- . || (echo "generated code is not current: run make generate and commit"; exit 1)
 
 ## bench: run the benchmarks (each prints a ratio against a baseline measured in the same run)

@@ -91,4 +91,10 @@ type FactService interface {
 	// person.read at the person's residence.
 	// Errors: UNAUTHENTICATED, NOT_FOUND.
 	PersonFacts(ctx context.Context, personID int64) ([]*Fact, error)
+	// MyFacts lists every fact about the calling resident's own person, or a
+	// dependent's (personID), retracted ones included, so that the code page
+	// can show the facts behind each clause and an appeal can name the
+	// disputed one. Residents only.
+	// Errors: UNAUTHENTICATED, NOT_FOUND (not a resident, or not their person).
+	MyFacts(ctx context.Context, personID int64) ([]*Fact, error)
 }

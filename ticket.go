@@ -76,9 +76,21 @@ type NewTicket struct {
 	Subject     string
 	Description string
 	PlaceCode   string // the place complained about (defaults to the person's residence)
-	// Evidence is an optional image (PNG or JPEG, at most 512 KiB) of a code appeal.
+	// Evidence is an optional image (PNG or JPEG) or PDF document, at most
+	// 512 KiB, of a code appeal.
 	Evidence            []byte
 	EvidenceContentType string
+	// DisputedFactKind and DisputedFactID name the fact a code appeal
+	// disputes (optional; FileAppeal only).
+	DisputedFactKind string
+	DisputedFactID   int64
+}
+
+// TicketRating is a resident's rating of the answer to their ticket.
+type TicketRating struct {
+	Satisfaction string // SATISFIED, BASICALLY_SATISFIED or DISSATISFIED
+	Comment      string
+	At           time.Time
 }
 
 // TicketAction is an action on a ticket with its inputs.
@@ -160,7 +172,8 @@ type TicketService interface {
 	// (operators). Errors: UNAUTHENTICATED, FORBIDDEN, INVALID, NOT_FOUND.
 	CreateTicket(ctx context.Context, in NewTicket) (*Ticket, error)
 	// FileAppeal files a code appeal by a resident for their own code or a
-	// dependent's. Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
+	// dependent's, optionally naming the disputed fact (one of MyFacts, not
+	// retracted). Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
 	FileAppeal(ctx context.Context, in NewTicket) (*Ticket, error)
 	// Act takes an action on a ticket (the lifecycle of docs/hotline.md) and
 	// returns the ticket as the caller sees it right after the action, its
@@ -195,6 +208,16 @@ type TicketService interface {
 	FindPersons(ctx context.Context, phone, docType, docNumber string) ([]*Person, error)
 	// Knowledge searches the standard answers. Any staff member.
 	Knowledge(ctx context.Context, query string) ([]*KnowledgeAnswer, error)
+	// RateTicket records the calling resident's rating of the latest answer
+	// to their ticket (网上评价), once per handling round, while the ticket
+	// is REPLIED or CLOSED; the operator reads it at the callback (回访). It
+	// does not change the ticket's state. Residents only.
+	// Errors: UNAUTHENTICATED, NOT_FOUND (not their ticket), INVALID
+	// (satisfaction, comment), CONFLICT (not answered yet, or already rated).
+	RateTicket(ctx context.Context, ticketID int64, satisfaction, comment string) (*Ticket, error)
+	// Rating returns the resident's rating of the ticket's current handling
+	// round, or nil. Callers pass a ticket they were allowed to read.
+	Rating(ctx context.Context, ticketID int64) (*TicketRating, error)
 	// SubscribeQueue streams the tickets of the caller's queue (optionally
 	// one unit's) as they change, until ctx ends. Staff only.
 	// Errors: UNAUTHENTICATED, FORBIDDEN.

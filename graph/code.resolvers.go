@@ -189,6 +189,11 @@ func (r *queryResolver) PersonFacts(ctx context.Context, personID int64) ([]*hea
 	return r.FactService.PersonFacts(ctx, personID)
 }
 
+// MyFacts is the resolver for the myFacts field.
+func (r *queryResolver) MyFacts(ctx context.Context, personID *int64) ([]*healthcode.Fact, error) {
+	return r.FactService.MyFacts(ctx, deref(personID))
+}
+
 // AreaRisk returns generated.AreaRiskResolver implementation.
 func (r *Resolver) AreaRisk() generated.AreaRiskResolver { return &areaRiskResolver{r} }
 

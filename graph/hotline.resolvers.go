@@ -32,18 +32,27 @@ func (r *mutationResolver) CreateTicket(ctx context.Context, input model.CreateT
 
 // FileAppeal is the resolver for the fileAppeal field.
 func (r *mutationResolver) FileAppeal(ctx context.Context, input model.AppealInput) (*healthcode.Ticket, error) {
-	in := healthcode.NewTicket{PersonID: deref(input.PersonID), Description: input.Reason, EvidenceContentType: deref(input.EvidenceType)}
+	in := healthcode.NewTicket{PersonID: deref(input.PersonID), Description: input.Reason, EvidenceContentType: deref(input.EvidenceType),
+		DisputedFactID: deref(input.FactID)}
+	if input.FactKind != nil {
+		in.DisputedFactKind = string(*input.FactKind)
+	}
 	if input.EvidenceBase64 != nil && *input.EvidenceBase64 != "" {
 		if len(*input.EvidenceBase64) > postgres.MaxEvidenceBytes*4/3+8 {
-			return nil, healthcode.Errorf(healthcode.EINVALID, "证明材料：图片不能超过 512 KB")
+			return nil, healthcode.Errorf(healthcode.EINVALID, "证明材料：文件不能超过 512 KB")
 		}
 		b, err := base64.StdEncoding.DecodeString(*input.EvidenceBase64)
 		if err != nil {
-			return nil, healthcode.Errorf(healthcode.EINVALID, "证明材料：应为 base64 编码的 PNG 或 JPEG 图片")
+			return nil, healthcode.Errorf(healthcode.EINVALID, "证明材料：应为 base64 编码的 PNG、JPEG 图片或 PDF 文件")
 		}
 		in.Evidence = b
 	}
 	return r.TicketService.FileAppeal(ctx, in)
+}
+
+// RateTicket is the resolver for the rateTicket field.
+func (r *mutationResolver) RateTicket(ctx context.Context, id int64, satisfaction model.Satisfaction, comment *string) (*healthcode.Ticket, error) {
+	return r.TicketService.RateTicket(ctx, id, string(satisfaction), deref(comment))
 }
 
 // DispatchTicket is the resolver for the dispatchTicket field.
@@ -274,9 +283,19 @@ func (r *ticketResolver) Steps(ctx context.Context, obj *healthcode.Ticket) ([]*
 	return r.TicketService.Steps(ctx, obj.ID)
 }
 
+// Rating is the resolver for the rating field.
+func (r *ticketResolver) Rating(ctx context.Context, obj *healthcode.Ticket) (*healthcode.TicketRating, error) {
+	return r.TicketService.Rating(ctx, obj.ID)
+}
+
 // RegionName is the resolver for the regionName field.
 func (r *ticketNoticeResolver) RegionName(ctx context.Context, obj *healthcode.TicketNotice) (string, error) {
 	return r.regionName(ctx, obj.RegionCode)
+}
+
+// Satisfaction is the resolver for the satisfaction field.
+func (r *ticketRatingResolver) Satisfaction(ctx context.Context, obj *healthcode.TicketRating) (model.Satisfaction, error) {
+	return model.Satisfaction(obj.Satisfaction), nil
 }
 
 // ActionLabel is the resolver for the actionLabel field.
@@ -301,6 +320,9 @@ func (r *Resolver) Ticket() generated.TicketResolver { return &ticketResolver{r}
 // TicketNotice returns generated.TicketNoticeResolver implementation.
 func (r *Resolver) TicketNotice() generated.TicketNoticeResolver { return &ticketNoticeResolver{r} }
 
+// TicketRating returns generated.TicketRatingResolver implementation.
+func (r *Resolver) TicketRating() generated.TicketRatingResolver { return &ticketRatingResolver{r} }
+
 // TicketStep returns generated.TicketStepResolver implementation.
 func (r *Resolver) TicketStep() generated.TicketStepResolver { return &ticketStepResolver{r} }
 
@@ -308,5 +330,6 @@ type (
 	handlingUnitResolver struct{ *Resolver }
 	ticketResolver       struct{ *Resolver }
 	ticketNoticeResolver struct{ *Resolver }
+	ticketRatingResolver struct{ *Resolver }
 	ticketStepResolver   struct{ *Resolver }
 )

@@ -190,8 +190,8 @@ func TestHotlineBadInput(t *testing.T) {
 	_, operator := s.CreateStaff(t, "operator", "61", apitest.G("OPERATOR@61"))
 	_, handler := s.CreateStaff(t, "yanta_handler", "610113", apitest.G("HANDLER@610113"))
 	if r := s.Do(t, resident, `mutation($e: String) { fileAppeal(input: {reason: "错", evidenceBase64: $e}) { id } }`,
-		map[string]any{"e": base64.StdEncoding.EncodeToString([]byte("%PDF-1.4 not an image"))}); r.Code() != "INVALID" {
-		t.Fatalf("non-image evidence: %q", r.Code())
+		map[string]any{"e": base64.StdEncoding.EncodeToString([]byte("GIF89a neither a PNG, a JPEG nor a PDF"))}); r.Code() != "INVALID" {
+		t.Fatalf("evidence of another type: %q", r.Code())
 	}
 	big := make([]byte, 600<<10) // over 512 KB, still inside the 1 MiB request limit as base64
 	copy(big, []byte("\x89PNG\r\n\x1a\n"))

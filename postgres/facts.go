@@ -409,6 +409,19 @@ func (s *FactService) PersonFacts(ctx context.Context, pid int64) ([]*healthcode
 	return s.DB.personFacts(ctx, pid)
 }
 
+// MyFacts implements healthcode.FactService.
+func (s *FactService) MyFacts(ctx context.Context, personID int64) ([]*healthcode.Fact, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.personFacts(ctx, pid)
+}
+
 func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT 'STAY', id, source || ' ' || place || ' ' || to_char(from_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')

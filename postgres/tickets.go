@@ -31,8 +31,8 @@ type TicketService struct {
 
 var _ healthcode.TicketService = (*TicketService)(nil)
 
-// MaxEvidenceBytes bounds an appeal's evidence image; its base64 fits the
-// 1 MiB request limit.(its base64 fits the 1 MiB request limit).
+// MaxEvidenceBytes bounds an appeal's evidence (an image or a PDF); its
+// base64 fits the 1 MiB request limit.
 const MaxEvidenceBytes = 512 << 10
 
 // duplicateWindow is how far back likely duplicates are looked for.
@@ -186,6 +186,19 @@ func (s *TicketService) FileAppeal(ctx context.Context, in healthcode.NewTicket)
 	if in.CallerPhone, err = s.DB.PII.Decrypt(phone); err != nil {
 		return nil, err
 	}
+	if in.DisputedFactKind != "" || in.DisputedFactID != 0 {
+		facts, err := s.DB.personFacts(ctx, pid)
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(facts, func(f *healthcode.Fact) bool {
+			return f.Kind == in.DisputedFactKind && f.ID == in.DisputedFactID && f.RetractedAt == nil
+		})
+		if i < 0 {
+			return nil, fieldErr("有异议的信息", "不存在或已撤销，请重新选择")
+		}
+		in.Subject = truncate("赋码申诉：对「"+facts[i].Summary+"」有异议", 100)
+	}
 	return s.create(ctx, a, in)
 }
 
@@ -212,11 +225,12 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 	var evidenceType string
 	if len(in.Evidence) > 0 {
 		if len(in.Evidence) > MaxEvidenceBytes {
-			return nil, fieldErr("证明材料", "图片不能超过 512 KB")
+			return nil, fieldErr("证明材料", "文件不能超过 512 KB")
 		}
 		evidenceType = http.DetectContentType(in.Evidence)
-		if (evidenceType != "image/png" && evidenceType != "image/jpeg") || (in.EvidenceContentType != "" && in.EvidenceContentType != evidenceType) {
-			return nil, fieldErr("证明材料", "只接受 PNG 或 JPEG 图片")
+		if (evidenceType != "image/png" && evidenceType != "image/jpeg" && evidenceType != "application/pdf") ||
+			(in.EvidenceContentType != "" && in.EvidenceContentType != evidenceType) {
+			return nil, fieldErr("证明材料", "只接受 PNG、JPEG 图片或 PDF 文件")
 		}
 	}
 	var callerHash, callerEnc []byte

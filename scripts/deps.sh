@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on a fresh Debian machine: the PostgreSQL
-# server binaries and Redis. As root it uses apt-get; otherwise it says what to
-# install. Go must already be on PATH (the project is a Go module).
+# server binaries and Redis; with the argument "test", also Chromium and the
+# CJK fonts that the web front end's end-to-end tests drive and read (Debian's
+# packages: a test never downloads a browser of its own). As root it uses
+# apt-get; otherwise it says what to install. Go must already be on PATH (the
+# project is a Go module); Node.js 20+ with npm builds the front end
+# (web/build.sh skips it, with a warning, when missing).
 set -euo pipefail
 
 missing=()
@@ -14,6 +18,10 @@ done
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   missing+=(postgresql)
+fi
+if [ "${1:-}" = test ]; then
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -220,10 +220,12 @@ func forwardedFor(r *http.Request) []string {
 	return out
 }
 
-// contentSecurityPolicy allows only same-origin resources. The GraphiQL page
-// goes without it (it loads its scripts from a CDN).
+// contentSecurityPolicy allows only same-origin resources, plus data: images
+// (QR codes, evidence previews) and data: fonts (the icon font of the Vant
+// components is inlined in their stylesheet). The GraphiQL page goes without
+// it and sets its own.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	"connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // securityHeaders sets headers that harden every response. Responses are not
 // cached unless the handler says otherwise (the web handler does).

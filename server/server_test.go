@@ -465,7 +465,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	b := setup(t, nil)
 	b.do(gqlPost(`{}`))
 	b.do(httptest.NewRequest(http.MethodGet, "/healthz", nil))
-	b.do(httptest.NewRequest(http.MethodGet, "/no/such/path/12345", nil))
+	b.do(httptest.NewRequest(http.MethodGet, "/no/such/file-12345.js", nil))
 	b.srv.Metrics().ObserveOperation("Me", "query", 3*time.Millisecond)
 	b.srv.Metrics().ObserveError(healthcode.EFORBIDDEN)
 	b.srv.Metrics().ObserveError("SOMETHING_ELSE")
@@ -504,8 +504,9 @@ func TestRouteLabel(t *testing.T) {
 		"/.well-known/healthcode/keys.json":     "/.well-known/*",
 		"/":                                     "static",
 		"/style.css":                            "static",
-		"/x/y/z":                                "other",
-		"/graphql/extra":                        "other",
+		"/x/y/z":                                "static", // a route of the resident pages
+		"/graphql/extra":                        "static",
+		"/x/y/z.js":                             "other",
 		"/404.html":                             "other",
 		"/" + strings.Repeat("a", 100) + ".css": "other",
 	} {

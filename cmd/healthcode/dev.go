@@ -17,6 +17,7 @@ import (
 	"healthcode/devenv"
 	"healthcode/migrations"
 	"healthcode/postgres"
+	"healthcode/web"
 )
 
 // Dev-mode defaults: fixed ports so URLs stay the same between starts (other
@@ -142,6 +143,11 @@ func banner(addr string, env *devenv.Env, dataDir string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n陕西健康码平台 (dev) is running\n\n")
 	fmt.Fprintf(&b, "  web:      %s/\n", url)
+	if !web.Built() {
+		fmt.Fprintf(&b, "            (front end not built: install Node.js 20+ and run make build)\n")
+	} else {
+		fmt.Fprintf(&b, "            residents: any phone number; the login page shows the SMS code in dev mode\n")
+	}
 	fmt.Fprintf(&b, "  GraphiQL: %s/graphql\n", url)
 	fmt.Fprintf(&b, "  metrics:  %s/metrics\n", url)
 	fmt.Fprintf(&b, "  database: %s\n  redis:    %s\n\n", env.DatabaseURL, env.RedisURL)

@@ -31,9 +31,13 @@ type TicketResolver interface {
 	MergedInto(ctx context.Context, obj *healthcode.Ticket) (*int64, error)
 
 	Steps(ctx context.Context, obj *healthcode.Ticket) ([]*healthcode.TicketStep, error)
+	Rating(ctx context.Context, obj *healthcode.Ticket) (*healthcode.TicketRating, error)
 }
 type TicketNoticeResolver interface {
 	RegionName(ctx context.Context, obj *healthcode.TicketNotice) (string, error)
+}
+type TicketRatingResolver interface {
+	Satisfaction(ctx context.Context, obj *healthcode.TicketRating) (model.Satisfaction, error)
 }
 type TicketStepResolver interface {
 	ActionLabel(ctx context.Context, obj *healthcode.TicketStep) (string, error)
@@ -1046,6 +1050,38 @@ func (ec *executionContext) fieldContext_Ticket_steps(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Ticket_rating(ctx context.Context, field graphql.CollectedField, obj *healthcode.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Rating(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.TicketRating) graphql.Marshaler {
+			return ec.marshalOTicketRating2ᚖhealthcodeᚐTicketRating(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketRating(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TicketConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TicketConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1379,6 +1415,75 @@ func (ec *executionContext) _TicketNotice_createdAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_TicketNotice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TicketNotice", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TicketRating_satisfaction(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketRating_satisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TicketRating().Satisfaction(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Satisfaction) graphql.Marshaler {
+			return ec.marshalNSatisfaction2healthcodeᚋgraphᚋmodelᚐSatisfaction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketRating_satisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketRating", field, true, true, "Satisfaction")
+}
+
+func (ec *executionContext) _TicketRating_comment(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketRating_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketRating_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketRating", field, false, false, "String")
+}
+
+func (ec *executionContext) _TicketRating_at(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketRating) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TicketRating_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TicketRating_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TicketRating", field, false, false, "Time")
 }
 
 func (ec *executionContext) _TicketStep_id(ctx context.Context, field graphql.CollectedField, obj *healthcode.TicketStep) (ret graphql.Marshaler) {
@@ -1819,7 +1924,7 @@ func (ec *executionContext) unmarshalInputAppealInput(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"personId", "reason", "evidenceBase64", "evidenceType"}
+	fieldsInOrder := [...]string{"personId", "reason", "evidenceBase64", "evidenceType", "factKind", "factId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1854,6 +1959,20 @@ func (ec *executionContext) unmarshalInputAppealInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.EvidenceType = data
+		case "factKind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factKind"))
+			data, err := ec.unmarshalOFactKind2ᚖhealthcodeᚋgraphᚋmodelᚐFactKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactKind = data
+		case "factId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factId"))
+			data, err := ec.unmarshalOID2ᚖint64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FactID = data
 		}
 	}
 	return it, nil
@@ -2333,6 +2452,12 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_steps(ctx, field, obj)
 				})
+		case "rating":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_rating(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2480,6 +2605,50 @@ func (ec *executionContext) _TicketNotice(ctx context.Context, sel ast.Selection
 			}
 		case "createdAt":
 			out.Values[i] = ec._TicketNotice_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var ticketRatingImplementors = []string{"TicketRating"}
+
+func (ec *executionContext) _TicketRating(ctx context.Context, sel ast.SelectionSet, obj *healthcode.TicketRating) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ticketRatingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TicketRating")
+		case "satisfaction":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TicketRating_satisfaction(ctx, field, obj)
+				})
+		case "comment":
+			out.Values[i] = ec._TicketRating_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._TicketRating_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -2935,6 +3104,13 @@ func (ec *executionContext) marshalOTicketKind2ᚖhealthcodeᚋgraphᚋmodelᚐT
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOTicketRating2ᚖhealthcodeᚐTicketRating(ctx context.Context, sel ast.SelectionSet, v *healthcode.TicketRating) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TicketRating(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

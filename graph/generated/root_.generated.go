@@ -47,6 +47,7 @@ type ResolverRoot interface {
 	SubsystemRecordResult() SubsystemRecordResultResolver
 	Ticket() TicketResolver
 	TicketNotice() TicketNoticeResolver
+	TicketRating() TicketRatingResolver
 	TicketStep() TicketStepResolver
 	Venue() VenueResolver
 	VerifiedCode() VerifiedCodeResolver
@@ -380,6 +381,7 @@ type ComplexityRoot struct {
 		NoteTicket             func(childComplexity int, id int64, text string) int
 		PublishRuleSet         func(childComplexity int, body string) int
 		PushSubsystemRecords   func(childComplexity int, records []*exchange.SubsystemWire) int
+		RateTicket             func(childComplexity int, id int64, satisfaction model.Satisfaction, comment *string) int
 		RecordCallback         func(childComplexity int, id int64, satisfaction model.Satisfaction, reason *string, unitID *int64) int
 		RecordMedicalEvent     func(childComplexity int, personID int64, kind model.MedicalKind, at *time.Time, note *string) int
 		RecordScans            func(childComplexity int, scans []*model.ScanInput) int
@@ -495,6 +497,7 @@ type ComplexityRoot struct {
 		MyCode                    func(childComplexity int, personID *int64) int
 		MyCredential              func(childComplexity int, personID *int64) int
 		MyDependents              func(childComplexity int) int
+		MyFacts                   func(childComplexity int, personID *int64) int
 		PassCardApplications      func(childComplexity int, region *string, status *string) int
 		Person                    func(childComplexity int, id int64) int
 		PersonFacts               func(childComplexity int, personID int64) int
@@ -706,6 +709,7 @@ type ComplexityRoot struct {
 		Overdue          func(childComplexity int) int
 		PersonID         func(childComplexity int) int
 		PlaceCode        func(childComplexity int) int
+		Rating           func(childComplexity int) int
 		RegionCode       func(childComplexity int) int
 		RegionName       func(childComplexity int) int
 		ReopenCount      func(childComplexity int) int
@@ -743,6 +747,12 @@ type ComplexityRoot struct {
 		RegionName func(childComplexity int) int
 		Text       func(childComplexity int) int
 		TicketID   func(childComplexity int) int
+	}
+
+	TicketRating struct {
+		At           func(childComplexity int) int
+		Comment      func(childComplexity int) int
+		Satisfaction func(childComplexity int) int
 	}
 
 	TicketStep struct {
@@ -2392,6 +2402,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PushSubsystemRecords(childComplexity, args["records"].([]*exchange.SubsystemWire)), true
+	case "Mutation.rateTicket":
+		if e.ComplexityRoot.Mutation.RateTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateTicket(childComplexity, args["id"].(int64), args["satisfaction"].(model.Satisfaction), args["comment"].(*string)), true
 	case "Mutation.recordCallback":
 		if e.ComplexityRoot.Mutation.RecordCallback == nil {
 			break
@@ -3155,6 +3176,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyDependents(childComplexity), true
+	case "Query.myFacts":
+		if e.ComplexityRoot.Query.MyFacts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myFacts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyFacts(childComplexity, args["personId"].(*int64)), true
 	case "Query.passCardApplications":
 		if e.ComplexityRoot.Query.PassCardApplications == nil {
 			break
@@ -4191,6 +4223,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.PlaceCode(childComplexity), true
+	case "Ticket.rating":
+		if e.ComplexityRoot.Ticket.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Rating(childComplexity), true
 	case "Ticket.regionCode":
 		if e.ComplexityRoot.Ticket.RegionCode == nil {
 			break
@@ -4362,6 +4400,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketNotice.TicketID(childComplexity), true
+
+	case "TicketRating.at":
+		if e.ComplexityRoot.TicketRating.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketRating.At(childComplexity), true
+	case "TicketRating.comment":
+		if e.ComplexityRoot.TicketRating.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketRating.Comment(childComplexity), true
+	case "TicketRating.satisfaction":
+		if e.ComplexityRoot.TicketRating.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketRating.Satisfaction(childComplexity), true
 
 	case "TicketStep.action":
 		if e.ComplexityRoot.TicketStep.Action == nil {
@@ -5363,6 +5420,8 @@ extend type Query {
   areaRisks(region: String, history: Boolean): [AreaRisk!]!
   """Every fact about a person, retracted ones included; checkpoint scans are STAY facts with source SCAN (staff with person.read)."""
   personFacts(personId: ID!): [Fact!]!
+  """The facts about the calling resident (or a dependent): what, source, who entered it and when, retracted ones included."""
+  myFacts(personId: ID): [Fact!]!
 }
 
 extend type Mutation {
@@ -5669,6 +5728,15 @@ type Ticket {
   duplicates: [ID!]!
   """The history; residents see the public steps only."""
   steps: [TicketStep!]!
+  """The resident's rating of the current round's answer (网上评价), read at the callback; null until rated."""
+  rating: TicketRating
+}
+
+"""A resident's rating of the answer to their ticket."""
+type TicketRating {
+  satisfaction: Satisfaction!
+  comment: String!
+  at: Time!
 }
 
 type TicketStep {
@@ -5760,9 +5828,13 @@ input AppealInput {
   """The dependent appealed for; omitted: one's own code."""
   personId: ID
   reason: String!
-  """Optional evidence: a PNG or JPEG image, base64, at most 512 KB."""
+  """Optional evidence: a PNG or JPEG image or a PDF document, base64, at most 512 KB."""
   evidenceBase64: String
+  """image/png, image/jpeg or application/pdf; when given it must match the content."""
   evidenceType: String
+  """The disputed fact (kind and id, as myFacts lists them); its summary becomes the ticket's subject."""
+  factKind: FactKind
+  factId: ID
 }
 
 """The correction that resolves an appeal: retract a wrong fact and/or record a medical event."""
@@ -5794,6 +5866,8 @@ extend type Mutation {
   createTicket(input: CreateTicketInput!): Ticket!
   """A resident appeals their code (or a dependent's)."""
   fileAppeal(input: AppealInput!): Ticket!
+  """A resident rates the answer to their ticket once per round (REPLIED or CLOSED); the state does not change."""
+  rateTicket(id: ID!, satisfaction: Satisfaction!, comment: String): Ticket!
   """派单: to a unit of the county of the ticket's place (default: that county's unit)."""
   dispatchTicket(id: ID!, unitId: ID): Ticket!
   signTicket(id: ID!): Ticket!
@@ -7463,6 +7537,8 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_duplicates(ctx, field)
 	case "steps":
 		return ec.fieldContext_Ticket_steps(ctx, field)
+	case "rating":
+		return ec.fieldContext_Ticket_rating(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
 }
@@ -7509,6 +7585,18 @@ func (ec *executionContext) childFields_TicketNotice(ctx context.Context, field 
 		return ec.fieldContext_TicketNotice_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketNotice", field.Name)
+}
+
+func (ec *executionContext) childFields_TicketRating(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "satisfaction":
+		return ec.fieldContext_TicketRating_satisfaction(ctx, field)
+	case "comment":
+		return ec.fieldContext_TicketRating_comment(ctx, field)
+	case "at":
+		return ec.fieldContext_TicketRating_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TicketRating", field.Name)
 }
 
 func (ec *executionContext) childFields_TicketStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -52,6 +52,7 @@ type MutationResolver interface {
 	PushSubsystemRecords(ctx context.Context, records []*exchange.SubsystemWire) (*healthcode.SubsystemPushResult, error)
 	CreateTicket(ctx context.Context, input model.CreateTicketInput) (*healthcode.Ticket, error)
 	FileAppeal(ctx context.Context, input model.AppealInput) (*healthcode.Ticket, error)
+	RateTicket(ctx context.Context, id int64, satisfaction model.Satisfaction, comment *string) (*healthcode.Ticket, error)
 	DispatchTicket(ctx context.Context, id int64, unitID *int64) (*healthcode.Ticket, error)
 	SignTicket(ctx context.Context, id int64) (*healthcode.Ticket, error)
 	StartTicket(ctx context.Context, id int64) (*healthcode.Ticket, error)
@@ -104,6 +105,7 @@ type QueryResolver interface {
 	CodeHistory(ctx context.Context, personID *int64) ([]*healthcode.CodeChange, error)
 	AreaRisks(ctx context.Context, region *string, history *bool) ([]*healthcode.AreaRisk, error)
 	PersonFacts(ctx context.Context, personID int64) ([]*healthcode.Fact, error)
+	MyFacts(ctx context.Context, personID *int64) ([]*healthcode.Fact, error)
 	MyCredential(ctx context.Context, personID *int64) (*healthcode.Credential, error)
 	VerifyCode(ctx context.Context, token string) (*healthcode.VerifiedCode, error)
 	PassCardApplications(ctx context.Context, region *string, status *string) ([]*healthcode.PassCardApplication, error)
@@ -840,6 +842,36 @@ func (ec *executionContext) field_Mutation_pushSubsystemRecords_args(ctx context
 		return nil, err
 	}
 	args["records"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNID2int64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "satisfaction",
+		func(ctx context.Context, v any) (model.Satisfaction, error) {
+			return ec.unmarshalNSatisfaction2healthcodeᚋgraphᚋmodelᚐSatisfaction(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["satisfaction"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
 	return args, nil
 }
 
@@ -1818,6 +1850,20 @@ func (ec *executionContext) field_Query_myCode_args(ctx context.Context, rawArgs
 }
 
 func (ec *executionContext) field_Query_myCredential_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOID2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myFacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
@@ -3654,6 +3700,50 @@ func (ec *executionContext) fieldContext_Mutation_fileAppeal(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_fileAppeal_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateTicket(ctx, fc.Args["id"].(int64), fc.Args["satisfaction"].(model.Satisfaction), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖhealthcodeᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5850,6 +5940,50 @@ func (ec *executionContext) fieldContext_Query_personFacts(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myFacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myFacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyFacts(ctx, fc.Args["personId"].(*int64))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*healthcode.Fact) graphql.Marshaler {
+			return ec.marshalNFact2ᚕᚖhealthcodeᚐFactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myFacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Fact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myFacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_myCredential(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7407,6 +7541,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "rateTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "dispatchTicket":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_dispatchTicket(ctx, field)
@@ -7812,6 +7953,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_personFacts(ctx, field)
+				})
+		case "myFacts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myFacts(ctx, field)
 				})
 		case "myCredential":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -21,9 +21,13 @@ type AppealInput struct {
 	// The dependent appealed for; omitted: one's own code.
 	PersonID *int64 `json:"personId,omitempty"`
 	Reason   string `json:"reason"`
-	// Optional evidence: a PNG or JPEG image, base64, at most 512 KB.
+	// Optional evidence: a PNG or JPEG image or a PDF document, base64, at most 512 KB.
 	EvidenceBase64 *string `json:"evidenceBase64,omitempty"`
-	EvidenceType   *string `json:"evidenceType,omitempty"`
+	// image/png, image/jpeg or application/pdf; when given it must match the content.
+	EvidenceType *string `json:"evidenceType,omitempty"`
+	// The disputed fact (kind and id, as myFacts lists them); its summary becomes the ticket's subject.
+	FactKind *FactKind `json:"factKind,omitempty"`
+	FactID   *int64    `json:"factId,omitempty"`
 }
 
 type AuditRecordConnection struct {

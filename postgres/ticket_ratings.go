@@ -1,0 +1,77 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"healthcode"
+	"healthcode/hotline"
+)
+
+// maxRatingCommentRunes bounds the comment of a resident's rating.
+const maxRatingCommentRunes = 500
+
+// RateTicket implements healthcode.TicketService.
+func (s *TicketService) RateTicket(ctx context.Context, id int64, satisfaction, comment string) (*healthcode.Ticket, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorResident {
+		return nil, healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+	}
+	sat := hotline.Satisfaction(satisfaction)
+	if !sat.Valid() {
+		return nil, fieldErr("满意度", "应为 SATISFIED、BASICALLY_SATISFIED 或 DISSATISFIED")
+	}
+	if utf8.RuneCountInString(comment) > maxRatingCommentRunes {
+		return nil, fieldErr("评价内容", "不超过 %d 个字", maxRatingCommentRunes)
+	}
+	var out *healthcode.Ticket
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		t, err := s.loadTicket(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.rolesFor(ctx, tx, a, t); !ok {
+			return healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+		}
+		if t.State != string(hotline.Replied) && t.State != string(hotline.Closed) {
+			return healthcode.Errorf(healthcode.ECONFLICT, "工单尚未答复，答复后方可评价")
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO ticket_ratings (ticket_id, round, satisfaction, comment, account_id, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, id, t.ReopenCount, string(sat), comment, a.ID, tx.Now)
+		if err != nil {
+			return fmt.Errorf("insert rating of ticket %d: %w", id, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return healthcode.Errorf(healthcode.ECONFLICT, "您已评价过本次答复")
+		}
+		if err := tx.Audit(ctx, healthcode.AuditRecord{RegionCode: t.RegionCode, Action: "ticket.rate",
+			Object: "ticket:" + strconv.FormatInt(id, 10), Detail: map[string]any{"satisfaction": string(sat), "round": t.ReopenCount}}); err != nil {
+			return err
+		}
+		s.notifyQueue(ctx, tx, t)
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+// Rating implements healthcode.TicketService.
+func (s *TicketService) Rating(ctx context.Context, id int64) (*healthcode.TicketRating, error) {
+	var r healthcode.TicketRating
+	err := s.DB.Pool.QueryRow(ctx, `SELECT r.satisfaction, r.comment, r.created_at FROM ticket_ratings r
+		JOIN tickets t ON t.id = r.ticket_id AND r.round = t.reopen_count WHERE r.ticket_id = $1`, id).Scan(&r.Satisfaction, &r.Comment, &r.At)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read rating of ticket %d: %w", id, err)
+	}
+	return &r, nil
+}

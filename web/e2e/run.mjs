@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Runs the end-to-end flows (flows.mjs) against a fresh `healthcode dev` in
+// Debian's Chromium. Screenshots go to $E2E_SCREENSHOTS or a new folder under
+// the system's temporary directory, printed at the start. Usage:
+//   node e2e/run.mjs [flow ...]
+import { mkdtempSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { api, launchBrowser, newPhone, startServer } from './harness.mjs'
+import { flows } from './flows.mjs'
+
+const only = process.argv.slice(2)
+const shots = process.env.E2E_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'healthcode-e2e-shots-'))
+mkdirSync(shots, { recursive: true })
+console.log(`e2e: screenshots in ${shots}`)
+
+const started = Date.now()
+const server = await startServer({ log: !!process.env.E2E_SERVER_LOG })
+console.log(`e2e: healthcode dev at ${server.url} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+const { browser, close } = await launchBrowser()
+const gql = api(server.url)
+let passed = 0
+let failed = 0
+try {
+  for (const [name, flow] of Object.entries(flows)) {
+    if (only.length && !only.includes(name)) continue
+    const t0 = Date.now()
+    const t = await newPhone(browser, server.url, shots, name)
+    let error = null
+    try {
+      await flow(t, { gql, url: server.url })
+    } catch (e) {
+      error = e
+      await t.shot('failure').catch(() => {})
+    }
+    if (!error && t.errors.length) error = new Error(`console errors:\n  ${t.errors.join('\n  ')}`)
+    await t.context.close()
+    const secs = ((Date.now() - t0) / 1000).toFixed(1)
+    if (error) {
+      failed++
+      console.log(`--- FAIL: ${name} (${secs} s)\n    ${String(error.stack ?? error).split('\n').slice(0, 6).join('\n    ')}`)
+    } else {
+      passed++
+      console.log(`--- PASS: ${name} (${secs} s)`)
+    }
+  }
+} finally {
+  await close()
+  await server.stop()
+}
+console.log(`e2e: screenshots in ${shots}`)
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed ? 1 : 0)
