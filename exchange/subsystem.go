@@ -1,8 +1,6 @@
 package exchange
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"healthcode"
+	"healthcode/ndjson"
 )
 
 // The unified format of city sub-system pushes (SPEC §7, docs/exchange.md):
@@ -188,40 +187,26 @@ type SubsystemLine struct {
 // Errors (the whole push): INVALID when a line exceeds MaxSubsystemLine
 // bytes, there are more than max records, or there is none.
 func DecodeSubsystemRecords(r io.Reader, max int) ([]SubsystemLine, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), MaxSubsystemLine)
 	var out []SubsystemLine
-	n := 0
-	for sc.Scan() {
-		n++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if len(out) == max {
-			return nil, healthcode.Errorf(healthcode.EINVALID, "每批最多推送 %d 条记录", max)
-		}
+	err := ndjson.Read(r, MaxSubsystemLine, max, func(n int, b []byte) error {
 		out = append(out, decodeLine(n, b))
-	}
-	if err := sc.Err(); err != nil {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "第 %d 行超过 %d 字节或无法读取", n+1, MaxSubsystemLine)
-	}
-	if len(out) == 0 {
+		return nil
+	})
+	switch {
+	case errors.Is(err, ndjson.ErrTooMany):
+		return nil, healthcode.Errorf(healthcode.EINVALID, "每批最多推送 %d 条记录", max)
+	case errors.Is(err, ndjson.ErrEmpty):
 		return nil, healthcode.Errorf(healthcode.EINVALID, "没有记录")
+	case err != nil:
+		return nil, err
 	}
 	return out, nil
 }
 
 func decodeLine(n int, b []byte) SubsystemLine {
 	l := SubsystemLine{Line: n}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var w SubsystemWire
-	err := dec.Decode(&w)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data")
-	}
-	if err != nil {
+	if err := ndjson.Decode(b, &w); err != nil {
 		// Keep the record id when the line is an object with a readable one,
 		// so the sub-system can match the rejection to its record.
 		var probe struct {
@@ -255,7 +240,7 @@ func jsonProblem(err error) string {
 		return fmt.Sprintf("字段 %s 的类型不正确", typeErr.Field)
 	case strings.HasPrefix(msg, "json: unknown field "):
 		return "未知字段 " + truncate(strings.TrimPrefix(msg, "json: unknown field "), 40)
-	case msg == "trailing data":
+	case errors.Is(err, ndjson.ErrTrailingData):
 		return "一行只能有一个 JSON 对象"
 	}
 	return "JSON 格式错误"

@@ -13,7 +13,7 @@ import (
 // JSON array, in order. The GraphQL mutation recordScans does the same.
 func ScanUploadHandler(svc healthcode.ScanService) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scans, err := healthcode.ParseScanBatch(r.Body, 1000)
+		scans, err := ParseScanBatch(r.Body, 1000)
 		if err != nil {
 			writeError(w, statusOf(healthcode.ErrorCode(err)), healthcode.ErrorCode(err), healthcode.ErrorMessage(err))
 			return
