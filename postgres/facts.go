@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -346,12 +347,13 @@ func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason
 			return err
 		}
 		key := "area_risk:" + strconv.FormatInt(r.ID, 10)
-		if _, err := tx.Outbox(ctx, TaskFanOutArea, fmt.Appendf(nil, `{"areaRiskId":%d}`, r.ID), key); err != nil {
+		first, _ := json.Marshal(healthcode.FanOutAreaPayload{AreaRiskID: r.ID})
+		if _, err := tx.Outbox(ctx, healthcode.TaskFanOutArea, first, key); err != nil {
 			return err
 		}
 		// Again a minute later, for the evaluations that were in flight.
-		_, err := tx.OutboxAt(ctx, TaskFanOutArea, fmt.Appendf(nil, `{"areaRiskId":%d,"late":true}`, r.ID), key+":late",
-			tx.Now.Add(LateFanOutDelay))
+		late, _ := json.Marshal(healthcode.FanOutAreaPayload{AreaRiskID: r.ID, Late: true})
+		_, err := tx.OutboxAt(ctx, healthcode.TaskFanOutArea, late, key+":late", tx.Now.Add(LateFanOutDelay))
 		return err
 	})
 	return out, err

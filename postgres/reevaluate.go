@@ -22,10 +22,6 @@ import (
 // re-evaluation of one person.
 const personLockSpace = 7001
 
-// TaskReevaluate is the outbox task that re-evaluates a batch of persons
-// (bulk causes: an area designation, a published rule set, due codes).
-const TaskReevaluate = "codes:reevaluate"
-
 // ruleSetCache keeps parsed rule sets by version; published versions never
 // change, so an entry never goes stale.
 var ruleSetCache sync.Map // version → *rules.RuleSet
@@ -474,7 +470,7 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 	// overlaps: only the published version's rows count.
 	rsSQL, rsArgs := "SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'", []any(nil)
 	if ids == nil {
-		// (A range holds at most BatchSize ids: see the CHECK of
+		// (A range holds at most healthcode.ReevaluateBatchSize ids: see the CHECK of
 		// code_evaluations.)
 		rsSQL, rsArgs = `WITH pub AS (SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'),
 			retired AS (
@@ -485,7 +481,7 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 				SELECT version, $1, $2 + 1, $3 FROM pub
 				ON CONFLICT (rule_set_version, from_id) DO UPDATE
 					SET to_id = GREATEST(code_evaluations.to_id, EXCLUDED.to_id), evaluated_at = EXCLUDED.evaluated_at)
-			SELECT version, body FROM pub`, []any{lo, hi, tx.Now, BatchSize}
+			SELECT version, body FROM pub`, []any{lo, hi, tx.Now, healthcode.ReevaluateBatchSize}
 	}
 	b.Queue(rsSQL, rsArgs...).Query(func(rows pgx.Rows) error {
 		var version string
@@ -538,10 +534,10 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		from, to int64
 	}
 	var covered []evaluated
-	// (A range holds at most BatchSize ids: see the CHECK of code_evaluations.)
+	// (A range holds at most healthcode.ReevaluateBatchSize ids: see the CHECK of code_evaluations.)
 	b.Queue(`SELECT e.rule_set_version, e.from_id, e.to_id FROM code_evaluations e
 		JOIN rule_sets r ON r.version = e.rule_set_version AND r.status = 'PUBLISHED'
-		WHERE e.from_id > $1 - $3::bigint AND e.from_id <= $2 AND e.to_id > $1`, lo, hi, BatchSize).Query(func(rows pgx.Rows) error {
+		WHERE e.from_id > $1 - $3::bigint AND e.from_id <= $2 AND e.to_id > $1`, lo, hi, healthcode.ReevaluateBatchSize).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var e evaluated
 			if err := rows.Scan(&e.version, &e.from, &e.to); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"healthcode"
 	"healthcode/postgres"
 	"healthcode/rules"
 )
@@ -42,8 +43,8 @@ func reevaluateAll(t *testing.T, db *postgres.DB, cause string) {
 	if err := db.Pool.QueryRow(ctx, "SELECT min(id), max(id) FROM persons").Scan(&lo, &hi); err != nil {
 		t.Fatal(err)
 	}
-	for from := lo; from <= hi; from += postgres.BatchSize {
-		if _, err := db.ReevaluateRange(ctx, from, from+postgres.BatchSize, cause); err != nil {
+	for from := lo; from <= hi; from += healthcode.ReevaluateBatchSize {
+		if _, err := db.ReevaluateRange(ctx, from, from+healthcode.ReevaluateBatchSize, cause); err != nil {
 			t.Fatal(err)
 		}
 	}

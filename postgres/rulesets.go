@@ -79,7 +79,7 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 		var n int
 		err := db.InTx(ctx, func(tx *Tx) error {
 			rows, err := tx.Query(ctx, `SELECT p.id, p.name_masked, p.residence_code, COALESCE(c.colour, '') FROM persons p
-				LEFT JOIN codes c ON c.person_id = p.id WHERE p.id > $1 ORDER BY p.id LIMIT $2`, after, BatchSize)
+				LEFT JOIN codes c ON c.person_id = p.id WHERE p.id > $1 ORDER BY p.id LIMIT $2`, after, healthcode.ReevaluateBatchSize)
 			if err != nil {
 				return fmt.Errorf("preview batch: %w", err)
 			}
@@ -129,7 +129,7 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 		if err != nil {
 			return nil, err
 		}
-		if n < BatchSize {
+		if n < healthcode.ReevaluateBatchSize {
 			break
 		}
 	}
@@ -202,7 +202,8 @@ func (s *RuleSetService) ApproveRuleSet(ctx context.Context, version string) (*h
 		r.Status, r.ApprovedBy, r.PublishedAt = healthcode.RuleSetPublished, a.Subject(), &tx.Now
 		out = r
 		cause := "ruleset:" + version
-		if _, err := tx.Outbox(ctx, TaskFanOutAll, fmt.Appendf(nil, `{"cause":%q}`, cause), cause); err != nil {
+		payload, _ := json.Marshal(healthcode.FanOutAllPayload{Cause: cause})
+		if _, err := tx.Outbox(ctx, healthcode.TaskFanOutAll, payload, cause); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, healthcode.AuditRecord{Role: healthcode.RoleRuleAdmin, Action: "ruleset.publish",

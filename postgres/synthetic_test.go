@@ -197,8 +197,8 @@ func TestSeedSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	evaluated := 0
-	for from := lo; from <= hi; from += postgres.BatchSize {
-		k, err := db.ReevaluateRange(ctx, from, from+postgres.BatchSize, "test")
+	for from := lo; from <= hi; from += healthcode.ReevaluateBatchSize {
+		k, err := db.ReevaluateRange(ctx, from, from+healthcode.ReevaluateBatchSize, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

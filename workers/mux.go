@@ -41,22 +41,22 @@ func NewMux(deps Deps) *asynq.ServeMux {
 		purger = deps.DB
 	}
 	mux := asynq.NewServeMux()
-	mux.Handle(TypeNotifySMS, &NotifySMSHandler{DB: deps.DB, Sender: deps.Sender})
-	mux.Handle(TypePurgeAuth, &PurgeAuthHandler{Purger: purger, Logger: logger})
+	mux.Handle(healthcode.TaskNotifySMS, &NotifySMSHandler{DB: deps.DB, Sender: deps.Sender})
+	mux.Handle(healthcode.TaskPurgeAuth, &PurgeAuthHandler{Purger: purger, Logger: logger})
 	codes := &CodesHandler{DB: deps.DB, Logger: logger}
-	for _, t := range []string{TypeFanOutArea, TypeFanOutAll, TypeReevaluateBatch, TypeReevaluateRange, TypeReevaluateDue} {
+	for _, t := range []string{healthcode.TaskFanOutArea, healthcode.TaskFanOutAll, healthcode.TaskReevaluateBatch, healthcode.TaskReevaluateRange, healthcode.TaskReevaluateDue} {
 		mux.Handle(t, codes)
 	}
 	if deps.National != nil {
 		h := &NationalHandler{Push: deps.National}
-		mux.Handle(TypeNationalPush, h)
-		mux.Handle(TypeNationalCheck, h)
+		mux.Handle(healthcode.TaskNationalPush, h)
+		mux.Handle(healthcode.TaskNationalCheck, h)
 	}
 	if deps.DB != nil {
-		mux.Handle(TypeWeeklyDrafts, &WeeklyDraftsHandler{Supervision: &postgres.SupervisionService{DB: deps.DB}})
-		mux.Handle(TypeRankingReports, &RankingReportsHandler{Rankings: &postgres.RankingService{DB: deps.DB, Policy: deps.RankingPolicy}})
-		mux.Handle(TypeTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})
-		mux.Handle(TypeIndicatorsRecompute, &IndicatorsHandler{
+		mux.Handle(healthcode.TaskWeeklyDrafts, &WeeklyDraftsHandler{Supervision: &postgres.SupervisionService{DB: deps.DB}})
+		mux.Handle(healthcode.TaskRankingReports, &RankingReportsHandler{Rankings: &postgres.RankingService{DB: deps.DB, Policy: deps.RankingPolicy}})
+		mux.Handle(healthcode.TaskTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})
+		mux.Handle(healthcode.TaskIndicatorsRecompute, &IndicatorsHandler{
 			Indicators: &postgres.IndicatorService{DB: deps.DB, JointMeetingDue: deps.JointMeetingDue}, Logger: logger})
 	}
 	return mux

@@ -132,11 +132,11 @@ func TestDefaultSchedule(t *testing.T) {
 	if task := s[0].Task(at); string(task.Payload()) != `{"slot":"2026-11-27T18"}` {
 		t.Fatalf("purge payload %s", task.Payload())
 	}
-	if task := s[1].Task(at.Add(5 * time.Minute)); task.Type() != TypeReevaluateDue || string(task.Payload()) != `{"slot":"2026-11-27T18:05"}` {
+	if task := s[1].Task(at.Add(5 * time.Minute)); task.Type() != healthcode.TaskReevaluateDue || string(task.Payload()) != `{"slot":"2026-11-27T18:05"}` {
 		t.Fatalf("due task %s %s", task.Type(), task.Payload())
 	}
 	task := s[5].Task(at.Add(10 * time.Minute))
-	if id := PeriodicTaskID(task.Type(), "2026-11-27T18:10"); task.Type() != TypeIndicatorsRecompute || id != "indicators:recompute:2026-11-27T18:10" {
+	if id := PeriodicTaskID(task.Type(), "2026-11-27T18:10"); task.Type() != healthcode.TaskIndicatorsRecompute || id != "indicators:recompute:2026-11-27T18:10" {
 		t.Fatalf("indicators task %s %s", task.Type(), id)
 	}
 }

@@ -136,7 +136,7 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pending) != 1 || pending[0].ID != taskID || pending[0].Type != workers.TypeNotifySMS ||
+	if len(pending) != 1 || pending[0].ID != taskID || pending[0].Type != healthcode.TaskNotifySMS ||
 		pending[0].MaxRetry < 5 || pending[0].MaxRetry > 10 || pending[0].Retention < time.Hour {
 		t.Fatalf("pending tasks = %+v", pending)
 	}
