@@ -2,8 +2,50 @@ package healthcode
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
+
+// MaxEvidenceBytes bounds an appeal's evidence (an image or a PDF); its
+// base64 fits the 1 MiB request limit.
+const MaxEvidenceBytes = 512 << 10
+
+// TicketCursor is the keyset cursor of t in a ticket list (TicketFilter.After):
+// lists are ordered by the next deadline, tickets without one last, then by
+// id. Any caller; it never fails.
+func TicketCursor(t *Ticket) string {
+	due := "inf"
+	if t.DueAt != nil {
+		due = strconv.FormatInt(t.DueAt.UnixMicro(), 10)
+	}
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%d", due, t.ID))
+}
+
+// ParseTicketCursor decodes a TicketCursor: the deadline (nil for a ticket
+// without one) and the id. The ticket service calls it.
+// Errors: INVALID (not a ticket cursor).
+func ParseTicketCursor(s string) (due *time.Time, id int64, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	parts := strings.Split(string(b), "|")
+	if err != nil || len(parts) != 2 {
+		return nil, 0, Errorf(EINVALID, "分页游标无效")
+	}
+	id, e2 := strconv.ParseInt(parts[1], 10, 64)
+	var e1 error
+	if parts[0] != "inf" {
+		var micros int64
+		micros, e1 = strconv.ParseInt(parts[0], 10, 64)
+		t := time.UnixMicro(micros)
+		due = &t
+	}
+	if e1 != nil || e2 != nil {
+		return nil, 0, Errorf(EINVALID, "分页游标无效")
+	}
+	return due, id, nil
+}
 
 // HandlingUnit is a unit that handles tickets (承办单位): a name at a county
 // or street.

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -56,13 +55,14 @@ func (s *ScanService) Scans(ctx context.Context, f healthcode.ScanFilter) ([]*he
 		add("scanned_at < ?", *f.To)
 	}
 	if f.After != "" {
-		b, err := base64.RawURLEncoding.DecodeString(f.After)
-		at, id, ok := strings.Cut(string(b), "|")
-		micros, perr := strconv.ParseInt(at, 10, 64)
-		if err != nil || !ok || perr != nil || !isUUID(id) {
-			return nil, false, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+		at, id, err := healthcode.ParseScanCursor(f.After)
+		if err == nil && !isUUID(id) {
+			err = healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
 		}
-		args = append(args, time.UnixMicro(micros), id)
+		if err != nil {
+			return nil, false, err
+		}
+		args = append(args, at, id)
 		where = append(where, fmt.Sprintf("(scanned_at, scan_id) < ($%d, $%d::uuid)", len(args)-1, len(args)))
 	}
 	args = append(args, f.First+1)
@@ -88,11 +88,6 @@ func (s *ScanService) Scans(ctx context.Context, f healthcode.ScanFilter) ([]*he
 		list = list[:f.First]
 	}
 	return list, more, nil
-}
-
-// ScanCursor is the keyset cursor of a scan in Scans.
-func ScanCursor(sc *healthcode.Scan) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(sc.ScannedAt.UnixMicro(), 10) + "|" + sc.ScanID))
 }
 
 // VenueStats counts a venue's scans, fevers and colours in [from, to).

@@ -591,7 +591,3 @@ func (s *SubsystemService) DeviationSummary(ctx context.Context, cityCode string
 	}
 	return out, nil
 }
-
-// DeviationCursor is the keyset cursor of a deviation in Deviations: its id.
-// The GraphQL layer encodes it. Any caller may use it; it cannot fail.
-func DeviationCursor(d *healthcode.Deviation) string { return strconv.FormatInt(d.ID, 10) }

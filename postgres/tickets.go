@@ -31,10 +31,6 @@ type TicketService struct {
 
 var _ healthcode.TicketService = (*TicketService)(nil)
 
-// MaxEvidenceBytes bounds an appeal's evidence (an image or a PDF); its
-// base64 fits the 1 MiB request limit.
-const MaxEvidenceBytes = 512 << 10
-
 // duplicateWindow is how far back likely duplicates are looked for.
 const duplicateWindow = 7 * 24 * time.Hour
 
@@ -224,7 +220,7 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 	}
 	var evidenceType string
 	if len(in.Evidence) > 0 {
-		if len(in.Evidence) > MaxEvidenceBytes {
+		if len(in.Evidence) > healthcode.MaxEvidenceBytes {
 			return nil, fieldErr("证明材料", "文件不能超过 512 KB")
 		}
 		evidenceType = http.DetectContentType(in.Evidence)

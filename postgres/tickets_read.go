@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -127,39 +126,20 @@ type queueCursor struct {
 	id  int64
 }
 
-func encodeQueueCursor(t *healthcode.Ticket) string {
-	due := "inf"
-	if t.DueAt != nil {
-		due = strconv.FormatInt(t.DueAt.UnixMicro(), 10)
-	}
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%d", due, t.ID))
-}
-
 func decodeQueueCursor(s string) (*queueCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	parts := strings.Split(string(b), "|")
-	if err != nil || len(parts) != 2 {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+	due, id, err := healthcode.ParseTicketCursor(s)
+	if err != nil {
+		return nil, err
 	}
-	id, e2 := strconv.ParseInt(parts[1], 10, 64)
 	c := &queueCursor{id: id, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}}
-	var e1 error
-	if parts[0] != "inf" {
-		var micros int64
-		micros, e1 = strconv.ParseInt(parts[0], 10, 64)
-		c.due = pgtype.Timestamptz{Time: time.UnixMicro(micros), Valid: true}
-	}
-	if e1 != nil || e2 != nil {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+	if due != nil {
+		c.due = pgtype.Timestamptz{Time: *due, Valid: true}
 	}
 	return c, nil
 }
-
-// TicketCursor returns the opaque keyset cursor of a ticket in a queue.
-func TicketCursor(t *healthcode.Ticket) string { return encodeQueueCursor(t) }
 
 // ListTickets implements healthcode.TicketService.
 func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilter) ([]*healthcode.Ticket, bool, error) {
