@@ -108,3 +108,25 @@ type CodeService interface {
 	// Errors: UNAUTHENTICATED, NOT_FOUND.
 	CodeHistory(ctx context.Context, personID int64) ([]*CodeChange, error)
 }
+
+// Reevaluator re-evaluates codes in bulk: the work of the codes:* tasks
+// (tasks.go). It checks no grants: only the task handlers call it, for
+// tasks that a service's transaction or the scheduler created. Every method
+// is idempotent and returns how many batches it wrote or persons it
+// evaluated. Errors: NOT_FOUND (an unknown area designation) and storage
+// errors (retried).
+type Reevaluator interface {
+	// FanOutArea writes the re-evaluation batches of an area designation.
+	FanOutArea(ctx context.Context, areaRiskID int64) (int, error)
+	// FanOutAreaLate is the designation's second pass, a minute later.
+	FanOutAreaLate(ctx context.Context, areaRiskID int64) (int, error)
+	// FanOutAll writes the id ranges of everyone (a published rule set).
+	FanOutAll(ctx context.Context, cause string) (int, error)
+	// ReevaluateIDs re-evaluates at most ReevaluateBatchSize persons.
+	ReevaluateIDs(ctx context.Context, ids []int64, cause string) (int, error)
+	// ReevaluateRange re-evaluates the persons with from <= id < to.
+	ReevaluateRange(ctx context.Context, from, to int64, cause string) (int, error)
+	// ReevaluateDue re-evaluates the codes whose reevaluate_at has passed,
+	// until none is left or budget is spent.
+	ReevaluateDue(ctx context.Context, budget time.Duration) (int, error)
+}

@@ -134,3 +134,14 @@ type IndicatorService interface {
 	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (level, parent, range).
 	IndicatorValues(ctx context.Context, level Level, parent string, from, to time.Time) ([]*IndicatorTotal, error)
 }
+
+// IndicatorRecomputer computes the daily indicator aggregates: the work of
+// indicators:recompute. It checks no grants: only the task handler (and the
+// demo) call it. Errors: storage errors (the days not recomputed stay
+// marked).
+type IndicatorRecomputer interface {
+	// MarkRecentDays marks today and yesterday dirty.
+	MarkRecentDays(ctx context.Context) error
+	// RecomputeDirty recomputes the dirty days and returns how many.
+	RecomputeDirty(ctx context.Context) (int, error)
+}

@@ -268,3 +268,13 @@ type TicketService interface {
 	// Errors: UNAUTHENTICATED, FORBIDDEN.
 	Notices(ctx context.Context) ([]*TicketNotice, error)
 }
+
+// DeadlineProcessor watches the hotline's deadlines: the work of
+// hotline:deadlines. Only the task handler calls it (it acts as the
+// system). Errors: storage errors.
+type DeadlineProcessor interface {
+	// ProcessDeadlines warns units at 80 % of a deadline and marks and
+	// supervises overdue tickets, once each; it returns how many tickets
+	// it warned and marked overdue.
+	ProcessDeadlines(ctx context.Context) (warned, overdue int, err error)
+}

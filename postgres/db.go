@@ -40,6 +40,14 @@ type DB struct {
 	Dev bool
 }
 
+// The storage side of the background tasks.
+var (
+	_ healthcode.Reevaluator    = (*DB)(nil)
+	_ healthcode.AuthPurger     = (*DB)(nil)
+	_ healthcode.SMSOutbox      = (*DB)(nil)
+	_ healthcode.NationalPusher = (*NationalPush)(nil)
+)
+
 // Open connects a pool to databaseURL. The caller sets the other fields.
 func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)

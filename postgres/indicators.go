@@ -33,7 +33,10 @@ type IndicatorService struct {
 	JointMeetingDue time.Time
 }
 
-var _ healthcode.IndicatorService = (*IndicatorService)(nil)
+var (
+	_ healthcode.IndicatorService    = (*IndicatorService)(nil)
+	_ healthcode.IndicatorRecomputer = (*IndicatorService)(nil)
+)
 
 // MaxIndicatorDays bounds the days of one IndicatorSeries or IndicatorValues
 // call.

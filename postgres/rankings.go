@@ -23,7 +23,10 @@ type RankingService struct {
 	Policy healthcode.RankingPolicy
 }
 
-var _ healthcode.RankingService = (*RankingService)(nil)
+var (
+	_ healthcode.RankingService   = (*RankingService)(nil)
+	_ healthcode.RankingGenerator = (*RankingService)(nil)
+)
 
 func (s *RankingService) policy() healthcode.RankingPolicy {
 	if s.Policy.Weights == nil {

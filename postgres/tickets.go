@@ -29,7 +29,10 @@ type TicketService struct {
 	hub ticketHub
 }
 
-var _ healthcode.TicketService = (*TicketService)(nil)
+var (
+	_ healthcode.TicketService     = (*TicketService)(nil)
+	_ healthcode.DeadlineProcessor = (*TicketService)(nil)
+)
 
 // duplicateWindow is how far back likely duplicates are looked for.
 const duplicateWindow = 7 * 24 * time.Hour

@@ -10,7 +10,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
 // The time budget of one codes:reevaluate_due run.
@@ -35,7 +34,7 @@ func NewReevaluateDueTask(at time.Time) *asynq.Task {
 // CodesHandler handles the bulk re-evaluation tasks. Every one of them is
 // idempotent: re-evaluating a person twice with no new fact changes nothing.
 type CodesHandler struct {
-	DB     *postgres.DB
+	DB     healthcode.Reevaluator
 	Logger *slog.Logger
 }
 

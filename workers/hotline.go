@@ -10,7 +10,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
 // NewTicketDeadlinesTask builds the hotline:deadlines task of the minute
@@ -25,7 +24,7 @@ func NewTicketDeadlinesTask(at time.Time) *asynq.Task {
 // TicketDeadlinesHandler handles hotline:deadlines. It is idempotent: a
 // ticket is warned and marked overdue once.
 type TicketDeadlinesHandler struct {
-	Tickets *postgres.TicketService
+	Tickets healthcode.DeadlineProcessor
 	Logger  *slog.Logger
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
 // IndicatorsRecomputeCron is the schedule of indicators:recompute.
@@ -31,7 +30,7 @@ func NewIndicatorsRecomputeTask(at time.Time) *asynq.Task {
 // recomputes the days marked dirty (rewriting a day gives the same rows for
 // the same data) and clears their marks.
 type IndicatorsHandler struct {
-	Indicators *postgres.IndicatorService
+	Indicators healthcode.IndicatorRecomputer
 	Logger     *slog.Logger
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
 func nationalTask(typ string, retries int) func(time.Time) *asynq.Task {
@@ -33,7 +32,7 @@ func NationalSchedule() []PeriodicTask {
 // NationalHandler handles the national push and its 09:30 check; both are
 // idempotent per day.
 type NationalHandler struct {
-	Push *postgres.NationalPush
+	Push healthcode.NationalPusher
 }
 
 // ProcessTask runs one push or check. Errors: a bad payload wraps SkipRetry;

@@ -9,7 +9,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
 // NewRankingReportsTask builds the task of the day of at, with the day in
@@ -35,7 +34,7 @@ func RankingWeekBefore(day time.Time) time.Time {
 // report only where none exists for the week, so running it again changes
 // nothing and a published report is never replaced.
 type RankingReportsHandler struct {
-	Rankings *postgres.RankingService
+	Rankings healthcode.RankingGenerator
 }
 
 // ProcessTask generates the reports. Errors: a bad payload wraps SkipRetry;

@@ -112,8 +112,40 @@ func TestPurgeAuthHandler(t *testing.T) {
 func TestPurgeAuthOnDatabase(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	mux := workers.NewMux(workers.Deps{DB: b.db, Sender: &postgres.DevSMSSender{DB: b.db}, Logger: b.logger})
+	mux := workers.NewMux(workers.Deps{SMS: b.db, Sender: &postgres.DevSMSSender{DB: b.db}, Purger: b.db, Logger: b.logger})
 	if err := mux.ProcessTask(b.ctx, workers.NewPurgeAuthTask(time.Now().In(workers.Shanghai()))); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every task type of healthcode.Tasks has its handler in the mux, and the
+// schedule enqueues exactly the periodic ones.
+func TestMuxHandlesEveryTask(t *testing.T) {
+	t.Parallel()
+	mux := workers.NewMux(workers.Deps{
+		Supervision: struct{ healthcode.SupervisionService }{}, Rankings: struct{ healthcode.RankingGenerator }{},
+		Tickets: struct{ healthcode.DeadlineProcessor }{}, Indicators: struct{ healthcode.IndicatorRecomputer }{},
+		National: struct{ healthcode.NationalPusher }{},
+	})
+	periodic := map[string]bool{}
+	for _, tt := range healthcode.Tasks {
+		if _, pattern := mux.Handler(asynq.NewTask(tt.Type, nil)); pattern != tt.Type {
+			t.Errorf("%s: handled by %q", tt.Type, pattern)
+		}
+		periodic[tt.Type] = tt.Periodic
+	}
+	at := time.Date(2026, 11, 27, 8, 0, 0, 0, workers.Shanghai())
+	scheduled := map[string]bool{}
+	for _, pt := range append(workers.DefaultSchedule(), workers.NationalSchedule()...) {
+		typ := pt.Task(at).Type()
+		if !periodic[typ] {
+			t.Errorf("scheduled task %s is not a periodic task of healthcode.Tasks", typ)
+		}
+		scheduled[typ] = true
+	}
+	for typ, p := range periodic {
+		if p && !scheduled[typ] {
+			t.Errorf("periodic task %s is not scheduled", typ)
+		}
 	}
 }

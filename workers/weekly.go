@@ -9,7 +9,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
 // NewWeeklyDraftsTask builds the task of the week that contains at, with the
@@ -24,7 +23,7 @@ func NewWeeklyDraftsTask(at time.Time) *asynq.Task {
 // WeeklyDraftsHandler handles supervision:weekly_drafts; generating again
 // refreshes drafts and keeps submitted reports, so it is idempotent.
 type WeeklyDraftsHandler struct {
-	Supervision *postgres.SupervisionService
+	Supervision healthcode.SupervisionService
 }
 
 // ProcessTask generates the drafts. Errors: a bad payload wraps SkipRetry;
