@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"healthcode"
+	"healthcode/demo"
 	"healthcode/pii"
 	"healthcode/postgres"
 	"healthcode/postgres/pgtest"
@@ -87,7 +88,7 @@ func population(b *testing.B) *benchPopulation {
 		}
 		n := benchEnvInt("HC_BENCH_PERSONS", benchPersonsDefault)
 		start := time.Now()
-		k, err := db.SeedSynthetic(ctx, n, 2020)
+		k, err := demo.SeedSynthetic(ctx, db, n, 2020)
 		if err != nil {
 			b.Fatalf("seed %d synthetic persons: %v", n, err)
 		}

@@ -231,3 +231,16 @@ func insideAny(code string, regions []string) bool {
 	}
 	return false
 }
+
+// HoldsActivity reports whether the database holds persons, institutions or
+// tickets: whether anyone has used the platform yet. The demo province
+// generates its activity only on a database without any. Errors: storage
+// errors.
+func (db *DB) HoldsActivity(ctx context.Context) (bool, error) {
+	var busy bool
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM persons) OR EXISTS (SELECT 1 FROM institutions)
+		OR EXISTS (SELECT 1 FROM tickets)`).Scan(&busy); err != nil {
+		return false, fmt.Errorf("check for existing data: %w", err)
+	}
+	return busy, nil
+}

@@ -96,6 +96,13 @@ func markIndicatorDays(ctx context.Context, q execer, days []time.Time) error {
 	return nil
 }
 
+// MarkDays marks days (CST midnights) dirty, so that the next
+// RecomputeDirty computes them. The demo province calls it after replaying
+// its weeks; it checks no grants. Errors: storage errors.
+func (s *IndicatorService) MarkDays(ctx context.Context, days []time.Time) error {
+	return markIndicatorDays(ctx, s.DB.Pool, days)
+}
+
 // attach is the SQL expression of the region a row of path is counted at:
 // its county (the path's first three labels), or the path itself when it
 // lies above county level (a city or the province).

@@ -54,18 +54,21 @@ func HashPassword(pw string) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
-// demoPasswordHash is the hash of DemoPassword, computed once per process.
-var demoPasswordHash = sync.OnceValues(func() (string, error) { return HashPassword(DemoPassword) })
+// devPasswordHashes keeps, in dev mode, one hash per password for the
+// process: password → func() (string, error).
+var devPasswordHashes sync.Map
 
 // hashNewPassword hashes the password of a new account (HashPassword). In
-// dev mode the accounts given the published demo password share one hash of
-// it, as SeedDemo's accounts always did: the demo province registers twenty
-// institutions with it, and each argon2id hash costs tens of milliseconds.
+// dev mode the accounts given the same password share one hash of it, as
+// the demo accounts (SeedDevAccounts) always did: the demo province
+// registers twenty institutions with the published demo password, and each
+// argon2id hash costs tens of milliseconds.
 func (db *DB) hashNewPassword(pw string) (string, error) {
-	if db.Dev && pw == DemoPassword {
-		return demoPasswordHash()
+	if !db.Dev {
+		return HashPassword(pw)
 	}
-	return HashPassword(pw)
+	hash, _ := devPasswordHashes.LoadOrStore(pw, sync.OnceValues(func() (string, error) { return HashPassword(pw) }))
+	return hash.(func() (string, error))()
 }
 
 // errBadHash is returned by CheckPassword for a string that is not an

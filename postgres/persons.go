@@ -109,3 +109,39 @@ func auditUnmaskedRead(ctx context.Context, tx *Tx, pids []int64, region, reason
 	}
 	return nil
 }
+
+// CodeHolder is a person with what their electronic credential says.
+type CodeHolder struct {
+	PersonID      int64
+	CodeID        string
+	MaskedName    string
+	Colour        healthcode.Colour
+	ResidenceCode string
+}
+
+// CodeHolders returns the persons with a code registered by now (the DB's
+// clock) inside the caller's person.read regions, by id, with the code id
+// and colour their tokens carry. The demo province's scanners sign tokens
+// for them with the platform's key ring; it is not part of
+// healthcode.CodeService. Errors: UNAUTHENTICATED, FORBIDDEN.
+func (s *CodeService) CodeHolders(ctx context.Context) ([]CodeHolder, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := s.DB.scope(ctx, a, healthcode.PermPersonRead, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT p.id, p.code_id, p.name_masked, c.colour, p.residence_code
+		FROM persons p JOIN codes c ON c.person_id = p.id
+		WHERE p.residence_path <@ $1::text[]::ltree[] AND p.created_at <= $2 ORDER BY p.id`, ltreePaths(visible), s.DB.now())
+	if err != nil {
+		return nil, fmt.Errorf("load code holders: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CodeHolder])
+	if err != nil {
+		return nil, fmt.Errorf("load code holders: %w", err)
+	}
+	return list, nil
+}
