@@ -1,6 +1,11 @@
 package healthcode
 
-import "time"
+import (
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // Form is one of the four declaration forms of Annex 2.
 type Form string
@@ -96,4 +101,87 @@ type PersonFilter struct {
 	RegionCode string // optional: only persons living inside this region
 	First      int
 	After      int64
+}
+
+// DeclarationWindow is how far back a travel history reaches (Annex 2: the
+// last 14 days).
+const DeclarationWindow = 14 * 24 * time.Hour
+
+// Validate normalises the declaration in place (texts trimmed, the document
+// number normalised) and checks every field at now; the first problem is
+// returned. The phone may be empty only when phoneOptional is set (community
+// staff declaring for someone without one). CodeService.SubmitDeclaration
+// calls it; any caller may. Errors: INVALID naming the field.
+func (in *DeclarationInput) Validate(now time.Time, phoneOptional bool) error {
+	if !in.Form.Valid() {
+		return FieldError("申报类型", "应为 ARRIVAL、PUBLIC_SECTOR、RETURNING_WORKER 或 RESIDENT")
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 50 {
+		return FieldError("姓名", "不能为空，且不超过 50 个字")
+	}
+	doc, err := NormalizeDocument(in.DocType, in.DocNumber, now)
+	if err != nil {
+		return err
+	}
+	in.DocNumber = doc
+	in.Phone = strings.TrimSpace(in.Phone)
+	if !ValidPhone(in.Phone) && !(phoneOptional && in.Phone == "") {
+		return FieldError("手机号码", "应为 11 位手机号码")
+	}
+	lv, ok := LevelOfCode(in.ResidenceCode)
+	if !ok || (lv != LevelCommunity && lv != LevelCompound) {
+		return FieldError("居住地", "请选择到村（社区）或小区")
+	}
+	in.Address = strings.TrimSpace(in.Address)
+	if n := utf8.RuneCountInString(in.Address); n == 0 || n > 200 {
+		return FieldError("详细地址", "不能为空，且不超过 200 个字")
+	}
+	in.Employer = strings.TrimSpace(in.Employer)
+	if (in.Form == FormPublicSector || in.Form == FormReturningWorker) && in.Employer == "" {
+		return FieldError("工作单位", "机关事业单位人员和复工复产人员须填写工作单位")
+	}
+	if utf8.RuneCountInString(in.Employer) > 100 {
+		return FieldError("工作单位", "不超过 100 个字")
+	}
+	if math.IsNaN(in.Temperature) || in.Temperature < 35.0 || in.Temperature > 42.0 {
+		return FieldError("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
+	}
+	for _, s := range in.Symptoms {
+		if _, ok := KnownSymptoms[s]; !ok {
+			return FieldError("症状", "未知症状 %q", Truncate(s, 20))
+		}
+	}
+	earliest := DayStart(now).Add(-DeclarationWindow)
+	today := DayStart(now)
+	if len(in.Travel) > 30 {
+		return FieldError("旅居史", "最多填写 30 条")
+	}
+	for i, t := range in.Travel {
+		if !ValidPlace(t.Place) {
+			return FieldError("旅居史", "第 %d 条地点应为地区代码或 ABROAD:国家代码", i+1)
+		}
+		if t.To.Before(t.From) {
+			return FieldError("旅居史", "第 %d 条结束日期早于开始日期", i+1)
+		}
+		if DayStart(t.To).After(today) || DayStart(t.From).After(today) {
+			return FieldError("旅居史", "第 %d 条日期不能晚于今天", i+1)
+		}
+		if DayStart(t.To).Before(earliest) {
+			return FieldError("旅居史", "第 %d 条不在近 14 天内，无需填写", i+1)
+		}
+	}
+	if in.Form == FormArrival {
+		if !ValidPlace(in.Origin) || strings.HasPrefix(in.Origin, ProvinceCode) {
+			return FieldError("来源地", "应为陕西省外的地区代码或 ABROAD:国家代码")
+		}
+		if in.ArrivalDate.IsZero() || DayStart(in.ArrivalDate).After(today) || DayStart(in.ArrivalDate).Before(earliest) {
+			return FieldError("抵陕日期", "应在近 14 天内，且不晚于今天")
+		}
+		in.Transport = strings.TrimSpace(in.Transport)
+		if n := utf8.RuneCountInString(in.Transport); n == 0 || n > 50 {
+			return FieldError("交通方式", "不能为空，且不超过 50 个字")
+		}
+	}
+	return nil
 }

@@ -278,3 +278,23 @@ type DeadlineProcessor interface {
 	// it warned and marked overdue.
 	ProcessDeadlines(ctx context.Context) (warned, overdue int, err error)
 }
+
+// Validate normalises the new ticket in place (texts trimmed) and checks the
+// subject, the description and the caller's phone (optional), in that order.
+// The kind, urgency and channel are the hotline's (package hotline checks
+// them), the evidence's content needs sniffing, and the place and person
+// need the database: TicketService checks those. Any caller may call it.
+// Errors: INVALID naming the field.
+func (in *NewTicket) Validate() error {
+	var err error
+	if in.Subject, err = ValidText("标题", in.Subject, 1, 100); err != nil {
+		return err
+	}
+	if in.Description, err = ValidText("诉求内容", in.Description, 1, 2000); err != nil {
+		return err
+	}
+	if in.CallerPhone != "" && !ValidPhone(in.CallerPhone) {
+		return FieldError("来电号码", "应为 11 位手机号码")
+	}
+	return nil
+}

@@ -180,7 +180,7 @@ func TestSeedSynthetic(t *testing.T) {
 		if phoneEnc != nil {
 			phones++
 			phone, err := db.PII.Decrypt(phoneEnc)
-			if err != nil || !pii.ValidPhone(phone) || phoneMasked != pii.MaskPhone(phone) || string(phoneHash) != string(db.PII.Hash("phone", phone)) {
+			if err != nil || !healthcode.ValidPhone(phone) || phoneMasked != pii.MaskPhone(phone) || string(phoneHash) != string(db.PII.Hash("phone", phone)) {
 				t.Fatalf("phone %q masked %q: %v", phone, phoneMasked, err)
 			}
 		}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -215,7 +214,7 @@ func optionalRegion(region string) error {
 	if region == "" {
 		return nil
 	}
-	return validRegionCode(region)
+	return healthcode.ValidRegionCode(region)
 }
 
 // RegisterInstitution implements healthcode.CheckpointService. Anonymous
@@ -228,34 +227,19 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 	if a != nil && a.Kind != healthcode.ActorStaff && a.Kind != healthcode.ActorSystem {
 		return nil, healthcode.ErrForbidden
 	}
-	var err error
-	if in.Name, err = validText("机构名称", in.Name, 1, 100); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	code, ok := healthcode.NormalizeCreditCode(in.CreditCode)
-	if !ok {
-		return nil, fieldErr("统一社会信用代码", "应为 18 位（数字或大写字母，不含 I、O、S、V、Z），且校验位正确")
-	}
-	in.CreditCode = code
-	if lv, ok := healthcode.LevelOfCode(in.RegionCode); !ok || lv == healthcode.LevelProvince || lv == healthcode.LevelCity {
-		return nil, fieldErr("所在地区", "应为陕西省内区县及以下的地区代码")
-	}
-	if in.ContactName, err = validText("联系人", in.ContactName, 1, 50); err != nil {
-		return nil, err
-	}
-	in.ContactPhone = strings.TrimSpace(in.ContactPhone)
-	if !pii.ValidPhone(in.ContactPhone) {
-		return nil, fieldErr("联系电话", "应为 11 位手机号码")
-	}
-	admin, hash, err := s.DB.validNewAccount(in.AdminUsername, in.AdminDisplayName, in.AdminPassword)
+	admin := healthcode.NewStaff{Username: in.AdminUsername, DisplayName: in.AdminDisplayName}
+	hash, err := s.DB.hashNewPassword(in.AdminPassword)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hash password: %w", err)
 	}
 	out := &healthcode.Registration{}
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
 		var path string
 		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", in.RegionCode).Scan(&path); errors.Is(err, pgx.ErrNoRows) {
-			return fieldErr("所在地区", "地区代码 %s 不存在", truncate(in.RegionCode, 20))
+			return healthcode.FieldError("所在地区", "地区代码 %s 不存在", healthcode.Truncate(in.RegionCode, 20))
 		} else if err != nil {
 			return fmt.Errorf("read region: %w", err)
 		}
@@ -293,19 +277,10 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 }
 
 // validNewAccount normalises and checks a new account's username, display
-// name and password and hashes the password.
+// name and password (healthcode.ValidateNewAccount) and hashes the password.
 func (db *DB) validNewAccount(username, displayName, password string) (healthcode.NewStaff, string, error) {
-	in := healthcode.NewStaff{
-		Username:    strings.ToLower(strings.TrimSpace(username)),
-		DisplayName: strings.TrimSpace(displayName),
-	}
-	if !usernameRE.MatchString(in.Username) {
-		return in, "", fieldErr("用户名", "须为 3–32 位小写字母、数字、点、下划线或连字符，且以字母或数字开头")
-	}
-	if n := utf8.RuneCountInString(in.DisplayName); n == 0 || n > 50 {
-		return in, "", fieldErr("姓名", "不能为空，且不超过 50 个字")
-	}
-	if err := ValidatePassword(password); err != nil {
+	in, err := healthcode.ValidateNewAccount(username, displayName, password)
+	if err != nil {
 		return in, "", err
 	}
 	hash, err := db.hashNewPassword(password)
@@ -371,13 +346,13 @@ func (s *CheckpointService) CreateVenue(ctx context.Context, institutionID int64
 	if err != nil {
 		return nil, err
 	}
-	if in.Name, err = validText("场所名称", in.Name, 1, 100); err != nil {
+	if in.Name, err = healthcode.ValidText("场所名称", in.Name, 1, 100); err != nil {
 		return nil, err
 	}
 	if !healthcode.ValidVenueType(in.Type) {
-		return nil, fieldErr("场所类型", "未知的场所类型 %q", truncate(in.Type, 30))
+		return nil, healthcode.FieldError("场所类型", "未知的场所类型 %q", healthcode.Truncate(in.Type, 30))
 	}
-	if err := validRegionCode(in.RegionCode); err != nil {
+	if err := healthcode.ValidRegionCode(in.RegionCode); err != nil {
 		return nil, err
 	}
 	var out *healthcode.Venue
@@ -391,7 +366,7 @@ func (s *CheckpointService) CreateVenue(ctx context.Context, institutionID int64
 			return err
 		}
 		if !healthcode.RegionInside(in.RegionCode, inst.RegionCode) {
-			return fieldErr("场所所在地区", "须位于本机构所在地区（%s）范围内", inst.RegionCode)
+			return healthcode.FieldError("场所所在地区", "须位于本机构所在地区（%s）范围内", inst.RegionCode)
 		}
 		if err := s.requireInstitutionAdmin(ctx, tx, a, inst, healthcode.PermInstitutionAdmin, in.RegionCode); err != nil {
 			return err
@@ -403,7 +378,7 @@ func (s *CheckpointService) CreateVenue(ctx context.Context, institutionID int64
 			SELECT $1, $2, $3, code, path, $5, $6 FROM regions WHERE code = $4 RETURNING `+venueColumns,
 			inst.ID, in.Name, in.Type, in.RegionCode, subjectOf(a), tx.Now))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fieldErr("场所所在地区", "地区代码 %s 不存在", in.RegionCode)
+			return healthcode.FieldError("场所所在地区", "地区代码 %s 不存在", in.RegionCode)
 		} else if err != nil {
 			return fmt.Errorf("insert venue: %w", err)
 		}
@@ -520,7 +495,7 @@ func (s *CheckpointService) SuspendInstitution(ctx context.Context, id int64, re
 	if err != nil {
 		return nil, err
 	}
-	if reason, err = validText("停用原因", reason, 1, 200); err != nil {
+	if reason, err = healthcode.ValidText("停用原因", reason, 1, 200); err != nil {
 		return nil, err
 	}
 	var out *healthcode.Institution
@@ -560,7 +535,7 @@ func (s *CheckpointService) SuspendVenue(ctx context.Context, id int64, reason s
 	if err != nil {
 		return nil, err
 	}
-	if reason, err = validText("停用原因", reason, 1, 200); err != nil {
+	if reason, err = healthcode.ValidText("停用原因", reason, 1, 200); err != nil {
 		return nil, err
 	}
 	var out *healthcode.Venue
@@ -746,9 +721,9 @@ func (s *CheckpointService) SetResponseLevel(ctx context.Context, level int, rea
 		return nil, err
 	}
 	if level < 0 || level > 3 {
-		return nil, fieldErr("响应级别", "应为 0（未启动）至 3 之间的整数")
+		return nil, healthcode.FieldError("响应级别", "应为 0（未启动）至 3 之间的整数")
 	}
-	if reason, err = validText("调整原因", reason, 1, 200); err != nil {
+	if reason, err = healthcode.ValidText("调整原因", reason, 1, 200); err != nil {
 		return nil, err
 	}
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermResponseLevel, healthcode.ProvinceCode); err != nil {
@@ -823,7 +798,7 @@ func (s *CheckpointService) RegisteredTypes(ctx context.Context, region string) 
 	if err != nil {
 		return nil, err
 	}
-	if err := validRegionCode(region); err != nil {
+	if err := healthcode.ValidRegionCode(region); err != nil {
 		return nil, err
 	}
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, region); err != nil {
@@ -891,10 +866,10 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 	}
 	in.IssuerID = strings.TrimSpace(in.IssuerID)
 	if !credential.ValidIssuerID(in.IssuerID) {
-		return nil, fieldErr("签发方标识", "格式不正确")
+		return nil, healthcode.FieldError("签发方标识", "格式不正确")
 	}
 	if in.IssuerID == credential.IssuerProvince {
-		return nil, fieldErr("签发方标识", "不能将本省平台自身加入互信名单")
+		return nil, healthcode.FieldError("签发方标识", "不能将本省平台自身加入互信名单")
 	}
 	ks, err := credential.ParseKeySet(in.KeysJSON)
 	if err != nil {
@@ -902,7 +877,7 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 	}
 	tk, ok := ks.IssuerKeys(in.IssuerID)
 	if !ok || len(tk.Keys) == 0 {
-		return nil, fieldErr("密钥集", "未包含签发方 %s 的公钥", in.IssuerID)
+		return nil, healthcode.FieldError("密钥集", "未包含签发方 %s 的公钥", in.IssuerID)
 	}
 	if in.ValidFrom == nil {
 		in.ValidFrom = tk.Issuer.ValidFrom
@@ -911,7 +886,7 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 		in.ValidUntil = tk.Issuer.ValidUntil
 	}
 	if in.ValidFrom != nil && in.ValidUntil != nil && !in.ValidFrom.Before(*in.ValidUntil) {
-		return nil, fieldErr("有效期", "开始时间须早于结束时间")
+		return nil, healthcode.FieldError("有效期", "开始时间须早于结束时间")
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		in.Name = tk.Issuer.Name
@@ -919,7 +894,7 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 	if in.Name == "" {
 		in.Name = credential.IssuerName(in.IssuerID)
 	}
-	if in.Name, err = validText("签发方名称", in.Name, 1, 100); err != nil {
+	if in.Name, err = healthcode.ValidText("签发方名称", in.Name, 1, 100); err != nil {
 		return nil, err
 	}
 	keys, err := json.Marshal(tk.Keys)

@@ -26,7 +26,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	}
 	db := s.DB
 	now := db.now()
-	if err := validateDeclaration(&in, now, a.Kind == healthcode.ActorStaff); err != nil {
+	if err := in.Validate(now, a.Kind == healthcode.ActorStaff); err != nil {
 		return nil, nil, err
 	}
 	switch a.Kind {
@@ -48,7 +48,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	err = db.InTx(ctx, func(tx *Tx) error {
 		var residencePath string
 		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", in.ResidenceCode).Scan(&residencePath); errors.Is(err, pgx.ErrNoRows) {
-			return fieldErr("居住地", "地区代码 %s 不存在，请重新选择", in.ResidenceCode)
+			return healthcode.FieldError("居住地", "地区代码 %s 不存在，请重新选择", in.ResidenceCode)
 		} else if err != nil {
 			return fmt.Errorf("look up residence: %w", err)
 		}
@@ -122,7 +122,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		var declID int64
 		var arrival any
 		if in.Form == healthcode.FormArrival {
-			arrival = dayStart(in.ArrivalDate)
+			arrival = healthcode.DayStart(in.ArrivalDate)
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO declarations (person_id, form, actor, origin, arrival_date, transport, close_contact, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, pid, string(in.Form), actorSubj, in.Origin, arrival,
@@ -221,7 +221,7 @@ func recordDeclarationFacts(ctx context.Context, tx *Tx, pid int64, in *healthco
 		}
 	}
 	if in.Form == healthcode.FormArrival {
-		day := dayStart(in.ArrivalDate)
+		day := healthcode.DayStart(in.ArrivalDate)
 		if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
 			SELECT $1, $2, $3::text::ltree, $4, $5, 'ARRIVAL', $6, $7, $8
 			WHERE NOT EXISTS (SELECT 1 FROM stays WHERE person_id = $1 AND place = $2 AND to_at = $5 AND source = 'ARRIVAL'
@@ -407,11 +407,11 @@ func (s *CodeService) CheckIn(ctx context.Context, personID int64, in healthcode
 		return nil, err
 	}
 	if in.Temperature < 35.0 || in.Temperature > 42.0 {
-		return nil, fieldErr("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
+		return nil, healthcode.FieldError("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
 	}
 	for _, sy := range in.Symptoms {
 		if _, ok := healthcode.KnownSymptoms[sy]; !ok {
-			return nil, fieldErr("症状", "未知症状 %q", truncate(sy, 20))
+			return nil, healthcode.FieldError("症状", "未知症状 %q", healthcode.Truncate(sy, 20))
 		}
 	}
 	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)

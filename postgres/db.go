@@ -203,7 +203,7 @@ func pgCode(err error) string {
 // a's grants, or no region at all).
 func (db *DB) scope(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, region string) ([]string, error) {
 	if region != "" {
-		if err := validRegionCode(region); err != nil {
+		if err := healthcode.ValidRegionCode(region); err != nil {
 			return nil, err
 		}
 		if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {

@@ -64,7 +64,7 @@ func (s *FactService) RecordMedicalEvent(ctx context.Context, pid int64, kind st
 		return nil, err
 	}
 	if !slices.Contains(healthcode.MedicalKinds, kind) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", truncate(kind, 30))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", healthcode.Truncate(kind, 30))
 	}
 	now := s.DB.now()
 	if at.IsZero() {
@@ -92,7 +92,7 @@ func (s *FactService) RecordMedicalEvent(ctx context.Context, pid int64, kind st
 // missing), INVALID (kind).
 func (db *DB) RecordMedicalEventTx(ctx context.Context, tx *Tx, a *healthcode.Actor, pid int64, kind string, at time.Time, note string) (*healthcode.Code, error) {
 	if !slices.Contains(healthcode.MedicalKinds, kind) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", truncate(kind, 30))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", healthcode.Truncate(kind, 30))
 	}
 	region, err := db.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
 	if err != nil {
@@ -291,7 +291,7 @@ func (s *FactService) ApproveDesignation(ctx context.Context, designationID int6
 // and returns the region at which the caller's permission is checked: the
 // code itself inside Shaanxi, the province for other provinces' areas.
 func areaCode(code string) (string, error) {
-	if !regionCodeRE.MatchString(code) {
+	if !healthcode.AnyRegionCode(code) {
 		return "", healthcode.Errorf(healthcode.EINVALID, "地区代码格式不正确")
 	}
 	if strings.HasPrefix(code, healthcode.ProvinceCode) {

@@ -62,7 +62,7 @@ func (tx *Tx) MarkIndicatorDays(ts ...time.Time) {
 		if tx.dirtyDays == nil {
 			tx.dirtyDays = map[time.Time]bool{}
 		}
-		tx.dirtyDays[dayStart(t)] = true
+		tx.dirtyDays[healthcode.DayStart(t)] = true
 	}
 }
 
@@ -363,7 +363,7 @@ func (s *IndicatorService) dayArgs(ctx context.Context, tx *Tx, from time.Time) 
 // worker (indicators:recompute) and tests call it; it checks no grants.
 // Errors: database errors only.
 func (s *IndicatorService) RecomputeDay(ctx context.Context, day time.Time) error {
-	from := dayStart(day)
+	from := healthcode.DayStart(day)
 	return s.DB.InTx(ctx, func(tx *Tx) error {
 		if err := xactLock(ctx, tx, "hc:indicators:"+from.Format("2006-01-02")); err != nil {
 			return err
@@ -424,7 +424,7 @@ func (s *IndicatorService) RecomputeDay(ctx context.Context, day time.Time) erro
 // going on). The worker calls it on every indicators:recompute tick.
 // Errors: database errors only.
 func (s *IndicatorService) MarkRecentDays(ctx context.Context) error {
-	today := dayStart(s.DB.now())
+	today := healthcode.DayStart(s.DB.now())
 	return markIndicatorDays(ctx, s.DB.Pool, []time.Time{today.AddDate(0, 0, -1), today})
 }
 
@@ -456,7 +456,7 @@ func (s *IndicatorService) RecomputeDirty(ctx context.Context) (int, error) {
 // dayRangeArgs validates a [from, to] range of days and returns the CST
 // midnights.
 func dayRangeArgs(from, to time.Time) (time.Time, time.Time, error) {
-	f, t := dayStart(from), dayStart(to)
+	f, t := healthcode.DayStart(from), healthcode.DayStart(to)
 	if from.IsZero() || to.IsZero() || t.Before(f) {
 		return f, t, healthcode.Errorf(healthcode.EINVALID, "日期范围不正确：起始日期应不晚于结束日期")
 	}
@@ -485,9 +485,9 @@ func (s *IndicatorService) IndicatorSeries(ctx context.Context, region, indicato
 	}
 	ind, ok := healthcode.IndicatorByID(indicator)
 	if !ok {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的指标：%s", truncate(indicator, 40))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的指标：%s", healthcode.Truncate(indicator, 40))
 	}
-	if err := validRegionCode(region); err != nil {
+	if err := healthcode.ValidRegionCode(region); err != nil {
 		return nil, err
 	}
 	f, t, err := dayRangeArgs(from, to)
@@ -545,7 +545,7 @@ func (s *IndicatorService) IndicatorValues(ctx context.Context, level healthcode
 	if parent == "" {
 		parent = healthcode.ProvinceCode
 	}
-	if err := validRegionCode(parent); err != nil {
+	if err := healthcode.ValidRegionCode(parent); err != nil {
 		return nil, err
 	}
 	if len(healthcode.AncestorCodes(parent)) >= depth {

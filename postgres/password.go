@@ -8,12 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
-
-	"healthcode"
 )
 
 // argon2Params are the cost parameters of new password hashes. Production
@@ -33,9 +29,8 @@ const (
 	passwordKeyLen  = 32
 	// Bounds on parameters read from a stored hash, so that a corrupt row
 	// cannot make a login allocate gigabytes or spin for minutes.
-	maxArgon2Memory  = 1 << 20 // 1 GiB
-	maxArgon2Time    = 16
-	maxPasswordRunes = 128
+	maxArgon2Memory = 1 << 20 // 1 GiB
+	maxArgon2Time   = 16
 )
 
 // HashPassword returns the argon2id hash of pw in PHC string format:
@@ -126,27 +121,4 @@ func checkDummyPassword(pw string) {
 	if h, err := dummyPasswordHash(); err == nil {
 		_, _ = CheckPassword(h, pw)
 	}
-}
-
-// ValidatePassword checks the password policy for new passwords: at least 10
-// characters (at most 128), with at least one letter and one digit. The staff
-// service and the seed call it before HashPassword. Errors: INVALID.
-func ValidatePassword(pw string) error {
-	n := utf8.RuneCountInString(pw)
-	if n > maxPasswordRunes {
-		return healthcode.Errorf(healthcode.EINVALID, "密码不能超过 %d 位", maxPasswordRunes)
-	}
-	var letter, digit bool
-	for _, r := range pw {
-		switch {
-		case r >= '0' && r <= '9':
-			digit = true
-		case unicode.IsLetter(r):
-			letter = true
-		}
-	}
-	if n < 10 || !letter || !digit {
-		return healthcode.Errorf(healthcode.EINVALID, "密码至少 10 位，且须包含字母和数字")
-	}
-	return nil
 }

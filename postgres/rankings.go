@@ -46,7 +46,7 @@ func rankingArgs(week time.Time, level healthcode.Level, parent string) (time.Ti
 	if week.IsZero() {
 		return time.Time{}, "", healthcode.Errorf(healthcode.EINVALID, "请指定周（以该周周一的日期表示）")
 	}
-	monday := dayStart(week)
+	monday := healthcode.DayStart(week)
 	if monday.Weekday() != time.Monday {
 		return time.Time{}, "", healthcode.Errorf(healthcode.EINVALID, "周以周一的日期表示，%s 不是周一", monday.Format("2006-01-02"))
 	}

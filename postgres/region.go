@@ -29,20 +29,13 @@ func scanRegion(row pgx.Row) (*healthcode.Region, error) {
 	return &r, nil
 }
 
-func validRegionCode(code string) error {
-	if _, ok := healthcode.LevelOfCode(code); !ok {
-		return healthcode.Errorf(healthcode.EINVALID, "地区代码格式不正确：%q", truncate(code, 20))
-	}
-	return nil
-}
-
 // FindRegion implements healthcode.RegionService.
 func (s *RegionService) FindRegion(ctx context.Context, code string) (*healthcode.Region, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := validRegionCode(code); err != nil {
+	if err := healthcode.ValidRegionCode(code); err != nil {
 		return nil, err
 	}
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, code); err != nil {
@@ -104,7 +97,7 @@ func (s *RegionService) FindRegions(ctx context.Context, codes []string) ([]*hea
 	}
 	var allowed []string
 	for i, c := range codes {
-		if err := validRegionCode(c); err != nil {
+		if err := healthcode.ValidRegionCode(c); err != nil {
 			errs[i] = err
 		} else if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, c); err != nil {
 			errs[i] = err
@@ -154,7 +147,7 @@ func (s *RegionService) ListRegions(ctx context.Context, f healthcode.RegionFilt
 	if f.ParentCode == "" {
 		f.ParentCode = healthcode.ProvinceCode
 	}
-	if err := validRegionCode(f.ParentCode); err != nil {
+	if err := healthcode.ValidRegionCode(f.ParentCode); err != nil {
 		return nil, false, err
 	}
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, f.ParentCode); err != nil {
@@ -259,12 +252,4 @@ func createdBy(a *healthcode.Actor) any {
 		return a.ID
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

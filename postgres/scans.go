@@ -337,7 +337,7 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 	look func() (*scanLookup, error), byCopy bool, settle func() (bool, error)) error {
 	days := map[time.Time]bool{}
 	for _, sc := range ok {
-		days[dayStart(sc.in.ScannedAt)] = true
+		days[healthcode.DayStart(sc.in.ScannedAt)] = true
 	}
 	for d := range days {
 		if err := ensureScanPartition(ctx, tx, d); err != nil {

@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,8 +16,6 @@ import (
 type StaffService struct{ DB *DB }
 
 var _ healthcode.StaffService = (*StaffService)(nil)
-
-var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
 
 const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled, phone_masked"
 
@@ -36,28 +31,14 @@ func (s *StaffService) CreateStaff(ctx context.Context, in healthcode.NewStaff) 
 	if err != nil {
 		return nil, err
 	}
-	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
-	in.DisplayName = strings.TrimSpace(in.DisplayName)
-	if !usernameRE.MatchString(in.Username) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "用户名须为 3–32 位小写字母、数字、点、下划线或连字符，且以字母或数字开头")
-	}
-	if in.DisplayName == "" || utf8.RuneCountInString(in.DisplayName) > 50 {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "姓名不能为空，且不超过 50 个字")
-	}
-	if err := validRegionCode(in.RegionCode); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffCreate, in.RegionCode); err != nil {
 		return nil, err
 	}
-	if err := ValidatePassword(in.Password); err != nil {
-		return nil, err
-	}
 	var phoneHash, phoneEnc []byte
-	if in.Phone = strings.TrimSpace(in.Phone); in.Phone != "" {
-		if !pii.ValidPhone(in.Phone) {
-			return nil, healthcode.Errorf(healthcode.EINVALID, "手机号码应为 11 位手机号码")
-		}
+	if in.Phone != "" {
 		phoneHash, phoneEnc = s.DB.PII.Hash("phone", in.Phone), s.DB.PII.Encrypt(in.Phone)
 	}
 	hash, err := HashPassword(in.Password)
@@ -189,9 +170,9 @@ func (s *StaffService) GrantRole(ctx context.Context, staffID int64, role health
 		return nil, err
 	}
 	if !grantable(role) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知或不可授予的角色：%s", truncate(string(role), 30))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知或不可授予的角色：%s", healthcode.Truncate(string(role), 30))
 	}
-	if err := validRegionCode(regionCode); err != nil {
+	if err := healthcode.ValidRegionCode(regionCode); err != nil {
 		return nil, err
 	}
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermGrantManage, regionCode); err != nil {

@@ -133,49 +133,49 @@ func (s *SubsystemService) PushRecords(ctx context.Context, records []healthcode
 // FORBIDDEN) error.
 func (s *SubsystemService) checkRecord(ctx context.Context, a *healthcode.Actor, r healthcode.SubsystemRecord, now time.Time) (*pushItem, string, error) {
 	if n := len(r.RecordID); n == 0 || n > 64 || strings.ContainsFunc(r.RecordID, func(c rune) bool { return c <= ' ' || c > '~' }) {
-		return nil, healthcode.RejectInvalid, fieldErr("recordId", "记录编号须为 1 至 64 位可见 ASCII 字符")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("recordId", "记录编号须为 1 至 64 位可见 ASCII 字符")
 	}
 	switch r.Colour {
 	case healthcode.Green, healthcode.Yellow, healthcode.Red:
 	default:
-		return nil, healthcode.RejectInvalid, fieldErr("colour", "码颜色应为 GREEN、YELLOW 或 RED")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("colour", "码颜色应为 GREEN、YELLOW 或 RED")
 	}
 	if r.IssuedAt.IsZero() || r.IssuedAt.After(now.Add(time.Hour)) {
-		return nil, healthcode.RejectInvalid, fieldErr("issuedAt", "赋码时间不能为空，也不能晚于当前时间")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("issuedAt", "赋码时间不能为空，也不能晚于当前时间")
 	}
 	switch r.Sex {
 	case "0", "1", "2", "9":
 	default:
-		return nil, healthcode.RejectInvalid, fieldErr("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
 	}
 	if len(r.Nationality) != 3 || strings.ToUpper(r.Nationality) != r.Nationality {
-		return nil, healthcode.RejectInvalid, fieldErr("nationality", "国籍应为 3 位大写字母代码（GB/T 2659）")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("nationality", "国籍应为 3 位大写字母代码（GB/T 2659）")
 	}
 	if r.Issuer != a.RegionCode {
-		return nil, healthcode.RejectIssuer, fieldErr("issuer", "发码机构 %s 与 API 密钥所属地市 %s 不一致", truncate(r.Issuer, 16), a.RegionCode)
+		return nil, healthcode.RejectIssuer, healthcode.FieldError("issuer", "发码机构 %s 与 API 密钥所属地市 %s 不一致", healthcode.Truncate(r.Issuer, 16), a.RegionCode)
 	}
 	if _, ok := healthcode.LevelOfCode(r.Region); !ok {
-		return nil, healthcode.RejectInvalid, fieldErr("region", "现住地应为陕西省内村（社区）或小区的地区代码")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("region", "现住地应为陕西省内村（社区）或小区的地区代码")
 	}
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermExchangePush, r.Region); err != nil {
 		if healthcode.ErrorCode(err) != healthcode.EFORBIDDEN {
 			return nil, "", err
 		}
-		return nil, healthcode.RejectOutsideCity, fieldErr("region", "现住地 %s 不在本市（%s）辖区内", r.Region, a.RegionCode)
+		return nil, healthcode.RejectOutsideCity, healthcode.FieldError("region", "现住地 %s 不在本市（%s）辖区内", r.Region, a.RegionCode)
 	}
 	// Travel that ended before the 14-day window cannot be declared and
 	// cannot matter; it is left out rather than rejecting the record.
-	earliest := dayStart(now).Add(-declarationWindow)
+	earliest := healthcode.DayStart(now).Add(-healthcode.DeclarationWindow)
 	travel := make([]healthcode.TravelEntry, 0, len(r.Travel))
 	for _, t := range r.Travel {
-		if !dayStart(t.To).Before(earliest) {
+		if !healthcode.DayStart(t.To).Before(earliest) {
 			travel = append(travel, t)
 		}
 	}
 	in := healthcode.DeclarationInput{Form: healthcode.FormResident, Name: r.Name, DocType: r.DocType, DocNumber: r.DocNumber,
 		Phone: r.Phone, ResidenceCode: r.Region, Address: r.Address, Travel: travel, Temperature: r.Temperature,
 		Symptoms: r.Symptoms}
-	if err := validateDeclaration(&in, now, false); err != nil {
+	if err := in.Validate(now, false); err != nil {
 		return nil, healthcode.RejectInvalid, err
 	}
 	// The content hash covers the normalised record: the same record pushed
@@ -361,7 +361,7 @@ func (s *SubsystemService) compare(ctx context.Context, tx *Tx, a *healthcode.Ac
 		if out.Deviation, err = s.updateDeviation(ctx, tx, a, it, code, greens[it.pid]); err != nil {
 			return err
 		}
-		days[dayStart(it.rec.IssuedAt).Format(time.DateOnly)]++
+		days[healthcode.DayStart(it.rec.IssuedAt).Format(time.DateOnly)]++
 		recs = append(recs, healthcode.AuditRecord{Role: healthcode.RoleSubsystem, RegionCode: it.in.ResidenceCode,
 			Action: "subsystem.record", Object: "person:" + strconv.FormatInt(it.pid, 10),
 			Reason: "subsystem:" + city + ":" + it.rec.RecordID,
@@ -478,7 +478,7 @@ func (s *SubsystemService) deviationScope(ctx context.Context, cityCode string) 
 	}
 	if cityCode != "" {
 		if lv, ok := healthcode.LevelOfCode(cityCode); !ok || lv != healthcode.LevelCity {
-			return nil, nil, healthcode.Errorf(healthcode.EINVALID, "地市代码应为 4 位：%q", truncate(cityCode, 20))
+			return nil, nil, healthcode.Errorf(healthcode.EINVALID, "地市代码应为 4 位：%q", healthcode.Truncate(cityCode, 20))
 		}
 	}
 	if visible, err = s.DB.scope(ctx, a, healthcode.PermDeviationRead, ""); err != nil {

@@ -94,7 +94,7 @@ func (s *SupervisionService) JointMeetingLists(ctx context.Context, region strin
 	if region == "" {
 		region = healthcode.ProvinceCode
 	}
-	if err := validRegionCode(region); err != nil {
+	if err := healthcode.ValidRegionCode(region); err != nil {
 		return nil, err
 	}
 	if s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, region) != nil {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -136,17 +135,6 @@ func (s *TicketService) limit(kind, urgency string, step workcal.Step) (workcal.
 	return s.Policy.Limit(workcal.Kind(kind), workcal.Urgency(urgency), step)
 }
 
-func validText(field string, v string, min, max int) (string, error) {
-	v = strings.TrimSpace(v)
-	if n := utf8.RuneCountInString(v); n < min || n > max {
-		if min > 0 && n == 0 {
-			return "", fieldErr(field, "不能为空")
-		}
-		return "", fieldErr(field, "长度应在 %d 至 %d 个字之间", min, max)
-	}
-	return v, nil
-}
-
 // CreateTicket implements healthcode.TicketService.
 func (s *TicketService) CreateTicket(ctx context.Context, in healthcode.NewTicket) (*healthcode.Ticket, error) {
 	a, err := staffOnly(ctx)
@@ -157,7 +145,7 @@ func (s *TicketService) CreateTicket(ctx context.Context, in healthcode.NewTicke
 		in.Channel = string(hotline.ChannelHotline)
 	}
 	if in.Channel != string(hotline.ChannelHotline) && in.Channel != string(hotline.ChannelTransfer) {
-		return nil, fieldErr("来源渠道", "话务员登记的工单应为 HOTLINE 或 TRANSFER_12345")
+		return nil, healthcode.FieldError("来源渠道", "话务员登记的工单应为 HOTLINE 或 TRANSFER_12345")
 	}
 	return s.create(ctx, a, in)
 }
@@ -194,54 +182,47 @@ func (s *TicketService) FileAppeal(ctx context.Context, in healthcode.NewTicket)
 			return f.Kind == in.DisputedFactKind && f.ID == in.DisputedFactID && f.RetractedAt == nil
 		})
 		if i < 0 {
-			return nil, fieldErr("有异议的信息", "不存在或已撤销，请重新选择")
+			return nil, healthcode.FieldError("有异议的信息", "不存在或已撤销，请重新选择")
 		}
-		in.Subject = truncate("赋码申诉：对「"+facts[i].Summary+"」有异议", 100)
+		in.Subject = healthcode.Truncate("赋码申诉：对「"+facts[i].Summary+"」有异议", 100)
 	}
 	return s.create(ctx, a, in)
 }
 
 func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in healthcode.NewTicket) (*healthcode.Ticket, error) {
 	if !hotline.Kind(in.Kind).Valid() {
-		return nil, fieldErr("工单类型", "应为 CONSULTATION、COMPLAINT、SUGGESTION 或 CODE_APPEAL")
+		return nil, healthcode.FieldError("工单类型", "应为 CONSULTATION、COMPLAINT、SUGGESTION 或 CODE_APPEAL")
 	}
 	if in.Urgency == "" {
 		in.Urgency = string(hotline.Normal)
 	}
 	if !hotline.Urgency(in.Urgency).Valid() {
-		return nil, fieldErr("紧急程度", "应为 NORMAL 或 URGENT")
+		return nil, healthcode.FieldError("紧急程度", "应为 NORMAL 或 URGENT")
 	}
-	var err error
-	if in.Subject, err = validText("标题", in.Subject, 1, 100); err != nil {
-		return nil, err
-	}
-	if in.Description, err = validText("诉求内容", in.Description, 1, 2000); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	if in.Kind == string(hotline.CodeAppeal) && in.PersonID == 0 {
-		return nil, fieldErr("申诉人", "赋码申诉须关联人员")
+		return nil, healthcode.FieldError("申诉人", "赋码申诉须关联人员")
 	}
 	var evidenceType string
 	if len(in.Evidence) > 0 {
 		if len(in.Evidence) > healthcode.MaxEvidenceBytes {
-			return nil, fieldErr("证明材料", "文件不能超过 512 KB")
+			return nil, healthcode.FieldError("证明材料", "文件不能超过 512 KB")
 		}
 		evidenceType = http.DetectContentType(in.Evidence)
 		if (evidenceType != "image/png" && evidenceType != "image/jpeg" && evidenceType != "application/pdf") ||
 			(in.EvidenceContentType != "" && in.EvidenceContentType != evidenceType) {
-			return nil, fieldErr("证明材料", "只接受 PNG、JPEG 图片或 PDF 文件")
+			return nil, healthcode.FieldError("证明材料", "只接受 PNG、JPEG 图片或 PDF 文件")
 		}
 	}
 	var callerHash, callerEnc []byte
 	var callerMasked string
 	if in.CallerPhone != "" {
-		if !pii.ValidPhone(in.CallerPhone) {
-			return nil, fieldErr("来电号码", "应为 11 位手机号码")
-		}
 		callerHash, callerEnc, callerMasked = s.DB.PII.Hash("phone", in.CallerPhone), s.DB.PII.Encrypt(in.CallerPhone), pii.MaskPhone(in.CallerPhone)
 	}
 	var out *healthcode.Ticket
-	err = s.DB.InTx(ctx, func(tx *Tx) error {
+	err := s.DB.InTx(ctx, func(tx *Tx) error {
 		if in.PersonID != 0 {
 			var residence string
 			if a.Kind == healthcode.ActorStaff {
@@ -258,9 +239,9 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 			}
 		}
 		if in.PlaceCode == "" {
-			return fieldErr("事发地", "请选择被投诉或咨询涉及的地区")
+			return healthcode.FieldError("事发地", "请选择被投诉或咨询涉及的地区")
 		}
-		if err := validRegionCode(in.PlaceCode); err != nil {
+		if err := healthcode.ValidRegionCode(in.PlaceCode); err != nil {
 			return err
 		}
 		region := countyOf(in.PlaceCode)
@@ -271,7 +252,7 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 		}
 		var path string
 		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", region).Scan(&path); err != nil {
-			return fieldErr("事发地", "地区代码 %s 不存在", in.PlaceCode)
+			return healthcode.FieldError("事发地", "地区代码 %s 不存在", in.PlaceCode)
 		}
 		var person any
 		if in.PersonID != 0 {
@@ -353,7 +334,7 @@ func (s *TicketService) Act(ctx context.Context, id int64, in healthcode.TicketA
 	}
 	action := hotline.Action(in.Action)
 	if !action.Valid() {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的操作：%s", truncate(in.Action, 30))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的操作：%s", healthcode.Truncate(in.Action, 30))
 	}
 	var out *healthcode.Ticket
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
@@ -478,7 +459,7 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 		uid, _ := strconv.ParseInt(next.Unit, 10, 64)
 		var region, path string
 		if err := tx.QueryRow(ctx, "SELECT region_code, region_path::text FROM handling_units WHERE id = $1", uid).Scan(&region, &path); err != nil {
-			return fieldErr("承办单位", "承办单位不存在，请先为该地区设立承办单位")
+			return healthcode.FieldError("承办单位", "承办单位不存在，请先为该地区设立承办单位")
 		}
 		set["unit_id"], set["region_code"], set["region_path"] = uid, region, path
 		unitRegion = region
@@ -487,7 +468,7 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 	// county of the ticket's place (属地). A wrong place is corrected first
 	// (CORRECT_PLACE), which leaves its trace in the history.
 	if slices.Contains(step.Effects, hotline.StartSignClock) && countyOf(unitRegion) != countyOf(t.PlaceCode) {
-		return fieldErr("承办单位", "派单应按属地：承办单位须在事发地所在县（区）；事发地有误的，请先更正事发地")
+		return healthcode.FieldError("承办单位", "派单应按属地：承办单位须在事发地所在县（区）；事发地有误的，请先更正事发地")
 	}
 	if next.Unit == "" && step.Action == hotline.Return {
 		set["unit_id"] = nil
@@ -566,7 +547,7 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 				extra = "2wd"
 			}
 			if _, err := workcal.ParseLimit(extra); err != nil {
-				return fieldErr("延期时长", "格式应为 2wd、8wh 或 24h")
+				return healthcode.FieldError("延期时长", "格式应为 2wd、8wh 或 24h")
 			}
 			if t.DueAt != nil && !tx.Now.Before(*t.DueAt) {
 				return healthcode.Errorf(healthcode.ECONFLICT, "已超过办理时限，不能再申请延期")
@@ -587,10 +568,10 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 		case hotline.LinkMerged:
 			target, err := s.loadTicket(ctx, tx, in.TargetTicket, false)
 			if err != nil {
-				return fieldErr("并入工单", "目标工单不存在")
+				return healthcode.FieldError("并入工单", "目标工单不存在")
 			}
 			if roles, ok := s.rolesFor(ctx, tx, a, target); !ok || len(roles) == 0 || !hotline.State(target.State).Open() {
-				return fieldErr("并入工单", "目标工单不可并入")
+				return healthcode.FieldError("并入工单", "目标工单不可并入")
 			}
 			set["merged_into"] = in.TargetTicket
 		case hotline.CorrectFacts:
@@ -610,7 +591,7 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 			if t.Unit != nil {
 				unit = t.Unit.Name
 			}
-			text := fmt.Sprintf("工单 #%d（%s）被%s退回：%s。请核实事发地（必要时更正）后重新派单", t.ID, t.Subject, unit, truncate(in.Reason, 200))
+			text := fmt.Sprintf("工单 #%d（%s）被%s退回：%s。请核实事发地（必要时更正）后重新派单", t.ID, t.Subject, unit, healthcode.Truncate(in.Reason, 200))
 			if err := s.notice(ctx, tx, t.ID, countyOf(t.PlaceCode), "RETURNED", audienceDispatch, text, ""); err != nil {
 				return err
 			}
@@ -677,14 +658,14 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 // FORBIDDEN.
 func (s *TicketService) correctPlace(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket, step hotline.Step, place string, set map[string]any) (map[string]any, error) {
 	place = strings.TrimSpace(place)
-	if err := validRegionCode(place); err != nil {
+	if err := healthcode.ValidRegionCode(place); err != nil {
 		return nil, err
 	}
 	if lv, _ := healthcode.LevelOfCode(place); lv == healthcode.LevelProvince || lv == healthcode.LevelCity {
-		return nil, fieldErr("事发地", "请选择县（区）或以下的地区")
+		return nil, healthcode.FieldError("事发地", "请选择县（区）或以下的地区")
 	}
 	if place == t.PlaceCode {
-		return nil, fieldErr("事发地", "与原事发地相同")
+		return nil, healthcode.FieldError("事发地", "与原事发地相同")
 	}
 	from, err := regionFullName(ctx, tx, t.PlaceCode)
 	if err != nil {
@@ -695,7 +676,7 @@ func (s *TicketService) correctPlace(ctx context.Context, tx *Tx, a *healthcode.
 		return nil, err
 	}
 	if to == "" {
-		return nil, fieldErr("事发地", "地区代码 %s 不存在", place)
+		return nil, healthcode.FieldError("事发地", "地区代码 %s 不存在", place)
 	}
 	if step.Role != hotline.Province {
 		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(place)); err != nil {
@@ -787,7 +768,7 @@ func (s *TicketService) notice(ctx context.Context, tx *Tx, ticketID int64, regi
 // the code service's own path, in this transaction; the code is re-evaluated.
 func (s *TicketService) correct(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket, c *healthcode.FactCorrection) error {
 	if c == nil || (c.RetractID == 0 && c.RecordKind == "") {
-		return fieldErr("纠正内容", "请选择要撤销的错误事实或要补录的医学状态")
+		return healthcode.FieldError("纠正内容", "请选择要撤销的错误事实或要补录的医学状态")
 	}
 	ref := "ticket:" + strconv.FormatInt(t.ID, 10)
 	if c.RetractID != 0 {
@@ -797,7 +778,7 @@ func (s *TicketService) correct(ctx context.Context, tx *Tx, a *healthcode.Actor
 			return healthcode.Errorf(healthcode.EINVALID, "事实类型应为 STAY、MEDICAL、HEALTH 或 DESIGNATION")
 		}
 		if err := tx.QueryRow(ctx, "SELECT person_id FROM "+table+" WHERE id = $1", c.RetractID).Scan(&owner); err != nil || owner != t.PersonID {
-			return fieldErr("纠正内容", "该事实不属于申诉人")
+			return healthcode.FieldError("纠正内容", "该事实不属于申诉人")
 		}
 		if _, err := s.DB.RetractFactTx(ctx, tx, a, c.RetractKind, c.RetractID, "申诉核实："+ref, ref); err != nil {
 			return err
@@ -829,11 +810,11 @@ func (s *TicketService) notifyResident(ctx context.Context, tx *Tx, t *healthcod
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("【陕西健康码】您的工单 #%d（%s）已%s：%s", t.ID, t.Subject, step.Action.Label(), truncate(text, 120))
+	msg := fmt.Sprintf("【陕西健康码】您的工单 #%d（%s）已%s：%s", t.ID, t.Subject, step.Action.Label(), healthcode.Truncate(text, 120))
 	if t.Kind == string(hotline.CodeAppeal) {
 		var colour string
 		_ = tx.QueryRow(ctx, "SELECT colour FROM codes WHERE person_id = $1", t.PersonID).Scan(&colour)
-		msg = fmt.Sprintf("【陕西健康码】您的赋码申诉 #%d 已处理（%s），当前为%s。%s", t.ID, step.Action.Label(), healthcode.Colour(colour).Label(), truncate(text, 100))
+		msg = fmt.Sprintf("【陕西健康码】您的赋码申诉 #%d 已处理（%s），当前为%s。%s", t.ID, step.Action.Label(), healthcode.Colour(colour).Label(), healthcode.Truncate(text, 100))
 	}
 	return tx.QueueSMS(ctx, p, msg, fmt.Sprintf("ticket:%d:%s:%d", t.ID, step.Action, tx.Now.UnixNano()))
 }

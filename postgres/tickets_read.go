@@ -13,7 +13,6 @@ import (
 
 	"healthcode"
 	"healthcode/hotline"
-	"healthcode/pii"
 )
 
 // FindTicket implements healthcode.TicketService.
@@ -292,7 +291,7 @@ func (s *TicketService) HandlingUnits(ctx context.Context, region string) ([]*he
 		return nil, err
 	}
 	if region != "" {
-		if err := validRegionCode(region); err != nil {
+		if err := healthcode.ValidRegionCode(region); err != nil {
 			return nil, err
 		}
 		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, region); err != nil {
@@ -319,9 +318,9 @@ func (s *TicketService) CreateHandlingUnit(ctx context.Context, region, name str
 	}
 	lv, ok := healthcode.LevelOfCode(region)
 	if !ok || (lv != healthcode.LevelCounty && lv != healthcode.LevelStreet) {
-		return nil, fieldErr("所属地区", "承办单位设在县（区）或街道（乡镇）")
+		return nil, healthcode.FieldError("所属地区", "承办单位设在县（区）或街道（乡镇）")
 	}
-	if name, err = validText("单位名称", name, 1, 100); err != nil {
+	if name, err = healthcode.ValidText("单位名称", name, 1, 100); err != nil {
 		return nil, err
 	}
 	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffCreate, region); err != nil {
@@ -351,7 +350,7 @@ func (s *TicketService) UnmaskPerson(ctx context.Context, ticketID int64, reason
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" || utf8.RuneCountInString(reason) > 200 {
-		return "", "", fieldErr("查看原因", "查看完整号码须填写原因（不超过 200 字）")
+		return "", "", healthcode.FieldError("查看原因", "查看完整号码须填写原因（不超过 200 字）")
 	}
 	var phone, doc string
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
@@ -403,8 +402,8 @@ func (s *TicketService) FindPersons(ctx context.Context, phone, docType, docNumb
 	var key []byte
 	switch {
 	case phone != "":
-		if !pii.ValidPhone(phone) {
-			return nil, fieldErr("手机号码", "应为 11 位手机号码")
+		if !healthcode.ValidPhone(phone) {
+			return nil, healthcode.FieldError("手机号码", "应为 11 位手机号码")
 		}
 		cond, key = "p.phone_hash = $2", s.DB.PII.Hash("phone", phone)
 	case docNumber != "":
@@ -444,7 +443,7 @@ func (s *TicketService) Knowledge(ctx context.Context, query string) ([]*healthc
 	query = strings.TrimSpace(query)
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, question, answer, tags FROM knowledge_answers
 		WHERE $1 = '' OR question ILIKE '%' || $1 || '%' OR answer ILIKE '%' || $1 || '%' OR $1 = ANY(tags)
-		ORDER BY id LIMIT 20`, truncate(query, 50))
+		ORDER BY id LIMIT 20`, healthcode.Truncate(query, 50))
 	if err != nil {
 		return nil, fmt.Errorf("search knowledge: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 // weekOf returns the Monday 00:00 (China Standard Time) of the week that
 // contains t, and the report deadline of that week: Friday 16:00.
 func weekOf(t time.Time) (monday, due time.Time) {
-	d := dayStart(t)
+	d := healthcode.DayStart(t)
 	offset := (int(d.In(rules.CST).Weekday()) + 6) % 7 // Monday = 0
 	monday = d.AddDate(0, 0, -offset)
 	return monday, monday.AddDate(0, 0, 4).Add(16 * time.Hour)
