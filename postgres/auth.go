@@ -552,7 +552,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, cityCode, name string) (string, 
 	if name == "" || utf8.RuneCountInString(name) > maxAPIKeyNameRunes {
 		return "", 0, healthcode.Errorf(healthcode.EINVALID, "名称不能为空，且不超过 %d 个字", maxAPIKeyNameRunes)
 	}
-	if err := db.Authz.Authorize(ctx, a, healthcode.PermAPIKeyManage, cityCode); err != nil {
+	if err := db.authorize(ctx, a, healthcode.PermAPIKeyManage, cityCode); err != nil {
 		return "", 0, err
 	}
 	var key string

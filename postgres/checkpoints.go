@@ -115,13 +115,7 @@ func (s *CheckpointService) requireInstitutionAdmin(ctx context.Context, q query
 	if id != inst.ID || role != healthcode.MemberInstitutionAdmin {
 		return errNotInstitutionAdmin
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, perm, region); err != nil {
-		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-			return errNotInstitutionAdmin
-		}
-		return err
-	}
-	return nil
+	return s.DB.authorize(ctx, a, perm, region, refusedWith(errNotInstitutionAdmin))
 }
 
 // sixLevelAdmin checks that a administers region as a six-level
@@ -135,10 +129,10 @@ func (s *CheckpointService) sixLevelAdmin(ctx context.Context, a *healthcode.Act
 		return healthcode.ErrForbidden
 	}
 	for _, p := range []healthcode.Permission{healthcode.PermInstitutionRead, healthcode.PermInstitutionAdmin} {
-		if err := s.DB.Authz.Authorize(ctx, a, p, region); err != nil {
+		if err := s.DB.authorize(ctx, a, p, region); err != nil {
 			return err
 		}
-		roles, err := s.DB.Authz.RolesAt(ctx, a, p, region)
+		roles, err := s.DB.rolesAt(ctx, a, p, region)
 		if err != nil {
 			return err
 		}
@@ -158,13 +152,13 @@ func (s *CheckpointService) adminRegions(ctx context.Context, a *healthcode.Acto
 	if a.Kind != healthcode.ActorStaff {
 		return nil, nil
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermInstitutionRead)
+	visible, err := s.DB.visible(ctx, a, healthcode.PermInstitutionRead)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, r := range visible {
-		roles, err := s.DB.Authz.RolesAt(ctx, a, healthcode.PermInstitutionRead, r)
+		roles, err := s.DB.rolesAt(ctx, a, healthcode.PermInstitutionRead, r)
 		if err != nil {
 			return nil, err
 		}
@@ -726,7 +720,7 @@ func (s *CheckpointService) SetResponseLevel(ctx context.Context, level int, rea
 	if reason, err = healthcode.ValidText("调整原因", reason, 1, 200); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermResponseLevel, healthcode.ProvinceCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermResponseLevel, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	out := &healthcode.ResponseLevel{Level: level, Reason: reason, Actor: a.Subject()}
@@ -801,13 +795,9 @@ func (s *CheckpointService) RegisteredTypes(ctx context.Context, region string) 
 	if err := healthcode.ValidRegionCode(region); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, region); err != nil {
-		if healthcode.ErrorCode(err) != healthcode.EFORBIDDEN {
-			return nil, err
-		}
-		if err := s.sixLevelAdmin(ctx, a, region); err != nil {
-			return nil, err
-		}
+	if err := s.DB.authorize(ctx, a, healthcode.PermIndicatorRead, region,
+		otherwise(func() error { return s.sixLevelAdmin(ctx, a, region) })); err != nil {
+		return nil, err
 	}
 	level, err := s.CurrentResponseLevel(ctx)
 	if err != nil {
@@ -840,18 +830,6 @@ func (s *CheckpointService) RegisteredTypes(ctx context.Context, region string) 
 	return out, nil
 }
 
-// requireProvinceTrust checks trust.manage at the province.
-func (s *CheckpointService) requireProvinceTrust(ctx context.Context) (*healthcode.Actor, error) {
-	a, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTrustManage, healthcode.ProvinceCode); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
 // AddTrustedIssuer implements healthcode.CheckpointService: province
 // administrators (trust.manage at 61). The document is parsed strictly and
 // only in.IssuerID's entry and keys are kept; a window given in the input
@@ -860,7 +838,7 @@ func (s *CheckpointService) requireProvinceTrust(ctx context.Context) (*healthco
 // document, issuer missing from it or without keys, empty window, name),
 // CONFLICT (an entry of the issuer is not retired).
 func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.NewTrustedIssuer) (*healthcode.TrustedIssuerEntry, error) {
-	a, err := s.requireProvinceTrust(ctx)
+	a, err := s.DB.caller(ctx, healthcode.PermTrustManage, healthcode.ProvinceCode)
 	if err != nil {
 		return nil, err
 	}
@@ -950,7 +928,7 @@ func utcPtr(t *time.Time) *time.Time {
 // rebuilt without it.
 // Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT (already retired).
 func (s *CheckpointService) RetireTrustedIssuer(ctx context.Context, id int64) error {
-	a, err := s.requireProvinceTrust(ctx)
+	a, err := s.DB.caller(ctx, healthcode.PermTrustManage, healthcode.ProvinceCode)
 	if err != nil {
 		return err
 	}

@@ -34,10 +34,8 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	case healthcode.ActorStaff:
 		// Community staff declare for people without phones (代为申领) of
 		// their area; the residence region is no secret, so FORBIDDEN.
-		if err := db.Authz.Authorize(ctx, a, healthcode.PermPersonDeclare, in.ResidenceCode); err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-				return nil, nil, healthcode.Errorf(healthcode.EFORBIDDEN, "无权为该地区的居民代为申报")
-			}
+		if err := db.authorize(ctx, a, healthcode.PermPersonDeclare, in.ResidenceCode,
+			refusedWith(healthcode.Errorf(healthcode.EFORBIDDEN, "无权为该地区的居民代为申报"))); err != nil {
 			return nil, nil, err
 		}
 	default:
@@ -95,7 +93,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 			if err := tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
 				return err
 			}
-			if err := db.authorizeSeen(ctx, a, healthcode.PermPersonDeclare, region, "", healthcode.PermPersonRead); err != nil {
+			if err := db.authorize(ctx, a, healthcode.PermPersonDeclare, region, seenWith("", healthcode.PermPersonRead)); err != nil {
 				if healthcode.ErrorCode(err) == healthcode.ENOTFOUND {
 					return healthcode.Errorf(healthcode.ECONFLICT, "该人员已在本辖区以外登记（一人一码），请由其居住地社区办理")
 				}

@@ -317,8 +317,7 @@ func (s *CredentialService) ReviewPassCard(ctx context.Context, id int64, approv
 		}
 		// Staff who may read the applicant's person there see the
 		// application (FORBIDDEN without passcard.review); others do not.
-		if err := s.DB.authorizeSeen(ctx, a, healthcode.PermPassCardReview, app.RegionCode, "申请不存在",
-			healthcode.PermPersonRead); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermPassCardReview, app.RegionCode, seenWith("申请不存在", healthcode.PermPersonRead)); err != nil {
 			return err
 		}
 		if app.Status != "PENDING" {

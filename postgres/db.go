@@ -162,15 +162,6 @@ func (tx *Tx) OutboxAt(ctx context.Context, taskType string, payload []byte, ded
 	return id, nil
 }
 
-// actor returns the caller or UNAUTHENTICATED.
-func actor(ctx context.Context) (*healthcode.Actor, error) {
-	a := healthcode.ActorFromContext(ctx)
-	if a == nil {
-		return nil, healthcode.ErrUnauthenticated
-	}
-	return a, nil
-}
-
 // mapError turns storage errors into domain errors where the cause is the
 // caller's input; anything else is returned wrapped as is (INTERNAL).
 func mapError(err error, notFound string) error {
@@ -195,30 +186,6 @@ func pgCode(err error) string {
 		return pgErr.Code
 	}
 	return ""
-}
-
-// scope returns the region codes a list query of a may cover under perm: the
-// regions where a holds perm, or only region when one is asked for and a
-// holds perm there. Errors: INVALID (region code), FORBIDDEN (region outside
-// a's grants, or no region at all).
-func (db *DB) scope(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, region string) ([]string, error) {
-	if region != "" {
-		if err := healthcode.ValidRegionCode(region); err != nil {
-			return nil, err
-		}
-		if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {
-			return nil, err
-		}
-		return []string{region}, nil
-	}
-	visible, err := db.Authz.VisibleRegions(ctx, a, perm)
-	if err != nil {
-		return nil, err
-	}
-	if len(visible) == 0 {
-		return nil, healthcode.ErrForbidden
-	}
-	return visible, nil
 }
 
 // insideAny reports whether code lies inside one of regions (the result of

@@ -40,7 +40,7 @@ func (db *DB) authorizeOnPerson(ctx context.Context, q rowQuerier, a *healthcode
 	if err := q.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
 		return "", mapError(err, "人员不存在")
 	}
-	if err := db.authorizeSeen(ctx, a, perm, region, "人员不存在", healthcode.PermPersonRead); err != nil {
+	if err := db.authorize(ctx, a, perm, region, seenWith("人员不存在", healthcode.PermPersonRead)); err != nil {
 		return "", err
 	}
 	return region, nil
@@ -316,7 +316,7 @@ func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermAreaRiskWrite, authAt); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermAreaRiskWrite, authAt); err != nil {
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
@@ -372,7 +372,7 @@ func (s *FactService) AreaRisks(ctx context.Context, regionCode string, history 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, authAt); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, authAt); err != nil {
 		return nil, err
 	}
 	q := `SELECT DISTINCT ON (region_code) id, region_code, level, from_at, reason, actor, created_at FROM area_risks

@@ -494,7 +494,7 @@ func (s *IndicatorService) IndicatorSeries(ctx context.Context, region, indicato
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, region); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermIndicatorRead, region); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT day, sum(numerator), sum(denominator) FROM indicator_daily
@@ -555,7 +555,7 @@ func (s *IndicatorService) IndicatorValues(ctx context.Context, level healthcode
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, parent); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermIndicatorRead, parent); err != nil {
 		return nil, err
 	}
 	var levels []string

@@ -142,7 +142,7 @@ func (s *RankingService) Rankings(ctx context.Context, week time.Time, level hea
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
 		return nil, err
 	}
 	r, err := s.rank(ctx, s.DB.Pool, s.policy(), s.DB.now(), monday, level, parent)
@@ -162,7 +162,7 @@ func (s *RankingService) Ranking(ctx context.Context, week time.Time, level heal
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
 		return nil, err
 	}
 	return s.rank(ctx, s.DB.Pool, s.policy(), s.DB.now(), monday, level, parent)
@@ -175,7 +175,7 @@ func (s *RankingService) GenerateRankingReport(ctx context.Context, week time.Ti
 		return nil, err
 	}
 	if a.Kind != healthcode.ActorSystem {
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingGenerate, healthcode.ProvinceCode); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermRankingGenerate, healthcode.ProvinceCode); err != nil {
 			return nil, err
 		}
 	}
@@ -333,7 +333,7 @@ func (s *RankingService) ExportRankingReport(ctx context.Context, id int64, form
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, r.Parent); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRankingRead, r.Parent); err != nil {
 		return nil, err
 	}
 	gen, err := s.DB.attribution(ctx, r.GeneratedBy)

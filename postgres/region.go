@@ -38,7 +38,7 @@ func (s *RegionService) FindRegion(ctx context.Context, code string) (*healthcod
 	if err := healthcode.ValidRegionCode(code); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, code); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, code); err != nil {
 		return nil, err
 	}
 	r, err := scanRegion(s.DB.Pool.QueryRow(ctx, "SELECT "+regionColumns+" FROM regions WHERE code = $1", code))
@@ -99,7 +99,7 @@ func (s *RegionService) FindRegions(ctx context.Context, codes []string) ([]*hea
 	for i, c := range codes {
 		if err := healthcode.ValidRegionCode(c); err != nil {
 			errs[i] = err
-		} else if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, c); err != nil {
+		} else if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, c); err != nil {
 			errs[i] = err
 		} else {
 			allowed = append(allowed, c)
@@ -150,7 +150,7 @@ func (s *RegionService) ListRegions(ctx context.Context, f healthcode.RegionFilt
 	if err := healthcode.ValidRegionCode(f.ParentCode); err != nil {
 		return nil, false, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, f.ParentCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, f.ParentCode); err != nil {
 		return nil, false, err
 	}
 	var exists bool
@@ -190,7 +190,7 @@ func (s *RegionService) CreateCompound(ctx context.Context, communityCode, name 
 	if lv, ok := healthcode.LevelOfCode(communityCode); !ok || lv != healthcode.LevelCommunity {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "小区只能建在村（社区）之下，请填写 12 位社区代码")
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermCompoundCreate, communityCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermCompoundCreate, communityCode); err != nil {
 		return nil, err
 	}
 	var out *healthcode.Region
@@ -231,19 +231,6 @@ func (s *RegionService) CreateCompound(ctx context.Context, communityCode, name 
 		return nil, err
 	}
 	return out, nil
-}
-
-// roleFor returns the first role that lets the actor do perm at region, for
-// the audit record.
-func (db *DB) roleFor(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, region string) healthcode.Role {
-	if a.Kind == healthcode.ActorResident {
-		return healthcode.RoleResident
-	}
-	roles, err := db.Authz.RolesAt(ctx, a, perm, region)
-	if err != nil || len(roles) == 0 {
-		return ""
-	}
-	return roles[0]
 }
 
 // createdBy returns the actor's staff id for created_by columns, or nil.

@@ -32,22 +32,9 @@ func scanRuleSet(row pgx.Row) (*healthcode.RuleSetInfo, error) {
 	return &r, err
 }
 
-// provinceActor returns the caller when they hold perm at the province:
-// rule sets are province-wide.
-func (s *RuleSetService) provinceActor(ctx context.Context, perm healthcode.Permission) (*healthcode.Actor, error) {
-	a, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.DB.Authz.Authorize(ctx, a, perm, healthcode.ProvinceCode); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
 // ListRuleSets implements healthcode.RuleSetService.
 func (s *RuleSetService) ListRuleSets(ctx context.Context) ([]*healthcode.RuleSetInfo, error) {
-	if _, err := s.provinceActor(ctx, healthcode.PermRuleSetRead); err != nil {
+	if _, err := s.DB.caller(ctx, healthcode.PermRuleSetRead, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ruleSetColumns+" FROM rule_sets ORDER BY created_at DESC, version")
@@ -59,7 +46,7 @@ func (s *RuleSetService) ListRuleSets(ctx context.Context) ([]*healthcode.RuleSe
 
 // PreviewRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) PreviewRuleSet(ctx context.Context, body []byte) (*healthcode.RuleSetPreview, error) {
-	if _, err := s.provinceActor(ctx, healthcode.PermRuleSetWrite); err != nil {
+	if _, err := s.DB.caller(ctx, healthcode.PermRuleSetWrite, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	rs, err := rules.Parse(body)
@@ -145,7 +132,7 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 
 // PublishRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) PublishRuleSet(ctx context.Context, body []byte) (*healthcode.RuleSetInfo, error) {
-	a, err := s.provinceActor(ctx, healthcode.PermRuleSetWrite)
+	a, err := s.DB.caller(ctx, healthcode.PermRuleSetWrite, healthcode.ProvinceCode)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +163,7 @@ func (s *RuleSetService) PublishRuleSet(ctx context.Context, body []byte) (*heal
 
 // ApproveRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) ApproveRuleSet(ctx context.Context, version string) (*healthcode.RuleSetInfo, error) {
-	a, err := s.provinceActor(ctx, healthcode.PermRuleSetApprove)
+	a, err := s.DB.caller(ctx, healthcode.PermRuleSetApprove, healthcode.ProvinceCode)
 	if err != nil {
 		return nil, err
 	}

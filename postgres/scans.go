@@ -173,7 +173,7 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 	allowed := func(region string) bool {
 		ok, seen := allowedIn[region]
 		if !seen {
-			ok = s.DB.Authz.Authorize(ctx, a, healthcode.PermScanRecord, region) == nil
+			ok = s.DB.may(ctx, a, healthcode.PermScanRecord, region)
 			allowedIn[region] = ok
 		}
 		return ok
@@ -649,8 +649,7 @@ func (s *ScanService) HandleFeverReport(ctx context.Context, id int64, outcome, 
 		}
 		// Staff who list fever reports or read persons there see the
 		// report (FORBIDDEN without fever.handle); others do not.
-		if err := s.DB.authorizeSeen(ctx, a, healthcode.PermFeverHandle, r.RegionCode, "发热报告不存在",
-			healthcode.PermFeverRead, healthcode.PermPersonRead); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermFeverHandle, r.RegionCode, seenWith("发热报告不存在", healthcode.PermFeverRead, healthcode.PermPersonRead)); err != nil {
 			return err
 		}
 		if r.Status != "OPEN" {

@@ -34,7 +34,7 @@ func (s *StaffService) CreateStaff(ctx context.Context, in healthcode.NewStaff) 
 	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffCreate, in.RegionCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermStaffCreate, in.RegionCode); err != nil {
 		return nil, err
 	}
 	var phoneHash, phoneEnc []byte
@@ -92,10 +92,7 @@ func (s *StaffService) visibleStaff(ctx context.Context, q pgx.Tx, a *healthcode
 	if a.Kind == healthcode.ActorStaff && a.ID == id {
 		return st, nil
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffRead, st.RegionCode); err != nil {
-		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-			return nil, healthcode.Errorf(healthcode.ENOTFOUND, "账号不存在")
-		}
+	if err := s.DB.authorize(ctx, a, healthcode.PermStaffRead, st.RegionCode, hidden("账号不存在")); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -175,7 +172,7 @@ func (s *StaffService) GrantRole(ctx context.Context, staffID int64, role health
 	if err := healthcode.ValidRegionCode(regionCode); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermGrantManage, regionCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermGrantManage, regionCode); err != nil {
 		return nil, err
 	}
 	if a.Kind == healthcode.ActorStaff && a.ID == staffID {
@@ -221,10 +218,7 @@ func (s *StaffService) RevokeRole(ctx context.Context, grantID int64) error {
 		if err != nil {
 			return mapError(err, "授权不存在")
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermGrantManage, g.RegionCode); err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-				return healthcode.Errorf(healthcode.ENOTFOUND, "授权不存在")
-			}
+		if err := s.DB.authorize(ctx, a, healthcode.PermGrantManage, g.RegionCode, hidden("授权不存在")); err != nil {
 			return err
 		}
 		role := s.DB.roleFor(ctx, a, healthcode.PermGrantManage, g.RegionCode)

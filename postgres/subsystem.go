@@ -61,7 +61,7 @@ func (s *SubsystemService) PushRecords(ctx context.Context, records []healthcode
 		return nil, healthcode.ErrForbidden
 	}
 	city := a.RegionCode
-	if err := db.Authz.Authorize(ctx, a, healthcode.PermExchangePush, city); err != nil {
+	if err := db.authorize(ctx, a, healthcode.PermExchangePush, city); err != nil {
 		return nil, err
 	}
 	if len(records) == 0 || len(records) > healthcode.MaxSubsystemBatch {
@@ -157,11 +157,11 @@ func (s *SubsystemService) checkRecord(ctx context.Context, a *healthcode.Actor,
 	if _, ok := healthcode.LevelOfCode(r.Region); !ok {
 		return nil, healthcode.RejectInvalid, healthcode.FieldError("region", "现住地应为陕西省内村（社区）或小区的地区代码")
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermExchangePush, r.Region); err != nil {
-		if healthcode.ErrorCode(err) != healthcode.EFORBIDDEN {
-			return nil, "", err
-		}
-		return nil, healthcode.RejectOutsideCity, healthcode.FieldError("region", "现住地 %s 不在本市（%s）辖区内", r.Region, a.RegionCode)
+	outside := healthcode.FieldError("region", "现住地 %s 不在本市（%s）辖区内", r.Region, a.RegionCode)
+	if err := s.DB.authorize(ctx, a, healthcode.PermExchangePush, r.Region, refusedWith(outside)); err == outside {
+		return nil, healthcode.RejectOutsideCity, err
+	} else if err != nil {
+		return nil, "", err
 	}
 	// Travel that ended before the 14-day window cannot be declared and
 	// cannot matter; it is left out rather than rejecting the record.
@@ -484,7 +484,7 @@ func (s *SubsystemService) deviationScope(ctx context.Context, cityCode string) 
 	if visible, err = s.DB.scope(ctx, a, healthcode.PermDeviationRead, ""); err != nil {
 		return nil, nil, err
 	}
-	if persons, err = s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermPersonRead); err != nil {
+	if persons, err = s.DB.visible(ctx, a, healthcode.PermPersonRead); err != nil {
 		return nil, nil, err
 	}
 	return visible, persons, nil

@@ -246,7 +246,7 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 		}
 		region := countyOf(in.PlaceCode)
 		if a.Kind == healthcode.ActorStaff {
-			if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTicketCreate, region); err != nil {
+			if err := s.DB.authorize(ctx, a, healthcode.PermTicketCreate, region); err != nil {
 				return err
 			}
 		}
@@ -679,8 +679,9 @@ func (s *TicketService) correctPlace(ctx context.Context, tx *Tx, a *healthcode.
 		return nil, healthcode.FieldError("事发地", "地区代码 %s 不存在", place)
 	}
 	if step.Role != hotline.Province {
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(place)); err != nil {
-			return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "无权将工单转至%s：不在本人派单的地区内，请联系省 12320 话务员", to)
+		if err := s.DB.authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(place), refusedWith(healthcode.Errorf(
+			healthcode.EFORBIDDEN, "无权将工单转至%s：不在本人派单的地区内，请联系省 12320 话务员", to))); err != nil {
+			return nil, err
 		}
 	}
 	set["place_code"] = place

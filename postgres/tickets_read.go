@@ -219,7 +219,7 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 func (s *TicketService) visible(ctx context.Context, a *healthcode.Actor, perms ...healthcode.Permission) ([]string, error) {
 	var out []string
 	for _, p := range perms {
-		v, err := s.DB.Authz.VisibleRegions(ctx, a, p)
+		v, err := s.DB.visible(ctx, a, p)
 		if err != nil {
 			return nil, err
 		}
@@ -286,7 +286,7 @@ func (s *TicketService) HandlingUnits(ctx context.Context, region string) ([]*he
 	if err != nil {
 		return nil, err
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermRegionRead)
+	visible, err := s.DB.visible(ctx, a, healthcode.PermRegionRead)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +294,7 @@ func (s *TicketService) HandlingUnits(ctx context.Context, region string) ([]*he
 		if err := healthcode.ValidRegionCode(region); err != nil {
 			return nil, err
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, region); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, region); err != nil {
 			return nil, err
 		}
 		visible = []string{region}
@@ -323,7 +323,7 @@ func (s *TicketService) CreateHandlingUnit(ctx context.Context, region, name str
 	if name, err = healthcode.ValidText("单位名称", name, 1, 100); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffCreate, region); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermStaffCreate, region); err != nil {
 		return nil, err
 	}
 	u := &healthcode.HandlingUnit{RegionCode: region, Name: name}
@@ -369,8 +369,8 @@ func (s *TicketService) UnmaskPerson(ctx context.Context, ticketID int64, reason
 		if !works || !hotline.State(t.State).Open() || t.PersonID == 0 {
 			return healthcode.Errorf(healthcode.EFORBIDDEN, "只有办理该人员未办结工单的话务员或承办人员可以查看完整号码")
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermPersonUnmask, countyOf(t.PlaceCode)); err != nil {
-			if t.Unit == nil || s.DB.Authz.Authorize(ctx, a, healthcode.PermPersonUnmask, t.Unit.RegionCode) != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermPersonUnmask, countyOf(t.PlaceCode)); err != nil {
+			if t.Unit == nil || !s.DB.may(ctx, a, healthcode.PermPersonUnmask, t.Unit.RegionCode) {
 				return err
 			}
 		}

@@ -55,7 +55,7 @@ func (s *SupervisionService) GenerateWeeklyDrafts(ctx context.Context, at time.T
 		return 0, err
 	}
 	if a.Kind != healthcode.ActorSystem {
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermReportSubmit, healthcode.ProvinceCode); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermReportSubmit, healthcode.ProvinceCode); err != nil {
 			return 0, err
 		}
 	}
@@ -132,7 +132,7 @@ func (s *SupervisionService) SubmitWeeklyReport(ctx context.Context, city string
 	if utf8.RuneCountInString(comments) > 5000 {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "说明不超过 5000 个字")
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermReportSubmit, city); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermReportSubmit, city); err != nil {
 		return nil, err
 	}
 	if at.IsZero() {
@@ -174,11 +174,11 @@ func (s *SupervisionService) WeeklyReports(ctx context.Context, at time.Time) ([
 	if err != nil {
 		return nil, err
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermIndicatorRead)
+	visible, err := s.DB.visible(ctx, a, healthcode.PermIndicatorRead)
 	if err != nil {
 		return nil, err
 	}
-	more, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermReportSubmit)
+	more, err := s.DB.visible(ctx, a, healthcode.PermReportSubmit)
 	if err != nil {
 		return nil, err
 	}
