@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -35,6 +36,25 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 		Extensions: map[string]string{"code": code},
 	}}})
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// respondError answers a failed call of a service with its error, as the
+// GraphQL error presenter does: the status of its domain code (statusOf) and
+// the code and message in the error document. An error without a domain
+// code answers 500 INTERNAL with a generic message and is logged on log
+// (nil: the default logger) with op and the request id, never shown to the
+// caller. Every endpoint and middleware of this package answers a service's
+// error through it.
+func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, op string, err error) {
+	code := healthcode.ErrorCode(err)
+	if code == healthcode.EINTERNAL {
+		if log == nil {
+			log = slog.Default()
+		}
+		log.ErrorContext(r.Context(), op, "err", err,
+			"request_id", healthcode.RequestInfoFromContext(r.Context()).RequestID)
+	}
+	writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
 }
 
 // writeJSON answers with status and v encoded as JSON.
