@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -165,14 +166,16 @@ func (tx *Tx) OutboxAt(ctx context.Context, taskType string, payload []byte, ded
 // mapError turns storage errors into domain errors where the cause is the
 // caller's input; anything else is returned wrapped as is (INTERNAL).
 func mapError(err error, notFound string) error {
-	switch code := pgCode(err); {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, pgx.ErrNoRows):
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
 		return healthcode.Errorf(healthcode.ENOTFOUND, "%s", notFound)
-	case code == "23505":
+	}
+	switch pgCode(err) {
+	case pgerrcode.UniqueViolation:
 		return healthcode.Errorf(healthcode.ECONFLICT, "记录已存在")
-	case code == "23514" || code == "22P02" || code == "22001":
+	case pgerrcode.CheckViolation, pgerrcode.InvalidTextRepresentation, pgerrcode.StringDataRightTruncationDataException:
 		return healthcode.Errorf(healthcode.EINVALID, "输入不符合要求")
 	}
 	return err

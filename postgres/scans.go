@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
@@ -314,7 +315,7 @@ func (s *ScanService) storeBatch(ctx context.Context, a *healthcode.Actor, insti
 			return s.store(ctx, tx, a, institution, ok, look, false, settle)
 		})
 	}
-	if pgCode(err) == "23514" {
+	if pgCode(err) == pgerrcode.CheckViolation {
 		s.DB.scanPartitions().Clear() // no partition for a row: one was dropped
 	}
 	return err
@@ -546,7 +547,7 @@ func (db *DB) scanPartitions() *sync.Map {
 var scanCopyColumns = []string{"scan_id", "scanned_at", "received_at", "venue_id", "institution_id", "inspector_id", "issuer",
 	"code_id", "person_id", "colour", "temperature", "scan_role", "fever", "region_path"}
 
-func isUniqueViolation(err error) bool { return pgCode(err) == "23505" }
+func isUniqueViolation(err error) bool { return pgCode(err) == pgerrcode.UniqueViolation }
 
 func seq(n int) []int32 {
 	out := make([]int32, n)
