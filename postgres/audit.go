@@ -275,7 +275,7 @@ func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) 
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, actor, actor_name, role, region_code, action, object, reason,
 		detail::text, at, prev_hash, hash FROM audit_log
-		WHERE region_path <@ $1::text[]::ltree[] AND id < $2 ORDER BY id DESC LIMIT $3`,
+		WHERE in_regions(region_path, $1) AND id < $2 ORDER BY id DESC LIMIT $3`,
 		ltreePaths(visible), after, f.First+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list audit log: %w", err)

@@ -371,7 +371,7 @@ func (s *CredentialService) PassCardApplications(ctx context.Context, region, st
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+passCardColumns+` FROM pass_card_applications a
 		JOIN persons p ON p.id = a.person_id LEFT JOIN codes c ON c.person_id = a.person_id
-		WHERE a.region_path <@ $1::text[]::ltree[] AND a.status = $2 ORDER BY a.id LIMIT 500`, ltreePaths(visible), status)
+		WHERE in_regions(a.region_path, $1) AND a.status = $2 ORDER BY a.id LIMIT 500`, ltreePaths(visible), status)
 	if err != nil {
 		return nil, fmt.Errorf("list pass card applications: %w", err)
 	}

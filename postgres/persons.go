@@ -62,7 +62,7 @@ func (s *CodeService) ListPersons(ctx context.Context, f healthcode.PersonFilter
 		return nil, false, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+maskedPersonColumns+personJoins+`
-		WHERE p.residence_path <@ $1::text[]::ltree[] AND p.id > $2 ORDER BY p.id LIMIT $3`,
+		WHERE in_regions(p.residence_path, $1) AND p.id > $2 ORDER BY p.id LIMIT $3`,
 		ltreePaths(visible), f.After, f.First+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list persons: %w", err)
@@ -135,7 +135,7 @@ func (s *CodeService) CodeHolders(ctx context.Context) ([]CodeHolder, error) {
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT p.id, p.code_id, p.name_masked, c.colour, p.residence_code
 		FROM persons p JOIN codes c ON c.person_id = p.id
-		WHERE p.residence_path <@ $1::text[]::ltree[] AND p.created_at <= $2 ORDER BY p.id`, ltreePaths(visible), s.DB.now())
+		WHERE in_regions(p.residence_path, $1) AND p.created_at <= $2 ORDER BY p.id`, ltreePaths(visible), s.DB.now())
 	if err != nil {
 		return nil, fmt.Errorf("load code holders: %w", err)
 	}

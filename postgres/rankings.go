@@ -312,7 +312,7 @@ func (s *RankingService) RankingReports(ctx context.Context, week time.Time) ([]
 		day = &d
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+reportColumns+` FROM ranking_reports r JOIN regions g ON g.code = r.parent_code
-		WHERE r.parent_path <@ $1::text[]::ltree[] AND ($2::date IS NULL OR r.week_start = $2::date)
+		WHERE in_regions(r.parent_path, $1) AND ($2::date IS NULL OR r.week_start = $2::date)
 		ORDER BY r.week_start DESC, r.level, r.parent_code, r.revision DESC LIMIT 100`, ltreePaths(visible), day)
 	if err != nil {
 		return nil, fmt.Errorf("list ranking reports: %w", err)

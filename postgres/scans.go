@@ -619,7 +619,7 @@ func (s *ScanService) FeverReports(ctx context.Context, region, status string) (
 		return nil, healthcode.Errorf(healthcode.EINVALID, "状态应为 OPEN、TRANSFERRED 或 FALSE_ALARM")
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+feverColumns+feverFrom+`
-		WHERE f.region_path <@ $1::text[]::ltree[] AND f.status = $2 ORDER BY f.id DESC LIMIT 500`, ltreePaths(visible), status)
+		WHERE in_regions(f.region_path, $1) AND f.status = $2 ORDER BY f.id DESC LIMIT 500`, ltreePaths(visible), status)
 	if err != nil {
 		return nil, fmt.Errorf("list fever reports: %w", err)
 	}

@@ -25,7 +25,7 @@ func (s *ScanService) scanScope(ctx context.Context, a *healthcode.Actor) (strin
 	if err != nil {
 		return "", nil, err
 	}
-	return "region_path <@ $1::text[]::ltree[]", ltreePaths(visible), nil
+	return "in_regions(region_path, $1)", ltreePaths(visible), nil
 }
 
 // Scans lists scans the caller may see, newest first. Institution members
@@ -115,7 +115,7 @@ func (s *ScanService) VenueStats(ctx context.Context, venueID int64, from, to ti
 	if strings.HasPrefix(scope, "institution_id") {
 		visible = inst == arg.(int64)
 	} else {
-		err = s.DB.Pool.QueryRow(ctx, "SELECT $2::text::ltree <@ $1::text[]::ltree[]", arg, path).Scan(&visible)
+		err = s.DB.Pool.QueryRow(ctx, "SELECT in_regions($2::text::ltree, $1)", arg, path).Scan(&visible)
 		if err != nil {
 			return nil, fmt.Errorf("check venue scope: %w", err)
 		}

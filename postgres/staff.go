@@ -118,7 +118,7 @@ func (s *StaffService) ListStaff(ctx context.Context, f healthcode.StaffFilter) 
 		return nil, false, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+staffColumns+` FROM staff
-		WHERE region_path <@ $1::text[]::ltree[] AND id > $2 ORDER BY id LIMIT $3`,
+		WHERE in_regions(region_path, $1) AND id > $2 ORDER BY id LIMIT $3`,
 		ltreePaths(visible), f.After, f.First+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list staff: %w", err)
@@ -243,7 +243,8 @@ func grantable(r healthcode.Role) bool {
 	return false
 }
 
-// ltreePaths turns region codes into ltree paths for `<@ $1::text[]::ltree[]`.
+// ltreePaths turns region codes into the ltree paths that in_regions(path,
+// $n) takes: the one way to filter rows by the regions a caller may see.
 func ltreePaths(codes []string) []string {
 	out := make([]string, len(codes))
 	for i, c := range codes {

@@ -511,7 +511,7 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 			d.subsystem_colour, d.unified_colour, d.clauses, d.rule_set_version, d.opened_at, d.corrected_at,
 			COALESCE(d.corrected_by, '')
 		FROM subsystem_deviations d JOIN persons p ON p.id = d.person_id
-		WHERE d.region_path <@ $1::text[]::ltree[] AND ($2 = '' OR d.city_code = $2)
+		WHERE in_regions(d.region_path, $1) AND ($2 = '' OR d.city_code = $2)
 			AND ($3 = '' OR ($3 = 'OPEN') = (d.corrected_at IS NULL)) AND ($4 = 0 OR d.id < $4)
 		ORDER BY d.id DESC LIMIT $5`, ltreePaths(visible), f.CityCode, f.Status, f.After, f.First+1)
 	if err != nil {
@@ -562,11 +562,11 @@ func (s *SubsystemService) DeviationSummary(ctx context.Context, cityCode string
 	rows, err := s.DB.Pool.Query(ctx, `WITH v AS (SELECT unnest($1::text[])::ltree AS path)
 		SELECT c.code, c.name,
 			(SELECT count(*) FROM subsystem_deviations d WHERE d.city_code = c.code AND d.corrected_at IS NULL
-				AND d.region_path <@ $1::text[]::ltree[]),
+				AND in_regions(d.region_path, $1)),
 			(SELECT count(*) FROM subsystem_deviations d WHERE d.city_code = c.code AND d.corrected_at IS NOT NULL
-				AND d.region_path <@ $1::text[]::ltree[]),
-			(SELECT count(*) FROM subsystem_records r WHERE r.city_code = c.code AND r.region_path <@ $1::text[]::ltree[]),
-			(SELECT max(r.received_at) FROM subsystem_records r WHERE r.city_code = c.code AND r.region_path <@ $1::text[]::ltree[])
+				AND in_regions(d.region_path, $1)),
+			(SELECT count(*) FROM subsystem_records r WHERE r.city_code = c.code AND in_regions(r.region_path, $1)),
+			(SELECT max(r.received_at) FROM subsystem_records r WHERE r.city_code = c.code AND in_regions(r.region_path, $1))
 		FROM regions c
 		WHERE c.level = 'CITY' AND ($2 = '' OR c.code = $2)
 			AND EXISTS (SELECT 1 FROM v WHERE c.path <@ v.path OR v.path <@ c.path)

@@ -161,7 +161,7 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	if err != nil {
 		return nil, false, err
 	}
-	where := []string{`(t.region_path <@ $1::text[]::ltree[] OR (t.region_path <@ $2::text[]::ltree[] AND t.unit_id IS NOT NULL AND t.state <> 'ACCEPTED'))`}
+	where := []string{`(in_regions(t.region_path, $1) OR (in_regions(t.region_path, $2) AND t.unit_id IS NOT NULL AND t.state <> 'ACCEPTED'))`}
 	args := []any{ltreePaths(all), ltreePaths(handled)}
 	add := func(cond string, v any) {
 		args = append(args, v)
@@ -300,7 +300,7 @@ func (s *TicketService) HandlingUnits(ctx context.Context, region string) ([]*he
 		visible = []string{region}
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, region_code, name FROM handling_units
-		WHERE region_path <@ $1::text[]::ltree[] ORDER BY region_code, id LIMIT 500`, ltreePaths(visible))
+		WHERE in_regions(region_path, $1) ORDER BY region_code, id LIMIT 500`, ltreePaths(visible))
 	if err != nil {
 		return nil, fmt.Errorf("list units: %w", err)
 	}
@@ -419,7 +419,7 @@ func (s *TicketService) FindPersons(ctx context.Context, phone, docType, docNumb
 		return nil, healthcode.Errorf(healthcode.EINVALID, "请输入手机号码或证件号码")
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+maskedPersonColumns+personJoins+`
-		WHERE p.residence_path <@ $1::text[]::ltree[] AND `+cond+" ORDER BY p.id LIMIT 20", ltreePaths(visible), key)
+		WHERE in_regions(p.residence_path, $1) AND `+cond+" ORDER BY p.id LIMIT 20", ltreePaths(visible), key)
 	if err != nil {
 		return nil, fmt.Errorf("find persons: %w", err)
 	}
@@ -601,7 +601,7 @@ func (s *TicketService) Notices(ctx context.Context) ([]*healthcode.TicketNotice
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, ticket_id, region_code, kind, audience, text, created_at FROM ticket_notices
-		WHERE (audience = 'UNIT' AND region_path <@ $1::text[]::ltree[]) OR (audience = 'DISPATCH' AND region_path <@ $2::text[]::ltree[])
+		WHERE (audience = 'UNIT' AND in_regions(region_path, $1)) OR (audience = 'DISPATCH' AND in_regions(region_path, $2))
 		ORDER BY id DESC LIMIT 200`, ltreePaths(visible), ltreePaths(dispatch))
 	if err != nil {
 		return nil, fmt.Errorf("list notices: %w", err)

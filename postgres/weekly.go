@@ -192,7 +192,7 @@ func (s *SupervisionService) WeeklyReports(ctx context.Context, at time.Time) ([
 	monday, due := weekOf(at)
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+weeklyColumns+` FROM regions r LEFT JOIN weekly_reports w
 		ON w.region_code = r.code AND w.week_start = $1
-		WHERE r.level = 'CITY' AND r.path <@ $2::text[]::ltree[] ORDER BY r.code`, monday, ltreePaths(visible))
+		WHERE r.level = 'CITY' AND in_regions(r.path, $2) ORDER BY r.code`, monday, ltreePaths(visible))
 	if err != nil {
 		return nil, fmt.Errorf("list weekly reports: %w", err)
 	}
