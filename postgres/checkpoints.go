@@ -809,17 +809,9 @@ func (s *CheckpointService) RegisteredTypes(ctx context.Context, region string) 
 	if err != nil {
 		return nil, fmt.Errorf("count venues: %w", err)
 	}
-	for rows.Next() {
-		var t string
-		var n int
-		if err := rows.Scan(&t, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("count venues: %w", err)
-		}
-		counts[t] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var t string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&t, &n}, func() error { counts[t] = n; return nil }); err != nil {
 		return nil, fmt.Errorf("count venues: %w", err)
 	}
 	required := healthcode.RequiredCheckpointTypes(level)

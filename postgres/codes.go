@@ -354,22 +354,17 @@ func (s *CodeService) MyPersons(ctx context.Context) ([]*healthcode.Person, erro
 	if err != nil {
 		return nil, fmt.Errorf("list own persons: %w", err)
 	}
-	defer rows.Close()
-	var out []*healthcode.Person
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) {
 		var p healthcode.Person
 		var docType string
 		var doc, name, phone, addr []byte
-		if err := rows.Scan(&p.ID, &docType, &doc, &name, &phone, &p.ResidenceCode, &addr, &p.Employer, &p.Relation, &p.CreatedAt); err != nil {
+		if err := row.Scan(&p.ID, &docType, &doc, &name, &phone, &p.ResidenceCode, &addr, &p.Employer, &p.Relation, &p.CreatedAt); err != nil {
 			return nil, fmt.Errorf("scan person: %w", err)
 		}
 		p.DocType = healthcode.DocType(docType)
-		if err := s.DB.decryptAll(map[*string][]byte{&p.DocNumber: doc, &p.Name: name, &p.Phone: phone, &p.Address: addr}); err != nil {
-			return nil, err
-		}
-		out = append(out, &p)
-	}
-	if err := rows.Err(); err != nil {
+		return &p, s.DB.decryptAll(map[*string][]byte{&p.DocNumber: doc, &p.Name: name, &p.Phone: phone, &p.Address: addr})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list own persons: %w", err)
 	}
 	if len(out) > 0 { // every unmasked read is audited, the person's own included

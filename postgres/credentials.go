@@ -83,17 +83,16 @@ func (s *CredentialService) RevocationList(ctx context.Context) (*credential.Rev
 		return nil, fmt.Errorf("list revocations: %w", err)
 	}
 	rl := &credential.RevocationList{GeneratedAt: now.UTC().Truncate(time.Second), Entries: []credential.Revoked{}}
-	for rows.Next() {
-		var r credential.Revoked
-		if err := rows.Scan(&r.TokenID, &r.RevokedAt, &r.Reason); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		r.Issuer = s.Ring.Issuer()
-		rl.Entries = append(rl.Entries, r)
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (credential.Revoked, error) {
+		r := credential.Revoked{Issuer: s.Ring.Issuer()}
+		err := row.Scan(&r.TokenID, &r.RevokedAt, &r.Reason)
+		return r, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	rows.Close()
-	return rl, rows.Err()
+	rl.Entries = append(rl.Entries, entries...)
+	return rl, nil
 }
 
 // verifierStateSQL answers a text that changes with every revocation and

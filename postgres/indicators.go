@@ -387,17 +387,12 @@ func (s *IndicatorService) RecomputeDay(ctx context.Context, day time.Time) erro
 			if err != nil {
 				return fmt.Errorf("compute %s for %s: %w", strings.Join(st.IDs, ", "), from.Format("2006-01-02"), err)
 			}
-			for rows.Next() {
-				var ind, code, path string
-				var num, den float64
-				if err := rows.Scan(&ind, &code, &path, &num, &den); err != nil {
-					rows.Close()
-					return fmt.Errorf("compute %s: %w", strings.Join(st.IDs, ", "), err)
-				}
+			var ind, code, path string
+			var num, den float64
+			if _, err := pgx.ForEachRow(rows, []any{&ind, &code, &path, &num, &den}, func() error {
 				inds, codes, paths, nums, dens = append(inds, ind), append(codes, code), append(paths, path), append(nums, num), append(dens, den)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return nil
+			}); err != nil {
 				return fmt.Errorf("compute %s for %s: %w", strings.Join(st.IDs, ", "), from.Format("2006-01-02"), err)
 			}
 		}
@@ -504,17 +499,12 @@ func (s *IndicatorService) IndicatorSeries(ctx context.Context, region, indicato
 		return nil, fmt.Errorf("read indicator series: %w", err)
 	}
 	sums := map[string][2]float64{}
-	for rows.Next() {
-		var d time.Time
-		var num, den float64
-		if err := rows.Scan(&d, &num, &den); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read indicator series: %w", err)
-		}
+	var d time.Time
+	var num, den float64
+	if _, err := pgx.ForEachRow(rows, []any{&d, &num, &den}, func() error {
 		sums[d.Format("2006-01-02")] = [2]float64{num, den}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("read indicator series: %w", err)
 	}
 	var out []*healthcode.IndicatorPoint
@@ -577,21 +567,17 @@ func (s *IndicatorService) IndicatorValues(ctx context.Context, level healthcode
 		return nil, fmt.Errorf("read indicator values: %w", err)
 	}
 	var out []*healthcode.IndicatorTotal
-	for rows.Next() {
-		var v healthcode.IndicatorTotal
-		if err := rows.Scan(&v.RegionCode, &v.Indicator, &v.Numerator, &v.Denominator); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read indicator values: %w", err)
-		}
+	var v healthcode.IndicatorTotal
+	if _, err := pgx.ForEachRow(rows, []any{&v.RegionCode, &v.Indicator, &v.Numerator, &v.Denominator}, func() error {
 		ind, ok := healthcode.IndicatorByID(v.Indicator)
 		if !ok {
-			continue // an id this build does not know
+			return nil // an id this build does not know
 		}
-		v.Value = valuePtr(ind, v.Numerator, v.Denominator)
-		out = append(out, &v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		total := v
+		total.Value = valuePtr(ind, v.Numerator, v.Denominator)
+		out = append(out, &total)
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("read indicator values: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool {

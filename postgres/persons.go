@@ -67,16 +67,8 @@ func (s *CodeService) ListPersons(ctx context.Context, f healthcode.PersonFilter
 	if err != nil {
 		return nil, false, fmt.Errorf("list persons: %w", err)
 	}
-	defer rows.Close()
-	var list []*healthcode.Person
-	for rows.Next() {
-		p, err := s.DB.scanMaskedPerson(rows)
-		if err != nil {
-			return nil, false, err
-		}
-		list = append(list, p)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) { return s.DB.scanMaskedPerson(row) })
+	if err != nil {
 		return nil, false, fmt.Errorf("list persons: %w", err)
 	}
 	more := len(list) > f.First

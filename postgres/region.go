@@ -66,16 +66,8 @@ func (s *RegionService) RegionNames(ctx context.Context, codes []string) ([]stri
 		return fail(fmt.Errorf("region names: %w", err))
 	}
 	names := map[string]string{}
-	for rows.Next() {
-		var code, name string
-		if err := rows.Scan(&code, &name); err != nil {
-			rows.Close()
-			return fail(fmt.Errorf("region names: %w", err))
-		}
-		names[code] = name
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var code, name string
+	if _, err := pgx.ForEachRow(rows, []any{&code, &name}, func() error { names[code] = name; return nil }); err != nil {
 		return fail(fmt.Errorf("region names: %w", err))
 	}
 	for i, c := range codes {

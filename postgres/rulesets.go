@@ -75,18 +75,13 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 			}
 			var ids []int64
 			current := map[int64]cur{}
-			for rows.Next() {
-				var id int64
-				var c cur
-				if err := rows.Scan(&id, &c.name, &c.region, &c.colour); err != nil {
-					rows.Close()
-					return err
-				}
+			var id int64
+			var c cur
+			if _, err := pgx.ForEachRow(rows, []any{&id, &c.name, &c.region, &c.colour}, func() error {
 				ids = append(ids, id)
 				current[id] = c
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return nil
+			}); err != nil {
 				return err
 			}
 			n = len(ids)

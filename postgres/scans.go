@@ -132,15 +132,15 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 	})
 	b.Queue(`SELECT v.id, v.institution_id, v.region_code, v.region_path::text, v.status = 'ACTIVE' AND i.status = 'ACTIVE'
 		FROM venues v JOIN institutions i ON i.id = v.institution_id WHERE v.id = ANY($1)`, venueIDs).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id int64
-			var v scanVenue
-			if err := rows.Scan(&id, &v.institution, &v.region, &v.path, &v.active); err != nil {
-				return fmt.Errorf("load venues: %w", err)
-			}
+		var id int64
+		var v scanVenue
+		if _, err := pgx.ForEachRow(rows, []any{&id, &v.institution, &v.region, &v.path, &v.active}, func() error {
 			venues[id] = v
+			return nil
+		}); err != nil {
+			return fmt.Errorf("load venues: %w", err)
 		}
-		return rows.Err()
+		return nil
 	})
 	b.Queue(verifierStateSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&state) })
 	loaded := make(chan error, 1)
@@ -281,15 +281,15 @@ func (s *ScanService) lookUp(ctx context.Context, ok []*acceptedScan) (*scanLook
 	b := &pgx.Batch{}
 	if len(codeIDs) > 0 {
 		b.Queue("SELECT code_id, id, residence_code FROM persons WHERE code_id = ANY($1)", codeIDs).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var cid, res string
-				var id int64
-				if err := rows.Scan(&cid, &id, &res); err != nil {
-					return fmt.Errorf("look up persons by code: %w", err)
-				}
+			var cid, res string
+			var id int64
+			if _, err := pgx.ForEachRow(rows, []any{&cid, &id, &res}, func() error {
 				look.persons[cid], look.residence[id] = id, res
+				return nil
+			}); err != nil {
+				return fmt.Errorf("look up persons by code: %w", err)
 			}
-			return rows.Err()
+			return nil
 		})
 	}
 	queueAreaRisks(b, s.DB.now(), places, look.risks)
@@ -764,16 +764,14 @@ func notifyFever(ctx context.Context, tx *Tx, region, scanID string, temperature
 		id    int64
 		phone []byte
 	}
-	var contacts []contact
-	for rows.Next() {
+	contacts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (contact, error) {
 		var c contact
-		if err := rows.Scan(&c.id, &c.phone); err != nil {
-			rows.Close()
-			return err
-		}
-		contacts = append(contacts, c)
+		err := row.Scan(&c.id, &c.phone)
+		return c, err
+	})
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	var msgs []healthcode.SMSMessage
 	for _, c := range contacts {
 		phone, err := tx.db.PII.Decrypt(c.phone)

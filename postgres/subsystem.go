@@ -207,16 +207,8 @@ func (s *SubsystemService) regionPaths(ctx context.Context, items []*pushItem, m
 		return fmt.Errorf("look up regions: %w", err)
 	}
 	paths := map[string]string{}
-	for rows.Next() {
-		var code, path string
-		if err := rows.Scan(&code, &path); err != nil {
-			rows.Close()
-			return fmt.Errorf("scan region: %w", err)
-		}
-		paths[code] = path
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var code, path string
+	if _, err := pgx.ForEachRow(rows, []any{&code, &path}, func() error { paths[code] = path; return nil }); err != nil {
 		return fmt.Errorf("look up regions: %w", err)
 	}
 	for _, it := range items {
@@ -259,17 +251,9 @@ func (s *SubsystemService) writeRecords(ctx context.Context, tx *Tx, a *healthco
 	if err != nil {
 		return nil, fmt.Errorf("load records: %w", err)
 	}
-	for rows.Next() {
-		var id string
-		var st stored
-		if err := rows.Scan(&id, &st.hash, &st.unified, &st.open); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan record: %w", err)
-		}
-		known[id] = st
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var id string
+	var st stored
+	if _, err := pgx.ForEachRow(rows, []any{&id, &st.hash, &st.unified, &st.open}, func() error { known[id] = st; return nil }); err != nil {
 		return nil, fmt.Errorf("load records: %w", err)
 	}
 	subj := a.Subject()
@@ -517,19 +501,17 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 	if err != nil {
 		return nil, false, fmt.Errorf("list deviations: %w", err)
 	}
-	defer rows.Close()
-	var list []*healthcode.Deviation
-	for rows.Next() {
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Deviation, error) {
 		var d healthcode.Deviation
 		var sub, uni string
 		var clauses []byte
-		if err := rows.Scan(&d.ID, &d.CityCode, &d.RecordID, &d.RegionCode, &d.PersonID, &d.MaskedName, &sub, &uni,
+		if err := row.Scan(&d.ID, &d.CityCode, &d.RecordID, &d.RegionCode, &d.PersonID, &d.MaskedName, &sub, &uni,
 			&clauses, &d.RuleSetVersion, &d.OpenedAt, &d.CorrectedAt, &d.CorrectedBy); err != nil {
-			return nil, false, fmt.Errorf("scan deviation: %w", err)
+			return nil, fmt.Errorf("scan deviation: %w", err)
 		}
 		d.SubsystemColour, d.UnifiedColour = healthcode.Colour(sub), healthcode.Colour(uni)
 		if err := json.Unmarshal(clauses, &d.Clauses); err != nil {
-			return nil, false, fmt.Errorf("decode clauses of deviation %d: %w", d.ID, err)
+			return nil, fmt.Errorf("decode clauses of deviation %d: %w", d.ID, err)
 		}
 		if !insideAny(d.RegionCode, persons) {
 			d.PersonID, d.MaskedName = 0, ""
@@ -537,9 +519,9 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 				d.Clauses[i].Reason, d.Clauses[i].FactIDs = "", nil
 			}
 		}
-		list = append(list, &d)
-	}
-	if err := rows.Err(); err != nil {
+		return &d, nil
+	})
+	if err != nil {
 		return nil, false, fmt.Errorf("list deviations: %w", err)
 	}
 	more := len(list) > f.First
@@ -574,16 +556,12 @@ func (s *SubsystemService) DeviationSummary(ctx context.Context, cityCode string
 	if err != nil {
 		return nil, fmt.Errorf("summarise deviations: %w", err)
 	}
-	defer rows.Close()
-	var out []*healthcode.DeviationSummary
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.DeviationSummary, error) {
 		var d healthcode.DeviationSummary
-		if err := rows.Scan(&d.CityCode, &d.CityName, &d.Open, &d.Corrected, &d.Records, &d.LastPushAt); err != nil {
-			return nil, fmt.Errorf("scan deviation summary: %w", err)
-		}
-		out = append(out, &d)
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&d.CityCode, &d.CityName, &d.Open, &d.Corrected, &d.Records, &d.LastPushAt)
+		return &d, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("summarise deviations: %w", err)
 	}
 	if cityCode != "" && len(out) == 0 {

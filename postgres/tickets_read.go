@@ -423,16 +423,7 @@ func (s *TicketService) FindPersons(ctx context.Context, phone, docType, docNumb
 	if err != nil {
 		return nil, fmt.Errorf("find persons: %w", err)
 	}
-	defer rows.Close()
-	var out []*healthcode.Person
-	for rows.Next() {
-		p, err := s.DB.scanMaskedPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) { return s.DB.scanMaskedPerson(row) })
 }
 
 // Knowledge implements healthcode.TicketService.
@@ -475,17 +466,12 @@ func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue i
 			id                            int64
 			region, place, state, subject string
 		}
-		var hits []hit
-		for rows.Next() {
+		hits, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hit, error) {
 			var h hit
-			if err := rows.Scan(&h.id, &h.region, &h.place, &h.state, &h.subject); err != nil {
-				rows.Close()
-				return err
-			}
-			hits = append(hits, h)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			err := row.Scan(&h.id, &h.region, &h.place, &h.state, &h.subject)
+			return h, err
+		})
+		if err != nil {
 			return fmt.Errorf("warn tickets: %w", err)
 		}
 		for _, h := range hits {
