@@ -104,6 +104,14 @@ type CodeService interface {
 	// CodeOf returns the current code of a person the caller (staff) may
 	// read. Errors: UNAUTHENTICATED, NOT_FOUND.
 	CodeOf(ctx context.Context, personID int64) (*Code, error)
+	// CodesOf returns the current codes of persons the caller may read, in
+	// the order of personIDs, with an error per person: a resident's own
+	// and dependents' (as MyCode), staff's inside person.read (as CodeOf).
+	// The codes whose reevaluate_at has passed or whose rule set is retired
+	// are re-evaluated first, together (the GraphQL loader of Person.code
+	// calls it for a page). Errors (per person): UNAUTHENTICATED, FORBIDDEN,
+	// NOT_FOUND; storage errors for all.
+	CodesOf(ctx context.Context, personIDs []int64) ([]*Code, []error)
 	// CodeHistory returns the colour history of a person the caller may see.
 	// Errors: UNAUTHENTICATED, NOT_FOUND.
 	CodeHistory(ctx context.Context, personID int64) ([]*CodeChange, error)

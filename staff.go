@@ -67,6 +67,10 @@ type StaffService interface {
 	// or one homed inside their staff.read regions). Errors: UNAUTHENTICATED,
 	// NOT_FOUND.
 	GrantsOf(ctx context.Context, staffID int64) ([]*Grant, error)
+	// GrantsOfStaff is GrantsOf for several accounts at once, in the order
+	// of staffIDs, with an error per account (the GraphQL loader of
+	// Staff.grants calls it for a page). Errors: those of GrantsOf.
+	GrantsOfStaff(ctx context.Context, staffIDs []int64) ([][]*Grant, []error)
 	// GrantRole grants role at region to an account. The caller needs
 	// grant.manage at region, must see the account, and may not grant to
 	// themselves. Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (role, region),

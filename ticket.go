@@ -229,6 +229,10 @@ type TicketService interface {
 	// Steps returns a ticket's history; residents see PUBLIC steps only.
 	// Errors: UNAUTHENTICATED, NOT_FOUND.
 	Steps(ctx context.Context, id int64) ([]*TicketStep, error)
+	// StepsOfTickets is Steps for several tickets at once, in the order of
+	// ids, with an error per ticket (the GraphQL loader of Ticket.steps calls
+	// it for a page). Errors: those of Steps.
+	StepsOfTickets(ctx context.Context, ids []int64) ([][]*TicketStep, []error)
 	// ListTickets returns a queue, overdue first, then by deadline.
 	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
 	ListTickets(ctx context.Context, f TicketFilter) ([]*Ticket, bool, error)

@@ -135,7 +135,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			return next(ctx)
 		})
 	}
-	return LoaderMiddleware(r.RegionService, r.StaffService, srv)
+	return LoaderMiddleware(r, srv)
 }
 
 // sessionPayload is a mutation payload that opens a session (login,

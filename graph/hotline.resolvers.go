@@ -279,7 +279,7 @@ func (r *ticketResolver) Steps(ctx context.Context, obj *healthcode.Ticket) ([]*
 	if obj.Steps != nil { // read with the ticket, in the transaction of the action that returned it
 		return obj.Steps, nil
 	}
-	return r.TicketService.Steps(ctx, obj.ID)
+	return r.steps(ctx, obj.ID)
 }
 
 // Rating is the resolver for the rating field.

@@ -26,7 +26,7 @@ func TestAuthorizationInOnePlace(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, line := range strings.Split(string(b), "\n") {
-			if strings.Contains(line, "Authz.") {
+			if strings.Contains(line, ".Authz") {
 				t.Errorf("%s:%d asks the Authorizer directly; use the helpers of authz.go: %s", f, i+1, strings.TrimSpace(line))
 			}
 		}

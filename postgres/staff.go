@@ -89,13 +89,23 @@ func (s *StaffService) visibleStaff(ctx context.Context, q pgx.Tx, a *healthcode
 	if err != nil {
 		return nil, mapError(err, "账号不存在")
 	}
-	if a.Kind == healthcode.ActorStaff && a.ID == id {
-		return st, nil
-	}
-	if err := s.DB.authorize(ctx, a, healthcode.PermStaffRead, st.RegionCode, hidden("账号不存在")); err != nil {
+	if err := s.seeStaff(ctx, a, id, st); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// seeStaff checks that a may see account id (st, nil when there is no such
+// account): their own, or one homed inside their staff.read regions.
+// Errors: NOT_FOUND otherwise.
+func (s *StaffService) seeStaff(ctx context.Context, a *healthcode.Actor, id int64, st *healthcode.Staff) error {
+	switch {
+	case st == nil:
+		return healthcode.Errorf(healthcode.ENOTFOUND, "账号不存在")
+	case a.Kind == healthcode.ActorStaff && a.ID == id:
+		return nil
+	}
+	return s.DB.authorize(ctx, a, healthcode.PermStaffRead, st.RegionCode, hidden("账号不存在"))
 }
 
 // FindStaff implements healthcode.StaffService.
@@ -146,18 +156,67 @@ func scanGrant(row pgx.Row) (*healthcode.Grant, error) {
 
 // GrantsOf implements healthcode.StaffService.
 func (s *StaffService) GrantsOf(ctx context.Context, staffID int64) ([]*healthcode.Grant, error) {
+	grants, errs := s.GrantsOfStaff(ctx, []int64{staffID})
+	return grants[0], errs[0]
+}
+
+// GrantsOfStaff implements healthcode.StaffService: two statements for any
+// number of accounts.
+func (s *StaffService) GrantsOfStaff(ctx context.Context, staffIDs []int64) ([][]*healthcode.Grant, []error) {
+	out := make([][]*healthcode.Grant, len(staffIDs))
+	errs := make([]error, len(staffIDs))
+	fail := func(err error) ([][]*healthcode.Grant, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
 	a, err := actor(ctx)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	if _, err := s.visibleStaff(ctx, nil, a, staffID, false); err != nil {
-		return nil, err
-	}
-	rows, err := s.DB.Pool.Query(ctx, "SELECT "+grantColumns+" FROM grants WHERE staff_id = $1 ORDER BY id", staffID)
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+staffColumns+" FROM staff WHERE id = ANY($1)", staffIDs)
 	if err != nil {
-		return nil, fmt.Errorf("list grants: %w", err)
+		return fail(fmt.Errorf("read staff: %w", err))
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Grant, error) { return scanGrant(r) })
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Staff, error) { return scanStaff(r) })
+	if err != nil {
+		return fail(fmt.Errorf("read staff: %w", err))
+	}
+	byID := make(map[int64]*healthcode.Staff, len(list))
+	for _, st := range list {
+		byID[st.ID] = st
+	}
+	var visible []int64
+	for i, id := range staffIDs {
+		if errs[i] = s.seeStaff(ctx, a, id, byID[id]); errs[i] == nil {
+			visible = append(visible, id)
+		}
+	}
+	if len(visible) == 0 {
+		return out, errs
+	}
+	rows, err = s.DB.Pool.Query(ctx, "SELECT "+grantColumns+" FROM grants WHERE staff_id = ANY($1) ORDER BY id", visible)
+	if err != nil {
+		return fail(fmt.Errorf("list grants: %w", err))
+	}
+	grants, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Grant, error) { return scanGrant(r) })
+	if err != nil {
+		return fail(fmt.Errorf("list grants: %w", err))
+	}
+	of := map[int64][]*healthcode.Grant{}
+	for _, g := range grants {
+		of[g.StaffID] = append(of[g.StaffID], g)
+	}
+	for i, id := range staffIDs {
+		if errs[i] == nil {
+			out[i] = of[id]
+			if out[i] == nil {
+				out[i] = []*healthcode.Grant{}
+			}
+		}
+	}
+	return out, errs
 }
 
 // GrantRole implements healthcode.StaffService.

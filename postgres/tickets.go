@@ -82,7 +82,20 @@ func parentRegion(code string) string {
 // ticket: operators of its place, handlers of its unit, administrators above
 // its unit, the provincial office, the system, or the resident it concerns.
 func (s *TicketService) rolesFor(ctx context.Context, q *Tx, a *healthcode.Actor, t *healthcode.Ticket) ([]hotline.Role, bool) {
-	authz := s.DB.Authz
+	var own func(int64) bool
+	if a.Kind == healthcode.ActorResident && t.PersonID != 0 {
+		own = func(pid int64) bool {
+			var ok bool
+			_ = q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM account_persons WHERE account_id = $1 AND person_id = $2)", a.ID, pid).Scan(&ok)
+			return ok
+		}
+	}
+	return s.rolesWith(ctx, a, t, own)
+}
+
+// rolesWith is rolesFor with the resident's persons given by own (a
+// resident holds the ticket of their own or a dependent's person).
+func (s *TicketService) rolesWith(ctx context.Context, a *healthcode.Actor, t *healthcode.Ticket, own func(int64) bool) ([]hotline.Role, bool) {
 	switch a.Kind {
 	case healthcode.ActorSystem:
 		return []hotline.Role{hotline.System}, true
@@ -90,30 +103,28 @@ func (s *TicketService) rolesFor(ctx context.Context, q *Tx, a *healthcode.Actor
 		if t.PersonID == 0 {
 			return nil, false
 		}
-		var ok bool
-		_ = q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM account_persons WHERE account_id = $1 AND person_id = $2)", a.ID, t.PersonID).Scan(&ok)
-		return []hotline.Role{hotline.Resident}, ok
+		return []hotline.Role{hotline.Resident}, own(t.PersonID)
 	case healthcode.ActorStaff:
 	default:
 		return nil, false
 	}
 	var roles []hotline.Role
 	reader := false
-	if authz.Authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(t.PlaceCode)) == nil {
+	if s.DB.may(ctx, a, healthcode.PermTicketDispatch, countyOf(t.PlaceCode)) {
 		roles = append(roles, hotline.Operator)
 	}
-	if t.Unit != nil && t.State != string(hotline.Accepted) && authz.Authorize(ctx, a, healthcode.PermTicketHandle, t.Unit.RegionCode) == nil {
+	if t.Unit != nil && t.State != string(hotline.Accepted) && s.DB.may(ctx, a, healthcode.PermTicketHandle, t.Unit.RegionCode) {
 		roles = append(roles, hotline.Handler)
 	}
 	if t.Unit != nil {
-		if p := parentRegion(t.Unit.RegionCode); p != "" && authz.Authorize(ctx, a, healthcode.PermTicketSupervise, p) == nil {
+		if p := parentRegion(t.Unit.RegionCode); p != "" && s.DB.may(ctx, a, healthcode.PermTicketSupervise, p) {
 			roles = append(roles, hotline.UnitSupervisor)
 		}
 	}
-	if authz.Authorize(ctx, a, healthcode.PermTicketSupervise, healthcode.ProvinceCode) == nil {
+	if s.DB.may(ctx, a, healthcode.PermTicketSupervise, healthcode.ProvinceCode) {
 		roles = append(roles, hotline.Province)
 	}
-	if len(roles) == 0 && authz.Authorize(ctx, a, healthcode.PermTicketSupervise, t.RegionCode) == nil {
+	if len(roles) == 0 && s.DB.may(ctx, a, healthcode.PermTicketSupervise, t.RegionCode) {
 		reader = true // an administrator of the unit's own region follows it
 	}
 	return roles, len(roles) > 0 || reader

@@ -73,47 +73,121 @@ func (s *TicketService) complete(ctx context.Context, tx *Tx, a *healthcode.Acto
 // steps returns the history of ticket id as a's kind may see it: residents
 // see the public steps without reasons or actors.
 func (s *TicketService) steps(ctx context.Context, tx *Tx, a *healthcode.Actor, id int64) ([]*healthcode.TicketStep, error) {
-	q := `SELECT id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at
-		FROM ticket_steps WHERE ticket_id = $1`
+	of, err := s.stepsOf(ctx, tx, a, []int64{id})
+	return of[id], err
+}
+
+// stepsOf returns the histories of tickets ids in one statement, by ticket
+// (an empty list for a ticket without steps).
+func (s *TicketService) stepsOf(ctx context.Context, tx *Tx, a *healthcode.Actor, ids []int64) (map[int64][]*healthcode.TicketStep, error) {
+	q := `SELECT ticket_id, id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at
+		FROM ticket_steps WHERE ticket_id = ANY($1)`
 	if a.Kind == healthcode.ActorResident {
 		q += " AND visibility = 'PUBLIC'" // internal notes are never shown to the resident
 	}
-	rows, err := tx.Query(ctx, q+" ORDER BY id", id)
+	rows, err := tx.Query(ctx, q+" ORDER BY id", ids)
 	if err != nil {
 		return nil, fmt.Errorf("list ticket steps: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.TicketStep, error) {
+	of := make(map[int64][]*healthcode.TicketStep, len(ids))
+	for _, id := range ids {
+		of[id] = []*healthcode.TicketStep{}
+	}
+	var ticket int64
+	_, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
 		var st healthcode.TicketStep
-		err := r.Scan(&st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text, &st.Reason, &st.Visibility, &st.At)
+		if err := r.Scan(&ticket, &st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text,
+			&st.Reason, &st.Visibility, &st.At); err != nil {
+			return struct{}{}, err
+		}
 		if a.Kind == healthcode.ActorResident {
 			st.Reason, st.Actor, st.ActorName = "", "", ""
 		}
-		return &st, err
+		of[ticket] = append(of[ticket], &st)
+		return struct{}{}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list ticket steps: %w", err)
 	}
-	if out == nil {
-		out = []*healthcode.TicketStep{}
-	}
-	return out, nil
+	return of, nil
 }
 
 // Steps implements healthcode.TicketService.
 func (s *TicketService) Steps(ctx context.Context, id int64) ([]*healthcode.TicketStep, error) {
+	steps, errs := s.StepsOfTickets(ctx, []int64{id})
+	return steps[0], errs[0]
+}
+
+// StepsOfTickets implements healthcode.TicketService: one transaction of at
+// most three statements for any number of tickets.
+func (s *TicketService) StepsOfTickets(ctx context.Context, ids []int64) ([][]*healthcode.TicketStep, []error) {
+	out := make([][]*healthcode.TicketStep, len(ids))
+	errs := make([]error, len(ids))
+	fail := func(err error) ([][]*healthcode.TicketStep, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
 	a, err := actor(ctx)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	var out []*healthcode.TicketStep
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		if _, err := s.readable(ctx, tx, a, id); err != nil {
-			return err
+		rows, err := tx.Query(ctx, "SELECT "+ticketColumns+ticketFrom+" WHERE t.id = ANY($1)", ids)
+		if err != nil {
+			return fmt.Errorf("read tickets: %w", err)
 		}
-		out, err = s.steps(ctx, tx, a, id)
+		tickets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, tx.Now) })
+		if err != nil {
+			return fmt.Errorf("read tickets: %w", err)
+		}
+		byID := make(map[int64]*healthcode.Ticket, len(tickets))
+		var persons []int64
+		for _, t := range tickets {
+			byID[t.ID] = t
+			persons = append(persons, t.PersonID)
+		}
+		own := map[int64]bool{}
+		if a.Kind == healthcode.ActorResident {
+			rows, err := tx.Query(ctx, "SELECT person_id FROM account_persons WHERE account_id = $1 AND person_id = ANY($2)", a.ID, persons)
+			if err != nil {
+				return fmt.Errorf("read own persons: %w", err)
+			}
+			pids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+			if err != nil {
+				return fmt.Errorf("read own persons: %w", err)
+			}
+			for _, pid := range pids {
+				own[pid] = true
+			}
+		}
+		var readable []int64
+		for i, id := range ids {
+			t := byID[id]
+			if t == nil {
+				errs[i] = healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+			} else if _, ok := s.rolesWith(ctx, a, t, func(pid int64) bool { return own[pid] }); !ok {
+				errs[i] = healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+			} else {
+				readable = append(readable, id)
+			}
+		}
+		if len(readable) == 0 {
+			return nil
+		}
+		of, err := s.stepsOf(ctx, tx, a, readable)
+		for i, id := range ids {
+			if errs[i] == nil {
+				out[i] = of[id]
+			}
+		}
 		return err
 	})
-	return out, err
+	if err != nil {
+		return fail(err)
+	}
+	return out, errs
 }
 
 // queueCursor is the keyset of a queue: by the next deadline (tickets
