@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -128,8 +129,20 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 			return nil, err
 		}
 	}
+	warnMissingHolidays(log, tickets.Calendar, p.clock.Now())
 	p.wire(tickets)
 	return p, nil
+}
+
+// warnMissingHolidays warns, at start-up, of each year without holiday data
+// that the hotline's deadlines set now may reach: there they count Monday
+// to Friday only, wrong around the holidays, until the State Council's
+// notice is added as workcal/data/<year>.json (see the workcal package doc).
+func warnMissingHolidays(log *slog.Logger, cal *workcal.Calendar, now time.Time) {
+	for _, y := range cal.MissingYears(now) {
+		log.Warn("the working-time calendar has no holidays for this year: hotline deadlines count Monday to Friday only; "+
+			"add workcal/data/<year>.json from the State Council's holiday notice (docs/hotline.md)", "year", y)
+	}
 }
 
 // wire builds the services once.
