@@ -33,7 +33,7 @@ const (
 
 // Activity generates a living demo province on an empty dev database:
 // a synthetic population, institutions and venues in every city with scans
-// over the last DemoActivityDays days (some cities much busier than others,
+// over the last Days days (some cities much busier than others,
 // a few fevers), hotline tickets in every state, weekly reports, joint
 // meeting lists and national pushes, and then the indicators and last
 // week's ranking reports computed from all that.
@@ -70,7 +70,7 @@ type Activity struct {
 
 // Summary says what Generate created: persons (always Persons),
 // institutions and venues, accepted scans and the fevers among them,
-// tickets (always DemoTickets) and TicketStates (the tickets by state, as
+// tickets (always Tickets) and TicketStates (the tickets by state, as
 // the ticket service last returned them: at least two ACCEPTED, two
 // DISPATCHED and two SIGNED), submitted weekly reports, joint meeting
 // lists, acknowledged national pushes (one a day from Days+7 days back to
