@@ -13,7 +13,7 @@ const config: CodegenConfig = {
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: {
-        scalars: { Time: 'string', JSON: 'Record<string, unknown>', ID: 'string' },
+        scalars: { Time: 'string', Date: 'string', JSON: 'Record<string, unknown>', ID: 'string' },
         enumsAsTypes: true,
         useTypeImports: true,
         avoidOptionals: { field: true, inputValue: false, object: true },
