@@ -4,7 +4,7 @@
 // decides what each call may do, whatever the menus show).
 import { computed, ref } from 'vue'
 import { defineStore } from 'pinia'
-import { ConsoleMeDocument, type ConsoleMeQuery } from '@/api/generated/graphql'
+import { ConsoleMeDocument, type ConsoleMeQuery } from '@/console/generated/graphql'
 import { errorText } from '@/api/errors'
 import { client, session } from './context'
 

@@ -1,7 +1,7 @@
 // A clock shared by every countdown on screen (one timer), and the working
 // calendar the countdowns of working-time deadlines need (loaded once).
 import { ref, shallowRef } from 'vue'
-import { WorkCalendarDocument, WorkingHoursDocument } from '@/api/generated/graphql'
+import { WorkCalendarDocument, WorkingHoursDocument } from '@/console/generated/graphql'
 import { calendarOf, defaultCalendar, type WorkCalendar } from './worktime'
 import { client } from './context'
 
