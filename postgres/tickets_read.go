@@ -68,25 +68,82 @@ func (s *TicketService) complete(ctx context.Context, tx *Tx, a *healthcode.Acto
 		}
 	}
 	var err error
-	t.Steps, err = s.steps(ctx, tx, a, t.ID)
-	return err
+	if t.Steps, err = s.steps(ctx, tx, a, t.ID); err != nil {
+		return err
+	}
+	t.AllowedActions = s.allowedActions(ctx, tx, a, t)
+	return nil
+}
+
+// allowedActions lists the actions a may take on t now, in the machine's
+// order (hotline.Actions): the union over the lifecycle roles a holds on t.
+// Only staff take actions; others get an empty list.
+func (s *TicketService) allowedActions(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket) []string {
+	out := []string{}
+	if a.Kind != healthcode.ActorStaff {
+		return out
+	}
+	roles, _ := s.rolesFor(ctx, tx, a, t)
+	mt := hotline.Ticket{ID: t.ID, Kind: hotline.Kind(t.Kind), State: hotline.State(t.State), ExtensionPending: t.ExtensionPending,
+		Supervised: t.Supervised, ReopenCount: t.ReopenCount, MergedInto: t.MergedInto}
+	if t.Unit != nil {
+		mt.Unit = strconv.FormatInt(t.Unit.ID, 10)
+	}
+	allowed := map[hotline.Action]bool{}
+	for _, r := range roles {
+		for _, act := range hotline.AllowedActions(mt, r) {
+			allowed[act] = true
+		}
+	}
+	for _, act := range hotline.Actions {
+		if allowed[act] {
+			out = append(out, string(act))
+		}
+	}
+	return out
+}
+
+// AllowedActions implements healthcode.TicketService.
+func (s *TicketService) AllowedActions(ctx context.Context, t *healthcode.Ticket) ([]string, error) {
+	if t.AllowedActions != nil {
+		return t.AllowedActions, nil
+	}
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorStaff {
+		return []string{}, nil
+	}
+	var out []string
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		out = s.allowedActions(ctx, tx, a, t)
+		return nil
+	})
+	return out, err
 }
 
 // steps returns the history of ticket id as a's kind may see it: residents
 // see the public steps without reasons or actors.
 func (s *TicketService) steps(ctx context.Context, tx *Tx, a *healthcode.Actor, id int64) ([]*healthcode.TicketStep, error) {
-	q := `SELECT id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at
-		FROM ticket_steps WHERE ticket_id = $1`
+	q := `SELECT s.id, s.action, s.from_state, s.to_state, s.role, s.actor, s.actor_name, s.text, s.reason, s.visibility, s.created_at,
+		COALESCE(u.id, 0), COALESCE(u.region_code, ''), COALESCE(u.name, '')
+		FROM ticket_steps s LEFT JOIN handling_units u ON u.id = s.unit_id WHERE s.ticket_id = $1`
 	if a.Kind == healthcode.ActorResident {
-		q += " AND visibility = 'PUBLIC'" // internal notes are never shown to the resident
+		q += " AND s.visibility = 'PUBLIC'" // internal notes are never shown to the resident
 	}
-	rows, err := tx.Query(ctx, q+" ORDER BY id", id)
+	rows, err := tx.Query(ctx, q+" ORDER BY s.id", id)
 	if err != nil {
 		return nil, fmt.Errorf("list ticket steps: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.TicketStep, error) {
 		var st healthcode.TicketStep
-		err := r.Scan(&st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text, &st.Reason, &st.Visibility, &st.At)
+		var u healthcode.HandlingUnit
+		err := r.Scan(&st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text, &st.Reason, &st.Visibility, &st.At,
+			&u.ID, &u.RegionCode, &u.Name)
+		if u.ID != 0 && a.Kind != healthcode.ActorResident {
+			st.Unit = &u
+		}
 		if a.Kind == healthcode.ActorResident {
 			st.Reason, st.Actor, st.ActorName = "", "", ""
 		}
@@ -125,12 +182,22 @@ func (s *TicketService) Steps(ctx context.Context, id int64) ([]*healthcode.Tick
 type queueCursor struct {
 	due pgtype.Timestamptz // infinity for tickets without a deadline
 	id  int64
+	// appeals: a cursor of the appeals-first order, in which other is true
+	// for a ticket that is not a code appeal.
+	appeals, other bool
 }
 
-func encodeQueueCursor(t *healthcode.Ticket) string {
+func encodeQueueCursor(t *healthcode.Ticket, appealsFirst bool) string {
 	due := "inf"
 	if t.DueAt != nil {
 		due = strconv.FormatInt(t.DueAt.UnixMicro(), 10)
+	}
+	if appealsFirst {
+		part := "a"
+		if t.Kind != string(hotline.CodeAppeal) {
+			part = "o"
+		}
+		return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%s|%d", part, due, t.ID))
 	}
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%d", due, t.ID))
 }
@@ -141,11 +208,16 @@ func decodeQueueCursor(s string) (*queueCursor, error) {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	parts := strings.Split(string(b), "|")
+	var appeals, other bool
+	if err == nil && len(parts) == 3 && (parts[0] == "a" || parts[0] == "o") {
+		appeals, other = true, parts[0] == "o"
+		parts = parts[1:]
+	}
 	if err != nil || len(parts) != 2 {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
 	}
 	id, e2 := strconv.ParseInt(parts[1], 10, 64)
-	c := &queueCursor{id: id, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}}
+	c := &queueCursor{id: id, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}, appeals: appeals, other: other}
 	var e1 error
 	if parts[0] != "inf" {
 		var micros int64
@@ -158,8 +230,11 @@ func decodeQueueCursor(s string) (*queueCursor, error) {
 	return c, nil
 }
 
-// TicketCursor returns the opaque keyset cursor of a ticket in a queue.
-func TicketCursor(t *healthcode.Ticket) string { return encodeQueueCursor(t) }
+// TicketCursor returns the opaque keyset cursor of a ticket in a queue
+// (appealsFirst: in the appeals-first order).
+func TicketCursor(t *healthcode.Ticket, appealsFirst bool) string {
+	return encodeQueueCursor(t, appealsFirst)
+}
 
 // ListTickets implements healthcode.TicketService.
 func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilter) ([]*healthcode.Ticket, bool, error) {
@@ -202,6 +277,21 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	if f.Kind != "" {
 		add("t.kind = ?", f.Kind)
 	}
+	if f.Urgency != "" {
+		if !hotline.Urgency(f.Urgency).Valid() {
+			return nil, false, healthcode.Errorf(healthcode.EINVALID, "紧急程度应为 NORMAL 或 URGENT")
+		}
+		add("t.urgency = ?", f.Urgency)
+	}
+	if f.Region != "" {
+		if err := validRegionCode(f.Region); err != nil {
+			return nil, false, err
+		}
+		add("t.region_path <@ ?::text::ltree", ltreePath(f.Region))
+	}
+	if f.PersonID != 0 {
+		add("t.person_id = ?", f.PersonID)
+	}
 	now := s.DB.now()
 	if f.Overdue {
 		add("t.due_at <= ?", now)
@@ -213,12 +303,27 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 		add("t.updated_at >= ?", *f.UpdatedSince)
 	}
 	// The order matches tickets_queue_idx, so a unit's first page is an
-	// index range scan whatever the queue's length.
+	// index range scan whatever the queue's length. Appeals first (the
+	// operators' queue) puts the code appeals before the rest, each part by
+	// deadline; the cursor then carries the part.
 	order := "COALESCE(t.due_at, 'infinity'::timestamptz), t.id"
+	key := order
+	if f.AppealsFirst {
+		key = "(t.kind <> 'CODE_APPEAL'), " + order
+		order = key
+	}
 	if cur != nil {
+		if cur.appeals != f.AppealsFirst {
+			return nil, false, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+		}
 		args = append(args, cur.due, cur.id)
 		n := len(args)
-		where = append(where, fmt.Sprintf("(COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d)", n-1, n))
+		if f.AppealsFirst {
+			args = append(args, cur.other)
+			where = append(where, fmt.Sprintf("((t.kind <> 'CODE_APPEAL'), COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d, $%d)", n+1, n-1, n))
+		} else {
+			where = append(where, fmt.Sprintf("(COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d)", n-1, n))
+		}
 	}
 	args = append(args, f.First+1)
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ticketColumns+ticketFrom+" WHERE "+strings.Join(where, " AND ")+
@@ -229,6 +334,9 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, now) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list tickets: %w", err)
+	}
+	for _, t := range list {
+		s.setDueUnit(t)
 	}
 	more := len(list) > f.First
 	if more {
@@ -264,7 +372,13 @@ func (s *TicketService) MyAppeals(ctx context.Context) ([]*healthcode.Ticket, er
 		return nil, fmt.Errorf("list appeals: %w", err)
 	}
 	now := s.DB.now()
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, now) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) {
+		t, err := scanTicket(r, now)
+		if err == nil {
+			s.setDueUnit(t)
+		}
+		return t, err
+	})
 }
 
 // AppealView implements healthcode.TicketService.
@@ -573,8 +687,12 @@ func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue i
 				if _, err := tx.Exec(ctx, "UPDATE tickets SET supervised = true WHERE id = $1", id); err != nil {
 					return err
 				}
+				var unit int64
+				if t.Unit != nil {
+					unit = t.Unit.ID
+				}
 				if err := s.addStep(ctx, tx, id, string(step.Action), string(step.From), string(step.To), string(step.Role),
-					healthcode.SystemActor, text, "", step.Visibility); err != nil {
+					healthcode.SystemActor, text, "", step.Visibility, unit); err != nil {
 					return err
 				}
 			}

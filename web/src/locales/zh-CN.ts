@@ -293,15 +293,6 @@ export const t = {
     title: '扫码查验',
     placeholder: '卡口扫码查验功能正在建设中（第三部分）。',
   },
-  console: {
-    title: '陕西健康码 工作台',
-    placeholder: '工作人员工作台正在建设中（第二部分）：12320 热线、申诉处理、督导排名。',
-    username: '用户名',
-    password: '密码',
-    login: '登录',
-    logout: '退出登录',
-    welcome: (name: string) => `${name}，您好`,
-  },
 } as const
 
 export type Texts = typeof t
