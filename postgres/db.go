@@ -35,6 +35,10 @@ type DB struct {
 	// (defaults: 12 hours and 30 days).
 	StaffSessionTTL    time.Duration
 	ResidentSessionTTL time.Duration
+	// Listener is the process's LISTEN connection (NewListener sets it);
+	// nil where nothing listens (the queue subscriptions then answer
+	// UNAVAILABLE).
+	Listener *Listener
 	// Dev enables dev-only behaviour: the dev SMS outbox is readable and the
 	// clock may be moved. Never set in production.
 	Dev bool

@@ -173,11 +173,12 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	if err := mux.ProcessTask(b.ctx, task); err != nil {
 		t.Fatalf("redelivery: %v", err)
 	}
-	// And a relay replay after completion is still dropped (retention).
-	if _, err := b.db.Pool.Exec(b.ctx, `UPDATE outbox SET sent_at = NULL WHERE id = $1`, row.ID); err != nil {
-		t.Fatal(err)
+	// The row is done once its task completed: never handed over again,
+	// even long after the bound.
+	if n := b.count(t, `SELECT count(*) FROM outbox WHERE id = $1 AND done_at IS NOT NULL AND lease_owner IS NULL`, row.ID); n != 1 {
+		t.Fatal("the completed task's row is not done")
 	}
-	if n, err := b.relay().Drain(b.ctx); err != nil || n != 1 {
+	if n, err := (&workers.Relay{DB: b.db, Queue: b.client, RedeliverAfter: time.Nanosecond}).Drain(b.ctx); err != nil || n != 0 {
 		t.Fatalf("relay after completion: sent %d, %v", n, err)
 	}
 	if pending, _ := b.insp.ListPendingTasks(workers.QueueCritical); len(pending) != 0 {
@@ -221,8 +222,8 @@ func (c *countingQueue) EnqueueContext(ctx context.Context, task *asynq.Task, op
 	return info, err
 }
 
-// TestRelaysRunConcurrently: two relays woken by NOTIFY (the fallback poll is
-// an hour) share the rows written by concurrent transactions; each row is
+// TestRelaysRunConcurrently: two relays woken by NOTIFY through their
+// listeners (the fallback poll is an hour) share the rows written by concurrent transactions; each row is
 // enqueued once and marked sent once.
 func TestRelaysRunConcurrently(t *testing.T) {
 	t.Parallel()
@@ -231,7 +232,18 @@ func TestRelaysRunConcurrently(t *testing.T) {
 	ctx, stop := context.WithCancel(b.ctx)
 	var wg sync.WaitGroup
 	for range 2 {
+		// Two processes: each with its listener.
 		r := &workers.Relay{DB: b.db, Queue: q, Logger: b.logger, BatchSize: 7, Interval: time.Hour}
+		l := postgres.NewListener(b.db)
+		r.Listen(l)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.Run(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		<-l.Ready()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -261,8 +273,8 @@ func TestRelaysRunConcurrently(t *testing.T) {
 	}
 	wwg.Wait()
 	waitFor(t, "the outbox to drain", func() bool {
-		n, err := b.db.PendingOutbox(b.ctx)
-		return err == nil && n == 0
+		bl, err := b.db.Backlog(b.ctx)
+		return err == nil && bl.Pending == 0
 	})
 	stop()
 	wg.Wait()

@@ -1,0 +1,9 @@
+DROP TABLE IF EXISTS ticket_changes;
+DROP INDEX IF EXISTS outbox_unfinished_idx;
+CREATE INDEX outbox_pending_idx ON outbox (id) WHERE sent_at IS NULL;
+ALTER TABLE outbox
+    DROP COLUMN IF EXISTS done_at,
+    DROP COLUMN IF EXISTS failed_at,
+    DROP COLUMN IF EXISTS lease_owner,
+    DROP COLUMN IF EXISTS lease_until,
+    DROP COLUMN IF EXISTS generation;

@@ -1,0 +1,30 @@
+-- The outbox owns a task until its handler has finished (issue 16): a row is
+-- handed over to the queue (sent_at, the last hand-over), leased by the worker
+-- that runs it (lease_owner, lease_until, extended while it runs) and done
+-- when the handler completed or the queue archived it after its retries
+-- (done_at; failed_at too when archived). Rows handed over but not done are
+-- handed over again when their lease ran out (a worker died) or when they sat
+-- in the queue longer than the relay's bound (the queue lost them).
+ALTER TABLE outbox
+    ADD COLUMN done_at     timestamptz,
+    ADD COLUMN failed_at   timestamptz,
+    ADD COLUMN lease_owner text,
+    ADD COLUMN lease_until timestamptz,
+    ADD COLUMN generation  integer NOT NULL DEFAULT 0;
+
+-- Rows relayed before this migration count as done: their tasks ran under
+-- the old rules, and nothing would tell us otherwise.
+UPDATE outbox SET done_at = sent_at WHERE sent_at IS NOT NULL;
+
+DROP INDEX outbox_pending_idx;
+CREATE INDEX outbox_unfinished_idx ON outbox (id) WHERE done_at IS NULL;
+
+
+-- Each change of a ticket that queue subscribers see, so that a listener that
+-- lost its connection replays what it missed.
+CREATE TABLE ticket_changes (
+    id         bigserial PRIMARY KEY,
+    ticket_id  bigint NOT NULL,
+    changed_at timestamptz NOT NULL
+);
+CREATE INDEX ticket_changes_changed_idx ON ticket_changes (changed_at);
