@@ -100,16 +100,16 @@ func Run(ctx context.Context, cfg Config) error {
 
 	alog := logger.With("component", "asynq")
 	srv := asynq.NewServer(redisOpt, asynq.Config{
-		Concurrency:     concurrency,
-		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
+		Concurrency: concurrency,
+		Queues:      map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
 		// An outage does not use up a task's retries, and its tasks are
 		// retried within seconds of it ending.
 		IsFailure:                isFailure,
 		RetryDelayFunc:           retryDelay,
 		DelayedTaskCheckInterval: time.Second,
-		Logger:          asynqLogger{alog},
-		LogLevel:        asynq.WarnLevel,
-		ShutdownTimeout: shutdownTimeout,
+		Logger:                   asynqLogger{alog},
+		LogLevel:                 asynq.WarnLevel,
+		ShutdownTimeout:          shutdownTimeout,
 		// Handlers keep their context during the graceful shutdown; asynq
 		// cancels it when ShutdownTimeout passes.
 		BaseContext: func() context.Context { return context.WithoutCancel(ctx) },
