@@ -179,7 +179,10 @@ func (p *platform) httpServer() *server.Server {
 	for _, err := range []error{
 		metrics.RegisterDBPool(p.pool),
 		metrics.RegisterQueue(asynq.NewInspectorFromRedisClient(p.redis)),
-		metrics.RegisterOutbox(p.db.PendingOutbox),
+		metrics.RegisterOutbox(func(ctx context.Context) (server.OutboxBacklog, error) {
+			b, err := p.db.Backlog(ctx)
+			return server.OutboxBacklog(b), err
+		}),
 	} {
 		if err != nil {
 			p.log.Warn("metrics collector not registered", "err", err)
