@@ -241,11 +241,15 @@ type GrantCache interface {
 // been revoked meanwhile), and after a reconnection c is reloaded before it
 // answers again. The serve and worker commands call it before l.Run.
 func WatchGrants(l *Listener, c GrantCache) {
-	l.Handle(GrantsChannel, func(string) { c.Invalidate() }, c.Reload)
+	l.Handle(GrantsChannel, func(string) { c.Invalidate() }, func(ctx context.Context) error {
+		if err := c.Reload(ctx); err != nil {
+			return err
+		}
+		c.Resume()
+		return nil
+	})
 	l.OnState(func(connected bool) {
-		if connected {
-			c.Resume()
-		} else {
+		if !connected {
 			c.Suspend()
 		}
 	})

@@ -32,19 +32,29 @@ type ticketHub struct {
 	// connection was lost (zero while connected).
 	last int64
 	lost time.Time
+	// missed are the tickets changed while disconnected, found by resync
+	// and delivered once the listener reports itself connected.
+	missed []int64
 }
 
 func newTicketHub(db *DB, l *Listener) *ticketHub {
 	h := &ticketHub{db: db, subs: map[chan int64]struct{}{}}
 	l.Handle(TicketsChannel, h.notify, h.resync)
 	l.OnState(func(connected bool) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
 		if !connected {
-			h.mu.Lock()
 			if h.lost.IsZero() {
 				h.lost = db.now()
 			}
-			h.mu.Unlock()
+			return
 		}
+		// Every resync has run (the grants are current again): deliver
+		// the changes missed while disconnected.
+		for _, id := range h.missed {
+			h.fanOut(id)
+		}
+		h.missed = nil
 	})
 	return h
 }
@@ -132,11 +142,12 @@ func (h *ticketHub) resync(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	seen := map[int64]bool{}
+	h.missed = h.missed[:0]
 	for _, c := range missed {
 		h.last = max(h.last, c.id)
 		if !seen[c.ticket] {
 			seen[c.ticket] = true
-			h.fanOut(c.ticket)
+			h.missed = append(h.missed, c.ticket)
 		}
 	}
 	h.lost = time.Time{}
@@ -181,8 +192,18 @@ func (s *TicketService) SubscribeQueue(ctx context.Context, unitID int64) (<-cha
 			case <-ctx.Done():
 				return
 			case id := <-ids:
-				// Each change is checked against the subscriber's own grants.
+				// Each change is checked against the subscriber's own grants;
+				// a dependency that is down for a moment (the listener's
+				// reconnection, a database restart) is waited for.
 				t, err := s.FindTicket(ctx, id)
+				for wait := 100 * time.Millisecond; healthcode.Unavailable(err) && wait < 10*time.Second; wait *= 2 {
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(wait):
+					}
+					t, err = s.FindTicket(ctx, id)
+				}
 				if err != nil || (unitID != 0 && (t.Unit == nil || t.Unit.ID != unitID)) {
 					continue
 				}
