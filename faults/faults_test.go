@@ -483,7 +483,9 @@ func (s *scenarios) periodicCatchUp(t *testing.T) {
 		time.Until(friday).Microseconds()); err != nil {
 		t.Fatal(err)
 	}
-	at := func(hour int) time.Time { return time.Date(friday.Year(), friday.Month(), friday.Day(), hour, 0, 0, 0, loc) }
+	at := func(hour int) time.Time {
+		return time.Date(friday.Year(), friday.Month(), friday.Day(), hour, 0, 0, 0, loc)
+	}
 	p := h.start("worker-friday", "worker", "HEALTHCODE_DEV=true")
 	for _, slot := range []struct {
 		task string
