@@ -20,18 +20,13 @@ test: testdeps build
 
 ## test-faults: the fault tests (faults/, about 5 minutes): two serve replicas and two workers as real
 ## processes, killed and stopped, with PostgreSQL and Redis stopped and restarted under them
-test-faults: testdeps build
+test-faults: deps build
 	$(GO) test -tags faults -count=1 -v -timeout 20m ./faults
 
 deps:
 	@scripts/deps.sh
 
-test## test-faults: the fault tests (faults/, about 5 minutes): two serve replicas and two workers as real
-## processes, killed and stopped, with PostgreSQL and Redis stopped and restarted under them
-test-faults: testdeps build
-	$(GO) test -tags faults -count=1 -v -timeout 20m ./faults
-
-deps:
+testdeps:
 	@scripts/deps.sh test
 
 ## build: the front end (web/build.sh: only when a source changed; skipped without Node.js), then the binary

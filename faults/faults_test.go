@@ -3,6 +3,7 @@
 package faults_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -166,9 +167,23 @@ func (s *scenarios) redisLost(t *testing.T) {
 	}
 	restarted := time.Now()
 	settled := h.settle(5 * time.Minute)
-	t.Logf("redis back empty after 20 s: the outbox finished its work %s later (tasks handed over again after OUTBOX_REDELIVER_AFTER=10s)",
-		settled.Round(time.Second))
-	_ = restarted
+	var requeued time.Duration
+	for _, p := range []*proc{s.worker1, s.worker2} {
+		for _, line := range logLines(p, "the queue lost its content") {
+			var entry struct {
+				Time  time.Time `json:"time"`
+				Tasks int       `json:"tasks"`
+			}
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Time.After(restarted.Add(-time.Second)) {
+				requeued = entry.Time.Sub(restarted)
+				t.Logf("redis back empty after 20 s: %s noticed it %s later and handed %d tasks over again", p.name, requeued.Round(time.Millisecond), entry.Tasks)
+			}
+		}
+	}
+	if requeued == 0 {
+		t.Error("no relay noticed that the queue lost its content")
+	}
+	t.Logf("redis back empty after 20 s: the outbox finished its work %s later", settled.Round(time.Second))
 	h.checkCodes("redis lost")
 	msgs, repeats := h.checkSMS("redis lost", m)
 	t.Logf("redis lost: %d SMS delivered exactly once (%d repeated requests dropped by the gateway)", msgs, repeats)

@@ -157,9 +157,6 @@ func (h *harness) command(args ...string) *exec.Cmd {
 		"SMS_GATEWAY_TIMEOUT=5s",
 		"WORKER_SHUTDOWN_GRACE=15s",
 		"WORKER_CONCURRENCY=4",
-		// The relay hands over again, after 10 s, what the queue lost (the
-		// default is 30 s); leases are the default 10 s.
-		"OUTBOX_REDELIVER_AFTER=10s",
 		"SHUTDOWN_DRAIN=2s",
 		"LOG_FORMAT=json",
 	)

@@ -36,8 +36,10 @@ type OutboxResult struct {
 // DefaultRedeliverAfter is how long a handed-over task may wait in the queue
 // before the relay hands it over again (OUTBOX_REDELIVER_AFTER): a task the
 // queue still holds is refused by its task id and left alone; one the queue
-// lost (Redis restarted empty) is queued again.
-const DefaultRedeliverAfter = 30 * time.Second
+// lost is queued again. It is the safety net for losses the relay cannot
+// see (a failover that dropped the last writes, an eviction); a queue that
+// came back empty is noticed at once (RequeueHanded).
+const DefaultRedeliverAfter = 10 * time.Minute
 
 // Outbox relay backoff after a failed enqueue: 1 s doubling per attempt, at
 // most 5 minutes.
@@ -157,6 +159,21 @@ func (db *DB) RelayOutbox(ctx context.Context, limit int, redeliverAfter time.Du
 		return OutboxResult{}, err
 	}
 	return res, nil
+}
+
+// RequeueHanded makes every row handed over to the queue and not started
+// (no lease) pending again, so the relay hands it over at once. The relay
+// calls it when it finds the queue emptied (Redis restarted without its
+// data); rows the queue still holds are refused by their task ids when
+// handed over again. It returns how many rows it made pending.
+// Errors: database errors (wrapped).
+func (db *DB) RequeueHanded(ctx context.Context) (int64, error) {
+	tag, err := db.Pool.Exec(ctx, `UPDATE outbox SET sent_at = NULL
+		WHERE done_at IS NULL AND sent_at IS NOT NULL AND lease_until IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("requeue handed-over outbox rows: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // ClaimOutboxTask takes the lease of outbox row id for owner (a worker

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"healthcode/postgres"
 )
@@ -42,6 +43,10 @@ type Relay struct {
 	// Periodic builds the tasks of periodic slots written to the outbox by
 	// the Scheduler, by task type (default: from DefaultSchedule).
 	Periodic map[string]func(slot time.Time) *asynq.Task
+	// Epoch, when set, tells the relay that the queue lost its content
+	// (Redis restarted empty): everything handed over and not started is
+	// then handed over again at once (postgres.DB.RequeueHanded).
+	Epoch *QueueEpoch
 
 	wake chan struct{}
 }
@@ -131,6 +136,22 @@ func (r *Relay) Run(ctx context.Context) error {
 // over. Errors: database errors and ctx's error.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	total := 0
+	if r.Epoch != nil {
+		lost, err := r.Epoch.Lost(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("check the queue: %w", err)
+		}
+		if lost {
+			n, err := r.DB.RequeueHanded(ctx)
+			if err != nil {
+				r.Epoch.Forget(ctx) // noticed again next time
+				return 0, err
+			}
+			if n > 0 {
+				r.logger().Warn("the queue lost its content; handing its tasks over again", "tasks", n)
+			}
+		}
+	}
 	for {
 		res, err := r.DB.RelayOutbox(ctx, r.batchSize(), r.RedeliverAfter, r.enqueue)
 		total += res.Sent
@@ -193,4 +214,30 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// QueueEpochKey is the Redis key that marks the queue's content: set once
+// by the first relay, it disappears when Redis loses its data.
+const QueueEpochKey = "healthcode:queue-epoch"
+
+// QueueEpoch notices that Redis lost its content: a marker key that the
+// relays set when it is missing, on every pass. When the key is gone, Redis
+// restarted empty (or was flushed) and every task it held is gone with it;
+// the relay that sets it again hands them over again. Run wires it to the
+// Relay.
+type QueueEpoch struct {
+	Client redis.UniversalClient
+}
+
+// Lost reports whether the marker was missing (this call set it): the
+// queue's content was lost, or this is the queue's first use.
+// Errors: Redis errors.
+func (q *QueueEpoch) Lost(ctx context.Context) (bool, error) {
+	return q.Client.SetNX(ctx, QueueEpochKey, time.Now().UTC().Format(time.RFC3339Nano), 0).Result()
+}
+
+// Forget removes the marker, so that the next pass reports the loss again
+// (after the hand-over failed).
+func (q *QueueEpoch) Forget(ctx context.Context) {
+	_ = q.Client.Del(context.WithoutCancel(ctx), QueueEpochKey).Err()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"healthcode"
 	"healthcode/postgres"
@@ -129,6 +130,10 @@ func Run(ctx context.Context, cfg Config) error {
 		RedeliverAfter: cfg.RedeliverAfter, Periodic: periodicConstructors(schedule)}
 	if cfg.Listener != nil {
 		relay.Listen(cfg.Listener)
+	}
+	if rc, ok := redisOpt.MakeRedisClient().(redis.UniversalClient); ok {
+		defer rc.Close()
+		relay.Epoch = &QueueEpoch{Client: rc}
 	}
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)

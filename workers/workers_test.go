@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"healthcode"
 	"healthcode/devenv/redistest"
@@ -417,6 +418,47 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	} {
 		if err := workers.Run(t.Context(), cfg); err == nil {
 			t.Errorf("Run(%+v) = nil", cfg.RedisURL)
+		}
+	}
+}
+
+// TestRelayHandsOverAgainWhenRedisLosesItsContent: tasks handed over to a
+// Redis that then restarts empty (FLUSHALL here) are handed over again on
+// the relay's next pass, without waiting for the redelivery bound, and
+// tasks that a worker runs (a live lease) are left to it.
+func TestRelayHandsOverAgainWhenRedisLosesItsContent(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	opt, err := asynq.ParseRedisURI(b.redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := opt.MakeRedisClient().(redis.UniversalClient)
+	defer rc.Close()
+	relay := &workers.Relay{DB: b.db, Queue: b.client, Logger: b.logger, Epoch: &workers.QueueEpoch{Client: rc}}
+	rows := []postgres.OutboxRow{b.queueSMS(t, testPhone, testText), b.queueSMS(t, testPhone, testText)}
+	if n, err := relay.Drain(b.ctx); err != nil || n != 2 {
+		t.Fatalf("first hand-over: %d, %v", n, err)
+	}
+	if n, err := relay.Drain(b.ctx); err != nil || n != 0 {
+		t.Fatalf("handed over again while Redis holds them: %d, %v", n, err)
+	}
+	// A worker runs the second.
+	if ok, err := b.db.ClaimOutboxTask(b.ctx, rows[1].ID, "w1", time.Minute); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if err := rc.FlushAll(b.ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := relay.Drain(b.ctx); err != nil || n != 1 {
+		t.Fatalf("after Redis lost its content: handed over %d, %v; want the unstarted one", n, err)
+	}
+	// (The client remembers the queue names it published, so asynq's
+	// inspector does not list the queue after a flush: read the task.)
+	for i, want := range []int64{1, 0} {
+		key := "asynq:{" + workers.QueueCritical + "}:t:" + workers.OutboxTaskID(rows[i].ID)
+		if n, err := rc.Exists(b.ctx, key).Result(); err != nil || n != want {
+			t.Fatalf("task %d in the queue after the loss: %d, %v; want %d", rows[i].ID, n, err, want)
 		}
 	}
 }

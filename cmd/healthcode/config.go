@@ -62,7 +62,8 @@ type Config struct {
 	OutboxLease time.Duration
 	// OutboxRedeliverAfter is how long a handed-over task may sit in the
 	// queue unstarted before the relay hands it over again
-	// (OUTBOX_REDELIVER_AFTER, default 30 s).
+	// (OUTBOX_REDELIVER_AFTER, default 10 min; an emptied Redis is noticed
+	// at once anyway).
 	OutboxRedeliverAfter time.Duration
 	// RankingPolicy scores the rankings (RANKING_POLICY: a JSON file, or the
 	// JSON itself when it starts with "{"; ranking.ParsePolicy); unset: the
@@ -90,7 +91,7 @@ func loadConfig() (Config, error) {
 		SMSGatewayTimeout: 10 * time.Second,
 		OutboxLease:       10 * time.Second,
 
-		OutboxRedeliverAfter: 30 * time.Second,
+		OutboxRedeliverAfter: 10 * time.Minute,
 	}
 	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
