@@ -324,12 +324,3 @@ func (db *DB) Backlog(ctx context.Context) (OutboxBacklog, error) {
 	b.OldestUnfinished = time.Duration(oldest * float64(time.Second))
 	return b, nil
 }
-
-// PendingOutbox returns how many outbox rows are not finished (never handed
-// over, or handed over and not completed), for health checks. Any internal
-// caller may use it.
-// Errors: database errors (wrapped, INTERNAL).
-func (db *DB) PendingOutbox(ctx context.Context) (int64, error) {
-	b, err := db.Backlog(ctx)
-	return b.Pending + b.Unfinished, err
-}
