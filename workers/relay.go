@@ -41,7 +41,7 @@ type Relay struct {
 	// postgres.DefaultRedeliverAfter).
 	RedeliverAfter time.Duration
 	// Periodic builds the tasks of periodic slots written to the outbox by
-	// the Scheduler, by task type (default: from DefaultSchedule).
+	// the Scheduler, by task type (default: allPeriodic(nil)).
 	Periodic map[string]func(slot time.Time) *asynq.Task
 	// Epoch, when set, tells the relay that the queue lost its content
 	// (Redis restarted empty): everything handed over and not started is
@@ -192,7 +192,7 @@ func (r *Relay) enqueue(ctx context.Context, row postgres.OutboxRow) error {
 func (r *Relay) task(row postgres.OutboxRow) (*asynq.Task, error) {
 	periodic := r.Periodic
 	if periodic == nil {
-		periodic = periodicConstructors(DefaultSchedule())
+		periodic = allPeriodic(nil)
 	}
 	if build, ok := periodic[row.TaskType]; ok {
 		var p SlotPayload

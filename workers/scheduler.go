@@ -16,8 +16,11 @@ import (
 
 // PeriodicTask is one entry of the schedule: a standard five-field cron spec,
 // read in the scheduler's location, and the constructor of the task of one
-// time slot. The constructor must put the slot in the task id (see
-// PeriodicTaskID) so that every scheduler enqueues a slot's task once.
+// time slot (its type, payload and options). The scheduler writes one
+// outbox row per slot (postgres.PeriodicDedupKey), and the relay builds the
+// task with the constructor and hands it over under the row's task id, so
+// the slot id the constructor may set serves only callers that enqueue it
+// directly (the CLI, tests).
 type PeriodicTask struct {
 	Cron string
 	Task func(slot time.Time) *asynq.Task
@@ -77,6 +80,15 @@ type Scheduler struct {
 	// wait waits for d (at most a minute) or ctx; tests replace it to move
 	// a fake clock instead of sleeping.
 	wait func(ctx context.Context, d time.Duration) bool
+}
+
+// allPeriodic maps the task type of every periodic task a scheduler of any
+// worker may write (the default and national schedules, and schedule) to
+// its constructor: a relay must build a slot's own task even when its own
+// process does not schedule that task.
+func allPeriodic(schedule []PeriodicTask) map[string]func(time.Time) *asynq.Task {
+	all := append(append(DefaultSchedule(), NationalSchedule()...), schedule...)
+	return periodicConstructors(all)
 }
 
 // periodicConstructors maps each task type of schedule to its constructor.

@@ -127,7 +127,7 @@ func Run(ctx context.Context, cfg Config) error {
 	mux.Use(own.Middleware)
 	sched := &Scheduler{Slots: cfg.DB, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.DB.Clock}
 	relay := &Relay{DB: cfg.DB, Queue: client, Logger: logger, Interval: cfg.RelayInterval,
-		RedeliverAfter: cfg.RedeliverAfter, Periodic: periodicConstructors(schedule)}
+		RedeliverAfter: cfg.RedeliverAfter, Periodic: allPeriodic(schedule)}
 	if cfg.Listener != nil {
 		relay.Listen(cfg.Listener)
 	}
