@@ -303,11 +303,15 @@ func (s *scenarios) postgresOutage(t *testing.T) {
 	// At once: the tickets signed on replica 1 (replica 2's listener may be
 	// reconnecting), and a grant revoked on replica 1.
 	var signWG sync.WaitGroup
+	var signErr error
 	signWG.Add(1)
 	go func() {
 		defer signWG.Done()
 		for _, id := range tickets {
-			h.mustRetry(s.serve1.addr, handler, `mutation($id: ID!) { signTicket(id: $id) { id } }`, map[string]any{"id": id})
+			if _, err := retry(s.serve1.addr, handler, `mutation($id: ID!) { signTicket(id: $id) { id } }`, map[string]any{"id": id}); err != nil {
+				signErr = err
+				return
+			}
 		}
 	}()
 	var grantID int64
@@ -348,6 +352,9 @@ func (s *scenarios) postgresOutage(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	signWG.Wait()
+	if signErr != nil {
+		t.Fatal(signErr)
+	}
 	h.waitUntil("the subscriber on replica 2 to see every signature", 30*time.Second, func() bool {
 		return len(sub.missing(tickets, "SIGNED")) == 0
 	})

@@ -324,14 +324,23 @@ func (h *harness) must(addr, token, query string, vars map[string]any) map[strin
 // minute.
 func (h *harness) mustRetry(addr, token, query string, vars map[string]any) map[string]any {
 	h.t.Helper()
+	data, err := retry(addr, token, query, vars)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return data
+}
+
+// retry is mustRetry for other goroutines than the test's.
+func retry(addr, token, query string, vars map[string]any) (map[string]any, error) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		r := gql(addr, token, query, vars)
 		if r.Err == nil && r.Code == "" && r.Status == http.StatusOK {
-			return r.Data
+			return r.Data, nil
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("%s: status %d code %s err %v", query, r.Status, r.Code, r.Err)
+			return nil, fmt.Errorf("%s: status %d code %s err %v", query, r.Status, r.Code, r.Err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
