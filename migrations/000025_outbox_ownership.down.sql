@@ -1,5 +1,9 @@
 DROP TABLE IF EXISTS ticket_changes;
+DROP INDEX IF EXISTS outbox_failed_idx;
 DROP INDEX IF EXISTS outbox_unfinished_idx;
+DROP INDEX IF EXISTS outbox_handed_idx;
+DROP INDEX IF EXISTS outbox_leased_idx;
+DROP INDEX IF EXISTS outbox_pending_idx;
 CREATE INDEX outbox_pending_idx ON outbox (id) WHERE sent_at IS NULL;
 ALTER TABLE outbox
     DROP COLUMN IF EXISTS done_at,

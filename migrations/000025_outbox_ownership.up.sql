@@ -16,8 +16,16 @@ ALTER TABLE outbox
 -- the old rules, and nothing would tell us otherwise.
 UPDATE outbox SET done_at = sent_at WHERE sent_at IS NOT NULL;
 
+-- The relay's three kinds of candidates, each from its own index, so that a
+-- large backlog handed over to the queue costs the relay nothing: never
+-- handed over; leased (a lease that ran out is a dead worker's); handed
+-- over and not started (the safety net for a queue that lost them).
 DROP INDEX outbox_pending_idx;
+CREATE INDEX outbox_pending_idx ON outbox (id) WHERE done_at IS NULL AND sent_at IS NULL;
+CREATE INDEX outbox_leased_idx ON outbox (lease_until) WHERE done_at IS NULL AND lease_until IS NOT NULL;
+CREATE INDEX outbox_handed_idx ON outbox (sent_at) WHERE done_at IS NULL AND lease_until IS NULL AND sent_at IS NOT NULL;
 CREATE INDEX outbox_unfinished_idx ON outbox (id) WHERE done_at IS NULL;
+CREATE INDEX outbox_failed_idx ON outbox (failed_at) WHERE failed_at IS NOT NULL;
 
 
 -- Each change of a ticket that queue subscribers see, so that a listener that

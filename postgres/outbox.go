@@ -89,13 +89,26 @@ func (db *DB) RelayOutbox(ctx context.Context, limit int, redeliverAfter time.Du
 	err := db.InTx(ctx, func(tx *Tx) error {
 		// Leases and hand-over times are on the database's clock, shared
 		// by every process; available_at is on the platform's clock.
+		// The candidates come from three partial indexes (never handed
+		// over; lease run out; handed over long ago and not started), so
+		// a large backlog in the queue costs nothing here; the outer
+		// condition checks them again once locked. (now(), the
+		// transaction's start on the database's clock, is stable, so the
+		// indexes bound the scans.)
 		rows, err := tx.Query(ctx, `SELECT id, task_type, payload, COALESCE(dedup_key, ''), created_at, attempts,
-				generation, lease_until IS NOT NULL AND lease_until < clock_timestamp()
+				generation, lease_until IS NOT NULL AND lease_until < now()
 			FROM outbox
-			WHERE done_at IS NULL AND available_at <= $1
+			WHERE id = ANY(ARRAY(
+				(SELECT id FROM outbox WHERE done_at IS NULL AND sent_at IS NULL AND available_at <= $1 ORDER BY id LIMIT $2)
+				UNION ALL
+				(SELECT id FROM outbox WHERE done_at IS NULL AND lease_until < now() ORDER BY lease_until LIMIT $2)
+				UNION ALL
+				(SELECT id FROM outbox WHERE done_at IS NULL AND lease_until IS NULL AND sent_at IS NOT NULL
+					AND sent_at < now() - $3::interval ORDER BY sent_at LIMIT $2)))
+			  AND done_at IS NULL AND available_at <= $1
 			  AND (sent_at IS NULL
-			       OR lease_until < clock_timestamp()
-			       OR (lease_until IS NULL AND sent_at < clock_timestamp() - $3::interval))
+			       OR lease_until < now()
+			       OR (lease_until IS NULL AND sent_at < now() - $3::interval))
 			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, tx.Now, limit, redeliverAfter)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
@@ -316,7 +329,7 @@ func (db *DB) Backlog(ctx context.Context) (OutboxBacklog, error) {
 			count(*) FILTER (WHERE sent_at IS NOT NULL),
 			count(*) FILTER (WHERE lease_until >= clock_timestamp()),
 			COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at) FILTER (WHERE sent_at IS NOT NULL)), 0),
-			(SELECT count(*) FROM outbox WHERE failed_at > clock_timestamp() - interval '1 day')
+			(SELECT count(*) FROM outbox WHERE failed_at > now() - interval '1 day')
 		FROM outbox WHERE done_at IS NULL`).Scan(&b.Pending, &b.Unfinished, &b.Running, &oldest, &b.Failed)
 	if err != nil {
 		return b, fmt.Errorf("read outbox backlog: %w", err)
