@@ -16,21 +16,32 @@ import (
 	"healthcode/postgres/pgtest"
 )
 
+// fakeClock stands still until a fakeWait moves it.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
 // fakeWait returns a Scheduler.wait that moves clock instead of sleeping,
-// and cancels the run (stop) once the clock has passed until.
-func fakeWait(clock *healthcode.OffsetClock, until time.Time, stop func()) func(context.Context, time.Duration) bool {
-	var mu sync.Mutex
+// and cancels the run (stop) once the clock has reached until.
+func fakeWait(clock *fakeClock, until time.Time, stop func()) func(context.Context, time.Duration) bool {
 	return func(ctx context.Context, d time.Duration) bool {
-		mu.Lock()
-		defer mu.Unlock()
+		clock.mu.Lock()
+		defer clock.mu.Unlock()
 		if ctx.Err() != nil {
 			return false
 		}
-		if !clock.Now().Before(until) {
+		if !clock.t.Before(until) {
 			stop()
 			return false
 		}
-		clock.Advance(d)
+		clock.t = clock.t.Add(d)
 		return true
 	}
 }
@@ -67,8 +78,7 @@ func TestSchedulersWriteEachSlotOnce(t *testing.T) {
 	start := time.Date(2026, 11, 27, 18, 4, 30, 0, loc) // a Friday, 18:04:30
 	var wg sync.WaitGroup
 	for range 2 {
-		clock := &healthcode.OffsetClock{}
-		clock.Set(start)
+		clock := &fakeClock{t: start}
 		ctx, stop := context.WithCancel(t.Context())
 		s := &Scheduler{Slots: db, Location: loc, Tasks: []PeriodicTask{tick}, Clock: clock,
 			wait: fakeWait(clock, start.Add(90*time.Second), stop)}
@@ -98,10 +108,10 @@ func TestSchedulerFollowsThePlatformClock(t *testing.T) {
 	t.Parallel()
 	db := testDB(t)
 	loc := Shanghai()
-	clock := &healthcode.OffsetClock{}
-	clock.Advance(15 * 24 * time.Hour)
-	boundary := clock.Now().In(loc).Truncate(time.Minute).Add(time.Minute)
-	clock.Set(boundary.Add(-500 * time.Millisecond))
+	dev := &healthcode.OffsetClock{}
+	dev.Advance(15 * 24 * time.Hour)
+	boundary := dev.Now().In(loc).Truncate(time.Minute).Add(time.Minute)
+	clock := &fakeClock{t: boundary.Add(-500 * time.Millisecond)} // the dev clock, held still
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
 	s := &Scheduler{Slots: db, Location: loc, Tasks: []PeriodicTask{tick}, Clock: clock,
@@ -133,8 +143,7 @@ func TestSchedulerCatchesUpMissedSlots(t *testing.T) {
 	loc := Shanghai()
 	friday := time.Date(2026, 11, 27, 17, 30, 0, 0, loc)
 	for range 2 {
-		clock := &healthcode.OffsetClock{}
-		clock.Set(friday)
+		clock := &fakeClock{t: friday}
 		ctx, stop := context.WithCancel(t.Context())
 		s := &Scheduler{Slots: db, Location: loc, Tasks: DefaultSchedule(), Clock: clock,
 			wait: func(context.Context, time.Duration) bool { stop(); return false }}
