@@ -1,3 +1,6 @@
+DROP TRIGGER IF EXISTS grants_version_bump ON grants;
+DROP FUNCTION IF EXISTS bump_grants_version();
+DROP TABLE IF EXISTS grants_version;
 DROP TABLE IF EXISTS ticket_changes;
 DROP INDEX IF EXISTS outbox_failed_idx;
 DROP INDEX IF EXISTS outbox_unfinished_idx;

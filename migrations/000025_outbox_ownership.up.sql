@@ -36,3 +36,21 @@ CREATE TABLE ticket_changes (
     changed_at timestamptz NOT NULL
 );
 CREATE INDEX ticket_changes_changed_idx ON ticket_changes (changed_at);
+
+-- The version of the grants, bumped by every statement that changes them (a
+-- trigger, so a change made by hand counts too). Each request's session
+-- lookup reads it, so a replica whose grants are older reloads them before
+-- it authorizes the request: a revocation holds on every replica from the
+-- next request on, however late its notification arrives.
+CREATE TABLE grants_version (
+    id      boolean PRIMARY KEY DEFAULT true CHECK (id),
+    version bigint NOT NULL
+);
+INSERT INTO grants_version (version) VALUES (1);
+CREATE FUNCTION bump_grants_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE grants_version SET version = version + 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER grants_version_bump AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON grants
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_grants_version();

@@ -1,12 +1,17 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"testing"
 	"time"
 
 	"healthcode"
+	"healthcode/pii"
 	"healthcode/postgres"
 	"healthcode/postgres/pgtest"
 	"healthcode/rbac"
@@ -140,5 +145,61 @@ func TestListenerGrants(t *testing.T) {
 	}
 	if l.Reconnects() != 1 {
 		t.Fatalf("reconnects %d, want 1", l.Reconnects())
+	}
+}
+
+// TestRevocationHoldsOnEveryReplica: a grant revoked through one replica is
+// refused by another on its very next request, before (or without) any
+// notification: the request's session lookup reads the grants version, and
+// a replica whose grants are older reloads them first.
+func TestRevocationHoldsOnEveryReplica(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := pgtest.New(t)
+	cipher, err := pii.NewCipher(bytes.Repeat([]byte{7}, pii.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two replicas: their own handles and enforcers, no listener at all.
+	replica := func() (*postgres.DB, *rbac.Enforcer) {
+		db := &postgres.DB{Pool: pool, PII: cipher}
+		e, err := rbac.New(db.LoadGrants)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Authz, db.GrantsChanged = e, e.Invalidate
+		return db, e
+	}
+	one, _ := replica()
+	admin, _ := grantsFixture(t, one)
+	grant := insertGrant(t, one, admin, healthcode.RoleAdmin, "610113")
+	two, e2 := replica()
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	token := "hcs_" + base64.RawURLEncoding.EncodeToString(raw)
+	hash := sha256.Sum256([]byte(token))
+	if _, err := pool.Exec(ctx, `INSERT INTO sessions (token_hash, kind, staff_id, expires_at)
+		VALUES ($1, 'STAFF', $2, now() + interval '1 day')`, hash[:], admin); err != nil {
+		t.Fatal(err)
+	}
+	request := func() error { // one request on replica two
+		a, err := two.Authenticate(ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e2.Authorize(ctx, a, healthcode.PermGrantManage, "610113001")
+	}
+	if err := request(); err != nil {
+		t.Fatalf("before the revocation: %v", err)
+	}
+	if err := one.InTx(ctx, func(tx *postgres.Tx) error {
+		tx.MarkGrantsChanged()
+		_, err := tx.Exec(ctx, "DELETE FROM grants WHERE id = $1", grant)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := request(); !errors.Is(err, healthcode.ErrForbidden) {
+		t.Fatalf("the next request on the other replica: %v, want FORBIDDEN", err)
 	}
 }
