@@ -25,8 +25,6 @@ type TicketService struct {
 	DB       *DB
 	Calendar *workcal.Calendar
 	Policy   workcal.Policy
-
-	hub ticketHub
 }
 
 var _ healthcode.TicketService = (*TicketService)(nil)
@@ -878,9 +876,12 @@ func (s *TicketService) notifyResident(ctx context.Context, tx *Tx, t *healthcod
 	return tx.QueueSMS(ctx, p, msg, fmt.Sprintf("ticket:%d:%s:%d", t.ID, step.Action, tx.Now.UnixNano()))
 }
 
-// notifyQueue tells live queue subscribers that a ticket changed.
+// notifyQueue records that a ticket changed (ticket_changes, the history a
+// reconnected listener replays) and tells live queue subscribers of every
+// process. A failure aborts the transaction, so the commit reports it.
 func (s *TicketService) notifyQueue(ctx context.Context, tx *Tx, t *healthcode.Ticket) {
-	_, _ = tx.Exec(ctx, "SELECT pg_notify('tickets', $1)", strconv.FormatInt(t.ID, 10))
+	_, _ = tx.Exec(ctx, `WITH c AS (INSERT INTO ticket_changes (ticket_id, changed_at) VALUES ($1, $2) RETURNING id)
+		SELECT pg_notify('tickets', $1::text || ':' || c.id::text) FROM c`, t.ID, tx.Now)
 }
 
 // MustCalendar returns the embedded working-time calendar; the data is

@@ -52,7 +52,7 @@ func RankingReportHandler(svc healthcode.RankingService) http.Handler {
 		}
 		if err != nil {
 			slog.ErrorContext(r.Context(), "render ranking report", "err", err, "id", id, "format", format)
-			writeError(w, http.StatusInternalServerError, healthcode.EINTERNAL, healthcode.ErrorMessage(err))
+			writeErr(w, err)
 			return
 		}
 		h.Set("Content-Length", strconv.Itoa(buf.Len()))

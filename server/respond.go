@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"healthcode"
 )
@@ -29,6 +31,9 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	h.Del("ETag")
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+	}
 	w.WriteHeader(status)
 	body, _ := json.Marshal(gqlErrorBody{Errors: []gqlError{{
 		Message:    msg,
@@ -60,6 +65,8 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case healthcode.ERATELIMITED:
 		return http.StatusTooManyRequests
+	case healthcode.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -77,3 +84,44 @@ func acceptsHTML(r *http.Request) bool {
 	}
 	return false
 }
+
+// retryAfter is the Retry-After header of a 503: healthcode.RetryAfter in
+// whole seconds.
+var retryAfter = strconv.Itoa(int(healthcode.RetryAfter / time.Second))
+
+// writeErr answers with err's code, its HTTP status and its safe message.
+func writeErr(w http.ResponseWriter, err error) {
+	code := healthcode.ErrorCode(err)
+	writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
+}
+
+// unavailableWriter turns a 200 answer into 503 with Retry-After when the
+// request's unavailable flag (healthcode.MarkUnavailable) is set by the time
+// the header is written: a GraphQL response carrying an UNAVAILABLE error.
+type unavailableWriter struct {
+	http.ResponseWriter
+	unavailable func() bool
+	wrote       bool
+}
+
+func (u *unavailableWriter) WriteHeader(status int) {
+	if !u.wrote {
+		u.wrote = true
+		if status == http.StatusOK && u.unavailable() {
+			status = http.StatusServiceUnavailable
+			u.Header().Set("Retry-After", retryAfter)
+		}
+	}
+	u.ResponseWriter.WriteHeader(status)
+}
+
+func (u *unavailableWriter) Write(b []byte) (int, error) {
+	if !u.wrote {
+		u.WriteHeader(http.StatusOK)
+	}
+	return u.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flush, hijack
+// for websockets).
+func (u *unavailableWriter) Unwrap() http.ResponseWriter { return u.ResponseWriter }
