@@ -10,10 +10,14 @@ import (
 func TestCursors(t *testing.T) {
 	t.Parallel()
 	due := time.Date(2026, 11, 27, 10, 0, 0, 123000, time.UTC)
-	for _, tk := range []*healthcode.Ticket{{ID: 7, DueAt: &due}, {ID: 8}} {
-		d, id, err := healthcode.ParseTicketCursor(healthcode.TicketCursor(tk))
-		if err != nil || id != tk.ID || (d == nil) != (tk.DueAt == nil) || d != nil && !d.Equal(*tk.DueAt) {
-			t.Errorf("ticket %d: got %v, %d, %v", tk.ID, d, id, err)
+	for _, tk := range []*healthcode.Ticket{{ID: 7, DueAt: &due}, {ID: 8}, {ID: 9, Kind: "CODE_APPEAL", DueAt: &due}} {
+		for _, appealsFirst := range []bool{false, true} {
+			k, err := healthcode.ParseTicketCursor(healthcode.TicketCursor(tk, appealsFirst))
+			d := k.Due
+			if err != nil || k.ID != tk.ID || (d == nil) != (tk.DueAt == nil) || d != nil && !d.Equal(*tk.DueAt) ||
+				k.AppealsFirst != appealsFirst || k.Other != (appealsFirst && tk.Kind != "CODE_APPEAL") {
+				t.Errorf("ticket %d (appeals first %v): got %+v, %v", tk.ID, appealsFirst, k, err)
+			}
 		}
 	}
 	sc := &healthcode.Scan{ScanID: "00000000-0000-4000-8000-000000000001", ScannedAt: due}
@@ -21,7 +25,7 @@ func TestCursors(t *testing.T) {
 		t.Errorf("scan: got %v, %q, %v", at, id, err)
 	}
 	for _, bad := range []string{"!", "eA"} { // not base64; "x"
-		if _, _, err := healthcode.ParseTicketCursor(bad); healthcode.ErrorCode(err) != healthcode.EINVALID {
+		if _, err := healthcode.ParseTicketCursor(bad); healthcode.ErrorCode(err) != healthcode.EINVALID {
 			t.Errorf("ticket cursor %q: err = %v", bad, err)
 		}
 		if _, _, err := healthcode.ParseScanCursor(bad); healthcode.ErrorCode(err) != healthcode.EINVALID {

@@ -55,6 +55,37 @@ type WeeklyReport struct {
 	DueAt       time.Time // Friday 16:00 of the week
 }
 
+// NationalPushDay is the state of one day's push to the national platform
+// (docs/exchange.md): its batches, when the last was acknowledged, and
+// whether that was after 10:00 of the next day.
+type NationalPushDay struct {
+	Day       time.Time // midnight CST of the pushed day
+	Batches   int
+	Records   int
+	StartedAt time.Time
+	AckedAt   *time.Time // nil until every batch is acknowledged
+	Late      bool
+	AlertedAt *time.Time // the 09:30 alert, when one was sent
+	// DueAt is 10:00 of the next day.
+	DueAt time.Time
+	// Status is ON_TIME, LATE, PENDING (not acknowledged yet, before DueAt)
+	// or FAILED (not acknowledged after DueAt).
+	Status         string
+	BatchList      []NationalPushBatch
+	FailedAttempts int // attempts of the day's batches that failed
+}
+
+// NationalPushBatch is one batch of a day's push with its receipt.
+type NationalPushBatch struct {
+	Seq       int
+	BatchID   string
+	Records   int
+	Attempts  int
+	LastError string
+	Receipt   string // empty until acknowledged
+	AckedAt   *time.Time
+}
+
 // SupervisionService holds the supervision duties of cities and counties.
 type SupervisionService interface {
 	// GenerateWeeklyDrafts computes the draft of every city's report for the
@@ -81,4 +112,10 @@ type SupervisionService interface {
 	// with the regions that have not submitted as lists without members.
 	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
 	JointMeetingLists(ctx context.Context, region string) ([]*JointMeetingList, error)
+	// NationalPushes returns the days from..to (both included, at most 366)
+	// of the daily national push that have started, newest first, with their
+	// batches and receipts (supervisors and province administrators:
+	// indicator.read at the province). Errors: UNAUTHENTICATED, FORBIDDEN,
+	// INVALID.
+	NationalPushes(ctx context.Context, from, to time.Time) ([]*NationalPushDay, error)
 }

@@ -13,25 +13,53 @@ import (
 // base64 fits the 1 MiB request limit.
 const MaxEvidenceBytes = 512 << 10
 
-// TicketCursor is the keyset cursor of t in a ticket list (TicketFilter.After):
-// lists are ordered by the next deadline, tickets without one last, then by
-// id. Any caller; it never fails.
-func TicketCursor(t *Ticket) string {
+// TicketKey is the keyset position of a ticket in a ticket list, as a
+// TicketCursor carries it: lists are ordered by the next deadline (Due; nil
+// for a ticket without one, which comes last), then by ID; in the
+// appeals-first order (TicketFilter.AppealsFirst) code appeals come first,
+// and Other is set for a ticket that is not one.
+type TicketKey struct {
+	AppealsFirst bool
+	Other        bool
+	Due          *time.Time
+	ID           int64
+}
+
+// codeAppealKind is hotline.CodeAppeal, the kind the appeals-first order
+// puts first.
+const codeAppealKind = "CODE_APPEAL"
+
+// TicketCursor is the keyset cursor of t in a ticket list (TicketFilter.After)
+// in the default order or, with appealsFirst, in the appeals-first order
+// (see TicketKey). Any caller; it never fails.
+func TicketCursor(t *Ticket, appealsFirst bool) string {
 	due := "inf"
 	if t.DueAt != nil {
 		due = strconv.FormatInt(t.DueAt.UnixMicro(), 10)
 	}
+	if appealsFirst {
+		part := "a"
+		if t.Kind != codeAppealKind {
+			part = "o"
+		}
+		return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%s|%d", part, due, t.ID))
+	}
 	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%d", due, t.ID))
 }
 
-// ParseTicketCursor decodes a TicketCursor: the deadline (nil for a ticket
-// without one) and the id. The ticket service calls it.
+// ParseTicketCursor decodes a TicketCursor into its key. The ticket service
+// calls it (and refuses a cursor of the other order).
 // Errors: INVALID (not a ticket cursor).
-func ParseTicketCursor(s string) (due *time.Time, id int64, err error) {
+func ParseTicketCursor(s string) (TicketKey, error) {
+	var k TicketKey
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	parts := strings.Split(string(b), "|")
+	if err == nil && len(parts) == 3 && (parts[0] == "a" || parts[0] == "o") {
+		k.AppealsFirst, k.Other = true, parts[0] == "o"
+		parts = parts[1:]
+	}
 	if err != nil || len(parts) != 2 {
-		return nil, 0, Errorf(EINVALID, "分页游标无效")
+		return TicketKey{}, Errorf(EINVALID, "分页游标无效")
 	}
 	id, e2 := strconv.ParseInt(parts[1], 10, 64)
 	var e1 error
@@ -39,12 +67,13 @@ func ParseTicketCursor(s string) (due *time.Time, id int64, err error) {
 		var micros int64
 		micros, e1 = strconv.ParseInt(parts[0], 10, 64)
 		t := time.UnixMicro(micros)
-		due = &t
+		k.Due = &t
 	}
 	if e1 != nil || e2 != nil {
-		return nil, 0, Errorf(EINVALID, "分页游标无效")
+		return TicketKey{}, Errorf(EINVALID, "分页游标无效")
 	}
-	return due, id, nil
+	k.ID = id
+	return k, nil
 }
 
 // HandlingUnit is a unit that handles tickets (承办单位): a name at a county
@@ -84,6 +113,10 @@ type Ticket struct {
 	ReopenCount      int
 	MergedInto       int64 // 0 when not merged
 	Satisfaction     string
+	// DisputedFactKind and DisputedFactID name the fact a code appeal
+	// disputes, when the resident named one (empty and 0 otherwise).
+	DisputedFactKind string
+	DisputedFactID   int64
 	// Duplicates are likely duplicates (same person and kind within 7 days),
 	// suggested for merging (并单).
 	Duplicates []int64
@@ -91,6 +124,14 @@ type Ticket struct {
 	// by the methods that return one ticket (FindTicket, Act, CreateTicket,
 	// FileAppeal) in the transaction that read or changed it; nil in lists.
 	Steps []*TicketStep
+	// AllowedActions are the actions (package hotline's names) the reader
+	// may take now, set with Steps for staff; nil in lists (see
+	// TicketService.AllowedActions).
+	AllowedActions []string
+	// DueInWorkingTime is true when the running deadline (DueAt) is counted
+	// in working time (working hours of working days), false when it runs
+	// around the clock (a code appeal's sign and reply) or there is none.
+	DueInWorkingTime bool
 }
 
 // TicketStep is one step of a ticket's history.
@@ -105,6 +146,48 @@ type TicketStep struct {
 	Reason     string // internal
 	Visibility string // PUBLIC or INTERNAL
 	At         time.Time
+	// Unit is the handling unit that held the ticket when the step was
+	// taken (the unit it was sent to, for a dispatch); nil when none did.
+	Unit *HandlingUnit
+}
+
+// TicketEvidence is a file a resident attached to a code appeal.
+type TicketEvidence struct {
+	ID          int64
+	ContentType string // image/png, image/jpeg or application/pdf
+	Size        int
+	SHA256      []byte
+	Data        []byte
+	CreatedAt   time.Time
+}
+
+// UnitStats are a handling unit's figures (承办单位工作台): its open, overdue
+// and returned tickets and its on-time and satisfaction rates over a period.
+// A rate is nil when its denominator is 0.
+type UnitStats struct {
+	Unit *HandlingUnit
+	// Open and Overdue are counted at the time of the read.
+	Open    int
+	Overdue int
+	// Returned counts the unit's returns (退单) in the period.
+	Returned int
+	// Signed and SignedOnTime count the tickets whose sign clock for the
+	// unit started in the period and that were signed, and signed by the
+	// deadline: SignOnTimeRate = SignedOnTime ÷ Dispatched.
+	Dispatched     int
+	SignedOnTime   int
+	SignOnTimeRate *float64
+	// Replied and RepliedOnTime count the unit's answers in the period
+	// (REPLY, RESOLVE_APPEAL, REJECT_APPEAL) and those given by the reply
+	// deadline: ReplyOnTimeRate = RepliedOnTime ÷ Replied.
+	Replied         int
+	RepliedOnTime   int
+	ReplyOnTimeRate *float64
+	// Callbacks are the callbacks (回访) in the period of tickets the unit
+	// answered; SatisfactionRate = (满意 + 0.8 × 基本满意) ÷ Callbacks, as the
+	// HOTLINE_SATISFACTION indicator counts it (docs/supervision.md).
+	Callbacks        int
+	SatisfactionRate *float64
 }
 
 // NewTicket is the input of CreateTicket (operators) and FileAppeal
@@ -168,6 +251,14 @@ type TicketFilter struct {
 	Overdue      bool
 	DueSoon      bool // warned: past 80 % of the time
 	UpdatedSince *time.Time
+	// Region narrows the queue to tickets whose responsible region is inside
+	// it; Urgency to NORMAL or URGENT tickets; PersonID to one person's.
+	Region   string
+	Urgency  string
+	PersonID int64
+	// AppealsFirst orders code appeals before the other tickets, each by
+	// deadline (the operators' queue); otherwise by deadline alone.
+	AppealsFirst bool
 	First        int
 	After        string // keyset cursor
 }
@@ -271,6 +362,22 @@ type TicketService interface {
 	// Notices lists notices to regions inside the caller's ticket grants.
 	// Errors: UNAUTHENTICATED, FORBIDDEN.
 	Notices(ctx context.Context) ([]*TicketNotice, error)
+	// AllowedActions returns the actions (package hotline's names) the
+	// calling staff member may take on t now, in the machine's order; empty
+	// for others. Callers pass a ticket they were allowed to read.
+	// Errors: UNAUTHENTICATED.
+	AllowedActions(ctx context.Context, t *Ticket) ([]string, error)
+	// Evidence returns the files attached to a code appeal the calling staff
+	// member may read (its handlers and operators); each read is audited
+	// (ticket.evidence_read). Errors: UNAUTHENTICATED, FORBIDDEN (not
+	// staff), NOT_FOUND.
+	Evidence(ctx context.Context, ticketID int64) ([]*TicketEvidence, error)
+	// UnitStats returns the figures of the handling units inside the
+	// caller's ticket grants (handlers, operators, supervising
+	// administrators), or of one unit, over [from, to) (zero to: the end of
+	// today; zero from: 30 days before to). Errors:
+	// UNAUTHENTICATED, FORBIDDEN, NOT_FOUND (a unit outside them), INVALID.
+	UnitStats(ctx context.Context, unitID int64, from, to time.Time) ([]*UnitStats, error)
 }
 
 // DeadlineProcessor watches the hotline's deadlines: the work of

@@ -198,11 +198,21 @@ func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer
 		// A message-only error from the executor (input coercion, non-null
 		// violations): safe to show.
 		gerr.Extensions = map[string]any{"code": healthcode.EINVALID}
+	case healthcode.Unavailable(err):
+		// A dependency is down (a database outage): retryable, answered
+		// 503 with Retry-After by the server (MarkUnavailable).
+		log.WarnContext(ctx, "dependency unavailable", "err", err.Error(), "path", gerr.Path.String(),
+			"request_id", healthcode.RequestInfoFromContext(ctx).RequestID)
+		gerr.Message = healthcode.ErrorMessage(err)
+		gerr.Extensions = map[string]any{"code": healthcode.EUNAVAILABLE}
 	default:
 		log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gerr.Path.String(),
 			"request_id", healthcode.RequestInfoFromContext(ctx).RequestID)
 		gerr.Message = healthcode.ErrorMessage(err)
 		gerr.Extensions = map[string]any{"code": healthcode.EINTERNAL}
+	}
+	if gerr.Extensions["code"] == healthcode.EUNAVAILABLE {
+		healthcode.MarkUnavailable(ctx)
 	}
 	if obs != nil {
 		obs.ObserveError(fmt.Sprint(gerr.Extensions["code"]))

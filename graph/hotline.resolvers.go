@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"healthcode"
 	"healthcode/graph/generated"
 	"healthcode/graph/model"
@@ -15,6 +16,21 @@ import (
 	"sort"
 	"time"
 )
+
+// Sha256 is the resolver for the sha256 field.
+func (r *appealEvidenceResolver) Sha256(ctx context.Context, obj *healthcode.TicketEvidence) (string, error) {
+	return hex.EncodeToString(obj.SHA256), nil
+}
+
+// DataBase64 is the resolver for the dataBase64 field.
+func (r *appealEvidenceResolver) DataBase64(ctx context.Context, obj *healthcode.TicketEvidence) (string, error) {
+	return base64.StdEncoding.EncodeToString(obj.Data), nil
+}
+
+// Evidence is the resolver for the evidence field.
+func (r *appealViewResolver) Evidence(ctx context.Context, obj *healthcode.AppealView) ([]*healthcode.TicketEvidence, error) {
+	return r.TicketService.Evidence(ctx, obj.Ticket.ID)
+}
 
 // RegionName is the resolver for the regionName field.
 func (r *handlingUnitResolver) RegionName(ctx context.Context, obj *healthcode.HandlingUnit) (string, error) {
@@ -170,13 +186,14 @@ func (r *mutationResolver) UnmaskPerson(ctx context.Context, ticketID int64, rea
 }
 
 // Tickets is the resolver for the tickets field.
-func (r *queryResolver) Tickets(ctx context.Context, unitID *int64, state *string, kind *model.TicketKind, overdue *bool, dueSoon *bool, updatedSince *time.Time, first *int, after *string) (*model.TicketConnection, error) {
+func (r *queryResolver) Tickets(ctx context.Context, unitID *int64, state *string, kind *model.TicketKind, overdue *bool, dueSoon *bool, updatedSince *time.Time, region *string, urgency *string, personID *int64, appealsFirst *bool, first *int, after *string) (*model.TicketConnection, error) {
 	n, err := pageSize(first)
 	if err != nil {
 		return nil, err
 	}
 	f := healthcode.TicketFilter{UnitID: deref(unitID), State: deref(state), Overdue: deref(overdue), DueSoon: deref(dueSoon),
-		UpdatedSince: updatedSince, First: n, After: deref(after)}
+		UpdatedSince: updatedSince, Region: deref(region), Urgency: deref(urgency), PersonID: deref(personID),
+		AppealsFirst: deref(appealsFirst), First: n, After: deref(after)}
 	if kind != nil {
 		f.Kind = string(*kind)
 	}
@@ -184,7 +201,7 @@ func (r *queryResolver) Tickets(ctx context.Context, unitID *int64, state *strin
 	if err != nil {
 		return nil, err
 	}
-	edges, info := connection(list, more, healthcode.TicketCursor,
+	edges, info := connection(list, more, func(t *healthcode.Ticket) string { return healthcode.TicketCursor(t, f.AppealsFirst) },
 		func(c string, n *healthcode.Ticket) *model.TicketEdge { return &model.TicketEdge{Cursor: c, Node: n} })
 	return &model.TicketConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
@@ -228,6 +245,27 @@ func (r *queryResolver) WorkCalendar(ctx context.Context, year int) ([]*model.Wo
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Date < out[j].Date })
 	return out, nil
+}
+
+// WorkingHours is the resolver for the workingHours field.
+func (r *queryResolver) WorkingHours(ctx context.Context) ([]string, error) {
+	var out []string
+	for _, p := range r.Calendar.Hours() {
+		out = append(out, p.String())
+	}
+	return out, nil
+}
+
+// UnitStats is the resolver for the unitStats field.
+func (r *queryResolver) UnitStats(ctx context.Context, unitID *int64, from *time.Time, to *time.Time) ([]*healthcode.UnitStats, error) {
+	var start, end time.Time // zero: the service's defaults
+	if from != nil {
+		start = *from
+	}
+	if to != nil {
+		end = to.AddDate(0, 0, 1) // to is included
+	}
+	return r.TicketService.UnitStats(ctx, deref(unitID), start, end)
 }
 
 // Knowledge is the resolver for the knowledge field.
@@ -287,6 +325,25 @@ func (r *ticketResolver) Rating(ctx context.Context, obj *healthcode.Ticket) (*h
 	return r.TicketService.Rating(ctx, obj.ID)
 }
 
+// AllowedActions is the resolver for the allowedActions field.
+func (r *ticketResolver) AllowedActions(ctx context.Context, obj *healthcode.Ticket) ([]string, error) {
+	return r.TicketService.AllowedActions(ctx, obj)
+}
+
+// DisputedFactKind is the resolver for the disputedFactKind field.
+func (r *ticketResolver) DisputedFactKind(ctx context.Context, obj *healthcode.Ticket) (*model.FactKind, error) {
+	if obj.DisputedFactKind == "" {
+		return nil, nil
+	}
+	k := model.FactKind(obj.DisputedFactKind)
+	return &k, nil
+}
+
+// DisputedFactID is the resolver for the disputedFactId field.
+func (r *ticketResolver) DisputedFactID(ctx context.Context, obj *healthcode.Ticket) (*int64, error) {
+	return nonZero(obj.DisputedFactID), nil
+}
+
 // RegionName is the resolver for the regionName field.
 func (r *ticketNoticeResolver) RegionName(ctx context.Context, obj *healthcode.TicketNotice) (string, error) {
 	return r.regionName(ctx, obj.RegionCode)
@@ -310,6 +367,14 @@ func (r *ticketStepResolver) By(ctx context.Context, obj *healthcode.TicketStep)
 	return r.attribution(ctx, obj.Actor)
 }
 
+// AppealEvidence returns generated.AppealEvidenceResolver implementation.
+func (r *Resolver) AppealEvidence() generated.AppealEvidenceResolver {
+	return &appealEvidenceResolver{r}
+}
+
+// AppealView returns generated.AppealViewResolver implementation.
+func (r *Resolver) AppealView() generated.AppealViewResolver { return &appealViewResolver{r} }
+
 // HandlingUnit returns generated.HandlingUnitResolver implementation.
 func (r *Resolver) HandlingUnit() generated.HandlingUnitResolver { return &handlingUnitResolver{r} }
 
@@ -326,9 +391,11 @@ func (r *Resolver) TicketRating() generated.TicketRatingResolver { return &ticke
 func (r *Resolver) TicketStep() generated.TicketStepResolver { return &ticketStepResolver{r} }
 
 type (
-	handlingUnitResolver struct{ *Resolver }
-	ticketResolver       struct{ *Resolver }
-	ticketNoticeResolver struct{ *Resolver }
-	ticketRatingResolver struct{ *Resolver }
-	ticketStepResolver   struct{ *Resolver }
+	appealEvidenceResolver struct{ *Resolver }
+	appealViewResolver     struct{ *Resolver }
+	handlingUnitResolver   struct{ *Resolver }
+	ticketResolver         struct{ *Resolver }
+	ticketNoticeResolver   struct{ *Resolver }
+	ticketRatingResolver   struct{ *Resolver }
+	ticketStepResolver     struct{ *Resolver }
 )

@@ -45,6 +45,11 @@ func (r *queryResolver) JointMeetingLists(ctx context.Context, region *string) (
 	return r.Supervision.JointMeetingLists(ctx, deref(region))
 }
 
+// NationalPushes is the resolver for the nationalPushes field.
+func (r *queryResolver) NationalPushes(ctx context.Context, from time.Time, to time.Time) ([]*healthcode.NationalPushDay, error) {
+	return r.Supervision.NationalPushes(ctx, from, to)
+}
+
 // JointMeetingList returns generated.JointMeetingListResolver implementation.
 func (r *Resolver) JointMeetingList() generated.JointMeetingListResolver {
 	return &jointMeetingListResolver{r}

@@ -456,13 +456,15 @@ func (db *DB) authenticateSession(ctx context.Context, token string, kind health
 		name     *string
 		disabled *bool
 		phoneEnc []byte
+		grants   int64
 	)
-	err := db.Pool.QueryRow(ctx, `SELECT s.id, COALESCE(s.staff_id, s.resident_id), st.username, st.disabled, r.phone_enc
+	err := db.Pool.QueryRow(ctx, `SELECT s.id, COALESCE(s.staff_id, s.resident_id), st.username, st.disabled, r.phone_enc,
+			(SELECT version FROM grants_version)
 		FROM sessions s
 		LEFT JOIN staff st ON st.id = s.staff_id
 		LEFT JOIN resident_accounts r ON r.id = s.resident_id
 		WHERE s.token_hash = $1 AND s.kind = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
-		tokenHash(token), string(kind), db.now()).Scan(&a.SessionID, &a.ID, &name, &disabled, &phoneEnc)
+		tokenHash(token), string(kind), db.now()).Scan(&a.SessionID, &a.ID, &name, &disabled, &phoneEnc, &grants)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errSessionInvalid
 	} else if err != nil {
@@ -474,6 +476,7 @@ func (db *DB) authenticateSession(ctx context.Context, token string, kind health
 			return nil, errSessionInvalid
 		}
 		a.Name = *name
+		db.checkGrantsVersion(grants)
 	case healthcode.ActorResident:
 		if phoneEnc == nil {
 			return nil, errSessionInvalid

@@ -36,6 +36,13 @@ type DB struct {
 	// (defaults: 12 hours and 30 days).
 	StaffSessionTTL    time.Duration
 	ResidentSessionTTL time.Duration
+	// Listener is the process's LISTEN connection (NewListener sets it);
+	// nil where nothing listens (the queue subscriptions then answer
+	// UNAVAILABLE).
+	Listener *Listener
+	// grantsLoaded is the grants version LoadGrants last read (accessed
+	// atomically; a plain int64 so that a copy of the handle stays legal).
+	grantsLoaded int64
 	// Dev enables dev-only behaviour: the dev SMS outbox is readable and the
 	// clock may be moved. Never set in production.
 	Dev bool

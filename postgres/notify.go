@@ -3,9 +3,9 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -83,37 +83,41 @@ func (db *DB) OpenSMS(payload []byte) (healthcode.SMSMessage, error) {
 	return msg, nil
 }
 
-type txKey struct{}
-
-// TxFromContext returns the delivery transaction that DeliverOnce put in ctx.
-func TxFromContext(ctx context.Context) *Tx {
-	tx, _ := ctx.Value(txKey{}).(*Tx)
-	return tx
-}
-
-// DeliverOnce runs deliver at most once per outbox id: in one transaction it
-// records the delivery and calls deliver with the transaction in its context
-// (TxFromContext), so a sender that writes to the database does so
-// atomically with the record. When the record already exists, it returns nil
-// without calling deliver. Workers call it for tasks with external effects.
+// DeliverOnce performs deliver — an effect outside the database, such as a
+// call to the SMS gateway — for outbox row outboxID unless its delivery is
+// already recorded, and records it afterwards. deliver runs outside any
+// transaction, so no database connection is held while it waits on the
+// outside world; the record is written once it returned nil. A crash between
+// the two repeats deliver on the next run, so deliver must pass an
+// idempotency key that lets the other side drop the repeat (the notify:sms
+// handler sends "outbox:<id>"). Workers call it for tasks with external
+// effects. Errors: database errors (wrapped; UNAVAILABLE during an outage),
+// or deliver's error.
 func (db *DB) DeliverOnce(ctx context.Context, outboxID int64, deliver func(ctx context.Context) error) error {
-	return db.InTx(ctx, func(tx *Tx) error {
-		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO task_deliveries (outbox_id, delivered_at) VALUES ($1, $2)
-			ON CONFLICT (outbox_id) DO NOTHING RETURNING outbox_id`, outboxID, tx.Now).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // delivered before
-		} else if err != nil {
-			return fmt.Errorf("record delivery of outbox %d: %w", outboxID, err)
-		}
-		return deliver(context.WithValue(ctx, txKey{}, tx))
-	})
+	var done bool
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM task_deliveries WHERE outbox_id = $1)`, outboxID).Scan(&done); err != nil {
+		return fmt.Errorf("read delivery of outbox %d: %w", outboxID, err)
+	}
+	if done {
+		return nil // delivered before
+	}
+	if err := deliver(ctx); err != nil {
+		return err
+	}
+	// Record the delivery even when ctx ended meanwhile: the effect happened.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := db.Pool.Exec(rctx, `INSERT INTO task_deliveries (outbox_id, delivered_at) VALUES ($1, $2)
+		ON CONFLICT (outbox_id) DO NOTHING`, outboxID, db.now()); err != nil {
+		return fmt.Errorf("record delivery of outbox %d: %w", outboxID, err)
+	}
+	return nil
 }
 
 // DevSMSSender is the SMS sender of dev mode and tests: it records each
 // message in dev_sms_messages (phone as keyed hash), where the dev-only
-// devMessages query reads them. Inside DeliverOnce it writes in the delivery
-// transaction, so a message is recorded exactly once.
+// devMessages query reads them. A repeated key is recorded once, as a
+// gateway drops a repeated idempotency key.
 type DevSMSSender struct {
 	DB *DB
 }
@@ -127,15 +131,7 @@ func (s *DevSMSSender) Send(ctx context.Context, msg healthcode.SMSMessage) erro
 	if key == "" {
 		key = "adhoc:" + strconv.FormatInt(now.UnixNano(), 10)
 	}
-	args := []any{s.DB.PII.Hash("phone", msg.Phone), msg.Text, key, now}
-	var err error
-	if tx := TxFromContext(ctx); tx != nil {
-		args[3] = tx.Now
-		_, err = tx.Exec(ctx, q, args...)
-	} else {
-		_, err = s.DB.Pool.Exec(ctx, q, args...)
-	}
-	if err != nil {
+	if _, err := s.DB.Pool.Exec(ctx, q, s.DB.PII.Hash("phone", msg.Phone), msg.Text, key, now); err != nil {
 		return fmt.Errorf("record dev sms: %w", err)
 	}
 	return nil

@@ -24,8 +24,6 @@ type TicketService struct {
 	DB       *DB
 	Calendar *workcal.Calendar
 	Policy   workcal.Policy
-
-	hub ticketHub
 }
 
 var (
@@ -39,7 +37,8 @@ const duplicateWindow = 7 * 24 * time.Hour
 const ticketColumns = `t.id, t.kind, t.channel, t.urgency, t.state, COALESCE(t.person_id, 0), t.caller_masked, t.subject,
 	t.description, t.place_code, COALESCE(u.id, 0), COALESCE(u.region_code, ''), COALESCE(u.name, ''), t.region_code,
 	t.created_by, t.created_at, t.updated_at, t.sign_due, t.reply_due, t.callback_due, t.due_at, t.warn_at,
-	t.supervised, t.extension_pending, t.reopen_count, COALESCE(t.merged_into, 0), COALESCE(t.satisfaction, '')`
+	t.supervised, t.extension_pending, t.reopen_count, COALESCE(t.merged_into, 0), COALESCE(t.satisfaction, ''),
+	COALESCE(t.disputed_fact_kind, ''), COALESCE(t.disputed_fact_id, 0)`
 
 const ticketFrom = ` FROM tickets t LEFT JOIN handling_units u ON u.id = t.unit_id`
 
@@ -52,7 +51,7 @@ func scanTicket(row pgx.Row, now time.Time) (*healthcode.Ticket, error) {
 	err := row.Scan(&t.ID, &t.Kind, &t.Channel, &t.Urgency, &t.State, &t.PersonID, &t.CallerMasked, &t.Subject,
 		&t.Description, &t.PlaceCode, &u.ID, &u.RegionCode, &u.Name, &t.RegionCode, &t.CreatedBy, &t.CreatedAt, &t.UpdatedAt,
 		&t.SignDue, &t.ReplyDue, &t.CallbackDue, &t.DueAt, &t.WarnAt, &t.Supervised, &t.ExtensionPending,
-		&t.ReopenCount, &t.MergedInto, &t.Satisfaction)
+		&t.ReopenCount, &t.MergedInto, &t.Satisfaction, &t.DisputedFactKind, &t.DisputedFactID)
 	if u.ID != 0 {
 		t.Unit = &u
 	}
@@ -139,7 +138,26 @@ func (s *TicketService) loadTicket(ctx context.Context, tx *Tx, id int64, lock b
 	if err != nil {
 		return nil, mapError(err, "工单不存在")
 	}
+	s.setDueUnit(t)
 	return t, nil
+}
+
+// setDueUnit sets t.DueInWorkingTime from the limit of the step whose
+// deadline runs in t's state (recomputeDue): signing while accepted or
+// dispatched, the reply while signed or in progress, the callback once
+// replied.
+func (s *TicketService) setDueUnit(t *healthcode.Ticket) {
+	if t.DueAt == nil {
+		return
+	}
+	step, ok := map[string]workcal.Step{string(hotline.Accepted): workcal.Sign, string(hotline.Dispatched): workcal.Sign,
+		string(hotline.Signed): workcal.Reply, string(hotline.InProgress): workcal.Reply, string(hotline.Replied): workcal.Callback}[t.State]
+	if !ok {
+		return
+	}
+	if l, err := s.limit(t.Kind, t.Urgency, step); err == nil {
+		t.DueInWorkingTime = l.Unit != workcal.ClockHours
+	}
 }
 
 func (s *TicketService) limit(kind, urgency string, step workcal.Step) (workcal.Limit, error) {
@@ -265,16 +283,20 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", region).Scan(&path); err != nil {
 			return healthcode.FieldError("事发地", "地区代码 %s 不存在", in.PlaceCode)
 		}
-		var person any
+		var person, disputedKind, disputedID any
 		if in.PersonID != 0 {
 			person = in.PersonID
 		}
+		if in.DisputedFactKind != "" {
+			disputedKind, disputedID = in.DisputedFactKind, in.DisputedFactID
+		}
 		var id int64
 		if err := tx.QueryRow(ctx, `INSERT INTO tickets (kind, channel, urgency, state, person_id, caller_phone_hash, caller_phone_enc,
-			caller_masked, subject, description, place_code, region_code, region_path, created_by, created_at, updated_at)
-			VALUES ($1, $2, $3, 'ACCEPTED', $4, $5, $6, $7, $8, $9, $10, $11, $12::text::ltree, $13, $14, $14) RETURNING id`,
+			caller_masked, subject, description, place_code, region_code, region_path, created_by, created_at, updated_at,
+			disputed_fact_kind, disputed_fact_id)
+			VALUES ($1, $2, $3, 'ACCEPTED', $4, $5, $6, $7, $8, $9, $10, $11, $12::text::ltree, $13, $14, $14, $15, $16) RETURNING id`,
 			in.Kind, in.Channel, in.Urgency, person, callerHash, callerEnc, callerMasked, in.Subject, in.Description,
-			in.PlaceCode, region, path, a.Subject(), tx.Now).Scan(&id); err != nil {
+			in.PlaceCode, region, path, a.Subject(), tx.Now, disputedKind, disputedID).Scan(&id); err != nil {
 			return fmt.Errorf("insert ticket: %w", err)
 		}
 		if evidenceType != "" {
@@ -284,7 +306,7 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 				return fmt.Errorf("store evidence: %w", err)
 			}
 		}
-		if err := s.addStep(ctx, tx, id, "CREATE", "", string(hotline.Accepted), roleOfCreator(a), a, in.Description, "", hotline.Public); err != nil {
+		if err := s.addStep(ctx, tx, id, "CREATE", "", string(hotline.Accepted), roleOfCreator(a), a, in.Description, "", hotline.Public, 0); err != nil {
 			return err
 		}
 		if err := tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "ticket.create",
@@ -328,9 +350,15 @@ func roleOfCreator(a *healthcode.Actor) string {
 	return string(hotline.Operator)
 }
 
-func (s *TicketService) addStep(ctx context.Context, tx *Tx, id int64, action, from, to, role string, a *healthcode.Actor, text, reason string, vis hotline.Visibility) error {
-	_, err := tx.Exec(ctx, `INSERT INTO ticket_steps (ticket_id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, id, action, from, to, role, a.Subject(), a.Name, text, reason, string(vis), tx.Now)
+// addStep appends a step to ticket id's history; unit is the handling unit
+// that held the ticket when the step was taken (0: none).
+func (s *TicketService) addStep(ctx context.Context, tx *Tx, id int64, action, from, to, role string, a *healthcode.Actor, text, reason string, vis hotline.Visibility, unit int64) error {
+	var unitID any
+	if unit != 0 {
+		unitID = unit
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO ticket_steps (ticket_id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at, unit_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, id, action, from, to, role, a.Subject(), a.Name, text, reason, string(vis), tx.Now, unitID)
 	if err != nil {
 		return fmt.Errorf("record ticket step: %w", err)
 	}
@@ -638,7 +666,16 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 		return err
 	}
 	text := in.Text
-	if err := s.addStep(ctx, tx, t.ID, string(step.Action), string(step.From), string(step.To), string(step.Role), a, text, in.Reason, step.Visibility); err != nil {
+	// The unit that held the ticket for the step: the one it was sent to by
+	// a routing step, the one that returned it for a return.
+	var stepUnit int64
+	if t.Unit != nil {
+		stepUnit = t.Unit.ID
+	}
+	if uid, ok := set["unit_id"].(int64); ok {
+		stepUnit = uid
+	}
+	if err := s.addStep(ctx, tx, t.ID, string(step.Action), string(step.From), string(step.To), string(step.Role), a, text, in.Reason, step.Visibility, stepUnit); err != nil {
 		return err
 	}
 	if notifyResident {
@@ -831,9 +868,12 @@ func (s *TicketService) notifyResident(ctx context.Context, tx *Tx, t *healthcod
 	return tx.QueueSMS(ctx, p, msg, fmt.Sprintf("ticket:%d:%s:%d", t.ID, step.Action, tx.Now.UnixNano()))
 }
 
-// notifyQueue tells live queue subscribers that a ticket changed.
+// notifyQueue records that a ticket changed (ticket_changes, the history a
+// reconnected listener replays) and tells live queue subscribers of every
+// process. A failure aborts the transaction, so the commit reports it.
 func (s *TicketService) notifyQueue(ctx context.Context, tx *Tx, t *healthcode.Ticket) {
-	_, _ = tx.Exec(ctx, "SELECT pg_notify('tickets', $1)", strconv.FormatInt(t.ID, 10))
+	_, _ = tx.Exec(ctx, `WITH c AS (INSERT INTO ticket_changes (ticket_id, changed_at) VALUES ($1, $2) RETURNING id)
+		SELECT pg_notify('tickets', $1::text || ':' || c.id::text) FROM c`, t.ID, tx.Now)
 }
 
 // MustCalendar returns the embedded working-time calendar; the data is

@@ -66,8 +66,59 @@ func (s *TicketService) complete(ctx context.Context, tx *Tx, a *healthcode.Acto
 		}
 	}
 	var err error
-	t.Steps, err = s.steps(ctx, tx, a, t.ID)
-	return err
+	if t.Steps, err = s.steps(ctx, tx, a, t.ID); err != nil {
+		return err
+	}
+	t.AllowedActions = s.allowedActions(ctx, tx, a, t)
+	return nil
+}
+
+// allowedActions lists the actions a may take on t now, in the machine's
+// order (hotline.Actions): the union over the lifecycle roles a holds on t.
+// Only staff take actions; others get an empty list.
+func (s *TicketService) allowedActions(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket) []string {
+	out := []string{}
+	if a.Kind != healthcode.ActorStaff {
+		return out
+	}
+	roles, _ := s.rolesFor(ctx, tx, a, t)
+	mt := hotline.Ticket{ID: t.ID, Kind: hotline.Kind(t.Kind), State: hotline.State(t.State), ExtensionPending: t.ExtensionPending,
+		Supervised: t.Supervised, ReopenCount: t.ReopenCount, MergedInto: t.MergedInto}
+	if t.Unit != nil {
+		mt.Unit = strconv.FormatInt(t.Unit.ID, 10)
+	}
+	allowed := map[hotline.Action]bool{}
+	for _, r := range roles {
+		for _, act := range hotline.AllowedActions(mt, r) {
+			allowed[act] = true
+		}
+	}
+	for _, act := range hotline.Actions {
+		if allowed[act] {
+			out = append(out, string(act))
+		}
+	}
+	return out
+}
+
+// AllowedActions implements healthcode.TicketService.
+func (s *TicketService) AllowedActions(ctx context.Context, t *healthcode.Ticket) ([]string, error) {
+	if t.AllowedActions != nil {
+		return t.AllowedActions, nil
+	}
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorStaff {
+		return []string{}, nil
+	}
+	var out []string
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		out = s.allowedActions(ctx, tx, a, t)
+		return nil
+	})
+	return out, err
 }
 
 // steps returns the history of ticket id as a's kind may see it: residents
@@ -78,14 +129,16 @@ func (s *TicketService) steps(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 }
 
 // stepsOf returns the histories of tickets ids in one statement, by ticket
-// (an empty list for a ticket without steps).
+// (an empty list for a ticket without steps), each step with the unit that
+// held the ticket then (not shown to residents).
 func (s *TicketService) stepsOf(ctx context.Context, tx *Tx, a *healthcode.Actor, ids []int64) (map[int64][]*healthcode.TicketStep, error) {
-	q := `SELECT ticket_id, id, action, from_state, to_state, role, actor, actor_name, text, reason, visibility, created_at
-		FROM ticket_steps WHERE ticket_id = ANY($1)`
+	q := `SELECT s.ticket_id, s.id, s.action, s.from_state, s.to_state, s.role, s.actor, s.actor_name, s.text, s.reason, s.visibility, s.created_at,
+		COALESCE(u.id, 0), COALESCE(u.region_code, ''), COALESCE(u.name, '')
+		FROM ticket_steps s LEFT JOIN handling_units u ON u.id = s.unit_id WHERE s.ticket_id = ANY($1)`
 	if a.Kind == healthcode.ActorResident {
-		q += " AND visibility = 'PUBLIC'" // internal notes are never shown to the resident
+		q += " AND s.visibility = 'PUBLIC'" // internal notes are never shown to the resident
 	}
-	rows, err := tx.Query(ctx, q+" ORDER BY id", ids)
+	rows, err := tx.Query(ctx, q+" ORDER BY s.id", ids)
 	if err != nil {
 		return nil, fmt.Errorf("list ticket steps: %w", err)
 	}
@@ -96,9 +149,13 @@ func (s *TicketService) stepsOf(ctx context.Context, tx *Tx, a *healthcode.Actor
 	var ticket int64
 	_, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
 		var st healthcode.TicketStep
+		var u healthcode.HandlingUnit
 		if err := r.Scan(&ticket, &st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text,
-			&st.Reason, &st.Visibility, &st.At); err != nil {
+			&st.Reason, &st.Visibility, &st.At, &u.ID, &u.RegionCode, &u.Name); err != nil {
 			return struct{}{}, err
+		}
+		if u.ID != 0 && a.Kind != healthcode.ActorResident {
+			st.Unit = &u
 		}
 		if a.Kind == healthcode.ActorResident {
 			st.Reason, st.Actor, st.ActorName = "", "", ""
@@ -197,19 +254,23 @@ func (s *TicketService) StepsOfTickets(ctx context.Context, ids []int64) ([][]*h
 type queueCursor struct {
 	due pgtype.Timestamptz // infinity for tickets without a deadline
 	id  int64
+	// appeals: a cursor of the appeals-first order, in which other is true
+	// for a ticket that is not a code appeal.
+	appeals, other bool
 }
 
 func decodeQueueCursor(s string) (*queueCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	due, id, err := healthcode.ParseTicketCursor(s)
+	k, err := healthcode.ParseTicketCursor(s)
 	if err != nil {
 		return nil, err
 	}
-	c := &queueCursor{id: id, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}}
-	if due != nil {
-		c.due = pgtype.Timestamptz{Time: *due, Valid: true}
+	c := &queueCursor{id: k.ID, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true},
+		appeals: k.AppealsFirst, other: k.Other}
+	if k.Due != nil {
+		c.due = pgtype.Timestamptz{Time: *k.Due, Valid: true}
 	}
 	return c, nil
 }
@@ -255,6 +316,21 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	if f.Kind != "" {
 		add("t.kind = ?", f.Kind)
 	}
+	if f.Urgency != "" {
+		if !hotline.Urgency(f.Urgency).Valid() {
+			return nil, false, healthcode.Errorf(healthcode.EINVALID, "紧急程度应为 NORMAL 或 URGENT")
+		}
+		add("t.urgency = ?", f.Urgency)
+	}
+	if f.Region != "" {
+		if err := healthcode.ValidRegionCode(f.Region); err != nil {
+			return nil, false, err
+		}
+		add("t.region_path <@ ?::text::ltree", ltreePath(f.Region))
+	}
+	if f.PersonID != 0 {
+		add("t.person_id = ?", f.PersonID)
+	}
 	now := s.DB.now()
 	if f.Overdue {
 		add("t.due_at <= ?", now)
@@ -266,12 +342,27 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 		add("t.updated_at >= ?", *f.UpdatedSince)
 	}
 	// The order matches tickets_queue_idx, so a unit's first page is an
-	// index range scan whatever the queue's length.
+	// index range scan whatever the queue's length. Appeals first (the
+	// operators' queue) puts the code appeals before the rest, each part by
+	// deadline; the cursor then carries the part.
 	order := "COALESCE(t.due_at, 'infinity'::timestamptz), t.id"
+	key := order
+	if f.AppealsFirst {
+		key = "(t.kind <> 'CODE_APPEAL'), " + order
+		order = key
+	}
 	if cur != nil {
+		if cur.appeals != f.AppealsFirst {
+			return nil, false, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+		}
 		args = append(args, cur.due, cur.id)
 		n := len(args)
-		where = append(where, fmt.Sprintf("(COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d)", n-1, n))
+		if f.AppealsFirst {
+			args = append(args, cur.other)
+			where = append(where, fmt.Sprintf("((t.kind <> 'CODE_APPEAL'), COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d, $%d)", n+1, n-1, n))
+		} else {
+			where = append(where, fmt.Sprintf("(COALESCE(t.due_at, 'infinity'::timestamptz), t.id) > ($%d, $%d)", n-1, n))
+		}
 	}
 	args = append(args, f.First+1)
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ticketColumns+ticketFrom+" WHERE "+strings.Join(where, " AND ")+
@@ -282,6 +373,9 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, now) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list tickets: %w", err)
+	}
+	for _, t := range list {
+		s.setDueUnit(t)
 	}
 	more := len(list) > f.First
 	if more {
@@ -317,7 +411,13 @@ func (s *TicketService) MyAppeals(ctx context.Context) ([]*healthcode.Ticket, er
 		return nil, fmt.Errorf("list appeals: %w", err)
 	}
 	now := s.DB.now()
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, now) })
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) {
+		t, err := scanTicket(r, now)
+		if err == nil {
+			s.setDueUnit(t)
+		}
+		return t, err
+	})
 }
 
 // AppealView implements healthcode.TicketService.
@@ -612,8 +712,12 @@ func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue i
 				if _, err := tx.Exec(ctx, "UPDATE tickets SET supervised = true WHERE id = $1", id); err != nil {
 					return err
 				}
+				var unit int64
+				if t.Unit != nil {
+					unit = t.Unit.ID
+				}
 				if err := s.addStep(ctx, tx, id, string(step.Action), string(step.From), string(step.To), string(step.Role),
-					healthcode.SystemActor, text, "", step.Visibility); err != nil {
+					healthcode.SystemActor, text, "", step.Visibility, unit); err != nil {
 					return err
 				}
 			}

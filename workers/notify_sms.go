@@ -37,7 +37,11 @@ func (h *NotifySMSHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 		return fmt.Errorf("notify sms outbox %d: %w", p.OutboxID, err)
 	}
 	err = h.DB.DeliverOnce(ctx, p.OutboxID, func(ctx context.Context) error {
-		return h.Sender.Send(ctx, msg)
+		serr := h.Sender.Send(ctx, msg)
+		if serr != nil && !errors.Is(serr, sms.ErrRejected) {
+			return gatewayError{serr}
+		}
+		return serr
 	})
 	switch {
 	case errors.Is(err, sms.ErrRejected):
@@ -47,3 +51,11 @@ func (h *NotifySMSHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 	}
 	return nil
 }
+
+// gatewayError is a failed gateway call. It hides the network error inside
+// it from healthcode.Unavailable: an outage of the gateway is retried with
+// the task's growing backoff and counts against its retries, unlike an
+// outage of the platform's own database.
+type gatewayError struct{ err error }
+
+func (e gatewayError) Error() string { return e.err.Error() }

@@ -64,10 +64,35 @@ type OutboxPayload struct {
 }
 
 // OutboxTaskID returns the asynq task id of outbox row id, "outbox:<id>".
+// It is also the idempotency key of the row's external effect (the SMS
+// gateway's), whatever the generation of the task that performs it.
 func OutboxTaskID(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
 
-// NewOutboxTask builds the task for an outbox row, with its task id, queue,
-// retry cap and retention. Only the Relay (and tests) call it.
+// OutboxGenerationTaskID returns the task id of generation gen of outbox
+// row id: OutboxTaskID for generation 0, "outbox:<id>:<gen>" after gen
+// takeovers from dead workers (whose tasks still hold the earlier ids).
+func OutboxGenerationTaskID(id int64, gen int) string {
+	if gen <= 0 {
+		return OutboxTaskID(id)
+	}
+	return OutboxTaskID(id) + ":" + strconv.Itoa(gen)
+}
+
+// ParseOutboxTaskID returns the outbox row id of a task id made by
+// OutboxGenerationTaskID, and false for any other task id.
+func ParseOutboxTaskID(taskID string) (int64, bool) {
+	rest, ok := strings.CutPrefix(taskID, "outbox:")
+	if !ok {
+		return 0, false
+	}
+	rest, _, _ = strings.Cut(rest, ":")
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// NewOutboxTask builds the task for an outbox row, with its task id (of the
+// row's generation), queue, retry cap and retention. Only the Relay (and
+// tests) call it.
 // Errors: a payload that is not valid JSON.
 func NewOutboxTask(row postgres.OutboxRow) (*asynq.Task, error) {
 	if !json.Valid(row.Payload) {
@@ -77,7 +102,7 @@ func NewOutboxTask(row postgres.OutboxRow) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode outbox %d: %w", row.ID, err)
 	}
-	opts := append(taskOptions(row.TaskType), asynq.TaskID(OutboxTaskID(row.ID)))
+	opts := append(taskOptions(row.TaskType), asynq.TaskID(OutboxGenerationTaskID(row.ID, row.Generation)))
 	return asynq.NewTask(row.TaskType, b, opts...), nil
 }
 

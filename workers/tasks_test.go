@@ -12,6 +12,7 @@ import (
 	"healthcode"
 	"healthcode/pii"
 	"healthcode/postgres"
+	"healthcode/sms"
 	"healthcode/workers"
 )
 
@@ -147,5 +148,26 @@ func TestMuxHandlesEveryTask(t *testing.T) {
 		if p && !scheduled[typ] {
 			t.Errorf("periodic task %s is not scheduled", typ)
 		}
+	}
+}
+
+// A gateway that cannot be reached is retried with the task's backoff and
+// uses up its retries (healthcode.Unavailable is false), unlike the
+// database.
+func TestNotifySMSGatewayDownIsAFailure(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	row := b.queueSMS(t, testPhone, testText)
+	task, err := workers.NewOutboxTask(row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := sms.New(sms.Config{URL: "http://127.0.0.1:1/send", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = (&workers.NotifySMSHandler{DB: b.db, Sender: sender}).ProcessTask(b.ctx, task)
+	if err == nil || errors.Is(err, asynq.SkipRetry) || healthcode.Unavailable(err) {
+		t.Fatalf("gateway down: %v (unavailable %v), want a failure to retry with backoff", err, healthcode.Unavailable(err))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"healthcode/postgres"
 )
@@ -28,9 +29,22 @@ type Config struct {
 	Deps Deps
 	// Location is the time zone of the schedule (default Asia/Shanghai).
 	Location *time.Location
-	// ShutdownTimeout bounds how long running tasks may finish after ctx is
-	// done (default 10 s); tasks still running then are retried later.
+	// ShutdownTimeout bounds how long running tasks (and SMS gateway calls
+	// in flight) may finish after ctx is done (WORKER_SHUTDOWN_GRACE,
+	// default 30 s; keep it longer than the gateway's timeout); tasks still
+	// running then are retried later.
 	ShutdownTimeout time.Duration
+	// Lease is the lease of a running outbox task (OUTBOX_LEASE, default
+	// DefaultLease): a killed worker's tasks are taken over this long after
+	// its last heartbeat.
+	Lease time.Duration
+	// RedeliverAfter is how long a handed-over task may sit in the queue
+	// unstarted before the relay hands it over again
+	// (OUTBOX_REDELIVER_AFTER, default postgres.DefaultRedeliverAfter).
+	RedeliverAfter time.Duration
+	// Listener is the process's database listener; when set, the relay
+	// wakes on NOTIFY outbox (register before the listener runs).
+	Listener *postgres.Listener
 	// Schedule replaces DefaultSchedule when not nil (tests).
 	Schedule []PeriodicTask
 	// RelayInterval is the relay's fallback poll interval (default 2 s).
@@ -63,7 +77,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	shutdownTimeout := cfg.ShutdownTimeout
 	if shutdownTimeout <= 0 {
-		shutdownTimeout = 10 * time.Second
+		shutdownTimeout = 30 * time.Second
 	}
 	schedule := cfg.Schedule
 	if schedule == nil {
@@ -81,11 +95,16 @@ func Run(ctx context.Context, cfg Config) error {
 
 	alog := logger.With("component", "asynq")
 	srv := asynq.NewServer(redisOpt, asynq.Config{
-		Concurrency:     concurrency,
-		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
-		Logger:          asynqLogger{alog},
-		LogLevel:        asynq.WarnLevel,
-		ShutdownTimeout: shutdownTimeout,
+		Concurrency: concurrency,
+		Queues:      map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
+		// An outage does not use up a task's retries, and its tasks are
+		// retried within seconds of it ending.
+		IsFailure:                isFailure,
+		RetryDelayFunc:           retryDelay,
+		DelayedTaskCheckInterval: time.Second,
+		Logger:                   asynqLogger{alog},
+		LogLevel:                 asynq.WarnLevel,
+		ShutdownTimeout:          shutdownTimeout,
 		// Handlers keep their context during the graceful shutdown; asynq
 		// cancels it when ShutdownTimeout passes.
 		BaseContext: func() context.Context { return context.WithoutCancel(ctx) },
@@ -101,15 +120,29 @@ func Run(ctx context.Context, cfg Config) error {
 		deps.Logger = logger
 	}
 	mux := NewMux(deps)
+	own := &Ownership{DB: cfg.DB, Logger: logger, Lease: cfg.Lease}
+	mux.Use(own.Middleware)
+	sched := &Scheduler{Slots: cfg.DB, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.DB.Clock}
+	relay := &Relay{DB: cfg.DB, Queue: client, Logger: logger, Interval: cfg.RelayInterval,
+		RedeliverAfter: cfg.RedeliverAfter, Periodic: allPeriodic(schedule)}
+	if cfg.Listener != nil {
+		relay.Listen(cfg.Listener)
+	}
+	if rc, ok := redisOpt.MakeRedisClient().(redis.UniversalClient); ok {
+		defer rc.Close()
+		relay.Epoch = &QueueEpoch{Client: rc}
+	}
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
 
-	sched := &Scheduler{Queue: client, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.DB.Clock}
-	relay := &Relay{DB: cfg.DB, Queue: client, Logger: logger, Interval: cfg.RelayInterval}
-
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
+	// The heartbeat outlives bg: running tasks keep their leases through
+	// the graceful shutdown.
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHeartbeat()
+	go own.Heartbeat(hbCtx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	for _, run := range []func(context.Context) error{sched.Run, relay.Run} {

@@ -21,7 +21,11 @@ func runServe(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer p.close()
-	p.listenGrants(ctx)
+	// Serve only once grant changes are heard: before that a revoked grant
+	// could be honoured.
+	if err := p.listen(ctx); err != nil {
+		return nil // stopped before the database answered
+	}
 	log.Info("serving", "addr", cfg.HTTPAddr, "dev", cfg.Dev)
 	return p.httpServer().Run(ctx)
 }

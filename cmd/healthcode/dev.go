@@ -115,7 +115,9 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	fmt.Print(banner(ln.Addr().String(), env, dataDir))
 
 	g, gctx := errgroup.WithContext(ctx)
-	p.listenGrants(gctx)
+	if err := p.listen(gctx); err != nil {
+		return nil
+	}
 	g.Go(func() error { return p.httpServer().Serve(gctx, ln) })
 	g.Go(func() error { return p.runWorkers(gctx) })
 	err = g.Wait()

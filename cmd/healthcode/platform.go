@@ -35,6 +35,9 @@ type platform struct {
 	// outside it.
 	devClock *postgres.DevClock
 	ring     *credential.KeyRing
+	// listener is the process's one LISTEN connection: grants, ticket
+	// changes, the outbox.
+	listener *postgres.Listener
 	// national is the dev-mode test issuer standing in for the national
 	// platform (互信互认); nil outside dev mode.
 	national *credential.KeyRing
@@ -103,6 +106,8 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	}
 	p.db.Authz = p.enforcer
 	p.db.GrantsChanged = p.enforcer.Invalidate
+	p.listener = postgres.NewListener(p.db)
+	postgres.WatchGrants(p.listener, p.enforcer)
 	if err := p.db.EnsureRuleSet(ctx); err != nil {
 		p.close()
 		return nil, err
@@ -180,14 +185,21 @@ func (p *platform) close() {
 	p.pool.Close()
 }
 
-// listenGrants keeps the enforcer current with grant changes made by other
-// processes until ctx ends.
-func (p *platform) listenGrants(ctx context.Context) {
+// listen runs the process's listener until ctx ends and waits until it is
+// connected (grants, ticket changes and the outbox are then followed), or
+// ctx ends. Errors: ctx's error.
+func (p *platform) listen(ctx context.Context) error {
 	go func() {
-		if err := p.db.ListenGrants(ctx, p.cfg.DatabaseURL, p.enforcer.Invalidate); err != nil && ctx.Err() == nil {
-			p.log.Error("grant listener stopped", "err", err)
+		if err := p.listener.Run(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("database listener stopped", "err", err)
 		}
 	}()
+	select {
+	case <-p.listener.Ready():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (p *platform) resolver() *graph.Resolver {
@@ -221,7 +233,10 @@ func (p *platform) httpServer() *server.Server {
 	for _, err := range []error{
 		metrics.RegisterDBPool(p.pool),
 		metrics.RegisterQueue(asynq.NewInspectorFromRedisClient(p.redis)),
-		metrics.RegisterOutbox(p.db.PendingOutbox),
+		metrics.RegisterOutbox(func(ctx context.Context) (server.OutboxBacklog, error) {
+			b, err := p.db.Backlog(ctx)
+			return server.OutboxBacklog(b), err
+		}),
 	} {
 		if err != nil {
 			p.log.Warn("metrics collector not registered", "err", err)
@@ -246,7 +261,7 @@ func (p *platform) httpServer() *server.Server {
 			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
 		},
 		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
-		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor,
+		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor, Drain: p.cfg.ShutdownDrain,
 		ReadyChecks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return p.pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return p.redis.Ping(ctx).Err() },

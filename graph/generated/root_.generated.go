@@ -25,6 +25,8 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AppealEvidence() AppealEvidenceResolver
+	AppealView() AppealViewResolver
 	AreaRisk() AreaRiskResolver
 	AuditRecord() AuditRecordResolver
 	CodeChange() CodeChangeResolver
@@ -64,11 +66,21 @@ type ComplexityRoot struct {
 		Key func(childComplexity int) int
 	}
 
+	AppealEvidence struct {
+		ContentType func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		DataBase64  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Sha256      func(childComplexity int) int
+		Size        func(childComplexity int) int
+	}
+
 	AppealView struct {
-		Code    func(childComplexity int) int
-		Facts   func(childComplexity int) int
-		History func(childComplexity int) int
-		Ticket  func(childComplexity int) int
+		Code     func(childComplexity int) int
+		Evidence func(childComplexity int) int
+		Facts    func(childComplexity int) int
+		History  func(childComplexity int) int
+		Ticket   func(childComplexity int) int
 	}
 
 	AreaRisk struct {
@@ -412,6 +424,30 @@ type ComplexityRoot struct {
 		UnmaskPerson           func(childComplexity int, ticketID int64, reason string) int
 	}
 
+	NationalPushBatch struct {
+		AckedAt   func(childComplexity int) int
+		Attempts  func(childComplexity int) int
+		BatchID   func(childComplexity int) int
+		LastError func(childComplexity int) int
+		Receipt   func(childComplexity int) int
+		Records   func(childComplexity int) int
+		Seq       func(childComplexity int) int
+	}
+
+	NationalPushDay struct {
+		AckedAt        func(childComplexity int) int
+		AlertedAt      func(childComplexity int) int
+		BatchList      func(childComplexity int) int
+		Batches        func(childComplexity int) int
+		Day            func(childComplexity int) int
+		DueAt          func(childComplexity int) int
+		FailedAttempts func(childComplexity int) int
+		Late           func(childComplexity int) int
+		Records        func(childComplexity int) int
+		StartedAt      func(childComplexity int) int
+		Status         func(childComplexity int) int
+	}
+
 	NoData struct {
 		Message func(childComplexity int) int
 		Reason  func(childComplexity int) int
@@ -498,6 +534,7 @@ type ComplexityRoot struct {
 		MyCredential              func(childComplexity int, personID *int64) int
 		MyDependents              func(childComplexity int) int
 		MyFacts                   func(childComplexity int, personID *int64) int
+		NationalPushes            func(childComplexity int, from time.Time, to time.Time) int
 		PassCardApplications      func(childComplexity int, region *string, status *string) int
 		Person                    func(childComplexity int, id int64) int
 		PersonFacts               func(childComplexity int, personID int64) int
@@ -516,13 +553,15 @@ type ComplexityRoot struct {
 		Staff                     func(childComplexity int, first *int, after *string) int
 		Ticket                    func(childComplexity int, id int64) int
 		TicketNotices             func(childComplexity int) int
-		Tickets                   func(childComplexity int, unitID *int64, state *string, kind *model.TicketKind, overdue *bool, dueSoon *bool, updatedSince *time.Time, first *int, after *string) int
+		Tickets                   func(childComplexity int, unitID *int64, state *string, kind *model.TicketKind, overdue *bool, dueSoon *bool, updatedSince *time.Time, region *string, urgency *string, personID *int64, appealsFirst *bool, first *int, after *string) int
 		TrustedIssuers            func(childComplexity int) int
+		UnitStats                 func(childComplexity int, unitID *int64, from *time.Time, to *time.Time) int
 		VenueStats                func(childComplexity int, venueID int64, from time.Time, to time.Time) int
 		Venues                    func(childComplexity int, institutionID *int64, region *string) int
 		VerifyCode                func(childComplexity int, token string) int
 		WeeklyReports             func(childComplexity int, at *time.Time) int
 		WorkCalendar              func(childComplexity int, year int) int
+		WorkingHours              func(childComplexity int) int
 	}
 
 	Ranking struct {
@@ -695,12 +734,16 @@ type ComplexityRoot struct {
 	}
 
 	Ticket struct {
+		AllowedActions   func(childComplexity int) int
 		CallbackDue      func(childComplexity int) int
 		CallerMasked     func(childComplexity int) int
 		Channel          func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		Description      func(childComplexity int) int
+		DisputedFactID   func(childComplexity int) int
+		DisputedFactKind func(childComplexity int) int
 		DueAt            func(childComplexity int) int
+		DueInWorkingTime func(childComplexity int) int
 		Duplicates       func(childComplexity int) int
 		ExtensionPending func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -768,6 +811,7 @@ type ComplexityRoot struct {
 		Role        func(childComplexity int) int
 		Text        func(childComplexity int) int
 		To          func(childComplexity int) int
+		Unit        func(childComplexity int) int
 		Visibility  func(childComplexity int) int
 	}
 
@@ -780,6 +824,21 @@ type ComplexityRoot struct {
 		RetiredAt  func(childComplexity int) int
 		ValidFrom  func(childComplexity int) int
 		ValidUntil func(childComplexity int) int
+	}
+
+	UnitStats struct {
+		Callbacks        func(childComplexity int) int
+		Dispatched       func(childComplexity int) int
+		Open             func(childComplexity int) int
+		Overdue          func(childComplexity int) int
+		Replied          func(childComplexity int) int
+		RepliedOnTime    func(childComplexity int) int
+		ReplyOnTimeRate  func(childComplexity int) int
+		Returned         func(childComplexity int) int
+		SatisfactionRate func(childComplexity int) int
+		SignOnTimeRate   func(childComplexity int) int
+		SignedOnTime     func(childComplexity int) int
+		Unit             func(childComplexity int) int
 	}
 
 	UnmaskedPerson struct {
@@ -885,12 +944,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiKeyPayload.Key(childComplexity), true
 
+	case "AppealEvidence.contentType":
+		if e.ComplexityRoot.AppealEvidence.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealEvidence.ContentType(childComplexity), true
+	case "AppealEvidence.createdAt":
+		if e.ComplexityRoot.AppealEvidence.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealEvidence.CreatedAt(childComplexity), true
+	case "AppealEvidence.dataBase64":
+		if e.ComplexityRoot.AppealEvidence.DataBase64 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealEvidence.DataBase64(childComplexity), true
+	case "AppealEvidence.id":
+		if e.ComplexityRoot.AppealEvidence.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealEvidence.ID(childComplexity), true
+	case "AppealEvidence.sha256":
+		if e.ComplexityRoot.AppealEvidence.Sha256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealEvidence.Sha256(childComplexity), true
+	case "AppealEvidence.size":
+		if e.ComplexityRoot.AppealEvidence.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealEvidence.Size(childComplexity), true
+
 	case "AppealView.code":
 		if e.ComplexityRoot.AppealView.Code == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AppealView.Code(childComplexity), true
+	case "AppealView.evidence":
+		if e.ComplexityRoot.AppealView.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AppealView.Evidence(childComplexity), true
 	case "AppealView.facts":
 		if e.ComplexityRoot.AppealView.Facts == nil {
 			break
@@ -2722,6 +2824,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UnmaskPerson(childComplexity, args["ticketId"].(int64), args["reason"].(string)), true
 
+	case "NationalPushBatch.ackedAt":
+		if e.ComplexityRoot.NationalPushBatch.AckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushBatch.AckedAt(childComplexity), true
+	case "NationalPushBatch.attempts":
+		if e.ComplexityRoot.NationalPushBatch.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushBatch.Attempts(childComplexity), true
+	case "NationalPushBatch.batchId":
+		if e.ComplexityRoot.NationalPushBatch.BatchID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushBatch.BatchID(childComplexity), true
+	case "NationalPushBatch.lastError":
+		if e.ComplexityRoot.NationalPushBatch.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushBatch.LastError(childComplexity), true
+	case "NationalPushBatch.receipt":
+		if e.ComplexityRoot.NationalPushBatch.Receipt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushBatch.Receipt(childComplexity), true
+	case "NationalPushBatch.records":
+		if e.ComplexityRoot.NationalPushBatch.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushBatch.Records(childComplexity), true
+	case "NationalPushBatch.seq":
+		if e.ComplexityRoot.NationalPushBatch.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushBatch.Seq(childComplexity), true
+
+	case "NationalPushDay.ackedAt":
+		if e.ComplexityRoot.NationalPushDay.AckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.AckedAt(childComplexity), true
+	case "NationalPushDay.alertedAt":
+		if e.ComplexityRoot.NationalPushDay.AlertedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.AlertedAt(childComplexity), true
+	case "NationalPushDay.batchList":
+		if e.ComplexityRoot.NationalPushDay.BatchList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.BatchList(childComplexity), true
+	case "NationalPushDay.batches":
+		if e.ComplexityRoot.NationalPushDay.Batches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.Batches(childComplexity), true
+	case "NationalPushDay.day":
+		if e.ComplexityRoot.NationalPushDay.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.Day(childComplexity), true
+	case "NationalPushDay.dueAt":
+		if e.ComplexityRoot.NationalPushDay.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.DueAt(childComplexity), true
+	case "NationalPushDay.failedAttempts":
+		if e.ComplexityRoot.NationalPushDay.FailedAttempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.FailedAttempts(childComplexity), true
+	case "NationalPushDay.late":
+		if e.ComplexityRoot.NationalPushDay.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.Late(childComplexity), true
+	case "NationalPushDay.records":
+		if e.ComplexityRoot.NationalPushDay.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.Records(childComplexity), true
+	case "NationalPushDay.startedAt":
+		if e.ComplexityRoot.NationalPushDay.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.StartedAt(childComplexity), true
+	case "NationalPushDay.status":
+		if e.ComplexityRoot.NationalPushDay.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NationalPushDay.Status(childComplexity), true
+
 	case "NoData.message":
 		if e.ComplexityRoot.NoData.Message == nil {
 			break
@@ -3187,6 +3399,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyFacts(childComplexity, args["personId"].(*int64)), true
+	case "Query.nationalPushes":
+		if e.ComplexityRoot.Query.NationalPushes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nationalPushes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NationalPushes(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.passCardApplications":
 		if e.ComplexityRoot.Query.PassCardApplications == nil {
 			break
@@ -3380,13 +3603,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tickets(childComplexity, args["unitId"].(*int64), args["state"].(*string), args["kind"].(*model.TicketKind), args["overdue"].(*bool), args["dueSoon"].(*bool), args["updatedSince"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Tickets(childComplexity, args["unitId"].(*int64), args["state"].(*string), args["kind"].(*model.TicketKind), args["overdue"].(*bool), args["dueSoon"].(*bool), args["updatedSince"].(*time.Time), args["region"].(*string), args["urgency"].(*string), args["personId"].(*int64), args["appealsFirst"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.trustedIssuers":
 		if e.ComplexityRoot.Query.TrustedIssuers == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.TrustedIssuers(childComplexity), true
+	case "Query.unitStats":
+		if e.ComplexityRoot.Query.UnitStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unitStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnitStats(childComplexity, args["unitId"].(*int64), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.venueStats":
 		if e.ComplexityRoot.Query.VenueStats == nil {
 			break
@@ -3442,6 +3676,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkCalendar(childComplexity, args["year"].(int)), true
+	case "Query.workingHours":
+		if e.ComplexityRoot.Query.WorkingHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WorkingHours(childComplexity), true
 
 	case "Ranking.daysWithData":
 		if e.ComplexityRoot.Ranking.DaysWithData == nil {
@@ -4139,6 +4379,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SubsystemRecordResult.Updated(childComplexity), true
 
+	case "Ticket.allowedActions":
+		if e.ComplexityRoot.Ticket.AllowedActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.AllowedActions(childComplexity), true
 	case "Ticket.callbackDue":
 		if e.ComplexityRoot.Ticket.CallbackDue == nil {
 			break
@@ -4169,12 +4415,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Description(childComplexity), true
+	case "Ticket.disputedFactId":
+		if e.ComplexityRoot.Ticket.DisputedFactID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.DisputedFactID(childComplexity), true
+	case "Ticket.disputedFactKind":
+		if e.ComplexityRoot.Ticket.DisputedFactKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.DisputedFactKind(childComplexity), true
 	case "Ticket.dueAt":
 		if e.ComplexityRoot.Ticket.DueAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Ticket.DueAt(childComplexity), true
+	case "Ticket.dueInWorkingTime":
+		if e.ComplexityRoot.Ticket.DueInWorkingTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.DueInWorkingTime(childComplexity), true
 	case "Ticket.duplicates":
 		if e.ComplexityRoot.Ticket.Duplicates == nil {
 			break
@@ -4492,6 +4756,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TicketStep.To(childComplexity), true
+	case "TicketStep.unit":
+		if e.ComplexityRoot.TicketStep.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TicketStep.Unit(childComplexity), true
 	case "TicketStep.visibility":
 		if e.ComplexityRoot.TicketStep.Visibility == nil {
 			break
@@ -4547,6 +4817,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TrustedIssuer.ValidUntil(childComplexity), true
+
+	case "UnitStats.callbacks":
+		if e.ComplexityRoot.UnitStats.Callbacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.Callbacks(childComplexity), true
+	case "UnitStats.dispatched":
+		if e.ComplexityRoot.UnitStats.Dispatched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.Dispatched(childComplexity), true
+	case "UnitStats.open":
+		if e.ComplexityRoot.UnitStats.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.Open(childComplexity), true
+	case "UnitStats.overdue":
+		if e.ComplexityRoot.UnitStats.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.Overdue(childComplexity), true
+	case "UnitStats.replied":
+		if e.ComplexityRoot.UnitStats.Replied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.Replied(childComplexity), true
+	case "UnitStats.repliedOnTime":
+		if e.ComplexityRoot.UnitStats.RepliedOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.RepliedOnTime(childComplexity), true
+	case "UnitStats.replyOnTimeRate":
+		if e.ComplexityRoot.UnitStats.ReplyOnTimeRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.ReplyOnTimeRate(childComplexity), true
+	case "UnitStats.returned":
+		if e.ComplexityRoot.UnitStats.Returned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.Returned(childComplexity), true
+	case "UnitStats.satisfactionRate":
+		if e.ComplexityRoot.UnitStats.SatisfactionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.SatisfactionRate(childComplexity), true
+	case "UnitStats.signOnTimeRate":
+		if e.ComplexityRoot.UnitStats.SignOnTimeRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.SignOnTimeRate(childComplexity), true
+	case "UnitStats.signedOnTime":
+		if e.ComplexityRoot.UnitStats.SignedOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.SignedOnTime(childComplexity), true
+	case "UnitStats.unit":
+		if e.ComplexityRoot.UnitStats.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitStats.Unit(childComplexity), true
 
 	case "UnmaskedPerson.docNumber":
 		if e.ComplexityRoot.UnmaskedPerson.DocNumber == nil {
@@ -5730,6 +6073,17 @@ type Ticket {
   steps: [TicketStep!]!
   """The resident's rating of the current round's answer (网上评价), read at the callback; null until rated."""
   rating: TicketRating
+  """
+  The actions the caller may take now (DISPATCH, SIGN, START, RETURN, REDISPATCH, REPLY, RESOLVE_APPEAL, REJECT_APPEAL,
+  NOTE, REQUEST_EXTENSION, DECIDE_EXTENSION, SUPERVISE, MERGE, ESCALATE, CALLBACK, REOPEN, CLOSE, DIRECT_CLOSE,
+  CORRECT_PLACE: docs/hotline.md), in the machine's order; empty for residents. The mutations still decide.
+  """
+  allowedActions: [String!]!
+  """The running deadline (dueAt) is counted in working time (workingHours of working days, workCalendar); false: around the clock, or no deadline."""
+  dueInWorkingTime: Boolean!
+  """The fact a code appeal disputes, when the resident named one (staff and the resident)."""
+  disputedFactKind: FactKind
+  disputedFactId: ID
 }
 
 """A resident's rating of the answer to their ticket."""
@@ -5756,6 +6110,8 @@ type TicketStep {
   """PUBLIC or INTERNAL."""
   visibility: String!
   at: Time!
+  """The handling unit that held the ticket when the step was taken (the unit it was sent to, for a dispatch); null when none did, for steps before issue 14, and for residents."""
+  unit: HandlingUnit
 }
 
 type TicketEdge {
@@ -5776,6 +6132,47 @@ type AppealView {
   """Every fact about the person: what, source, who entered it and when, retracted or not."""
   facts: [Fact!]!
   history: [CodeChange!]!
+  """The files the resident attached (a photo or a PDF); each read is recorded in the audit log (ticket.evidence_read)."""
+  evidence: [AppealEvidence!]!
+}
+
+"""A file attached to a code appeal."""
+type AppealEvidence {
+  id: ID!
+  """image/png, image/jpeg or application/pdf."""
+  contentType: String!
+  """Bytes."""
+  size: Int!
+  """SHA-256 of the file, hex."""
+  sha256: String!
+  """The file, base64."""
+  dataBase64: String!
+  createdAt: Time!
+}
+
+"""
+A handling unit's figures (承办单位工作台) over a period: open, overdue and returned tickets, on-time and satisfaction
+rates (docs/hotline.md, "Unit dashboard"). A rate is a percentage, null without a denominator.
+"""
+type UnitStats {
+  unit: HandlingUnit!
+  """Tickets the unit holds now (dispatched, signed, in progress, replied)."""
+  open: Int!
+  """Of those, past their deadline now."""
+  overdue: Int!
+  """Returns (退单) by the unit in the period."""
+  returned: Int!
+  """Tickets whose sign clock for the unit started in the period, and of those signed by the deadline."""
+  dispatched: Int!
+  signedOnTime: Int!
+  signOnTimeRate: Float
+  """Answers (答复, 申诉纠正, 驳回申诉) by the unit in the period, and of those given by the reply deadline."""
+  replied: Int!
+  repliedOnTime: Int!
+  replyOnTimeRate: Float
+  """Callbacks in the period of tickets the unit answered; (满意 + 0.8 × 基本满意) ÷ callbacks."""
+  callbacks: Int!
+  satisfactionRate: Float
 }
 
 type TicketNotice {
@@ -5845,8 +6242,13 @@ input FactCorrectionInput {
 }
 
 extend type Query {
-  """A queue: tickets inside the caller's grants, overdue first, then by deadline."""
-  tickets(unitId: ID, state: String, kind: TicketKind, overdue: Boolean, dueSoon: Boolean, updatedSince: Time, first: Int, after: String): TicketConnection!
+  """
+  A queue: tickets inside the caller's grants, overdue first, then by deadline (appealsFirst: code appeals first, each
+  part by deadline). region narrows to a responsible region, urgency to NORMAL or URGENT, personId to one person's
+  tickets (likely duplicates before registering a call). Without state: the open tickets.
+  """
+  tickets(unitId: ID, state: String, kind: TicketKind, overdue: Boolean, dueSoon: Boolean, updatedSince: Time, region: String,
+    urgency: String, personId: ID, appealsFirst: Boolean, first: Int, after: String): TicketConnection!
   ticket(id: ID!): Ticket
   """The calling resident's appeals and tickets."""
   myAppeals: [Ticket!]!
@@ -5854,6 +6256,13 @@ extend type Query {
   handlingUnits(region: String): [HandlingUnit!]!
   """Holidays and make-up working days of a year (the deadline calendar)."""
   workCalendar(year: Int!): [WorkCalendarDay!]!
+  """The working hours of every working day (China Standard Time), e.g. ["08:30-12:00", "14:00-17:30"]."""
+  workingHours: [String!]!
+  """
+  The figures of the handling units inside the caller's ticket grants (handlers, operators, supervising
+  administrators), or of one unit, from ` + "`" + `from` + "`" + ` to ` + "`" + `to` + "`" + ` (both included; default the last 30 days).
+  """
+  unitStats(unitId: ID, from: Date, to: Date): [UnitStats!]!
   """Standard answers for consultations."""
   knowledge(query: String): [KnowledgeAnswer!]!
   """Warnings, 督办 and other notices to the caller's regions."""
@@ -6395,6 +6804,43 @@ extend type Mutation {
   """Submit the joint meeting list of a city or county (its administrators)."""
   submitJointMeetingList(region: String!, members: [JointMeetingMemberInput!]!): JointMeetingList!
 }
+
+"""One day of the daily push to the national platform (docs/exchange.md): on time when acknowledged by 10:00 of the next day."""
+type NationalPushDay {
+  day: Date!
+  batches: Int!
+  records: Int!
+  startedAt: Time!
+  """When the last batch was acknowledged; null while any is not."""
+  ackedAt: Time
+  """Acknowledged after dueAt."""
+  late: Boolean!
+  """10:00 of the next day."""
+  dueAt: Time!
+  """ON_TIME, LATE, PENDING (not yet acknowledged, before dueAt) or FAILED (not acknowledged after dueAt)."""
+  status: String!
+  """The 09:30 alert to the province administrators, when one was sent."""
+  alertedAt: Time
+  """Attempts of the day's batches that failed (retried)."""
+  failedAttempts: Int!
+  batchList: [NationalPushBatch!]!
+}
+
+type NationalPushBatch {
+  seq: Int!
+  batchId: String!
+  records: Int!
+  attempts: Int!
+  lastError: String!
+  """The national platform's receipt; empty until acknowledged."""
+  receipt: String!
+  ackedAt: Time
+}
+
+extend type Query {
+  """The days of the national push from ` + "`" + `from` + "`" + ` to ` + "`" + `to` + "`" + ` (both included, at most 366 days), newest first (supervisors, province administrators)."""
+  nationalPushes(from: Date!, to: Date!): [NationalPushDay!]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/weekly.graphqls", Input: `type WeeklyFigures {
   periodFrom: Time!
@@ -6457,6 +6903,24 @@ func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ApiKeyPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_AppealEvidence(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AppealEvidence_id(ctx, field)
+	case "contentType":
+		return ec.fieldContext_AppealEvidence_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_AppealEvidence_size(ctx, field)
+	case "sha256":
+		return ec.fieldContext_AppealEvidence_sha256(ctx, field)
+	case "dataBase64":
+		return ec.fieldContext_AppealEvidence_dataBase64(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AppealEvidence_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AppealEvidence", field.Name)
+}
+
 func (ec *executionContext) childFields_AppealView(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "ticket":
@@ -6467,6 +6931,8 @@ func (ec *executionContext) childFields_AppealView(ctx context.Context, field gr
 		return ec.fieldContext_AppealView_facts(ctx, field)
 	case "history":
 		return ec.fieldContext_AppealView_history(ctx, field)
+	case "evidence":
+		return ec.fieldContext_AppealView_evidence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AppealView", field.Name)
 }
@@ -7021,6 +7487,54 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
 
+func (ec *executionContext) childFields_NationalPushBatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_NationalPushBatch_seq(ctx, field)
+	case "batchId":
+		return ec.fieldContext_NationalPushBatch_batchId(ctx, field)
+	case "records":
+		return ec.fieldContext_NationalPushBatch_records(ctx, field)
+	case "attempts":
+		return ec.fieldContext_NationalPushBatch_attempts(ctx, field)
+	case "lastError":
+		return ec.fieldContext_NationalPushBatch_lastError(ctx, field)
+	case "receipt":
+		return ec.fieldContext_NationalPushBatch_receipt(ctx, field)
+	case "ackedAt":
+		return ec.fieldContext_NationalPushBatch_ackedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NationalPushBatch", field.Name)
+}
+
+func (ec *executionContext) childFields_NationalPushDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_NationalPushDay_day(ctx, field)
+	case "batches":
+		return ec.fieldContext_NationalPushDay_batches(ctx, field)
+	case "records":
+		return ec.fieldContext_NationalPushDay_records(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_NationalPushDay_startedAt(ctx, field)
+	case "ackedAt":
+		return ec.fieldContext_NationalPushDay_ackedAt(ctx, field)
+	case "late":
+		return ec.fieldContext_NationalPushDay_late(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_NationalPushDay_dueAt(ctx, field)
+	case "status":
+		return ec.fieldContext_NationalPushDay_status(ctx, field)
+	case "alertedAt":
+		return ec.fieldContext_NationalPushDay_alertedAt(ctx, field)
+	case "failedAttempts":
+		return ec.fieldContext_NationalPushDay_failedAttempts(ctx, field)
+	case "batchList":
+		return ec.fieldContext_NationalPushDay_batchList(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NationalPushDay", field.Name)
+}
+
 func (ec *executionContext) childFields_NoData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "reason":
@@ -7539,6 +8053,14 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_steps(ctx, field)
 	case "rating":
 		return ec.fieldContext_Ticket_rating(ctx, field)
+	case "allowedActions":
+		return ec.fieldContext_Ticket_allowedActions(ctx, field)
+	case "dueInWorkingTime":
+		return ec.fieldContext_Ticket_dueInWorkingTime(ctx, field)
+	case "disputedFactKind":
+		return ec.fieldContext_Ticket_disputedFactKind(ctx, field)
+	case "disputedFactId":
+		return ec.fieldContext_Ticket_disputedFactId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
 }
@@ -7627,6 +8149,8 @@ func (ec *executionContext) childFields_TicketStep(ctx context.Context, field gr
 		return ec.fieldContext_TicketStep_visibility(ctx, field)
 	case "at":
 		return ec.fieldContext_TicketStep_at(ctx, field)
+	case "unit":
+		return ec.fieldContext_TicketStep_unit(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TicketStep", field.Name)
 }
@@ -7651,6 +8175,36 @@ func (ec *executionContext) childFields_TrustedIssuer(ctx context.Context, field
 		return ec.fieldContext_TrustedIssuer_retiredAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TrustedIssuer", field.Name)
+}
+
+func (ec *executionContext) childFields_UnitStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_UnitStats_unit(ctx, field)
+	case "open":
+		return ec.fieldContext_UnitStats_open(ctx, field)
+	case "overdue":
+		return ec.fieldContext_UnitStats_overdue(ctx, field)
+	case "returned":
+		return ec.fieldContext_UnitStats_returned(ctx, field)
+	case "dispatched":
+		return ec.fieldContext_UnitStats_dispatched(ctx, field)
+	case "signedOnTime":
+		return ec.fieldContext_UnitStats_signedOnTime(ctx, field)
+	case "signOnTimeRate":
+		return ec.fieldContext_UnitStats_signOnTimeRate(ctx, field)
+	case "replied":
+		return ec.fieldContext_UnitStats_replied(ctx, field)
+	case "repliedOnTime":
+		return ec.fieldContext_UnitStats_repliedOnTime(ctx, field)
+	case "replyOnTimeRate":
+		return ec.fieldContext_UnitStats_replyOnTimeRate(ctx, field)
+	case "callbacks":
+		return ec.fieldContext_UnitStats_callbacks(ctx, field)
+	case "satisfactionRate":
+		return ec.fieldContext_UnitStats_satisfactionRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnitStats", field.Name)
 }
 
 func (ec *executionContext) childFields_UnmaskedPerson(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -23,7 +23,9 @@ export async function startServer({ log }) {
   if (!existsSync(bin)) throw new Error(`${bin} not found: run make build first`)
   const dataDir = mkdtempSync(join(tmpdir(), 'healthcode-e2e-data-'))
   chmodSync(dataDir, 0o755) // as root, PostgreSQL runs as the postgres user and must reach it
-  const demo = process.env.E2E_DEMO === '1' // the full demo province (slower to start)
+  // The demo province (accounts, units, tickets, rankings; about 15 s more to
+  // start) unless E2E_DEMO=0: the console's flows read its rankings and reports.
+  const demo = process.env.E2E_DEMO !== '0'
   const child = spawn(bin, demo ? ['dev'] : ['dev', '--no-demo-data'], {
     cwd: repo,
     detached: true, // its own process group: stopped as a whole
@@ -96,15 +98,25 @@ export async function launchBrowser() {
 
 /** A flow's page: 375 × 812, Chinese, console errors and sideways overflow collected, screenshots numbered. */
 export async function newPhone(browser, url, shotsDir, flow) {
-  const context = await browser.newContext({
-    baseURL: url,
+  return newPage(browser, url, shotsDir, flow, {
     viewport: { width: 375, height: 812 },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
   })
+}
+
+/**
+ * A staff member's desktop page (the console): 1280 × 800 unless given, the
+ * same checks; shot(name, { sizes: [[1920, 1080]] }) also saves the screen at
+ * other sizes (each checked for sideways scrolling).
+ */
+export async function newDesktop(browser, url, shotsDir, flow, size = { width: 1280, height: 800 }) {
+  return newPage(browser, url, shotsDir, flow, { viewport: size, deviceScaleFactor: 1, acceptDownloads: true })
+}
+
+async function newPage(browser, url, shotsDir, flow, device) {
+  const context = await browser.newContext({ baseURL: url, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...device })
   const page = await context.newPage()
   const errors = []
   page.on('console', (m) => {
@@ -118,13 +130,22 @@ export async function newPhone(browser, url, shotsDir, flow) {
     page,
     context,
     errors,
-    async shot(name) {
+    async shot(name, { sizes = [], fullPage = true } = {}) {
       n++
       await page.waitForTimeout(150) // let toasts and transitions settle
-      // Works at 375 px: nothing may scroll sideways.
-      const width = await page.evaluate(() => document.documentElement.scrollWidth)
-      if (width > 375) errors.push(`${name}: the page is ${width} px wide at a 375 px viewport`)
-      await page.screenshot({ path: join(dir, `${String(n).padStart(2, '0')}-${name}.png`), fullPage: true })
+      const base = device.viewport
+      for (const [w, h] of [[base.width, base.height], ...sizes]) {
+        if (w !== base.width) {
+          await page.setViewportSize({ width: w, height: h })
+          await page.waitForTimeout(300)
+        }
+        // Usable at this width: nothing may scroll sideways.
+        const width = await page.evaluate(() => document.documentElement.scrollWidth)
+        if (width > w) errors.push(`${name}: the page is ${width} px wide at a ${w} px viewport`)
+        const suffix = w === base.width ? '' : `-${w}x${h}`
+        await page.screenshot({ path: join(dir, `${String(n).padStart(2, '0')}-${name}${suffix}.png`), fullPage: fullPage && w === base.width })
+      }
+      if (sizes.length) await page.setViewportSize(base)
     },
   }
 }

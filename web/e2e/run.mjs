@@ -6,8 +6,9 @@
 import { mkdtempSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { api, launchBrowser, newPhone, startServer } from './harness.mjs'
+import { api, launchBrowser, newDesktop, newPhone, startServer } from './harness.mjs'
 import { flows } from './flows.mjs'
+import { consoleFlows } from './console.mjs'
 
 const only = process.argv.slice(2)
 const shots = process.env.E2E_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'healthcode-e2e-shots-'))
@@ -22,19 +23,32 @@ const gql = api(server.url)
 let passed = 0
 let failed = 0
 try {
-  for (const [name, flow] of Object.entries(flows)) {
+  const all = [
+    ...Object.entries(flows).map(([name, fn]) => ({ name, fn, device: 'phone' })),
+    ...Object.entries(consoleFlows).map(([name, fn]) => ({ name, fn, device: 'desktop' })),
+  ]
+  for (const { name, fn: flow, device } of all) {
     if (only.length && !only.includes(name)) continue
     const t0 = Date.now()
-    const t = await newPhone(browser, server.url, shots, name)
+    // A flow may open more browsers (a resident's phone beside the console): each
+    // has its own screenshots, and their console errors fail the flow too.
+    const opened = []
+    const open = async (kind, label) => {
+      const o = await (kind === 'phone' ? newPhone : newDesktop)(browser, server.url, shots, label ? `${name}-${label}` : name)
+      opened.push(o)
+      return o
+    }
+    const t = await open(device)
     let error = null
     try {
-      await flow(t, { gql, url: server.url })
+      await flow(t, { gql, url: server.url, open })
     } catch (e) {
       error = e
-      await t.shot('failure').catch(() => {})
+      for (const o of opened) await o.shot('failure').catch(() => {})
     }
-    if (!error && t.errors.length) error = new Error(`console errors:\n  ${t.errors.join('\n  ')}`)
-    await t.context.close()
+    const errors = opened.flatMap((o) => o.errors)
+    if (!error && errors.length) error = new Error(`console errors:\n  ${errors.join('\n  ')}`)
+    for (const o of opened) await o.context.close()
     const secs = ((Date.now() - t0) / 1000).toFixed(1)
     if (error) {
       failed++

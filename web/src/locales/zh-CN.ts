@@ -28,6 +28,7 @@ export const t = {
     UNAUTHENTICATED: '登录已失效，请重新登录',
     RATE_LIMITED: '操作过于频繁，请稍后再试',
     INTERNAL: '服务内部错误，请稍后重试',
+    UNAVAILABLE: '服务暂时不可用，请稍后重试',
     GRAPHQL_VALIDATION_FAILED: '请求格式有误，请刷新页面后重试',
     GRAPHQL_PARSE_FAILED: '请求格式有误，请刷新页面后重试',
     COMPLEXITY_LIMIT_EXCEEDED: '查询范围过大，请缩小范围后重试',
@@ -292,15 +293,6 @@ export const t = {
   scan: {
     title: '扫码查验',
     placeholder: '卡口扫码查验功能正在建设中（第三部分）。',
-  },
-  console: {
-    title: '陕西健康码 工作台',
-    placeholder: '工作人员工作台正在建设中（第二部分）：12320 热线、申诉处理、督导排名。',
-    username: '用户名',
-    password: '密码',
-    login: '登录',
-    logout: '退出登录',
-    welcome: (name: string) => `${name}，您好`,
   },
 } as const
 

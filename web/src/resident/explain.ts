@@ -1,50 +1,12 @@
 // How the code page explains a colour: the facts behind each clause, in
 // words a resident reads, and what remains before a yellow code can turn
-// green.
-import type { Client } from '@urql/core'
-import { RegionDocument, type FactFieldsFragment } from '@/api/generated/graphql'
-import { placeLabel } from '@/shared/regions'
+// green. The helpers shared with the console live in shared/facts.ts.
+import type { FactFieldsFragment } from '@/api/generated/graphql'
 import { formatTime } from '@/shared/format'
 import { t } from '@/locales/zh-CN'
+import { sourceLabel } from '@/shared/facts'
 
-/**
- * The kind of fact each clause of the unified rule set cites (rules/ruleset.go:
- * stay risk → STAY, medical windows → MEDICAL, abnormal health → HEALTH,
- * designations → DESIGNATION; G, the green explanation, names stays). Fact
- * ids are unique per kind only, so the kind picks the right facts; a clause
- * of another rule set shows every fact with a cited id.
- */
-const clauseFactKind: Record<string, string> = {
-  R1: 'STAY', R2: 'MEDICAL', R3: 'MEDICAL', R4: 'MEDICAL', R5: 'MEDICAL', R6: 'MEDICAL', R7: 'DESIGNATION',
-  Y1: 'STAY', Y2: 'HEALTH', Y3: 'MEDICAL', Y4: 'DESIGNATION', G: 'STAY',
-}
-
-export function factsFor(clause: { id: string; factIds: string[] }, facts: FactFieldsFragment[]): FactFieldsFragment[] {
-  const kind = clauseFactKind[clause.id]
-  return facts.filter((f) => clause.factIds.includes(f.id) && (!kind || f.kind === kind))
-}
-
-const medical: Record<string, string> = {
-  CONFIRMED: '确诊', SUSPECTED: '疑似', SUSPECT_EXCLUDED: '排除疑似', ASYMPTOMATIC: '无症状感染',
-  ISOLATION_RELEASED: '解除隔离', CLOSE_CONTACT: '密切接触', DISCHARGED: '治愈出院', FOLLOWUP_NORMAL: '复诊正常',
-}
-const designation: Record<string, string> = { RED: '红码', YELLOW: '黄码', GREEN: '绿码' }
-
-/** The fact's summary with codes turned into words where we know them. */
-export function factText(f: FactFieldsFragment, names: Record<string, string> = {}): string {
-  let s = f.summary
-  const lead = /^(RESIDENCE|TRAVEL|ARRIVAL|SCAN|DECLARATION|CHECKIN|SUBSYSTEM)\s+/.exec(s)
-  if (lead) s = s.slice(lead[0].length)
-  s = s.replace(/ABROAD:[A-Z]{2}|\b\d{2,15}\b(?=\s)/g, (m) => (m.startsWith('ABROAD:') || names[m] || !m.startsWith('61') ? placeLabel(m, names) : m))
-  s = s.replace(/^(CONFIRMED|SUSPECTED|SUSPECT_EXCLUDED|ASYMPTOMATIC|ISOLATION_RELEASED|CLOSE_CONTACT|DISCHARGED|FOLLOWUP_NORMAL)\b/, (m) => medical[m] ?? m)
-  s = s.replace(/^(RED|YELLOW|GREEN)\b/, (m) => designation[m] ?? m)
-  s = s.replace(/\b(fever|dry_cough|cough|shortness_of_breath|fatigue|sore_throat|diarrhea|loss_of_smell)\b/g, (m) => t.symptoms[m] ?? m)
-  return s
-}
-
-export function sourceLabel(source: string): string {
-  return t.facts.sources[source] ?? source
-}
+export { causeLabel, factsFor, factText, regionNames, sourceLabel } from '@/shared/facts'
 
 /** Who entered a fact: "resident:3" → 本人或监护人, "staff:12" → 工作人员（12）. */
 export function actorLabel(actor: string): string {
@@ -57,12 +19,6 @@ export function enteredBy(f: FactFieldsFragment): string {
   return `${sourceLabel(f.source)} · ${actorLabel(f.actor)} · ${formatTime(f.createdAt)}`
 }
 
-/** A colour change's cause ("declaration:12", "area_risk:4", "time") in words. */
-export function causeLabel(cause: string): string {
-  const head = cause.split(':')[0] ?? cause
-  return t.causes[head] ?? cause
-}
-
 /**
  * What remains before a yellow code turns green by daily check-ins, read off
  * the clause's reason ("须此后连续14天每日健康打卡…（最近已连续3天）"), or null
@@ -73,16 +29,3 @@ export function checkInProgress(reason: string): { need: number; done: number } 
   return m ? { need: Number(m[1]), done: Number(m[2]) } : null
 }
 
-/** The names of the Shaanxi regions the facts mention, for factText ("610113" → "雁塔区"). */
-export async function regionNames(client: Client, facts: FactFieldsFragment[]): Promise<Record<string, string>> {
-  const codes = new Set<string>()
-  for (const f of facts) for (const m of f.summary.matchAll(/\b61\d{2,13}\b/g)) codes.add(m[0])
-  const names: Record<string, string> = {}
-  await Promise.all(
-    [...codes].slice(0, 30).map(async (code) => {
-      const res = await client.query(RegionDocument, { code }, { requestPolicy: 'cache-first' }).toPromise()
-      if (res.data?.region) names[code] = res.data.region.name
-    }),
-  )
-  return names
-}

@@ -1,0 +1,126 @@
+// The console's screens. Each route names the roles whose grants show it in
+// the menu (meta.roles) and its menu entry (meta.menu: group and label);
+// part 3 adds the community desk and administration the same way. Every
+// route but the login needs a session.
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { session } from './context'
+import { useAccount } from './account'
+import LoginPage from './pages/LoginPage.vue'
+import ConsoleLayout from './components/ConsoleLayout.vue'
+
+/** The hotline's people: operators dispatch, handlers handle, administrators supervise units. */
+export const HOTLINE_ROLES = ['OPERATOR', 'HANDLER', 'ADMIN'] as const
+/** Who reads rankings, indicators and reports: supervisors and administrators. */
+export const SUPERVISION_ROLES = ['SUPERVISOR', 'ADMIN'] as const
+
+export type MenuGroup = 'hotline' | 'supervision' | 'community' | 'admin'
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: LoginPage, meta: { public: true, title: '登录' } },
+  {
+    path: '/',
+    component: ConsoleLayout,
+    children: [
+      { path: '', name: 'home', component: () => import('./pages/HomePage.vue'), meta: { title: '工作台' } },
+      {
+        path: 'tickets',
+        name: 'queue',
+        component: () => import('./hotline/QueuePage.vue'),
+        meta: { title: '工单队列', roles: [...HOTLINE_ROLES], menu: { group: 'hotline', label: '工单队列', order: 1 } },
+      },
+      {
+        path: 'tickets/new',
+        name: 'newTicket',
+        component: () => import('./hotline/NewTicketPage.vue'),
+        meta: { title: '来电登记', roles: ['OPERATOR'], menu: { group: 'hotline', label: '来电登记', order: 2 } },
+      },
+      {
+        path: 'tickets/:id',
+        name: 'ticket',
+        component: () => import('./hotline/TicketPage.vue'),
+        meta: { title: '工单详情', roles: [...HOTLINE_ROLES] },
+      },
+      {
+        path: 'appeals/:id',
+        name: 'appealDesk',
+        component: () => import('./hotline/AppealDeskPage.vue'),
+        meta: { title: '申诉核查', roles: [...HOTLINE_ROLES] },
+      },
+      {
+        path: 'units',
+        name: 'units',
+        component: () => import('./hotline/UnitsPage.vue'),
+        meta: { title: '承办单位工作台', roles: [...HOTLINE_ROLES], menu: { group: 'hotline', label: '承办单位工作台', order: 3 } },
+      },
+      {
+        path: 'rankings',
+        name: 'rankings',
+        component: () => import('./supervision/RankingsPage.vue'),
+        meta: { title: '排名通报', roles: [...SUPERVISION_ROLES], menu: { group: 'supervision', label: '排名通报', order: 1 } },
+      },
+      {
+        path: 'charts',
+        name: 'charts',
+        component: () => import('./supervision/ChartsPage.vue'),
+        meta: { title: '指标趋势', roles: [...SUPERVISION_ROLES], menu: { group: 'supervision', label: '指标趋势', order: 2 } },
+      },
+      {
+        path: 'reports',
+        name: 'reports',
+        component: () => import('./supervision/ReportsPage.vue'),
+        meta: { title: '通报与报送', roles: [...SUPERVISION_ROLES], menu: { group: 'supervision', label: '通报与报送', order: 3 } },
+      },
+      {
+        path: 'exchange',
+        name: 'exchange',
+        component: () => import('./supervision/ExchangePage.vue'),
+        meta: { title: '数据交换', roles: [...SUPERVISION_ROLES], menu: { group: 'supervision', label: '数据交换', order: 4 } },
+      },
+      { path: ':pathMatch(.*)*', name: 'notFound', component: () => import('./pages/NotFoundPage.vue'), meta: { title: '页面不存在' } },
+    ],
+  },
+]
+
+export const router = createRouter({
+  history: createWebHistory('/console/'),
+  routes,
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) {
+    return to.name === 'login' && session.active() ? { name: 'home' } : true
+  }
+  if (!session.active()) {
+    return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  }
+  const account = useAccount()
+  await account.load()
+  const roles = to.meta.roles
+  if (roles?.length && account.active && !roles.includes(account.active.role)) {
+    // A shared link to a screen of another of the account's grants: switch to it.
+    const other = account.hasRole(roles)
+    if (!other) return { name: 'home', query: { denied: String(to.meta.title ?? '') } }
+    account.switchTo(other.id)
+  }
+  return true
+})
+
+router.afterEach((to) => {
+  document.title = `${String(to.meta.title ?? '')} - 陕西健康码工作台`
+})
+
+session.onEnd((reason) => {
+  const current = router.currentRoute.value
+  if (!current.meta.public) {
+    void router.replace({ name: 'login', query: { [reason]: '1', redirect: current.fullPath } })
+  }
+})
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    title?: string
+    roles?: string[]
+    menu?: { group: MenuGroup; label: string; order: number }
+  }
+}
