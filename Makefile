@@ -35,7 +35,8 @@ build:
 	@web/build.sh
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/healthcode
 
-## generate: regenerate gqlgen code, the region migration and the front end's typed documents
+## generate: regenerate gqlgen code, the region migration, the front end's typed documents and the generated
+## parts of docs/architecture.md (package table, dependency rule, task lists: package layout)
 generate:
 	$(GO) generate ./...
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"healthcode"
+	"healthcode/demo"
 	"healthcode/graph/apitest"
 	"healthcode/postgres"
 	"healthcode/workers"
@@ -27,7 +29,7 @@ import (
 func TestFaults(t *testing.T) {
 	h := newHarness(t)
 	began := time.Now()
-	n, err := h.db.SeedSynthetic(h.ctx, Population, 16)
+	n, err := demo.SeedSynthetic(h.ctx, h.db, Population, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +97,7 @@ func (s *scenarios) workerKilled(t *testing.T) {
 
 	// Kill whichever worker runs a batch first, then whichever sends SMS.
 	for _, phase := range []struct{ what, taskType string }{
-		{"mid-batch", postgres.TaskReevaluateBatch}, {"mid-SMS", postgres.TaskNotifySMS},
+		{"mid-batch", healthcode.TaskReevaluateBatch}, {"mid-SMS", healthcode.TaskNotifySMS},
 	} {
 		var victim **proc
 		var held []int64
@@ -117,7 +119,7 @@ func (s *scenarios) workerKilled(t *testing.T) {
 		})
 		t.Logf("kill -9 %s: the killed worker's %d %s tasks taken over %s after the kill (lease %s, relay poll 2 s)",
 			phase.what, len(held), phase.taskType, takeover.Round(100*time.Millisecond), workers.DefaultLease)
-		if phase.taskType == postgres.TaskNotifySMS {
+		if phase.taskType == healthcode.TaskNotifySMS {
 			inFlight = len(held)
 		}
 	}
@@ -155,7 +157,7 @@ func (s *scenarios) redisLost(t *testing.T) {
 	var batches, sms int
 	begin := time.Now()
 	h.waitUntil("batches and SMS waiting in the queue", 2*time.Minute, func() bool {
-		batches, sms = queued(postgres.TaskReevaluateBatch), queued(postgres.TaskNotifySMS)
+		batches, sms = queued(healthcode.TaskReevaluateBatch), queued(healthcode.TaskNotifySMS)
 		return (batches > 0 && sms >= 50) || (time.Since(begin) > 20*time.Second && batches+sms >= 50)
 	})
 	if err := h.env.KillRedis(); err != nil {
@@ -435,7 +437,7 @@ func (s *scenarios) sigterm(t *testing.T) {
 	s.designate("6101", "HIGH")
 	var sending []int64
 	h.waitUntil("SMS being sent by worker 1", 2*time.Minute, func() bool {
-		sending = s.leased(s.worker1, postgres.TaskNotifySMS)
+		sending = s.leased(s.worker1, healthcode.TaskNotifySMS)
 		return len(sending) > 0
 	})
 	err, took = h.signal(s.worker1, syscall.SIGTERM, 30*time.Second)
@@ -519,7 +521,7 @@ func (s *scenarios) periodicCatchUp(t *testing.T) {
 	for _, slot := range []struct {
 		task string
 		at   time.Time
-	}{{workers.TypeWeeklyDrafts, at(8)}, {workers.TypeRankingReports, at(17)}} {
+	}{{healthcode.TaskWeeklyDrafts, at(8)}, {healthcode.TaskRankingReports, at(17)}} {
 		key := postgres.PeriodicDedupKey(slot.task, slot.at)
 		h.waitUntil(slot.task+" caught up", 2*time.Minute, func() bool {
 			return h.count(`SELECT count(*) FROM outbox WHERE dedup_key = $1 AND done_at IS NOT NULL AND failed_at IS NULL`, key) == 1

@@ -25,6 +25,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
 
+	"healthcode"
 	"healthcode/devenv"
 	"healthcode/graph/apitest"
 	"healthcode/migrations"
@@ -472,8 +473,8 @@ func (h *harness) checkCodes(label string) {
 		h.t.Fatal(err)
 	}
 	cause := "fault-check:" + label
-	for from := lo; from <= hi; from += postgres.BatchSize {
-		if _, err := h.db.ReevaluateRange(h.ctx, from, from+postgres.BatchSize, cause); err != nil {
+	for from := lo; from <= hi; from += healthcode.ReevaluateBatchSize {
+		if _, err := h.db.ReevaluateRange(h.ctx, from, from+healthcode.ReevaluateBatchSize, cause); err != nil {
 			h.t.Fatal(err)
 		}
 	}

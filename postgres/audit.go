@@ -275,27 +275,25 @@ func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) 
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, actor, actor_name, role, region_code, action, object, reason,
 		detail::text, at, prev_hash, hash FROM audit_log
-		WHERE region_path <@ $1::text[]::ltree[] AND id < $2 ORDER BY id DESC LIMIT $3`,
+		WHERE in_regions(region_path, $1) AND id < $2 ORDER BY id DESC LIMIT $3`,
 		ltreePaths(visible), after, f.First+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list audit log: %w", err)
 	}
-	defer rows.Close()
-	var list []*healthcode.AuditRecord
-	for rows.Next() {
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.AuditRecord, error) {
 		var r healthcode.AuditRecord
 		var role, detail string
-		if err := rows.Scan(&r.ID, &r.Actor, &r.ActorName, &role, &r.RegionCode, &r.Action, &r.Object,
+		if err := row.Scan(&r.ID, &r.Actor, &r.ActorName, &role, &r.RegionCode, &r.Action, &r.Object,
 			&r.Reason, &detail, &r.At, &r.PrevHash, &r.Hash); err != nil {
-			return nil, false, fmt.Errorf("scan audit record: %w", err)
+			return nil, fmt.Errorf("scan audit record: %w", err)
 		}
 		r.Role = healthcode.Role(role)
 		if err := json.Unmarshal([]byte(detail), &r.Detail); err != nil {
-			return nil, false, fmt.Errorf("decode audit detail %d: %w", r.ID, err)
+			return nil, fmt.Errorf("decode audit detail %d: %w", r.ID, err)
 		}
-		list = append(list, &r)
-	}
-	if err := rows.Err(); err != nil {
+		return &r, nil
+	})
+	if err != nil {
 		return nil, false, fmt.Errorf("list audit log: %w", err)
 	}
 	more := len(list) > f.First

@@ -235,7 +235,7 @@ func xactLock(ctx context.Context, tx *Tx, key string) error {
 // Errors: INVALID (phone), RATE_LIMITED (limits, or the phone is locked after
 // wrong codes).
 func (db *DB) RequestSMSCode(ctx context.Context, phone string) error {
-	if !pii.ValidPhone(phone) {
+	if !healthcode.ValidPhone(phone) {
 		return errBadPhone
 	}
 	phoneHash := db.PII.Hash("phone", phone)
@@ -321,7 +321,7 @@ func randomSMSCode() (string, error) {
 // Errors: INVALID (phone), UNAUTHENTICATED (wrong or expired code),
 // RATE_LIMITED (locked).
 func (db *DB) LoginResident(ctx context.Context, phone, code string) (*healthcode.Session, error) {
-	if !pii.ValidPhone(phone) {
+	if !healthcode.ValidPhone(phone) {
 		return nil, errBadPhone
 	}
 	phoneHash := db.PII.Hash("phone", phone)
@@ -555,7 +555,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, cityCode, name string) (string, 
 	if name == "" || utf8.RuneCountInString(name) > maxAPIKeyNameRunes {
 		return "", 0, healthcode.Errorf(healthcode.EINVALID, "名称不能为空，且不超过 %d 个字", maxAPIKeyNameRunes)
 	}
-	if err := db.Authz.Authorize(ctx, a, healthcode.PermAPIKeyManage, cityCode); err != nil {
+	if err := db.authorize(ctx, a, healthcode.PermAPIKeyManage, cityCode); err != nil {
 		return "", 0, err
 	}
 	var key string

@@ -12,16 +12,6 @@ import (
 	"healthcode"
 )
 
-// TaskNotifySMS is the outbox task type of a text message. Its payload is a
-// SealedSMS: the phone and the text are encrypted, so neither the outbox
-// table nor the job queue holds them in clear.
-const TaskNotifySMS = "notify:sms"
-
-// SealedSMS is the payload of a notify:sms task.
-type SealedSMS struct {
-	Sealed []byte `json:"sealed"` // pii-encrypted JSON of healthcode.SMSMessage
-}
-
 // QueueSMS writes a notify:sms task to the outbox in this transaction. A
 // non-empty dedupKey makes it idempotent (a colour change notified once).
 func (tx *Tx) QueueSMS(ctx context.Context, phone, text, dedupKey string) error {
@@ -29,11 +19,11 @@ func (tx *Tx) QueueSMS(ctx context.Context, phone, text, dedupKey string) error 
 	if err != nil {
 		return err
 	}
-	payload, err := json.Marshal(SealedSMS{Sealed: tx.db.PII.Encrypt(string(msg))})
+	payload, err := json.Marshal(healthcode.SealedSMS{Sealed: tx.db.PII.Encrypt(string(msg))})
 	if err != nil {
 		return err
 	}
-	_, err = tx.Outbox(ctx, TaskNotifySMS, payload, dedupKey)
+	_, err = tx.Outbox(ctx, healthcode.TaskNotifySMS, payload, dedupKey)
 	return err
 }
 
@@ -62,7 +52,7 @@ func (tx *Tx) queueSMSBatch(b *pgx.Batch, msgs []healthcode.SMSMessage) error {
 		if err != nil {
 			return err
 		}
-		p, err := json.Marshal(SealedSMS{Sealed: tx.db.PII.Encrypt(string(plain))})
+		p, err := json.Marshal(healthcode.SealedSMS{Sealed: tx.db.PII.Encrypt(string(plain))})
 		if err != nil {
 			return err
 		}
@@ -70,7 +60,7 @@ func (tx *Tx) queueSMSBatch(b *pgx.Batch, msgs []healthcode.SMSMessage) error {
 	}
 	b.Queue(`INSERT INTO outbox (task_type, payload, dedup_key, created_at, available_at)
 		SELECT $1, p::jsonb, k, $4, $4 FROM unnest($2::text[], $3::text[]) AS x(p, k)
-		ON CONFLICT (dedup_key) DO NOTHING`, TaskNotifySMS, payloads, keys, tx.Now)
+		ON CONFLICT (dedup_key) DO NOTHING`, healthcode.TaskNotifySMS, payloads, keys, tx.Now)
 	b.Queue("SELECT pg_notify('outbox', '')")
 	return nil
 }
@@ -78,7 +68,7 @@ func (tx *Tx) queueSMSBatch(b *pgx.Batch, msgs []healthcode.SMSMessage) error {
 // OpenSMS decrypts a notify:sms payload. Errors: INVALID for a payload that
 // does not decode or decrypt (the task should not be retried).
 func (db *DB) OpenSMS(payload []byte) (healthcode.SMSMessage, error) {
-	var s SealedSMS
+	var s healthcode.SealedSMS
 	var msg healthcode.SMSMessage
 	if err := json.Unmarshal(payload, &s); err != nil {
 		return msg, healthcode.Errorf(healthcode.EINVALID, "bad sms payload: %v", err)

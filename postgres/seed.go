@@ -7,46 +7,31 @@ import (
 	"healthcode"
 )
 
-// DemoPassword is the password of every demo account. Demo accounts exist
-// only in dev mode.
-const DemoPassword = "healthcode2020"
-
-// DemoAccount is one account created by SeedDemo.
-type DemoAccount struct {
+// DevAccount is a staff account that SeedDevAccounts creates, with its one
+// grant.
+type DevAccount struct {
 	Username    string
 	DisplayName string
 	Role        healthcode.Role
 	RegionCode  string
 }
 
-// DemoAccounts are the dev-mode logins listed in the README.
-var DemoAccounts = []DemoAccount{
-	{"admin", "省级管理员", healthcode.RoleAdmin, "61"},
-	{"xian_admin", "西安市管理员", healthcode.RoleAdmin, "6101"},
-	{"yanta_admin", "雁塔区管理员", healthcode.RoleAdmin, "610113"},
-	{"beilin_admin", "碑林区管理员", healthcode.RoleAdmin, "610103"},
-	{"operator", "12320话务员", healthcode.RoleOperator, "61"},
-	{"supervisor", "省督导组", healthcode.RoleSupervisor, "61"},
-	{"auditor", "省审计员", healthcode.RoleAuditor, "61"},
-	{"rule_admin", "省规则管理员", healthcode.RoleRuleAdmin, "61"},
-	{"yanta_health", "雁塔区卫健人员", healthcode.RoleHealthOfficer, "610113"},
-	{"yanta_handler", "雁塔区承办人员", healthcode.RoleHandler, "610113"},
-	{"hotline_handler", "各区县承办人员（演示）", healthcode.RoleHandler, "61"},
-}
-
-// SeedDemo creates the demo accounts and their grants when missing. Only dev
-// mode calls it; it refuses when db.Dev is false. Errors: FORBIDDEN outside
-// dev mode.
-func (db *DB) SeedDemo(ctx context.Context) error {
+// SeedDevAccounts creates the staff accounts with password and their grants
+// when missing; an existing account keeps its password and gets its display
+// name and, when missing, its grant. Each new grant is audited
+// (seed.demo_account). Only dev mode calls it (the demo accounts of package
+// demo); it refuses when db.Dev is false and checks no grants.
+// Errors: FORBIDDEN outside dev mode.
+func (db *DB) SeedDevAccounts(ctx context.Context, accounts []DevAccount, password string) error {
 	if !db.Dev {
 		return healthcode.Errorf(healthcode.EFORBIDDEN, "demo accounts exist only in dev mode")
 	}
-	hash, err := demoPasswordHash()
+	hash, err := db.hashNewPassword(password)
 	if err != nil {
 		return fmt.Errorf("hash demo password: %w", err)
 	}
 	return db.InTx(ctx, func(tx *Tx) error {
-		for _, d := range DemoAccounts {
+		for _, d := range accounts {
 			var id int64
 			err := tx.QueryRow(ctx, `INSERT INTO staff (username, display_name, password_hash, region_code, region_path, created_at)
 				SELECT $1, $2, $3, code, path, $5 FROM regions WHERE code = $4

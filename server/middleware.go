@@ -327,16 +327,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		case err == nil || healthcode.ErrorCode(err) == healthcode.EUNAUTHENTICATED:
 			unauthenticated(w)
 		default:
-			level := slog.LevelError
-			if healthcode.Unavailable(err) {
-				level = slog.LevelWarn // a database outage: answered 503, retryable
-			}
-			s.log.LogAttrs(r.Context(), level, "authenticate request",
-				slog.String("request_id", r.Header.Get(requestIDHeader)),
-				slog.String("error", err.Error()),
-			)
-			code := healthcode.ErrorCode(err)
-			writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
+			respondError(w, r, s.log, "authenticate request", err)
 		}
 	})
 }

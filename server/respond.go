@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -40,6 +41,31 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 		Extensions: map[string]string{"code": code},
 	}}})
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// respondError answers a failed call of a service with its error, as the
+// GraphQL error presenter does: the status of its domain code (statusOf) and
+// the code and message in the error document. An UNAVAILABLE error (a
+// dependency such as the database is unreachable) answers 503 with
+// Retry-After and is logged as a warning; an error without a domain code
+// answers 500 INTERNAL with a generic message and is logged as an error. Both
+// go to log (nil: the default logger) with op and the request id; the cause
+// is never shown to the caller. Every endpoint and middleware of this package
+// answers a service's error through it.
+func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, op string, err error) {
+	code := healthcode.ErrorCode(err)
+	if code == healthcode.EINTERNAL || code == healthcode.EUNAVAILABLE {
+		if log == nil {
+			log = slog.Default()
+		}
+		level := slog.LevelError
+		if code == healthcode.EUNAVAILABLE {
+			level = slog.LevelWarn // an outage: answered 503, retryable
+		}
+		log.Log(r.Context(), level, op, "err", err,
+			"request_id", healthcode.RequestInfoFromContext(r.Context()).RequestID)
+	}
+	writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
 }
 
 // writeJSON answers with status and v encoded as JSON.
@@ -88,12 +114,6 @@ func acceptsHTML(r *http.Request) bool {
 // retryAfter is the Retry-After header of a 503: healthcode.RetryAfter in
 // whole seconds.
 var retryAfter = strconv.Itoa(int(healthcode.RetryAfter / time.Second))
-
-// writeErr answers with err's code, its HTTP status and its safe message.
-func writeErr(w http.ResponseWriter, err error) {
-	code := healthcode.ErrorCode(err)
-	writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
-}
 
 // unavailableWriter turns a 200 answer into 503 with Retry-After when the
 // request's unavailable flag (healthcode.MarkUnavailable) is set by the time

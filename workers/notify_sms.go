@@ -8,16 +8,15 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 	"healthcode/sms"
 )
 
 // NotifySMSHandler handles notify:sms: it opens the sealed message of the
-// outbox row and sends it at most once per outbox id (postgres.DeliverOnce),
+// outbox row and sends it at most once per outbox id (SMSOutbox.DeliverOnce),
 // with the key "outbox:<id>" so that the gateway also drops a repeat. The
 // mux registers it; tests may call ProcessTask directly.
 type NotifySMSHandler struct {
-	DB     *postgres.DB
+	DB     healthcode.SMSOutbox
 	Sender healthcode.SMSSender
 }
 

@@ -157,12 +157,12 @@ func TestSchedulerCatchesUpMissedSlots(t *testing.T) {
 		return t
 	}
 	want := []string{
-		postgres.PeriodicDedupKey(TypePurgeAuth, at("17:00")),
-		postgres.PeriodicDedupKey(TypeReevaluateDue, at("17:30")),
-		postgres.PeriodicDedupKey(TypeTicketDeadlines, at("17:30")),
-		postgres.PeriodicDedupKey(TypeWeeklyDrafts, at("08:00")),
-		postgres.PeriodicDedupKey(TypeRankingReports, at("17:00")),
-		postgres.PeriodicDedupKey(TypeIndicatorsRecompute, at("17:30")),
+		postgres.PeriodicDedupKey(healthcode.TaskPurgeAuth, at("17:00")),
+		postgres.PeriodicDedupKey(healthcode.TaskReevaluateDue, at("17:30")),
+		postgres.PeriodicDedupKey(healthcode.TaskTicketDeadlines, at("17:30")),
+		postgres.PeriodicDedupKey(healthcode.TaskWeeklyDrafts, at("08:00")),
+		postgres.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00")),
+		postgres.PeriodicDedupKey(healthcode.TaskIndicatorsRecompute, at("17:30")),
 	}
 	if got := slotRows(t, db); !slices.Equal(got, want) {
 		t.Fatalf("caught up %v, want %v", got, want)
@@ -173,14 +173,14 @@ func TestSchedulerCatchesUpMissedSlots(t *testing.T) {
 	}
 	var id int64
 	if err := db.Pool.QueryRow(t.Context(), "SELECT id FROM outbox WHERE dedup_key = $1",
-		postgres.PeriodicDedupKey(TypeRankingReports, at("17:00"))).Scan(&id); err != nil {
+		postgres.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00"))).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	info, err := insp.GetTaskInfo(QueueLow, OutboxTaskID(id))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Type != TypeRankingReports || string(info.Payload) != `{"day":"2026-11-27"}` {
+	if info.Type != healthcode.TaskRankingReports || string(info.Payload) != `{"day":"2026-11-27"}` {
 		t.Fatalf("ranking task %s %s", info.Type, info.Payload)
 	}
 }
@@ -204,11 +204,11 @@ func TestDefaultSchedule(t *testing.T) {
 	if task := s[0].Task(at); string(task.Payload()) != `{"slot":"2026-11-27T18"}` {
 		t.Fatalf("purge payload %s", task.Payload())
 	}
-	if task := s[1].Task(at.Add(5 * time.Minute)); task.Type() != TypeReevaluateDue || string(task.Payload()) != `{"slot":"2026-11-27T18:05"}` {
+	if task := s[1].Task(at.Add(5 * time.Minute)); task.Type() != healthcode.TaskReevaluateDue || string(task.Payload()) != `{"slot":"2026-11-27T18:05"}` {
 		t.Fatalf("due task %s %s", task.Type(), task.Payload())
 	}
 	task := s[5].Task(at.Add(10 * time.Minute))
-	if id := PeriodicTaskID(task.Type(), "2026-11-27T18:10"); task.Type() != TypeIndicatorsRecompute || id != "indicators:recompute:2026-11-27T18:10" {
+	if id := PeriodicTaskID(task.Type(), "2026-11-27T18:10"); task.Type() != healthcode.TaskIndicatorsRecompute || id != "indicators:recompute:2026-11-27T18:10" {
 		t.Fatalf("indicators task %s %s", task.Type(), id)
 	}
 }

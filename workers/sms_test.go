@@ -20,6 +20,9 @@ import (
 func runWorker(t *testing.T, b bundle, db *postgres.DB, cfg workers.Config) func() (time.Duration, error) {
 	t.Helper()
 	cfg.RedisURL, cfg.DB, cfg.Logger = b.redisURL, db, b.logger
+	if cfg.Deps.SMS == nil {
+		cfg.Deps.SMS = db
+	}
 	if cfg.Schedule == nil {
 		cfg.Schedule = []workers.PeriodicTask{}
 	}
@@ -82,7 +85,7 @@ func TestSMSGatewayCallsHoldNoConnection(t *testing.T) {
 	for range n {
 		b.queueSMS(t, testPhone, testText)
 	}
-	stop := runWorker(t, b, db, workers.Config{Concurrency: n, Sender: sender})
+	stop := runWorker(t, b, db, workers.Config{Concurrency: n, Deps: workers.Deps{Sender: sender}})
 	waitFor(t, "every message delivered", func() bool {
 		return b.count(t, `SELECT count(*) FROM task_deliveries`) == n
 	})
@@ -126,7 +129,7 @@ func TestWorkerShutdownWaitsForGatewayCalls(t *testing.T) {
 		return sender.Send(ctx, msg)
 	})
 	row := b.queueSMS(t, testPhone, testText)
-	stop := runWorker(t, b, b.db, workers.Config{Concurrency: 2, Sender: notify, ShutdownTimeout: 10 * time.Second})
+	stop := runWorker(t, b, b.db, workers.Config{Concurrency: 2, Deps: workers.Deps{Sender: notify}, ShutdownTimeout: 10 * time.Second})
 	select {
 	case <-started:
 	case <-time.After(20 * time.Second):

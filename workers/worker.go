@@ -11,7 +11,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"healthcode"
 	"healthcode/postgres"
 )
 
@@ -22,10 +21,12 @@ type Config struct {
 	// Concurrency is the number of tasks processed at once (default 10).
 	Concurrency int
 	Logger      *slog.Logger
-	DB          *postgres.DB         // required
-	Sender      healthcode.SMSSender // required
-	// Purger runs maintenance:purge_auth (default: DB, see Deps.Purger).
-	Purger AuthPurger
+	// DB is the outbox the Relay drains and the clock of the scheduler
+	// (required).
+	DB *postgres.DB
+	// Deps are the handlers' services (Deps.Sender is required; Deps.Logger
+	// defaults to Logger).
+	Deps Deps
 	// Location is the time zone of the schedule (default Asia/Shanghai).
 	Location *time.Location
 	// ShutdownTimeout bounds how long running tasks (and SMS gateway calls
@@ -46,13 +47,6 @@ type Config struct {
 	Listener *postgres.Listener
 	// Schedule replaces DefaultSchedule when not nil (tests).
 	Schedule []PeriodicTask
-	// National, when set, pushes codes to the national platform daily.
-	National *postgres.NationalPush
-	// RankingPolicy scores the Friday ranking reports (RANKING_POLICY).
-	RankingPolicy healthcode.RankingPolicy
-	// JointMeetingDue is the deadline of joint meeting lists (the
-	// indicators); zero means postgres.DefaultJointMeetingDue.
-	JointMeetingDue time.Time
 	// RelayInterval is the relay's fallback poll interval (default 2 s).
 	RelayInterval time.Duration
 }
@@ -63,10 +57,10 @@ type Config struct {
 // taking tasks, waits up to ShutdownTimeout for running ones, stops the
 // scheduler and the relay, and returns nil. The `healthcode worker` and
 // `healthcode dev` commands call it.
-// Errors: a missing DB or Sender, a bad RedisURL or an unreachable Redis at
+// Errors: a missing DB or Deps.Sender, a bad RedisURL or an unreachable Redis at
 // start (wrapped); an invalid schedule.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.DB == nil || cfg.Sender == nil {
+	if cfg.DB == nil || cfg.Deps.Sender == nil {
 		return fmt.Errorf("workers: DB and Sender are required")
 	}
 	logger := cfg.Logger
@@ -88,7 +82,7 @@ func Run(ctx context.Context, cfg Config) error {
 	schedule := cfg.Schedule
 	if schedule == nil {
 		schedule = DefaultSchedule()
-		if cfg.National != nil {
+		if cfg.Deps.National != nil {
 			schedule = append(schedule, NationalSchedule()...)
 		}
 	}
@@ -121,8 +115,11 @@ func Run(ctx context.Context, cfg Config) error {
 			logger.Warn("task failed", "type", t.Type(), "id", id, "retry", retry, "max_retry", max, "err", err)
 		}),
 	})
-	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger, National: cfg.National,
-		RankingPolicy: cfg.RankingPolicy, JointMeetingDue: cfg.JointMeetingDue})
+	deps := cfg.Deps
+	if deps.Logger == nil {
+		deps.Logger = logger
+	}
+	mux := NewMux(deps)
 	own := &Ownership{DB: cfg.DB, Logger: logger, Lease: cfg.Lease}
 	mux.Use(own.Middleware)
 	sched := &Scheduler{Slots: cfg.DB, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.DB.Clock}

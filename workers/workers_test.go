@@ -137,7 +137,7 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pending) != 1 || pending[0].ID != taskID || pending[0].Type != workers.TypeNotifySMS ||
+	if len(pending) != 1 || pending[0].ID != taskID || pending[0].Type != healthcode.TaskNotifySMS ||
 		pending[0].MaxRetry < 5 || pending[0].MaxRetry > 10 || pending[0].Retention < time.Hour {
 		t.Fatalf("pending tasks = %+v", pending)
 	}
@@ -148,7 +148,7 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- workers.Run(ctx, workers.Config{
-			RedisURL: b.redisURL, Concurrency: 2, Logger: b.logger, DB: b.db, Sender: sender,
+			RedisURL: b.redisURL, Concurrency: 2, Logger: b.logger, DB: b.db, Deps: workers.Deps{SMS: b.db, Sender: sender},
 			Schedule: []workers.PeriodicTask{},
 		})
 	}()
@@ -170,7 +170,7 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := workers.NewMux(workers.Deps{DB: b.db, Sender: sender, Logger: b.logger})
+	mux := workers.NewMux(workers.Deps{SMS: b.db, Sender: sender, Logger: b.logger})
 	if err := mux.ProcessTask(b.ctx, task); err != nil {
 		t.Fatalf("redelivery: %v", err)
 	}
@@ -411,10 +411,10 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	db := &postgres.DB{}
 	sender := &postgres.DevSMSSender{DB: db}
 	for _, cfg := range []workers.Config{
-		{RedisURL: "redis://127.0.0.1:1/0", Sender: sender},
+		{RedisURL: "redis://127.0.0.1:1/0", Deps: workers.Deps{Sender: sender}},
 		{RedisURL: "redis://127.0.0.1:1/0", DB: db},
-		{RedisURL: "mysql://x", DB: db, Sender: sender},
-		{RedisURL: "redis://127.0.0.1:1/0", DB: db, Sender: sender}, // nothing listens on port 1
+		{RedisURL: "mysql://x", DB: db, Deps: workers.Deps{Sender: sender}},
+		{RedisURL: "redis://127.0.0.1:1/0", DB: db, Deps: workers.Deps{Sender: sender}}, // nothing listens on port 1
 	} {
 		if err := workers.Run(t.Context(), cfg); err == nil {
 			t.Errorf("Run(%+v) = nil", cfg.RedisURL)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"healthcode/demo"
 	"healthcode/migrations"
 	"healthcode/postgres"
 )
@@ -94,10 +95,10 @@ func runSeed(ctx context.Context, cfg Config, args []string) error {
 		return err
 	}
 	defer p.close()
-	if err := p.db.SeedDemo(ctx); err != nil {
+	if err := demo.SeedAccounts(ctx, p.db); err != nil {
 		return err
 	}
-	fmt.Printf("demo accounts ready (password %s)\n", postgres.DemoPassword)
+	fmt.Printf("demo accounts ready (password %s)\n", demo.Password)
 	if *synthetic > 0 {
 		return runSeedSynthetic(ctx, cfg, *synthetic)
 	}

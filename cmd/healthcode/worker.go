@@ -44,9 +44,9 @@ func (p *platform) runWorkers(ctx context.Context) error {
 		return err
 	}
 	cfg := workers.Config{
-		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db, Sender: sender,
-		RankingPolicy:   p.cfg.RankingPolicy,
-		JointMeetingDue: p.cfg.JointMeetingDue,
+		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db,
+		Deps: workers.Deps{SMS: p.db, Sender: sender, Purger: p.db, Codes: p.db,
+			Supervision: p.svc.supervision, Rankings: p.svc.rankings, Tickets: p.svc.tickets, Indicators: p.svc.indicators},
 		ShutdownTimeout: p.cfg.WorkerGrace,
 		Lease:           p.cfg.OutboxLease,
 		RedeliverAfter:  p.cfg.OutboxRedeliverAfter,
@@ -57,7 +57,7 @@ func (p *platform) runWorkers(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		cfg.National = &postgres.NationalPush{DB: p.db, Key: key,
+		cfg.Deps.National = &postgres.NationalPush{DB: p.db, Key: key,
 			Sender: &exchange.Client{URL: p.cfg.NationalPushURL, KeyID: "61-national-push"}}
 	}
 	return workers.Run(ctx, cfg)

@@ -147,7 +147,7 @@ func (b *Bundle) DeliverSMS(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	rows, err := b.Pool.Query(ctx, `SELECT o.id, o.payload FROM outbox o WHERE o.task_type = $1
-		AND NOT EXISTS (SELECT 1 FROM task_deliveries d WHERE d.outbox_id = o.id) ORDER BY o.id`, postgres.TaskNotifySMS)
+		AND NOT EXISTS (SELECT 1 FROM task_deliveries d WHERE d.outbox_id = o.id) ORDER BY o.id`, healthcode.TaskNotifySMS)
 	if err != nil {
 		t.Fatal(err)
 	}
