@@ -16,6 +16,7 @@ import (
 	"healthcode"
 	"healthcode/pii"
 	"healthcode/ranking"
+	"healthcode/server"
 )
 
 // Config is the platform's configuration, read from the environment. Every
@@ -69,6 +70,15 @@ type Config struct {
 	// JSON itself when it starts with "{"; ranking.ParsePolicy); unset: the
 	// defaults of ranking.DefaultPolicy.
 	RankingPolicy healthcode.RankingPolicy
+	// AdmissionLimit bounds the requests a replica works on at once
+	// (ADMISSION_LIMIT; default 8 per CPU, 0 turns admission control off);
+	// AdmissionLoginLimit the logins among them (ADMISSION_LOGIN_LIMIT;
+	// default one per CPU); AdmissionMaxWait how long an essential request
+	// may wait for a slot (ADMISSION_MAX_WAIT; default 500 ms). See
+	// server.AdmissionConfig.
+	AdmissionLimit      int
+	AdmissionLoginLimit int
+	AdmissionMaxWait    time.Duration
 }
 
 func loadConfig() (Config, error) {
@@ -113,12 +123,22 @@ func loadConfig() (Config, error) {
 		}
 		c.WorkerConcurrency = n
 	}
+	c.AdmissionLimit = server.DefaultAdmissionLimit()
+	for name, p := range map[string]*int{"ADMISSION_LIMIT": &c.AdmissionLimit, "ADMISSION_LOGIN_LIMIT": &c.AdmissionLoginLimit} {
+		if v := os.Getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				errs = append(errs, fmt.Errorf("%s: want a non-negative integer, got %q", name, v))
+			}
+			*p = n
+		}
+	}
 	if c.Dev {
 		c.ShutdownDrain = 0 // one process on a laptop: nothing balances it
 	}
 	for name, p := range map[string]*time.Duration{"STAFF_SESSION_TTL": &c.StaffSessionTTL, "RESIDENT_SESSION_TTL": &c.ResidentTTL,
 		"CODE_TOKEN_TTL": &c.CodeTokenTTL, "WORKER_SHUTDOWN_GRACE": &c.WorkerGrace, "SMS_GATEWAY_TIMEOUT": &c.SMSGatewayTimeout,
-		"OUTBOX_LEASE": &c.OutboxLease, "OUTBOX_REDELIVER_AFTER": &c.OutboxRedeliverAfter} {
+		"OUTBOX_LEASE": &c.OutboxLease, "OUTBOX_REDELIVER_AFTER": &c.OutboxRedeliverAfter, "ADMISSION_MAX_WAIT": &c.AdmissionMaxWait} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {

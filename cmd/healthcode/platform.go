@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -252,7 +253,13 @@ func (p *platform) httpServer() *server.Server {
 		playground = graph.LocalPlayground("陕西健康码 GraphQL", "/graphql", web.FS())
 	}
 	creds := p.svc.credentials
+	var admission *server.AdmissionConfig
+	if p.cfg.AdmissionLimit > 0 {
+		admission = &server.AdmissionConfig{Limit: p.cfg.AdmissionLimit, LoginLimit: p.cfg.AdmissionLoginLimit,
+			MaxWait: p.cfg.AdmissionMaxWait, Classify: requestClass}
+	}
 	return server.New(server.Config{
+		Admission: admission,
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(creds),
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(creds),
@@ -267,4 +274,23 @@ func (p *platform) httpServer() *server.Server {
 			"redis":    func(ctx context.Context) error { return p.redis.Ping(ctx).Err() },
 		},
 	})
+}
+
+// requestClass is the admission class of a request to the API server:
+// GraphQL by its operation (graph.OperationClasses), the scan upload
+// essential, ranking report downloads non-essential, the sub-system push
+// normal; static files and key sets bypass admission control (cheap, and
+// the scanner needs the keys).
+func requestClass(r *http.Request) healthcode.WorkClass {
+	switch path := r.URL.Path; {
+	case path == "/graphql":
+		return graph.RequestClass(r)
+	case path == "/api/scans":
+		return healthcode.ClassEssential
+	case strings.HasPrefix(path, "/reports/"):
+		return healthcode.ClassNonEssential
+	case strings.HasPrefix(path, "/exchange/"):
+		return healthcode.ClassNormal
+	}
+	return ""
 }
