@@ -231,16 +231,18 @@ func (a *admission) roll() {
 	a.window = now
 }
 
-// saturated reports whether the replica refused more essential requests than
-// it admitted over the last one to two seconds: it cannot serve what it is
-// for, and /readyz says so. Shedding other work, or being busy, is not
-// saturation.
+// saturated reports whether the replica refused more than four in five of
+// the essential requests of the last one to two seconds: it cannot serve
+// what it is for, and /readyz says so. Shedding other work, being busy, or
+// refusing some of the code page in a surge is not saturation: a load
+// balancer that pulled every replica refusing some requests would pull them
+// all at once.
 func (a *admission) saturated() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.roll()
 	refused := a.refused[0] + a.refused[1]
-	return refused > 0 && refused > a.admitted[0]+a.admitted[1]
+	return refused > 0 && refused > 4*(a.admitted[0]+a.admitted[1])
 }
 
 // admit is the admission-control middleware: it classifies each request

@@ -23,12 +23,15 @@ import (
 // variable and its default is listed in docs/operations.md.
 type Config struct {
 	DatabaseURL string // DATABASE_URL
-	RedisURL    string // REDIS_URL
-	HTTPAddr    string // HTTP_ADDR
-	KeyDir      string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
-	LogLevel    slog.Level
-	LogFormat   string // LOG_FORMAT: text or json
-	Dev         bool   // HEALTHCODE_DEV
+	// ReadDatabaseURL is a streaming replica for the reads that tolerate
+	// its lag (READ_DATABASE_URL; empty: DATABASE_URL serves them).
+	ReadDatabaseURL string
+	RedisURL        string // REDIS_URL
+	HTTPAddr        string // HTTP_ADDR
+	KeyDir          string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
+	LogLevel        slog.Level
+	LogFormat       string // LOG_FORMAT: text or json
+	Dev             bool   // HEALTHCODE_DEV
 	// Introspection enables GraphQL introspection outside dev mode.
 	Introspection     bool          // GRAPHQL_INTROSPECTION
 	TrustForwardedFor bool          // TRUST_FORWARDED_FOR
@@ -84,6 +87,7 @@ type Config struct {
 func loadConfig() (Config, error) {
 	c := Config{
 		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/healthcode?sslmode=disable"),
+		ReadDatabaseURL:   os.Getenv("READ_DATABASE_URL"),
 		RedisURL:          env("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		HTTPAddr:          env("HTTP_ADDR", ":8080"),
 		KeyDir:            env("HEALTHCODE_KEY_DIR", "keys"),
