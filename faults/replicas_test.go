@@ -74,6 +74,8 @@ func (s *scenarios) twoReplicas(t *testing.T) {
 		(r.Code != healthcode.EFORBIDDEN && r.Code != healthcode.ENOTFOUND) {
 		t.Errorf("the first request on replica 2 after the revocation on replica 1: status %d code %q err %v, want FORBIDDEN",
 			r.Status, r.Code, r.Err)
+	} else {
+		t.Logf("grant revoked on replica 1: the next request on replica 2 refused (%s)", r.Code)
 	}
 
 	// Periodic slots and the outbox: wait until two every-minute slots
