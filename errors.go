@@ -22,6 +22,7 @@ const (
 	EUNAUTHENTICATED = "UNAUTHENTICATED" // no valid credentials
 	ERATELIMITED     = "RATE_LIMITED"    // too many attempts; try later
 	EUNAVAILABLE     = "UNAVAILABLE"     // a dependency (the database, the queue) cannot be reached now; retry later (HTTP 503, Retry-After)
+	EOVERLOADED      = "OVERLOADED"      // the replica sheds load (admission control); retry later (HTTP 503, Retry-After)
 	EINTERNAL        = "INTERNAL"        // anything else; the message is never shown
 )
 

@@ -82,7 +82,7 @@ var Packages = []Package{
 	{"graph/generated", Transport, "the gqlgen executor (generated)"},
 	{"graph/model", Transport, "GraphQL-only types (generated and hand-written)"},
 	{"graph/scalar", Transport, "the custom scalars"},
-	{"server", Transport, "HTTP: middleware (recover, request id, client address, access log, metrics, body limit, authentication), one error writer, `/healthz`, `/readyz` and the drain on shutdown, `/metrics` (the pgxpool collector, asynq's exporter, the outbox backlog), the scan upload and sub-system push endpoints, key sets, report downloads, static web"},
+	{"server", Transport, "HTTP: middleware (recover, request id, client address, access log, metrics, body limit, admission control by class of work, authentication), one error writer, `/healthz`, `/readyz` and the drain on shutdown, `/metrics` (the pgxpool collector, asynq's exporter, the outbox backlog), the scan upload and sub-system push endpoints, key sets, report downloads, static web"},
 	{"workers", Transport, "the asynq handlers of the task types, the shared mux, the scheduler, the outbox relay and the outbox's ownership of running tasks (leases, heartbeats)"},
 	{"demo", Client, "the demo accounts, the synthetic population and the demo province's two weeks of activity, driven through the services (dev mode and tests)"},
 	{"postgres/pgtest", Testing, "a fresh migrated database per test, cloned from a template"},
