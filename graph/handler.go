@@ -177,6 +177,9 @@ func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer
 	case errors.As(err, &derr):
 		gerr.Message = derr.Message
 		gerr.Extensions = map[string]any{"code": derr.Code}
+		if derr.RetryAfter > 0 {
+			gerr.Extensions["retryAfter"] = int64((derr.RetryAfter + time.Second - 1) / time.Second)
+		}
 	case gerr.Extensions != nil && queryErrorCodes[fmt.Sprint(gerr.Extensions["code"])]:
 		// A parse, validation or limit error: its message describes the
 		// query, not the server. It is given in Chinese (validation_zh.go)
