@@ -46,6 +46,10 @@ type Options struct {
 	DepthLimit int
 	Logger     *slog.Logger
 	Observer   Observer
+	// RateLimiter, when set, limits the root fields by RateLimits
+	// (DefaultRateLimits when nil; DefaultRateRule for fields not in it).
+	RateLimiter healthcode.RateLimiter
+	RateLimits  map[string]RateRule
 	// Authenticate resolves the token of a websocket's connection_init
 	// payload; nil disables subscriptions.
 	Authenticate func(ctx context.Context, token string) (*healthcode.Actor, error)
@@ -107,7 +111,15 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Dev || opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	if opts.RateLimiter != nil {
+		table := opts.RateLimits
+		if table == nil {
+			table = DefaultRateLimits
+		}
+		srv.AroundFields(rateLimitFields(opts.RateLimiter, table, log))
+	}
 	srv.AroundFields(sessionFields)
+	srv.Use(aliasCap{caps: AliasCaps}) // before the cost: the more telling refusal
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(depthLimit{max: opts.DepthLimit})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {

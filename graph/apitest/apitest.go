@@ -58,6 +58,10 @@ type Options struct {
 	Dev bool // dev mode: @dev fields, demo seeding
 	// DepthLimit overrides the GraphQL depth limit.
 	DepthLimit int
+	// RateLimiter, when set, applies graph.DefaultRateLimits (or
+	// RateLimits) to the root fields.
+	RateLimiter healthcode.RateLimiter
+	RateLimits  map[string]graph.RateRule
 }
 
 // TestKey is the personal-data key of tests.
@@ -128,7 +132,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		t.Fatal(err)
 	}
 	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet,
-		Authenticate: res.AuthService.Authenticate})
+		Authenticate: res.AuthService.Authenticate, RateLimiter: opts.RateLimiter, RateLimits: opts.RateLimits})
 	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gql, Logger: quiet,
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(b.Credentials),
