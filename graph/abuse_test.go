@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/redis/go-redis/v9"
 
 	"healthcode"
@@ -157,3 +159,56 @@ func TestAliasCaps(t *testing.T) {
 	}
 }
 
+// A subscription ends when its session does: at logout (issue 12 §4: a
+// ticketQueue subscription kept streaming after logout) and at expiry.
+func TestSubscriptionsEndWithTheSession(t *testing.T) {
+	t.Parallel()
+	b := apitest.Setup(t, apitest.Options{})
+	b.Clock.Set(time.Date(2020, 2, 20, 9, 0, 0, 0, time.UTC))
+	srv := httptest.NewServer(b.Handler)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	subscribe := func(token string) *websocket.Conn {
+		c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/graphql",
+			&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wsjson.Write(ctx, c, map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+		var ack map[string]any
+		if err := wsjson.Read(ctx, c, &ack); err != nil || ack["type"] != "connection_ack" {
+			t.Fatalf("connection_init: %v %v", ack, err)
+		}
+		wsjson.Write(ctx, c, map[string]any{"id": "1", "type": "subscribe",
+			"payload": map[string]any{"query": "subscription { ticketQueue { id state } }"}})
+		return c
+	}
+	// ended waits for the server to close the connection.
+	ended := func(c *websocket.Conn, why string) {
+		t.Helper()
+		for {
+			var msg map[string]any
+			if err := wsjson.Read(ctx, c, &msg); err != nil {
+				if ctx.Err() != nil {
+					t.Fatalf("the subscription outlived the session (%s)", why)
+				}
+				return
+			}
+		}
+	}
+	_, loggedOut := b.CreateStaff(t, "handler_a", "610113", apitest.G("HANDLER@610113"))
+	c := subscribe(loggedOut)
+	defer c.CloseNow()
+	b.Do(t, loggedOut, `mutation { logout }`, nil).MustData(t)
+	ended(c, "logout")
+
+	id, expiring := b.CreateStaff(t, "handler_b", "610113", apitest.G("HANDLER@610113"))
+	if _, err := b.Pool.Exec(ctx, "UPDATE sessions SET expires_at = $2 WHERE staff_id = $1", id, b.Clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	c = subscribe(expiring)
+	defer c.CloseNow()
+	b.Clock.Advance(2 * time.Hour)
+	ended(c, "expiry")
+}

@@ -46,6 +46,10 @@ type Options struct {
 	DepthLimit int
 	Logger     *slog.Logger
 	Observer   Observer
+	// SessionRecheck is how often a websocket's session is checked again
+	// (default 5 s): its subscriptions end within this of a logout or of
+	// the session's expiry.
+	SessionRecheck time.Duration
 	// RateLimiter, when set, limits the root fields by RateLimits
 	// (DefaultRateLimits when nil; DefaultRateRule for fields not in it).
 	RateLimiter healthcode.RateLimiter
@@ -102,6 +106,15 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 				if err != nil {
 					return ctx, nil, err
 				}
+				// The connection (and every subscription on it) ends when
+				// the session does: at logout, at expiry, when the account
+				// is disabled. The token is checked again every
+				// SessionRecheck.
+				ctx, cancel := context.WithCancel(transport.AppendCloseReason(ctx, "登录已失效，请重新登录"))
+				go watchSession(ctx, cancel, opts.SessionRecheck, func(ctx context.Context) error {
+					_, err := opts.Authenticate(ctx, token)
+					return err
+				})
 				return healthcode.NewContextWithActor(ctx, a), nil, nil
 			},
 		})
@@ -148,6 +161,28 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		})
 	}
 	return LoaderMiddleware(r, srv)
+}
+
+// watchSession calls check every interval (5 s when 0) until ctx ends, and
+// cancels ctx when check answers UNAUTHENTICATED (the session was revoked
+// or expired). Other errors (the database is down) keep the connection.
+func watchSession(ctx context.Context, cancel context.CancelFunc, interval time.Duration, check func(context.Context) error) {
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if healthcode.ErrorCode(check(ctx)) == healthcode.EUNAUTHENTICATED {
+				cancel()
+				return
+			}
+		}
+	}
 }
 
 // sessionPayload is a mutation payload that opens a session (login,

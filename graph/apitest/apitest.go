@@ -132,7 +132,8 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		t.Fatal(err)
 	}
 	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet,
-		Authenticate: res.AuthService.Authenticate, RateLimiter: opts.RateLimiter, RateLimits: opts.RateLimits})
+		Authenticate: res.AuthService.Authenticate, RateLimiter: opts.RateLimiter, RateLimits: opts.RateLimits,
+		SessionRecheck: 100 * time.Millisecond})
 	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gql, Logger: quiet,
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(b.Credentials),
