@@ -17,6 +17,7 @@ import (
 	"healthcode/credential"
 	"healthcode/graph"
 	"healthcode/postgres"
+	"healthcode/ratelimit"
 	"healthcode/rbac"
 	"healthcode/server"
 	"healthcode/web"
@@ -258,6 +259,7 @@ func (p *platform) httpServer() *server.Server {
 	gql := graph.NewHandler(res, graph.Options{
 		Dev: p.cfg.Dev, Introspection: p.cfg.Introspection, Logger: p.log, Observer: metrics,
 		Authenticate: res.AuthService.Authenticate,
+		RateLimiter:  &ratelimit.Redis{Client: p.redis, Clock: p.clock},
 	})
 	var playground http.Handler
 	if p.cfg.Dev {

@@ -66,6 +66,10 @@ type Options struct {
 	WrapGraphQL func(http.Handler) http.Handler
 	// ReadyChecks are the server's /readyz checks (none by default).
 	ReadyChecks map[string]func(context.Context) error
+	// RateLimiter, when set, applies graph.DefaultRateLimits (or
+	// RateLimits) to the root fields.
+	RateLimiter healthcode.RateLimiter
+	RateLimits  map[string]graph.RateRule
 }
 
 // TestKey is the personal-data key of tests.
@@ -136,7 +140,8 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		t.Fatal(err)
 	}
 	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet,
-		Authenticate: res.AuthService.Authenticate})
+		Authenticate: res.AuthService.Authenticate, RateLimiter: opts.RateLimiter, RateLimits: opts.RateLimits,
+		SessionRecheck: 100 * time.Millisecond})
 	var gqlHandler http.Handler = gql
 	if opts.WrapGraphQL != nil {
 		gqlHandler = opts.WrapGraphQL(gql)
