@@ -41,6 +41,11 @@ type DB struct {
 	// (defaults: 12 hours and 30 days).
 	StaffSessionTTL    time.Duration
 	ResidentSessionTTL time.Duration
+	// ListenURL, when set, is where the listener connects instead of the
+	// pool's settings (LISTEN_DATABASE_URL): LISTEN needs a session, so
+	// behind PgBouncer in transaction mode the pool goes through it and
+	// the listener goes to PostgreSQL directly (docs/operations.md).
+	ListenURL string
 	// Listener is the process's LISTEN connection (NewListener sets it);
 	// nil where nothing listens (the queue subscriptions then answer
 	// UNAVAILABLE).

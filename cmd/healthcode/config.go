@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"healthcode"
 	"healthcode/pii"
 	"healthcode/ranking"
@@ -26,12 +28,16 @@ type Config struct {
 	// ReadDatabaseURL is a streaming replica for the reads that tolerate
 	// its lag (READ_DATABASE_URL; empty: DATABASE_URL serves them).
 	ReadDatabaseURL string
-	RedisURL        string // REDIS_URL
-	HTTPAddr        string // HTTP_ADDR
-	KeyDir          string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
-	LogLevel        slog.Level
-	LogFormat       string // LOG_FORMAT: text or json
-	Dev             bool   // HEALTHCODE_DEV
+	// ListenDatabaseURL is where the LISTEN connection goes
+	// (LISTEN_DATABASE_URL; empty: DATABASE_URL), for a DATABASE_URL that
+	// goes through PgBouncer in transaction mode.
+	ListenDatabaseURL string
+	RedisURL          string // REDIS_URL
+	HTTPAddr          string // HTTP_ADDR
+	KeyDir            string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
+	LogLevel          slog.Level
+	LogFormat         string // LOG_FORMAT: text or json
+	Dev               bool   // HEALTHCODE_DEV
 	// Introspection enables GraphQL introspection outside dev mode.
 	Introspection     bool          // GRAPHQL_INTROSPECTION
 	TrustForwardedFor bool          // TRUST_FORWARDED_FOR
@@ -88,6 +94,7 @@ func loadConfig() (Config, error) {
 	c := Config{
 		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/healthcode?sslmode=disable"),
 		ReadDatabaseURL:   os.Getenv("READ_DATABASE_URL"),
+		ListenDatabaseURL: os.Getenv("LISTEN_DATABASE_URL"),
 		RedisURL:          env("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		HTTPAddr:          env("HTTP_ADDR", ":8080"),
 		KeyDir:            env("HEALTHCODE_KEY_DIR", "keys"),
@@ -126,6 +133,11 @@ func loadConfig() (Config, error) {
 			errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY: want a positive integer, got %q", v))
 		}
 		c.WorkerConcurrency = n
+	}
+	if c.ListenDatabaseURL != "" {
+		if _, err := pgx.ParseConfig(c.ListenDatabaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("LISTEN_DATABASE_URL: %w", err))
+		}
 	}
 	c.AdmissionLimit = server.DefaultAdmissionLimit()
 	for name, p := range map[string]*int{"ADMISSION_LIMIT": &c.AdmissionLimit, "ADMISSION_LOGIN_LIMIT": &c.AdmissionLoginLimit} {

@@ -98,7 +98,7 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 		p.clock = healthcode.SystemClock{}
 	}
 	p.db = &postgres.DB{
-		Pool: pool, ReadPool: p.readPool, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
+		Pool: pool, ReadPool: p.readPool, ListenURL: cfg.ListenDatabaseURL, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
 		StaffSessionTTL: cfg.StaffSessionTTL, ResidentSessionTTL: cfg.ResidentTTL,
 	}
 	if cfg.Dev {
