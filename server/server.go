@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -161,7 +162,9 @@ func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 }
 
 // serveGraphQL sends browsers to GraphiQL (when configured) and everything
-// else to the GraphQL handler.
+// else to the GraphQL handler. A POST whose Content-Type is not
+// application/json is answered 415 INVALID, another method than GET, POST or
+// OPTIONS 405 INVALID, both with a coded error document.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.isPlayground(r):
@@ -169,6 +172,16 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	case s.cfg.GraphQL != nil:
 		if r.Header.Get("Upgrade") != "" {
 			s.cfg.GraphQL.ServeHTTP(w, r) // a websocket: no status to turn
+			return
+		}
+		if r.Method == http.MethodPost {
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, healthcode.EINVALID, msgGraphQLContentType)
+				return
+			}
+		} else if r.Method != http.MethodGet && r.Method != http.MethodOptions {
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeError(w, http.StatusMethodNotAllowed, healthcode.EINVALID, msgGraphQLMethod)
 			return
 		}
 		ctx, unavailable := healthcode.WithUnavailableFlag(r.Context())
