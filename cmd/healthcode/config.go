@@ -24,6 +24,9 @@ type Config struct {
 	DatabaseURL string // DATABASE_URL
 	RedisURL    string // REDIS_URL
 	HTTPAddr    string // HTTP_ADDR
+	// MetricsAddr is the listener of /metrics (METRICS_ADDR, default
+	// 127.0.0.1:9090; "off" serves none): never the public one.
+	MetricsAddr string
 	KeyDir      string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
 	LogLevel    slog.Level
 	LogFormat   string // LOG_FORMAT: text or json
@@ -71,11 +74,15 @@ type Config struct {
 	RankingPolicy healthcode.RankingPolicy
 }
 
+// defaultMetricsAddr is the metrics listener of serve: loopback only.
+const defaultMetricsAddr = "127.0.0.1:9090"
+
 func loadConfig() (Config, error) {
 	c := Config{
 		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/healthcode?sslmode=disable"),
 		RedisURL:          env("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		HTTPAddr:          env("HTTP_ADDR", ":8080"),
+		MetricsAddr:       env("METRICS_ADDR", defaultMetricsAddr),
 		KeyDir:            env("HEALTHCODE_KEY_DIR", "keys"),
 		LogFormat:         env("LOG_FORMAT", "text"),
 		SMSGatewayURL:     os.Getenv("SMS_GATEWAY_URL"),

@@ -260,11 +260,20 @@ func (p *platform) httpServer() *server.Server {
 			"POST /exchange/v1/records":                    server.SubsystemPushHandler(res.Subsystems),
 			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
 		},
-		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
+		Addr: p.cfg.HTTPAddr, MetricsAddr: metricsAddr(p.cfg.MetricsAddr), Auth: res.AuthService, GraphQL: gql, Playground: playground,
 		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor, Drain: p.cfg.ShutdownDrain,
 		ReadyChecks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return p.pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return p.redis.Ping(ctx).Err() },
 		},
 	})
+}
+
+// metricsAddr is the server's MetricsAddr for METRICS_ADDR: "off" serves no
+// metrics.
+func metricsAddr(v string) string {
+	if v == "off" {
+		return ""
+	}
+	return v
 }
