@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"testing"
@@ -60,5 +61,65 @@ func TestStaffGrantsOutsideJurisdictionHidden(t *testing.T) {
 				t.Errorf("county administrator sees %s's grant at %s", n["username"], rc)
 			}
 		}
+	}
+}
+
+// Issue 12 §5: persons.employer was stored and shown in clear. It is stored
+// encrypted (no clear text in the row), shown masked to staff and in full to
+// the person; an employer stored in clear before the migration is encrypted
+// at start-up (EncryptEmployers) and still reads back.
+func TestEmployerEncryptedAndMasked(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	ctx := context.Background()
+	home := s.community("610113")
+	_, resident := s.CreateResident(t, "13800138621")
+	const employer = "西安市雁塔区第一人民医院"
+	pid, _ := s.declare(resident, declaration("单位人", idNumber("61011319900101062"), "13800138621", home,
+		map[string]any{"form": "PUBLIC_SECTOR", "employer": employer}))
+	clearText := func() int {
+		var n int
+		if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM persons WHERE employer <> '' OR employer_masked LIKE '%医院%'
+			OR position(convert_to('医院', 'UTF8') in coalesce(employer_enc, ''::bytea)) > 0`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := clearText(); n != 0 {
+		t.Errorf("%d persons hold the employer in clear", n)
+	}
+	_, operator := s.CreateStaff(t, "employer-operator", "61", apitest.G("OPERATOR@61"))
+	found := s.Do(t, operator, `query { findPersons(phone: "13800138621") { id employer } }`, nil).MustData(t)["findPersons"].([]any)
+	if len(found) != 1 || found[0].(map[string]any)["employer"] != "西安***" {
+		t.Errorf("staff see %v, want the masked employer 西安***", found)
+	}
+	own := func() string {
+		for _, p := range s.Do(t, resident, `query { myDependents { id employer } }`, nil).MustData(t)["myDependents"].([]any) {
+			if p := p.(map[string]any); p["id"] == pid {
+				return p["employer"].(string)
+			}
+		}
+		return ""
+	}
+	if got := own(); got != employer {
+		t.Errorf("the person sees employer %q, want %q", got, employer)
+	}
+
+	// A row from before the migration: clear text, no ciphertext.
+	if _, err := s.Pool.Exec(ctx, `UPDATE persons SET employer = '陕西省人民医院', employer_enc = NULL, employer_masked = '' WHERE id = $1`, pid); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.DB.EncryptEmployers(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("EncryptEmployers = %d, %v; want 1", n, err)
+	}
+	if n, err := s.DB.EncryptEmployers(ctx); err != nil || n != 0 {
+		t.Fatalf("second EncryptEmployers = %d, %v; want 0", n, err)
+	}
+	if n := clearText(); n != 0 {
+		t.Errorf("%d persons hold the employer in clear after EncryptEmployers", n)
+	}
+	if got := own(); got != "陕西省人民医院" {
+		t.Errorf("after EncryptEmployers the person sees %q", got)
 	}
 }

@@ -112,6 +112,13 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 		p.close()
 		return nil, err
 	}
+	// Employers stored in clear before migration 000027 (a no-op once done).
+	if n, err := p.db.EncryptEmployers(ctx); err != nil {
+		p.close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("encrypted the employers stored in clear", "persons", n)
+	}
 	tickets := postgres.NewTicketService(p.db)
 	if cfg.HotlinePolicy != "" {
 		b, err := os.ReadFile(cfg.HotlinePolicy)
