@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -35,6 +36,8 @@ type platform struct {
 	// outside it.
 	devClock *postgres.DevClock
 	ring     *credential.KeyRing
+	// anchors signs the audit chain's head into the key directory.
+	anchors *postgres.AuditAnchors
 	// listener is the process's one LISTEN connection: grants, ticket
 	// changes, the outbox.
 	listener *postgres.Listener
@@ -141,6 +144,7 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 			return nil, err
 		}
 	}
+	p.anchors = &postgres.AuditAnchors{DB: p.db, Ring: p.ring, Path: filepath.Join(cfg.KeyDir, postgres.AuditAnchorFile)}
 	warnMissingHolidays(log, tickets.Calendar, p.clock.Now())
 	p.wire(tickets)
 	return p, nil
@@ -263,9 +267,12 @@ func (p *platform) httpServer() *server.Server {
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(creds),
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(creds),
-			"POST /api/scans":                              server.ScanUploadHandler(res.ScanService),
-			"POST /exchange/v1/records":                    server.SubsystemPushHandler(res.Subsystems),
-			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
+			"GET /.well-known/healthcode/audit-checkpoints.json": server.AuditAnchorsHandler(func(ctx context.Context) (any, error) {
+				return p.anchors.Published(ctx)
+			}),
+			"POST /api/scans":           server.ScanUploadHandler(res.ScanService),
+			"POST /exchange/v1/records": server.SubsystemPushHandler(res.Subsystems),
+			server.RankingReportPattern: server.RankingReportHandler(res.RankingService),
 		},
 		Addr: p.cfg.HTTPAddr, MetricsAddr: metricsAddr(p.cfg.MetricsAddr), Auth: res.AuthService, GraphQL: gql, Playground: playground,
 		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor, Drain: p.cfg.ShutdownDrain,
