@@ -72,7 +72,7 @@ type AuditVerification struct {
 	// (their signatures verified); Anchored is the seq of the newest one.
 	Anchors  int
 	Anchored int64
-	Checked int64
+	Checked  int64
 	// BrokenID is the id of the first record whose hash or link does not
 	// match, 0 when the chain is intact.
 	BrokenID int64
