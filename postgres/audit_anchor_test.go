@@ -62,7 +62,7 @@ func TestAuditAnchorDetectsDeletedTail(t *testing.T) {
 
 	// The superuser deletes the two newest records, bypassing the triggers:
 	// the chain that is left is consistent, only the anchor shows the loss.
-	if _, err := pool.Exec(ctx, `BEGIN; SET LOCAL session_replication_role = replica;
+	if _, err := pgtest.Owner(t, pool).Exec(ctx, `BEGIN; SET LOCAL session_replication_role = replica;
 		DELETE FROM audit_log WHERE id > (SELECT max(id) - 2 FROM audit_log); COMMIT;`); err != nil {
 		t.Fatal(err)
 	}
@@ -94,5 +94,40 @@ func TestAuditAnchorDetectsDeletedTail(t *testing.T) {
 	}
 	if problem, broken := verify(); broken != -1 || !strings.Contains(problem, "签名") {
 		t.Fatalf("forged anchor accepted: %d %s", broken, problem)
+	}
+}
+
+// Issue 12 §5: the application connected as a superuser in dev mode and in
+// tests, so the audit triggers and row protections meant little. Tests (and
+// dev) now connect as the application role: no superuser, no DDL, no
+// rewriting of the audit log, and scan partitions only through the
+// SECURITY DEFINER function.
+func TestApplicationRoleIsLeastPrivileged(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	var user string
+	var super bool
+	if err := pool.QueryRow(ctx, `SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&user, &super); err != nil {
+		t.Fatal(err)
+	}
+	if user != "healthcode_app" || super {
+		t.Fatalf("tests connect as %s (superuser %v), want healthcode_app without superuser", user, super)
+	}
+	for _, q := range []string{
+		"DELETE FROM audit_log", "UPDATE audit_log SET reason = 'x'", "TRUNCATE audit_log",
+		"SET session_replication_role = replica", "CREATE TABLE evil (id int)", "ALTER TABLE persons ADD COLUMN evil int",
+		"DROP TABLE scans", "CREATE TABLE scans_20991231 PARTITION OF scans FOR VALUES FROM ('2099-12-31') TO ('2100-01-01')",
+	} {
+		if _, err := pool.Exec(ctx, q); err == nil {
+			t.Errorf("the application role may %s", q)
+		}
+	}
+	if _, err := pool.Exec(ctx, "SELECT create_scan_partition('2099-12-31')"); err != nil {
+		t.Fatalf("create_scan_partition: %v", err)
+	}
+	var exists bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass('scans_20991231') IS NOT NULL").Scan(&exists); err != nil || !exists {
+		t.Fatalf("partition created: %v %v", exists, err)
 	}
 }

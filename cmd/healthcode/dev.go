@@ -73,11 +73,13 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 		return err
 	}
 	defer env.Stop()
-	cfg.DatabaseURL, cfg.RedisURL = env.DatabaseURL, env.RedisURL
-
-	if err := migrations.Up(cfg.DatabaseURL); err != nil {
+	// Migrations run as the owner; the platform connects as the
+	// least-privileged application role.
+	cfg.RedisURL = env.RedisURL
+	if err := migrations.Up(env.DatabaseURL); err != nil {
 		return err
 	}
+	cfg.DatabaseURL = env.AppDatabaseURL
 	p, err := openPlatform(ctx, cfg, log)
 	if err != nil {
 		return err
