@@ -68,17 +68,22 @@ type fuzzer struct {
 	schema *ast.Schema
 	rnd    *rand.Rand
 	str    string // an extra hostile string (the fuzzing engine's)
+	// benignOnly generates plausible values only (no nulls, no hostile
+	// values), for the authorization table's calls.
+	benignOnly bool
 }
 
 func (f *fuzzer) pick(list []any) any { return list[f.rnd.IntN(len(list))] }
 
 func (f *fuzzer) value(t *ast.Type, depth int) any {
-	if !t.NonNull && f.rnd.IntN(6) == 0 {
+	if !t.NonNull && (f.benignOnly || f.rnd.IntN(6) == 0) {
 		return nil
 	}
 	if t.Elem != nil {
 		n := f.rnd.IntN(3)
-		if f.rnd.IntN(10) == 0 {
+		if f.benignOnly {
+			n = 1
+		} else if f.rnd.IntN(10) == 0 {
 			n = 50 + f.rnd.IntN(200)
 		}
 		list := make([]any, n)
@@ -88,14 +93,14 @@ func (f *fuzzer) value(t *ast.Type, depth int) any {
 		return list
 	}
 	def := f.schema.Types[t.NamedType]
-	if def.Kind == ast.Scalar && f.rnd.IntN(2) == 0 {
+	if def.Kind == ast.Scalar && (f.benignOnly || f.rnd.IntN(2) == 0) {
 		// A plausible value, so that the hostile one next to it reaches
 		// the services and the database rather than the first check.
 		return f.pick(benign[t.NamedType])
 	}
 	switch def.Kind {
 	case ast.Enum:
-		if f.rnd.IntN(5) == 0 {
+		if !f.benignOnly && f.rnd.IntN(5) == 0 {
 			return "NO_SUCH_VALUE"
 		}
 		return def.EnumValues[f.rnd.IntN(len(def.EnumValues))].Name
@@ -105,7 +110,7 @@ func (f *fuzzer) value(t *ast.Type, depth int) any {
 			if depth > 4 && !field.Type.NonNull {
 				continue
 			}
-			if field.Type.NonNull || f.rnd.IntN(2) == 0 {
+			if field.Type.NonNull || (!f.benignOnly && f.rnd.IntN(2) == 0) {
 				obj[field.Name] = f.value(field.Type, depth+1)
 			}
 		}
