@@ -52,7 +52,7 @@ type Env struct {
 	// AppDatabaseURL connects to the same database as the least-privileged
 	// application role (AppRole): for the platform itself.
 	AppDatabaseURL string
-	RedisURL    string
+	RedisURL       string
 	// AdminURL connects to the maintenance database "postgres".
 	AdminURL string
 
