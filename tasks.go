@@ -38,6 +38,9 @@ const (
 	// TaskTicketDeadlines warns units at 80 % of a deadline and supervises
 	// (督办) overdue tickets. Payload SlotPayload (the minute).
 	TaskTicketDeadlines = "hotline:deadlines"
+	// TaskAuditAnchor signs the audit chain's head and publishes it outside
+	// the database (AuditAnchorer). Payload SlotPayload (the minute).
+	TaskAuditAnchor = "audit:anchor"
 	// TaskIndicatorsRecompute marks today and yesterday dirty and recomputes
 	// the dirty days of the supervision indicators. Payload SlotPayload.
 	TaskIndicatorsRecompute = "indicators:recompute"
@@ -74,6 +77,7 @@ var Tasks = []TaskType{
 	{TaskPurgeAuth, true, "deletes expired sessions, SMS codes and lockouts"},
 	{TaskReevaluateDue, true, "re-evaluates the codes whose reevaluate_at has passed"},
 	{TaskTicketDeadlines, true, "warns handling units at 80 % of a deadline and supervises overdue tickets"},
+	{TaskAuditAnchor, true, "signs the audit chain's head and publishes it with the keys (audit-checkpoints.json)"},
 	{TaskIndicatorsRecompute, true, "recomputes the supervision indicators of the days whose data changed"},
 	{TaskWeeklyDrafts, true, "drafts every city's weekly usage report"},
 	{TaskRankingReports, true, "generates the ranking reports of the previous week"},

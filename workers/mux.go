@@ -30,6 +30,8 @@ type Deps struct {
 	Tickets healthcode.DeadlineProcessor
 	// Indicators recomputes the indicators (indicators:recompute).
 	Indicators healthcode.IndicatorRecomputer
+	// Anchors signs and publishes the audit chain's head (audit:anchor).
+	Anchors healthcode.AuditAnchorer
 	// National pushes codes to the national platform; nil when not
 	// configured.
 	National healthcode.NationalPusher
@@ -64,6 +66,9 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	}
 	if deps.Tickets != nil {
 		mux.Handle(healthcode.TaskTicketDeadlines, &TicketDeadlinesHandler{Tickets: deps.Tickets, Logger: logger})
+	}
+	if deps.Anchors != nil {
+		mux.Handle(healthcode.TaskAuditAnchor, &AuditAnchorHandler{Anchorer: deps.Anchors, Logger: logger})
 	}
 	if deps.Indicators != nil {
 		mux.Handle(healthcode.TaskIndicatorsRecompute, &IndicatorsHandler{Indicators: deps.Indicators, Logger: logger})

@@ -34,10 +34,13 @@ type Config struct {
 	ListenDatabaseURL string
 	RedisURL          string // REDIS_URL
 	HTTPAddr          string // HTTP_ADDR
-	KeyDir            string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
-	LogLevel          slog.Level
-	LogFormat         string // LOG_FORMAT: text or json
-	Dev               bool   // HEALTHCODE_DEV
+	// MetricsAddr is the listener of /metrics (METRICS_ADDR, default
+	// 127.0.0.1:9090; "off" serves none): never the public one.
+	MetricsAddr string
+	KeyDir      string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
+	LogLevel    slog.Level
+	LogFormat   string // LOG_FORMAT: text or json
+	Dev         bool   // HEALTHCODE_DEV
 	// Introspection enables GraphQL introspection outside dev mode.
 	Introspection     bool          // GRAPHQL_INTROSPECTION
 	TrustForwardedFor bool          // TRUST_FORWARDED_FOR
@@ -90,6 +93,9 @@ type Config struct {
 	AdmissionMaxWait    time.Duration
 }
 
+// defaultMetricsAddr is the metrics listener of serve: loopback only.
+const defaultMetricsAddr = "127.0.0.1:9090"
+
 func loadConfig() (Config, error) {
 	c := Config{
 		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/healthcode?sslmode=disable"),
@@ -97,6 +103,7 @@ func loadConfig() (Config, error) {
 		ListenDatabaseURL: os.Getenv("LISTEN_DATABASE_URL"),
 		RedisURL:          env("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		HTTPAddr:          env("HTTP_ADDR", ":8080"),
+		MetricsAddr:       env("METRICS_ADDR", defaultMetricsAddr),
 		KeyDir:            env("HEALTHCODE_KEY_DIR", "keys"),
 		LogFormat:         env("LOG_FORMAT", "text"),
 		SMSGatewayURL:     os.Getenv("SMS_GATEWAY_URL"),

@@ -30,7 +30,8 @@ commands:
                       apply, revert or show database migrations
   seed [--synthetic N]
                       load demo accounts and optionally N synthetic persons (dev mode only)
-  audit verify        check the audit log's hash chain
+  audit verify        check the audit log's hash chain against the signed anchors
+  audit anchor        sign and publish the chain's head now
   keys rotate         create a new signing key; keep old ones published until their tokens expire
   verify <token> --keys keys.json [--revocations r.json] [--at time]
                       verify a health-code token offline (now, on the dev clock of

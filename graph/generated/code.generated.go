@@ -6,6 +6,7 @@ import (
 	"context"
 	"healthcode"
 	"healthcode/graph/model"
+	"healthcode/graph/scalar"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -2347,14 +2348,14 @@ func (ec *executionContext) marshalNCodeClause2ᚕhealthcodeᚐCodeClauseᚄ(ctx
 }
 
 func (ec *executionContext) unmarshalNColour2healthcodeᚐColour(ctx context.Context, v any) (healthcode.Colour, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Colour(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNColour2healthcodeᚐColour(ctx context.Context, sel ast.SelectionSet, v healthcode.Colour) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Colour!")
 	}
@@ -2362,14 +2363,14 @@ func (ec *executionContext) marshalNColour2healthcodeᚐColour(ctx context.Conte
 }
 
 func (ec *executionContext) unmarshalNDeclarationForm2healthcodeᚐForm(ctx context.Context, v any) (healthcode.Form, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Form(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDeclarationForm2healthcodeᚐForm(ctx context.Context, sel ast.SelectionSet, v healthcode.Form) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DeclarationForm!")
 	}
@@ -2398,14 +2399,14 @@ func (ec *executionContext) marshalNDesignationPayload2ᚖhealthcodeᚋgraphᚋm
 }
 
 func (ec *executionContext) unmarshalNDocType2healthcodeᚐDocType(ctx context.Context, v any) (healthcode.DocType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.DocType(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDocType2healthcodeᚐDocType(ctx context.Context, sel ast.SelectionSet, v healthcode.DocType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DocType!")
 	}
@@ -2541,7 +2542,7 @@ func (ec *executionContext) unmarshalNTravelInput2ᚖhealthcodeᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) unmarshalOColour2healthcodeᚐColour(ctx context.Context, v any) (healthcode.Colour, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Colour(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2549,7 +2550,7 @@ func (ec *executionContext) unmarshalOColour2healthcodeᚐColour(ctx context.Con
 func (ec *executionContext) marshalOColour2healthcodeᚐColour(ctx context.Context, sel ast.SelectionSet, v healthcode.Colour) graphql.Marshaler {
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	return res
 }
 
@@ -2557,7 +2558,7 @@ func (ec *executionContext) unmarshalOColour2ᚖhealthcodeᚐColour(ctx context.
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Colour(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2568,7 +2569,7 @@ func (ec *executionContext) marshalOColour2ᚖhealthcodeᚐColour(ctx context.Co
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := scalar.MarshalString(string(*v))
 	return res
 }
 
@@ -2576,7 +2577,7 @@ func (ec *executionContext) unmarshalODocType2ᚖhealthcodeᚐDocType(ctx contex
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.DocType(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2587,7 +2588,7 @@ func (ec *executionContext) marshalODocType2ᚖhealthcodeᚐDocType(ctx context.
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := scalar.MarshalString(string(*v))
 	return res
 }
 
