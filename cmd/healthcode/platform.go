@@ -65,6 +65,7 @@ type services struct {
 	rulesets    *postgres.RuleSetService
 	tickets     *postgres.TicketService
 	audit       *postgres.AuditService
+	privacy     *postgres.PrivacyService
 }
 
 func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform, error) {
@@ -90,6 +91,7 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	p.db = &postgres.DB{
 		Pool: pool, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
 		StaffSessionTTL: cfg.StaffSessionTTL, ResidentSessionTTL: cfg.ResidentTTL,
+		Guardianship: &cfg.Guardianship,
 	}
 	if cfg.Dev {
 		// The dev clock of an earlier run, before anything reads the time.
@@ -177,6 +179,7 @@ func (p *platform) wire(tickets *postgres.TicketService) {
 		rulesets:    &postgres.RuleSetService{DB: db},
 		tickets:     tickets,
 		audit:       &postgres.AuditService{DB: db},
+		privacy:     &postgres.PrivacyService{DB: db},
 	}
 }
 
@@ -220,6 +223,7 @@ func (p *platform) resolver() *graph.Resolver {
 		TicketService:  p.svc.tickets,
 		Calendar:       postgres.MustCalendar(),
 		AuditService:   p.svc.audit,
+		Privacy:        p.svc.privacy,
 	}
 	if p.cfg.Dev {
 		r.DevSMS = p.db.DevMessages
