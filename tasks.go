@@ -32,6 +32,9 @@ const (
 	// TaskPurgeAuth deletes expired sessions, SMS codes and lockouts.
 	// Payload SlotPayload (the hour).
 	TaskPurgeAuth = "maintenance:purge_auth"
+	// TaskPurgeData enforces the retention periods of personal data
+	// (docs/privacy.md#retention). Payload SlotPayload (the day).
+	TaskPurgeData = "maintenance:purge_data"
 	// TaskReevaluateDue re-evaluates the codes whose reevaluate_at has
 	// passed. Payload SlotPayload (the minute).
 	TaskReevaluateDue = "codes:reevaluate_due"
@@ -75,6 +78,7 @@ var Tasks = []TaskType{
 	{TaskReevaluateBatch, false, "re-evaluates a batch of persons"},
 	{TaskReevaluateRange, false, "re-evaluates the persons of an id range"},
 	{TaskPurgeAuth, true, "deletes expired sessions, SMS codes and lockouts"},
+	{TaskPurgeData, true, "deletes, drops (scan partitions) or anonymises personal data past its retention period"},
 	{TaskReevaluateDue, true, "re-evaluates the codes whose reevaluate_at has passed"},
 	{TaskTicketDeadlines, true, "warns handling units at 80 % of a deadline and supervises overdue tickets"},
 	{TaskAuditAnchor, true, "signs the audit chain's head and publishes it with the keys (audit-checkpoints.json)"},

@@ -31,6 +31,13 @@ type AuthzRow struct {
 // answer but a refusal (UNAUTHENTICATED, FORBIDDEN, or NOT_FOUND for a staff
 // account without jurisdiction). docs/security.md explains it.
 var AuthzTable = map[string]AuthzRow{
+	"Mutation.bindGuardian":           {},
+	"Mutation.claimOwnCode":           {Resident: true},
+	"Mutation.requestCodeReview":      {Resident: true},
+	"Mutation.unbindGuardian":         {},
+	"Query.guardianships":             {Resident: true},
+	"Query.myAccessLog":               {Resident: true},
+	"Query.myData":                    {Resident: true},
 	"Mutation.addTrustedIssuer":       {},
 	"Mutation.applyPassCard":          {Resident: true},
 	"Mutation.approveInstitution":     {},

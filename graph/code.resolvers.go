@@ -157,8 +157,8 @@ func (r *queryResolver) Persons(ctx context.Context, region *string, first *int,
 }
 
 // Person is the resolver for the person field.
-func (r *queryResolver) Person(ctx context.Context, id int64) (*healthcode.Person, error) {
-	return r.CodeService.FindPerson(ctx, id)
+func (r *queryResolver) Person(ctx context.Context, id int64, purpose *string) (*healthcode.Person, error) {
+	return r.CodeService.FindPerson(healthcode.WithPurpose(ctx, deref(purpose)), id)
 }
 
 // MyCode is the resolver for the myCode field.
@@ -172,8 +172,8 @@ func (r *queryResolver) MyDependents(ctx context.Context) ([]*healthcode.Person,
 }
 
 // CodeHistory is the resolver for the codeHistory field.
-func (r *queryResolver) CodeHistory(ctx context.Context, personID *int64) ([]*healthcode.CodeChange, error) {
-	return r.CodeService.CodeHistory(ctx, deref(personID))
+func (r *queryResolver) CodeHistory(ctx context.Context, personID *int64, purpose *string) ([]*healthcode.CodeChange, error) {
+	return r.CodeService.CodeHistory(healthcode.WithPurpose(ctx, deref(purpose)), deref(personID))
 }
 
 // AreaRisks is the resolver for the areaRisks field.
@@ -182,8 +182,8 @@ func (r *queryResolver) AreaRisks(ctx context.Context, region *string, history *
 }
 
 // PersonFacts is the resolver for the personFacts field.
-func (r *queryResolver) PersonFacts(ctx context.Context, personID int64) ([]*healthcode.Fact, error) {
-	return r.FactService.PersonFacts(ctx, personID)
+func (r *queryResolver) PersonFacts(ctx context.Context, personID int64, purpose *string) ([]*healthcode.Fact, error) {
+	return r.FactService.PersonFacts(healthcode.WithPurpose(ctx, deref(purpose)), personID)
 }
 
 // MyFacts is the resolver for the myFacts field.

@@ -66,11 +66,11 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("look up person: %w", err)
 		}
-		relation := ""
+		relation, basis := "", ""
 		if a.Kind == healthcode.ActorResident {
 			switch {
 			case exists && boundTo != nil && *boundTo != a.ID:
-				return healthcode.Errorf(healthcode.ECONFLICT, "该人员已由其他账号申领或绑定，如需变更监护人请联系所在社区")
+				return healthcode.Errorf(healthcode.ECONFLICT, "该人员已由其他账号申领或绑定。如为本人，可在“找回本人健康码”中用本人手机号找回；如需变更监护人请联系所在社区")
 			case exists && boundTo == nil && string(storedPhone) != string(db.residentPhoneHash(ctx, tx, a.ID)):
 				// Registered by community staff: only the person's own phone may claim it.
 				return healthcode.Errorf(healthcode.ECONFLICT, "该人员已由社区登记，请使用登记的手机号登录，或联系所在社区绑定")
@@ -81,7 +81,14 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 					return err
 				}
 				if !hasSelf && string(phoneHash) == string(db.residentPhoneHash(ctx, tx, a.ID)) {
-					relation = "SELF"
+					relation, basis = "SELF", "SELF"
+				} else if basis = db.guardianship().DependentBasis(in.DocType, in.DocNumber, now); basis == "" {
+					// 监护人代为申领 is for the notice's 老幼人群: anyone else
+					// is bound to a guardian by their community, so that
+					// nobody becomes a stranger's guardian by knowing
+					// their ID number.
+					return healthcode.Errorf(healthcode.EFORBIDDEN, "只能为未满 %d 周岁的儿童或 %d 周岁以上的老人代为申领；为其他人代为申领须由其所在社区确认监护关系。如为本人，请用本人手机号登录申报",
+						db.guardianship().ChildUnder, db.guardianship().ElderFrom)
 				}
 			}
 		} else if exists {
@@ -113,9 +120,8 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		}
 		tx.MarkIndicatorDays(tx.Now) // coverage: a new person, or a residence that may have moved
 		if relation != "" {
-			if _, err := tx.Exec(ctx, `INSERT INTO account_persons (person_id, account_id, relation, created_at)
-				VALUES ($1, $2, $3, $4)`, pid, a.ID, relation, tx.Now); err != nil {
-				return fmt.Errorf("bind person: %w", err)
+			if err := bindPerson(ctx, tx, pid, a.ID, relation, basis, "", in.ResidenceCode, ""); err != nil {
+				return err
 			}
 		}
 		var declID int64
@@ -567,7 +573,9 @@ func (s *CodeService) CodeHistory(ctx context.Context, personID int64) ([]*healt
 		if pid, err = ownPerson(ctx, s.DB.Pool, a, personID); err != nil {
 			return nil, err
 		}
-	} else if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
+	} else if region, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
+		return nil, err
+	} else if err := s.DB.logAccess(ctx, s.DB.Pool, []int64{pid}, healthcode.AccessCodeHistory, healthcode.PermPersonRead, region, ""); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, person_id, COALESCE(from_colour, ''), to_colour, clause_ids, rule_set_version,

@@ -41,7 +41,11 @@ func (s *CodeService) FindPerson(ctx context.Context, pid int64) (*healthcode.Pe
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
+	region, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.logAccess(ctx, s.DB.Pool, []int64{pid}, healthcode.AccessPerson, healthcode.PermPersonRead, region, ""); err != nil {
 		return nil, err
 	}
 	p, err := s.DB.scanMaskedPerson(s.DB.Pool.QueryRow(ctx, "SELECT "+maskedPersonColumns+personJoins+" WHERE p.id = $1", pid))

@@ -27,6 +27,7 @@ type PeriodicTask struct {
 }
 
 // DefaultSchedule returns the platform's periodic tasks: purge_auth hourly;
+// purge_data daily at 03:30;
 // the re-evaluation of due codes and the hotline deadlines every minute; the
 // weekly report drafts on Friday at 08:00; the ranking reports of the
 // previous week on Friday at 17:00; the indicators every five minutes; the
@@ -40,6 +41,7 @@ func DefaultSchedule() []PeriodicTask {
 		{Cron: "0 17 * * 5", Task: NewRankingReportsTask},
 		{Cron: IndicatorsRecomputeCron, Task: NewIndicatorsRecomputeTask},
 		{Cron: AuditAnchorCron, Task: NewAuditAnchorTask},
+		{Cron: "30 3 * * *", Task: NewPurgeDataTask},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"healthcode"
 	"healthcode/credential"
 	"healthcode/demo"
 	"healthcode/migrations"
@@ -103,6 +104,41 @@ func runSeed(ctx context.Context, cfg Config, args []string) error {
 	fmt.Printf("demo accounts ready (password %s)\n", demo.Password)
 	if *synthetic > 0 {
 		return runSeedSynthetic(ctx, cfg, *synthetic)
+	}
+	return nil
+}
+
+// runPurge enforces the retention periods now: `healthcode purge
+// [--dry-run]`, on the dev clock in dev mode.
+func runPurge(ctx context.Context, cfg Config, args []string) error {
+	fs := flag.NewFlagSet("purge", flag.ContinueOnError)
+	dryRun := fs.Bool("dry-run", false, "print what would go and change nothing")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errors.New("usage: healthcode purge [--dry-run]")
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	db := &postgres.DB{Pool: pool, Clock: healthcode.SystemClock{}}
+	if cfg.Dev {
+		clock := &healthcode.OffsetClock{}
+		db.Clock = clock
+		if err := (&postgres.DevClock{DB: db, Clock: clock}).Load(ctx); err != nil {
+			return err
+		}
+	}
+	items, err := db.PurgeExpiredData(ctx, cfg.Retention, *dryRun)
+	if err != nil {
+		return err
+	}
+	verb := "purged"
+	if *dryRun {
+		verb = "would purge"
+	}
+	for _, it := range items {
+		fmt.Printf("%-12s %-28s before %s  %s %d rows\n", it.Kind, it.Action, it.Before.In(healthcode.CST).Format("2006-01-02 15:04"), verb, it.Rows)
 	}
 	return nil
 }

@@ -91,6 +91,14 @@ type Config struct {
 	AdmissionLimit      int
 	AdmissionLoginLimit int
 	AdmissionMaxWait    time.Duration
+	// Retention is how long personal data is kept (RETENTION:
+	// healthcode.ParseRetention, e.g. "declarations=42d,tickets=365d";
+	// unset: healthcode.DefaultRetention).
+	Retention healthcode.Retention
+	// Guardianship says for whom a resident may declare as a guardian
+	// without the community (GUARDIAN_AGES: "<child under>,<elder from>",
+	// default "14,65").
+	Guardianship healthcode.GuardianshipPolicy
 }
 
 // defaultMetricsAddr is the metrics listener of serve: loopback only.
@@ -185,6 +193,21 @@ func loadConfig() (Config, error) {
 		c.RankingPolicy = p
 	} else {
 		c.RankingPolicy = ranking.DefaultPolicy()
+	}
+	var err error
+	if c.Retention, err = healthcode.ParseRetention(os.Getenv("RETENTION")); err != nil {
+		errs = append(errs, fmt.Errorf("RETENTION: %w", err))
+	}
+	c.Guardianship = healthcode.DefaultGuardianship
+	if v := strings.TrimSpace(os.Getenv("GUARDIAN_AGES")); v != "" {
+		child, elder, ok := strings.Cut(v, ",")
+		c.Guardianship.ChildUnder, err = strconv.Atoi(strings.TrimSpace(child))
+		if ok && err == nil {
+			c.Guardianship.ElderFrom, err = strconv.Atoi(strings.TrimSpace(elder))
+		}
+		if !ok || err != nil || c.Guardianship.ChildUnder < 0 || c.Guardianship.ElderFrom < c.Guardianship.ChildUnder {
+			errs = append(errs, fmt.Errorf("GUARDIAN_AGES: want \"<child under>,<elder from>\" such as 14,65, got %q", v))
+		}
 	}
 	if v := os.Getenv("SHUTDOWN_DRAIN"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -72,6 +72,7 @@ type services struct {
 	rulesets    *postgres.RuleSetService
 	tickets     *postgres.TicketService
 	audit       *postgres.AuditService
+	privacy     *postgres.PrivacyService
 }
 
 func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform, error) {
@@ -103,6 +104,7 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	p.db = &postgres.DB{
 		Pool: pool, ReadPool: p.readPool, ListenURL: cfg.ListenDatabaseURL, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
 		StaffSessionTTL: cfg.StaffSessionTTL, ResidentSessionTTL: cfg.ResidentTTL,
+		Guardianship: &cfg.Guardianship,
 	}
 	if cfg.Dev {
 		// The dev clock of an earlier run, before anything reads the time.
@@ -198,6 +200,7 @@ func (p *platform) wire(tickets *postgres.TicketService) {
 		rulesets:    &postgres.RuleSetService{DB: db},
 		tickets:     tickets,
 		audit:       &postgres.AuditService{DB: db},
+		privacy:     &postgres.PrivacyService{DB: db},
 	}
 }
 
@@ -244,6 +247,7 @@ func (p *platform) resolver() *graph.Resolver {
 		TicketService:  p.svc.tickets,
 		Calendar:       postgres.MustCalendar(),
 		AuditService:   p.svc.audit,
+		Privacy:        p.svc.privacy,
 	}
 	if p.cfg.Dev {
 		r.DevSMS = p.db.DevMessages

@@ -779,6 +779,29 @@ func (ec *executionContext) fieldContext_Fact_enteredBy(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Fact_onBehalf(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_onBehalf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnBehalf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_onBehalf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
+}
+
 func (ec *executionContext) _Fact_createdAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2014,6 +2037,11 @@ func (ec *executionContext) _Fact(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Fact_enteredBy(ctx, field, obj)
 				})
+		case "onBehalf":
+			out.Values[i] = ec._Fact_onBehalf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdAt":
 			out.Values[i] = ec._Fact_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

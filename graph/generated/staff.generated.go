@@ -964,6 +964,19 @@ func (ec *executionContext) marshalNStaffEdge2ᚖhealthcodeᚋgraphᚋmodelᚐSt
 	return ec._StaffEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalORole2healthcodeᚐRole(ctx context.Context, v any) (healthcode.Role, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := healthcode.Role(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2healthcodeᚐRole(ctx context.Context, sel ast.SelectionSet, v healthcode.Role) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(v))
+	return res
+}
+
 func (ec *executionContext) marshalOStaff2ᚖhealthcodeᚐStaff(ctx context.Context, sel ast.SelectionSet, v *healthcode.Staff) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
