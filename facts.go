@@ -25,6 +25,12 @@ type AreaRisk struct {
 	Reason     string
 	Actor      string
 	CreatedAt  time.Time
+	// Pending: the designation awaits its approval (a HIGH level, or the
+	// lowering of one) and is not in force; ApprovedBy is who approved it.
+	Pending    bool
+	ApprovedBy string
+	// RequestID is the colour change request of a pending designation.
+	RequestID int64
 }
 
 // Fact is one fact about a person as shown to staff on an appeal or person
@@ -41,6 +47,10 @@ type Fact struct {
 	// Venue and Institution say where a checkpoint scan (source SCAN) was
 	// made; "" for other facts.
 	Venue, Institution string
+	// ApprovedBy is the subject of the second person who approved the fact
+	// (a red designation, or a fact entered through a colour change
+	// request); RetractApprovedBy the one who approved its retraction.
+	ApprovedBy, RetractApprovedBy string
 }
 
 // DesignationInput is a manual designation by a health officer.

@@ -24,6 +24,10 @@ type Staff struct {
 	// Phone is masked (138****1234); it receives notices such as fever
 	// reports. Empty when none was given.
 	Phone string
+	// PhoneVerified: the account proved its phone by SMS code
+	// (VerifyPhone), binding it to one natural person; only such accounts
+	// ask for or decide the steps of the two-person rule.
+	PhoneVerified bool
 }
 
 // Grant gives a staff account a role inside a region.
@@ -89,6 +93,14 @@ type StaffService interface {
 	// judge their work, never to residents. An unknown subject is described
 	// by the subject itself. Errors: UNAUTHENTICATED, FORBIDDEN (not staff).
 	Attributions(ctx context.Context, subjects []string) ([]*Attribution, []error)
+	// VerifyPhone binds the calling staff account to the natural person who
+	// holds phone: code is the SMS code AuthService.RequestSMSCode sent to
+	// it. A phone backs at most one staff account, so that two accounts of
+	// one person never meet the two-person rule (docs/security-colour.md).
+	// Staff only. Errors: UNAUTHENTICATED, FORBIDDEN (not staff), INVALID
+	// (phone), UNAUTHENTICATED (wrong or expired code), RATE_LIMITED
+	// (locked), CONFLICT (the phone backs another account).
+	VerifyPhone(ctx context.Context, phone, code string) (*Staff, error)
 }
 
 // MaxPasswordRunes bounds a password's length.

@@ -17,11 +17,11 @@ type StaffService struct{ DB *DB }
 
 var _ healthcode.StaffService = (*StaffService)(nil)
 
-const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled, phone_masked"
+const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled, phone_masked, person_hash IS NOT NULL"
 
 func scanStaff(row pgx.Row) (*healthcode.Staff, error) {
 	var s healthcode.Staff
-	err := row.Scan(&s.ID, &s.Username, &s.DisplayName, &s.RegionCode, &s.CreatedAt, &s.CreatedBy, &s.Disabled, &s.Phone)
+	err := row.Scan(&s.ID, &s.Username, &s.DisplayName, &s.RegionCode, &s.CreatedAt, &s.CreatedBy, &s.Disabled, &s.Phone, &s.PhoneVerified)
 	return &s, err
 }
 
@@ -310,4 +310,54 @@ func ltreePaths(codes []string) []string {
 		out[i] = ltreePath(c)
 	}
 	return out
+}
+
+// VerifyPhone implements healthcode.StaffService.
+func (s *StaffService) VerifyPhone(ctx context.Context, phone, code string) (*healthcode.Staff, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorStaff {
+		return nil, healthcode.ErrForbidden
+	}
+	if !healthcode.ValidPhone(phone) {
+		return nil, errBadPhone
+	}
+	db := s.DB
+	phoneHash := db.PII.Hash("phone", phone)
+	var out *healthcode.Staff
+	var result error
+	err = db.InTx(ctx, func(tx *Tx) error {
+		if err := xactLock(ctx, tx, phoneLockKey(phoneHash)); err != nil {
+			return err
+		}
+		var err error
+		if result, err = db.consumeSMSCode(ctx, tx, phone, phoneHash, code); result != nil || err != nil {
+			return err
+		}
+		var other int64
+		err = tx.QueryRow(ctx, "SELECT id FROM staff WHERE person_hash = $1 AND id <> $2", phoneHash, a.ID).Scan(&other)
+		if err == nil {
+			result = healthcode.Errorf(healthcode.ECONFLICT, "该手机号已绑定其他工作人员账号：一人只能实名绑定一个账号")
+			return nil
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("look up staff phone: %w", err)
+		}
+		out, err = scanStaff(tx.QueryRow(ctx, `UPDATE staff SET person_hash = $2, person_verified_at = $3,
+				phone_hash = $2, phone_enc = $4, phone_masked = $5
+			WHERE id = $1 RETURNING `+staffColumns, a.ID, phoneHash, tx.Now, db.PII.Encrypt(phone), pii.MaskPhone(phone)))
+		if err != nil {
+			return fmt.Errorf("verify staff phone: %w", err)
+		}
+		return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: out.RegionCode, Action: "staff.verify_phone",
+			Object: a.Subject(), Detail: map[string]any{"phone": out.Phone}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if result != nil {
+		return nil, result
+	}
+	return out, nil
 }

@@ -353,6 +353,29 @@ func (ec *executionContext) fieldContext_Staff_phone(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "String")
 }
 
+func (ec *executionContext) _Staff_phoneVerified(ctx context.Context, field graphql.CollectedField, obj *healthcode.Staff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Staff_phoneVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneVerified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Staff_phoneVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Staff", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Staff_grants(ctx context.Context, field graphql.CollectedField, obj *healthcode.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -722,6 +745,11 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "phone":
 			out.Values[i] = ec._Staff_phone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phoneVerified":
+			out.Values[i] = ec._Staff_phoneVerified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
