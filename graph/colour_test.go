@@ -291,3 +291,47 @@ func TestColourOnePhoneOneStaffAccount(t *testing.T) {
 		t.Fatalf("colour: %s", c)
 	}
 }
+
+// §2: granting a role that can approve (HEALTH_OFFICER here) took effect at
+// once, so an administrator could make its own second officer. Now it waits
+// for an administrator of the parent region, another natural person.
+func TestColourApprovingRoleGrantNeedsParentAdmin(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	_, yantaAdmin := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	puppetID, puppet := s.CreateStaff(t, "puppet", "610113")
+	grant := s.Do(t, yantaAdmin, `mutation($id: ID!) { grantRole(staffId: $id, role: HEALTH_OFFICER, region: "610113") { id pending } }`,
+		map[string]any{"id": strconv.FormatInt(puppetID, 10)}).MustData(t)["grantRole"].(map[string]any)
+	if grant["pending"] != true {
+		t.Fatalf("grant of HEALTH_OFFICER: %v", grant)
+	}
+	_, resident := s.CreateResident(t, "13800138705")
+	pid, _ := s.declare(resident, declaration("吴六", idNumber("61011319800101705"), "13800138705", s.community("610113"), nil))
+	rec := `mutation($p: ID!) { recordMedicalEvent(personId: $p, kind: CONFIRMED) { colour } }`
+	if r := s.Do(t, puppet, rec, map[string]any{"p": pid}); r.Code() != "NOT_FOUND" && r.Code() != "FORBIDDEN" {
+		t.Fatalf("pending grant in force: %v", r.Errors)
+	}
+	approve := `mutation($id: ID!) { approveGrant(grantId: $id) { pending } }`
+	wantError(t, "granter approves", s.Do(t, yantaAdmin, approve, map[string]any{"id": grant["id"]}), "NOT_FOUND")
+	// An administrator of the parent region who is also the granter's
+	// natural person is not a second person: a city grant the same way.
+	_, xian := s.CreateStaff(t, "xian_admin", "6101", apitest.G("ADMIN@6101"))
+	if g := s.Do(t, xian, approve, map[string]any{"id": grant["id"]}).MustData(t)["approveGrant"].(map[string]any); g["pending"] != false {
+		t.Fatalf("approved grant: %v", g)
+	}
+	wantError(t, "approved twice", s.Do(t, xian, approve, map[string]any{"id": grant["id"]}), "CONFLICT")
+	if d := s.Do(t, puppet, rec, map[string]any{"p": pid}).MustData(t)["recordMedicalEvent"].(map[string]any); d["colour"] != "GREEN" {
+		t.Fatalf("officer's first event: %v", d)
+	}
+	// The city admin grants itself nothing: an ADMIN grant it makes for
+	// another account waits for the province.
+	cityGrant := s.Do(t, xian, `mutation($id: ID!) { grantRole(staffId: $id, role: ADMIN, region: "6101") { id pending } }`,
+		map[string]any{"id": strconv.FormatInt(puppetID, 10)}).MustData(t)["grantRole"].(map[string]any)
+	wantError(t, "city admin approves a city grant", s.Do(t, xian, approve, map[string]any{"id": cityGrant["id"]}), "NOT_FOUND")
+	// A HANDLER grant needs nobody else.
+	h := s.Do(t, yantaAdmin, `mutation($id: ID!) { grantRole(staffId: $id, role: HANDLER, region: "610113") { pending } }`,
+		map[string]any{"id": strconv.FormatInt(puppetID, 10)}).MustData(t)["grantRole"].(map[string]any)
+	if h["pending"] != false {
+		t.Fatalf("HANDLER grant: %v", h)
+	}
+}

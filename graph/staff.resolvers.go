@@ -49,6 +49,11 @@ func (r *mutationResolver) VerifyStaffPhone(ctx context.Context, phone string, c
 	return r.StaffService.VerifyPhone(ctx, phone, code)
 }
 
+// ApproveGrant is the resolver for the approveGrant field.
+func (r *mutationResolver) ApproveGrant(ctx context.Context, grantID int64) (*healthcode.Grant, error) {
+	return r.StaffService.ApproveGrant(ctx, grantID)
+}
+
 // Staff is the resolver for the staff field.
 func (r *queryResolver) Staff(ctx context.Context, first *int, after *string) (*model.StaffConnection, error) {
 	n, err := pageSize(first)

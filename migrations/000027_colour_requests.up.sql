@@ -31,6 +31,13 @@ CREATE UNIQUE INDEX colour_requests_effect_idx ON colour_requests (effect) WHERE
 ALTER TABLE area_risks ADD COLUMN pending boolean NOT NULL DEFAULT false;
 ALTER TABLE area_risks ADD COLUMN approved_by text;
 
+-- A role that can approve (ADMIN, HEALTH_OFFICER, RULE_ADMIN) granted by a
+-- member of staff waits for an administrator of the parent region: a pending
+-- grant gives nothing (the enforcer loads grants in force only).
+ALTER TABLE grants ADD COLUMN pending boolean NOT NULL DEFAULT false;
+ALTER TABLE grants ADD COLUMN approved_by bigint REFERENCES staff (id);
+ALTER TABLE grants ADD COLUMN approved_at timestamptz;
+
 -- Staff bound to a verified natural person (issue 12 §2): the phone the
 -- account verified by SMS code, by keyed hash; one phone backs at most one
 -- account, and "a different person" compares these hashes.

@@ -286,6 +286,7 @@ type ComplexityRoot struct {
 	Grant struct {
 		GrantedAt  func(childComplexity int) int
 		ID         func(childComplexity int) int
+		Pending    func(childComplexity int) int
 		Region     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
 		Role       func(childComplexity int) int
@@ -386,6 +387,7 @@ type ComplexityRoot struct {
 		ApplyPassCard          func(childComplexity int, input model.DeclarationInput) int
 		ApproveColourRequest   func(childComplexity int, id int64) int
 		ApproveDesignation     func(childComplexity int, id int64) int
+		ApproveGrant           func(childComplexity int, grantID int64) int
 		ApproveRuleSet         func(childComplexity int, version string) int
 		CheckIn                func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
 		CloseTicket            func(childComplexity int, id int64, text *string) int
@@ -1906,6 +1908,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.ID(childComplexity), true
+	case "Grant.pending":
+		if e.ComplexityRoot.Grant.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Pending(childComplexity), true
 	case "Grant.region":
 		if e.ComplexityRoot.Grant.Region == nil {
 			break
@@ -2322,6 +2330,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveDesignation(childComplexity, args["id"].(int64)), true
+	case "Mutation.approveGrant":
+		if e.ComplexityRoot.Mutation.ApproveGrant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveGrant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveGrant(childComplexity, args["grantId"].(int64)), true
 	case "Mutation.approveRuleSet":
 		if e.ComplexityRoot.Mutation.ApproveRuleSet == nil {
 			break
@@ -7001,6 +7020,8 @@ type Grant {
   regionCode: String!
   region: Region
   grantedAt: Time!
+  """A role that can approve (ADMIN, HEALTH_OFFICER, RULE_ADMIN) waits for an administrator of the parent region (approveGrant)."""
+  pending: Boolean!
 }
 
 type StaffEdge {
@@ -7038,6 +7059,8 @@ extend type Mutation {
   One phone backs one staff account (docs/security-colour.md).
   """
   verifyStaffPhone(phone: String!, code: String!): Staff!
+  """Put a pending grant in force: an administrator of the parent region, neither the granter's nor the grantee's natural person."""
+  approveGrant(grantId: ID!): Grant!
 }
 `, BuiltIn: false},
 	{Name: "../schema/supervision.graphqls", Input: `type JointMeetingMember {
@@ -7621,6 +7644,8 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_region(ctx, field)
 	case "grantedAt":
 		return ec.fieldContext_Grant_grantedAt(ctx, field)
+	case "pending":
+		return ec.fieldContext_Grant_pending(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
 }

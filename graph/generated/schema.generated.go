@@ -85,6 +85,7 @@ type MutationResolver interface {
 	GrantRole(ctx context.Context, staffID int64, role healthcode.Role, region string) (*healthcode.Grant, error)
 	RevokeRole(ctx context.Context, grantID int64) (bool, error)
 	VerifyStaffPhone(ctx context.Context, phone string, code string) (*healthcode.Staff, error)
+	ApproveGrant(ctx context.Context, grantID int64) (*healthcode.Grant, error)
 	SubmitJointMeetingList(ctx context.Context, region string, members []*model.JointMeetingMemberInput) (*healthcode.JointMeetingList, error)
 	GenerateWeeklyDrafts(ctx context.Context, at *time.Time) (int, error)
 	SubmitWeeklyReport(ctx context.Context, city string, comments string, at *time.Time) (*healthcode.WeeklyReport, error)
@@ -203,6 +204,20 @@ func (ec *executionContext) field_Mutation_approveDesignation_args(ctx context.C
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveGrant_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "grantId",
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNID2int64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["grantId"] = arg0
 	return args, nil
 }
 
@@ -5337,6 +5352,50 @@ func (ec *executionContext) fieldContext_Mutation_verifyStaffPhone(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_approveGrant(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveGrant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveGrant(ctx, fc.Args["grantId"].(int64))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Grant) graphql.Marshaler {
+			return ec.marshalNGrant2ᚖhealthcodeᚐGrant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveGrant(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Grant(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveGrant_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_submitJointMeetingList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8234,6 +8293,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "verifyStaffPhone":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_verifyStaffPhone(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveGrant":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveGrant(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
