@@ -45,6 +45,10 @@ type Code struct {
 	RuleSetVersion string
 	UpdatedAt      time.Time
 	ReevaluateAt   *time.Time
+	// Pending is the colour change request the write that returned this
+	// code created instead of changing it (it awaits a second person's
+	// approval); nil otherwise.
+	Pending *ColourRequest
 }
 
 // CodeChange is one entry of a code's colour history.

@@ -25,6 +25,12 @@ type AreaRisk struct {
 	Reason     string
 	Actor      string
 	CreatedAt  time.Time
+	// Pending: the designation awaits its approval (a HIGH level, or the
+	// lowering of one) and is not in force; ApprovedBy is who approved it.
+	Pending    bool
+	ApprovedBy string
+	// RequestID is the colour change request of a pending designation.
+	RequestID int64
 }
 
 // Fact is one fact about a person as shown to staff on an appeal or person
@@ -44,6 +50,10 @@ type Fact struct {
 	// OnBehalf is 监护人代报 when a guardian's account entered the fact for
 	// the person; "" otherwise.
 	OnBehalf string
+	// ApprovedBy is the subject of the second person who approved the fact
+	// (a red designation, or a fact entered through a colour change
+	// request); RetractApprovedBy the one who approved its retraction.
+	ApprovedBy, RetractApprovedBy string
 }
 
 // OnBehalfGuardian marks a fact a guardian entered for a dependent.

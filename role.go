@@ -91,6 +91,7 @@ var (
 	PermAreaRiskWrite    = Permission{"area_risk", "write"}
 	PermDesignate        = Permission{"designation", "write"}
 	PermDesignateApprove = Permission{"designation", "approve"}
+	PermColourApprove    = Permission{"colour", "approve"}
 	PermRuleSetRead      = Permission{"ruleset", "read"}
 	PermRuleSetWrite     = Permission{"ruleset", "write"}
 	PermRuleSetApprove   = Permission{"ruleset", "approve"}

@@ -24,6 +24,10 @@ type Staff struct {
 	// Phone is masked (138****1234); it receives notices such as fever
 	// reports. Empty when none was given.
 	Phone string
+	// PhoneVerified: the account proved its phone by SMS code
+	// (VerifyPhone), binding it to one natural person; only such accounts
+	// ask for or decide the steps of the two-person rule.
+	PhoneVerified bool
 }
 
 // Grant gives a staff account a role inside a region.
@@ -34,7 +38,17 @@ type Grant struct {
 	RegionCode string
 	GrantedBy  int64
 	GrantedAt  time.Time
+	// Pending: a role that can approve (ApprovingRoles) waits for an
+	// administrator of the parent region (StaffService.ApproveGrant) and
+	// gives nothing until then.
+	Pending bool
 }
+
+// ApprovingRoles are the roles that decide another person's request (a
+// colour change, a red designation, a rule set, a grant, a deadline
+// extension): granting one takes effect only when an administrator of the
+// parent region, another natural person, approves it (docs/security-colour.md).
+var ApprovingRoles = []Role{RoleAdmin, RoleHealthOfficer, RoleRuleAdmin}
 
 // NewStaff is the input of CreateStaff.
 type NewStaff struct {
@@ -76,7 +90,15 @@ type StaffService interface {
 	// grant.manage at region, must see the account, and may not grant to
 	// themselves. Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (role, region),
 	// NOT_FOUND (account), CONFLICT (already granted).
+	// A role of ApprovingRoles granted by a member of staff is Pending.
 	GrantRole(ctx context.Context, staffID int64, role Role, regionCode string) (*Grant, error)
+	// ApproveGrant puts a pending grant in force. The caller needs
+	// grant.manage at the parent region of the grant's region (another
+	// province administrator for a grant at the province), a verified
+	// phone, and must be neither the natural person who granted it nor the
+	// grantee. Errors: UNAUTHENTICATED, NOT_FOUND (unknown, or outside the
+	// caller's grants), FORBIDDEN, CONFLICT (not pending).
+	ApproveGrant(ctx context.Context, grantID int64) (*Grant, error)
 	// RevokeRole removes a grant. The caller needs grant.manage at the grant's
 	// region. The revocation takes effect on the very next request.
 	// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND.
@@ -90,6 +112,14 @@ type StaffService interface {
 	// judge their work, never to residents. An unknown subject is described
 	// by the subject itself. Errors: UNAUTHENTICATED, FORBIDDEN (not staff).
 	Attributions(ctx context.Context, subjects []string) ([]*Attribution, []error)
+	// VerifyPhone binds the calling staff account to the natural person who
+	// holds phone: code is the SMS code AuthService.RequestSMSCode sent to
+	// it. A phone backs at most one staff account, so that two accounts of
+	// one person never meet the two-person rule (docs/security-colour.md).
+	// Staff only. Errors: UNAUTHENTICATED, FORBIDDEN (not staff), INVALID
+	// (phone), UNAUTHENTICATED (wrong or expired code), RATE_LIMITED
+	// (locked), CONFLICT (the phone backs another account).
+	VerifyPhone(ctx context.Context, phone, code string) (*Staff, error)
 }
 
 // MaxPasswordRunes bounds a password's length.

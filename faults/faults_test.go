@@ -37,7 +37,8 @@ func TestFaults(t *testing.T) {
 
 	_, officer := h.api.CreateStaff(t, "fault_officer", "61", apitest.G("HEALTH_OFFICER@61"))
 	_, admin := h.api.CreateStaff(t, "fault_admin", "61", apitest.G("ADMIN@61"))
-	s := &scenarios{h: h, officer: officer, admin: admin}
+	_, second := h.api.CreateStaff(t, "fault_second", "61", apitest.G("HEALTH_OFFICER@61"))
+	s := &scenarios{h: h, officer: officer, admin: admin, second: second}
 	s.workersStarted = time.Now()
 	s.serve1 = h.start("serve1", "serve")
 	s.serve2 = h.start("serve2", "serve")
@@ -57,6 +58,7 @@ func TestFaults(t *testing.T) {
 type scenarios struct {
 	h                *harness
 	officer, admin   string
+	second           string // the second health officer, who approves HIGH designations
 	serve1, serve2   *proc
 	worker1, worker2 *proc
 	restarts         int
@@ -73,8 +75,25 @@ func (s *scenarios) restart(p *proc, env ...string) *proc {
 // designate sets the risk level of region through serve replica 1.
 func (s *scenarios) designate(region, level string) {
 	s.h.t.Helper()
-	s.h.mustRetry(s.serve1.addr, s.officer, `mutation($r: String!, $l: RiskLevel!) { setAreaRisk(region: $r, level: $l, reason: "故障演练") { id } }`,
+	d := s.h.mustRetry(s.serve1.addr, s.officer, `mutation($r: String!, $l: RiskLevel!) { setAreaRisk(region: $r, level: $l, reason: "故障演练") { id requestId } }`,
 		map[string]any{"r": region, "l": level})
+	req := d["setAreaRisk"].(map[string]any)["requestId"]
+	if req == nil {
+		return
+	}
+	// HIGH (or lowering one) waits for a second officer (docs/security-colour.md);
+	// an approval retried after it committed answers CONFLICT.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		r := gql(s.serve1.addr, s.second, `mutation($id: ID!) { approveColourRequest(id: $id) { status } }`, map[string]any{"id": req})
+		if r.Err == nil && r.Status == http.StatusOK && (r.Code == "" || r.Code == "CONFLICT") {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.h.t.Fatalf("approve designation of %s: status %d code %s err %v", region, r.Status, r.Code, r.Err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // leased returns the unfinished outbox rows of taskType that p holds.

@@ -31,6 +31,11 @@ type AuthzRow struct {
 // answer but a refusal (UNAUTHENTICATED, FORBIDDEN, or NOT_FOUND for a staff
 // account without jurisdiction). docs/security.md explains it.
 var AuthzTable = map[string]AuthzRow{
+	"Mutation.approveColourRequest":   {},
+	"Mutation.approveGrant":           {},
+	"Mutation.rejectColourRequest":    {},
+	"Mutation.verifyStaffPhone":       {Ungranted: true},
+	"Query.colourRequests":            {},
 	"Mutation.bindGuardian":           {},
 	"Mutation.claimOwnCode":           {Resident: true},
 	"Mutation.requestCodeReview":      {Resident: true},

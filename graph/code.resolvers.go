@@ -20,9 +20,50 @@ func (r *areaRiskResolver) Level(ctx context.Context, obj *healthcode.AreaRisk) 
 	return model.RiskLevel(obj.Level), nil
 }
 
+// RequestID is the resolver for the requestId field.
+func (r *areaRiskResolver) RequestID(ctx context.Context, obj *healthcode.AreaRisk) (*int64, error) {
+	if obj.RequestID == 0 {
+		return nil, nil
+	}
+	return &obj.RequestID, nil
+}
+
+// ApprovedBy is the resolver for the approvedBy field.
+func (r *areaRiskResolver) ApprovedBy(ctx context.Context, obj *healthcode.AreaRisk) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.ApprovedBy)
+}
+
 // By is the resolver for the by field.
 func (r *codeChangeResolver) By(ctx context.Context, obj *healthcode.CodeChange) (*healthcode.Attribution, error) {
 	return r.attribution(ctx, obj.Actor)
+}
+
+// Kind is the resolver for the kind field.
+func (r *colourRequestResolver) Kind(ctx context.Context, obj *healthcode.ColourRequest) (model.ColourRequestKind, error) {
+	return model.ColourRequestKind(obj.Op), nil
+}
+
+// PersonID is the resolver for the personId field.
+func (r *colourRequestResolver) PersonID(ctx context.Context, obj *healthcode.ColourRequest) (*int64, error) {
+	if obj.PersonID == 0 {
+		return nil, nil
+	}
+	return &obj.PersonID, nil
+}
+
+// Status is the resolver for the status field.
+func (r *colourRequestResolver) Status(ctx context.Context, obj *healthcode.ColourRequest) (model.ColourRequestStatus, error) {
+	return model.ColourRequestStatus(obj.Status), nil
+}
+
+// RequestedBy is the resolver for the requestedBy field.
+func (r *colourRequestResolver) RequestedBy(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.RequestedBy)
+}
+
+// DecidedBy is the resolver for the decidedBy field.
+func (r *colourRequestResolver) DecidedBy(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.DecidedBy)
 }
 
 // Kind is the resolver for the kind field.
@@ -39,6 +80,16 @@ func (r *factResolver) EnteredBy(ctx context.Context, obj *healthcode.Fact) (*he
 	at := *a // a scan: where the inspector made it
 	at.Venue, at.Institution = obj.Venue, obj.Institution
 	return &at, nil
+}
+
+// ApprovedBy is the resolver for the approvedBy field.
+func (r *factResolver) ApprovedBy(ctx context.Context, obj *healthcode.Fact) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.ApprovedBy)
+}
+
+// RetractApprovedBy is the resolver for the retractApprovedBy field.
+func (r *factResolver) RetractApprovedBy(ctx context.Context, obj *healthcode.Fact) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.RetractApprovedBy)
 }
 
 // ColourLabel is the resolver for the colourLabel field.
@@ -132,6 +183,16 @@ func (r *mutationResolver) DevAdvanceClock(ctx context.Context, duration string)
 	return &now, nil
 }
 
+// ApproveColourRequest is the resolver for the approveColourRequest field.
+func (r *mutationResolver) ApproveColourRequest(ctx context.Context, id int64) (*healthcode.ColourRequest, error) {
+	return r.Colours.ApproveColourRequest(ctx, id)
+}
+
+// RejectColourRequest is the resolver for the rejectColourRequest field.
+func (r *mutationResolver) RejectColourRequest(ctx context.Context, id int64, reason string) (*healthcode.ColourRequest, error) {
+	return r.Colours.RejectColourRequest(ctx, id, reason)
+}
+
 // Code is the resolver for the code field.
 func (r *personResolver) Code(ctx context.Context, obj *healthcode.Person) (*healthcode.Code, error) {
 	return r.code(ctx, obj.ID)
@@ -191,11 +252,23 @@ func (r *queryResolver) MyFacts(ctx context.Context, personID *int64) ([]*health
 	return r.FactService.MyFacts(ctx, deref(personID))
 }
 
+// ColourRequests is the resolver for the colourRequests field.
+func (r *queryResolver) ColourRequests(ctx context.Context, region *string, status *model.ColourRequestStatus, personID *int64) ([]*healthcode.ColourRequest, error) {
+	f := healthcode.ColourRequestFilter{Region: deref(region), PersonID: deref(personID)}
+	if status != nil {
+		f.Status = string(*status)
+	}
+	return r.Colours.ColourRequests(ctx, f)
+}
+
 // AreaRisk returns generated.AreaRiskResolver implementation.
 func (r *Resolver) AreaRisk() generated.AreaRiskResolver { return &areaRiskResolver{r} }
 
 // CodeChange returns generated.CodeChangeResolver implementation.
 func (r *Resolver) CodeChange() generated.CodeChangeResolver { return &codeChangeResolver{r} }
+
+// ColourRequest returns generated.ColourRequestResolver implementation.
+func (r *Resolver) ColourRequest() generated.ColourRequestResolver { return &colourRequestResolver{r} }
 
 // Fact returns generated.FactResolver implementation.
 func (r *Resolver) Fact() generated.FactResolver { return &factResolver{r} }
@@ -207,9 +280,10 @@ func (r *Resolver) HealthCode() generated.HealthCodeResolver { return &healthCod
 func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
 
 type (
-	areaRiskResolver   struct{ *Resolver }
-	codeChangeResolver struct{ *Resolver }
-	factResolver       struct{ *Resolver }
-	healthCodeResolver struct{ *Resolver }
-	personResolver     struct{ *Resolver }
+	areaRiskResolver      struct{ *Resolver }
+	codeChangeResolver    struct{ *Resolver }
+	colourRequestResolver struct{ *Resolver }
+	factResolver          struct{ *Resolver }
+	healthCodeResolver    struct{ *Resolver }
+	personResolver        struct{ *Resolver }
 )

@@ -151,11 +151,13 @@ func TestScenarioSuspectedExcluded(t *testing.T) {
 	pid, _ := s.declare(token, declaration("王五", idNumber("61011319700101003"), "13800138003", s.community("610113"), nil))
 	_, officer := s.CreateStaff(t, "yanta_health", "610113", apitest.G("HEALTH_OFFICER@610113"))
 	rec := `mutation($p: ID!, $k: MedicalKind!) { recordMedicalEvent(personId: $p, kind: $k) { colour clauses { id } } }`
-	data := s.Do(t, officer, rec, map[string]any{"p": pid, "k": "SUSPECTED"}).MustData(t)
-	wantCode(t, "suspected", data["recordMedicalEvent"].(map[string]any), "RED", "R3")
+	s.Do(t, officer, rec, map[string]any{"p": pid, "k": "SUSPECTED"}).MustData(t)
+	s.approvePending(t, "610113") // by a second officer (docs/security-colour.md)
+	wantCode(t, "suspected", s.myCode(token, ""), "RED", "R3")
 	s.Clock.Advance(48 * time.Hour)
-	data = s.Do(t, officer, rec, map[string]any{"p": pid, "k": "SUSPECT_EXCLUDED"}).MustData(t)
-	wantCode(t, "excluded", data["recordMedicalEvent"].(map[string]any), "GREEN")
+	s.Do(t, officer, rec, map[string]any{"p": pid, "k": "SUSPECT_EXCLUDED"}).MustData(t)
+	s.approvePending(t, "610113")
+	wantCode(t, "excluded", s.myCode(token, ""), "GREEN")
 	// The resident was told of each change by SMS (through the outbox).
 	var n int
 	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE task_type = 'notify:sms'").Scan(&n)
@@ -258,6 +260,7 @@ func TestScenarioAreaDesignation(t *testing.T) {
 	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
 	set := `mutation($r: String!, $l: RiskLevel!) { setAreaRisk(region: $r, level: $l, reason: "疫情变化") { id level } }`
 	s.Do(t, officer, set, map[string]any{"r": "610113", "l": "HIGH"}).MustData(t)
+	s.approvePending(t, "610113") // by a second officer (docs/security-colour.md)
 	drainOutbox(t, s)
 	for _, p := range people {
 		wantCode(t, p.name+" after HIGH", s.myCode(p.token, ""), p.want, clausesFor(p.want)...)
@@ -268,6 +271,7 @@ func TestScenarioAreaDesignation(t *testing.T) {
 		t.Fatalf("%d colour changes from the designation, want 2", changed)
 	}
 	s.Do(t, officer, set, map[string]any{"r": "610113", "l": "LOW"}).MustData(t)
+	s.approvePending(t, "610113") // lowering a HIGH lifts reds
 	drainOutbox(t, s)
 	for _, p := range people {
 		wantCode(t, p.name+" after LOW", s.myCode(p.token, ""), "GREEN")
@@ -458,6 +462,7 @@ func TestCorrectPersonInfo(t *testing.T) {
 	s.declare(token, declaration("钱七", idNumber("61011319900101030"), "13800138300", s.community("610103"), nil))
 	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
 	s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)
+	s.approvePending(t, "610113")
 	drainOutbox(t, s)
 	yanta := s.community("610113")
 	m := `mutation($in: PersonCorrectionInput!) { correctPersonInfo(input: $in) { person { residenceCode address name } code { colour clauses { id } } } }`

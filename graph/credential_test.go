@@ -121,6 +121,7 @@ func TestPaperCodeRevokedOnColourChange(t *testing.T) {
 	_, officer := s.CreateStaff(t, "yanta_health", "610113", apitest.G("HEALTH_OFFICER@610113"))
 	s.Do(t, officer, `mutation($p: ID!) { recordMedicalEvent(personId: $p, kind: CLOSE_CONTACT) { colour } }`,
 		map[string]any{"p": person["id"]}).MustData(t)
+	s.approvePending(t, "610113")
 	if r := s.verify(tok); r.Code() != "INVALID" || !strings.Contains(r.Errors[0].Message, "REVOKED") {
 		t.Fatalf("paper code after the colour changed: %v", r.Errors)
 	}

@@ -316,6 +316,7 @@ func TestAppealViewAttribution(t *testing.T) {
 	}
 	d.Do(t, officer, `mutation($p: ID!) { recordMedicalEvent(personId: $p, kind: CLOSE_CONTACT) { colour } }`,
 		map[string]any{"p": d.personID}).MustData(t)
+	d.approvePending(t, "610113") // the second officer, second_610113
 	id := d.Do(t, d.resident, `mutation { fileAppeal(input: {reason: "我不是密接"}) { id } }`, nil).MustData(t)["fileAppeal"].(map[string]any)["id"].(string)
 	d.do(t, d.operator, `mutation($id: ID!) { dispatchTicket(id: $id) { id } }`, id, nil)
 	d.do(t, d.yantaHandler, `mutation($id: ID!) { signTicket(id: $id) { id } }`, id, nil)
@@ -350,7 +351,8 @@ func TestAppealViewAttribution(t *testing.T) {
 			medicalChange = h["by"].(map[string]any)
 		}
 	}
-	if medicalChange == nil || medicalChange["name"] != "王医生" {
+	// The colour changed when the second officer approved the event.
+	if medicalChange == nil || medicalChange["name"] != "second_610113" {
 		t.Errorf("colour change by %v", view["history"])
 	}
 	steps := view["ticket"].(map[string]any)["steps"].([]any)

@@ -86,6 +86,9 @@ func TestScenarioAppeal(t *testing.T) {
 	if tk["state"] != "REPLIED" {
 		t.Fatalf("resolved = %v", tk)
 	}
+	// Lifting a red waits for a health officer (docs/security-colour.md).
+	wantCode(t, "after the correction, before its approval", s.myCode(resident, ""), "RED", "R1")
+	s.approvePending(t, "610113")
 	wantCode(t, "after the correction", s.myCode(resident, ""), "GREEN")
 	var sms int
 	s.Pool.QueryRow(context.Background(), "SELECT count(*) FROM outbox WHERE task_type = 'notify:sms' AND dedup_key LIKE 'ticket:%'").Scan(&sms)

@@ -20,6 +20,7 @@ type Resolver struct {
 	AuditService   healthcode.AuditService
 	CodeService    healthcode.CodeService
 	FactService    healthcode.FactService
+	Colours        healthcode.ColourRequestService
 	RuleSetService healthcode.RuleSetService
 	Credentials    healthcode.CredentialService
 	TicketService  healthcode.TicketService

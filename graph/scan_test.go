@@ -160,6 +160,7 @@ func TestScanBecomesStay(t *testing.T) {
 	s.scan(t, inspector, scanOf("00000000-0000-4000-8000-000000000011", s.credentialOf(t, resident), venue, s.Clock.Now(), 36.6))
 	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
 	s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)
+	s.approvePending(t, "610113")
 	drainOutbox(t, s)
 	wantCode(t, "after the venue's county went HIGH", s.myCode(resident, ""), "RED", "R1")
 
@@ -178,11 +179,14 @@ func TestScanBecomesStay(t *testing.T) {
 	if !listed {
 		t.Fatalf("scan stay %s not among the facts %v", stayID, facts["personFacts"])
 	}
-	after := s.Do(t, officer, `mutation($id: ID!) { retractFact(kind: STAY, id: $id, reason: "误扫他人健康码") { colour } }`,
+	// Lifting the red waits for a second officer (docs/security-colour.md).
+	after := s.Do(t, officer, `mutation($id: ID!) { retractFact(kind: STAY, id: $id, reason: "误扫他人健康码") { colour pendingRequest { id } } }`,
 		map[string]any{"id": stayID}).MustData(t)["retractFact"].(map[string]any)
-	if after["colour"] != "GREEN" {
-		t.Fatalf("after retracting the scan stay: %v", after)
+	if after["colour"] != "RED" || after["pendingRequest"] == nil {
+		t.Fatalf("after one officer's retraction of the scan stay: %v", after)
 	}
+	s.approvePending(t, "610103")
+	wantCode(t, "after the approved retraction", s.myCode(resident, ""), "GREEN")
 	if r := s.Do(t, officer, `mutation($id: ID!) { retractFact(kind: STAY, id: $id, reason: "再次撤销") { colour } }`,
 		map[string]any{"id": stayID}); r.Code() != "CONFLICT" {
 		t.Fatalf("second retraction: %v", r.Errors)
@@ -382,6 +386,7 @@ func TestScanInDesignatedArea(t *testing.T) {
 	calm, inspB := s.checkpoint(t, "低风险区商场", "610104")
 	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
 	s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)
+	s.approvePending(t, "610113")
 	drainOutbox(t, s)
 	if r := s.scan(t, inspB, scanOf("00000000-0000-4000-8000-0000000000f1", s.credentialOf(t, resident), calm, s.Clock.Now(), 36.5)); r[0]["colour"] != "GREEN" {
 		t.Fatalf("scan in a calm area = %v", r[0])
@@ -412,6 +417,7 @@ func TestLateFanOutCatchesInFlightScans(t *testing.T) {
 	_, officer := s.CreateStaff(t, "prov_health", "61", apitest.G("HEALTH_OFFICER@61"))
 	before := s.Clock.Now().Add(postgres.LateFanOutDelay - time.Microsecond)
 	id := s.Do(t, officer, `mutation { setAreaRisk(region: "610113", level: HIGH) { id } }`, nil).MustData(t)["setAreaRisk"].(map[string]any)["id"].(string)
+	s.approvePending(t, "610113")
 	after := s.Clock.Now().Add(postgres.LateFanOutDelay)
 	var due time.Time
 	if err := s.Pool.QueryRow(ctx, `SELECT available_at FROM outbox WHERE dedup_key = 'area_risk:' || $1 || ':late'`, id).Scan(&due); err != nil {

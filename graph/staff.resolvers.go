@@ -44,6 +44,16 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, grantID int64) (bool,
 	return true, nil
 }
 
+// VerifyStaffPhone is the resolver for the verifyStaffPhone field.
+func (r *mutationResolver) VerifyStaffPhone(ctx context.Context, phone string, code string) (*healthcode.Staff, error) {
+	return r.StaffService.VerifyPhone(ctx, phone, code)
+}
+
+// ApproveGrant is the resolver for the approveGrant field.
+func (r *mutationResolver) ApproveGrant(ctx context.Context, grantID int64) (*healthcode.Grant, error) {
+	return r.StaffService.ApproveGrant(ctx, grantID)
+}
+
 // Staff is the resolver for the staff field.
 func (r *queryResolver) Staff(ctx context.Context, first *int, after *string) (*model.StaffConnection, error) {
 	n, err := pageSize(first)

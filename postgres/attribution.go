@@ -52,7 +52,7 @@ func (db *DB) attributions(ctx context.Context, subjects []string) (map[string]*
 	if len(ids["staff"]) > 0 {
 		rows, err := db.Pool.Query(ctx, `
 			SELECT s.id, s.display_name, s.region_code, `+fullNameSQL("s.region_path")+`,
-			       ARRAY(SELECT role FROM grants g WHERE g.staff_id = s.id UNION SELECT m.role WHERE m.role IS NOT NULL),
+			       ARRAY(SELECT role FROM grants g WHERE g.staff_id = s.id AND NOT g.pending UNION SELECT m.role WHERE m.role IS NOT NULL),
 			       COALESCE(i.name, ''),
 			       ARRAY(SELECT u.name FROM grants g JOIN handling_units u ON u.region_code = g.region_code
 			              WHERE g.staff_id = s.id AND g.role = 'HANDLER' ORDER BY u.id)

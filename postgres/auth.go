@@ -362,51 +362,9 @@ func (db *DB) LoginResident(ctx context.Context, phone, code string) (*healthcod
 		if err := xactLock(ctx, tx, phoneLockKey(phoneHash)); err != nil {
 			return err
 		}
-		var failures int
-		var lockedUntil *time.Time
-		err := tx.QueryRow(ctx, "SELECT failures, locked_until FROM phone_lockouts WHERE phone_hash = $1",
-			phoneHash).Scan(&failures, &lockedUntil)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("read phone lockout: %w", err)
-		}
-		if lockedUntil != nil && lockedUntil.After(tx.Now) {
-			result = errPhoneLocked
-			return nil
-		}
-		var codeID int64
-		var codeHash []byte
-		err = tx.QueryRow(ctx, `SELECT id, code_hash FROM sms_codes
-			WHERE phone_hash = $1 AND used_at IS NULL AND expires_at > $2
-			ORDER BY created_at DESC, id DESC LIMIT 1`, phoneHash, tx.Now).Scan(&codeID, &codeHash)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("read sms code: %w", err)
-		}
-		match := err == nil && len(code) == 6 && hmac.Equal(codeHash, db.PII.Hash("smscode", phone+":"+code))
-		if !match {
-			result = errBadSMSCode
-			failures++
-			var until *time.Time
-			if failures >= maxLoginFailures {
-				t := tx.Now.Add(loginLockout)
-				failures, until = 0, &t
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO phone_lockouts (phone_hash, failures, locked_until) VALUES ($1, $2, $3)
-				ON CONFLICT (phone_hash) DO UPDATE SET failures = EXCLUDED.failures, locked_until = EXCLUDED.locked_until`,
-				phoneHash, failures, until)
-			if err != nil {
-				return fmt.Errorf("count failed sms login: %w", err)
-			}
-			return nil
-		}
-		// Single use: this code and any older outstanding ones are spent.
-		if _, err := tx.Exec(ctx, `UPDATE sms_codes SET used_at = $2 WHERE phone_hash = $1 AND used_at IS NULL`,
-			phoneHash, tx.Now); err != nil {
-			return fmt.Errorf("mark sms code %d used: %w", codeID, err)
-		}
-		if failures > 0 || lockedUntil != nil {
-			if _, err := tx.Exec(ctx, "DELETE FROM phone_lockouts WHERE phone_hash = $1", phoneHash); err != nil {
-				return fmt.Errorf("reset phone lockout: %w", err)
-			}
+		var err error
+		if result, err = db.consumeSMSCode(ctx, tx, phone, phoneHash, code); result != nil || err != nil {
+			return err
 		}
 		var residentID int64
 		err = tx.QueryRow(ctx, `INSERT INTO resident_accounts (phone_hash, phone_enc, created_at) VALUES ($1, $2, $3)
@@ -642,4 +600,56 @@ func (db *DB) PurgeExpiredAuth(ctx context.Context) (int64, error) {
 		total += tag.RowsAffected()
 	}
 	return total, nil
+}
+
+// consumeSMSCode checks code against the newest unused, unexpired SMS code of
+// phone inside tx (which holds the phone's lock) and spends it. A wrong code
+// counts towards the phone's lockout. It returns the caller's answer
+// (errBadSMSCode, errPhoneLocked) or nil when the code is right.
+func (db *DB) consumeSMSCode(ctx context.Context, tx *Tx, phone string, phoneHash []byte, code string) (error, error) {
+	var failures int
+	var lockedUntil *time.Time
+	err := tx.QueryRow(ctx, "SELECT failures, locked_until FROM phone_lockouts WHERE phone_hash = $1",
+		phoneHash).Scan(&failures, &lockedUntil)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("read phone lockout: %w", err)
+	}
+	if lockedUntil != nil && lockedUntil.After(tx.Now) {
+		return errPhoneLocked, nil
+	}
+	var codeID int64
+	var codeHash []byte
+	err = tx.QueryRow(ctx, `SELECT id, code_hash FROM sms_codes
+			WHERE phone_hash = $1 AND used_at IS NULL AND expires_at > $2
+			ORDER BY created_at DESC, id DESC LIMIT 1`, phoneHash, tx.Now).Scan(&codeID, &codeHash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("read sms code: %w", err)
+	}
+	match := err == nil && len(code) == 6 && hmac.Equal(codeHash, db.PII.Hash("smscode", phone+":"+code))
+	if !match {
+		failures++
+		var until *time.Time
+		if failures >= maxLoginFailures {
+			t := tx.Now.Add(loginLockout)
+			failures, until = 0, &t
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO phone_lockouts (phone_hash, failures, locked_until) VALUES ($1, $2, $3)
+				ON CONFLICT (phone_hash) DO UPDATE SET failures = EXCLUDED.failures, locked_until = EXCLUDED.locked_until`,
+			phoneHash, failures, until)
+		if err != nil {
+			return nil, fmt.Errorf("count failed sms login: %w", err)
+		}
+		return errBadSMSCode, nil
+	}
+	// Single use: this code and any older outstanding ones are spent.
+	if _, err := tx.Exec(ctx, `UPDATE sms_codes SET used_at = $2 WHERE phone_hash = $1 AND used_at IS NULL`,
+		phoneHash, tx.Now); err != nil {
+		return nil, fmt.Errorf("mark sms code %d used: %w", codeID, err)
+	}
+	if failures > 0 || lockedUntil != nil {
+		if _, err := tx.Exec(ctx, "DELETE FROM phone_lockouts WHERE phone_hash = $1", phoneHash); err != nil {
+			return nil, fmt.Errorf("reset phone lockout: %w", err)
+		}
+	}
+	return nil, nil
 }

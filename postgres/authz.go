@@ -118,6 +118,7 @@ var deniedMessages = map[healthcode.Permission]string{
 	healthcode.PermFactWrite:        "无权录入或撤销该人员的事实记录",
 	healthcode.PermDesignate:        "无权对该人员人工赋码",
 	healthcode.PermDesignateApprove: "无权审核该人员的人工赋码",
+	healthcode.PermColourApprove:    "无权审核该人员的赋码变更申请",
 	healthcode.PermPassCardReview:   "无权审核该健康通行卡申请",
 	healthcode.PermFeverHandle:      "无权处理该发热报告",
 }

@@ -215,7 +215,7 @@ func (db *DB) ImportPersons(ctx context.Context, b BulkPersons) error {
 // ones left out), as loadFacts sees them.
 func riskInForce(ctx context.Context, tx *Tx) (map[string]rules.AreaRisk, error) {
 	rows, err := tx.Query(ctx, `SELECT DISTINCT ON (region_code) region_code, level, from_at FROM area_risks
-		WHERE from_at <= $1 ORDER BY region_code, from_at DESC, id DESC`, tx.Now)
+		WHERE from_at <= $1 AND NOT pending ORDER BY region_code, from_at DESC, id DESC`, tx.Now)
 	if err != nil {
 		return nil, fmt.Errorf("load area risks: %w", err)
 	}

@@ -741,7 +741,7 @@ func (s *CheckpointService) Inspectors(ctx context.Context, institutionID int64)
 			return nil, err
 		}
 	}
-	rows, err := s.DB.Pool.Query(ctx, `SELECT s.id, s.username, s.display_name, s.region_code, s.created_at, COALESCE(s.created_by, 0), s.disabled, s.phone_masked FROM staff s
+	rows, err := s.DB.Pool.Query(ctx, `SELECT s.id, s.username, s.display_name, s.region_code, s.created_at, COALESCE(s.created_by, 0), s.disabled, s.phone_masked, s.person_hash IS NOT NULL FROM staff s
 		JOIN institution_members m ON m.staff_id = s.id
 		WHERE m.institution_id = $1 AND m.role = 'INSPECTOR' ORDER BY s.id`, inst.ID)
 	if err != nil {

@@ -45,6 +45,63 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	var person *healthcode.Person
 	var code *healthcode.Code
 	err = db.InTx(ctx, func(tx *Tx) error {
+		if a.Kind != healthcode.ActorStaff || changesAlone(ctx, a) {
+			person, code, _, err = db.declareTx(ctx, tx, a, &in)
+			return err
+		}
+		// A declaration entered by staff that would turn the person red (a
+		// trip abroad declared for a person without a phone) or lift a red
+		// waits for a second health officer (docs/security-colour.md).
+		var pids []int64
+		var pid int64
+		if err := tx.QueryRow(ctx, "SELECT id FROM persons WHERE doc_type = $1 AND doc_hash = $2",
+			string(in.DocType), db.PII.Hash("doc:"+string(in.DocType), in.DocNumber)).Scan(&pid); err == nil {
+			pids = append(pids, pid)
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("look up person: %w", err)
+		}
+		trial, err := db.beginTrial(ctx, tx, pids)
+		if err != nil {
+			return err
+		}
+		person, code, _, err = db.declareTx(ctx, tx, a, &in)
+		if err != nil {
+			return err
+		}
+		if !trial.turnsRed(map[int64]*healthcode.Code{person.ID: code}) {
+			return trial.keep(ctx, tx)
+		}
+		if err := trial.undo(ctx, tx); err != nil {
+			return err
+		}
+		region := in.ResidenceCode
+		summary := fmt.Sprintf("代为申报（%s）：%s", string(in.Form), pii.MaskName(in.Name))
+		req, err := db.requestColourChange(ctx, tx, a, healthcode.ColourOpDeclare, pid, region, colourPayload{Declaration: &in}, summary)
+		if err != nil {
+			return err
+		}
+		person.ID = pid
+		if pid != 0 {
+			code = trial.codes[pid]
+		} else {
+			code = &healthcode.Code{Colour: ""}
+		}
+		code.Pending = req
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return person, code, nil
+}
+
+// declareTx writes a declaration inside tx (SubmitDeclaration, and the
+// approval of a declaration entered by staff) and re-evaluates the person's
+// code. The caller's authorization at the residence is checked before it.
+// It returns the person, the code and the declaration's id.
+func (db *DB) declareTx(ctx context.Context, tx *Tx, a *healthcode.Actor, inp *healthcode.DeclarationInput) (person *healthcode.Person, code *healthcode.Code, declID int64, err error) {
+	in := *inp
+	err = func() error {
 		var residencePath string
 		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", in.ResidenceCode).Scan(&residencePath); errors.Is(err, pgx.ErrNoRows) {
 			return healthcode.FieldError("居住地", "地区代码 %s 不存在，请重新选择", in.ResidenceCode)
@@ -82,7 +139,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 				}
 				if !hasSelf && string(phoneHash) == string(db.residentPhoneHash(ctx, tx, a.ID)) {
 					relation, basis = "SELF", "SELF"
-				} else if basis = db.guardianship().DependentBasis(in.DocType, in.DocNumber, now); basis == "" {
+				} else if basis = db.guardianship().DependentBasis(in.DocType, in.DocNumber, tx.Now); basis == "" {
 					// 监护人代为申领 is for the notice's 老幼人群: anyone else
 					// is bound to a guardian by their community, so that
 					// nobody becomes a stranger's guardian by knowing
@@ -124,7 +181,6 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 				return err
 			}
 		}
-		var declID int64
 		var arrival any
 		if in.Form == healthcode.FormArrival {
 			arrival = healthcode.DayStart(in.ArrivalDate)
@@ -151,11 +207,8 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		return tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermPersonDeclare, in.ResidenceCode),
 			RegionCode: in.ResidenceCode, Action: "person.declare", Object: "person:" + strconv.FormatInt(pid, 10),
 			Detail: map[string]any{"form": string(in.Form), "declaration": declID, "colour": string(code.Colour)}})
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return person, code, nil
+	}()
+	return person, code, declID, err
 }
 
 // writePerson writes a declaration's personal data to person pid, or to a

@@ -79,41 +79,74 @@ func (s *FactService) RecordMedicalEvent(ctx context.Context, pid int64, kind st
 	var code *healthcode.Code
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
 		var err error
-		code, err = s.DB.RecordMedicalEventTx(ctx, tx, a, pid, kind, at, note)
+		code, err = s.DB.RecordMedicalEventTx(ctx, tx, a, pid, kind, at, note, "")
 		return err
 	})
 	return code, err
 }
 
 // RecordMedicalEventTx records a medical event inside tx and re-evaluates
-// the person's code in the same transaction (the appeal resolution calls
-// it). The caller needs fact.write at the person's residence.
+// the person's code in the same transaction, or, unless the caller may change
+// a colour alone (changesAlone), records a colour change request instead:
+// every medical event starts or ends a red clause (docs/security-colour.md),
+// so none takes effect on one person's word. ref is "" for a direct call,
+// which needs fact.write at the person's residence, and the appeal's ticket
+// (ticket:12) for an appeal correction, which the ticket service authorized.
 // Errors: NOT_FOUND, FORBIDDEN (the person is visible but fact.write is
-// missing), INVALID (kind).
-func (db *DB) RecordMedicalEventTx(ctx context.Context, tx *Tx, a *healthcode.Actor, pid int64, kind string, at time.Time, note string) (*healthcode.Code, error) {
+// missing; the caller's phone is not verified), INVALID (kind).
+func (db *DB) RecordMedicalEventTx(ctx context.Context, tx *Tx, a *healthcode.Actor, pid int64, kind string, at time.Time, note, ref string) (*healthcode.Code, error) {
+	_, code, err := db.recordMedical(ctx, tx, a, pid, kind, at, note, ref)
+	return code, err
+}
+
+// recordMedical is RecordMedicalEventTx, returning the event's id too (0
+// when the event became a colour change request).
+func (db *DB) recordMedical(ctx context.Context, tx *Tx, a *healthcode.Actor, pid int64, kind string, at time.Time, note, ref string) (int64, *healthcode.Code, error) {
 	if !slices.Contains(healthcode.MedicalKinds, kind) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", healthcode.Truncate(kind, 30))
+		return 0, nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", healthcode.Truncate(kind, 30))
 	}
-	region, err := db.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
+	var region string
+	var err error
+	if ref == "" {
+		region, err = db.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
+	} else {
+		err = tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region)
+		err = mapError(err, "人员不存在")
+	}
 	if err != nil {
-		return nil, err
+		return 0, nil, err
+	}
+	if !changesAlone(ctx, a) {
+		codes, err := db.reevaluate(ctx, tx, []int64{pid}, "time")
+		if err != nil {
+			return 0, nil, err
+		}
+		summary := fmt.Sprintf("录入医学状态 %s（%s）", kind, at.In(healthcode.CST).Format("2006-01-02 15:04"))
+		req, err := db.requestColourChange(ctx, tx, a, healthcode.ColourOpMedical, pid, region,
+			colourPayload{Kind: kind, At: at, Note: note, Ref: ref}, summary)
+		if err != nil {
+			return 0, nil, err
+		}
+		code := codes[pid]
+		code.Pending = req
+		return 0, code, nil
 	}
 	var id int64
 	if err := tx.QueryRow(ctx, `INSERT INTO medical_events (person_id, kind, at, note, actor, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, pid, kind, at, note, a.Subject(), tx.Now).Scan(&id); err != nil {
-		return nil, fmt.Errorf("insert medical event: %w", err)
+		return 0, nil, fmt.Errorf("insert medical event: %w", err)
 	}
 	cause := "fact:medical:" + strconv.FormatInt(id, 10)
 	if err := tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermFactWrite, region),
 		RegionCode: region, Action: "fact.record", Object: "person:" + strconv.FormatInt(pid, 10),
-		Detail: map[string]any{"fact": cause, "kind": kind, "at": at}}); err != nil {
-		return nil, err
+		Reason: ref, Detail: map[string]any{"fact": cause, "kind": kind, "at": at}}); err != nil {
+		return 0, nil, err
 	}
 	codes, err := db.reevaluate(ctx, tx, []int64{pid}, cause)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	return codes[pid], nil
+	return id, codes[pid], nil
 }
 
 var factTables = map[string]string{"STAY": "stays", "MEDICAL": "medical_events", "HEALTH": "health_records", "DESIGNATION": "designations"}
@@ -167,9 +200,14 @@ func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, ki
 	if err != nil {
 		return nil, mapError(err, "事实记录不存在")
 	}
-	region, err := db.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
+	var region string
+	if ref == "" {
+		region, err = db.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
+	} else { // an appeal correction: the ticket service authorized it
+		err = tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region)
+	}
 	if err != nil {
-		if healthcode.ErrorCode(err) == healthcode.ENOTFOUND {
+		if healthcode.ErrorCode(err) == healthcode.ENOTFOUND || errors.Is(err, pgx.ErrNoRows) {
 			return nil, healthcode.Errorf(healthcode.ENOTFOUND, "事实记录不存在")
 		}
 		return nil, err
@@ -177,6 +215,60 @@ func (db *DB) RetractFactTx(ctx context.Context, tx *Tx, a *healthcode.Actor, ki
 	if retracted != nil {
 		return nil, healthcode.Errorf(healthcode.ECONFLICT, "该记录已撤销")
 	}
+	if !changesAlone(ctx, a) {
+		// A medical event or an approved red designation always holds up or
+		// ends a red; another fact is tried, and its retraction waits for
+		// approval when it would take the person out of red (or into it).
+		always := kind == "MEDICAL"
+		if kind == "DESIGNATION" {
+			var redApproved bool
+			if err := tx.QueryRow(ctx, "SELECT colour = 'RED' AND approved_at IS NOT NULL FROM designations WHERE id = $1",
+				factID).Scan(&redApproved); err != nil {
+				return nil, fmt.Errorf("read designation: %w", err)
+			}
+			always = redApproved
+		}
+		request := func(code *healthcode.Code) (*healthcode.Code, error) {
+			req, err := db.requestColourChange(ctx, tx, a, healthcode.ColourOpRetract, pid, region,
+				colourPayload{Kind: kind, FactID: factID, Reason: reason, Ref: ref},
+				fmt.Sprintf("撤销%s记录 %d：%s", factLabels[kind], factID, reason))
+			if err != nil {
+				return nil, err
+			}
+			code.Pending = req
+			return code, nil
+		}
+		trial, err := db.beginTrial(ctx, tx, []int64{pid})
+		if err != nil {
+			return nil, err
+		}
+		if always {
+			if err := trial.keep(ctx, tx); err != nil {
+				return nil, err
+			}
+			return request(trial.codes[pid])
+		}
+		code, err := db.retractNow(ctx, tx, a, kind, table, where, factID, pid, region, reason, ref)
+		if err != nil {
+			return nil, err
+		}
+		if !trial.turnsRed(map[int64]*healthcode.Code{pid: code}) {
+			return code, trial.keep(ctx, tx)
+		}
+		if err := trial.undo(ctx, tx); err != nil {
+			return nil, err
+		}
+		return request(trial.codes[pid])
+	}
+	return db.retractNow(ctx, tx, a, kind, table, where, factID, pid, region, reason, ref)
+}
+
+// factLabels name the kinds of facts in Chinese.
+var factLabels = map[string]string{"STAY": "行程", "MEDICAL": "医学状态", "HEALTH": "健康状况", "DESIGNATION": "人工赋码"}
+
+// retractNow retracts the fact (its row in table, found by where) and
+// re-evaluates the person's code; RetractFactTx checked everything.
+func (db *DB) retractNow(ctx context.Context, tx *Tx, a *healthcode.Actor, kind, table, where string, factID, pid int64, region, reason, ref string) (*healthcode.Code, error) {
 	if _, err := tx.Exec(ctx, "UPDATE "+table+" SET retracted_at = $2, retracted_by = $3, retract_reason = $4 WHERE "+where,
 		factID, tx.Now, a.Subject(), reason); err != nil {
 		return nil, fmt.Errorf("retract fact: %w", err)
@@ -264,11 +356,11 @@ func (s *FactService) ApproveDesignation(ctx context.Context, designationID int6
 		} else if err != nil {
 			return err
 		}
-		if by == a.Subject() {
-			return healthcode.Errorf(healthcode.EFORBIDDEN, "红码须由另一名工作人员审核，不能审核自己提交的赋码")
-		}
 		if approved != nil || retracted != nil {
 			return healthcode.Errorf(healthcode.ECONFLICT, "该赋码已审核或已撤销")
+		}
+		if err := s.DB.differentPerson(ctx, tx, by, a, "红码须由另一名工作人员审核，不能审核自己提交的赋码"); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE designations SET approved_by = $2, approved_at = $3 WHERE id = $1",
 			designationID, a.Subject(), tx.Now); err != nil {
@@ -334,29 +426,85 @@ func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason
 				return healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
 			}
 		}
-		r := &healthcode.AreaRisk{RegionCode: regionCode, Level: level, From: tx.Now, Reason: reason, Actor: a.Subject(), CreatedAt: tx.Now}
-		if err := tx.QueryRow(ctx, `INSERT INTO area_risks (region_code, region_path, level, from_at, reason, actor, created_at)
-			VALUES ($1, $2::text::ltree, $3, $4, $5, $6, $4) RETURNING id`, regionCode, placePath(regionCode), level, tx.Now,
-			reason, a.Subject()).Scan(&r.ID); err != nil {
+		// A HIGH level turns red everyone who stayed in the area, and lowering
+		// one lifts those reds: either waits for a second health officer
+		// (docs/security-colour.md). The row is stored pending, not in force.
+		var current string
+		err := tx.QueryRow(ctx, `SELECT level FROM area_risks WHERE region_code = $1 AND from_at <= $2 AND NOT pending
+			ORDER BY from_at DESC, id DESC LIMIT 1`, regionCode, tx.Now).Scan(&current)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("read area risk: %w", err)
+		}
+		pending := (level == healthcode.RiskHigh) != (current == healthcode.RiskHigh) && !changesAlone(ctx, a)
+		r := &healthcode.AreaRisk{RegionCode: regionCode, Level: level, From: tx.Now, Reason: reason, Actor: a.Subject(),
+			CreatedAt: tx.Now, Pending: pending}
+		if err := tx.QueryRow(ctx, `INSERT INTO area_risks (region_code, region_path, level, from_at, reason, actor, created_at, pending)
+			VALUES ($1, $2::text::ltree, $3, $4, $5, $6, $4, $7) RETURNING id`, regionCode, placePath(regionCode), level, tx.Now,
+			reason, a.Subject(), pending).Scan(&r.ID); err != nil {
 			return fmt.Errorf("insert area risk: %w", err)
 		}
 		out = r
+		if pending {
+			req, err := s.DB.requestColourChange(ctx, tx, a, healthcode.ColourOpAreaRisk, 0, authAt,
+				colourPayload{AreaRiskID: r.ID}, fmt.Sprintf("%s 风险等级调整为 %s：%s", regionCode, level, reason))
+			if err != nil {
+				return err
+			}
+			r.RequestID = req.ID
+			return nil
+		}
 		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermAreaRiskWrite, authAt),
 			RegionCode: authAt, Action: "area_risk.set", Object: "region:" + regionCode, Reason: reason,
 			Detail: map[string]any{"level": level, "areaRisk": r.ID}}); err != nil {
 			return err
 		}
-		key := "area_risk:" + strconv.FormatInt(r.ID, 10)
-		first, _ := json.Marshal(healthcode.FanOutAreaPayload{AreaRiskID: r.ID})
+		return queueAreaFanOut(ctx, tx, r.ID)
+	})
+	return out, err
+}
+
+// approveAreaRisk puts pending area risk id in force from now, as approved
+// by approver, and queues its fan-out; requester must still hold
+// area_risk.write there.
+func (db *DB) approveAreaRisk(ctx context.Context, tx *Tx, requester, approver *healthcode.Actor, id int64) error {
+	var region string
+	if err := tx.QueryRow(ctx, "SELECT region_code FROM area_risks WHERE id = $1 AND pending FOR UPDATE", id).Scan(&region); err != nil {
+		return mapError(err, "风险等级调整不存在")
+	}
+	authAt, err := areaCode(region)
+	if err != nil {
+		return err
+	}
+	if err := db.authorize(ctx, requester, healthcode.PermAreaRiskWrite, authAt); err != nil {
+		return healthcode.Errorf(healthcode.EFORBIDDEN, "提交人已无权调整该地区的风险等级")
+	}
+	var level, reason string
+	if err := tx.QueryRow(ctx, `UPDATE area_risks SET pending = false, approved_by = $2, from_at = $3, created_at = $3
+		WHERE id = $1 RETURNING level, reason`, id, approver.Subject(), tx.Now).Scan(&level, &reason); err != nil {
+		return fmt.Errorf("approve area risk: %w", err)
+	}
+	if err := tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, approver, healthcode.PermColourApprove, authAt),
+		RegionCode: authAt, Action: "area_risk.set", Object: "region:" + region, Reason: reason,
+		Detail: map[string]any{"level": level, "areaRisk": id, "requestedBy": requester.Subject()}}); err != nil {
+		return err
+	}
+	return queueAreaFanOut(ctx, tx, id)
+}
+
+// queueAreaFanOut queues the re-evaluation of the persons an area risk
+// designation concerns, now and again a minute later.
+func queueAreaFanOut(ctx context.Context, tx *Tx, id int64) error {
+	{
+		key := "area_risk:" + strconv.FormatInt(id, 10)
+		first, _ := json.Marshal(healthcode.FanOutAreaPayload{AreaRiskID: id})
 		if _, err := tx.Outbox(ctx, healthcode.TaskFanOutArea, first, key); err != nil {
 			return err
 		}
 		// Again a minute later, for the evaluations that were in flight.
-		late, _ := json.Marshal(healthcode.FanOutAreaPayload{AreaRiskID: r.ID, Late: true})
+		late, _ := json.Marshal(healthcode.FanOutAreaPayload{AreaRiskID: id, Late: true})
 		_, err := tx.OutboxAt(ctx, healthcode.TaskFanOutArea, late, key+":late", tx.Now.Add(LateFanOutDelay))
 		return err
-	})
-	return out, err
+	}
 }
 
 // AreaRisks implements healthcode.FactService.
@@ -375,11 +523,11 @@ func (s *FactService) AreaRisks(ctx context.Context, regionCode string, history 
 	if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, authAt); err != nil {
 		return nil, err
 	}
-	q := `SELECT DISTINCT ON (region_code) id, region_code, level, from_at, reason, actor, created_at FROM area_risks
-		WHERE region_code LIKE $1 || '%' AND from_at <= $2 ORDER BY region_code, from_at DESC, id DESC`
+	q := `SELECT DISTINCT ON (region_code) id, region_code, level, from_at, reason, actor, created_at, COALESCE(approved_by, '') FROM area_risks
+		WHERE region_code LIKE $1 || '%' AND from_at <= $2 AND NOT pending ORDER BY region_code, from_at DESC, id DESC`
 	if history {
-		q = `SELECT id, region_code, level, from_at, reason, actor, created_at FROM area_risks
-		WHERE region_code LIKE $1 || '%' AND from_at <= $2 ORDER BY region_code, from_at DESC, id DESC`
+		q = `SELECT id, region_code, level, from_at, reason, actor, created_at, COALESCE(approved_by, '') FROM area_risks
+		WHERE region_code LIKE $1 || '%' AND from_at <= $2 AND NOT pending ORDER BY region_code, from_at DESC, id DESC`
 	}
 	rows, err := s.DB.Pool.Query(ctx, q, regionCode, s.DB.now())
 	if err != nil {
@@ -387,7 +535,7 @@ func (s *FactService) AreaRisks(ctx context.Context, regionCode string, history 
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.AreaRisk, error) {
 		var ar healthcode.AreaRisk
-		err := r.Scan(&ar.ID, &ar.RegionCode, &ar.Level, &ar.From, &ar.Reason, &ar.Actor, &ar.CreatedAt)
+		err := r.Scan(&ar.ID, &ar.RegionCode, &ar.Level, &ar.From, &ar.Reason, &ar.Actor, &ar.CreatedAt, &ar.ApprovedBy)
 		return &ar, err
 	})
 	if err != nil {
@@ -448,25 +596,26 @@ var stayPeriodSQL = `to_char(l.f, CASE WHEN l.f::time = '00:00' THEN 'YYYY-MM-DD
 func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, error) {
 	rows, err := db.Pool.Query(ctx, `
 		SELECT 'STAY', id, source || ' ' || place || ' ' || `+stayPeriodSQL+`, source, actor, created_at, retracted_at, COALESCE(retract_reason, ''),
-		       '', ''
+		       '', '', ''
 		  FROM stays, LATERAL (SELECT from_at AT TIME ZONE 'Asia/Shanghai' AS f, to_at AT TIME ZONE 'Asia/Shanghai' AS t) l
 		 WHERE person_id = $1
 		UNION ALL
 		SELECT 'STAY', stay_id, 'SCAN ' || ltree2text(subpath(region_path, -1)) || ' ' || to_char(scanned_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
 		       || COALESCE(' ' || temperature::text || '℃', ''), 'SCAN', 'staff:' || inspector_id, received_at, retracted_at, COALESCE(retract_reason, ''),
-		       COALESCE((SELECT name FROM venues v WHERE v.id = venue_id), ''), COALESCE((SELECT name FROM institutions i WHERE i.id = institution_id), '')
+		       COALESCE((SELECT name FROM venues v WHERE v.id = venue_id), ''), COALESCE((SELECT name FROM institutions i WHERE i.id = institution_id), ''), ''
 		  FROM scans WHERE person_id = $1 AND stay_id IS NOT NULL
 		UNION ALL
 		SELECT 'MEDICAL', id, kind || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') || CASE WHEN note <> '' THEN ' ' || note ELSE '' END,
-		       'HEALTH_AUTHORITY', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', ''
+		       'HEALTH_AUTHORITY', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', '', ''
 		  FROM medical_events WHERE person_id = $1
 		UNION ALL
 		SELECT 'HEALTH', id, COALESCE(temperature::text || '℃', '') || CASE WHEN cardinality(symptoms) > 0 THEN ' ' || array_to_string(symptoms, ',') ELSE '' END
-		       || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), source, actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', ''
+		       || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), source, actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', '', ''
 		  FROM health_records WHERE person_id = $1
 		UNION ALL
 		SELECT 'DESIGNATION', id, colour || ' ' || reason || CASE WHEN colour = 'RED' AND approved_at IS NULL THEN '（待审核）' ELSE '' END
-		       || ' 至 ' || `+endSQL("until_at AT TIME ZONE 'Asia/Shanghai'")+`, 'MANUAL', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', ''
+		       || ' 至 ' || `+endSQL("until_at AT TIME ZONE 'Asia/Shanghai'")+`, 'MANUAL', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', '',
+		       COALESCE(approved_by, '')
 		  FROM designations WHERE person_id = $1
 		ORDER BY 6, 2`, pid)
 	if err != nil {
@@ -474,7 +623,7 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 	}
 	facts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Fact, error) {
 		var f healthcode.Fact
-		err := r.Scan(&f.Kind, &f.ID, &f.Summary, &f.Source, &f.Actor, &f.CreatedAt, &f.RetractedAt, &f.RetractReason, &f.Venue, &f.Institution)
+		err := r.Scan(&f.Kind, &f.ID, &f.Summary, &f.Source, &f.Actor, &f.CreatedAt, &f.RetractedAt, &f.RetractReason, &f.Venue, &f.Institution, &f.ApprovedBy)
 		return &f, err
 	})
 	if err != nil {
@@ -495,6 +644,19 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 		if slices.Contains(guardians, f.Actor) {
 			f.OnBehalf = healthcode.OnBehalfGuardian
 		}
+	}
+	// The second person of a fact that went through a colour change
+	// request: who approved its entry, or its retraction.
+	approved, err := db.approvals(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range facts {
+		id := strconv.FormatInt(f.ID, 10)
+		if by := approved[strings.ToLower(f.Kind)+":"+id]; by != "" {
+			f.ApprovedBy = by
+		}
+		f.RetractApprovedBy = approved["retract:"+strings.ToLower(f.Kind)+":"+id]
 	}
 	return facts, nil
 }

@@ -26,7 +26,7 @@ func (db *DB) LoadGrants(ctx context.Context) ([]healthcode.Grant, error) {
 		return nil, fmt.Errorf("load grants version: %w", err)
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT id, staff_id, role, region_code, COALESCE(granted_by, 0), granted_at
-		FROM grants ORDER BY id`)
+		FROM grants WHERE NOT pending ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("load grants: %w", err)
 	}

@@ -162,7 +162,7 @@ func (n *NationalPush) CheckPush(ctx context.Context, day time.Time) (alerted bo
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT DISTINCT s.phone_enc FROM staff s JOIN grants g ON g.staff_id = s.id
-			WHERE g.role = 'ADMIN' AND g.region_code = '61' AND s.phone_enc IS NOT NULL AND NOT s.disabled`)
+			WHERE g.role = 'ADMIN' AND g.region_code = '61' AND NOT g.pending AND s.phone_enc IS NOT NULL AND NOT s.disabled`)
 		if err != nil {
 			return err
 		}

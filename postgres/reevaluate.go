@@ -143,13 +143,14 @@ const factHorizon = rules.StayHorizon
 
 // areaRisksSQL selects the area designation in force at $1 of each region
 // (the latest; LOW included), restricted by the condition EXTRA, with the
-// time its level began: a re-designation at the same level does not move
+// time its level began (pending designations, awaiting their approval, are
+// not in force): a re-designation at the same level does not move
 // from_at (rules.AreaRisk). Few regions ever have a designation, so the
 // window over their history is cheap.
 const areaRisksSQL = `SELECT DISTINCT ON (region_code) region_code, level, from_at FROM (
 		SELECT region_code, level, from_at, id,
 		       level IS DISTINCT FROM lag(level) OVER (PARTITION BY region_code ORDER BY from_at, id) AS starts
-		  FROM area_risks WHERE from_at <= $1 EXTRA) h
+		  FROM area_risks WHERE from_at <= $1 AND NOT pending EXTRA) h
 	WHERE starts ORDER BY region_code, from_at DESC, id DESC`
 
 // loadFacts reads the facts of persons (retracted ones excluded) and the

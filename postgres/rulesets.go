@@ -171,8 +171,8 @@ func (s *RuleSetService) ApproveRuleSet(ctx context.Context, version string) (*h
 		if r.Status != healthcode.RuleSetPending {
 			return healthcode.Errorf(healthcode.ECONFLICT, "该规则版本不在待审核状态")
 		}
-		if r.CreatedBy == a.Subject() {
-			return healthcode.Errorf(healthcode.EFORBIDDEN, "规则须由另一名规则管理员审核发布")
+		if err := s.DB.differentPerson(ctx, tx, r.CreatedBy, a, "规则须由另一名规则管理员审核发布"); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, "UPDATE rule_sets SET status = 'RETIRED' WHERE status = 'PUBLISHED'"); err != nil {
 			return fmt.Errorf("retire rule set: %w", err)

@@ -759,7 +759,7 @@ func notifyFever(ctx context.Context, tx *Tx, region, scanID string, temperature
 		}
 	}
 	rows, err := tx.Query(ctx, `SELECT DISTINCT s.id, s.phone_enc FROM staff s JOIN grants g ON g.staff_id = s.id
-		WHERE g.role = ANY($2) AND g.region_code = ANY($1) AND s.phone_enc IS NOT NULL AND NOT s.disabled`, near, feverContactRoles)
+		WHERE g.role = ANY($2) AND g.region_code = ANY($1) AND NOT g.pending AND s.phone_enc IS NOT NULL AND NOT s.disabled`, near, feverContactRoles)
 	if err != nil {
 		return fmt.Errorf("find fever contacts: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"healthcode"
+	"healthcode/pii"
 )
 
 // DevAccount is a staff account that SeedDevAccounts creates, with its one
@@ -14,6 +15,9 @@ type DevAccount struct {
 	DisplayName string
 	Role        healthcode.Role
 	RegionCode  string
+	// Phone is the account's verified phone (the natural person behind it,
+	// docs/security-colour.md); "" for none.
+	Phone string
 }
 
 // SeedDevAccounts creates the staff accounts with password and their grants
@@ -39,6 +43,15 @@ func (db *DB) SeedDevAccounts(ctx context.Context, accounts []DevAccount, passwo
 				RETURNING id`, d.Username, d.DisplayName, hash, d.RegionCode, tx.Now).Scan(&id)
 			if err != nil {
 				return fmt.Errorf("seed %s: %w", d.Username, err)
+			}
+			if d.Phone != "" {
+				h := db.PII.Hash("phone", d.Phone)
+				if _, err := tx.Exec(ctx, `UPDATE staff SET person_hash = $2, person_verified_at = $3, phone_hash = $2,
+						phone_enc = $4, phone_masked = $5
+					WHERE id = $1 AND person_hash IS NULL AND NOT EXISTS (SELECT 1 FROM staff WHERE person_hash = $2)`,
+					id, h, tx.Now, db.PII.Encrypt(d.Phone), pii.MaskPhone(d.Phone)); err != nil {
+					return fmt.Errorf("seed phone of %s: %w", d.Username, err)
+				}
 			}
 			tag, err := tx.Exec(ctx, `INSERT INTO grants (staff_id, role, region_code, granted_at) VALUES ($1, $2, $3, $4)
 				ON CONFLICT DO NOTHING`, id, string(d.Role), d.RegionCode, tx.Now)

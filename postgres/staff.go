@@ -18,11 +18,11 @@ type StaffService struct{ DB *DB }
 
 var _ healthcode.StaffService = (*StaffService)(nil)
 
-const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled, phone_masked"
+const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled, phone_masked, person_hash IS NOT NULL"
 
 func scanStaff(row pgx.Row) (*healthcode.Staff, error) {
 	var s healthcode.Staff
-	err := row.Scan(&s.ID, &s.Username, &s.DisplayName, &s.RegionCode, &s.CreatedAt, &s.CreatedBy, &s.Disabled, &s.Phone)
+	err := row.Scan(&s.ID, &s.Username, &s.DisplayName, &s.RegionCode, &s.CreatedAt, &s.CreatedBy, &s.Disabled, &s.Phone, &s.PhoneVerified)
 	return &s, err
 }
 
@@ -145,12 +145,12 @@ func (s *StaffService) ListStaff(ctx context.Context, f healthcode.StaffFilter) 
 	return list, more, nil
 }
 
-const grantColumns = "id, staff_id, role, region_code, COALESCE(granted_by, 0), granted_at"
+const grantColumns = "id, staff_id, role, region_code, COALESCE(granted_by, 0), granted_at, pending"
 
 func scanGrant(row pgx.Row) (*healthcode.Grant, error) {
 	var g healthcode.Grant
 	var role string
-	err := row.Scan(&g.ID, &g.StaffID, &role, &g.RegionCode, &g.GrantedBy, &g.GrantedAt)
+	err := row.Scan(&g.ID, &g.StaffID, &role, &g.RegionCode, &g.GrantedBy, &g.GrantedAt, &g.Pending)
 	g.Role = healthcode.Role(role)
 	return &g, err
 }
@@ -255,9 +255,10 @@ func (s *StaffService) GrantRole(ctx context.Context, staffID int64, role health
 		if _, err := s.visibleStaff(ctx, tx, a, staffID, true); err != nil {
 			return err
 		}
-		g, err := scanGrant(tx.QueryRow(ctx, `INSERT INTO grants (staff_id, role, region_code, granted_by, granted_at)
-			SELECT $1, $2, code, $4, $5 FROM regions WHERE code = $3 RETURNING `+grantColumns,
-			staffID, string(role), regionCode, createdBy(a), tx.Now))
+		pending := a.Kind != healthcode.ActorSystem && slices.Contains(healthcode.ApprovingRoles, role)
+		g, err := scanGrant(tx.QueryRow(ctx, `INSERT INTO grants (staff_id, role, region_code, granted_by, granted_at, pending)
+			SELECT $1, $2, code, $4, $5, $6 FROM regions WHERE code = $3 RETURNING `+grantColumns,
+			staffID, string(role), regionCode, createdBy(a), tx.Now, pending))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
 		} else if healthcode.ErrorCode(mapError(err, "")) == healthcode.ECONFLICT {
@@ -266,10 +267,14 @@ func (s *StaffService) GrantRole(ctx context.Context, staffID int64, role health
 			return fmt.Errorf("insert grant: %w", err)
 		}
 		out = g
-		tx.MarkGrantsChanged()
+		action := "grant.request"
+		if !pending {
+			tx.MarkGrantsChanged()
+			action = "grant.create"
+		}
 		return tx.Audit(ctx, healthcode.AuditRecord{
 			Role: s.DB.roleFor(ctx, a, healthcode.PermGrantManage, regionCode), RegionCode: regionCode,
-			Action: "grant.create", Object: "grant:" + strconv.FormatInt(g.ID, 10),
+			Action: action, Object: "grant:" + strconv.FormatInt(g.ID, 10),
 			Detail: map[string]any{"staffId": staffID, "role": string(role)},
 		})
 	})
@@ -323,4 +328,116 @@ func ltreePaths(codes []string) []string {
 		out[i] = ltreePath(c)
 	}
 	return out
+}
+
+// VerifyPhone implements healthcode.StaffService.
+func (s *StaffService) VerifyPhone(ctx context.Context, phone, code string) (*healthcode.Staff, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorStaff {
+		return nil, healthcode.ErrForbidden
+	}
+	if !healthcode.ValidPhone(phone) {
+		return nil, errBadPhone
+	}
+	db := s.DB
+	phoneHash := db.PII.Hash("phone", phone)
+	var out *healthcode.Staff
+	var result error
+	err = db.InTx(ctx, func(tx *Tx) error {
+		if err := xactLock(ctx, tx, phoneLockKey(phoneHash)); err != nil {
+			return err
+		}
+		var err error
+		if result, err = db.consumeSMSCode(ctx, tx, phone, phoneHash, code); result != nil || err != nil {
+			return err
+		}
+		var other int64
+		err = tx.QueryRow(ctx, "SELECT id FROM staff WHERE person_hash = $1 AND id <> $2", phoneHash, a.ID).Scan(&other)
+		if err == nil {
+			result = healthcode.Errorf(healthcode.ECONFLICT, "该手机号已绑定其他工作人员账号：一人只能实名绑定一个账号")
+			return nil
+		} else if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("look up staff phone: %w", err)
+		}
+		out, err = scanStaff(tx.QueryRow(ctx, `UPDATE staff SET person_hash = $2, person_verified_at = $3,
+				phone_hash = $2, phone_enc = $4, phone_masked = $5
+			WHERE id = $1 RETURNING `+staffColumns, a.ID, phoneHash, tx.Now, db.PII.Encrypt(phone), pii.MaskPhone(phone)))
+		if err != nil {
+			return fmt.Errorf("verify staff phone: %w", err)
+		}
+		return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: out.RegionCode, Action: "staff.verify_phone",
+			Object: a.Subject(), Detail: map[string]any{"phone": out.Phone}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if result != nil {
+		return nil, result
+	}
+	return out, nil
+}
+
+// ApproveGrant implements healthcode.StaffService.
+func (s *StaffService) ApproveGrant(ctx context.Context, grantID int64) (*healthcode.Grant, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != healthcode.ActorStaff {
+		return nil, healthcode.ErrForbidden
+	}
+	var out *healthcode.Grant
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		g, err := scanGrant(tx.QueryRow(ctx, "SELECT "+grantColumns+" FROM grants WHERE id = $1 FOR UPDATE", grantID))
+		if err != nil {
+			return mapError(err, "授权不存在")
+		}
+		// An administrator of the parent region (of the province for the province).
+		at := g.RegionCode
+		if ancestors := healthcode.AncestorCodes(g.RegionCode); len(ancestors) > 1 {
+			at = ancestors[1]
+		}
+		if err := s.DB.authorize(ctx, a, healthcode.PermGrantManage, at, hidden("授权不存在")); err != nil {
+			return err
+		}
+		if !g.Pending {
+			return healthcode.Errorf(healthcode.ECONFLICT, "该授权无需审核或已审核")
+		}
+		if a.ID == g.StaffID {
+			return healthcode.Errorf(healthcode.EFORBIDDEN, "不能审核授予自己的角色")
+		}
+		if err := s.DB.differentPerson(ctx, tx, "staff:"+strconv.FormatInt(g.GrantedBy, 10), a, "授权须由上级管理员中的另一人审核"); err != nil {
+			return err
+		}
+		mine, err := personHash(ctx, tx, a.Subject())
+		if err != nil {
+			return err
+		}
+		grantee, err := personHash(ctx, tx, "staff:"+strconv.FormatInt(g.StaffID, 10))
+		if err != nil {
+			return err
+		}
+		if grantee != nil && string(grantee) == string(mine) {
+			return healthcode.Errorf(healthcode.EFORBIDDEN, "不能审核授予自己的角色")
+		}
+		if _, err := tx.Exec(ctx, "UPDATE grants SET pending = false, approved_by = $2, approved_at = $3 WHERE id = $1",
+			grantID, a.ID, tx.Now); err != nil {
+			return fmt.Errorf("approve grant: %w", err)
+		}
+		g.Pending = false
+		out = g
+		tx.MarkGrantsChanged()
+		return tx.Audit(ctx, healthcode.AuditRecord{
+			Role: s.DB.roleFor(ctx, a, healthcode.PermGrantManage, at), RegionCode: g.RegionCode,
+			Action: "grant.approve", Object: "grant:" + strconv.FormatInt(grantID, 10),
+			Detail: map[string]any{"staffId": g.StaffID, "role": string(g.Role), "grantedBy": g.GrantedBy},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

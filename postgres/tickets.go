@@ -565,6 +565,9 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 			in.Text, noticeExtra = extra["text"].(string), extra
 		case hotline.ExtendDeadline:
 			if in.Decision == string(hotline.Approve) {
+				if err := s.DB.ownExtension(ctx, tx, a, t.ID); err != nil {
+					return err
+				}
 				var extra string
 				if err := tx.QueryRow(ctx, `UPDATE ticket_extensions SET decided_by = $2, decided_at = $3, approved = true
 					WHERE id = (SELECT id FROM ticket_extensions WHERE ticket_id = $1 AND decided_at IS NULL ORDER BY id DESC LIMIT 1)
@@ -598,6 +601,9 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 			}
 		case hotline.ClearExtensionPending:
 			if in.Decision == string(hotline.Reject) {
+				if err := s.DB.ownExtension(ctx, tx, a, t.ID); err != nil {
+					return err
+				}
 				if _, err := tx.Exec(ctx, `UPDATE ticket_extensions SET decided_by = $2, decided_at = $3, approved = false
 					WHERE ticket_id = $1 AND decided_at IS NULL`, t.ID, a.Subject(), tx.Now); err != nil {
 					return fmt.Errorf("reject extension: %w", err)
@@ -839,7 +845,7 @@ func (s *TicketService) correct(ctx context.Context, tx *Tx, a *healthcode.Actor
 		}
 	}
 	if c.RecordKind != "" {
-		if _, err := s.DB.RecordMedicalEventTx(ctx, tx, a, t.PersonID, c.RecordKind, tx.Now, "申诉核实："+ref); err != nil {
+		if _, err := s.DB.RecordMedicalEventTx(ctx, tx, a, t.PersonID, c.RecordKind, tx.Now, "申诉核实："+ref, ref); err != nil {
 			return err
 		}
 	}
@@ -895,4 +901,19 @@ func MustCalendar() *workcal.Calendar {
 // and the default deadline policy (SPEC §5).
 func NewTicketService(db *DB) *TicketService {
 	return &TicketService{DB: db, Calendar: MustCalendar(), Policy: workcal.DefaultPolicy()}
+}
+
+// ownExtension refuses the decision of a ticket's pending extension by the
+// natural person who asked for it, under any combination of roles (issue 12
+// §2). Errors: FORBIDDEN.
+func (db *DB) ownExtension(ctx context.Context, tx *Tx, a *healthcode.Actor, ticketID int64) error {
+	var by string
+	err := tx.QueryRow(ctx, `SELECT requested_by FROM ticket_extensions WHERE ticket_id = $1 AND decided_at IS NULL
+		ORDER BY id DESC LIMIT 1`, ticketID).Scan(&by)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("read extension request: %w", err)
+	}
+	return db.differentPerson(ctx, tx, by, a, "不能审批本人提出的延期申请")
 }

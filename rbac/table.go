@@ -26,6 +26,7 @@ var Meanings = map[string]string{
 	"area_risk.write":        "designate an area's risk level",
 	"designation.write":      "designate a person for management (其他需要纳入管理的人员)",
 	"designation.approve":    "approve another officer's red designation",
+	"colour.approve":         "approve another person's change into or out of red (docs/security-colour.md)",
 	"ruleset.read":           "read rule sets",
 	"ruleset.write":          "preview a rule set and submit it for approval",
 	"ruleset.approve":        "approve another rule admin's rule set, which publishes it",

@@ -243,6 +243,7 @@ func (p *platform) resolver() *graph.Resolver {
 		RankingService: p.svc.rankings,
 		Indicators:     p.svc.indicators,
 		FactService:    p.svc.facts,
+		Colours:        &postgres.ColourRequestService{DB: p.db},
 		RuleSetService: p.svc.rulesets,
 		TicketService:  p.svc.tickets,
 		Calendar:       postgres.MustCalendar(),

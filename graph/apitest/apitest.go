@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -127,6 +128,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		StaffService:   &postgres.StaffService{DB: b.DB},
 		CodeService:    codes,
 		FactService:    &postgres.FactService{DB: b.DB},
+		Colours:        &postgres.ColourRequestService{DB: b.DB},
 		RuleSetService: &postgres.RuleSetService{DB: b.DB},
 		TicketService:  postgres.NewTicketService(b.DB),
 		Calendar:       postgres.MustCalendar(),
@@ -271,9 +273,26 @@ var passwordHash = sync.OnceValues(func() (string, error) { return postgres.Hash
 const StaffPassword = "test-password-123"
 
 // CreateStaff inserts an account homed at region with the given grants
-// (role@region pairs) straight into the database, reloads the enforcer and
+// (role@region pairs) straight into the database, bound to a natural person
+// of its own (a verified phone, StaffPhone), reloads the enforcer and
 // returns the account id and a session token for it.
 func (b *Bundle) CreateStaff(t testing.TB, username, region string, grants ...Grant) (int64, string) {
+	t.Helper()
+	id, token := b.CreateUnverifiedStaff(t, username, region, grants...)
+	phone := StaffPhone(id)
+	if _, err := b.Pool.Exec(context.Background(), `UPDATE staff SET person_hash = $2, person_verified_at = now() WHERE id = $1`,
+		id, b.DB.PII.Hash("phone", phone)); err != nil {
+		t.Fatalf("verify staff %s: %v", username, err)
+	}
+	return id, token
+}
+
+// StaffPhone is the verified phone CreateStaff gives account id.
+func StaffPhone(id int64) string { return fmt.Sprintf("199%08d", id) }
+
+// CreateUnverifiedStaff is CreateStaff without the verified phone: an
+// account that has not yet proved its phone by SMS code.
+func (b *Bundle) CreateUnverifiedStaff(t testing.TB, username, region string, grants ...Grant) (int64, string) {
 	t.Helper()
 	ctx := context.Background()
 	hash, err := passwordHash()

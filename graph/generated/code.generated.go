@@ -20,14 +20,29 @@ import (
 
 type AreaRiskResolver interface {
 	Level(ctx context.Context, obj *healthcode.AreaRisk) (model.RiskLevel, error)
+
+	RequestID(ctx context.Context, obj *healthcode.AreaRisk) (*int64, error)
+	ApprovedBy(ctx context.Context, obj *healthcode.AreaRisk) (*healthcode.Attribution, error)
 }
 type CodeChangeResolver interface {
 	By(ctx context.Context, obj *healthcode.CodeChange) (*healthcode.Attribution, error)
+}
+type ColourRequestResolver interface {
+	Kind(ctx context.Context, obj *healthcode.ColourRequest) (model.ColourRequestKind, error)
+	PersonID(ctx context.Context, obj *healthcode.ColourRequest) (*int64, error)
+
+	Status(ctx context.Context, obj *healthcode.ColourRequest) (model.ColourRequestStatus, error)
+	RequestedBy(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Attribution, error)
+
+	DecidedBy(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Attribution, error)
 }
 type FactResolver interface {
 	Kind(ctx context.Context, obj *healthcode.Fact) (model.FactKind, error)
 
 	EnteredBy(ctx context.Context, obj *healthcode.Fact) (*healthcode.Attribution, error)
+
+	ApprovedBy(ctx context.Context, obj *healthcode.Fact) (*healthcode.Attribution, error)
+	RetractApprovedBy(ctx context.Context, obj *healthcode.Fact) (*healthcode.Attribution, error)
 }
 type HealthCodeResolver interface {
 	ColourLabel(ctx context.Context, obj *healthcode.Code) (string, error)
@@ -180,6 +195,84 @@ func (ec *executionContext) _AreaRisk_actor(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_AreaRisk_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AreaRisk", field, false, false, "String")
+}
+
+func (ec *executionContext) _AreaRisk_pending(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRisk_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRisk_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AreaRisk", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AreaRisk_requestId(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRisk_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AreaRisk().RequestID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOID2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRisk_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AreaRisk", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AreaRisk_approvedBy(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRisk_approvedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AreaRisk().ApprovedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRisk_approvedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AreaRisk",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CodeChange_id(ctx context.Context, field graphql.CollectedField, obj *healthcode.CodeChange) (ret graphql.Marshaler) {
@@ -513,6 +606,323 @@ func (ec *executionContext) fieldContext_CodeClause_factIds(_ context.Context, f
 	return graphql.NewScalarFieldContext("CodeClause", field, false, false, "ID")
 }
 
+func (ec *executionContext) _ColourRequest_id(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ColourRequest_kind(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ColourRequest().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ColourRequestKind) graphql.Marshaler {
+			return ec.marshalNColourRequestKind2healthcodeᚋgraphᚋmodelᚐColourRequestKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, true, true, "ColourRequestKind")
+}
+
+func (ec *executionContext) _ColourRequest_personId(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_personId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ColourRequest().PersonID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOID2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_personId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ColourRequest_region(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_region(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Region, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_region(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ColourRequest_summary(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ColourRequest_status(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ColourRequest().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ColourRequestStatus) graphql.Marshaler {
+			return ec.marshalNColourRequestStatus2healthcodeᚋgraphᚋmodelᚐColourRequestStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, true, true, "ColourRequestStatus")
+}
+
+func (ec *executionContext) _ColourRequest_requestedBy(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_requestedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ColourRequest().RequestedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_requestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ColourRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ColourRequest_requestedAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ColourRequest_expiresAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ColourRequest_decidedBy(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_decidedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ColourRequest().DecidedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_decidedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ColourRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ColourRequest_decidedAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ColourRequest_reason(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ColourRequest_effect(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "String")
+}
+
 func (ec *executionContext) _DeclarationPayload_person(ctx context.Context, field graphql.CollectedField, obj *model.DeclarationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -802,6 +1212,70 @@ func (ec *executionContext) fieldContext_Fact_onBehalf(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
 }
 
+func (ec *executionContext) _Fact_approvedBy(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_approvedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Fact().ApprovedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_approvedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Fact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Fact_retractApprovedBy(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_retractApprovedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Fact().RetractApprovedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_retractApprovedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Fact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Fact_createdAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1039,6 +1513,38 @@ func (ec *executionContext) _HealthCode_reevaluateAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_HealthCode_reevaluateAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("HealthCode", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HealthCode_pendingRequest(ctx context.Context, field graphql.CollectedField, obj *healthcode.Code) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HealthCode_pendingRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.ColourRequest) graphql.Marshaler {
+			return ec.marshalOColourRequest2ᚖhealthcodeᚐColourRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HealthCode_pendingRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HealthCode",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ColourRequest(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Person_id(ctx context.Context, field graphql.CollectedField, obj *healthcode.Person) (ret graphql.Marshaler) {
@@ -1774,6 +2280,23 @@ func (ec *executionContext) _AreaRisk(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "pending":
+			out.Values[i] = ec._AreaRisk_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AreaRisk_requestId(ctx, field, obj)
+				})
+		case "approvedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AreaRisk_approvedBy(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1918,6 +2441,104 @@ func (ec *executionContext) _CodeClause(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var colourRequestImplementors = []string{"ColourRequest"}
+
+func (ec *executionContext) _ColourRequest(ctx context.Context, sel ast.SelectionSet, obj *healthcode.ColourRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, colourRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ColourRequest")
+		case "id":
+			out.Values[i] = ec._ColourRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ColourRequest_kind(ctx, field, obj)
+				})
+		case "personId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ColourRequest_personId(ctx, field, obj)
+				})
+		case "region":
+			out.Values[i] = ec._ColourRequest_region(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			out.Values[i] = ec._ColourRequest_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ColourRequest_status(ctx, field, obj)
+				})
+		case "requestedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ColourRequest_requestedBy(ctx, field, obj)
+				})
+		case "requestedAt":
+			out.Values[i] = ec._ColourRequest_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ColourRequest_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ColourRequest_decidedBy(ctx, field, obj)
+				})
+		case "decidedAt":
+			out.Values[i] = ec._ColourRequest_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._ColourRequest_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effect":
+			out.Values[i] = ec._ColourRequest_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var declarationPayloadImplementors = []string{"DeclarationPayload"}
 
 func (ec *executionContext) _DeclarationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeclarationPayload) graphql.Marshaler {
@@ -2042,6 +2663,18 @@ func (ec *executionContext) _Fact(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "approvedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Fact_approvedBy(ctx, field, obj)
+				})
+		case "retractApprovedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Fact_retractApprovedBy(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._Fact_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2118,6 +2751,11 @@ func (ec *executionContext) _HealthCode(ctx context.Context, sel ast.SelectionSe
 			}
 		case "reevaluateAt":
 			out.Values[i] = ec._HealthCode_reevaluateAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pendingRequest":
+			out.Values[i] = ec._HealthCode_pendingRequest(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -2390,6 +3028,50 @@ func (ec *executionContext) marshalNColour2healthcodeᚐColour(ctx context.Conte
 	return res
 }
 
+func (ec *executionContext) marshalNColourRequest2ᚕᚖhealthcodeᚐColourRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*healthcode.ColourRequest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNColourRequest2ᚖhealthcodeᚐColourRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNColourRequest2ᚖhealthcodeᚐColourRequest(ctx context.Context, sel ast.SelectionSet, v *healthcode.ColourRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ColourRequest!")
+		return graphql.Null
+	}
+	return ec._ColourRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNColourRequestKind2healthcodeᚋgraphᚋmodelᚐColourRequestKind(ctx context.Context, v any) (model.ColourRequestKind, error) {
+	var res model.ColourRequestKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNColourRequestKind2healthcodeᚋgraphᚋmodelᚐColourRequestKind(ctx context.Context, sel ast.SelectionSet, v model.ColourRequestKind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNColourRequestStatus2healthcodeᚋgraphᚋmodelᚐColourRequestStatus(ctx context.Context, v any) (model.ColourRequestStatus, error) {
+	var res model.ColourRequestStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNColourRequestStatus2healthcodeᚋgraphᚋmodelᚐColourRequestStatus(ctx context.Context, sel ast.SelectionSet, v model.ColourRequestStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNDeclarationForm2healthcodeᚐForm(ctx context.Context, v any) (healthcode.Form, error) {
 	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Form(tmp)
@@ -2599,6 +3281,29 @@ func (ec *executionContext) marshalOColour2ᚖhealthcodeᚐColour(ctx context.Co
 	_ = ctx
 	res := scalar.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalOColourRequest2ᚖhealthcodeᚐColourRequest(ctx context.Context, sel ast.SelectionSet, v *healthcode.ColourRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ColourRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOColourRequestStatus2ᚖhealthcodeᚋgraphᚋmodelᚐColourRequestStatus(ctx context.Context, v any) (*model.ColourRequestStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ColourRequestStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOColourRequestStatus2ᚖhealthcodeᚋgraphᚋmodelᚐColourRequestStatus(ctx context.Context, sel ast.SelectionSet, v *model.ColourRequestStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalODocType2ᚖhealthcodeᚐDocType(ctx context.Context, v any) (*healthcode.DocType, error) {

@@ -30,6 +30,7 @@ type ResolverRoot interface {
 	AreaRisk() AreaRiskResolver
 	AuditRecord() AuditRecordResolver
 	CodeChange() CodeChangeResolver
+	ColourRequest() ColourRequestResolver
 	Credential() CredentialResolver
 	Deviation() DeviationResolver
 	Fact() FactResolver
@@ -105,11 +106,14 @@ type ComplexityRoot struct {
 
 	AreaRisk struct {
 		Actor      func(childComplexity int) int
+		ApprovedBy func(childComplexity int) int
 		From       func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Level      func(childComplexity int) int
+		Pending    func(childComplexity int) int
 		Reason     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
+		RequestID  func(childComplexity int) int
 	}
 
 	Attribution struct {
@@ -176,6 +180,22 @@ type ComplexityRoot struct {
 		FactIDs  func(childComplexity int) int
 		ID       func(childComplexity int) int
 		Reason   func(childComplexity int) int
+	}
+
+	ColourRequest struct {
+		DecidedAt   func(childComplexity int) int
+		DecidedBy   func(childComplexity int) int
+		Effect      func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		PersonID    func(childComplexity int) int
+		Reason      func(childComplexity int) int
+		Region      func(childComplexity int) int
+		RequestedAt func(childComplexity int) int
+		RequestedBy func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Summary     func(childComplexity int) int
 	}
 
 	ColourTransition struct {
@@ -253,16 +273,18 @@ type ComplexityRoot struct {
 	}
 
 	Fact struct {
-		Actor         func(childComplexity int) int
-		CreatedAt     func(childComplexity int) int
-		EnteredBy     func(childComplexity int) int
-		ID            func(childComplexity int) int
-		Kind          func(childComplexity int) int
-		OnBehalf      func(childComplexity int) int
-		RetractReason func(childComplexity int) int
-		RetractedAt   func(childComplexity int) int
-		Source        func(childComplexity int) int
-		Summary       func(childComplexity int) int
+		Actor             func(childComplexity int) int
+		ApprovedBy        func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		EnteredBy         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		OnBehalf          func(childComplexity int) int
+		RetractApprovedBy func(childComplexity int) int
+		RetractReason     func(childComplexity int) int
+		RetractedAt       func(childComplexity int) int
+		Source            func(childComplexity int) int
+		Summary           func(childComplexity int) int
 	}
 
 	FeverReport struct {
@@ -285,6 +307,7 @@ type ComplexityRoot struct {
 	Grant struct {
 		GrantedAt  func(childComplexity int) int
 		ID         func(childComplexity int) int
+		Pending    func(childComplexity int) int
 		Region     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
 		Role       func(childComplexity int) int
@@ -313,6 +336,7 @@ type ComplexityRoot struct {
 		Clauses        func(childComplexity int) int
 		Colour         func(childComplexity int) int
 		ColourLabel    func(childComplexity int) int
+		Pending        func(childComplexity int) int
 		PersonID       func(childComplexity int) int
 		ReevaluateAt   func(childComplexity int) int
 		RuleSetVersion func(childComplexity int) int
@@ -394,7 +418,9 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddTrustedIssuer       func(childComplexity int, input model.TrustedIssuerInput) int
 		ApplyPassCard          func(childComplexity int, input model.DeclarationInput) int
+		ApproveColourRequest   func(childComplexity int, id int64) int
 		ApproveDesignation     func(childComplexity int, id int64) int
+		ApproveGrant           func(childComplexity int, grantID int64) int
 		ApproveInstitution     func(childComplexity int, id int64) int
 		ApproveRuleSet         func(childComplexity int, version string) int
 		BindGuardian           func(childComplexity int, personID int64, guardianPhone string, reason string) int
@@ -436,6 +462,7 @@ type ComplexityRoot struct {
 		RedispatchTicket       func(childComplexity int, id int64, unitID int64, reason string) int
 		RegisterInstitution    func(childComplexity int, input model.RegisterInstitutionInput) int
 		RejectAppeal           func(childComplexity int, id int64, text string) int
+		RejectColourRequest    func(childComplexity int, id int64, reason string) int
 		RejectInstitution      func(childComplexity int, id int64, reason string) int
 		RemoveInspector        func(childComplexity int, institutionID int64, staffID int64) int
 		ReopenTicket           func(childComplexity int, id int64, reason string, unitID *int64) int
@@ -461,6 +488,7 @@ type ComplexityRoot struct {
 		SuspendVenue           func(childComplexity int, id int64, reason string) int
 		UnbindGuardian         func(childComplexity int, personID int64, reason string) int
 		UnmaskPerson           func(childComplexity int, ticketID int64, reason string) int
+		VerifyStaffPhone       func(childComplexity int, phone string, code string) int
 	}
 
 	NationalPushBatch struct {
@@ -555,6 +583,7 @@ type ComplexityRoot struct {
 		AreaRisks                 func(childComplexity int, region *string, history *bool) int
 		AuditLog                  func(childComplexity int, first *int, after *string) int
 		CodeHistory               func(childComplexity int, personID *int64, purpose *string) int
+		ColourRequests            func(childComplexity int, region *string, status *model.ColourRequestStatus, personID *int64) int
 		CurrentResponseLevel      func(childComplexity int) int
 		DevMessages               func(childComplexity int, phone string) int
 		DeviationSummary          func(childComplexity int, city *string) int
@@ -730,14 +759,15 @@ type ComplexityRoot struct {
 	}
 
 	Staff struct {
-		CreatedAt   func(childComplexity int) int
-		Disabled    func(childComplexity int) int
-		DisplayName func(childComplexity int) int
-		Grants      func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Phone       func(childComplexity int) int
-		Region      func(childComplexity int) int
-		Username    func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Disabled      func(childComplexity int) int
+		DisplayName   func(childComplexity int) int
+		Grants        func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Phone         func(childComplexity int) int
+		PhoneVerified func(childComplexity int) int
+		Region        func(childComplexity int) int
+		Username      func(childComplexity int) int
 	}
 
 	StaffConnection struct {
@@ -1129,6 +1159,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.Actor(childComplexity), true
+	case "AreaRisk.approvedBy":
+		if e.ComplexityRoot.AreaRisk.ApprovedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.ApprovedBy(childComplexity), true
 	case "AreaRisk.from":
 		if e.ComplexityRoot.AreaRisk.From == nil {
 			break
@@ -1147,6 +1183,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.Level(childComplexity), true
+	case "AreaRisk.pending":
+		if e.ComplexityRoot.AreaRisk.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.Pending(childComplexity), true
 	case "AreaRisk.reason":
 		if e.ComplexityRoot.AreaRisk.Reason == nil {
 			break
@@ -1159,6 +1201,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.RegionCode(childComplexity), true
+	case "AreaRisk.requestId":
+		if e.ComplexityRoot.AreaRisk.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.RequestID(childComplexity), true
 
 	case "Attribution.institution":
 		if e.ComplexityRoot.Attribution.Institution == nil {
@@ -1436,6 +1484,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CodeClause.Reason(childComplexity), true
+
+	case "ColourRequest.decidedAt":
+		if e.ComplexityRoot.ColourRequest.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.DecidedAt(childComplexity), true
+	case "ColourRequest.decidedBy":
+		if e.ComplexityRoot.ColourRequest.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.DecidedBy(childComplexity), true
+	case "ColourRequest.effect":
+		if e.ComplexityRoot.ColourRequest.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.Effect(childComplexity), true
+	case "ColourRequest.expiresAt":
+		if e.ComplexityRoot.ColourRequest.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.ExpiresAt(childComplexity), true
+	case "ColourRequest.id":
+		if e.ComplexityRoot.ColourRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.ID(childComplexity), true
+	case "ColourRequest.kind":
+		if e.ComplexityRoot.ColourRequest.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.Kind(childComplexity), true
+	case "ColourRequest.personId":
+		if e.ComplexityRoot.ColourRequest.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.PersonID(childComplexity), true
+	case "ColourRequest.reason":
+		if e.ComplexityRoot.ColourRequest.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.Reason(childComplexity), true
+	case "ColourRequest.region":
+		if e.ComplexityRoot.ColourRequest.Region == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.Region(childComplexity), true
+	case "ColourRequest.requestedAt":
+		if e.ComplexityRoot.ColourRequest.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.RequestedAt(childComplexity), true
+	case "ColourRequest.requestedBy":
+		if e.ComplexityRoot.ColourRequest.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.RequestedBy(childComplexity), true
+	case "ColourRequest.status":
+		if e.ComplexityRoot.ColourRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.Status(childComplexity), true
+	case "ColourRequest.summary":
+		if e.ComplexityRoot.ColourRequest.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.Summary(childComplexity), true
 
 	case "ColourTransition.count":
 		if e.ComplexityRoot.ColourTransition.Count == nil {
@@ -1734,6 +1861,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Fact.Actor(childComplexity), true
+	case "Fact.approvedBy":
+		if e.ComplexityRoot.Fact.ApprovedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.ApprovedBy(childComplexity), true
 	case "Fact.createdAt":
 		if e.ComplexityRoot.Fact.CreatedAt == nil {
 			break
@@ -1764,6 +1897,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Fact.OnBehalf(childComplexity), true
+	case "Fact.retractApprovedBy":
+		if e.ComplexityRoot.Fact.RetractApprovedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.RetractApprovedBy(childComplexity), true
 	case "Fact.retractReason":
 		if e.ComplexityRoot.Fact.RetractReason == nil {
 			break
@@ -1886,6 +2025,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.ID(childComplexity), true
+	case "Grant.pending":
+		if e.ComplexityRoot.Grant.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Pending(childComplexity), true
 	case "Grant.region":
 		if e.ComplexityRoot.Grant.Region == nil {
 			break
@@ -2003,6 +2148,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HealthCode.ColourLabel(childComplexity), true
+	case "HealthCode.pendingRequest":
+		if e.ComplexityRoot.HealthCode.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HealthCode.Pending(childComplexity), true
 	case "HealthCode.personId":
 		if e.ComplexityRoot.HealthCode.PersonID == nil {
 			break
@@ -2329,6 +2480,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApplyPassCard(childComplexity, args["input"].(model.DeclarationInput)), true
+	case "Mutation.approveColourRequest":
+		if e.ComplexityRoot.Mutation.ApproveColourRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveColourRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveColourRequest(childComplexity, args["id"].(int64)), true
 	case "Mutation.approveDesignation":
 		if e.ComplexityRoot.Mutation.ApproveDesignation == nil {
 			break
@@ -2340,6 +2502,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveDesignation(childComplexity, args["id"].(int64)), true
+	case "Mutation.approveGrant":
+		if e.ComplexityRoot.Mutation.ApproveGrant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveGrant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveGrant(childComplexity, args["grantId"].(int64)), true
 	case "Mutation.approveInstitution":
 		if e.ComplexityRoot.Mutation.ApproveInstitution == nil {
 			break
@@ -2786,6 +2959,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectAppeal(childComplexity, args["id"].(int64), args["text"].(string)), true
+	case "Mutation.rejectColourRequest":
+		if e.ComplexityRoot.Mutation.RejectColourRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectColourRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectColourRequest(childComplexity, args["id"].(int64), args["reason"].(string)), true
 	case "Mutation.rejectInstitution":
 		if e.ComplexityRoot.Mutation.RejectInstitution == nil {
 			break
@@ -3061,6 +3245,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnmaskPerson(childComplexity, args["ticketId"].(int64), args["reason"].(string)), true
+	case "Mutation.verifyStaffPhone":
+		if e.ComplexityRoot.Mutation.VerifyStaffPhone == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_verifyStaffPhone_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyStaffPhone(childComplexity, args["phone"].(string), args["code"].(string)), true
 
 	case "NationalPushBatch.ackedAt":
 		if e.ComplexityRoot.NationalPushBatch.AckedAt == nil {
@@ -3458,6 +3653,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CodeHistory(childComplexity, args["personId"].(*int64), args["purpose"].(*string)), true
+	case "Query.colourRequests":
+		if e.ComplexityRoot.Query.ColourRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_colourRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ColourRequests(childComplexity, args["region"].(*string), args["status"].(*model.ColourRequestStatus), args["personId"].(*int64)), true
 	case "Query.currentResponseLevel":
 		if e.ComplexityRoot.Query.CurrentResponseLevel == nil {
 			break
@@ -4507,6 +4713,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Staff.Phone(childComplexity), true
+	case "Staff.phoneVerified":
+		if e.ComplexityRoot.Staff.PhoneVerified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Staff.PhoneVerified(childComplexity), true
 	case "Staff.region":
 		if e.ComplexityRoot.Staff.Region == nil {
 			break
@@ -5948,6 +6160,11 @@ type HealthCode {
   updatedAt: Time!
   """When the colour may change by time alone (a window closing)."""
   reevaluateAt: Time
+  """
+  Set on the answer of a write that would have made the person red or lifted a red: the write did not take effect and
+  waits, as this colour change request, for a second health officer (docs/security-colour.md). Null otherwise.
+  """
+  pendingRequest: ColourRequest
 }
 
 type Person {
@@ -6005,6 +6222,12 @@ type AreaRisk {
   from: Time!
   reason: String!
   actor: String!
+  """A HIGH level, or the lowering of one, waits for a second health officer and is not in force until approved."""
+  pending: Boolean!
+  """The colour change request of a pending designation."""
+  requestId: ID
+  """Who approved it (its second person); null when none was needed."""
+  approvedBy: Attribution
 }
 
 type Fact {
@@ -6017,6 +6240,10 @@ type Fact {
   enteredBy: Attribution
   """监护人代报 when a guardian's account entered it for the person (a declaration or check-in); empty otherwise."""
   onBehalf: String!
+  """The second person who approved it (a red designation, a medical event); null when none was needed."""
+  approvedBy: Attribution
+  """The second person who approved its retraction; null when none was needed."""
+  retractApprovedBy: Attribution
   createdAt: Time!
   retractedAt: Time
   retractReason: String!
@@ -6069,6 +6296,63 @@ extend type Mutation {
   devSetClock(at: Time!): Time! @dev
   """Dev mode: move the platform clock forward, e.g. "24h" or "14d"; kept across restarts."""
   devAdvanceClock(duration: String!): Time! @dev
+}
+
+enum ColourRequestKind {
+  """A medical event (recordMedicalEvent, or an appeal correction recording one)."""
+  MEDICAL
+  """The retraction of a fact (retractFact, or an appeal correction)."""
+  RETRACT
+  """A declaration entered by staff for a person."""
+  DECLARE
+  """An area risk set to HIGH or lowered from HIGH."""
+  AREA_RISK
+}
+
+enum ColourRequestStatus {
+  PENDING
+  APPROVED
+  REJECTED
+  """Not decided within 72 hours; ask again."""
+  EXPIRED
+}
+
+"""
+A change that would make a person red or lift a red, asked for by one member of staff: it takes effect, as entered, only
+when a different natural person with colour.approve (a HEALTH_OFFICER at the person's residence or the area) approves it
+(docs/security-colour.md).
+"""
+type ColourRequest {
+  id: ID!
+  kind: ColourRequestKind!
+  """The person concerned; null for an area risk (and for a declaration of a new person until approved)."""
+  personId: ID
+  """Where colour.approve is checked: the person's residence, or the area."""
+  region: String!
+  """What the change is, in Chinese."""
+  summary: String!
+  status: ColourRequestStatus!
+  requestedBy: Attribution
+  requestedAt: Time!
+  expiresAt: Time!
+  decidedBy: Attribution
+  decidedAt: Time
+  """The rejection's reason."""
+  reason: String!
+  """What the approval produced: medical:12, retract:stay:5, declaration:7, area_risk:3."""
+  effect: String!
+}
+
+extend type Query {
+  """Colour change requests inside the caller's person.read (or colour.approve) regions; default PENDING, newest first."""
+  colourRequests(region: String, status: ColourRequestStatus, personId: ID): [ColourRequest!]!
+}
+
+extend type Mutation {
+  """Approve a colour change request of someone else (HEALTH_OFFICER, another natural person, verified phone)."""
+  approveColourRequest(id: ID!): ColourRequest!
+  """Reject a colour change request with a reason; the requester may withdraw their own."""
+  rejectColourRequest(id: ID!, reason: String!): ColourRequest!
 }
 `, BuiltIn: false},
 	{Name: "../schema/credential.graphqls", Input: `"""A signed health-code token (JWS, Ed25519) with what it says and its QR images."""
@@ -7088,6 +7372,8 @@ type Staff {
   disabled: Boolean!
   """Masked; receives notices such as fever reports."""
   phone: String!
+  """The account proved its phone by SMS code (verifyStaffPhone): only such accounts ask for or decide two-person steps."""
+  phoneVerified: Boolean!
   """The grants the caller may see."""
   grants: [Grant!]!
 }
@@ -7100,6 +7386,8 @@ type Grant {
   regionCode: String!
   region: Region
   grantedAt: Time!
+  """A role that can approve (ADMIN, HEALTH_OFFICER, RULE_ADMIN) waits for an administrator of the parent region (approveGrant)."""
+  pending: Boolean!
 }
 
 type StaffEdge {
@@ -7132,6 +7420,13 @@ extend type Mutation {
   createStaff(input: CreateStaffInput!): Staff!
   grantRole(staffId: ID!, role: Role!, region: String!): Grant!
   revokeRole(grantId: ID!): Boolean!
+  """
+  Bind the calling staff account to the natural person holding phone: code is the SMS code requestSmsCode sent to it.
+  One phone backs one staff account (docs/security-colour.md).
+  """
+  verifyStaffPhone(phone: String!, code: String!): Staff!
+  """Put a pending grant in force: an administrator of the parent region, neither the granter's nor the grantee's natural person."""
+  approveGrant(grantId: ID!): Grant!
 }
 `, BuiltIn: false},
 	{Name: "../schema/supervision.graphqls", Input: `type JointMeetingMember {
@@ -7357,6 +7652,12 @@ func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field grap
 		return ec.fieldContext_AreaRisk_reason(ctx, field)
 	case "actor":
 		return ec.fieldContext_AreaRisk_actor(ctx, field)
+	case "pending":
+		return ec.fieldContext_AreaRisk_pending(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AreaRisk_requestId(ctx, field)
+	case "approvedBy":
+		return ec.fieldContext_AreaRisk_approvedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AreaRisk", field.Name)
 }
@@ -7491,6 +7792,38 @@ func (ec *executionContext) childFields_CodeClause(ctx context.Context, field gr
 		return ec.fieldContext_CodeClause_factIds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CodeClause", field.Name)
+}
+
+func (ec *executionContext) childFields_ColourRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ColourRequest_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_ColourRequest_kind(ctx, field)
+	case "personId":
+		return ec.fieldContext_ColourRequest_personId(ctx, field)
+	case "region":
+		return ec.fieldContext_ColourRequest_region(ctx, field)
+	case "summary":
+		return ec.fieldContext_ColourRequest_summary(ctx, field)
+	case "status":
+		return ec.fieldContext_ColourRequest_status(ctx, field)
+	case "requestedBy":
+		return ec.fieldContext_ColourRequest_requestedBy(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_ColourRequest_requestedAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ColourRequest_expiresAt(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_ColourRequest_decidedBy(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_ColourRequest_decidedAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_ColourRequest_reason(ctx, field)
+	case "effect":
+		return ec.fieldContext_ColourRequest_effect(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ColourRequest", field.Name)
 }
 
 func (ec *executionContext) childFields_ColourTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7657,6 +7990,10 @@ func (ec *executionContext) childFields_Fact(ctx context.Context, field graphql.
 		return ec.fieldContext_Fact_enteredBy(ctx, field)
 	case "onBehalf":
 		return ec.fieldContext_Fact_onBehalf(ctx, field)
+	case "approvedBy":
+		return ec.fieldContext_Fact_approvedBy(ctx, field)
+	case "retractApprovedBy":
+		return ec.fieldContext_Fact_retractApprovedBy(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Fact_createdAt(ctx, field)
 	case "retractedAt":
@@ -7715,6 +8052,8 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_region(ctx, field)
 	case "grantedAt":
 		return ec.fieldContext_Grant_grantedAt(ctx, field)
+	case "pending":
+		return ec.fieldContext_Grant_pending(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
 }
@@ -7771,6 +8110,8 @@ func (ec *executionContext) childFields_HealthCode(ctx context.Context, field gr
 		return ec.fieldContext_HealthCode_updatedAt(ctx, field)
 	case "reevaluateAt":
 		return ec.fieldContext_HealthCode_reevaluateAt(ctx, field)
+	case "pendingRequest":
+		return ec.fieldContext_HealthCode_pendingRequest(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HealthCode", field.Name)
 }
@@ -8355,6 +8696,8 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 		return ec.fieldContext_Staff_disabled(ctx, field)
 	case "phone":
 		return ec.fieldContext_Staff_phone(ctx, field)
+	case "phoneVerified":
+		return ec.fieldContext_Staff_phoneVerified(ctx, field)
 	case "grants":
 		return ec.fieldContext_Staff_grants(ctx, field)
 	}

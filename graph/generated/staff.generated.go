@@ -184,6 +184,29 @@ func (ec *executionContext) fieldContext_Grant_grantedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Grant", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Grant_pending(ctx context.Context, field graphql.CollectedField, obj *healthcode.Grant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Grant_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Grant_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Grant", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Staff_id(ctx context.Context, field graphql.CollectedField, obj *healthcode.Staff) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -352,6 +375,29 @@ func (ec *executionContext) _Staff_phone(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Staff_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Staff", field, false, false, "String")
+}
+
+func (ec *executionContext) _Staff_phoneVerified(ctx context.Context, field graphql.CollectedField, obj *healthcode.Staff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Staff_phoneVerified(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PhoneVerified, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Staff_phoneVerified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Staff", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Staff_grants(ctx context.Context, field graphql.CollectedField, obj *healthcode.Staff) (ret graphql.Marshaler) {
@@ -662,6 +708,11 @@ func (ec *executionContext) _Grant(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "pending":
+			out.Values[i] = ec._Grant_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -723,6 +774,11 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 			}
 		case "phone":
 			out.Values[i] = ec._Staff_phone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phoneVerified":
+			out.Values[i] = ec._Staff_phoneVerified(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -965,7 +1021,7 @@ func (ec *executionContext) marshalNStaffEdge2ᚖhealthcodeᚋgraphᚋmodelᚐSt
 }
 
 func (ec *executionContext) unmarshalORole2healthcodeᚐRole(ctx context.Context, v any) (healthcode.Role, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Role(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -973,7 +1029,7 @@ func (ec *executionContext) unmarshalORole2healthcodeᚐRole(ctx context.Context
 func (ec *executionContext) marshalORole2healthcodeᚐRole(ctx context.Context, sel ast.SelectionSet, v healthcode.Role) graphql.Marshaler {
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	return res
 }
 

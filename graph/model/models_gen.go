@@ -291,6 +291,129 @@ type WorkCalendarDay struct {
 	Workday bool `json:"workday"`
 }
 
+type ColourRequestKind string
+
+const (
+	// A medical event (recordMedicalEvent, or an appeal correction recording one).
+	ColourRequestKindMedical ColourRequestKind = "MEDICAL"
+	// The retraction of a fact (retractFact, or an appeal correction).
+	ColourRequestKindRetract ColourRequestKind = "RETRACT"
+	// A declaration entered by staff for a person.
+	ColourRequestKindDeclare ColourRequestKind = "DECLARE"
+	// An area risk set to HIGH or lowered from HIGH.
+	ColourRequestKindAreaRisk ColourRequestKind = "AREA_RISK"
+)
+
+var AllColourRequestKind = []ColourRequestKind{
+	ColourRequestKindMedical,
+	ColourRequestKindRetract,
+	ColourRequestKindDeclare,
+	ColourRequestKindAreaRisk,
+}
+
+func (e ColourRequestKind) IsValid() bool {
+	switch e {
+	case ColourRequestKindMedical, ColourRequestKindRetract, ColourRequestKindDeclare, ColourRequestKindAreaRisk:
+		return true
+	}
+	return false
+}
+
+func (e ColourRequestKind) String() string {
+	return string(e)
+}
+
+func (e *ColourRequestKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ColourRequestKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ColourRequestKind", str)
+	}
+	return nil
+}
+
+func (e ColourRequestKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ColourRequestKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ColourRequestKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ColourRequestStatus string
+
+const (
+	ColourRequestStatusPending  ColourRequestStatus = "PENDING"
+	ColourRequestStatusApproved ColourRequestStatus = "APPROVED"
+	ColourRequestStatusRejected ColourRequestStatus = "REJECTED"
+	// Not decided within 72 hours; ask again.
+	ColourRequestStatusExpired ColourRequestStatus = "EXPIRED"
+)
+
+var AllColourRequestStatus = []ColourRequestStatus{
+	ColourRequestStatusPending,
+	ColourRequestStatusApproved,
+	ColourRequestStatusRejected,
+	ColourRequestStatusExpired,
+}
+
+func (e ColourRequestStatus) IsValid() bool {
+	switch e {
+	case ColourRequestStatusPending, ColourRequestStatusApproved, ColourRequestStatusRejected, ColourRequestStatusExpired:
+		return true
+	}
+	return false
+}
+
+func (e ColourRequestStatus) String() string {
+	return string(e)
+}
+
+func (e *ColourRequestStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ColourRequestStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ColourRequestStatus", str)
+	}
+	return nil
+}
+
+func (e ColourRequestStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ColourRequestStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ColourRequestStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type DeviationStatus string
 
 const (
