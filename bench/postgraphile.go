@@ -1,0 +1,79 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// PostGraphile installs PostGraphile 4 with npm into a temporary folder and
+// runs it against databaseURL (schema public) on a loopback port. It returns
+// the GraphQL URL and a stop function that ends the process and removes the
+// folder, or an error saying why it could not (no npm, npm unreachable, the
+// server did not start) — the benchmark then reports the row as unavailable.
+func PostGraphile(ctx context.Context, databaseURL string, logf func(string, ...any)) (url string, stop func(), err error) {
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return "", nil, errors.New("npm is not installed")
+	}
+	dir, err := os.MkdirTemp("", "hc-postgraphile-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	ictx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+	defer cancel()
+	install := exec.CommandContext(ictx, npm, "install", "--no-audit", "--no-fund", "--loglevel=error", "postgraphile@4")
+	install.Dir = dir
+	if out, err := install.CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("npm install postgraphile@4 failed (unreachable?): %v: %s", err, truncate(string(out), 300))
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "postgraphile"), "-c", databaseURL, "-s", "public",
+		"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--disable-query-log", "--disable-graphiql")
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var logb strings.Builder
+	cmd.Stdout, cmd.Stderr = &logb, &logb
+	if err := cmd.Start(); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	stop = func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		_ = cmd.Wait()
+		cleanup()
+	}
+	url = fmt.Sprintf("http://127.0.0.1:%d/graphql", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Post(url, "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				if v, err := exec.Command(filepath.Join(dir, "node_modules", ".bin", "postgraphile"), "--version").Output(); err == nil && logf != nil {
+					logf("PostGraphile %s", strings.TrimSpace(string(v)))
+				}
+				return url, stop, nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	stop()
+	return "", nil, fmt.Errorf("postgraphile did not start: %s", truncate(logb.String(), 300))
+}
