@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -481,11 +482,9 @@ func (db *DB) authenticateSession(ctx context.Context, token string, kind health
 		if phoneEnc == nil {
 			return nil, errSessionInvalid
 		}
-		phone, err := db.PII.Decrypt(phoneEnc)
-		if err != nil {
+		if a.Name, err = db.maskedPhone(phoneEnc); err != nil {
 			return nil, fmt.Errorf("decrypt phone of resident %d: %w", a.ID, err)
 		}
-		a.Name = pii.MaskPhone(phone)
 	}
 	return a, nil
 }
@@ -612,4 +611,38 @@ func (db *DB) PurgeExpiredAuth(ctx context.Context) (int64, error) {
 		total += tag.RowsAffected()
 	}
 	return total, nil
+}
+
+// maskedPhones caches the masked phone of a resident account by the
+// ciphertext of its phone, so that a session lookup does not decrypt the
+// phone on every request (a ciphertext is one account's phone, under one
+// key: its mask never changes). Only masks are kept; the cache is emptied
+// when it holds maxMaskedPhones entries.
+var (
+	maskedPhonesMu sync.Mutex
+	maskedPhones   = map[string]string{}
+)
+
+const maxMaskedPhones = 500_000
+
+// maskedPhone returns the display mask of an encrypted phone.
+func (db *DB) maskedPhone(enc []byte) (string, error) {
+	maskedPhonesMu.Lock()
+	m, ok := maskedPhones[string(enc)]
+	maskedPhonesMu.Unlock()
+	if ok {
+		return m, nil
+	}
+	phone, err := db.PII.Decrypt(enc)
+	if err != nil {
+		return "", err
+	}
+	m = pii.MaskPhone(phone)
+	maskedPhonesMu.Lock()
+	if len(maskedPhones) >= maxMaskedPhones {
+		clear(maskedPhones)
+	}
+	maskedPhones[string(enc)] = m
+	maskedPhonesMu.Unlock()
+	return m, nil
 }
