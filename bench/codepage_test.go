@@ -165,8 +165,15 @@ func BenchmarkCodePage(b *testing.B) {
 		b.Logf("PostGraphile unavailable: %v", pgErr)
 	}
 	// Warm up every scenario (connections, caches, plans), then interleave.
-	for _, s := range scenarios {
+	for i := 0; i < len(scenarios); i++ {
+		s := scenarios[i]
 		if r := bench.Drive(ctx, s.url, s.reqs, conns, time.Second); r.Errors > 0 {
+			if s.name == "postgraphile" {
+				pgErr = fmt.Errorf("PostGraphile answers with errors: %s", r.FirstError)
+				b.Logf("PostGraphile unavailable: %v", pgErr)
+				scenarios = scenarios[:i]
+				break
+			}
 			b.Fatalf("%s: %d errors, first: %s", s.name, r.Errors, r.FirstError)
 		}
 	}
