@@ -48,3 +48,11 @@ func Memoize[T any](ctx context.Context, key any, f func() (T, error)) (T, error
 	v, _ := e.v.(T)
 	return v, e.err
 }
+
+// HasRequestMemo reports whether ctx carries an operation's memo
+// (WithRequestMemo), that is, whether the caller serves a read operation
+// whose fields may share what was read for it. Any caller may call it.
+func HasRequestMemo(ctx context.Context) bool {
+	_, ok := ctx.Value(requestMemoKey{}).(*requestMemo)
+	return ok
+}

@@ -3,10 +3,13 @@ package bench_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,7 +144,19 @@ func BenchmarkCodePage(b *testing.B) {
 		{"typename_floor", url + "/graphql", reqs(floorQuery)},
 		{"ceiling", ceilingURL, reqs("")},
 	}
-	pgURL, stopPG, pgErr := bench.PostGraphile(ctx, stack.Pool.Config().ConnString(), b.Logf)
+	if only := os.Getenv("HC_BENCH_ONLY"); only != "" { // profiling: some scenarios only
+		var kept []scenario
+		for _, s := range scenarios {
+			if slices.Contains(strings.Split(only, ","), s.name) {
+				kept = append(kept, s)
+			}
+		}
+		scenarios = kept
+	}
+	pgURL, stopPG, pgErr := "", func() {}, errors.New("not selected (HC_BENCH_ONLY)")
+	if only := os.Getenv("HC_BENCH_ONLY"); only == "" || slices.Contains(strings.Split(only, ","), "postgraphile") {
+		pgURL, stopPG, pgErr = bench.PostGraphile(ctx, stack.Pool.Config().ConnString(), b.Logf)
+	}
 	if pgErr == nil {
 		defer stopPG()
 		rows, err := stack.Pool.Query(ctx, `SELECT person_id FROM codes ORDER BY person_id`)
