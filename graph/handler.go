@@ -121,8 +121,9 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	// once the server has seen it (the parsed, validated document is cached
 	// by the query cache either way).
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
-	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
-	srv.Use(depthLimit{max: opts.DepthLimit})
+	srv.Use(checkedOnce{checks: []graphql.OperationContextMutator{
+		extension.FixedComplexityLimit(opts.ComplexityLimit), depthLimit{max: opts.DepthLimit}},
+		passed: lru.New[bool](1000)})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		return presentError(ctx, err, log, opts.Observer)
 	})
