@@ -64,6 +64,13 @@ func main() {
 				rate = fmt.Sprintf("%s %s", num(r.metrics[u]), u)
 			}
 		}
+		if rate == "" { // a duration per call: the first ms_ or s_ metric
+			for _, u := range r.order {
+				if rate == "" && (strings.HasPrefix(u, "ms_") || strings.HasPrefix(u, "s_")) {
+					rate = fmt.Sprintf("%s %s", num(r.metrics[u]), u)
+				}
+			}
+		}
 		if rate == "" {
 			for _, u := range r.order {
 				if u == "ns/op" && len(r.order) == 1 {
