@@ -60,9 +60,12 @@ func PostGraphile(ctx context.Context, databaseURL string, logf func(string, ...
 		cleanup()
 	}
 	url = fmt.Sprintf("http://127.0.0.1:%d/graphql", port)
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // schema introspection is slow on a loaded machine
 	for time.Now().Before(deadline) {
 		resp, err := http.Post(url, "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
+		if err != nil && logf != nil && strings.Contains(logb.String(), "listening") {
+			logf("PostGraphile listening but not answering yet: %v", err)
+		}
 		if err == nil {
 			resp.Body.Close()
 			{ // listening: the benchmark's warm-up tells whether it answers
