@@ -60,11 +60,13 @@ func PostGraphile(ctx context.Context, databaseURL string, logf func(string, ...
 		cleanup()
 	}
 	url = fmt.Sprintf("http://127.0.0.1:%d/graphql", port)
+	told := false
 	deadline := time.Now().Add(3 * time.Minute) // schema introspection is slow on a loaded machine
 	for time.Now().Before(deadline) {
 		resp, err := http.Post(url, "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
-		if err != nil && logf != nil && strings.Contains(logb.String(), "listening") {
+		if err != nil && logf != nil && !told && strings.Contains(logb.String(), "listening") {
 			logf("PostGraphile listening but not answering yet: %v", err)
+			told = true
 		}
 		if err == nil {
 			resp.Body.Close()
