@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -48,7 +49,7 @@ func PostGraphile(ctx context.Context, databaseURL string, logf func(string, ...
 		"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--disable-query-log", "--disable-graphiql")
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var logb strings.Builder
+	var logb syncBuilder
 	cmd.Stdout, cmd.Stderr = &logb, &logb
 	if err := cmd.Start(); err != nil {
 		cleanup()
@@ -81,4 +82,23 @@ func PostGraphile(ctx context.Context, databaseURL string, logf func(string, ...
 	}
 	stop()
 	return "", nil, fmt.Errorf("postgraphile did not start: %s", truncate(logb.String(), 300))
+}
+
+// syncBuilder is a strings.Builder written by a child process's output
+// copiers and read by the readiness loop.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
