@@ -16,11 +16,14 @@ import (
 )
 
 // PostGraphile installs PostGraphile 4 with npm into a temporary folder and
-// runs it against databaseURL (schema public) on a loopback port. It returns
+// runs it against databaseURL (the given schema) on a loopback port. The
+// platform's public schema is not servable as it is (PostGraphile stops on
+// naming conflicts of its relations): the benchmark gives it a schema of
+// its own with a view of the table it reads. It returns
 // the GraphQL URL and a stop function that ends the process and removes the
 // folder, or an error saying why it could not (no npm, npm unreachable, the
 // server did not start) — the benchmark then reports the row as unavailable.
-func PostGraphile(ctx context.Context, databaseURL string, logf func(string, ...any)) (url string, stop func(), err error) {
+func PostGraphile(ctx context.Context, databaseURL, schema string, logf func(string, ...any)) (url string, stop func(), err error) {
 	npm, err := exec.LookPath("npm")
 	if err != nil {
 		return "", nil, errors.New("npm is not installed")
@@ -45,7 +48,7 @@ func PostGraphile(ctx context.Context, databaseURL string, logf func(string, ...
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "postgraphile"), "-c", databaseURL, "-s", "public",
+	cmd := exec.Command(filepath.Join(dir, "node_modules", ".bin", "postgraphile"), "-c", databaseURL, "-s", schema,
 		"--host", "127.0.0.1", "--port", fmt.Sprint(port), "--disable-query-log", "--disable-graphiql")
 	cmd.Dir = dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -55,15 +58,23 @@ func PostGraphile(ctx context.Context, databaseURL string, logf func(string, ...
 		cleanup()
 		return "", nil, err
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	stop = func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		_ = cmd.Wait()
+		<-exited
 		cleanup()
 	}
 	url = fmt.Sprintf("http://127.0.0.1:%d/graphql", port)
 	told := false
 	deadline := time.Now().Add(3 * time.Minute) // schema introspection is slow on a loaded machine
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			cleanup()
+			return "", nil, fmt.Errorf("postgraphile exited: %s", truncate(logb.String(), 600))
+		default:
+		}
 		resp, err := http.Post(url, "application/json", strings.NewReader(`{"query":"{ __typename }"}`))
 		if err != nil && logf != nil && !told && strings.Contains(logb.String(), "listening") {
 			logf("PostGraphile listening but not answering yet: %v", err)
