@@ -56,7 +56,7 @@ func main() {
 			if u == "ns/op" || strings.HasPrefix(u, "x_") || strings.HasSuffix(u, "_ms") {
 				continue
 			}
-			if strings.HasPrefix(u, "baseline_") {
+			if strings.HasPrefix(u, "baseline_") || strings.HasPrefix(u, "copy_") || u == "ms_raw" {
 				if base == "" {
 					base = fmt.Sprintf("%s %s", num(r.metrics[u]), strings.TrimPrefix(u, "baseline_"))
 				}
