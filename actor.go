@@ -28,6 +28,13 @@ type Actor struct {
 	SessionID int64
 	// RegionCode is the city an API key is scoped to (machines only).
 	RegionCode string
+	// Prefetched is what the lookup of a resident's session read ahead in
+	// the same statement for the request (the resident's own code page), or
+	// nil. Opaque outside the service implementation that set it, which uses
+	// it only within the read operation of the request that looked the
+	// session up (HasRequestMemo) and shortly after the lookup; written
+	// before the actor is shared, never changed after.
+	Prefetched any
 }
 
 // Subject is the casbin subject of the actor ("staff:12", "resident:7", ...).

@@ -132,9 +132,23 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		srv.AroundFields(rateLimitFields(opts.RateLimiter, table, log))
 	}
 	srv.AroundFields(sessionFields)
-	srv.Use(aliasCap{caps: AliasCaps}) // before the cost: the more telling refusal
-	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
-	srv.Use(depthLimit{max: opts.DepthLimit})
+	// A query's fields share the reads of one operation (healthcode.Memoize:
+	// the code page's myCode and myCredential read the person and code once);
+	// mutations read afresh.
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Query {
+			ctx = healthcode.WithRequestMemo(ctx)
+		}
+		return next(ctx)
+	})
+	// Automatic persisted queries: a client may send a query's hash alone
+	// once the server has seen it (the parsed, validated document is cached
+	// by the query cache either way).
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(checkedOnce{checks: []graphql.OperationContextMutator{
+		aliasCap{caps: AliasCaps}, // before the cost: the more telling refusal
+		extension.FixedComplexityLimit(opts.ComplexityLimit), depthLimit{max: opts.DepthLimit}},
+		passed: lru.New[bool](1000)})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
 		return presentError(ctx, err, log, opts.Observer)
 	})

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -216,4 +217,50 @@ func listCost(child int, first *int) int {
 		n = *first
 	}
 	return 1 + child*n
+}
+
+// checkedOnce runs the limit checks of an operation (the complexity and
+// depth limits) once per query text and operation name when the operation
+// has no variables: the result depends on the document alone then, and the
+// resident's hot operations (the code page) are sent without variables.
+// Only operations that passed are remembered; a refused one is checked
+// again (and refused again) every time.
+type checkedOnce struct {
+	checks []graphql.OperationContextMutator
+	passed *lru.LRU[bool]
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = checkedOnce{}
+
+func (checkedOnce) ExtensionName() string { return "CheckedOnce" }
+func (c checkedOnce) Validate(es graphql.ExecutableSchema) error {
+	for _, m := range c.checks {
+		if e, ok := m.(graphql.HandlerExtension); ok {
+			if err := e.Validate(es); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+func (c checkedOnce) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	key := ""
+	if len(oc.Variables) == 0 && oc.RawQuery != "" {
+		key = oc.OperationName + "\x00" + oc.RawQuery
+		if _, ok := c.passed.Get(ctx, key); ok {
+			return nil
+		}
+	}
+	for _, m := range c.checks {
+		if err := m.MutateOperationContext(ctx, oc); err != nil {
+			return err
+		}
+	}
+	if key != "" {
+		c.passed.Add(ctx, key, true)
+	}
+	return nil
 }

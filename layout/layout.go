@@ -91,6 +91,8 @@ var Packages = []Package{
 	{"sms/smstest", Testing, "a stand-in for the SMS gateway (a real HTTP server speaking package sms's protocol that logs every request and delivers each idempotency key once), for tests and the fault tests"},
 	{"faults", Testing, "the fault tests (`make test-faults`, build tag `faults`): real serve and worker processes killed and stopped, Redis emptied, PostgreSQL restarted and stopped (docs/operations.md)"},
 	{"graph/apitest", Testing, "the GraphQL test bundle: a real database, the wired services and the HTTP handler"},
+	{"bench", Testing, "what `make bench` needs besides the packages' benchmarks: the bounded loopback load driver, the code page's ceiling (a bare net/http handler), PostGraphile 4 as the peer, the code page benchmark (docs/performance.md)"},
+	{"bench/benchtable", Testing, "prints the one table of `make bench` from the benchmarks' output"},
 	{"cmd/healthcode", Binary, "configuration, wiring of the implementations, and the commands"},
 	{"layout", Binary, "this table, the dependency rule and its test, the generated parts of docs/architecture.md"},
 	{"layout/gen", Binary, "the generator of docs/architecture.md (`go generate ./layout`)"},

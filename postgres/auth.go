@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -434,9 +435,22 @@ func wellFormedSecret(s string) bool {
 	return err == nil
 }
 
+// residentSessionSQL looks a resident session up and, in the same
+// statement, reads the session's own code page (ownCodeColumns, all NULL
+// before the resident declared): the code page then costs one statement.
+const residentSessionSQL = `SELECT s.id, s.resident_id, r.phone_enc, o.*
+	FROM sessions s
+	LEFT JOIN resident_accounts r ON r.id = s.resident_id
+	LEFT JOIN LATERAL (SELECT ` + ownCodeColumns + ` ` + ownCodeFrom + `
+		WHERE ap.account_id = s.resident_id AND ap.relation = 'SELF') o ON true
+	WHERE s.token_hash = $1 AND s.kind = 'RESIDENT' AND s.revoked_at IS NULL AND s.expires_at > $2`
+
 func (db *DB) authenticateSession(ctx context.Context, token string, kind healthcode.ActorKind) (*healthcode.Actor, error) {
 	if !wellFormedSecret(token[len(staffTokenPrefix):]) {
 		return nil, errSessionInvalid
+	}
+	if kind == healthcode.ActorResident {
+		return db.authenticateResident(ctx, token)
 	}
 	var (
 		a        = &healthcode.Actor{Kind: kind}
@@ -464,16 +478,35 @@ func (db *DB) authenticateSession(ctx context.Context, token string, kind health
 		}
 		a.Name = *name
 		db.checkGrantsVersion(grants)
-	case healthcode.ActorResident:
-		if phoneEnc == nil {
-			return nil, errSessionInvalid
-		}
-		phone, err := db.PII.Decrypt(phoneEnc)
-		if err != nil {
-			return nil, fmt.Errorf("decrypt phone of resident %d: %w", a.ID, err)
-		}
-		a.Name = pii.MaskPhone(phone)
 	}
+	return a, nil
+}
+
+// authenticateResident looks a resident session up with its own code page
+// (healthcode.Actor.Prefetched).
+func (db *DB) authenticateResident(ctx context.Context, token string) (*healthcode.Actor, error) {
+	a := &healthcode.Actor{Kind: healthcode.ActorResident}
+	var (
+		accountID *int64
+		phoneEnc  []byte
+		p         = &prefetchedOwnCode{}
+	)
+	err := db.Pool.QueryRow(ctx, residentSessionSQL, tokenHash(token), db.now()).
+		Scan(append([]any{&a.SessionID, &accountID, &phoneEnc}, p.row.dest()...)...)
+	p.at = time.Now()
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, errSessionInvalid
+	} else if err != nil {
+		return nil, fmt.Errorf("look up session: %w", err)
+	}
+	if accountID == nil || phoneEnc == nil {
+		return nil, errSessionInvalid
+	}
+	a.ID = *accountID
+	if a.Name, err = db.maskedPhone(phoneEnc); err != nil {
+		return nil, fmt.Errorf("decrypt phone of resident %d: %w", a.ID, err)
+	}
+	a.Prefetched = p
 	return a, nil
 }
 
@@ -652,4 +685,38 @@ func (db *DB) consumeSMSCode(ctx context.Context, tx *Tx, phone string, phoneHas
 		}
 	}
 	return nil, nil
+}
+
+// maskedPhones caches the masked phone of a resident account by the
+// ciphertext of its phone, so that a session lookup does not decrypt the
+// phone on every request (a ciphertext is one account's phone, under one
+// key: its mask never changes). Only masks are kept; the cache is emptied
+// when it holds maxMaskedPhones entries.
+var (
+	maskedPhonesMu sync.Mutex
+	maskedPhones   = map[string]string{}
+)
+
+const maxMaskedPhones = 500_000
+
+// maskedPhone returns the display mask of an encrypted phone.
+func (db *DB) maskedPhone(enc []byte) (string, error) {
+	maskedPhonesMu.Lock()
+	m, ok := maskedPhones[string(enc)]
+	maskedPhonesMu.Unlock()
+	if ok {
+		return m, nil
+	}
+	phone, err := db.PII.Decrypt(enc)
+	if err != nil {
+		return "", err
+	}
+	m = pii.MaskPhone(phone)
+	maskedPhonesMu.Lock()
+	if len(maskedPhones) >= maxMaskedPhones {
+		clear(maskedPhones)
+	}
+	maskedPhones[string(enc)] = m
+	maskedPhonesMu.Unlock()
+	return m, nil
 }

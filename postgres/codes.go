@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -340,11 +341,134 @@ func (s *CodeService) MyCode(ctx context.Context, personID int64) (*healthcode.C
 	if err != nil {
 		return nil, err
 	}
-	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)
+	oc, err := s.DB.ownCode(ctx, a, personID)
 	if err != nil {
 		return nil, err
 	}
-	return s.DB.currentCode(ctx, pid)
+	return oc.code, nil
+}
+
+// ownCodeColumns and ownCodeFrom read what the code page needs of a
+// resident's person: the person bound to the account, its code id and
+// masked name, its code with its effective rule-set version
+// (code_rule_set_version written out, so that the planner inlines it: one
+// index probe of code_evaluations under the published version) and the
+// published version. ownCodeSQL reads it for the account $1 and its own
+// person ($2 = 0) or dependent ($2); the resident session lookup reads it
+// for the session's own person in the same statement (residentSessionSQL).
+const (
+	ownCodeColumns = `ap.person_id, p.code_id, p.name_masked, c.colour, c.clauses,
+		CASE WHEN e.to_id > ap.person_id THEN e.rule_set_version ELSE c.rule_set_version END,
+		c.updated_at, c.reevaluate_at, COALESCE(pub.version, '')`
+	ownCodeFrom = `FROM account_persons ap
+	JOIN persons p ON p.id = ap.person_id
+	LEFT JOIN codes c ON c.person_id = ap.person_id
+	LEFT JOIN rule_sets pub ON pub.status = 'PUBLISHED'
+	LEFT JOIN LATERAL (SELECT ce.rule_set_version, ce.to_id FROM code_evaluations ce
+		WHERE ce.rule_set_version = pub.version AND ce.from_id <= ap.person_id
+		ORDER BY ce.from_id DESC LIMIT 1) e ON true`
+	ownCodeSQL = `SELECT ` + ownCodeColumns + ` ` + ownCodeFrom + `
+	WHERE ap.account_id = $1 AND (($2::bigint = 0 AND ap.relation = 'SELF') OR ap.person_id = $2)`
+)
+
+// ownCodeRow is one row of ownCodeColumns as scanned (all NULL when the
+// resident session lookup found no own person).
+type ownCodeRow struct {
+	pid                     *int64
+	codeID, masked          *string
+	colour, version         *string
+	clauses                 []byte
+	updatedAt, reevaluateAt *time.Time
+	published               *string
+}
+
+// dest returns the scan destinations of the row's columns.
+func (r *ownCodeRow) dest() []any {
+	return []any{&r.pid, &r.codeID, &r.masked, &r.colour, &r.clauses, &r.version, &r.updatedAt, &r.reevaluateAt, &r.published}
+}
+
+// prefetchedOwnCode is what a resident session lookup read of the
+// session's own code (healthcode.Actor.Prefetched), usable for at most
+// prefetchFor after the lookup and only by a read operation of the request.
+type prefetchedOwnCode struct {
+	row ownCodeRow
+	at  time.Time // wall clock with its monotonic reading, not the platform clock
+}
+
+// prefetchFor bounds how long after a session lookup its prefetched code
+// may stand for a read of the code (a websocket's actor lives as long as
+// its connection: its operations read afresh).
+const prefetchFor = time.Second
+
+// ownCodeRead is what the code page shows of a resident's person.
+type ownCodeRead struct {
+	pid            int64
+	codeID, masked string
+	code           *healthcode.Code
+}
+
+// ownCodeKey is the memo key of a resident's code page read.
+type ownCodeKey struct{ account, person int64 }
+
+// ownCode reads the current code of the calling resident's own person
+// (personID 0) or dependent with the person's code id and masked name: one
+// statement, shared by the fields of one operation (healthcode.Memoize) —
+// none for the own person in a read operation, whose session lookup read it
+// (prefetchedOwnCode) — and the re-evaluation of currentCode when the code
+// is due or of a retired rule set, so that no reader sees a stale colour.
+// Errors: NOT_FOUND.
+func (db *DB) ownCode(ctx context.Context, a *healthcode.Actor, personID int64) (*ownCodeRead, error) {
+	if a.Kind != healthcode.ActorResident {
+		return nil, healthcode.Errorf(healthcode.ENOTFOUND, "未找到健康码")
+	}
+	return healthcode.Memoize(ctx, ownCodeKey{a.ID, personID}, func() (*ownCodeRead, error) {
+		var row ownCodeRow
+		if p, ok := a.Prefetched.(*prefetchedOwnCode); ok && personID == 0 && healthcode.HasRequestMemo(ctx) && time.Since(p.at) < prefetchFor {
+			row = p.row
+		} else {
+			err := db.Pool.QueryRow(ctx, ownCodeSQL, a.ID, personID).Scan(row.dest()...)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil, healthcode.Errorf(healthcode.ENOTFOUND, "未找到健康码，请先申报")
+			} else if err != nil {
+				return nil, fmt.Errorf("read own code: %w", err)
+			}
+		}
+		return db.ownCodeFromRow(ctx, &row)
+	})
+}
+
+// ownCodeFromRow makes the code page's read of row, re-evaluating the code
+// first when it is due or of a retired rule set. Errors: NOT_FOUND.
+func (db *DB) ownCodeFromRow(ctx context.Context, row *ownCodeRow) (*ownCodeRead, error) {
+	if row.pid == nil || row.colour == nil || row.codeID == nil || row.masked == nil || row.version == nil || row.updatedAt == nil {
+		return nil, healthcode.Errorf(healthcode.ENOTFOUND, "未找到健康码，请先申报")
+	}
+	oc := &ownCodeRead{pid: *row.pid, codeID: *row.codeID, masked: *row.masked}
+	published := ""
+	if row.published != nil {
+		published = *row.published
+	}
+	c := &healthcode.Code{PersonID: oc.pid, Colour: healthcode.Colour(*row.colour), RuleSetVersion: *row.version,
+		UpdatedAt: *row.updatedAt, ReevaluateAt: row.reevaluateAt}
+	if err := json.Unmarshal(row.clauses, &c.Clauses); err != nil {
+		return nil, fmt.Errorf("decode clauses of %d: %w", oc.pid, err)
+	}
+	switch {
+	case (c.ReevaluateAt != nil && !c.ReevaluateAt.After(db.now())) || (published != "" && published != c.RuleSetVersion):
+		// Due, or of a retired rule set: re-evaluated first.
+		var err error
+		if c, err = db.currentCode(ctx, oc.pid); err != nil {
+			return nil, err
+		}
+	case c.Colour == healthcode.Green:
+		rs, err := ruleSetByVersion(ctx, db.Pool, c.RuleSetVersion)
+		if err != nil {
+			return nil, fmt.Errorf("rule set of code %d: %w", oc.pid, err)
+		}
+		withGreenClause(c, rs)
+	}
+	oc.code = c
+	return oc, nil
 }
 
 // currentCode reads a code, re-evaluating it first when its reevaluate_at

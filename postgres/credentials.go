@@ -38,6 +38,9 @@ type CredentialService struct {
 	verifier *credential.Verifier
 	builtAt  time.Time
 	revState string // the latest revocation and trust-list change the verifier knows
+	// tokens are the electronic tokens signed lately, reused while more than
+	// half of their lifetime is left (freshToken).
+	tokens map[tokenKey]*healthcode.Credential
 }
 
 var _ healthcode.CredentialService = (*CredentialService)(nil)
@@ -168,24 +171,59 @@ func (s *CredentialService) ElectronicToken(ctx context.Context, personID int64)
 	if err != nil {
 		return nil, err
 	}
-	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)
+	oc, err := s.DB.ownCode(ctx, a, personID)
 	if err != nil {
 		return nil, err
-	}
-	code, err := s.DB.currentCode(ctx, pid)
-	if err != nil {
-		return nil, err
-	}
-	var codeID, name string
-	if err := s.DB.Pool.QueryRow(ctx, "SELECT code_id, name_masked FROM persons WHERE id = $1", pid).Scan(&codeID, &name); err != nil {
-		return nil, fmt.Errorf("load person %d: %w", pid, err)
 	}
 	now := s.DB.now().UTC().Truncate(time.Second)
-	c := &healthcode.Credential{Kind: healthcode.CredentialElectronic, Colour: code.Colour, MaskedName: name,
+	key := tokenKey{codeID: oc.codeID, colour: oc.code.Colour, masked: oc.masked, kid: s.Ring.Active().Kid}
+	if c := s.freshToken(key, now); c != nil {
+		return c, nil
+	}
+	c := &healthcode.Credential{Kind: healthcode.CredentialElectronic, Colour: oc.code.Colour, MaskedName: oc.masked,
 		IssuedAt: now, ExpiresAt: now.Add(s.ttl())}
-	c.Token, err = s.sign(credential.Claims{Issuer: s.Ring.Issuer(), CodeID: codeID, Colour: string(code.Colour),
-		MaskedName: name, Kind: credential.KindElectronic, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt})
-	return c, err
+	c.Token, err = s.sign(credential.Claims{Issuer: s.Ring.Issuer(), CodeID: oc.codeID, Colour: string(oc.code.Colour),
+		MaskedName: oc.masked, Kind: credential.KindElectronic, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt})
+	if err != nil {
+		return nil, err
+	}
+	s.keepToken(key, c)
+	return c, nil
+}
+
+// tokenKey is what an electronic token says besides its times: a token is
+// reused only for the same code id, colour, masked name and signing key.
+type tokenKey struct {
+	codeID string
+	colour healthcode.Colour
+	masked string
+	kid    string
+}
+
+// maxTokenCache bounds the tokens kept for reuse; the cache is emptied when
+// it is full (one signature per resident to refill it).
+const maxTokenCache = 200_000
+
+// freshToken returns the token signed for key while more than half of its
+// lifetime is left at now, or nil.
+func (s *CredentialService) freshToken(key tokenKey, now time.Time) *healthcode.Credential {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.tokens[key]
+	if c == nil || now.Before(c.IssuedAt) || now.Sub(c.IssuedAt) > c.ExpiresAt.Sub(c.IssuedAt)/2 {
+		return nil
+	}
+	return c
+}
+
+// keepToken keeps c for reuse by freshToken.
+func (s *CredentialService) keepToken(key tokenKey, c *healthcode.Credential) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens == nil || len(s.tokens) >= maxTokenCache {
+		s.tokens = map[tokenKey]*healthcode.Credential{}
+	}
+	s.tokens[key] = c
 }
 
 // printCode signs a 14-day printed credential for a person inside tx and

@@ -1,0 +1,240 @@
+package bench_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"healthcode"
+	"healthcode/bench"
+	"healthcode/credential"
+	"healthcode/graph/apitest"
+)
+
+const codeFields = `personId colour colourLabel clauses { id colour citation reason factIds } ruleSetVersion updatedAt reevaluateAt`
+
+// The operations of the code page, as the resident web page sends them.
+const (
+	myCodeQuery   = `query MyCode { myCode { ` + codeFields + ` } }`
+	codePageQuery = `query CodePage { myCode { ` + codeFields + ` } myCredential { token colour colourLabel maskedName issuedAt expiresAt } }`
+	qrQuery       = `query CodePageQR { myCode { colour colourLabel } myCredential { token colour maskedName expiresAt qrSvg } }`
+	floorQuery    = `{ __typename }`
+	declareQuery  = `mutation($in: DeclarationInput!) { submitDeclaration(input: $in) { person { id } code { colour } } }`
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+func body(query string, vars map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return b
+}
+
+func idNumber(first17 string) string {
+	c, _ := healthcode.IDCheckChar(first17)
+	return first17 + string(c)
+}
+
+// BenchmarkCodePage measures the path that failed in Xi'an, a resident
+// opening their code, over loopback HTTP through the whole stack (server
+// middleware, GraphQL, services, PostgreSQL), HC_BENCH_CONNS connections
+// (32), HC_BENCH_ROUNDS interleaved rounds (3) of HC_BENCH_DURATION (5s) per
+// scenario, HC_BENCH_SESSIONS real resident sessions (200): myCode alone,
+// the code page (myCode + myCredential), the code page with qrSvg, the
+// gqlgen floor `{ __typename }`, the ceiling (bench.Ceiling: the same
+// session lookup, code read and signing in a bare net/http handler) and the
+// peer (PostGraphile 4, a primary-key lookup of the same codes table). Each
+// row's rate is the median of its rounds; the ratios compare rates of the
+// same run. It also measures submitDeclaration end to end (the sessions'
+// declarations) against a one-row committed INSERT per request.
+func BenchmarkCodePage(b *testing.B) {
+	if b.N > 1 {
+		b.Skip("one iteration measures for HC_BENCH_DURATION; run with -benchtime 1x")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sessions := envInt("HC_BENCH_SESSIONS", 200)
+	conns := envInt("HC_BENCH_CONNS", 32)
+	rounds := envInt("HC_BENCH_ROUNDS", 3)
+	dur := envDuration("HC_BENCH_DURATION", 5*time.Second)
+
+	stack := apitest.Setup(b, apitest.Options{})
+	url, err := bench.Serve(ctx, stack.Handler)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var community string
+	if err := stack.Pool.QueryRow(ctx, `SELECT min(code) FROM regions WHERE level = 'COMMUNITY' AND code LIKE '610113%'`).Scan(&community); err != nil {
+		b.Fatal(err)
+	}
+	tokens := make([]string, sessions)
+	declare := make([]bench.Request, sessions)
+	for i := range sessions {
+		phone := fmt.Sprintf("139%08d", i)
+		_, tokens[i] = stack.CreateResident(b, phone)
+		declare[i] = bench.Request{Token: tokens[i], Body: body(declareQuery, map[string]any{"in": map[string]any{
+			"form": "RESIDENT", "name": "居民" + strconv.Itoa(i), "docType": "ID_CARD", "docNumber": idNumber(fmt.Sprintf("61011319900101%03d", i%1000)),
+			"phone": phone, "residence": community, "address": "1号楼1单元101", "temperature": 36.5}})}
+	}
+	// submitDeclaration end to end: every session declares once (the load
+	// stops after the last one), 8 connections.
+	decl := bench.DriveAll(ctx, 8, sessions, func(ctx context.Context, i int) error {
+		return bench.Post(ctx, http.DefaultClient, url+"/graphql", declare[i])
+	})
+	if decl.Errors > 0 {
+		b.Fatalf("submitDeclaration: %d errors, first: %s", decl.Errors, decl.FirstError)
+	}
+	if _, err := stack.Pool.Exec(ctx, `CREATE TABLE bench_writes (id bigserial PRIMARY KEY, person_id bigint, form text, at timestamptz)`); err != nil {
+		b.Fatal(err)
+	}
+	writes := bench.DriveFunc(ctx, 8, 3*time.Second, func(ctx context.Context, i int) error {
+		_, err := stack.Pool.Exec(ctx, `INSERT INTO bench_writes (person_id, form, at) VALUES ($1, 'RESIDENT', now())`, i)
+		return err
+	})
+	if _, err := stack.Pool.Exec(ctx, `DROP TABLE bench_writes`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := stack.Pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+
+	signer, err := credential.NewSigner(stack.Credentials.Ring)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ceilingURL, err := bench.Serve(ctx, bench.Ceiling(stack.Pool, signer, stack.Credentials.Ring.Issuer(), stack.Clock.Now))
+	if err != nil {
+		b.Fatal(err)
+	}
+	reqs := func(query string) []bench.Request {
+		out := make([]bench.Request, sessions)
+		for i, t := range tokens {
+			out[i] = bench.Request{Token: t, Body: body(query, nil)}
+		}
+		return out
+	}
+	type scenario struct {
+		name string
+		url  string
+		reqs []bench.Request
+	}
+	scenarios := []scenario{
+		{"myCode", url + "/graphql", reqs(myCodeQuery)},
+		{"code_page", url + "/graphql", reqs(codePageQuery)},
+		{"code_page_qrSvg", url + "/graphql", reqs(qrQuery)},
+		{"typename_floor", url + "/graphql", reqs(floorQuery)},
+		{"ceiling", ceilingURL, reqs("")},
+	}
+	if only := os.Getenv("HC_BENCH_ONLY"); only != "" { // profiling: some scenarios only
+		var kept []scenario
+		for _, s := range scenarios {
+			if slices.Contains(strings.Split(only, ","), s.name) {
+				kept = append(kept, s)
+			}
+		}
+		scenarios = kept
+	}
+	pgURL, stopPG, pgErr := "", func() {}, errors.New("not selected (HC_BENCH_ONLY)")
+	if only := os.Getenv("HC_BENCH_ONLY"); only == "" || slices.Contains(strings.Split(only, ","), "postgraphile") {
+		// The peer's schema: a view of codes with its primary key (a
+		// simple view reads as the table does).
+		if _, err := stack.Pool.Exec(ctx, `CREATE SCHEMA bench_peer;
+			CREATE VIEW bench_peer.codes AS SELECT person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at FROM codes;
+			COMMENT ON VIEW bench_peer.codes IS E'@primaryKey person_id'`); err != nil {
+			b.Fatal(err)
+		}
+		pgURL, stopPG, pgErr = bench.PostGraphile(ctx, stack.Pool.Config().ConnString(), "bench_peer", b.Logf)
+	}
+	if pgErr == nil {
+		defer stopPG()
+		rows, err := stack.Pool.Query(ctx, `SELECT person_id FROM codes ORDER BY person_id`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var pids []int64
+		for rows.Next() {
+			var id int64
+			_ = rows.Scan(&id)
+			pids = append(pids, id)
+		}
+		rows.Close()
+		var pg []bench.Request
+		for _, id := range pids {
+			pg = append(pg, bench.Request{Body: body(`query($id: BigInt!) { codeByPersonId(personId: $id) { personId colour clauses ruleSetVersion updatedAt reevaluateAt } }`,
+				map[string]any{"id": strconv.FormatInt(id, 10)})})
+		}
+		scenarios = append(scenarios, scenario{"postgraphile", pgURL, pg})
+	} else {
+		b.Logf("PostGraphile unavailable: %v", pgErr)
+	}
+	// Warm up every scenario (connections, caches, plans), then interleave.
+	for i := 0; i < len(scenarios); i++ {
+		s := scenarios[i]
+		if r := bench.Drive(ctx, s.url, s.reqs, conns, time.Second); r.Errors > 0 {
+			if s.name == "postgraphile" {
+				pgErr = fmt.Errorf("PostGraphile answers with errors: %s", r.FirstError)
+				b.Logf("PostGraphile unavailable: %v", pgErr)
+				scenarios = scenarios[:i]
+				break
+			}
+			b.Fatalf("%s: %d errors, first: %s", s.name, r.Errors, r.FirstError)
+		}
+	}
+	results := map[string][]bench.Result{}
+	for range rounds {
+		for _, s := range scenarios {
+			r := bench.Drive(ctx, s.url, s.reqs, conns, dur)
+			if r.Errors > 0 {
+				b.Fatalf("%s: %d errors, first: %s", s.name, r.Errors, r.FirstError)
+			}
+			results[s.name] = append(results[s.name], r)
+		}
+	}
+	med := map[string]bench.Result{}
+	for name, rs := range results {
+		med[name] = bench.Median(rs)
+	}
+	ceiling := med["ceiling"].Rate()
+	report := func(name string, r bench.Result, baseline float64) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportMetric(r.Rate(), "req/s")
+			b.ReportMetric(float64(r.P50.Microseconds())/1000, "p50_ms")
+			b.ReportMetric(float64(r.P99.Microseconds())/1000, "p99_ms")
+			if baseline > 0 {
+				b.ReportMetric(baseline, "baseline_req/s")
+				b.ReportMetric(r.Rate()/baseline, "x_baseline")
+			}
+		})
+	}
+	report("submitDeclaration_vs_one_insert", decl, writes.Rate())
+	report("myCode_vs_ceiling", med["myCode"], ceiling)
+	report("code_page_vs_ceiling", med["code_page"], ceiling)
+	report("code_page_qrSvg_vs_ceiling", med["code_page_qrSvg"], ceiling)
+	report("typename_floor_vs_ceiling", med["typename_floor"], ceiling)
+	report("ceiling", med["ceiling"], 0)
+	if pgErr == nil {
+		report("postgraphile", med["postgraphile"], 0)
+		report("code_page_vs_postgraphile", med["code_page"], med["postgraphile"].Rate())
+	} else {
+		b.Run("code_page_vs_postgraphile", func(b *testing.B) { b.ReportMetric(1, "unavailable") })
+	}
+}
