@@ -28,6 +28,7 @@ type ResolverRoot interface {
 	AppealEvidence() AppealEvidenceResolver
 	AppealView() AppealViewResolver
 	AreaRisk() AreaRiskResolver
+	AreaRiskPreview() AreaRiskPreviewResolver
 	AuditRecord() AuditRecordResolver
 	CodeChange() CodeChangeResolver
 	Credential() CredentialResolver
@@ -90,6 +91,14 @@ type ComplexityRoot struct {
 		Level      func(childComplexity int) int
 		Reason     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
+	}
+
+	AreaRiskPreview struct {
+		Changed     func(childComplexity int) int
+		Evaluated   func(childComplexity int) int
+		Level       func(childComplexity int) int
+		RegionCode  func(childComplexity int) int
+		Transitions func(childComplexity int) int
 	}
 
 	Attribution struct {
@@ -513,6 +522,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AppealView                func(childComplexity int, ticketID int64) int
+		AreaRiskOutcome           func(childComplexity int, id int64) int
 		AreaRisks                 func(childComplexity int, region *string, history *bool) int
 		AuditLog                  func(childComplexity int, first *int, after *string) int
 		CodeHistory               func(childComplexity int, personID *int64) int
@@ -539,6 +549,7 @@ type ComplexityRoot struct {
 		Person                    func(childComplexity int, id int64) int
 		PersonFacts               func(childComplexity int, personID int64) int
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
+		PreviewAreaRisk           func(childComplexity int, region string, level model.RiskLevel) int
 		PreviewRuleSet            func(childComplexity int, body string) int
 		Ranking                   func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
 		RankingReports            func(childComplexity int, week *time.Time) int
@@ -1048,6 +1059,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.RegionCode(childComplexity), true
+
+	case "AreaRiskPreview.changed":
+		if e.ComplexityRoot.AreaRiskPreview.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Changed(childComplexity), true
+	case "AreaRiskPreview.evaluated":
+		if e.ComplexityRoot.AreaRiskPreview.Evaluated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Evaluated(childComplexity), true
+	case "AreaRiskPreview.level":
+		if e.ComplexityRoot.AreaRiskPreview.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Level(childComplexity), true
+	case "AreaRiskPreview.regionCode":
+		if e.ComplexityRoot.AreaRiskPreview.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.RegionCode(childComplexity), true
+	case "AreaRiskPreview.transitions":
+		if e.ComplexityRoot.AreaRiskPreview.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Transitions(childComplexity), true
 
 	case "Attribution.institution":
 		if e.ComplexityRoot.Attribution.Institution == nil {
@@ -3187,6 +3229,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AppealView(childComplexity, args["ticketId"].(int64)), true
+	case "Query.areaRiskOutcome":
+		if e.ComplexityRoot.Query.AreaRiskOutcome == nil {
+			break
+		}
+
+		args, err := ec.field_Query_areaRiskOutcome_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AreaRiskOutcome(childComplexity, args["id"].(int64)), true
 	case "Query.areaRisks":
 		if e.ComplexityRoot.Query.AreaRisks == nil {
 			break
@@ -3454,6 +3507,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Persons(childComplexity, args["region"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.previewAreaRisk":
+		if e.ComplexityRoot.Query.PreviewAreaRisk == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewAreaRisk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewAreaRisk(childComplexity, args["region"].(string), args["level"].(model.RiskLevel)), true
 	case "Query.previewRuleSet":
 		if e.ComplexityRoot.Query.PreviewRuleSet == nil {
 			break
@@ -5730,6 +5794,18 @@ type AreaRisk {
   actor: String!
 }
 
+"""What designating an area's risk level would change, computed before saving (nothing is written)."""
+type AreaRiskPreview {
+  regionCode: String!
+  level: RiskLevel!
+  """The persons the designation reaches: those who stayed or were scanned there within the window, residents included."""
+  evaluated: Int!
+  """How many of them would change colour."""
+  changed: Int!
+  """Every (from, to) pair with its count, unchanged ones included."""
+  transitions: [ColourTransition!]!
+}
+
 type Fact {
   kind: FactKind!
   id: ID!
@@ -5761,6 +5837,10 @@ extend type Query {
   codeHistory(personId: ID): [CodeChange!]!
   """Area risk designations in force (or their history) inside a region; default the whole province."""
   areaRisks(region: String, history: Boolean): [AreaRisk!]!
+  """What setAreaRisk(region, level) would change, evaluated with the rule set in force (area_risk.write; writes nothing)."""
+  previewAreaRisk(region: String!, level: RiskLevel!): AreaRiskPreview!
+  """The colour changes a saved designation has caused so far (area_risk.write at its region)."""
+  areaRiskOutcome(id: ID!): [ColourTransition!]!
   """Every fact about a person, retracted ones included; checkpoint scans are STAY facts with source SCAN (staff with person.read)."""
   personFacts(personId: ID!): [Fact!]!
   """The facts about the calling resident (or a dependent): what, source, who entered it and when, retracted ones included."""
@@ -6953,6 +7033,22 @@ func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field grap
 		return ec.fieldContext_AreaRisk_actor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AreaRisk", field.Name)
+}
+
+func (ec *executionContext) childFields_AreaRiskPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "regionCode":
+		return ec.fieldContext_AreaRiskPreview_regionCode(ctx, field)
+	case "level":
+		return ec.fieldContext_AreaRiskPreview_level(ctx, field)
+	case "evaluated":
+		return ec.fieldContext_AreaRiskPreview_evaluated(ctx, field)
+	case "changed":
+		return ec.fieldContext_AreaRiskPreview_changed(ctx, field)
+	case "transitions":
+		return ec.fieldContext_AreaRiskPreview_transitions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AreaRiskPreview", field.Name)
 }
 
 func (ec *executionContext) childFields_Attribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
