@@ -30,6 +30,7 @@ type ResolverRoot interface {
 	AreaRisk() AreaRiskResolver
 	AreaRiskPreview() AreaRiskPreviewResolver
 	AuditRecord() AuditRecordResolver
+	AuditVerification() AuditVerificationResolver
 	CodeChange() CodeChangeResolver
 	Credential() CredentialResolver
 	Deviation() DeviationResolver
@@ -139,6 +140,14 @@ type ComplexityRoot struct {
 	AuditRecordEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AuditVerification struct {
+		BrokenID  func(childComplexity int) int
+		Checked   func(childComplexity int) int
+		CheckedAt func(childComplexity int) int
+		Ok        func(childComplexity int) int
+		Problem   func(childComplexity int) int
 	}
 
 	CheckpointTypeCoverage struct {
@@ -524,7 +533,8 @@ type ComplexityRoot struct {
 		AppealView                func(childComplexity int, ticketID int64) int
 		AreaRiskOutcome           func(childComplexity int, id int64) int
 		AreaRisks                 func(childComplexity int, region *string, history *bool) int
-		AuditLog                  func(childComplexity int, first *int, after *string) int
+		AuditLog                  func(childComplexity int, first *int, after *string, action *string, actor *string, object *string, reason *string, region *string, from *time.Time, to *time.Time) int
+		AuditVerification         func(childComplexity int) int
 		CodeHistory               func(childComplexity int, personID *int64) int
 		CurrentResponseLevel      func(childComplexity int) int
 		DevMessages               func(childComplexity int, phone string) int
@@ -1262,6 +1272,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditRecordEdge.Node(childComplexity), true
+
+	case "AuditVerification.brokenId":
+		if e.ComplexityRoot.AuditVerification.BrokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.BrokenID(childComplexity), true
+	case "AuditVerification.checked":
+		if e.ComplexityRoot.AuditVerification.Checked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Checked(childComplexity), true
+	case "AuditVerification.checkedAt":
+		if e.ComplexityRoot.AuditVerification.CheckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.CheckedAt(childComplexity), true
+	case "AuditVerification.ok":
+		if e.ComplexityRoot.AuditVerification.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Ok(childComplexity), true
+	case "AuditVerification.problem":
+		if e.ComplexityRoot.AuditVerification.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Problem(childComplexity), true
 
 	case "CheckpointTypeCoverage.activeVenues":
 		if e.ComplexityRoot.CheckpointTypeCoverage.ActiveVenues == nil {
@@ -3261,7 +3302,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["action"].(*string), args["actor"].(*string), args["object"].(*string), args["reason"].(*string), args["region"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.auditVerification":
+		if e.ComplexityRoot.Query.AuditVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AuditVerification(childComplexity), true
 	case "Query.codeHistory":
 		if e.ComplexityRoot.Query.CodeHistory == nil {
 			break
@@ -5457,9 +5504,26 @@ type AuditRecordConnection {
   pageInfo: PageInfo!
 }
 
+"""The result of walking the audit log's hash chain (as ` + "`" + `healthcode audit verify` + "`" + ` does)."""
+type AuditVerification {
+  """True when every record's link and hash match."""
+  ok: Boolean!
+  """Records checked."""
+  checked: Int!
+  """The first record whose link or hash does not match (null when ok)."""
+  brokenId: ID
+  problem: String!
+  checkedAt: Time!
+}
+
 extend type Query {
-  """The audit log inside the caller's grants, newest first (auditors)."""
-  auditLog(first: Int, after: String): AuditRecordConnection!
+  """The audit log inside the caller's grants, newest first (auditors). Filters: action (exact, or a prefix ending
+  in "." such as "code."), actor (subject such as staff:12, or username), object (such as person:99), reason (a
+  prefix, such as area_risk:4), region (inside it), from (inclusive) and to (exclusive)."""
+  auditLog(first: Int, after: String, action: String, actor: String, object: String, reason: String, region: String,
+    from: Time, to: Time): AuditRecordConnection!
+  """Walk the whole hash chain now (auditors of the province; reads every record)."""
+  auditVerification: AuditVerification!
 }
 `, BuiltIn: false},
 	{Name: "../schema/auth.graphqls", Input: `enum ActorKind {
@@ -7129,6 +7193,22 @@ func (ec *executionContext) childFields_AuditRecordEdge(ctx context.Context, fie
 		return ec.fieldContext_AuditRecordEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditRecordEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_AuditVerification_ok(ctx, field)
+	case "checked":
+		return ec.fieldContext_AuditVerification_checked(ctx, field)
+	case "brokenId":
+		return ec.fieldContext_AuditVerification_brokenId(ctx, field)
+	case "problem":
+		return ec.fieldContext_AuditVerification_problem(ctx, field)
+	case "checkedAt":
+		return ec.fieldContext_AuditVerification_checkedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckpointTypeCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
