@@ -70,7 +70,9 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen
 func setComplexity(c *generated.ComplexityRoot) {
 	c.Query.Regions = func(child int, _ *string, first *int, _ *string) int { return listCost(child, first) }
 	c.Query.Staff = func(child int, first *int, _ *string) int { return listCost(child, first) }
-	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _, _ *string, _, _ *time.Time) int { return listCost(child, first) }
+	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _, _ *string, _, _ *time.Time) int {
+		return listCost(child, first)
+	}
 	c.Query.Persons = func(child int, _ *string, first *int, _ *string) int { return listCost(child, first) }
 	c.Query.Scans = func(child int, _ *int64, _, _ *time.Time, first *int, _ *string) int { return listCost(child, first) }
 }
