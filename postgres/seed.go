@@ -34,6 +34,18 @@ var DemoAccounts = []DemoAccount{
 	{"hotline_handler", "各区县承办人员（演示）", healthcode.RoleHandler, "61"},
 }
 
+// The demo checkpoint of SeedDemo: an institution in 雁塔区 with two venues,
+// its administrator and an inspector (防疫员) for the scanner (/scan).
+const (
+	DemoInspector          = "yanta_inspector"
+	DemoInstitutionAdmin   = "yanta_checkpoint_admin"
+	demoInstitutionName    = "雁塔区联防联控演示查验点"
+	demoInstitutionCredit  = "91610113HCDEM0001"
+	demoInstitutionCounty  = "610113"
+	demoInspectorFullName  = "雁塔区防疫员（演示）"
+	demoInstitutionContact = "13900000000"
+)
+
 // SeedDemo creates the demo accounts and their grants when missing. Only dev
 // mode calls it; it refuses when db.Dev is false. Errors: FORBIDDEN outside
 // dev mode.
@@ -71,4 +83,50 @@ func (db *DB) SeedDemo(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// SeedDemoCheckpoint registers the demo checkpoint (an institution in 雁塔区,
+// two venues, its administrator and the inspector DemoInspector) through the
+// checkpoint service, as an institution would, unless the inspector exists
+// already. Dev mode calls it after SeedDemo. Errors: FORBIDDEN outside dev
+// mode.
+func (db *DB) SeedDemoCheckpoint(ctx context.Context) error {
+	if !db.Dev {
+		return healthcode.Errorf(healthcode.EFORBIDDEN, "demo accounts exist only in dev mode")
+	}
+	var exists bool
+	if err := db.Pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM staff WHERE username = $1)", DemoInspector).Scan(&exists); err != nil {
+		return fmt.Errorf("look up the demo inspector: %w", err)
+	}
+	if exists {
+		return nil
+	}
+	var community string
+	if err := db.Pool.QueryRow(ctx, `SELECT min(code) FROM regions WHERE level = 'COMMUNITY' AND code LIKE $1 || '%'`,
+		demoInstitutionCounty).Scan(&community); err != nil {
+		return fmt.Errorf("find a community of %s: %w", demoInstitutionCounty, err)
+	}
+	check, _ := healthcode.CreditCodeCheck(demoInstitutionCredit)
+	cs := &CheckpointService{DB: db}
+	sys := healthcode.NewContextWithActor(ctx, healthcode.SystemActor)
+	reg, err := cs.RegisterInstitution(sys, healthcode.NewInstitution{Name: demoInstitutionName,
+		CreditCode: demoInstitutionCredit + string(check), RegionCode: demoInstitutionCounty, ContactName: "联络员",
+		ContactPhone: demoInstitutionContact, AdminUsername: DemoInstitutionAdmin, AdminDisplayName: "雁塔区查验点管理员",
+		AdminPassword: DemoPassword})
+	if err != nil {
+		return fmt.Errorf("register the demo checkpoint: %w", err)
+	}
+	admin := healthcode.NewContextWithActor(ctx, &healthcode.Actor{Kind: healthcode.ActorStaff, ID: reg.Admin.ID, Name: reg.Admin.Username})
+	for _, v := range []healthcode.NewVenue{
+		{Name: "雁塔区演示小区东门", Type: healthcode.VenueResidentialEntrance, RegionCode: community},
+		{Name: "雁塔区演示综合超市", Type: healthcode.VenueIndoorPublic, RegionCode: community},
+	} {
+		if _, err := cs.CreateVenue(admin, reg.Institution.ID, v); err != nil {
+			return fmt.Errorf("create demo venue: %w", err)
+		}
+	}
+	if _, err := cs.CreateInspector(admin, reg.Institution.ID, DemoInspector, demoInspectorFullName, DemoPassword); err != nil {
+		return fmt.Errorf("create the demo inspector: %w", err)
+	}
+	return nil
 }

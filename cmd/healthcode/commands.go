@@ -93,6 +93,9 @@ func runSeed(ctx context.Context, cfg Config, args []string) error {
 	if err := p.db.SeedDemo(ctx); err != nil {
 		return err
 	}
+	if err := p.db.SeedDemoCheckpoint(ctx); err != nil {
+		return err
+	}
 	fmt.Printf("demo accounts ready (password %s)\n", postgres.DemoPassword)
 	if *synthetic > 0 {
 		return runSeedSynthetic(ctx, cfg, *synthetic)

@@ -96,6 +96,9 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	if err := p.db.SeedDemo(ctx); err != nil {
 		return err
 	}
+	if err := p.db.SeedDemoCheckpoint(ctx); err != nil {
+		return err
+	}
 	if err := p.enforcer.Reload(ctx); err != nil {
 		return err
 	}
@@ -155,6 +158,8 @@ func banner(addr string, env *devenv.Env, dataDir string) string {
 	for _, d := range postgres.DemoAccounts {
 		fmt.Fprintf(&b, "  %-16s %s (%s @ %s)\n", d.Username, d.DisplayName, d.Role, d.RegionCode)
 	}
+	fmt.Fprintf(&b, "  %-16s 雁塔区防疫员（演示）, the scanner at %s/scan/ (INSPECTOR of a demo checkpoint in 610113)\n",
+		postgres.DemoInspector, url)
 	if abs, err := filepath.Abs(dataDir); err == nil {
 		dataDir = abs
 	}
