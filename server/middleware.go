@@ -227,6 +227,14 @@ func forwardedFor(r *http.Request) []string {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// scannerContentSecurityPolicy is the policy of the checkpoint scanner's
+// pages (/scan/): the same, plus 'wasm-unsafe-eval', which lets the page
+// compile the QR decoder's WebAssembly (shipped with the app; used where the
+// browser has no BarcodeDetector). It allows no eval of JavaScript.
+const scannerContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+	"img-src 'self' data:; connect-src 'self'; font-src 'self' data:; media-src 'self' blob:; object-src 'none'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 // securityHeaders sets headers that harden every response. Responses are not
 // cached unless the handler says otherwise (the web handler does).
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
@@ -236,7 +244,11 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
-		if !s.isPlayground(r) {
+		switch {
+		case s.isPlayground(r):
+		case r.URL.Path == "/scan" || strings.HasPrefix(r.URL.Path, "/scan/"):
+			h.Set("Content-Security-Policy", scannerContentSecurityPolicy)
+		default:
 			h.Set("Content-Security-Policy", contentSecurityPolicy)
 		}
 		next.ServeHTTP(w, r)

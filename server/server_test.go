@@ -382,6 +382,18 @@ func TestSecurityHeaders(t *testing.T) {
 	if !strings.Contains(w.Header().Get("Content-Security-Policy"), "default-src 'self'") {
 		t.Errorf("CSP = %q", w.Header().Get("Content-Security-Policy"))
 	}
+	// Only the scanner's pages may compile WebAssembly (its QR decoder);
+	// nothing may eval JavaScript.
+	if csp := w.Header().Get("Content-Security-Policy"); strings.Contains(csp, "wasm-unsafe-eval") {
+		t.Errorf("API CSP allows WebAssembly: %q", csp)
+	}
+	for path, wasm := range map[string]bool{"/scan/": true, "/scan": true, "/scan/sw.js": true, "/scanner": false, "/console/": false, "/": false} {
+		w := b.do(httptest.NewRequest(http.MethodGet, path, nil))
+		csp := w.Header().Get("Content-Security-Policy")
+		if strings.Contains(csp, "wasm-unsafe-eval") != wasm || strings.Contains(csp, "'unsafe-eval'") || !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("%s: CSP = %q", path, csp)
+		}
+	}
 }
 
 func TestHealthz(t *testing.T) {
