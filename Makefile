@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.Version=$(VERSION)
 PKGS      := ./...
 
-.PHONY: run test deps testdeps build generate lint bench clean
+.PHONY: run test test-faults deps testdeps build generate lint bench clean
 
 ## run: install what is missing and start the whole platform with demo data
 run: deps build
@@ -17,6 +17,11 @@ test: testdeps build
 	$(BIN) testenv -- $(GO) test -race -count=1 -timeout 20m $(PKGS)
 	@web/build.sh test
 	@web/build.sh e2e
+
+## test-faults: the fault tests (faults/, about 5 minutes): two serve replicas and two workers as real
+## processes, killed and stopped, with PostgreSQL and Redis stopped and restarted under them
+test-faults: deps build
+	$(GO) test -tags faults -count=1 -v -timeout 20m ./faults
 
 deps:
 	@scripts/deps.sh
@@ -30,7 +35,8 @@ build:
 	@web/build.sh
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/healthcode
 
-## generate: regenerate gqlgen code, the region migration and the front end's typed documents
+## generate: regenerate gqlgen code, the region migration, the front end's typed documents and the generated
+## parts of docs/architecture.md (package table, dependency rule, task lists: package layout)
 generate:
 	$(GO) generate ./...
 

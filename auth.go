@@ -58,6 +58,24 @@ type SMSSender interface {
 	Send(ctx context.Context, msg SMSMessage) error
 }
 
+// SMSOutbox opens the sealed messages of notify:sms tasks and records their
+// delivery. The task handler calls it.
+type SMSOutbox interface {
+	// OpenSMS decrypts a notify:sms payload. Errors: INVALID for a payload
+	// that does not decode or decrypt (not to be retried).
+	OpenSMS(payload []byte) (SMSMessage, error)
+	// DeliverOnce runs deliver at most once per outbox id. Errors: those of
+	// deliver, storage errors.
+	DeliverOnce(ctx context.Context, outboxID int64, deliver func(ctx context.Context) error) error
+}
+
+// AuthPurger deletes expired authentication state (sessions, SMS codes,
+// lockouts) and returns how many rows it removed. The maintenance task calls
+// it; it checks no grants. Errors: storage errors.
+type AuthPurger interface {
+	PurgeExpiredAuth(ctx context.Context) (int64, error)
+}
+
 // DevMessage is a text message recorded by the dev SMS sender; the dev-only
 // devMessages query returns them.
 type DevMessage struct {

@@ -313,3 +313,34 @@ type CheckpointService interface {
 	// UNAUTHENTICATED, FORBIDDEN.
 	TrustList(ctx context.Context) ([]*TrustedIssuerEntry, error)
 }
+
+// Validate normalises the registration in place (names and phone trimmed,
+// the credit code upper-cased, the administrator's username lower-cased)
+// and checks the institution's name, unified social credit code, region
+// (a county or below), contact and administrator account, in that order.
+// CheckpointService.RegisterInstitution calls it; any caller may.
+// Errors: INVALID naming the field.
+func (in *NewInstitution) Validate() error {
+	var err error
+	if in.Name, err = ValidText("机构名称", in.Name, 1, 100); err != nil {
+		return err
+	}
+	code, ok := NormalizeCreditCode(in.CreditCode)
+	if !ok {
+		return FieldError("统一社会信用代码", "应为 18 位（数字或大写字母，不含 I、O、S、V、Z），且校验位正确")
+	}
+	in.CreditCode = code
+	if lv, ok := LevelOfCode(in.RegionCode); !ok || lv == LevelProvince || lv == LevelCity {
+		return FieldError("所在地区", "应为陕西省内区县及以下的地区代码")
+	}
+	if in.ContactName, err = ValidText("联系人", in.ContactName, 1, 50); err != nil {
+		return err
+	}
+	in.ContactPhone = strings.TrimSpace(in.ContactPhone)
+	if !ValidPhone(in.ContactPhone) {
+		return FieldError("联系电话", "应为 11 位手机号码")
+	}
+	admin, err := ValidateNewAccount(in.AdminUsername, in.AdminDisplayName, in.AdminPassword)
+	in.AdminUsername, in.AdminDisplayName = admin.Username, admin.DisplayName
+	return err
+}

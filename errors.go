@@ -7,6 +7,9 @@ package healthcode
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 )
 
 // Error codes. Every error that leaves a service carries one of them; the
@@ -18,6 +21,7 @@ const (
 	EFORBIDDEN       = "FORBIDDEN"       // authenticated but not allowed
 	EUNAUTHENTICATED = "UNAUTHENTICATED" // no valid credentials
 	ERATELIMITED     = "RATE_LIMITED"    // too many attempts; try later
+	EUNAVAILABLE     = "UNAVAILABLE"     // a dependency (the database, the queue) cannot be reached now; retry later (HTTP 503, Retry-After)
 	EINTERNAL        = "INTERNAL"        // anything else; the message is never shown
 )
 
@@ -39,29 +43,72 @@ func Errorf(code string, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// ErrorCode returns the code of the first domain error in err's chain, or
-// EINTERNAL for any other non-nil error and "" for nil.
+// ErrorCode returns the code of the first domain error in err's chain,
+// EUNAVAILABLE for an error that says a dependency cannot be reached
+// (Unavailable), EINTERNAL for any other non-nil error and "" for nil.
 func ErrorCode(err error) string {
 	var e *Error
 	if err == nil {
 		return ""
 	} else if errors.As(err, &e) {
 		return e.Code
+	} else if Unavailable(err) {
+		return EUNAVAILABLE
 	}
 	return EINTERNAL
 }
 
+// ErrUnavailable is the error of a dependency that cannot be reached now.
+var ErrUnavailable = &Error{Code: EUNAVAILABLE, Message: "服务暂时不可用，请稍后重试"}
+
 // ErrorMessage returns the user-facing message of the first domain error in
-// err's chain, or a generic message for internal errors. It never returns
-// internal error text.
+// err's chain, or a generic message for unavailable dependencies and
+// internal errors. It never returns internal error text.
 func ErrorMessage(err error) string {
 	var e *Error
 	if err == nil {
 		return ""
 	} else if errors.As(err, &e) {
 		return e.Message
+	} else if Unavailable(err) {
+		return ErrUnavailable.Message
 	}
 	return "服务内部错误，请稍后重试"
+}
+
+// Unavailable reports whether err says that a dependency cannot be reached
+// for now, so that retrying later may succeed: a domain error with code
+// UNAVAILABLE; a network error (refused, reset, timed out, cut off); or a
+// database error whose SQLSTATE is a connection exception (class 08), an
+// operator intervention (57P01–57P03: shutting down, restarting, starting up)
+// or too many connections (53300), or that the driver marks safe to retry.
+// It inspects the error chain through standard interfaces only, so any
+// caller may use it. Errors: none.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code == EUNAVAILABLE
+	}
+	var sqlState interface{ SQLState() string }
+	if errors.As(err, &sqlState) {
+		switch code := sqlState.SQLState(); {
+		case len(code) == 5 && code[:2] == "08", code == "57P01", code == "57P02", code == "57P03", code == "53300":
+			return true
+		}
+	}
+	var retry interface{ SafeToRetry() bool }
+	if errors.As(err, &retry) && retry.SafeToRetry() {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // Common errors shared by several services.

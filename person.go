@@ -1,32 +1,11 @@
 package healthcode
 
 import (
-	"context"
+	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
-
-// Colour is a health code colour.
-type Colour string
-
-// The three colours of Annex 1 一.
-const (
-	Green  Colour = "GREEN"
-	Yellow Colour = "YELLOW"
-	Red    Colour = "RED"
-)
-
-// Label is the colour's Chinese name.
-func (c Colour) Label() string {
-	switch c {
-	case Green:
-		return "绿码"
-	case Yellow:
-		return "黄码"
-	case Red:
-		return "红码"
-	}
-	return string(c)
-}
 
 // Form is one of the four declaration forms of Annex 2.
 type Form string
@@ -106,38 +85,6 @@ type Person struct {
 	CreatedAt time.Time
 }
 
-// CodeClause is one clause of the rule set that holds for a person.
-type CodeClause struct {
-	ID       string
-	Colour   Colour
-	Citation string
-	Reason   string
-	FactIDs  []int64
-}
-
-// Code is a person's current health code.
-type Code struct {
-	PersonID       int64
-	Colour         Colour
-	Clauses        []CodeClause
-	RuleSetVersion string
-	UpdatedAt      time.Time
-	ReevaluateAt   *time.Time
-}
-
-// CodeChange is one entry of a code's colour history.
-type CodeChange struct {
-	ID             int64
-	PersonID       int64
-	From           Colour // "" for the first issue
-	To             Colour
-	ClauseIDs      []string
-	RuleSetVersion string
-	Cause          string // "declaration:12", "fact:stay:40", "area_risk:3", "ruleset:2020-04", "time"
-	Actor          string
-	At             time.Time
-}
-
 // PersonCorrection corrects a person's information (修改个人信息); nil
 // fields stay as they are. The document number identifies the person and
 // cannot be corrected here (a wrong one is a different person).
@@ -156,51 +103,85 @@ type PersonFilter struct {
 	After      int64
 }
 
-// CheckIn is a daily health check-in (健康打卡).
-type CheckIn struct {
-	Temperature float64
-	Symptoms    []string
-}
+// DeclarationWindow is how far back a travel history reaches (Annex 2: the
+// last 14 days).
+const DeclarationWindow = 14 * 24 * time.Hour
 
-// CodeService issues and reads health codes.
-type CodeService interface {
-	// SubmitDeclaration validates a declaration, creates or updates the
-	// person, records the facts, evaluates the code in the same transaction
-	// and returns it. Residents declare for themselves or, as guardians, for
-	// dependents; community staff (person.declare at the residence) declare
-	// for people without phones: a person no resident account holds.
-	// Errors: UNAUTHENTICATED, INVALID (with the field at fault), FORBIDDEN
-	// (staff: no person.declare at the residence, or a person a resident
-	// account holds), CONFLICT (a dependent already bound to another
-	// guardian; staff: a person registered outside their jurisdiction).
-	SubmitDeclaration(ctx context.Context, in DeclarationInput) (*Person, *Code, error)
-	// MyCode returns the code of the calling resident's own person or of one
-	// of their dependents (personID 0 means their own), re-evaluating it first
-	// when its reevaluate_at has passed. Errors: UNAUTHENTICATED, NOT_FOUND.
-	MyCode(ctx context.Context, personID int64) (*Code, error)
-	// MyPersons returns the calling resident's own person and dependents,
-	// unmasked. Errors: UNAUTHENTICATED.
-	MyPersons(ctx context.Context) ([]*Person, error)
-	// CheckIn records a daily check-in and re-evaluates the code.
-	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND.
-	CheckIn(ctx context.Context, personID int64, in CheckIn) (*Code, error)
-	// CorrectPersonInfo corrects the calling resident's own or a dependent's
-	// information (personID 0: their own); a new residence is recorded as a
-	// stay and the code is re-evaluated; the change is audited.
-	// Errors: UNAUTHENTICATED, NOT_FOUND, INVALID.
-	CorrectPersonInfo(ctx context.Context, personID int64, c PersonCorrection) (*Person, *Code, error)
-	// FindPerson returns a person, masked, to staff with person.read at the
-	// person's residence, with the guardian binding if any.
-	// Errors: UNAUTHENTICATED, NOT_FOUND.
-	FindPerson(ctx context.Context, personID int64) (*Person, error)
-	// ListPersons returns persons living inside the caller's person.read
-	// regions (optionally inside RegionCode), masked, ordered by id.
-	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
-	ListPersons(ctx context.Context, f PersonFilter) ([]*Person, bool, error)
-	// CodeOf returns the current code of a person the caller (staff) may
-	// read. Errors: UNAUTHENTICATED, NOT_FOUND.
-	CodeOf(ctx context.Context, personID int64) (*Code, error)
-	// CodeHistory returns the colour history of a person the caller may see.
-	// Errors: UNAUTHENTICATED, NOT_FOUND.
-	CodeHistory(ctx context.Context, personID int64) ([]*CodeChange, error)
+// Validate normalises the declaration in place (texts trimmed, the document
+// number normalised) and checks every field at now; the first problem is
+// returned. The phone may be empty only when phoneOptional is set (community
+// staff declaring for someone without one). CodeService.SubmitDeclaration
+// calls it; any caller may. Errors: INVALID naming the field.
+func (in *DeclarationInput) Validate(now time.Time, phoneOptional bool) error {
+	if !in.Form.Valid() {
+		return FieldError("申报类型", "应为 ARRIVAL、PUBLIC_SECTOR、RETURNING_WORKER 或 RESIDENT")
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 50 {
+		return FieldError("姓名", "不能为空，且不超过 50 个字")
+	}
+	doc, err := NormalizeDocument(in.DocType, in.DocNumber, now)
+	if err != nil {
+		return err
+	}
+	in.DocNumber = doc
+	in.Phone = strings.TrimSpace(in.Phone)
+	if !ValidPhone(in.Phone) && !(phoneOptional && in.Phone == "") {
+		return FieldError("手机号码", "应为 11 位手机号码")
+	}
+	lv, ok := LevelOfCode(in.ResidenceCode)
+	if !ok || (lv != LevelCommunity && lv != LevelCompound) {
+		return FieldError("居住地", "请选择到村（社区）或小区")
+	}
+	in.Address = strings.TrimSpace(in.Address)
+	if n := utf8.RuneCountInString(in.Address); n == 0 || n > 200 {
+		return FieldError("详细地址", "不能为空，且不超过 200 个字")
+	}
+	in.Employer = strings.TrimSpace(in.Employer)
+	if (in.Form == FormPublicSector || in.Form == FormReturningWorker) && in.Employer == "" {
+		return FieldError("工作单位", "机关事业单位人员和复工复产人员须填写工作单位")
+	}
+	if utf8.RuneCountInString(in.Employer) > 100 {
+		return FieldError("工作单位", "不超过 100 个字")
+	}
+	if math.IsNaN(in.Temperature) || in.Temperature < 35.0 || in.Temperature > 42.0 {
+		return FieldError("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
+	}
+	for _, s := range in.Symptoms {
+		if _, ok := KnownSymptoms[s]; !ok {
+			return FieldError("症状", "未知症状 %q", Truncate(s, 20))
+		}
+	}
+	earliest := DayStart(now).Add(-DeclarationWindow)
+	today := DayStart(now)
+	if len(in.Travel) > 30 {
+		return FieldError("旅居史", "最多填写 30 条")
+	}
+	for i, t := range in.Travel {
+		if !ValidPlace(t.Place) {
+			return FieldError("旅居史", "第 %d 条地点应为地区代码或 ABROAD:国家代码", i+1)
+		}
+		if t.To.Before(t.From) {
+			return FieldError("旅居史", "第 %d 条结束日期早于开始日期", i+1)
+		}
+		if DayStart(t.To).After(today) || DayStart(t.From).After(today) {
+			return FieldError("旅居史", "第 %d 条日期不能晚于今天", i+1)
+		}
+		if DayStart(t.To).Before(earliest) {
+			return FieldError("旅居史", "第 %d 条不在近 14 天内，无需填写", i+1)
+		}
+	}
+	if in.Form == FormArrival {
+		if !ValidPlace(in.Origin) || strings.HasPrefix(in.Origin, ProvinceCode) {
+			return FieldError("来源地", "应为陕西省外的地区代码或 ABROAD:国家代码")
+		}
+		if in.ArrivalDate.IsZero() || DayStart(in.ArrivalDate).After(today) || DayStart(in.ArrivalDate).Before(earliest) {
+			return FieldError("抵陕日期", "应在近 14 天内，且不晚于今天")
+		}
+		in.Transport = strings.TrimSpace(in.Transport)
+		if n := utf8.RuneCountInString(in.Transport); n == 0 || n > 50 {
+			return FieldError("交通方式", "不能为空，且不超过 50 个字")
+		}
+	}
+	return nil
 }

@@ -2,8 +2,31 @@ package healthcode
 
 import (
 	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
 	"time"
 )
+
+// ScanCursor is the keyset cursor of a scan in a scan list (ScanFilter.After):
+// lists are ordered by the time of the scan, newest first, then by scan id.
+// Any caller; it never fails.
+func ScanCursor(sc *Scan) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(sc.ScannedAt.UnixMicro(), 10) + "|" + sc.ScanID))
+}
+
+// ParseScanCursor decodes a ScanCursor: the time of the scan and its id (not
+// checked to be a UUID). The scan service calls it.
+// Errors: INVALID (not a scan cursor).
+func ParseScanCursor(s string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	at, id, ok := strings.Cut(string(b), "|")
+	micros, perr := strconv.ParseInt(at, 10, 64)
+	if err != nil || !ok || perr != nil {
+		return time.Time{}, "", Errorf(EINVALID, "分页游标无效")
+	}
+	return time.UnixMicro(micros), id, nil
+}
 
 // Scan roles: whom the inspector scanned (Annex 2: 员工或访客).
 const (

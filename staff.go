@@ -2,7 +2,11 @@ package healthcode
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Staff is an account of a member of staff: administrators, health officers,
@@ -63,6 +67,10 @@ type StaffService interface {
 	// or one homed inside their staff.read regions). Errors: UNAUTHENTICATED,
 	// NOT_FOUND.
 	GrantsOf(ctx context.Context, staffID int64) ([]*Grant, error)
+	// GrantsOfStaff is GrantsOf for several accounts at once, in the order
+	// of staffIDs, with an error per account (the GraphQL loader of
+	// Staff.grants calls it for a page). Errors: those of GrantsOf.
+	GrantsOfStaff(ctx context.Context, staffIDs []int64) ([][]*Grant, []error)
 	// GrantRole grants role at region to an account. The caller needs
 	// grant.manage at region, must see the account, and may not grant to
 	// themselves. Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (role, region),
@@ -81,4 +89,82 @@ type StaffService interface {
 	// judge their work, never to residents. An unknown subject is described
 	// by the subject itself. Errors: UNAUTHENTICATED, FORBIDDEN (not staff).
 	Attributions(ctx context.Context, subjects []string) ([]*Attribution, []error)
+}
+
+// MaxPasswordRunes bounds a password's length.
+const MaxPasswordRunes = 128
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
+
+// ValidatePassword checks the password policy for new passwords: at least 10
+// characters (at most MaxPasswordRunes), with at least one letter and one
+// digit. The Validate methods of new accounts and the seed call it before
+// the password is hashed; any caller may. Errors: INVALID.
+func ValidatePassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	if n > MaxPasswordRunes {
+		return Errorf(EINVALID, "密码不能超过 %d 位", MaxPasswordRunes)
+	}
+	var letter, digit bool
+	for _, r := range pw {
+		switch {
+		case r >= '0' && r <= '9':
+			digit = true
+		case unicode.IsLetter(r):
+			letter = true
+		}
+	}
+	if n < 10 || !letter || !digit {
+		return Errorf(EINVALID, "密码至少 10 位，且须包含字母和数字")
+	}
+	return nil
+}
+
+// Validate normalises the new account in place (the username lower-cased,
+// names and phone trimmed) and checks the username, the display name, the
+// region code, the password policy and the optional phone, in that order.
+// StaffService.CreateStaff calls it; any caller may.
+// Errors: INVALID with the problem.
+func (in *NewStaff) Validate() error {
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	in.DisplayName = strings.TrimSpace(in.DisplayName)
+	if !usernameRE.MatchString(in.Username) {
+		return Errorf(EINVALID, "用户名须为 3–32 位小写字母、数字、点、下划线或连字符，且以字母或数字开头")
+	}
+	if in.DisplayName == "" || utf8.RuneCountInString(in.DisplayName) > 50 {
+		return Errorf(EINVALID, "姓名不能为空，且不超过 50 个字")
+	}
+	if err := ValidRegionCode(in.RegionCode); err != nil {
+		return err
+	}
+	if err := ValidatePassword(in.Password); err != nil {
+		return err
+	}
+	if in.Phone = strings.TrimSpace(in.Phone); in.Phone != "" && !ValidPhone(in.Phone) {
+		return Errorf(EINVALID, "手机号码应为 11 位手机号码")
+	}
+	return nil
+}
+
+// ValidateNewAccount normalises and checks the account of an institution's
+// administrator or inspector: the username, the display name and the
+// password policy, in that order (the region is the institution's). The
+// checkpoint service and NewInstitution.Validate call it; any caller may.
+// Errors: INVALID naming the field.
+func ValidateNewAccount(username, displayName, password string) (NewStaff, error) {
+	in := NewStaff{
+		Username:    strings.ToLower(strings.TrimSpace(username)),
+		DisplayName: strings.TrimSpace(displayName),
+		Password:    password,
+	}
+	if !usernameRE.MatchString(in.Username) {
+		return in, FieldError("用户名", "须为 3–32 位小写字母、数字、点、下划线或连字符，且以字母或数字开头")
+	}
+	if n := utf8.RuneCountInString(in.DisplayName); n == 0 || n > 50 {
+		return in, FieldError("姓名", "不能为空，且不超过 50 个字")
+	}
+	if err := ValidatePassword(password); err != nil {
+		return in, err
+	}
+	return in, nil
 }

@@ -2,8 +2,79 @@ package healthcode
 
 import (
 	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
+
+// MaxEvidenceBytes bounds an appeal's evidence (an image or a PDF); its
+// base64 fits the 1 MiB request limit.
+const MaxEvidenceBytes = 512 << 10
+
+// TicketKey is the keyset position of a ticket in a ticket list, as a
+// TicketCursor carries it: lists are ordered by the next deadline (Due; nil
+// for a ticket without one, which comes last), then by ID; in the
+// appeals-first order (TicketFilter.AppealsFirst) code appeals come first,
+// and Other is set for a ticket that is not one.
+type TicketKey struct {
+	AppealsFirst bool
+	Other        bool
+	Due          *time.Time
+	ID           int64
+}
+
+// codeAppealKind is hotline.CodeAppeal, the kind the appeals-first order
+// puts first.
+const codeAppealKind = "CODE_APPEAL"
+
+// TicketCursor is the keyset cursor of t in a ticket list (TicketFilter.After)
+// in the default order or, with appealsFirst, in the appeals-first order
+// (see TicketKey). Any caller; it never fails.
+func TicketCursor(t *Ticket, appealsFirst bool) string {
+	due := "inf"
+	if t.DueAt != nil {
+		due = strconv.FormatInt(t.DueAt.UnixMicro(), 10)
+	}
+	if appealsFirst {
+		part := "a"
+		if t.Kind != codeAppealKind {
+			part = "o"
+		}
+		return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%s|%d", part, due, t.ID))
+	}
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%d", due, t.ID))
+}
+
+// ParseTicketCursor decodes a TicketCursor into its key. The ticket service
+// calls it (and refuses a cursor of the other order).
+// Errors: INVALID (not a ticket cursor).
+func ParseTicketCursor(s string) (TicketKey, error) {
+	var k TicketKey
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	parts := strings.Split(string(b), "|")
+	if err == nil && len(parts) == 3 && (parts[0] == "a" || parts[0] == "o") {
+		k.AppealsFirst, k.Other = true, parts[0] == "o"
+		parts = parts[1:]
+	}
+	if err != nil || len(parts) != 2 {
+		return TicketKey{}, Errorf(EINVALID, "分页游标无效")
+	}
+	id, e2 := strconv.ParseInt(parts[1], 10, 64)
+	var e1 error
+	if parts[0] != "inf" {
+		var micros int64
+		micros, e1 = strconv.ParseInt(parts[0], 10, 64)
+		t := time.UnixMicro(micros)
+		k.Due = &t
+	}
+	if e1 != nil || e2 != nil {
+		return TicketKey{}, Errorf(EINVALID, "分页游标无效")
+	}
+	k.ID = id
+	return k, nil
+}
 
 // HandlingUnit is a unit that handles tickets (承办单位): a name at a county
 // or street.
@@ -249,6 +320,10 @@ type TicketService interface {
 	// Steps returns a ticket's history; residents see PUBLIC steps only.
 	// Errors: UNAUTHENTICATED, NOT_FOUND.
 	Steps(ctx context.Context, id int64) ([]*TicketStep, error)
+	// StepsOfTickets is Steps for several tickets at once, in the order of
+	// ids, with an error per ticket (the GraphQL loader of Ticket.steps calls
+	// it for a page). Errors: those of Steps.
+	StepsOfTickets(ctx context.Context, ids []int64) ([][]*TicketStep, []error)
 	// ListTickets returns a queue, overdue first, then by deadline.
 	// Errors: UNAUTHENTICATED, FORBIDDEN, INVALID.
 	ListTickets(ctx context.Context, f TicketFilter) ([]*Ticket, bool, error)
@@ -303,4 +378,34 @@ type TicketService interface {
 	// today; zero from: 30 days before to). Errors:
 	// UNAUTHENTICATED, FORBIDDEN, NOT_FOUND (a unit outside them), INVALID.
 	UnitStats(ctx context.Context, unitID int64, from, to time.Time) ([]*UnitStats, error)
+}
+
+// DeadlineProcessor watches the hotline's deadlines: the work of
+// hotline:deadlines. Only the task handler calls it (it acts as the
+// system). Errors: storage errors.
+type DeadlineProcessor interface {
+	// ProcessDeadlines warns units at 80 % of a deadline and marks and
+	// supervises overdue tickets, once each; it returns how many tickets
+	// it warned and marked overdue.
+	ProcessDeadlines(ctx context.Context) (warned, overdue int, err error)
+}
+
+// Validate normalises the new ticket in place (texts trimmed) and checks the
+// subject, the description and the caller's phone (optional), in that order.
+// The kind, urgency and channel are the hotline's (package hotline checks
+// them), the evidence's content needs sniffing, and the place and person
+// need the database: TicketService checks those. Any caller may call it.
+// Errors: INVALID naming the field.
+func (in *NewTicket) Validate() error {
+	var err error
+	if in.Subject, err = ValidText("标题", in.Subject, 1, 100); err != nil {
+		return err
+	}
+	if in.Description, err = ValidText("诉求内容", in.Description, 1, 2000); err != nil {
+		return err
+	}
+	if in.CallerPhone != "" && !ValidPhone(in.CallerPhone) {
+		return FieldError("来电号码", "应为 11 位手机号码")
+	}
+	return nil
 }

@@ -54,6 +54,8 @@ type Env struct {
 
 	pg, rd *exec.Cmd
 	done   map[*exec.Cmd]chan error
+	// newPG and newRedis build the server commands (for restarts).
+	newPG, newRedis func() *exec.Cmd
 }
 
 // Start initialises (on first use) and starts PostgreSQL and Redis under
@@ -113,9 +115,13 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if opts.Throwaway {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	env.pg = exec.Command(filepath.Join(bin, "postgres"), args...)
-	env.pg.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	env.pg.Stdout, env.pg.Stderr = opts.Log, opts.Log
+	env.newPG = func() *exec.Cmd {
+		cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGTERM}
+		cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
+		return cmd
+	}
+	env.pg = env.newPG()
 	if err := env.start(env.pg); err != nil {
 		return nil, fmt.Errorf("start postgres: %w", err)
 	}
@@ -141,9 +147,13 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	} else {
 		rargs = append(rargs, "--appendonly", "yes")
 	}
-	env.rd = exec.Command(redisBin, rargs...)
-	env.rd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	env.rd.Stdout, env.rd.Stderr = opts.Log, opts.Log
+	env.newRedis = func() *exec.Cmd {
+		cmd := exec.Command(redisBin, rargs...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+		cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
+		return cmd
+	}
+	env.rd = env.newRedis()
 	if err := env.start(env.rd); err != nil {
 		return nil, fmt.Errorf("start redis: %w", err)
 	}
@@ -230,6 +240,63 @@ func (e *Env) waitRedis(ctx context.Context) error {
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// KillRedis kills Redis with SIGKILL and waits for it to exit (fault
+// tests). Errors: Redis is not running.
+func (e *Env) KillRedis() error {
+	return e.kill(e.rd, syscall.SIGKILL)
+}
+
+// StartRedis starts Redis again on its port after KillRedis and waits until
+// it answers. A throwaway Redis (no persistence) comes back empty.
+func (e *Env) StartRedis(ctx context.Context) error {
+	if e.rd != nil && e.exited(e.rd) == nil {
+		return errors.New("redis is running")
+	}
+	e.rd = e.newRedis()
+	if err := e.start(e.rd); err != nil {
+		return fmt.Errorf("start redis: %w", err)
+	}
+	return e.waitRedis(ctx)
+}
+
+// StopPostgres shuts PostgreSQL down in fast mode (open connections are
+// terminated) and waits for it to exit (fault tests).
+func (e *Env) StopPostgres() error {
+	return e.kill(e.pg, syscall.SIGINT)
+}
+
+// StartPostgres starts PostgreSQL again on its port after StopPostgres and
+// waits until it accepts connections.
+func (e *Env) StartPostgres(ctx context.Context, db string) error {
+	if e.pg != nil && e.exited(e.pg) == nil {
+		return errors.New("postgres is running")
+	}
+	e.pg = e.newPG()
+	if err := e.start(e.pg); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	return e.waitPostgres(ctx, db)
+}
+
+// kill sends sig to cmd and waits for it to exit.
+func (e *Env) kill(cmd *exec.Cmd, sig syscall.Signal) error {
+	if cmd == nil || cmd.Process == nil || e.exited(cmd) != nil {
+		return errors.New("not running")
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	ch := e.done[cmd]
+	select {
+	case err := <-ch:
+		ch <- err
+		return nil
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		return errors.New("did not exit within a minute")
 	}
 }
 

@@ -149,39 +149,73 @@ func (s *Stub) Batches() int {
 
 // ServeHTTP receives one batch.
 func (s *Stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.Delay > 0 {
-		time.Sleep(s.Delay)
-	}
-	s.mu.Lock()
-	if s.failNext > 0 {
-		s.failNext--
-		s.mu.Unlock()
+	if s.unavailable() {
 		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	s.mu.Unlock()
 	body, err := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	if err != nil {
 		http.Error(w, "bad body", http.StatusBadRequest)
 		return
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(r.Header.Get("X-Signature"))
-	if err != nil || !ed25519.Verify(s.PublicKey, body, sig) {
-		http.Error(w, "bad signature", http.StatusUnauthorized)
+	rc, status, msg := s.receive(body, r.Header.Get("X-Signature"))
+	if status != http.StatusOK {
+		http.Error(w, msg, status)
 		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(rc)
+}
+
+// Send implements Sender in process: it receives the batch as ServeHTTP
+// does, without HTTP (the demo province pushes to a stub of its own). Any
+// caller may use it. Errors: the refusals of ServeHTTP, with their status.
+func (s *Stub) Send(ctx context.Context, body []byte, signature string) (*Receipt, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if s.unavailable() {
+		return nil, fmt.Errorf("national stub: status %d: temporarily unavailable", http.StatusServiceUnavailable)
+	}
+	rc, status, msg := s.receive(body, signature)
+	if status != http.StatusOK {
+		return nil, fmt.Errorf("national stub: status %d: %s", status, msg)
+	}
+	return &rc, nil
+}
+
+// unavailable waits Delay and reports whether this request is one of the
+// failures FailNext asked for.
+func (s *Stub) unavailable() bool {
+	if s.Delay > 0 {
+		time.Sleep(s.Delay)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failNext > 0 {
+		s.failNext--
+		return true
+	}
+	return false
+}
+
+// receive verifies and stores one batch (once by its id) and returns its
+// receipt, or the HTTP status and message of a refusal.
+func (s *Stub) receive(body []byte, signature string) (Receipt, int, string) {
+	sig, err := base64.RawURLEncoding.DecodeString(signature)
+	if err != nil || !ed25519.Verify(s.PublicKey, body, sig) {
+		return Receipt{}, http.StatusUnauthorized, "bad signature"
 	}
 	var b Batch
 	if err := json.Unmarshal(body, &b); err != nil || b.BatchID == "" {
-		http.Error(w, "bad batch", http.StatusBadRequest)
-		return
+		return Receipt{}, http.StatusBadRequest, "bad batch"
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	rc, seen := s.receipts[b.BatchID]
 	if !seen {
 		rc = Receipt{BatchID: b.BatchID, Receipt: "NR-" + Digest(body)[:16], Received: s.Now().UTC(), Records: len(b.Records)}
 		s.receipts[b.BatchID], s.batches[b.BatchID] = rc, b
 	}
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(rc)
+	return rc, http.StatusOK, ""
 }

@@ -1,8 +1,6 @@
 package exchange
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"healthcode"
+	"healthcode/ndjson"
 )
 
 // The unified format of city sub-system pushes (SPEC §7, docs/exchange.md):
@@ -63,10 +62,6 @@ var (
 // maxTravel bounds the travel entries of one record (as in declarations).
 const maxTravel = 30
 
-func fieldErr(field, format string, args ...any) error {
-	return healthcode.Errorf(healthcode.EINVALID, "%s：%s", field, fmt.Sprintf(format, args...))
-}
-
 func parseDay(s string) (time.Time, bool) {
 	t, err := time.ParseInLocation("2006-01-02", s, healthcode.CST)
 	return t, err == nil
@@ -80,63 +75,63 @@ func parseDay(s string) (time.Time, bool) {
 func (w *SubsystemWire) Record() (healthcode.SubsystemRecord, error) {
 	var r healthcode.SubsystemRecord
 	if !recordIDRE.MatchString(w.RecordID) {
-		return r, fieldErr("recordId", "记录编号须为 1 至 64 位字母、数字或 . _ : -，且以字母或数字开头")
+		return r, healthcode.FieldError("recordId", "记录编号须为 1 至 64 位字母、数字或 . _ : -，且以字母或数字开头")
 	}
 	name := strings.TrimSpace(w.Name)
 	if n := utf8.RuneCountInString(name); n == 0 || n > 50 {
-		return r, fieldErr("name", "姓名不能为空，且不超过 50 个字")
+		return r, healthcode.FieldError("name", "姓名不能为空，且不超过 50 个字")
 	}
 	switch w.Sex {
 	case "0", "1", "2", "9":
 	default:
-		return r, fieldErr("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
+		return r, healthcode.FieldError("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
 	}
 	if !nationalityRE.MatchString(w.Nationality) {
-		return r, fieldErr("nationality", "国籍应为 3 位大写字母代码（GB/T 2659），如 CHN")
+		return r, healthcode.FieldError("nationality", "国籍应为 3 位大写字母代码（GB/T 2659），如 CHN")
 	}
 	dt := healthcode.DocType(w.DocType)
 	if !dt.Valid() {
-		return r, fieldErr("docType", "证件类型应为 ID_CARD、PASSPORT、HK_MACAO 或 TAIWAN")
+		return r, healthcode.FieldError("docType", "证件类型应为 ID_CARD、PASSPORT、HK_MACAO 或 TAIWAN")
 	}
 	if n := len(strings.TrimSpace(w.DocNumber)); n == 0 || n > 32 {
-		return r, fieldErr("docNumber", "证件号码不能为空，且不超过 32 个字符")
+		return r, healthcode.FieldError("docNumber", "证件号码不能为空，且不超过 32 个字符")
 	}
 	if _, ok := healthcode.LevelOfCode(w.Region); !ok {
-		return r, fieldErr("region", "现住地应为陕西省内村（社区）或小区的地区代码")
+		return r, healthcode.FieldError("region", "现住地应为陕西省内村（社区）或小区的地区代码")
 	}
 	address := strings.TrimSpace(w.Address)
 	if n := utf8.RuneCountInString(address); n == 0 || n > 200 {
-		return r, fieldErr("address", "详细地址不能为空，且不超过 200 个字")
+		return r, healthcode.FieldError("address", "详细地址不能为空，且不超过 200 个字")
 	}
 	if strings.TrimSpace(w.Phone) == "" {
-		return r, fieldErr("phone", "联系电话不能为空")
+		return r, healthcode.FieldError("phone", "联系电话不能为空")
 	}
 	if w.Temperature == nil || math.IsNaN(*w.Temperature) || *w.Temperature < 35 || *w.Temperature > 42 {
-		return r, fieldErr("temperature", "体温应在 35.0 至 42.0 ℃ 之间")
+		return r, healthcode.FieldError("temperature", "体温应在 35.0 至 42.0 ℃ 之间")
 	}
 	if len(w.Symptoms) > len(healthcode.KnownSymptoms) {
-		return r, fieldErr("symptoms", "症状过多")
+		return r, healthcode.FieldError("symptoms", "症状过多")
 	}
 	for _, s := range w.Symptoms {
 		if _, ok := healthcode.KnownSymptoms[s]; !ok {
-			return r, fieldErr("symptoms", "未知症状 %q", truncate(s, 20))
+			return r, healthcode.FieldError("symptoms", "未知症状 %q", healthcode.Truncate(s, 20))
 		}
 	}
 	if len(w.Travel) > maxTravel {
-		return r, fieldErr("travel", "旅居史最多 %d 条", maxTravel)
+		return r, healthcode.FieldError("travel", "旅居史最多 %d 条", maxTravel)
 	}
 	travel := make([]healthcode.TravelEntry, 0, len(w.Travel))
 	for i, t := range w.Travel {
 		if !placeRE.MatchString(t.Place) {
-			return r, fieldErr("travel", "第 %d 条地点应为地区代码或 ABROAD:国家代码", i+1)
+			return r, healthcode.FieldError("travel", "第 %d 条地点应为地区代码或 ABROAD:国家代码", i+1)
 		}
 		from, ok1 := parseDay(t.From)
 		to, ok2 := parseDay(t.To)
 		if !ok1 || !ok2 {
-			return r, fieldErr("travel", "第 %d 条日期应为 YYYY-MM-DD", i+1)
+			return r, healthcode.FieldError("travel", "第 %d 条日期应为 YYYY-MM-DD", i+1)
 		}
 		if to.Before(from) {
-			return r, fieldErr("travel", "第 %d 条结束日期早于开始日期", i+1)
+			return r, healthcode.FieldError("travel", "第 %d 条结束日期早于开始日期", i+1)
 		}
 		travel = append(travel, healthcode.TravelEntry{Place: t.Place, From: from, To: to})
 	}
@@ -144,14 +139,14 @@ func (w *SubsystemWire) Record() (healthcode.SubsystemRecord, error) {
 	switch colour {
 	case healthcode.Green, healthcode.Yellow, healthcode.Red:
 	default:
-		return r, fieldErr("colour", "码颜色应为 GREEN、YELLOW 或 RED")
+		return r, healthcode.FieldError("colour", "码颜色应为 GREEN、YELLOW 或 RED")
 	}
 	issued, err := time.Parse(time.RFC3339, w.IssuedAt)
 	if err != nil || issued.Year() < 2020 || issued.Year() > 9999 {
-		return r, fieldErr("issuedAt", "赋码时间应为 RFC 3339 格式，如 2026-11-27T09:30:00+08:00")
+		return r, healthcode.FieldError("issuedAt", "赋码时间应为 RFC 3339 格式，如 2026-11-27T09:30:00+08:00")
 	}
 	if lv, ok := healthcode.LevelOfCode(w.Issuer); !ok || lv != healthcode.LevelCity {
-		return r, fieldErr("issuer", "发码机构应为市级子系统的 4 位地市代码")
+		return r, healthcode.FieldError("issuer", "发码机构应为市级子系统的 4 位地市代码")
 	}
 	symptoms := w.Symptoms
 	if symptoms == nil {
@@ -161,13 +156,6 @@ func (w *SubsystemWire) Record() (healthcode.SubsystemRecord, error) {
 		DocType: dt, DocNumber: strings.TrimSpace(w.DocNumber), Region: w.Region, Address: address,
 		Phone: strings.TrimSpace(w.Phone), Temperature: *w.Temperature, Symptoms: symptoms, Travel: travel,
 		Colour: colour, IssuedAt: issued, Issuer: w.Issuer}, nil
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }
 
 // SubsystemLine is one non-blank line of an NDJSON push: the decoded record,
@@ -188,40 +176,26 @@ type SubsystemLine struct {
 // Errors (the whole push): INVALID when a line exceeds MaxSubsystemLine
 // bytes, there are more than max records, or there is none.
 func DecodeSubsystemRecords(r io.Reader, max int) ([]SubsystemLine, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), MaxSubsystemLine)
 	var out []SubsystemLine
-	n := 0
-	for sc.Scan() {
-		n++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if len(out) == max {
-			return nil, healthcode.Errorf(healthcode.EINVALID, "每批最多推送 %d 条记录", max)
-		}
+	err := ndjson.Read(r, MaxSubsystemLine, max, func(n int, b []byte) error {
 		out = append(out, decodeLine(n, b))
-	}
-	if err := sc.Err(); err != nil {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "第 %d 行超过 %d 字节或无法读取", n+1, MaxSubsystemLine)
-	}
-	if len(out) == 0 {
+		return nil
+	})
+	switch {
+	case errors.Is(err, ndjson.ErrTooMany):
+		return nil, healthcode.Errorf(healthcode.EINVALID, "每批最多推送 %d 条记录", max)
+	case errors.Is(err, ndjson.ErrEmpty):
 		return nil, healthcode.Errorf(healthcode.EINVALID, "没有记录")
+	case err != nil:
+		return nil, err
 	}
 	return out, nil
 }
 
 func decodeLine(n int, b []byte) SubsystemLine {
 	l := SubsystemLine{Line: n}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var w SubsystemWire
-	err := dec.Decode(&w)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data")
-	}
-	if err != nil {
+	if err := ndjson.Decode(b, &w); err != nil {
 		// Keep the record id when the line is an object with a readable one,
 		// so the sub-system can match the rejection to its record.
 		var probe struct {
@@ -254,8 +228,8 @@ func jsonProblem(err error) string {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return fmt.Sprintf("字段 %s 的类型不正确", typeErr.Field)
 	case strings.HasPrefix(msg, "json: unknown field "):
-		return "未知字段 " + truncate(strings.TrimPrefix(msg, "json: unknown field "), 40)
-	case msg == "trailing data":
+		return "未知字段 " + healthcode.Truncate(strings.TrimPrefix(msg, "json: unknown field "), 40)
+	case errors.Is(err, ndjson.ErrTrailingData):
 		return "一行只能有一个 JSON 对象"
 	}
 	return "JSON 格式错误"

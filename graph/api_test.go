@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"healthcode/demo"
 	"healthcode/graph/apitest"
-	"healthcode/postgres"
 )
 
 const citiesQuery = `query { regions(first: 20) { nodes { code name level } pageInfo { hasNextPage } } }`
@@ -28,13 +28,13 @@ func login(t *testing.T, b *apitest.Bundle, username, password string) string {
 func TestAdminListsTenCities(t *testing.T) {
 	t.Parallel()
 	b := apitest.Setup(t, apitest.Options{Dev: true})
-	if err := b.DB.SeedDemo(context.Background()); err != nil {
+	if err := demo.SeedAccounts(context.Background(), b.DB); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Enforcer.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	token := login(t, b, "admin", postgres.DemoPassword)
+	token := login(t, b, "admin", demo.Password)
 	data := b.Do(t, token, citiesQuery, nil).MustData(t)
 	nodes := data["regions"].(map[string]any)["nodes"].([]any)
 	if len(nodes) != 10 {
@@ -46,7 +46,7 @@ func TestAdminListsTenCities(t *testing.T) {
 	}
 
 	// The Yanta admin sees Yanta's streets but not the province's cities.
-	yanta := login(t, b, "yanta_admin", postgres.DemoPassword)
+	yanta := login(t, b, "yanta_admin", demo.Password)
 	if r := b.Do(t, yanta, citiesQuery, nil); r.Code() != "FORBIDDEN" {
 		t.Fatalf("yanta admin listing cities: code %q, want FORBIDDEN", r.Code())
 	}

@@ -139,10 +139,7 @@ func (r *mutationResolver) DevAdvanceClock(ctx context.Context, duration string)
 
 // Code is the resolver for the code field.
 func (r *personResolver) Code(ctx context.Context, obj *healthcode.Person) (*healthcode.Code, error) {
-	if a := healthcode.ActorFromContext(ctx); a != nil && a.Kind == healthcode.ActorResident {
-		return r.CodeService.MyCode(ctx, obj.ID)
-	}
-	return r.CodeService.CodeOf(ctx, obj.ID)
+	return r.code(ctx, obj.ID)
 }
 
 // Persons is the resolver for the persons field.

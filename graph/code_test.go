@@ -10,7 +10,6 @@ import (
 
 	"healthcode"
 	"healthcode/graph/apitest"
-	"healthcode/postgres"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -196,26 +195,26 @@ func drainOutbox(t *testing.T, s *scenario) {
 		}
 		for _, r := range list {
 			switch r.typ {
-			case postgres.TaskFanOutArea:
+			case healthcode.TaskFanOutArea:
 				var p struct{ AreaRiskID int64 }
 				json.Unmarshal(r.payload, &p)
 				if _, err := s.DB.FanOutArea(ctx, p.AreaRiskID); err != nil {
 					t.Fatal(err)
 				}
-			case postgres.TaskFanOutAll:
+			case healthcode.TaskFanOutAll:
 				var p struct{ Cause string }
 				json.Unmarshal(r.payload, &p)
 				if _, err := s.DB.FanOutAll(ctx, p.Cause); err != nil {
 					t.Fatal(err)
 				}
-			case postgres.TaskReevaluateBatch:
-				var p postgres.BatchPayload
+			case healthcode.TaskReevaluateBatch:
+				var p healthcode.BatchPayload
 				json.Unmarshal(r.payload, &p)
 				if _, err := s.DB.ReevaluateIDs(ctx, p.IDs, p.Cause); err != nil {
 					t.Fatal(err)
 				}
-			case postgres.TaskReevaluateRange:
-				var p postgres.RangePayload
+			case healthcode.TaskReevaluateRange:
+				var p healthcode.RangePayload
 				json.Unmarshal(r.payload, &p)
 				if _, err := s.DB.ReevaluateRange(ctx, p.From, p.To, p.Cause); err != nil {
 					t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"healthcode/graph/apitest"
-	"healthcode/postgres"
+	"healthcode/demo"
 )
 
 // The demo seed gives the scanner an inspector of a checkpoint in 雁塔区
@@ -16,10 +16,10 @@ func TestDemoInspector(t *testing.T) {
 	b := apitest.Setup(t, apitest.Options{Dev: true})
 	ctx := context.Background()
 	for range 2 {
-		if err := b.DB.SeedDemo(ctx); err != nil {
+		if err := demo.SeedAccounts(ctx, b.DB); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.DB.SeedDemoCheckpoint(ctx); err != nil {
+		if err := demo.SeedCheckpoint(ctx, b.DB); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -27,7 +27,7 @@ func TestDemoInspector(t *testing.T) {
 		t.Fatal(err)
 	}
 	login := b.Do(t, "", `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token me { grants { role regionCode } } } }`,
-		map[string]any{"u": postgres.DemoInspector, "p": postgres.DemoPassword}).MustData(t)["login"].(map[string]any)
+		map[string]any{"u": demo.Inspector, "p": demo.Password}).MustData(t)["login"].(map[string]any)
 	grants := login["me"].(map[string]any)["grants"].([]any)
 	if len(grants) != 1 || grants[0].(map[string]any)["role"] != "INSPECTOR" || grants[0].(map[string]any)["regionCode"] != "610113" {
 		t.Fatalf("demo inspector grants = %v", grants)

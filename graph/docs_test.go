@@ -18,16 +18,16 @@ import (
 	"time"
 
 	"healthcode"
+	"healthcode/demo"
 	"healthcode/graph/apitest"
-	"healthcode/postgres"
 )
 
 // Every GraphQL example of README.md and docs/*.md runs: the fenced
 // ```graphql blocks (one or more operations each, with `# variables: {…}`
 // comments) and the curl commands of ```sh blocks that post to /graphql.
 // They run in the order of the documents (README.md, then docs/ by name)
-// against a real HTTP server over a demo province (SeedDemo, a 300-person
-// DemoActivity of a week) on the clock of the examples' dates (2026-11-27
+// against a real HTTP server over a demo province (demo.SeedAccounts, a 300-person
+// demo.Activity of a week) on the clock of the examples' dates (2026-11-27
 // 10:00),
 // and each must answer without errors, so the documents cannot drift from
 // the API.
@@ -76,13 +76,13 @@ func TestDocsExamples(t *testing.T) {
 	b := apitest.Setup(t, apitest.Options{Dev: true})
 	ctx := context.Background()
 	b.Clock.Set(time.Date(2026, 11, 27, 10, 0, 0, 0, healthcode.CST))
-	if err := b.DB.SeedDemo(ctx); err != nil {
+	if err := demo.SeedAccounts(ctx, b.DB); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Enforcer.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&postgres.DemoActivity{DB: b.DB, Ring: b.Credentials.Ring, Persons: 300, Days: 7}).Generate(ctx); err != nil {
+	if _, err := (&demo.Activity{DB: b.DB, Ring: b.Credentials.Ring, Persons: 300, Days: 7}).Generate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Enforcer.Reload(ctx); err != nil {
@@ -623,7 +623,7 @@ func (r *docRunner) token(who string) (string, bool) {
 	}
 	user, password, ok := strings.Cut(who, "/")
 	if !ok {
-		password = postgres.DemoPassword
+		password = demo.Password
 	}
 	resp := r.post(`mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }`,
 		map[string]any{"u": user, "p": password}, "")

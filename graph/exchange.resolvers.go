@@ -11,7 +11,7 @@ import (
 	"healthcode/exchange"
 	"healthcode/graph/generated"
 	"healthcode/graph/model"
-	"healthcode/postgres"
+	"strconv"
 )
 
 // CityName is the resolver for the cityName field.
@@ -63,7 +63,7 @@ func (r *queryResolver) Deviations(ctx context.Context, city *string, status *mo
 	if err != nil {
 		return nil, err
 	}
-	edges, info := connection(list, more, func(d *healthcode.Deviation) string { return encodeCursor("deviation", postgres.DeviationCursor(d)) },
+	edges, info := connection(list, more, func(d *healthcode.Deviation) string { return encodeCursor("deviation", strconv.FormatInt(d.ID, 10)) },
 		func(c string, d *healthcode.Deviation) *model.DeviationEdge {
 			return &model.DeviationEdge{Cursor: c, Node: d}
 		})

@@ -38,7 +38,8 @@ type Options struct {
 	// Introspection may be enabled outside dev mode (off by default).
 	Introspection bool
 	// ComplexityLimit bounds the cost of one operation (default 5000). A
-	// list field costs its page size times the cost of its selection.
+	// paginated list field costs its page size times the cost of its
+	// selection (withListCosts).
 	ComplexityLimit int
 	// DepthLimit bounds the nesting of selections (default 10; introspection
 	// fields are not counted).
@@ -72,11 +73,10 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			return next(ctx)
 		},
 	}}
-	setComplexity(&cfg.Complexity)
 	es := generated.NewExecutableSchema(cfg)
-	var schema graphql.ExecutableSchema = es
+	schema := withListCosts(es)
 	if !opts.Dev {
-		schema = withoutDevFields(es)
+		schema = withListCosts(withoutDevFields(es))
 	}
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
@@ -135,7 +135,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			return next(ctx)
 		})
 	}
-	return LoaderMiddleware(r.RegionService, r.StaffService, srv)
+	return LoaderMiddleware(r, srv)
 }
 
 // sessionPayload is a mutation payload that opens a session (login,
@@ -198,11 +198,21 @@ func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer
 		// A message-only error from the executor (input coercion, non-null
 		// violations): safe to show.
 		gerr.Extensions = map[string]any{"code": healthcode.EINVALID}
+	case healthcode.Unavailable(err):
+		// A dependency is down (a database outage): retryable, answered
+		// 503 with Retry-After by the server (MarkUnavailable).
+		log.WarnContext(ctx, "dependency unavailable", "err", err.Error(), "path", gerr.Path.String(),
+			"request_id", healthcode.RequestInfoFromContext(ctx).RequestID)
+		gerr.Message = healthcode.ErrorMessage(err)
+		gerr.Extensions = map[string]any{"code": healthcode.EUNAVAILABLE}
 	default:
 		log.ErrorContext(ctx, "internal error", "err", err.Error(), "path", gerr.Path.String(),
 			"request_id", healthcode.RequestInfoFromContext(ctx).RequestID)
 		gerr.Message = healthcode.ErrorMessage(err)
 		gerr.Extensions = map[string]any{"code": healthcode.EINTERNAL}
+	}
+	if gerr.Extensions["code"] == healthcode.EUNAVAILABLE {
+		healthcode.MarkUnavailable(ctx)
 	}
 	if obs != nil {
 		obs.ObserveError(fmt.Sprint(gerr.Extensions["code"]))

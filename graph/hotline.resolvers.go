@@ -13,7 +13,6 @@ import (
 	"healthcode/graph/generated"
 	"healthcode/graph/model"
 	"healthcode/hotline"
-	"healthcode/postgres"
 	"sort"
 	"time"
 )
@@ -54,7 +53,7 @@ func (r *mutationResolver) FileAppeal(ctx context.Context, input model.AppealInp
 		in.DisputedFactKind = string(*input.FactKind)
 	}
 	if input.EvidenceBase64 != nil && *input.EvidenceBase64 != "" {
-		if len(*input.EvidenceBase64) > postgres.MaxEvidenceBytes*4/3+8 {
+		if len(*input.EvidenceBase64) > healthcode.MaxEvidenceBytes*4/3+8 {
 			return nil, healthcode.Errorf(healthcode.EINVALID, "证明材料：文件不能超过 512 KB")
 		}
 		b, err := base64.StdEncoding.DecodeString(*input.EvidenceBase64)
@@ -202,7 +201,7 @@ func (r *queryResolver) Tickets(ctx context.Context, unitID *int64, state *strin
 	if err != nil {
 		return nil, err
 	}
-	edges, info := connection(list, more, func(t *healthcode.Ticket) string { return postgres.TicketCursor(t, f.AppealsFirst) },
+	edges, info := connection(list, more, func(t *healthcode.Ticket) string { return healthcode.TicketCursor(t, f.AppealsFirst) },
 		func(c string, n *healthcode.Ticket) *model.TicketEdge { return &model.TicketEdge{Cursor: c, Node: n} })
 	return &model.TicketConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
@@ -318,7 +317,7 @@ func (r *ticketResolver) Steps(ctx context.Context, obj *healthcode.Ticket) ([]*
 	if obj.Steps != nil { // read with the ticket, in the transaction of the action that returned it
 		return obj.Steps, nil
 	}
-	return r.TicketService.Steps(ctx, obj.ID)
+	return r.steps(ctx, obj.ID)
 }
 
 // Rating is the resolver for the rating field.

@@ -251,10 +251,21 @@ func TestTicketQueueSubscription(t *testing.T) {
 			"payload": map[string]any{"query": "subscription { ticketQueue { id state } }"}})
 		return c
 	}
+	select {
+	case <-s.Listener.Ready():
+	case <-ctx.Done():
+		t.Fatal("the listener did not connect")
+	}
 	mine, theirs := subscribe(handler), subscribe(beilin)
 	defer mine.CloseNow()
 	defer theirs.CloseNow()
-	time.Sleep(300 * time.Millisecond) // let the listener start
+	for s.Tickets().QueueSubscribers() < 2 { // the server registers them asynchronously
+		select {
+		case <-ctx.Done():
+			t.Fatal("the subscriptions were not registered")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	id := s.Do(t, resident, `mutation { fileAppeal(input: {reason: "赋码错误"}) { id } }`, nil).MustData(t)["fileAppeal"].(map[string]any)["id"]
 	s.Do(t, operator, `mutation($id: ID!) { dispatchTicket(id: $id) { id } }`, map[string]any{"id": id}).MustData(t)
 	var msg struct {
@@ -265,14 +276,39 @@ func TestTicketQueueSubscription(t *testing.T) {
 			}
 		}
 	}
-	for {
-		if err := wsjson.Read(ctx, mine, &msg); err != nil {
-			t.Fatalf("no queue update: %v", err)
-		}
-		if msg.Type == "next" && msg.Payload.Data.TicketQueue.ID == id && msg.Payload.Data.TicketQueue.State == "DISPATCHED" {
-			break
+	await := func(state string) {
+		t.Helper()
+		for {
+			if err := wsjson.Read(ctx, mine, &msg); err != nil {
+				t.Fatalf("no queue update to %s: %v", state, err)
+			}
+			if msg.Type == "next" && msg.Payload.Data.TicketQueue.ID == id && msg.Payload.Data.TicketQueue.State == state {
+				return
+			}
 		}
 	}
+	await("DISPATCHED")
+
+	// The listener loses its connection (a database restart) and the
+	// ticket changes meanwhile: once it is back, the subscriber receives
+	// the change it missed, replayed from the change history.
+	states, release := make(chan bool, 4), make(chan struct{})
+	s.Listener.OnState(func(connected bool) {
+		states <- connected
+		if !connected {
+			<-release // held down until the change is committed
+		}
+	})
+	if _, err := s.Pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'healthcode-listener' AND datname = current_database()`); err != nil {
+		t.Fatal(err)
+	}
+	if <-states {
+		t.Fatal("still connected")
+	}
+	s.Do(t, handler, `mutation($id: ID!) { signTicket(id: $id) { id } }`, map[string]any{"id": id}).MustData(t)
+	close(release)
+	await("SIGNED")
 	// The Beilin handler's subscription received nothing about it.
 	rctx, rcancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer rcancel()

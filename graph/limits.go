@@ -2,14 +2,13 @@ package graph
 
 import (
 	"context"
-	"time"
+	"encoding/json"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"healthcode"
-	"healthcode/graph/generated"
 )
 
 // depthLimit refuses operations whose selections nest deeper than max.
@@ -65,18 +64,54 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, seen
 	return max
 }
 
-// setComplexity makes every paginated list cost its page size times the
-// cost of its selection, so that one query cannot ask for unbounded work.
-func setComplexity(c *generated.ComplexityRoot) {
-	c.Query.Regions = func(child int, _ *string, first *int, _ *string) int { return listCost(child, first) }
-	c.Query.Staff = func(child int, first *int, _ *string) int { return listCost(child, first) }
-	c.Query.AuditLog = func(child int, first *int, _, _, _, _, _, _ *string, _, _ *time.Time) int {
-		return listCost(child, first)
-	}
-	c.Query.Persons = func(child int, _ *string, first *int, _ *string) int { return listCost(child, first) }
-	c.Query.Scans = func(child int, _ *int64, _, _ *time.Time, first *int, _ *string) int { return listCost(child, first) }
+// withListCosts makes every paginated list field cost its page size times
+// the cost of its selection, so that one query cannot ask for unbounded
+// work. The rule is read from the schema, so every list with a `first` (or
+// `last`) argument is covered, a new one included, without a line here: it
+// costs that many items (DefaultFirst when not given) times its selection.
+// Fields without such an argument keep gqlgen's cost (their selection plus
+// one): their length is bounded by their parent (a ticket's steps, a
+// staff member's grants).
+func withListCosts(es graphql.ExecutableSchema) graphql.ExecutableSchema {
+	return listCosts{ExecutableSchema: es}
 }
 
+type listCosts struct{ graphql.ExecutableSchema }
+
+func (l listCosts) Complexity(ctx context.Context, typeName, fieldName string, child int, args map[string]any) (int, bool) {
+	if def := l.Schema().Types[typeName]; def != nil {
+		if field := def.Fields.ForName(fieldName); field != nil {
+			for _, name := range []string{"first", "last"} {
+				if field.Arguments.ForName(name) != nil {
+					n := pageArg(args[name])
+					return listCost(child, &n), true
+				}
+			}
+		}
+	}
+	return l.ExecutableSchema.Complexity(ctx, typeName, fieldName, child, args)
+}
+
+// pageArg reads a page-size argument as the operation gives it (a literal
+// or a variable, in any of the integer forms a decoder produces); 0 when
+// absent or not an integer.
+func pageArg(v any) int {
+	switch n := v.(type) {
+	case int:
+		return n
+	case int64:
+		return int(n)
+	case float64:
+		return int(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return int(i)
+	}
+	return 0
+}
+
+// listCost is the cost of a list of first items (DefaultFirst when nil, 0
+// or beyond MaxFirst) with child the cost of one.
 func listCost(child int, first *int) int {
 	n := DefaultFirst
 	if first != nil && *first > 0 && *first <= MaxFirst {

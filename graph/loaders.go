@@ -18,17 +18,27 @@ type Loaders struct {
 	RegionName *dataloadgen.Loader[string, string]
 	// Attribution describes actors by subject (staff callers only).
 	Attribution *dataloadgen.Loader[string, *healthcode.Attribution]
+	// Code, Grants and Steps read what a mutation of the same request may
+	// change, so they batch the lookups of a page without caching them.
+	Code   *dataloadgen.Loader[int64, *healthcode.Code]
+	Grants *dataloadgen.Loader[int64, []*healthcode.Grant]
+	Steps  *dataloadgen.Loader[int64, []*healthcode.TicketStep]
 }
 
 type loadersKey struct{}
 
-// LoaderMiddleware puts a fresh set of loaders in each request's context.
-func LoaderMiddleware(regions healthcode.RegionService, staff healthcode.StaffService, next http.Handler) http.Handler {
+// LoaderMiddleware puts a fresh set of loaders over res's services in each
+// request's context.
+func LoaderMiddleware(res *Resolver, next http.Handler) http.Handler {
+	wait := dataloadgen.WithWait(time.Millisecond)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := &Loaders{
-			Region:      dataloadgen.NewLoader(regions.FindRegions, dataloadgen.WithWait(time.Millisecond)),
-			RegionName:  dataloadgen.NewLoader(regions.RegionNames, dataloadgen.WithWait(time.Millisecond)),
-			Attribution: dataloadgen.NewLoader(staff.Attributions, dataloadgen.WithWait(time.Millisecond)),
+			Region:      dataloadgen.NewLoader(res.RegionService.FindRegions, wait),
+			RegionName:  dataloadgen.NewLoader(res.RegionService.RegionNames, wait),
+			Attribution: dataloadgen.NewLoader(res.StaffService.Attributions, wait),
+			Code:        dataloadgen.NewLoader(res.CodeService.CodesOf, wait, dataloadgen.WithoutCache()),
+			Grants:      dataloadgen.NewLoader(res.StaffService.GrantsOfStaff, wait, dataloadgen.WithoutCache()),
+			Steps:       dataloadgen.NewLoader(res.TicketService.StepsOfTickets, wait, dataloadgen.WithoutCache()),
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, l)))
 	})
@@ -80,4 +90,31 @@ func (r *Resolver) attribution(ctx context.Context, subject string) (*healthcode
 		return nil, nil
 	}
 	return a, err
+}
+
+// code loads a person's current code through the request's loader (a page
+// of persons: one batch, its due codes re-evaluated together), or directly
+// when there is none.
+func (r *Resolver) code(ctx context.Context, pid int64) (*healthcode.Code, error) {
+	if l := loaders(ctx); l != nil {
+		return l.Code.Load(ctx, pid)
+	}
+	codes, errs := r.CodeService.CodesOf(ctx, []int64{pid})
+	return codes[0], errs[0]
+}
+
+// grants loads an account's grants through the request's loader.
+func (r *Resolver) grants(ctx context.Context, staffID int64) ([]*healthcode.Grant, error) {
+	if l := loaders(ctx); l != nil {
+		return l.Grants.Load(ctx, staffID)
+	}
+	return r.StaffService.GrantsOf(ctx, staffID)
+}
+
+// steps loads a ticket's history through the request's loader.
+func (r *Resolver) steps(ctx context.Context, ticketID int64) ([]*healthcode.TicketStep, error) {
+	if l := loaders(ctx); l != nil {
+		return l.Steps.Load(ctx, ticketID)
+	}
+	return r.TicketService.Steps(ctx, ticketID)
 }

@@ -5,8 +5,8 @@ import (
 	"regexp"
 	"testing"
 
+	"healthcode/demo"
 	"healthcode/graph/apitest"
-	"healthcode/postgres"
 )
 
 // The payload of login resolves as the new session: the caller of login has
@@ -17,7 +17,7 @@ func TestLoginPayloadResolvesAsNewSession(t *testing.T) {
 	t.Parallel()
 	b := apitest.Setup(t, apitest.Options{Dev: true})
 	ctx := context.Background()
-	if err := b.DB.SeedDemo(ctx); err != nil {
+	if err := demo.SeedAccounts(ctx, b.DB); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Enforcer.Reload(ctx); err != nil {
@@ -25,7 +25,7 @@ func TestLoginPayloadResolvesAsNewSession(t *testing.T) {
 	}
 	const q = `mutation($u: String!, $p: String!) { login(username: $u, password: $p) {
 		token me { name staff { region { name } } grants { role regionCode region { name } } } } }`
-	vars := map[string]any{"u": "yanta_admin", "p": postgres.DemoPassword}
+	vars := map[string]any{"u": "yanta_admin", "p": demo.Password}
 	_, resident := b.CreateResident(t, "13800138000")
 	for _, caller := range []struct{ name, token string }{{"anonymous", ""}, {"another session", resident}} {
 		data := b.Do(t, caller.token, q, vars).MustData(t)
@@ -68,5 +68,5 @@ func TestLoginPayloadResolvesAsNewSession(t *testing.T) {
 
 func staffToken(t *testing.T, b *apitest.Bundle) string {
 	t.Helper()
-	return login(t, b, "admin", postgres.DemoPassword)
+	return login(t, b, "admin", demo.Password)
 }

@@ -10,7 +10,6 @@ import (
 	"healthcode"
 	"healthcode/graph/generated"
 	"healthcode/graph/model"
-	"healthcode/postgres"
 	"time"
 )
 
@@ -47,7 +46,7 @@ func (r *queryResolver) Scans(ctx context.Context, venueID *int64, from *time.Ti
 	if err != nil {
 		return nil, err
 	}
-	edges, info := connection(list, more, postgres.ScanCursor,
+	edges, info := connection(list, more, healthcode.ScanCursor,
 		func(c string, n *healthcode.Scan) *model.ScanEdge { return &model.ScanEdge{Cursor: c, Node: n} })
 	return &model.ScanConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }

@@ -70,7 +70,7 @@ func (r *staffResolver) Region(ctx context.Context, obj *healthcode.Staff) (*hea
 
 // Grants is the resolver for the grants field.
 func (r *staffResolver) Grants(ctx context.Context, obj *healthcode.Staff) ([]*healthcode.Grant, error) {
-	return r.StaffService.GrantsOf(ctx, obj.ID)
+	return r.grants(ctx, obj.ID)
 }
 
 // Grant returns generated.GrantResolver implementation.

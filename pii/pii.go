@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 )
 
 // Cipher encrypts and hashes personal data with keys derived from one master
@@ -112,18 +111,4 @@ func MaskName(name string) string {
 		return string(r[0]) + "*"
 	}
 	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
-}
-
-// ValidPhone reports whether phone is a mainland mobile number: 11 digits
-// starting with 1[3-9].
-func ValidPhone(phone string) bool {
-	if len(phone) != 11 || !utf8.ValidString(phone) || phone[0] != '1' || phone[1] < '3' || phone[1] > '9' {
-		return false
-	}
-	for i := 0; i < len(phone); i++ {
-		if phone[i] < '0' || phone[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

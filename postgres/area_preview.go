@@ -49,8 +49,8 @@ func (s *FactService) PreviewAreaRisk(ctx context.Context, regionCode, level str
 		if err != nil {
 			return err
 		}
-		for i := 0; i < len(ids); i += BatchSize {
-			batch := ids[i:min(i+BatchSize, len(ids))]
+		for i := 0; i < len(ids); i += healthcode.ReevaluateBatchSize {
+			batch := ids[i:min(i+healthcode.ReevaluateBatchSize, len(ids))]
 			current := map[int64]healthcode.Colour{}
 			if err := collectColours(ctx, tx, batch, current); err != nil {
 				return err
@@ -124,7 +124,7 @@ func (s *FactService) AreaRiskOutcome(ctx context.Context, areaRiskID int64) ([]
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermAreaRiskWrite, authAt); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermAreaRiskWrite, authAt); err != nil {
 		return nil, err
 	}
 	cause := "area_risk:" + strconv.FormatInt(areaRiskID, 10)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"healthcode"
 	"healthcode/pii"
 )
@@ -59,13 +61,12 @@ func (db *DB) attributions(ctx context.Context, subjects []string) (map[string]*
 		if err != nil {
 			return out, fmt.Errorf("attribute staff: %w", err)
 		}
-		for rows.Next() {
+		list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Attribution, error) {
 			var id int64
 			var roles, units []string
 			a := &healthcode.Attribution{Kind: healthcode.ActorStaff}
-			if err := rows.Scan(&id, &a.Name, &a.RegionCode, &a.RegionName, &roles, &a.Institution, &units); err != nil {
-				rows.Close()
-				return out, fmt.Errorf("attribute staff: %w", err)
+			if err := row.Scan(&id, &a.Name, &a.RegionCode, &a.RegionName, &roles, &a.Institution, &units); err != nil {
+				return nil, err
 			}
 			for _, r := range healthcode.StaffRoles {
 				for _, have := range roles {
@@ -77,11 +78,13 @@ func (db *DB) attributions(ctx context.Context, subjects []string) (map[string]*
 			}
 			a.Unit = strings.Join(units, "、")
 			a.Subject = "staff:" + strconv.FormatInt(id, 10)
-			out[a.Subject] = a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return a, nil
+		})
+		if err != nil {
 			return out, fmt.Errorf("attribute staff: %w", err)
+		}
+		for _, a := range list {
+			out[a.Subject] = a
 		}
 	}
 	if len(ids["resident"]) > 0 {
@@ -89,24 +92,19 @@ func (db *DB) attributions(ctx context.Context, subjects []string) (map[string]*
 		if err != nil {
 			return out, fmt.Errorf("attribute residents: %w", err)
 		}
-		for rows.Next() {
-			var id int64
-			var enc []byte
-			if err := rows.Scan(&id, &enc); err != nil {
-				rows.Close()
-				return out, fmt.Errorf("attribute residents: %w", err)
-			}
+		var id int64
+		var enc []byte
+		_, err = pgx.ForEachRow(rows, []any{&id, &enc}, func() error {
 			phone, err := db.PII.Decrypt(enc)
 			if err != nil {
-				rows.Close()
-				return out, err
+				return err
 			}
 			subj := "resident:" + strconv.FormatInt(id, 10)
 			out[subj] = &healthcode.Attribution{Subject: subj, Kind: healthcode.ActorResident, Name: pii.MaskPhone(phone),
 				Roles: []healthcode.Role{healthcode.RoleResident}}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return nil
+		})
+		if err != nil {
 			return out, fmt.Errorf("attribute residents: %w", err)
 		}
 	}
@@ -116,19 +114,18 @@ func (db *DB) attributions(ctx context.Context, subjects []string) (map[string]*
 		if err != nil {
 			return out, fmt.Errorf("attribute api keys: %w", err)
 		}
-		for rows.Next() {
+		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Attribution, error) {
 			var id int64
 			a := &healthcode.Attribution{Kind: healthcode.ActorMachine, Roles: []healthcode.Role{healthcode.RoleSubsystem}}
-			if err := rows.Scan(&id, &a.Name, &a.RegionCode, &a.RegionName); err != nil {
-				rows.Close()
-				return out, fmt.Errorf("attribute api keys: %w", err)
-			}
+			err := r.Scan(&id, &a.Name, &a.RegionCode, &a.RegionName)
 			a.Subject = "apikey:" + strconv.FormatInt(id, 10)
-			out[a.Subject] = a
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return a, err
+		})
+		if err != nil {
 			return out, fmt.Errorf("attribute api keys: %w", err)
+		}
+		for _, a := range list {
+			out[a.Subject] = a
 		}
 	}
 	return out, nil

@@ -291,12 +291,12 @@ func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) 
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, actor, actor_name, role, region_code, action, object, reason,
 		detail::text, at, prev_hash, hash FROM audit_log
-		WHERE region_path <@ $1::text[]::ltree[] AND id < $2
+		WHERE in_regions(region_path, $1) AND id < $2
 		  AND ($4 = '' OR (CASE WHEN $5 THEN starts_with(action, $4) ELSE action = $4 END))
 		  AND ($6 = '' OR actor = $6 OR actor_name = $6)
 		  AND ($7 = '' OR object = $7)
 		  AND ($8 = '' OR starts_with(reason, $8))
-		  AND ($9 = '' OR region_path <@ $10::text::ltree)
+		  AND ($9 = '' OR in_regions(region_path, ARRAY[$10]))
 		  AND ($11::timestamptz IS NULL OR at >= $11) AND ($12::timestamptz IS NULL OR at < $12)
 		ORDER BY id DESC LIMIT $3`,
 		ltreePaths(visible), after, f.First+1, action, prefix, strings.TrimSpace(f.Actor), strings.TrimSpace(f.Object),
@@ -304,22 +304,20 @@ func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) 
 	if err != nil {
 		return nil, false, fmt.Errorf("list audit log: %w", err)
 	}
-	defer rows.Close()
-	var list []*healthcode.AuditRecord
-	for rows.Next() {
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.AuditRecord, error) {
 		var r healthcode.AuditRecord
 		var role, detail string
-		if err := rows.Scan(&r.ID, &r.Actor, &r.ActorName, &role, &r.RegionCode, &r.Action, &r.Object,
+		if err := row.Scan(&r.ID, &r.Actor, &r.ActorName, &role, &r.RegionCode, &r.Action, &r.Object,
 			&r.Reason, &detail, &r.At, &r.PrevHash, &r.Hash); err != nil {
-			return nil, false, fmt.Errorf("scan audit record: %w", err)
+			return nil, fmt.Errorf("scan audit record: %w", err)
 		}
 		r.Role = healthcode.Role(role)
 		if err := json.Unmarshal([]byte(detail), &r.Detail); err != nil {
-			return nil, false, fmt.Errorf("decode audit detail %d: %w", r.ID, err)
+			return nil, fmt.Errorf("decode audit detail %d: %w", r.ID, err)
 		}
-		list = append(list, &r)
-	}
-	if err := rows.Err(); err != nil {
+		return &r, nil
+	})
+	if err != nil {
 		return nil, false, fmt.Errorf("list audit log: %w", err)
 	}
 	more := len(list) > f.First
@@ -336,7 +334,7 @@ func (s *AuditService) VerifyAuditChain(ctx context.Context) (healthcode.AuditVe
 	if err != nil {
 		return healthcode.AuditVerification{}, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermAuditRead, healthcode.ProvinceCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermAuditRead, healthcode.ProvinceCode); err != nil {
 		return healthcode.AuditVerification{}, err
 	}
 	v, err := s.DB.VerifyAudit(ctx)

@@ -235,7 +235,7 @@ func xactLock(ctx context.Context, tx *Tx, key string) error {
 // Errors: INVALID (phone), RATE_LIMITED (limits, or the phone is locked after
 // wrong codes).
 func (db *DB) RequestSMSCode(ctx context.Context, phone string) error {
-	if !pii.ValidPhone(phone) {
+	if !healthcode.ValidPhone(phone) {
 		return errBadPhone
 	}
 	phoneHash := db.PII.Hash("phone", phone)
@@ -321,7 +321,7 @@ func randomSMSCode() (string, error) {
 // Errors: INVALID (phone), UNAUTHENTICATED (wrong or expired code),
 // RATE_LIMITED (locked).
 func (db *DB) LoginResident(ctx context.Context, phone, code string) (*healthcode.Session, error) {
-	if !pii.ValidPhone(phone) {
+	if !healthcode.ValidPhone(phone) {
 		return nil, errBadPhone
 	}
 	phoneHash := db.PII.Hash("phone", phone)
@@ -456,13 +456,15 @@ func (db *DB) authenticateSession(ctx context.Context, token string, kind health
 		name     *string
 		disabled *bool
 		phoneEnc []byte
+		grants   int64
 	)
-	err := db.Pool.QueryRow(ctx, `SELECT s.id, COALESCE(s.staff_id, s.resident_id), st.username, st.disabled, r.phone_enc
+	err := db.Pool.QueryRow(ctx, `SELECT s.id, COALESCE(s.staff_id, s.resident_id), st.username, st.disabled, r.phone_enc,
+			(SELECT version FROM grants_version)
 		FROM sessions s
 		LEFT JOIN staff st ON st.id = s.staff_id
 		LEFT JOIN resident_accounts r ON r.id = s.resident_id
 		WHERE s.token_hash = $1 AND s.kind = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
-		tokenHash(token), string(kind), db.now()).Scan(&a.SessionID, &a.ID, &name, &disabled, &phoneEnc)
+		tokenHash(token), string(kind), db.now()).Scan(&a.SessionID, &a.ID, &name, &disabled, &phoneEnc, &grants)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errSessionInvalid
 	} else if err != nil {
@@ -474,6 +476,7 @@ func (db *DB) authenticateSession(ctx context.Context, token string, kind health
 			return nil, errSessionInvalid
 		}
 		a.Name = *name
+		db.checkGrantsVersion(grants)
 	case healthcode.ActorResident:
 		if phoneEnc == nil {
 			return nil, errSessionInvalid
@@ -552,7 +555,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, cityCode, name string) (string, 
 	if name == "" || utf8.RuneCountInString(name) > maxAPIKeyNameRunes {
 		return "", 0, healthcode.Errorf(healthcode.EINVALID, "名称不能为空，且不超过 %d 个字", maxAPIKeyNameRunes)
 	}
-	if err := db.Authz.Authorize(ctx, a, healthcode.PermAPIKeyManage, cityCode); err != nil {
+	if err := db.authorize(ctx, a, healthcode.PermAPIKeyManage, cityCode); err != nil {
 		return "", 0, err
 	}
 	var key string

@@ -101,7 +101,7 @@ func (b *authBundle) lastSMSCode(t *testing.T, phone string) string {
 	var payload []byte
 	var dedup string
 	err := b.db.Pool.QueryRow(context.Background(), `SELECT payload, dedup_key FROM outbox
-		WHERE task_type = $1 ORDER BY id DESC LIMIT 1`, TaskNotifySMS).Scan(&payload, &dedup)
+		WHERE task_type = $1 ORDER BY id DESC LIMIT 1`, healthcode.TaskNotifySMS).Scan(&payload, &dedup)
 	if err != nil {
 		t.Fatalf("read sms outbox: %v", err)
 	}
@@ -521,7 +521,7 @@ func TestSMSRateLimitPerPhone(t *testing.T) {
 	if err := b.db.RequestSMSCode(ctx, phone); err != nil {
 		t.Fatalf("request a day later: %v", err)
 	}
-	if n := b.count(t, "SELECT count(*) FROM outbox WHERE task_type = $1", TaskNotifySMS); n != smsPhonePerDay+2 {
+	if n := b.count(t, "SELECT count(*) FROM outbox WHERE task_type = $1", healthcode.TaskNotifySMS); n != smsPhonePerDay+2 {
 		t.Fatalf("%d messages queued, want %d", n, smsPhonePerDay+2)
 	}
 }

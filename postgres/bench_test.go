@@ -16,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"healthcode"
+	"healthcode/demo"
 	"healthcode/pii"
 	"healthcode/postgres"
 	"healthcode/postgres/pgtest"
@@ -86,7 +88,7 @@ func population(b *testing.B) *benchPopulation {
 		}
 		n := benchEnvInt("HC_BENCH_PERSONS", benchPersonsDefault)
 		start := time.Now()
-		k, err := db.SeedSynthetic(ctx, n, 2020)
+		k, err := demo.SeedSynthetic(ctx, db, n, 2020)
 		if err != nil {
 			b.Fatalf("seed %d synthetic persons: %v", n, err)
 		}
@@ -156,13 +158,13 @@ func runOutbox(ctx context.Context, b *testing.B, db *postgres.DB, workers int, 
 				var n int
 				var err error
 				switch taskType {
-				case postgres.TaskReevaluateRange:
-					var r postgres.RangePayload
+				case healthcode.TaskReevaluateRange:
+					var r healthcode.RangePayload
 					if err = json.Unmarshal(p, &r); err == nil {
 						n, err = db.ReevaluateRange(ctx, r.From, r.To, r.Cause)
 					}
-				case postgres.TaskReevaluateBatch:
-					var r postgres.BatchPayload
+				case healthcode.TaskReevaluateBatch:
+					var r healthcode.BatchPayload
 					if err = json.Unmarshal(p, &r); err == nil {
 						n, err = db.ReevaluateIDs(ctx, r.IDs, r.Cause)
 					}
@@ -242,7 +244,7 @@ func BenchmarkReevaluateAll(b *testing.B) {
 		if _, err := db.FanOutAll(ctx, cause); err != nil {
 			b.Fatal(err)
 		}
-		evaluated += runOutbox(ctx, b, db, pop.workers, postgres.TaskReevaluateRange, cause+":")
+		evaluated += runOutbox(ctx, b, db, pop.workers, healthcode.TaskReevaluateRange, cause+":")
 		reevalTime += time.Since(start)
 		b.StopTimer()
 
@@ -314,7 +316,7 @@ func BenchmarkAreaDesignation(b *testing.B) {
 		if _, err := db.FanOutArea(ctx, id); err != nil {
 			b.Fatal(err)
 		}
-		n := runOutbox(ctx, b, db, pop.workers, postgres.TaskReevaluateBatch, fmt.Sprintf("area_risk:%d:", id))
+		n := runOutbox(ctx, b, db, pop.workers, healthcode.TaskReevaluateBatch, fmt.Sprintf("area_risk:%d:", id))
 		desigTime += time.Since(start)
 		b.StopTimer()
 		evaluated += n
@@ -343,7 +345,7 @@ func BenchmarkAreaDesignation(b *testing.B) {
 			if _, err := db.FanOutArea(ctx, id); err != nil {
 				b.Fatal(err)
 			}
-			runOutbox(ctx, b, db, pop.workers, postgres.TaskReevaluateBatch, fmt.Sprintf("area_risk:%d:", id))
+			runOutbox(ctx, b, db, pop.workers, healthcode.TaskReevaluateBatch, fmt.Sprintf("area_risk:%d:", id))
 		}
 	}
 	b.ReportMetric(float64(written)/float64(b.N), "codes_written")

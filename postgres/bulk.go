@@ -9,32 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"healthcode"
 	"healthcode/rules"
 )
-
-// Task types of bulk re-evaluation, written to the outbox and handled by
-// package workers.
-const (
-	// TaskFanOutArea splits the persons affected by an area designation into
-	// batches: payload {"areaRiskId"}, or {"areaRiskId", "late": true} for
-	// the late pass (FanOutAreaLate).
-	TaskFanOutArea = "codes:fanout_area"
-	// TaskFanOutAll splits every person into id ranges after a rule set is
-	// published: payload {"cause"}.
-	TaskFanOutAll = "codes:fanout_all"
-	// TaskReevaluateBatch re-evaluates listed persons: payload {"ids","cause"}.
-	TaskReevaluateBatch = "codes:reevaluate"
-	// TaskReevaluateRange re-evaluates persons with from <= id < to:
-	// payload {"from","to","cause"}.
-	TaskReevaluateRange = "codes:reevaluate_range"
-	// TaskReevaluateDue re-evaluates codes whose reevaluate_at has passed;
-	// enqueued every minute by the scheduler.
-	TaskReevaluateDue = "codes:reevaluate_due"
-)
-
-// BatchSize is the largest number of persons one re-evaluation transaction
-// touches.
-const BatchSize = 1000
 
 // maxRuleWindow bounds how long after a stay an area designation can still
 // change a GREEN colour (the largest window a valid rule set allows). A
@@ -43,19 +20,6 @@ const BatchSize = 1000
 // window until the person's check-ins clear it, and a change of its area's
 // level clears it too.
 const maxRuleWindow = rules.MaxWindow
-
-// BatchPayload is the payload of codes:reevaluate.
-type BatchPayload struct {
-	IDs   []int64 `json:"ids"`
-	Cause string  `json:"cause"`
-}
-
-// RangePayload is the payload of codes:reevaluate_range.
-type RangePayload struct {
-	From  int64  `json:"from"`
-	To    int64  `json:"to"`
-	Cause string `json:"cause"`
-}
 
 // FanOutArea writes one codes:reevaluate task per batch of persons with a
 // stay in the designated region (or a descendant) that ended within the
@@ -102,10 +66,10 @@ func (db *DB) fanOutArea(ctx context.Context, areaRiskID int64, late bool) (int,
 		if err != nil {
 			return err
 		}
-		for i := 0; i < len(ids); i += BatchSize {
-			batch := ids[i:min(i+BatchSize, len(ids))]
-			payload, _ := json.Marshal(BatchPayload{IDs: batch, Cause: cause})
-			if _, err := tx.Outbox(ctx, TaskReevaluateBatch, payload, cause+":"+strconv.Itoa(i/BatchSize)); err != nil {
+		for i := 0; i < len(ids); i += healthcode.ReevaluateBatchSize {
+			batch := ids[i:min(i+healthcode.ReevaluateBatchSize, len(ids))]
+			payload, _ := json.Marshal(healthcode.BatchPayload{IDs: batch, Cause: cause})
+			if _, err := tx.Outbox(ctx, healthcode.TaskReevaluateBatch, payload, cause+":"+strconv.Itoa(i/healthcode.ReevaluateBatchSize)); err != nil {
 				return err
 			}
 			n++
@@ -164,7 +128,7 @@ func waitsForCheckins(rs *rules.RuleSet) bool {
 }
 
 // FanOutAll writes one codes:reevaluate_range task per id range of
-// BatchSize persons. The worker calls it after a rule set is published.
+// healthcode.ReevaluateBatchSize persons. The worker calls it after a rule set is published.
 func (db *DB) FanOutAll(ctx context.Context, cause string) (int, error) {
 	n := 0
 	err := db.InTx(ctx, func(tx *Tx) error {
@@ -175,9 +139,9 @@ func (db *DB) FanOutAll(ctx context.Context, cause string) (int, error) {
 		if lo == nil {
 			return nil
 		}
-		for from := *lo; from <= *hi; from += BatchSize {
-			payload, _ := json.Marshal(RangePayload{From: from, To: from + BatchSize, Cause: cause})
-			if _, err := tx.Outbox(ctx, TaskReevaluateRange, payload, cause+":"+strconv.FormatInt(from, 10)); err != nil {
+		for from := *lo; from <= *hi; from += healthcode.ReevaluateBatchSize {
+			payload, _ := json.Marshal(healthcode.RangePayload{From: from, To: from + healthcode.ReevaluateBatchSize, Cause: cause})
+			if _, err := tx.Outbox(ctx, healthcode.TaskReevaluateRange, payload, cause+":"+strconv.FormatInt(from, 10)); err != nil {
 				return err
 			}
 			n++
@@ -188,10 +152,10 @@ func (db *DB) FanOutAll(ctx context.Context, cause string) (int, error) {
 }
 
 // ReevaluateIDs re-evaluates the listed persons in one transaction (at most
-// BatchSize). Workers call it. It returns the number of persons evaluated.
+// healthcode.ReevaluateBatchSize). Workers call it. It returns the number of persons evaluated.
 func (db *DB) ReevaluateIDs(ctx context.Context, ids []int64, cause string) (int, error) {
-	if len(ids) > BatchSize {
-		return 0, fmt.Errorf("batch of %d persons exceeds %d", len(ids), BatchSize)
+	if len(ids) > healthcode.ReevaluateBatchSize {
+		return 0, fmt.Errorf("batch of %d persons exceeds %d", len(ids), healthcode.ReevaluateBatchSize)
 	}
 	var n int
 	err := db.InTx(ctx, func(tx *Tx) error {
@@ -208,8 +172,8 @@ func (db *DB) ReevaluateIDs(ctx context.Context, ids []int64, cause string) (int
 // so that codes whose result did not change are not rewritten just to carry
 // the new rule-set version (docs/rules.md).
 func (db *DB) ReevaluateRange(ctx context.Context, from, to int64, cause string) (int, error) {
-	if to-from > BatchSize {
-		return 0, fmt.Errorf("range of %d persons exceeds %d", to-from, BatchSize)
+	if to-from > healthcode.ReevaluateBatchSize {
+		return 0, fmt.Errorf("range of %d persons exceeds %d", to-from, healthcode.ReevaluateBatchSize)
 	}
 	if to <= from {
 		return 0, nil
@@ -251,12 +215,12 @@ func (db *DB) ReevaluateDue(ctx context.Context, budget time.Duration) (int, err
 	total := 0
 	for time.Now().Before(deadline) {
 		n, err := db.reevaluateSelected(ctx, "time", `SELECT person_id FROM codes WHERE reevaluate_at <= $1
-			ORDER BY reevaluate_at LIMIT $2 FOR UPDATE SKIP LOCKED`, db.now(), BatchSize)
+			ORDER BY reevaluate_at LIMIT $2 FOR UPDATE SKIP LOCKED`, db.now(), healthcode.ReevaluateBatchSize)
 		if err != nil {
 			return total, err
 		}
 		total += n
-		if n < BatchSize {
+		if n < healthcode.ReevaluateBatchSize {
 			break
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -116,13 +115,7 @@ func (s *CheckpointService) requireInstitutionAdmin(ctx context.Context, q query
 	if id != inst.ID || role != healthcode.MemberInstitutionAdmin {
 		return errNotInstitutionAdmin
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, perm, region); err != nil {
-		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-			return errNotInstitutionAdmin
-		}
-		return err
-	}
-	return nil
+	return s.DB.authorize(ctx, a, perm, region, refusedWith(errNotInstitutionAdmin))
 }
 
 // sixLevelAdmin checks that a administers region as a six-level
@@ -136,10 +129,10 @@ func (s *CheckpointService) sixLevelAdmin(ctx context.Context, a *healthcode.Act
 		return healthcode.ErrForbidden
 	}
 	for _, p := range []healthcode.Permission{healthcode.PermInstitutionRead, healthcode.PermInstitutionAdmin} {
-		if err := s.DB.Authz.Authorize(ctx, a, p, region); err != nil {
+		if err := s.DB.authorize(ctx, a, p, region); err != nil {
 			return err
 		}
-		roles, err := s.DB.Authz.RolesAt(ctx, a, p, region)
+		roles, err := s.DB.rolesAt(ctx, a, p, region)
 		if err != nil {
 			return err
 		}
@@ -159,13 +152,13 @@ func (s *CheckpointService) adminRegions(ctx context.Context, a *healthcode.Acto
 	if a.Kind != healthcode.ActorStaff {
 		return nil, nil
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermInstitutionRead)
+	visible, err := s.DB.visible(ctx, a, healthcode.PermInstitutionRead)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, r := range visible {
-		roles, err := s.DB.Authz.RolesAt(ctx, a, healthcode.PermInstitutionRead, r)
+		roles, err := s.DB.rolesAt(ctx, a, healthcode.PermInstitutionRead, r)
 		if err != nil {
 			return nil, err
 		}
@@ -215,7 +208,7 @@ func optionalRegion(region string) error {
 	if region == "" {
 		return nil
 	}
-	return validRegionCode(region)
+	return healthcode.ValidRegionCode(region)
 }
 
 // RegisterInstitution implements healthcode.CheckpointService. Anonymous
@@ -228,34 +221,19 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 	if a != nil && a.Kind != healthcode.ActorStaff && a.Kind != healthcode.ActorSystem {
 		return nil, healthcode.ErrForbidden
 	}
-	var err error
-	if in.Name, err = validText("机构名称", in.Name, 1, 100); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	code, ok := healthcode.NormalizeCreditCode(in.CreditCode)
-	if !ok {
-		return nil, fieldErr("统一社会信用代码", "应为 18 位（数字或大写字母，不含 I、O、S、V、Z），且校验位正确")
-	}
-	in.CreditCode = code
-	if lv, ok := healthcode.LevelOfCode(in.RegionCode); !ok || lv == healthcode.LevelProvince || lv == healthcode.LevelCity {
-		return nil, fieldErr("所在地区", "应为陕西省内区县及以下的地区代码")
-	}
-	if in.ContactName, err = validText("联系人", in.ContactName, 1, 50); err != nil {
-		return nil, err
-	}
-	in.ContactPhone = strings.TrimSpace(in.ContactPhone)
-	if !pii.ValidPhone(in.ContactPhone) {
-		return nil, fieldErr("联系电话", "应为 11 位手机号码")
-	}
-	admin, hash, err := s.DB.validNewAccount(in.AdminUsername, in.AdminDisplayName, in.AdminPassword)
+	admin := healthcode.NewStaff{Username: in.AdminUsername, DisplayName: in.AdminDisplayName}
+	hash, err := s.DB.hashNewPassword(in.AdminPassword)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hash password: %w", err)
 	}
 	out := &healthcode.Registration{}
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
 		var path string
 		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", in.RegionCode).Scan(&path); errors.Is(err, pgx.ErrNoRows) {
-			return fieldErr("所在地区", "地区代码 %s 不存在", truncate(in.RegionCode, 20))
+			return healthcode.FieldError("所在地区", "地区代码 %s 不存在", healthcode.Truncate(in.RegionCode, 20))
 		} else if err != nil {
 			return fmt.Errorf("read region: %w", err)
 		}
@@ -293,19 +271,10 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 }
 
 // validNewAccount normalises and checks a new account's username, display
-// name and password and hashes the password.
+// name and password (healthcode.ValidateNewAccount) and hashes the password.
 func (db *DB) validNewAccount(username, displayName, password string) (healthcode.NewStaff, string, error) {
-	in := healthcode.NewStaff{
-		Username:    strings.ToLower(strings.TrimSpace(username)),
-		DisplayName: strings.TrimSpace(displayName),
-	}
-	if !usernameRE.MatchString(in.Username) {
-		return in, "", fieldErr("用户名", "须为 3–32 位小写字母、数字、点、下划线或连字符，且以字母或数字开头")
-	}
-	if n := utf8.RuneCountInString(in.DisplayName); n == 0 || n > 50 {
-		return in, "", fieldErr("姓名", "不能为空，且不超过 50 个字")
-	}
-	if err := ValidatePassword(password); err != nil {
+	in, err := healthcode.ValidateNewAccount(username, displayName, password)
+	if err != nil {
 		return in, "", err
 	}
 	hash, err := db.hashNewPassword(password)
@@ -371,13 +340,13 @@ func (s *CheckpointService) CreateVenue(ctx context.Context, institutionID int64
 	if err != nil {
 		return nil, err
 	}
-	if in.Name, err = validText("场所名称", in.Name, 1, 100); err != nil {
+	if in.Name, err = healthcode.ValidText("场所名称", in.Name, 1, 100); err != nil {
 		return nil, err
 	}
 	if !healthcode.ValidVenueType(in.Type) {
-		return nil, fieldErr("场所类型", "未知的场所类型 %q", truncate(in.Type, 30))
+		return nil, healthcode.FieldError("场所类型", "未知的场所类型 %q", healthcode.Truncate(in.Type, 30))
 	}
-	if err := validRegionCode(in.RegionCode); err != nil {
+	if err := healthcode.ValidRegionCode(in.RegionCode); err != nil {
 		return nil, err
 	}
 	var out *healthcode.Venue
@@ -391,7 +360,7 @@ func (s *CheckpointService) CreateVenue(ctx context.Context, institutionID int64
 			return err
 		}
 		if !healthcode.RegionInside(in.RegionCode, inst.RegionCode) {
-			return fieldErr("场所所在地区", "须位于本机构所在地区（%s）范围内", inst.RegionCode)
+			return healthcode.FieldError("场所所在地区", "须位于本机构所在地区（%s）范围内", inst.RegionCode)
 		}
 		if err := s.requireInstitutionAdmin(ctx, tx, a, inst, healthcode.PermInstitutionAdmin, in.RegionCode); err != nil {
 			return err
@@ -403,7 +372,7 @@ func (s *CheckpointService) CreateVenue(ctx context.Context, institutionID int64
 			SELECT $1, $2, $3, code, path, $5, $6 FROM regions WHERE code = $4 RETURNING `+venueColumns,
 			inst.ID, in.Name, in.Type, in.RegionCode, subjectOf(a), tx.Now))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return fieldErr("场所所在地区", "地区代码 %s 不存在", in.RegionCode)
+			return healthcode.FieldError("场所所在地区", "地区代码 %s 不存在", in.RegionCode)
 		} else if err != nil {
 			return fmt.Errorf("insert venue: %w", err)
 		}
@@ -520,7 +489,7 @@ func (s *CheckpointService) SuspendInstitution(ctx context.Context, id int64, re
 	if err != nil {
 		return nil, err
 	}
-	if reason, err = validText("停用原因", reason, 1, 200); err != nil {
+	if reason, err = healthcode.ValidText("停用原因", reason, 1, 200); err != nil {
 		return nil, err
 	}
 	var out *healthcode.Institution
@@ -560,7 +529,7 @@ func (s *CheckpointService) SuspendVenue(ctx context.Context, id int64, reason s
 	if err != nil {
 		return nil, err
 	}
-	if reason, err = validText("停用原因", reason, 1, 200); err != nil {
+	if reason, err = healthcode.ValidText("停用原因", reason, 1, 200); err != nil {
 		return nil, err
 	}
 	var out *healthcode.Venue
@@ -609,7 +578,7 @@ func (s *CheckpointService) Institutions(ctx context.Context, region string) ([]
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+institutionColumns+` FROM institutions
-		WHERE ($1 = 0 OR id = $1) AND ($1 <> 0 OR region_path <@ $2::text[]::ltree[])
+		WHERE ($1 = 0 OR id = $1) AND ($1 <> 0 OR in_regions(region_path, $2))
 		AND ($3 = '' OR region_path <@ $4::text::ltree) ORDER BY id`,
 		sc.institution, ltreePaths(sc.regions), region, ltreePath(region))
 	if err != nil {
@@ -651,7 +620,7 @@ func (s *CheckpointService) Venues(ctx context.Context, institutionID int64, reg
 	rows, err := s.DB.Pool.Query(ctx, "SELECT v."+strings.ReplaceAll(venueColumns, ", ", ", v.")+` FROM venues v
 		JOIN institutions i ON i.id = v.institution_id
 		WHERE ($1 = 0 OR v.institution_id = $1) AND ($2 = 0 OR v.institution_id = $2)
-		AND ($2 <> 0 OR i.region_path <@ $3::text[]::ltree[])
+		AND ($2 <> 0 OR in_regions(i.region_path, $3))
 		AND ($4 = '' OR v.region_path <@ $5::text::ltree) ORDER BY v.id`,
 		institutionID, sc.institution, ltreePaths(sc.regions), region, ltreePath(region))
 	if err != nil {
@@ -746,12 +715,12 @@ func (s *CheckpointService) SetResponseLevel(ctx context.Context, level int, rea
 		return nil, err
 	}
 	if level < 0 || level > 3 {
-		return nil, fieldErr("响应级别", "应为 0（未启动）至 3 之间的整数")
+		return nil, healthcode.FieldError("响应级别", "应为 0（未启动）至 3 之间的整数")
 	}
-	if reason, err = validText("调整原因", reason, 1, 200); err != nil {
+	if reason, err = healthcode.ValidText("调整原因", reason, 1, 200); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermResponseLevel, healthcode.ProvinceCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermResponseLevel, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	out := &healthcode.ResponseLevel{Level: level, Reason: reason, Actor: a.Subject()}
@@ -823,16 +792,12 @@ func (s *CheckpointService) RegisteredTypes(ctx context.Context, region string) 
 	if err != nil {
 		return nil, err
 	}
-	if err := validRegionCode(region); err != nil {
+	if err := healthcode.ValidRegionCode(region); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, region); err != nil {
-		if healthcode.ErrorCode(err) != healthcode.EFORBIDDEN {
-			return nil, err
-		}
-		if err := s.sixLevelAdmin(ctx, a, region); err != nil {
-			return nil, err
-		}
+	if err := s.DB.authorize(ctx, a, healthcode.PermIndicatorRead, region,
+		otherwise(func() error { return s.sixLevelAdmin(ctx, a, region) })); err != nil {
+		return nil, err
 	}
 	level, err := s.CurrentResponseLevel(ctx)
 	if err != nil {
@@ -844,17 +809,9 @@ func (s *CheckpointService) RegisteredTypes(ctx context.Context, region string) 
 	if err != nil {
 		return nil, fmt.Errorf("count venues: %w", err)
 	}
-	for rows.Next() {
-		var t string
-		var n int
-		if err := rows.Scan(&t, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("count venues: %w", err)
-		}
-		counts[t] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var t string
+	var n int
+	if _, err := pgx.ForEachRow(rows, []any{&t, &n}, func() error { counts[t] = n; return nil }); err != nil {
 		return nil, fmt.Errorf("count venues: %w", err)
 	}
 	required := healthcode.RequiredCheckpointTypes(level)
@@ -865,18 +822,6 @@ func (s *CheckpointService) RegisteredTypes(ctx context.Context, region string) 
 	return out, nil
 }
 
-// requireProvinceTrust checks trust.manage at the province.
-func (s *CheckpointService) requireProvinceTrust(ctx context.Context) (*healthcode.Actor, error) {
-	a, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTrustManage, healthcode.ProvinceCode); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
 // AddTrustedIssuer implements healthcode.CheckpointService: province
 // administrators (trust.manage at 61). The document is parsed strictly and
 // only in.IssuerID's entry and keys are kept; a window given in the input
@@ -885,16 +830,16 @@ func (s *CheckpointService) requireProvinceTrust(ctx context.Context) (*healthco
 // document, issuer missing from it or without keys, empty window, name),
 // CONFLICT (an entry of the issuer is not retired).
 func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.NewTrustedIssuer) (*healthcode.TrustedIssuerEntry, error) {
-	a, err := s.requireProvinceTrust(ctx)
+	a, err := s.DB.caller(ctx, healthcode.PermTrustManage, healthcode.ProvinceCode)
 	if err != nil {
 		return nil, err
 	}
 	in.IssuerID = strings.TrimSpace(in.IssuerID)
 	if !credential.ValidIssuerID(in.IssuerID) {
-		return nil, fieldErr("签发方标识", "格式不正确")
+		return nil, healthcode.FieldError("签发方标识", "格式不正确")
 	}
 	if in.IssuerID == credential.IssuerProvince {
-		return nil, fieldErr("签发方标识", "不能将本省平台自身加入互信名单")
+		return nil, healthcode.FieldError("签发方标识", "不能将本省平台自身加入互信名单")
 	}
 	ks, err := credential.ParseKeySet(in.KeysJSON)
 	if err != nil {
@@ -902,7 +847,7 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 	}
 	tk, ok := ks.IssuerKeys(in.IssuerID)
 	if !ok || len(tk.Keys) == 0 {
-		return nil, fieldErr("密钥集", "未包含签发方 %s 的公钥", in.IssuerID)
+		return nil, healthcode.FieldError("密钥集", "未包含签发方 %s 的公钥", in.IssuerID)
 	}
 	if in.ValidFrom == nil {
 		in.ValidFrom = tk.Issuer.ValidFrom
@@ -911,7 +856,7 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 		in.ValidUntil = tk.Issuer.ValidUntil
 	}
 	if in.ValidFrom != nil && in.ValidUntil != nil && !in.ValidFrom.Before(*in.ValidUntil) {
-		return nil, fieldErr("有效期", "开始时间须早于结束时间")
+		return nil, healthcode.FieldError("有效期", "开始时间须早于结束时间")
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		in.Name = tk.Issuer.Name
@@ -919,7 +864,7 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 	if in.Name == "" {
 		in.Name = credential.IssuerName(in.IssuerID)
 	}
-	if in.Name, err = validText("签发方名称", in.Name, 1, 100); err != nil {
+	if in.Name, err = healthcode.ValidText("签发方名称", in.Name, 1, 100); err != nil {
 		return nil, err
 	}
 	keys, err := json.Marshal(tk.Keys)
@@ -975,7 +920,7 @@ func utcPtr(t *time.Time) *time.Time {
 // rebuilt without it.
 // Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT (already retired).
 func (s *CheckpointService) RetireTrustedIssuer(ctx context.Context, id int64) error {
-	a, err := s.requireProvinceTrust(ctx)
+	a, err := s.DB.caller(ctx, healthcode.PermTrustManage, healthcode.ProvinceCode)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -26,7 +27,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	}
 	db := s.DB
 	now := db.now()
-	if err := validateDeclaration(&in, now, a.Kind == healthcode.ActorStaff); err != nil {
+	if err := in.Validate(now, a.Kind == healthcode.ActorStaff); err != nil {
 		return nil, nil, err
 	}
 	switch a.Kind {
@@ -34,10 +35,8 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	case healthcode.ActorStaff:
 		// Community staff declare for people without phones (代为申领) of
 		// their area; the residence region is no secret, so FORBIDDEN.
-		if err := db.Authz.Authorize(ctx, a, healthcode.PermPersonDeclare, in.ResidenceCode); err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-				return nil, nil, healthcode.Errorf(healthcode.EFORBIDDEN, "无权为该地区的居民代为申报")
-			}
+		if err := db.authorize(ctx, a, healthcode.PermPersonDeclare, in.ResidenceCode,
+			refusedWith(healthcode.Errorf(healthcode.EFORBIDDEN, "无权为该地区的居民代为申报"))); err != nil {
 			return nil, nil, err
 		}
 	default:
@@ -48,7 +47,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 	err = db.InTx(ctx, func(tx *Tx) error {
 		var residencePath string
 		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", in.ResidenceCode).Scan(&residencePath); errors.Is(err, pgx.ErrNoRows) {
-			return fieldErr("居住地", "地区代码 %s 不存在，请重新选择", in.ResidenceCode)
+			return healthcode.FieldError("居住地", "地区代码 %s 不存在，请重新选择", in.ResidenceCode)
 		} else if err != nil {
 			return fmt.Errorf("look up residence: %w", err)
 		}
@@ -95,7 +94,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 			if err := tx.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
 				return err
 			}
-			if err := db.authorizeSeen(ctx, a, healthcode.PermPersonDeclare, region, "", healthcode.PermPersonRead); err != nil {
+			if err := db.authorize(ctx, a, healthcode.PermPersonDeclare, region, seenWith("", healthcode.PermPersonRead)); err != nil {
 				if healthcode.ErrorCode(err) == healthcode.ENOTFOUND {
 					return healthcode.Errorf(healthcode.ECONFLICT, "该人员已在本辖区以外登记（一人一码），请由其居住地社区办理")
 				}
@@ -122,7 +121,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		var declID int64
 		var arrival any
 		if in.Form == healthcode.FormArrival {
-			arrival = dayStart(in.ArrivalDate)
+			arrival = healthcode.DayStart(in.ArrivalDate)
 		}
 		if err := tx.QueryRow(ctx, `INSERT INTO declarations (person_id, form, actor, origin, arrival_date, transport, close_contact, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, pid, string(in.Form), actorSubj, in.Origin, arrival,
@@ -221,7 +220,7 @@ func recordDeclarationFacts(ctx context.Context, tx *Tx, pid int64, in *healthco
 		}
 	}
 	if in.Form == healthcode.FormArrival {
-		day := dayStart(in.ArrivalDate)
+		day := healthcode.DayStart(in.ArrivalDate)
 		if _, err := tx.Exec(ctx, `INSERT INTO stays (person_id, place, place_path, from_at, to_at, source, source_ref, actor, created_at)
 			SELECT $1, $2, $3::text::ltree, $4, $5, 'ARRIVAL', $6, $7, $8
 			WHERE NOT EXISTS (SELECT 1 FROM stays WHERE person_id = $1 AND place = $2 AND to_at = $5 AND source = 'ARRIVAL'
@@ -289,9 +288,24 @@ func (s *CodeService) MyCode(ctx context.Context, personID int64) (*healthcode.C
 // has passed or it was computed under a rule set no longer in force (its
 // effective version, code_rule_set_version, is not the published one), so
 // that no reader ever sees a stale colour. A green code comes with clause G
-// of its rule set.
+// of its rule set. Errors: NOT_FOUND (no code yet).
 func (db *DB) currentCode(ctx context.Context, pid int64) (*healthcode.Code, error) {
-	code, err := db.readCode(ctx, pid)
+	codes, err := db.currentCodes(ctx, []int64{pid})
+	if err != nil {
+		return nil, err
+	}
+	if codes[pid] == nil {
+		return nil, healthcode.Errorf(healthcode.ENOTFOUND, "未找到健康码，请先申报")
+	}
+	return codes[pid], nil
+}
+
+// currentCodes is currentCode for several persons, by person id (absent:
+// no code yet): two statements to read them, and at most two transactions
+// to re-evaluate the ones due (cause "time") and the ones of a retired rule
+// set (cause "ruleset:<published>"), whatever their number.
+func (db *DB) currentCodes(ctx context.Context, pids []int64) (map[int64]*healthcode.Code, error) {
+	codes, err := db.readCodes(ctx, pids)
 	if err != nil {
 		return nil, err
 	}
@@ -299,45 +313,151 @@ func (db *DB) currentCode(ctx context.Context, pid int64) (*healthcode.Code, err
 	if err := db.Pool.QueryRow(ctx, "SELECT version FROM rule_sets WHERE status = 'PUBLISHED'").Scan(&published); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("published rule set: %w", err)
 	}
-	due := code.ReevaluateAt != nil && !code.ReevaluateAt.After(db.now())
-	if !due && (published == "" || published == code.RuleSetVersion) {
-		if code.Colour == healthcode.Green {
+	now := db.now()
+	var due, retired []int64
+	for _, pid := range pids {
+		code := codes[pid]
+		switch {
+		case code == nil:
+		case code.ReevaluateAt != nil && !code.ReevaluateAt.After(now):
+			due = append(due, pid)
+		case published != "" && published != code.RuleSetVersion:
+			retired = append(retired, pid)
+		case code.Colour == healthcode.Green:
 			rs, err := ruleSetByVersion(ctx, db.Pool, code.RuleSetVersion)
 			if err != nil {
 				return nil, fmt.Errorf("rule set of code %d: %w", pid, err)
 			}
 			withGreenClause(code, rs)
 		}
-		return code, nil
 	}
-	err = db.InTx(ctx, func(tx *Tx) error {
-		cause := "time"
-		if !due {
-			cause = "ruleset:" + published
+	// Separate transactions: each locks its persons in id order.
+	for _, group := range []struct {
+		pids  []int64
+		cause string
+	}{{due, "time"}, {retired, "ruleset:" + published}} {
+		if len(group.pids) == 0 {
+			continue
 		}
-		codes, err := db.reevaluate(ctx, tx, []int64{pid}, cause)
-		code = codes[pid]
-		return err
-	})
-	return code, err
+		if err := db.InTx(ctx, func(tx *Tx) error {
+			fresh, err := db.reevaluate(ctx, tx, group.pids, group.cause)
+			for _, pid := range group.pids {
+				codes[pid] = fresh[pid]
+			}
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return codes, nil
 }
 
-func (db *DB) readCode(ctx context.Context, pid int64) (*healthcode.Code, error) {
-	c := &healthcode.Code{PersonID: pid}
-	var colour string
-	var clauses []byte
+// readCodes reads the stored codes of persons, by person id.
+func (db *DB) readCodes(ctx context.Context, pids []int64) (map[int64]*healthcode.Code, error) {
 	// The effective rule-set version: a code a bulk re-evaluation left
 	// unchanged keeps its stored label (docs/rules.md).
-	err := db.Pool.QueryRow(ctx, `SELECT colour, clauses, code_rule_set_version(person_id, rule_set_version), updated_at,
-		reevaluate_at FROM codes WHERE person_id = $1`, pid).Scan(&colour, &clauses, &c.RuleSetVersion, &c.UpdatedAt, &c.ReevaluateAt)
+	rows, err := db.Pool.Query(ctx, `SELECT person_id, colour, clauses, code_rule_set_version(person_id, rule_set_version),
+		updated_at, reevaluate_at FROM codes WHERE person_id = ANY($1)`, pids)
 	if err != nil {
-		return nil, mapError(err, "未找到健康码，请先申报")
+		return nil, fmt.Errorf("read codes: %w", err)
 	}
-	c.Colour = healthcode.Colour(colour)
-	if err := json.Unmarshal(clauses, &c.Clauses); err != nil {
-		return nil, fmt.Errorf("decode clauses of %d: %w", pid, err)
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Code, error) {
+		c := &healthcode.Code{}
+		var colour string
+		var clauses []byte
+		if err := r.Scan(&c.PersonID, &colour, &clauses, &c.RuleSetVersion, &c.UpdatedAt, &c.ReevaluateAt); err != nil {
+			return nil, err
+		}
+		c.Colour = healthcode.Colour(colour)
+		if err := json.Unmarshal(clauses, &c.Clauses); err != nil {
+			return nil, fmt.Errorf("decode clauses of %d: %w", c.PersonID, err)
+		}
+		return c, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read codes: %w", err)
 	}
-	return c, nil
+	out := make(map[int64]*healthcode.Code, len(list))
+	for _, c := range list {
+		out[c.PersonID] = c
+	}
+	return out, nil
+}
+
+// CodesOf implements healthcode.CodeService.
+func (s *CodeService) CodesOf(ctx context.Context, personIDs []int64) ([]*healthcode.Code, []error) {
+	out := make([]*healthcode.Code, len(personIDs))
+	errs := make([]error, len(personIDs))
+	fail := func(err error) ([]*healthcode.Code, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+	a, err := actor(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	switch a.Kind {
+	case healthcode.ActorResident:
+		rows, err := s.DB.Pool.Query(ctx, "SELECT person_id FROM account_persons WHERE account_id = $1 AND person_id = ANY($2)",
+			a.ID, personIDs)
+		if err != nil {
+			return fail(fmt.Errorf("look up own persons: %w", err))
+		}
+		own, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fail(fmt.Errorf("look up own persons: %w", err))
+		}
+		for i, pid := range personIDs {
+			if !slices.Contains(own, pid) {
+				errs[i] = healthcode.Errorf(healthcode.ENOTFOUND, "未找到健康码，请先申报")
+			}
+		}
+	case healthcode.ActorStaff, healthcode.ActorSystem:
+		rows, err := s.DB.Pool.Query(ctx, "SELECT id, residence_code FROM persons WHERE id = ANY($1)", personIDs)
+		if err != nil {
+			return fail(fmt.Errorf("read residences: %w", err))
+		}
+		residence := map[int64]string{}
+		var id int64
+		var region string
+		if _, err := pgx.ForEachRow(rows, []any{&id, &region}, func() error { residence[id] = region; return nil }); err != nil {
+			return fail(fmt.Errorf("read residences: %w", err))
+		}
+		for i, pid := range personIDs {
+			region, ok := residence[pid]
+			if !ok {
+				errs[i] = healthcode.Errorf(healthcode.ENOTFOUND, "人员不存在")
+			} else {
+				errs[i] = s.DB.authorize(ctx, a, healthcode.PermPersonRead, region, seenWith("人员不存在", healthcode.PermPersonRead))
+			}
+		}
+	default:
+		return fail(healthcode.ErrForbidden)
+	}
+	var readable []int64
+	for i, pid := range personIDs {
+		if errs[i] == nil {
+			readable = append(readable, pid)
+		}
+	}
+	if len(readable) == 0 {
+		return out, errs
+	}
+	codes, err := s.DB.currentCodes(ctx, readable)
+	if err != nil {
+		return fail(err)
+	}
+	for i, pid := range personIDs {
+		if errs[i] != nil {
+			continue
+		}
+		if out[i] = codes[pid]; out[i] == nil {
+			errs[i] = healthcode.Errorf(healthcode.ENOTFOUND, "未找到健康码，请先申报")
+		}
+	}
+	return out, errs
 }
 
 // MyPersons implements healthcode.CodeService.
@@ -356,22 +476,17 @@ func (s *CodeService) MyPersons(ctx context.Context) ([]*healthcode.Person, erro
 	if err != nil {
 		return nil, fmt.Errorf("list own persons: %w", err)
 	}
-	defer rows.Close()
-	var out []*healthcode.Person
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) {
 		var p healthcode.Person
 		var docType string
 		var doc, name, phone, addr []byte
-		if err := rows.Scan(&p.ID, &docType, &doc, &name, &phone, &p.ResidenceCode, &addr, &p.Employer, &p.Relation, &p.CreatedAt); err != nil {
+		if err := row.Scan(&p.ID, &docType, &doc, &name, &phone, &p.ResidenceCode, &addr, &p.Employer, &p.Relation, &p.CreatedAt); err != nil {
 			return nil, fmt.Errorf("scan person: %w", err)
 		}
 		p.DocType = healthcode.DocType(docType)
-		if err := s.DB.decryptAll(map[*string][]byte{&p.DocNumber: doc, &p.Name: name, &p.Phone: phone, &p.Address: addr}); err != nil {
-			return nil, err
-		}
-		out = append(out, &p)
-	}
-	if err := rows.Err(); err != nil {
+		return &p, s.DB.decryptAll(map[*string][]byte{&p.DocNumber: doc, &p.Name: name, &p.Phone: phone, &p.Address: addr})
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list own persons: %w", err)
 	}
 	if len(out) > 0 { // every unmasked read is audited, the person's own included
@@ -407,11 +522,11 @@ func (s *CodeService) CheckIn(ctx context.Context, personID int64, in healthcode
 		return nil, err
 	}
 	if in.Temperature < 35.0 || in.Temperature > 42.0 {
-		return nil, fieldErr("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
+		return nil, healthcode.FieldError("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
 	}
 	for _, sy := range in.Symptoms {
 		if _, ok := healthcode.KnownSymptoms[sy]; !ok {
-			return nil, fieldErr("症状", "未知症状 %q", truncate(sy, 20))
+			return nil, healthcode.FieldError("症状", "未知症状 %q", healthcode.Truncate(sy, 20))
 		}
 	}
 	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)

@@ -25,35 +25,35 @@ func (s *CodeService) CorrectPersonInfo(ctx context.Context, personID int64, c h
 	if c.Name != nil {
 		*c.Name = strings.TrimSpace(*c.Name)
 		if n := utf8.RuneCountInString(*c.Name); n == 0 || n > 50 {
-			return nil, nil, fieldErr("姓名", "不能为空，且不超过 50 个字")
+			return nil, nil, healthcode.FieldError("姓名", "不能为空，且不超过 50 个字")
 		}
 		fields = append(fields, "name")
 	}
 	if c.Phone != nil {
 		*c.Phone = strings.TrimSpace(*c.Phone)
-		if !pii.ValidPhone(*c.Phone) {
-			return nil, nil, fieldErr("手机号码", "应为 11 位手机号码")
+		if !healthcode.ValidPhone(*c.Phone) {
+			return nil, nil, healthcode.FieldError("手机号码", "应为 11 位手机号码")
 		}
 		fields = append(fields, "phone")
 	}
 	if c.ResidenceCode != nil {
 		lv, ok := healthcode.LevelOfCode(*c.ResidenceCode)
 		if !ok || (lv != healthcode.LevelCommunity && lv != healthcode.LevelCompound) {
-			return nil, nil, fieldErr("居住地", "请选择到村（社区）或小区")
+			return nil, nil, healthcode.FieldError("居住地", "请选择到村（社区）或小区")
 		}
 		fields = append(fields, "residence")
 	}
 	if c.Address != nil {
 		*c.Address = strings.TrimSpace(*c.Address)
 		if n := utf8.RuneCountInString(*c.Address); n == 0 || n > 200 {
-			return nil, nil, fieldErr("详细地址", "不能为空，且不超过 200 个字")
+			return nil, nil, healthcode.FieldError("详细地址", "不能为空，且不超过 200 个字")
 		}
 		fields = append(fields, "address")
 	}
 	if c.Employer != nil {
 		*c.Employer = strings.TrimSpace(*c.Employer)
 		if utf8.RuneCountInString(*c.Employer) > 100 {
-			return nil, nil, fieldErr("工作单位", "不超过 100 个字")
+			return nil, nil, healthcode.FieldError("工作单位", "不超过 100 个字")
 		}
 		fields = append(fields, "employer")
 	}
@@ -92,7 +92,7 @@ func (s *CodeService) CorrectPersonInfo(ctx context.Context, personID int64, c h
 		if c.ResidenceCode != nil {
 			var path string
 			if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", *c.ResidenceCode).Scan(&path); err != nil {
-				return fieldErr("居住地", "地区代码 %s 不存在，请重新选择", *c.ResidenceCode)
+				return healthcode.FieldError("居住地", "地区代码 %s 不存在，请重新选择", *c.ResidenceCode)
 			}
 			tag, err := tx.Exec(ctx, "UPDATE persons SET residence_code = $2, residence_path = $3::text::ltree WHERE id = $1 AND residence_code <> $2",
 				pid, *c.ResidenceCode, path)

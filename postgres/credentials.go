@@ -83,17 +83,16 @@ func (s *CredentialService) RevocationList(ctx context.Context) (*credential.Rev
 		return nil, fmt.Errorf("list revocations: %w", err)
 	}
 	rl := &credential.RevocationList{GeneratedAt: now.UTC().Truncate(time.Second), Entries: []credential.Revoked{}}
-	for rows.Next() {
-		var r credential.Revoked
-		if err := rows.Scan(&r.TokenID, &r.RevokedAt, &r.Reason); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		r.Issuer = s.Ring.Issuer()
-		rl.Entries = append(rl.Entries, r)
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (credential.Revoked, error) {
+		r := credential.Revoked{Issuer: s.Ring.Issuer()}
+		err := row.Scan(&r.TokenID, &r.RevokedAt, &r.Reason)
+		return r, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	rows.Close()
-	return rl, rows.Err()
+	rl.Entries = append(rl.Entries, entries...)
+	return rl, nil
 }
 
 // verifierStateSQL answers a text that changes with every revocation and
@@ -317,8 +316,7 @@ func (s *CredentialService) ReviewPassCard(ctx context.Context, id int64, approv
 		}
 		// Staff who may read the applicant's person there see the
 		// application (FORBIDDEN without passcard.review); others do not.
-		if err := s.DB.authorizeSeen(ctx, a, healthcode.PermPassCardReview, app.RegionCode, "申请不存在",
-			healthcode.PermPersonRead); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermPassCardReview, app.RegionCode, seenWith("申请不存在", healthcode.PermPersonRead)); err != nil {
 			return err
 		}
 		if app.Status != "PENDING" {
@@ -372,7 +370,7 @@ func (s *CredentialService) PassCardApplications(ctx context.Context, region, st
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+passCardColumns+` FROM pass_card_applications a
 		JOIN persons p ON p.id = a.person_id LEFT JOIN codes c ON c.person_id = a.person_id
-		WHERE a.region_path <@ $1::text[]::ltree[] AND a.status = $2 ORDER BY a.id LIMIT 500`, ltreePaths(visible), status)
+		WHERE in_regions(a.region_path, $1) AND a.status = $2 ORDER BY a.id LIMIT 500`, ltreePaths(visible), status)
 	if err != nil {
 		return nil, fmt.Errorf("list pass card applications: %w", err)
 	}

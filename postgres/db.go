@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -35,10 +36,25 @@ type DB struct {
 	// (defaults: 12 hours and 30 days).
 	StaffSessionTTL    time.Duration
 	ResidentSessionTTL time.Duration
+	// Listener is the process's LISTEN connection (NewListener sets it);
+	// nil where nothing listens (the queue subscriptions then answer
+	// UNAVAILABLE).
+	Listener *Listener
+	// grantsLoaded is the grants version LoadGrants last read (accessed
+	// atomically; a plain int64 so that a copy of the handle stays legal).
+	grantsLoaded int64
 	// Dev enables dev-only behaviour: the dev SMS outbox is readable and the
 	// clock may be moved. Never set in production.
 	Dev bool
 }
+
+// The storage side of the background tasks.
+var (
+	_ healthcode.Reevaluator    = (*DB)(nil)
+	_ healthcode.AuthPurger     = (*DB)(nil)
+	_ healthcode.SMSOutbox      = (*DB)(nil)
+	_ healthcode.NationalPusher = (*NationalPush)(nil)
+)
 
 // Open connects a pool to databaseURL. The caller sets the other fields.
 func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
@@ -154,26 +170,19 @@ func (tx *Tx) OutboxAt(ctx context.Context, taskType string, payload []byte, ded
 	return id, nil
 }
 
-// actor returns the caller or UNAUTHENTICATED.
-func actor(ctx context.Context) (*healthcode.Actor, error) {
-	a := healthcode.ActorFromContext(ctx)
-	if a == nil {
-		return nil, healthcode.ErrUnauthenticated
-	}
-	return a, nil
-}
-
 // mapError turns storage errors into domain errors where the cause is the
 // caller's input; anything else is returned wrapped as is (INTERNAL).
 func mapError(err error, notFound string) error {
-	switch code := pgCode(err); {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, pgx.ErrNoRows):
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
 		return healthcode.Errorf(healthcode.ENOTFOUND, "%s", notFound)
-	case code == "23505":
+	}
+	switch pgCode(err) {
+	case pgerrcode.UniqueViolation:
 		return healthcode.Errorf(healthcode.ECONFLICT, "记录已存在")
-	case code == "23514" || code == "22P02" || code == "22001":
+	case pgerrcode.CheckViolation, pgerrcode.InvalidTextRepresentation, pgerrcode.StringDataRightTruncationDataException:
 		return healthcode.Errorf(healthcode.EINVALID, "输入不符合要求")
 	}
 	return err
@@ -189,30 +198,6 @@ func pgCode(err error) string {
 	return ""
 }
 
-// scope returns the region codes a list query of a may cover under perm: the
-// regions where a holds perm, or only region when one is asked for and a
-// holds perm there. Errors: INVALID (region code), FORBIDDEN (region outside
-// a's grants, or no region at all).
-func (db *DB) scope(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, region string) ([]string, error) {
-	if region != "" {
-		if err := validRegionCode(region); err != nil {
-			return nil, err
-		}
-		if err := db.Authz.Authorize(ctx, a, perm, region); err != nil {
-			return nil, err
-		}
-		return []string{region}, nil
-	}
-	visible, err := db.Authz.VisibleRegions(ctx, a, perm)
-	if err != nil {
-		return nil, err
-	}
-	if len(visible) == 0 {
-		return nil, healthcode.ErrForbidden
-	}
-	return visible, nil
-}
-
 // insideAny reports whether code lies inside one of regions (the result of
 // scope or VisibleRegions).
 func insideAny(code string, regions []string) bool {
@@ -222,4 +207,17 @@ func insideAny(code string, regions []string) bool {
 		}
 	}
 	return false
+}
+
+// HoldsActivity reports whether the database holds persons, institutions or
+// tickets: whether anyone has used the platform yet. The demo province
+// generates its activity only on a database without any. Errors: storage
+// errors.
+func (db *DB) HoldsActivity(ctx context.Context) (bool, error) {
+	var busy bool
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM persons) OR EXISTS (SELECT 1 FROM institutions)
+		OR EXISTS (SELECT 1 FROM tickets)`).Scan(&busy); err != nil {
+		return false, fmt.Errorf("check for existing data: %w", err)
+	}
+	return busy, nil
 }

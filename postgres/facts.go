@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -39,7 +40,7 @@ func (db *DB) authorizeOnPerson(ctx context.Context, q rowQuerier, a *healthcode
 	if err := q.QueryRow(ctx, "SELECT residence_code FROM persons WHERE id = $1", pid).Scan(&region); err != nil {
 		return "", mapError(err, "人员不存在")
 	}
-	if err := db.authorizeSeen(ctx, a, perm, region, "人员不存在", healthcode.PermPersonRead); err != nil {
+	if err := db.authorize(ctx, a, perm, region, seenWith("人员不存在", healthcode.PermPersonRead)); err != nil {
 		return "", err
 	}
 	return region, nil
@@ -63,7 +64,7 @@ func (s *FactService) RecordMedicalEvent(ctx context.Context, pid int64, kind st
 		return nil, err
 	}
 	if !slices.Contains(healthcode.MedicalKinds, kind) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", truncate(kind, 30))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", healthcode.Truncate(kind, 30))
 	}
 	now := s.DB.now()
 	if at.IsZero() {
@@ -91,7 +92,7 @@ func (s *FactService) RecordMedicalEvent(ctx context.Context, pid int64, kind st
 // missing), INVALID (kind).
 func (db *DB) RecordMedicalEventTx(ctx context.Context, tx *Tx, a *healthcode.Actor, pid int64, kind string, at time.Time, note string) (*healthcode.Code, error) {
 	if !slices.Contains(healthcode.MedicalKinds, kind) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", truncate(kind, 30))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的医学状态：%s", healthcode.Truncate(kind, 30))
 	}
 	region, err := db.authorizeOnPerson(ctx, tx, a, healthcode.PermFactWrite, pid)
 	if err != nil {
@@ -290,7 +291,7 @@ func (s *FactService) ApproveDesignation(ctx context.Context, designationID int6
 // and returns the region at which the caller's permission is checked: the
 // code itself inside Shaanxi, the province for other provinces' areas.
 func areaCode(code string) (string, error) {
-	if !regionCodeRE.MatchString(code) {
+	if !healthcode.AnyRegionCode(code) {
 		return "", healthcode.Errorf(healthcode.EINVALID, "地区代码格式不正确")
 	}
 	if strings.HasPrefix(code, healthcode.ProvinceCode) {
@@ -317,7 +318,7 @@ func (s *FactService) authorizeAreaRisk(ctx context.Context, regionCode, level s
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermAreaRiskWrite, authAt); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermAreaRiskWrite, authAt); err != nil {
 		return nil, "", err
 	}
 	return a, authAt, nil
@@ -367,12 +368,13 @@ func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason
 			return err
 		}
 		key := "area_risk:" + strconv.FormatInt(r.ID, 10)
-		if _, err := tx.Outbox(ctx, TaskFanOutArea, fmt.Appendf(nil, `{"areaRiskId":%d}`, r.ID), key); err != nil {
+		first, _ := json.Marshal(healthcode.FanOutAreaPayload{AreaRiskID: r.ID})
+		if _, err := tx.Outbox(ctx, healthcode.TaskFanOutArea, first, key); err != nil {
 			return err
 		}
 		// Again a minute later, for the evaluations that were in flight.
-		_, err := tx.OutboxAt(ctx, TaskFanOutArea, fmt.Appendf(nil, `{"areaRiskId":%d,"late":true}`, r.ID), key+":late",
-			tx.Now.Add(LateFanOutDelay))
+		late, _ := json.Marshal(healthcode.FanOutAreaPayload{AreaRiskID: r.ID, Late: true})
+		_, err := tx.OutboxAt(ctx, healthcode.TaskFanOutArea, late, key+":late", tx.Now.Add(LateFanOutDelay))
 		return err
 	})
 	return out, err
@@ -391,7 +393,7 @@ func (s *FactService) AreaRisks(ctx context.Context, regionCode string, history 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, authAt); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, authAt); err != nil {
 		return nil, err
 	}
 	q := `SELECT DISTINCT ON (region_code) id, region_code, level, from_at, reason, actor, created_at FROM area_risks

@@ -3,7 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
@@ -14,22 +14,17 @@ import (
 // announces committed grant changes (Tx.MarkGrantsChanged).
 const GrantsChannel = "grants_changed"
 
-// grantsListenerName is the application_name of the listener connection, so
-// that operators (and tests) can find it in pg_stat_activity.
-const grantsListenerName = "healthcode-grants-listener"
-
-// Reconnect backoff of ListenGrants: 250 ms doubling per failed attempt, at
-// most 30 s; reset once LISTEN succeeds.
-const (
-	grantsListenBackoffBase = 250 * time.Millisecond
-	grantsListenBackoffMax  = 30 * time.Second
-)
-
-// LoadGrants returns every grant of every staff account, ordered by id. The
-// rbac enforcer calls it (as its load function) at start-up and after each
+// LoadGrants returns every grant of every staff account, ordered by id, and
+// remembers the grants version it read (see checkGrantsVersion). The rbac
+// enforcer calls it (as its load function) at start-up and after each
 // invalidation; it does no authorization of its own and must not be exposed
 // to callers. Errors: INTERNAL (database failure, wrapped).
 func (db *DB) LoadGrants(ctx context.Context) ([]healthcode.Grant, error) {
+	// The version first: the grants read next are at least that new.
+	var version int64
+	if err := db.Pool.QueryRow(ctx, "SELECT version FROM grants_version").Scan(&version); err != nil {
+		return nil, fmt.Errorf("load grants version: %w", err)
+	}
 	rows, err := db.Pool.Query(ctx, `SELECT id, staff_id, role, region_code, COALESCE(granted_by, 0), granted_at
 		FROM grants ORDER BY id`)
 	if err != nil {
@@ -45,68 +40,17 @@ func (db *DB) LoadGrants(ctx context.Context) ([]healthcode.Grant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load grants: %w", err)
 	}
+	atomic.StoreInt64(&db.grantsLoaded, version)
 	return grants, nil
 }
 
-// ListenGrants keeps a dedicated connection to databaseURL listening on
-// grants_changed and calls onChange on every notification, and once after
-// each successful (re)connection, since notifications sent while it was
-// disconnected are lost. On any connection error it logs (db.Logger, when
-// set), waits with exponential backoff and reconnects, until ctx is done.
-// Each process with an rbac enforcer runs it in a goroutine with onChange set
-// to the enforcer's Invalidate; onChange must not block.
-// Errors: INTERNAL when databaseURL cannot be parsed; nil once ctx is done.
-func (db *DB) ListenGrants(ctx context.Context, databaseURL string, onChange func()) error {
-	cfg, err := pgx.ParseConfig(databaseURL)
-	if err != nil {
-		return fmt.Errorf("listen grants: parse database url: %w", err)
-	}
-	if cfg.RuntimeParams == nil {
-		cfg.RuntimeParams = map[string]string{}
-	}
-	cfg.RuntimeParams["application_name"] = grantsListenerName
-
-	backoff := grantsListenBackoffBase
-	for {
-		err := listenGrantsOnce(ctx, cfg, onChange, func() { backoff = grantsListenBackoffBase })
-		if ctx.Err() != nil {
-			return nil
-		}
-		if db.Logger != nil {
-			db.Logger.Warn("grants listener disconnected; reconnecting", "error", err, "backoff", backoff)
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		backoff = min(backoff*2, grantsListenBackoffMax)
-	}
-}
-
-// listenGrantsOnce connects, listens and relays notifications until an error
-// or ctx ends it. It calls listening once LISTEN has succeeded.
-func listenGrantsOnce(ctx context.Context, cfg *pgx.ConnConfig, onChange, listening func()) error {
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = conn.Close(cctx)
-	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+GrantsChannel); err != nil {
-		return fmt.Errorf("listen %s: %w", GrantsChannel, err)
-	}
-	listening()
-	onChange() // changes made while we were not listening
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return fmt.Errorf("wait for %s: %w", GrantsChannel, err)
-		}
-		onChange()
+// checkGrantsVersion invalidates this process's grants (GrantsChanged) when
+// the database's grants version, read with a request's session, is newer
+// than the one LoadGrants last read: another replica changed them and its
+// notification has not arrived (or was lost). The enforcer then reloads
+// before it authorizes the request.
+func (db *DB) checkGrantsVersion(current int64) {
+	if current > atomic.LoadInt64(&db.grantsLoaded) && db.GrantsChanged != nil {
+		db.GrantsChanged()
 	}
 }

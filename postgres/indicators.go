@@ -33,7 +33,10 @@ type IndicatorService struct {
 	JointMeetingDue time.Time
 }
 
-var _ healthcode.IndicatorService = (*IndicatorService)(nil)
+var (
+	_ healthcode.IndicatorService    = (*IndicatorService)(nil)
+	_ healthcode.IndicatorRecomputer = (*IndicatorService)(nil)
+)
 
 // MaxIndicatorDays bounds the days of one IndicatorSeries or IndicatorValues
 // call.
@@ -59,7 +62,7 @@ func (tx *Tx) MarkIndicatorDays(ts ...time.Time) {
 		if tx.dirtyDays == nil {
 			tx.dirtyDays = map[time.Time]bool{}
 		}
-		tx.dirtyDays[dayStart(t)] = true
+		tx.dirtyDays[healthcode.DayStart(t)] = true
 	}
 }
 
@@ -91,6 +94,13 @@ func markIndicatorDays(ctx context.Context, q execer, days []time.Time) error {
 		return fmt.Errorf("mark indicator days: %w", err)
 	}
 	return nil
+}
+
+// MarkDays marks days (CST midnights) dirty, so that the next
+// RecomputeDirty computes them. The demo province calls it after replaying
+// its weeks; it checks no grants. Errors: storage errors.
+func (s *IndicatorService) MarkDays(ctx context.Context, days []time.Time) error {
+	return markIndicatorDays(ctx, s.DB.Pool, days)
 }
 
 // attach is the SQL expression of the region a row of path is counted at:
@@ -353,7 +363,7 @@ func (s *IndicatorService) dayArgs(ctx context.Context, tx *Tx, from time.Time) 
 // worker (indicators:recompute) and tests call it; it checks no grants.
 // Errors: database errors only.
 func (s *IndicatorService) RecomputeDay(ctx context.Context, day time.Time) error {
-	from := dayStart(day)
+	from := healthcode.DayStart(day)
 	return s.DB.InTx(ctx, func(tx *Tx) error {
 		if err := xactLock(ctx, tx, "hc:indicators:"+from.Format("2006-01-02")); err != nil {
 			return err
@@ -377,17 +387,12 @@ func (s *IndicatorService) RecomputeDay(ctx context.Context, day time.Time) erro
 			if err != nil {
 				return fmt.Errorf("compute %s for %s: %w", strings.Join(st.IDs, ", "), from.Format("2006-01-02"), err)
 			}
-			for rows.Next() {
-				var ind, code, path string
-				var num, den float64
-				if err := rows.Scan(&ind, &code, &path, &num, &den); err != nil {
-					rows.Close()
-					return fmt.Errorf("compute %s: %w", strings.Join(st.IDs, ", "), err)
-				}
+			var ind, code, path string
+			var num, den float64
+			if _, err := pgx.ForEachRow(rows, []any{&ind, &code, &path, &num, &den}, func() error {
 				inds, codes, paths, nums, dens = append(inds, ind), append(codes, code), append(paths, path), append(nums, num), append(dens, den)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return nil
+			}); err != nil {
 				return fmt.Errorf("compute %s for %s: %w", strings.Join(st.IDs, ", "), from.Format("2006-01-02"), err)
 			}
 		}
@@ -414,7 +419,7 @@ func (s *IndicatorService) RecomputeDay(ctx context.Context, day time.Time) erro
 // going on). The worker calls it on every indicators:recompute tick.
 // Errors: database errors only.
 func (s *IndicatorService) MarkRecentDays(ctx context.Context) error {
-	today := dayStart(s.DB.now())
+	today := healthcode.DayStart(s.DB.now())
 	return markIndicatorDays(ctx, s.DB.Pool, []time.Time{today.AddDate(0, 0, -1), today})
 }
 
@@ -446,7 +451,7 @@ func (s *IndicatorService) RecomputeDirty(ctx context.Context) (int, error) {
 // dayRangeArgs validates a [from, to] range of days and returns the CST
 // midnights.
 func dayRangeArgs(from, to time.Time) (time.Time, time.Time, error) {
-	f, t := dayStart(from), dayStart(to)
+	f, t := healthcode.DayStart(from), healthcode.DayStart(to)
 	if from.IsZero() || to.IsZero() || t.Before(f) {
 		return f, t, healthcode.Errorf(healthcode.EINVALID, "日期范围不正确：起始日期应不晚于结束日期")
 	}
@@ -475,16 +480,16 @@ func (s *IndicatorService) IndicatorSeries(ctx context.Context, region, indicato
 	}
 	ind, ok := healthcode.IndicatorByID(indicator)
 	if !ok {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的指标：%s", truncate(indicator, 40))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的指标：%s", healthcode.Truncate(indicator, 40))
 	}
-	if err := validRegionCode(region); err != nil {
+	if err := healthcode.ValidRegionCode(region); err != nil {
 		return nil, err
 	}
 	f, t, err := dayRangeArgs(from, to)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, region); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermIndicatorRead, region); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT day, sum(numerator), sum(denominator) FROM indicator_daily
@@ -494,17 +499,12 @@ func (s *IndicatorService) IndicatorSeries(ctx context.Context, region, indicato
 		return nil, fmt.Errorf("read indicator series: %w", err)
 	}
 	sums := map[string][2]float64{}
-	for rows.Next() {
-		var d time.Time
-		var num, den float64
-		if err := rows.Scan(&d, &num, &den); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read indicator series: %w", err)
-		}
+	var d time.Time
+	var num, den float64
+	if _, err := pgx.ForEachRow(rows, []any{&d, &num, &den}, func() error {
 		sums[d.Format("2006-01-02")] = [2]float64{num, den}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("read indicator series: %w", err)
 	}
 	var out []*healthcode.IndicatorPoint
@@ -535,7 +535,7 @@ func (s *IndicatorService) IndicatorValues(ctx context.Context, level healthcode
 	if parent == "" {
 		parent = healthcode.ProvinceCode
 	}
-	if err := validRegionCode(parent); err != nil {
+	if err := healthcode.ValidRegionCode(parent); err != nil {
 		return nil, err
 	}
 	if len(healthcode.AncestorCodes(parent)) >= depth {
@@ -545,7 +545,7 @@ func (s *IndicatorService) IndicatorValues(ctx context.Context, level healthcode
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, parent); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermIndicatorRead, parent); err != nil {
 		return nil, err
 	}
 	var levels []string
@@ -567,21 +567,17 @@ func (s *IndicatorService) IndicatorValues(ctx context.Context, level healthcode
 		return nil, fmt.Errorf("read indicator values: %w", err)
 	}
 	var out []*healthcode.IndicatorTotal
-	for rows.Next() {
-		var v healthcode.IndicatorTotal
-		if err := rows.Scan(&v.RegionCode, &v.Indicator, &v.Numerator, &v.Denominator); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("read indicator values: %w", err)
-		}
+	var v healthcode.IndicatorTotal
+	if _, err := pgx.ForEachRow(rows, []any{&v.RegionCode, &v.Indicator, &v.Numerator, &v.Denominator}, func() error {
 		ind, ok := healthcode.IndicatorByID(v.Indicator)
 		if !ok {
-			continue // an id this build does not know
+			return nil // an id this build does not know
 		}
-		v.Value = valuePtr(ind, v.Numerator, v.Denominator)
-		out = append(out, &v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		total := v
+		total.Value = valuePtr(ind, v.Numerator, v.Denominator)
+		out = append(out, &total)
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("read indicator values: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool {

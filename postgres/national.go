@@ -28,7 +28,7 @@ type NationalPush struct {
 
 // dayRange returns the CST day that contains t.
 func dayRange(t time.Time) (time.Time, time.Time) {
-	d := dayStart(t)
+	d := healthcode.DayStart(t)
 	return d, d.AddDate(0, 0, 1)
 }
 
@@ -63,7 +63,7 @@ func (n *NationalPush) Push(ctx context.Context, day time.Time) error {
 		receipt, err := n.Sender.Send(ctx, p.payload, exchange.Sign(n.Key, p.payload))
 		if err != nil {
 			_, _ = n.DB.Pool.Exec(ctx, `UPDATE national_push_batches SET attempts = attempts + 1, last_error = $3
-				WHERE day = $1 AND seq = $2`, from, p.seq, truncate(err.Error(), 200))
+				WHERE day = $1 AND seq = $2`, from, p.seq, healthcode.Truncate(err.Error(), 200))
 			return fmt.Errorf("push batch %s: %w", p.id, err)
 		}
 		if _, err := n.DB.Pool.Exec(ctx, `UPDATE national_push_batches SET attempts = attempts + 1, receipt = $3, acked_at = $4,

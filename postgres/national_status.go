@@ -16,7 +16,7 @@ func (s *SupervisionService) NationalPushes(ctx context.Context, from, to time.T
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, healthcode.ProvinceCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermIndicatorRead, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	if to.Before(from) || to.Sub(from) > 365*24*time.Hour {

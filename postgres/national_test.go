@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"healthcode"
+	"healthcode/demo"
 	"healthcode/exchange"
 	"healthcode/pii"
 	"healthcode/postgres"
@@ -28,7 +29,7 @@ func TestNationalPush(t *testing.T) {
 	if err := db.EnsureRuleSet(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SeedSynthetic(ctx, 2500, 11); err != nil {
+	if _, err := demo.SeedSynthetic(ctx, db, 2500, 11); err != nil {
 		t.Fatal(err)
 	}
 	var seededAt time.Time

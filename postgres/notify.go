@@ -3,24 +3,14 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
 )
-
-// TaskNotifySMS is the outbox task type of a text message. Its payload is a
-// SealedSMS: the phone and the text are encrypted, so neither the outbox
-// table nor the job queue holds them in clear.
-const TaskNotifySMS = "notify:sms"
-
-// SealedSMS is the payload of a notify:sms task.
-type SealedSMS struct {
-	Sealed []byte `json:"sealed"` // pii-encrypted JSON of healthcode.SMSMessage
-}
 
 // QueueSMS writes a notify:sms task to the outbox in this transaction. A
 // non-empty dedupKey makes it idempotent (a colour change notified once).
@@ -29,11 +19,11 @@ func (tx *Tx) QueueSMS(ctx context.Context, phone, text, dedupKey string) error 
 	if err != nil {
 		return err
 	}
-	payload, err := json.Marshal(SealedSMS{Sealed: tx.db.PII.Encrypt(string(msg))})
+	payload, err := json.Marshal(healthcode.SealedSMS{Sealed: tx.db.PII.Encrypt(string(msg))})
 	if err != nil {
 		return err
 	}
-	_, err = tx.Outbox(ctx, TaskNotifySMS, payload, dedupKey)
+	_, err = tx.Outbox(ctx, healthcode.TaskNotifySMS, payload, dedupKey)
 	return err
 }
 
@@ -62,7 +52,7 @@ func (tx *Tx) queueSMSBatch(b *pgx.Batch, msgs []healthcode.SMSMessage) error {
 		if err != nil {
 			return err
 		}
-		p, err := json.Marshal(SealedSMS{Sealed: tx.db.PII.Encrypt(string(plain))})
+		p, err := json.Marshal(healthcode.SealedSMS{Sealed: tx.db.PII.Encrypt(string(plain))})
 		if err != nil {
 			return err
 		}
@@ -70,7 +60,7 @@ func (tx *Tx) queueSMSBatch(b *pgx.Batch, msgs []healthcode.SMSMessage) error {
 	}
 	b.Queue(`INSERT INTO outbox (task_type, payload, dedup_key, created_at, available_at)
 		SELECT $1, p::jsonb, k, $4, $4 FROM unnest($2::text[], $3::text[]) AS x(p, k)
-		ON CONFLICT (dedup_key) DO NOTHING`, TaskNotifySMS, payloads, keys, tx.Now)
+		ON CONFLICT (dedup_key) DO NOTHING`, healthcode.TaskNotifySMS, payloads, keys, tx.Now)
 	b.Queue("SELECT pg_notify('outbox', '')")
 	return nil
 }
@@ -78,7 +68,7 @@ func (tx *Tx) queueSMSBatch(b *pgx.Batch, msgs []healthcode.SMSMessage) error {
 // OpenSMS decrypts a notify:sms payload. Errors: INVALID for a payload that
 // does not decode or decrypt (the task should not be retried).
 func (db *DB) OpenSMS(payload []byte) (healthcode.SMSMessage, error) {
-	var s SealedSMS
+	var s healthcode.SealedSMS
 	var msg healthcode.SMSMessage
 	if err := json.Unmarshal(payload, &s); err != nil {
 		return msg, healthcode.Errorf(healthcode.EINVALID, "bad sms payload: %v", err)
@@ -93,37 +83,41 @@ func (db *DB) OpenSMS(payload []byte) (healthcode.SMSMessage, error) {
 	return msg, nil
 }
 
-type txKey struct{}
-
-// TxFromContext returns the delivery transaction that DeliverOnce put in ctx.
-func TxFromContext(ctx context.Context) *Tx {
-	tx, _ := ctx.Value(txKey{}).(*Tx)
-	return tx
-}
-
-// DeliverOnce runs deliver at most once per outbox id: in one transaction it
-// records the delivery and calls deliver with the transaction in its context
-// (TxFromContext), so a sender that writes to the database does so
-// atomically with the record. When the record already exists, it returns nil
-// without calling deliver. Workers call it for tasks with external effects.
+// DeliverOnce performs deliver — an effect outside the database, such as a
+// call to the SMS gateway — for outbox row outboxID unless its delivery is
+// already recorded, and records it afterwards. deliver runs outside any
+// transaction, so no database connection is held while it waits on the
+// outside world; the record is written once it returned nil. A crash between
+// the two repeats deliver on the next run, so deliver must pass an
+// idempotency key that lets the other side drop the repeat (the notify:sms
+// handler sends "outbox:<id>"). Workers call it for tasks with external
+// effects. Errors: database errors (wrapped; UNAVAILABLE during an outage),
+// or deliver's error.
 func (db *DB) DeliverOnce(ctx context.Context, outboxID int64, deliver func(ctx context.Context) error) error {
-	return db.InTx(ctx, func(tx *Tx) error {
-		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO task_deliveries (outbox_id, delivered_at) VALUES ($1, $2)
-			ON CONFLICT (outbox_id) DO NOTHING RETURNING outbox_id`, outboxID, tx.Now).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // delivered before
-		} else if err != nil {
-			return fmt.Errorf("record delivery of outbox %d: %w", outboxID, err)
-		}
-		return deliver(context.WithValue(ctx, txKey{}, tx))
-	})
+	var done bool
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM task_deliveries WHERE outbox_id = $1)`, outboxID).Scan(&done); err != nil {
+		return fmt.Errorf("read delivery of outbox %d: %w", outboxID, err)
+	}
+	if done {
+		return nil // delivered before
+	}
+	if err := deliver(ctx); err != nil {
+		return err
+	}
+	// Record the delivery even when ctx ended meanwhile: the effect happened.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := db.Pool.Exec(rctx, `INSERT INTO task_deliveries (outbox_id, delivered_at) VALUES ($1, $2)
+		ON CONFLICT (outbox_id) DO NOTHING`, outboxID, db.now()); err != nil {
+		return fmt.Errorf("record delivery of outbox %d: %w", outboxID, err)
+	}
+	return nil
 }
 
 // DevSMSSender is the SMS sender of dev mode and tests: it records each
 // message in dev_sms_messages (phone as keyed hash), where the dev-only
-// devMessages query reads them. Inside DeliverOnce it writes in the delivery
-// transaction, so a message is recorded exactly once.
+// devMessages query reads them. A repeated key is recorded once, as a
+// gateway drops a repeated idempotency key.
 type DevSMSSender struct {
 	DB *DB
 }
@@ -137,15 +131,7 @@ func (s *DevSMSSender) Send(ctx context.Context, msg healthcode.SMSMessage) erro
 	if key == "" {
 		key = "adhoc:" + strconv.FormatInt(now.UnixNano(), 10)
 	}
-	args := []any{s.DB.PII.Hash("phone", msg.Phone), msg.Text, key, now}
-	var err error
-	if tx := TxFromContext(ctx); tx != nil {
-		args[3] = tx.Now
-		_, err = tx.Exec(ctx, q, args...)
-	} else {
-		_, err = s.DB.Pool.Exec(ctx, q, args...)
-	}
-	if err != nil {
+	if _, err := s.DB.Pool.Exec(ctx, q, s.DB.PII.Hash("phone", msg.Phone), msg.Text, key, now); err != nil {
 		return fmt.Errorf("record dev sms: %w", err)
 	}
 	return nil

@@ -8,24 +8,38 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// OutboxRow is one pending outbox task handed to the relay.
+// OutboxRow is one outbox task handed to the relay.
 type OutboxRow struct {
 	ID        int64
 	TaskType  string
 	Payload   []byte // the task's JSON payload as written by Tx.Outbox
+	DedupKey  string // "" when the row has none
 	CreatedAt time.Time
 	Attempts  int // enqueue attempts before this one
+	// Generation counts the takeovers of the row: 0 until a worker holding
+	// its lease died; each takeover hands it over under a new task id
+	// (the old one is still held by the dead worker's task in the queue).
+	Generation int
 }
 
 // OutboxResult counts what one RelayOutbox call did.
 type OutboxResult struct {
 	Claimed int // rows locked by this call
-	Sent    int // rows marked sent
+	Sent    int // rows handed over (or found still queued)
+	Taken   int // rows among Sent taken over from a dead worker
 	Failed  int // rows whose enqueue failed and were pushed back
 	// Err is the enqueue error of the failed row, recorded in its
 	// last_error; nil when nothing failed.
 	Err error
 }
+
+// DefaultRedeliverAfter is how long a handed-over task may wait in the queue
+// before the relay hands it over again (OUTBOX_REDELIVER_AFTER): a task the
+// queue still holds is refused by its task id and left alone; one the queue
+// lost is queued again. It is the safety net for losses the relay cannot
+// see (a failover that dropped the last writes, an eviction); a queue that
+// came back empty is noticed at once (RequeueHanded).
+const DefaultRedeliverAfter = 10 * time.Minute
 
 // Outbox relay backoff after a failed enqueue: 1 s doubling per attempt, at
 // most 5 minutes.
@@ -47,45 +61,80 @@ func OutboxBackoff(attempts int) time.Duration {
 	return min(d, outboxBackoffMax)
 }
 
-// RelayOutbox claims up to limit pending outbox rows (not sent, available
-// now) in id order, skipping rows another relay holds, and calls enqueue for
-// each in turn inside one transaction. A row for which enqueue returns nil is
-// marked sent; a row for which it fails gets its error recorded and its next
-// attempt pushed back (OutboxBackoff), and the rest of the batch is left
-// untouched for the next call, since the queue is probably unreachable. The
-// relay of package workers is the only caller; several relays may run at
-// once. enqueue must be idempotent per row id (a crash after enqueue and
-// before commit hands the row out again).
+// RelayOutbox claims up to limit outbox rows that need handing over to the
+// queue, in id order, skipping rows another relay holds, and calls enqueue
+// for each in turn inside one transaction. A row needs handing over when it
+// is not done and available, and was never handed over, or its task's lease
+// ran out (the worker running it died: the row is taken over, under the next
+// generation's task id), or it was handed over more than redeliverAfter ago
+// and no worker has started it (the queue may have lost it). A row for which
+// enqueue returns nil is marked handed over now; a row for which it fails
+// gets its error recorded and its next attempt pushed back (OutboxBackoff),
+// and the rest of the batch is left for the next call, since the queue is
+// probably unreachable. The relay of package workers is the only caller;
+// several relays may run at once. enqueue must be idempotent per row id and
+// generation (a task the queue still holds must be refused by its task id
+// and reported as nil).
 // Errors: only database errors (wrapped, INTERNAL); enqueue errors are
 // recorded on the row, not returned. A done ctx stops the batch and returns
 // ctx's error.
-func (db *DB) RelayOutbox(ctx context.Context, limit int, enqueue func(ctx context.Context, row OutboxRow) error) (OutboxResult, error) {
+func (db *DB) RelayOutbox(ctx context.Context, limit int, redeliverAfter time.Duration, enqueue func(ctx context.Context, row OutboxRow) error) (OutboxResult, error) {
 	var res OutboxResult
 	if limit <= 0 {
 		limit = 100
 	}
+	if redeliverAfter <= 0 {
+		redeliverAfter = DefaultRedeliverAfter
+	}
 	err := db.InTx(ctx, func(tx *Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, task_type, payload, created_at, attempts FROM outbox
-			WHERE sent_at IS NULL AND available_at <= $1
-			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, tx.Now, limit)
+		// Leases and hand-over times are on the database's clock, shared
+		// by every process; available_at is on the platform's clock.
+		// The candidates come from three partial indexes (never handed
+		// over; lease run out; handed over long ago and not started), so
+		// a large backlog in the queue costs nothing here; the outer
+		// condition checks them again once locked. (now(), the
+		// transaction's start on the database's clock, is stable, so the
+		// indexes bound the scans.)
+		rows, err := tx.Query(ctx, `SELECT id, task_type, payload, COALESCE(dedup_key, ''), created_at, attempts,
+				generation, lease_until IS NOT NULL AND lease_until < now()
+			FROM outbox
+			WHERE id = ANY(ARRAY(
+				(SELECT id FROM outbox WHERE done_at IS NULL AND sent_at IS NULL AND available_at <= $1 ORDER BY id LIMIT $2)
+				UNION ALL
+				(SELECT id FROM outbox WHERE done_at IS NULL AND lease_until < now() ORDER BY lease_until LIMIT $2)
+				UNION ALL
+				(SELECT id FROM outbox WHERE done_at IS NULL AND lease_until IS NULL AND sent_at IS NOT NULL
+					AND sent_at < now() - $3::interval ORDER BY sent_at LIMIT $2)))
+			  AND done_at IS NULL AND available_at <= $1
+			  AND (sent_at IS NULL
+			       OR lease_until < now()
+			       OR (lease_until IS NULL AND sent_at < now() - $3::interval))
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, tx.Now, limit, redeliverAfter)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
-		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OutboxRow, error) {
-			var o OutboxRow
-			err := r.Scan(&o.ID, &o.TaskType, &o.Payload, &o.CreatedAt, &o.Attempts)
+		type claimed struct {
+			OutboxRow
+			expired bool
+		}
+		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimed, error) {
+			var o claimed
+			err := r.Scan(&o.ID, &o.TaskType, &o.Payload, &o.DedupKey, &o.CreatedAt, &o.Attempts, &o.Generation, &o.expired)
 			return o, err
 		})
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
 		res.Claimed = len(batch)
-		sent := make([]int64, 0, len(batch))
+		var sent, taken []int64
 		for _, row := range batch {
 			if err := ctx.Err(); err != nil {
 				break
 			}
-			if err := enqueue(ctx, row); err != nil {
+			if row.expired {
+				row.Generation++
+			}
+			if err := enqueue(ctx, row.OutboxRow); err != nil {
 				res.Failed, res.Err = 1, err
 				if _, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2,
 					available_at = $3 WHERE id = $1`,
@@ -94,15 +143,27 @@ func (db *DB) RelayOutbox(ctx context.Context, limit int, enqueue func(ctx conte
 				}
 				break
 			}
-			sent = append(sent, row.ID)
-		}
-		if len(sent) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = $2, attempts = attempts + 1, last_error = ''
-				WHERE id = ANY($1)`, sent, tx.Now); err != nil {
-				return fmt.Errorf("mark outbox sent: %w", err)
+			if row.expired {
+				taken = append(taken, row.ID)
+			} else {
+				sent = append(sent, row.ID)
 			}
 		}
-		res.Sent = len(sent)
+		if len(sent) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = clock_timestamp(), attempts = attempts + 1, last_error = ''
+				WHERE id = ANY($1)`, sent); err != nil {
+				return fmt.Errorf("mark outbox handed over: %w", err)
+			}
+		}
+		if len(taken) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = clock_timestamp(), attempts = attempts + 1,
+				generation = generation + 1, lease_owner = NULL, lease_until = NULL,
+				last_error = 'taken over: the lease of ' || COALESCE(lease_owner, '?') || ' ran out'
+				WHERE id = ANY($1)`, taken); err != nil {
+				return fmt.Errorf("mark outbox taken over: %w", err)
+			}
+		}
+		res.Sent, res.Taken = len(sent)+len(taken), len(taken)
 		return nil
 	})
 	if err != nil {
@@ -113,6 +174,132 @@ func (db *DB) RelayOutbox(ctx context.Context, limit int, enqueue func(ctx conte
 	return res, nil
 }
 
+// RequeueHanded makes every row handed over to the queue and not started
+// (no lease) pending again, so the relay hands it over at once. The relay
+// calls it when it finds the queue emptied (Redis restarted without its
+// data); rows the queue still holds are refused by their task ids when
+// handed over again. It returns how many rows it made pending.
+// Errors: database errors (wrapped).
+func (db *DB) RequeueHanded(ctx context.Context) (int64, error) {
+	tag, err := db.Pool.Exec(ctx, `UPDATE outbox SET sent_at = NULL
+		WHERE done_at IS NULL AND sent_at IS NOT NULL AND lease_until IS NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("requeue handed-over outbox rows: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// ClaimOutboxTask takes the lease of outbox row id for owner (a worker
+// process) for lease: the row is not done and nobody else holds a live
+// lease. It reports false, without error, when the row is done or leased by
+// another live worker (the task is a duplicate: nothing to do). The worker's
+// outbox middleware calls it before a handler runs.
+// Errors: database errors (wrapped; UNAVAILABLE during an outage).
+func (db *DB) ClaimOutboxTask(ctx context.Context, id int64, owner string, lease time.Duration) (bool, error) {
+	tag, err := db.Pool.Exec(ctx, `UPDATE outbox SET lease_owner = $2, lease_until = clock_timestamp() + $3::interval
+		WHERE id = $1 AND done_at IS NULL
+		  AND (lease_until IS NULL OR lease_until < clock_timestamp() OR lease_owner = $2)`, id, owner, lease)
+	if err != nil {
+		return false, fmt.Errorf("claim outbox %d: %w", id, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ExtendOutboxLeases extends owner's leases of the rows ids (the tasks it is
+// running) by lease from now. The worker's heartbeat calls it.
+// Errors: database errors (wrapped).
+func (db *DB) ExtendOutboxLeases(ctx context.Context, ids []int64, owner string, lease time.Duration) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE outbox SET lease_until = clock_timestamp() + $3::interval
+		WHERE id = ANY($1) AND lease_owner = $2 AND done_at IS NULL`, ids, owner, lease); err != nil {
+		return fmt.Errorf("extend outbox leases: %w", err)
+	}
+	return nil
+}
+
+// OutboxOutcome is how a task's run ended, for FinishOutboxTask.
+type OutboxOutcome int
+
+const (
+	// OutboxCompleted: the handler succeeded; the row is done.
+	OutboxCompleted OutboxOutcome = iota
+	// OutboxRetry: the handler failed and the queue retries it; the lease
+	// is released and the row stays handed over.
+	OutboxRetry
+	// OutboxArchived: the handler failed for the last time (retries
+	// exhausted, or an error retrying cannot fix); the row is done and
+	// failed.
+	OutboxArchived
+)
+
+// FinishOutboxTask records how owner's run of outbox row id ended (cause is
+// the handler's error, nil on success) and releases the lease. The worker's
+// outbox middleware calls it after the handler.
+// Errors: database errors (wrapped).
+func (db *DB) FinishOutboxTask(ctx context.Context, id int64, owner string, outcome OutboxOutcome, cause error) error {
+	msg := ""
+	if cause != nil {
+		msg = truncateError(cause)
+	}
+	var err error
+	switch outcome {
+	case OutboxCompleted:
+		_, err = db.Pool.Exec(ctx, `UPDATE outbox SET done_at = clock_timestamp(), lease_owner = NULL, lease_until = NULL,
+			last_error = $2 WHERE id = $1 AND done_at IS NULL`, id, msg)
+	case OutboxArchived:
+		_, err = db.Pool.Exec(ctx, `UPDATE outbox SET done_at = clock_timestamp(), failed_at = clock_timestamp(),
+			lease_owner = NULL, lease_until = NULL, last_error = $2 WHERE id = $1 AND done_at IS NULL`, id, msg)
+	default:
+		_, err = db.Pool.Exec(ctx, `UPDATE outbox SET lease_owner = NULL, lease_until = NULL, last_error = $3
+			WHERE id = $1 AND lease_owner = $2 AND done_at IS NULL`, id, owner, msg)
+	}
+	if err != nil {
+		return fmt.Errorf("finish outbox %d: %w", id, err)
+	}
+	return nil
+}
+
+// ScheduleSlot writes the task of one periodic time slot to the outbox with
+// the dedup key "periodic:<taskType>:<slot>", so that however many schedulers
+// (one per worker process) write a slot, and however often a starting worker
+// catches it up, it is written once, and then owned by the outbox like any
+// task: handed over again if the queue loses it. It reports whether this
+// call wrote it. The scheduler of package workers calls it.
+// Errors: database errors (wrapped).
+func (db *DB) ScheduleSlot(ctx context.Context, taskType string, slot time.Time, payload []byte) (bool, error) {
+	var written bool
+	err := db.InTx(ctx, func(tx *Tx) error {
+		id, err := tx.Outbox(ctx, taskType, payload, PeriodicDedupKey(taskType, slot))
+		written = id != 0
+		return err
+	})
+	return written, err
+}
+
+// PeriodicDedupKey is the outbox dedup key of a periodic task's slot.
+func PeriodicDedupKey(taskType string, slot time.Time) string {
+	return "periodic:" + taskType + ":" + slot.UTC().Format(time.RFC3339)
+}
+
+// PurgeOutbox deletes what no longer matters: periodic slots done more than
+// keep ago (a slot must stay while a starting worker may still catch it up)
+// and ticket changes older than a day (a listener replays at most its own
+// outage). Other outbox rows stay: their dedup keys keep a notification
+// from being sent twice. The relay calls it hourly.
+// Errors: database errors (wrapped).
+func (db *DB) PurgeOutbox(ctx context.Context, keep time.Duration) (int64, error) {
+	tag, err := db.Pool.Exec(ctx, `DELETE FROM outbox WHERE dedup_key LIKE 'periodic:%' AND done_at < clock_timestamp() - $1::interval`, keep)
+	if err != nil {
+		return 0, fmt.Errorf("purge outbox: %w", err)
+	}
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM ticket_changes WHERE changed_at < $1`, db.now().Add(-24*time.Hour)); err != nil {
+		return 0, fmt.Errorf("purge ticket changes: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 func truncateError(err error) string {
 	s := err.Error()
 	if len(s) > 1000 {
@@ -121,13 +308,32 @@ func truncateError(err error) string {
 	return s
 }
 
-// PendingOutbox returns how many outbox rows are not yet sent, for metrics
-// and health checks. Any internal caller may use it.
-// Errors: database errors (wrapped, INTERNAL).
-func (db *DB) PendingOutbox(ctx context.Context) (int64, error) {
-	var n int64
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count pending outbox: %w", err)
+// OutboxBacklog is the outbox's unfinished work.
+type OutboxBacklog struct {
+	Pending    int64 // rows never handed over to the queue
+	Unfinished int64 // rows handed over whose task has not finished
+	Running    int64 // rows among Unfinished whose task a worker runs now (live lease)
+	// OldestUnfinished is the age of the oldest unfinished row, 0 when
+	// there is none.
+	OldestUnfinished time.Duration
+	Failed           int64 // rows archived after their retries, in the last 24 hours
+}
+
+// Backlog returns the outbox's unfinished work, for metrics and health
+// checks. Any internal caller may use it.
+// Errors: database errors (wrapped).
+func (db *DB) Backlog(ctx context.Context) (OutboxBacklog, error) {
+	var b OutboxBacklog
+	var oldest float64
+	err := db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE sent_at IS NULL),
+			count(*) FILTER (WHERE sent_at IS NOT NULL),
+			count(*) FILTER (WHERE lease_until >= clock_timestamp()),
+			COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at) FILTER (WHERE sent_at IS NOT NULL)), 0),
+			(SELECT count(*) FROM outbox WHERE failed_at > now() - interval '1 day')
+		FROM outbox WHERE done_at IS NULL`).Scan(&b.Pending, &b.Unfinished, &b.Running, &oldest, &b.Failed)
+	if err != nil {
+		return b, fmt.Errorf("read outbox backlog: %w", err)
 	}
-	return n, nil
+	b.OldestUnfinished = time.Duration(oldest * float64(time.Second))
+	return b, nil
 }

@@ -73,21 +73,21 @@ func TestRelayOutboxSendsInOrderAndMarksSent(t *testing.T) {
 		got = append(got, row.ID)
 		return nil
 	}
-	res, err := b.db.RelayOutbox(b.ctx, 3, enqueue)
+	res, err := b.db.RelayOutbox(b.ctx, 3, 0, enqueue)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res != (postgres.OutboxResult{Claimed: 3, Sent: 3}) {
 		t.Fatalf("first batch = %+v", res)
 	}
-	if n, err := b.db.PendingOutbox(b.ctx); err != nil || n != 2 {
-		t.Fatalf("pending = %d, %v; want 2", n, err)
+	if bl, err := b.db.Backlog(b.ctx); err != nil || bl.Pending != 2 || bl.Unfinished != 3 {
+		t.Fatalf("backlog = %+v, %v; want 2 pending, 3 handed over", bl, err)
 	}
-	res, err = b.db.RelayOutbox(b.ctx, 3, enqueue)
+	res, err = b.db.RelayOutbox(b.ctx, 3, 0, enqueue)
 	if err != nil || res != (postgres.OutboxResult{Claimed: 2, Sent: 2}) {
 		t.Fatalf("second batch = %+v, %v", res, err)
 	}
-	res, err = b.db.RelayOutbox(b.ctx, 3, enqueue)
+	res, err = b.db.RelayOutbox(b.ctx, 3, 0, enqueue)
 	if err != nil || res != (postgres.OutboxResult{}) {
 		t.Fatalf("third batch = %+v, %v", res, err)
 	}
@@ -99,8 +99,86 @@ func TestRelayOutboxSendsInOrderAndMarksSent(t *testing.T) {
 			t.Fatalf("outbox %d: %+v", id, s)
 		}
 	}
-	if n, _ := b.db.PendingOutbox(b.ctx); n != 0 {
-		t.Fatalf("pending = %d", n)
+	// Handed over is not done: the rows stay the outbox's until their
+	// tasks finish.
+	if bl, _ := b.db.Backlog(b.ctx); bl.Pending != 0 || bl.Unfinished != 5 {
+		t.Fatalf("backlog = %+v; want 5 handed over, unfinished", bl)
+	}
+}
+
+// TestOutboxOwnsTaskUntilDone: a handed-over row whose task never started is
+// handed over again after the bound (the queue lost it: Redis restarted
+// empty), under the same task id; a running task (live lease) is left alone;
+// one whose worker died (lease ran out) is taken over under the next
+// generation; a completed task's row is never handed over again, and a
+// duplicate run of it finds nothing to do.
+func TestOutboxOwnsTaskUntilDone(t *testing.T) {
+	t.Parallel()
+	b := setupOutbox(t)
+	ids := b.writeOutbox(t, 3)
+	relay := func(bound time.Duration) map[int64]int {
+		t.Helper()
+		got := map[int64]int{}
+		if _, err := b.db.RelayOutbox(b.ctx, 10, bound, func(_ context.Context, row postgres.OutboxRow) error {
+			got[row.ID] = row.Generation
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := relay(time.Hour); len(got) != 3 {
+		t.Fatalf("first hand-over %v", got)
+	}
+	if got := relay(time.Hour); len(got) != 0 {
+		t.Fatalf("handed over again within the bound: %v", got)
+	}
+	// ids[0] runs on worker w1; ids[1] runs on w2, which dies.
+	for i, w := range []string{"w1", "w2"} {
+		if ok, err := b.db.ClaimOutboxTask(b.ctx, ids[i], w, time.Minute); err != nil || !ok {
+			t.Fatalf("claim %d by %s: %v %v", ids[i], w, ok, err)
+		}
+	}
+	if ok, err := b.db.ClaimOutboxTask(b.ctx, ids[0], "w2", time.Minute); err != nil || ok {
+		t.Fatalf("a second worker claimed a running task: %v %v", ok, err)
+	}
+	if _, err := b.db.Pool.Exec(b.ctx, `UPDATE outbox SET lease_until = clock_timestamp() - interval '1 second' WHERE id = $1`, ids[1]); err != nil {
+		t.Fatal(err) // w2's lease ran out
+	}
+	// Past the bound (0 s): the unstarted row again under the same task
+	// id, the dead worker's under the next generation, the running one not.
+	got := relay(time.Nanosecond)
+	if len(got) != 2 || got[ids[1]] != 1 || got[ids[2]] != 0 {
+		t.Fatalf("after the bound: %v, want {%d: 1, %d: 0}", got, ids[1], ids[2])
+	}
+	if err := b.db.ExtendOutboxLeases(b.ctx, []int64{ids[0]}, "w1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// Each finishes: the rows are done and never handed over again.
+	if err := b.db.FinishOutboxTask(b.ctx, ids[0], "w1", postgres.OutboxCompleted, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.db.ClaimOutboxTask(b.ctx, ids[1], "w3", time.Minute); err != nil || !ok {
+		t.Fatalf("takeover claim: %v %v", ok, err)
+	}
+	if err := b.db.FinishOutboxTask(b.ctx, ids[1], "w3", postgres.OutboxArchived, errors.New("bad payload")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := b.db.ClaimOutboxTask(b.ctx, ids[1], "w2", time.Minute); err != nil || ok {
+		t.Fatalf("the dead worker's task, run again by the queue, claimed a done row: %v %v", ok, err)
+	}
+	if ok, _ := b.db.ClaimOutboxTask(b.ctx, ids[2], "w1", time.Minute); !ok {
+		t.Fatal("claim of the re-handed row")
+	}
+	if err := b.db.FinishOutboxTask(b.ctx, ids[2], "w1", postgres.OutboxRetry, errors.New("database down")); err != nil {
+		t.Fatal(err)
+	}
+	bl, err := b.db.Backlog(b.ctx)
+	if err != nil || bl.Pending != 0 || bl.Unfinished != 1 || bl.Running != 0 || bl.Failed != 1 {
+		t.Fatalf("backlog %+v %v: want ids[2] unfinished (released for retry), ids[1] failed", bl, err)
+	}
+	if got := relay(time.Nanosecond); len(got) != 1 || got[ids[2]] != 0 {
+		t.Fatalf("done rows handed over again: %v", got)
 	}
 }
 
@@ -110,7 +188,7 @@ func TestRelayOutboxFailureBacksOffAndLeavesTheRest(t *testing.T) {
 	ids := b.writeOutbox(t, 3)
 
 	before := time.Now()
-	res, err := b.db.RelayOutbox(b.ctx, 10, func(_ context.Context, row postgres.OutboxRow) error {
+	res, err := b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row postgres.OutboxRow) error {
 		if row.ID == ids[1] {
 			return errors.New("redis down")
 		}
@@ -135,7 +213,7 @@ func TestRelayOutboxFailureBacksOffAndLeavesTheRest(t *testing.T) {
 
 	// The failed row waits out its backoff; the untried one goes next.
 	var got []int64
-	res, err = b.db.RelayOutbox(b.ctx, 10, func(_ context.Context, row postgres.OutboxRow) error {
+	res, err = b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row postgres.OutboxRow) error {
 		got = append(got, row.ID)
 		return nil
 	})
@@ -157,7 +235,7 @@ func TestRelayOutboxSkipsLockedRows(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, err := b.db.RelayOutbox(b.ctx, 2, func(_ context.Context, row postgres.OutboxRow) error {
+		_, err := b.db.RelayOutbox(b.ctx, 2, 0, func(_ context.Context, row postgres.OutboxRow) error {
 			first = append(first, row.ID)
 			if len(first) == 1 {
 				close(held)
@@ -171,7 +249,7 @@ func TestRelayOutboxSkipsLockedRows(t *testing.T) {
 	}()
 	<-held
 	var second []int64
-	_, err := b.db.RelayOutbox(b.ctx, 10, func(_ context.Context, row postgres.OutboxRow) error {
+	_, err := b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row postgres.OutboxRow) error {
 		second = append(second, row.ID)
 		return nil
 	})

@@ -8,12 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
-
-	"healthcode"
 )
 
 // argon2Params are the cost parameters of new password hashes. Production
@@ -33,9 +29,8 @@ const (
 	passwordKeyLen  = 32
 	// Bounds on parameters read from a stored hash, so that a corrupt row
 	// cannot make a login allocate gigabytes or spin for minutes.
-	maxArgon2Memory  = 1 << 20 // 1 GiB
-	maxArgon2Time    = 16
-	maxPasswordRunes = 128
+	maxArgon2Memory = 1 << 20 // 1 GiB
+	maxArgon2Time   = 16
 )
 
 // HashPassword returns the argon2id hash of pw in PHC string format:
@@ -54,18 +49,21 @@ func HashPassword(pw string) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
-// demoPasswordHash is the hash of DemoPassword, computed once per process.
-var demoPasswordHash = sync.OnceValues(func() (string, error) { return HashPassword(DemoPassword) })
+// devPasswordHashes keeps, in dev mode, one hash per password for the
+// process: password → func() (string, error).
+var devPasswordHashes sync.Map
 
 // hashNewPassword hashes the password of a new account (HashPassword). In
-// dev mode the accounts given the published demo password share one hash of
-// it, as SeedDemo's accounts always did: the demo province registers twenty
-// institutions with it, and each argon2id hash costs tens of milliseconds.
+// dev mode the accounts given the same password share one hash of it, as
+// the demo accounts (SeedDevAccounts) always did: the demo province
+// registers twenty institutions with the published demo password, and each
+// argon2id hash costs tens of milliseconds.
 func (db *DB) hashNewPassword(pw string) (string, error) {
-	if db.Dev && pw == DemoPassword {
-		return demoPasswordHash()
+	if !db.Dev {
+		return HashPassword(pw)
 	}
-	return HashPassword(pw)
+	hash, _ := devPasswordHashes.LoadOrStore(pw, sync.OnceValues(func() (string, error) { return HashPassword(pw) }))
+	return hash.(func() (string, error))()
 }
 
 // errBadHash is returned by CheckPassword for a string that is not an
@@ -123,27 +121,4 @@ func checkDummyPassword(pw string) {
 	if h, err := dummyPasswordHash(); err == nil {
 		_, _ = CheckPassword(h, pw)
 	}
-}
-
-// ValidatePassword checks the password policy for new passwords: at least 10
-// characters (at most 128), with at least one letter and one digit. The staff
-// service and the seed call it before HashPassword. Errors: INVALID.
-func ValidatePassword(pw string) error {
-	n := utf8.RuneCountInString(pw)
-	if n > maxPasswordRunes {
-		return healthcode.Errorf(healthcode.EINVALID, "密码不能超过 %d 位", maxPasswordRunes)
-	}
-	var letter, digit bool
-	for _, r := range pw {
-		switch {
-		case r >= '0' && r <= '9':
-			digit = true
-		case unicode.IsLetter(r):
-			letter = true
-		}
-	}
-	if n < 10 || !letter || !digit {
-		return healthcode.Errorf(healthcode.EINVALID, "密码至少 10 位，且须包含字母和数字")
-	}
-	return nil
 }

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/argon2"
-
-	"healthcode"
 )
 
 func passwordTestKey(pw, salt string, t, m uint32, p uint8) string {
@@ -67,30 +65,5 @@ func TestPasswordCheckMalformed(t *testing.T) {
 		if ok, err := CheckPassword(h, "abcdefgh12"); err == nil || ok {
 			t.Errorf("%s: CheckPassword(%q) = %v, %v; want false and an error", name, h, ok, err)
 		}
-	}
-}
-
-func TestValidatePassword(t *testing.T) {
-	t.Parallel()
-	for pw, ok := range map[string]bool{
-		"abcdefgh12":             true,
-		"密码密码密码密码密码1":            true, // Chinese characters are letters
-		"abcdefgh1":              false,
-		"abcdefghij":             false,
-		"1234567890":             false,
-		"":                       false,
-		strings.Repeat("a1", 64): true,
-		strings.Repeat("a1", 65): false,
-	} {
-		err := ValidatePassword(pw)
-		if ok && err != nil {
-			t.Errorf("ValidatePassword(%q) = %v; want nil", pw, err)
-		}
-		if !ok && healthcode.ErrorCode(err) != healthcode.EINVALID {
-			t.Errorf("ValidatePassword(%q) = %v; want INVALID", pw, err)
-		}
-	}
-	if msg := healthcode.ErrorMessage(ValidatePassword("short1")); msg != "密码至少 10 位，且须包含字母和数字" {
-		t.Errorf("message = %q", msg)
 	}
 }

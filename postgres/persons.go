@@ -62,21 +62,13 @@ func (s *CodeService) ListPersons(ctx context.Context, f healthcode.PersonFilter
 		return nil, false, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+maskedPersonColumns+personJoins+`
-		WHERE p.residence_path <@ $1::text[]::ltree[] AND p.id > $2 ORDER BY p.id LIMIT $3`,
+		WHERE in_regions(p.residence_path, $1) AND p.id > $2 ORDER BY p.id LIMIT $3`,
 		ltreePaths(visible), f.After, f.First+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list persons: %w", err)
 	}
-	defer rows.Close()
-	var list []*healthcode.Person
-	for rows.Next() {
-		p, err := s.DB.scanMaskedPerson(rows)
-		if err != nil {
-			return nil, false, err
-		}
-		list = append(list, p)
-	}
-	if err := rows.Err(); err != nil {
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) { return s.DB.scanMaskedPerson(row) })
+	if err != nil {
 		return nil, false, fmt.Errorf("list persons: %w", err)
 	}
 	more := len(list) > f.First
@@ -108,4 +100,40 @@ func auditUnmaskedRead(ctx context.Context, tx *Tx, pids []int64, region, reason
 		}
 	}
 	return nil
+}
+
+// CodeHolder is a person with what their electronic credential says.
+type CodeHolder struct {
+	PersonID      int64
+	CodeID        string
+	MaskedName    string
+	Colour        healthcode.Colour
+	ResidenceCode string
+}
+
+// CodeHolders returns the persons with a code registered by now (the DB's
+// clock) inside the caller's person.read regions, by id, with the code id
+// and colour their tokens carry. The demo province's scanners sign tokens
+// for them with the platform's key ring; it is not part of
+// healthcode.CodeService. Errors: UNAUTHENTICATED, FORBIDDEN.
+func (s *CodeService) CodeHolders(ctx context.Context) ([]CodeHolder, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return nil, err
+	}
+	visible, err := s.DB.scope(ctx, a, healthcode.PermPersonRead, "")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Pool.Query(ctx, `SELECT p.id, p.code_id, p.name_masked, c.colour, p.residence_code
+		FROM persons p JOIN codes c ON c.person_id = p.id
+		WHERE in_regions(p.residence_path, $1) AND p.created_at <= $2 ORDER BY p.id`, ltreePaths(visible), s.DB.now())
+	if err != nil {
+		return nil, fmt.Errorf("load code holders: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CodeHolder])
+	if err != nil {
+		return nil, fmt.Errorf("load code holders: %w", err)
+	}
+	return list, nil
 }

@@ -23,7 +23,10 @@ type RankingService struct {
 	Policy healthcode.RankingPolicy
 }
 
-var _ healthcode.RankingService = (*RankingService)(nil)
+var (
+	_ healthcode.RankingService   = (*RankingService)(nil)
+	_ healthcode.RankingGenerator = (*RankingService)(nil)
+)
 
 func (s *RankingService) policy() healthcode.RankingPolicy {
 	if s.Policy.Weights == nil {
@@ -43,7 +46,7 @@ func rankingArgs(week time.Time, level healthcode.Level, parent string) (time.Ti
 	if week.IsZero() {
 		return time.Time{}, "", healthcode.Errorf(healthcode.EINVALID, "请指定周（以该周周一的日期表示）")
 	}
-	monday := dayStart(week)
+	monday := healthcode.DayStart(week)
 	if monday.Weekday() != time.Monday {
 		return time.Time{}, "", healthcode.Errorf(healthcode.EINVALID, "周以周一的日期表示，%s 不是周一", monday.Format("2006-01-02"))
 	}
@@ -139,7 +142,7 @@ func (s *RankingService) Rankings(ctx context.Context, week time.Time, level hea
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
 		return nil, err
 	}
 	r, err := s.rank(ctx, s.DB.Pool, s.policy(), s.DB.now(), monday, level, parent)
@@ -159,7 +162,7 @@ func (s *RankingService) Ranking(ctx context.Context, week time.Time, level heal
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
 		return nil, err
 	}
 	return s.rank(ctx, s.DB.Pool, s.policy(), s.DB.now(), monday, level, parent)
@@ -172,7 +175,7 @@ func (s *RankingService) GenerateRankingReport(ctx context.Context, week time.Ti
 		return nil, err
 	}
 	if a.Kind != healthcode.ActorSystem {
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingGenerate, healthcode.ProvinceCode); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermRankingGenerate, healthcode.ProvinceCode); err != nil {
 			return nil, err
 		}
 	}
@@ -309,7 +312,7 @@ func (s *RankingService) RankingReports(ctx context.Context, week time.Time) ([]
 		day = &d
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+reportColumns+` FROM ranking_reports r JOIN regions g ON g.code = r.parent_code
-		WHERE r.parent_path <@ $1::text[]::ltree[] AND ($2::date IS NULL OR r.week_start = $2::date)
+		WHERE in_regions(r.parent_path, $1) AND ($2::date IS NULL OR r.week_start = $2::date)
 		ORDER BY r.week_start DESC, r.level, r.parent_code, r.revision DESC LIMIT 100`, ltreePaths(visible), day)
 	if err != nil {
 		return nil, fmt.Errorf("list ranking reports: %w", err)
@@ -330,7 +333,7 @@ func (s *RankingService) ExportRankingReport(ctx context.Context, id int64, form
 	if err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRankingRead, r.Parent); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRankingRead, r.Parent); err != nil {
 		return nil, err
 	}
 	gen, err := s.DB.attribution(ctx, r.GeneratedBy)

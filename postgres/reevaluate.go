@@ -22,10 +22,6 @@ import (
 // re-evaluation of one person.
 const personLockSpace = 7001
 
-// TaskReevaluate is the outbox task that re-evaluates a batch of persons
-// (bulk causes: an area designation, a published rule set, due codes).
-const TaskReevaluate = "codes:reevaluate"
-
 // ruleSetCache keeps parsed rule sets by version; published versions never
 // change, so an entry never goes stale.
 var ruleSetCache sync.Map // version → *rules.RuleSet
@@ -247,17 +243,18 @@ func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, h
 	})
 	sql, a = q(`SELECT id, person_id, kind, at FROM medical_events WHERE WHO AND retracted_at IS NULL`)
 	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var m rules.MedicalEvent
-			var pid int64
-			if err := rows.Scan(&m.ID, &pid, &m.Kind, &m.At); err != nil {
-				return fmt.Errorf("scan medical event: %w", err)
-			}
+		var m rules.MedicalEvent
+		var pid int64
+		_, err := pgx.ForEachRow(rows, []any{&m.ID, &pid, &m.Kind, &m.At}, func() error {
 			if f := facts[pid]; f != nil {
 				f.Medical = append(f.Medical, m)
 			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("scan medical event: %w", err)
 		}
-		return rows.Err()
+		return nil
 	})
 	// All health records: an old abnormal record keeps Y2 until enough
 	// normal check-ins follow it, however long ago it was (retention bounds
@@ -295,17 +292,18 @@ func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, h
 	sql, a = q(`SELECT id, person_id, colour, from_at, until_at, approved_at IS NOT NULL, reason FROM designations
 		WHERE WHO AND retracted_at IS NULL AND until_at > $NEXT`, horizon)
 	b.Queue(sql, a...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var d rules.Designation
-			var pid int64
-			if err := rows.Scan(&d.ID, &pid, &d.Colour, &d.From, &d.Until, &d.Approved, &d.Reason); err != nil {
-				return fmt.Errorf("scan designation: %w", err)
-			}
+		var d rules.Designation
+		var pid int64
+		_, err := pgx.ForEachRow(rows, []any{&d.ID, &pid, &d.Colour, &d.From, &d.Until, &d.Approved, &d.Reason}, func() error {
 			if f := facts[pid]; f != nil {
 				f.Designations = append(f.Designations, d)
 			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("scan designation: %w", err)
 		}
-		return rows.Err()
+		return nil
 	})
 	// Every area designation in force (the latest of each region; few
 	// regions ever have one), rather than those of the places the batch
@@ -313,16 +311,17 @@ func queueFacts(b *pgx.Batch, now time.Time, facts map[int64]*rules.Facts, lo, h
 	// the thousands of places and ancestors of a batch cost a round trip and
 	// a large array of region codes.
 	b.Queue(strings.Replace(areaRisksSQL, "EXTRA", "", 1), now).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var r rules.AreaRisk
-			if err := rows.Scan(&r.Region, &r.Level, &r.From); err != nil {
-				return fmt.Errorf("scan area risk: %w", err)
-			}
+		var r rules.AreaRisk
+		_, err := pgx.ForEachRow(rows, []any{&r.Region, &r.Level, &r.From}, func() error {
 			if r.Level != rules.Low {
 				fl.risks[r.Region] = r
 			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("scan area risk: %w", err)
 		}
-		return rows.Err()
+		return nil
 	})
 	return fl
 }
@@ -391,16 +390,17 @@ func queueAreaRisks(b *pgx.Batch, now time.Time, places map[string]bool, out map
 		return
 	}
 	b.Queue(strings.Replace(areaRisksSQL, "EXTRA", "AND region_code = ANY($2)", 1), now, codes).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var r rules.AreaRisk
-			if err := rows.Scan(&r.Region, &r.Level, &r.From); err != nil {
-				return fmt.Errorf("scan area risk: %w", err)
-			}
+		var r rules.AreaRisk
+		_, err := pgx.ForEachRow(rows, []any{&r.Region, &r.Level, &r.From}, func() error {
 			if r.Level != rules.Low {
 				out[r.Region] = &riskEntry{risk: r, added: map[*rules.Facts]bool{}}
 			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("scan area risk: %w", err)
 		}
-		return rows.Err()
+		return nil
 	})
 }
 
@@ -474,7 +474,7 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 	// overlaps: only the published version's rows count.
 	rsSQL, rsArgs := "SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'", []any(nil)
 	if ids == nil {
-		// (A range holds at most BatchSize ids: see the CHECK of
+		// (A range holds at most healthcode.ReevaluateBatchSize ids: see the CHECK of
 		// code_evaluations.)
 		rsSQL, rsArgs = `WITH pub AS (SELECT version, body FROM rule_sets WHERE status = 'PUBLISHED'),
 			retired AS (
@@ -485,7 +485,7 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 				SELECT version, $1, $2 + 1, $3 FROM pub
 				ON CONFLICT (rule_set_version, from_id) DO UPDATE
 					SET to_id = GREATEST(code_evaluations.to_id, EXCLUDED.to_id), evaluated_at = EXCLUDED.evaluated_at)
-			SELECT version, body FROM pub`, []any{lo, hi, tx.Now, BatchSize}
+			SELECT version, body FROM pub`, []any{lo, hi, tx.Now, healthcode.ReevaluateBatchSize}
 	}
 	b.Queue(rsSQL, rsArgs...).Query(func(rows pgx.Rows) error {
 		var version string
@@ -538,18 +538,20 @@ func (db *DB) reevaluateBatch(ctx context.Context, tx *Tx, cause string, lo, hi 
 		from, to int64
 	}
 	var covered []evaluated
-	// (A range holds at most BatchSize ids: see the CHECK of code_evaluations.)
+	// (A range holds at most healthcode.ReevaluateBatchSize ids: see the CHECK of code_evaluations.)
 	b.Queue(`SELECT e.rule_set_version, e.from_id, e.to_id FROM code_evaluations e
 		JOIN rule_sets r ON r.version = e.rule_set_version AND r.status = 'PUBLISHED'
-		WHERE e.from_id > $1 - $3::bigint AND e.from_id <= $2 AND e.to_id > $1`, lo, hi, BatchSize).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
+		WHERE e.from_id > $1 - $3::bigint AND e.from_id <= $2 AND e.to_id > $1`, lo, hi, healthcode.ReevaluateBatchSize).Query(func(rows pgx.Rows) error {
+		var err error
+		covered, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (evaluated, error) {
 			var e evaluated
-			if err := rows.Scan(&e.version, &e.from, &e.to); err != nil {
-				return fmt.Errorf("scan code evaluation: %w", err)
-			}
-			covered = append(covered, e)
+			err := row.Scan(&e.version, &e.from, &e.to)
+			return e, err
+		})
+		if err != nil {
+			return fmt.Errorf("scan code evaluation: %w", err)
 		}
-		return rows.Err()
+		return nil
 	})
 	fl := queueFacts(b, tx.Now, facts, lo, hi, ids)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -724,15 +726,13 @@ func queueNotifyTargets(b *pgx.Batch, pids []int64) map[int64]notifyTarget {
 		LEFT JOIN account_persons ap ON ap.person_id = p.id
 		LEFT JOIN resident_accounts ra ON ra.id = ap.account_id
 		WHERE p.id = ANY($1)`, pids).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id int64
-			var t notifyTarget
-			if err := rows.Scan(&id, &t.region, &t.name, &t.phone); err != nil {
-				return fmt.Errorf("scan person for notification: %w", err)
-			}
-			targets[id] = t
+		var id int64
+		var t notifyTarget
+		_, err := pgx.ForEachRow(rows, []any{&id, &t.region, &t.name, &t.phone}, func() error { targets[id] = t; return nil })
+		if err != nil {
+			return fmt.Errorf("scan person for notification: %w", err)
 		}
-		return rows.Err()
+		return nil
 	})
 	return targets
 }

@@ -6,7 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"healthcode"
+	"healthcode/demo"
+	"healthcode/pii"
 	"healthcode/postgres"
+	"healthcode/postgres/pgtest"
 	"healthcode/rules"
 )
 
@@ -42,8 +46,8 @@ func reevaluateAll(t *testing.T, db *postgres.DB, cause string) {
 	if err := db.Pool.QueryRow(ctx, "SELECT min(id), max(id) FROM persons").Scan(&lo, &hi); err != nil {
 		t.Fatal(err)
 	}
-	for from := lo; from <= hi; from += postgres.BatchSize {
-		if _, err := db.ReevaluateRange(ctx, from, from+postgres.BatchSize, cause); err != nil {
+	for from := lo; from <= hi; from += healthcode.ReevaluateBatchSize {
+		if _, err := db.ReevaluateRange(ctx, from, from+healthcode.ReevaluateBatchSize, cause); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -58,7 +62,7 @@ func TestReevaluateRangeRecordsVersionWithoutWrites(t *testing.T) {
 	db := syntheticDB(t)
 	ctx := context.Background()
 	const n = 1500 // two ranges
-	if _, err := db.SeedSynthetic(ctx, n, 11); err != nil {
+	if _, err := demo.SeedSynthetic(ctx, db, n, 11); err != nil {
 		t.Fatal(err)
 	}
 	original := rules.Default().Version
@@ -144,4 +148,28 @@ func TestReevaluateRangeRecordsVersionWithoutWrites(t *testing.T) {
 	if k := synthCount(t, db, "SELECT count(*) FROM codes WHERE code_rule_set_version(person_id, rule_set_version) <> 'test-v3'"); k != 0 {
 		t.Errorf("%d codes not under test-v3", k)
 	}
+}
+
+// syntheticDB returns a DB on a fresh database with a fixed personal-data
+// key and the default rule set published.
+func syntheticDB(t testing.TB) *postgres.DB {
+	t.Helper()
+	cipher, err := pii.NewCipher([]byte("synthetic-test-key-0123456789abc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := &postgres.DB{Pool: pgtest.New(t), PII: cipher}
+	if err := db.EnsureRuleSet(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func synthCount(t *testing.T, db *postgres.DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
 }

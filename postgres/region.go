@@ -29,23 +29,16 @@ func scanRegion(row pgx.Row) (*healthcode.Region, error) {
 	return &r, nil
 }
 
-func validRegionCode(code string) error {
-	if _, ok := healthcode.LevelOfCode(code); !ok {
-		return healthcode.Errorf(healthcode.EINVALID, "地区代码格式不正确：%q", truncate(code, 20))
-	}
-	return nil
-}
-
 // FindRegion implements healthcode.RegionService.
 func (s *RegionService) FindRegion(ctx context.Context, code string) (*healthcode.Region, error) {
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := validRegionCode(code); err != nil {
+	if err := healthcode.ValidRegionCode(code); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, code); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, code); err != nil {
 		return nil, err
 	}
 	r, err := scanRegion(s.DB.Pool.QueryRow(ctx, "SELECT "+regionColumns+" FROM regions WHERE code = $1", code))
@@ -73,16 +66,8 @@ func (s *RegionService) RegionNames(ctx context.Context, codes []string) ([]stri
 		return fail(fmt.Errorf("region names: %w", err))
 	}
 	names := map[string]string{}
-	for rows.Next() {
-		var code, name string
-		if err := rows.Scan(&code, &name); err != nil {
-			rows.Close()
-			return fail(fmt.Errorf("region names: %w", err))
-		}
-		names[code] = name
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var code, name string
+	if _, err := pgx.ForEachRow(rows, []any{&code, &name}, func() error { names[code] = name; return nil }); err != nil {
 		return fail(fmt.Errorf("region names: %w", err))
 	}
 	for i, c := range codes {
@@ -104,9 +89,9 @@ func (s *RegionService) FindRegions(ctx context.Context, codes []string) ([]*hea
 	}
 	var allowed []string
 	for i, c := range codes {
-		if err := validRegionCode(c); err != nil {
+		if err := healthcode.ValidRegionCode(c); err != nil {
 			errs[i] = err
-		} else if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, c); err != nil {
+		} else if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, c); err != nil {
 			errs[i] = err
 		} else {
 			allowed = append(allowed, c)
@@ -154,10 +139,10 @@ func (s *RegionService) ListRegions(ctx context.Context, f healthcode.RegionFilt
 	if f.ParentCode == "" {
 		f.ParentCode = healthcode.ProvinceCode
 	}
-	if err := validRegionCode(f.ParentCode); err != nil {
+	if err := healthcode.ValidRegionCode(f.ParentCode); err != nil {
 		return nil, false, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, f.ParentCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, f.ParentCode); err != nil {
 		return nil, false, err
 	}
 	var exists bool
@@ -197,7 +182,7 @@ func (s *RegionService) CreateCompound(ctx context.Context, communityCode, name 
 	if lv, ok := healthcode.LevelOfCode(communityCode); !ok || lv != healthcode.LevelCommunity {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "小区只能建在村（社区）之下，请填写 12 位社区代码")
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermCompoundCreate, communityCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermCompoundCreate, communityCode); err != nil {
 		return nil, err
 	}
 	var out *healthcode.Region
@@ -240,31 +225,10 @@ func (s *RegionService) CreateCompound(ctx context.Context, communityCode, name 
 	return out, nil
 }
 
-// roleFor returns the first role that lets the actor do perm at region, for
-// the audit record.
-func (db *DB) roleFor(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, region string) healthcode.Role {
-	if a.Kind == healthcode.ActorResident {
-		return healthcode.RoleResident
-	}
-	roles, err := db.Authz.RolesAt(ctx, a, perm, region)
-	if err != nil || len(roles) == 0 {
-		return ""
-	}
-	return roles[0]
-}
-
 // createdBy returns the actor's staff id for created_by columns, or nil.
 func createdBy(a *healthcode.Actor) any {
 	if a != nil && a.Kind == healthcode.ActorStaff {
 		return a.ID
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
 }

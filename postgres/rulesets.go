@@ -32,22 +32,9 @@ func scanRuleSet(row pgx.Row) (*healthcode.RuleSetInfo, error) {
 	return &r, err
 }
 
-// provinceActor returns the caller when they hold perm at the province:
-// rule sets are province-wide.
-func (s *RuleSetService) provinceActor(ctx context.Context, perm healthcode.Permission) (*healthcode.Actor, error) {
-	a, err := actor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.DB.Authz.Authorize(ctx, a, perm, healthcode.ProvinceCode); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
 // ListRuleSets implements healthcode.RuleSetService.
 func (s *RuleSetService) ListRuleSets(ctx context.Context) ([]*healthcode.RuleSetInfo, error) {
-	if _, err := s.provinceActor(ctx, healthcode.PermRuleSetRead); err != nil {
+	if _, err := s.DB.caller(ctx, healthcode.PermRuleSetRead, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+ruleSetColumns+" FROM rule_sets ORDER BY created_at DESC, version")
@@ -59,7 +46,7 @@ func (s *RuleSetService) ListRuleSets(ctx context.Context) ([]*healthcode.RuleSe
 
 // PreviewRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) PreviewRuleSet(ctx context.Context, body []byte) (*healthcode.RuleSetPreview, error) {
-	if _, err := s.provinceActor(ctx, healthcode.PermRuleSetWrite); err != nil {
+	if _, err := s.DB.caller(ctx, healthcode.PermRuleSetWrite, healthcode.ProvinceCode); err != nil {
 		return nil, err
 	}
 	rs, err := rules.Parse(body)
@@ -79,7 +66,7 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 		var n int
 		err := db.InTx(ctx, func(tx *Tx) error {
 			rows, err := tx.Query(ctx, `SELECT p.id, p.name_masked, p.residence_code, COALESCE(c.colour, '') FROM persons p
-				LEFT JOIN codes c ON c.person_id = p.id WHERE p.id > $1 ORDER BY p.id LIMIT $2`, after, BatchSize)
+				LEFT JOIN codes c ON c.person_id = p.id WHERE p.id > $1 ORDER BY p.id LIMIT $2`, after, healthcode.ReevaluateBatchSize)
 			if err != nil {
 				return fmt.Errorf("preview batch: %w", err)
 			}
@@ -88,18 +75,13 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 			}
 			var ids []int64
 			current := map[int64]cur{}
-			for rows.Next() {
-				var id int64
-				var c cur
-				if err := rows.Scan(&id, &c.name, &c.region, &c.colour); err != nil {
-					rows.Close()
-					return err
-				}
+			var id int64
+			var c cur
+			if _, err := pgx.ForEachRow(rows, []any{&id, &c.name, &c.region, &c.colour}, func() error {
 				ids = append(ids, id)
 				current[id] = c
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+				return nil
+			}); err != nil {
 				return err
 			}
 			n = len(ids)
@@ -129,7 +111,7 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 		if err != nil {
 			return nil, err
 		}
-		if n < BatchSize {
+		if n < healthcode.ReevaluateBatchSize {
 			break
 		}
 	}
@@ -145,7 +127,7 @@ func (db *DB) previewRuleSet(ctx context.Context, rs *rules.RuleSet) (*healthcod
 
 // PublishRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) PublishRuleSet(ctx context.Context, body []byte) (*healthcode.RuleSetInfo, error) {
-	a, err := s.provinceActor(ctx, healthcode.PermRuleSetWrite)
+	a, err := s.DB.caller(ctx, healthcode.PermRuleSetWrite, healthcode.ProvinceCode)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +158,7 @@ func (s *RuleSetService) PublishRuleSet(ctx context.Context, body []byte) (*heal
 
 // ApproveRuleSet implements healthcode.RuleSetService.
 func (s *RuleSetService) ApproveRuleSet(ctx context.Context, version string) (*healthcode.RuleSetInfo, error) {
-	a, err := s.provinceActor(ctx, healthcode.PermRuleSetApprove)
+	a, err := s.DB.caller(ctx, healthcode.PermRuleSetApprove, healthcode.ProvinceCode)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +184,8 @@ func (s *RuleSetService) ApproveRuleSet(ctx context.Context, version string) (*h
 		r.Status, r.ApprovedBy, r.PublishedAt = healthcode.RuleSetPublished, a.Subject(), &tx.Now
 		out = r
 		cause := "ruleset:" + version
-		if _, err := tx.Outbox(ctx, TaskFanOutAll, fmt.Appendf(nil, `{"cause":%q}`, cause), cause); err != nil {
+		payload, _ := json.Marshal(healthcode.FanOutAllPayload{Cause: cause})
+		if _, err := tx.Outbox(ctx, healthcode.TaskFanOutAll, payload, cause); err != nil {
 			return err
 		}
 		return tx.Audit(ctx, healthcode.AuditRecord{Role: healthcode.RoleRuleAdmin, Action: "ruleset.publish",

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
@@ -131,15 +132,15 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 	})
 	b.Queue(`SELECT v.id, v.institution_id, v.region_code, v.region_path::text, v.status = 'ACTIVE' AND i.status = 'ACTIVE'
 		FROM venues v JOIN institutions i ON i.id = v.institution_id WHERE v.id = ANY($1)`, venueIDs).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var id int64
-			var v scanVenue
-			if err := rows.Scan(&id, &v.institution, &v.region, &v.path, &v.active); err != nil {
-				return fmt.Errorf("load venues: %w", err)
-			}
+		var id int64
+		var v scanVenue
+		if _, err := pgx.ForEachRow(rows, []any{&id, &v.institution, &v.region, &v.path, &v.active}, func() error {
 			venues[id] = v
+			return nil
+		}); err != nil {
+			return fmt.Errorf("load venues: %w", err)
 		}
-		return rows.Err()
+		return nil
 	})
 	b.Queue(verifierStateSQL).QueryRow(func(row pgx.Row) error { return row.Scan(&state) })
 	loaded := make(chan error, 1)
@@ -173,7 +174,7 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 	allowed := func(region string) bool {
 		ok, seen := allowedIn[region]
 		if !seen {
-			ok = s.DB.Authz.Authorize(ctx, a, healthcode.PermScanRecord, region) == nil
+			ok = s.DB.may(ctx, a, healthcode.PermScanRecord, region)
 			allowedIn[region] = ok
 		}
 		return ok
@@ -280,15 +281,15 @@ func (s *ScanService) lookUp(ctx context.Context, ok []*acceptedScan) (*scanLook
 	b := &pgx.Batch{}
 	if len(codeIDs) > 0 {
 		b.Queue("SELECT code_id, id, residence_code FROM persons WHERE code_id = ANY($1)", codeIDs).Query(func(rows pgx.Rows) error {
-			for rows.Next() {
-				var cid, res string
-				var id int64
-				if err := rows.Scan(&cid, &id, &res); err != nil {
-					return fmt.Errorf("look up persons by code: %w", err)
-				}
+			var cid, res string
+			var id int64
+			if _, err := pgx.ForEachRow(rows, []any{&cid, &id, &res}, func() error {
 				look.persons[cid], look.residence[id] = id, res
+				return nil
+			}); err != nil {
+				return fmt.Errorf("look up persons by code: %w", err)
 			}
-			return rows.Err()
+			return nil
 		})
 	}
 	queueAreaRisks(b, s.DB.now(), places, look.risks)
@@ -314,7 +315,7 @@ func (s *ScanService) storeBatch(ctx context.Context, a *healthcode.Actor, insti
 			return s.store(ctx, tx, a, institution, ok, look, false, settle)
 		})
 	}
-	if pgCode(err) == "23514" {
+	if pgCode(err) == pgerrcode.CheckViolation {
 		s.DB.scanPartitions().Clear() // no partition for a row: one was dropped
 	}
 	return err
@@ -337,7 +338,7 @@ func (s *ScanService) store(ctx context.Context, tx *Tx, a *healthcode.Actor, in
 	look func() (*scanLookup, error), byCopy bool, settle func() (bool, error)) error {
 	days := map[time.Time]bool{}
 	for _, sc := range ok {
-		days[dayStart(sc.in.ScannedAt)] = true
+		days[healthcode.DayStart(sc.in.ScannedAt)] = true
 	}
 	for d := range days {
 		if err := ensureScanPartition(ctx, tx, d); err != nil {
@@ -546,7 +547,7 @@ func (db *DB) scanPartitions() *sync.Map {
 var scanCopyColumns = []string{"scan_id", "scanned_at", "received_at", "venue_id", "institution_id", "inspector_id", "issuer",
 	"code_id", "person_id", "colour", "temperature", "scan_role", "fever", "region_path"}
 
-func isUniqueViolation(err error) bool { return pgCode(err) == "23505" }
+func isUniqueViolation(err error) bool { return pgCode(err) == pgerrcode.UniqueViolation }
 
 func seq(n int) []int32 {
 	out := make([]int32, n)
@@ -618,7 +619,7 @@ func (s *ScanService) FeverReports(ctx context.Context, region, status string) (
 		return nil, healthcode.Errorf(healthcode.EINVALID, "状态应为 OPEN、TRANSFERRED 或 FALSE_ALARM")
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+feverColumns+feverFrom+`
-		WHERE f.region_path <@ $1::text[]::ltree[] AND f.status = $2 ORDER BY f.id DESC LIMIT 500`, ltreePaths(visible), status)
+		WHERE in_regions(f.region_path, $1) AND f.status = $2 ORDER BY f.id DESC LIMIT 500`, ltreePaths(visible), status)
 	if err != nil {
 		return nil, fmt.Errorf("list fever reports: %w", err)
 	}
@@ -649,8 +650,7 @@ func (s *ScanService) HandleFeverReport(ctx context.Context, id int64, outcome, 
 		}
 		// Staff who list fever reports or read persons there see the
 		// report (FORBIDDEN without fever.handle); others do not.
-		if err := s.DB.authorizeSeen(ctx, a, healthcode.PermFeverHandle, r.RegionCode, "发热报告不存在",
-			healthcode.PermFeverRead, healthcode.PermPersonRead); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermFeverHandle, r.RegionCode, seenWith("发热报告不存在", healthcode.PermFeverRead, healthcode.PermPersonRead)); err != nil {
 			return err
 		}
 		if r.Status != "OPEN" {
@@ -764,16 +764,14 @@ func notifyFever(ctx context.Context, tx *Tx, region, scanID string, temperature
 		id    int64
 		phone []byte
 	}
-	var contacts []contact
-	for rows.Next() {
+	contacts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (contact, error) {
 		var c contact
-		if err := rows.Scan(&c.id, &c.phone); err != nil {
-			rows.Close()
-			return err
-		}
-		contacts = append(contacts, c)
+		err := row.Scan(&c.id, &c.phone)
+		return c, err
+	})
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	var msgs []healthcode.SMSMessage
 	for _, c := range contacts {
 		phone, err := tx.db.PII.Decrypt(c.phone)

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -26,7 +25,7 @@ func (s *ScanService) scanScope(ctx context.Context, a *healthcode.Actor) (strin
 	if err != nil {
 		return "", nil, err
 	}
-	return "region_path <@ $1::text[]::ltree[]", ltreePaths(visible), nil
+	return "in_regions(region_path, $1)", ltreePaths(visible), nil
 }
 
 // Scans lists scans the caller may see, newest first. Institution members
@@ -56,13 +55,14 @@ func (s *ScanService) Scans(ctx context.Context, f healthcode.ScanFilter) ([]*he
 		add("scanned_at < ?", *f.To)
 	}
 	if f.After != "" {
-		b, err := base64.RawURLEncoding.DecodeString(f.After)
-		at, id, ok := strings.Cut(string(b), "|")
-		micros, perr := strconv.ParseInt(at, 10, 64)
-		if err != nil || !ok || perr != nil || !isUUID(id) {
-			return nil, false, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+		at, id, err := healthcode.ParseScanCursor(f.After)
+		if err == nil && !isUUID(id) {
+			err = healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
 		}
-		args = append(args, time.UnixMicro(micros), id)
+		if err != nil {
+			return nil, false, err
+		}
+		args = append(args, at, id)
 		where = append(where, fmt.Sprintf("(scanned_at, scan_id) < ($%d, $%d::uuid)", len(args)-1, len(args)))
 	}
 	args = append(args, f.First+1)
@@ -90,11 +90,6 @@ func (s *ScanService) Scans(ctx context.Context, f healthcode.ScanFilter) ([]*he
 	return list, more, nil
 }
 
-// ScanCursor is the keyset cursor of a scan in Scans.
-func ScanCursor(sc *healthcode.Scan) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(sc.ScannedAt.UnixMicro(), 10) + "|" + sc.ScanID))
-}
-
 // VenueStats counts a venue's scans, fevers and colours in [from, to).
 // Institution members of the venue's institution and administrators with
 // scan.read at its region may ask. Errors: UNAUTHENTICATED, NOT_FOUND,
@@ -120,7 +115,7 @@ func (s *ScanService) VenueStats(ctx context.Context, venueID int64, from, to ti
 	if strings.HasPrefix(scope, "institution_id") {
 		visible = inst == arg.(int64)
 	} else {
-		err = s.DB.Pool.QueryRow(ctx, "SELECT $2::text::ltree <@ $1::text[]::ltree[]", arg, path).Scan(&visible)
+		err = s.DB.Pool.QueryRow(ctx, "SELECT in_regions($2::text::ltree, $1)", arg, path).Scan(&visible)
 		if err != nil {
 			return nil, fmt.Errorf("check venue scope: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"healthcode"
 	"healthcode/credential"
+	"healthcode/demo"
 	"healthcode/pii"
 	"healthcode/postgres"
 	"healthcode/postgres/pgtest"
@@ -41,7 +42,7 @@ func newScanFixture(t testing.TB, persons int) *scanFixture {
 	if err := db.EnsureRuleSet(healthcode.NewContextWithActor(ctx, healthcode.SystemActor)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SeedSynthetic(ctx, persons, 7); err != nil {
+	if _, err := demo.SeedSynthetic(ctx, db, persons, 7); err != nil {
 		t.Fatal(err)
 	}
 	var inspector, venue int64

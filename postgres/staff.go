@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,8 +16,6 @@ import (
 type StaffService struct{ DB *DB }
 
 var _ healthcode.StaffService = (*StaffService)(nil)
-
-var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{2,31}$`)
 
 const staffColumns = "id, username, display_name, region_code, created_at, COALESCE(created_by, 0), disabled, phone_masked"
 
@@ -36,28 +31,14 @@ func (s *StaffService) CreateStaff(ctx context.Context, in healthcode.NewStaff) 
 	if err != nil {
 		return nil, err
 	}
-	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
-	in.DisplayName = strings.TrimSpace(in.DisplayName)
-	if !usernameRE.MatchString(in.Username) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "用户名须为 3–32 位小写字母、数字、点、下划线或连字符，且以字母或数字开头")
-	}
-	if in.DisplayName == "" || utf8.RuneCountInString(in.DisplayName) > 50 {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "姓名不能为空，且不超过 50 个字")
-	}
-	if err := validRegionCode(in.RegionCode); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffCreate, in.RegionCode); err != nil {
-		return nil, err
-	}
-	if err := ValidatePassword(in.Password); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermStaffCreate, in.RegionCode); err != nil {
 		return nil, err
 	}
 	var phoneHash, phoneEnc []byte
-	if in.Phone = strings.TrimSpace(in.Phone); in.Phone != "" {
-		if !pii.ValidPhone(in.Phone) {
-			return nil, healthcode.Errorf(healthcode.EINVALID, "手机号码应为 11 位手机号码")
-		}
+	if in.Phone != "" {
 		phoneHash, phoneEnc = s.DB.PII.Hash("phone", in.Phone), s.DB.PII.Encrypt(in.Phone)
 	}
 	hash, err := HashPassword(in.Password)
@@ -108,16 +89,23 @@ func (s *StaffService) visibleStaff(ctx context.Context, q pgx.Tx, a *healthcode
 	if err != nil {
 		return nil, mapError(err, "账号不存在")
 	}
-	if a.Kind == healthcode.ActorStaff && a.ID == id {
-		return st, nil
-	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffRead, st.RegionCode); err != nil {
-		if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-			return nil, healthcode.Errorf(healthcode.ENOTFOUND, "账号不存在")
-		}
+	if err := s.seeStaff(ctx, a, id, st); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// seeStaff checks that a may see account id (st, nil when there is no such
+// account): their own, or one homed inside their staff.read regions.
+// Errors: NOT_FOUND otherwise.
+func (s *StaffService) seeStaff(ctx context.Context, a *healthcode.Actor, id int64, st *healthcode.Staff) error {
+	switch {
+	case st == nil:
+		return healthcode.Errorf(healthcode.ENOTFOUND, "账号不存在")
+	case a.Kind == healthcode.ActorStaff && a.ID == id:
+		return nil
+	}
+	return s.DB.authorize(ctx, a, healthcode.PermStaffRead, st.RegionCode, hidden("账号不存在"))
 }
 
 // FindStaff implements healthcode.StaffService.
@@ -140,7 +128,7 @@ func (s *StaffService) ListStaff(ctx context.Context, f healthcode.StaffFilter) 
 		return nil, false, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+staffColumns+` FROM staff
-		WHERE region_path <@ $1::text[]::ltree[] AND id > $2 ORDER BY id LIMIT $3`,
+		WHERE in_regions(region_path, $1) AND id > $2 ORDER BY id LIMIT $3`,
 		ltreePaths(visible), f.After, f.First+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list staff: %w", err)
@@ -168,18 +156,67 @@ func scanGrant(row pgx.Row) (*healthcode.Grant, error) {
 
 // GrantsOf implements healthcode.StaffService.
 func (s *StaffService) GrantsOf(ctx context.Context, staffID int64) ([]*healthcode.Grant, error) {
+	grants, errs := s.GrantsOfStaff(ctx, []int64{staffID})
+	return grants[0], errs[0]
+}
+
+// GrantsOfStaff implements healthcode.StaffService: two statements for any
+// number of accounts.
+func (s *StaffService) GrantsOfStaff(ctx context.Context, staffIDs []int64) ([][]*healthcode.Grant, []error) {
+	out := make([][]*healthcode.Grant, len(staffIDs))
+	errs := make([]error, len(staffIDs))
+	fail := func(err error) ([][]*healthcode.Grant, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
 	a, err := actor(ctx)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	if _, err := s.visibleStaff(ctx, nil, a, staffID, false); err != nil {
-		return nil, err
-	}
-	rows, err := s.DB.Pool.Query(ctx, "SELECT "+grantColumns+" FROM grants WHERE staff_id = $1 ORDER BY id", staffID)
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+staffColumns+" FROM staff WHERE id = ANY($1)", staffIDs)
 	if err != nil {
-		return nil, fmt.Errorf("list grants: %w", err)
+		return fail(fmt.Errorf("read staff: %w", err))
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Grant, error) { return scanGrant(r) })
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Staff, error) { return scanStaff(r) })
+	if err != nil {
+		return fail(fmt.Errorf("read staff: %w", err))
+	}
+	byID := make(map[int64]*healthcode.Staff, len(list))
+	for _, st := range list {
+		byID[st.ID] = st
+	}
+	var visible []int64
+	for i, id := range staffIDs {
+		if errs[i] = s.seeStaff(ctx, a, id, byID[id]); errs[i] == nil {
+			visible = append(visible, id)
+		}
+	}
+	if len(visible) == 0 {
+		return out, errs
+	}
+	rows, err = s.DB.Pool.Query(ctx, "SELECT "+grantColumns+" FROM grants WHERE staff_id = ANY($1) ORDER BY id", visible)
+	if err != nil {
+		return fail(fmt.Errorf("list grants: %w", err))
+	}
+	grants, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Grant, error) { return scanGrant(r) })
+	if err != nil {
+		return fail(fmt.Errorf("list grants: %w", err))
+	}
+	of := map[int64][]*healthcode.Grant{}
+	for _, g := range grants {
+		of[g.StaffID] = append(of[g.StaffID], g)
+	}
+	for i, id := range staffIDs {
+		if errs[i] == nil {
+			out[i] = of[id]
+			if out[i] == nil {
+				out[i] = []*healthcode.Grant{}
+			}
+		}
+	}
+	return out, errs
 }
 
 // GrantRole implements healthcode.StaffService.
@@ -189,12 +226,12 @@ func (s *StaffService) GrantRole(ctx context.Context, staffID int64, role health
 		return nil, err
 	}
 	if !grantable(role) {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知或不可授予的角色：%s", truncate(string(role), 30))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知或不可授予的角色：%s", healthcode.Truncate(string(role), 30))
 	}
-	if err := validRegionCode(regionCode); err != nil {
+	if err := healthcode.ValidRegionCode(regionCode); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermGrantManage, regionCode); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermGrantManage, regionCode); err != nil {
 		return nil, err
 	}
 	if a.Kind == healthcode.ActorStaff && a.ID == staffID {
@@ -240,10 +277,7 @@ func (s *StaffService) RevokeRole(ctx context.Context, grantID int64) error {
 		if err != nil {
 			return mapError(err, "授权不存在")
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermGrantManage, g.RegionCode); err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-				return healthcode.Errorf(healthcode.ENOTFOUND, "授权不存在")
-			}
+		if err := s.DB.authorize(ctx, a, healthcode.PermGrantManage, g.RegionCode, hidden("授权不存在")); err != nil {
 			return err
 		}
 		role := s.DB.roleFor(ctx, a, healthcode.PermGrantManage, g.RegionCode)
@@ -268,7 +302,8 @@ func grantable(r healthcode.Role) bool {
 	return false
 }
 
-// ltreePaths turns region codes into ltree paths for `<@ $1::text[]::ltree[]`.
+// ltreePaths turns region codes into the ltree paths that in_regions(path,
+// $n) takes: the one way to filter rows by the regions a caller may see.
 func ltreePaths(codes []string) []string {
 	out := make([]string, len(codes))
 	for i, c := range codes {

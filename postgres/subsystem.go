@@ -61,7 +61,7 @@ func (s *SubsystemService) PushRecords(ctx context.Context, records []healthcode
 		return nil, healthcode.ErrForbidden
 	}
 	city := a.RegionCode
-	if err := db.Authz.Authorize(ctx, a, healthcode.PermExchangePush, city); err != nil {
+	if err := db.authorize(ctx, a, healthcode.PermExchangePush, city); err != nil {
 		return nil, err
 	}
 	if len(records) == 0 || len(records) > healthcode.MaxSubsystemBatch {
@@ -133,49 +133,49 @@ func (s *SubsystemService) PushRecords(ctx context.Context, records []healthcode
 // FORBIDDEN) error.
 func (s *SubsystemService) checkRecord(ctx context.Context, a *healthcode.Actor, r healthcode.SubsystemRecord, now time.Time) (*pushItem, string, error) {
 	if n := len(r.RecordID); n == 0 || n > 64 || strings.ContainsFunc(r.RecordID, func(c rune) bool { return c <= ' ' || c > '~' }) {
-		return nil, healthcode.RejectInvalid, fieldErr("recordId", "记录编号须为 1 至 64 位可见 ASCII 字符")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("recordId", "记录编号须为 1 至 64 位可见 ASCII 字符")
 	}
 	switch r.Colour {
 	case healthcode.Green, healthcode.Yellow, healthcode.Red:
 	default:
-		return nil, healthcode.RejectInvalid, fieldErr("colour", "码颜色应为 GREEN、YELLOW 或 RED")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("colour", "码颜色应为 GREEN、YELLOW 或 RED")
 	}
 	if r.IssuedAt.IsZero() || r.IssuedAt.After(now.Add(time.Hour)) {
-		return nil, healthcode.RejectInvalid, fieldErr("issuedAt", "赋码时间不能为空，也不能晚于当前时间")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("issuedAt", "赋码时间不能为空，也不能晚于当前时间")
 	}
 	switch r.Sex {
 	case "0", "1", "2", "9":
 	default:
-		return nil, healthcode.RejectInvalid, fieldErr("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
 	}
 	if len(r.Nationality) != 3 || strings.ToUpper(r.Nationality) != r.Nationality {
-		return nil, healthcode.RejectInvalid, fieldErr("nationality", "国籍应为 3 位大写字母代码（GB/T 2659）")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("nationality", "国籍应为 3 位大写字母代码（GB/T 2659）")
 	}
 	if r.Issuer != a.RegionCode {
-		return nil, healthcode.RejectIssuer, fieldErr("issuer", "发码机构 %s 与 API 密钥所属地市 %s 不一致", truncate(r.Issuer, 16), a.RegionCode)
+		return nil, healthcode.RejectIssuer, healthcode.FieldError("issuer", "发码机构 %s 与 API 密钥所属地市 %s 不一致", healthcode.Truncate(r.Issuer, 16), a.RegionCode)
 	}
 	if _, ok := healthcode.LevelOfCode(r.Region); !ok {
-		return nil, healthcode.RejectInvalid, fieldErr("region", "现住地应为陕西省内村（社区）或小区的地区代码")
+		return nil, healthcode.RejectInvalid, healthcode.FieldError("region", "现住地应为陕西省内村（社区）或小区的地区代码")
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermExchangePush, r.Region); err != nil {
-		if healthcode.ErrorCode(err) != healthcode.EFORBIDDEN {
-			return nil, "", err
-		}
-		return nil, healthcode.RejectOutsideCity, fieldErr("region", "现住地 %s 不在本市（%s）辖区内", r.Region, a.RegionCode)
+	outside := healthcode.FieldError("region", "现住地 %s 不在本市（%s）辖区内", r.Region, a.RegionCode)
+	if err := s.DB.authorize(ctx, a, healthcode.PermExchangePush, r.Region, refusedWith(outside)); err == outside {
+		return nil, healthcode.RejectOutsideCity, err
+	} else if err != nil {
+		return nil, "", err
 	}
 	// Travel that ended before the 14-day window cannot be declared and
 	// cannot matter; it is left out rather than rejecting the record.
-	earliest := dayStart(now).Add(-declarationWindow)
+	earliest := healthcode.DayStart(now).Add(-healthcode.DeclarationWindow)
 	travel := make([]healthcode.TravelEntry, 0, len(r.Travel))
 	for _, t := range r.Travel {
-		if !dayStart(t.To).Before(earliest) {
+		if !healthcode.DayStart(t.To).Before(earliest) {
 			travel = append(travel, t)
 		}
 	}
 	in := healthcode.DeclarationInput{Form: healthcode.FormResident, Name: r.Name, DocType: r.DocType, DocNumber: r.DocNumber,
 		Phone: r.Phone, ResidenceCode: r.Region, Address: r.Address, Travel: travel, Temperature: r.Temperature,
 		Symptoms: r.Symptoms}
-	if err := validateDeclaration(&in, now, false); err != nil {
+	if err := in.Validate(now, false); err != nil {
 		return nil, healthcode.RejectInvalid, err
 	}
 	// The content hash covers the normalised record: the same record pushed
@@ -207,16 +207,8 @@ func (s *SubsystemService) regionPaths(ctx context.Context, items []*pushItem, m
 		return fmt.Errorf("look up regions: %w", err)
 	}
 	paths := map[string]string{}
-	for rows.Next() {
-		var code, path string
-		if err := rows.Scan(&code, &path); err != nil {
-			rows.Close()
-			return fmt.Errorf("scan region: %w", err)
-		}
-		paths[code] = path
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var code, path string
+	if _, err := pgx.ForEachRow(rows, []any{&code, &path}, func() error { paths[code] = path; return nil }); err != nil {
 		return fmt.Errorf("look up regions: %w", err)
 	}
 	for _, it := range items {
@@ -259,17 +251,9 @@ func (s *SubsystemService) writeRecords(ctx context.Context, tx *Tx, a *healthco
 	if err != nil {
 		return nil, fmt.Errorf("load records: %w", err)
 	}
-	for rows.Next() {
-		var id string
-		var st stored
-		if err := rows.Scan(&id, &st.hash, &st.unified, &st.open); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("scan record: %w", err)
-		}
-		known[id] = st
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var id string
+	var st stored
+	if _, err := pgx.ForEachRow(rows, []any{&id, &st.hash, &st.unified, &st.open}, func() error { known[id] = st; return nil }); err != nil {
 		return nil, fmt.Errorf("load records: %w", err)
 	}
 	subj := a.Subject()
@@ -361,7 +345,7 @@ func (s *SubsystemService) compare(ctx context.Context, tx *Tx, a *healthcode.Ac
 		if out.Deviation, err = s.updateDeviation(ctx, tx, a, it, code, greens[it.pid]); err != nil {
 			return err
 		}
-		days[dayStart(it.rec.IssuedAt).Format(time.DateOnly)]++
+		days[healthcode.DayStart(it.rec.IssuedAt).Format(time.DateOnly)]++
 		recs = append(recs, healthcode.AuditRecord{Role: healthcode.RoleSubsystem, RegionCode: it.in.ResidenceCode,
 			Action: "subsystem.record", Object: "person:" + strconv.FormatInt(it.pid, 10),
 			Reason: "subsystem:" + city + ":" + it.rec.RecordID,
@@ -478,13 +462,13 @@ func (s *SubsystemService) deviationScope(ctx context.Context, cityCode string) 
 	}
 	if cityCode != "" {
 		if lv, ok := healthcode.LevelOfCode(cityCode); !ok || lv != healthcode.LevelCity {
-			return nil, nil, healthcode.Errorf(healthcode.EINVALID, "地市代码应为 4 位：%q", truncate(cityCode, 20))
+			return nil, nil, healthcode.Errorf(healthcode.EINVALID, "地市代码应为 4 位：%q", healthcode.Truncate(cityCode, 20))
 		}
 	}
 	if visible, err = s.DB.scope(ctx, a, healthcode.PermDeviationRead, ""); err != nil {
 		return nil, nil, err
 	}
-	if persons, err = s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermPersonRead); err != nil {
+	if persons, err = s.DB.visible(ctx, a, healthcode.PermPersonRead); err != nil {
 		return nil, nil, err
 	}
 	return visible, persons, nil
@@ -511,25 +495,23 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 			d.subsystem_colour, d.unified_colour, d.clauses, d.rule_set_version, d.opened_at, d.corrected_at,
 			COALESCE(d.corrected_by, '')
 		FROM subsystem_deviations d JOIN persons p ON p.id = d.person_id
-		WHERE d.region_path <@ $1::text[]::ltree[] AND ($2 = '' OR d.city_code = $2)
+		WHERE in_regions(d.region_path, $1) AND ($2 = '' OR d.city_code = $2)
 			AND ($3 = '' OR ($3 = 'OPEN') = (d.corrected_at IS NULL)) AND ($4 = 0 OR d.id < $4)
 		ORDER BY d.id DESC LIMIT $5`, ltreePaths(visible), f.CityCode, f.Status, f.After, f.First+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list deviations: %w", err)
 	}
-	defer rows.Close()
-	var list []*healthcode.Deviation
-	for rows.Next() {
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Deviation, error) {
 		var d healthcode.Deviation
 		var sub, uni string
 		var clauses []byte
-		if err := rows.Scan(&d.ID, &d.CityCode, &d.RecordID, &d.RegionCode, &d.PersonID, &d.MaskedName, &sub, &uni,
+		if err := row.Scan(&d.ID, &d.CityCode, &d.RecordID, &d.RegionCode, &d.PersonID, &d.MaskedName, &sub, &uni,
 			&clauses, &d.RuleSetVersion, &d.OpenedAt, &d.CorrectedAt, &d.CorrectedBy); err != nil {
-			return nil, false, fmt.Errorf("scan deviation: %w", err)
+			return nil, fmt.Errorf("scan deviation: %w", err)
 		}
 		d.SubsystemColour, d.UnifiedColour = healthcode.Colour(sub), healthcode.Colour(uni)
 		if err := json.Unmarshal(clauses, &d.Clauses); err != nil {
-			return nil, false, fmt.Errorf("decode clauses of deviation %d: %w", d.ID, err)
+			return nil, fmt.Errorf("decode clauses of deviation %d: %w", d.ID, err)
 		}
 		if !insideAny(d.RegionCode, persons) {
 			d.PersonID, d.MaskedName = 0, ""
@@ -537,9 +519,9 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 				d.Clauses[i].Reason, d.Clauses[i].FactIDs = "", nil
 			}
 		}
-		list = append(list, &d)
-	}
-	if err := rows.Err(); err != nil {
+		return &d, nil
+	})
+	if err != nil {
 		return nil, false, fmt.Errorf("list deviations: %w", err)
 	}
 	more := len(list) > f.First
@@ -562,11 +544,11 @@ func (s *SubsystemService) DeviationSummary(ctx context.Context, cityCode string
 	rows, err := s.DB.Pool.Query(ctx, `WITH v AS (SELECT unnest($1::text[])::ltree AS path)
 		SELECT c.code, c.name,
 			(SELECT count(*) FROM subsystem_deviations d WHERE d.city_code = c.code AND d.corrected_at IS NULL
-				AND d.region_path <@ $1::text[]::ltree[]),
+				AND in_regions(d.region_path, $1)),
 			(SELECT count(*) FROM subsystem_deviations d WHERE d.city_code = c.code AND d.corrected_at IS NOT NULL
-				AND d.region_path <@ $1::text[]::ltree[]),
-			(SELECT count(*) FROM subsystem_records r WHERE r.city_code = c.code AND r.region_path <@ $1::text[]::ltree[]),
-			(SELECT max(r.received_at) FROM subsystem_records r WHERE r.city_code = c.code AND r.region_path <@ $1::text[]::ltree[])
+				AND in_regions(d.region_path, $1)),
+			(SELECT count(*) FROM subsystem_records r WHERE r.city_code = c.code AND in_regions(r.region_path, $1)),
+			(SELECT max(r.received_at) FROM subsystem_records r WHERE r.city_code = c.code AND in_regions(r.region_path, $1))
 		FROM regions c
 		WHERE c.level = 'CITY' AND ($2 = '' OR c.code = $2)
 			AND EXISTS (SELECT 1 FROM v WHERE c.path <@ v.path OR v.path <@ c.path)
@@ -574,16 +556,12 @@ func (s *SubsystemService) DeviationSummary(ctx context.Context, cityCode string
 	if err != nil {
 		return nil, fmt.Errorf("summarise deviations: %w", err)
 	}
-	defer rows.Close()
-	var out []*healthcode.DeviationSummary
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.DeviationSummary, error) {
 		var d healthcode.DeviationSummary
-		if err := rows.Scan(&d.CityCode, &d.CityName, &d.Open, &d.Corrected, &d.Records, &d.LastPushAt); err != nil {
-			return nil, fmt.Errorf("scan deviation summary: %w", err)
-		}
-		out = append(out, &d)
-	}
-	if err := rows.Err(); err != nil {
+		err := row.Scan(&d.CityCode, &d.CityName, &d.Open, &d.Corrected, &d.Records, &d.LastPushAt)
+		return &d, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("summarise deviations: %w", err)
 	}
 	if cityCode != "" && len(out) == 0 {
@@ -591,7 +569,3 @@ func (s *SubsystemService) DeviationSummary(ctx context.Context, cityCode string
 	}
 	return out, nil
 }
-
-// DeviationCursor is the keyset cursor of a deviation in Deviations: its id.
-// The GraphQL layer encodes it. Any caller may use it; it cannot fail.
-func DeviationCursor(d *healthcode.Deviation) string { return strconv.FormatInt(d.ID, 10) }

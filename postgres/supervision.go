@@ -56,7 +56,7 @@ func (s *SupervisionService) SubmitJointMeetingList(ctx context.Context, region 
 			}
 		}
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermReportSubmit, region); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermReportSubmit, region); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(members)
@@ -94,11 +94,11 @@ func (s *SupervisionService) JointMeetingLists(ctx context.Context, region strin
 	if region == "" {
 		region = healthcode.ProvinceCode
 	}
-	if err := validRegionCode(region); err != nil {
+	if err := healthcode.ValidRegionCode(region); err != nil {
 		return nil, err
 	}
-	if s.DB.Authz.Authorize(ctx, a, healthcode.PermIndicatorRead, region) != nil {
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermReportSubmit, region); err != nil {
+	if !s.DB.may(ctx, a, healthcode.PermIndicatorRead, region) {
+		if err := s.DB.authorize(ctx, a, healthcode.PermReportSubmit, region); err != nil {
 			return nil, err
 		}
 	}

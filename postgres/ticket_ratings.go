@@ -27,10 +27,10 @@ func (s *TicketService) RateTicket(ctx context.Context, id int64, satisfaction, 
 	}
 	sat := hotline.Satisfaction(satisfaction)
 	if !sat.Valid() {
-		return nil, fieldErr("满意度", "应为 SATISFIED、BASICALLY_SATISFIED 或 DISSATISFIED")
+		return nil, healthcode.FieldError("满意度", "应为 SATISFIED、BASICALLY_SATISFIED 或 DISSATISFIED")
 	}
 	if utf8.RuneCountInString(comment) > maxRatingCommentRunes {
-		return nil, fieldErr("评价内容", "不超过 %d 个字", maxRatingCommentRunes)
+		return nil, healthcode.FieldError("评价内容", "不超过 %d 个字", maxRatingCommentRunes)
 	}
 	var out *healthcode.Ticket
 	err = s.DB.InTx(ctx, func(tx *Tx) error {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -25,15 +24,12 @@ type TicketService struct {
 	DB       *DB
 	Calendar *workcal.Calendar
 	Policy   workcal.Policy
-
-	hub ticketHub
 }
 
-var _ healthcode.TicketService = (*TicketService)(nil)
-
-// MaxEvidenceBytes bounds an appeal's evidence (an image or a PDF); its
-// base64 fits the 1 MiB request limit.
-const MaxEvidenceBytes = 512 << 10
+var (
+	_ healthcode.TicketService     = (*TicketService)(nil)
+	_ healthcode.DeadlineProcessor = (*TicketService)(nil)
+)
 
 // duplicateWindow is how far back likely duplicates are looked for.
 const duplicateWindow = 7 * 24 * time.Hour
@@ -85,7 +81,20 @@ func parentRegion(code string) string {
 // ticket: operators of its place, handlers of its unit, administrators above
 // its unit, the provincial office, the system, or the resident it concerns.
 func (s *TicketService) rolesFor(ctx context.Context, q *Tx, a *healthcode.Actor, t *healthcode.Ticket) ([]hotline.Role, bool) {
-	authz := s.DB.Authz
+	var own func(int64) bool
+	if a.Kind == healthcode.ActorResident && t.PersonID != 0 {
+		own = func(pid int64) bool {
+			var ok bool
+			_ = q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM account_persons WHERE account_id = $1 AND person_id = $2)", a.ID, pid).Scan(&ok)
+			return ok
+		}
+	}
+	return s.rolesWith(ctx, a, t, own)
+}
+
+// rolesWith is rolesFor with the resident's persons given by own (a
+// resident holds the ticket of their own or a dependent's person).
+func (s *TicketService) rolesWith(ctx context.Context, a *healthcode.Actor, t *healthcode.Ticket, own func(int64) bool) ([]hotline.Role, bool) {
 	switch a.Kind {
 	case healthcode.ActorSystem:
 		return []hotline.Role{hotline.System}, true
@@ -93,30 +102,28 @@ func (s *TicketService) rolesFor(ctx context.Context, q *Tx, a *healthcode.Actor
 		if t.PersonID == 0 {
 			return nil, false
 		}
-		var ok bool
-		_ = q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM account_persons WHERE account_id = $1 AND person_id = $2)", a.ID, t.PersonID).Scan(&ok)
-		return []hotline.Role{hotline.Resident}, ok
+		return []hotline.Role{hotline.Resident}, own(t.PersonID)
 	case healthcode.ActorStaff:
 	default:
 		return nil, false
 	}
 	var roles []hotline.Role
 	reader := false
-	if authz.Authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(t.PlaceCode)) == nil {
+	if s.DB.may(ctx, a, healthcode.PermTicketDispatch, countyOf(t.PlaceCode)) {
 		roles = append(roles, hotline.Operator)
 	}
-	if t.Unit != nil && t.State != string(hotline.Accepted) && authz.Authorize(ctx, a, healthcode.PermTicketHandle, t.Unit.RegionCode) == nil {
+	if t.Unit != nil && t.State != string(hotline.Accepted) && s.DB.may(ctx, a, healthcode.PermTicketHandle, t.Unit.RegionCode) {
 		roles = append(roles, hotline.Handler)
 	}
 	if t.Unit != nil {
-		if p := parentRegion(t.Unit.RegionCode); p != "" && authz.Authorize(ctx, a, healthcode.PermTicketSupervise, p) == nil {
+		if p := parentRegion(t.Unit.RegionCode); p != "" && s.DB.may(ctx, a, healthcode.PermTicketSupervise, p) {
 			roles = append(roles, hotline.UnitSupervisor)
 		}
 	}
-	if authz.Authorize(ctx, a, healthcode.PermTicketSupervise, healthcode.ProvinceCode) == nil {
+	if s.DB.may(ctx, a, healthcode.PermTicketSupervise, healthcode.ProvinceCode) {
 		roles = append(roles, hotline.Province)
 	}
-	if len(roles) == 0 && authz.Authorize(ctx, a, healthcode.PermTicketSupervise, t.RegionCode) == nil {
+	if len(roles) == 0 && s.DB.may(ctx, a, healthcode.PermTicketSupervise, t.RegionCode) {
 		reader = true // an administrator of the unit's own region follows it
 	}
 	return roles, len(roles) > 0 || reader
@@ -157,17 +164,6 @@ func (s *TicketService) limit(kind, urgency string, step workcal.Step) (workcal.
 	return s.Policy.Limit(workcal.Kind(kind), workcal.Urgency(urgency), step)
 }
 
-func validText(field string, v string, min, max int) (string, error) {
-	v = strings.TrimSpace(v)
-	if n := utf8.RuneCountInString(v); n < min || n > max {
-		if min > 0 && n == 0 {
-			return "", fieldErr(field, "不能为空")
-		}
-		return "", fieldErr(field, "长度应在 %d 至 %d 个字之间", min, max)
-	}
-	return v, nil
-}
-
 // CreateTicket implements healthcode.TicketService.
 func (s *TicketService) CreateTicket(ctx context.Context, in healthcode.NewTicket) (*healthcode.Ticket, error) {
 	a, err := staffOnly(ctx)
@@ -178,7 +174,7 @@ func (s *TicketService) CreateTicket(ctx context.Context, in healthcode.NewTicke
 		in.Channel = string(hotline.ChannelHotline)
 	}
 	if in.Channel != string(hotline.ChannelHotline) && in.Channel != string(hotline.ChannelTransfer) {
-		return nil, fieldErr("来源渠道", "话务员登记的工单应为 HOTLINE 或 TRANSFER_12345")
+		return nil, healthcode.FieldError("来源渠道", "话务员登记的工单应为 HOTLINE 或 TRANSFER_12345")
 	}
 	return s.create(ctx, a, in)
 }
@@ -215,54 +211,47 @@ func (s *TicketService) FileAppeal(ctx context.Context, in healthcode.NewTicket)
 			return f.Kind == in.DisputedFactKind && f.ID == in.DisputedFactID && f.RetractedAt == nil
 		})
 		if i < 0 {
-			return nil, fieldErr("有异议的信息", "不存在或已撤销，请重新选择")
+			return nil, healthcode.FieldError("有异议的信息", "不存在或已撤销，请重新选择")
 		}
-		in.Subject = truncate("赋码申诉：对「"+facts[i].Summary+"」有异议", 100)
+		in.Subject = healthcode.Truncate("赋码申诉：对「"+facts[i].Summary+"」有异议", 100)
 	}
 	return s.create(ctx, a, in)
 }
 
 func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in healthcode.NewTicket) (*healthcode.Ticket, error) {
 	if !hotline.Kind(in.Kind).Valid() {
-		return nil, fieldErr("工单类型", "应为 CONSULTATION、COMPLAINT、SUGGESTION 或 CODE_APPEAL")
+		return nil, healthcode.FieldError("工单类型", "应为 CONSULTATION、COMPLAINT、SUGGESTION 或 CODE_APPEAL")
 	}
 	if in.Urgency == "" {
 		in.Urgency = string(hotline.Normal)
 	}
 	if !hotline.Urgency(in.Urgency).Valid() {
-		return nil, fieldErr("紧急程度", "应为 NORMAL 或 URGENT")
+		return nil, healthcode.FieldError("紧急程度", "应为 NORMAL 或 URGENT")
 	}
-	var err error
-	if in.Subject, err = validText("标题", in.Subject, 1, 100); err != nil {
-		return nil, err
-	}
-	if in.Description, err = validText("诉求内容", in.Description, 1, 2000); err != nil {
+	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	if in.Kind == string(hotline.CodeAppeal) && in.PersonID == 0 {
-		return nil, fieldErr("申诉人", "赋码申诉须关联人员")
+		return nil, healthcode.FieldError("申诉人", "赋码申诉须关联人员")
 	}
 	var evidenceType string
 	if len(in.Evidence) > 0 {
-		if len(in.Evidence) > MaxEvidenceBytes {
-			return nil, fieldErr("证明材料", "文件不能超过 512 KB")
+		if len(in.Evidence) > healthcode.MaxEvidenceBytes {
+			return nil, healthcode.FieldError("证明材料", "文件不能超过 512 KB")
 		}
 		evidenceType = http.DetectContentType(in.Evidence)
 		if (evidenceType != "image/png" && evidenceType != "image/jpeg" && evidenceType != "application/pdf") ||
 			(in.EvidenceContentType != "" && in.EvidenceContentType != evidenceType) {
-			return nil, fieldErr("证明材料", "只接受 PNG、JPEG 图片或 PDF 文件")
+			return nil, healthcode.FieldError("证明材料", "只接受 PNG、JPEG 图片或 PDF 文件")
 		}
 	}
 	var callerHash, callerEnc []byte
 	var callerMasked string
 	if in.CallerPhone != "" {
-		if !pii.ValidPhone(in.CallerPhone) {
-			return nil, fieldErr("来电号码", "应为 11 位手机号码")
-		}
 		callerHash, callerEnc, callerMasked = s.DB.PII.Hash("phone", in.CallerPhone), s.DB.PII.Encrypt(in.CallerPhone), pii.MaskPhone(in.CallerPhone)
 	}
 	var out *healthcode.Ticket
-	err = s.DB.InTx(ctx, func(tx *Tx) error {
+	err := s.DB.InTx(ctx, func(tx *Tx) error {
 		if in.PersonID != 0 {
 			var residence string
 			if a.Kind == healthcode.ActorStaff {
@@ -279,20 +268,20 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 			}
 		}
 		if in.PlaceCode == "" {
-			return fieldErr("事发地", "请选择被投诉或咨询涉及的地区")
+			return healthcode.FieldError("事发地", "请选择被投诉或咨询涉及的地区")
 		}
-		if err := validRegionCode(in.PlaceCode); err != nil {
+		if err := healthcode.ValidRegionCode(in.PlaceCode); err != nil {
 			return err
 		}
 		region := countyOf(in.PlaceCode)
 		if a.Kind == healthcode.ActorStaff {
-			if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTicketCreate, region); err != nil {
+			if err := s.DB.authorize(ctx, a, healthcode.PermTicketCreate, region); err != nil {
 				return err
 			}
 		}
 		var path string
 		if err := tx.QueryRow(ctx, "SELECT path::text FROM regions WHERE code = $1", region).Scan(&path); err != nil {
-			return fieldErr("事发地", "地区代码 %s 不存在", in.PlaceCode)
+			return healthcode.FieldError("事发地", "地区代码 %s 不存在", in.PlaceCode)
 		}
 		var person, disputedKind, disputedID any
 		if in.PersonID != 0 {
@@ -384,7 +373,7 @@ func (s *TicketService) Act(ctx context.Context, id int64, in healthcode.TicketA
 	}
 	action := hotline.Action(in.Action)
 	if !action.Valid() {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的操作：%s", truncate(in.Action, 30))
+		return nil, healthcode.Errorf(healthcode.EINVALID, "未知的操作：%s", healthcode.Truncate(in.Action, 30))
 	}
 	var out *healthcode.Ticket
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
@@ -509,7 +498,7 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 		uid, _ := strconv.ParseInt(next.Unit, 10, 64)
 		var region, path string
 		if err := tx.QueryRow(ctx, "SELECT region_code, region_path::text FROM handling_units WHERE id = $1", uid).Scan(&region, &path); err != nil {
-			return fieldErr("承办单位", "承办单位不存在，请先为该地区设立承办单位")
+			return healthcode.FieldError("承办单位", "承办单位不存在，请先为该地区设立承办单位")
 		}
 		set["unit_id"], set["region_code"], set["region_path"] = uid, region, path
 		unitRegion = region
@@ -518,7 +507,7 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 	// county of the ticket's place (属地). A wrong place is corrected first
 	// (CORRECT_PLACE), which leaves its trace in the history.
 	if slices.Contains(step.Effects, hotline.StartSignClock) && countyOf(unitRegion) != countyOf(t.PlaceCode) {
-		return fieldErr("承办单位", "派单应按属地：承办单位须在事发地所在县（区）；事发地有误的，请先更正事发地")
+		return healthcode.FieldError("承办单位", "派单应按属地：承办单位须在事发地所在县（区）；事发地有误的，请先更正事发地")
 	}
 	if next.Unit == "" && step.Action == hotline.Return {
 		set["unit_id"] = nil
@@ -597,7 +586,7 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 				extra = "2wd"
 			}
 			if _, err := workcal.ParseLimit(extra); err != nil {
-				return fieldErr("延期时长", "格式应为 2wd、8wh 或 24h")
+				return healthcode.FieldError("延期时长", "格式应为 2wd、8wh 或 24h")
 			}
 			if t.DueAt != nil && !tx.Now.Before(*t.DueAt) {
 				return healthcode.Errorf(healthcode.ECONFLICT, "已超过办理时限，不能再申请延期")
@@ -618,10 +607,10 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 		case hotline.LinkMerged:
 			target, err := s.loadTicket(ctx, tx, in.TargetTicket, false)
 			if err != nil {
-				return fieldErr("并入工单", "目标工单不存在")
+				return healthcode.FieldError("并入工单", "目标工单不存在")
 			}
 			if roles, ok := s.rolesFor(ctx, tx, a, target); !ok || len(roles) == 0 || !hotline.State(target.State).Open() {
-				return fieldErr("并入工单", "目标工单不可并入")
+				return healthcode.FieldError("并入工单", "目标工单不可并入")
 			}
 			set["merged_into"] = in.TargetTicket
 		case hotline.CorrectFacts:
@@ -641,7 +630,7 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 			if t.Unit != nil {
 				unit = t.Unit.Name
 			}
-			text := fmt.Sprintf("工单 #%d（%s）被%s退回：%s。请核实事发地（必要时更正）后重新派单", t.ID, t.Subject, unit, truncate(in.Reason, 200))
+			text := fmt.Sprintf("工单 #%d（%s）被%s退回：%s。请核实事发地（必要时更正）后重新派单", t.ID, t.Subject, unit, healthcode.Truncate(in.Reason, 200))
 			if err := s.notice(ctx, tx, t.ID, countyOf(t.PlaceCode), "RETURNED", audienceDispatch, text, ""); err != nil {
 				return err
 			}
@@ -717,14 +706,14 @@ func (s *TicketService) apply(ctx context.Context, tx *Tx, a *healthcode.Actor, 
 // FORBIDDEN.
 func (s *TicketService) correctPlace(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket, step hotline.Step, place string, set map[string]any) (map[string]any, error) {
 	place = strings.TrimSpace(place)
-	if err := validRegionCode(place); err != nil {
+	if err := healthcode.ValidRegionCode(place); err != nil {
 		return nil, err
 	}
 	if lv, _ := healthcode.LevelOfCode(place); lv == healthcode.LevelProvince || lv == healthcode.LevelCity {
-		return nil, fieldErr("事发地", "请选择县（区）或以下的地区")
+		return nil, healthcode.FieldError("事发地", "请选择县（区）或以下的地区")
 	}
 	if place == t.PlaceCode {
-		return nil, fieldErr("事发地", "与原事发地相同")
+		return nil, healthcode.FieldError("事发地", "与原事发地相同")
 	}
 	from, err := regionFullName(ctx, tx, t.PlaceCode)
 	if err != nil {
@@ -735,11 +724,12 @@ func (s *TicketService) correctPlace(ctx context.Context, tx *Tx, a *healthcode.
 		return nil, err
 	}
 	if to == "" {
-		return nil, fieldErr("事发地", "地区代码 %s 不存在", place)
+		return nil, healthcode.FieldError("事发地", "地区代码 %s 不存在", place)
 	}
 	if step.Role != hotline.Province {
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(place)); err != nil {
-			return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "无权将工单转至%s：不在本人派单的地区内，请联系省 12320 话务员", to)
+		if err := s.DB.authorize(ctx, a, healthcode.PermTicketDispatch, countyOf(place), refusedWith(healthcode.Errorf(
+			healthcode.EFORBIDDEN, "无权将工单转至%s：不在本人派单的地区内，请联系省 12320 话务员", to))); err != nil {
+			return nil, err
 		}
 	}
 	set["place_code"] = place
@@ -827,7 +817,7 @@ func (s *TicketService) notice(ctx context.Context, tx *Tx, ticketID int64, regi
 // the code service's own path, in this transaction; the code is re-evaluated.
 func (s *TicketService) correct(ctx context.Context, tx *Tx, a *healthcode.Actor, t *healthcode.Ticket, c *healthcode.FactCorrection) error {
 	if c == nil || (c.RetractID == 0 && c.RecordKind == "") {
-		return fieldErr("纠正内容", "请选择要撤销的错误事实或要补录的医学状态")
+		return healthcode.FieldError("纠正内容", "请选择要撤销的错误事实或要补录的医学状态")
 	}
 	ref := "ticket:" + strconv.FormatInt(t.ID, 10)
 	if c.RetractID != 0 {
@@ -837,7 +827,7 @@ func (s *TicketService) correct(ctx context.Context, tx *Tx, a *healthcode.Actor
 			return healthcode.Errorf(healthcode.EINVALID, "事实类型应为 STAY、MEDICAL、HEALTH 或 DESIGNATION")
 		}
 		if err := tx.QueryRow(ctx, "SELECT person_id FROM "+table+" WHERE id = $1", c.RetractID).Scan(&owner); err != nil || owner != t.PersonID {
-			return fieldErr("纠正内容", "该事实不属于申诉人")
+			return healthcode.FieldError("纠正内容", "该事实不属于申诉人")
 		}
 		if _, err := s.DB.RetractFactTx(ctx, tx, a, c.RetractKind, c.RetractID, "申诉核实："+ref, ref); err != nil {
 			return err
@@ -869,18 +859,21 @@ func (s *TicketService) notifyResident(ctx context.Context, tx *Tx, t *healthcod
 	if err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("【陕西健康码】您的工单 #%d（%s）已%s：%s", t.ID, t.Subject, step.Action.Label(), truncate(text, 120))
+	msg := fmt.Sprintf("【陕西健康码】您的工单 #%d（%s）已%s：%s", t.ID, t.Subject, step.Action.Label(), healthcode.Truncate(text, 120))
 	if t.Kind == string(hotline.CodeAppeal) {
 		var colour string
 		_ = tx.QueryRow(ctx, "SELECT colour FROM codes WHERE person_id = $1", t.PersonID).Scan(&colour)
-		msg = fmt.Sprintf("【陕西健康码】您的赋码申诉 #%d 已处理（%s），当前为%s。%s", t.ID, step.Action.Label(), healthcode.Colour(colour).Label(), truncate(text, 100))
+		msg = fmt.Sprintf("【陕西健康码】您的赋码申诉 #%d 已处理（%s），当前为%s。%s", t.ID, step.Action.Label(), healthcode.Colour(colour).Label(), healthcode.Truncate(text, 100))
 	}
 	return tx.QueueSMS(ctx, p, msg, fmt.Sprintf("ticket:%d:%s:%d", t.ID, step.Action, tx.Now.UnixNano()))
 }
 
-// notifyQueue tells live queue subscribers that a ticket changed.
+// notifyQueue records that a ticket changed (ticket_changes, the history a
+// reconnected listener replays) and tells live queue subscribers of every
+// process. A failure aborts the transaction, so the commit reports it.
 func (s *TicketService) notifyQueue(ctx context.Context, tx *Tx, t *healthcode.Ticket) {
-	_, _ = tx.Exec(ctx, "SELECT pg_notify('tickets', $1)", strconv.FormatInt(t.ID, 10))
+	_, _ = tx.Exec(ctx, `WITH c AS (INSERT INTO ticket_changes (ticket_id, changed_at) VALUES ($1, $2) RETURNING id)
+		SELECT pg_notify('tickets', $1::text || ':' || c.id::text) FROM c`, t.ID, tx.Now)
 }
 
 // MustCalendar returns the embedded working-time calendar; the data is

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 
 	"healthcode"
 	"healthcode/hotline"
-	"healthcode/pii"
 )
 
 // FindTicket implements healthcode.TicketService.
@@ -126,53 +124,127 @@ func (s *TicketService) AllowedActions(ctx context.Context, t *healthcode.Ticket
 // steps returns the history of ticket id as a's kind may see it: residents
 // see the public steps without reasons or actors.
 func (s *TicketService) steps(ctx context.Context, tx *Tx, a *healthcode.Actor, id int64) ([]*healthcode.TicketStep, error) {
-	q := `SELECT s.id, s.action, s.from_state, s.to_state, s.role, s.actor, s.actor_name, s.text, s.reason, s.visibility, s.created_at,
+	of, err := s.stepsOf(ctx, tx, a, []int64{id})
+	return of[id], err
+}
+
+// stepsOf returns the histories of tickets ids in one statement, by ticket
+// (an empty list for a ticket without steps), each step with the unit that
+// held the ticket then (not shown to residents).
+func (s *TicketService) stepsOf(ctx context.Context, tx *Tx, a *healthcode.Actor, ids []int64) (map[int64][]*healthcode.TicketStep, error) {
+	q := `SELECT s.ticket_id, s.id, s.action, s.from_state, s.to_state, s.role, s.actor, s.actor_name, s.text, s.reason, s.visibility, s.created_at,
 		COALESCE(u.id, 0), COALESCE(u.region_code, ''), COALESCE(u.name, '')
-		FROM ticket_steps s LEFT JOIN handling_units u ON u.id = s.unit_id WHERE s.ticket_id = $1`
+		FROM ticket_steps s LEFT JOIN handling_units u ON u.id = s.unit_id WHERE s.ticket_id = ANY($1)`
 	if a.Kind == healthcode.ActorResident {
 		q += " AND s.visibility = 'PUBLIC'" // internal notes are never shown to the resident
 	}
-	rows, err := tx.Query(ctx, q+" ORDER BY s.id", id)
+	rows, err := tx.Query(ctx, q+" ORDER BY s.id", ids)
 	if err != nil {
 		return nil, fmt.Errorf("list ticket steps: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.TicketStep, error) {
+	of := make(map[int64][]*healthcode.TicketStep, len(ids))
+	for _, id := range ids {
+		of[id] = []*healthcode.TicketStep{}
+	}
+	var ticket int64
+	_, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
 		var st healthcode.TicketStep
 		var u healthcode.HandlingUnit
-		err := r.Scan(&st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text, &st.Reason, &st.Visibility, &st.At,
-			&u.ID, &u.RegionCode, &u.Name)
+		if err := r.Scan(&ticket, &st.ID, &st.Action, &st.From, &st.To, &st.Role, &st.Actor, &st.ActorName, &st.Text,
+			&st.Reason, &st.Visibility, &st.At, &u.ID, &u.RegionCode, &u.Name); err != nil {
+			return struct{}{}, err
+		}
 		if u.ID != 0 && a.Kind != healthcode.ActorResident {
 			st.Unit = &u
 		}
 		if a.Kind == healthcode.ActorResident {
 			st.Reason, st.Actor, st.ActorName = "", "", ""
 		}
-		return &st, err
+		of[ticket] = append(of[ticket], &st)
+		return struct{}{}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list ticket steps: %w", err)
 	}
-	if out == nil {
-		out = []*healthcode.TicketStep{}
-	}
-	return out, nil
+	return of, nil
 }
 
 // Steps implements healthcode.TicketService.
 func (s *TicketService) Steps(ctx context.Context, id int64) ([]*healthcode.TicketStep, error) {
+	steps, errs := s.StepsOfTickets(ctx, []int64{id})
+	return steps[0], errs[0]
+}
+
+// StepsOfTickets implements healthcode.TicketService: one transaction of at
+// most three statements for any number of tickets.
+func (s *TicketService) StepsOfTickets(ctx context.Context, ids []int64) ([][]*healthcode.TicketStep, []error) {
+	out := make([][]*healthcode.TicketStep, len(ids))
+	errs := make([]error, len(ids))
+	fail := func(err error) ([][]*healthcode.TicketStep, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
 	a, err := actor(ctx)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	var out []*healthcode.TicketStep
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		if _, err := s.readable(ctx, tx, a, id); err != nil {
-			return err
+		rows, err := tx.Query(ctx, "SELECT "+ticketColumns+ticketFrom+" WHERE t.id = ANY($1)", ids)
+		if err != nil {
+			return fmt.Errorf("read tickets: %w", err)
 		}
-		out, err = s.steps(ctx, tx, a, id)
+		tickets, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, tx.Now) })
+		if err != nil {
+			return fmt.Errorf("read tickets: %w", err)
+		}
+		byID := make(map[int64]*healthcode.Ticket, len(tickets))
+		var persons []int64
+		for _, t := range tickets {
+			byID[t.ID] = t
+			persons = append(persons, t.PersonID)
+		}
+		own := map[int64]bool{}
+		if a.Kind == healthcode.ActorResident {
+			rows, err := tx.Query(ctx, "SELECT person_id FROM account_persons WHERE account_id = $1 AND person_id = ANY($2)", a.ID, persons)
+			if err != nil {
+				return fmt.Errorf("read own persons: %w", err)
+			}
+			pids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+			if err != nil {
+				return fmt.Errorf("read own persons: %w", err)
+			}
+			for _, pid := range pids {
+				own[pid] = true
+			}
+		}
+		var readable []int64
+		for i, id := range ids {
+			t := byID[id]
+			if t == nil {
+				errs[i] = healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+			} else if _, ok := s.rolesWith(ctx, a, t, func(pid int64) bool { return own[pid] }); !ok {
+				errs[i] = healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
+			} else {
+				readable = append(readable, id)
+			}
+		}
+		if len(readable) == 0 {
+			return nil
+		}
+		of, err := s.stepsOf(ctx, tx, a, readable)
+		for i, id := range ids {
+			if errs[i] == nil {
+				out[i] = of[id]
+			}
+		}
 		return err
 	})
-	return out, err
+	if err != nil {
+		return fail(err)
+	}
+	return out, errs
 }
 
 // queueCursor is the keyset of a queue: by the next deadline (tickets
@@ -187,53 +259,20 @@ type queueCursor struct {
 	appeals, other bool
 }
 
-func encodeQueueCursor(t *healthcode.Ticket, appealsFirst bool) string {
-	due := "inf"
-	if t.DueAt != nil {
-		due = strconv.FormatInt(t.DueAt.UnixMicro(), 10)
-	}
-	if appealsFirst {
-		part := "a"
-		if t.Kind != string(hotline.CodeAppeal) {
-			part = "o"
-		}
-		return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%s|%d", part, due, t.ID))
-	}
-	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%s|%d", due, t.ID))
-}
-
 func decodeQueueCursor(s string) (*queueCursor, error) {
 	if s == "" {
 		return nil, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	parts := strings.Split(string(b), "|")
-	var appeals, other bool
-	if err == nil && len(parts) == 3 && (parts[0] == "a" || parts[0] == "o") {
-		appeals, other = true, parts[0] == "o"
-		parts = parts[1:]
+	k, err := healthcode.ParseTicketCursor(s)
+	if err != nil {
+		return nil, err
 	}
-	if err != nil || len(parts) != 2 {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
-	}
-	id, e2 := strconv.ParseInt(parts[1], 10, 64)
-	c := &queueCursor{id: id, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}, appeals: appeals, other: other}
-	var e1 error
-	if parts[0] != "inf" {
-		var micros int64
-		micros, e1 = strconv.ParseInt(parts[0], 10, 64)
-		c.due = pgtype.Timestamptz{Time: time.UnixMicro(micros), Valid: true}
-	}
-	if e1 != nil || e2 != nil {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "分页游标无效")
+	c := &queueCursor{id: k.ID, due: pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true},
+		appeals: k.AppealsFirst, other: k.Other}
+	if k.Due != nil {
+		c.due = pgtype.Timestamptz{Time: *k.Due, Valid: true}
 	}
 	return c, nil
-}
-
-// TicketCursor returns the opaque keyset cursor of a ticket in a queue
-// (appealsFirst: in the appeals-first order).
-func TicketCursor(t *healthcode.Ticket, appealsFirst bool) string {
-	return encodeQueueCursor(t, appealsFirst)
 }
 
 // ListTickets implements healthcode.TicketService.
@@ -257,7 +296,7 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	if err != nil {
 		return nil, false, err
 	}
-	where := []string{`(t.region_path <@ $1::text[]::ltree[] OR (t.region_path <@ $2::text[]::ltree[] AND t.unit_id IS NOT NULL AND t.state <> 'ACCEPTED'))`}
+	where := []string{`(in_regions(t.region_path, $1) OR (in_regions(t.region_path, $2) AND t.unit_id IS NOT NULL AND t.state <> 'ACCEPTED'))`}
 	args := []any{ltreePaths(all), ltreePaths(handled)}
 	add := func(cond string, v any) {
 		args = append(args, v)
@@ -284,7 +323,7 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 		add("t.urgency = ?", f.Urgency)
 	}
 	if f.Region != "" {
-		if err := validRegionCode(f.Region); err != nil {
+		if err := healthcode.ValidRegionCode(f.Region); err != nil {
 			return nil, false, err
 		}
 		add("t.region_path <@ ?::text::ltree", ltreePath(f.Region))
@@ -348,7 +387,7 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 func (s *TicketService) visible(ctx context.Context, a *healthcode.Actor, perms ...healthcode.Permission) ([]string, error) {
 	var out []string
 	for _, p := range perms {
-		v, err := s.DB.Authz.VisibleRegions(ctx, a, p)
+		v, err := s.DB.visible(ctx, a, p)
 		if err != nil {
 			return nil, err
 		}
@@ -421,21 +460,21 @@ func (s *TicketService) HandlingUnits(ctx context.Context, region string) ([]*he
 	if err != nil {
 		return nil, err
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermRegionRead)
+	visible, err := s.DB.visible(ctx, a, healthcode.PermRegionRead)
 	if err != nil {
 		return nil, err
 	}
 	if region != "" {
-		if err := validRegionCode(region); err != nil {
+		if err := healthcode.ValidRegionCode(region); err != nil {
 			return nil, err
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermRegionRead, region); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermRegionRead, region); err != nil {
 			return nil, err
 		}
 		visible = []string{region}
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, region_code, name FROM handling_units
-		WHERE region_path <@ $1::text[]::ltree[] ORDER BY region_code, id LIMIT 500`, ltreePaths(visible))
+		WHERE in_regions(region_path, $1) ORDER BY region_code, id LIMIT 500`, ltreePaths(visible))
 	if err != nil {
 		return nil, fmt.Errorf("list units: %w", err)
 	}
@@ -453,12 +492,12 @@ func (s *TicketService) CreateHandlingUnit(ctx context.Context, region, name str
 	}
 	lv, ok := healthcode.LevelOfCode(region)
 	if !ok || (lv != healthcode.LevelCounty && lv != healthcode.LevelStreet) {
-		return nil, fieldErr("所属地区", "承办单位设在县（区）或街道（乡镇）")
+		return nil, healthcode.FieldError("所属地区", "承办单位设在县（区）或街道（乡镇）")
 	}
-	if name, err = validText("单位名称", name, 1, 100); err != nil {
+	if name, err = healthcode.ValidText("单位名称", name, 1, 100); err != nil {
 		return nil, err
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermStaffCreate, region); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermStaffCreate, region); err != nil {
 		return nil, err
 	}
 	u := &healthcode.HandlingUnit{RegionCode: region, Name: name}
@@ -485,7 +524,7 @@ func (s *TicketService) UnmaskPerson(ctx context.Context, ticketID int64, reason
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" || utf8.RuneCountInString(reason) > 200 {
-		return "", "", fieldErr("查看原因", "查看完整号码须填写原因（不超过 200 字）")
+		return "", "", healthcode.FieldError("查看原因", "查看完整号码须填写原因（不超过 200 字）")
 	}
 	var phone, doc string
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
@@ -504,8 +543,8 @@ func (s *TicketService) UnmaskPerson(ctx context.Context, ticketID int64, reason
 		if !works || !hotline.State(t.State).Open() || t.PersonID == 0 {
 			return healthcode.Errorf(healthcode.EFORBIDDEN, "只有办理该人员未办结工单的话务员或承办人员可以查看完整号码")
 		}
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermPersonUnmask, countyOf(t.PlaceCode)); err != nil {
-			if t.Unit == nil || s.DB.Authz.Authorize(ctx, a, healthcode.PermPersonUnmask, t.Unit.RegionCode) != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermPersonUnmask, countyOf(t.PlaceCode)); err != nil {
+			if t.Unit == nil || !s.DB.may(ctx, a, healthcode.PermPersonUnmask, t.Unit.RegionCode) {
 				return err
 			}
 		}
@@ -537,8 +576,8 @@ func (s *TicketService) FindPersons(ctx context.Context, phone, docType, docNumb
 	var key []byte
 	switch {
 	case phone != "":
-		if !pii.ValidPhone(phone) {
-			return nil, fieldErr("手机号码", "应为 11 位手机号码")
+		if !healthcode.ValidPhone(phone) {
+			return nil, healthcode.FieldError("手机号码", "应为 11 位手机号码")
 		}
 		cond, key = "p.phone_hash = $2", s.DB.PII.Hash("phone", phone)
 	case docNumber != "":
@@ -554,20 +593,11 @@ func (s *TicketService) FindPersons(ctx context.Context, phone, docType, docNumb
 		return nil, healthcode.Errorf(healthcode.EINVALID, "请输入手机号码或证件号码")
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+maskedPersonColumns+personJoins+`
-		WHERE p.residence_path <@ $1::text[]::ltree[] AND `+cond+" ORDER BY p.id LIMIT 20", ltreePaths(visible), key)
+		WHERE in_regions(p.residence_path, $1) AND `+cond+" ORDER BY p.id LIMIT 20", ltreePaths(visible), key)
 	if err != nil {
 		return nil, fmt.Errorf("find persons: %w", err)
 	}
-	defer rows.Close()
-	var out []*healthcode.Person
-	for rows.Next() {
-		p, err := s.DB.scanMaskedPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) { return s.DB.scanMaskedPerson(row) })
 }
 
 // Knowledge implements healthcode.TicketService.
@@ -578,7 +608,7 @@ func (s *TicketService) Knowledge(ctx context.Context, query string) ([]*healthc
 	query = strings.TrimSpace(query)
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, question, answer, tags FROM knowledge_answers
 		WHERE $1 = '' OR question ILIKE '%' || $1 || '%' OR answer ILIKE '%' || $1 || '%' OR $1 = ANY(tags)
-		ORDER BY id LIMIT 20`, truncate(query, 50))
+		ORDER BY id LIMIT 20`, healthcode.Truncate(query, 50))
 	if err != nil {
 		return nil, fmt.Errorf("search knowledge: %w", err)
 	}
@@ -610,17 +640,12 @@ func (s *TicketService) ProcessDeadlines(ctx context.Context) (warned, overdue i
 			id                            int64
 			region, place, state, subject string
 		}
-		var hits []hit
-		for rows.Next() {
+		hits, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (hit, error) {
 			var h hit
-			if err := rows.Scan(&h.id, &h.region, &h.place, &h.state, &h.subject); err != nil {
-				rows.Close()
-				return err
-			}
-			hits = append(hits, h)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			err := row.Scan(&h.id, &h.region, &h.place, &h.state, &h.subject)
+			return h, err
+		})
+		if err != nil {
 			return fmt.Errorf("warn tickets: %w", err)
 		}
 		for _, h := range hits {
@@ -740,7 +765,7 @@ func (s *TicketService) Notices(ctx context.Context) ([]*healthcode.TicketNotice
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, ticket_id, region_code, kind, audience, text, created_at FROM ticket_notices
-		WHERE (audience = 'UNIT' AND region_path <@ $1::text[]::ltree[]) OR (audience = 'DISPATCH' AND region_path <@ $2::text[]::ltree[])
+		WHERE (audience = 'UNIT' AND in_regions(region_path, $1)) OR (audience = 'DISPATCH' AND in_regions(region_path, $2))
 		ORDER BY id DESC LIMIT 200`, ltreePaths(visible), ltreePaths(dispatch))
 	if err != nil {
 		return nil, fmt.Errorf("list notices: %w", err)

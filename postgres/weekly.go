@@ -18,7 +18,7 @@ import (
 // weekOf returns the Monday 00:00 (China Standard Time) of the week that
 // contains t, and the report deadline of that week: Friday 16:00.
 func weekOf(t time.Time) (monday, due time.Time) {
-	d := dayStart(t)
+	d := healthcode.DayStart(t)
 	offset := (int(d.In(rules.CST).Weekday()) + 6) % 7 // Monday = 0
 	monday = d.AddDate(0, 0, -offset)
 	return monday, monday.AddDate(0, 0, 4).Add(16 * time.Hour)
@@ -55,7 +55,7 @@ func (s *SupervisionService) GenerateWeeklyDrafts(ctx context.Context, at time.T
 		return 0, err
 	}
 	if a.Kind != healthcode.ActorSystem {
-		if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermReportSubmit, healthcode.ProvinceCode); err != nil {
+		if err := s.DB.authorize(ctx, a, healthcode.PermReportSubmit, healthcode.ProvinceCode); err != nil {
 			return 0, err
 		}
 	}
@@ -132,7 +132,7 @@ func (s *SupervisionService) SubmitWeeklyReport(ctx context.Context, city string
 	if utf8.RuneCountInString(comments) > 5000 {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "说明不超过 5000 个字")
 	}
-	if err := s.DB.Authz.Authorize(ctx, a, healthcode.PermReportSubmit, city); err != nil {
+	if err := s.DB.authorize(ctx, a, healthcode.PermReportSubmit, city); err != nil {
 		return nil, err
 	}
 	if at.IsZero() {
@@ -174,11 +174,11 @@ func (s *SupervisionService) WeeklyReports(ctx context.Context, at time.Time) ([
 	if err != nil {
 		return nil, err
 	}
-	visible, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermIndicatorRead)
+	visible, err := s.DB.visible(ctx, a, healthcode.PermIndicatorRead)
 	if err != nil {
 		return nil, err
 	}
-	more, err := s.DB.Authz.VisibleRegions(ctx, a, healthcode.PermReportSubmit)
+	more, err := s.DB.visible(ctx, a, healthcode.PermReportSubmit)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (s *SupervisionService) WeeklyReports(ctx context.Context, at time.Time) ([
 	monday, due := weekOf(at)
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+weeklyColumns+` FROM regions r LEFT JOIN weekly_reports w
 		ON w.region_code = r.code AND w.week_start = $1
-		WHERE r.level = 'CITY' AND r.path <@ $2::text[]::ltree[] ORDER BY r.code`, monday, ltreePaths(visible))
+		WHERE r.level = 'CITY' AND in_regions(r.path, $2) ORDER BY r.code`, monday, ltreePaths(visible))
 	if err != nil {
 		return nil, fmt.Errorf("list weekly reports: %w", err)
 	}

@@ -62,6 +62,32 @@ type Enforcer struct {
 	reloadMu    sync.Mutex
 	invalidated atomic.Uint64
 	loaded      atomic.Uint64
+
+	// suspended is set while the process cannot learn of grant changes
+	// (its listener is disconnected): staff questions are refused then.
+	suspended atomic.Bool
+}
+
+// errSuspended refuses staff questions while grant changes cannot be seen.
+var errSuspended = healthcode.Errorf(healthcode.EUNAVAILABLE, "权限服务暂时不可用，请稍后重试")
+
+// Suspend makes every question about a staff member fail with UNAVAILABLE
+// until Resume: while this process cannot hear grant changes (its database
+// listener is disconnected), a grant revoked elsewhere must not be honoured
+// here. Residents, machine clients and the system actor are not affected.
+// The listener (postgres.WatchGrants) calls it; it never blocks.
+func (e *Enforcer) Suspend() { e.suspended.Store(true) }
+
+// Resume answers staff questions again after Suspend. The listener calls it
+// once it has reconnected and reloaded the grants.
+func (e *Enforcer) Resume() { e.suspended.Store(false) }
+
+// staffReady returns errSuspended while suspended, else reloads stale grants.
+func (e *Enforcer) staffReady(ctx context.Context) error {
+	if e.suspended.Load() {
+		return errSuspended
+	}
+	return e.fresh(ctx)
 }
 
 var _ healthcode.Authorizer = (*Enforcer)(nil)
@@ -75,7 +101,7 @@ type grantRef struct {
 // New builds an Enforcer from the embedded model and policy and loads all
 // grants through load. The process entry point calls it once at start-up and
 // wires Invalidate to grant changes (postgres.DB.GrantsChanged and
-// postgres.DB.ListenGrants). Errors: whatever load returns (wrapped), or an
+// postgres.WatchGrants). Errors: whatever load returns (wrapped), or an
 // internal error when the embedded model or policy is broken.
 func New(load LoadFunc) (*Enforcer, error) {
 	if load == nil {
@@ -217,7 +243,8 @@ func (e *Enforcer) roleHas(role healthcode.Role, perm healthcode.Permission) boo
 // SUBSYSTEM has it and regionCode is inside their city; the system actor
 // always. Every service calls it before acting.
 // Errors: UNAUTHENTICATED (nil actor), INVALID (malformed region code),
-// FORBIDDEN, INTERNAL (the grants could not be reloaded).
+// FORBIDDEN, UNAVAILABLE (suspended, see Suspend), INTERNAL (the grants could
+// not be reloaded).
 func (e *Enforcer) Authorize(ctx context.Context, actor *healthcode.Actor, perm healthcode.Permission, regionCode string) error {
 	if actor == nil {
 		return healthcode.ErrUnauthenticated
@@ -227,7 +254,7 @@ func (e *Enforcer) Authorize(ctx context.Context, actor *healthcode.Actor, perm 
 	}
 	switch actor.Kind {
 	case healthcode.ActorStaff:
-		if err := e.fresh(ctx); err != nil {
+		if err := e.staffReady(ctx); err != nil {
 			return err
 		}
 		sub := actor.Subject()
@@ -262,15 +289,15 @@ func (e *Enforcer) Authorize(ctx context.Context, actor *healthcode.Actor, perm 
 // residents ["61"] when RESIDENT has perm; machine clients their city when
 // SUBSYSTEM has perm; the system actor ["61"]. Services call it to filter
 // lists in SQL; an empty result means nothing is visible.
-// Errors: UNAUTHENTICATED (nil actor), INTERNAL (the grants could not be
-// reloaded).
+// Errors: UNAUTHENTICATED (nil actor), UNAVAILABLE (suspended), INTERNAL
+// (the grants could not be reloaded).
 func (e *Enforcer) VisibleRegions(ctx context.Context, actor *healthcode.Actor, perm healthcode.Permission) ([]string, error) {
 	if actor == nil {
 		return nil, healthcode.ErrUnauthenticated
 	}
 	switch actor.Kind {
 	case healthcode.ActorStaff:
-		if err := e.fresh(ctx); err != nil {
+		if err := e.staffReady(ctx); err != nil {
 			return nil, err
 		}
 		set := make(map[string]bool)
@@ -324,7 +351,8 @@ func minimize(set map[string]bool) []string {
 // [SUBSYSTEM] where Authorize would allow them; the system actor holds no
 // role (empty result). An actor without the permission gets an empty result,
 // not an error. Errors: UNAUTHENTICATED (nil actor), INVALID (malformed
-// region code), INTERNAL (the grants could not be reloaded).
+// region code), UNAVAILABLE (suspended), INTERNAL (the grants could not be
+// reloaded).
 func (e *Enforcer) RolesAt(ctx context.Context, actor *healthcode.Actor, perm healthcode.Permission, regionCode string) ([]healthcode.Role, error) {
 	if actor == nil {
 		return nil, healthcode.ErrUnauthenticated
@@ -335,7 +363,7 @@ func (e *Enforcer) RolesAt(ctx context.Context, actor *healthcode.Actor, perm he
 	out := []healthcode.Role{}
 	switch actor.Kind {
 	case healthcode.ActorStaff:
-		if err := e.fresh(ctx); err != nil {
+		if err := e.staffReady(ctx); err != nil {
 			return nil, err
 		}
 		sub := actor.Subject()

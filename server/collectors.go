@@ -2,184 +2,106 @@ package server
 
 import (
 	"context"
-	"errors"
 	"time"
 
+	"github.com/IBM/pgxpoolprometheus"
 	"github.com/hibiken/asynq"
+	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
+
+// OutboxBacklog is the outbox's unfinished work as storage reports it
+// (postgres.DB.Backlog has the same fields).
+type OutboxBacklog struct {
+	Pending          int64 // rows never handed over to the queue
+	Unfinished       int64 // rows handed over whose task has not finished
+	Running          int64 // rows among Unfinished whose task a worker runs now
+	OldestUnfinished time.Duration
+	Failed           int64 // rows archived after their retries, last 24 hours
+}
 
 // CollectTimeout bounds the queries the queue and outbox collectors make on
 // each scrape.
 const CollectTimeout = 2 * time.Second
 
-// RegisterDBPool exports the statistics of pool: connections acquired, idle,
-// total and maximum, and the acquire count and wait time. Entry points call
-// it once per pool after NewMetrics. It returns an error when a pool is
-// already registered.
+// RegisterDBPool exports the statistics of pool with the maintained pgxpool
+// collector (pgxpool_acquired_conns, pgxpool_idle_conns, pgxpool_max_conns,
+// pgxpool_acquire_count, pgxpool_empty_acquire_wait_time_ns, …). Entry
+// points call it once per pool after NewMetrics. It returns an error when a
+// pool is already registered.
 func (m *Metrics) RegisterDBPool(pool *pgxpool.Pool) error {
-	return m.register("db pool", newPoolCollector(pool))
+	return m.register("db pool", pgxpoolprometheus.NewCollector(pool, nil))
 }
 
-// RegisterQueue exports the asynq queue sizes (pending, active, scheduled,
-// retry and archived tasks per queue) and queue latency, queried from Redis on
-// each scrape with a CollectTimeout. asynq_up is 0 when the query failed or
-// timed out. Entry points call it once. It returns an error when a queue
-// collector is already registered.
+// RegisterQueue exports the asynq queues with asynq's own exporter
+// (asynq_tasks_enqueued_total{queue,state}, asynq_queue_size,
+// asynq_queue_latency_seconds, asynq_tasks_processed_total, …), queried from
+// Redis on each scrape. What it lacks is added here: the scrape gives up
+// after CollectTimeout, and asynq_up is 0 when the query failed or timed out.
+// Entry points call it once. It returns an error when a queue collector is
+// already registered.
 func (m *Metrics) RegisterQueue(inspector *asynq.Inspector) error {
-	return m.register("queue", newQueueCollector(inspector))
+	return m.register("queue", newGuardedCollector(asynqmetrics.NewQueueMetricsCollector(inspector),
+		prometheus.NewDesc("asynq_up", "Whether the last scrape of the asynq queues succeeded.", nil, nil),
+		func() error { _, err := inspector.Queues(); return err }))
 }
 
-// RegisterOutbox exports outbox_pending, the number of outbox rows not yet
-// relayed, read by pending on each scrape with a CollectTimeout; outbox_up is
-// 0 when it failed. Entry points call it once. It returns an error when an
-// outbox collector is already registered.
-func (m *Metrics) RegisterOutbox(pending func(ctx context.Context) (int64, error)) error {
-	return m.register("outbox", newOutboxCollector(pending))
+// RegisterOutbox exports the outbox's unfinished work, read by backlog on
+// each scrape with a CollectTimeout: outbox_pending (never handed over to the
+// queue), outbox_unfinished (handed over, task not finished: what an empty
+// Redis would otherwise lose silently), outbox_running (held by a worker's
+// live lease), outbox_oldest_unfinished_seconds and outbox_failed (archived
+// after their retries, last 24 hours); outbox_up is 0 when the read failed.
+// Entry points call it once. It returns an error when an outbox collector is
+// already registered.
+func (m *Metrics) RegisterOutbox(backlog func(ctx context.Context) (OutboxBacklog, error)) error {
+	return m.register("outbox", newOutboxCollector(backlog))
 }
 
-// poolCollector reads pgxpool statistics on scrape.
-type poolCollector struct {
-	pool *pgxpool.Pool
-
-	acquired, idle, total, max, constructing  *prometheus.Desc
-	acquires, emptyAcquires, canceledAcquires *prometheus.Desc
-	acquireSeconds, emptyWaitSeconds          *prometheus.Desc
-}
-
-func newPoolCollector(pool *pgxpool.Pool) *poolCollector {
-	d := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc("db_pool_"+name, help, nil, nil)
-	}
-	return &poolCollector{
-		pool:             pool,
-		acquired:         d("acquired_connections", "Connections currently acquired from the pool."),
-		idle:             d("idle_connections", "Idle connections in the pool."),
-		total:            d("total_connections", "All connections in the pool (acquired, idle and being constructed)."),
-		max:              d("max_connections", "Maximum size of the pool."),
-		constructing:     d("constructing_connections", "Connections being established."),
-		acquires:         d("acquires_total", "Successful acquires from the pool."),
-		emptyAcquires:    d("empty_acquires_total", "Acquires that had to wait for a connection."),
-		canceledAcquires: d("canceled_acquires_total", "Acquires cancelled by their context."),
-		acquireSeconds:   d("acquire_duration_seconds_total", "Total time spent in successful acquires."),
-		emptyWaitSeconds: d("acquire_wait_seconds_total", "Total time acquires waited for a connection."),
-	}
-}
-
-// Describe implements prometheus.Collector.
-func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.acquired, c.idle, c.total, c.max, c.constructing,
-		c.acquires, c.emptyAcquires, c.canceledAcquires, c.acquireSeconds, c.emptyWaitSeconds} {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.pool.Stat()
-	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
-	n := func(d *prometheus.Desc, v float64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
-	}
-	g(c.acquired, float64(s.AcquiredConns()))
-	g(c.idle, float64(s.IdleConns()))
-	g(c.total, float64(s.TotalConns()))
-	g(c.max, float64(s.MaxConns()))
-	g(c.constructing, float64(s.ConstructingConns()))
-	n(c.acquires, float64(s.AcquireCount()))
-	n(c.emptyAcquires, float64(s.EmptyAcquireCount()))
-	n(c.canceledAcquires, float64(s.CanceledAcquireCount()))
-	n(c.acquireSeconds, s.AcquireDuration().Seconds())
-	n(c.emptyWaitSeconds, s.EmptyAcquireWaitTime().Seconds())
-}
-
-// queueInspector is the part of *asynq.Inspector the collector uses.
-type queueInspector interface {
-	Queues() ([]string, error)
-	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
-}
-
-// queueCollector queries asynq on scrape. The inspector takes no context, so
-// the query runs in a goroutine that the scrape stops waiting for after the
-// timeout; at most one such query is in flight at a time.
-type queueCollector struct {
-	insp    queueInspector
+// guardedCollector runs an inner collector that cannot be given a deadline
+// (asynq's exporter asks Redis without a context) in a goroutine, gives up
+// after the timeout, and reports up: 1 when check succeeded and the inner
+// collector finished in time. At most one inner collection runs at a time.
+type guardedCollector struct {
+	inner   prometheus.Collector
+	check   func() error
+	up      *prometheus.Desc
 	timeout time.Duration
-	busy    chan struct{} // a token is held while a query runs
-
-	up, tasks, latency *prometheus.Desc
+	busy    chan struct{}
 }
 
-func newQueueCollector(insp queueInspector) *queueCollector {
-	return &queueCollector{
-		insp:    insp,
-		timeout: CollectTimeout,
-		busy:    make(chan struct{}, 1),
-		up:      prometheus.NewDesc("asynq_up", "Whether the last scrape of the asynq queues succeeded.", nil, nil),
-		tasks: prometheus.NewDesc("asynq_queue_tasks", "Tasks in an asynq queue by state.",
-			[]string{"queue", "state"}, nil),
-		latency: prometheus.NewDesc("asynq_queue_latency_seconds", "Age of the oldest pending task in an asynq queue.",
-			[]string{"queue"}, nil),
-	}
+func newGuardedCollector(inner prometheus.Collector, up *prometheus.Desc, check func() error) *guardedCollector {
+	return &guardedCollector{inner: inner, check: check, up: up, timeout: CollectTimeout, busy: make(chan struct{}, 1)}
 }
 
-// Describe implements prometheus.Collector.
-func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.up
-	ch <- c.tasks
-	ch <- c.latency
-}
+// Describe implements prometheus.Collector: unchecked (the inner collector
+// describes by collecting, which would query Redis at registration).
+func (c *guardedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.up }
 
 // Collect implements prometheus.Collector.
-func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
-	infos, err := c.query()
-	if err != nil {
-		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
-	for _, qi := range infos {
-		for _, st := range []struct {
-			state string
-			n     int
-		}{
-			{"pending", qi.Pending}, {"active", qi.Active}, {"scheduled", qi.Scheduled},
-			{"retry", qi.Retry}, {"archived", qi.Archived},
-		} {
-			ch <- prometheus.MustNewConstMetric(c.tasks, prometheus.GaugeValue, float64(st.n), qi.Queue, st.state)
-		}
-		ch <- prometheus.MustNewConstMetric(c.latency, prometheus.GaugeValue, qi.Latency.Seconds(), qi.Queue)
-	}
-}
-
-var errQueryBusy = errors.New("previous queue query still running")
-
-func (c *queueCollector) query() ([]*asynq.QueueInfo, error) {
+func (c *guardedCollector) Collect(ch chan<- prometheus.Metric) {
+	down := func() { ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0) }
 	select {
 	case c.busy <- struct{}{}:
 	default:
-		return nil, errQueryBusy
+		down() // the previous scrape's query is still running
+		return
 	}
 	type result struct {
-		infos []*asynq.QueueInfo
-		err   error
+		metrics []prometheus.Metric
+		err     error
 	}
 	done := make(chan result, 1)
 	go func() {
 		defer func() { <-c.busy }()
 		var r result
-		queues, err := c.insp.Queues()
-		if err != nil {
-			r.err = err
-		}
-		for _, q := range queues {
-			qi, err := c.insp.GetQueueInfo(q)
-			if err != nil {
-				r.err = err
-				break
+		if r.err = c.check(); r.err == nil {
+			buf := make(chan prometheus.Metric, 256)
+			go func() { c.inner.Collect(buf); close(buf) }()
+			for m := range buf {
+				r.metrics = append(r.metrics, m)
 			}
-			r.infos = append(r.infos, qi)
 		}
 		done <- r
 	}()
@@ -187,44 +109,62 @@ func (c *queueCollector) query() ([]*asynq.QueueInfo, error) {
 	defer timer.Stop()
 	select {
 	case r := <-done:
-		return r.infos, r.err
+		if r.err != nil {
+			down()
+			return
+		}
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+		for _, m := range r.metrics {
+			ch <- m
+		}
 	case <-timer.C:
-		return nil, context.DeadlineExceeded
+		down()
 	}
 }
 
 // outboxCollector reads the outbox backlog on scrape.
 type outboxCollector struct {
-	pending func(ctx context.Context) (int64, error)
+	backlog func(ctx context.Context) (OutboxBacklog, error)
 	timeout time.Duration
 
-	up, count *prometheus.Desc
+	up, pending, unfinished, running, oldest, failed *prometheus.Desc
 }
 
-func newOutboxCollector(pending func(ctx context.Context) (int64, error)) *outboxCollector {
+func newOutboxCollector(backlog func(ctx context.Context) (OutboxBacklog, error)) *outboxCollector {
+	d := func(name, help string) *prometheus.Desc { return prometheus.NewDesc(name, help, nil, nil) }
 	return &outboxCollector{
-		pending: pending,
-		timeout: CollectTimeout,
-		up:      prometheus.NewDesc("outbox_up", "Whether the last read of the outbox backlog succeeded.", nil, nil),
-		count:   prometheus.NewDesc("outbox_pending", "Outbox rows not yet relayed to the job queue.", nil, nil),
+		backlog:    backlog,
+		timeout:    CollectTimeout,
+		up:         d("outbox_up", "Whether the last read of the outbox backlog succeeded."),
+		pending:    d("outbox_pending", "Outbox rows not yet handed over to the job queue."),
+		unfinished: d("outbox_unfinished", "Outbox rows handed over to the job queue whose task has not finished."),
+		running:    d("outbox_running", "Outbox rows whose task a worker runs now (a live lease)."),
+		oldest:     d("outbox_oldest_unfinished_seconds", "Age of the oldest handed-over, unfinished outbox row."),
+		failed:     d("outbox_failed", "Outbox rows archived after their retries in the last 24 hours."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.up
-	ch <- c.count
+	for _, d := range []*prometheus.Desc{c.up, c.pending, c.unfinished, c.running, c.oldest, c.failed} {
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector.
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
-	n, err := c.pending(ctx)
+	b, err := c.backlog(ctx)
+	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
 	if err != nil {
-		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
+		g(c.up, 0)
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
-	ch <- prometheus.MustNewConstMetric(c.count, prometheus.GaugeValue, float64(n))
+	g(c.up, 1)
+	g(c.pending, float64(b.Pending))
+	g(c.unfinished, float64(b.Unfinished))
+	g(c.running, float64(b.Running))
+	g(c.oldest, b.OldestUnfinished.Seconds())
+	g(c.failed, float64(b.Failed))
 }

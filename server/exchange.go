@@ -1,7 +1,6 @@
 package server
 
 import (
-	"log/slog"
 	"mime"
 	"net/http"
 
@@ -63,12 +62,7 @@ func SubsystemPushHandler(svc healthcode.SubsystemService) http.Handler {
 				return
 			}
 		}
-		code := healthcode.ErrorCode(err)
-		if code == healthcode.EINTERNAL {
-			slog.ErrorContext(r.Context(), "push sub-system records", "err", err,
-				"request_id", healthcode.RequestInfoFromContext(r.Context()).RequestID)
-		}
-		writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
+		respondError(w, r, nil, "push sub-system records", err)
 	})
 }
 

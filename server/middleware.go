@@ -339,12 +339,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		case err == nil || healthcode.ErrorCode(err) == healthcode.EUNAUTHENTICATED:
 			unauthenticated(w)
 		default:
-			s.log.LogAttrs(r.Context(), slog.LevelError, "authenticate request",
-				slog.String("request_id", r.Header.Get(requestIDHeader)),
-				slog.String("error", err.Error()),
-			)
-			code := healthcode.ErrorCode(err)
-			writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
+			respondError(w, r, s.log, "authenticate request", err)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,12 +30,7 @@ func RankingReportHandler(svc healthcode.RankingService) http.Handler {
 		}
 		rep, err := svc.ExportRankingReport(r.Context(), id, format)
 		if err != nil {
-			code := healthcode.ErrorCode(err)
-			if code == healthcode.EINTERNAL {
-				slog.ErrorContext(r.Context(), "export ranking report", "err", err,
-					"request_id", healthcode.RequestInfoFromContext(r.Context()).RequestID)
-			}
-			writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
+			respondError(w, r, nil, "export ranking report", err)
 			return
 		}
 		var buf bytes.Buffer
@@ -51,8 +45,7 @@ func RankingReportHandler(svc healthcode.RankingService) http.Handler {
 			h.Set("Content-Security-Policy", ranking.HTMLContentSecurityPolicy)
 		}
 		if err != nil {
-			slog.ErrorContext(r.Context(), "render ranking report", "err", err, "id", id, "format", format)
-			writeError(w, http.StatusInternalServerError, healthcode.EINTERNAL, healthcode.ErrorMessage(err))
+			respondError(w, r, nil, "render ranking report "+r.PathValue("file"), err)
 			return
 		}
 		h.Set("Content-Length", strconv.Itoa(buf.Len()))

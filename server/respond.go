@@ -2,9 +2,12 @@ package server
 
 import (
 	"encoding/json"
+	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"healthcode"
 )
@@ -29,12 +32,40 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	h.Del("ETag")
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	if status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+	}
 	w.WriteHeader(status)
 	body, _ := json.Marshal(gqlErrorBody{Errors: []gqlError{{
 		Message:    msg,
 		Extensions: map[string]string{"code": code},
 	}}})
 	_, _ = w.Write(append(body, '\n'))
+}
+
+// respondError answers a failed call of a service with its error, as the
+// GraphQL error presenter does: the status of its domain code (statusOf) and
+// the code and message in the error document. An UNAVAILABLE error (a
+// dependency such as the database is unreachable) answers 503 with
+// Retry-After and is logged as a warning; an error without a domain code
+// answers 500 INTERNAL with a generic message and is logged as an error. Both
+// go to log (nil: the default logger) with op and the request id; the cause
+// is never shown to the caller. Every endpoint and middleware of this package
+// answers a service's error through it.
+func respondError(w http.ResponseWriter, r *http.Request, log *slog.Logger, op string, err error) {
+	code := healthcode.ErrorCode(err)
+	if code == healthcode.EINTERNAL || code == healthcode.EUNAVAILABLE {
+		if log == nil {
+			log = slog.Default()
+		}
+		level := slog.LevelError
+		if code == healthcode.EUNAVAILABLE {
+			level = slog.LevelWarn // an outage: answered 503, retryable
+		}
+		log.Log(r.Context(), level, op, "err", err,
+			"request_id", healthcode.RequestInfoFromContext(r.Context()).RequestID)
+	}
+	writeError(w, statusOf(code), code, healthcode.ErrorMessage(err))
 }
 
 // writeJSON answers with status and v encoded as JSON.
@@ -60,6 +91,8 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case healthcode.ERATELIMITED:
 		return http.StatusTooManyRequests
+	case healthcode.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -77,3 +110,38 @@ func acceptsHTML(r *http.Request) bool {
 	}
 	return false
 }
+
+// retryAfter is the Retry-After header of a 503: healthcode.RetryAfter in
+// whole seconds.
+var retryAfter = strconv.Itoa(int(healthcode.RetryAfter / time.Second))
+
+// unavailableWriter turns a 200 answer into 503 with Retry-After when the
+// request's unavailable flag (healthcode.MarkUnavailable) is set by the time
+// the header is written: a GraphQL response carrying an UNAVAILABLE error.
+type unavailableWriter struct {
+	http.ResponseWriter
+	unavailable func() bool
+	wrote       bool
+}
+
+func (u *unavailableWriter) WriteHeader(status int) {
+	if !u.wrote {
+		u.wrote = true
+		if status == http.StatusOK && u.unavailable() {
+			status = http.StatusServiceUnavailable
+			u.Header().Set("Retry-After", retryAfter)
+		}
+	}
+	u.ResponseWriter.WriteHeader(status)
+}
+
+func (u *unavailableWriter) Write(b []byte) (int, error) {
+	if !u.wrote {
+		u.WriteHeader(http.StatusOK)
+	}
+	return u.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flush, hijack
+// for websockets).
+func (u *unavailableWriter) Unwrap() http.ResponseWriter { return u.ResponseWriter }

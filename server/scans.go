@@ -1,7 +1,6 @@
 package server
 
 import (
-	"log/slog"
 	"net/http"
 
 	"healthcode"
@@ -13,18 +12,14 @@ import (
 // JSON array, in order. The GraphQL mutation recordScans does the same.
 func ScanUploadHandler(svc healthcode.ScanService) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scans, err := healthcode.ParseScanBatch(r.Body, 1000)
+		scans, err := ParseScanBatch(r.Body, 1000)
 		if err != nil {
-			writeError(w, statusOf(healthcode.ErrorCode(err)), healthcode.ErrorCode(err), healthcode.ErrorMessage(err))
+			respondError(w, r, nil, "parse scans", err)
 			return
 		}
 		res, err := svc.RecordScans(r.Context(), scans)
 		if err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EINTERNAL {
-				slog.ErrorContext(r.Context(), "record scans", "err", err,
-					"request_id", healthcode.RequestInfoFromContext(r.Context()).RequestID)
-			}
-			writeError(w, statusOf(healthcode.ErrorCode(err)), healthcode.ErrorCode(err), healthcode.ErrorMessage(err))
+			respondError(w, r, nil, "record scans", err)
 			return
 		}
 		out := make([]map[string]any, len(res))

@@ -73,6 +73,14 @@ type Config struct {
 	Mount map[string]http.Handler
 	// Static serves every path no other route claims (default web.Handler()).
 	Static http.Handler
+	// Drain is how long Serve keeps serving after its context ends, with
+	// /readyz answering 503, so that a load balancer takes the replica out
+	// of rotation before it stops accepting connections (SHUTDOWN_DRAIN;
+	// 0: stop at once).
+	Drain time.Duration
+	// ShutdownTimeout bounds the wait for in-flight requests once the drain
+	// is over (default ShutdownTimeout).
+	ShutdownTimeout time.Duration
 }
 
 // Server is the HTTP server of the API and the web front end.
@@ -159,7 +167,12 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	case s.isPlayground(r):
 		s.cfg.Playground.ServeHTTP(w, r)
 	case s.cfg.GraphQL != nil:
-		s.cfg.GraphQL.ServeHTTP(w, r)
+		if r.Header.Get("Upgrade") != "" {
+			s.cfg.GraphQL.ServeHTTP(w, r) // a websocket: no status to turn
+			return
+		}
+		ctx, unavailable := healthcode.WithUnavailableFlag(r.Context())
+		s.cfg.GraphQL.ServeHTTP(&unavailableWriter{ResponseWriter: w, unavailable: unavailable}, r.WithContext(ctx))
 	default:
 		http.NotFound(w, r)
 	}
@@ -183,11 +196,12 @@ func (s *Server) Run(ctx context.Context) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve serves on ln until ctx is done. Then /readyz starts answering 503,
-// new connections are refused, and in-flight requests get ShutdownTimeout to
-// finish before their connections are closed. Tests with free ports call it
-// directly. It returns nil after a clean shutdown, and serve or shutdown
-// errors otherwise.
+// Serve serves on ln until ctx is done. Then /readyz starts answering 503
+// while every other request is still served for cfg.Drain (the load
+// balancer's cue to stop sending traffic), then new connections are refused
+// and in-flight requests get cfg.ShutdownTimeout to finish before their
+// connections are closed. Tests with free ports call it directly. It returns
+// nil after a clean shutdown, and serve or shutdown errors otherwise.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -211,7 +225,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.draining.Store(true)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	if s.cfg.Drain > 0 {
+		s.log.Info("draining: /readyz answers 503, still serving", "for", s.cfg.Drain)
+		select {
+		case err := <-errc:
+			return fmt.Errorf("serve http: %w", err)
+		case <-time.After(s.cfg.Drain):
+		}
+	}
+	timeout := s.cfg.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = ShutdownTimeout
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
 	if err != nil {

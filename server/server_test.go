@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,11 +14,13 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"healthcode"
 )
@@ -698,79 +701,88 @@ func TestPoolCollector(t *testing.T) {
 		t.Error("second RegisterDBPool succeeded")
 	}
 	body := scrape(t, m)
-	for _, want := range []string{"db_pool_max_connections 7", "db_pool_acquired_connections 0",
-		"db_pool_idle_connections 0", "db_pool_total_connections 0", "db_pool_acquires_total 0",
-		"db_pool_acquire_wait_seconds_total 0"} {
+	for _, want := range []string{"pgxpool_max_conns 7", "pgxpool_acquired_conns 0", "pgxpool_idle_conns 0",
+		"pgxpool_total_conns 0", "pgxpool_acquire_count 0", "pgxpool_empty_acquire_wait_time_ns 0"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
 }
 
-type fakeInspector struct {
-	err   error
-	delay time.Duration
-}
+// fakeCollector emits one gauge, after delay.
+type fakeCollector struct{ delay time.Duration }
 
-func (f fakeInspector) Queues() ([]string, error) {
+var fakeDesc = prometheus.NewDesc("asynq_queue_size", "test", []string{"queue"}, nil)
+
+func (fakeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- fakeDesc }
+func (f fakeCollector) Collect(ch chan<- prometheus.Metric) {
 	time.Sleep(f.delay)
-	if f.err != nil {
-		return nil, f.err
-	}
-	return []string{"critical", "default"}, nil
+	ch <- prometheus.MustNewConstMetric(fakeDesc, prometheus.GaugeValue, 3, "critical")
 }
 
-func (f fakeInspector) GetQueueInfo(q string) (*asynq.QueueInfo, error) {
-	return &asynq.QueueInfo{Queue: q, Pending: 3, Active: 1, Scheduled: 2, Retry: 4, Archived: 5, Latency: 2 * time.Second}, nil
-}
-
+// The queue collector adds to asynq's exporter what it lacks: asynq_up and a
+// scrape that does not wait for a slow or unreachable Redis.
 func TestQueueCollector(t *testing.T) {
 	t.Parallel()
+	up := prometheus.NewDesc("asynq_up", "test", nil, nil)
 	m := NewMetrics()
-	if err := m.register("queue", newQueueCollector(fakeInspector{})); err != nil {
+	if err := m.register("queue", newGuardedCollector(fakeCollector{}, up, func() error { return nil })); err != nil {
 		t.Fatal(err)
 	}
 	body := scrape(t, m)
-	for _, want := range []string{"asynq_up 1", `asynq_queue_tasks{queue="critical",state="pending"} 3`,
-		`asynq_queue_tasks{queue="default",state="archived"} 5`, `asynq_queue_latency_seconds{queue="default"} 2`} {
+	for _, want := range []string{"asynq_up 1", `asynq_queue_size{queue="critical"} 3`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
 
 	m = NewMetrics()
-	_ = m.register("queue", newQueueCollector(fakeInspector{err: errors.New("redis down")}))
-	if body := scrape(t, m); !strings.Contains(body, "asynq_up 0") {
-		t.Errorf("failing inspector: %s", grep(body, "asynq"))
+	_ = m.register("queue", newGuardedCollector(fakeCollector{}, up, func() error { return errors.New("redis down") }))
+	if body := scrape(t, m); !strings.Contains(body, "asynq_up 0") || strings.Contains(body, "asynq_queue_size") {
+		t.Errorf("failing check: %s", grep(body, "asynq"))
 	}
 
 	m = NewMetrics()
-	c := newQueueCollector(fakeInspector{delay: time.Second})
+	c := newGuardedCollector(fakeCollector{delay: time.Second}, up, func() error { return nil })
 	c.timeout = 50 * time.Millisecond
 	_ = m.register("queue", c)
 	start := time.Now()
 	if body := scrape(t, m); !strings.Contains(body, "asynq_up 0") {
-		t.Errorf("slow inspector: %s", grep(body, "asynq"))
+		t.Errorf("slow collector: %s", grep(body, "asynq"))
 	}
 	if time.Since(start) > 500*time.Millisecond {
-		t.Error("scrape waited for the slow inspector")
+		t.Error("scrape waited for the slow collector")
+	}
+
+	// asynq's exporter itself, against a Redis that is not there.
+	insp := asynq.NewInspector(asynq.RedisClientOpt{Addr: "127.0.0.1:1"})
+	defer insp.Close()
+	m = NewMetrics()
+	if err := m.RegisterQueue(insp); err != nil {
+		t.Fatal(err)
+	}
+	if body := scrape(t, m); !strings.Contains(body, "asynq_up 0") {
+		t.Errorf("unreachable redis: %s", grep(body, "asynq"))
 	}
 }
 
 func TestOutboxCollector(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics()
-	if err := m.RegisterOutbox(func(ctx context.Context) (int64, error) {
+	if err := m.RegisterOutbox(func(ctx context.Context) (OutboxBacklog, error) {
 		if _, ok := ctx.Deadline(); !ok {
-			return 0, errors.New("no deadline")
+			return OutboxBacklog{}, errors.New("no deadline")
 		}
-		return 17, nil
+		return OutboxBacklog{Pending: 17, Unfinished: 101, Running: 4, OldestUnfinished: 75 * time.Second}, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	body := scrape(t, m)
-	if !strings.Contains(body, "outbox_pending 17") || !strings.Contains(body, "outbox_up 1") {
-		t.Errorf("outbox metrics: %s", grep(body, "outbox"))
+	for _, want := range []string{"outbox_up 1", "outbox_pending 17", "outbox_unfinished 101", "outbox_running 4",
+		"outbox_oldest_unfinished_seconds 75"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("outbox metrics lack %s: %s", want, grep(body, "outbox"))
+		}
 	}
 }
 
@@ -792,4 +804,70 @@ func grep(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// On shutdown with a drain period the server keeps accepting and serving
+// requests while /readyz answers 503 (so a load balancer takes it out of
+// rotation first), and only then stops.
+func TestServeDrainsBeforeStopping(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.Drain = time.Second })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- b.srv.Serve(ctx, ln) }()
+	url := "http://" + ln.Addr().String()
+	get := func(path string) int {
+		t.Helper()
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // a new connection each time
+		resp, err := c.Get(url + path)
+		if err != nil {
+			t.Fatalf("GET %s while draining: %v", path, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("/readyz"); code != http.StatusOK {
+		t.Fatalf("readyz before shutdown = %d", code)
+	}
+	stopped := time.Now()
+	cancel()
+	for !b.srv.draining.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	if code := get("/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("readyz while draining = %d, want 503", code)
+	}
+	if code := get("/healthz"); code != http.StatusOK {
+		t.Errorf("a request while draining = %d, want 200", code)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve = %v", err)
+	}
+	if d := time.Since(stopped); d < time.Second {
+		t.Fatalf("stopped after %s, before the drain period", d)
+	}
+}
+
+// An unreachable dependency behind authentication is answered 503 with
+// Retry-After and the code UNAVAILABLE.
+func TestAuthUnavailable(t *testing.T) {
+	t.Parallel()
+	b := setup(t, func(c *Config) { c.Auth = downAuth{} })
+	r := gqlPost(`{}`)
+	r.Header.Set("Authorization", "Bearer good-token")
+	w := b.do(r)
+	checkCodedError(t, w, http.StatusServiceUnavailable, healthcode.EUNAVAILABLE, "服务暂时不可用，请稍后重试")
+	if w.Header().Get("Retry-After") != "2" {
+		t.Errorf("Retry-After = %q", w.Header().Get("Retry-After"))
+	}
+}
+
+type downAuth struct{}
+
+func (downAuth) Authenticate(context.Context, string) (*healthcode.Actor, error) {
+	return nil, fmt.Errorf("query sessions: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
 }

@@ -23,7 +23,7 @@ func KeySetHandler(src KeySource) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ks, err := src.KeySet(r.Context())
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "INTERNAL", "服务内部错误，请稍后重试")
+			respondError(w, r, nil, "key set", err)
 			return
 		}
 		serveCached(w, r, ks.ETag(), 300, ks)
@@ -36,7 +36,7 @@ func RevocationsHandler(src KeySource) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rl, err := src.RevocationList(r.Context())
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "INTERNAL", "服务内部错误，请稍后重试")
+			respondError(w, r, nil, "revocation list", err)
 			return
 		}
 		serveCached(w, r, rl.ETag(), 60, rl)

@@ -231,6 +231,27 @@ func (c *Calendar) HasYear(y int) bool {
 	return ok
 }
 
+// MissingYears returns the years without holiday data that deadlines set at
+// now may reach: now's year, and from 1 December on the next year too (the
+// longest default deadline, five working days and its callback, stays well
+// within a month). The binary calls it at start-up to warn that deadlines
+// in those years count Monday to Friday only (see "Calendar data" in the
+// package doc for adding a year); any caller may. It returns no error.
+func (c *Calendar) MissingYears(now time.Time) []int {
+	t := now.In(CST)
+	years := []int{t.Year()}
+	if t.Month() == time.December {
+		years = append(years, t.Year()+1)
+	}
+	var out []int
+	for _, y := range years {
+		if !c.HasYear(y) {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
 // Years returns the years with data, ascending. Any caller may use it; it
 // returns no error.
 func (c *Calendar) Years() []Year {

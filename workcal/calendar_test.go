@@ -2,6 +2,7 @@ package workcal
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -381,5 +382,36 @@ func TestHours(t *testing.T) {
 	var zero Calendar
 	if got := zero.Deadline(at(t, "2026-03-13 15:00"), Limit{1, WorkingDays}); !got.Equal(at(t, "2026-03-16 17:30")) {
 		t.Errorf("zero Calendar 1wd = %s", got)
+	}
+}
+
+// The start-up warning names the years a deadline set now may reach and
+// that have no data: the year itself, and in December the next one.
+func TestMissingYears(t *testing.T) {
+	t.Parallel()
+	cal, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		at   string
+		want string
+	}{
+		{"2026-06-01T10:00:00+08:00", "[]"},
+		{"2026-12-01T00:00:00+08:00", "[2027]"}, // December: next year's notice is due
+		{"2026-11-30T23:59:00+08:00", "[]"},     // still November in CST
+		{"2026-11-30T16:30:00Z", "[2027]"},      // 00:30 on 1 December in CST
+		{"2027-03-01T10:00:00+08:00", "[2027]"}, // no data for the year itself
+		{"2021-12-15T10:00:00+08:00", "[2022]"}, // 2021 has data, 2022 not
+		{"2025-12-15T10:00:00+08:00", "[2025]"}, // 2026 has data, 2025 not
+		{"2020-12-31T23:00:00+08:00", "[]"},     // 2020 and 2021 both have data
+	} {
+		at, err := time.Parse(time.RFC3339, c.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(cal.MissingYears(at)); got != c.want {
+			t.Errorf("MissingYears(%s) = %s, want %s", c.at, got, c.want)
+		}
 	}
 }

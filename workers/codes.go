@@ -9,17 +9,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"healthcode/postgres"
+	"healthcode"
 )
 
-// Task types of bulk re-evaluation (written to the outbox by package
-// postgres, except codes:reevaluate_due, which the scheduler enqueues).
+// The time budget of one codes:reevaluate_due run.
 const (
-	TypeFanOutArea       = postgres.TaskFanOutArea
-	TypeFanOutAll        = postgres.TaskFanOutAll
-	TypeReevaluateBatch  = postgres.TaskReevaluateBatch
-	TypeReevaluateRange  = postgres.TaskReevaluateRange
-	TypeReevaluateDue    = postgres.TaskReevaluateDue
 	reevaluateDueBudget  = 50 * time.Second
 	reevaluateDueTimeout = time.Minute
 )
@@ -31,23 +25,23 @@ const ReevaluateDueSlotLayout = "2006-01-02T15:04"
 // that contains at, with the slot in its task id.
 func NewReevaluateDueTask(at time.Time) *asynq.Task {
 	slot := at.Format(ReevaluateDueSlotLayout)
-	b, _ := json.Marshal(map[string]string{"slot": slot})
-	return asynq.NewTask(TypeReevaluateDue, b, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
+	b, _ := json.Marshal(healthcode.SlotPayload{Slot: slot})
+	return asynq.NewTask(healthcode.TaskReevaluateDue, b, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
 		asynq.Timeout(reevaluateDueTimeout), asynq.Retention(time.Hour),
-		asynq.TaskID(PeriodicTaskID(TypeReevaluateDue, slot)))
+		asynq.TaskID(PeriodicTaskID(healthcode.TaskReevaluateDue, slot)))
 }
 
 // CodesHandler handles the bulk re-evaluation tasks. Every one of them is
 // idempotent: re-evaluating a person twice with no new fact changes nothing.
 type CodesHandler struct {
-	DB     *postgres.DB
+	DB     healthcode.Reevaluator
 	Logger *slog.Logger
 }
 
 // ProcessTask dispatches on the task type. Errors: bad payloads wrap
 // asynq.SkipRetry; database errors are returned for retry.
 func (h *CodesHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	if t.Type() == TypeReevaluateDue {
+	if t.Type() == healthcode.TaskReevaluateDue {
 		n, err := h.DB.ReevaluateDue(ctx, reevaluateDueBudget)
 		if err != nil {
 			return fmt.Errorf("re-evaluate due codes: %w", err)
@@ -62,11 +56,8 @@ func (h *CodesHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	switch t.Type() {
-	case TypeFanOutArea:
-		var in struct {
-			AreaRiskID int64 `json:"areaRiskId"`
-			Late       bool  `json:"late"`
-		}
+	case healthcode.TaskFanOutArea:
+		var in healthcode.FanOutAreaPayload
 		if err := json.Unmarshal(p.Payload, &in); err != nil || in.AreaRiskID <= 0 {
 			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
 		}
@@ -79,10 +70,8 @@ func (h *CodesHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return fmt.Errorf("fan out area risk %d: %w", in.AreaRiskID, err)
 		}
 		h.log("area designation fanned out", "areaRisk", in.AreaRiskID, "late", in.Late, "batches", n)
-	case TypeFanOutAll:
-		var in struct {
-			Cause string `json:"cause"`
-		}
+	case healthcode.TaskFanOutAll:
+		var in healthcode.FanOutAllPayload
 		if err := json.Unmarshal(p.Payload, &in); err != nil || in.Cause == "" {
 			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
 		}
@@ -91,17 +80,17 @@ func (h *CodesHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return fmt.Errorf("fan out %s: %w", in.Cause, err)
 		}
 		h.log("re-evaluation of everyone fanned out", "cause", in.Cause, "batches", n)
-	case TypeReevaluateBatch:
-		var in postgres.BatchPayload
-		if err := json.Unmarshal(p.Payload, &in); err != nil || len(in.IDs) == 0 || len(in.IDs) > postgres.BatchSize {
+	case healthcode.TaskReevaluateBatch:
+		var in healthcode.BatchPayload
+		if err := json.Unmarshal(p.Payload, &in); err != nil || len(in.IDs) == 0 || len(in.IDs) > healthcode.ReevaluateBatchSize {
 			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
 		}
 		if _, err := h.DB.ReevaluateIDs(ctx, in.IDs, in.Cause); err != nil {
 			return fmt.Errorf("re-evaluate batch: %w", err)
 		}
-	case TypeReevaluateRange:
-		var in postgres.RangePayload
-		if err := json.Unmarshal(p.Payload, &in); err != nil || in.To <= in.From || in.To-in.From > postgres.BatchSize {
+	case healthcode.TaskReevaluateRange:
+		var in healthcode.RangePayload
+		if err := json.Unmarshal(p.Payload, &in); err != nil || in.To <= in.From || in.To-in.From > healthcode.ReevaluateBatchSize {
 			return fmt.Errorf("decode %s: %w", t.Type(), asynq.SkipRetry)
 		}
 		if _, err := h.DB.ReevaluateRange(ctx, in.From, in.To, in.Cause); err != nil {

@@ -9,26 +9,22 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"healthcode/postgres"
+	"healthcode"
 )
-
-// TypeTicketDeadlines warns units at 80 % of a deadline and supervises
-// (督办) overdue tickets; enqueued every minute by the scheduler.
-const TypeTicketDeadlines = "hotline:deadlines"
 
 // NewTicketDeadlinesTask builds the hotline:deadlines task of the minute
 // that contains at, with the slot in its task id.
 func NewTicketDeadlinesTask(at time.Time) *asynq.Task {
 	slot := at.Format(ReevaluateDueSlotLayout)
-	b, _ := json.Marshal(map[string]string{"slot": slot})
-	return asynq.NewTask(TypeTicketDeadlines, b, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
-		asynq.Timeout(time.Minute), asynq.Retention(time.Hour), asynq.TaskID(PeriodicTaskID(TypeTicketDeadlines, slot)))
+	b, _ := json.Marshal(healthcode.SlotPayload{Slot: slot})
+	return asynq.NewTask(healthcode.TaskTicketDeadlines, b, asynq.Queue(QueueDefault), asynq.MaxRetry(5),
+		asynq.Timeout(time.Minute), asynq.Retention(time.Hour), asynq.TaskID(PeriodicTaskID(healthcode.TaskTicketDeadlines, slot)))
 }
 
 // TicketDeadlinesHandler handles hotline:deadlines. It is idempotent: a
 // ticket is warned and marked overdue once.
 type TicketDeadlinesHandler struct {
-	Tickets *postgres.TicketService
+	Tickets healthcode.DeadlineProcessor
 	Logger  *slog.Logger
 }
 

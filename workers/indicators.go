@@ -9,12 +9,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"healthcode/postgres"
+	"healthcode"
 )
-
-// TypeIndicatorsRecompute marks today and yesterday dirty and recomputes the
-// dirty days of the supervision indicators; every five minutes.
-const TypeIndicatorsRecompute = "indicators:recompute"
 
 // IndicatorsRecomputeCron is the schedule of indicators:recompute.
 const IndicatorsRecomputeCron = "*/5 * * * *"
@@ -24,17 +20,17 @@ const IndicatorsRecomputeCron = "*/5 * * * *"
 // and the CLI may call it.
 func NewIndicatorsRecomputeTask(at time.Time) *asynq.Task {
 	slot := at.Format(ReevaluateDueSlotLayout)
-	b, _ := json.Marshal(map[string]string{"slot": slot})
-	return asynq.NewTask(TypeIndicatorsRecompute, b, asynq.Queue(QueueLow), asynq.MaxRetry(3),
+	b, _ := json.Marshal(healthcode.SlotPayload{Slot: slot})
+	return asynq.NewTask(healthcode.TaskIndicatorsRecompute, b, asynq.Queue(QueueLow), asynq.MaxRetry(3),
 		asynq.Timeout(30*time.Minute), asynq.Retention(time.Hour),
-		asynq.TaskID(PeriodicTaskID(TypeIndicatorsRecompute, slot)))
+		asynq.TaskID(PeriodicTaskID(healthcode.TaskIndicatorsRecompute, slot)))
 }
 
 // IndicatorsHandler handles indicators:recompute. It is idempotent: a run
 // recomputes the days marked dirty (rewriting a day gives the same rows for
 // the same data) and clears their marks.
 type IndicatorsHandler struct {
-	Indicators *postgres.IndicatorService
+	Indicators healthcode.IndicatorRecomputer
 	Logger     *slog.Logger
 }
 

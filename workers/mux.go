@@ -2,31 +2,38 @@ package workers
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
-// Deps are what the task handlers need.
+// Deps are the services the task handlers call: interfaces of the root
+// package, which the binary (cmd/healthcode) wires to their implementations.
+// A handler whose service is nil is not registered, except notify:sms,
+// maintenance:purge_auth and the codes:* tasks, whose handlers fail on a
+// nil service.
 type Deps struct {
-	DB     *postgres.DB
+	// SMS and Sender run notify:sms.
+	SMS    healthcode.SMSOutbox
 	Sender healthcode.SMSSender
 	Logger *slog.Logger
-	// Purger runs maintenance:purge_auth; nil means DB.
-	Purger AuthPurger
-	// National pushes codes to the national platform; nil when not configured.
-	National *postgres.NationalPush
-	// RankingPolicy scores the Friday ranking reports; zero: the default.
-	RankingPolicy healthcode.RankingPolicy
-	// JointMeetingDue is the deadline of joint meeting lists for the
-	// indicators; zero means postgres.DefaultJointMeetingDue.
-	JointMeetingDue time.Time
+	// Purger runs maintenance:purge_auth.
+	Purger healthcode.AuthPurger
+	// Codes runs the codes:* tasks.
+	Codes healthcode.Reevaluator
+	// Supervision drafts the weekly reports (supervision:weekly_drafts).
+	Supervision healthcode.SupervisionService
+	// Rankings generates the Friday ranking reports.
+	Rankings healthcode.RankingGenerator
+	// Tickets watches the hotline's deadlines (hotline:deadlines).
+	Tickets healthcode.DeadlineProcessor
+	// Indicators recomputes the indicators (indicators:recompute).
+	Indicators healthcode.IndicatorRecomputer
+	// National pushes codes to the national platform; nil when not
+	// configured.
+	National healthcode.NationalPusher
 }
-
-var _ AuthPurger = (*postgres.DB)(nil)
 
 // NewMux returns the one mux that registers every task type's handler. Run
 // uses it; tests and other servers (e.g. the dev command's in-process
@@ -36,28 +43,30 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	purger := deps.Purger
-	if purger == nil && deps.DB != nil {
-		purger = deps.DB
-	}
 	mux := asynq.NewServeMux()
-	mux.Handle(TypeNotifySMS, &NotifySMSHandler{DB: deps.DB, Sender: deps.Sender})
-	mux.Handle(TypePurgeAuth, &PurgeAuthHandler{Purger: purger, Logger: logger})
-	codes := &CodesHandler{DB: deps.DB, Logger: logger}
-	for _, t := range []string{TypeFanOutArea, TypeFanOutAll, TypeReevaluateBatch, TypeReevaluateRange, TypeReevaluateDue} {
+	mux.Handle(healthcode.TaskNotifySMS, &NotifySMSHandler{DB: deps.SMS, Sender: deps.Sender})
+	mux.Handle(healthcode.TaskPurgeAuth, &PurgeAuthHandler{Purger: deps.Purger, Logger: logger})
+	codes := &CodesHandler{DB: deps.Codes, Logger: logger}
+	for _, t := range []string{healthcode.TaskFanOutArea, healthcode.TaskFanOutAll, healthcode.TaskReevaluateBatch,
+		healthcode.TaskReevaluateRange, healthcode.TaskReevaluateDue} {
 		mux.Handle(t, codes)
 	}
 	if deps.National != nil {
 		h := &NationalHandler{Push: deps.National}
-		mux.Handle(TypeNationalPush, h)
-		mux.Handle(TypeNationalCheck, h)
+		mux.Handle(healthcode.TaskNationalPush, h)
+		mux.Handle(healthcode.TaskNationalCheck, h)
 	}
-	if deps.DB != nil {
-		mux.Handle(TypeWeeklyDrafts, &WeeklyDraftsHandler{Supervision: &postgres.SupervisionService{DB: deps.DB}})
-		mux.Handle(TypeRankingReports, &RankingReportsHandler{Rankings: &postgres.RankingService{DB: deps.DB, Policy: deps.RankingPolicy}})
-		mux.Handle(TypeTicketDeadlines, &TicketDeadlinesHandler{Tickets: postgres.NewTicketService(deps.DB), Logger: logger})
-		mux.Handle(TypeIndicatorsRecompute, &IndicatorsHandler{
-			Indicators: &postgres.IndicatorService{DB: deps.DB, JointMeetingDue: deps.JointMeetingDue}, Logger: logger})
+	if deps.Supervision != nil {
+		mux.Handle(healthcode.TaskWeeklyDrafts, &WeeklyDraftsHandler{Supervision: deps.Supervision})
+	}
+	if deps.Rankings != nil {
+		mux.Handle(healthcode.TaskRankingReports, &RankingReportsHandler{Rankings: deps.Rankings})
+	}
+	if deps.Tickets != nil {
+		mux.Handle(healthcode.TaskTicketDeadlines, &TicketDeadlinesHandler{Tickets: deps.Tickets, Logger: logger})
+	}
+	if deps.Indicators != nil {
+		mux.Handle(healthcode.TaskIndicatorsRecompute, &IndicatorsHandler{Indicators: deps.Indicators, Logger: logger})
 	}
 	return mux
 }

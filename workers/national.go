@@ -8,27 +8,13 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"healthcode/postgres"
+	"healthcode"
 )
-
-// Task types of the daily national push (SPEC §7).
-const (
-	// TypeNationalPush sends the previous day's new and changed codes; daily
-	// at 00:30 Asia/Shanghai, retried with backoff.
-	TypeNationalPush = "exchange:national_push"
-	// TypeNationalCheck alerts the province admins at 09:30 when the previous
-	// day is not acknowledged yet.
-	TypeNationalCheck = "exchange:national_check"
-)
-
-type nationalPayload struct {
-	Day string `json:"day"` // YYYY-MM-DD
-}
 
 func nationalTask(typ string, retries int) func(time.Time) *asynq.Task {
 	return func(at time.Time) *asynq.Task {
 		day := at.In(Shanghai()).AddDate(0, 0, -1).Format("2006-01-02")
-		b, _ := json.Marshal(nationalPayload{Day: day})
+		b, _ := json.Marshal(healthcode.DayPayload{Day: day})
 		return asynq.NewTask(typ, b, asynq.Queue(QueueDefault), asynq.MaxRetry(retries), asynq.Timeout(30*time.Minute),
 			asynq.Retention(48*time.Hour), asynq.TaskID(PeriodicTaskID(typ, day)))
 	}
@@ -38,21 +24,21 @@ func nationalTask(typ string, retries int) func(time.Time) *asynq.Task {
 // them when a push is configured.
 func NationalSchedule() []PeriodicTask {
 	return []PeriodicTask{
-		{Cron: "30 0 * * *", Task: nationalTask(TypeNationalPush, 10)},
-		{Cron: "30 9 * * *", Task: nationalTask(TypeNationalCheck, 3)},
+		{Cron: "30 0 * * *", Task: nationalTask(healthcode.TaskNationalPush, 10)},
+		{Cron: "30 9 * * *", Task: nationalTask(healthcode.TaskNationalCheck, 3)},
 	}
 }
 
 // NationalHandler handles the national push and its 09:30 check; both are
 // idempotent per day.
 type NationalHandler struct {
-	Push *postgres.NationalPush
+	Push healthcode.NationalPusher
 }
 
 // ProcessTask runs one push or check. Errors: a bad payload wraps SkipRetry;
 // a failed send is returned so asynq retries with backoff.
 func (h *NationalHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p nationalPayload
+	var p healthcode.DayPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode %s: %v: %w", t.Type(), err, asynq.SkipRetry)
 	}
@@ -60,7 +46,7 @@ func (h *NationalHandler) ProcessTask(ctx context.Context, t *asynq.Task) error 
 	if err != nil {
 		return fmt.Errorf("decode %s day: %w", t.Type(), asynq.SkipRetry)
 	}
-	if t.Type() == TypeNationalCheck {
+	if t.Type() == healthcode.TaskNationalCheck {
 		_, err := h.Push.CheckPush(ctx, day)
 		return err
 	}

@@ -8,16 +8,15 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 	"healthcode/sms"
 )
 
 // NotifySMSHandler handles notify:sms: it opens the sealed message of the
-// outbox row and sends it at most once per outbox id (postgres.DeliverOnce),
+// outbox row and sends it at most once per outbox id (SMSOutbox.DeliverOnce),
 // with the key "outbox:<id>" so that the gateway also drops a repeat. The
 // mux registers it; tests may call ProcessTask directly.
 type NotifySMSHandler struct {
-	DB     *postgres.DB
+	DB     healthcode.SMSOutbox
 	Sender healthcode.SMSSender
 }
 
@@ -38,7 +37,11 @@ func (h *NotifySMSHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 		return fmt.Errorf("notify sms outbox %d: %w", p.OutboxID, err)
 	}
 	err = h.DB.DeliverOnce(ctx, p.OutboxID, func(ctx context.Context) error {
-		return h.Sender.Send(ctx, msg)
+		serr := h.Sender.Send(ctx, msg)
+		if serr != nil && !errors.Is(serr, sms.ErrRejected) {
+			return gatewayError{serr}
+		}
+		return serr
 	})
 	switch {
 	case errors.Is(err, sms.ErrRejected):
@@ -48,3 +51,11 @@ func (h *NotifySMSHandler) ProcessTask(ctx context.Context, t *asynq.Task) error
 	}
 	return nil
 }
+
+// gatewayError is a failed gateway call. It hides the network error inside
+// it from healthcode.Unavailable: an outage of the gateway is retried with
+// the task's growing backoff and counts against its retries, unlike an
+// outage of the platform's own database.
+type gatewayError struct{ err error }
+
+func (e gatewayError) Error() string { return e.err.Error() }

@@ -6,18 +6,14 @@ import (
 	"log/slog"
 
 	"github.com/hibiken/asynq"
-)
 
-// AuthPurger deletes expired authentication state (sessions, SMS codes,
-// lockouts) and returns how many rows it removed; *postgres.DB implements it.
-type AuthPurger interface {
-	PurgeExpiredAuth(ctx context.Context) (int64, error)
-}
+	"healthcode"
+)
 
 // PurgeAuthHandler handles maintenance:purge_auth. Purging is idempotent, so
 // a repeated or overlapping run is harmless. The mux registers it.
 type PurgeAuthHandler struct {
-	Purger AuthPurger // nil: the task fails without retry
+	Purger healthcode.AuthPurger // nil: the task fails without retry
 	Logger *slog.Logger
 }
 

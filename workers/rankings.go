@@ -9,22 +9,16 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
-
-// TypeRankingReports generates the weekly ranking reports (排名通报) of the
-// previous Monday–Sunday: the cities' and each city's counties'; every
-// Friday at 17:00 Asia/Shanghai, after the weekly reports' 16:00 deadline.
-const TypeRankingReports = "supervision:ranking_reports"
 
 // NewRankingReportsTask builds the task of the day of at, with the day in
 // its task id ("supervision:ranking_reports:2026-11-27"). The scheduler calls
 // it.
 func NewRankingReportsTask(at time.Time) *asynq.Task {
 	day := at.In(Shanghai()).Format("2006-01-02")
-	b, _ := json.Marshal(map[string]string{"day": day})
-	return asynq.NewTask(TypeRankingReports, b, asynq.Queue(QueueLow), asynq.MaxRetry(5), asynq.Timeout(10*time.Minute),
-		asynq.Retention(48*time.Hour), asynq.TaskID(PeriodicTaskID(TypeRankingReports, day)))
+	b, _ := json.Marshal(healthcode.DayPayload{Day: day})
+	return asynq.NewTask(healthcode.TaskRankingReports, b, asynq.Queue(QueueLow), asynq.MaxRetry(5), asynq.Timeout(10*time.Minute),
+		asynq.Retention(48*time.Hour), asynq.TaskID(PeriodicTaskID(healthcode.TaskRankingReports, day)))
 }
 
 // RankingWeekBefore returns the Monday of the week before the one that
@@ -40,13 +34,13 @@ func RankingWeekBefore(day time.Time) time.Time {
 // report only where none exists for the week, so running it again changes
 // nothing and a published report is never replaced.
 type RankingReportsHandler struct {
-	Rankings *postgres.RankingService
+	Rankings healthcode.RankingGenerator
 }
 
 // ProcessTask generates the reports. Errors: a bad payload wraps SkipRetry;
 // database errors are returned for retry.
 func (h *RankingReportsHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p struct{ Day string }
+	var p healthcode.DayPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode %s: %v: %w", t.Type(), err, asynq.SkipRetry)
 	}

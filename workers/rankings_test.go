@@ -3,6 +3,8 @@ package workers
 import (
 	"testing"
 	"time"
+
+	"healthcode"
 )
 
 // Friday's task ranks the Monday–Sunday before its own week, and carries its
@@ -22,7 +24,7 @@ func TestRankingReportsTask(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC) // 17:00 in Shanghai
 	task := NewRankingReportsTask(at)
-	if task.Type() != TypeRankingReports || string(task.Payload()) != `{"day":"2026-11-27"}` {
+	if task.Type() != healthcode.TaskRankingReports || string(task.Payload()) != `{"day":"2026-11-27"}` {
 		t.Fatalf("task %s %s", task.Type(), task.Payload())
 	}
 }

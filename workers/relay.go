@@ -2,14 +2,14 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
 	"healthcode/postgres"
 )
@@ -19,12 +19,15 @@ type Enqueuer interface {
 	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
-// Relay moves committed outbox rows to the job queue. It claims a batch with
-// FOR UPDATE SKIP LOCKED, enqueues each row as task "outbox:<id>" and marks
-// it sent, so several relays (one per worker process) may run at once, and a
-// row enqueued twice (a crash between enqueue and commit) is dropped by
-// asynq's task id check. It wakes on NOTIFY outbox and, as a fallback, every
-// Interval. Run calls it; tests may run it alone.
+// Relay hands committed outbox rows over to the job queue, and over again
+// until their tasks finish (postgres.DB.RelayOutbox): it claims a batch with
+// FOR UPDATE SKIP LOCKED and enqueues each row under its task id ("outbox:<id>",
+// or "outbox:<id>:<generation>" after a takeover), so several relays (one per
+// worker process) may run at once, and a row the queue still holds is refused
+// by asynq's task id check and left alone. It wakes on Poke (the process's
+// Listener pokes it on NOTIFY outbox and after each reconnection) and, as a
+// fallback and to take over the tasks of dead workers, every Interval. Run
+// calls it; tests may run it alone.
 type Relay struct {
 	DB     *postgres.DB
 	Queue  Enqueuer
@@ -33,6 +36,19 @@ type Relay struct {
 	BatchSize int
 	// Interval is the fallback poll interval (default 2 s).
 	Interval time.Duration
+	// RedeliverAfter is how long a handed-over task may sit in the queue
+	// unstarted before it is handed over again (default
+	// postgres.DefaultRedeliverAfter).
+	RedeliverAfter time.Duration
+	// Periodic builds the tasks of periodic slots written to the outbox by
+	// the Scheduler, by task type (default: allPeriodic(nil)).
+	Periodic map[string]func(slot time.Time) *asynq.Task
+	// Epoch, when set, tells the relay that the queue lost its content
+	// (Redis restarted empty): everything handed over and not started is
+	// then handed over again at once (postgres.DB.RequeueHanded).
+	Epoch *QueueEpoch
+
+	wake chan struct{}
 }
 
 func (r *Relay) logger() *slog.Logger {
@@ -49,37 +65,63 @@ func (r *Relay) batchSize() int {
 	return r.BatchSize
 }
 
+func (r *Relay) wakeup() chan struct{} {
+	if r.wake == nil {
+		r.wake = make(chan struct{}, 1)
+	}
+	return r.wake
+}
+
+// Poke wakes the relay at once. The listener calls it on NOTIFY outbox and
+// after it reconnected; it never blocks. Call Listen (or Poke once) before
+// Run so the channel exists.
+func (r *Relay) Poke() {
+	select {
+	case r.wakeup() <- struct{}{}:
+	default:
+	}
+}
+
+// Listen registers the relay on the process's listener: NOTIFY outbox wakes
+// it, and so does every reconnection (rows committed meanwhile). Call it
+// before Run.
+func (r *Relay) Listen(l *postgres.Listener) {
+	r.wakeup()
+	l.Handle(postgres.OutboxChannel, func(string) { r.Poke() }, func(context.Context) error { r.Poke(); return nil })
+}
+
 // Run relays until ctx is done and then returns nil. Errors of the database
-// or the queue are logged and retried, never returned. Only Run of this
-// package and tests call it.
+// or the queue are logged and retried, never returned. Once an hour it purges
+// the periodic slots done more than eight days ago. Only Run of this package
+// and tests call it.
 func (r *Relay) Run(ctx context.Context) error {
 	interval := r.Interval
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
-	wake := make(chan struct{}, 1)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		r.listen(ctx, wake)
-	}()
-	defer wg.Wait()
-
+	wake := r.wakeup()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
+	var purged time.Time
 	failures := 0
 	for {
 		if _, err := r.Drain(ctx); err != nil && ctx.Err() == nil {
 			failures++
 			r.logger().Error("outbox relay", "err", err)
 			// Back off on a failing database, but keep the fallback pace.
-			if !sleep(ctx, min(time.Duration(failures)*interval, 30*time.Second)) {
+			if !sleep(ctx, min(time.Duration(failures)*interval/2, 5*time.Second)) {
 				return nil
 			}
 			continue
 		}
 		failures = 0
+		if time.Since(purged) > time.Hour {
+			if _, err := r.DB.PurgeOutbox(ctx, 8*24*time.Hour); err != nil && ctx.Err() == nil {
+				r.logger().Warn("purge outbox", "err", err)
+			} else {
+				purged = time.Now()
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -89,16 +131,35 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// Drain relays batches until a batch comes back short (nothing more is
-// pending now) or an enqueue fails, and returns how many rows it marked sent.
-// Errors: database errors and ctx's error.
+// Drain relays batches until a batch comes back short (nothing more needs
+// handing over now) or an enqueue fails, and returns how many rows it handed
+// over. Errors: database errors and ctx's error.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	total := 0
+	if r.Epoch != nil {
+		lost, err := r.Epoch.Lost(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("check the queue: %w", err)
+		}
+		if lost {
+			n, err := r.DB.RequeueHanded(ctx)
+			if err != nil {
+				r.Epoch.Forget(ctx) // noticed again next time
+				return 0, err
+			}
+			if n > 0 {
+				r.logger().Warn("the queue lost its content; handing its tasks over again", "tasks", n)
+			}
+		}
+	}
 	for {
-		res, err := r.DB.RelayOutbox(ctx, r.batchSize(), r.enqueue)
+		res, err := r.DB.RelayOutbox(ctx, r.batchSize(), r.RedeliverAfter, r.enqueue)
 		total += res.Sent
 		if err != nil {
 			return total, fmt.Errorf("relay outbox: %w", err)
+		}
+		if res.Taken > 0 {
+			r.logger().Warn("outbox tasks taken over from a worker whose lease ran out", "count", res.Taken)
 		}
 		if res.Failed > 0 {
 			r.logger().Warn("outbox enqueue failed; row pushed back", "sent", res.Sent, "err", res.Err)
@@ -110,15 +171,14 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	}
 }
 
-// enqueue puts one outbox row on the queue. A task id conflict means the row
-// was enqueued before (a relay crashed before marking it), which counts as
-// sent.
+// enqueue puts one outbox row on the queue. A task id conflict means the
+// queue still holds the task (or kept it after completion): nothing to do.
 func (r *Relay) enqueue(ctx context.Context, row postgres.OutboxRow) error {
-	task, err := NewOutboxTask(row)
+	task, err := r.task(row)
 	if err != nil {
 		return err
 	}
-	if _, err := r.Queue.EnqueueContext(ctx, task); err != nil {
+	if _, err := r.Queue.EnqueueContext(ctx, task, asynq.TaskID(OutboxGenerationTaskID(row.ID, row.Generation))); err != nil {
 		if errors.Is(err, asynq.ErrTaskIDConflict) {
 			return nil
 		}
@@ -127,49 +187,21 @@ func (r *Relay) enqueue(ctx context.Context, row postgres.OutboxRow) error {
 	return nil
 }
 
-// listen holds a dedicated connection that LISTENs on channel outbox and
-// pokes wake on each notification, reconnecting with backoff until ctx is
-// done.
-func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
-	backoff := 500 * time.Millisecond
-	for ctx.Err() == nil {
-		err := r.listenOnce(ctx, wake, func() { backoff = 500 * time.Millisecond })
-		if ctx.Err() != nil {
-			return
+// task builds the task of row: a periodic slot's own task (its options and
+// payload, under the row's task id), or NewOutboxTask.
+func (r *Relay) task(row postgres.OutboxRow) (*asynq.Task, error) {
+	periodic := r.Periodic
+	if periodic == nil {
+		periodic = allPeriodic(nil)
+	}
+	if build, ok := periodic[row.TaskType]; ok {
+		var p SlotPayload
+		if err := json.Unmarshal(row.Payload, &p); err != nil || p.Slot.IsZero() {
+			return nil, fmt.Errorf("outbox %d: bad periodic slot %s", row.ID, row.Payload)
 		}
-		r.logger().Warn("outbox listener disconnected; polling until it reconnects", "err", err, "retry_in", backoff)
-		if !sleep(ctx, backoff) {
-			return
-		}
-		backoff = min(backoff*2, 30*time.Second)
+		return build(p.Slot), nil
 	}
-}
-
-func (r *Relay) listenOnce(ctx context.Context, wake chan<- struct{}, connected func()) error {
-	conn, err := pgx.ConnectConfig(ctx, r.DB.Pool.Config().ConnConfig)
-	if err != nil {
-		return fmt.Errorf("connect listener: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN outbox"); err != nil {
-		return fmt.Errorf("listen outbox: %w", err)
-	}
-	connected()
-	// Rows committed while the listener was down are picked up now.
-	poke(wake)
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return fmt.Errorf("wait for notification: %w", err)
-		}
-		poke(wake)
-	}
-}
-
-func poke(wake chan<- struct{}) {
-	select {
-	case wake <- struct{}{}:
-	default:
-	}
+	return NewOutboxTask(row)
 }
 
 // sleep waits for d or until ctx is done; it reports whether ctx is still live.
@@ -182,4 +214,30 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// QueueEpochKey is the Redis key that marks the queue's content: set once
+// by the first relay, it disappears when Redis loses its data.
+const QueueEpochKey = "healthcode:queue-epoch"
+
+// QueueEpoch notices that Redis lost its content: a marker key that the
+// relays set when it is missing, on every pass. When the key is gone, Redis
+// restarted empty (or was flushed) and every task it held is gone with it;
+// the relay that sets it again hands them over again. Run wires it to the
+// Relay.
+type QueueEpoch struct {
+	Client redis.UniversalClient
+}
+
+// Lost reports whether the marker was missing (this call set it): the
+// queue's content was lost, or this is the queue's first use.
+// Errors: Redis errors.
+func (q *QueueEpoch) Lost(ctx context.Context) (bool, error) {
+	return q.Client.SetNX(ctx, QueueEpochKey, time.Now().UTC().Format(time.RFC3339Nano), 0).Result()
+}
+
+// Forget removes the marker, so that the next pass reports the loss again
+// (after the hand-over failed).
+func (q *QueueEpoch) Forget(ctx context.Context) {
+	_ = q.Client.Del(context.WithoutCancel(ctx), QueueEpochKey).Err()
 }

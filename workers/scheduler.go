@@ -2,7 +2,7 @@ package workers
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -16,8 +16,11 @@ import (
 
 // PeriodicTask is one entry of the schedule: a standard five-field cron spec,
 // read in the scheduler's location, and the constructor of the task of one
-// time slot. The constructor must put the slot in the task id (see
-// PeriodicTaskID) so that every scheduler enqueues a slot's task once.
+// time slot (its type, payload and options). The scheduler writes one
+// outbox row per slot (postgres.PeriodicDedupKey), and the relay builds the
+// task with the constructor and hands it over under the row's task id, so
+// the slot id the constructor may set serves only callers that enqueue it
+// directly (the CLI, tests).
 type PeriodicTask struct {
 	Cron string
 	Task func(slot time.Time) *asynq.Task
@@ -39,15 +42,32 @@ func DefaultSchedule() []PeriodicTask {
 	}
 }
 
-// Scheduler enqueues periodic tasks at their cron times. Unlike
-// asynq.Scheduler, whose enqueue options are fixed when a task is
-// registered, it builds each task for its time slot, so the task id carries
-// the slot ("maintenance:purge_auth:2026-11-27T18"): with one scheduler per
-// worker process, the first enqueue of a slot wins and the others get
-// asynq.ErrTaskIDConflict, which is not an error here. A slot that passes
-// while no scheduler runs is skipped. Run calls it; tests may run it alone.
+// SlotWriter records the task of one periodic time slot; postgres.DB
+// implements it (ScheduleSlot: an outbox row with the slot in its dedup key).
+type SlotWriter interface {
+	ScheduleSlot(ctx context.Context, taskType string, slot time.Time, payload []byte) (bool, error)
+}
+
+// SlotPayload is the outbox payload of a periodic slot; the Relay builds the
+// slot's task from it with the schedule's constructor.
+type SlotPayload struct {
+	Slot time.Time `json:"slot"`
+}
+
+// CatchUpHorizon is how far back a starting scheduler looks for the latest
+// slot of each periodic task: a week and a day, so the Friday tasks missed
+// while no worker ran (08:00 drafts, 17:00 rankings) are caught up on Monday.
+const CatchUpHorizon = 8 * 24 * time.Hour
+
+// Scheduler writes the tasks of periodic time slots to the outbox at their
+// cron times (SlotWriter), one row per slot however many schedulers run (one
+// per worker process), and the outbox hands them to the queue like any task,
+// again if the queue loses them. When it starts it first catches up the
+// latest slot of each task within CatchUpHorizon, so a slot that passed while
+// no worker ran (a Friday 08:00 or 17:00) runs when one starts; a slot
+// already written is not written again. Run calls it; tests may run it alone.
 type Scheduler struct {
-	Queue Enqueuer
+	Slots SlotWriter
 	// Location is the time zone of the cron specs (default Asia/Shanghai).
 	Location *time.Location
 	Tasks    []PeriodicTask
@@ -57,7 +77,27 @@ type Scheduler struct {
 	// time within a minute.
 	Clock healthcode.Clock
 
-	now func() time.Time // tests move the clock
+	// wait waits for d (at most a minute) or ctx; tests replace it to move
+	// a fake clock instead of sleeping.
+	wait func(ctx context.Context, d time.Duration) bool
+}
+
+// allPeriodic maps the task type of every periodic task a scheduler of any
+// worker may write (the default and national schedules, and schedule) to
+// its constructor: a relay must build a slot's own task even when its own
+// process does not schedule that task.
+func allPeriodic(schedule []PeriodicTask) map[string]func(time.Time) *asynq.Task {
+	all := append(append(DefaultSchedule(), NationalSchedule()...), schedule...)
+	return periodicConstructors(all)
+}
+
+// periodicConstructors maps each task type of schedule to its constructor.
+func periodicConstructors(schedule []PeriodicTask) map[string]func(time.Time) *asynq.Task {
+	m := make(map[string]func(time.Time) *asynq.Task, len(schedule))
+	for _, pt := range schedule {
+		m[pt.Task(time.Unix(0, 0)).Type()] = pt.Task
+	}
+	return m
 }
 
 // Shanghai returns the Asia/Shanghai location, or the fixed UTC+8 zone
@@ -69,9 +109,10 @@ func Shanghai() *time.Location {
 	return healthcode.CST
 }
 
-// Run enqueues each task at its times until ctx is done and then returns
-// nil. Errors: an invalid cron spec (before anything runs). Enqueue failures
-// are retried for a minute, then logged and the slot skipped.
+// Run catches up the latest slot of each task, then writes each slot at its
+// time until ctx is done, and then returns nil. Errors: an invalid cron spec
+// (before anything runs). Write failures are retried for a minute, then
+// logged and the slot left to the next start's catch-up.
 func (s *Scheduler) Run(ctx context.Context) error {
 	loc := s.Location
 	if loc == nil {
@@ -81,12 +122,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	now := s.now
-	if now == nil && s.Clock != nil {
+	now := time.Now
+	if s.Clock != nil {
 		now = s.Clock.Now
 	}
-	if now == nil {
-		now = time.Now
+	wait := s.wait
+	if wait == nil {
+		wait = sleep
 	}
 	schedules := make([]cron.Schedule, len(s.Tasks))
 	for i, pt := range s.Tasks {
@@ -96,6 +138,22 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		schedules[i] = sch
 	}
+	// Catch up: the latest slot of each task not after now.
+	start := now().In(loc)
+	for i, pt := range s.Tasks {
+		if slot, ok := latestSlot(schedules[i], start); ok {
+			task := pt.Task(slot)
+			written, err := s.write(ctx, wait, task.Type(), slot)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				logger.Error("scheduler could not catch up a slot", "task", task.Type(), "slot", slot, "err", err)
+			} else if written {
+				logger.Info("scheduler caught up a slot", "task", task.Type(), "slot", slot)
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	for i, pt := range s.Tasks {
 		wg.Add(1)
@@ -103,19 +161,19 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			defer wg.Done()
 			for {
 				slot := schedules[i].Next(now().In(loc))
-				// Sleep a minute at most at a time: the clock may be moved
+				// Wait a minute at most at a time: the clock may be moved
 				// meanwhile (dev mode).
-				for wait := slot.Sub(now()); wait > 0; wait = slot.Sub(now()) {
-					if !sleep(ctx, min(wait, time.Minute)) {
+				for d := slot.Sub(now()); d > 0; d = slot.Sub(now()) {
+					if !wait(ctx, min(d, time.Minute)) {
 						return
 					}
 				}
-				task := pt.Task(slot)
-				if err := s.enqueue(ctx, task); err != nil {
+				taskType := pt.Task(slot).Type()
+				if _, err := s.write(ctx, wait, taskType, slot); err != nil {
 					if ctx.Err() != nil {
 						return
 					}
-					logger.Error("scheduler skipped a slot", "task", task.Type(), "slot", slot, "err", err)
+					logger.Error("scheduler skipped a slot", "task", taskType, "slot", slot, "err", err)
 				}
 			}
 		}()
@@ -124,18 +182,28 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	return nil
 }
 
-// enqueue enqueues task, retrying for about a minute; a task id conflict
-// means another scheduler enqueued the slot first.
-func (s *Scheduler) enqueue(ctx context.Context, task *asynq.Task) error {
+// latestSlot returns the latest time of sch not after now and within
+// CatchUpHorizon before it.
+func latestSlot(sch cron.Schedule, now time.Time) (time.Time, bool) {
+	var last time.Time
+	for t := sch.Next(now.Add(-CatchUpHorizon)); !t.IsZero() && !t.After(now); t = sch.Next(t) {
+		last = t
+	}
+	return last, !last.IsZero()
+}
+
+// write records the slot, retrying for about a minute.
+func (s *Scheduler) write(ctx context.Context, wait func(context.Context, time.Duration) bool, taskType string, slot time.Time) (bool, error) {
+	payload, _ := json.Marshal(SlotPayload{Slot: slot}) // cannot fail
 	var err error
 	for attempt := 0; attempt < 6; attempt++ {
-		if attempt > 0 && !sleep(ctx, 10*time.Second) {
-			return ctx.Err()
+		if attempt > 0 && !wait(ctx, 10*time.Second) {
+			return false, ctx.Err()
 		}
-		_, err = s.Queue.EnqueueContext(ctx, task)
-		if err == nil || errors.Is(err, asynq.ErrTaskIDConflict) {
-			return nil
+		var written bool
+		if written, err = s.Slots.ScheduleSlot(ctx, taskType, slot, payload); err == nil {
+			return written, nil
 		}
 	}
-	return fmt.Errorf("enqueue %s: %w", task.Type(), err)
+	return false, fmt.Errorf("schedule %s: %w", taskType, err)
 }

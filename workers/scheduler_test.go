@@ -2,75 +2,136 @@ package workers
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
 
 	"healthcode"
 	"healthcode/devenv/redistest"
+	"healthcode/postgres"
+	"healthcode/postgres/pgtest"
 )
 
-// TestSchedulersEnqueueEachSlotOnce runs two schedulers (two worker
-// processes) across a minute boundary: the slot's task is enqueued once,
-// with the slot in its task id.
-func TestSchedulersEnqueueEachSlotOnce(t *testing.T) {
-	t.Parallel()
-	opt, err := asynq.ParseRedisURI(redistest.URL(t))
+// fakeClock stands still until a fakeWait moves it.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// fakeWait returns a Scheduler.wait that moves clock instead of sleeping,
+// and cancels the run (stop) once the clock has reached until.
+func fakeWait(clock *fakeClock, until time.Time, stop func()) func(context.Context, time.Duration) bool {
+	return func(ctx context.Context, d time.Duration) bool {
+		clock.mu.Lock()
+		defer clock.mu.Unlock()
+		if ctx.Err() != nil {
+			return false
+		}
+		if !clock.t.Before(until) {
+			stop()
+			return false
+		}
+		clock.t = clock.t.Add(d)
+		return true
+	}
+}
+
+// slotRows returns the dedup keys of the periodic rows in the outbox.
+func slotRows(t *testing.T, db *postgres.DB) []string {
+	t.Helper()
+	rows, err := db.Pool.Query(t.Context(), `SELECT dedup_key FROM outbox WHERE dedup_key LIKE 'periodic:%' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := asynq.NewClient(opt)
-	defer client.Close()
-	insp := asynq.NewInspector(opt)
-	defer insp.Close()
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
 
+func testDB(t *testing.T) *postgres.DB {
+	return &postgres.DB{Pool: pgtest.New(t)}
+}
+
+var tick = PeriodicTask{Cron: "* * * * *", Task: func(slot time.Time) *asynq.Task {
+	return asynq.NewTask("test:tick", nil, asynq.Queue(QueueLow))
+}}
+
+// TestSchedulersWriteEachSlotOnce runs two schedulers (two worker
+// processes) across minute boundaries on a moved clock: each slot is
+// written to the outbox once, with the slot in its dedup key.
+func TestSchedulersWriteEachSlotOnce(t *testing.T) {
+	t.Parallel()
+	db := testDB(t)
 	loc := Shanghai()
-	// A clock 500 ms before the next minute boundary.
-	real := time.Now()
-	boundary := real.In(loc).Truncate(time.Minute).Add(time.Minute)
-	offset := boundary.Sub(real) - 500*time.Millisecond
-	now := func() time.Time { return time.Now().Add(offset) }
-	every := PeriodicTask{Cron: "* * * * *", Task: func(slot time.Time) *asynq.Task {
-		id := PeriodicTaskID("test:tick", slot.Format("2006-01-02T15:04"))
-		return asynq.NewTask("test:tick", nil, asynq.TaskID(id), asynq.Queue(QueueLow), asynq.Retention(time.Hour))
-	}}
-
-	ctx, stop := context.WithCancel(t.Context())
+	start := time.Date(2026, 11, 27, 18, 4, 30, 0, loc) // a Friday, 18:04:30
 	var wg sync.WaitGroup
 	for range 2 {
-		s := &Scheduler{Queue: client, Location: loc, Tasks: []PeriodicTask{every}, now: now}
+		clock := &fakeClock{t: start}
+		ctx, stop := context.WithCancel(t.Context())
+		s := &Scheduler{Slots: db, Location: loc, Tasks: []PeriodicTask{tick}, Clock: clock,
+			wait: fakeWait(clock, start.Add(90*time.Second), stop)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer stop()
 			if err := s.Run(ctx); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
-	time.Sleep(1500 * time.Millisecond)
-	stop()
 	wg.Wait()
-
-	tasks, err := insp.ListPendingTasks(QueueLow)
-	if err != nil {
-		t.Fatal(err)
+	want := []string{}
+	for _, m := range []string{"18:04", "18:05", "18:06"} {
+		slot, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-27 "+m, loc)
+		want = append(want, postgres.PeriodicDedupKey("test:tick", slot))
 	}
-	want := "test:tick:" + boundary.Format("2006-01-02T15:04")
-	if len(tasks) != 1 || tasks[0].ID != want {
-		ids := []string{}
-		for _, ti := range tasks {
-			ids = append(ids, ti.ID)
-		}
-		t.Fatalf("tasks %v, want [%s]", ids, want)
+	if got := slotRows(t, db); !slices.Equal(got, want) {
+		t.Fatalf("slots %v, want %v (18:04 caught up at the start, 18:05 and 18:06 on time)", got, want)
 	}
 }
 
 // The scheduler reads its slots on the platform's clock (Clock): with the
-// dev clock 15 days ahead, the slot enqueued is the dev clock's minute.
+// dev clock 15 days ahead, the slot written is the dev clock's minute.
 func TestSchedulerFollowsThePlatformClock(t *testing.T) {
 	t.Parallel()
+	db := testDB(t)
+	loc := Shanghai()
+	dev := &healthcode.OffsetClock{}
+	dev.Advance(15 * 24 * time.Hour)
+	boundary := dev.Now().In(loc).Truncate(time.Minute).Add(time.Minute)
+	clock := &fakeClock{t: boundary.Add(-500 * time.Millisecond)} // the dev clock, held still
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	s := &Scheduler{Slots: db, Location: loc, Tasks: []PeriodicTask{tick}, Clock: clock,
+		wait: fakeWait(clock, boundary.Add(time.Second), stop)}
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := postgres.PeriodicDedupKey("test:tick", boundary)
+	if got := slotRows(t, db); !slices.Contains(got, want) {
+		t.Fatalf("slots %v, want %s (the dev clock's minute)", got, want)
+	}
+}
+
+// A worker that starts on a Friday at 17:30 after none ran all day catches
+// up the day's 08:00 drafts and 17:00 rankings, and the latest slot of the
+// frequent tasks, once however many workers start; the relay then hands
+// each over as the schedule's own task.
+func TestSchedulerCatchesUpMissedSlots(t *testing.T) {
+	t.Parallel()
+	db := testDB(t)
 	opt, err := asynq.ParseRedisURI(redistest.URL(t))
 	if err != nil {
 		t.Fatal(err)
@@ -79,37 +140,48 @@ func TestSchedulerFollowsThePlatformClock(t *testing.T) {
 	defer client.Close()
 	insp := asynq.NewInspector(opt)
 	defer insp.Close()
-
 	loc := Shanghai()
-	clock := &healthcode.OffsetClock{}
-	clock.Advance(15 * 24 * time.Hour)
-	boundary := clock.Now().In(loc).Truncate(time.Minute).Add(time.Minute)
-	clock.Set(boundary.Add(-500 * time.Millisecond))
-	every := PeriodicTask{Cron: "* * * * *", Task: func(slot time.Time) *asynq.Task {
-		id := PeriodicTaskID("test:tick", slot.Format("2006-01-02T15:04"))
-		return asynq.NewTask("test:tick", nil, asynq.TaskID(id), asynq.Queue(QueueLow), asynq.Retention(time.Hour))
-	}}
-	ctx, stop := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		done <- (&Scheduler{Queue: client, Location: loc, Tasks: []PeriodicTask{every}, Clock: clock}).Run(ctx)
-	}()
-	time.Sleep(1500 * time.Millisecond)
-	stop()
-	if err := <-done; err != nil {
+	friday := time.Date(2026, 11, 27, 17, 30, 0, 0, loc)
+	for range 2 {
+		clock := &fakeClock{t: friday}
+		ctx, stop := context.WithCancel(t.Context())
+		s := &Scheduler{Slots: db, Location: loc, Tasks: DefaultSchedule(), Clock: clock,
+			wait: func(context.Context, time.Duration) bool { stop(); return false }}
+		if err := s.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		stop()
+	}
+	at := func(hm string) time.Time {
+		t, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-27 "+hm, loc)
+		return t
+	}
+	want := []string{
+		postgres.PeriodicDedupKey(healthcode.TaskPurgeAuth, at("17:00")),
+		postgres.PeriodicDedupKey(healthcode.TaskReevaluateDue, at("17:30")),
+		postgres.PeriodicDedupKey(healthcode.TaskTicketDeadlines, at("17:30")),
+		postgres.PeriodicDedupKey(healthcode.TaskWeeklyDrafts, at("08:00")),
+		postgres.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00")),
+		postgres.PeriodicDedupKey(healthcode.TaskIndicatorsRecompute, at("17:30")),
+	}
+	if got := slotRows(t, db); !slices.Equal(got, want) {
+		t.Fatalf("caught up %v, want %v", got, want)
+	}
+	relay := &Relay{DB: db, Queue: client}
+	if n, err := relay.Drain(t.Context()); err != nil || n != len(want) {
+		t.Fatalf("relayed %d, %v", n, err)
+	}
+	var id int64
+	if err := db.Pool.QueryRow(t.Context(), "SELECT id FROM outbox WHERE dedup_key = $1",
+		postgres.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00"))).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	tasks, err := insp.ListPendingTasks(QueueLow)
+	info, err := insp.GetTaskInfo(QueueLow, OutboxTaskID(id))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "test:tick:" + boundary.Format("2006-01-02T15:04")
-	if len(tasks) != 1 || tasks[0].ID != want {
-		ids := []string{}
-		for _, ti := range tasks {
-			ids = append(ids, ti.ID)
-		}
-		t.Fatalf("tasks %v, want [%s] (the dev clock's minute)", ids, want)
+	if info.Type != healthcode.TaskRankingReports || string(info.Payload) != `{"day":"2026-11-27"}` {
+		t.Fatalf("ranking task %s %s", info.Type, info.Payload)
 	}
 }
 
@@ -132,11 +204,11 @@ func TestDefaultSchedule(t *testing.T) {
 	if task := s[0].Task(at); string(task.Payload()) != `{"slot":"2026-11-27T18"}` {
 		t.Fatalf("purge payload %s", task.Payload())
 	}
-	if task := s[1].Task(at.Add(5 * time.Minute)); task.Type() != TypeReevaluateDue || string(task.Payload()) != `{"slot":"2026-11-27T18:05"}` {
+	if task := s[1].Task(at.Add(5 * time.Minute)); task.Type() != healthcode.TaskReevaluateDue || string(task.Payload()) != `{"slot":"2026-11-27T18:05"}` {
 		t.Fatalf("due task %s %s", task.Type(), task.Payload())
 	}
 	task := s[5].Task(at.Add(10 * time.Minute))
-	if id := PeriodicTaskID(task.Type(), "2026-11-27T18:10"); task.Type() != TypeIndicatorsRecompute || id != "indicators:recompute:2026-11-27T18:10" {
+	if id := PeriodicTaskID(task.Type(), "2026-11-27T18:10"); task.Type() != healthcode.TaskIndicatorsRecompute || id != "indicators:recompute:2026-11-27T18:10" {
 		t.Fatalf("indicators task %s %s", task.Type(), id)
 	}
 }

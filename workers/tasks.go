@@ -19,17 +19,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"healthcode"
 	"healthcode/postgres"
-)
-
-// Task types, `area:verb`.
-const (
-	// TypeNotifySMS sends one text message; written to the outbox by
-	// postgres.Tx.QueueSMS.
-	TypeNotifySMS = postgres.TaskNotifySMS
-	// TypePurgeAuth deletes expired sessions, SMS codes and lockouts; enqueued
-	// hourly by the scheduler.
-	TypePurgeAuth = "maintenance:purge_auth"
 )
 
 // Queues, with the weights Run gives them: login codes and notifications go
@@ -53,10 +44,10 @@ const (
 // taskOptions are the per-type enqueue options beyond the task id.
 func taskOptions(taskType string) []asynq.Option {
 	switch taskType {
-	case TypeNotifySMS:
+	case healthcode.TaskNotifySMS:
 		return []asynq.Option{asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetry),
 			asynq.Timeout(time.Minute), asynq.Retention(Retention)}
-	case TypePurgeAuth:
+	case healthcode.TaskPurgeAuth:
 		return []asynq.Option{asynq.Queue(QueueLow), asynq.MaxRetry(5),
 			asynq.Timeout(10 * time.Minute), asynq.Retention(Retention)}
 	}
@@ -73,10 +64,35 @@ type OutboxPayload struct {
 }
 
 // OutboxTaskID returns the asynq task id of outbox row id, "outbox:<id>".
+// It is also the idempotency key of the row's external effect (the SMS
+// gateway's), whatever the generation of the task that performs it.
 func OutboxTaskID(id int64) string { return "outbox:" + strconv.FormatInt(id, 10) }
 
-// NewOutboxTask builds the task for an outbox row, with its task id, queue,
-// retry cap and retention. Only the Relay (and tests) call it.
+// OutboxGenerationTaskID returns the task id of generation gen of outbox
+// row id: OutboxTaskID for generation 0, "outbox:<id>:<gen>" after gen
+// takeovers from dead workers (whose tasks still hold the earlier ids).
+func OutboxGenerationTaskID(id int64, gen int) string {
+	if gen <= 0 {
+		return OutboxTaskID(id)
+	}
+	return OutboxTaskID(id) + ":" + strconv.Itoa(gen)
+}
+
+// ParseOutboxTaskID returns the outbox row id of a task id made by
+// OutboxGenerationTaskID, and false for any other task id.
+func ParseOutboxTaskID(taskID string) (int64, bool) {
+	rest, ok := strings.CutPrefix(taskID, "outbox:")
+	if !ok {
+		return 0, false
+	}
+	rest, _, _ = strings.Cut(rest, ":")
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// NewOutboxTask builds the task for an outbox row, with its task id (of the
+// row's generation), queue, retry cap and retention. Only the Relay (and
+// tests) call it.
 // Errors: a payload that is not valid JSON.
 func NewOutboxTask(row postgres.OutboxRow) (*asynq.Task, error) {
 	if !json.Valid(row.Payload) {
@@ -86,7 +102,7 @@ func NewOutboxTask(row postgres.OutboxRow) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode outbox %d: %w", row.ID, err)
 	}
-	opts := append(taskOptions(row.TaskType), asynq.TaskID(OutboxTaskID(row.ID)))
+	opts := append(taskOptions(row.TaskType), asynq.TaskID(OutboxGenerationTaskID(row.ID, row.Generation)))
 	return asynq.NewTask(row.TaskType, b, opts...), nil
 }
 
@@ -104,13 +120,6 @@ func ParseOutboxPayload(t *asynq.Task) (OutboxPayload, error) {
 	return p, nil
 }
 
-// PurgeAuthPayload is the payload of a maintenance:purge_auth task: the time
-// slot it was scheduled for (informational; the purge itself uses the
-// database clock).
-type PurgeAuthPayload struct {
-	Slot string `json:"slot"`
-}
-
 // PurgeAuthSlotLayout formats the hourly time slot of a purge task.
 const PurgeAuthSlotLayout = "2006-01-02T15"
 
@@ -120,9 +129,9 @@ const PurgeAuthSlotLayout = "2006-01-02T15"
 // schedulers enqueue it. The scheduler and the CLI may call it.
 func NewPurgeAuthTask(at time.Time) *asynq.Task {
 	slot := at.Format(PurgeAuthSlotLayout)
-	b, _ := json.Marshal(PurgeAuthPayload{Slot: slot}) // cannot fail
-	opts := append(taskOptions(TypePurgeAuth), asynq.TaskID(PeriodicTaskID(TypePurgeAuth, slot)))
-	return asynq.NewTask(TypePurgeAuth, b, opts...)
+	b, _ := json.Marshal(healthcode.SlotPayload{Slot: slot}) // cannot fail
+	opts := append(taskOptions(healthcode.TaskPurgeAuth), asynq.TaskID(PeriodicTaskID(healthcode.TaskPurgeAuth, slot)))
+	return asynq.NewTask(healthcode.TaskPurgeAuth, b, opts...)
 }
 
 // PeriodicTaskID returns the task id of a periodic task for one time slot,
@@ -134,8 +143,8 @@ func PeriodicTaskID(taskType, slot string) string {
 // ParsePurgeAuthPayload decodes a maintenance:purge_auth payload. An empty
 // payload is accepted (a manual run). Errors: malformed JSON, wrapping
 // asynq.SkipRetry.
-func ParsePurgeAuthPayload(t *asynq.Task) (PurgeAuthPayload, error) {
-	var p PurgeAuthPayload
+func ParsePurgeAuthPayload(t *asynq.Task) (healthcode.SlotPayload, error) {
+	var p healthcode.SlotPayload
 	if len(t.Payload()) == 0 {
 		return p, nil
 	}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
-	"healthcode"
 	"healthcode/postgres"
 )
 
@@ -21,24 +21,32 @@ type Config struct {
 	// Concurrency is the number of tasks processed at once (default 10).
 	Concurrency int
 	Logger      *slog.Logger
-	DB          *postgres.DB         // required
-	Sender      healthcode.SMSSender // required
-	// Purger runs maintenance:purge_auth (default: DB, see Deps.Purger).
-	Purger AuthPurger
+	// DB is the outbox the Relay drains and the clock of the scheduler
+	// (required).
+	DB *postgres.DB
+	// Deps are the handlers' services (Deps.Sender is required; Deps.Logger
+	// defaults to Logger).
+	Deps Deps
 	// Location is the time zone of the schedule (default Asia/Shanghai).
 	Location *time.Location
-	// ShutdownTimeout bounds how long running tasks may finish after ctx is
-	// done (default 10 s); tasks still running then are retried later.
+	// ShutdownTimeout bounds how long running tasks (and SMS gateway calls
+	// in flight) may finish after ctx is done (WORKER_SHUTDOWN_GRACE,
+	// default 30 s; keep it longer than the gateway's timeout); tasks still
+	// running then are retried later.
 	ShutdownTimeout time.Duration
+	// Lease is the lease of a running outbox task (OUTBOX_LEASE, default
+	// DefaultLease): a killed worker's tasks are taken over this long after
+	// its last heartbeat.
+	Lease time.Duration
+	// RedeliverAfter is how long a handed-over task may sit in the queue
+	// unstarted before the relay hands it over again
+	// (OUTBOX_REDELIVER_AFTER, default postgres.DefaultRedeliverAfter).
+	RedeliverAfter time.Duration
+	// Listener is the process's database listener; when set, the relay
+	// wakes on NOTIFY outbox (register before the listener runs).
+	Listener *postgres.Listener
 	// Schedule replaces DefaultSchedule when not nil (tests).
 	Schedule []PeriodicTask
-	// National, when set, pushes codes to the national platform daily.
-	National *postgres.NationalPush
-	// RankingPolicy scores the Friday ranking reports (RANKING_POLICY).
-	RankingPolicy healthcode.RankingPolicy
-	// JointMeetingDue is the deadline of joint meeting lists (the
-	// indicators); zero means postgres.DefaultJointMeetingDue.
-	JointMeetingDue time.Time
 	// RelayInterval is the relay's fallback poll interval (default 2 s).
 	RelayInterval time.Duration
 }
@@ -49,10 +57,10 @@ type Config struct {
 // taking tasks, waits up to ShutdownTimeout for running ones, stops the
 // scheduler and the relay, and returns nil. The `healthcode worker` and
 // `healthcode dev` commands call it.
-// Errors: a missing DB or Sender, a bad RedisURL or an unreachable Redis at
+// Errors: a missing DB or Deps.Sender, a bad RedisURL or an unreachable Redis at
 // start (wrapped); an invalid schedule.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.DB == nil || cfg.Sender == nil {
+	if cfg.DB == nil || cfg.Deps.Sender == nil {
 		return fmt.Errorf("workers: DB and Sender are required")
 	}
 	logger := cfg.Logger
@@ -69,12 +77,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	shutdownTimeout := cfg.ShutdownTimeout
 	if shutdownTimeout <= 0 {
-		shutdownTimeout = 10 * time.Second
+		shutdownTimeout = 30 * time.Second
 	}
 	schedule := cfg.Schedule
 	if schedule == nil {
 		schedule = DefaultSchedule()
-		if cfg.National != nil {
+		if cfg.Deps.National != nil {
 			schedule = append(schedule, NationalSchedule()...)
 		}
 	}
@@ -87,11 +95,16 @@ func Run(ctx context.Context, cfg Config) error {
 
 	alog := logger.With("component", "asynq")
 	srv := asynq.NewServer(redisOpt, asynq.Config{
-		Concurrency:     concurrency,
-		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
-		Logger:          asynqLogger{alog},
-		LogLevel:        asynq.WarnLevel,
-		ShutdownTimeout: shutdownTimeout,
+		Concurrency: concurrency,
+		Queues:      map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
+		// An outage does not use up a task's retries, and its tasks are
+		// retried within seconds of it ending.
+		IsFailure:                isFailure,
+		RetryDelayFunc:           retryDelay,
+		DelayedTaskCheckInterval: time.Second,
+		Logger:                   asynqLogger{alog},
+		LogLevel:                 asynq.WarnLevel,
+		ShutdownTimeout:          shutdownTimeout,
 		// Handlers keep their context during the graceful shutdown; asynq
 		// cancels it when ShutdownTimeout passes.
 		BaseContext: func() context.Context { return context.WithoutCancel(ctx) },
@@ -102,17 +115,34 @@ func Run(ctx context.Context, cfg Config) error {
 			logger.Warn("task failed", "type", t.Type(), "id", id, "retry", retry, "max_retry", max, "err", err)
 		}),
 	})
-	mux := NewMux(Deps{DB: cfg.DB, Sender: cfg.Sender, Logger: logger, Purger: cfg.Purger, National: cfg.National,
-		RankingPolicy: cfg.RankingPolicy, JointMeetingDue: cfg.JointMeetingDue})
+	deps := cfg.Deps
+	if deps.Logger == nil {
+		deps.Logger = logger
+	}
+	mux := NewMux(deps)
+	own := &Ownership{DB: cfg.DB, Logger: logger, Lease: cfg.Lease}
+	mux.Use(own.Middleware)
+	sched := &Scheduler{Slots: cfg.DB, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.DB.Clock}
+	relay := &Relay{DB: cfg.DB, Queue: client, Logger: logger, Interval: cfg.RelayInterval,
+		RedeliverAfter: cfg.RedeliverAfter, Periodic: allPeriodic(schedule)}
+	if cfg.Listener != nil {
+		relay.Listen(cfg.Listener)
+	}
+	if rc, ok := redisOpt.MakeRedisClient().(redis.UniversalClient); ok {
+		defer rc.Close()
+		relay.Epoch = &QueueEpoch{Client: rc}
+	}
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
 
-	sched := &Scheduler{Queue: client, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.DB.Clock}
-	relay := &Relay{DB: cfg.DB, Queue: client, Logger: logger, Interval: cfg.RelayInterval}
-
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
+	// The heartbeat outlives bg: running tasks keep their leases through
+	// the graceful shutdown.
+	hbCtx, stopHeartbeat := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHeartbeat()
+	go own.Heartbeat(hbCtx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 2)
 	for _, run := range []func(context.Context) error{sched.Run, relay.Run} {

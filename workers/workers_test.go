@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"healthcode"
 	"healthcode/devenv/redistest"
@@ -136,7 +137,7 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pending) != 1 || pending[0].ID != taskID || pending[0].Type != workers.TypeNotifySMS ||
+	if len(pending) != 1 || pending[0].ID != taskID || pending[0].Type != healthcode.TaskNotifySMS ||
 		pending[0].MaxRetry < 5 || pending[0].MaxRetry > 10 || pending[0].Retention < time.Hour {
 		t.Fatalf("pending tasks = %+v", pending)
 	}
@@ -147,7 +148,7 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- workers.Run(ctx, workers.Config{
-			RedisURL: b.redisURL, Concurrency: 2, Logger: b.logger, DB: b.db, Sender: sender,
+			RedisURL: b.redisURL, Concurrency: 2, Logger: b.logger, DB: b.db, Deps: workers.Deps{SMS: b.db, Sender: sender},
 			Schedule: []workers.PeriodicTask{},
 		})
 	}()
@@ -169,15 +170,16 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := workers.NewMux(workers.Deps{DB: b.db, Sender: sender, Logger: b.logger})
+	mux := workers.NewMux(workers.Deps{SMS: b.db, Sender: sender, Logger: b.logger})
 	if err := mux.ProcessTask(b.ctx, task); err != nil {
 		t.Fatalf("redelivery: %v", err)
 	}
-	// And a relay replay after completion is still dropped (retention).
-	if _, err := b.db.Pool.Exec(b.ctx, `UPDATE outbox SET sent_at = NULL WHERE id = $1`, row.ID); err != nil {
-		t.Fatal(err)
+	// The row is done once its task completed: never handed over again,
+	// even long after the bound.
+	if n := b.count(t, `SELECT count(*) FROM outbox WHERE id = $1 AND done_at IS NOT NULL AND lease_owner IS NULL`, row.ID); n != 1 {
+		t.Fatal("the completed task's row is not done")
 	}
-	if n, err := b.relay().Drain(b.ctx); err != nil || n != 1 {
+	if n, err := (&workers.Relay{DB: b.db, Queue: b.client, RedeliverAfter: time.Nanosecond}).Drain(b.ctx); err != nil || n != 0 {
 		t.Fatalf("relay after completion: sent %d, %v", n, err)
 	}
 	if pending, _ := b.insp.ListPendingTasks(workers.QueueCritical); len(pending) != 0 {
@@ -221,8 +223,8 @@ func (c *countingQueue) EnqueueContext(ctx context.Context, task *asynq.Task, op
 	return info, err
 }
 
-// TestRelaysRunConcurrently: two relays woken by NOTIFY (the fallback poll is
-// an hour) share the rows written by concurrent transactions; each row is
+// TestRelaysRunConcurrently: two relays woken by NOTIFY through their
+// listeners (the fallback poll is an hour) share the rows written by concurrent transactions; each row is
 // enqueued once and marked sent once.
 func TestRelaysRunConcurrently(t *testing.T) {
 	t.Parallel()
@@ -231,7 +233,18 @@ func TestRelaysRunConcurrently(t *testing.T) {
 	ctx, stop := context.WithCancel(b.ctx)
 	var wg sync.WaitGroup
 	for range 2 {
+		// Two processes: each with its listener.
 		r := &workers.Relay{DB: b.db, Queue: q, Logger: b.logger, BatchSize: 7, Interval: time.Hour}
+		l := postgres.NewListener(b.db)
+		r.Listen(l)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.Run(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		<-l.Ready()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -261,8 +274,8 @@ func TestRelaysRunConcurrently(t *testing.T) {
 	}
 	wwg.Wait()
 	waitFor(t, "the outbox to drain", func() bool {
-		n, err := b.db.PendingOutbox(b.ctx)
-		return err == nil && n == 0
+		bl, err := b.db.Backlog(b.ctx)
+		return err == nil && bl.Pending == 0
 	})
 	stop()
 	wg.Wait()
@@ -398,13 +411,54 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	db := &postgres.DB{}
 	sender := &postgres.DevSMSSender{DB: db}
 	for _, cfg := range []workers.Config{
-		{RedisURL: "redis://127.0.0.1:1/0", Sender: sender},
+		{RedisURL: "redis://127.0.0.1:1/0", Deps: workers.Deps{Sender: sender}},
 		{RedisURL: "redis://127.0.0.1:1/0", DB: db},
-		{RedisURL: "mysql://x", DB: db, Sender: sender},
-		{RedisURL: "redis://127.0.0.1:1/0", DB: db, Sender: sender}, // nothing listens on port 1
+		{RedisURL: "mysql://x", DB: db, Deps: workers.Deps{Sender: sender}},
+		{RedisURL: "redis://127.0.0.1:1/0", DB: db, Deps: workers.Deps{Sender: sender}}, // nothing listens on port 1
 	} {
 		if err := workers.Run(t.Context(), cfg); err == nil {
 			t.Errorf("Run(%+v) = nil", cfg.RedisURL)
+		}
+	}
+}
+
+// TestRelayHandsOverAgainWhenRedisLosesItsContent: tasks handed over to a
+// Redis that then restarts empty (FLUSHALL here) are handed over again on
+// the relay's next pass, without waiting for the redelivery bound, and
+// tasks that a worker runs (a live lease) are left to it.
+func TestRelayHandsOverAgainWhenRedisLosesItsContent(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	opt, err := asynq.ParseRedisURI(b.redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := opt.MakeRedisClient().(redis.UniversalClient)
+	defer rc.Close()
+	relay := &workers.Relay{DB: b.db, Queue: b.client, Logger: b.logger, Epoch: &workers.QueueEpoch{Client: rc}}
+	rows := []postgres.OutboxRow{b.queueSMS(t, testPhone, testText), b.queueSMS(t, testPhone, testText)}
+	if n, err := relay.Drain(b.ctx); err != nil || n != 2 {
+		t.Fatalf("first hand-over: %d, %v", n, err)
+	}
+	if n, err := relay.Drain(b.ctx); err != nil || n != 0 {
+		t.Fatalf("handed over again while Redis holds them: %d, %v", n, err)
+	}
+	// A worker runs the second.
+	if ok, err := b.db.ClaimOutboxTask(b.ctx, rows[1].ID, "w1", time.Minute); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if err := rc.FlushAll(b.ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := relay.Drain(b.ctx); err != nil || n != 1 {
+		t.Fatalf("after Redis lost its content: handed over %d, %v; want the unstarted one", n, err)
+	}
+	// (The client remembers the queue names it published, so asynq's
+	// inspector does not list the queue after a flush: read the task.)
+	for i, want := range []int64{1, 0} {
+		key := "asynq:{" + workers.QueueCritical + "}:t:" + workers.OutboxTaskID(rows[i].ID)
+		if n, err := rc.Exists(b.ctx, key).Result(); err != nil || n != want {
+			t.Fatalf("task %d in the queue after the loss: %d, %v; want %d", rows[i].ID, n, err, want)
 		}
 	}
 }

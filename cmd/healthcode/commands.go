@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"healthcode/demo"
 	"healthcode/migrations"
 	"healthcode/postgres"
 )
@@ -20,7 +21,11 @@ func runServe(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer p.close()
-	p.listenGrants(ctx)
+	// Serve only once grant changes are heard: before that a revoked grant
+	// could be honoured.
+	if err := p.listen(ctx); err != nil {
+		return nil // stopped before the database answered
+	}
 	log.Info("serving", "addr", cfg.HTTPAddr, "dev", cfg.Dev)
 	return p.httpServer().Run(ctx)
 }
@@ -90,13 +95,13 @@ func runSeed(ctx context.Context, cfg Config, args []string) error {
 		return err
 	}
 	defer p.close()
-	if err := p.db.SeedDemo(ctx); err != nil {
+	if err := demo.SeedAccounts(ctx, p.db); err != nil {
 		return err
 	}
-	if err := p.db.SeedDemoCheckpoint(ctx); err != nil {
+	if err := demo.SeedCheckpoint(ctx, p.db); err != nil {
 		return err
 	}
-	fmt.Printf("demo accounts ready (password %s)\n", postgres.DemoPassword)
+	fmt.Printf("demo accounts ready (password %s)\n", demo.Password)
 	if *synthetic > 0 {
 		return runSeedSynthetic(ctx, cfg, *synthetic)
 	}

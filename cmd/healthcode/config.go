@@ -46,6 +46,25 @@ type Config struct {
 	// JointMeetingDue is the deadline of joint meeting lists (JOINT_MEETING_DUE,
 	// RFC 3339); zero: the notice's 2020-04-02.
 	JointMeetingDue time.Time
+	// ShutdownDrain is how long serve keeps serving after SIGTERM with
+	// /readyz answering 503 (SHUTDOWN_DRAIN; default 5 s, 0 in dev mode).
+	ShutdownDrain time.Duration
+	// WorkerGrace is how long a stopping worker waits for running tasks and
+	// SMS gateway calls in flight (WORKER_SHUTDOWN_GRACE, default 30 s); it
+	// must exceed SMSGatewayTimeout.
+	WorkerGrace time.Duration
+	// SMSGatewayTimeout bounds one gateway call (SMS_GATEWAY_TIMEOUT,
+	// default 10 s).
+	SMSGatewayTimeout time.Duration
+	// OutboxLease is the lease of a running outbox task (OUTBOX_LEASE,
+	// default 10 s): a killed worker's tasks move on this long after its
+	// last heartbeat.
+	OutboxLease time.Duration
+	// OutboxRedeliverAfter is how long a handed-over task may sit in the
+	// queue unstarted before the relay hands it over again
+	// (OUTBOX_REDELIVER_AFTER, default 10 min; an emptied Redis is noticed
+	// at once anyway).
+	OutboxRedeliverAfter time.Duration
 	// RankingPolicy scores the rankings (RANKING_POLICY: a JSON file, or the
 	// JSON itself when it starts with "{"; ranking.ParsePolicy); unset: the
 	// defaults of ranking.DefaultPolicy.
@@ -67,6 +86,12 @@ func loadConfig() (Config, error) {
 		StaffSessionTTL:   12 * time.Hour,
 		ResidentTTL:       30 * 24 * time.Hour,
 		CodeTokenTTL:      5 * time.Minute,
+		ShutdownDrain:     5 * time.Second,
+		WorkerGrace:       30 * time.Second,
+		SMSGatewayTimeout: 10 * time.Second,
+		OutboxLease:       10 * time.Second,
+
+		OutboxRedeliverAfter: 10 * time.Minute,
 	}
 	var errs []error
 	if err := c.LogLevel.UnmarshalText([]byte(env("LOG_LEVEL", "info"))); err != nil {
@@ -88,7 +113,12 @@ func loadConfig() (Config, error) {
 		}
 		c.WorkerConcurrency = n
 	}
-	for name, p := range map[string]*time.Duration{"STAFF_SESSION_TTL": &c.StaffSessionTTL, "RESIDENT_SESSION_TTL": &c.ResidentTTL, "CODE_TOKEN_TTL": &c.CodeTokenTTL} {
+	if c.Dev {
+		c.ShutdownDrain = 0 // one process on a laptop: nothing balances it
+	}
+	for name, p := range map[string]*time.Duration{"STAFF_SESSION_TTL": &c.StaffSessionTTL, "RESIDENT_SESSION_TTL": &c.ResidentTTL,
+		"CODE_TOKEN_TTL": &c.CodeTokenTTL, "WORKER_SHUTDOWN_GRACE": &c.WorkerGrace, "SMS_GATEWAY_TIMEOUT": &c.SMSGatewayTimeout,
+		"OUTBOX_LEASE": &c.OutboxLease, "OUTBOX_REDELIVER_AFTER": &c.OutboxRedeliverAfter} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -112,6 +142,17 @@ func loadConfig() (Config, error) {
 		c.RankingPolicy = p
 	} else {
 		c.RankingPolicy = ranking.DefaultPolicy()
+	}
+	if v := os.Getenv("SHUTDOWN_DRAIN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("SHUTDOWN_DRAIN: want a duration such as 5s (0 to stop at once), got %q", v))
+		}
+		c.ShutdownDrain = d
+	}
+	if c.WorkerGrace <= c.SMSGatewayTimeout {
+		errs = append(errs, fmt.Errorf("WORKER_SHUTDOWN_GRACE (%s) must exceed SMS_GATEWAY_TIMEOUT (%s): a stopping worker waits for the gateway calls in flight",
+			c.WorkerGrace, c.SMSGatewayTimeout))
 	}
 	if c.CodeTokenTTL > 10*time.Minute {
 		errs = append(errs, fmt.Errorf("CODE_TOKEN_TTL: at most 10m (an electronic code must not outlive a screenshot), got %s", c.CodeTokenTTL))

@@ -14,9 +14,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"healthcode/demo"
 	"healthcode/devenv"
 	"healthcode/migrations"
-	"healthcode/postgres"
 	"healthcode/web"
 )
 
@@ -33,7 +33,7 @@ const (
 // workers + web in one process.
 //
 // On the first start (an empty database) it also generates the demo
-// activity (postgres.DemoActivity): a synthetic population and two weeks of
+// activity (demo.Activity): a synthetic population and two weeks of
 // scans, tickets, reports and indicators. `healthcode dev --no-demo-data` or
 // HEALTHCODE_DEMO_DATA=false skips it.
 func runDev(ctx context.Context, cfg Config, args []string) error {
@@ -93,10 +93,10 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	if off := p.devClock.Clock.Offset(); off != 0 {
 		log.Info("the dev clock of the last run goes on", "now", p.clock.Now().Format(time.RFC3339), "ahead", off.Round(time.Second).String())
 	}
-	if err := p.db.SeedDemo(ctx); err != nil {
+	if err := demo.SeedAccounts(ctx, p.db); err != nil {
 		return err
 	}
-	if err := p.db.SeedDemoCheckpoint(ctx); err != nil {
+	if err := demo.SeedCheckpoint(ctx, p.db); err != nil {
 		return err
 	}
 	if err := p.enforcer.Reload(ctx); err != nil {
@@ -104,8 +104,8 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	}
 	if !*noDemo {
 		log.Info("generating the demo activity if the database is empty (skip with --no-demo-data)")
-		demo := &postgres.DemoActivity{DB: p.db, Ring: p.ring, JointMeetingDue: cfg.JointMeetingDue, RankingPolicy: cfg.RankingPolicy}
-		sum, err := demo.Generate(ctx)
+		gen := &demo.Activity{DB: p.db, Ring: p.ring, JointMeetingDue: cfg.JointMeetingDue, RankingPolicy: cfg.RankingPolicy}
+		sum, err := gen.Generate(ctx)
 		if err != nil {
 			return fmt.Errorf("demo activity: %w (start again with --no-demo-data to skip it)", err)
 		}
@@ -118,7 +118,9 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	fmt.Print(banner(ln.Addr().String(), env, dataDir))
 
 	g, gctx := errgroup.WithContext(ctx)
-	p.listenGrants(gctx)
+	if err := p.listen(gctx); err != nil {
+		return nil
+	}
 	g.Go(func() error { return p.httpServer().Serve(gctx, ln) })
 	g.Go(func() error { return p.runWorkers(gctx) })
 	err = g.Wait()
@@ -154,12 +156,12 @@ func banner(addr string, env *devenv.Env, dataDir string) string {
 	fmt.Fprintf(&b, "  GraphiQL: %s/graphql\n", url)
 	fmt.Fprintf(&b, "  metrics:  %s/metrics\n", url)
 	fmt.Fprintf(&b, "  database: %s\n  redis:    %s\n\n", env.DatabaseURL, env.RedisURL)
-	fmt.Fprintf(&b, "demo logins (password %q):\n", postgres.DemoPassword)
-	for _, d := range postgres.DemoAccounts {
+	fmt.Fprintf(&b, "demo logins (password %q):\n", demo.Password)
+	for _, d := range demo.Accounts {
 		fmt.Fprintf(&b, "  %-16s %s (%s @ %s)\n", d.Username, d.DisplayName, d.Role, d.RegionCode)
 	}
 	fmt.Fprintf(&b, "  %-16s 雁塔区防疫员（演示）, the scanner at %s/scan/ (INSPECTOR of a demo checkpoint in 610113)\n",
-		postgres.DemoInspector, url)
+		demo.Inspector, url)
 	if abs, err := filepath.Abs(dataDir); err == nil {
 		dataDir = abs
 	}

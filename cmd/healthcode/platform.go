@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -34,10 +35,36 @@ type platform struct {
 	// outside it.
 	devClock *postgres.DevClock
 	ring     *credential.KeyRing
-	tickets  *postgres.TicketService
+	// listener is the process's one LISTEN connection: grants, ticket
+	// changes, the outbox.
+	listener *postgres.Listener
 	// national is the dev-mode test issuer standing in for the national
 	// platform (互信互认); nil outside dev mode.
 	national *credential.KeyRing
+	// svc are the services, wired once: the API, the HTTP endpoints and
+	// the task handlers share them.
+	svc services
+}
+
+// services are the implementations of the root package's service
+// interfaces. Only this package wires them; graph, server and workers see
+// them through the interfaces.
+type services struct {
+	auth        *postgres.AuthService
+	regions     *postgres.RegionService
+	staff       *postgres.StaffService
+	codes       *postgres.CodeService
+	credentials *postgres.CredentialService
+	scans       *postgres.ScanService
+	checkpoints *postgres.CheckpointService
+	supervision *postgres.SupervisionService
+	subsystems  *postgres.SubsystemService
+	rankings    *postgres.RankingService
+	indicators  *postgres.IndicatorService
+	facts       *postgres.FactService
+	rulesets    *postgres.RuleSetService
+	tickets     *postgres.TicketService
+	audit       *postgres.AuditService
 }
 
 func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform, error) {
@@ -79,15 +106,17 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	}
 	p.db.Authz = p.enforcer
 	p.db.GrantsChanged = p.enforcer.Invalidate
+	p.listener = postgres.NewListener(p.db)
+	postgres.WatchGrants(p.listener, p.enforcer)
 	if err := p.db.EnsureRuleSet(ctx); err != nil {
 		p.close()
 		return nil, err
 	}
-	p.tickets = postgres.NewTicketService(p.db)
+	tickets := postgres.NewTicketService(p.db)
 	if cfg.HotlinePolicy != "" {
 		b, err := os.ReadFile(cfg.HotlinePolicy)
 		if err == nil {
-			p.tickets.Policy, err = workcal.ParsePolicy(b)
+			tickets.Policy, err = workcal.ParsePolicy(b)
 		}
 		if err != nil {
 			p.close()
@@ -105,7 +134,50 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 			return nil, err
 		}
 	}
+	warnMissingHolidays(log, tickets.Calendar, p.clock.Now())
+	p.wire(tickets)
 	return p, nil
+}
+
+// warnMissingHolidays warns, at start-up, of each year without holiday data
+// that the hotline's deadlines set now may reach: there they count Monday
+// to Friday only, wrong around the holidays, until the State Council's
+// notice is added as workcal/data/<year>.json (see the workcal package doc).
+func warnMissingHolidays(log *slog.Logger, cal *workcal.Calendar, now time.Time) {
+	for _, y := range cal.MissingYears(now) {
+		log.Warn("the working-time calendar has no holidays for this year: hotline deadlines count Monday to Friday only; "+
+			"add workcal/data/<year>.json from the State Council's holiday notice (docs/hotline.md)", "year", y)
+	}
+}
+
+// wire builds the services once.
+func (p *platform) wire(tickets *postgres.TicketService) {
+	db, cfg := p.db, p.cfg
+	checkpoints := &postgres.CheckpointService{DB: db}
+	codes := &postgres.CodeService{DB: db}
+	creds := &postgres.CredentialService{DB: db, Codes: codes, Ring: p.ring, ElectronicTTL: cfg.CodeTokenTTL,
+		TrustList: checkpoints.TrustedIssuers}
+	if p.national != nil {
+		// The trusted issuers: the dev-mode national test issuer.
+		creds.Trusted = append(creds.Trusted, p.national.Trusted("国家政务服务平台（开发测试）", p.clock.Now()))
+	}
+	p.svc = services{
+		auth:        &postgres.AuthService{DB: db},
+		regions:     &postgres.RegionService{DB: db},
+		staff:       &postgres.StaffService{DB: db},
+		codes:       codes,
+		credentials: creds,
+		scans:       &postgres.ScanService{DB: db, Credentials: creds},
+		checkpoints: checkpoints,
+		supervision: &postgres.SupervisionService{DB: db, JointMeetingDue: cfg.JointMeetingDue},
+		subsystems:  &postgres.SubsystemService{DB: db},
+		rankings:    &postgres.RankingService{DB: db, Policy: cfg.RankingPolicy},
+		indicators:  &postgres.IndicatorService{DB: db, JointMeetingDue: cfg.JointMeetingDue},
+		facts:       &postgres.FactService{DB: db},
+		rulesets:    &postgres.RuleSetService{DB: db},
+		tickets:     tickets,
+		audit:       &postgres.AuditService{DB: db},
+	}
 }
 
 func (p *platform) close() {
@@ -113,47 +185,41 @@ func (p *platform) close() {
 	p.pool.Close()
 }
 
-// listenGrants keeps the enforcer current with grant changes made by other
-// processes until ctx ends.
-func (p *platform) listenGrants(ctx context.Context) {
+// listen runs the process's listener until ctx ends and waits until it is
+// connected (grants, ticket changes and the outbox are then followed), or
+// ctx ends. Errors: ctx's error.
+func (p *platform) listen(ctx context.Context) error {
 	go func() {
-		if err := p.db.ListenGrants(ctx, p.cfg.DatabaseURL, p.enforcer.Invalidate); err != nil && ctx.Err() == nil {
-			p.log.Error("grant listener stopped", "err", err)
+		if err := p.listener.Run(ctx); err != nil && ctx.Err() == nil {
+			p.log.Error("database listener stopped", "err", err)
 		}
 	}()
-}
-
-// credentials builds the credential service: our key ring plus the trusted
-// issuers (the dev-mode national test issuer).
-func (p *platform) credentials(codes *postgres.CodeService) *postgres.CredentialService {
-	cs := &postgres.CredentialService{DB: p.db, Codes: codes, Ring: p.ring, ElectronicTTL: p.cfg.CodeTokenTTL,
-		TrustList: (&postgres.CheckpointService{DB: p.db}).TrustedIssuers}
-	if p.national != nil {
-		cs.Trusted = append(cs.Trusted, p.national.Trusted("国家政务服务平台（开发测试）", p.clock.Now()))
+	select {
+	case <-p.listener.Ready():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return cs
 }
 
 func (p *platform) resolver() *graph.Resolver {
-	codes := &postgres.CodeService{DB: p.db}
-	creds := p.credentials(codes)
 	r := &graph.Resolver{
-		AuthService:    &postgres.AuthService{DB: p.db},
-		RegionService:  &postgres.RegionService{DB: p.db},
-		StaffService:   &postgres.StaffService{DB: p.db},
-		CodeService:    codes,
-		Credentials:    creds,
-		ScanService:    &postgres.ScanService{DB: p.db, Credentials: creds},
-		Checkpoints:    &postgres.CheckpointService{DB: p.db},
-		Supervision:    &postgres.SupervisionService{DB: p.db, JointMeetingDue: p.cfg.JointMeetingDue},
-		Subsystems:     &postgres.SubsystemService{DB: p.db},
-		RankingService: &postgres.RankingService{DB: p.db, Policy: p.cfg.RankingPolicy},
-		Indicators:     &postgres.IndicatorService{DB: p.db, JointMeetingDue: p.cfg.JointMeetingDue},
-		FactService:    &postgres.FactService{DB: p.db},
-		RuleSetService: &postgres.RuleSetService{DB: p.db},
-		TicketService:  p.tickets,
+		AuthService:    p.svc.auth,
+		RegionService:  p.svc.regions,
+		StaffService:   p.svc.staff,
+		CodeService:    p.svc.codes,
+		Credentials:    p.svc.credentials,
+		ScanService:    p.svc.scans,
+		Checkpoints:    p.svc.checkpoints,
+		Supervision:    p.svc.supervision,
+		Subsystems:     p.svc.subsystems,
+		RankingService: p.svc.rankings,
+		Indicators:     p.svc.indicators,
+		FactService:    p.svc.facts,
+		RuleSetService: p.svc.rulesets,
+		TicketService:  p.svc.tickets,
 		Calendar:       postgres.MustCalendar(),
-		AuditService:   &postgres.AuditService{DB: p.db},
+		AuditService:   p.svc.audit,
 	}
 	if p.cfg.Dev {
 		r.DevSMS = p.db.DevMessages
@@ -167,7 +233,10 @@ func (p *platform) httpServer() *server.Server {
 	for _, err := range []error{
 		metrics.RegisterDBPool(p.pool),
 		metrics.RegisterQueue(asynq.NewInspectorFromRedisClient(p.redis)),
-		metrics.RegisterOutbox(p.db.PendingOutbox),
+		metrics.RegisterOutbox(func(ctx context.Context) (server.OutboxBacklog, error) {
+			b, err := p.db.Backlog(ctx)
+			return server.OutboxBacklog(b), err
+		}),
 	} {
 		if err != nil {
 			p.log.Warn("metrics collector not registered", "err", err)
@@ -182,7 +251,7 @@ func (p *platform) httpServer() *server.Server {
 	if p.cfg.Dev {
 		playground = graph.LocalPlayground("陕西健康码 GraphQL", "/graphql", web.FS())
 	}
-	creds := res.Credentials.(*postgres.CredentialService)
+	creds := p.svc.credentials
 	return server.New(server.Config{
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(creds),
@@ -192,7 +261,7 @@ func (p *platform) httpServer() *server.Server {
 			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
 		},
 		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
-		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor,
+		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor, Drain: p.cfg.ShutdownDrain,
 		ReadyChecks: map[string]func(context.Context) error{
 			"postgres": func(ctx context.Context) error { return p.pool.Ping(ctx) },
 			"redis":    func(ctx context.Context) error { return p.redis.Ping(ctx).Err() },

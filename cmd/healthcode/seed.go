@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"healthcode/demo"
 )
 
 // syntheticSeed is the seed of `healthcode seed --synthetic N`: the same
@@ -13,7 +15,7 @@ import (
 const syntheticSeed = 2020
 
 // runSeedSynthetic creates n synthetic persons with their facts and codes
-// (postgres.SeedSynthetic) and prints how many and how fast. It is dev mode
+// (demo.SeedSynthetic) and prints how many and how fast. It is dev mode
 // only, like the demo accounts: synthetic persons must never mix with real
 // residents.
 func runSeedSynthetic(ctx context.Context, cfg Config, n int) error {
@@ -30,7 +32,7 @@ func runSeedSynthetic(ctx context.Context, cfg Config, n int) error {
 	}
 	defer p.close()
 	start := time.Now()
-	created, err := p.db.SeedSynthetic(ctx, n, syntheticSeed)
+	created, err := demo.SeedSynthetic(ctx, p.db, n, syntheticSeed)
 	elapsed := time.Since(start)
 	if created > 0 {
 		fmt.Printf("%d synthetic persons created in %s (%.0f persons/s)\n", created, elapsed.Round(time.Millisecond),

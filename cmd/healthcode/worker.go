@@ -20,7 +20,9 @@ func runWorker(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer p.close()
-	p.listenGrants(ctx)
+	if err := p.listen(ctx); err != nil {
+		return nil // stopped before the database answered
+	}
 	return p.runWorkers(ctx)
 }
 
@@ -28,7 +30,7 @@ func runWorker(ctx context.Context, cfg Config) error {
 // the dev sender (messages readable through devMessages) in dev mode.
 func (p *platform) smsSender() (healthcode.SMSSender, error) {
 	if p.cfg.SMSGatewayURL != "" {
-		return sms.New(sms.Config{URL: p.cfg.SMSGatewayURL, Token: p.cfg.SMSGatewayToken})
+		return sms.New(sms.Config{URL: p.cfg.SMSGatewayURL, Token: p.cfg.SMSGatewayToken, Timeout: p.cfg.SMSGatewayTimeout})
 	}
 	if p.cfg.Dev {
 		return &postgres.DevSMSSender{DB: p.db}, nil
@@ -42,16 +44,20 @@ func (p *platform) runWorkers(ctx context.Context) error {
 		return err
 	}
 	cfg := workers.Config{
-		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db, Sender: sender,
-		RankingPolicy:   p.cfg.RankingPolicy,
-		JointMeetingDue: p.cfg.JointMeetingDue,
+		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db,
+		Deps: workers.Deps{SMS: p.db, Sender: sender, Purger: p.db, Codes: p.db,
+			Supervision: p.svc.supervision, Rankings: p.svc.rankings, Tickets: p.svc.tickets, Indicators: p.svc.indicators},
+		ShutdownTimeout: p.cfg.WorkerGrace,
+		Lease:           p.cfg.OutboxLease,
+		RedeliverAfter:  p.cfg.OutboxRedeliverAfter,
+		Listener:        p.listener,
 	}
 	if p.cfg.NationalPushURL != "" {
 		key, err := p.cfg.loadNationalKey()
 		if err != nil {
 			return err
 		}
-		cfg.National = &postgres.NationalPush{DB: p.db, Key: key,
+		cfg.Deps.National = &postgres.NationalPush{DB: p.db, Key: key,
 			Sender: &exchange.Client{URL: p.cfg.NationalPushURL, KeyID: "61-national-push"}}
 	}
 	return workers.Run(ctx, cfg)

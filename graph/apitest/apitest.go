@@ -47,6 +47,10 @@ type Bundle struct {
 	// issuer standing in for the national platform, trusted by it.
 	Credentials *postgres.CredentialService
 	National    *credential.KeyRing
+	// Listener is the stack's database listener (ticket queue
+	// subscriptions), running until the test ends; wait for its Ready
+	// before relying on live updates.
+	Listener *postgres.Listener
 }
 
 // Options tune Setup.
@@ -75,6 +79,17 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	}
 	b.DB.Authz = b.Enforcer
 	b.DB.GrantsChanged = b.Enforcer.Invalidate
+	b.Listener = postgres.NewListener(b.DB)
+	lctx, stopListener := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		_ = b.Listener.Run(lctx)
+	}()
+	t.Cleanup(func() { // before the database is dropped
+		stopListener()
+		<-listening
+	})
 	ring, err := credential.NewMemoryKeyRing(credential.IssuerProvince)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +147,7 @@ func (b *Bundle) DeliverSMS(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	rows, err := b.Pool.Query(ctx, `SELECT o.id, o.payload FROM outbox o WHERE o.task_type = $1
-		AND NOT EXISTS (SELECT 1 FROM task_deliveries d WHERE d.outbox_id = o.id) ORDER BY o.id`, postgres.TaskNotifySMS)
+		AND NOT EXISTS (SELECT 1 FROM task_deliveries d WHERE d.outbox_id = o.id) ORDER BY o.id`, healthcode.TaskNotifySMS)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,4 +43,10 @@ describe('error messages', () => {
     expect(toApiError(new CombinedError({ networkError: new TypeError('Failed to fetch') })).code).toBe('NETWORK')
     expect(toApiError(gqlErr('RATE_LIMITED', '发送过于频繁，请稍后再试')).message).toBe('发送过于频繁，请稍后再试')
   })
+
+  it('tell an outage (retry shortly) from an internal error', () => {
+    expect(toApiError(gqlErr('UNAVAILABLE', '服务暂时不可用，请稍后重试'))).toEqual({ code: 'UNAVAILABLE', message: '服务暂时不可用，请稍后重试' })
+    const down = new CombinedError({ networkError: new Error('503'), response: { status: 503 } })
+    expect(toApiError(down).code).toBe('UNAVAILABLE')
+  })
 })

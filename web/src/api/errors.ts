@@ -14,6 +14,7 @@ export const errorMessages: Record<string, string> = {
   UNAUTHENTICATED: t.errors.UNAUTHENTICATED,
   RATE_LIMITED: t.errors.RATE_LIMITED,
   INTERNAL: t.errors.INTERNAL,
+  UNAVAILABLE: t.errors.UNAVAILABLE,
   GRAPHQL_VALIDATION_FAILED: t.errors.GRAPHQL_VALIDATION_FAILED,
   GRAPHQL_PARSE_FAILED: t.errors.GRAPHQL_PARSE_FAILED,
   COMPLEXITY_LIMIT_EXCEEDED: t.errors.COMPLEXITY_LIMIT_EXCEEDED,
@@ -54,6 +55,7 @@ export function toApiError(err: CombinedError | Error | unknown, fields: Record<
   const status = (ce?.response as Response | undefined)?.status
   if (status === 401) return { code: 'UNAUTHENTICATED', message: errorMessages.UNAUTHENTICATED! }
   if (status === 413) return { code: 'INVALID', message: t.errors.TOO_LARGE }
+  if (status === 503) return { code: 'UNAVAILABLE', message: errorMessages.UNAVAILABLE! }
   if (ce?.networkError || status) return { code: 'NETWORK', message: errorMessages.NETWORK! }
   return { code: 'INTERNAL', message: errorMessages.INTERNAL! }
 }

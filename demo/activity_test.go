@@ -1,4 +1,4 @@
-package postgres_test
+package demo_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"healthcode"
 	"healthcode/credential"
+	"healthcode/demo"
 	"healthcode/pii"
 	"healthcode/postgres"
 	"healthcode/postgres/pgtest"
@@ -29,7 +30,7 @@ func demoDB(t *testing.T, clock healthcode.Clock) *postgres.DB {
 	if err := db.EnsureRuleSet(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SeedDemo(ctx); err != nil {
+	if err := demo.SeedAccounts(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	enforcer.Invalidate()
@@ -46,7 +47,7 @@ func demoDB(t *testing.T, clock healthcode.Clock) *postgres.DB {
 // replay 7 days, to keep the test short; at two thousand the ranking must
 // vary and a second run must do nothing); each run's summary is checked against the
 // database and against what the demo promises (docs/operations.md).
-func TestDemoActivity(t *testing.T) {
+func TestActivity(t *testing.T) {
 	t.Parallel()
 	runs := []struct {
 		at      string
@@ -76,11 +77,11 @@ func TestDemoActivity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			days := postgres.DemoActivityDays
+			days := demo.DefaultDays
 			if r.persons < 2000 {
 				days = 7 // a week back: every weekday is still replayed, at half the cost
 			}
-			gen := &postgres.DemoActivity{DB: db, Ring: ring, Persons: r.persons, Days: days}
+			gen := &demo.Activity{DB: db, Ring: ring, Persons: r.persons, Days: days}
 			sum, err := gen.Generate(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -97,7 +98,7 @@ func TestDemoActivity(t *testing.T) {
 
 // checkDemo compares the summary with the database and with the demo's
 // promises.
-func checkDemo(t *testing.T, db *postgres.DB, sum *postgres.DemoSummary, now time.Time, persons, days int) {
+func checkDemo(t *testing.T, db *postgres.DB, sum *demo.Summary, now time.Time, persons, days int) {
 	t.Helper()
 	ctx := context.Background()
 	if sum.Skipped {
@@ -162,15 +163,15 @@ func checkDemo(t *testing.T, db *postgres.DB, sum *postgres.DemoSummary, now tim
 	if sum.Scans < 20*days || sum.Fevers > sum.Scans {
 		t.Errorf("%d scans (%d fevers), want at least one a day in each county over %d days", sum.Scans, sum.Fevers, days)
 	}
-	if sum.Tickets != postgres.DemoTickets {
-		t.Errorf("%d tickets, want %d", sum.Tickets, postgres.DemoTickets)
+	if sum.Tickets != demo.Tickets {
+		t.Errorf("%d tickets, want %d", sum.Tickets, demo.Tickets)
 	}
 	for _, st := range []string{"ACCEPTED", "DISPATCHED", "SIGNED"} { // the six newest wait in the queues
 		if sum.TicketStates[st] < 2 {
 			t.Errorf("%d tickets %s, want at least 2 (%v)", sum.TicketStates[st], st, sum.TicketStates)
 		}
 	}
-	if sum.TicketStates["CLOSED"] < postgres.DemoTickets/3 {
+	if sum.TicketStates["CLOSED"] < demo.Tickets/3 {
 		t.Errorf("%d tickets closed, want most of the older ones (%v)", sum.TicketStates["CLOSED"], sum.TicketStates)
 	}
 	// One push a day from three weeks back to yesterday, each at 00:30 the
@@ -242,7 +243,7 @@ func checkDemoRanking(t *testing.T, db *postgres.DB, now time.Time) {
 }
 
 // checkDemoRerun: a second run does nothing.
-func checkDemoRerun(t *testing.T, db *postgres.DB, gen *postgres.DemoActivity) {
+func checkDemoRerun(t *testing.T, db *postgres.DB, gen *demo.Activity) {
 	t.Helper()
 	ctx := context.Background()
 	var persons, audits int

@@ -1,4 +1,4 @@
-package postgres_test
+package demo_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"healthcode"
+	"healthcode/demo"
 	"healthcode/pii"
 	"healthcode/postgres"
 	"healthcode/postgres/pgtest"
@@ -71,7 +72,7 @@ func TestSeedSynthetic(t *testing.T) {
 	ctx := context.Background()
 	db := syntheticDB(t)
 	const n = 2000
-	got, err := db.SeedSynthetic(ctx, n, 42)
+	got, err := demo.SeedSynthetic(ctx, db, n, 42)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestSeedSynthetic(t *testing.T) {
 	if bad := synthCount(t, db, "SELECT count(*) FROM persons p WHERE NOT EXISTS (SELECT 1 FROM codes c WHERE c.person_id = p.id)"); bad != 0 {
 		t.Errorf("%d persons without a code", bad)
 	}
-	if k := synthCount(t, db, "SELECT count(*) FROM code_history WHERE cause = $1 AND from_colour IS NULL", postgres.SyntheticCause); k != n {
+	if k := synthCount(t, db, "SELECT count(*) FROM code_history WHERE cause = $1 AND from_colour IS NULL", demo.SyntheticCause); k != n {
 		t.Errorf("code_history rows = %d, want %d", k, n)
 	}
 	if k := synthCount(t, db, "SELECT count(*) FROM persons p JOIN regions r ON r.code = p.residence_code AND r.path = p.residence_path WHERE r.level = 'COMMUNITY'"); k != n {
@@ -179,7 +180,7 @@ func TestSeedSynthetic(t *testing.T) {
 		if phoneEnc != nil {
 			phones++
 			phone, err := db.PII.Decrypt(phoneEnc)
-			if err != nil || !pii.ValidPhone(phone) || phoneMasked != pii.MaskPhone(phone) || string(phoneHash) != string(db.PII.Hash("phone", phone)) {
+			if err != nil || !healthcode.ValidPhone(phone) || phoneMasked != pii.MaskPhone(phone) || string(phoneHash) != string(db.PII.Hash("phone", phone)) {
 				t.Fatalf("phone %q masked %q: %v", phone, phoneMasked, err)
 			}
 		}
@@ -197,8 +198,8 @@ func TestSeedSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	evaluated := 0
-	for from := lo; from <= hi; from += postgres.BatchSize {
-		k, err := db.ReevaluateRange(ctx, from, from+postgres.BatchSize, "test")
+	for from := lo; from <= hi; from += healthcode.ReevaluateBatchSize {
+		k, err := db.ReevaluateRange(ctx, from, from+healthcode.ReevaluateBatchSize, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +254,7 @@ func TestSeedSyntheticDeterministic(t *testing.T) {
 	a, b := syntheticDB(t), syntheticDB(t)
 	const n = 300
 	for _, db := range []*postgres.DB{a, b} {
-		if k, err := db.SeedSynthetic(ctx, n, 7); err != nil || k != n {
+		if k, err := demo.SeedSynthetic(ctx, db, n, 7); err != nil || k != n {
 			t.Fatalf("seed: %d, %v", k, err)
 		}
 	}
@@ -265,7 +266,7 @@ func TestSeedSyntheticDeterministic(t *testing.T) {
 	if err := a.Pool.QueryRow(ctx, "SELECT max(id) + 1 FROM persons").Scan(&next); err != nil {
 		t.Fatal(err)
 	}
-	if k, err := a.SeedSynthetic(ctx, n, 7); err != nil || k != n {
+	if k, err := demo.SeedSynthetic(ctx, a, n, 7); err != nil || k != n {
 		t.Fatalf("seeding the same seed again: %d, %v", k, err)
 	}
 	again := load(a, next)
@@ -285,15 +286,15 @@ func TestSeedSyntheticDeterministic(t *testing.T) {
 func TestSeedSyntheticArguments(t *testing.T) {
 	t.Parallel()
 	db := &postgres.DB{}
-	if _, err := db.SeedSynthetic(context.Background(), 10, 1); healthcode.ErrorCode(err) != healthcode.EINVALID {
+	if _, err := demo.SeedSynthetic(context.Background(), db, 10, 1); healthcode.ErrorCode(err) != healthcode.EINVALID {
 		t.Fatalf("without a cipher: %v, want INVALID", err)
 	}
 	cipher, _ := pii.NewCipher(make([]byte, pii.KeySize))
 	db.PII = cipher
-	if _, err := db.SeedSynthetic(context.Background(), -1, 1); healthcode.ErrorCode(err) != healthcode.EINVALID {
+	if _, err := demo.SeedSynthetic(context.Background(), db, -1, 1); healthcode.ErrorCode(err) != healthcode.EINVALID {
 		t.Fatalf("negative count: %v, want INVALID", err)
 	}
-	if k, err := db.SeedSynthetic(context.Background(), 0, 1); k != 0 || err != nil {
+	if k, err := demo.SeedSynthetic(context.Background(), db, 0, 1); k != 0 || err != nil {
 		t.Fatalf("zero persons: %d, %v", k, err)
 	}
 }

@@ -1,17 +1,18 @@
-package healthcode_test
+package server_test
 
 import (
 	"strings"
 	"testing"
 
 	"healthcode"
+	"healthcode/server"
 )
 
 const goodLine = `{"scanId":"00000000-0000-4000-8000-000000000001","token":"eyJ.x.y","venueId":"12","scannedAt":"2026-11-27T09:30:00+08:00","temperature":36.5,"role":"VISITOR"}`
 
 func TestParseScanBatch(t *testing.T) {
 	t.Parallel()
-	got, err := healthcode.ParseScanBatch(strings.NewReader(goodLine+"\n\n"+goodLine+"\n"), 10)
+	got, err := server.ParseScanBatch(strings.NewReader(goodLine+"\n\n"+goodLine+"\n"), 10)
 	if err != nil || len(got) != 2 || got[0].VenueID != 12 || *got[0].Temperature != 36.5 {
 		t.Fatalf("got %+v, %v", got, err)
 	}
@@ -26,7 +27,7 @@ func TestParseScanBatch(t *testing.T) {
 		"too long":      `{"token":"` + strings.Repeat("a", 5000) + `"}`,
 	}
 	for name, in := range bad {
-		if _, err := healthcode.ParseScanBatch(strings.NewReader(in), 2); healthcode.ErrorCode(err) != healthcode.EINVALID {
+		if _, err := server.ParseScanBatch(strings.NewReader(in), 2); healthcode.ErrorCode(err) != healthcode.EINVALID {
 			t.Errorf("%s: err = %v, want INVALID", name, err)
 		}
 	}
@@ -38,7 +39,7 @@ func FuzzParseScanBatch(f *testing.F) {
 	f.Add(`{"scanId":1}`)
 	f.Add("\x00\xff{")
 	f.Fuzz(func(t *testing.T, in string) {
-		got, err := healthcode.ParseScanBatch(strings.NewReader(in), 1000)
+		got, err := server.ParseScanBatch(strings.NewReader(in), 1000)
 		if err != nil {
 			if healthcode.ErrorCode(err) != healthcode.EINVALID {
 				t.Fatalf("error code %s", healthcode.ErrorCode(err))

@@ -1,43 +1,39 @@
-package postgres
+package demo
 
 import (
-	"bytes"
 	"container/heap"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http/httptest"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"healthcode"
 	"healthcode/credential"
 	"healthcode/exchange"
 	"healthcode/hotline"
+	"healthcode/postgres"
 	"healthcode/rules"
 )
 
-// Demo activity defaults (healthcode dev on an empty database).
+// Activity defaults (healthcode dev on an empty database).
 const (
-	// DemoActivityPersons is the synthetic population of the demo province.
-	DemoActivityPersons = 20000
-	// DemoActivityDays is how many days of activity the demo replays
-	// before today (today's activity up to now is added).
-	DemoActivityDays = 14
-	// DemoActivitySeed makes the demo province the same on every machine.
-	DemoActivitySeed = 2020
+	// DefaultPersons is the synthetic population of the demo province.
+	DefaultPersons = 20000
+	// DefaultDays is how many days of activity the demo replays before
+	// today (today's activity up to now is added).
+	DefaultDays = 14
+	// DefaultSeed makes the demo province the same on every machine.
+	DefaultSeed = 2020
 )
 
-// DemoActivity generates a living demo province on an empty dev database:
+// Activity generates a living demo province on an empty dev database:
 // a synthetic population, institutions and venues in every city with scans
-// over the last DemoActivityDays days (some cities much busier than others,
+// over the last Days days (some cities much busier than others,
 // a few fevers), hotline tickets in every state, weekly reports, joint
 // meeting lists and national pushes, and then the indicators and last
 // week's ranking reports computed from all that.
@@ -46,20 +42,23 @@ const (
 // RecordScans with tokens signed by Ring, CreateTicket and Act,
 // GenerateWeeklyDrafts and SubmitWeeklyReport, SubmitJointMeetingList,
 // NationalPush.Push against the in-process stub receiver) or SeedSynthetic,
-// with their encryption, audit records and dirty indicator days. Past
-// activity is replayed in time order on a copy of DB whose clock is set to
-// each event's time, so that rows, deadlines and audit records carry the
-// times at which they would have happened; the indicators and ranking
-// reports are then computed at the real time.
+// with their encryption, audit records and dirty indicator days, as any
+// client of the services would; the reads the services do not offer in bulk
+// (the communities, the code ids to sign tokens for) come from narrow
+// storage methods. Past activity is replayed in time order on a copy of DB
+// whose clock is set to each event's time, so that rows, deadlines and
+// audit records carry the times at which they would have happened; the
+// indicators and ranking reports are then computed at the real time.
 //
-// The demo accounts (SeedDemo) must exist. Deterministic for a seed and a
-// clock time; dev mode only.
-type DemoActivity struct {
-	DB *DB
+// The demo accounts (SeedAccounts) must exist. Deterministic for a seed and
+// a clock time; dev mode only.
+type Activity struct {
+	DB *postgres.DB
 	// Ring signs the electronic codes that the venues scan (the platform's
 	// key ring).
 	Ring *credential.KeyRing
-	// Persons, Days and Seed default to the DemoActivity* constants.
+	// Persons, Days and Seed default to DefaultPersons, DefaultDays and
+	// DefaultSeed.
 	Persons int
 	Days    int
 	Seed    int64
@@ -69,15 +68,15 @@ type DemoActivity struct {
 	RankingPolicy   healthcode.RankingPolicy
 }
 
-// DemoSummary says what Generate created: persons (always Persons),
+// Summary says what Generate created: persons (always Persons),
 // institutions and venues, accepted scans and the fevers among them,
-// tickets (always DemoTickets) and TicketStates (the tickets by state, as
+// tickets (always Tickets) and TicketStates (the tickets by state, as
 // the ticket service last returned them: at least two ACCEPTED, two
 // DISPATCHED and two SIGNED), submitted weekly reports, joint meeting
 // lists, acknowledged national pushes (one a day from Days+7 days back to
 // yesterday, pushed at 00:30), recomputed indicator days and ranking
-// reports. TestDemoActivity holds the database to these counts.
-type DemoSummary struct {
+// reports. TestActivity holds the database to these counts.
+type Summary struct {
 	// Skipped is set when the database already held data: nothing was
 	// created.
 	Skipped                                    bool
@@ -88,7 +87,7 @@ type DemoSummary struct {
 	Elapsed                                    time.Duration
 }
 
-func (s *DemoSummary) String() string {
+func (s *Summary) String() string {
 	if s.Skipped {
 		return "demo activity skipped: the database already holds data"
 	}
@@ -150,14 +149,14 @@ type demoPerson struct {
 
 // demoGen is the state of one Generate run.
 type demoGen struct {
-	g       *DemoActivity
-	db      *DB // the copy whose clock the replay moves
+	g       *Activity
+	db      *postgres.DB // the copy whose clock the replay moves
 	clock   *healthcode.OffsetClock
 	now     time.Time
 	today   time.Time
 	start   time.Time // the first replayed day
 	rng     *rand.Rand
-	sum     *DemoSummary
+	sum     *Summary
 	queue   demoQueue
 	seq     int
 	cur     time.Time // the time of the event being replayed
@@ -166,9 +165,11 @@ type demoGen struct {
 	cities  []*demoCity
 	staff   map[string]*healthcode.Actor
 	persons map[string][]demoPerson // by city
-	creds   *CredentialService
-	tickets *TicketService
-	super   *SupervisionService
+	signer  *credential.Signer
+	creds   *postgres.CredentialService
+	tickets *postgres.TicketService
+	super   *postgres.SupervisionService
+	codes   *postgres.CodeService
 }
 
 // Generate creates the demo activity unless the database already holds
@@ -176,7 +177,7 @@ type demoGen struct {
 // set). Errors: FORBIDDEN outside dev mode, INVALID (no key ring, demo
 // accounts missing), and the errors of the services it calls; what was
 // created before an error stays.
-func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
+func (g *Activity) Generate(ctx context.Context) (*Summary, error) {
 	started := time.Now()
 	if !g.DB.Dev {
 		return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "demo activity exists only in dev mode")
@@ -184,37 +185,40 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	if g.Ring == nil || g.DB.PII == nil || g.DB.Authz == nil {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "demo activity needs the key ring, the personal-data cipher and access control")
 	}
-	var busy bool
-	if err := g.DB.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM persons) OR EXISTS (SELECT 1 FROM institutions)
-		OR EXISTS (SELECT 1 FROM tickets)`).Scan(&busy); err != nil {
-		return nil, fmt.Errorf("check for existing data: %w", err)
+	busy, err := g.DB.HoldsActivity(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if busy {
-		return &DemoSummary{Skipped: true}, nil
+		return &Summary{Skipped: true}, nil
 	}
 	persons, days, seed := g.Persons, g.Days, g.Seed
 	if persons <= 0 {
-		persons = DemoActivityPersons
+		persons = DefaultPersons
 	}
 	if days <= 0 {
-		days = DemoActivityDays
+		days = DefaultDays
 	}
 	if seed == 0 {
-		seed = DemoActivitySeed
+		seed = DefaultSeed
 	}
 	replay := *g.DB
 	clock := &healthcode.OffsetClock{}
 	replay.Clock = clock
-	s := &demoGen{g: g, db: &replay, clock: clock, now: g.DB.now(), sum: &DemoSummary{TicketStates: map[string]int{}},
+	s := &demoGen{g: g, db: &replay, clock: clock, now: now(g.DB), sum: &Summary{TicketStates: map[string]int{}},
 		rng: rand.New(rand.NewPCG(uint64(seed), 0x6465_6d6f)), staff: map[string]*healthcode.Actor{}, units: map[string]int64{}}
 	s.today = dayStart(s.now)
 	s.start = s.today.AddDate(0, 0, -days)
-	s.creds = &CredentialService{DB: s.db, Ring: g.Ring}
-	s.tickets = NewTicketService(s.db)
-	s.super = &SupervisionService{DB: s.db, JointMeetingDue: g.JointMeetingDue}
+	if s.signer, err = credential.NewSigner(g.Ring); err != nil {
+		return nil, err
+	}
+	s.creds = &postgres.CredentialService{DB: s.db, Ring: g.Ring}
+	s.tickets = postgres.NewTicketService(s.db)
+	s.super = &postgres.SupervisionService{DB: s.db, JointMeetingDue: g.JointMeetingDue}
+	s.codes = &postgres.CodeService{DB: s.db}
 	sys := healthcode.NewContextWithActor(ctx, healthcode.SystemActor)
 
-	if err := s.load(ctx); err != nil {
+	if err := s.load(sys); err != nil {
 		return nil, err
 	}
 	// The population moved in three weeks before the replay; a few persons
@@ -225,11 +229,11 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	seedPersons := func(n int, seed int64) error {
 		if world == nil {
 			var err error
-			if world, err = s.db.loadSynthWorld(ctx); err != nil {
+			if world, err = loadSynthWorld(ctx, s.db); err != nil {
 				return err
 			}
 		}
-		created, err := s.db.seedSynthetic(sys, n, seed, world)
+		created, err := seedSynthetic(sys, s.db, n, seed, world)
 		s.sum.Persons += created
 		return err
 	}
@@ -261,17 +265,17 @@ func (g *DemoActivity) Generate(ctx context.Context) (*DemoSummary, error) {
 	for d := s.start.AddDate(0, 0, -7); !d.After(s.today); d = d.AddDate(0, 0, 1) {
 		dayList = append(dayList, d)
 	}
-	if err := markIndicatorDays(ctx, g.DB.Pool, dayList); err != nil {
+	ind := &postgres.IndicatorService{DB: g.DB, JointMeetingDue: g.JointMeetingDue}
+	if err := ind.MarkDays(ctx, dayList); err != nil {
 		return nil, err
 	}
-	ind := &IndicatorService{DB: g.DB, JointMeetingDue: g.JointMeetingDue}
 	n, err := ind.RecomputeDirty(ctx)
 	s.sum.IndicatorDays = n
 	if err != nil {
 		return nil, err
 	}
-	lastMonday, _ := weekOf(s.today.AddDate(0, 0, -7))
-	rs := &RankingService{DB: g.DB, Policy: g.RankingPolicy}
+	lastMonday := mondayOf(s.today.AddDate(0, 0, -7))
+	rs := &postgres.RankingService{DB: g.DB, Policy: g.RankingPolicy}
 	if s.sum.Reports, err = rs.GenerateWeek(sys, lastMonday); err != nil {
 		return nil, err
 	}
@@ -320,33 +324,50 @@ func (s *demoGen) run(ctx context.Context) error {
 var demoActivity = []float64{0.16, 0.03, 0.1, 0.04, 0.07, 0.05, 0.02, 0.06, 0.015, 0.012, 0.05}
 
 // load reads the cities, two counties of each with communities, and the
-// demo staff.
+// demo staff, as the system (ctx's actor).
 func (s *demoGen) load(ctx context.Context) error {
-	rows, err := s.db.Pool.Query(ctx, `SELECT c.code, c.name, k.code, k.name,
-			array(SELECT m.code FROM regions m WHERE m.level = 'COMMUNITY' AND m.path <@ k.path ORDER BY m.code LIMIT 4)
-		FROM regions c JOIN regions k ON k.parent_code = c.code AND k.level = 'COUNTY'
-		WHERE c.level = 'CITY' ORDER BY c.code, k.code <> '610113', k.code`)
-	if err != nil {
-		return fmt.Errorf("load regions: %w", err)
+	regions := &postgres.RegionService{DB: s.db}
+	children := func(parent string) ([]*healthcode.Region, error) {
+		list, _, err := regions.ListRegions(ctx, healthcode.RegionFilter{ParentCode: parent, First: 10000})
+		if err != nil {
+			return nil, fmt.Errorf("load regions: %w", err)
+		}
+		return list, nil
 	}
-	for rows.Next() {
-		var cc, cn, kc, kn string
-		var comms []string
-		if err := rows.Scan(&cc, &cn, &kc, &kn, &comms); err != nil {
-			rows.Close()
+	communities, err := s.db.Communities(ctx)
+	if err != nil {
+		return err
+	}
+	cities, err := children(healthcode.ProvinceCode)
+	if err != nil {
+		return err
+	}
+	for _, cr := range cities {
+		if cr.Level != healthcode.LevelCity {
+			continue
+		}
+		counties, err := children(cr.Code)
+		if err != nil {
 			return err
 		}
-		if n := len(s.cities); n == 0 || s.cities[n-1].code != cc {
-			s.cities = append(s.cities, &demoCity{code: cc, name: cn, activity: demoActivity[n%len(demoActivity)]})
+		// 雁塔区 first: the demo accounts of the county work there.
+		sort.SliceStable(counties, func(i, j int) bool { return counties[i].Code == "610113" && counties[j].Code != "610113" })
+		c := &demoCity{code: cr.Code, name: cr.Name, activity: demoActivity[len(s.cities)%len(demoActivity)]}
+		s.cities = append(s.cities, c)
+		for _, kr := range counties {
+			if kr.Level != healthcode.LevelCounty || len(c.counties) == 2 {
+				continue
+			}
+			var comms []string
+			for _, m := range communities {
+				if len(comms) < 4 && strings.HasPrefix(m.Code, kr.Code) {
+					comms = append(comms, m.Code)
+				}
+			}
+			if len(comms) > 0 {
+				c.counties = append(c.counties, &demoCounty{code: kr.Code, name: kr.Name, city: c, communities: comms})
+			}
 		}
-		c := s.cities[len(s.cities)-1]
-		if len(comms) > 0 && len(c.counties) < 2 {
-			c.counties = append(c.counties, &demoCounty{code: kc, name: kn, city: c, communities: comms})
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("load regions: %w", err)
 	}
 	units, err := censusUnits()
 	if err != nil {
@@ -363,26 +384,29 @@ func (s *demoGen) load(ctx context.Context) error {
 			}
 		}
 	}
-	rows, err = s.db.Pool.Query(ctx, "SELECT id, username FROM staff WHERE username = ANY($1)",
-		[]string{"admin", "operator", "yanta_handler", "hotline_handler", "xian_admin"})
-	if err != nil {
-		return fmt.Errorf("load demo staff: %w", err)
-	}
-	for rows.Next() {
-		a := &healthcode.Actor{Kind: healthcode.ActorStaff}
-		if err := rows.Scan(&a.ID, &a.Name); err != nil {
-			rows.Close()
-			return err
+	staff := &postgres.StaffService{DB: s.db}
+	want := map[string]bool{"admin": true, "operator": true, "yanta_handler": true, "hotline_handler": true, "xian_admin": true}
+	for f := (healthcode.StaffFilter{First: 1000}); ; {
+		list, more, err := staff.ListStaff(ctx, f)
+		if err != nil {
+			return fmt.Errorf("load demo staff: %w", err)
 		}
-		s.staff[a.Name] = a
+		for _, st := range list {
+			if want[st.Username] {
+				s.staff[st.Username] = &healthcode.Actor{Kind: healthcode.ActorStaff, ID: st.ID, Name: st.Username}
+			}
+			f.After = st.ID
+		}
+		if !more {
+			break
+		}
 	}
-	rows.Close()
 	for _, u := range []string{"admin", "operator", "yanta_handler", "hotline_handler"} {
 		if s.staff[u] == nil {
 			return healthcode.Errorf(healthcode.EINVALID, "demo account %s is missing: seed the demo accounts first", u)
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 func (s *demoGen) as(ctx context.Context, username string) context.Context {
@@ -421,11 +445,11 @@ func (s *demoGen) planCheckpoints(sys context.Context) {
 			username := "demo_inst_" + k.code
 			phone := fmt.Sprintf("139%08d", s.rng.IntN(100_000_000))
 			s.at(at, func(ctx context.Context) error {
-				cs := &CheckpointService{DB: s.db}
+				cs := &postgres.CheckpointService{DB: s.db}
 				reg, err := cs.RegisterInstitution(sys, healthcode.NewInstitution{
 					Name: k.name + "联防联控查验点管理中心", CreditCode: credit, RegionCode: k.code,
 					ContactName: "联络员", ContactPhone: phone,
-					AdminUsername: username, AdminDisplayName: k.name + "机构管理员", AdminPassword: DemoPassword})
+					AdminUsername: username, AdminDisplayName: k.name + "机构管理员", AdminPassword: Password})
 				if err != nil {
 					return fmt.Errorf("register institution in %s: %w", k.code, err)
 				}
@@ -457,22 +481,17 @@ func (s *demoGen) planCheckpoints(sys context.Context) {
 
 // loadPersons reads the persons created so far, by city, to be scanned.
 func (s *demoGen) loadPersons(ctx context.Context) error {
-	s.persons = map[string][]demoPerson{}
-	rows, err := s.db.Pool.Query(ctx, `SELECT p.id, p.code_id, p.name_masked, c.colour, p.residence_code
-		FROM persons p JOIN codes c ON c.person_id = p.id WHERE p.created_at <= $1 ORDER BY p.id`, s.db.now())
+	holders, err := s.codes.CodeHolders(healthcode.NewContextWithActor(ctx, healthcode.SystemActor))
 	if err != nil {
-		return fmt.Errorf("load persons: %w", err)
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var p demoPerson
-		if err := rows.Scan(&p.id, &p.codeID, &p.name, &p.col, &p.residence); err != nil {
-			return err
-		}
-		p.city = p.residence[:4]
+	s.persons = map[string][]demoPerson{}
+	for _, h := range holders {
+		p := demoPerson{id: h.PersonID, codeID: h.CodeID, name: h.MaskedName, col: string(h.Colour),
+			residence: h.ResidenceCode, city: h.ResidenceCode[:4]}
 		s.persons[p.city] = append(s.persons[p.city], p)
 	}
-	return rows.Err()
+	return nil
 }
 
 // planScans scans residents at their city's venues every day; each
@@ -526,7 +545,7 @@ func (s *demoGen) planScans(days, persons int) {
 					return err
 				}
 			}
-			svc := &ScanService{DB: s.db, Credentials: s.creds}
+			svc := &postgres.ScanService{DB: s.db, Credentials: s.creds}
 			for _, c := range cities {
 				pool := s.persons[c.code]
 				if len(pool) == 0 {
@@ -540,9 +559,9 @@ func (s *demoGen) planScans(days, persons int) {
 					for i, p := range plan[k] {
 						person := pool[p.pick%uint64(len(pool))]
 						iat := p.at.Add(-time.Minute).UTC()
-						token, err := s.creds.sign(credential.Claims{Issuer: s.g.Ring.Issuer(), CodeID: person.codeID,
+						token, err := s.signer.Sign(credential.Claims{Issuer: s.g.Ring.Issuer(), CodeID: person.codeID,
 							Colour: person.col, MaskedName: person.name, Kind: credential.KindElectronic,
-							IssuedAt: iat, ExpiresAt: iat.Add(DefaultElectronicTTL)})
+							IssuedAt: iat, ExpiresAt: iat.Add(postgres.DefaultElectronicTTL)})
 						if err != nil {
 							return err
 						}
@@ -556,7 +575,7 @@ func (s *demoGen) planScans(days, persons int) {
 					}
 					actx := healthcode.NewContextWithActor(ctx, k.admin)
 					for len(batch) > 0 {
-						part := batch[:min(len(batch), MaxScanBatch)]
+						part := batch[:min(len(batch), postgres.MaxScanBatch)]
 						batch = batch[len(part):]
 						res, err := svc.RecordScans(actx, part)
 						if err != nil {
@@ -594,9 +613,9 @@ func demoUUID(rng *rand.Rand) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// DemoTickets is how many hotline tickets the demo opens, on every date and
-// at every size: all of them are opened before the clock's time.
-const DemoTickets = 36
+// Tickets is how many hotline tickets the demo opens, on every date and at
+// every size: all of them are opened before the clock's time.
+const Tickets = 36
 
 var demoTicketTexts = []struct {
 	kind, subject, description string
@@ -639,7 +658,7 @@ type demoTicket struct {
 	returned, reopened bool
 }
 
-// planTickets opens DemoTickets tickets and moves each along its lifecycle
+// planTickets opens Tickets tickets and moves each along its lifecycle
 // as far as the time allows: the six newest wait in the queues (two not
 // dispatched, two not signed for, two signed), the older ones were opened
 // on the days before today and are closed unless their next step lies
@@ -654,7 +673,7 @@ func (s *demoGen) planTickets() {
 		return
 	}
 	days := int(s.today.Sub(s.start).Hours() / 24) // the days before today
-	for i := range DemoTickets {
+	for i := range Tickets {
 		k := all[s.rng.IntN(len(all))]
 		if i%4 == 0 { // the demo handler of 雁塔区 has a queue
 			for _, c := range all {
@@ -736,17 +755,26 @@ func (s *demoGen) appellant(ctx context.Context, tk *demoTicket) (int64, error) 
 			}
 		}
 	}
+	sys := healthcode.NewContextWithActor(ctx, healthcode.SystemActor)
 	for _, counties := range [][]string{{tk.county.code}, served} {
-		rows, err := s.db.Pool.Query(ctx, `SELECT id FROM persons WHERE residence_path <@ $1::text[]::ltree[] AND created_at <= $2
-			ORDER BY id`, ltreePaths(counties), s.db.now())
-		if err != nil {
-			return 0, fmt.Errorf("draw an appellant: %w", err)
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return 0, fmt.Errorf("draw an appellant: %w", err)
+		var ids []int64
+		for _, county := range counties {
+			for f := (healthcode.PersonFilter{RegionCode: county, First: 10000}); ; {
+				list, more, err := s.codes.ListPersons(sys, f)
+				if err != nil {
+					return 0, fmt.Errorf("draw an appellant: %w", err)
+				}
+				for _, p := range list {
+					ids = append(ids, p.ID)
+					f.After = p.ID
+				}
+				if !more {
+					break
+				}
+			}
 		}
 		if len(ids) > 0 {
+			slices.Sort(ids)
 			return ids[tk.pick%uint64(len(ids))], nil
 		}
 	}
@@ -881,7 +909,7 @@ func (s *demoGen) planReports(sys context.Context) {
 	}
 	// Joint meeting lists: before the deadline when it lies ahead of the
 	// replay, else when the lists were due.
-	due := s.super.due()
+	due := s.g.jointMeetingDue()
 	at := due.Add(-72 * time.Hour)
 	if due.After(s.start) {
 		at = s.start.Add(10 * time.Hour)
@@ -906,27 +934,6 @@ func (s *demoGen) planReports(sys context.Context) {
 	})
 }
 
-// stubSender delivers national push batches to the in-process stub
-// receiver.
-type stubSender struct{ stub *exchange.Stub }
-
-func (s stubSender) Send(ctx context.Context, body []byte, signature string) (*exchange.Receipt, error) {
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequestWithContext(ctx, "POST", "/", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Signature", signature)
-	req.Header.Set("X-Key-ID", "61-national-push")
-	s.stub.ServeHTTP(rec, req)
-	if rec.Code/100 != 2 {
-		return nil, fmt.Errorf("national stub: status %d: %s", rec.Code, strings.TrimSpace(rec.Body.String()))
-	}
-	var r exchange.Receipt
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil || r.Receipt == "" {
-		return nil, errors.New("national stub: malformed receipt")
-	}
-	return &r, nil
-}
-
 // planNational pushes every replayed day at 00:30 the next morning to the
 // national stub; one day's push is acknowledged late (after 10:00).
 func (s *demoGen) planNational(sys context.Context, seed int64) error {
@@ -934,8 +941,8 @@ func (s *demoGen) planNational(sys context.Context, seed int64) error {
 	copy(keySeed, "healthcode-demo-national-"+strconv.FormatInt(seed, 10))
 	key := ed25519.NewKeyFromSeed(keySeed)
 	stub := exchange.NewStub(key.Public().(ed25519.PublicKey))
-	stub.Now = s.db.now
-	push := &NationalPush{DB: s.db, Key: key, Sender: stubSender{stub}}
+	stub.Now = s.clock.Now
+	push := &postgres.NationalPush{DB: s.db, Key: key, Sender: stub}
 	lateDay := s.start.AddDate(0, 0, 4)
 	for d := s.start.AddDate(0, 0, -7); d.Before(s.today); d = d.AddDate(0, 0, 1) {
 		day := d
@@ -952,4 +959,24 @@ func (s *demoGen) planNational(sys context.Context, seed int64) error {
 		})
 	}
 	return nil
+}
+
+// jointMeetingDue is the deadline of the joint meeting lists.
+func (g *Activity) jointMeetingDue() time.Time {
+	if g.JointMeetingDue.IsZero() {
+		return postgres.DefaultJointMeetingDue
+	}
+	return g.JointMeetingDue
+}
+
+// dayStart is the start of t's day in China Standard Time.
+func dayStart(t time.Time) time.Time {
+	t = t.In(rules.CST)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, rules.CST)
+}
+
+// mondayOf is the Monday 00:00 (China Standard Time) of t's week.
+func mondayOf(t time.Time) time.Time {
+	d := dayStart(t)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }

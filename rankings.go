@@ -173,3 +173,14 @@ type RankingService interface {
 	// may read it. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID.
 	ExportRankingReport(ctx context.Context, id int64, format string) (*RankingReport, error)
 }
+
+// RankingGenerator stores the first ranking reports of a week: the work of
+// supervision:ranking_reports. Callers: the system actor (the Friday task),
+// province administrators and supervisors. Errors: those of
+// GenerateRankingReport.
+type RankingGenerator interface {
+	// GenerateWeek stores the report of the cities and of every city's
+	// counties for the week starting monday, unless one exists, and returns
+	// how many it stored.
+	GenerateWeek(ctx context.Context, monday time.Time) (int, error)
+}

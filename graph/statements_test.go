@@ -1,0 +1,114 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"healthcode"
+	"healthcode/demo"
+	"healthcode/graph/apitest"
+)
+
+// statementCounter counts the SQL statements sent to PostgreSQL, a batch's
+// queued statements one by one.
+type statementCounter struct{ n atomic.Int64 }
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (c *statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {
+	c.n.Add(1)
+}
+func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// countStatements routes the bundle's storage through a pool that counts
+// statements.
+func countStatements(t *testing.T, b *apitest.Bundle) *statementCounter {
+	t.Helper()
+	c := &statementCounter{}
+	cfg := b.Pool.Config()
+	cfg.ConnConfig.Tracer = c
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	b.DB.Pool = pool
+	return c
+}
+
+// statementsOf runs query with first = n and returns how many statements
+// it sent.
+func statementsOf(t *testing.T, b *apitest.Bundle, c *statementCounter, token, query string, n int) int64 {
+	t.Helper()
+	before := c.n.Load()
+	b.Do(t, token, query, map[string]any{"n": n}).MustData(t)
+	return c.n.Load() - before
+}
+
+// A page of persons with their codes, of tickets with their histories and
+// of staff with their grants costs the same number of SQL statements for 2
+// rows as for 10: the lists' fields are loaded in batches (dataloaders),
+// and the codes that are due are re-evaluated together, not one by one.
+func TestListFieldsDoNotQueryPerRow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := apitest.Setup(t, apitest.Options{})
+	if _, err := demo.SeedSynthetic(ctx, b.DB, 12, 5); err != nil {
+		t.Fatal(err)
+	}
+	_, admin := b.CreateStaff(t, "prov_admin", "61", apitest.G("ADMIN@61"))
+	operatorID, operator := b.CreateStaff(t, "prov_operator", "61", apitest.G("OPERATOR@61"))
+	for i := range 10 {
+		b.CreateStaff(t, fmt.Sprintf("county_admin_%d", i), "610113", apitest.G("ADMIN@610113"), apitest.G("HEALTH_OFFICER@610113"))
+	}
+	op := healthcode.NewContextWithActor(ctx, &healthcode.Actor{Kind: healthcode.ActorStaff, ID: operatorID, Name: "prov_operator"})
+	for i := range 12 {
+		if _, err := b.Tickets().CreateTicket(op, healthcode.NewTicket{Kind: "COMPLAINT", CallerPhone: "13700137000",
+			Subject: fmt.Sprintf("投诉 %d", i), Description: "超市未查验健康码", PlaceCode: "610113001001"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := countStatements(t, b)
+	for _, q := range []struct {
+		name, token, query string
+	}{
+		{"persons with codes", admin, `query($n: Int) { persons(first: $n) { nodes { id code { colour clauses { id } } } } }`},
+		{"tickets with steps", operator, `query($n: Int) { tickets(first: $n) { nodes { id steps { action } } } }`},
+		{"staff with grants", admin, `query($n: Int) { staff(first: $n) { nodes { id grants { role } } } }`},
+	} {
+		statementsOf(t, b, c, q.token, q.query, 1) // the enforcer's first load of the grants
+		small, large := statementsOf(t, b, c, q.token, q.query, 2), statementsOf(t, b, c, q.token, q.query, 10)
+		t.Logf("%s: %d statements for 2 rows, %d for 10", q.name, small, large)
+		if large != small {
+			t.Errorf("%s: %d statements for 2 rows, %d for 10; want the same", q.name, small, large)
+		}
+	}
+
+	// Every code due: the page re-evaluates its persons in one go.
+	due := func() {
+		if _, err := b.Pool.Exec(ctx, "UPDATE codes SET reevaluate_at = $1", b.Clock.Now().Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	query := `query($n: Int) { persons(first: $n) { nodes { id code { colour } } } }`
+	due()
+	small := statementsOf(t, b, c, admin, query, 2)
+	due()
+	large := statementsOf(t, b, c, admin, query, 10)
+	t.Logf("persons with due codes: %d statements for 2 rows, %d for 10", small, large)
+	if large != small {
+		t.Errorf("persons with due codes: %d statements for 2 rows, %d for 10; want the same", small, large)
+	}
+}

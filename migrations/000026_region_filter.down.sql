@@ -1,0 +1,1 @@
+DROP FUNCTION in_regions(ltree, text[]);
