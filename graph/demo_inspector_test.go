@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"healthcode/graph/apitest"
 	"healthcode/demo"
+	"healthcode/graph/apitest"
 )
 
 // The demo seed gives the scanner an inspector of a checkpoint in 雁塔区
