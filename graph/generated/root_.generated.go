@@ -428,6 +428,7 @@ type ComplexityRoot struct {
 		RetractFact            func(childComplexity int, kind model.FactKind, id int64, reason string) int
 		ReturnTicket           func(childComplexity int, id int64, reason string) int
 		ReviewPassCard         func(childComplexity int, id int64, approve bool, reason *string) int
+		RevokePaperCode        func(childComplexity int, personID int64, reason string) int
 		RevokeRole             func(childComplexity int, grantID int64) int
 		SetAreaRisk            func(childComplexity int, region string, level model.RiskLevel, reason *string) int
 		SetResponseLevel       func(childComplexity int, level int, reason string) int
@@ -2774,6 +2775,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewPassCard(childComplexity, args["id"].(int64), args["approve"].(bool), args["reason"].(*string)), true
+	case "Mutation.revokePaperCode":
+		if e.ComplexityRoot.Mutation.RevokePaperCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokePaperCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokePaperCode(childComplexity, args["personId"].(int64), args["reason"].(string)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -6000,6 +6012,8 @@ extend type Query {
 extend type Mutation {
   """Print a 14-day paper code for a person without a phone (community staff: person.declare); earlier ones are revoked."""
   issuePaperCode(personId: ID!): Credential!
+  """Withdraw a person's paper codes that have not expired, with a reason (person.declare): they go on the revocation list. Returns how many."""
+  revokePaperCode(personId: ID!, reason: String!): Int!
   """Apply for a health pass card with the declaration form; the community reviews it."""
   applyPassCard(input: DeclarationInput!): PassCardApplication!
   """Approve (only a green applicant) or reject (with a reason) a pass-card application."""
