@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"healthcode"
+
+	"healthcode/credential"
 )
 
 // User-facing messages of the errors the middleware answers itself.
@@ -222,9 +224,11 @@ func forwardedFor(r *http.Request) []string {
 
 // contentSecurityPolicy allows only same-origin resources, plus data: images
 // (QR codes, evidence previews) and data: fonts (the icon font of the Vant
-// components is inlined in their stylesheet). The GraphiQL page goes without
-// it and sets its own.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// components is inlined in their stylesheet), and the one inline style sheet
+// of a printed paper code or pass card (the console shows it in a frame,
+// which inherits this policy). The GraphiQL page goes without it and sets its
+// own.
+var contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' " + credential.PrintStyleSource + "; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // scannerContentSecurityPolicy is the policy of the checkpoint scanner's
