@@ -7,7 +7,7 @@
 // reaches the community's fever inbox.
 import { createHash, generateKeyPairSync, sign } from 'node:crypto'
 import { assert, idNumber } from './util.mjs'
-import { residentLogin, token } from './console.mjs'
+import { residentLogin, staffLogin, token } from './console.mjs'
 
 const b64url = (b) => Buffer.from(b).toString('base64url')
 
@@ -43,7 +43,7 @@ async function typeTemperature(page, digits) {
 }
 
 export const scanFlows = {
-  async scannerOffline(t, { gql }) {
+  async scannerOffline(t, { gql, open }) {
     const { page, context } = t
     const admin = await token(gql, 'admin')
     const health = await token(gql, 'yanta_health')
@@ -148,6 +148,15 @@ export const scanFlows = {
     assert(code.colour === 'YELLOW' && code.clauses.some((c) => c.id === 'Y2'), `the fever turned the code yellow: ${JSON.stringify(code)}`)
     const reports = (await gql(health, `{ feverReports(status: "OPEN") { maskedName temperature venueName } }`)).feverReports
     assert(reports.some((f) => f.maskedName === '孙*热' && f.temperature === 38.6), 'the fever report reached the community')
+    // The community's health officer sees it in the console's fever inbox and closes it.
+    const desk = await open('desktop', 'community')
+    await staffLogin(desk, 'yanta_health')
+    await desk.page.getByTestId('menu-fevers').click()
+    const report = desk.page.getByTestId('fevers-table').locator('tr', { hasText: '孙*热' }).first()
+    await report.getByText('38.6').waitFor()
+    await desk.shot('fever-inbox')
+    await report.getByRole('button', { name: '已转诊发热门诊' }).click()
+    await desk.page.getByText('已办结').waitFor()
     console.log(`    offline verification: ${times.map((x) => x.toFixed(2)).join(', ')} ms (WebCrypto Ed25519, Chromium)`)
     return { feverPerson: '孙*热' }
   },
