@@ -132,4 +132,18 @@ export const deskFlows = {
     await page.getByTestId('audit-verification').getByText('哈希链完整').waitFor()
     await t.shot('audit')
   },
+
+  async adminInstitutionsAndLevels(t) {
+    const { page } = t
+    await staffLogin(t, 'yanta_admin')
+    await page.getByTestId('menu-institutions').click()
+    const row = page.getByTestId('institutions-table').locator('tr', { hasText: '雁塔区联防联控演示查验点' }).first()
+    await row.locator('.el-table__expand-icon').click()
+    await page.getByText('雁塔区演示综合超市').waitFor()
+    await t.shot('institutions')
+    await page.getByTestId('menu-responseLevel').click()
+    await page.getByTestId('current-level').waitFor()
+    await page.getByTestId('required-types').locator('tbody tr').first().waitFor()
+    await t.shot('response-level')
+  },
 }

@@ -110,6 +110,18 @@ const routes: RouteRecordRaw[] = [
         meta: { title: '地区风险等级', roles: ['HEALTH_OFFICER'], menu: { group: 'admin', label: '地区风险等级', order: 1 } },
       },
       {
+        path: 'admin/response-level',
+        name: 'responseLevel',
+        component: () => import('./admin/ResponseLevelPage.vue'),
+        meta: { title: '响应级别与互信', roles: ['ADMIN'], menu: { group: 'admin', label: '响应级别与互信', order: 2 } },
+      },
+      {
+        path: 'admin/institutions',
+        name: 'institutions',
+        component: () => import('./admin/InstitutionsPage.vue'),
+        meta: { title: '查验机构', roles: ['ADMIN'], menu: { group: 'admin', label: '查验机构', order: 3 } },
+      },
+      {
         path: 'admin/audit',
         name: 'audit',
         component: () => import('./admin/AuditPage.vue'),
