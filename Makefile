@@ -5,7 +5,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X main.Version=$(VERSION)
 PKGS      := ./...
 
-.PHONY: run test test-faults deps testdeps build generate lint bench clean
+.PHONY: run test test-faults loadtest deps testdeps build generate lint bench clean
 
 ## run: install what is missing and start the whole platform with demo data
 run: deps build
@@ -22,6 +22,12 @@ test: testdeps build
 ## processes, killed and stopped, with PostgreSQL and Redis stopped and restarted under them
 test-faults: deps build
 	$(GO) test -tags faults -count=1 -v -timeout 20m ./faults
+
+## loadtest: the overload test (graph/loadtest_test.go, about 6 minutes, not part of `make test`): one replica on
+## loopback, the saturation rate of a mixed load, then 50 %, 100 % and 150 % of it open-loop for 60 s each
+## (LOADTEST_DURATION), 150 % without admission control, a login flood; prints a table (docs/performance.md "Overload")
+loadtest: testdeps build
+	$(BIN) testenv -- $(GO) test -tags loadtest -run '^TestLoad$$' -count=1 -v -timeout 30m ./graph
 
 deps:
 	@scripts/deps.sh

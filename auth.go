@@ -19,9 +19,11 @@ const SMSCodeTTL = 5 * time.Minute
 
 // AuthService authenticates callers and manages sessions.
 type AuthService interface {
-	// Login checks a staff username and password and opens a session. Five
-	// wrong passwords in a row lock the account for 15 minutes.
-	// Errors: UNAUTHENTICATED (wrong username or password), RATE_LIMITED (locked).
+	// Login checks a staff username and password and opens a session — any
+	// caller. Failed attempts are throttled per (username, client address)
+	// with growing delays; no account is ever locked for everyone.
+	// Errors: UNAUTHENTICATED (wrong username or password, one answer for
+	// all), RATE_LIMITED (throttled, or the server sheds load).
 	Login(ctx context.Context, username, password string) (*Session, error)
 	// RequestSMSCode sends a 6-digit login code to phone. Sending is limited per
 	// phone and per client address. Errors: INVALID (phone), RATE_LIMITED.

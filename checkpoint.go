@@ -6,10 +6,14 @@ import (
 	"time"
 )
 
-// Statuses of institutions and venues. Suspended ones cannot record scans.
+// Statuses of institutions and venues. Only active ones record scans. A
+// self-registered institution is PENDING until an administrator of its
+// county approves it (ACTIVE) or rejects it (REJECTED).
 const (
 	StatusActive    = "ACTIVE"
 	StatusSuspended = "SUSPENDED"
+	StatusPending   = "PENDING"
+	StatusRejected  = "REJECTED"
 )
 
 // Venue (checkpoint) types of SPEC §4, after Annex 1 五 of the notice.
@@ -140,11 +144,16 @@ type Institution struct {
 	RegionCode   string // county level or below
 	ContactName  string
 	ContactPhone string // masked: 138****1234
-	Status       string // ACTIVE or SUSPENDED
+	Status       string // PENDING, ACTIVE, SUSPENDED or REJECTED
 	// SuspendReason is set for a suspended institution.
 	SuspendReason string
-	CreatedBy     string // the registering actor's subject ("system" for self-registration)
-	CreatedAt     time.Time
+	// ReviewReason is the reason given when a pending institution was
+	// rejected; ReviewedBy the subject of the administrator who approved or
+	// rejected it ("" while pending or when registered by an administrator).
+	ReviewReason string
+	ReviewedBy   string
+	CreatedBy    string // the registering actor's subject ("system" for self-registration)
+	CreatedAt    time.Time
 }
 
 // NewInstitution is the input of RegisterInstitution: the institution and
@@ -243,10 +252,23 @@ type NewTrustedIssuer struct {
 type CheckpointService interface {
 	// RegisterInstitution registers an institution and its first
 	// administrator account (机构注册登记). Anonymous callers (self-service)
-	// and staff may call it. Errors: FORBIDDEN (residents, machines),
-	// INVALID (credit code, region, phone, username, password, names),
-	// CONFLICT (credit code registered, username taken).
+	// and staff may call it. The institution is PENDING — its administrator
+	// may log in but adds no venues or inspectors and records no scans —
+	// until an administrator of its county approves it; it is ACTIVE at once
+	// when the caller is such an administrator (or the system). Errors:
+	// FORBIDDEN (residents, machines), INVALID (credit code, region, phone,
+	// username, password, names), CONFLICT (credit code registered, username
+	// taken).
 	RegisterInstitution(ctx context.Context, in NewInstitution) (*Registration, error)
+	// ApproveInstitution makes a PENDING institution ACTIVE — six-level
+	// administrators (ADMIN with institution.manage) of a region containing
+	// it; audited. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT
+	// (not pending).
+	ApproveInstitution(ctx context.Context, id int64) (*Institution, error)
+	// RejectInstitution makes a PENDING institution REJECTED with a reason —
+	// the callers of ApproveInstitution; audited. Errors: UNAUTHENTICATED,
+	// FORBIDDEN, NOT_FOUND, INVALID (reason), CONFLICT (not pending).
+	RejectInstitution(ctx context.Context, id int64, reason string) (*Institution, error)
 	// CreateVenue adds a venue to an institution — its own institution
 	// administrators only. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
 	// INVALID (name, type, region), CONFLICT (institution suspended).

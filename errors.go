@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 )
 
 // Error codes. Every error that leaves a service carries one of them; the
@@ -22,6 +23,7 @@ const (
 	EUNAUTHENTICATED = "UNAUTHENTICATED" // no valid credentials
 	ERATELIMITED     = "RATE_LIMITED"    // too many attempts; try later
 	EUNAVAILABLE     = "UNAVAILABLE"     // a dependency (the database, the queue) cannot be reached now; retry later (HTTP 503, Retry-After)
+	EOVERLOADED      = "OVERLOADED"      // the replica sheds load (admission control); retry later (HTTP 503, Retry-After)
 	EINTERNAL        = "INTERNAL"        // anything else; the message is never shown
 )
 
@@ -30,7 +32,27 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter, when positive, is how long a RATE_LIMITED caller should
+	// wait; the GraphQL layer gives it as extensions.retryAfter (seconds).
+	RetryAfter time.Duration
 }
+
+// RateLimited returns a RATE_LIMITED error that asks the caller to retry
+// after d (at least one second), with the wait in the message. Any caller
+// may use it.
+func RateLimited(d time.Duration) *Error {
+	secs := int64((d + time.Second - 1) / time.Second)
+	if secs < 1 {
+		secs = 1
+	}
+	return &Error{Code: ERATELIMITED, Message: fmt.Sprintf("操作过于频繁，请 %d 秒后再试", secs),
+		RetryAfter: time.Duration(secs) * time.Second}
+}
+
+// ErrBusy is the RATE_LIMITED error of a replica with too many password
+// checks queued (a login flood): retry in a second. Admission control's
+// refusal is ErrOverloaded (overload.go).
+var ErrBusy = &Error{Code: ERATELIMITED, Message: "系统繁忙，请稍后再试", RetryAfter: time.Second}
 
 // Error implements the error interface.
 func (e *Error) Error() string {

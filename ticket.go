@@ -337,7 +337,10 @@ type TicketService interface {
 	HandlingUnits(ctx context.Context, region string) ([]*HandlingUnit, error)
 	CreateHandlingUnit(ctx context.Context, region, name string) (*HandlingUnit, error)
 	// UnmaskPerson returns the unmasked phone and ID of the person linked to
-	// an open ticket the caller works on, with an audited reason.
+	// an open ticket the caller works on, with an audited reason: a handler
+	// of the unit the ticket is dispatched to, or an operator when the
+	// ticket came from the person (a call from the person's phone, or the
+	// person's own appeal). Rate-limited per account (graph.DefaultRateLimits).
 	// Errors: UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, INVALID (no reason).
 	UnmaskPerson(ctx context.Context, ticketID int64, reason string) (phone, docNumber string, err error)
 	// FindPersons finds persons by phone or ID number for an operator taking

@@ -38,11 +38,13 @@ func TestFaults(t *testing.T) {
 	_, officer := h.api.CreateStaff(t, "fault_officer", "61", apitest.G("HEALTH_OFFICER@61"))
 	_, admin := h.api.CreateStaff(t, "fault_admin", "61", apitest.G("ADMIN@61"))
 	s := &scenarios{h: h, officer: officer, admin: admin}
+	s.workersStarted = time.Now()
 	s.serve1 = h.start("serve1", "serve")
 	s.serve2 = h.start("serve2", "serve")
 	s.worker1 = h.start("worker1", "worker")
 	s.worker2 = h.start("worker2", "worker")
 
+	t.Run("two replicas and two workers behave as one", s.twoReplicas)
 	t.Run("worker killed mid-batch and mid-SMS", s.workerKilled)
 	t.Run("redis killed and restarted empty", s.redisLost)
 	t.Run("postgres restarted and stopped for 20 s", s.postgresOutage)
@@ -58,6 +60,7 @@ type scenarios struct {
 	serve1, serve2   *proc
 	worker1, worker2 *proc
 	restarts         int
+	workersStarted   time.Time
 }
 
 // restart starts a new worker in place of p (as a supervisor would).

@@ -19,6 +19,16 @@ func (r *mutationResolver) RegisterInstitution(ctx context.Context, input model.
 		AdminUsername: input.AdminUsername, AdminDisplayName: input.AdminDisplayName, AdminPassword: input.AdminPassword})
 }
 
+// ApproveInstitution is the resolver for the approveInstitution field.
+func (r *mutationResolver) ApproveInstitution(ctx context.Context, id int64) (*healthcode.Institution, error) {
+	return r.Checkpoints.ApproveInstitution(ctx, id)
+}
+
+// RejectInstitution is the resolver for the rejectInstitution field.
+func (r *mutationResolver) RejectInstitution(ctx context.Context, id int64, reason string) (*healthcode.Institution, error) {
+	return r.Checkpoints.RejectInstitution(ctx, id, reason)
+}
+
 // CreateVenue is the resolver for the createVenue field.
 func (r *mutationResolver) CreateVenue(ctx context.Context, institutionID int64, input model.VenueInput) (*healthcode.Venue, error) {
 	return r.Checkpoints.CreateVenue(ctx, institutionID, healthcode.NewVenue{Name: input.Name, Type: input.Type, RegionCode: input.Region})

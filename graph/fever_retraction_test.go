@@ -93,3 +93,29 @@ func TestFeverReportStaysOpenWhileItsFeverStands(t *testing.T) {
 	}
 	wantCode(t, "after both retractions", s.myCode(c.resident, ""), "GREEN")
 }
+
+// An appeal's correction may retract a checkpoint scan (a STAY that is a
+// scan, not a row of stays): the handler names it as the appeal view lists
+// it, and it is retracted.
+func TestAppealCorrectionRetractsScanStay(t *testing.T) {
+	t.Parallel()
+	c := setupFever(t)
+	s := c.scenario
+	_, yantaAdmin := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	s.Do(t, yantaAdmin, `mutation { createHandlingUnit(region: "610113", name: "雁塔区疫情防控指挥部办公室") { id } }`, nil).MustData(t)
+	_, operator := s.CreateStaff(t, "operator", "61", apitest.G("OPERATOR@61"))
+	_, handler := s.CreateStaff(t, "yanta_handler", "610113", apitest.G("HANDLER@610113"))
+	id := s.Do(t, c.resident, `mutation { fileAppeal(input: {reason: "那天我不在这个场所，扫码记录有误"}) { id } }`, nil).MustData(t)["fileAppeal"].(map[string]any)["id"].(string)
+	s.Do(t, operator, `mutation($id: ID!) { dispatchTicket(id: $id) { id } }`, map[string]any{"id": id}).MustData(t)
+	s.Do(t, handler, `mutation($id: ID!) { signTicket(id: $id) { id } }`, map[string]any{"id": id}).MustData(t)
+	view := s.Do(t, handler, `query($id: ID!) { appealView(ticketId: $id) { facts { kind id source } } }`, map[string]any{"id": id}).MustData(t)
+	stay := factOf(t, view["appealView"].(map[string]any)["facts"].([]any), "STAY", "SCAN")
+	s.Do(t, handler, `mutation($id: ID!, $f: ID!) { resolveAppeal(id: $id, text: "经核实扫码记录有误，已撤销", correction: {retractKind: STAY, retractId: $f}) { state } }`,
+		map[string]any{"id": id, "f": stay}).MustData(t)
+	facts := s.Do(t, c.officer, `query($p: ID!) { personFacts(personId: $p) { kind id source retractedAt } }`, map[string]any{"p": c.scanP}).MustData(t)["personFacts"].([]any)
+	for _, f := range facts {
+		if f := f.(map[string]any); f["kind"] == "STAY" && f["id"] == stay && f["retractedAt"] == nil {
+			t.Fatalf("the scan %s is not retracted after the appeal: %v", stay, f)
+		}
+	}
+}

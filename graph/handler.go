@@ -46,6 +46,14 @@ type Options struct {
 	DepthLimit int
 	Logger     *slog.Logger
 	Observer   Observer
+	// SessionRecheck is how often a websocket's session is checked again
+	// (default 5 s): its subscriptions end within this of a logout or of
+	// the session's expiry.
+	SessionRecheck time.Duration
+	// RateLimiter, when set, limits the root fields by RateLimits
+	// (DefaultRateLimits when nil; DefaultRateRule for fields not in it).
+	RateLimiter healthcode.RateLimiter
+	RateLimits  map[string]RateRule
 	// Authenticate resolves the token of a websocket's connection_init
 	// payload; nil disables subscriptions.
 	Authenticate func(ctx context.Context, token string) (*healthcode.Actor, error)
@@ -98,6 +106,15 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 				if err != nil {
 					return ctx, nil, err
 				}
+				// The connection (and every subscription on it) ends when
+				// the session does: at logout, at expiry, when the account
+				// is disabled. The token is checked again every
+				// SessionRecheck.
+				ctx, cancel := context.WithCancel(transport.AppendCloseReason(ctx, "登录已失效，请重新登录"))
+				go watchSession(ctx, cancel, opts.SessionRecheck, func(ctx context.Context) error {
+					_, err := opts.Authenticate(ctx, token)
+					return err
+				})
 				return healthcode.NewContextWithActor(ctx, a), nil, nil
 			},
 		})
@@ -107,7 +124,15 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	if opts.Dev || opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	if opts.RateLimiter != nil {
+		table := opts.RateLimits
+		if table == nil {
+			table = DefaultRateLimits
+		}
+		srv.AroundFields(rateLimitFields(opts.RateLimiter, table, log))
+	}
 	srv.AroundFields(sessionFields)
+	srv.Use(aliasCap{caps: AliasCaps}) // before the cost: the more telling refusal
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
 	srv.Use(depthLimit{max: opts.DepthLimit})
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
@@ -136,6 +161,28 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		})
 	}
 	return LoaderMiddleware(r, srv)
+}
+
+// watchSession calls check every interval (5 s when 0) until ctx ends, and
+// cancels ctx when check answers UNAUTHENTICATED (the session was revoked
+// or expired). Other errors (the database is down) keep the connection.
+func watchSession(ctx context.Context, cancel context.CancelFunc, interval time.Duration, check func(context.Context) error) {
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if healthcode.ErrorCode(check(ctx)) == healthcode.EUNAUTHENTICATED {
+				cancel()
+				return
+			}
+		}
+	}
 }
 
 // sessionPayload is a mutation payload that opens a session (login,
@@ -177,6 +224,9 @@ func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer
 	case errors.As(err, &derr):
 		gerr.Message = derr.Message
 		gerr.Extensions = map[string]any{"code": derr.Code}
+		if derr.RetryAfter > 0 {
+			gerr.Extensions["retryAfter"] = int64((derr.RetryAfter + time.Second - 1) / time.Second)
+		}
 	case gerr.Extensions != nil && queryErrorCodes[fmt.Sprint(gerr.Extensions["code"])]:
 		// A parse, validation or limit error: its message describes the
 		// query, not the server. It is given in Chinese (validation_zh.go)

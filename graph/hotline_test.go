@@ -174,6 +174,18 @@ func TestUnmaskNeedsOpenTicket(t *testing.T) {
 	if audited != 1 {
 		t.Fatalf("%d unmask audit records, want 1", audited)
 	}
+	// The attack of issue 12 §4: an operator opens a ticket about someone
+	// who never called (another caller's phone, or none) and unmasks them
+	// at once. Refused: the ticket did not come from the person.
+	_, stranger := s.CreateResident(t, "13800138499")
+	victim, _ := s.declare(stranger, declaration("受害人", idNumber("61011319900101099"), "13800138499", s.community("610113"), nil))
+	for _, caller := range []string{`callerPhone: "13900000001", `, ""} {
+		other := s.Do(t, operator, `mutation($p: ID!) { createTicket(input: {kind: CONSULTATION, personId: $p, `+caller+`subject: "咨询", description: "查询"}) { id } }`,
+			map[string]any{"p": victim}).MustData(t)["createTicket"].(map[string]any)["id"]
+		if r := s.Do(t, operator, unmask, map[string]any{"id": other, "r": "核实身份"}); r.Code() != "FORBIDDEN" {
+			t.Fatalf("unmask on a self-made ticket (%q): %q %v", caller, r.Code(), r.Data)
+		}
+	}
 	// 直接办结 closes the consultation; then nobody may unmask any more.
 	s.Do(t, operator, `mutation($id: ID!) { closeTicket(id: $id, text: "按知识库答复") { state } }`, map[string]any{"id": id}).MustData(t)
 	if r := s.Do(t, operator, unmask, map[string]any{"id": id, "r": "再看一次"}); r.Code() != "FORBIDDEN" {

@@ -85,3 +85,19 @@ func TestWebOperationsWithinComplexityLimit(t *testing.T) {
 	}
 	t.Logf("%d operations; the costliest, %s, costs %d of %d", len(doc.Operations), name, highest, limit)
 }
+
+// The fields that do real work cost what they do: a QR image, a code
+// evaluation, a password hash.
+func TestCostlyFieldCosts(t *testing.T) {
+	t.Parallel()
+	if c := costOf(t, `{ myCredential { qrPng } }`); c < 250 {
+		t.Errorf("myCredential { qrPng } costs %d", c)
+	}
+	if c := costOf(t, `mutation { login(username: "a", password: "b") { token } }`); c < 500 {
+		t.Errorf("login costs %d", c)
+	}
+	// 2,400 aliased images would cost far over the limit even without the cap.
+	if c := costOf(t, `{ myCredential { qrPng } }`) * 2400; c <= 5000 {
+		t.Errorf("2,400 images cost %d", c)
+	}
+}

@@ -32,6 +32,10 @@ func TestMyFacts(t *testing.T) {
 	if trip == nil || trip["actor"] == "" || trip["createdAt"] == "" || trip["source"] != "TRAVEL" || !strings.Contains(trip["summary"].(string), "ABROAD:US") {
 		t.Fatalf("own facts lack the trip %s: %v", tripID, facts)
 	}
+	// The trip reads as declared: its last day, not the midnight after it.
+	if want := "TRAVEL ABROAD:US " + day(-4) + " 至 " + day(-3); trip["summary"] != want {
+		t.Errorf("trip summary %q, want %q", trip["summary"], want)
+	}
 	if kidFacts := s.Do(t, resident, q, map[string]any{"p": kid}).MustData(t)["myFacts"].([]any); len(kidFacts) == 0 {
 		t.Fatal("a guardian reads no facts of the child")
 	}

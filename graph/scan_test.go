@@ -257,10 +257,37 @@ func TestInstitutionRegistrationToScan(t *testing.T) {
 		contactName: "王经理", contactPhone: "13912345678", adminUsername: "dyt_admin", adminDisplayName: "王经理", adminPassword: "admin-pass-2020"}) {
 		institution { id status contactPhone } admin { id username } } }`, map[string]any{"c": body + string(check)}).MustData(t)["registerInstitution"].(map[string]any)
 	inst := reg["institution"].(map[string]any)
-	if inst["status"] != "ACTIVE" || inst["contactPhone"] != "139****5678" {
+	if inst["status"] != "PENDING" || inst["contactPhone"] != "139****5678" {
 		t.Fatalf("registered = %v", inst)
 	}
+	// Pending: its administrator logs in but adds no inspector until an
+	// administrator of the county approves the registration.
 	admin := login(t, s.Bundle, "dyt_admin", "admin-pass-2020")
+	if r := s.Do(t, admin, `mutation($i: ID!) { createInspector(institutionId: $i, username: "early_inspector", displayName: "防疫员", password: "inspect-2020-ok") { id } }`,
+		map[string]any{"i": inst["id"]}); r.Code() != "CONFLICT" {
+		t.Fatalf("pending institution adds an inspector: %v %v", r.Code(), r.Data)
+	}
+	if r := s.Do(t, admin, `mutation($i: ID!) { approveInstitution(id: $i) { status } }`, map[string]any{"i": inst["id"]}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("the institution approves itself: %v %v", r.Code(), r.Data)
+	}
+	_, other := s.CreateStaff(t, "lianhu_admin", "610104", apitest.G("ADMIN@610104"))
+	if r := s.Do(t, other, `mutation($i: ID!) { approveInstitution(id: $i) { status } }`, map[string]any{"i": inst["id"]}); r.Code() != "FORBIDDEN" {
+		t.Fatalf("another county's administrator approves: %v %v", r.Code(), r.Data)
+	}
+	_, county := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	approved := s.Do(t, county, `mutation($i: ID!) { approveInstitution(id: $i) { status reviewReason } }`,
+		map[string]any{"i": inst["id"]}).MustData(t)["approveInstitution"].(map[string]any)
+	if approved["status"] != "ACTIVE" {
+		t.Fatalf("approved = %v", approved)
+	}
+	if r := s.Do(t, county, `mutation($i: ID!) { rejectInstitution(id: $i, reason: "材料不全") { status } }`, map[string]any{"i": inst["id"]}); r.Code() != "CONFLICT" {
+		t.Fatalf("reject after approval: %v", r.Code())
+	}
+	var audited int
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'institution.approve' AND object = $1`,
+		"institution:"+inst["id"].(string)).Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("approval audited %d times, %v", audited, err)
+	}
 	venue := s.Do(t, admin, `mutation($i: ID!) { createVenue(institutionId: $i, input: {name: "北广场入口", type: "INDOOR_PUBLIC", region: "610113"}) { id typeLabel } }`,
 		map[string]any{"i": inst["id"]}).MustData(t)["createVenue"].(map[string]any)
 	s.Do(t, admin, `mutation($i: ID!) { createInspector(institutionId: $i, username: "dyt_inspector", displayName: "防疫员小李", password: "inspect-2020-ok") { id } }`,

@@ -43,8 +43,10 @@ const (
 
 // Limits of staff and resident logins and of SMS codes.
 const (
-	maxLoginFailures   = 5                // consecutive wrong passwords or codes before a lockout
-	loginLockout       = 15 * time.Minute // how long a lockout lasts
+	maxLoginFailures   = 5                // consecutive wrong SMS codes before a phone lockout
+	loginLockout       = 15 * time.Minute // how long a phone lockout lasts
+	loginFreeFailures  = 3                // failed staff logins (per name and address) before delays start
+	loginMaxDelay      = 15 * time.Minute // the longest delay between failed staff logins
 	smsPhoneInterval   = time.Minute      // at most one code per phone per interval
 	smsPhonePerDay     = 10               // codes per phone per 24 hours
 	smsAddrPerHour     = 30               // codes per client address per hour
@@ -59,7 +61,6 @@ const (
 // the username exists.
 var (
 	errBadCredentials = &healthcode.Error{Code: healthcode.EUNAUTHENTICATED, Message: "用户名或密码错误"}
-	errStaffLocked    = &healthcode.Error{Code: healthcode.ERATELIMITED, Message: "登录失败次数过多，请 15 分钟后再试"}
 	errBadPhone       = &healthcode.Error{Code: healthcode.EINVALID, Message: "手机号码格式不正确"}
 	errBadSMSCode     = &healthcode.Error{Code: healthcode.EUNAUTHENTICATED, Message: "验证码错误或已过期"}
 	errPhoneLocked    = &healthcode.Error{Code: healthcode.ERATELIMITED, Message: "验证码错误次数过多，请 15 分钟后再试"}
@@ -71,82 +72,69 @@ var (
 const smsCodeText = "【陕西健康码】您的登录验证码为 %s，5 分钟内有效。请勿泄露给他人。"
 
 // Login implements healthcode.AuthService: anyone may call it. It checks a
-// staff username and password and opens a staff session. Five consecutive
-// wrong passwords lock the account for 15 minutes.
+// staff username and password and opens a staff session. Failures are
+// counted per (username, client address) — for unknown names as for real
+// ones — and from the third in a row each attempt must wait a growing delay
+// (loginDelay); a success from that address clears them. There is no
+// account-wide lockout, so nobody can lock another person's account, and
+// the answers (and the work done: one password hash) are the same for
+// unknown names, wrong passwords and disabled accounts.
 // Errors: UNAUTHENTICATED (unknown user, wrong password, disabled account —
-// one message for all), RATE_LIMITED (locked).
+// one message for all), RATE_LIMITED (throttled, with a retry-after; or too
+// many password checks queued on this server).
 func (db *DB) Login(ctx context.Context, username, password string) (*healthcode.Session, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
+	addr := healthcode.RequestInfoFromContext(ctx).ClientAddr
+	key := db.PII.Hash("login", username)
+	var blockedUntil *time.Time
+	err := db.Pool.QueryRow(ctx, `SELECT blocked_until FROM login_throttle WHERE username_hash = $1 AND client_addr = $2`,
+		key, addr).Scan(&blockedUntil)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("read login throttle: %w", err)
+	}
+	if now := db.now(); blockedUntil != nil && blockedUntil.After(now) {
+		return nil, loginThrottled(blockedUntil.Sub(now))
+	}
 	var (
-		id          int64
-		hash        string
-		lockedUntil *time.Time
+		id   int64
+		hash string
 	)
-	err := db.Pool.QueryRow(ctx, `SELECT id, password_hash, locked_until FROM staff WHERE username = $1`,
-		username).Scan(&id, &hash, &lockedUntil)
+	err = db.Pool.QueryRow(ctx, `SELECT id, password_hash FROM staff WHERE username = $1`, username).Scan(&id, &hash)
+	known := err == nil
 	if errors.Is(err, pgx.ErrNoRows) {
-		checkDummyPassword(password)
-		return nil, errBadCredentials
+		if err := checkDummyPassword(ctx, password); err != nil {
+			return nil, err
+		}
 	} else if err != nil {
 		return nil, fmt.Errorf("load staff for login: %w", err)
 	}
-	if lockedUntil != nil && lockedUntil.After(db.now()) {
-		return nil, errStaffLocked
+	// The slow hash runs outside the transaction, through the gate that
+	// bounds concurrent hashes.
+	ok := false
+	if known {
+		if ok, err = checkPassword(ctx, hash, password); err != nil {
+			if healthcode.ErrorCode(err) == healthcode.ERATELIMITED {
+				return nil, err
+			}
+			return nil, fmt.Errorf("check password of staff %d: %w", id, err)
+		}
 	}
-	// The slow hash runs outside the transaction; the row is locked and
-	// re-read afterwards, so concurrent attempts count every failure.
-	ok, err := CheckPassword(hash, password)
-	if err != nil {
-		return nil, fmt.Errorf("check password of staff %d: %w", id, err)
+	if !ok {
+		return nil, db.loginFailed(ctx, key, addr)
 	}
-	var (
-		sess   *healthcode.Session
-		result error
-	)
+	var sess *healthcode.Session
+	disabled := false
 	err = db.InTx(ctx, func(tx *Tx) error {
-		var (
-			region   string
-			disabled bool
-			failed   int
-		)
-		err := tx.QueryRow(ctx, `SELECT region_code, disabled, failed_logins, locked_until FROM staff
-			WHERE id = $1 FOR UPDATE`, id).Scan(&region, &disabled, &failed, &lockedUntil)
+		var region string
+		err := tx.QueryRow(ctx, `SELECT region_code, disabled FROM staff WHERE id = $1 FOR UPDATE`, id).Scan(&region, &disabled)
 		if err != nil {
 			return fmt.Errorf("lock staff %d: %w", id, err)
 		}
-		object := "staff:" + strconv.FormatInt(id, 10)
-		switch {
-		case lockedUntil != nil && lockedUntil.After(tx.Now):
-			result = errStaffLocked
+		if disabled {
 			return nil
-		case disabled:
-			result = errBadCredentials
-			return nil
-		case !ok:
-			result = errBadCredentials
-			failed++
-			if failed < maxLoginFailures {
-				_, err := tx.Exec(ctx, "UPDATE staff SET failed_logins = $2 WHERE id = $1", id, failed)
-				if err != nil {
-					return fmt.Errorf("count failed login of staff %d: %w", id, err)
-				}
-				return nil
-			}
-			until := tx.Now.Add(loginLockout)
-			_, err := tx.Exec(ctx, "UPDATE staff SET failed_logins = 0, locked_until = $2 WHERE id = $1", id, until)
-			if err != nil {
-				return fmt.Errorf("lock out staff %d: %w", id, err)
-			}
-			return tx.Audit(ctx, healthcode.AuditRecord{
-				RegionCode: region, Action: "auth.lockout", Object: object,
-				Reason: fmt.Sprintf("%d consecutive failed logins", maxLoginFailures),
-				Detail: map[string]any{"username": username, "lockedUntil": until,
-					"clientAddr": healthcode.RequestInfoFromContext(ctx).ClientAddr},
-			})
 		}
-		_, err = tx.Exec(ctx, "UPDATE staff SET failed_logins = 0, locked_until = NULL WHERE id = $1", id)
-		if err != nil {
-			return fmt.Errorf("reset failed logins of staff %d: %w", id, err)
+		if _, err := tx.Exec(ctx, "DELETE FROM login_throttle WHERE username_hash = $1 AND client_addr = $2", key, addr); err != nil {
+			return fmt.Errorf("clear login throttle: %w", err)
 		}
 		if sess, err = db.openSession(ctx, tx, healthcode.ActorStaff, id); err != nil {
 			return err
@@ -154,17 +142,58 @@ func (db *DB) Login(ctx context.Context, username, password string) (*healthcode
 		actx := healthcode.NewContextWithActor(ctx, &healthcode.Actor{
 			Kind: healthcode.ActorStaff, ID: id, Name: username, SessionID: sess.ID})
 		return tx.Audit(actx, healthcode.AuditRecord{
-			RegionCode: region, Action: "auth.login", Object: object,
-			Detail: map[string]any{"session": sess.ID, "clientAddr": healthcode.RequestInfoFromContext(ctx).ClientAddr},
+			RegionCode: region, Action: "auth.login", Object: "staff:" + strconv.FormatInt(id, 10),
+			Detail: map[string]any{"session": sess.ID, "clientAddr": addr},
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	if result != nil {
-		return nil, result
+	if disabled {
+		return nil, db.loginFailed(ctx, key, addr)
 	}
 	return sess, nil
+}
+
+// loginDelay is the wait imposed after n consecutive failed logins of one
+// username from one address: none for the first two, then 1 s doubling up
+// to 15 minutes (1, 2, 4, … 512, 900 s).
+func loginDelay(n int) time.Duration {
+	if n < loginFreeFailures {
+		return 0
+	}
+	if n-loginFreeFailures >= 10 {
+		return loginMaxDelay
+	}
+	return min(time.Second<<(n-loginFreeFailures), loginMaxDelay)
+}
+
+// loginThrottled is the answer to a throttled login.
+func loginThrottled(d time.Duration) error {
+	e := healthcode.RateLimited(d)
+	e.Message = "登录失败次数过多，请 " + strconv.FormatInt(int64(e.RetryAfter/time.Second), 10) + " 秒后再试"
+	return e
+}
+
+// loginFailed counts a failed login of the username hashed as key from addr
+// (concurrent failures all count) and returns errBadCredentials.
+func (db *DB) loginFailed(ctx context.Context, key []byte, addr string) error {
+	now := db.now()
+	var n int
+	err := db.Pool.QueryRow(ctx, `INSERT INTO login_throttle (username_hash, client_addr, failures, updated_at)
+		VALUES ($1, $2, 1, $3)
+		ON CONFLICT (username_hash, client_addr) DO UPDATE SET failures = login_throttle.failures + 1, updated_at = $3
+		RETURNING failures`, key, addr, now).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("count failed login: %w", err)
+	}
+	if d := loginDelay(n); d > 0 {
+		if _, err := db.Pool.Exec(ctx, `UPDATE login_throttle SET blocked_until = GREATEST(blocked_until, $3)
+			WHERE username_hash = $1 AND client_addr = $2`, key, addr, now.Add(d)); err != nil {
+			return fmt.Errorf("throttle login: %w", err)
+		}
+	}
+	return errBadCredentials
 }
 
 // openSession creates a session for a staff member or resident in tx and
@@ -604,6 +633,7 @@ func (db *DB) PurgeExpiredAuth(ctx context.Context) (int64, error) {
 		{"sessions", "DELETE FROM sessions WHERE expires_at < $1::timestamptz - interval '7 days'"},
 		{"sms codes", "DELETE FROM sms_codes WHERE created_at < $1::timestamptz - interval '1 day'"},
 		{"phone lockouts", "DELETE FROM phone_lockouts WHERE failures = 0 AND (locked_until IS NULL OR locked_until < $1)"},
+		{"login throttles", "DELETE FROM login_throttle WHERE updated_at < $1::timestamptz - interval '1 day' AND (blocked_until IS NULL OR blocked_until < $1)"},
 	} {
 		tag, err := db.Pool.Exec(ctx, q.sql, now)
 		if err != nil {

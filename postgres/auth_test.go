@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -183,15 +184,15 @@ func TestAuthLoginFailures(t *testing.T) {
 	authWantCode(t, errUnknown, healthcode.EUNAUTHENTICATED, "用户名或密码错误")
 	_, errWrong := b.db.Login(ctx, "operator", "wrong password 1")
 	authWantCode(t, errWrong, healthcode.EUNAUTHENTICATED, "用户名或密码错误")
-	if n := b.count(t, "SELECT failed_logins FROM staff WHERE id = $1", id); n != 1 {
-		t.Fatalf("failed_logins = %d, want 1", n)
+	if n := b.count(t, "SELECT failures FROM login_throttle WHERE username_hash = $1", b.db.PII.Hash("login", "operator")); n != 1 {
+		t.Fatalf("failures = %d, want 1", n)
 	}
-	// A success resets the count: failures must be consecutive to lock.
+	// A success resets the count: failures must be consecutive to throttle.
 	if _, err := b.db.Login(ctx, "operator", authTestPassword); err != nil {
 		t.Fatal(err)
 	}
-	if n := b.count(t, "SELECT failed_logins FROM staff WHERE id = $1", id); n != 0 {
-		t.Fatalf("failed_logins = %d after success, want 0", n)
+	if n := b.count(t, "SELECT count(*) FROM login_throttle WHERE username_hash = $1", b.db.PII.Hash("login", "operator")); n != 0 {
+		t.Fatalf("%d throttle rows after success, want 0", n)
 	}
 
 	// A disabled account cannot log in, and its sessions stop working.
@@ -208,43 +209,72 @@ func TestAuthLoginFailures(t *testing.T) {
 	authWantCode(t, err, healthcode.EUNAUTHENTICATED, "登录已失效，请重新登录")
 }
 
-func TestAuthLoginLockout(t *testing.T) {
+// Failed logins are throttled per (username, address) with growing delays:
+// an attacker elsewhere cannot lock the administrator out, and an unknown
+// name gets exactly the answers a real one gets (issue 12 §4).
+func TestAuthLoginThrottle(t *testing.T) {
 	t.Parallel()
 	b := authSetup(t)
-	ctx := context.Background()
-	id := b.addStaff(t, "yanta_admin", "610113")
+	attacker, elsewhere := authCtxWithAddr("203.0.113.9"), authCtxWithAddr("10.1.2.3")
+	b.addStaff(t, "admin", "61")
 
-	for i := range maxLoginFailures {
-		_, err := b.db.Login(ctx, "yanta_admin", fmt.Sprintf("wrong%d", i))
-		authWantCode(t, err, healthcode.EUNAUTHENTICATED, "用户名或密码错误")
+	// The same sequence of answers for a real name and an unknown one.
+	answers := func(name string) []string {
+		var out []string
+		for i := range 6 {
+			_, err := b.db.Login(attacker, name, fmt.Sprintf("wrong%d", i))
+			out = append(out, healthcode.ErrorCode(err)+" "+healthcode.ErrorMessage(err))
+		}
+		return out
 	}
-	// Locked: even the right password is refused.
-	_, err := b.db.Login(ctx, "yanta_admin", authTestPassword)
-	authWantCode(t, err, healthcode.ERATELIMITED, "登录失败次数过多，请 15 分钟后再试")
-	if n := b.count(t, `SELECT count(*) FROM audit_log WHERE action = 'auth.lockout' AND object = $1 AND region_code = '610113'`,
-		fmt.Sprintf("staff:%d", id)); n != 1 {
-		t.Fatalf("%d auth.lockout audit records, want 1", n)
+	real, unknown := answers("admin"), answers("no_such_admin")
+	if fmt.Sprint(real) != fmt.Sprint(unknown) {
+		t.Fatalf("a real name answers %q, an unknown one %q", real, unknown)
 	}
-	b.clock.Advance(14 * time.Minute)
-	_, err = b.db.Login(ctx, "yanta_admin", authTestPassword)
+	if real[0] != "UNAUTHENTICATED 用户名或密码错误" || real[3] != "RATE_LIMITED 登录失败次数过多，请 1 秒后再试" {
+		t.Fatalf("answers = %q", real)
+	}
+	// No global lockout: the administrator logs in from its own address.
+	if _, err := b.db.Login(elsewhere, "admin", authTestPassword); err != nil {
+		t.Fatalf("admin locked out by another address: %v", err)
+	}
+	// From the attacker's address the delays grow: 1 s, 2 s, 4 s …
+	var retry []time.Duration
+	for range 4 {
+		var e *healthcode.Error
+		_, err := b.db.Login(attacker, "admin", "wrong")
+		for errors.As(err, &e) && e.Code == healthcode.ERATELIMITED {
+			retry = append(retry, e.RetryAfter)
+			b.clock.Advance(e.RetryAfter)
+			_, err = b.db.Login(attacker, "admin", "wrong")
+		}
+		authWantCode(t, err, healthcode.EUNAUTHENTICATED, "")
+	}
+	if len(retry) < 3 || retry[len(retry)-1] < 4*retry[len(retry)-3] {
+		t.Fatalf("delays do not grow: %v", retry)
+	}
+	// Even the right password waits out the delay, then succeeds and clears it.
+	_, err := b.db.Login(attacker, "admin", authTestPassword)
 	authWantCode(t, err, healthcode.ERATELIMITED, "")
-
-	b.clock.Advance(time.Minute + time.Second)
-	if _, err := b.db.Login(ctx, "yanta_admin", authTestPassword); err != nil {
-		t.Fatalf("login after the lockout: %v", err)
+	b.clock.Advance(loginMaxDelay)
+	if _, err := b.db.Login(attacker, "admin", authTestPassword); err != nil {
+		t.Fatalf("login after the delay: %v", err)
 	}
-	if n := b.count(t, "SELECT count(*) FROM staff WHERE id = $1 AND failed_logins = 0 AND locked_until IS NULL", id); n != 1 {
-		t.Fatal("lockout not cleared by the successful login")
+	if n := b.count(t, "SELECT count(*) FROM login_throttle WHERE username_hash = $1", b.db.PII.Hash("login", "admin")); n != 0 {
+		t.Fatal("throttle not cleared by the successful login")
+	}
+	if loginDelay(100) != loginMaxDelay || loginDelay(2) != 0 || loginDelay(3) != time.Second {
+		t.Fatalf("delays %v %v %v", loginDelay(2), loginDelay(3), loginDelay(100))
 	}
 }
 
-func TestAuthLoginLockoutConcurrent(t *testing.T) {
+func TestAuthLoginThrottleConcurrent(t *testing.T) {
 	t.Parallel()
 	b := authSetup(t)
 	ctx := context.Background()
 	b.addStaff(t, "concurrent", "61")
-	// Ten parallel wrong passwords: every one is counted, so the account
-	// ends up locked although none of them saw five failures before it.
+	// Ten parallel wrong passwords: every one is counted, so the name is
+	// throttled from this address although none of them saw the others.
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Go(func() { _, _ = b.db.Login(ctx, "concurrent", fmt.Sprintf("wrong%d", i)) })
@@ -252,6 +282,36 @@ func TestAuthLoginLockoutConcurrent(t *testing.T) {
 	wg.Wait()
 	_, err := b.db.Login(ctx, "concurrent", authTestPassword)
 	authWantCode(t, err, healthcode.ERATELIMITED, "")
+	if n := b.count(t, "SELECT failures FROM login_throttle"); n != 10 {
+		t.Fatalf("failures = %d, want 10", n)
+	}
+}
+
+// A flood of logins is answered RATE_LIMITED beyond the gate's queue, so
+// memory stays bounded (each argon2id hash takes 19 MiB).
+func TestHashGateSheds(t *testing.T) {
+	t.Parallel()
+	g := newHashGate(1, 2)
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 3)
+	for range 3 { // one running, two queued
+		wg.Go(func() {
+			_ = g.run(context.Background(), func() { started <- struct{}{}; <-release })
+		})
+	}
+	<-started
+	for g.queued.Load() < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := g.run(context.Background(), func() {}); healthcode.ErrorCode(err) != healthcode.ERATELIMITED {
+		t.Fatalf("fourth caller: %v, want RATE_LIMITED", err)
+	}
+	close(release)
+	wg.Wait()
+	if err := g.run(context.Background(), func() {}); err != nil {
+		t.Fatalf("after the flood: %v", err)
+	}
 }
 
 func TestSessionExpiry(t *testing.T) {

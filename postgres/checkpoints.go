@@ -46,12 +46,12 @@ type queryer interface {
 }
 
 const institutionColumns = `id, name, credit_code, region_code, contact_name, contact_phone_masked, status,
-	COALESCE(suspend_reason, ''), created_by, created_at`
+	COALESCE(suspend_reason, ''), COALESCE(review_reason, ''), COALESCE(reviewed_by, ''), created_by, created_at`
 
 func scanInstitution(row pgx.Row) (*healthcode.Institution, error) {
 	var i healthcode.Institution
 	err := row.Scan(&i.ID, &i.Name, &i.CreditCode, &i.RegionCode, &i.ContactName, &i.ContactPhone, &i.Status,
-		&i.SuspendReason, &i.CreatedBy, &i.CreatedAt)
+		&i.SuspendReason, &i.ReviewReason, &i.ReviewedBy, &i.CreatedBy, &i.CreatedAt)
 	return &i, err
 }
 
@@ -212,9 +212,12 @@ func optionalRegion(region string) error {
 }
 
 // RegisterInstitution implements healthcode.CheckpointService. Anonymous
-// callers (self-registration: the transport rate-limits them), staff and the
-// system may call it; the audit records of a self-registration name the
-// system actor with detail selfRegistration.
+// callers (self-registration: the GraphQL layer rate-limits them per client
+// address and per credit code), staff and the system may call it; the audit
+// records of a self-registration name the system actor with detail
+// selfRegistration. The institution is PENDING unless the caller is the
+// system or a six-level administrator of its region, who approves by
+// registering.
 // Errors: FORBIDDEN (residents, machine clients), INVALID, CONFLICT.
 func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthcode.NewInstitution) (*healthcode.Registration, error) {
 	a := healthcode.ActorFromContext(ctx)
@@ -225,6 +228,10 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 		return nil, err
 	}
 	admin := healthcode.NewStaff{Username: in.AdminUsername, DisplayName: in.AdminDisplayName}
+	status := healthcode.StatusPending
+	if a != nil && s.sixLevelAdmin(ctx, a, in.RegionCode) == nil {
+		status = healthcode.StatusActive
+	}
 	hash, err := s.DB.hashNewPassword(in.AdminPassword)
 	if err != nil {
 		return nil, fmt.Errorf("hash password: %w", err)
@@ -238,10 +245,10 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 			return fmt.Errorf("read region: %w", err)
 		}
 		inst, err := scanInstitution(tx.QueryRow(ctx, `INSERT INTO institutions (name, credit_code, region_code, region_path,
-			contact_name, contact_phone_hash, contact_phone_enc, contact_phone_masked, created_by, created_at)
-			VALUES ($1, $2, $3, $4::text::ltree, $5, $6, $7, $8, $9, $10) RETURNING `+institutionColumns,
+			contact_name, contact_phone_hash, contact_phone_enc, contact_phone_masked, created_by, created_at, status)
+			VALUES ($1, $2, $3, $4::text::ltree, $5, $6, $7, $8, $9, $10, $11) RETURNING `+institutionColumns,
 			in.Name, in.CreditCode, in.RegionCode, path, in.ContactName, s.DB.PII.Hash("phone", in.ContactPhone),
-			s.DB.PII.Encrypt(in.ContactPhone), pii.MaskPhone(in.ContactPhone), subjectOf(a), tx.Now))
+			s.DB.PII.Encrypt(in.ContactPhone), pii.MaskPhone(in.ContactPhone), subjectOf(a), tx.Now, status))
 		if healthcode.ErrorCode(mapError(err, "")) == healthcode.ECONFLICT {
 			return healthcode.Errorf(healthcode.ECONFLICT, "统一社会信用代码 %s 已注册，请由本机构管理员登录", in.CreditCode)
 		} else if err != nil {
@@ -261,7 +268,7 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 			Role: role, RegionCode: inst.RegionCode,
 			Action: "institution.register", Object: "institution:" + strconv.FormatInt(inst.ID, 10),
 			Detail: map[string]any{"creditCode": inst.CreditCode, "name": inst.Name, "adminStaffId": st.ID,
-				"adminUsername": st.Username, "selfRegistration": a == nil},
+				"adminUsername": st.Username, "selfRegistration": a == nil, "status": inst.Status},
 		})
 	})
 	if err != nil {
@@ -365,8 +372,8 @@ func (s *CheckpointService) CreateVenue(ctx context.Context, institutionID int64
 		if err := s.requireInstitutionAdmin(ctx, tx, a, inst, healthcode.PermInstitutionAdmin, in.RegionCode); err != nil {
 			return err
 		}
-		if inst.Status != healthcode.StatusActive {
-			return healthcode.Errorf(healthcode.ECONFLICT, "机构已被停用，不能新增查验场所")
+		if err := requireActive(inst, "新增查验场所"); err != nil {
+			return err
 		}
 		v, err := scanVenueRow(tx.QueryRow(ctx, `INSERT INTO venues (institution_id, name, type, region_code, region_path, created_by, created_at)
 			SELECT $1, $2, $3, code, path, $5, $6 FROM regions WHERE code = $4 RETURNING `+venueColumns,
@@ -422,8 +429,8 @@ func (s *CheckpointService) CreateInspector(ctx context.Context, institutionID i
 		if err := s.requireInstitutionAdmin(ctx, tx, a, inst, healthcode.PermInspectorManage, inst.RegionCode); err != nil {
 			return err
 		}
-		if inst.Status != healthcode.StatusActive {
-			return healthcode.Errorf(healthcode.ECONFLICT, "机构已被停用，不能新增防疫员")
+		if err := requireActive(inst, "新增防疫员"); err != nil {
+			return err
 		}
 		out, err = s.addMember(ctx, tx, inst, in, hash, healthcode.RoleInspector, a)
 		return err
@@ -476,6 +483,80 @@ func (s *CheckpointService) RemoveInspector(ctx context.Context, institutionID, 
 			Detail: map[string]any{"institutionId": inst.ID, "username": username, "grantsRevoked": tag.RowsAffected()},
 		})
 	})
+}
+
+// requireActive refuses what only an active institution may do, saying why
+// (pending review, rejected or suspended).
+func requireActive(inst *healthcode.Institution, what string) error {
+	switch inst.Status {
+	case healthcode.StatusActive:
+		return nil
+	case healthcode.StatusPending:
+		return healthcode.Errorf(healthcode.ECONFLICT, "机构尚待所在区县管理员审核，审核通过前不能%s", what)
+	case healthcode.StatusRejected:
+		return healthcode.Errorf(healthcode.ECONFLICT, "机构注册未通过审核，不能%s", what)
+	}
+	return healthcode.Errorf(healthcode.ECONFLICT, "机构已被停用，不能%s", what)
+}
+
+// ApproveInstitution implements healthcode.CheckpointService: six-level
+// administrators of a region containing the institution (see
+// sixLevelAdmin). Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT
+// (not pending).
+func (s *CheckpointService) ApproveInstitution(ctx context.Context, id int64) (*healthcode.Institution, error) {
+	return s.review(ctx, id, healthcode.StatusActive, "")
+}
+
+// RejectInstitution implements healthcode.CheckpointService: the callers of
+// ApproveInstitution. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID
+// (reason), CONFLICT (not pending).
+func (s *CheckpointService) RejectInstitution(ctx context.Context, id int64, reason string) (*healthcode.Institution, error) {
+	reason, err := healthcode.ValidText("驳回原因", reason, 1, 200)
+	if err != nil {
+		return nil, err
+	}
+	return s.review(ctx, id, healthcode.StatusRejected, reason)
+}
+
+// review decides a pending institution: status ACTIVE (approved) or
+// REJECTED with reason, audited as institution.approve or .reject.
+func (s *CheckpointService) review(ctx context.Context, id int64, status, reason string) (*healthcode.Institution, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out *healthcode.Institution
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		inst, err := loadInstitution(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := s.sixLevelAdmin(ctx, a, inst.RegionCode); err != nil {
+			return err
+		}
+		if inst.Status != healthcode.StatusPending {
+			return healthcode.Errorf(healthcode.ECONFLICT, "机构不在待审核状态")
+		}
+		out, err = scanInstitution(tx.QueryRow(ctx, `UPDATE institutions SET status = $2, review_reason = NULLIF($3, ''),
+			reviewed_by = $4, reviewed_at = $5 WHERE id = $1 RETURNING `+institutionColumns, id, status, reason, subjectOf(a), tx.Now))
+		if err != nil {
+			return fmt.Errorf("review institution: %w", err)
+		}
+		action := "institution.approve"
+		if status == healthcode.StatusRejected {
+			action = "institution.reject"
+		}
+		tx.MarkIndicatorDays(tx.Now) // checkpoint types
+		return tx.Audit(ctx, healthcode.AuditRecord{
+			Role: s.DB.roleFor(ctx, a, healthcode.PermInstitutionAdmin, inst.RegionCode), RegionCode: inst.RegionCode,
+			Action: action, Object: "institution:" + strconv.FormatInt(id, 10), Reason: reason,
+			Detail: map[string]any{"creditCode": inst.CreditCode, "name": inst.Name},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // SuspendInstitution implements healthcode.CheckpointService: six-level

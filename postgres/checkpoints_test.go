@@ -86,7 +86,7 @@ func cpCode(t testing.TB, body string) string {
 }
 
 // register self-registers an institution (anonymous caller) with a fresh
-// credit code and admin username.
+// credit code and admin username, and approves it as the system.
 func (e *cpEnv) register(t testing.TB, name, region string) *healthcode.Registration {
 	t.Helper()
 	n := e.seq.Add(1)
@@ -97,6 +97,10 @@ func (e *cpEnv) register(t testing.TB, name, region string) *healthcode.Registra
 	})
 	if err != nil {
 		t.Fatalf("register %s: %v", name, err)
+	}
+	if reg.Institution, err = e.svc.ApproveInstitution(healthcode.NewContextWithActor(context.Background(), healthcode.SystemActor),
+		reg.Institution.ID); err != nil {
+		t.Fatalf("approve %s: %v", name, err)
 	}
 	return reg
 }
@@ -190,7 +194,7 @@ func TestInstitutionRegistration(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst := reg.Institution
-	if inst.Status != healthcode.StatusActive || inst.CreditCode != code || inst.RegionCode != "610113001" ||
+	if inst.Status != healthcode.StatusPending || inst.CreditCode != code || inst.RegionCode != "610113001" ||
 		inst.ContactPhone != "139****5678" || inst.CreatedBy != "system" {
 		t.Fatalf("institution = %+v", inst)
 	}

@@ -23,11 +23,16 @@ import (
 
 // DB is the platform's database handle and the home of its services.
 type DB struct {
-	Pool   *pgxpool.Pool
-	Clock  healthcode.Clock
-	Authz  healthcode.Authorizer
-	PII    *pii.Cipher
-	Logger *slog.Logger
+	Pool *pgxpool.Pool
+	// ReadPool, when set, serves the reads that tolerate a replica's lag of
+	// a few seconds — the rankings and their reports (data computed daily)
+	// — so that a streaming replica takes them off the primary
+	// (READ_DATABASE_URL, docs/operations.md "Capacity plan"). Nil: Pool.
+	ReadPool *pgxpool.Pool
+	Clock    healthcode.Clock
+	Authz    healthcode.Authorizer
+	PII      *pii.Cipher
+	Logger   *slog.Logger
 	// GrantsChanged is called after a transaction that changed grants has
 	// committed, so that the in-process enforcer reloads before the next
 	// request. Other processes learn of it through NOTIFY grants_changed.
@@ -36,6 +41,11 @@ type DB struct {
 	// (defaults: 12 hours and 30 days).
 	StaffSessionTTL    time.Duration
 	ResidentSessionTTL time.Duration
+	// ListenURL, when set, is where the listener connects instead of the
+	// pool's settings (LISTEN_DATABASE_URL): LISTEN needs a session, so
+	// behind PgBouncer in transaction mode the pool goes through it and
+	// the listener goes to PostgreSQL directly (docs/operations.md).
+	ListenURL string
 	// Listener is the process's LISTEN connection (NewListener sets it);
 	// nil where nothing listens (the queue subscriptions then answer
 	// UNAVAILABLE).
@@ -55,6 +65,15 @@ var (
 	_ healthcode.SMSOutbox      = (*DB)(nil)
 	_ healthcode.NationalPusher = (*NationalPush)(nil)
 )
+
+// reader is the pool of the reads that may go to a replica: ReadPool when
+// set, Pool otherwise.
+func (db *DB) reader() *pgxpool.Pool {
+	if db.ReadPool != nil {
+		return db.ReadPool
+	}
+	return db.Pool
+}
 
 // Open connects a pool to databaseURL. The caller sets the other fields.
 func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {

@@ -445,12 +445,29 @@ func (s *FactService) MyFacts(ctx context.Context, personID int64) ([]*healthcod
 	return s.DB.personFacts(ctx, pid)
 }
 
+// endSQL is the SQL text of the end of a period at local (a timestamp in
+// China Standard Time) as a reader takes "至…", like the reasons' texts
+// (rules): a midnight as the last day the period includes, another time
+// with its time of day.
+func endSQL(local string) string {
+	return `CASE WHEN (` + local + `)::time = '00:00' THEN to_char((` + local + `) - interval '1 day', 'YYYY-MM-DD')
+		ELSE to_char(` + local + `, 'YYYY-MM-DD HH24:MI') END`
+}
+
+// stayPeriodSQL is a stay's period (from l.f to l.t, local times) as the
+// person declared it: "2026-11-20 至 2026-11-25" for a trip stored to
+// 11-26 00:00, one date for a stay of one day, "… 起至今" for an open one.
+var stayPeriodSQL = `to_char(l.f, CASE WHEN l.f::time = '00:00' THEN 'YYYY-MM-DD' ELSE 'YYYY-MM-DD HH24:MI' END) ||
+		CASE WHEN l.t IS NULL THEN ' 起至今'
+		     WHEN l.t <= l.f OR (l.f::time = '00:00' AND l.t = l.f + interval '1 day') THEN ''
+		     ELSE ' 至 ' || ` + endSQL("l.t") + ` END`
+
 func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, error) {
 	rows, err := db.Pool.Query(ctx, `
-		SELECT 'STAY', id, source || ' ' || place || ' ' || to_char(from_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
-		       || ' 至 ' || COALESCE(to_char(to_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), '今'), source, actor, created_at, retracted_at, COALESCE(retract_reason, ''),
+		SELECT 'STAY', id, source || ' ' || place || ' ' || `+stayPeriodSQL+`, source, actor, created_at, retracted_at, COALESCE(retract_reason, ''),
 		       '', ''
-		  FROM stays WHERE person_id = $1
+		  FROM stays, LATERAL (SELECT from_at AT TIME ZONE 'Asia/Shanghai' AS f, to_at AT TIME ZONE 'Asia/Shanghai' AS t) l
+		 WHERE person_id = $1
 		UNION ALL
 		SELECT 'STAY', stay_id, 'SCAN ' || ltree2text(subpath(region_path, -1)) || ' ' || to_char(scanned_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
 		       || COALESCE(' ' || temperature::text || '℃', ''), 'SCAN', 'staff:' || inspector_id, received_at, retracted_at, COALESCE(retract_reason, ''),
@@ -466,7 +483,7 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 		  FROM health_records WHERE person_id = $1
 		UNION ALL
 		SELECT 'DESIGNATION', id, colour || ' ' || reason || CASE WHEN colour = 'RED' AND approved_at IS NULL THEN '（待审核）' ELSE '' END
-		       || ' 至 ' || to_char(until_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), 'MANUAL', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', ''
+		       || ' 至 ' || `+endSQL("until_at AT TIME ZONE 'Asia/Shanghai'")+`, 'MANUAL', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', ''
 		  FROM designations WHERE person_id = $1
 		ORDER BY 6, 2`, pid)
 	if err != nil {

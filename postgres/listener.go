@@ -58,12 +58,21 @@ type Listener struct {
 }
 
 // NewListener returns the listener of db's process and sets db.Listener to
-// it: it connects with the pool's connection settings (outside the pool, so
-// closing the pool never waits for it) and already carries the ticket
+// it: it connects with the pool's connection settings, or db.ListenURL's
+// when set (outside the pool, so closing the pool never waits for it) and already carries the ticket
 // changes of the queue subscriptions (TicketService.SubscribeQueue). Entry
-// points (and tests of live updates) call it once per DB, then Run it.
+// points (and tests of live updates) call it once per DB, then Run it. It
+// panics on a db.ListenURL that does not parse (entry points check it).
 func NewListener(db *DB) *Listener {
-	cfg := db.Pool.Config().ConnConfig.Copy()
+	var cfg *pgx.ConnConfig
+	if db.ListenURL != "" {
+		var err error
+		if cfg, err = pgx.ParseConfig(db.ListenURL); err != nil {
+			panic("postgres: NewListener: parse ListenURL: " + err.Error())
+		}
+	} else {
+		cfg = db.Pool.Config().ConnConfig.Copy()
+	}
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}
 	}

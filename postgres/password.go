@@ -1,13 +1,18 @@
 package postgres
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+
+	"healthcode"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -58,12 +63,59 @@ var devPasswordHashes sync.Map
 // the demo accounts (SeedDevAccounts) always did: the demo province
 // registers twenty institutions with the published demo password, and each
 // argon2id hash costs tens of milliseconds.
-func (db *DB) hashNewPassword(pw string) (string, error) {
+func (db *DB) hashNewPassword(pw string) (hash string, err error) {
 	if !db.Dev {
-		return HashPassword(pw)
+		if gerr := passwordGate.run(context.Background(), func() { hash, err = HashPassword(pw) }); gerr != nil {
+			return "", gerr
+		}
+		return hash, err
 	}
-	hash, _ := devPasswordHashes.LoadOrStore(pw, sync.OnceValues(func() (string, error) { return HashPassword(pw) }))
-	return hash.(func() (string, error))()
+	once, _ := devPasswordHashes.LoadOrStore(pw, sync.OnceValues(func() (string, error) { return HashPassword(pw) }))
+	return once.(func() (string, error))()
+}
+
+// hashGate bounds the argon2id computations running at once (each takes
+// 19 MiB and a core for tens of milliseconds) and the callers queued for
+// one, so that a flood of logins or registrations keeps memory bounded: a
+// caller beyond the queue gets healthcode.ErrBusy at once.
+type hashGate struct {
+	slots   chan struct{}
+	queued  atomic.Int64
+	maxWait int64
+}
+
+// passwordGate is the process's gate: as many hashes at once as cores
+// (at most 8, 152 MiB), and 64 callers waiting.
+var passwordGate = newHashGate(min(runtime.GOMAXPROCS(0), 8), 64)
+
+func newHashGate(concurrent, queued int) *hashGate {
+	return &hashGate{slots: make(chan struct{}, concurrent), maxWait: int64(queued)}
+}
+
+// run runs f when a slot is free. Errors: healthcode.ErrBusy (queue
+// full), the context's error (the caller gave up while queued).
+func (g *hashGate) run(ctx context.Context, f func()) error {
+	if g.queued.Add(1) > g.maxWait+int64(cap(g.slots)) {
+		g.queued.Add(-1)
+		return healthcode.ErrBusy
+	}
+	defer g.queued.Add(-1)
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-g.slots }()
+	f()
+	return nil
+}
+
+// checkPassword is CheckPassword through the gate.
+func checkPassword(ctx context.Context, hash, pw string) (ok bool, err error) {
+	if gerr := passwordGate.run(ctx, func() { ok, err = CheckPassword(hash, pw) }); gerr != nil {
+		return false, gerr
+	}
+	return ok, err
 }
 
 // errBadHash is returned by CheckPassword for a string that is not an
@@ -116,9 +168,13 @@ var dummyPasswordHash = sync.OnceValues(func() (string, error) {
 	return HashPassword("dummy password for unknown users")
 })
 
-// checkDummyPassword spends the time of one password check and discards the result.
-func checkDummyPassword(pw string) {
-	if h, err := dummyPasswordHash(); err == nil {
-		_, _ = CheckPassword(h, pw)
+// checkDummyPassword spends the time of one password check (through the
+// gate, like a real one) and discards the result. Errors: those of the gate.
+func checkDummyPassword(ctx context.Context, pw string) error {
+	h, err := dummyPasswordHash()
+	if err != nil {
+		return err
 	}
+	_, err = checkPassword(ctx, h, pw)
+	return err
 }

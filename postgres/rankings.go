@@ -145,7 +145,7 @@ func (s *RankingService) Rankings(ctx context.Context, week time.Time, level hea
 	if err := s.DB.authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
 		return nil, err
 	}
-	r, err := s.rank(ctx, s.DB.Pool, s.policy(), s.DB.now(), monday, level, parent)
+	r, err := s.rank(ctx, s.DB.reader(), s.policy(), s.DB.now(), monday, level, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (s *RankingService) Ranking(ctx context.Context, week time.Time, level heal
 	if err := s.DB.authorize(ctx, a, healthcode.PermRankingRead, parent); err != nil {
 		return nil, err
 	}
-	return s.rank(ctx, s.DB.Pool, s.policy(), s.DB.now(), monday, level, parent)
+	return s.rank(ctx, s.DB.reader(), s.policy(), s.DB.now(), monday, level, parent)
 }
 
 // GenerateRankingReport implements healthcode.RankingService.
@@ -311,7 +311,7 @@ func (s *RankingService) RankingReports(ctx context.Context, week time.Time) ([]
 		d := monday.Format("2006-01-02")
 		day = &d
 	}
-	rows, err := s.DB.Pool.Query(ctx, "SELECT "+reportColumns+` FROM ranking_reports r JOIN regions g ON g.code = r.parent_code
+	rows, err := s.DB.reader().Query(ctx, "SELECT "+reportColumns+` FROM ranking_reports r JOIN regions g ON g.code = r.parent_code
 		WHERE in_regions(r.parent_path, $1) AND ($2::date IS NULL OR r.week_start = $2::date)
 		ORDER BY r.week_start DESC, r.level, r.parent_code, r.revision DESC LIMIT 100`, ltreePaths(visible), day)
 	if err != nil {

@@ -227,7 +227,7 @@ func (s *ScanService) RecordScans(ctx context.Context, scans []healthcode.ScanIn
 		return results, nil
 	}
 	// The persons and area risks are read on another connection while the
-	// transaction begins.
+	// signatures are checked.
 	looked := make(chan struct{})
 	var look *scanLookup
 	var lookErr error
@@ -307,6 +307,12 @@ var errSignatureFailed = errors.New("a provisionally written scan failed its sig
 // COPY, and again with INSERT when a scan was uploaded before.
 func (s *ScanService) storeBatch(ctx context.Context, a *healthcode.Actor, institution int64, ok []*acceptedScan,
 	look func() (*scanLookup, error), settle func() (bool, error)) error {
+	// The lookup has its own connection: it ends before the transaction
+	// takes one, so that no upload holds a connection while it waits for
+	// another (uploads filling the pool would wait on each other).
+	if _, err := look(); err != nil {
+		return err
+	}
 	err := s.DB.InTx(ctx, func(tx *Tx) error {
 		return s.store(ctx, tx, a, institution, ok, look, true, settle)
 	})

@@ -199,6 +199,36 @@ func TestRecordScansConcurrentUploads(t *testing.T) {
 	f.wantCount(t, 20, "SELECT count(*) FROM scans")
 }
 
+// Uploads never wait on each other for connections: with every connection
+// of the pool taken by an upload's transaction, none of them waits for a
+// second connection to look up its persons (a deadlock until the request's
+// deadline, seen with four concurrent uploads on a pool of four).
+func TestRecordScansPoolExhausted(t *testing.T) {
+	f := newScanFixture(t, 20)
+	cfg := f.pool.Config()
+	cfg.MaxConns = 1
+	small, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(small.Close)
+	f.svc.DB.Pool = small
+	ctx, cancel := context.WithTimeout(f.ctx, 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.svc.RecordScans(ctx, f.batch(2, w*5, w*5+5)); err != nil {
+				t.Errorf("upload %d: %v", w, err)
+			}
+		}()
+	}
+	wg.Wait()
+	f.wantCount(t, 20, "SELECT count(*) FROM scans")
+}
+
 // A token whose signature fails is rejected as BAD_SIGNATURE and is not
 // stored, although the batch's scans were written before the signatures
 // were settled; the rest of the batch is stored once.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -826,7 +827,11 @@ func (s *TicketService) correct(ctx context.Context, tx *Tx, a *healthcode.Actor
 		if !ok {
 			return healthcode.Errorf(healthcode.EINVALID, "事实类型应为 STAY、MEDICAL、HEALTH 或 DESIGNATION")
 		}
-		if err := tx.QueryRow(ctx, "SELECT person_id FROM "+table+" WHERE id = $1", c.RetractID).Scan(&owner); err != nil || owner != t.PersonID {
+		err := tx.QueryRow(ctx, "SELECT person_id FROM "+table+" WHERE id = $1", c.RetractID).Scan(&owner)
+		if errors.Is(err, pgx.ErrNoRows) && c.RetractKind == "STAY" { // a scan's stay is the scan
+			err = tx.QueryRow(ctx, "SELECT person_id FROM scans WHERE stay_id = $1 AND person_id IS NOT NULL", c.RetractID).Scan(&owner)
+		}
+		if err != nil || owner != t.PersonID {
 			return healthcode.FieldError("纠正内容", "该事实不属于申诉人")
 		}
 		if _, err := s.DB.RetractFactTx(ctx, tx, a, c.RetractKind, c.RetractID, "申诉核实："+ref, ref); err != nil {

@@ -536,12 +536,29 @@ func (s *TicketService) UnmaskPerson(ctx context.Context, ticketID int64, reason
 		if !ok {
 			return healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
 		}
-		works := false
+		operator, handler := false, false
 		for _, r := range roles {
-			works = works || r == hotline.Operator || r == hotline.Handler
+			operator = operator || r == hotline.Operator
+			handler = handler || r == hotline.Handler
 		}
-		if !works || !hotline.State(t.State).Open() || t.PersonID == 0 {
+		if !(operator || handler) || !hotline.State(t.State).Open() || t.PersonID == 0 {
 			return healthcode.Errorf(healthcode.EFORBIDDEN, "只有办理该人员未办结工单的话务员或承办人员可以查看完整号码")
+		}
+		// Whoever opens a ticket names its person: the "open ticket" alone
+		// proves nothing. A handler unmasks for a ticket dispatched to its
+		// unit; anyone else only when the ticket came from the person — a
+		// call from the person's own phone, or an appeal the person's
+		// account filed.
+		if !handler {
+			var fromPerson bool
+			if err := tx.QueryRow(ctx, `SELECT (t.caller_phone_hash IS NOT NULL AND t.caller_phone_hash = p.phone_hash)
+				OR (t.kind = 'CODE_APPEAL' AND t.created_by LIKE 'resident:%')
+				FROM tickets t JOIN persons p ON p.id = t.person_id WHERE t.id = $1`, ticketID).Scan(&fromPerson); err != nil {
+				return mapError(err, "工单不存在")
+			}
+			if !fromPerson {
+				return healthcode.Errorf(healthcode.EFORBIDDEN, "只有本人来电或本人申诉的工单、或已派至本单位的工单，才能查看完整号码")
+			}
 		}
 		if err := s.DB.authorize(ctx, a, healthcode.PermPersonUnmask, countyOf(t.PlaceCode)); err != nil {
 			if t.Unit == nil || !s.DB.may(ctx, a, healthcode.PermPersonUnmask, t.Unit.RegionCode) {

@@ -487,7 +487,7 @@ func (e *evaluator) closeContact(c *Clause, cr *ClauseResult) bool {
 		b = append(b, "与病例或无症状感染者末次接触，被认定为密切接触者，医学观察期"...)
 		b = appendSpan(b, w)
 		b = append(b, "至"...)
-		b = appendTime(b, end)
+		b = appendEnd(b, end)
 	}
 	if len(cr.FactIDs) == 0 {
 		return false
@@ -543,7 +543,7 @@ func (e *evaluator) afterDischarge(c *Clause, cr *ClauseResult) bool {
 		b = append(b, "出院后未满"...)
 		b = appendSpan(b, w)
 		b = append(b, "（集中隔离医学观察至"...)
-		b = appendTime(b, end)
+		b = appendEnd(b, end)
 		b = append(b, "）"...)
 		if f != nil {
 			cr.Until = timePtr(end)
@@ -580,7 +580,7 @@ func (e *evaluator) followupHome(c *Clause, cr *ClauseResult) bool {
 	b = append(b, "复诊正常，居家隔离医学观察"...)
 	b = appendSpan(b, w)
 	b = append(b, "至"...)
-	b = appendTime(b, end)
+	b = appendEnd(b, end)
 	cr.Reason = finish(b, c)
 	if d.ID == f.ID {
 		cr.FactIDs = []int64{d.ID}
@@ -727,7 +727,7 @@ func (e *evaluator) designation(c *Clause, cr *ClauseResult) bool {
 			b = append(b, "）"...)
 		}
 		b = append(b, "，有效期至"...)
-		b = appendTime(b, d.Until)
+		b = appendEnd(b, d.Until)
 	}
 	if len(cr.FactIDs) == 0 {
 		return false
@@ -792,6 +792,18 @@ func appendTime(b []byte, t time.Time) []byte {
 		b = append2(append(b, ':'), s)
 	}
 	return b
+}
+
+// appendEnd appends the end of a period, an instant the period excludes,
+// as a reader takes "至…": a time of day as appendTime writes it, and a
+// midnight as the last day the period includes ("至2020-03-14" for a
+// period ending at 2020-03-15 00:00, which "至2020-03-15" would overstate
+// by a day).
+func appendEnd(b []byte, t time.Time) []byte {
+	if h, m, s := t.In(CST).Clock(); h == 0 && m == 0 && s == 0 && t.Nanosecond() == 0 {
+		return appendDate(b, t.Add(-time.Nanosecond))
+	}
+	return appendTime(b, t)
 }
 
 // append2 appends n (0–99) as two digits.

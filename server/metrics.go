@@ -32,6 +32,7 @@ type Metrics struct {
 	gqlOperations *prometheus.CounterVec
 	gqlDuration   *prometheus.HistogramVec
 	gqlErrors     *prometheus.CounterVec
+	admission     *prometheus.CounterVec
 
 	mu     sync.Mutex
 	opSeen map[string]struct{}
@@ -65,12 +66,16 @@ func NewMetrics() *Metrics {
 			Name: "graphql_errors_total",
 			Help: "GraphQL errors returned to clients by extensions.code.",
 		}, []string{"code"}),
+		admission: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "admission_requests_total",
+			Help: "Requests by admission class and outcome (admitted at once, queued then admitted, refused with OVERLOADED).",
+		}, []string{"class", "result"}),
 		opSeen: make(map[string]struct{}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.gqlOperations, m.gqlDuration, m.gqlErrors,
+		m.httpRequests, m.httpDuration, m.gqlOperations, m.gqlDuration, m.gqlErrors, m.admission,
 	)
 	return m
 }
@@ -115,6 +120,14 @@ func (m *Metrics) ObserveError(code string) {
 		return
 	}
 	m.gqlErrors.WithLabelValues(errorCodeLabel(code)).Inc()
+}
+
+// observeAdmission counts one admission decision.
+func (m *Metrics) observeAdmission(class healthcode.WorkClass, result string) {
+	if m == nil {
+		return
+	}
+	m.admission.WithLabelValues(string(class), result).Inc()
 }
 
 // observeHTTP records one HTTP request.

@@ -91,7 +91,7 @@ func statusOf(code string) int {
 		return http.StatusUnauthorized
 	case healthcode.ERATELIMITED:
 		return http.StatusTooManyRequests
-	case healthcode.EUNAVAILABLE:
+	case healthcode.EUNAVAILABLE, healthcode.EOVERLOADED:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

@@ -81,6 +81,10 @@ type Config struct {
 	// ShutdownTimeout bounds the wait for in-flight requests once the drain
 	// is over (default ShutdownTimeout).
 	ShutdownTimeout time.Duration
+	// Admission turns on admission control (admission.go): a bound on the
+	// requests in flight, shared by the classes of work so that overload
+	// refuses non-essential work first with OVERLOADED. Nil: none.
+	Admission *AdmissionConfig
 }
 
 // Server is the HTTP server of the API and the web front end.
@@ -90,6 +94,10 @@ type Server struct {
 	metrics  *Metrics
 	handler  http.Handler
 	draining atomic.Bool
+	// admission is nil without Config.Admission.
+	admission *admission
+	// ready caches the outcome of the ready checks (ReadyCacheTTL).
+	ready readyCache
 }
 
 // New builds a server from cfg, filling defaults. Entry points (the serve and
@@ -116,6 +124,9 @@ func New(cfg Config) *Server {
 		cfg.Static = web.Handler()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics}
+	if cfg.Admission != nil {
+		s.admission = newAdmission(*cfg.Admission, cfg.Metrics)
+	}
 	s.handler = s.routes()
 	return s
 }
@@ -148,6 +159,7 @@ func (s *Server) routes() http.Handler {
 		s.accessLog,
 		s.measure,
 		s.limitBody,
+		s.admit,
 		s.authenticate,
 	)
 }

@@ -13,21 +13,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"healthcode"
 	"healthcode/pii"
 	"healthcode/ranking"
+	"healthcode/server"
 )
 
 // Config is the platform's configuration, read from the environment. Every
 // variable and its default is listed in docs/operations.md.
 type Config struct {
 	DatabaseURL string // DATABASE_URL
-	RedisURL    string // REDIS_URL
-	HTTPAddr    string // HTTP_ADDR
-	KeyDir      string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
-	LogLevel    slog.Level
-	LogFormat   string // LOG_FORMAT: text or json
-	Dev         bool   // HEALTHCODE_DEV
+	// ReadDatabaseURL is a streaming replica for the reads that tolerate
+	// its lag (READ_DATABASE_URL; empty: DATABASE_URL serves them).
+	ReadDatabaseURL string
+	// ListenDatabaseURL is where the LISTEN connection goes
+	// (LISTEN_DATABASE_URL; empty: DATABASE_URL), for a DATABASE_URL that
+	// goes through PgBouncer in transaction mode.
+	ListenDatabaseURL string
+	RedisURL          string // REDIS_URL
+	HTTPAddr          string // HTTP_ADDR
+	KeyDir            string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
+	LogLevel          slog.Level
+	LogFormat         string // LOG_FORMAT: text or json
+	Dev               bool   // HEALTHCODE_DEV
 	// Introspection enables GraphQL introspection outside dev mode.
 	Introspection     bool          // GRAPHQL_INTROSPECTION
 	TrustForwardedFor bool          // TRUST_FORWARDED_FOR
@@ -69,11 +79,22 @@ type Config struct {
 	// JSON itself when it starts with "{"; ranking.ParsePolicy); unset: the
 	// defaults of ranking.DefaultPolicy.
 	RankingPolicy healthcode.RankingPolicy
+	// AdmissionLimit bounds the requests a replica works on at once
+	// (ADMISSION_LIMIT; default 8 per CPU, 0 turns admission control off);
+	// AdmissionLoginLimit the logins among them (ADMISSION_LOGIN_LIMIT;
+	// default one per CPU); AdmissionMaxWait how long an essential request
+	// may wait for a slot (ADMISSION_MAX_WAIT; default 500 ms). See
+	// server.AdmissionConfig.
+	AdmissionLimit      int
+	AdmissionLoginLimit int
+	AdmissionMaxWait    time.Duration
 }
 
 func loadConfig() (Config, error) {
 	c := Config{
 		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/healthcode?sslmode=disable"),
+		ReadDatabaseURL:   os.Getenv("READ_DATABASE_URL"),
+		ListenDatabaseURL: os.Getenv("LISTEN_DATABASE_URL"),
 		RedisURL:          env("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		HTTPAddr:          env("HTTP_ADDR", ":8080"),
 		KeyDir:            env("HEALTHCODE_KEY_DIR", "keys"),
@@ -113,12 +134,27 @@ func loadConfig() (Config, error) {
 		}
 		c.WorkerConcurrency = n
 	}
+	if c.ListenDatabaseURL != "" {
+		if _, err := pgx.ParseConfig(c.ListenDatabaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("LISTEN_DATABASE_URL: %w", err))
+		}
+	}
+	c.AdmissionLimit = server.DefaultAdmissionLimit()
+	for name, p := range map[string]*int{"ADMISSION_LIMIT": &c.AdmissionLimit, "ADMISSION_LOGIN_LIMIT": &c.AdmissionLoginLimit} {
+		if v := os.Getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				errs = append(errs, fmt.Errorf("%s: want a non-negative integer, got %q", name, v))
+			}
+			*p = n
+		}
+	}
 	if c.Dev {
 		c.ShutdownDrain = 0 // one process on a laptop: nothing balances it
 	}
 	for name, p := range map[string]*time.Duration{"STAFF_SESSION_TTL": &c.StaffSessionTTL, "RESIDENT_SESSION_TTL": &c.ResidentTTL,
 		"CODE_TOKEN_TTL": &c.CodeTokenTTL, "WORKER_SHUTDOWN_GRACE": &c.WorkerGrace, "SMS_GATEWAY_TIMEOUT": &c.SMSGatewayTimeout,
-		"OUTBOX_LEASE": &c.OutboxLease, "OUTBOX_REDELIVER_AFTER": &c.OutboxRedeliverAfter} {
+		"OUTBOX_LEASE": &c.OutboxLease, "OUTBOX_REDELIVER_AFTER": &c.OutboxRedeliverAfter, "ADMISSION_MAX_WAIT": &c.AdmissionMaxWait} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {

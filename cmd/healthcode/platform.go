@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -16,6 +17,7 @@ import (
 	"healthcode/credential"
 	"healthcode/graph"
 	"healthcode/postgres"
+	"healthcode/ratelimit"
 	"healthcode/rbac"
 	"healthcode/server"
 	"healthcode/web"
@@ -24,9 +26,11 @@ import (
 
 // platform is the wired set of services that serve, worker and dev share.
 type platform struct {
-	cfg      Config
-	log      *slog.Logger
-	pool     *pgxpool.Pool
+	cfg  Config
+	log  *slog.Logger
+	pool *pgxpool.Pool
+	// readPool is READ_DATABASE_URL's pool (nil without it).
+	readPool *pgxpool.Pool
 	redis    *redis.Client
 	db       *postgres.DB
 	enforcer *rbac.Enforcer
@@ -82,13 +86,19 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
 	p := &platform{cfg: cfg, log: log, pool: pool, redis: redis.NewClient(ropt)}
+	if cfg.ReadDatabaseURL != "" {
+		if p.readPool, err = postgres.Open(ctx, cfg.ReadDatabaseURL); err != nil {
+			p.close()
+			return nil, fmt.Errorf("READ_DATABASE_URL: %w", err)
+		}
+	}
 	if cfg.Dev {
 		p.clock = &healthcode.OffsetClock{}
 	} else {
 		p.clock = healthcode.SystemClock{}
 	}
 	p.db = &postgres.DB{
-		Pool: pool, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
+		Pool: pool, ReadPool: p.readPool, ListenURL: cfg.ListenDatabaseURL, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
 		StaffSessionTTL: cfg.StaffSessionTTL, ResidentSessionTTL: cfg.ResidentTTL,
 	}
 	if cfg.Dev {
@@ -183,6 +193,9 @@ func (p *platform) wire(tickets *postgres.TicketService) {
 func (p *platform) close() {
 	p.redis.Close()
 	p.pool.Close()
+	if p.readPool != nil {
+		p.readPool.Close()
+	}
 }
 
 // listen runs the process's listener until ctx ends and waits until it is
@@ -246,13 +259,27 @@ func (p *platform) httpServer() *server.Server {
 	gql := graph.NewHandler(res, graph.Options{
 		Dev: p.cfg.Dev, Introspection: p.cfg.Introspection, Logger: p.log, Observer: metrics,
 		Authenticate: res.AuthService.Authenticate,
+		RateLimiter:  &ratelimit.Redis{Client: p.redis, Clock: p.clock},
 	})
 	var playground http.Handler
 	if p.cfg.Dev {
 		playground = graph.LocalPlayground("陕西健康码 GraphQL", "/graphql", web.FS())
 	}
 	creds := p.svc.credentials
+	var admission *server.AdmissionConfig
+	if p.cfg.AdmissionLimit > 0 {
+		admission = &server.AdmissionConfig{Limit: p.cfg.AdmissionLimit, LoginLimit: p.cfg.AdmissionLoginLimit,
+			MaxWait: p.cfg.AdmissionMaxWait, Classify: requestClass}
+	}
+	ready := map[string]func(context.Context) error{
+		"postgres": func(ctx context.Context) error { return p.pool.Ping(ctx) },
+		"redis":    func(ctx context.Context) error { return p.redis.Ping(ctx).Err() },
+	}
+	if p.readPool != nil {
+		ready["postgres-read"] = func(ctx context.Context) error { return p.readPool.Ping(ctx) }
+	}
 	return server.New(server.Config{
+		Admission: admission,
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(creds),
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(creds),
@@ -262,9 +289,25 @@ func (p *platform) httpServer() *server.Server {
 		},
 		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
 		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor, Drain: p.cfg.ShutdownDrain,
-		ReadyChecks: map[string]func(context.Context) error{
-			"postgres": func(ctx context.Context) error { return p.pool.Ping(ctx) },
-			"redis":    func(ctx context.Context) error { return p.redis.Ping(ctx).Err() },
-		},
+		ReadyChecks: ready,
 	})
+}
+
+// requestClass is the admission class of a request to the API server:
+// GraphQL by its operation (graph.OperationClasses), the scan upload
+// essential, ranking report downloads non-essential, the sub-system push
+// normal; static files and key sets bypass admission control (cheap, and
+// the scanner needs the keys).
+func requestClass(r *http.Request) healthcode.WorkClass {
+	switch path := r.URL.Path; {
+	case path == "/graphql":
+		return graph.RequestClass(r)
+	case path == "/api/scans":
+		return healthcode.ClassEssential
+	case strings.HasPrefix(path, "/reports/"):
+		return healthcode.ClassNonEssential
+	case strings.HasPrefix(path, "/exchange/"):
+		return healthcode.ClassNormal
+	}
+	return ""
 }

@@ -58,6 +58,18 @@ type Options struct {
 	Dev bool // dev mode: @dev fields, demo seeding
 	// DepthLimit overrides the GraphQL depth limit.
 	DepthLimit int
+	// Admission turns on the server's admission control; a nil Classify
+	// classifies /graphql by graph.RequestClass and nothing else.
+	Admission *server.AdmissionConfig
+	// WrapGraphQL, when set, wraps the GraphQL handler behind the
+	// middleware (tests hold requests in it to fill admission slots).
+	WrapGraphQL func(http.Handler) http.Handler
+	// ReadyChecks are the server's /readyz checks (none by default).
+	ReadyChecks map[string]func(context.Context) error
+	// RateLimiter, when set, applies graph.DefaultRateLimits (or
+	// RateLimits) to the root fields.
+	RateLimiter healthcode.RateLimiter
+	RateLimits  map[string]graph.RateRule
 }
 
 // TestKey is the personal-data key of tests.
@@ -128,8 +140,24 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		t.Fatal(err)
 	}
 	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet,
-		Authenticate: res.AuthService.Authenticate})
-	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gql, Logger: quiet,
+		Authenticate: res.AuthService.Authenticate, RateLimiter: opts.RateLimiter, RateLimits: opts.RateLimits,
+		SessionRecheck: 100 * time.Millisecond})
+	var gqlHandler http.Handler = gql
+	if opts.WrapGraphQL != nil {
+		gqlHandler = opts.WrapGraphQL(gql)
+	}
+	if opts.Admission != nil && opts.Admission.Classify == nil {
+		a := *opts.Admission
+		a.Classify = func(r *http.Request) healthcode.WorkClass {
+			if r.URL.Path == "/graphql" {
+				return graph.RequestClass(r)
+			}
+			return ""
+		}
+		opts.Admission = &a
+	}
+	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gqlHandler, Logger: quiet,
+		Admission: opts.Admission, ReadyChecks: opts.ReadyChecks,
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(b.Credentials),
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(b.Credentials),

@@ -282,6 +282,29 @@ func (ec *executionContext) fieldContext_Institution_suspendReason(_ context.Con
 	return graphql.NewScalarFieldContext("Institution", field, false, false, "String")
 }
 
+func (ec *executionContext) _Institution_reviewReason(ctx context.Context, field graphql.CollectedField, obj *healthcode.Institution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Institution_reviewReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReviewReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Institution_reviewReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Institution", field, false, false, "String")
+}
+
 func (ec *executionContext) _Institution_createdAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.Institution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1172,6 +1195,11 @@ func (ec *executionContext) _Institution(ctx context.Context, sel ast.SelectionS
 			}
 		case "suspendReason":
 			out.Values[i] = ec._Institution_suspendReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewReason":
+			out.Values[i] = ec._Institution_reviewReason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

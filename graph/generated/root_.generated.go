@@ -328,6 +328,7 @@ type ComplexityRoot struct {
 		ID            func(childComplexity int) int
 		Name          func(childComplexity int) int
 		RegionCode    func(childComplexity int) int
+		ReviewReason  func(childComplexity int) int
 		Status        func(childComplexity int) int
 		SuspendReason func(childComplexity int) int
 	}
@@ -380,6 +381,7 @@ type ComplexityRoot struct {
 		AddTrustedIssuer       func(childComplexity int, input model.TrustedIssuerInput) int
 		ApplyPassCard          func(childComplexity int, input model.DeclarationInput) int
 		ApproveDesignation     func(childComplexity int, id int64) int
+		ApproveInstitution     func(childComplexity int, id int64) int
 		ApproveRuleSet         func(childComplexity int, version string) int
 		CheckIn                func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
 		CloseTicket            func(childComplexity int, id int64, text *string) int
@@ -418,6 +420,7 @@ type ComplexityRoot struct {
 		RedispatchTicket       func(childComplexity int, id int64, unitID int64, reason string) int
 		RegisterInstitution    func(childComplexity int, input model.RegisterInstitutionInput) int
 		RejectAppeal           func(childComplexity int, id int64, text string) int
+		RejectInstitution      func(childComplexity int, id int64, reason string) int
 		RemoveInspector        func(childComplexity int, institutionID int64, staffID int64) int
 		ReopenTicket           func(childComplexity int, id int64, reason string, unitID *int64) int
 		ReplyTicket            func(childComplexity int, id int64, text string) int
@@ -2044,6 +2047,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Institution.RegionCode(childComplexity), true
+	case "Institution.reviewReason":
+		if e.ComplexityRoot.Institution.ReviewReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.ReviewReason(childComplexity), true
 	case "Institution.status":
 		if e.ComplexityRoot.Institution.Status == nil {
 			break
@@ -2252,6 +2261,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveDesignation(childComplexity, args["id"].(int64)), true
+	case "Mutation.approveInstitution":
+		if e.ComplexityRoot.Mutation.ApproveInstitution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveInstitution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveInstitution(childComplexity, args["id"].(int64)), true
 	case "Mutation.approveRuleSet":
 		if e.ComplexityRoot.Mutation.ApproveRuleSet == nil {
 			break
@@ -2665,6 +2685,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectAppeal(childComplexity, args["id"].(int64), args["text"].(string)), true
+	case "Mutation.rejectInstitution":
+		if e.ComplexityRoot.Mutation.RejectInstitution == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectInstitution_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectInstitution(childComplexity, args["id"].(int64), args["reason"].(string)), true
 	case "Mutation.removeInspector":
 		if e.ComplexityRoot.Mutation.RemoveInspector == nil {
 			break
@@ -5594,9 +5625,11 @@ type Institution {
   regionCode: String!
   contactName: String!
   contactPhone: String!
-  """ACTIVE or SUSPENDED."""
+  """PENDING (self-registered, awaiting the county administrator's review), ACTIVE, SUSPENDED or REJECTED."""
   status: String!
   suspendReason: String!
+  """Why a registration was rejected ("" otherwise)."""
+  reviewReason: String!
   createdAt: Time!
 }
 
@@ -5685,8 +5718,12 @@ extend type Query {
 }
 
 extend type Mutation {
-  """An institution registers itself with its first administrator account (no login needed)."""
+  """An institution registers itself with its first administrator account (no login needed). It is PENDING until an administrator of its county approves it. Rate-limited per client address and per credit code."""
   registerInstitution(input: RegisterInstitutionInput!): InstitutionRegistration!
+  """An administrator of the institution's county (or above) approves a pending registration."""
+  approveInstitution(id: ID!): Institution!
+  """An administrator of the institution's county (or above) rejects a pending registration, with a reason."""
+  rejectInstitution(id: ID!, reason: String!): Institution!
   createVenue(institutionId: ID!, input: VenueInput!): Venue!
   createInspector(institutionId: ID!, username: String!, displayName: String!, password: String!): Staff!
   removeInspector(institutionId: ID!, staffId: ID!): Boolean!
@@ -7583,6 +7620,8 @@ func (ec *executionContext) childFields_Institution(ctx context.Context, field g
 		return ec.fieldContext_Institution_status(ctx, field)
 	case "suspendReason":
 		return ec.fieldContext_Institution_suspendReason(ctx, field)
+	case "reviewReason":
+		return ec.fieldContext_Institution_reviewReason(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Institution_createdAt(ctx, field)
 	}

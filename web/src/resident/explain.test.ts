@@ -17,12 +17,15 @@ describe('explaining a code', () => {
     expect(checkInProgress('14天内有中风险地区旅居史')).toBeNull()
   })
   it('says facts, actors and causes in words', () => {
-    expect(factText(fact('STAY', '1', 'TRAVEL ABROAD:US 2026-10-28 00:00 至 2026-10-30 00:00'))).toBe('境外·美国 2026-10-28 00:00 至 2026-10-30 00:00')
-    expect(factText(fact('STAY', '1', 'TRAVEL 4201 2026-10-28 00:00 至 今'))).toBe('湖北省（4201） 2026-10-28 00:00 至 今')
+    expect(factText(fact('STAY', '1', 'TRAVEL ABROAD:US 2026-10-28 至 2026-10-29'))).toBe('境外·美国 2026-10-28 至 2026-10-29')
+    expect(factText(fact('STAY', '1', 'TRAVEL 4201 2026-10-28 起至今'))).toBe('湖北省（4201） 2026-10-28 起至今')
+    // Days of a date are not province codes (21 辽宁, 13 河北).
+    expect(factText(fact('STAY', '1', 'TRAVEL 110101 2026-11-13 至 2026-11-21'))).toBe('北京市（110101） 2026-11-13 至 2026-11-21')
+    expect(factText(fact('MEDICAL', '1', 'CONFIRMED 2026-11-21 10:00', 'HEALTH_AUTHORITY'))).toBe('确诊 2026-11-21 10:00')
     expect(factText(fact('MEDICAL', '1', 'CLOSE_CONTACT 2026-10-28 00:00', 'HEALTH_AUTHORITY'))).toBe('密切接触 2026-10-28 00:00')
     expect(factText(fact('HEALTH', '1', '37.8℃ fever,cough 2026-10-28 00:00', 'CHECKIN'))).toBe('37.8℃ 发热,咳嗽 2026-10-28 00:00')
     expect(factText(fact('STAY', '1', 'SCAN 610113 2026-10-28 09:00 38.6℃', 'SCAN'), { '610113': '雁塔区' })).toBe('雁塔区 2026-10-28 09:00 38.6℃')
-    expect(actorLabel('staff:12')).toBe('工作人员（12）')
+    expect(actorLabel('staff:12')).toBe('工作人员')
     expect(actorLabel('resident:3')).toBe('本人或监护人')
     expect(causeLabel('area_risk:4')).toBe('地区风险等级调整')
     expect(causeLabel('declaration:12')).toBe('健康申报')

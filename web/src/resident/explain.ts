@@ -8,11 +8,14 @@ import { sourceLabel } from '@/shared/facts'
 
 export { causeLabel, factsFor, factText, regionNames, sourceLabel } from '@/shared/facts'
 
-/** Who entered a fact: "resident:3" → 本人或监护人, "staff:12" → 工作人员（12）. */
+/**
+ * Who entered a fact, as a resident reads it: "resident:3" → 本人或监护人,
+ * "staff:12" → 工作人员 (a staff member's internal number means nothing to a
+ * resident; the source says where: 场所扫码, 卫生健康部门…).
+ */
 export function actorLabel(actor: string): string {
-  const [kind, id] = actor.split(':')
-  const label = t.facts.actors[kind ?? ''] ?? actor
-  return kind === 'staff' && id ? `${label}（${id}）` : label
+  const [kind] = actor.split(':')
+  return t.facts.actors[kind ?? ''] ?? actor
 }
 
 export function enteredBy(f: FactFieldsFragment): string {

@@ -40,8 +40,11 @@ const designation: Record<string, string> = { RED: '红码', YELLOW: '黄码', G
 export function factText(f: FactLike, names: Record<string, string> = {}): string {
   let s = f.summary
   const lead = /^(RESIDENCE|TRAVEL|ARRIVAL|SCAN|DECLARATION|CHECKIN|SUBSYSTEM)\s+/.exec(s)
-  if (lead) s = s.slice(lead[0].length)
-  s = s.replace(/ABROAD:[A-Z]{2}|\b\d{2,15}\b(?=\s)/g, (m) => (m.startsWith('ABROAD:') || names[m] || !m.startsWith('61') ? placeLabel(m, names) : m))
+  if (lead) {
+    // A stay's summary is "<source> <place> <period>": only the place is a
+    // code (a date's "21" is not 辽宁省).
+    s = s.slice(lead[0].length).replace(/^(ABROAD:[A-Z]{2}|\d{2,15})(?=\s|$)/, (m) => placeLabel(m, names))
+  }
   s = s.replace(/^(CONFIRMED|SUSPECTED|SUSPECT_EXCLUDED|ASYMPTOMATIC|ISOLATION_RELEASED|CLOSE_CONTACT|DISCHARGED|FOLLOWUP_NORMAL)\b/, (m) => medical[m] ?? m)
   s = s.replace(/^(RED|YELLOW|GREEN)\b/, (m) => designation[m] ?? m)
   s = s.replace(/\b(fever|dry_cough|cough|shortness_of_breath|fatigue|sore_throat|diarrhea|loss_of_smell)\b/g, (m) => t.symptoms[m] ?? m)

@@ -70,7 +70,7 @@ describe('AppealNewPage', () => {
 
   it('files the appeal with the disputed fact and the PDF', async () => {
     const { w, router } = await mountPage()
-    expect(w.text()).toContain('卡口扫码 · 工作人员（14）')
+    expect(w.text()).toContain('卡口扫码 · 工作人员')
     await w.get('[data-testid=fact-HEALTH-9]').trigger('click')
     await w.get('[data-testid=appeal-reason] textarea').setValue('测温枪误差')
     await choose(w, new File(['%PDF-1.4 x'], '复测.pdf', { type: 'application/pdf' }))

@@ -57,7 +57,7 @@ describe('CodePage', () => {
     const clause = w.get('[data-testid=clause-Y2]').text()
     expect(clause).toContain('附件1 一(二)、四(三)、四(四)')
     expect(clause).toContain('体温38.6℃')
-    expect(clause).toContain('卡口扫码 · 工作人员（14） · 2026-11-01 10:00') // who entered it and when
+    expect(clause).toContain('卡口扫码 · 工作人员 · 2026-11-01 10:00') // who entered it and when
     expect(clause).not.toContain('610113001001') // the residence stay shares the id but is not cited by Y2
     expect(clause).toContain('已连续正常打卡 0 天，还需 14 天')
     expect(credentials).toBe(1)
