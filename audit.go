@@ -2,6 +2,7 @@ package healthcode
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -48,9 +49,42 @@ type AuditService interface {
 	VerifyAuditChain(ctx context.Context) (AuditVerification, error)
 }
 
+// AuditAnchor is a signed checkpoint of the audit chain's head, published
+// outside the database (the key directory's audit-checkpoints.json, served at
+// /.well-known/healthcode/audit-checkpoints.json): whoever can rewrite the
+// database but not the key directory cannot delete the newest records, or
+// rewrite the chain, without `healthcode audit verify` noticing.
+type AuditAnchor struct {
+	Seq  int64     `json:"seq"`  // the id of the newest record at the time
+	Hash string    `json:"hash"` // that record's hash
+	At   time.Time `json:"at"`   // when the anchor was signed
+	Kid  string    `json:"kid"`  // the signing key (the province's key ring)
+	Sig  string    `json:"sig"`  // base64url Ed25519 signature over Payload()
+}
+
+// Payload returns the bytes an anchor's signature covers. Any caller may use
+// it.
+func (a AuditAnchor) Payload() []byte {
+	return []byte("healthcode-audit-anchor/1\n" + strconv.FormatInt(a.Seq, 10) + "\n" + a.Hash + "\n" +
+		a.At.UTC().Format(time.RFC3339Nano))
+}
+
+// AuditAnchorer signs and publishes the audit chain's head. Only the workers
+// (the periodic audit:anchor task) and operators call it.
+type AuditAnchorer interface {
+	// AnchorAudit signs the current head of the chain and appends the anchor
+	// to the published list; an empty chain is anchored as seq 0. Errors:
+	// storage and file-system errors (retried by the task).
+	AnchorAudit(ctx context.Context) (*AuditAnchor, error)
+}
+
 // AuditVerification is the result of checking the hash chain.
 type AuditVerification struct {
-	Checked int64
+	// Anchors is how many published anchors were checked against the chain
+	// (their signatures verified); Anchored is the seq of the newest one.
+	Anchors  int
+	Anchored int64
+	Checked  int64
 	// BrokenID is the id of the first record whose hash or link does not
 	// match, 0 when the chain is intact.
 	BrokenID int64

@@ -55,7 +55,13 @@ type Fact struct {
 	// Venue and Institution say where a checkpoint scan (source SCAN) was
 	// made; "" for other facts.
 	Venue, Institution string
+	// OnBehalf is 监护人代报 when a guardian's account entered the fact for
+	// the person; "" otherwise.
+	OnBehalf string
 }
+
+// OnBehalfGuardian marks a fact a guardian entered for a dependent.
+const OnBehalfGuardian = "监护人代报"
 
 // DesignationInput is a manual designation by a health officer.
 type DesignationInput struct {

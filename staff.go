@@ -64,8 +64,9 @@ type StaffService interface {
 	// ordered by id, and whether more follow. Errors: UNAUTHENTICATED, FORBIDDEN.
 	ListStaff(ctx context.Context, filter StaffFilter) ([]*Staff, bool, error)
 	// GrantsOf returns the grants of an account the caller may see (their own
-	// or one homed inside their staff.read regions). Errors: UNAUTHENTICATED,
-	// NOT_FOUND.
+	// or one homed inside their staff.read regions): all of their own, and of
+	// another account only the grants at regions inside the caller's
+	// staff.read regions. Errors: UNAUTHENTICATED, NOT_FOUND.
 	GrantsOf(ctx context.Context, staffID int64) ([]*Grant, error)
 	// GrantsOfStaff is GrantsOf for several accounts at once, in the order
 	// of staffIDs, with an error per account (the GraphQL loader of

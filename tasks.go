@@ -32,12 +32,18 @@ const (
 	// TaskPurgeAuth deletes expired sessions, SMS codes and lockouts.
 	// Payload SlotPayload (the hour).
 	TaskPurgeAuth = "maintenance:purge_auth"
+	// TaskPurgeData enforces the retention periods of personal data
+	// (docs/privacy.md#retention). Payload SlotPayload (the day).
+	TaskPurgeData = "maintenance:purge_data"
 	// TaskReevaluateDue re-evaluates the codes whose reevaluate_at has
 	// passed. Payload SlotPayload (the minute).
 	TaskReevaluateDue = "codes:reevaluate_due"
 	// TaskTicketDeadlines warns units at 80 % of a deadline and supervises
 	// (督办) overdue tickets. Payload SlotPayload (the minute).
 	TaskTicketDeadlines = "hotline:deadlines"
+	// TaskAuditAnchor signs the audit chain's head and publishes it outside
+	// the database (AuditAnchorer). Payload SlotPayload (the minute).
+	TaskAuditAnchor = "audit:anchor"
 	// TaskIndicatorsRecompute marks today and yesterday dirty and recomputes
 	// the dirty days of the supervision indicators. Payload SlotPayload.
 	TaskIndicatorsRecompute = "indicators:recompute"
@@ -72,8 +78,10 @@ var Tasks = []TaskType{
 	{TaskReevaluateBatch, false, "re-evaluates a batch of persons"},
 	{TaskReevaluateRange, false, "re-evaluates the persons of an id range"},
 	{TaskPurgeAuth, true, "deletes expired sessions, SMS codes and lockouts"},
+	{TaskPurgeData, true, "deletes, drops (scan partitions) or anonymises personal data past its retention period"},
 	{TaskReevaluateDue, true, "re-evaluates the codes whose reevaluate_at has passed"},
 	{TaskTicketDeadlines, true, "warns handling units at 80 % of a deadline and supervises overdue tickets"},
+	{TaskAuditAnchor, true, "signs the audit chain's head and publishes it with the keys (audit-checkpoints.json)"},
 	{TaskIndicatorsRecompute, true, "recomputes the supervision indicators of the days whose data changed"},
 	{TaskWeeklyDrafts, true, "drafts every city's weekly usage report"},
 	{TaskRankingReports, true, "generates the ranking reports of the previous week"},

@@ -389,3 +389,28 @@ func (r *KeyRing) Prune(now time.Time) ([]string, error) {
 func (r *KeyRing) Trusted(name string, now time.Time) TrustedIssuerKeys {
 	return TrustedIssuerKeys{Issuer: TrustedIssuer{ID: r.issuer, Name: name}, Keys: r.PublicKeys(now)}
 }
+
+// SignDetached signs msg with the active key and returns its kid and the
+// Ed25519 signature: for documents that are not tokens (the audit anchors).
+// Any holder of the ring may call it; it never fails.
+func (r *KeyRing) SignDetached(msg []byte) (kid string, sig []byte) {
+	k := r.activeKey()
+	return k.kid, ed25519.Sign(k.priv, msg)
+}
+
+// VerifyDetached checks a signature made by SignDetached with the ring's key
+// kid, retired keys included (as long as the ring still holds them). Any
+// caller may use it. Errors: INVALID for an unknown kid or a bad signature.
+func (r *KeyRing) VerifyDetached(kid string, msg, sig []byte) error {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, k := range r.keys {
+		if k.kid == kid {
+			if ed25519.Verify(k.pub, msg, sig) {
+				return nil
+			}
+			return healthcode.Errorf(healthcode.EINVALID, "签名与密钥 %s 不符", kid)
+		}
+	}
+	return healthcode.Errorf(healthcode.EINVALID, "未知的签名密钥 %s", kid)
+}

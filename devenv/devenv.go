@@ -47,8 +47,12 @@ type Options struct {
 
 // Env is a running pair of servers.
 type Env struct {
+	// DatabaseURL connects as the owner (postgres): for migrations.
 	DatabaseURL string
-	RedisURL    string
+	// AppDatabaseURL connects to the same database as the least-privileged
+	// application role (AppRole): for the platform itself.
+	AppDatabaseURL string
+	RedisURL       string
 	// AdminURL connects to the maintenance database "postgres".
 	AdminURL string
 
@@ -127,6 +131,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 	env.AdminURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pgPort)
 	env.DatabaseURL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", pgPort, opts.Database)
+	env.AppDatabaseURL = fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", AppRole, pgPort, opts.Database)
 	if err := env.waitPostgres(ctx, opts.Database); err != nil {
 		return nil, err
 	}
@@ -206,7 +211,7 @@ func (e *Env) waitPostgres(ctx context.Context, db string) error {
 					return fmt.Errorf("create database: %w", err)
 				}
 			}
-			return nil
+			return EnsureAppRole(ctx, conn)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("postgres did not accept connections: %w", err)
@@ -412,4 +417,26 @@ func pickPort(preferred int) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// AppRole is the least-privileged role the platform connects as; the
+// migrations grant it what it needs (migrations 000001 and 000030): no
+// superuser, no DDL, no UPDATE or DELETE on audit_log.
+const AppRole = "healthcode_app"
+
+// EnsureAppRole creates AppRole (LOGIN, no other attribute; the local
+// servers trust local connections) when the cluster has none. Start calls
+// it before anything migrates; the test template does too. Errors: the
+// server's.
+func EnsureAppRole(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, `DO $$ BEGIN
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+AppRole+`') THEN
+			CREATE ROLE `+AppRole+` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+		END IF;
+	EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; -- created concurrently
+	END $$`)
+	if err != nil {
+		return fmt.Errorf("create role %s: %w", AppRole, err)
+	}
+	return nil
 }

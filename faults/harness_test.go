@@ -160,6 +160,7 @@ func (h *harness) command(args ...string) *exec.Cmd {
 		"WORKER_CONCURRENCY=4",
 		"SHUTDOWN_DRAIN=2s",
 		"LOG_FORMAT=json",
+		"METRICS_ADDR=off", // several serve replicas on one machine
 	)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	return cmd

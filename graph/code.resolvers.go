@@ -162,8 +162,8 @@ func (r *queryResolver) Persons(ctx context.Context, region *string, first *int,
 }
 
 // Person is the resolver for the person field.
-func (r *queryResolver) Person(ctx context.Context, id int64) (*healthcode.Person, error) {
-	return r.CodeService.FindPerson(ctx, id)
+func (r *queryResolver) Person(ctx context.Context, id int64, purpose *string) (*healthcode.Person, error) {
+	return r.CodeService.FindPerson(healthcode.WithPurpose(ctx, deref(purpose)), id)
 }
 
 // MyCode is the resolver for the myCode field.
@@ -177,8 +177,8 @@ func (r *queryResolver) MyDependents(ctx context.Context) ([]*healthcode.Person,
 }
 
 // CodeHistory is the resolver for the codeHistory field.
-func (r *queryResolver) CodeHistory(ctx context.Context, personID *int64) ([]*healthcode.CodeChange, error) {
-	return r.CodeService.CodeHistory(ctx, deref(personID))
+func (r *queryResolver) CodeHistory(ctx context.Context, personID *int64, purpose *string) ([]*healthcode.CodeChange, error) {
+	return r.CodeService.CodeHistory(healthcode.WithPurpose(ctx, deref(purpose)), deref(personID))
 }
 
 // AreaRisks is the resolver for the areaRisks field.
@@ -205,8 +205,8 @@ func (r *queryResolver) AreaRiskOutcome(ctx context.Context, id int64) ([]*healt
 }
 
 // PersonFacts is the resolver for the personFacts field.
-func (r *queryResolver) PersonFacts(ctx context.Context, personID int64) ([]*healthcode.Fact, error) {
-	return r.FactService.PersonFacts(ctx, personID)
+func (r *queryResolver) PersonFacts(ctx context.Context, personID int64, purpose *string) ([]*healthcode.Fact, error) {
+	return r.FactService.PersonFacts(healthcode.WithPurpose(ctx, deref(purpose)), personID)
 }
 
 // MyFacts is the resolver for the myFacts field.

@@ -240,13 +240,22 @@ func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer
 		}
 	case gerr.Extensions != nil && gerr.Extensions["code"] != nil:
 		// Our own query limits (depth): already coded and in Chinese.
-	case errors.Unwrap(err) == nil && err.Error() == "introspection disabled":
-		// gqlgen's own refusal (a plain error) when introspection is off.
+	case introspectionRefused(err):
+		// gqlgen's own refusal (a plain error, wrapped with the field's
+		// path) when introspection is off.
 		gerr.Message = "未开放内省查询"
 		gerr.Extensions = map[string]any{"code": healthcode.EFORBIDDEN}
 	case errors.As(err, &inner) && inner.Err == nil:
 		// A message-only error from the executor (input coercion, non-null
 		// violations): safe to show.
+		gerr.Extensions = map[string]any{"code": healthcode.EINVALID}
+	case dataException(err):
+		// The database refused a value (class 22: out of range, not in the
+		// encoding, malformed): bad input that slipped past validation,
+		// answered INVALID; logged, since validation should have caught it.
+		log.WarnContext(ctx, "data exception", "err", err.Error(), "path", gerr.Path.String(),
+			"request_id", healthcode.RequestInfoFromContext(ctx).RequestID)
+		gerr.Message = "输入不符合要求"
 		gerr.Extensions = map[string]any{"code": healthcode.EINVALID}
 	case healthcode.Unavailable(err):
 		// A dependency is down (a database outage): retryable, answered
@@ -268,4 +277,25 @@ func presentError(ctx context.Context, err error, log *slog.Logger, obs Observer
 		obs.ObserveError(fmt.Sprint(gerr.Extensions["code"]))
 	}
 	return gerr
+}
+
+// introspectionRefused reports whether err is gqlgen's refusal of an
+// introspection field (__schema, __type) with introspection off.
+func introspectionRefused(err error) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e.Error() == "introspection disabled" {
+			if _, ok := e.(*gqlerror.Error); !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dataException reports whether err carries a PostgreSQL error of SQLSTATE
+// class 22 (data exception), read through the SQLState method of the
+// driver's error so that this package does not import it.
+func dataException(err error) bool {
+	var s interface{ SQLState() string }
+	return errors.As(err, &s) && strings.HasPrefix(s.SQLState(), "22")
 }

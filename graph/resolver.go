@@ -29,6 +29,7 @@ type Resolver struct {
 	Subsystems     healthcode.SubsystemService
 	RankingService healthcode.RankingService
 	Indicators     healthcode.IndicatorService
+	Privacy        healthcode.PrivacyService
 	// Calendar answers workCalendar.
 	Calendar *workcal.Calendar
 	// DevClock moves the clock of dev mode (persisted); nil outside it.

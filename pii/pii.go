@@ -112,3 +112,17 @@ func MaskName(name string) string {
 	}
 	return string(r[0]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1])
 }
+
+// MaskText renders a free text such as an employer as its first two
+// characters followed by *** (西安***): enough to tell two units apart,
+// never the whole name. Shorter texts are masked entirely.
+func MaskText(text string) string {
+	r := []rune(text)
+	switch {
+	case len(r) == 0:
+		return ""
+	case len(r) <= 3:
+		return strings.Repeat("*", len(r))
+	}
+	return string(r[:2]) + "***"
+}

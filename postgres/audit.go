@@ -200,7 +200,25 @@ func auditHash(r *healthcode.AuditRecord, detail string) string {
 // record whose link or hash does not match. Only operators call it (the
 // `healthcode audit verify` command); it bypasses jurisdiction.
 func (db *DB) VerifyAudit(ctx context.Context) (healthcode.AuditVerification, error) {
+	return db.VerifyAuditAnchored(ctx, nil)
+}
+
+// VerifyAuditAnchored is VerifyAudit that also checks the chain against
+// published anchors (whose signatures the caller has verified:
+// AuditAnchors.Load): the record of each anchor must still exist with the
+// anchored hash, so deleting the newest records, or rewriting the chain and
+// recomputing its hashes, is reported. Only operators and tests call it.
+// Errors: storage errors.
+func (db *DB) VerifyAuditAnchored(ctx context.Context, anchors []healthcode.AuditAnchor) (healthcode.AuditVerification, error) {
 	var v healthcode.AuditVerification
+	anchored := map[int64]healthcode.AuditAnchor{}
+	for _, a := range anchors {
+		if a.Seq > 0 {
+			anchored[a.Seq] = a
+			v.Anchored = max(v.Anchored, a.Seq)
+		}
+		v.Anchors++
+	}
 	var prev string
 	var after int64
 	for {
@@ -232,6 +250,12 @@ func (db *DB) VerifyAudit(ctx context.Context) (healthcode.AuditVerification, er
 				v.BrokenID, v.Problem = r.ID, "hash does not match the record's contents"
 				return v, nil
 			}
+			if a, ok := anchored[r.ID]; ok && a.Hash != r.Hash {
+				rows.Close()
+				v.BrokenID, v.Problem = r.ID, "record differs from the anchor signed at "+a.At.UTC().Format(time.RFC3339)+
+					" (the chain was rewritten)"
+				return v, nil
+			}
 			prev = r.Hash
 		}
 		rows.Close()
@@ -239,6 +263,12 @@ func (db *DB) VerifyAudit(ctx context.Context) (healthcode.AuditVerification, er
 			return v, fmt.Errorf("read audit log: %w", err)
 		}
 		if n == 0 {
+			if v.Anchored > after {
+				a := anchored[v.Anchored]
+				v.BrokenID = after + 1
+				v.Problem = fmt.Sprintf("the chain ends at record %d but record %d was anchored at %s: the newest records were deleted",
+					after, a.Seq, a.At.UTC().Format(time.RFC3339))
+			}
 			return v, nil
 		}
 	}

@@ -43,7 +43,7 @@ func TestAuditChainDetectsAlteredRow(t *testing.T) {
 	var third int64
 	pool.QueryRow(context.Background(), "SELECT id FROM audit_log ORDER BY id OFFSET 2 LIMIT 1").Scan(&third)
 	// Only a superuser bypassing the triggers can alter a record.
-	_, err = pool.Exec(context.Background(), `BEGIN; SET LOCAL session_replication_role = replica;
+	_, err = pgtest.Owner(t, pool).Exec(context.Background(), `BEGIN; SET LOCAL session_replication_role = replica;
 		UPDATE audit_log SET reason = '篡改' WHERE id = `+itoa(third)+`; COMMIT;`)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func TestAuditChainDetectsDeletedRow(t *testing.T) {
 	var second, third int64
 	pool.QueryRow(context.Background(), "SELECT id FROM audit_log ORDER BY id OFFSET 1 LIMIT 1").Scan(&second)
 	pool.QueryRow(context.Background(), "SELECT id FROM audit_log ORDER BY id OFFSET 2 LIMIT 1").Scan(&third)
-	if _, err := pool.Exec(context.Background(), `BEGIN; SET LOCAL session_replication_role = replica;
+	if _, err := pgtest.Owner(t, pool).Exec(context.Background(), `BEGIN; SET LOCAL session_replication_role = replica;
 		DELETE FROM audit_log WHERE id = `+itoa(second)+`; COMMIT;`); err != nil {
 		t.Fatal(err)
 	}
@@ -76,14 +76,17 @@ func TestAuditChainDetectsDeletedRow(t *testing.T) {
 	}
 }
 
-// The application cannot update, delete or truncate audit records.
+// Not even the owner can update, delete or truncate audit records without
+// disabling the triggers (the application role has no such privileges at
+// all: TestAuditAppRoleCannotRewrite).
 func TestAuditAppendOnly(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
 	db := &postgres.DB{Pool: pool}
 	appendAudit(t, db, 1)
+	owner := pgtest.Owner(t, pool)
 	for _, q := range []string{"UPDATE audit_log SET reason = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"} {
-		if _, err := pool.Exec(context.Background(), q); err == nil || !strings.Contains(err.Error(), "append-only") {
+		if _, err := owner.Exec(context.Background(), q); err == nil || !strings.Contains(err.Error(), "append-only") {
 			t.Errorf("%s: err = %v, want append-only refusal", q, err)
 		}
 	}

@@ -187,7 +187,7 @@ func (db *DB) ImportPersons(ctx context.Context, b BulkPersons) error {
 			rows  [][]any
 		}{
 			{"persons", []string{"id", "doc_type", "doc_hash", "doc_enc", "doc_masked", "name_enc", "name_masked", "phone_hash",
-				"phone_enc", "phone_masked", "residence_code", "residence_path", "address_enc", "employer", "created_at", "updated_at"}, rows.persons},
+				"phone_enc", "phone_masked", "residence_code", "residence_path", "address_enc", "employer_masked", "created_at", "updated_at"}, rows.persons},
 			{"stays", []string{"id", "person_id", "place", "place_path", "from_at", "to_at", "source", "source_ref", "actor", "created_at"}, rows.stays},
 			{"health_records", []string{"id", "person_id", "at", "temperature", "symptoms", "source", "source_ref", "actor", "created_at"}, rows.health},
 			{"medical_events", []string{"id", "person_id", "kind", "at", "note", "actor", "created_at"}, rows.medical},

@@ -66,11 +66,11 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("look up person: %w", err)
 		}
-		relation := ""
+		relation, basis := "", ""
 		if a.Kind == healthcode.ActorResident {
 			switch {
 			case exists && boundTo != nil && *boundTo != a.ID:
-				return healthcode.Errorf(healthcode.ECONFLICT, "该人员已由其他账号申领或绑定，如需变更监护人请联系所在社区")
+				return healthcode.Errorf(healthcode.ECONFLICT, "该人员已由其他账号申领或绑定。如为本人，可在“找回本人健康码”中用本人手机号找回；如需变更监护人请联系所在社区")
 			case exists && boundTo == nil && string(storedPhone) != string(db.residentPhoneHash(ctx, tx, a.ID)):
 				// Registered by community staff: only the person's own phone may claim it.
 				return healthcode.Errorf(healthcode.ECONFLICT, "该人员已由社区登记，请使用登记的手机号登录，或联系所在社区绑定")
@@ -81,7 +81,14 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 					return err
 				}
 				if !hasSelf && string(phoneHash) == string(db.residentPhoneHash(ctx, tx, a.ID)) {
-					relation = "SELF"
+					relation, basis = "SELF", "SELF"
+				} else if basis = db.guardianship().DependentBasis(in.DocType, in.DocNumber, now); basis == "" {
+					// 监护人代为申领 is for the notice's 老幼人群: anyone else
+					// is bound to a guardian by their community, so that
+					// nobody becomes a stranger's guardian by knowing
+					// their ID number.
+					return healthcode.Errorf(healthcode.EFORBIDDEN, "只能为未满 %d 周岁的儿童或 %d 周岁以上的老人代为申领；为其他人代为申领须由其所在社区确认监护关系。如为本人，请用本人手机号登录申报",
+						db.guardianship().ChildUnder, db.guardianship().ElderFrom)
 				}
 			}
 		} else if exists {
@@ -113,9 +120,8 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 		}
 		tx.MarkIndicatorDays(tx.Now) // coverage: a new person, or a residence that may have moved
 		if relation != "" {
-			if _, err := tx.Exec(ctx, `INSERT INTO account_persons (person_id, account_id, relation, created_at)
-				VALUES ($1, $2, $3, $4)`, pid, a.ID, relation, tx.Now); err != nil {
-				return fmt.Errorf("bind person: %w", err)
+			if err := bindPerson(ctx, tx, pid, a.ID, relation, basis, "", in.ResidenceCode, ""); err != nil {
+				return err
 			}
 		}
 		var declID int64
@@ -163,16 +169,20 @@ func (db *DB) writePerson(ctx context.Context, tx *Tx, pid int64, in *healthcode
 	var err error
 	if pid != 0 {
 		_, err = tx.Exec(ctx, `UPDATE persons SET name_enc = $2, name_masked = $3, phone_hash = $4, phone_enc = $5,
-			phone_masked = $6, residence_code = $7, residence_path = $8::text::ltree, address_enc = $9, employer = $10, updated_at = $11
+			phone_masked = $6, residence_code = $7, residence_path = $8::text::ltree, address_enc = $9, employer = '',
+			employer_enc = $10, employer_masked = $11, updated_at = $12
 			WHERE id = $1`, pid, db.PII.Encrypt(in.Name), pii.MaskName(in.Name), phoneHash, phoneEnc,
-			pii.MaskPhone(in.Phone), in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), in.Employer, tx.Now)
+			pii.MaskPhone(in.Phone), in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address),
+			db.encryptOptional(in.Employer), pii.MaskText(in.Employer), tx.Now)
 	} else {
 		err = tx.QueryRow(ctx, `INSERT INTO persons (doc_type, doc_hash, doc_enc, doc_masked, name_enc, name_masked,
-			phone_hash, phone_enc, phone_masked, residence_code, residence_path, address_enc, employer, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::ltree, $12, $13, $14, $14) RETURNING id`,
+			phone_hash, phone_enc, phone_masked, residence_code, residence_path, address_enc, employer_enc, employer_masked,
+			created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::ltree, $12, $13, $14, $15, $15) RETURNING id`,
 			string(in.DocType), docHash, db.PII.Encrypt(in.DocNumber), pii.MaskID(in.DocNumber),
 			db.PII.Encrypt(in.Name), pii.MaskName(in.Name), phoneHash, phoneEnc, pii.MaskPhone(in.Phone),
-			in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), in.Employer, tx.Now).Scan(&pid)
+			in.ResidenceCode, residencePath, db.PII.Encrypt(in.Address), db.encryptOptional(in.Employer),
+			pii.MaskText(in.Employer), tx.Now).Scan(&pid)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("write person: %w", err)
@@ -470,7 +480,7 @@ func (s *CodeService) MyPersons(ctx context.Context) ([]*healthcode.Person, erro
 		return []*healthcode.Person{}, nil
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT p.id, p.doc_type, p.doc_enc, p.name_enc, p.phone_enc, p.residence_code,
-		p.address_enc, p.employer, ap.relation, p.created_at
+		p.address_enc, p.employer_enc, ap.relation, p.created_at
 		FROM account_persons ap JOIN persons p ON p.id = ap.person_id
 		WHERE ap.account_id = $1 ORDER BY ap.relation DESC, p.id`, a.ID)
 	if err != nil {
@@ -479,12 +489,13 @@ func (s *CodeService) MyPersons(ctx context.Context) ([]*healthcode.Person, erro
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) {
 		var p healthcode.Person
 		var docType string
-		var doc, name, phone, addr []byte
-		if err := row.Scan(&p.ID, &docType, &doc, &name, &phone, &p.ResidenceCode, &addr, &p.Employer, &p.Relation, &p.CreatedAt); err != nil {
+		var doc, name, phone, addr, employer []byte
+		if err := row.Scan(&p.ID, &docType, &doc, &name, &phone, &p.ResidenceCode, &addr, &employer, &p.Relation, &p.CreatedAt); err != nil {
 			return nil, fmt.Errorf("scan person: %w", err)
 		}
 		p.DocType = healthcode.DocType(docType)
-		return &p, s.DB.decryptAll(map[*string][]byte{&p.DocNumber: doc, &p.Name: name, &p.Phone: phone, &p.Address: addr})
+		return &p, s.DB.decryptAll(map[*string][]byte{&p.DocNumber: doc, &p.Name: name, &p.Phone: phone, &p.Address: addr,
+			&p.Employer: employer})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list own persons: %w", err)
@@ -521,7 +532,7 @@ func (s *CodeService) CheckIn(ctx context.Context, personID int64, in healthcode
 	if err != nil {
 		return nil, err
 	}
-	if in.Temperature < 35.0 || in.Temperature > 42.0 {
+	if !(in.Temperature >= 35.0 && in.Temperature <= 42.0) { // NaN too
 		return nil, healthcode.FieldError("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
 	}
 	for _, sy := range in.Symptoms {
@@ -562,7 +573,9 @@ func (s *CodeService) CodeHistory(ctx context.Context, personID int64) ([]*healt
 		if pid, err = ownPerson(ctx, s.DB.Pool, a, personID); err != nil {
 			return nil, err
 		}
-	} else if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
+	} else if region, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
+		return nil, err
+	} else if err := s.DB.logAccess(ctx, s.DB.Pool, []int64{pid}, healthcode.AccessCodeHistory, healthcode.PermPersonRead, region, ""); err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, person_id, COALESCE(from_colour, ''), to_colour, clause_ids, rule_set_version,

@@ -84,7 +84,8 @@ func (s *CodeService) CorrectPersonInfo(ctx context.Context, personID int64, c h
 			}
 		}
 		if c.Employer != nil {
-			if _, err := tx.Exec(ctx, "UPDATE persons SET employer = $2 WHERE id = $1", pid, *c.Employer); err != nil {
+			if _, err := tx.Exec(ctx, "UPDATE persons SET employer = '', employer_enc = $2, employer_masked = $3 WHERE id = $1",
+				pid, db.encryptOptional(*c.Employer), pii.MaskText(*c.Employer)); err != nil {
 				return fmt.Errorf("correct employer: %w", err)
 			}
 		}

@@ -56,6 +56,17 @@ type DB struct {
 	// Dev enables dev-only behaviour: the dev SMS outbox is readable and the
 	// clock may be moved. Never set in production.
 	Dev bool
+	// Guardianship says for whom a resident may declare as a guardian
+	// without the community (nil: healthcode.DefaultGuardianship).
+	Guardianship *healthcode.GuardianshipPolicy
+}
+
+// guardianship returns the guardianship policy in force.
+func (db *DB) guardianship() healthcode.GuardianshipPolicy {
+	if db.Guardianship != nil {
+		return *db.Guardianship
+	}
+	return healthcode.DefaultGuardianship
 }
 
 // The storage side of the background tasks.

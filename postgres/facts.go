@@ -426,7 +426,11 @@ func (s *FactService) PersonFacts(ctx context.Context, pid int64) ([]*healthcode
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
+	region, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.logAccess(ctx, s.DB.Pool, []int64{pid}, healthcode.AccessFacts, healthcode.PermPersonRead, region, ""); err != nil {
 		return nil, err
 	}
 	return s.DB.personFacts(ctx, pid)
@@ -489,9 +493,29 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 	if err != nil {
 		return nil, fmt.Errorf("list facts: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Fact, error) {
+	facts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Fact, error) {
 		var f healthcode.Fact
 		err := r.Scan(&f.Kind, &f.ID, &f.Summary, &f.Source, &f.Actor, &f.CreatedAt, &f.RetractedAt, &f.RetractReason, &f.Venue, &f.Institution)
 		return &f, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	// A fact entered by an account that was ever the person's guardian was
+	// entered on their behalf (监护人代报), for staff judging an appeal.
+	rows, err = db.Pool.Query(ctx, `SELECT DISTINCT 'resident:' || account_id FROM guardianship_events
+		WHERE person_id = $1 AND event = 'BIND' AND basis <> 'SELF'`, pid)
+	if err != nil {
+		return nil, fmt.Errorf("list guardians: %w", err)
+	}
+	guardians, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list guardians: %w", err)
+	}
+	for _, f := range facts {
+		if slices.Contains(guardians, f.Actor) {
+			f.OnBehalf = healthcode.OnBehalfGuardian
+		}
+	}
+	return facts, nil
 }

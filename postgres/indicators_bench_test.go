@@ -29,6 +29,7 @@ func BenchmarkIndicatorRecomputeDay(b *testing.B) {
 	persons := benchEnvInt("HC_BENCH_IND_PERSONS", 1_000_000)
 	scans := benchEnvInt("HC_BENCH_IND_SCANS", 10_000_000)
 	pool := pgtest.New(keepTB{b})
+	pool = pgtest.Owner(keepTB{b}, pool) // the bench attaches partitions it loaded (DDL)
 	db := &postgres.DB{Pool: pool}
 	day := time.Date(2026, 11, 27, 0, 0, 0, 0, cst)
 	next := day.AddDate(0, 0, 1)

@@ -11,7 +11,7 @@ import (
 	"healthcode/pii"
 )
 
-const maskedPersonColumns = `p.id, p.doc_type, p.doc_masked, p.name_masked, p.phone_masked, p.residence_code, p.employer,
+const maskedPersonColumns = `p.id, p.doc_type, p.doc_masked, p.name_masked, p.phone_masked, p.residence_code, p.employer_masked,
 	p.created_at, COALESCE(ra.phone_enc, ''::bytea)`
 
 const personJoins = ` FROM persons p LEFT JOIN account_persons ap ON ap.person_id = p.id AND ap.relation = 'DEPENDENT'
@@ -41,7 +41,11 @@ func (s *CodeService) FindPerson(ctx context.Context, pid int64) (*healthcode.Pe
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
+	region, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.logAccess(ctx, s.DB.Pool, []int64{pid}, healthcode.AccessPerson, healthcode.PermPersonRead, region, ""); err != nil {
 		return nil, err
 	}
 	p, err := s.DB.scanMaskedPerson(s.DB.Pool.QueryRow(ctx, "SELECT "+maskedPersonColumns+personJoins+" WHERE p.id = $1", pid))
@@ -136,4 +140,59 @@ func (s *CodeService) CodeHolders(ctx context.Context) ([]CodeHolder, error) {
 		return nil, fmt.Errorf("load code holders: %w", err)
 	}
 	return list, nil
+}
+
+// encryptOptional seals an optional personal field: nil for an empty one.
+func (db *DB) encryptOptional(v string) []byte {
+	if v == "" {
+		return nil
+	}
+	return db.PII.Encrypt(v)
+}
+
+// EncryptEmployers moves the employers stored in clear before migration
+// 000029 into the encrypted column, in batches of 1,000 rows locked with
+// SKIP LOCKED (several processes starting at once share the work), each
+// batch audited as person.employer.encrypt. It returns how many rows it
+// encrypted; 0 once done, which costs one index lookup. Only the binary at
+// start-up (and tests) call it. Errors: storage errors.
+func (db *DB) EncryptEmployers(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := db.InTx(ctx, func(tx *Tx) error {
+			rows, err := tx.Query(ctx, `SELECT id, employer FROM persons WHERE employer <> '' ORDER BY id
+				LIMIT 1000 FOR UPDATE SKIP LOCKED`)
+			if err != nil {
+				return fmt.Errorf("read clear employers: %w", err)
+			}
+			type row struct {
+				id       int64
+				employer string
+			}
+			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+				var x row
+				return x, r.Scan(&x.id, &x.employer)
+			})
+			if err != nil || len(list) == 0 {
+				return err
+			}
+			ids, enc, masked := make([]int64, len(list)), make([][]byte, len(list)), make([]string, len(list))
+			for i, x := range list {
+				ids[i], enc[i], masked[i] = x.id, db.PII.Encrypt(x.employer), pii.MaskText(x.employer)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE persons p SET employer = '', employer_enc = u.enc, employer_masked = u.masked
+				FROM unnest($1::bigint[], $2::bytea[], $3::text[]) AS u(id, enc, masked) WHERE p.id = u.id`,
+				ids, enc, masked); err != nil {
+				return fmt.Errorf("encrypt employers: %w", err)
+			}
+			n = len(list)
+			return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: "61", Action: "person.employer.encrypt", Object: "persons",
+				Detail: map[string]any{"rows": n, "first": ids[0], "last": ids[n-1]}})
+		})
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
 }

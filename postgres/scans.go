@@ -563,11 +563,11 @@ func seq(n int) []int32 {
 	return out
 }
 
-// ensureScanPartition creates the day's partition of scans when missing. In
-// production a maintenance job creates the partitions ahead (the application
-// role then needs no CREATE privilege); this keeps dev and late uploads
-// working. Concurrent first uploads of a day take turns on an advisory lock:
-// a bare CREATE TABLE IF NOT EXISTS fails in all but one of them.
+// ensureScanPartition creates the day's partition of scans when missing,
+// through the SECURITY DEFINER function create_scan_partition (the
+// application role holds no DDL privilege). Concurrent first uploads of a
+// day take turns on the function's advisory lock: a bare CREATE TABLE IF NOT
+// EXISTS fails in all but one of them.
 //
 // Partitions found to exist are remembered by the process: partitions are
 // not dropped while their days can still be uploaded, and should one be, the
@@ -585,12 +585,9 @@ func ensureScanPartition(ctx context.Context, tx *Tx, day time.Time) error {
 		tx.db.scanPartitions().Store(name, true)
 		return nil
 	}
-	if err := xactLock(ctx, tx, name); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF scans FOR VALUES FROM ('%s') TO ('%s')`,
-		name, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339)))
-	if err != nil {
+	// The application role has no DDL privilege: the function (migration
+	// 000030) creates the partition as its owner, under a per-day lock.
+	if _, err := tx.Exec(ctx, "SELECT create_scan_partition($1::date)", day.In(healthcode.CST).Format("2006-01-02")); err != nil {
 		return fmt.Errorf("create scan partition %s: %w", name, err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -204,8 +205,20 @@ func (s *StaffService) GrantsOfStaff(ctx context.Context, staffIDs []int64) ([][
 	if err != nil {
 		return fail(fmt.Errorf("list grants: %w", err))
 	}
+	// Another account's grants show inside the caller's staff.read regions
+	// only: a grant elsewhere (at a parent region, in another city) is
+	// outside the caller's jurisdiction and stays hidden.
+	var regions []string
+	if slices.ContainsFunc(visible, func(id int64) bool { return a.Kind != healthcode.ActorStaff || id != a.ID }) {
+		if regions, err = s.DB.scope(ctx, a, healthcode.PermStaffRead, ""); err != nil {
+			return fail(err)
+		}
+	}
 	of := map[int64][]*healthcode.Grant{}
 	for _, g := range grants {
+		if (a.Kind != healthcode.ActorStaff || g.StaffID != a.ID) && !insideAny(g.RegionCode, regions) {
+			continue
+		}
 		of[g.StaffID] = append(of[g.StaffID], g)
 	}
 	for i, id := range staffIDs {

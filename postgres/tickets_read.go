@@ -433,6 +433,10 @@ func (s *TicketService) AppealView(ctx context.Context, id int64) (*healthcode.A
 		return nil, healthcode.Errorf(healthcode.EINVALID, "该工单不是赋码申诉")
 	}
 	v := &healthcode.AppealView{Ticket: t}
+	if err := s.DB.logAccess(ctx, s.DB.Pool, []int64{t.PersonID}, healthcode.AccessAppeal, healthcode.PermPersonRead,
+		t.PlaceCode, "申诉工单 "+strconv.FormatInt(id, 10)); err != nil {
+		return nil, err
+	}
 	if v.Code, err = s.DB.currentCode(ctx, t.PersonID); err != nil {
 		return nil, err
 	}
@@ -573,6 +577,10 @@ func (s *TicketService) UnmaskPerson(ctx context.Context, ticketID int64, reason
 		if err := s.DB.decryptAll(map[*string][]byte{&phone: phoneEnc, &doc: docEnc}); err != nil {
 			return err
 		}
+		if err := s.DB.logAccess(ctx, tx, []int64{t.PersonID}, healthcode.AccessUnmasked, healthcode.PermPersonUnmask,
+			region, "工单 "+strconv.FormatInt(ticketID, 10)+"："+reason); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "person.unmask",
 			Object: "person:" + strconv.FormatInt(t.PersonID, 10), Reason: "ticket:" + strconv.FormatInt(ticketID, 10) + " " + reason})
 	})
@@ -614,7 +622,15 @@ func (s *TicketService) FindPersons(ctx context.Context, phone, docType, docNumb
 	if err != nil {
 		return nil, fmt.Errorf("find persons: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) { return s.DB.scanMaskedPerson(row) })
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) { return s.DB.scanMaskedPerson(row) })
+	if err != nil || len(found) == 0 {
+		return found, err
+	}
+	ids := make([]int64, len(found))
+	for i, p := range found {
+		ids[i] = p.ID
+	}
+	return found, s.DB.logAccess(ctx, s.DB.Pool, ids, healthcode.AccessPerson, healthcode.PermPersonRead, found[0].ResidenceCode, "按号码查找人员")
 }
 
 // Knowledge implements healthcode.TicketService.

@@ -22,6 +22,9 @@ const (
 	msgInternal        = "服务内部错误，请稍后重试"
 	msgBodyTooLarge    = "请求体过大"
 	msgUnauthenticated = "登录已失效，请重新登录"
+
+	msgGraphQLContentType = "Content-Type 应为 application/json"
+	msgGraphQLMethod      = "仅支持 GET 与 POST 请求"
 )
 
 // requestIDHeader carries the request id in both directions.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -51,9 +52,14 @@ type Config struct {
 	// ReadyChecks are run by GET /readyz, keyed by a short name such as
 	// "postgres" or "redis". Each gets a 2 s timeout.
 	ReadyChecks map[string]func(ctx context.Context) error
-	// Metrics records HTTP metrics and serves GET /metrics. When nil, New
-	// creates one (see Server.Metrics).
+	// Metrics records HTTP metrics, served as GET /metrics by MetricsHandler
+	// on a listener of its own, never on the public one (which answers 404).
+	// When nil, New creates one (see Server.Metrics).
 	Metrics *Metrics
+	// MetricsAddr is where Run serves /metrics (METRICS_ADDR; a loopback
+	// address by default in the commands); empty: Run serves no metrics
+	// and the caller may serve MetricsHandler itself (ServeMetrics).
+	MetricsAddr string
 	// Logger receives access logs, panics and server errors (default slog.Default()).
 	Logger *slog.Logger
 	// MaxBodyBytes limits request bodies (default DefaultMaxBodyBytes).
@@ -144,7 +150,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/graphql", http.HandlerFunc(s.serveGraphQL))
 	mux.HandleFunc("GET /healthz", s.serveHealthz)
 	mux.HandleFunc("GET /readyz", s.serveReadyz)
-	mux.Handle("GET /metrics", s.metrics.Handler())
+	// Metrics are served on their own listener (MetricsHandler): the
+	// public one answers 404 rather than the web front end's page.
+	mux.Handle("/metrics", http.NotFoundHandler())
 	for pattern, h := range s.cfg.Mount {
 		mux.Handle(pattern, h)
 	}
@@ -173,7 +181,9 @@ func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 }
 
 // serveGraphQL sends browsers to GraphiQL (when configured) and everything
-// else to the GraphQL handler.
+// else to the GraphQL handler. A POST whose Content-Type is not
+// application/json is answered 415 INVALID, another method than GET, POST or
+// OPTIONS 405 INVALID, both with a coded error document.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.isPlayground(r):
@@ -181,6 +191,16 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	case s.cfg.GraphQL != nil:
 		if r.Header.Get("Upgrade") != "" {
 			s.cfg.GraphQL.ServeHTTP(w, r) // a websocket: no status to turn
+			return
+		}
+		if r.Method == http.MethodPost {
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				writeError(w, http.StatusUnsupportedMediaType, healthcode.EINVALID, msgGraphQLContentType)
+				return
+			}
+		} else if r.Method != http.MethodGet && r.Method != http.MethodOptions {
+			w.Header().Set("Allow", "GET, POST, OPTIONS")
+			writeError(w, http.StatusMethodNotAllowed, healthcode.EINVALID, msgGraphQLMethod)
 			return
 		}
 		ctx, unavailable := healthcode.WithUnavailableFlag(r.Context())
@@ -196,16 +216,63 @@ func (s *Server) isPlayground(r *http.Request) bool {
 		(r.Method == http.MethodGet || r.Method == http.MethodHead) && acceptsHTML(r)
 }
 
-// Run listens on cfg.Addr and serves until ctx is done, then shuts down
-// gracefully (see Serve). The serve and dev commands call it. It returns
-// listen errors, serve errors and shutdown errors, wrapped.
+// Run listens on cfg.Addr (and cfg.MetricsAddr, when set, for the metrics)
+// and serves until ctx is done, then shuts down gracefully (see Serve). The
+// serve command calls it. It returns listen errors, serve errors and
+// shutdown errors, wrapped.
 func (s *Server) Run(ctx context.Context) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	return s.Serve(ctx, ln)
+	if s.cfg.MetricsAddr == "" {
+		return s.Serve(ctx, ln)
+	}
+	mln, err := lc.Listen(ctx, "tcp", s.cfg.MetricsAddr)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("listen on %s (METRICS_ADDR): %w", s.cfg.MetricsAddr, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	metricsDone := make(chan error, 1)
+	go func() { metricsDone <- s.ServeMetrics(ctx, mln) }()
+	err = s.Serve(ctx, ln)
+	cancel()
+	return errors.Join(err, <-metricsDone)
+}
+
+// MetricsHandler serves GET /metrics (Prometheus) and nothing else: the
+// handler of the metrics listener, which has no authentication, so it
+// belongs on a loopback or internal address. Any caller may use it.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	return mux
+}
+
+// ServeMetrics serves MetricsHandler on ln until ctx is done. Run calls it
+// for cfg.MetricsAddr; the dev command calls it with a listener of its own.
+// It returns nil after a clean shutdown and serve errors otherwise.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("metrics listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve metrics: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve metrics: %w", err)
+	}
+	return nil
 }
 
 // Serve serves on ln until ctx is done. Then /readyz starts answering 503

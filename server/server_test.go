@@ -272,7 +272,7 @@ func TestPanic(t *testing.T) {
 		}
 	}
 	mw := httptest.NewRecorder()
-	b.srv.Handler().ServeHTTP(mw, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	b.srv.MetricsHandler().ServeHTTP(mw, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if !strings.Contains(mw.Body.String(), `http_requests_total{code="500",method="POST",route="/graphql"} 1`) {
 		t.Errorf("panicked request not counted as 500:\n%s", grep(mw.Body.String(), "http_requests_total"))
 	}
@@ -493,11 +493,34 @@ func TestMetricsEndpoint(t *testing.T) {
 	b.srv.Metrics().ObserveError(healthcode.EFORBIDDEN)
 	b.srv.Metrics().ObserveError("SOMETHING_ELSE")
 
-	w := b.do(httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	if w.Code != http.StatusOK {
-		t.Fatalf("status = %d", w.Code)
+	// Not on the public listener (issue 12 §5): 404, no metric leaks.
+	if w := b.do(httptest.NewRequest(http.MethodGet, "/metrics", nil)); w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "go_goroutines") {
+		t.Fatalf("public /metrics = %d %.200s", w.Code, w.Body)
 	}
-	body := w.Body.String()
+	// On the metrics listener.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- b.srv.ServeMetrics(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("ServeMetrics: %v", err)
+		}
+	}()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status = %d", resp.StatusCode)
+	}
+	body := string(raw)
 	for _, want := range []string{
 		`http_requests_total{code="200",method="POST",route="/graphql"} 1`,
 		`http_requests_total{code="200",method="GET",route="/healthz"} 1`,

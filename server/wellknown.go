@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -52,4 +54,26 @@ func serveCached(w http.ResponseWriter, r *http.Request, etag string, maxAge int
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// AuditAnchorsHandler serves /.well-known/healthcode/audit-checkpoints.json:
+// the signed anchors of the audit chain (postgres.AuditAnchors.Published),
+// which auditors fetch and keep, so that a rewrite of the database's audit
+// log can be shown against them. published returns the JSON document.
+func AuditAnchorsHandler(published func(ctx context.Context) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		doc, err := published(r.Context())
+		if err != nil {
+			respondError(w, r, nil, "audit anchors", err)
+			return
+		}
+		b, _ := json.Marshal(doc)
+		serveCached(w, r, etagOf(b), 60, json.RawMessage(b))
+	})
+}
+
+// etagOf is a strong ETag of a document's bytes.
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 }

@@ -11,7 +11,7 @@ import (
 // Deps are the services the task handlers call: interfaces of the root
 // package, which the binary (cmd/healthcode) wires to their implementations.
 // A handler whose service is nil is not registered, except notify:sms,
-// maintenance:purge_auth and the codes:* tasks, whose handlers fail on a
+// the maintenance:* and codes:* tasks, whose handlers fail on a
 // nil service.
 type Deps struct {
 	// SMS and Sender run notify:sms.
@@ -20,6 +20,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Purger runs maintenance:purge_auth.
 	Purger healthcode.AuthPurger
+	// DataPurger runs maintenance:purge_data with Retention (zero:
+	// healthcode.DefaultRetention).
+	DataPurger healthcode.DataPurger
+	Retention  healthcode.Retention
 	// Codes runs the codes:* tasks.
 	Codes healthcode.Reevaluator
 	// Supervision drafts the weekly reports (supervision:weekly_drafts).
@@ -30,6 +34,8 @@ type Deps struct {
 	Tickets healthcode.DeadlineProcessor
 	// Indicators recomputes the indicators (indicators:recompute).
 	Indicators healthcode.IndicatorRecomputer
+	// Anchors signs and publishes the audit chain's head (audit:anchor).
+	Anchors healthcode.AuditAnchorer
 	// National pushes codes to the national platform; nil when not
 	// configured.
 	National healthcode.NationalPusher
@@ -46,6 +52,7 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(healthcode.TaskNotifySMS, &NotifySMSHandler{DB: deps.SMS, Sender: deps.Sender})
 	mux.Handle(healthcode.TaskPurgeAuth, &PurgeAuthHandler{Purger: deps.Purger, Logger: logger})
+	mux.Handle(healthcode.TaskPurgeData, &PurgeDataHandler{Purger: deps.DataPurger, Retention: deps.Retention, Logger: logger})
 	codes := &CodesHandler{DB: deps.Codes, Logger: logger}
 	for _, t := range []string{healthcode.TaskFanOutArea, healthcode.TaskFanOutAll, healthcode.TaskReevaluateBatch,
 		healthcode.TaskReevaluateRange, healthcode.TaskReevaluateDue} {
@@ -64,6 +71,9 @@ func NewMux(deps Deps) *asynq.ServeMux {
 	}
 	if deps.Tickets != nil {
 		mux.Handle(healthcode.TaskTicketDeadlines, &TicketDeadlinesHandler{Tickets: deps.Tickets, Logger: logger})
+	}
+	if deps.Anchors != nil {
+		mux.Handle(healthcode.TaskAuditAnchor, &AuditAnchorHandler{Anchorer: deps.Anchors, Logger: logger})
 	}
 	if deps.Indicators != nil {
 		mux.Handle(healthcode.TaskIndicatorsRecompute, &IndicatorsHandler{Indicators: deps.Indicators, Logger: logger})

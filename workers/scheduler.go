@@ -27,10 +27,11 @@ type PeriodicTask struct {
 }
 
 // DefaultSchedule returns the platform's periodic tasks: purge_auth hourly;
+// purge_data daily at 03:30;
 // the re-evaluation of due codes and the hotline deadlines every minute; the
 // weekly report drafts on Friday at 08:00; the ranking reports of the
-// previous week on Friday at 17:00; the indicators every five minutes. Run
-// uses it.
+// previous week on Friday at 17:00; the indicators every five minutes; the
+// audit anchor every ten minutes. Run uses it.
 func DefaultSchedule() []PeriodicTask {
 	return []PeriodicTask{
 		{Cron: "0 * * * *", Task: NewPurgeAuthTask},
@@ -39,6 +40,8 @@ func DefaultSchedule() []PeriodicTask {
 		{Cron: "0 8 * * 5", Task: NewWeeklyDraftsTask},
 		{Cron: "0 17 * * 5", Task: NewRankingReportsTask},
 		{Cron: IndicatorsRecomputeCron, Task: NewIndicatorsRecomputeTask},
+		{Cron: AuditAnchorCron, Task: NewAuditAnchorTask},
+		{Cron: "30 3 * * *", Task: NewPurgeDataTask},
 	}
 }
 

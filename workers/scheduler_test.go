@@ -163,6 +163,8 @@ func TestSchedulerCatchesUpMissedSlots(t *testing.T) {
 		postgres.PeriodicDedupKey(healthcode.TaskWeeklyDrafts, at("08:00")),
 		postgres.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00")),
 		postgres.PeriodicDedupKey(healthcode.TaskIndicatorsRecompute, at("17:30")),
+		postgres.PeriodicDedupKey(healthcode.TaskAuditAnchor, at("17:30")),
+		postgres.PeriodicDedupKey(healthcode.TaskPurgeData, at("03:30")),
 	}
 	if got := slotRows(t, db); !slices.Equal(got, want) {
 		t.Fatalf("caught up %v, want %v", got, want)
@@ -196,8 +198,8 @@ func TestSchedulerRejectsBadSpec(t *testing.T) {
 func TestDefaultSchedule(t *testing.T) {
 	t.Parallel()
 	s := DefaultSchedule()
-	if len(s) != 6 || s[0].Cron != "0 * * * *" || s[1].Cron != "* * * * *" || s[2].Cron != "* * * * *" || s[3].Cron != "0 8 * * 5" ||
-		s[4].Cron != "0 17 * * 5" || s[5].Cron != "*/5 * * * *" {
+	if len(s) != 8 || s[6].Cron != AuditAnchorCron || s[6].Task(time.Unix(0, 0)).Type() != healthcode.TaskAuditAnchor || s[0].Cron != "0 * * * *" || s[1].Cron != "* * * * *" || s[2].Cron != "* * * * *" || s[3].Cron != "0 8 * * 5" ||
+		s[4].Cron != "0 17 * * 5" || s[5].Cron != "*/5 * * * *" || s[7].Cron != "30 3 * * *" {
 		t.Fatalf("schedule %+v", s)
 	}
 	at := time.Date(2026, 11, 27, 18, 0, 0, 0, Shanghai())

@@ -47,7 +47,7 @@ func taskOptions(taskType string) []asynq.Option {
 	case healthcode.TaskNotifySMS:
 		return []asynq.Option{asynq.Queue(QueueCritical), asynq.MaxRetry(MaxRetry),
 			asynq.Timeout(time.Minute), asynq.Retention(Retention)}
-	case healthcode.TaskPurgeAuth:
+	case healthcode.TaskPurgeAuth, healthcode.TaskPurgeData:
 		return []asynq.Option{asynq.Queue(QueueLow), asynq.MaxRetry(5),
 			asynq.Timeout(10 * time.Minute), asynq.Retention(Retention)}
 	}

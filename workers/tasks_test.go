@@ -126,7 +126,7 @@ func TestMuxHandlesEveryTask(t *testing.T) {
 	mux := workers.NewMux(workers.Deps{
 		Supervision: struct{ healthcode.SupervisionService }{}, Rankings: struct{ healthcode.RankingGenerator }{},
 		Tickets: struct{ healthcode.DeadlineProcessor }{}, Indicators: struct{ healthcode.IndicatorRecomputer }{},
-		National: struct{ healthcode.NationalPusher }{},
+		National: struct{ healthcode.NationalPusher }{}, Anchors: struct{ healthcode.AuditAnchorer }{},
 	})
 	periodic := map[string]bool{}
 	for _, tt := range healthcode.Tasks {

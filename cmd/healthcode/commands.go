@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
+	"healthcode"
+	"healthcode/credential"
 	"healthcode/demo"
 	"healthcode/migrations"
 	"healthcode/postgres"
@@ -108,10 +111,46 @@ func runSeed(ctx context.Context, cfg Config, args []string) error {
 	return nil
 }
 
-// runAudit checks the audit chain: `healthcode audit verify`.
+// runPurge enforces the retention periods now: `healthcode purge
+// [--dry-run]`, on the dev clock in dev mode.
+func runPurge(ctx context.Context, cfg Config, args []string) error {
+	fs := flag.NewFlagSet("purge", flag.ContinueOnError)
+	dryRun := fs.Bool("dry-run", false, "print what would go and change nothing")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return errors.New("usage: healthcode purge [--dry-run]")
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	db := &postgres.DB{Pool: pool, Clock: healthcode.SystemClock{}}
+	if cfg.Dev {
+		clock := &healthcode.OffsetClock{}
+		db.Clock = clock
+		if err := (&postgres.DevClock{DB: db, Clock: clock}).Load(ctx); err != nil {
+			return err
+		}
+	}
+	items, err := db.PurgeExpiredData(ctx, cfg.Retention, *dryRun)
+	if err != nil {
+		return err
+	}
+	verb := "purged"
+	if *dryRun {
+		verb = "would purge"
+	}
+	for _, it := range items {
+		fmt.Printf("%-12s %-28s before %s  %s %d rows\n", it.Kind, it.Action, it.Before.In(healthcode.CST).Format("2006-01-02 15:04"), verb, it.Rows)
+	}
+	return nil
+}
+
+// runAudit checks the audit chain against the published anchors, or signs
+// one more anchor: `healthcode audit verify | anchor`.
 func runAudit(ctx context.Context, cfg Config, args []string) error {
-	if len(args) != 1 || args[0] != "verify" {
-		return errors.New("usage: healthcode audit verify")
+	if len(args) != 1 || (args[0] != "verify" && args[0] != "anchor") {
+		return errors.New("usage: healthcode audit verify | anchor")
 	}
 	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -119,14 +158,37 @@ func runAudit(ctx context.Context, cfg Config, args []string) error {
 	}
 	defer pool.Close()
 	db := &postgres.DB{Pool: pool}
-	v, err := db.VerifyAudit(ctx)
+	ring, err := credential.LoadKeyRing(cfg.KeyDir, credential.IssuerProvince, false)
+	if err != nil {
+		return fmt.Errorf("load signing keys from %s: %w", cfg.KeyDir, err)
+	}
+	anchors := &postgres.AuditAnchors{DB: db, Ring: ring, Path: filepath.Join(cfg.KeyDir, postgres.AuditAnchorFile)}
+	if args[0] == "anchor" {
+		a, err := anchors.AnchorAudit(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("audit chain anchored at record %d (key %s)\n", a.Seq, a.Kid)
+		return nil
+	}
+	valid, problems, err := anchors.Load()
 	if err != nil {
 		return err
+	}
+	v, err := db.VerifyAuditAnchored(ctx, valid)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Printf("anchor REJECTED: %s\n", p)
 	}
 	if v.BrokenID != 0 {
 		fmt.Printf("audit chain BROKEN at record %d: %s (%d records checked)\n", v.BrokenID, v.Problem, v.Checked)
 		os.Exit(3)
 	}
-	fmt.Printf("audit chain intact: %d records checked\n", v.Checked)
+	if len(problems) > 0 {
+		os.Exit(3)
+	}
+	fmt.Printf("audit chain intact: %d records checked against %d anchors (newest: record %d)\n", v.Checked, v.Anchors, v.Anchored)
 	return nil
 }

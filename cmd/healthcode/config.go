@@ -34,10 +34,13 @@ type Config struct {
 	ListenDatabaseURL string
 	RedisURL          string // REDIS_URL
 	HTTPAddr          string // HTTP_ADDR
-	KeyDir            string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
-	LogLevel          slog.Level
-	LogFormat         string // LOG_FORMAT: text or json
-	Dev               bool   // HEALTHCODE_DEV
+	// MetricsAddr is the listener of /metrics (METRICS_ADDR, default
+	// 127.0.0.1:9090; "off" serves none): never the public one.
+	MetricsAddr string
+	KeyDir      string // HEALTHCODE_KEY_DIR: data.key (personal data) and, later, signing keys
+	LogLevel    slog.Level
+	LogFormat   string // LOG_FORMAT: text or json
+	Dev         bool   // HEALTHCODE_DEV
 	// Introspection enables GraphQL introspection outside dev mode.
 	Introspection     bool          // GRAPHQL_INTROSPECTION
 	TrustForwardedFor bool          // TRUST_FORWARDED_FOR
@@ -88,7 +91,18 @@ type Config struct {
 	AdmissionLimit      int
 	AdmissionLoginLimit int
 	AdmissionMaxWait    time.Duration
+	// Retention is how long personal data is kept (RETENTION:
+	// healthcode.ParseRetention, e.g. "declarations=42d,tickets=365d";
+	// unset: healthcode.DefaultRetention).
+	Retention healthcode.Retention
+	// Guardianship says for whom a resident may declare as a guardian
+	// without the community (GUARDIAN_AGES: "<child under>,<elder from>",
+	// default "14,65").
+	Guardianship healthcode.GuardianshipPolicy
 }
+
+// defaultMetricsAddr is the metrics listener of serve: loopback only.
+const defaultMetricsAddr = "127.0.0.1:9090"
 
 func loadConfig() (Config, error) {
 	c := Config{
@@ -97,6 +111,7 @@ func loadConfig() (Config, error) {
 		ListenDatabaseURL: os.Getenv("LISTEN_DATABASE_URL"),
 		RedisURL:          env("REDIS_URL", "redis://127.0.0.1:6379/0"),
 		HTTPAddr:          env("HTTP_ADDR", ":8080"),
+		MetricsAddr:       env("METRICS_ADDR", defaultMetricsAddr),
 		KeyDir:            env("HEALTHCODE_KEY_DIR", "keys"),
 		LogFormat:         env("LOG_FORMAT", "text"),
 		SMSGatewayURL:     os.Getenv("SMS_GATEWAY_URL"),
@@ -178,6 +193,21 @@ func loadConfig() (Config, error) {
 		c.RankingPolicy = p
 	} else {
 		c.RankingPolicy = ranking.DefaultPolicy()
+	}
+	var err error
+	if c.Retention, err = healthcode.ParseRetention(os.Getenv("RETENTION")); err != nil {
+		errs = append(errs, fmt.Errorf("RETENTION: %w", err))
+	}
+	c.Guardianship = healthcode.DefaultGuardianship
+	if v := strings.TrimSpace(os.Getenv("GUARDIAN_AGES")); v != "" {
+		child, elder, ok := strings.Cut(v, ",")
+		c.Guardianship.ChildUnder, err = strconv.Atoi(strings.TrimSpace(child))
+		if ok && err == nil {
+			c.Guardianship.ElderFrom, err = strconv.Atoi(strings.TrimSpace(elder))
+		}
+		if !ok || err != nil || c.Guardianship.ChildUnder < 0 || c.Guardianship.ElderFrom < c.Guardianship.ChildUnder {
+			errs = append(errs, fmt.Errorf("GUARDIAN_AGES: want \"<child under>,<elder from>\" such as 14,65, got %q", v))
+		}
 	}
 	if v := os.Getenv("SHUTDOWN_DRAIN"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -73,11 +73,13 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 		return err
 	}
 	defer env.Stop()
-	cfg.DatabaseURL, cfg.RedisURL = env.DatabaseURL, env.RedisURL
-
-	if err := migrations.Up(cfg.DatabaseURL); err != nil {
+	// Migrations run as the owner; the platform connects as the
+	// least-privileged application role.
+	cfg.RedisURL = env.RedisURL
+	if err := migrations.Up(env.DatabaseURL); err != nil {
 		return err
 	}
+	cfg.DatabaseURL = env.AppDatabaseURL
 	p, err := openPlatform(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -115,13 +117,30 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set HTTP_ADDR to another address)", cfg.HTTPAddr, err)
 	}
-	fmt.Print(banner(ln.Addr().String(), env, dataDir))
+	// Metrics on their own loopback listener: METRICS_ADDR, or a free port
+	// (several dev platforms may run on one machine).
+	maddr := cfg.MetricsAddr
+	if os.Getenv("METRICS_ADDR") == "" {
+		maddr = "127.0.0.1:0"
+	}
+	var mln net.Listener
+	if maddr != "off" {
+		if mln, err = net.Listen("tcp", maddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w (set METRICS_ADDR to another address)", maddr, err)
+		}
+	}
+	fmt.Print(banner(ln.Addr().String(), mln, env, dataDir))
 
 	g, gctx := errgroup.WithContext(ctx)
 	if err := p.listen(gctx); err != nil {
 		return nil
 	}
-	g.Go(func() error { return p.httpServer().Serve(gctx, ln) })
+	srv := p.httpServer()
+	g.Go(func() error { return srv.Serve(gctx, ln) })
+	if mln != nil {
+		g.Go(func() error { return srv.ServeMetrics(gctx, mln) })
+	}
 	g.Go(func() error { return p.runWorkers(gctx) })
 	err = g.Wait()
 	log.Info("stopped; data kept for the next start", "dir", dataDir)
@@ -139,7 +158,7 @@ func mkdir(dir string) string {
 // banner is what `healthcode dev` prints once it serves: the URLs, the
 // servers, the demo logins and the directory that keeps the data (dataDir,
 // shown as an absolute path: HEALTHCODE_DATA_DIR or the default .data).
-func banner(addr string, env *devenv.Env, dataDir string) string {
+func banner(addr string, metrics net.Listener, env *devenv.Env, dataDir string) string {
 	host, port, _ := net.SplitHostPort(addr)
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -154,7 +173,9 @@ func banner(addr string, env *devenv.Env, dataDir string) string {
 		fmt.Fprintf(&b, "            residents: any phone number; the login page shows the SMS code in dev mode\n")
 	}
 	fmt.Fprintf(&b, "  GraphiQL: %s/graphql\n", url)
-	fmt.Fprintf(&b, "  metrics:  %s/metrics\n", url)
+	if metrics != nil {
+		fmt.Fprintf(&b, "  metrics:  http://%s/metrics (loopback only)\n", metrics.Addr().String())
+	}
 	fmt.Fprintf(&b, "  database: %s\n  redis:    %s\n\n", env.DatabaseURL, env.RedisURL)
 	fmt.Fprintf(&b, "demo logins (password %q):\n", demo.Password)
 	for _, d := range demo.Accounts {

@@ -30,7 +30,10 @@ commands:
                       apply, revert or show database migrations
   seed [--synthetic N]
                       load demo accounts and optionally N synthetic persons (dev mode only)
-  audit verify        check the audit log's hash chain
+  audit verify        check the audit log's hash chain against the signed anchors
+  audit anchor        sign and publish the chain's head now
+  purge [--dry-run]   delete, drop or anonymise personal data past its retention period
+                      (RETENTION; --dry-run prints what would go and changes nothing)
   keys rotate         create a new signing key; keep old ones published until their tokens expire
   verify <token> --keys keys.json [--revocations r.json] [--at time]
                       verify a health-code token offline (now, on the dev clock of
@@ -53,7 +56,7 @@ func main() {
 	cmd, args := os.Args[1], os.Args[2:]
 	var err error
 	cfg, cerr := loadConfig()
-	needsConfig := map[string]bool{"serve": true, "worker": true, "migrate": true, "seed": true, "dev": true, "audit": true, "keys": true}
+	needsConfig := map[string]bool{"serve": true, "worker": true, "migrate": true, "seed": true, "dev": true, "audit": true, "keys": true, "purge": true}
 	if cerr != nil && needsConfig[cmd] {
 		fmt.Fprintln(os.Stderr, "healthcode: configuration:", cerr)
 		os.Exit(2)
@@ -71,6 +74,8 @@ func main() {
 		err = runDev(ctx, cfg, args)
 	case "audit":
 		err = runAudit(ctx, cfg, args)
+	case "purge":
+		err = runPurge(ctx, cfg, args)
 	case "keys":
 		err = runKeys(cfg, args)
 	case "verify":

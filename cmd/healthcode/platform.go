@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -39,6 +40,8 @@ type platform struct {
 	// outside it.
 	devClock *postgres.DevClock
 	ring     *credential.KeyRing
+	// anchors signs the audit chain's head into the key directory.
+	anchors *postgres.AuditAnchors
 	// listener is the process's one LISTEN connection: grants, ticket
 	// changes, the outbox.
 	listener *postgres.Listener
@@ -69,6 +72,7 @@ type services struct {
 	rulesets    *postgres.RuleSetService
 	tickets     *postgres.TicketService
 	audit       *postgres.AuditService
+	privacy     *postgres.PrivacyService
 }
 
 func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform, error) {
@@ -100,6 +104,7 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	p.db = &postgres.DB{
 		Pool: pool, ReadPool: p.readPool, ListenURL: cfg.ListenDatabaseURL, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
 		StaffSessionTTL: cfg.StaffSessionTTL, ResidentSessionTTL: cfg.ResidentTTL,
+		Guardianship: &cfg.Guardianship,
 	}
 	if cfg.Dev {
 		// The dev clock of an earlier run, before anything reads the time.
@@ -121,6 +126,13 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	if err := p.db.EnsureRuleSet(ctx); err != nil {
 		p.close()
 		return nil, err
+	}
+	// Employers stored in clear before migration 000029 (a no-op once done).
+	if n, err := p.db.EncryptEmployers(ctx); err != nil {
+		p.close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("encrypted the employers stored in clear", "persons", n)
 	}
 	tickets := postgres.NewTicketService(p.db)
 	if cfg.HotlinePolicy != "" {
@@ -144,6 +156,7 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 			return nil, err
 		}
 	}
+	p.anchors = &postgres.AuditAnchors{DB: p.db, Ring: p.ring, Path: filepath.Join(cfg.KeyDir, postgres.AuditAnchorFile)}
 	warnMissingHolidays(log, tickets.Calendar, p.clock.Now())
 	p.wire(tickets)
 	return p, nil
@@ -187,6 +200,7 @@ func (p *platform) wire(tickets *postgres.TicketService) {
 		rulesets:    &postgres.RuleSetService{DB: db},
 		tickets:     tickets,
 		audit:       &postgres.AuditService{DB: db},
+		privacy:     &postgres.PrivacyService{DB: db},
 	}
 }
 
@@ -233,6 +247,7 @@ func (p *platform) resolver() *graph.Resolver {
 		TicketService:  p.svc.tickets,
 		Calendar:       postgres.MustCalendar(),
 		AuditService:   p.svc.audit,
+		Privacy:        p.svc.privacy,
 	}
 	if p.cfg.Dev {
 		r.DevSMS = p.db.DevMessages
@@ -283,11 +298,14 @@ func (p *platform) httpServer() *server.Server {
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(creds),
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(creds),
-			"POST /api/scans":                              server.ScanUploadHandler(res.ScanService),
-			"POST /exchange/v1/records":                    server.SubsystemPushHandler(res.Subsystems),
-			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
+			"GET /.well-known/healthcode/audit-checkpoints.json": server.AuditAnchorsHandler(func(ctx context.Context) (any, error) {
+				return p.anchors.Published(ctx)
+			}),
+			"POST /api/scans":           server.ScanUploadHandler(res.ScanService),
+			"POST /exchange/v1/records": server.SubsystemPushHandler(res.Subsystems),
+			server.RankingReportPattern: server.RankingReportHandler(res.RankingService),
 		},
-		Addr: p.cfg.HTTPAddr, Auth: res.AuthService, GraphQL: gql, Playground: playground,
+		Addr: p.cfg.HTTPAddr, MetricsAddr: metricsAddr(p.cfg.MetricsAddr), Auth: res.AuthService, GraphQL: gql, Playground: playground,
 		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor, Drain: p.cfg.ShutdownDrain,
 		ReadyChecks: ready,
 	})
@@ -310,4 +328,13 @@ func requestClass(r *http.Request) healthcode.WorkClass {
 		return healthcode.ClassNormal
 	}
 	return ""
+}
+
+// metricsAddr is the server's MetricsAddr for METRICS_ADDR: "off" serves no
+// metrics.
+func metricsAddr(v string) string {
+	if v == "off" {
+		return ""
+	}
+	return v
 }

@@ -45,8 +45,9 @@ func (p *platform) runWorkers(ctx context.Context) error {
 	}
 	cfg := workers.Config{
 		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db,
-		Deps: workers.Deps{SMS: p.db, Sender: sender, Purger: p.db, Codes: p.db,
-			Supervision: p.svc.supervision, Rankings: p.svc.rankings, Tickets: p.svc.tickets, Indicators: p.svc.indicators},
+		Deps: workers.Deps{SMS: p.db, Sender: sender, Purger: p.db, Codes: p.db, DataPurger: p.db, Retention: p.cfg.Retention,
+			Supervision: p.svc.supervision, Rankings: p.svc.rankings, Tickets: p.svc.tickets, Indicators: p.svc.indicators,
+			Anchors: p.anchors},
 		ShutdownTimeout: p.cfg.WorkerGrace,
 		Lease:           p.cfg.OutboxLease,
 		RedeliverAfter:  p.cfg.OutboxRedeliverAfter,

@@ -131,6 +131,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		TicketService:  postgres.NewTicketService(b.DB),
 		Calendar:       postgres.MustCalendar(),
 		AuditService:   &postgres.AuditService{DB: b.DB},
+		Privacy:        &postgres.PrivacyService{DB: b.DB},
 	}
 	if opts.Dev {
 		res.DevSMS = b.DB.DevMessages

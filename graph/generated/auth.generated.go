@@ -6,6 +6,7 @@ import (
 	"context"
 	"healthcode"
 	"healthcode/graph/model"
+	"healthcode/graph/scalar"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -545,14 +546,14 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) unmarshalNActorKind2healthcodeᚐActorKind(ctx context.Context, v any) (healthcode.ActorKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.ActorKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNActorKind2healthcodeᚐActorKind(ctx context.Context, sel ast.SelectionSet, v healthcode.ActorKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ActorKind!")
 	}

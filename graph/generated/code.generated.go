@@ -6,6 +6,7 @@ import (
 	"context"
 	"healthcode"
 	"healthcode/graph/model"
+	"healthcode/graph/scalar"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -903,6 +904,29 @@ func (ec *executionContext) fieldContext_Fact_enteredBy(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Fact_onBehalf(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_onBehalf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnBehalf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_onBehalf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Fact_createdAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
@@ -2194,6 +2218,11 @@ func (ec *executionContext) _Fact(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Fact_enteredBy(ctx, field, obj)
 				})
+		case "onBehalf":
+			out.Values[i] = ec._Fact_onBehalf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "createdAt":
 			out.Values[i] = ec._Fact_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2536,14 +2565,14 @@ func (ec *executionContext) marshalNCodeClause2ᚕhealthcodeᚐCodeClauseᚄ(ctx
 }
 
 func (ec *executionContext) unmarshalNColour2healthcodeᚐColour(ctx context.Context, v any) (healthcode.Colour, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Colour(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNColour2healthcodeᚐColour(ctx context.Context, sel ast.SelectionSet, v healthcode.Colour) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Colour!")
 	}
@@ -2551,14 +2580,14 @@ func (ec *executionContext) marshalNColour2healthcodeᚐColour(ctx context.Conte
 }
 
 func (ec *executionContext) unmarshalNDeclarationForm2healthcodeᚐForm(ctx context.Context, v any) (healthcode.Form, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Form(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDeclarationForm2healthcodeᚐForm(ctx context.Context, sel ast.SelectionSet, v healthcode.Form) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DeclarationForm!")
 	}
@@ -2587,14 +2616,14 @@ func (ec *executionContext) marshalNDesignationPayload2ᚖhealthcodeᚋgraphᚋm
 }
 
 func (ec *executionContext) unmarshalNDocType2healthcodeᚐDocType(ctx context.Context, v any) (healthcode.DocType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.DocType(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNDocType2healthcodeᚐDocType(ctx context.Context, sel ast.SelectionSet, v healthcode.DocType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DocType!")
 	}
@@ -2730,7 +2759,7 @@ func (ec *executionContext) unmarshalNTravelInput2ᚖhealthcodeᚋgraphᚋmodel�
 }
 
 func (ec *executionContext) unmarshalOColour2healthcodeᚐColour(ctx context.Context, v any) (healthcode.Colour, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Colour(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2738,7 +2767,7 @@ func (ec *executionContext) unmarshalOColour2healthcodeᚐColour(ctx context.Con
 func (ec *executionContext) marshalOColour2healthcodeᚐColour(ctx context.Context, sel ast.SelectionSet, v healthcode.Colour) graphql.Marshaler {
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	return res
 }
 
@@ -2746,7 +2775,7 @@ func (ec *executionContext) unmarshalOColour2ᚖhealthcodeᚐColour(ctx context.
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Colour(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2757,7 +2786,7 @@ func (ec *executionContext) marshalOColour2ᚖhealthcodeᚐColour(ctx context.Co
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := scalar.MarshalString(string(*v))
 	return res
 }
 
@@ -2765,7 +2794,7 @@ func (ec *executionContext) unmarshalODocType2ᚖhealthcodeᚐDocType(ctx contex
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.DocType(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -2776,7 +2805,7 @@ func (ec *executionContext) marshalODocType2ᚖhealthcodeᚐDocType(ctx context.
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := scalar.MarshalString(string(*v))
 	return res
 }
 

@@ -1486,14 +1486,14 @@ func (ec *executionContext) marshalNIndicatorValue2ᚕhealthcodeᚐIndicatorValu
 }
 
 func (ec *executionContext) unmarshalNNoDataReason2healthcodeᚐNoDataReason(ctx context.Context, v any) (healthcode.NoDataReason, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.NoDataReason(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNoDataReason2healthcodeᚐNoDataReason(ctx context.Context, sel ast.SelectionSet, v healthcode.NoDataReason) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "NoDataReason!")
 	}
@@ -1577,14 +1577,14 @@ func (ec *executionContext) marshalNRankingRow2ᚖhealthcodeᚐRankingRow(ctx co
 }
 
 func (ec *executionContext) unmarshalNRankingState2healthcodeᚐRankingState(ctx context.Context, v any) (healthcode.RankingState, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.RankingState(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRankingState2healthcodeᚐRankingState(ctx context.Context, sel ast.SelectionSet, v healthcode.RankingState) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "RankingState!")
 	}

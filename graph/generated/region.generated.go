@@ -6,6 +6,7 @@ import (
 	"context"
 	"healthcode"
 	"healthcode/graph/model"
+	"healthcode/graph/scalar"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -413,14 +414,14 @@ func (ec *executionContext) _RegionEdge(ctx context.Context, sel ast.SelectionSe
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) unmarshalNLevel2healthcodeᚐLevel(ctx context.Context, v any) (healthcode.Level, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Level(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLevel2healthcodeᚐLevel(ctx context.Context, sel ast.SelectionSet, v healthcode.Level) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Level!")
 	}
@@ -487,7 +488,7 @@ func (ec *executionContext) unmarshalOLevel2ᚖhealthcodeᚐLevel(ctx context.Co
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Level(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -498,7 +499,7 @@ func (ec *executionContext) marshalOLevel2ᚖhealthcodeᚐLevel(ctx context.Cont
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := scalar.MarshalString(string(*v))
 	return res
 }
 

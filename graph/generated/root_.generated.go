@@ -63,6 +63,26 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AccessRecord struct {
+		At      func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Purpose func(childComplexity int) int
+		Role    func(childComplexity int) int
+		Unit    func(childComplexity int) int
+		What    func(childComplexity int) int
+	}
+
+	AccessRecordConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AccessRecordEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ApiKeyPayload struct {
 		ID  func(childComplexity int) int
 		Key func(childComplexity int) int
@@ -256,6 +276,7 @@ type ComplexityRoot struct {
 		EnteredBy     func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Kind          func(childComplexity int) int
+		OnBehalf      func(childComplexity int) int
 		RetractReason func(childComplexity int) int
 		RetractedAt   func(childComplexity int) int
 		Source        func(childComplexity int) int
@@ -286,6 +307,17 @@ type ComplexityRoot struct {
 		RegionCode func(childComplexity int) int
 		Role       func(childComplexity int) int
 		RoleLabel  func(childComplexity int) int
+	}
+
+	GuardianshipEvent struct {
+		At       func(childComplexity int) int
+		Basis    func(childComplexity int) int
+		ByRole   func(childComplexity int) int
+		Event    func(childComplexity int) int
+		Guardian func(childComplexity int) int
+		ID       func(childComplexity int) int
+		PersonID func(childComplexity int) int
+		Reason   func(childComplexity int) int
 	}
 
 	HandlingUnit struct {
@@ -383,7 +415,9 @@ type ComplexityRoot struct {
 		ApproveDesignation     func(childComplexity int, id int64) int
 		ApproveInstitution     func(childComplexity int, id int64) int
 		ApproveRuleSet         func(childComplexity int, version string) int
+		BindGuardian           func(childComplexity int, personID int64, guardianPhone string, reason string) int
 		CheckIn                func(childComplexity int, personID *int64, temperature float64, symptoms []string) int
+		ClaimOwnCode           func(childComplexity int, docType healthcode.DocType, docNumber string, name string) int
 		CloseTicket            func(childComplexity int, id int64, text *string) int
 		CorrectPersonInfo      func(childComplexity int, personID *int64, input model.PersonCorrectionInput) int
 		CorrectTicketPlace     func(childComplexity int, id int64, place string, reason string) int
@@ -424,6 +458,7 @@ type ComplexityRoot struct {
 		RemoveInspector        func(childComplexity int, institutionID int64, staffID int64) int
 		ReopenTicket           func(childComplexity int, id int64, reason string, unitID *int64) int
 		ReplyTicket            func(childComplexity int, id int64, text string) int
+		RequestCodeReview      func(childComplexity int, personID *int64, reason string) int
 		RequestExtension       func(childComplexity int, id int64, reason string, extension *string) int
 		RequestSmsCode         func(childComplexity int, phone string) int
 		ResolveAppeal          func(childComplexity int, id int64, text string, correction model.FactCorrectionInput) int
@@ -443,6 +478,7 @@ type ComplexityRoot struct {
 		SuperviseTicket        func(childComplexity int, id int64, text *string) int
 		SuspendInstitution     func(childComplexity int, id int64, reason string) int
 		SuspendVenue           func(childComplexity int, id int64, reason string) int
+		UnbindGuardian         func(childComplexity int, personID int64, reason string) int
 		UnmaskPerson           func(childComplexity int, ticketID int64, reason string) int
 	}
 
@@ -539,13 +575,14 @@ type ComplexityRoot struct {
 		AreaRisks                 func(childComplexity int, region *string, history *bool) int
 		AuditLog                  func(childComplexity int, first *int, after *string, action *string, actor *string, object *string, reason *string, region *string, from *time.Time, to *time.Time) int
 		AuditVerification         func(childComplexity int) int
-		CodeHistory               func(childComplexity int, personID *int64) int
+		CodeHistory               func(childComplexity int, personID *int64, purpose *string) int
 		CurrentResponseLevel      func(childComplexity int) int
 		DevMessages               func(childComplexity int, phone string) int
 		DeviationSummary          func(childComplexity int, city *string) int
 		Deviations                func(childComplexity int, city *string, status *model.DeviationStatus, first *int, after *string) int
 		FeverReports              func(childComplexity int, region *string, status *string) int
 		FindPersons               func(childComplexity int, phone *string, docType *healthcode.DocType, docNumber *string) int
+		Guardianships             func(childComplexity int, personID *int64) int
 		HandlingUnits             func(childComplexity int, region *string) int
 		IndicatorSeries           func(childComplexity int, region string, indicator string, from time.Time, to time.Time) int
 		Inspectors                func(childComplexity int, institutionID int64) int
@@ -553,15 +590,17 @@ type ComplexityRoot struct {
 		JointMeetingLists         func(childComplexity int, region *string) int
 		Knowledge                 func(childComplexity int, query *string) int
 		Me                        func(childComplexity int) int
+		MyAccessLog               func(childComplexity int, personID *int64, first *int, after *string) int
 		MyAppeals                 func(childComplexity int) int
 		MyCode                    func(childComplexity int, personID *int64) int
 		MyCredential              func(childComplexity int, personID *int64) int
+		MyData                    func(childComplexity int, personID *int64) int
 		MyDependents              func(childComplexity int) int
 		MyFacts                   func(childComplexity int, personID *int64) int
 		NationalPushes            func(childComplexity int, from time.Time, to time.Time) int
 		PassCardApplications      func(childComplexity int, region *string, status *string) int
-		Person                    func(childComplexity int, id int64) int
-		PersonFacts               func(childComplexity int, personID int64) int
+		Person                    func(childComplexity int, id int64, purpose *string) int
+		PersonFacts               func(childComplexity int, personID int64, purpose *string) int
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
 		PreviewAreaRisk           func(childComplexity int, region string, level model.RiskLevel) int
 		PreviewRuleSet            func(childComplexity int, body string) int
@@ -955,6 +994,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AccessRecord.at":
+		if e.ComplexityRoot.AccessRecord.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecord.At(childComplexity), true
+	case "AccessRecord.id":
+		if e.ComplexityRoot.AccessRecord.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecord.ID(childComplexity), true
+	case "AccessRecord.purpose":
+		if e.ComplexityRoot.AccessRecord.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecord.Purpose(childComplexity), true
+	case "AccessRecord.role":
+		if e.ComplexityRoot.AccessRecord.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecord.Role(childComplexity), true
+	case "AccessRecord.unit":
+		if e.ComplexityRoot.AccessRecord.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecord.Unit(childComplexity), true
+	case "AccessRecord.what":
+		if e.ComplexityRoot.AccessRecord.What == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecord.What(childComplexity), true
+
+	case "AccessRecordConnection.edges":
+		if e.ComplexityRoot.AccessRecordConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecordConnection.Edges(childComplexity), true
+	case "AccessRecordConnection.nodes":
+		if e.ComplexityRoot.AccessRecordConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecordConnection.Nodes(childComplexity), true
+	case "AccessRecordConnection.pageInfo":
+		if e.ComplexityRoot.AccessRecordConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecordConnection.PageInfo(childComplexity), true
+
+	case "AccessRecordEdge.cursor":
+		if e.ComplexityRoot.AccessRecordEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecordEdge.Cursor(childComplexity), true
+	case "AccessRecordEdge.node":
+		if e.ComplexityRoot.AccessRecordEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AccessRecordEdge.Node(childComplexity), true
 
 	case "ApiKeyPayload.id":
 		if e.ComplexityRoot.ApiKeyPayload.ID == nil {
@@ -1734,6 +1842,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Fact.Kind(childComplexity), true
+	case "Fact.onBehalf":
+		if e.ComplexityRoot.Fact.OnBehalf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.OnBehalf(childComplexity), true
 	case "Fact.retractReason":
 		if e.ComplexityRoot.Fact.RetractReason == nil {
 			break
@@ -1880,6 +1994,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.RoleLabel(childComplexity), true
+
+	case "GuardianshipEvent.at":
+		if e.ComplexityRoot.GuardianshipEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianshipEvent.At(childComplexity), true
+	case "GuardianshipEvent.basis":
+		if e.ComplexityRoot.GuardianshipEvent.Basis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianshipEvent.Basis(childComplexity), true
+	case "GuardianshipEvent.byRole":
+		if e.ComplexityRoot.GuardianshipEvent.ByRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianshipEvent.ByRole(childComplexity), true
+	case "GuardianshipEvent.event":
+		if e.ComplexityRoot.GuardianshipEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianshipEvent.Event(childComplexity), true
+	case "GuardianshipEvent.account":
+		if e.ComplexityRoot.GuardianshipEvent.Guardian == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianshipEvent.Guardian(childComplexity), true
+	case "GuardianshipEvent.id":
+		if e.ComplexityRoot.GuardianshipEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianshipEvent.ID(childComplexity), true
+	case "GuardianshipEvent.personId":
+		if e.ComplexityRoot.GuardianshipEvent.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianshipEvent.PersonID(childComplexity), true
+	case "GuardianshipEvent.reason":
+		if e.ComplexityRoot.GuardianshipEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GuardianshipEvent.Reason(childComplexity), true
 
 	case "HandlingUnit.id":
 		if e.ComplexityRoot.HandlingUnit.ID == nil {
@@ -2283,6 +2446,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveRuleSet(childComplexity, args["version"].(string)), true
+	case "Mutation.bindGuardian":
+		if e.ComplexityRoot.Mutation.BindGuardian == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bindGuardian_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BindGuardian(childComplexity, args["personId"].(int64), args["guardianPhone"].(string), args["reason"].(string)), true
 	case "Mutation.checkIn":
 		if e.ComplexityRoot.Mutation.CheckIn == nil {
 			break
@@ -2294,6 +2468,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["personId"].(*int64), args["temperature"].(float64), args["symptoms"].([]string)), true
+	case "Mutation.claimOwnCode":
+		if e.ComplexityRoot.Mutation.ClaimOwnCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_claimOwnCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ClaimOwnCode(childComplexity, args["docType"].(healthcode.DocType), args["docNumber"].(string), args["name"].(string)), true
 	case "Mutation.closeTicket":
 		if e.ComplexityRoot.Mutation.CloseTicket == nil {
 			break
@@ -2729,6 +2914,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReplyTicket(childComplexity, args["id"].(int64), args["text"].(string)), true
+	case "Mutation.requestCodeReview":
+		if e.ComplexityRoot.Mutation.RequestCodeReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestCodeReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestCodeReview(childComplexity, args["personId"].(*int64), args["reason"].(string)), true
 	case "Mutation.requestExtension":
 		if e.ComplexityRoot.Mutation.RequestExtension == nil {
 			break
@@ -2938,6 +3134,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SuspendVenue(childComplexity, args["id"].(int64), args["reason"].(string)), true
+	case "Mutation.unbindGuardian":
+		if e.ComplexityRoot.Mutation.UnbindGuardian == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unbindGuardian_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnbindGuardian(childComplexity, args["personId"].(int64), args["reason"].(string)), true
 	case "Mutation.unmaskPerson":
 		if e.ComplexityRoot.Mutation.UnmaskPerson == nil {
 			break
@@ -3362,7 +3569,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.CodeHistory(childComplexity, args["personId"].(*int64)), true
+		return e.ComplexityRoot.Query.CodeHistory(childComplexity, args["personId"].(*int64), args["purpose"].(*string)), true
 	case "Query.currentResponseLevel":
 		if e.ComplexityRoot.Query.CurrentResponseLevel == nil {
 			break
@@ -3424,6 +3631,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FindPersons(childComplexity, args["phone"].(*string), args["docType"].(*healthcode.DocType), args["docNumber"].(*string)), true
+	case "Query.guardianships":
+		if e.ComplexityRoot.Query.Guardianships == nil {
+			break
+		}
+
+		args, err := ec.field_Query_guardianships_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Guardianships(childComplexity, args["personId"].(*int64)), true
 	case "Query.handlingUnits":
 		if e.ComplexityRoot.Query.HandlingUnits == nil {
 			break
@@ -3497,6 +3715,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myAccessLog":
+		if e.ComplexityRoot.Query.MyAccessLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myAccessLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyAccessLog(childComplexity, args["personId"].(*int64), args["first"].(*int), args["after"].(*string)), true
 	case "Query.myAppeals":
 		if e.ComplexityRoot.Query.MyAppeals == nil {
 			break
@@ -3525,6 +3754,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyCredential(childComplexity, args["personId"].(*int64)), true
+	case "Query.myData":
+		if e.ComplexityRoot.Query.MyData == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyData(childComplexity, args["personId"].(*int64)), true
 	case "Query.myDependents":
 		if e.ComplexityRoot.Query.MyDependents == nil {
 			break
@@ -3574,7 +3814,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Person(childComplexity, args["id"].(int64)), true
+		return e.ComplexityRoot.Query.Person(childComplexity, args["id"].(int64), args["purpose"].(*string)), true
 	case "Query.personFacts":
 		if e.ComplexityRoot.Query.PersonFacts == nil {
 			break
@@ -3585,7 +3825,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PersonFacts(childComplexity, args["personId"].(int64)), true
+		return e.ComplexityRoot.Query.PersonFacts(childComplexity, args["personId"].(int64), args["purpose"].(*string)), true
 	case "Query.persons":
 		if e.ComplexityRoot.Query.Persons == nil {
 			break
@@ -5927,6 +6167,8 @@ type Fact {
   actor: String!
   """Who entered it: name, role, unit, venue or institution (staff only; null for residents)."""
   enteredBy: Attribution
+  """监护人代报 when a guardian's account entered it for the person (a declaration or check-in); empty otherwise."""
+  onBehalf: String!
   createdAt: Time!
   retractedAt: Time
   retractReason: String!
@@ -5941,13 +6183,15 @@ extend type Query {
   """Persons living inside the caller's grants (or inside region), masked (staff with person.read)."""
   persons(region: String, first: Int, after: String): PersonConnection!
   """One person, masked (staff with person.read at the residence)."""
-  person(id: ID!): Person
+  person(id: ID!, """Why staff read it (recorded in the access log the person sees)."""
+    purpose: String): Person
   """The calling resident's code, or a dependent's (personId), re-evaluated first when due."""
   myCode(personId: ID): HealthCode!
   """The calling resident's own person and dependents (监护人代为申领), unmasked."""
   myDependents: [Person!]!
   """The colour history of a person: the resident's own or a dependent's; staff inside their grants."""
-  codeHistory(personId: ID): [CodeChange!]!
+  codeHistory(personId: ID, """Staff: why (recorded in the access log the person sees)."""
+    purpose: String): [CodeChange!]!
   """Area risk designations in force (or their history) inside a region; default the whole province."""
   areaRisks(region: String, history: Boolean): [AreaRisk!]!
   """What setAreaRisk(region, level) would change, evaluated with the rule set in force (area_risk.write; writes nothing)."""
@@ -5955,7 +6199,8 @@ extend type Query {
   """The colour changes a saved designation has caused so far (area_risk.write at its region)."""
   areaRiskOutcome(id: ID!): [ColourTransition!]!
   """Every fact about a person, retracted ones included; checkpoint scans are STAY facts with source SCAN (staff with person.read)."""
-  personFacts(personId: ID!): [Fact!]!
+  personFacts(personId: ID!, """Why (recorded in the access log the person sees)."""
+    purpose: String): [Fact!]!
   """The facts about the calling resident (or a dependent): what, source, who entered it and when, retracted ones included."""
   myFacts(personId: ID): [Fact!]!
 }
@@ -6524,6 +6769,90 @@ extend type Query {
   indicatorSeries(region: String!, indicator: String!, from: Date!, to: Date!): [IndicatorPoint!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/privacy.graphqls", Input: `"""
+One binding or unbinding of a person to a resident account (docs/privacy.md#guardianship): BIND with basis SELF (the
+holder), CHILD or ELDER (a guardian, by the age the ID number carries), COMMUNITY (confirmed by community staff) or
+LEGACY (bound before bindings were checked); UNBIND with basis CLAIMED (the holder took their code back) or COMMUNITY.
+"""
+type GuardianshipEvent {
+  id: ID!
+  personId: ID!
+  event: String!
+  basis: String!
+  """The masked phone of the account bound or unbound."""
+  account: String!
+  """The role through which staff made the change; null when the resident did."""
+  byRole: Role
+  reason: String!
+  at: Time!
+}
+
+extend type Query {
+  """
+  Every binding and unbinding of a person: the resident's own person or a dependent's (personId), or staff with
+  person.read at the residence.
+  """
+  guardianships(personId: ID): [GuardianshipEvent!]!
+}
+
+extend type Mutation {
+  """
+  Take one's own code back (找回本人健康码) with the document and the name on record: the person becomes the calling
+  account's own and a guardian's binding ends (residents; not for children, whose guardian changes at the community).
+  """
+  claimOwnCode(docType: DocType!, docNumber: String!, name: String!): Person!
+  """Bind a person of the caller's community to a guardian's account, e.g. an adult who cannot use a phone (person.declare)."""
+  bindGuardian(personId: ID!, guardianPhone: String!, reason: String!): GuardianshipEvent!
+  """End a person's binding to a resident account (person.declare at the residence)."""
+  unbindGuardian(personId: ID!, reason: String!): GuardianshipEvent!
+}
+
+"""
+A read of a person's health, whereabouts or unmasked personal data by staff (docs/privacy.md#the-access-log): what was
+read, when, by which role and unit, and for what purpose; staff are not named.
+"""
+type AccessRecord {
+  id: ID!
+  at: Time!
+  """PERSON, FACTS (health facts, stays and scans), CODE_HISTORY, GUARDIANSHIPS, APPEAL or UNMASKED."""
+  what: String!
+  """The role that allowed the read, in Chinese (e.g. 12320 承办人员)."""
+  role: String!
+  """The reader's unit: handling unit, institution or region."""
+  unit: String!
+  """The purpose given with the read (a ticket, a reason), or 未说明用途."""
+  purpose: String!
+}
+
+type AccessRecordEdge {
+  cursor: String!
+  node: AccessRecord!
+}
+
+type AccessRecordConnection {
+  edges: [AccessRecordEdge!]!
+  nodes: [AccessRecord!]!
+  pageInfo: PageInfo!
+}
+
+extend type Query {
+  """Every access by staff to the resident's own (or a dependent's) personal data, newest first."""
+  myAccessLog(personId: ID, first: Int, after: String): AccessRecordConnection!
+  """
+  A copy of everything the platform holds about the resident's own person (or a dependent's, personId), as JSON:
+  person, code, colour history with causes, facts, declarations, bindings, appeals and the access log. Audited.
+  """
+  myData(personId: ID): JSON!
+}
+
+extend type Mutation {
+  """
+  Ask for a human review of the automated colour (个人信息保护法第二十四条): opens a code appeal for the resident's own
+  code (or a dependent's), handled like any appeal.
+  """
+  requestCodeReview(personId: ID, reason: String!): Ticket!
+}
+`, BuiltIn: false},
 	{Name: "../schema/ranking.graphqls", Input: `"""A calendar day, YYYY-MM-DD (China Standard Time)."""
 scalar Date
 
@@ -7088,6 +7417,46 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AccessRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AccessRecord_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AccessRecord_at(ctx, field)
+	case "what":
+		return ec.fieldContext_AccessRecord_what(ctx, field)
+	case "role":
+		return ec.fieldContext_AccessRecord_role(ctx, field)
+	case "unit":
+		return ec.fieldContext_AccessRecord_unit(ctx, field)
+	case "purpose":
+		return ec.fieldContext_AccessRecord_purpose(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_AccessRecordConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AccessRecordConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AccessRecordConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AccessRecordConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessRecordConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AccessRecordEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AccessRecordEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AccessRecordEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AccessRecordEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7476,6 +7845,8 @@ func (ec *executionContext) childFields_Fact(ctx context.Context, field graphql.
 		return ec.fieldContext_Fact_actor(ctx, field)
 	case "enteredBy":
 		return ec.fieldContext_Fact_enteredBy(ctx, field)
+	case "onBehalf":
+		return ec.fieldContext_Fact_onBehalf(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Fact_createdAt(ctx, field)
 	case "retractedAt":
@@ -7536,6 +7907,28 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_grantedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
+}
+
+func (ec *executionContext) childFields_GuardianshipEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GuardianshipEvent_id(ctx, field)
+	case "personId":
+		return ec.fieldContext_GuardianshipEvent_personId(ctx, field)
+	case "event":
+		return ec.fieldContext_GuardianshipEvent_event(ctx, field)
+	case "basis":
+		return ec.fieldContext_GuardianshipEvent_basis(ctx, field)
+	case "account":
+		return ec.fieldContext_GuardianshipEvent_account(ctx, field)
+	case "byRole":
+		return ec.fieldContext_GuardianshipEvent_byRole(ctx, field)
+	case "reason":
+		return ec.fieldContext_GuardianshipEvent_reason(ctx, field)
+	case "at":
+		return ec.fieldContext_GuardianshipEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GuardianshipEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_HandlingUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

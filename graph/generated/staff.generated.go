@@ -6,6 +6,7 @@ import (
 	"context"
 	"healthcode"
 	"healthcode/graph/model"
+	"healthcode/graph/scalar"
 	"math"
 	"strconv"
 	"sync/atomic"
@@ -863,14 +864,14 @@ func (ec *executionContext) marshalNGrant2ᚖhealthcodeᚐGrant(ctx context.Cont
 }
 
 func (ec *executionContext) unmarshalNRole2healthcodeᚐRole(ctx context.Context, v any) (healthcode.Role, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := scalar.UnmarshalString(v)
 	res := healthcode.Role(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRole2healthcodeᚐRole(ctx context.Context, sel ast.SelectionSet, v healthcode.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := scalar.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
 	}
@@ -961,6 +962,19 @@ func (ec *executionContext) marshalNStaffEdge2ᚖhealthcodeᚋgraphᚋmodelᚐSt
 		return graphql.Null
 	}
 	return ec._StaffEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORole2healthcodeᚐRole(ctx context.Context, v any) (healthcode.Role, error) {
+	tmp, err := scalar.UnmarshalString(v)
+	res := healthcode.Role(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2healthcodeᚐRole(ctx context.Context, sel ast.SelectionSet, v healthcode.Role) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalString(string(v))
+	return res
 }
 
 func (ec *executionContext) marshalOStaff2ᚖhealthcodeᚐStaff(ctx context.Context, sel ast.SelectionSet, v *healthcode.Staff) graphql.Marshaler {

@@ -11,6 +11,17 @@ import (
 	"time"
 )
 
+type AccessRecordConnection struct {
+	Edges    []*AccessRecordEdge        `json:"edges"`
+	Nodes    []*healthcode.AccessRecord `json:"nodes"`
+	PageInfo *PageInfo                  `json:"pageInfo"`
+}
+
+type AccessRecordEdge struct {
+	Cursor string                   `json:"cursor"`
+	Node   *healthcode.AccessRecord `json:"node"`
+}
+
 type APIKeyPayload struct {
 	ID int64 `json:"id"`
 	// The key, shown once: send it as `Authorization: Bearer <key>`.

@@ -1,13 +1,19 @@
 // Package scalar holds the custom GraphQL scalar bindings: object ids are
 // int64 in Go and strings on the wire; dates are time.Time at midnight China
 // Standard Time in Go and YYYY-MM-DD on the wire; times are RFC 3339, and a
-// malformed one is INVALID (not an internal error).
+// malformed one is INVALID (not an internal error). Floats are finite and
+// strings hold neither NUL characters nor invalid UTF-8: a hostile value is
+// INVALID at the edge, before any service or the database sees it.
 package scalar
 
 import (
+	"context"
 	"io"
+	"math"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -68,4 +74,38 @@ func UnmarshalTime(v any) (time.Time, error) {
 		return time.Time{}, healthcode.Errorf(healthcode.EINVALID, "时间格式应为 RFC 3339，如 2026-12-03T12:00:00+08:00")
 	}
 	return t, nil
+}
+
+// MarshalFloat writes a float as GraphQL's Float; a NaN or infinite value
+// (which JSON cannot carry) is an error of the field, never stored because
+// UnmarshalFloat refuses it on the way in.
+func MarshalFloat(f float64) graphql.ContextMarshaler { return graphql.MarshalFloatContext(f) }
+
+// UnmarshalFloat reads a GraphQL Float (a number, or a numeric string as
+// gqlgen accepts). Errors: INVALID for anything else and for NaN and
+// infinities ("NaN", "+Inf", 1e400), which no measurement can be.
+func UnmarshalFloat(ctx context.Context, v any) (float64, error) {
+	f, err := graphql.UnmarshalFloatContext(ctx, v)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, healthcode.Errorf(healthcode.EINVALID, "数值格式不正确")
+	}
+	return f, nil
+}
+
+// MarshalString writes a string as GraphQL's String.
+func MarshalString(s string) graphql.Marshaler { return graphql.MarshalString(s) }
+
+// UnmarshalString reads a GraphQL String (as gqlgen does: numbers and
+// booleans are read as their text). Errors: INVALID for a string with a NUL
+// character or invalid UTF-8, which PostgreSQL cannot store and no name,
+// address or question contains.
+func UnmarshalString(v any) (string, error) {
+	s, err := graphql.UnmarshalString(v)
+	if err != nil {
+		return "", healthcode.Errorf(healthcode.EINVALID, "文本格式不正确")
+	}
+	if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+		return "", healthcode.Errorf(healthcode.EINVALID, "文本不能包含空字符或无效编码")
+	}
+	return s, nil
 }

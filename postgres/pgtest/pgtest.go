@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"healthcode/devenv"
 	"healthcode/migrations"
 )
 
@@ -90,14 +91,41 @@ func NewEmptyURL(t testing.TB) string {
 }
 
 // New returns a pool on a fresh migrated database, closed when the test ends.
+// It connects as the least-privileged application role (devenv.AppRole), as
+// the platform does: no superuser, no DDL, no UPDATE or DELETE on audit_log.
+// A test that must act as the owner (tampering with the audit log) opens
+// Owner.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), NewURL(t))
+	pool, err := pgxpool.New(context.Background(), AppURL(NewURL(t)))
 	if err != nil {
 		t.Fatalf("connect to test database: %v", err)
 	}
 	t.Cleanup(pool.Close)
 	return pool
+}
+
+// AppURL returns url with the user replaced by the application role.
+func AppURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	p.User = url.User(devenv.AppRole)
+	return p.String()
+}
+
+// Owner returns a pool on pool's database connected as the owner (the test
+// server's superuser), closed when the test ends: for tests that play an
+// attacker with the database's superuser (rewriting the audit log).
+func Owner(t testing.TB, pool *pgxpool.Pool) *pgxpool.Pool {
+	t.Helper()
+	owner, err := pgxpool.New(context.Background(), withDatabase(AdminURL(t), pool.Config().ConnConfig.Database))
+	if err != nil {
+		t.Fatalf("connect as owner: %v", err)
+	}
+	t.Cleanup(owner.Close)
+	return owner
 }
 
 func ensureTemplate(ctx context.Context, conn *pgx.Conn, admin, tpl string) error {
@@ -106,6 +134,10 @@ func ensureTemplate(ctx context.Context, conn *pgx.Conn, admin, tpl string) erro
 		return err
 	}
 	defer conn.Exec(context.Background(), "SELECT pg_advisory_unlock(727274)")
+	// The role exists before the migrations run, so that they grant it.
+	if err := devenv.EnsureAppRole(ctx, conn); err != nil {
+		return err
+	}
 	var exists bool
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", tpl).Scan(&exists); err != nil {
 		return err

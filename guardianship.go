@@ -1,0 +1,101 @@
+package healthcode
+
+import "time"
+
+// GuardianshipPolicy says for whom a resident account may declare as a
+// guardian (监护人代为申领) without the community's confirmation: the notice's
+// 老幼人群, by the birth date of a resident ID number. Anyone else (adults of
+// working age, and persons identified by other documents, whose age the
+// platform cannot read) is bound to a guardian only by community staff.
+type GuardianshipPolicy struct {
+	ChildUnder int // a child: younger than this many years (default 14)
+	ElderFrom  int // an elder: this many years old or older (default 65)
+}
+
+// DefaultGuardianship is the policy of the notice: children under 14 and
+// elders of 65 and over.
+var DefaultGuardianship = GuardianshipPolicy{ChildUnder: 14, ElderFrom: 65}
+
+// Bases of a guardian binding (GuardianshipEvent.Basis for BIND).
+const (
+	GuardianBasisChild     = "CHILD"     // a child by the ID number
+	GuardianBasisElder     = "ELDER"     // an elder by the ID number
+	GuardianBasisCommunity = "COMMUNITY" // confirmed by community staff
+	GuardianBasisLegacy    = "LEGACY"    // bound before bindings were checked
+)
+
+// Bases of an unbinding (GuardianshipEvent.Basis for UNBIND).
+const (
+	UnbindClaimed   = "CLAIMED"   // the holder took their code back
+	UnbindCommunity = "COMMUNITY" // ended by community staff
+)
+
+// DependentBasis returns the basis on which a guardian may declare for the
+// holder of the document at now without the community (CHILD or ELDER), or
+// "" when the community must confirm the binding. Any caller; no error.
+func (p GuardianshipPolicy) DependentBasis(t DocType, number string, now time.Time) string {
+	birth, ok := BirthDate(t, number)
+	if !ok {
+		return ""
+	}
+	age := AgeAt(birth, now)
+	switch {
+	case p.ChildUnder > 0 && age < p.ChildUnder:
+		return GuardianBasisChild
+	case p.ElderFrom > 0 && age >= p.ElderFrom:
+		return GuardianBasisElder
+	}
+	return ""
+}
+
+// BirthDate returns the birth date a resident ID number carries; false for
+// other documents or a malformed number. Any caller; no error.
+func BirthDate(t DocType, number string) (time.Time, bool) {
+	if t != DocIDCard || len(number) != 18 {
+		return time.Time{}, false
+	}
+	birth, err := time.ParseInLocation("20060102", number[6:14], CST)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return birth, true
+}
+
+// AgeAt returns the age in full years of a person born on birth at now (in
+// Shaanxi's calendar). Any caller; no error.
+func AgeAt(birth, now time.Time) int {
+	now = now.In(CST)
+	age := now.Year() - birth.Year()
+	if now.Month() < birth.Month() || now.Month() == birth.Month() && now.Day() < birth.Day() {
+		age--
+	}
+	return age
+}
+
+// GuardianshipEvent is one binding or unbinding of a person to a guardian
+// account, as the person and community staff see it.
+type GuardianshipEvent struct {
+	ID       int64
+	PersonID int64
+	Event    string // BIND or UNBIND
+	// Basis is CHILD, ELDER, COMMUNITY or LEGACY for a binding; CLAIMED or
+	// COMMUNITY for an unbinding.
+	Basis string
+	// Guardian is the masked phone of the guardian account.
+	Guardian string
+	// Actor is the subject who made the change; ByRole the role through
+	// which staff made it ("" for residents).
+	Actor  string
+	ByRole Role
+	Reason string
+	At     time.Time
+}
+
+// ClaimInput is what a holder proves to take their own code back: the
+// document and the name on record. The phone is the calling account's,
+// verified by SMS at login.
+type ClaimInput struct {
+	DocType   DocType
+	DocNumber string
+	Name      string
+}
