@@ -28,7 +28,9 @@ type ResolverRoot interface {
 	AppealEvidence() AppealEvidenceResolver
 	AppealView() AppealViewResolver
 	AreaRisk() AreaRiskResolver
+	AreaRiskPreview() AreaRiskPreviewResolver
 	AuditRecord() AuditRecordResolver
+	AuditVerification() AuditVerificationResolver
 	CodeChange() CodeChangeResolver
 	ColourRequest() ColourRequestResolver
 	Credential() CredentialResolver
@@ -116,6 +118,14 @@ type ComplexityRoot struct {
 		RequestID  func(childComplexity int) int
 	}
 
+	AreaRiskPreview struct {
+		Changed     func(childComplexity int) int
+		Evaluated   func(childComplexity int) int
+		Level       func(childComplexity int) int
+		RegionCode  func(childComplexity int) int
+		Transitions func(childComplexity int) int
+	}
+
 	Attribution struct {
 		Institution func(childComplexity int) int
 		Kind        func(childComplexity int) int
@@ -154,6 +164,14 @@ type ComplexityRoot struct {
 	AuditRecordEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AuditVerification struct {
+		BrokenID  func(childComplexity int) int
+		Checked   func(childComplexity int) int
+		CheckedAt func(childComplexity int) int
+		Ok        func(childComplexity int) int
+		Problem   func(childComplexity int) int
 	}
 
 	CheckpointTypeCoverage struct {
@@ -475,6 +493,7 @@ type ComplexityRoot struct {
 		RetractFact            func(childComplexity int, kind model.FactKind, id int64, reason string) int
 		ReturnTicket           func(childComplexity int, id int64, reason string) int
 		ReviewPassCard         func(childComplexity int, id int64, approve bool, reason *string) int
+		RevokePaperCode        func(childComplexity int, personID int64, reason string) int
 		RevokeRole             func(childComplexity int, grantID int64) int
 		SetAreaRisk            func(childComplexity int, region string, level model.RiskLevel, reason *string) int
 		SetResponseLevel       func(childComplexity int, level int, reason string) int
@@ -580,8 +599,10 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AppealView                func(childComplexity int, ticketID int64) int
+		AreaRiskOutcome           func(childComplexity int, id int64) int
 		AreaRisks                 func(childComplexity int, region *string, history *bool) int
-		AuditLog                  func(childComplexity int, first *int, after *string) int
+		AuditLog                  func(childComplexity int, first *int, after *string, action *string, actor *string, object *string, reason *string, region *string, from *time.Time, to *time.Time) int
+		AuditVerification         func(childComplexity int) int
 		CodeHistory               func(childComplexity int, personID *int64, purpose *string) int
 		ColourRequests            func(childComplexity int, region *string, status *model.ColourRequestStatus, personID *int64) int
 		CurrentResponseLevel      func(childComplexity int) int
@@ -610,6 +631,7 @@ type ComplexityRoot struct {
 		Person                    func(childComplexity int, id int64, purpose *string) int
 		PersonFacts               func(childComplexity int, personID int64, purpose *string) int
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
+		PreviewAreaRisk           func(childComplexity int, region string, level model.RiskLevel) int
 		PreviewRuleSet            func(childComplexity int, body string) int
 		Ranking                   func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
 		RankingReports            func(childComplexity int, week *time.Time) int
@@ -1208,6 +1230,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AreaRisk.RequestID(childComplexity), true
 
+	case "AreaRiskPreview.changed":
+		if e.ComplexityRoot.AreaRiskPreview.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Changed(childComplexity), true
+	case "AreaRiskPreview.evaluated":
+		if e.ComplexityRoot.AreaRiskPreview.Evaluated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Evaluated(childComplexity), true
+	case "AreaRiskPreview.level":
+		if e.ComplexityRoot.AreaRiskPreview.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Level(childComplexity), true
+	case "AreaRiskPreview.regionCode":
+		if e.ComplexityRoot.AreaRiskPreview.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.RegionCode(childComplexity), true
+	case "AreaRiskPreview.transitions":
+		if e.ComplexityRoot.AreaRiskPreview.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Transitions(childComplexity), true
+
 	case "Attribution.institution":
 		if e.ComplexityRoot.Attribution.Institution == nil {
 			break
@@ -1379,6 +1432,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditRecordEdge.Node(childComplexity), true
+
+	case "AuditVerification.brokenId":
+		if e.ComplexityRoot.AuditVerification.BrokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.BrokenID(childComplexity), true
+	case "AuditVerification.checked":
+		if e.ComplexityRoot.AuditVerification.Checked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Checked(childComplexity), true
+	case "AuditVerification.checkedAt":
+		if e.ComplexityRoot.AuditVerification.CheckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.CheckedAt(childComplexity), true
+	case "AuditVerification.ok":
+		if e.ComplexityRoot.AuditVerification.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Ok(childComplexity), true
+	case "AuditVerification.problem":
+		if e.ComplexityRoot.AuditVerification.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Problem(childComplexity), true
 
 	case "CheckpointTypeCoverage.activeVenues":
 		if e.ComplexityRoot.CheckpointTypeCoverage.ActiveVenues == nil {
@@ -3102,6 +3186,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewPassCard(childComplexity, args["id"].(int64), args["approve"].(bool), args["reason"].(*string)), true
+	case "Mutation.revokePaperCode":
+		if e.ComplexityRoot.Mutation.RevokePaperCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokePaperCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokePaperCode(childComplexity, args["personId"].(int64), args["reason"].(string)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -3620,6 +3715,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AppealView(childComplexity, args["ticketId"].(int64)), true
+	case "Query.areaRiskOutcome":
+		if e.ComplexityRoot.Query.AreaRiskOutcome == nil {
+			break
+		}
+
+		args, err := ec.field_Query_areaRiskOutcome_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AreaRiskOutcome(childComplexity, args["id"].(int64)), true
 	case "Query.areaRisks":
 		if e.ComplexityRoot.Query.AreaRisks == nil {
 			break
@@ -3641,7 +3747,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["action"].(*string), args["actor"].(*string), args["object"].(*string), args["reason"].(*string), args["region"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.auditVerification":
+		if e.ComplexityRoot.Query.AuditVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AuditVerification(childComplexity), true
 	case "Query.codeHistory":
 		if e.ComplexityRoot.Query.CodeHistory == nil {
 			break
@@ -3931,6 +4043,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Persons(childComplexity, args["region"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.previewAreaRisk":
+		if e.ComplexityRoot.Query.PreviewAreaRisk == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewAreaRisk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewAreaRisk(childComplexity, args["region"].(string), args["level"].(model.RiskLevel)), true
 	case "Query.previewRuleSet":
 		if e.ComplexityRoot.Query.PreviewRuleSet == nil {
 			break
@@ -5876,9 +5999,26 @@ type AuditRecordConnection {
   pageInfo: PageInfo!
 }
 
+"""The result of walking the audit log's hash chain (as ` + "`" + `healthcode audit verify` + "`" + ` does)."""
+type AuditVerification {
+  """True when every record's link and hash match."""
+  ok: Boolean!
+  """Records checked."""
+  checked: Int!
+  """The first record whose link or hash does not match (null when ok)."""
+  brokenId: ID
+  problem: String!
+  checkedAt: Time!
+}
+
 extend type Query {
-  """The audit log inside the caller's grants, newest first (auditors)."""
-  auditLog(first: Int, after: String): AuditRecordConnection!
+  """The audit log inside the caller's grants, newest first (auditors). Filters: action (exact, or a prefix ending
+  in "." such as "code."), actor (subject such as staff:12, or username), object (such as person:99), reason (a
+  prefix, such as area_risk:4), region (inside it), from (inclusive) and to (exclusive)."""
+  auditLog(first: Int, after: String, action: String, actor: String, object: String, reason: String, region: String,
+    from: Time, to: Time): AuditRecordConnection!
+  """Walk the whole hash chain now (auditors of the province; reads every record)."""
+  auditVerification: AuditVerification!
 }
 `, BuiltIn: false},
 	{Name: "../schema/auth.graphqls", Input: `enum ActorKind {
@@ -6230,6 +6370,18 @@ type AreaRisk {
   approvedBy: Attribution
 }
 
+"""What designating an area's risk level would change, computed before saving (nothing is written)."""
+type AreaRiskPreview {
+  regionCode: String!
+  level: RiskLevel!
+  """The persons the designation reaches: those who stayed or were scanned there within the window, residents included."""
+  evaluated: Int!
+  """How many of them would change colour."""
+  changed: Int!
+  """Every (from, to) pair with its count, unchanged ones included."""
+  transitions: [ColourTransition!]!
+}
+
 type Fact {
   kind: FactKind!
   id: ID!
@@ -6269,6 +6421,10 @@ extend type Query {
     purpose: String): [CodeChange!]!
   """Area risk designations in force (or their history) inside a region; default the whole province."""
   areaRisks(region: String, history: Boolean): [AreaRisk!]!
+  """What setAreaRisk(region, level) would change, evaluated with the rule set in force (area_risk.write; writes nothing)."""
+  previewAreaRisk(region: String!, level: RiskLevel!): AreaRiskPreview!
+  """The colour changes a saved designation has caused so far (area_risk.write at its region)."""
+  areaRiskOutcome(id: ID!): [ColourTransition!]!
   """Every fact about a person, retracted ones included; checkpoint scans are STAY facts with source SCAN (staff with person.read)."""
   personFacts(personId: ID!, """Why (recorded in the access log the person sees)."""
     purpose: String): [Fact!]!
@@ -6422,6 +6578,8 @@ extend type Query {
 extend type Mutation {
   """Print a 14-day paper code for a person without a phone (community staff: person.declare); earlier ones are revoked."""
   issuePaperCode(personId: ID!): Credential!
+  """Withdraw a person's paper codes that have not expired, with a reason (person.declare): they go on the revocation list. Returns how many."""
+  revokePaperCode(personId: ID!, reason: String!): Int!
   """Apply for a health pass card with the declaration form; the community reviews it."""
   applyPassCard(input: DeclarationInput!): PassCardApplication!
   """Approve (only a green applicant) or reject (with a reason) a pass-card application."""
@@ -7662,6 +7820,22 @@ func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type AreaRisk", field.Name)
 }
 
+func (ec *executionContext) childFields_AreaRiskPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "regionCode":
+		return ec.fieldContext_AreaRiskPreview_regionCode(ctx, field)
+	case "level":
+		return ec.fieldContext_AreaRiskPreview_level(ctx, field)
+	case "evaluated":
+		return ec.fieldContext_AreaRiskPreview_evaluated(ctx, field)
+	case "changed":
+		return ec.fieldContext_AreaRiskPreview_changed(ctx, field)
+	case "transitions":
+		return ec.fieldContext_AreaRiskPreview_transitions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AreaRiskPreview", field.Name)
+}
+
 func (ec *executionContext) childFields_Attribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -7740,6 +7914,22 @@ func (ec *executionContext) childFields_AuditRecordEdge(ctx context.Context, fie
 		return ec.fieldContext_AuditRecordEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditRecordEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_AuditVerification_ok(ctx, field)
+	case "checked":
+		return ec.fieldContext_AuditVerification_checked(ctx, field)
+	case "brokenId":
+		return ec.fieldContext_AuditVerification_brokenId(ctx, field)
+	case "problem":
+		return ec.fieldContext_AuditVerification_problem(ctx, field)
+	case "checkedAt":
+		return ec.fieldContext_AuditVerification_checkedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckpointTypeCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
