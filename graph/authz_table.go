@@ -114,6 +114,8 @@ var AuthzTable = map[string]AuthzRow{
 	"Query.areaRisks":                 {Resident: true},
 	"Query.auditLog":                  {},
 	"Query.auditVerification":         {},
+	"Query.alerts":                    {},
+	"Mutation.acknowledgeAlert":       {},
 	"Query.codeHistory":               {Resident: true},
 	"Query.currentResponseLevel":      {Anonymous: true, Resident: true, Ungranted: true},
 	"Query.devMessages":               {Anonymous: true, Resident: true, Ungranted: true, Dev: true},

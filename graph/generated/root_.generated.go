@@ -25,6 +25,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Alert() AlertResolver
 	AppealEvidence() AppealEvidenceResolver
 	AppealView() AppealViewResolver
 	AreaRisk() AreaRiskResolver
@@ -80,6 +81,33 @@ type ComplexityRoot struct {
 	}
 
 	AccessRecordEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Alert struct {
+		AcknowledgedAt func(childComplexity int) int
+		AcknowledgedBy func(childComplexity int) int
+		Actor          func(childComplexity int) int
+		Count          func(childComplexity int) int
+		Detail         func(childComplexity int) int
+		FirstAt        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		LastAt         func(childComplexity int) int
+		Note           func(childComplexity int) int
+		RegionCode     func(childComplexity int) int
+		Threshold      func(childComplexity int) int
+		WindowSeconds  func(childComplexity int) int
+	}
+
+	AlertConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AlertEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -434,6 +462,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcknowledgeAlert       func(childComplexity int, id int64, note string) int
 		AddTrustedIssuer       func(childComplexity int, input model.TrustedIssuerInput) int
 		ApplyPassCard          func(childComplexity int, input model.DeclarationInput) int
 		ApproveColourRequest   func(childComplexity int, id int64) int
@@ -598,6 +627,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Alerts                    func(childComplexity int, kind *healthcode.AlertKind, acknowledged *bool, first *int, after *string) int
 		AppealView                func(childComplexity int, ticketID int64) int
 		AreaRiskOutcome           func(childComplexity int, id int64) int
 		AreaRisks                 func(childComplexity int, region *string, history *bool) int
@@ -1093,6 +1123,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccessRecordEdge.Node(childComplexity), true
+
+	case "Alert.acknowledgedAt":
+		if e.ComplexityRoot.Alert.AcknowledgedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AcknowledgedAt(childComplexity), true
+	case "Alert.acknowledgedBy":
+		if e.ComplexityRoot.Alert.AcknowledgedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AcknowledgedBy(childComplexity), true
+	case "Alert.actor":
+		if e.ComplexityRoot.Alert.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Actor(childComplexity), true
+	case "Alert.count":
+		if e.ComplexityRoot.Alert.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Count(childComplexity), true
+	case "Alert.detail":
+		if e.ComplexityRoot.Alert.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Detail(childComplexity), true
+	case "Alert.firstAt":
+		if e.ComplexityRoot.Alert.FirstAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.FirstAt(childComplexity), true
+	case "Alert.id":
+		if e.ComplexityRoot.Alert.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ID(childComplexity), true
+	case "Alert.kind":
+		if e.ComplexityRoot.Alert.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Kind(childComplexity), true
+	case "Alert.lastAt":
+		if e.ComplexityRoot.Alert.LastAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.LastAt(childComplexity), true
+	case "Alert.note":
+		if e.ComplexityRoot.Alert.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Note(childComplexity), true
+	case "Alert.regionCode":
+		if e.ComplexityRoot.Alert.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.RegionCode(childComplexity), true
+	case "Alert.threshold":
+		if e.ComplexityRoot.Alert.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Threshold(childComplexity), true
+	case "Alert.windowSeconds":
+		if e.ComplexityRoot.Alert.WindowSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.WindowSeconds(childComplexity), true
+
+	case "AlertConnection.edges":
+		if e.ComplexityRoot.AlertConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Edges(childComplexity), true
+	case "AlertConnection.nodes":
+		if e.ComplexityRoot.AlertConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Nodes(childComplexity), true
+	case "AlertConnection.pageInfo":
+		if e.ComplexityRoot.AlertConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.PageInfo(childComplexity), true
+
+	case "AlertEdge.cursor":
+		if e.ComplexityRoot.AlertEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Cursor(childComplexity), true
+	case "AlertEdge.node":
+		if e.ComplexityRoot.AlertEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Node(childComplexity), true
 
 	case "ApiKeyPayload.id":
 		if e.ComplexityRoot.ApiKeyPayload.ID == nil {
@@ -2542,6 +2683,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.Staff(childComplexity), true
 
+	case "Mutation.acknowledgeAlert":
+		if e.ComplexityRoot.Mutation.AcknowledgeAlert == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeAlert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeAlert(childComplexity, args["id"].(int64), args["note"].(string)), true
 	case "Mutation.addTrustedIssuer":
 		if e.ComplexityRoot.Mutation.AddTrustedIssuer == nil {
 			break
@@ -3704,6 +3856,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PreviewChange.To(childComplexity), true
 
+	case "Query.alerts":
+		if e.ComplexityRoot.Query.Alerts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["kind"].(*healthcode.AlertKind), args["acknowledged"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.appealView":
 		if e.ComplexityRoot.Query.AppealView == nil {
 			break
@@ -5944,6 +6107,60 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/alert.graphqls", Input: `"""An unusual pattern of one account (issue 12 §4)."""
+enum AlertKind {
+  """One account unmasked more distinct persons within the window than the threshold."""
+  MASS_UNMASK
+  """One account asked for red-making or red-lifting colour changes about more distinct persons than the threshold."""
+  MASS_DESIGNATION
+  """One account read more distinct persons' data within the window than the threshold."""
+  MASS_PERSON_READ
+}
+
+"""
+An abuse alert: one account crossed a threshold within a sliding window.
+Later actions of the account inside the window update count and lastAt.
+"""
+type Alert {
+  id: ID!
+  kind: AlertKind!
+  """The account's subject, e.g. staff:12."""
+  actor: String!
+  """The account's home region."""
+  regionCode: String!
+  windowSeconds: Int!
+  """Distinct persons within the window, as of lastAt."""
+  count: Int!
+  threshold: Int!
+  firstAt: Time!
+  lastAt: Time!
+  detail: JSON
+  acknowledgedBy: String
+  acknowledgedAt: Time
+  note: String!
+}
+
+type AlertEdge {
+  cursor: String!
+  node: Alert!
+}
+
+type AlertConnection {
+  edges: [AlertEdge!]!
+  nodes: [Alert!]!
+  pageInfo: PageInfo!
+}
+
+extend type Query {
+  """Abuse alerts inside the caller's audit.read regions, newest first (auditors)."""
+  alerts(kind: AlertKind, acknowledged: Boolean, first: Int, after: String): AlertConnection!
+}
+
+extend type Mutation {
+  """Marks an alert as looked at, with a note; audited (auditors at the alert's region)."""
+  acknowledgeAlert(id: ID!, note: String!): Alert!
+}
+`, BuiltIn: false},
 	{Name: "../schema/attribution.graphqls", Input: `"""
 Who entered a fact, took a step or produced a report (docs/api.md, Attribution): the person, their role and where they
 work, for staff who judge the record. Shown to staff only; null for residents.
@@ -7750,6 +7967,60 @@ func (ec *executionContext) childFields_AccessRecordEdge(ctx context.Context, fi
 		return ec.fieldContext_AccessRecordEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AccessRecordEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Alert_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Alert_kind(ctx, field)
+	case "actor":
+		return ec.fieldContext_Alert_actor(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Alert_regionCode(ctx, field)
+	case "windowSeconds":
+		return ec.fieldContext_Alert_windowSeconds(ctx, field)
+	case "count":
+		return ec.fieldContext_Alert_count(ctx, field)
+	case "threshold":
+		return ec.fieldContext_Alert_threshold(ctx, field)
+	case "firstAt":
+		return ec.fieldContext_Alert_firstAt(ctx, field)
+	case "lastAt":
+		return ec.fieldContext_Alert_lastAt(ctx, field)
+	case "detail":
+		return ec.fieldContext_Alert_detail(ctx, field)
+	case "acknowledgedBy":
+		return ec.fieldContext_Alert_acknowledgedBy(ctx, field)
+	case "acknowledgedAt":
+		return ec.fieldContext_Alert_acknowledgedAt(ctx, field)
+	case "note":
+		return ec.fieldContext_Alert_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AlertConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AlertConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AlertConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AlertEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AlertEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
