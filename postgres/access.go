@@ -65,7 +65,7 @@ func (db *DB) accessLog(ctx context.Context, pid int64, first int, after int64) 
 		first = 100
 	}
 	rows, err := db.Pool.Query(ctx, `SELECT id, person_id, at, actor, role, what, purpose FROM access_log
-		WHERE person_id = $1 AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT $3`, pid, after, first+1)
+		WHERE person_id = $1 AND ($2::bigint = 0 OR id < $2::bigint) ORDER BY id DESC LIMIT $3`, pid, after, first+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list access log: %w", err)
 	}

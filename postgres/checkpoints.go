@@ -659,7 +659,7 @@ func (s *CheckpointService) Institutions(ctx context.Context, region string) ([]
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT "+institutionColumns+` FROM institutions
-		WHERE ($1 = 0 OR id = $1) AND ($1 <> 0 OR in_regions(region_path, $2))
+		WHERE ($1::bigint = 0 OR id = $1::bigint) AND ($1::bigint <> 0 OR in_regions(region_path, $2))
 		AND ($3 = '' OR region_path <@ $4::text::ltree) ORDER BY id`,
 		sc.institution, ltreePaths(sc.regions), region, ltreePath(region))
 	if err != nil {
@@ -700,7 +700,7 @@ func (s *CheckpointService) Venues(ctx context.Context, institutionID int64, reg
 	}
 	rows, err := s.DB.Pool.Query(ctx, "SELECT v."+strings.ReplaceAll(venueColumns, ", ", ", v.")+` FROM venues v
 		JOIN institutions i ON i.id = v.institution_id
-		WHERE ($1 = 0 OR v.institution_id = $1) AND ($2 = 0 OR v.institution_id = $2)
+		WHERE ($1::bigint = 0 OR v.institution_id = $1::bigint) AND ($2::bigint = 0 OR v.institution_id = $2::bigint)
 		AND ($2 <> 0 OR in_regions(i.region_path, $3))
 		AND ($4 = '' OR v.region_path <@ $5::text::ltree) ORDER BY v.id`,
 		institutionID, sc.institution, ltreePaths(sc.regions), region, ltreePath(region))

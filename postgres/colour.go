@@ -248,7 +248,7 @@ func (s *ColourRequestService) ColourRequests(ctx context.Context, f healthcode.
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, colourRequestSQL(`SELECT COLUMNS FROM colour_requests
-		WHERE in_regions(region_path, $2) AND ($4 = 0 OR person_id = $4)
+		WHERE in_regions(region_path, $2) AND ($4::bigint = 0 OR person_id = $4::bigint)
 		  AND CASE WHEN status = 'PENDING' AND expires_at <= $1 THEN 'EXPIRED' ELSE status END = $3
 		ORDER BY id DESC LIMIT 200`), s.DB.now(), ltreePaths(regions), f.Status, f.PersonID)
 	if err != nil {

@@ -496,7 +496,7 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 			COALESCE(d.corrected_by, '')
 		FROM subsystem_deviations d JOIN persons p ON p.id = d.person_id
 		WHERE in_regions(d.region_path, $1) AND ($2 = '' OR d.city_code = $2)
-			AND ($3 = '' OR ($3 = 'OPEN') = (d.corrected_at IS NULL)) AND ($4 = 0 OR d.id < $4)
+			AND ($3 = '' OR ($3 = 'OPEN') = (d.corrected_at IS NULL)) AND ($4::bigint = 0 OR d.id < $4::bigint)
 		ORDER BY d.id DESC LIMIT $5`, ltreePaths(visible), f.CityCode, f.Status, f.After, f.First+1)
 	if err != nil {
 		return nil, false, fmt.Errorf("list deviations: %w", err)
