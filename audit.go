@@ -27,6 +27,14 @@ type AuditRecord struct {
 type AuditFilter struct {
 	First int
 	After int64 // keyset cursor: records with a smaller id (newest first)
+	// Optional filters; zero values select everything.
+	Action string    // the action, or its prefix when it ends with "." ("code.")
+	Actor  string    // the actor's subject ("staff:12") or name (username)
+	Object string    // the object ("person:99")
+	Reason string    // a prefix of the reason ("area_risk:4")
+	Region string    // records inside this region
+	From   time.Time // at or after
+	To     time.Time // before
 }
 
 // AuditService reads and checks the audit log. Writing happens inside the
@@ -35,6 +43,10 @@ type AuditService interface {
 	// ListAudit returns records in regions inside the caller's audit.read
 	// regions, newest first. Errors: UNAUTHENTICATED, FORBIDDEN.
 	ListAudit(ctx context.Context, filter AuditFilter) ([]*AuditRecord, bool, error)
+	// VerifyAuditChain walks the whole chain as `healthcode audit verify`
+	// does, for callers with audit.read at the province (the chain is one
+	// for the whole platform). Errors: UNAUTHENTICATED, FORBIDDEN.
+	VerifyAuditChain(ctx context.Context) (AuditVerification, error)
 }
 
 // AuditAnchor is a signed checkpoint of the audit chain's head, published
@@ -77,4 +89,6 @@ type AuditVerification struct {
 	// match, 0 when the chain is intact.
 	BrokenID int64
 	Problem  string
+	// CheckedAt is when the walk ended.
+	CheckedAt time.Time
 }

@@ -65,6 +65,14 @@ type CredentialService interface {
 	// caller's jurisdiction), FORBIDDEN (the caller sees the person but lacks
 	// person.declare).
 	IssuePaperCode(ctx context.Context, personID int64) (*Credential, error)
+	// RevokePaperCode withdraws a person's paper codes that have not expired
+	// (issued in error, the person got a phone), with a reason: they go on the
+	// revocation list as CANCELLED. Community staff with person.declare at the
+	// residence. It returns how many were revoked. Errors: UNAUTHENTICATED,
+	// INVALID (empty reason or over 200 characters), NOT_FOUND (no such
+	// person, or outside the caller's jurisdiction), FORBIDDEN (seen but
+	// without person.declare), CONFLICT (no paper code in force).
+	RevokePaperCode(ctx context.Context, personID int64, reason string) (int, error)
 	// ApplyPassCard records a pass-card application from the declaration form
 	// (by the resident or by community staff) and queues it for review.
 	// Errors: those of SubmitDeclaration, CONFLICT (an application pending).

@@ -33,6 +33,20 @@ type AreaRisk struct {
 	RequestID int64
 }
 
+// AreaRiskPreview is what designating a region's risk level would change,
+// computed before saving with the rule set in force over the persons the
+// designation reaches (those SetAreaRisk re-evaluates), without writing.
+type AreaRiskPreview struct {
+	RegionCode string
+	Level      string
+	// Evaluated counts the persons the designation reaches.
+	Evaluated int
+	// Changed counts those whose colour would change.
+	Changed int
+	// Transitions counts every (from, to) pair, unchanged ones included.
+	Transitions []ColourTransition
+}
+
 // Fact is one fact about a person as shown to staff on an appeal or person
 // view: its kind, what it says, where it came from, who entered it and when.
 type Fact struct {
@@ -102,6 +116,17 @@ type FactService interface {
 	// region.read regions (history when history is true).
 	// Errors: UNAUTHENTICATED, FORBIDDEN.
 	AreaRisks(ctx context.Context, regionCode string, history bool) ([]*AreaRisk, error)
+	// PreviewAreaRisk reports what SetAreaRisk with the same region and
+	// level would change — the persons it re-evaluates, evaluated with the
+	// designation as if saved now, against their current colours — and
+	// writes nothing (the caller needs area_risk.write there, as for
+	// SetAreaRisk). Errors: UNAUTHENTICATED, INVALID, FORBIDDEN, NOT_FOUND
+	// (no such region).
+	PreviewAreaRisk(ctx context.Context, regionCode, level string) (*AreaRiskPreview, error)
+	// AreaRiskOutcome counts the colour changes a saved designation has
+	// caused so far, by (from, to), for callers with area_risk.write at its
+	// region. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND.
+	AreaRiskOutcome(ctx context.Context, areaRiskID int64) ([]ColourTransition, error)
 	// PersonFacts lists every fact about a person, retracted ones included
 	// (checkpoint scans as STAY facts with source SCAN), for staff with
 	// person.read at the person's residence.

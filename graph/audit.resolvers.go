@@ -11,6 +11,7 @@ import (
 	"healthcode/graph/generated"
 	"healthcode/graph/model"
 	"strconv"
+	"time"
 )
 
 // Role is the resolver for the role field.
@@ -18,8 +19,26 @@ func (r *auditRecordResolver) Role(ctx context.Context, obj *healthcode.AuditRec
 	return string(obj.Role), nil
 }
 
+// Ok is the resolver for the ok field.
+func (r *auditVerificationResolver) Ok(ctx context.Context, obj *healthcode.AuditVerification) (bool, error) {
+	return obj.BrokenID == 0, nil
+}
+
+// Checked is the resolver for the checked field.
+func (r *auditVerificationResolver) Checked(ctx context.Context, obj *healthcode.AuditVerification) (int, error) {
+	return int(obj.Checked), nil
+}
+
+// BrokenID is the resolver for the brokenId field.
+func (r *auditVerificationResolver) BrokenID(ctx context.Context, obj *healthcode.AuditVerification) (*int64, error) {
+	if obj.BrokenID == 0 {
+		return nil, nil
+	}
+	return &obj.BrokenID, nil
+}
+
 // AuditLog is the resolver for the auditLog field.
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string) (*model.AuditRecordConnection, error) {
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, object *string, reason *string, region *string, from *time.Time, to *time.Time) (*model.AuditRecordConnection, error) {
 	n, err := pageSize(first)
 	if err != nil {
 		return nil, err
@@ -28,7 +47,15 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string)
 	if err != nil {
 		return nil, err
 	}
-	list, more, err := r.AuditService.ListAudit(ctx, healthcode.AuditFilter{First: n, After: cur})
+	f := healthcode.AuditFilter{First: n, After: cur, Action: deref(action), Actor: deref(actor), Object: deref(object),
+		Reason: deref(reason), Region: deref(region)}
+	if from != nil {
+		f.From = *from
+	}
+	if to != nil {
+		f.To = *to
+	}
+	list, more, err := r.AuditService.ListAudit(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +66,24 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string)
 	return &model.AuditRecordConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
 
+// AuditVerification is the resolver for the auditVerification field.
+func (r *queryResolver) AuditVerification(ctx context.Context) (*healthcode.AuditVerification, error) {
+	v, err := r.AuditService.VerifyAuditChain(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // AuditRecord returns generated.AuditRecordResolver implementation.
 func (r *Resolver) AuditRecord() generated.AuditRecordResolver { return &auditRecordResolver{r} }
 
-type auditRecordResolver struct{ *Resolver }
+// AuditVerification returns generated.AuditVerificationResolver implementation.
+func (r *Resolver) AuditVerification() generated.AuditVerificationResolver {
+	return &auditVerificationResolver{r}
+}
+
+type (
+	auditRecordResolver       struct{ *Resolver }
+	auditVerificationResolver struct{ *Resolver }
+)

@@ -47,6 +47,12 @@ type AuthzRow struct {
 // answer but a refusal (UNAUTHENTICATED, FORBIDDEN, or NOT_FOUND for a staff
 // account without jurisdiction). docs/security.md explains it.
 var AuthzTable = map[string]AuthzRow{
+	"Mutation.acknowledgeAlert":       {Perms: []string{"audit.read"}},
+	"Mutation.revokePaperCode":        {Perms: []string{"person.declare"}},
+	"Query.alerts":                    {Perms: []string{"audit.read"}},
+	"Query.areaRiskOutcome":           {Perms: []string{"area_risk.write"}},
+	"Query.auditVerification":         {Perms: []string{"audit.read"}, Province: true},
+	"Query.previewAreaRisk":           {Perms: []string{"area_risk.write"}},
 	"Mutation.approveColourRequest":   {Perms: []string{"colour.approve"}},
 	"Mutation.approveGrant":           {Perms: []string{"grant.manage"}},
 	"Mutation.rejectColourRequest":    {Perms: []string{"colour.approve"}},

@@ -33,6 +33,11 @@ func (r *areaRiskResolver) ApprovedBy(ctx context.Context, obj *healthcode.AreaR
 	return r.attribution(ctx, obj.ApprovedBy)
 }
 
+// Level is the resolver for the level field.
+func (r *areaRiskPreviewResolver) Level(ctx context.Context, obj *healthcode.AreaRiskPreview) (model.RiskLevel, error) {
+	return model.RiskLevel(obj.Level), nil
+}
+
 // By is the resolver for the by field.
 func (r *codeChangeResolver) By(ctx context.Context, obj *healthcode.CodeChange) (*healthcode.Attribution, error) {
 	return r.attribution(ctx, obj.Actor)
@@ -242,6 +247,24 @@ func (r *queryResolver) AreaRisks(ctx context.Context, region *string, history *
 	return r.FactService.AreaRisks(ctx, deref(region), deref(history))
 }
 
+// PreviewAreaRisk is the resolver for the previewAreaRisk field.
+func (r *queryResolver) PreviewAreaRisk(ctx context.Context, region string, level model.RiskLevel) (*healthcode.AreaRiskPreview, error) {
+	return r.FactService.PreviewAreaRisk(ctx, region, string(level))
+}
+
+// AreaRiskOutcome is the resolver for the areaRiskOutcome field.
+func (r *queryResolver) AreaRiskOutcome(ctx context.Context, id int64) ([]*healthcode.ColourTransition, error) {
+	list, err := r.FactService.AreaRiskOutcome(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*healthcode.ColourTransition, len(list))
+	for i := range list {
+		out[i] = &list[i]
+	}
+	return out, nil
+}
+
 // PersonFacts is the resolver for the personFacts field.
 func (r *queryResolver) PersonFacts(ctx context.Context, personID int64, purpose *string) ([]*healthcode.Fact, error) {
 	return r.FactService.PersonFacts(healthcode.WithPurpose(ctx, deref(purpose)), personID)
@@ -264,6 +287,11 @@ func (r *queryResolver) ColourRequests(ctx context.Context, region *string, stat
 // AreaRisk returns generated.AreaRiskResolver implementation.
 func (r *Resolver) AreaRisk() generated.AreaRiskResolver { return &areaRiskResolver{r} }
 
+// AreaRiskPreview returns generated.AreaRiskPreviewResolver implementation.
+func (r *Resolver) AreaRiskPreview() generated.AreaRiskPreviewResolver {
+	return &areaRiskPreviewResolver{r}
+}
+
 // CodeChange returns generated.CodeChangeResolver implementation.
 func (r *Resolver) CodeChange() generated.CodeChangeResolver { return &codeChangeResolver{r} }
 
@@ -280,10 +308,11 @@ func (r *Resolver) HealthCode() generated.HealthCodeResolver { return &healthCod
 func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
 
 type (
-	areaRiskResolver      struct{ *Resolver }
-	codeChangeResolver    struct{ *Resolver }
-	colourRequestResolver struct{ *Resolver }
-	factResolver          struct{ *Resolver }
-	healthCodeResolver    struct{ *Resolver }
-	personResolver        struct{ *Resolver }
+	areaRiskResolver        struct{ *Resolver }
+	areaRiskPreviewResolver struct{ *Resolver }
+	codeChangeResolver      struct{ *Resolver }
+	colourRequestResolver   struct{ *Resolver }
+	factResolver            struct{ *Resolver }
+	healthCodeResolver      struct{ *Resolver }
+	personResolver          struct{ *Resolver }
 )

@@ -44,6 +44,11 @@ func (r *mutationResolver) IssuePaperCode(ctx context.Context, personID int64) (
 	return r.Credentials.IssuePaperCode(ctx, personID)
 }
 
+// RevokePaperCode is the resolver for the revokePaperCode field.
+func (r *mutationResolver) RevokePaperCode(ctx context.Context, personID int64, reason string) (int, error) {
+	return r.Credentials.RevokePaperCode(ctx, personID, reason)
+}
+
 // ApplyPassCard is the resolver for the applyPassCard field.
 func (r *mutationResolver) ApplyPassCard(ctx context.Context, input model.DeclarationInput) (*healthcode.PassCardApplication, error) {
 	in, err := declarationInput(input)

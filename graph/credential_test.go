@@ -113,7 +113,9 @@ func TestPaperCodeRevokedOnColourChange(t *testing.T) {
 		map[string]any{"p": person["id"]}).MustData(t)
 	paper := data["issuePaperCode"].(map[string]any)
 	exp, _ := time.Parse(time.RFC3339, paper["expiresAt"].(string))
-	if paper["kind"] != "PAPER" || exp.Sub(s.Clock.Now()) < 13*24*time.Hour || !strings.Contains(paper["printPage"].(string), "<svg") {
+	if paper["kind"] != "PAPER" || exp.Sub(s.Clock.Now()) < 13*24*time.Hour || !strings.Contains(paper["printPage"].(string), "<svg") ||
+		!strings.Contains(paper["printPage"].(string), "<style>"+credential.PrintStyle+"</style>") ||
+		!strings.Contains(paper["printPage"].(string), "@page{size:A6") {
 		t.Fatalf("paper code = %v", paper["kind"])
 	}
 	tok := paper["token"].(string)

@@ -18,6 +18,7 @@ type Resolver struct {
 	RegionService  healthcode.RegionService
 	StaffService   healthcode.StaffService
 	AuditService   healthcode.AuditService
+	AlertService   healthcode.AlertService
 	CodeService    healthcode.CodeService
 	FactService    healthcode.FactService
 	Colours        healthcode.ColourRequestService

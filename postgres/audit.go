@@ -303,10 +303,34 @@ func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) 
 	if after <= 0 {
 		after = 1<<63 - 1
 	}
+	if f.Region != "" {
+		if err := optionalRegion(f.Region); err != nil {
+			return nil, false, err
+		}
+		if !insideAny(f.Region, visible) {
+			return nil, false, healthcode.ErrForbidden
+		}
+	}
+	action, prefix := f.Action, strings.HasSuffix(f.Action, ".")
+	var from, to *time.Time
+	if !f.From.IsZero() {
+		from = &f.From
+	}
+	if !f.To.IsZero() {
+		to = &f.To
+	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, actor, actor_name, role, region_code, action, object, reason,
 		detail::text, at, prev_hash, hash FROM audit_log
-		WHERE in_regions(region_path, $1) AND id < $2 ORDER BY id DESC LIMIT $3`,
-		ltreePaths(visible), after, f.First+1)
+		WHERE in_regions(region_path, $1) AND id < $2
+		  AND ($4 = '' OR (CASE WHEN $5 THEN starts_with(action, $4) ELSE action = $4 END))
+		  AND ($6 = '' OR actor = $6 OR actor_name = $6)
+		  AND ($7 = '' OR object = $7)
+		  AND ($8 = '' OR starts_with(reason, $8))
+		  AND ($9 = '' OR in_regions(region_path, ARRAY[$10]))
+		  AND ($11::timestamptz IS NULL OR at >= $11) AND ($12::timestamptz IS NULL OR at < $12)
+		ORDER BY id DESC LIMIT $3`,
+		ltreePaths(visible), after, f.First+1, action, prefix, strings.TrimSpace(f.Actor), strings.TrimSpace(f.Object),
+		f.Reason, f.Region, ltreePath(f.Region), from, to)
 	if err != nil {
 		return nil, false, fmt.Errorf("list audit log: %w", err)
 	}
@@ -331,4 +355,19 @@ func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) 
 		list = list[:f.First]
 	}
 	return list, more, nil
+}
+
+// VerifyAuditChain implements healthcode.AuditService: VerifyAudit for an
+// auditor of the whole province.
+func (s *AuditService) VerifyAuditChain(ctx context.Context) (healthcode.AuditVerification, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return healthcode.AuditVerification{}, err
+	}
+	if err := s.DB.authorize(ctx, a, healthcode.PermAuditRead, healthcode.ProvinceCode); err != nil {
+		return healthcode.AuditVerification{}, err
+	}
+	v, err := s.DB.VerifyAudit(ctx)
+	v.CheckedAt = s.DB.now()
+	return v, err
 }

@@ -62,35 +62,9 @@ func (db *DB) fanOutArea(ctx context.Context, areaRiskID int64, late bool) (int,
 		if late {
 			since, cause = created.Add(-LateFanOutDelay), cause+":late"
 		}
-		// Stays older than the largest window matter only to a code that
-		// is not GREEN, and only under a clause that waits for check-ins.
-		rs, err := publishedRuleSet(ctx, tx)
+		ids, err := areaPersons(ctx, tx, region, since)
 		if err != nil {
 			return err
-		}
-		older := maxRuleWindow
-		if waitsForCheckins(rs) {
-			older = rules.StayHorizon
-		}
-		// Scans in the region are found through its venues (a scan index
-		// by venue and time), the region's own path bounding the result.
-		rows, err := tx.Query(ctx, `SELECT person_id FROM stays
-			WHERE place LIKE $1 || '%' AND retracted_at IS NULL AND created_at >= $3
-			  AND (to_at IS NULL OR to_at > $2 OR to_at > $4 AND EXISTS (
-			       SELECT 1 FROM codes c WHERE c.person_id = stays.person_id AND c.colour <> 'GREEN'))
-			UNION
-			SELECT s.person_id FROM regions r JOIN venues v ON v.region_path <@ r.path
-			  JOIN scans s ON s.venue_id = v.id AND s.scanned_at > LEAST($2, $4)
-			 WHERE r.code = $1 AND s.region_path <@ r.path AND s.person_id IS NOT NULL AND s.stay_id IS NOT NULL
-			   AND s.retracted_at IS NULL AND s.received_at >= $3
-			   AND (s.scanned_at > $2 OR EXISTS (SELECT 1 FROM codes c WHERE c.person_id = s.person_id AND c.colour <> 'GREEN'))
-			ORDER BY 1`, region, tx.Now.Add(-maxRuleWindow), since, tx.Now.Add(-older))
-		if err != nil {
-			return fmt.Errorf("find persons in %s: %w", region, err)
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return fmt.Errorf("find persons in %s: %w", region, err)
 		}
 		for i := 0; i < len(ids); i += healthcode.ReevaluateBatchSize {
 			batch := ids[i:min(i+healthcode.ReevaluateBatchSize, len(ids))]
@@ -103,6 +77,43 @@ func (db *DB) fanOutArea(ctx context.Context, areaRiskID int64, late bool) (int,
 		return nil
 	})
 	return n, err
+}
+
+// areaPersons lists, in id order, the persons an area designation of region
+// reaches (see FanOutArea) whose stays or scans were recorded since since
+// (zero: all).
+func areaPersons(ctx context.Context, tx *Tx, region string, since time.Time) ([]int64, error) {
+	// Stays older than the largest window matter only to a code that
+	// is not GREEN, and only under a clause that waits for check-ins.
+	rs, err := publishedRuleSet(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	older := maxRuleWindow
+	if waitsForCheckins(rs) {
+		older = rules.StayHorizon
+	}
+	// Scans in the region are found through its venues (a scan index
+	// by venue and time), the region's own path bounding the result.
+	rows, err := tx.Query(ctx, `SELECT person_id FROM stays
+			WHERE place LIKE $1 || '%' AND retracted_at IS NULL AND created_at >= $3
+			  AND (to_at IS NULL OR to_at > $2 OR to_at > $4 AND EXISTS (
+			       SELECT 1 FROM codes c WHERE c.person_id = stays.person_id AND c.colour <> 'GREEN'))
+			UNION
+			SELECT s.person_id FROM regions r JOIN venues v ON v.region_path <@ r.path
+			  JOIN scans s ON s.venue_id = v.id AND s.scanned_at > LEAST($2, $4)
+			 WHERE r.code = $1 AND s.region_path <@ r.path AND s.person_id IS NOT NULL AND s.stay_id IS NOT NULL
+			   AND s.retracted_at IS NULL AND s.received_at >= $3
+			   AND (s.scanned_at > $2 OR EXISTS (SELECT 1 FROM codes c WHERE c.person_id = s.person_id AND c.colour <> 'GREEN'))
+			ORDER BY 1`, region, tx.Now.Add(-maxRuleWindow), since, tx.Now.Add(-older))
+	if err != nil {
+		return nil, fmt.Errorf("find persons in %s: %w", region, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("find persons in %s: %w", region, err)
+	}
+	return ids, nil
 }
 
 // waitsForCheckins reports whether a clause of rs can hold on a stay after

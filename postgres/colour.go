@@ -193,6 +193,12 @@ func (db *DB) requestColourChange(ctx context.Context, tx *Tx, a *healthcode.Act
 		op, person, region, ltreePath(region), db.PII.Encrypt(string(body)), r.Summary, r.RequestedBy, tx.Now, r.ExpiresAt).Scan(&r.ID); err != nil {
 		return nil, fmt.Errorf("insert colour request: %w", err)
 	}
+	if pid != 0 {
+		if err := tx.checkAlert(ctx, a, healthcode.AlertMassDesignation, map[string]any{
+			"last": "person:" + strconv.FormatInt(pid, 10), "request": r.ID, "op": op}); err != nil {
+			return nil, err
+		}
+	}
 	obj := "region:" + region
 	if pid != 0 {
 		obj = "person:" + strconv.FormatInt(pid, 10)

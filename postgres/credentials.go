@@ -284,6 +284,45 @@ func (s *CredentialService) IssuePaperCode(ctx context.Context, pid int64) (*hea
 	return out, err
 }
 
+// RevokePaperCode implements healthcode.CredentialService.
+func (s *CredentialService) RevokePaperCode(ctx context.Context, pid int64, reason string) (int, error) {
+	a, err := staffOnly(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if reason, err = healthcode.ValidText("作废原因", reason, 1, 200); err != nil {
+		return 0, err
+	}
+	var n int
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		region, err := s.DB.authorizeOnPerson(ctx, tx, a, healthcode.PermPersonDeclare, pid)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `UPDATE printed_codes SET revoked_at = $3, revoke_reason = $4
+			WHERE person_id = $1 AND kind = $2 AND revoked_at IS NULL AND expires_at > $3 RETURNING id`,
+			pid, healthcode.CredentialPaper, tx.Now, credential.RevokeCancelled)
+		if err != nil {
+			return fmt.Errorf("revoke paper codes: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("revoke paper codes: %w", err)
+		}
+		n = len(ids)
+		if n == 0 {
+			return healthcode.Errorf(healthcode.ECONFLICT, "该人员没有有效的纸质健康码")
+		}
+		return tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermPersonDeclare, region),
+			RegionCode: region, Action: "credential.revoke_paper", Object: "person:" + strconv.FormatInt(pid, 10),
+			Reason: reason, Detail: map[string]any{"printed": ids}})
+	})
+	if err == nil {
+		s.InvalidateVerifier()
+	}
+	return n, err
+}
+
 // ApplyPassCard implements healthcode.CredentialService.
 func (s *CredentialService) ApplyPassCard(ctx context.Context, in healthcode.DeclarationInput) (*healthcode.PassCardApplication, error) {
 	person, code, err := s.Codes.SubmitDeclaration(ctx, in)

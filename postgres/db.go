@@ -46,6 +46,11 @@ type DB struct {
 	// behind PgBouncer in transaction mode the pool goes through it and
 	// the listener goes to PostgreSQL directly (docs/operations.md).
 	ListenURL string
+	// AlertLimits overrides healthcode.DefaultAlertLimits per kind.
+	AlertLimits map[healthcode.AlertKind]healthcode.AlertLimit
+	// AlertRaised, when set, is called once per new abuse alert after its
+	// transaction committed (the alerts_total metric).
+	AlertRaised func(kind healthcode.AlertKind)
 	// Listener is the process's LISTEN connection (NewListener sets it);
 	// nil where nothing listens (the queue subscriptions then answer
 	// UNAVAILABLE).
@@ -114,6 +119,9 @@ type Tx struct {
 	Now time.Time
 	// grantsChanged is set by writes to grants; InTx notifies after commit.
 	grantsChanged bool
+	// raised are the abuse alerts this transaction inserted; InTx logs and
+	// counts them after commit.
+	raised []healthcode.Alert
 	// auditHead caches the audit chain's head hash once this transaction
 	// holds the chain lock, so many appends in one transaction read it once.
 	auditHead *string
@@ -146,6 +154,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if tx.grantsChanged && db.GrantsChanged != nil {
 		db.GrantsChanged()
+	}
+	for _, al := range tx.raised {
+		db.alertRaised(al)
 	}
 	return nil
 }

@@ -395,20 +395,47 @@ func areaCode(code string) (string, error) {
 	return healthcode.ProvinceCode, nil
 }
 
-// SetAreaRisk implements healthcode.FactService.
-func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason string) (*healthcode.AreaRisk, error) {
+// authorizeAreaRisk checks a designation's level and region and that the
+// caller (staff) holds area_risk.write there; it returns the caller and the
+// region the permission was checked at.
+func (s *FactService) authorizeAreaRisk(ctx context.Context, regionCode, level string) (*healthcode.Actor, string, error) {
 	a, err := staffOnly(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if level != healthcode.RiskHigh && level != healthcode.RiskMedium && level != healthcode.RiskLow {
-		return nil, healthcode.Errorf(healthcode.EINVALID, "风险等级应为 HIGH、MEDIUM 或 LOW")
+		return nil, "", healthcode.Errorf(healthcode.EINVALID, "风险等级应为 HIGH、MEDIUM 或 LOW")
 	}
 	authAt, err := areaCode(regionCode)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := s.DB.authorize(ctx, a, healthcode.PermAreaRiskWrite, authAt); err != nil {
+		return nil, "", err
+	}
+	return a, authAt, nil
+}
+
+// areaExists returns NOT_FOUND for a Shaanxi region (or the province) that
+// does not exist; other provinces' areas are not in the region table.
+func areaExists(ctx context.Context, tx *Tx, regionCode, authAt string) error {
+	if authAt == healthcode.ProvinceCode && regionCode != healthcode.ProvinceCode {
+		return nil
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1)", regionCode).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		return healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
+	}
+	return nil
+}
+
+// SetAreaRisk implements healthcode.FactService.
+func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason string) (*healthcode.AreaRisk, error) {
+	a, authAt, err := s.authorizeAreaRisk(ctx, regionCode, level)
+	if err != nil {
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
@@ -417,14 +444,8 @@ func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason
 	}
 	var out *healthcode.AreaRisk
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
-		if authAt != healthcode.ProvinceCode || regionCode == healthcode.ProvinceCode {
-			var exists bool
-			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1)", regionCode).Scan(&exists); err != nil {
-				return err
-			}
-			if !exists {
-				return healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
-			}
+		if err := areaExists(ctx, tx, regionCode, authAt); err != nil {
+			return err
 		}
 		// A HIGH level turns red everyone who stayed in the area, and lowering
 		// one lifts those reds: either waits for a second health officer

@@ -581,6 +581,10 @@ func (s *TicketService) UnmaskPerson(ctx context.Context, ticketID int64, reason
 			region, "工单 "+strconv.FormatInt(ticketID, 10)+"："+reason); err != nil {
 			return err
 		}
+		if err := tx.checkAlert(ctx, a, healthcode.AlertMassUnmask, map[string]any{
+			"last": "person:" + strconv.FormatInt(t.PersonID, 10), "ticket": ticketID}); err != nil {
+			return err
+		}
 		return tx.Audit(ctx, healthcode.AuditRecord{RegionCode: region, Action: "person.unmask",
 			Object: "person:" + strconv.FormatInt(t.PersonID, 10), Reason: "ticket:" + strconv.FormatInt(ticketID, 10) + " " + reason})
 	})

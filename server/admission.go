@@ -33,8 +33,8 @@ type AdmissionConfig struct {
 	QueueLimit int
 	// Classify gives the class of a request; "" lets it bypass admission
 	// control (static files, key sets). Nil: every request is normal. The
-	// ops endpoints (/healthz, /readyz, /metrics) and websocket upgrades
-	// always bypass it.
+	// ops endpoints (/healthz, /readyz) and websocket upgrades always bypass
+	// it; /metrics has a listener of its own (MetricsAddr).
 	Classify func(r *http.Request) healthcode.WorkClass
 	// Now is the clock of the saturation window (default time.Now); tests
 	// set it.
@@ -257,7 +257,7 @@ func (s *Server) admit(next http.Handler) http.Handler {
 	a := s.admission
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
+		case "/healthz", "/readyz":
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -214,7 +214,7 @@ func TestAdmissionBypass(t *testing.T) {
 		c.ReadyChecks = map[string]func(context.Context) error{"postgres": func(context.Context) error { return nil }}
 	})
 	h.hold(t, healthcode.ClassEssential)
-	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/"} {
+	for _, path := range []string{"/healthz", "/readyz", "/"} {
 		if w := h.do(httptest.NewRequest(http.MethodGet, path, nil)); w.Code != http.StatusOK {
 			t.Errorf("GET %s with the replica full = %d %s", path, w.Code, w.Body)
 		}

@@ -33,6 +33,7 @@ type Metrics struct {
 	gqlDuration   *prometheus.HistogramVec
 	gqlErrors     *prometheus.CounterVec
 	admission     *prometheus.CounterVec
+	alerts        *prometheus.CounterVec
 
 	mu     sync.Mutex
 	opSeen map[string]struct{}
@@ -70,12 +71,16 @@ func NewMetrics() *Metrics {
 			Name: "admission_requests_total",
 			Help: "Requests by admission class and outcome (admitted at once, queued then admitted, refused with OVERLOADED).",
 		}, []string{"class", "result"}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alerts_total",
+			Help: "Abuse alerts raised by kind (MASS_UNMASK, MASS_DESIGNATION, ...); one per burst of one account.",
+		}, []string{"kind"}),
 		opSeen: make(map[string]struct{}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.gqlOperations, m.gqlDuration, m.gqlErrors, m.admission,
+		m.httpRequests, m.httpDuration, m.gqlOperations, m.gqlDuration, m.gqlErrors, m.admission, m.alerts,
 	)
 	return m
 }
@@ -97,6 +102,16 @@ func (m *Metrics) Handler() http.Handler {
 		Timeout:             8 * time.Second,
 		MaxRequestsInFlight: 4,
 	})
+}
+
+// ObserveAlert counts one new abuse alert of kind (alerts_total). The
+// storage calls it after the alert's transaction committed (postgres.DB's
+// AlertRaised). It returns nothing and never fails.
+func (m *Metrics) ObserveAlert(kind healthcode.AlertKind) {
+	if m == nil {
+		return
+	}
+	m.alerts.WithLabelValues(string(kind)).Inc()
 }
 
 // ObserveOperation records one executed GraphQL operation: its name (empty

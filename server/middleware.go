@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"healthcode"
+
+	"healthcode/credential"
 )
 
 // User-facing messages of the errors the middleware answers itself.
@@ -225,10 +227,20 @@ func forwardedFor(r *http.Request) []string {
 
 // contentSecurityPolicy allows only same-origin resources, plus data: images
 // (QR codes, evidence previews) and data: fonts (the icon font of the Vant
-// components is inlined in their stylesheet). The GraphiQL page goes without
-// it and sets its own.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// components is inlined in their stylesheet), and the one inline style sheet
+// of a printed paper code or pass card (the console shows it in a frame,
+// which inherits this policy). The GraphiQL page goes without it and sets its
+// own.
+var contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' " + credential.PrintStyleSource + "; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// scannerContentSecurityPolicy is the policy of the checkpoint scanner's
+// pages (/scan/): the same, plus 'wasm-unsafe-eval', which lets the page
+// compile the QR decoder's WebAssembly (shipped with the app; used where the
+// browser has no BarcodeDetector). It allows no eval of JavaScript.
+const scannerContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
+	"img-src 'self' data:; connect-src 'self'; font-src 'self' data:; media-src 'self' blob:; object-src 'none'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 // securityHeaders sets headers that harden every response. Responses are not
 // cached unless the handler says otherwise (the web handler does).
@@ -239,7 +251,11 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
-		if !s.isPlayground(r) {
+		switch {
+		case s.isPlayground(r):
+		case r.URL.Path == "/scan" || strings.HasPrefix(r.URL.Path, "/scan/"):
+			h.Set("Content-Security-Policy", scannerContentSecurityPolicy)
+		default:
 			h.Set("Content-Security-Policy", contentSecurityPolicy)
 		}
 		next.ServeHTTP(w, r)

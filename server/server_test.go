@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"healthcode"
+	"healthcode/credential"
 )
 
 // fakeAuth accepts "good-token" as staff 42 and fails "broken-token" with an
@@ -384,6 +385,25 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	if !strings.Contains(w.Header().Get("Content-Security-Policy"), "default-src 'self'") {
 		t.Errorf("CSP = %q", w.Header().Get("Content-Security-Policy"))
+	}
+	// Only the scanner's pages may compile WebAssembly (its QR decoder);
+	// nothing may eval JavaScript.
+	if csp := w.Header().Get("Content-Security-Policy"); strings.Contains(csp, "wasm-unsafe-eval") {
+		t.Errorf("API CSP allows WebAssembly: %q", csp)
+	}
+	for path, wasm := range map[string]bool{"/scan/": true, "/scan": true, "/scan/sw.js": true, "/scanner": false, "/console/": false, "/": false} {
+		w := b.do(httptest.NewRequest(http.MethodGet, path, nil))
+		csp := w.Header().Get("Content-Security-Policy")
+		if strings.Contains(csp, "wasm-unsafe-eval") != wasm || strings.Contains(csp, "'unsafe-eval'") || !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("%s: CSP = %q", path, csp)
+		}
+	}
+	// The console shows printed paper codes and pass cards in a frame, which
+	// keeps its policy: their one style sheet is allowed by its hash, no
+	// other inline style.
+	csp := b.do(httptest.NewRequest(http.MethodGet, "/console/", nil)).Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "style-src 'self' "+credential.PrintStyleSource+";") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("console CSP = %q", csp)
 	}
 }
 

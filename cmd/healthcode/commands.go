@@ -101,6 +101,9 @@ func runSeed(ctx context.Context, cfg Config, args []string) error {
 	if err := demo.SeedAccounts(ctx, p.db); err != nil {
 		return err
 	}
+	if err := demo.SeedCheckpoint(ctx, p.db); err != nil {
+		return err
+	}
 	fmt.Printf("demo accounts ready (password %s)\n", demo.Password)
 	if *synthetic > 0 {
 		return runSeedSynthetic(ctx, cfg, *synthetic)

@@ -98,6 +98,9 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	if err := demo.SeedAccounts(ctx, p.db); err != nil {
 		return err
 	}
+	if err := demo.SeedCheckpoint(ctx, p.db); err != nil {
+		return err
+	}
 	if err := p.enforcer.Reload(ctx); err != nil {
 		return err
 	}
@@ -178,6 +181,8 @@ func banner(addr string, metrics net.Listener, env *devenv.Env, dataDir string) 
 	for _, d := range demo.Accounts {
 		fmt.Fprintf(&b, "  %-16s %s (%s @ %s)\n", d.Username, d.DisplayName, d.Role, d.RegionCode)
 	}
+	fmt.Fprintf(&b, "  %-16s 雁塔区防疫员（演示）, the scanner at %s/scan/ (INSPECTOR of a demo checkpoint in 610113)\n",
+		demo.Inspector, url)
 	if abs, err := filepath.Abs(dataDir); err == nil {
 		dataDir = abs
 	}

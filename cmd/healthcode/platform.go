@@ -248,6 +248,7 @@ func (p *platform) resolver() *graph.Resolver {
 		TicketService:  p.svc.tickets,
 		Calendar:       postgres.MustCalendar(),
 		AuditService:   p.svc.audit,
+		AlertService:   &postgres.AlertService{DB: p.db},
 		Privacy:        p.svc.privacy,
 	}
 	if p.cfg.Dev {
@@ -259,6 +260,7 @@ func (p *platform) resolver() *graph.Resolver {
 
 func (p *platform) httpServer() *server.Server {
 	metrics := server.NewMetrics()
+	p.db.AlertRaised = metrics.ObserveAlert
 	for _, err := range []error{
 		metrics.RegisterDBPool(p.pool),
 		metrics.RegisterQueue(asynq.NewInspectorFromRedisClient(p.redis)),

@@ -133,6 +133,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		TicketService:  postgres.NewTicketService(b.DB),
 		Calendar:       postgres.MustCalendar(),
 		AuditService:   &postgres.AuditService{DB: b.DB},
+		AlertService:   &postgres.AlertService{DB: b.DB},
 		Privacy:        &postgres.PrivacyService{DB: b.DB},
 	}
 	if opts.Dev {

@@ -24,6 +24,9 @@ type AreaRiskResolver interface {
 	RequestID(ctx context.Context, obj *healthcode.AreaRisk) (*int64, error)
 	ApprovedBy(ctx context.Context, obj *healthcode.AreaRisk) (*healthcode.Attribution, error)
 }
+type AreaRiskPreviewResolver interface {
+	Level(ctx context.Context, obj *healthcode.AreaRiskPreview) (model.RiskLevel, error)
+}
 type CodeChangeResolver interface {
 	By(ctx context.Context, obj *healthcode.CodeChange) (*healthcode.Attribution, error)
 }
@@ -270,6 +273,130 @@ func (ec *executionContext) fieldContext_AreaRisk_approvedBy(_ context.Context, 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AreaRiskPreview_regionCode(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRiskPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRiskPreview_regionCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegionCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRiskPreview_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AreaRiskPreview", field, false, false, "String")
+}
+
+func (ec *executionContext) _AreaRiskPreview_level(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRiskPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRiskPreview_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AreaRiskPreview().Level(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RiskLevel) graphql.Marshaler {
+			return ec.marshalNRiskLevel2healthcodeᚋgraphᚋmodelᚐRiskLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRiskPreview_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AreaRiskPreview", field, true, true, "RiskLevel")
+}
+
+func (ec *executionContext) _AreaRiskPreview_evaluated(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRiskPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRiskPreview_evaluated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evaluated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRiskPreview_evaluated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AreaRiskPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AreaRiskPreview_changed(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRiskPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRiskPreview_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRiskPreview_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AreaRiskPreview", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AreaRiskPreview_transitions(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRiskPreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRiskPreview_transitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transitions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []healthcode.ColourTransition) graphql.Marshaler {
+			return ec.marshalNColourTransition2ᚕhealthcodeᚐColourTransitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRiskPreview_transitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AreaRiskPreview",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ColourTransition(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2314,6 +2441,60 @@ func (ec *executionContext) _AreaRisk(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var areaRiskPreviewImplementors = []string{"AreaRiskPreview"}
+
+func (ec *executionContext) _AreaRiskPreview(ctx context.Context, sel ast.SelectionSet, obj *healthcode.AreaRiskPreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, areaRiskPreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AreaRiskPreview")
+		case "regionCode":
+			out.Values[i] = ec._AreaRiskPreview_regionCode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "level":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AreaRiskPreview_level(ctx, field, obj)
+				})
+		case "evaluated":
+			out.Values[i] = ec._AreaRiskPreview_evaluated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changed":
+			out.Values[i] = ec._AreaRiskPreview_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "transitions":
+			out.Values[i] = ec._AreaRiskPreview_transitions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var codeChangeImplementors = []string{"CodeChange"}
 
 func (ec *executionContext) _CodeChange(ctx context.Context, sel ast.SelectionSet, obj *healthcode.CodeChange) graphql.Marshaler {
@@ -2967,6 +3148,14 @@ func (ec *executionContext) marshalNAreaRisk2ᚖhealthcodeᚐAreaRisk(ctx contex
 		return graphql.Null
 	}
 	return ec._AreaRisk(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAreaRiskPreview2ᚖhealthcodeᚐAreaRiskPreview(ctx context.Context, sel ast.SelectionSet, v *healthcode.AreaRiskPreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AreaRiskPreview!")
+		return graphql.Null
+	}
+	return ec._AreaRiskPreview(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCodeChange2ᚕᚖhealthcodeᚐCodeChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*healthcode.CodeChange) graphql.Marshaler {

@@ -25,10 +25,13 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Alert() AlertResolver
 	AppealEvidence() AppealEvidenceResolver
 	AppealView() AppealViewResolver
 	AreaRisk() AreaRiskResolver
+	AreaRiskPreview() AreaRiskPreviewResolver
 	AuditRecord() AuditRecordResolver
+	AuditVerification() AuditVerificationResolver
 	CodeChange() CodeChangeResolver
 	ColourRequest() ColourRequestResolver
 	Credential() CredentialResolver
@@ -82,6 +85,33 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Alert struct {
+		AcknowledgedAt func(childComplexity int) int
+		AcknowledgedBy func(childComplexity int) int
+		Actor          func(childComplexity int) int
+		Count          func(childComplexity int) int
+		Detail         func(childComplexity int) int
+		FirstAt        func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		LastAt         func(childComplexity int) int
+		Note           func(childComplexity int) int
+		RegionCode     func(childComplexity int) int
+		Threshold      func(childComplexity int) int
+		WindowSeconds  func(childComplexity int) int
+	}
+
+	AlertConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AlertEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ApiKeyPayload struct {
 		ID  func(childComplexity int) int
 		Key func(childComplexity int) int
@@ -114,6 +144,14 @@ type ComplexityRoot struct {
 		Reason     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
 		RequestID  func(childComplexity int) int
+	}
+
+	AreaRiskPreview struct {
+		Changed     func(childComplexity int) int
+		Evaluated   func(childComplexity int) int
+		Level       func(childComplexity int) int
+		RegionCode  func(childComplexity int) int
+		Transitions func(childComplexity int) int
 	}
 
 	Attribution struct {
@@ -154,6 +192,14 @@ type ComplexityRoot struct {
 	AuditRecordEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AuditVerification struct {
+		BrokenID  func(childComplexity int) int
+		Checked   func(childComplexity int) int
+		CheckedAt func(childComplexity int) int
+		Ok        func(childComplexity int) int
+		Problem   func(childComplexity int) int
 	}
 
 	CheckpointTypeCoverage struct {
@@ -416,6 +462,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcknowledgeAlert       func(childComplexity int, id int64, note string) int
 		AddTrustedIssuer       func(childComplexity int, input model.TrustedIssuerInput) int
 		ApplyPassCard          func(childComplexity int, input model.DeclarationInput) int
 		ApproveColourRequest   func(childComplexity int, id int64) int
@@ -475,6 +522,7 @@ type ComplexityRoot struct {
 		RetractFact            func(childComplexity int, kind model.FactKind, id int64, reason string) int
 		ReturnTicket           func(childComplexity int, id int64, reason string) int
 		ReviewPassCard         func(childComplexity int, id int64, approve bool, reason *string) int
+		RevokePaperCode        func(childComplexity int, personID int64, reason string) int
 		RevokeRole             func(childComplexity int, grantID int64) int
 		SetAreaRisk            func(childComplexity int, region string, level model.RiskLevel, reason *string) int
 		SetResponseLevel       func(childComplexity int, level int, reason string) int
@@ -579,9 +627,12 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Alerts                    func(childComplexity int, kind *healthcode.AlertKind, acknowledged *bool, first *int, after *string) int
 		AppealView                func(childComplexity int, ticketID int64) int
+		AreaRiskOutcome           func(childComplexity int, id int64) int
 		AreaRisks                 func(childComplexity int, region *string, history *bool) int
-		AuditLog                  func(childComplexity int, first *int, after *string) int
+		AuditLog                  func(childComplexity int, first *int, after *string, action *string, actor *string, object *string, reason *string, region *string, from *time.Time, to *time.Time) int
+		AuditVerification         func(childComplexity int) int
 		CodeHistory               func(childComplexity int, personID *int64, purpose *string) int
 		ColourRequests            func(childComplexity int, region *string, status *model.ColourRequestStatus, personID *int64) int
 		CurrentResponseLevel      func(childComplexity int) int
@@ -610,6 +661,7 @@ type ComplexityRoot struct {
 		Person                    func(childComplexity int, id int64, purpose *string) int
 		PersonFacts               func(childComplexity int, personID int64, purpose *string) int
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
+		PreviewAreaRisk           func(childComplexity int, region string, level model.RiskLevel) int
 		PreviewRuleSet            func(childComplexity int, body string) int
 		Ranking                   func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
 		RankingReports            func(childComplexity int, week *time.Time) int
@@ -1072,6 +1124,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AccessRecordEdge.Node(childComplexity), true
 
+	case "Alert.acknowledgedAt":
+		if e.ComplexityRoot.Alert.AcknowledgedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AcknowledgedAt(childComplexity), true
+	case "Alert.acknowledgedBy":
+		if e.ComplexityRoot.Alert.AcknowledgedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.AcknowledgedBy(childComplexity), true
+	case "Alert.actor":
+		if e.ComplexityRoot.Alert.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Actor(childComplexity), true
+	case "Alert.count":
+		if e.ComplexityRoot.Alert.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Count(childComplexity), true
+	case "Alert.detail":
+		if e.ComplexityRoot.Alert.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Detail(childComplexity), true
+	case "Alert.firstAt":
+		if e.ComplexityRoot.Alert.FirstAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.FirstAt(childComplexity), true
+	case "Alert.id":
+		if e.ComplexityRoot.Alert.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.ID(childComplexity), true
+	case "Alert.kind":
+		if e.ComplexityRoot.Alert.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Kind(childComplexity), true
+	case "Alert.lastAt":
+		if e.ComplexityRoot.Alert.LastAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.LastAt(childComplexity), true
+	case "Alert.note":
+		if e.ComplexityRoot.Alert.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Note(childComplexity), true
+	case "Alert.regionCode":
+		if e.ComplexityRoot.Alert.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.RegionCode(childComplexity), true
+	case "Alert.threshold":
+		if e.ComplexityRoot.Alert.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.Threshold(childComplexity), true
+	case "Alert.windowSeconds":
+		if e.ComplexityRoot.Alert.WindowSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Alert.WindowSeconds(childComplexity), true
+
+	case "AlertConnection.edges":
+		if e.ComplexityRoot.AlertConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Edges(childComplexity), true
+	case "AlertConnection.nodes":
+		if e.ComplexityRoot.AlertConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.Nodes(childComplexity), true
+	case "AlertConnection.pageInfo":
+		if e.ComplexityRoot.AlertConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertConnection.PageInfo(childComplexity), true
+
+	case "AlertEdge.cursor":
+		if e.ComplexityRoot.AlertEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Cursor(childComplexity), true
+	case "AlertEdge.node":
+		if e.ComplexityRoot.AlertEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AlertEdge.Node(childComplexity), true
+
 	case "ApiKeyPayload.id":
 		if e.ComplexityRoot.ApiKeyPayload.ID == nil {
 			break
@@ -1207,6 +1370,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.RequestID(childComplexity), true
+
+	case "AreaRiskPreview.changed":
+		if e.ComplexityRoot.AreaRiskPreview.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Changed(childComplexity), true
+	case "AreaRiskPreview.evaluated":
+		if e.ComplexityRoot.AreaRiskPreview.Evaluated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Evaluated(childComplexity), true
+	case "AreaRiskPreview.level":
+		if e.ComplexityRoot.AreaRiskPreview.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Level(childComplexity), true
+	case "AreaRiskPreview.regionCode":
+		if e.ComplexityRoot.AreaRiskPreview.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.RegionCode(childComplexity), true
+	case "AreaRiskPreview.transitions":
+		if e.ComplexityRoot.AreaRiskPreview.Transitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRiskPreview.Transitions(childComplexity), true
 
 	case "Attribution.institution":
 		if e.ComplexityRoot.Attribution.Institution == nil {
@@ -1379,6 +1573,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditRecordEdge.Node(childComplexity), true
+
+	case "AuditVerification.brokenId":
+		if e.ComplexityRoot.AuditVerification.BrokenID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.BrokenID(childComplexity), true
+	case "AuditVerification.checked":
+		if e.ComplexityRoot.AuditVerification.Checked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Checked(childComplexity), true
+	case "AuditVerification.checkedAt":
+		if e.ComplexityRoot.AuditVerification.CheckedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.CheckedAt(childComplexity), true
+	case "AuditVerification.ok":
+		if e.ComplexityRoot.AuditVerification.Ok == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Ok(childComplexity), true
+	case "AuditVerification.problem":
+		if e.ComplexityRoot.AuditVerification.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditVerification.Problem(childComplexity), true
 
 	case "CheckpointTypeCoverage.activeVenues":
 		if e.ComplexityRoot.CheckpointTypeCoverage.ActiveVenues == nil {
@@ -2458,6 +2683,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.Staff(childComplexity), true
 
+	case "Mutation.acknowledgeAlert":
+		if e.ComplexityRoot.Mutation.AcknowledgeAlert == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeAlert_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeAlert(childComplexity, args["id"].(int64), args["note"].(string)), true
 	case "Mutation.addTrustedIssuer":
 		if e.ComplexityRoot.Mutation.AddTrustedIssuer == nil {
 			break
@@ -3102,6 +3338,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewPassCard(childComplexity, args["id"].(int64), args["approve"].(bool), args["reason"].(*string)), true
+	case "Mutation.revokePaperCode":
+		if e.ComplexityRoot.Mutation.RevokePaperCode == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokePaperCode_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokePaperCode(childComplexity, args["personId"].(int64), args["reason"].(string)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -3609,6 +3856,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PreviewChange.To(childComplexity), true
 
+	case "Query.alerts":
+		if e.ComplexityRoot.Query.Alerts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_alerts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Alerts(childComplexity, args["kind"].(*healthcode.AlertKind), args["acknowledged"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.appealView":
 		if e.ComplexityRoot.Query.AppealView == nil {
 			break
@@ -3620,6 +3878,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AppealView(childComplexity, args["ticketId"].(int64)), true
+	case "Query.areaRiskOutcome":
+		if e.ComplexityRoot.Query.AreaRiskOutcome == nil {
+			break
+		}
+
+		args, err := ec.field_Query_areaRiskOutcome_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AreaRiskOutcome(childComplexity, args["id"].(int64)), true
 	case "Query.areaRisks":
 		if e.ComplexityRoot.Query.AreaRisks == nil {
 			break
@@ -3641,7 +3910,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["action"].(*string), args["actor"].(*string), args["object"].(*string), args["reason"].(*string), args["region"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.auditVerification":
+		if e.ComplexityRoot.Query.AuditVerification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AuditVerification(childComplexity), true
 	case "Query.codeHistory":
 		if e.ComplexityRoot.Query.CodeHistory == nil {
 			break
@@ -3931,6 +4206,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Persons(childComplexity, args["region"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.previewAreaRisk":
+		if e.ComplexityRoot.Query.PreviewAreaRisk == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewAreaRisk_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewAreaRisk(childComplexity, args["region"].(string), args["level"].(model.RiskLevel)), true
 	case "Query.previewRuleSet":
 		if e.ComplexityRoot.Query.PreviewRuleSet == nil {
 			break
@@ -5821,6 +6107,60 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/alert.graphqls", Input: `"""An unusual pattern of one account (issue 12 §4)."""
+enum AlertKind {
+  """One account unmasked more distinct persons within the window than the threshold."""
+  MASS_UNMASK
+  """One account asked for red-making or red-lifting colour changes about more distinct persons than the threshold."""
+  MASS_DESIGNATION
+  """One account read more distinct persons' data within the window than the threshold."""
+  MASS_PERSON_READ
+}
+
+"""
+An abuse alert: one account crossed a threshold within a sliding window.
+Later actions of the account inside the window update count and lastAt.
+"""
+type Alert {
+  id: ID!
+  kind: AlertKind!
+  """The account's subject, e.g. staff:12."""
+  actor: String!
+  """The account's home region."""
+  regionCode: String!
+  windowSeconds: Int!
+  """Distinct persons within the window, as of lastAt."""
+  count: Int!
+  threshold: Int!
+  firstAt: Time!
+  lastAt: Time!
+  detail: JSON
+  acknowledgedBy: String
+  acknowledgedAt: Time
+  note: String!
+}
+
+type AlertEdge {
+  cursor: String!
+  node: Alert!
+}
+
+type AlertConnection {
+  edges: [AlertEdge!]!
+  nodes: [Alert!]!
+  pageInfo: PageInfo!
+}
+
+extend type Query {
+  """Abuse alerts inside the caller's audit.read regions, newest first (auditors)."""
+  alerts(kind: AlertKind, acknowledged: Boolean, first: Int, after: String): AlertConnection!
+}
+
+extend type Mutation {
+  """Marks an alert as looked at, with a note; audited (auditors at the alert's region)."""
+  acknowledgeAlert(id: ID!, note: String!): Alert!
+}
+`, BuiltIn: false},
 	{Name: "../schema/attribution.graphqls", Input: `"""
 Who entered a fact, took a step or produced a report (docs/api.md, Attribution): the person, their role and where they
 work, for staff who judge the record. Shown to staff only; null for residents.
@@ -5876,9 +6216,26 @@ type AuditRecordConnection {
   pageInfo: PageInfo!
 }
 
+"""The result of walking the audit log's hash chain (as ` + "`" + `healthcode audit verify` + "`" + ` does)."""
+type AuditVerification {
+  """True when every record's link and hash match."""
+  ok: Boolean!
+  """Records checked."""
+  checked: Int!
+  """The first record whose link or hash does not match (null when ok)."""
+  brokenId: ID
+  problem: String!
+  checkedAt: Time!
+}
+
 extend type Query {
-  """The audit log inside the caller's grants, newest first (auditors)."""
-  auditLog(first: Int, after: String): AuditRecordConnection!
+  """The audit log inside the caller's grants, newest first (auditors). Filters: action (exact, or a prefix ending
+  in "." such as "code."), actor (subject such as staff:12, or username), object (such as person:99), reason (a
+  prefix, such as area_risk:4), region (inside it), from (inclusive) and to (exclusive)."""
+  auditLog(first: Int, after: String, action: String, actor: String, object: String, reason: String, region: String,
+    from: Time, to: Time): AuditRecordConnection!
+  """Walk the whole hash chain now (auditors of the province; reads every record)."""
+  auditVerification: AuditVerification!
 }
 `, BuiltIn: false},
 	{Name: "../schema/auth.graphqls", Input: `enum ActorKind {
@@ -6230,6 +6587,18 @@ type AreaRisk {
   approvedBy: Attribution
 }
 
+"""What designating an area's risk level would change, computed before saving (nothing is written)."""
+type AreaRiskPreview {
+  regionCode: String!
+  level: RiskLevel!
+  """The persons the designation reaches: those who stayed or were scanned there within the window, residents included."""
+  evaluated: Int!
+  """How many of them would change colour."""
+  changed: Int!
+  """Every (from, to) pair with its count, unchanged ones included."""
+  transitions: [ColourTransition!]!
+}
+
 type Fact {
   kind: FactKind!
   id: ID!
@@ -6269,6 +6638,10 @@ extend type Query {
     purpose: String): [CodeChange!]!
   """Area risk designations in force (or their history) inside a region; default the whole province."""
   areaRisks(region: String, history: Boolean): [AreaRisk!]!
+  """What setAreaRisk(region, level) would change, evaluated with the rule set in force (area_risk.write; writes nothing)."""
+  previewAreaRisk(region: String!, level: RiskLevel!): AreaRiskPreview!
+  """The colour changes a saved designation has caused so far (area_risk.write at its region)."""
+  areaRiskOutcome(id: ID!): [ColourTransition!]!
   """Every fact about a person, retracted ones included; checkpoint scans are STAY facts with source SCAN (staff with person.read)."""
   personFacts(personId: ID!, """Why (recorded in the access log the person sees)."""
     purpose: String): [Fact!]!
@@ -6422,6 +6795,8 @@ extend type Query {
 extend type Mutation {
   """Print a 14-day paper code for a person without a phone (community staff: person.declare); earlier ones are revoked."""
   issuePaperCode(personId: ID!): Credential!
+  """Withdraw a person's paper codes that have not expired, with a reason (person.declare): they go on the revocation list. Returns how many."""
+  revokePaperCode(personId: ID!, reason: String!): Int!
   """Apply for a health pass card with the declaration form; the community reviews it."""
   applyPassCard(input: DeclarationInput!): PassCardApplication!
   """Approve (only a green applicant) or reject (with a reason) a pass-card application."""
@@ -7594,6 +7969,60 @@ func (ec *executionContext) childFields_AccessRecordEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type AccessRecordEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Alert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Alert_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Alert_kind(ctx, field)
+	case "actor":
+		return ec.fieldContext_Alert_actor(ctx, field)
+	case "regionCode":
+		return ec.fieldContext_Alert_regionCode(ctx, field)
+	case "windowSeconds":
+		return ec.fieldContext_Alert_windowSeconds(ctx, field)
+	case "count":
+		return ec.fieldContext_Alert_count(ctx, field)
+	case "threshold":
+		return ec.fieldContext_Alert_threshold(ctx, field)
+	case "firstAt":
+		return ec.fieldContext_Alert_firstAt(ctx, field)
+	case "lastAt":
+		return ec.fieldContext_Alert_lastAt(ctx, field)
+	case "detail":
+		return ec.fieldContext_Alert_detail(ctx, field)
+	case "acknowledgedBy":
+		return ec.fieldContext_Alert_acknowledgedBy(ctx, field)
+	case "acknowledgedAt":
+		return ec.fieldContext_Alert_acknowledgedAt(ctx, field)
+	case "note":
+		return ec.fieldContext_Alert_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Alert", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AlertConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AlertConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AlertConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AlertEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AlertEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AlertEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AlertEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7660,6 +8089,22 @@ func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field grap
 		return ec.fieldContext_AreaRisk_approvedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AreaRisk", field.Name)
+}
+
+func (ec *executionContext) childFields_AreaRiskPreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "regionCode":
+		return ec.fieldContext_AreaRiskPreview_regionCode(ctx, field)
+	case "level":
+		return ec.fieldContext_AreaRiskPreview_level(ctx, field)
+	case "evaluated":
+		return ec.fieldContext_AreaRiskPreview_evaluated(ctx, field)
+	case "changed":
+		return ec.fieldContext_AreaRiskPreview_changed(ctx, field)
+	case "transitions":
+		return ec.fieldContext_AreaRiskPreview_transitions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AreaRiskPreview", field.Name)
 }
 
 func (ec *executionContext) childFields_Attribution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7740,6 +8185,22 @@ func (ec *executionContext) childFields_AuditRecordEdge(ctx context.Context, fie
 		return ec.fieldContext_AuditRecordEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditRecordEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditVerification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ok":
+		return ec.fieldContext_AuditVerification_ok(ctx, field)
+	case "checked":
+		return ec.fieldContext_AuditVerification_checked(ctx, field)
+	case "brokenId":
+		return ec.fieldContext_AuditVerification_brokenId(ctx, field)
+	case "problem":
+		return ec.fieldContext_AuditVerification_problem(ctx, field)
+	case "checkedAt":
+		return ec.fieldContext_AuditVerification_checkedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckpointTypeCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -783,6 +783,30 @@ func (ec *executionContext) marshalNColourTransition2ᚕhealthcodeᚐColourTrans
 	return ret
 }
 
+func (ec *executionContext) marshalNColourTransition2ᚕᚖhealthcodeᚐColourTransitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*healthcode.ColourTransition) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNColourTransition2ᚖhealthcodeᚐColourTransition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNColourTransition2ᚖhealthcodeᚐColourTransition(ctx context.Context, sel ast.SelectionSet, v *healthcode.ColourTransition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ColourTransition!")
+		return graphql.Null
+	}
+	return ec._ColourTransition(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPreviewChange2healthcodeᚐPreviewChange(ctx context.Context, sel ast.SelectionSet, v healthcode.PreviewChange) graphql.Marshaler {
 	return ec._PreviewChange(ctx, sel, &v)
 }

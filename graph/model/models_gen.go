@@ -22,6 +22,17 @@ type AccessRecordEdge struct {
 	Node   *healthcode.AccessRecord `json:"node"`
 }
 
+type AlertConnection struct {
+	Edges    []*AlertEdge        `json:"edges"`
+	Nodes    []*healthcode.Alert `json:"nodes"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type AlertEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *healthcode.Alert `json:"node"`
+}
+
 type APIKeyPayload struct {
 	ID int64 `json:"id"`
 	// The key, shown once: send it as `Authorization: Bearer <key>`.

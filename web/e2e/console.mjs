@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs'
 import { assert, idNumber, pixelPNG } from './util.mjs'
 import { readSheet } from './xlsx.mjs'
 
-const DEMO_PASSWORD = 'healthcode2020'
-const WIDE = { sizes: [[1920, 1080]] }
+export const DEMO_PASSWORD = 'healthcode2020'
+export const WIDE = { sizes: [[1920, 1080]] }
 
 /** Logs a staff member in through the console's login page. */
-async function staffLogin(t, username) {
+export async function staffLogin(t, username) {
   const { page } = t
   await page.goto('/console/login')
   await page.getByLabel('用户名').fill(username)
@@ -19,12 +19,12 @@ async function staffLogin(t, username) {
   await page.getByTestId('account').waitFor()
 }
 
-async function token(gql, username, password = DEMO_PASSWORD) {
+export async function token(gql, username, password = DEMO_PASSWORD) {
   return (await gql(null, `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }`, { u: username, p: password })).login.token
 }
 
 /** A resident's session through the API (the SMS code from the dev outbox). */
-async function residentLogin(gql, phone) {
+export async function residentLogin(gql, phone) {
   await gql(null, `mutation($p: String!) { requestSmsCode(phone: $p) }`, { p: phone })
   let msgs = []
   for (let i = 0; i < 100 && !msgs.length; i++) {
@@ -37,7 +37,7 @@ async function residentLogin(gql, phone) {
 }
 
 /** Picks an option of an Element Plus select by its visible text. */
-async function pick(page, select, text) {
+export async function pick(page, select, text) {
   await select.click()
   await page.locator('.el-select-dropdown:visible .el-select-dropdown__item').getByText(text, { exact: true }).click()
 }

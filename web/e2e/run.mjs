@@ -9,8 +9,14 @@ import { join } from 'node:path'
 import { api, launchBrowser, newDesktop, newPhone, startServer } from './harness.mjs'
 import { flows } from './flows.mjs'
 import { consoleFlows } from './console.mjs'
+import { scanFlows } from './scan.mjs'
+import { deskFlows } from './desk.mjs'
 
 const only = process.argv.slice(2)
+// The scanner's flow cuts the service worker's network too (context.route
+// sees a service worker's requests only with this; context.setOffline does
+// not reach them).
+process.env.PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS = '1'
 const shots = process.env.E2E_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'healthcode-e2e-shots-'))
 mkdirSync(shots, { recursive: true })
 console.log(`e2e: screenshots in ${shots}`)
@@ -25,7 +31,9 @@ let failed = 0
 try {
   const all = [
     ...Object.entries(flows).map(([name, fn]) => ({ name, fn, device: 'phone' })),
+    ...Object.entries(scanFlows).map(([name, fn]) => ({ name, fn, device: 'phone' })),
     ...Object.entries(consoleFlows).map(([name, fn]) => ({ name, fn, device: 'desktop' })),
+    ...Object.entries(deskFlows).map(([name, fn]) => ({ name, fn, device: 'desktop' })),
   ]
   for (const { name, fn: flow, device } of all) {
     if (only.length && !only.includes(name)) continue

@@ -15,6 +15,7 @@ export const errorMessages: Record<string, string> = {
   RATE_LIMITED: t.errors.RATE_LIMITED,
   INTERNAL: t.errors.INTERNAL,
   UNAVAILABLE: t.errors.UNAVAILABLE,
+  OVERLOADED: t.errors.OVERLOADED,
   GRAPHQL_VALIDATION_FAILED: t.errors.GRAPHQL_VALIDATION_FAILED,
   GRAPHQL_PARSE_FAILED: t.errors.GRAPHQL_PARSE_FAILED,
   COMPLEXITY_LIMIT_EXCEEDED: t.errors.COMPLEXITY_LIMIT_EXCEEDED,
@@ -23,7 +24,7 @@ export const errorMessages: Record<string, string> = {
 }
 
 /** Codes whose server message is written for the user (in Chinese). */
-const userFacing = new Set(['INVALID', 'NOT_FOUND', 'CONFLICT', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED'])
+const userFacing = new Set(['INVALID', 'NOT_FOUND', 'CONFLICT', 'FORBIDDEN', 'UNAUTHENTICATED', 'RATE_LIMITED', 'OVERLOADED'])
 
 export interface ApiError {
   code: string

@@ -1,6 +1,6 @@
 // The console's screens. Each route names the roles whose grants show it in
 // the menu (meta.roles) and its menu entry (meta.menu: group and label);
-// part 3 adds the community desk and administration the same way. Every
+// part 3's community desk and administration are added the same way. Every
 // route but the login needs a session.
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { session } from './context'
@@ -12,6 +12,9 @@ import ConsoleLayout from './components/ConsoleLayout.vue'
 export const HOTLINE_ROLES = ['OPERATOR', 'HANDLER', 'ADMIN'] as const
 /** Who reads rankings, indicators and reports: supervisors and administrators. */
 export const SUPERVISION_ROLES = ['SUPERVISOR', 'ADMIN'] as const
+
+/** Community staff: health officers and administrators of an area (person.declare, passcard.review, fever.handle). */
+export const COMMUNITY_ROLES = ['HEALTH_OFFICER', 'ADMIN'] as const
 
 export type MenuGroup = 'hotline' | 'supervision' | 'community' | 'admin'
 
@@ -75,6 +78,54 @@ const routes: RouteRecordRaw[] = [
         name: 'exchange',
         component: () => import('./supervision/ExchangePage.vue'),
         meta: { title: '数据交换', roles: [...SUPERVISION_ROLES], menu: { group: 'supervision', label: '数据交换', order: 4 } },
+      },
+      {
+        path: 'community/persons',
+        name: 'communityPersons',
+        component: () => import('./community/PersonsPage.vue'),
+        meta: { title: '人员与纸质码', roles: [...COMMUNITY_ROLES], menu: { group: 'community', label: '代为申领与纸质码', order: 1 } },
+      },
+      {
+        path: 'community/passcards',
+        name: 'passCards',
+        component: () => import('./community/PassCardsPage.vue'),
+        meta: { title: '健康通行卡审核', roles: [...COMMUNITY_ROLES], menu: { group: 'community', label: '健康通行卡审核', order: 2 } },
+      },
+      {
+        path: 'community/fevers',
+        name: 'fevers',
+        component: () => import('./community/FeversPage.vue'),
+        meta: { title: '发热上报', roles: [...COMMUNITY_ROLES], menu: { group: 'community', label: '发热上报', order: 3 } },
+      },
+      {
+        path: 'community/compounds',
+        name: 'compounds',
+        component: () => import('./community/CompoundsPage.vue'),
+        meta: { title: '组 / 小区', roles: ['ADMIN'], menu: { group: 'community', label: '组 / 小区', order: 4 } },
+      },
+      {
+        path: 'admin/area-risk',
+        name: 'areaRisk',
+        component: () => import('./admin/AreaRiskPage.vue'),
+        meta: { title: '地区风险等级', roles: ['HEALTH_OFFICER'], menu: { group: 'admin', label: '地区风险等级', order: 1 } },
+      },
+      {
+        path: 'admin/response-level',
+        name: 'responseLevel',
+        component: () => import('./admin/ResponseLevelPage.vue'),
+        meta: { title: '响应级别与互信', roles: ['ADMIN'], menu: { group: 'admin', label: '响应级别与互信', order: 2 } },
+      },
+      {
+        path: 'admin/institutions',
+        name: 'institutions',
+        component: () => import('./admin/InstitutionsPage.vue'),
+        meta: { title: '查验机构', roles: ['ADMIN'], menu: { group: 'admin', label: '查验机构', order: 3 } },
+      },
+      {
+        path: 'admin/audit',
+        name: 'audit',
+        component: () => import('./admin/AuditPage.vue'),
+        meta: { title: '审计日志', roles: ['AUDITOR'], menu: { group: 'admin', label: '审计日志', order: 5 } },
       },
       { path: ':pathMatch(.*)*', name: 'notFound', component: () => import('./pages/NotFoundPage.vue'), meta: { title: '页面不存在' } },
     ],

@@ -29,6 +29,7 @@ export const t = {
     RATE_LIMITED: '操作过于频繁，请稍后再试',
     INTERNAL: '服务内部错误，请稍后重试',
     UNAVAILABLE: '服务暂时不可用，请稍后重试',
+    OVERLOADED: '当前访问人数过多，请稍后重试',
     GRAPHQL_VALIDATION_FAILED: '请求格式有误，请刷新页面后重试',
     GRAPHQL_PARSE_FAILED: '请求格式有误，请刷新页面后重试',
     COMPLEXITY_LIMIT_EXCEEDED: '查询范围过大，请缩小范围后重试',

@@ -1,0 +1,66 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia } from 'pinia'
+import urql from '@urql/vue'
+import { mockClient, type Handlers } from '@/test/mockClient'
+
+const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
+vi.mock('../context', async () => {
+  const { mockClient } = await import('@/test/mockClient')
+  const { createSession } = await import('@/api/session')
+  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
+  const { client } = mockClient(handlers as Handlers)
+  return { client, session: createSession('test.console') }
+})
+
+import AreaRiskPage from './AreaRiskPage.vue'
+import RegionSelect from '../components/RegionSelect.vue'
+
+async function mountPage() {
+  const { client } = mockClient({} as Handlers)
+  const w = mount(AreaRiskPage, { global: { plugins: [createPinia(), [urql, client]] }, attachTo: document.body })
+  await flushPromises()
+  return w
+}
+
+describe('AreaRiskPage', () => {
+  beforeEach(() => {
+    ctx.calls.length = 0
+    ctx.handlers = {
+      Regions: () => ({ regions: { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } }),
+      AreaRiskList: () => ({ areaRisks: [] }),
+      PreviewAreaRisk: (v) => ({
+        previewAreaRisk: { regionCode: v.region, level: v.level, evaluated: 5, changed: 3, transitions: [{ from: 'GREEN', to: 'RED', count: 3 }, { from: 'YELLOW', to: 'YELLOW', count: 2 }] },
+      }),
+      SetAreaRisk: (v) => ({ setAreaRisk: { id: '9', regionCode: v.region, level: v.level, from: '2026-12-01T00:00:00Z', pending: false } }),
+    }
+  })
+
+  it('offers saving only for the region and level just previewed, and shows the impact', async () => {
+    const w = await mountPage()
+    const save = () => w.get('[data-testid=risk-save]')
+    expect(save().attributes('disabled')).toBeDefined()
+    w.findComponent(RegionSelect).vm.$emit('update:modelValue', '610113004001')
+    await flushPromises()
+    expect(save().attributes('disabled')).toBeDefined()
+
+    await w.get('[data-testid=risk-preview]').trigger('click')
+    await flushPromises()
+    expect(ctx.calls.find(([k]) => k === 'PreviewAreaRisk')?.[1]).toMatchObject({ region: '610113004001', level: 'HIGH' })
+    expect(w.get('[data-testid=risk-impact]').text()).toContain('3')
+    expect(save().attributes('disabled')).toBeUndefined()
+
+    // Another region: the preview no longer applies.
+    w.findComponent(RegionSelect).vm.$emit('update:modelValue', '610113004002')
+    await flushPromises()
+    expect(w.find('[data-testid=risk-impact]').exists()).toBe(false)
+    expect(save().attributes('disabled')).toBeDefined()
+
+    await w.get('[data-testid=risk-preview]').trigger('click')
+    await flushPromises()
+    await save().trigger('click')
+    await flushPromises()
+    expect(ctx.calls.find(([k]) => k === 'SetAreaRisk')?.[1]).toMatchObject({ region: '610113004002', level: 'HIGH' })
+    w.unmount()
+  }, 30_000)
+})
