@@ -32,6 +32,9 @@ var Accounts = []postgres.DevAccount{
 	// The second health officer: a change into or out of red by one needs
 	// the other (docs/security-colour.md).
 	{Username: "yanta_health2", DisplayName: "雁塔区卫健人员（复核）", Role: healthcode.RoleHealthOfficer, RegionCode: "610113", Phone: "19900000012"},
+	// A provincial health officer: designates other provinces' areas, which
+	// only a grant at the province (61) reaches.
+	{Username: "prov_health", DisplayName: "省卫健委卫生健康人员", Role: healthcode.RoleHealthOfficer, RegionCode: "61", Phone: "19900000013"},
 	{Username: "yanta_handler", DisplayName: "雁塔区承办人员", Role: healthcode.RoleHandler, RegionCode: "610113", Phone: "19900000010"},
 	{Username: "hotline_handler", DisplayName: "各区县承办人员（演示）", Role: healthcode.RoleHandler, RegionCode: "61", Phone: "19900000011"},
 }

@@ -185,7 +185,8 @@ func (g *Activity) Generate(ctx context.Context) (*Summary, error) {
 	if g.Ring == nil || g.DB.PII == nil || g.DB.Authz == nil {
 		return nil, healthcode.Errorf(healthcode.EINVALID, "demo activity needs the key ring, the personal-data cipher and access control")
 	}
-	busy, err := g.DB.HoldsActivity(ctx)
+	// The demo checkpoint (SeedCheckpoint, seeded first) is no activity.
+	busy, err := g.DB.HoldsActivity(ctx, checkpointCreditCode())
 	if err != nil {
 		return nil, err
 	}

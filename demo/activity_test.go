@@ -96,6 +96,30 @@ func TestActivity(t *testing.T) {
 	}
 }
 
+// The demo checkpoint `healthcode dev` seeds before the demo activity is no
+// activity: the province is still generated on a fresh database.
+func TestActivityAfterCheckpoint(t *testing.T) {
+	t.Parallel()
+	clock := &healthcode.OffsetClock{}
+	clock.Set(time.Date(2026, 12, 2, 12, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+	db := demoDB(t, clock)
+	ctx := context.Background()
+	if err := demo.SeedCheckpoint(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := credential.NewMemoryKeyRing(credential.IssuerProvince)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := (&demo.Activity{DB: db, Ring: ring, Persons: 100, Days: 2}).Generate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Skipped || sum.Persons == 0 {
+		t.Fatalf("after the demo checkpoint the activity was skipped: %s", sum)
+	}
+}
+
 // checkDemo compares the summary with the database and with the demo's
 // promises.
 func checkDemo(t *testing.T, db *postgres.DB, sum *demo.Summary, now time.Time, persons, days int) {

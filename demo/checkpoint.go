@@ -47,11 +47,10 @@ func SeedCheckpoint(ctx context.Context, db *postgres.DB) error {
 	if community == "" {
 		return fmt.Errorf("no community in %s for the demo checkpoint", institutionCounty)
 	}
-	check, _ := healthcode.CreditCodeCheck(institutionCredit)
 	cs := &postgres.CheckpointService{DB: db}
 	sys := healthcode.NewContextWithActor(ctx, healthcode.SystemActor)
 	reg, err := cs.RegisterInstitution(sys, healthcode.NewInstitution{Name: institutionName,
-		CreditCode: institutionCredit + string(check), RegionCode: institutionCounty, ContactName: "联络员",
+		CreditCode: checkpointCreditCode(), RegionCode: institutionCounty, ContactName: "联络员",
 		ContactPhone: institutionContact, AdminUsername: InstitutionAdmin, AdminDisplayName: "雁塔区查验点管理员",
 		AdminPassword: Password})
 	if healthcode.ErrorCode(err) == healthcode.ECONFLICT {
@@ -73,4 +72,11 @@ func SeedCheckpoint(ctx context.Context, db *postgres.DB) error {
 		return fmt.Errorf("create the demo inspector: %w", err)
 	}
 	return nil
+}
+
+// checkpointCreditCode is the demo checkpoint's credit code, with its check
+// character.
+func checkpointCreditCode() string {
+	check, _ := healthcode.CreditCodeCheck(institutionCredit)
+	return institutionCredit + string(check)
 }

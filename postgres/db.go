@@ -250,14 +250,16 @@ func insideAny(code string, regions []string) bool {
 	return false
 }
 
-// HoldsActivity reports whether the database holds persons, institutions or
-// tickets: whether anyone has used the platform yet. The demo province
-// generates its activity only on a database without any. Errors: storage
-// errors.
-func (db *DB) HoldsActivity(ctx context.Context) (bool, error) {
+// HoldsActivity reports whether the database holds persons, institutions
+// (other than those with the credit codes in seeded: the dev mode's own
+// demo checkpoint) or tickets: whether anyone has used the platform yet.
+// The demo province generates its activity only on a database without any.
+// Errors: storage errors.
+func (db *DB) HoldsActivity(ctx context.Context, seeded ...string) (bool, error) {
 	var busy bool
-	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM persons) OR EXISTS (SELECT 1 FROM institutions)
-		OR EXISTS (SELECT 1 FROM tickets)`).Scan(&busy); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM persons)
+		OR EXISTS (SELECT 1 FROM institutions WHERE credit_code <> ALL($1::text[]))
+		OR EXISTS (SELECT 1 FROM tickets)`, append([]string{}, seeded...)).Scan(&busy); err != nil {
 		return false, fmt.Errorf("check for existing data: %w", err)
 	}
 	return busy, nil

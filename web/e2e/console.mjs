@@ -246,7 +246,8 @@ export const consoleFlows = {
     await page.getByTestId('drill-6101').first().click()
     await page.waitForURL(/parent=6101/)
     await page.getByText('西安市 县（区）').waitFor()
-    await table.locator('.el-table__body-wrapper tr').first().waitFor()
+    // The counties' rows, not the cities' still on screen while they load.
+    await table.locator('.el-table__body-wrapper tr', { hasText: '雁塔区' }).first().waitFor()
     const firstRow = table.locator('.el-table__body-wrapper tr').first()
     const cell = async (n) => (await firstRow.locator(`td:nth-child(${n})`).innerText()).trim()
     const rank = (await firstRow.locator('td:nth-child(1) strong').innerText()).trim()

@@ -111,6 +111,9 @@ export const deskFlows = {
     assert(requests.length >= 1, 'the designation waits as a colour change request')
     for (const r of requests) await gql(second, `mutation($id: ID!) { approveColourRequest(id: $id) { status } }`, { id: r.id })
     const risk = (await gql(health, `query($r: String) { areaRisks(region: $r) { id regionCode } }`, { r: community.code })).areaRisks.find((r) => r.regionCode === community.code)
+    // In force now: the officer's page lists it once reloaded.
+    await page.reload()
+    await page.getByTestId('area-risk-page').waitFor()
     // The workers re-evaluate the persons it reaches; the outcome counts what changed.
     let changed = -1
     for (let i = 0; i < 120 && changed !== preview.changed; i++) {
