@@ -65,12 +65,24 @@ func countStatements(t *testing.T, b *apitest.Bundle) *statementCounter {
 }
 
 // statementsOf runs query with first = n and returns how many statements
-// it sent.
-func statementsOf(t *testing.T, b *apitest.Bundle, c *statementCounter, token, query string, n int) int64 {
+// it sent: the fewest of three runs, so that a one-off reload inside a
+// request (the grants after a change notified late, under load) is not
+// taken for statements per row, which every run would send.
+// prepare, when not nil, runs before each run (outside the count).
+func statementsOf(t *testing.T, b *apitest.Bundle, c *statementCounter, token, query string, n int, prepare func()) int64 {
 	t.Helper()
-	before := c.n.Load()
-	b.Do(t, token, query, map[string]any{"n": n}).MustData(t)
-	return c.n.Load() - before
+	fewest := int64(-1)
+	for range 3 {
+		if prepare != nil {
+			prepare()
+		}
+		before := c.n.Load()
+		b.Do(t, token, query, map[string]any{"n": n}).MustData(t)
+		if got := c.n.Load() - before; fewest < 0 || got < fewest {
+			fewest = got
+		}
+	}
+	return fewest
 }
 
 // A page of persons with their codes, of tickets with their histories and
@@ -104,8 +116,8 @@ func TestListFieldsDoNotQueryPerRow(t *testing.T) {
 		{"tickets with steps", operator, `query($n: Int) { tickets(first: $n) { nodes { id steps { action } } } }`},
 		{"staff with grants", admin, `query($n: Int) { staff(first: $n) { nodes { id grants { role } } } }`},
 	} {
-		statementsOf(t, b, c, q.token, q.query, 1) // the enforcer's first load of the grants
-		small, large := statementsOf(t, b, c, q.token, q.query, 2), statementsOf(t, b, c, q.token, q.query, 10)
+		statementsOf(t, b, c, q.token, q.query, 1, nil) // the enforcer's first load of the grants
+		small, large := statementsOf(t, b, c, q.token, q.query, 2, nil), statementsOf(t, b, c, q.token, q.query, 10, nil)
 		t.Logf("%s: %d statements for 2 rows, %d for 10", q.name, small, large)
 		if large != small {
 			t.Errorf("%s: %d statements for 2 rows, %d for 10; want the same", q.name, small, large)
@@ -119,10 +131,8 @@ func TestListFieldsDoNotQueryPerRow(t *testing.T) {
 		}
 	}
 	query := `query($n: Int) { persons(first: $n) { nodes { id code { colour } } } }`
-	due()
-	small := statementsOf(t, b, c, admin, query, 2)
-	due()
-	large := statementsOf(t, b, c, admin, query, 10)
+	small := statementsOf(t, b, c, admin, query, 2, due)
+	large := statementsOf(t, b, c, admin, query, 10, due)
 	t.Logf("persons with due codes: %d statements for 2 rows, %d for 10", small, large)
 	if large != small {
 		t.Errorf("persons with due codes: %d statements for 2 rows, %d for 10; want the same", small, large)

@@ -423,9 +423,11 @@ func TestRunRejectsBadConfig(t *testing.T) {
 }
 
 // TestRelayHandsOverAgainWhenRedisLosesItsContent: tasks handed over to a
-// Redis that then restarts empty (FLUSHALL here) are handed over again on
-// the relay's next pass, without waiting for the redelivery bound, and
-// tasks that a worker runs (a live lease) are left to it.
+// Redis that then restarts empty are handed over again on the relay's next
+// pass, without waiting for the redelivery bound, and tasks that a worker
+// runs (a live lease) are left to it. The restart is a FLUSHDB of the
+// test's own database: FLUSHALL emptied the queues of the tests running
+// beside it and redistest's leases, so that two tests shared a database.
 func TestRelayHandsOverAgainWhenRedisLosesItsContent(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -447,7 +449,7 @@ func TestRelayHandsOverAgainWhenRedisLosesItsContent(t *testing.T) {
 	if ok, err := b.db.ClaimOutboxTask(b.ctx, rows[1].ID, "w1", time.Minute); err != nil || !ok {
 		t.Fatalf("claim: %v %v", ok, err)
 	}
-	if err := rc.FlushAll(b.ctx).Err(); err != nil {
+	if err := rc.FlushDB(b.ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := relay.Drain(b.ctx); err != nil || n != 1 {
