@@ -113,3 +113,19 @@ func (db *DB) accessLog(ctx context.Context, pid int64, first int, after int64) 
 	}
 	return list, more, nil
 }
+
+// readablePerson returns the person a may read about what: a resident's own
+// person or dependent (personID 0: their own), or, for staff, personID when
+// a holds person.read at the residence, the read written to the access log
+// first. Errors: NOT_FOUND (not the resident's), FORBIDDEN or NOT_FOUND
+// (outside the staff member's jurisdiction), INTERNAL.
+func (db *DB) readablePerson(ctx context.Context, a *healthcode.Actor, personID int64, what string) (int64, error) {
+	if a.Kind == healthcode.ActorResident {
+		return ownPerson(ctx, db.Pool, a, personID)
+	}
+	region, err := db.authorizeOnPerson(ctx, db.Pool, a, healthcode.PermPersonRead, personID)
+	if err != nil {
+		return 0, err
+	}
+	return personID, db.logAccess(ctx, db.Pool, []int64{personID}, what, healthcode.PermPersonRead, region, "")
+}

@@ -745,14 +745,8 @@ func (s *CodeService) CodeHistory(ctx context.Context, personID int64) ([]*healt
 	if err != nil {
 		return nil, err
 	}
-	pid := personID
-	if a.Kind == healthcode.ActorResident {
-		if pid, err = ownPerson(ctx, s.DB.Pool, a, personID); err != nil {
-			return nil, err
-		}
-	} else if region, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
-		return nil, err
-	} else if err := s.DB.logAccess(ctx, s.DB.Pool, []int64{pid}, healthcode.AccessCodeHistory, healthcode.PermPersonRead, region, ""); err != nil {
+	pid, err := s.DB.readablePerson(ctx, a, personID, healthcode.AccessCodeHistory)
+	if err != nil {
 		return nil, err
 	}
 	rows, err := s.DB.Pool.Query(ctx, `SELECT id, person_id, COALESCE(from_colour, ''), to_colour, clause_ids, rule_set_version,

@@ -290,14 +290,8 @@ func (s *PrivacyService) Guardianships(ctx context.Context, personID int64) ([]*
 	if err != nil {
 		return nil, err
 	}
-	pid := personID
-	if a.Kind == healthcode.ActorResident {
-		if pid, err = ownPerson(ctx, s.DB.Pool, a, personID); err != nil {
-			return nil, err
-		}
-	} else if region, err := s.DB.authorizeOnPerson(ctx, s.DB.Pool, a, healthcode.PermPersonRead, pid); err != nil {
-		return nil, err
-	} else if err := s.DB.logAccess(ctx, s.DB.Pool, []int64{pid}, healthcode.AccessGuardianships, healthcode.PermPersonRead, region, ""); err != nil {
+	pid, err := s.DB.readablePerson(ctx, a, personID, healthcode.AccessGuardianships)
+	if err != nil {
 		return nil, err
 	}
 	return s.DB.guardianships(ctx, s.DB.Pool, pid)
