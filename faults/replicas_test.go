@@ -85,8 +85,13 @@ func (s *scenarios) twoReplicas(t *testing.T) {
 	minute := func(task string) int {
 		return h.count(`SELECT count(*) FROM outbox WHERE task_type = $1 AND created_at >= $2 AND done_at IS NOT NULL`, task, since)
 	}
-	h.waitUntil("two every-minute slots run", 3*time.Minute, func() bool {
-		return minute(healthcode.TaskTicketDeadlines) >= 2 && minute(healthcode.TaskReevaluateDue) >= 2
+	// The schedulers catch up the current minute's slot when they start, so
+	// two slots may be done a few seconds after the start; the outbox check
+	// below looks at rows older than 30 s, so wait past that too (else it
+	// finds none whenever the workers started late in a minute).
+	h.waitUntil("two every-minute slots run and rows older than 30 s", 3*time.Minute, func() bool {
+		return minute(healthcode.TaskTicketDeadlines) >= 2 && minute(healthcode.TaskReevaluateDue) >= 2 &&
+			time.Since(since) > 35*time.Second
 	})
 	for _, task := range []string{healthcode.TaskTicketDeadlines, healthcode.TaskReevaluateDue} {
 		// One row per minute slot: no slot twice, none missed between the
