@@ -7,19 +7,48 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"healthcode"
 	"healthcode/credential"
+	"healthcode/pii"
 )
 
 // runKeys manages the signing keys: `healthcode keys rotate` creates a new
 // active key (the first one when there is none), keeps the previous keys
 // published until every token they signed has expired, and prunes keys past
 // that point. Run it from one process only (e.g. a monthly cron job).
+//
+// `healthcode keys add-data-key` and `keys use-data-key N` are the first two
+// steps of a rotation of the personal-data key (docs/operations.md).
 func runKeys(cfg Config, args []string) error {
+	switch {
+	case len(args) == 1 && args[0] == "add-data-key":
+		id, err := pii.AddDataKey(cfg.KeyDir)
+		if err != nil {
+			return err
+		}
+		c, err := pii.LoadKeyDir(cfg.KeyDir)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("added personal-data key %d (data.%d.key); key ring %v, current key %d; lookup key pinned in %s\n",
+			id, id, c.KeyIDs(), c.Current(), pii.LookupKeyFile)
+		return nil
+	case len(args) == 2 && args[0] == "use-data-key":
+		id, err := strconv.ParseUint(args[1], 10, 32)
+		if err != nil {
+			return fmt.Errorf("not a key id: %q", args[1])
+		}
+		if err := pii.UseDataKey(cfg.KeyDir, uint32(id)); err != nil {
+			return err
+		}
+		fmt.Printf("personal-data key %d is current (restart the replicas one by one, then run healthcode rekey)\n", id)
+		return nil
+	}
 	if len(args) != 1 || args[0] != "rotate" {
-		return errors.New("usage: healthcode keys rotate")
+		return errors.New("usage: healthcode keys rotate | add-data-key | use-data-key N")
 	}
 	ring, err := credential.LoadKeyRing(cfg.KeyDir, credential.IssuerProvince, true)
 	if err != nil {
