@@ -95,6 +95,9 @@ type Config struct {
 	// healthcode.ParseRetention, e.g. "declarations=42d,tickets=365d";
 	// unset: healthcode.DefaultRetention).
 	Retention healthcode.Retention
+	// AlertLimits are the abuse alerts' thresholds (ALERT_LIMITS:
+	// healthcode.ParseAlertLimits, e.g. "MASS_PERSON_READ=300/1h").
+	AlertLimits map[healthcode.AlertKind]healthcode.AlertLimit
 	// Guardianship says for whom a resident may declare as a guardian
 	// without the community (GUARDIAN_AGES: "<child under>,<elder from>",
 	// default "14,65").
@@ -197,6 +200,9 @@ func loadConfig() (Config, error) {
 	var err error
 	if c.Retention, err = healthcode.ParseRetention(os.Getenv("RETENTION")); err != nil {
 		errs = append(errs, fmt.Errorf("RETENTION: %w", err))
+	}
+	if c.AlertLimits, err = healthcode.ParseAlertLimits(os.Getenv("ALERT_LIMITS")); err != nil {
+		errs = append(errs, fmt.Errorf("ALERT_LIMITS: %w", err))
 	}
 	c.Guardianship = healthcode.DefaultGuardianship
 	if v := strings.TrimSpace(os.Getenv("GUARDIAN_AGES")); v != "" {

@@ -6111,9 +6111,9 @@ var sources = []*ast.Source{
 enum AlertKind {
   """One account unmasked more distinct persons within the window than the threshold."""
   MASS_UNMASK
-  """One account asked for red-making or red-lifting colour changes about more distinct persons than the threshold."""
+  """One account asked for red-making or red-lifting colour changes about more distinct persons and areas (HIGH area designations and their lifting) than the threshold."""
   MASS_DESIGNATION
-  """One account read more distinct persons' data within the window than the threshold."""
+  """One account read more distinct persons' data within the window than the threshold (every staff read recorded in the access log)."""
   MASS_PERSON_READ
 }
 

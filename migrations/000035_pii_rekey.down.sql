@@ -1,1 +1,0 @@
-DROP TABLE pii_rekey_progress;
