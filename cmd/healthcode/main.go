@@ -34,7 +34,10 @@ commands:
   audit anchor        sign and publish the chain's head now
   purge [--dry-run]   delete, drop or anonymise personal data past its retention period
                       (RETENTION; --dry-run prints what would go and changes nothing)
-  keys rotate         create a new signing key; keep old ones published until their tokens expire
+  keys rotate [--prepublish]
+                      --prepublish: publish the next signing key without signing with it;
+                      then (a day later) make it the signing key, keeping old ones published
+                      until their tokens expire
   keys add-data-key   add a personal-data key as a read key (the current key stays; see docs/operations.md)
   keys use-data-key N make personal-data key N the key new values are sealed under
   rekey [--dry-run] [--batch N] [--restart]
