@@ -2,6 +2,9 @@ package healthcode
 
 import (
 	"context"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -15,10 +18,12 @@ const (
 	AlertMassUnmask AlertKind = "MASS_UNMASK"
 	// AlertMassDesignation: one account asked for red-making colour changes
 	// (medical designations, declarations, retractions, area risks) about
-	// more distinct persons within the window than the threshold.
+	// more distinct persons and areas within the window than the threshold.
 	AlertMassDesignation AlertKind = "MASS_DESIGNATION"
 	// AlertMassPersonRead: one account read more distinct persons' data
-	// (facts, health, whereabouts) within the window than the threshold.
+	// (every read of the access log: persons, facts, code histories,
+	// guardianships, appeals, unmasking, lookups) within the window than
+	// the threshold.
 	AlertMassPersonRead AlertKind = "MASS_PERSON_READ"
 )
 
@@ -79,4 +84,31 @@ type AlertService interface {
 	// at the alert's region. Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
 	// INVALID, CONFLICT (already acknowledged).
 	AcknowledgeAlert(ctx context.Context, id int64, note string) (*Alert, error)
+}
+
+// ParseAlertLimits reads ALERT_LIMITS: comma-separated KIND=COUNT/WINDOW,
+// e.g. "MASS_PERSON_READ=300/1h,MASS_UNMASK=5/30m"; kinds not named keep
+// DefaultAlertLimits. Errors: INVALID naming the part at fault.
+func ParseAlertLimits(s string) (map[AlertKind]AlertLimit, error) {
+	out := map[AlertKind]AlertLimit{}
+	for k, v := range DefaultAlertLimits {
+		out[k] = v
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		count, window, ok2 := strings.Cut(strings.TrimSpace(v), "/")
+		n, err := strconv.Atoi(strings.TrimSpace(count))
+		w, werr := time.ParseDuration(strings.TrimSpace(window))
+		kind := AlertKind(strings.ToUpper(strings.TrimSpace(k)))
+		if !ok || !ok2 || !slices.Contains(AlertKinds, kind) || err != nil || n < 1 || werr != nil || w < time.Minute || w > 7*Day {
+			return nil, Errorf(EINVALID, "告警阈值配置 %q 应为 类型=人数/时间窗（如 MASS_PERSON_READ=200/1h），类型为 MASS_UNMASK、MASS_DESIGNATION 或 MASS_PERSON_READ，时间窗 1m 至 168h",
+				Truncate(part, 40))
+		}
+		out[kind] = AlertLimit{Count: n, Window: w}
+	}
+	return out, nil
 }

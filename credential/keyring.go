@@ -38,6 +38,9 @@ type ringKey struct {
 	createdAt      time.Time
 	retiredAt      time.Time // zero while the key is (a candidate for) the active key
 	publishedUntil time.Time // zero: published without limit
+	// standby: published ahead of its use (Prepublish), never active until
+	// the next Rotate activates it.
+	standby bool
 }
 
 // keyFile is the on-disk form of a signing key, <dir>/signing/<kid>.json.
@@ -53,6 +56,7 @@ type keyFile struct {
 	CreatedAt      time.Time  `json:"createdAt"`
 	RetiredAt      *time.Time `json:"retiredAt,omitempty"`
 	PublishedUntil *time.Time `json:"publishedUntil,omitempty"`
+	Standby        bool       `json:"standby,omitempty"`
 }
 
 // KeyRing holds an issuer's Ed25519 signing keys: one active key that signs
@@ -178,7 +182,7 @@ func readKeyFile(path, issuer string) (*ringKey, error) {
 	case f.Iss != issuer:
 		return nil, fmt.Errorf("credential: signing key %s belongs to issuer %q, not %q", path, f.Iss, issuer)
 	}
-	k := &ringKey{kid: f.Kid, pub: pub, priv: priv, createdAt: f.CreatedAt}
+	k := &ringKey{kid: f.Kid, pub: pub, priv: priv, createdAt: f.CreatedAt, standby: f.Standby}
 	if f.RetiredAt != nil {
 		k.retiredAt = *f.RetiredAt
 	}
@@ -196,7 +200,7 @@ func (r *KeyRing) persist(k *ringKey) error {
 	}
 	f := keyFile{
 		Kid: k.kid, Iss: r.issuer, Kty: "OKP", Crv: "Ed25519", Alg: "EdDSA",
-		X: b64.EncodeToString(k.pub), D: b64.EncodeToString(k.priv.Seed()), CreatedAt: k.createdAt,
+		X: b64.EncodeToString(k.pub), D: b64.EncodeToString(k.priv.Seed()), CreatedAt: k.createdAt, Standby: k.standby,
 	}
 	if !k.retiredAt.IsZero() {
 		t := k.retiredAt
@@ -257,12 +261,12 @@ func (r *KeyRing) sortKeys() {
 	})
 }
 
-// pickActive returns the newest key that is not retired. Two unretired keys
-// exist only after a rotation interrupted between its two writes; the newer
-// one wins and the next rotation retires the other.
+// pickActive returns the newest key that is neither retired nor standby.
+// Two such keys exist only after a rotation interrupted between its two
+// writes; the newer one wins and the next rotation retires the other.
 func (r *KeyRing) pickActive() *ringKey {
 	for i := len(r.keys) - 1; i >= 0; i-- {
-		if r.keys[i].retiredAt.IsZero() {
+		if r.keys[i].retiredAt.IsZero() && !r.keys[i].standby {
 			return r.keys[i]
 		}
 	}
@@ -311,20 +315,69 @@ func (r *KeyRing) PublicKeys(now time.Time) []JWK {
 	return out
 }
 
-// Rotate creates a new active key and retires the previous one(s): they stay
-// published until now + maxTokenLifetime, because tokens they signed may
-// still be valid until then. Pass the longest token lifetime plus the skew
-// scanners allow (PaperTokenLifetime + DefaultSkew). Only the process that
-// owns the key directory calls it (a scheduled job or a key-management
-// command). It returns the new kid; INVALID for a non-positive lifetime;
-// wrapped I/O errors, in which case a retry is safe.
+// Prepublish creates the next key as a standby key: published in the key
+// set from now on, but not signing until the next Rotate activates it, so
+// that scanners (which refresh their key set hourly, and may be offline for
+// a while) know a key before any token signed with it reaches them. A
+// standby key that already exists is returned as it is. Only the process
+// that owns the key directory calls it. It returns the standby kid; wrapped
+// I/O errors.
+func (r *KeyRing) Prepublish(now time.Time) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range r.keys {
+		if k.standby {
+			return k.kid, nil
+		}
+	}
+	k := newRingKey(now)
+	k.standby = true
+	if err := r.persist(k); err != nil {
+		return "", err
+	}
+	r.keys = append(r.keys, k)
+	r.sortKeys()
+	return k.kid, nil
+}
+
+// Standby returns the kid of the standby key (Prepublish), or "".
+func (r *KeyRing) Standby() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, k := range r.keys {
+		if k.standby {
+			return k.kid
+		}
+	}
+	return ""
+}
+
+// Rotate makes a new active key — the standby key when Prepublish made one
+// (published since), else a fresh key — and retires the previous one(s):
+// they stay published until now + maxTokenLifetime, because tokens they
+// signed may still be valid until then. Pass the longest token lifetime plus
+// the skew scanners allow (PaperTokenLifetime + DefaultSkew), plus the time
+// the replicas take to load the new key. Only the process that owns the key
+// directory calls it (a scheduled job or a key-management command). It
+// returns the new kid; INVALID for a non-positive lifetime; wrapped I/O
+// errors, in which case a retry is safe.
 func (r *KeyRing) Rotate(now time.Time, maxTokenLifetime time.Duration) (newKid string, err error) {
 	if maxTokenLifetime <= 0 {
 		return "", healthcode.Errorf(healthcode.EINVALID, "令牌最长有效期必须为正")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	k := newRingKey(now)
+	var k *ringKey
+	for _, c := range r.keys {
+		if c.standby {
+			k = c
+		}
+	}
+	fresh := k == nil
+	if fresh {
+		k = newRingKey(now)
+	}
+	k.standby = false
 	// The new key goes to disk first: a crash before the old key is marked
 	// retired leaves two unretired keys, and LoadKeyRing picks the newer.
 	if err := r.persist(k); err != nil {
@@ -333,7 +386,7 @@ func (r *KeyRing) Rotate(now time.Time, maxTokenLifetime time.Duration) (newKid 
 	until := now.UTC().Add(maxTokenLifetime)
 	var firstErr error
 	for _, old := range r.keys {
-		if !old.retiredAt.IsZero() {
+		if !old.retiredAt.IsZero() || old == k {
 			continue
 		}
 		old.retiredAt = now.UTC()
@@ -344,7 +397,9 @@ func (r *KeyRing) Rotate(now time.Time, maxTokenLifetime time.Duration) (newKid 
 			firstErr = err
 		}
 	}
-	r.keys = append(r.keys, k)
+	if fresh {
+		r.keys = append(r.keys, k)
+	}
 	r.sortKeys()
 	r.active = k
 	return k.kid, firstErr

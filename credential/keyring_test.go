@@ -264,3 +264,64 @@ func TestSignDuringRotation(t *testing.T) {
 	}
 	<-done
 }
+
+// Rotation without downtime for offline scanners: Prepublish publishes the
+// next key while the active one keeps signing (the scanners learn it at
+// their next refresh); a replica loading the directory then still signs
+// with the old key; Rotate activates exactly the published key, so every
+// token signed after the rotation verifies against a key set fetched
+// before it.
+func TestPrepublishedRotation(t *testing.T) {
+	dir := t.TempDir()
+	ring, err := LoadKeyRing(dir, "61", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldKid := ring.Active().Kid
+	next, err := ring.Prepublish(t0)
+	if err != nil || next == oldKid {
+		t.Fatalf("Prepublish = %q, %v", next, err)
+	}
+	if again, err := ring.Prepublish(t0.Add(time.Hour)); err != nil || again != next {
+		t.Fatalf("second Prepublish = %q, %v; want the same standby %q", again, err, next)
+	}
+	if ring.Active().Kid != oldKid || ring.Standby() != next {
+		t.Fatalf("after Prepublish: active %q, standby %q", ring.Active().Kid, ring.Standby())
+	}
+	if got := kids(ring.PublicKeys(t0)); !slices.Contains(got, next) || !slices.Contains(got, oldKid) {
+		t.Fatalf("published after Prepublish: %v", got)
+	}
+	// A scanner fetches the key set now, before the rotation.
+	scannerSet := BuildKeySet(ring, nil, t0)
+
+	replica, err := LoadKeyRing(dir, "61", false)
+	if err != nil || replica.Active().Kid != oldKid || replica.Standby() != next {
+		t.Fatalf("replica loading the directory: active %q standby %q, %v", replica.Active().Kid, replica.Standby(), err)
+	}
+	if removed, err := ring.Prune(t0.Add(365 * 24 * time.Hour)); err != nil || len(removed) != 0 {
+		t.Fatalf("prune removed %v (%v)", removed, err)
+	}
+
+	at := t0.Add(24 * time.Hour)
+	kid, err := ring.Rotate(at, PaperTokenLifetime+DefaultSkew)
+	if err != nil || kid != next || ring.Active().Kid != next || ring.Standby() != "" {
+		t.Fatalf("Rotate = %q, %v; active %q; want the prepublished %q", kid, err, ring.Active().Kid, next)
+	}
+	reloaded, err := LoadKeyRing(dir, "61", false)
+	if err != nil || reloaded.Active().Kid != next {
+		t.Fatalf("reloaded after rotation: %v, %v", reloaded.Active().Kid, err)
+	}
+	s, _ := NewSigner(reloaded)
+	tok := mustSign(t, s, claimsAt("61", at, 5*time.Minute))
+	if _, err := Verify(tok, &scannerSet, nil, at, DefaultSkew); err != nil {
+		t.Fatalf("a token of the new key against the key set fetched before the rotation: %v", err)
+	}
+	// Without Prepublish, the same scanner would not know a fresh key.
+	fresh, err := ring.Rotate(at.Add(time.Hour), PaperTokenLifetime+DefaultSkew)
+	if err != nil || fresh == next {
+		t.Fatal(err)
+	}
+	s2, _ := NewSigner(ring)
+	_, err = Verify(mustSign(t, s2, claimsAt("61", at.Add(time.Hour), 5*time.Minute)), &scannerSet, nil, at.Add(time.Hour), DefaultSkew)
+	wantReason(t, err, ReasonUnknownKey)
+}

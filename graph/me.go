@@ -18,7 +18,8 @@ func (r *Resolver) loginPayload(ctx context.Context, s *healthcode.Session) (*mo
 	if err != nil {
 		return nil, err
 	}
-	return &model.LoginPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Me: me, Actor: a}, nil
+	return &model.LoginPayload{Token: s.Token, ExpiresAt: s.ExpiresAt, Me: me, Actor: a,
+		PhoneVerificationRequired: me.Staff != nil && !me.Staff.PhoneVerified}, nil
 }
 
 func (r *Resolver) me(ctx context.Context, a *healthcode.Actor) (*model.Me, error) {

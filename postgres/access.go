@@ -36,13 +36,20 @@ func (db *DB) logAccess(ctx context.Context, q interface {
 	}
 	purpose = healthcode.Truncate(purpose, 200)
 	role := db.roleFor(ctx, a, perm, region)
-	if _, err := q.Exec(ctx, `INSERT INTO access_log (at, person_id, actor, role, region_code, what, purpose)
-		SELECT $1, pid, $3, $4, COALESCE((SELECT region_code FROM staff WHERE id = $5 AND $3 LIKE 'staff:%'), $6), $7, $8
-		FROM unnest($2::bigint[]) AS pid`,
-		db.now(), pids, a.Subject(), string(role), a.ID, a.RegionCode, what, purpose); err != nil {
-		return fmt.Errorf("record access: %w", err)
+	record := func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO access_log (at, person_id, actor, role, region_code, what, purpose)
+			SELECT $1, pid, $3, $4, COALESCE((SELECT region_code FROM staff WHERE id = $5 AND $3 LIKE 'staff:%'), $6), $7, $8
+			FROM unnest($2::bigint[]) AS pid`,
+			tx.Now, pids, a.Subject(), string(role), a.ID, a.RegionCode, what, purpose); err != nil {
+			return fmt.Errorf("record access: %w", err)
+		}
+		// One account reading many distinct persons' data (MASS_PERSON_READ).
+		return tx.checkAlert(ctx, a, healthcode.AlertMassPersonRead, map[string]any{"what": what, "persons": len(pids)})
 	}
-	return nil
+	if tx, ok := q.(*Tx); ok {
+		return record(tx)
+	}
+	return db.InTx(ctx, record)
 }
 
 // MyAccessLog implements healthcode.PrivacyService.

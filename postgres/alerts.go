@@ -17,13 +17,16 @@ import (
 //
 // Detection runs in the transaction of the action itself, not in a periodic
 // task over the logs: the action has just written its row (access_log for an
-// unmask, colour_requests for a designation), so one count of the actor's
-// distinct persons over an indexed window (access_log_actor_idx,
+// unmask or any other staff read of a person, colour_requests for a
+// designation), so one count of the actor's distinct persons over an indexed
+// window (access_log_actor_idx, access_log_actor_at_idx,
 // colour_requests_requester_idx) sees it at once and costs one index range
 // scan; the alert is durable exactly when the action is, and is raised at the
 // action that crosses the threshold rather than up to one period later. The
-// actions counted are rare staff actions (unmasks, colour change requests),
-// so the extra statement is cheap next to their audit append.
+// actions counted are staff actions (unmasks, colour change requests, reads
+// of a person's data — logAccess then runs the access record and the count in
+// one transaction), so the extra statement is cheap next to their audit
+// append or the read itself.
 //
 // One alert per (kind, actor, burst): while an unacknowledged alert of the
 // same kind and actor was last updated within the window, later actions
@@ -44,8 +47,10 @@ func (db *DB) alertLimit(kind healthcode.AlertKind) healthcode.AlertLimit {
 var alertCounts = map[healthcode.AlertKind]string{
 	healthcode.AlertMassUnmask: `SELECT count(DISTINCT person_id) FROM access_log
 		WHERE actor = $1 AND what = '` + healthcode.AccessUnmasked + `' AND at > $2`,
-	healthcode.AlertMassDesignation: `SELECT count(DISTINCT person_id) FROM colour_requests
-		WHERE requested_by = $1 AND requested_at > $2 AND person_id IS NOT NULL`,
+	healthcode.AlertMassPersonRead: `SELECT count(DISTINCT person_id) FROM access_log
+		WHERE actor = $1 AND at > $2`,
+	healthcode.AlertMassDesignation: `SELECT count(DISTINCT COALESCE(person_id::text, 'area:' || area_code)) FROM colour_requests
+		WHERE requested_by = $1 AND requested_at > $2 AND (person_id IS NOT NULL OR area_code IS NOT NULL)`,
 }
 
 // checkAlert counts a's distinct persons of kind within the window ending

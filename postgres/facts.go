@@ -472,7 +472,12 @@ func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason
 				return err
 			}
 			r.RequestID = req.ID
-			return nil
+			// MASS_DESIGNATION counts distinct areas as well as persons.
+			if _, err := tx.Exec(ctx, "UPDATE colour_requests SET area_code = $2 WHERE id = $1", req.ID, regionCode); err != nil {
+				return fmt.Errorf("record the area of the request: %w", err)
+			}
+			return tx.checkAlert(ctx, a, healthcode.AlertMassDesignation, map[string]any{
+				"last": "region:" + regionCode, "request": req.ID, "op": healthcode.ColourOpAreaRisk})
 		}
 		if err := tx.Audit(ctx, healthcode.AuditRecord{Role: s.DB.roleFor(ctx, a, healthcode.PermAreaRiskWrite, authAt),
 			RegionCode: authAt, Action: "area_risk.set", Object: "region:" + regionCode, Reason: reason,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -119,19 +120,11 @@ func runPurge(ctx context.Context, cfg Config, args []string) error {
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errors.New("usage: healthcode purge [--dry-run]")
 	}
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	db, err := commandDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	db := &postgres.DB{Pool: pool, Clock: healthcode.SystemClock{}}
-	if cfg.Dev {
-		clock := &healthcode.OffsetClock{}
-		db.Clock = clock
-		if err := (&postgres.DevClock{DB: db, Clock: clock}).Load(ctx); err != nil {
-			return err
-		}
-	}
+	defer db.Pool.Close()
 	items, err := db.PurgeExpiredData(ctx, cfg.Retention, *dryRun)
 	if err != nil {
 		return err
@@ -142,6 +135,72 @@ func runPurge(ctx context.Context, cfg Config, args []string) error {
 	}
 	for _, it := range items {
 		fmt.Printf("%-12s %-28s before %s  %s %d rows\n", it.Kind, it.Action, it.Before.In(healthcode.CST).Format("2006-01-02 15:04"), verb, it.Rows)
+	}
+	return nil
+}
+
+// commandDB opens the database for a one-off command, on the dev clock in
+// dev mode.
+func commandDB(ctx context.Context, cfg Config) (*postgres.DB, error) {
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	db := &postgres.DB{Pool: pool, Clock: healthcode.SystemClock{}}
+	if cfg.Dev {
+		clock := &healthcode.OffsetClock{}
+		db.Clock = clock
+		if err := (&postgres.DevClock{DB: db, Clock: clock}).Load(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// runRekey re-encrypts the personal data under the current personal-data
+// key: `healthcode rekey [--dry-run] [--batch N] [--restart]`
+// (docs/operations.md "Rotating the personal-data key"). Safe while the
+// platform serves; an interrupted run resumes.
+func runRekey(ctx context.Context, cfg Config, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("rekey", flag.ContinueOnError)
+	dryRun := fs.Bool("dry-run", false, "count the values not under the current key, from the first row, and change nothing")
+	batch := fs.Int("batch", 500, "rows per transaction")
+	restart := fs.Bool("restart", false, "ignore the saved progress and scan every table from its first row")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 || *batch < 1 || *batch > 10000 {
+		return errors.New("usage: healthcode rekey [--dry-run] [--batch 1..10000] [--restart]")
+	}
+	cipher, err := cfg.loadCipher()
+	if err != nil {
+		return err
+	}
+	db, err := commandDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Pool.Close()
+	db.PII = cipher
+	fmt.Fprintf(out, "key ring %v, current key %d\n", cipher.KeyIDs(), cipher.Current())
+	verb := "re-encrypted"
+	if *dryRun {
+		verb = "to re-encrypt"
+	}
+	res, err := db.Rekey(ctx, postgres.RekeyOptions{BatchSize: *batch, DryRun: *dryRun, Restart: *restart,
+		Progress: func(p postgres.RekeyProgress) {
+			if !p.Done {
+				fmt.Fprintf(out, "%-18s up to id %-10d scanned %-8d %s %d\n", p.Table, p.LastID, p.Scanned, verb, p.Rewritten)
+			}
+		}})
+	stale := 0
+	for _, p := range res {
+		fmt.Fprintf(out, "%-18s done: scanned %d rows, %s %d; values per key %v\n", p.Table, p.Scanned, verb, p.Rewritten, p.ByKey)
+		stale += p.Rewritten
+	}
+	if err != nil {
+		return err
+	}
+	if *dryRun {
+		fmt.Fprintf(out, "%d rows hold values under other keys than %d\n", stale, cipher.Current())
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ type Config struct {
 	// healthcode.ParseRetention, e.g. "declarations=42d,tickets=365d";
 	// unset: healthcode.DefaultRetention).
 	Retention healthcode.Retention
+	// AlertLimits are the abuse alerts' thresholds (ALERT_LIMITS:
+	// healthcode.ParseAlertLimits, e.g. "MASS_PERSON_READ=300/1h").
+	AlertLimits map[healthcode.AlertKind]healthcode.AlertLimit
 	// Guardianship says for whom a resident may declare as a guardian
 	// without the community (GUARDIAN_AGES: "<child under>,<elder from>",
 	// default "14,65").
@@ -198,6 +201,9 @@ func loadConfig() (Config, error) {
 	if c.Retention, err = healthcode.ParseRetention(os.Getenv("RETENTION")); err != nil {
 		errs = append(errs, fmt.Errorf("RETENTION: %w", err))
 	}
+	if c.AlertLimits, err = healthcode.ParseAlertLimits(os.Getenv("ALERT_LIMITS")); err != nil {
+		errs = append(errs, fmt.Errorf("ALERT_LIMITS: %w", err))
+	}
 	c.Guardianship = healthcode.DefaultGuardianship
 	if v := strings.TrimSpace(os.Getenv("GUARDIAN_AGES")); v != "" {
 		child, elder, ok := strings.Cut(v, ",")
@@ -257,16 +263,12 @@ func (c Config) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// dataKeyFile is the personal-data master key inside the key directory:
-// 32 random bytes, base64-encoded.
-const dataKeyFile = "data.key"
-
-// loadCipher reads the personal-data key. In dev mode a missing key is
-// generated; elsewhere it is an error, because a new key would make every
-// stored ID number and phone unreadable.
+// loadCipher reads the personal-data key ring of the key directory
+// (pii.LoadKeyDir: data.key, data.<N>.key, data.current, lookup.key). In dev
+// mode a missing data.key is generated; elsewhere it is an error, because a
+// new key would make every stored ID number and phone unreadable.
 func (c Config) loadCipher() (*pii.Cipher, error) {
-	path := filepath.Join(c.KeyDir, dataKeyFile)
-	b, err := os.ReadFile(path)
+	cipher, err := pii.LoadKeyDir(c.KeyDir)
 	if errors.Is(err, os.ErrNotExist) && c.Dev {
 		key := make([]byte, pii.KeySize)
 		if _, err := rand.Read(key); err != nil {
@@ -275,18 +277,20 @@ func (c Config) loadCipher() (*pii.Cipher, error) {
 		if err := os.MkdirAll(c.KeyDir, 0o700); err != nil {
 			return nil, fmt.Errorf("create key directory: %w", err)
 		}
-		b = []byte(base64.StdEncoding.EncodeToString(key) + "\n")
-		if err := os.WriteFile(path, b, 0o600); err != nil {
+		path := filepath.Join(c.KeyDir, pii.LegacyKeyFile)
+		if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
-	} else if err != nil {
-		return nil, fmt.Errorf("read personal-data key %s: %w (create it with: head -c 32 /dev/urandom | base64 > %s)", path, err, path)
+		return pii.LoadKeyDir(c.KeyDir)
 	}
-	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
+	if errors.Is(err, os.ErrNotExist) {
+		path := filepath.Join(c.KeyDir, pii.LegacyKeyFile)
+		return nil, fmt.Errorf("read personal-data key: %w (create it with: head -c 32 /dev/urandom | base64 > %s)", err, path)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", path, err)
+		return nil, fmt.Errorf("personal-data keys: %w", err)
 	}
-	return pii.NewCipher(key)
+	return cipher, nil
 }
 
 // nationalKeyFile holds the Ed25519 seed (base64) that signs the batches of

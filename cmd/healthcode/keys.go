@@ -7,26 +7,72 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"healthcode"
 	"healthcode/credential"
+	"healthcode/pii"
 )
 
-// runKeys manages the signing keys: `healthcode keys rotate` creates a new
-// active key (the first one when there is none), keeps the previous keys
-// published until every token they signed has expired, and prunes keys past
-// that point. Run it from one process only (e.g. a monthly cron job).
+// runKeys manages the signing keys: `healthcode keys rotate --prepublish`
+// publishes the next key without signing with it; `healthcode keys rotate`
+// makes it (or, without a prepublished key, a fresh one; the first one when
+// there is none) the active key, keeps the previous keys published until
+// every token they signed has expired, and prunes keys past that point. Run
+// it from one process only (e.g. a monthly cron job: prepublish, then rotate
+// a day later).
+//
+// `healthcode keys add-data-key` and `keys use-data-key N` are the first two
+// steps of a rotation of the personal-data key (docs/operations.md).
 func runKeys(cfg Config, args []string) error {
-	if len(args) != 1 || args[0] != "rotate" {
-		return errors.New("usage: healthcode keys rotate")
+	switch {
+	case len(args) == 1 && args[0] == "add-data-key":
+		id, err := pii.AddDataKey(cfg.KeyDir)
+		if err != nil {
+			return err
+		}
+		c, err := pii.LoadKeyDir(cfg.KeyDir)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("added personal-data key %d (data.%d.key); key ring %v, current key %d; lookup key pinned in %s\n",
+			id, id, c.KeyIDs(), c.Current(), pii.LookupKeyFile)
+		return nil
+	case len(args) == 2 && args[0] == "use-data-key":
+		id, err := strconv.ParseUint(args[1], 10, 32)
+		if err != nil {
+			return fmt.Errorf("not a key id: %q", args[1])
+		}
+		if err := pii.UseDataKey(cfg.KeyDir, uint32(id)); err != nil {
+			return err
+		}
+		fmt.Printf("personal-data key %d is current (restart the replicas one by one, then run healthcode rekey)\n", id)
+		return nil
+	}
+	prepublish := len(args) == 2 && args[0] == "rotate" && args[1] == "--prepublish"
+	if !prepublish && (len(args) != 1 || args[0] != "rotate") {
+		return errors.New("usage: healthcode keys rotate [--prepublish] | add-data-key | use-data-key N")
 	}
 	ring, err := credential.LoadKeyRing(cfg.KeyDir, credential.IssuerProvince, true)
 	if err != nil {
 		return fmt.Errorf("load signing keys: %w", err)
 	}
 	now := time.Now()
-	kid, err := ring.Rotate(now, credential.PaperTokenLifetime+credential.DefaultSkew)
+	if prepublish {
+		kid, err := ring.Prepublish(now)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("key %s published, not yet signing (key %s signs); distribute the directory, restart the replicas, "+
+			"and run healthcode keys rotate once scanners have refreshed their key set (at least %s)\n",
+			kid, ring.Active().Kid, prepublishLead)
+		return nil
+	}
+	if ring.Standby() == "" {
+		fmt.Printf("warning: no key was prepublished (keys rotate --prepublish): scanners learn the new key only at their next refresh\n")
+	}
+	kid, err := ring.Rotate(now, credential.PaperTokenLifetime+credential.DefaultSkew+rolloutMargin)
 	if err != nil {
 		return fmt.Errorf("rotate: %w", err)
 	}
@@ -37,6 +83,17 @@ func runKeys(cfg Config, args []string) error {
 	fmt.Printf("active key %s; %d keys published; pruned %v\n", kid, len(ring.PublicKeys(now)), pruned)
 	return nil
 }
+
+// prepublishLead is how long a prepublished signing key should be published
+// before it signs: scanners refresh their key set hourly and retry with
+// backoff when offline (docs/scanning.md), so a day covers a scanner that
+// missed a few refreshes.
+const prepublishLead = 24 * time.Hour
+
+// rolloutMargin keeps a retired signing key published that much longer than
+// its tokens live: replicas that have not yet loaded the rotated directory
+// keep signing with it until they restart.
+const rolloutMargin = 24 * time.Hour
 
 // runVerify verifies a token offline: `healthcode verify <token> --keys
 // keys.json [--revocations revocations.json] [--at time]`

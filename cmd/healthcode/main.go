@@ -34,7 +34,15 @@ commands:
   audit anchor        sign and publish the chain's head now
   purge [--dry-run]   delete, drop or anonymise personal data past its retention period
                       (RETENTION; --dry-run prints what would go and changes nothing)
-  keys rotate         create a new signing key; keep old ones published until their tokens expire
+  keys rotate [--prepublish]
+                      --prepublish: publish the next signing key without signing with it;
+                      then (a day later) make it the signing key, keeping old ones published
+                      until their tokens expire
+  keys add-data-key   add a personal-data key as a read key (the current key stays; see docs/operations.md)
+  keys use-data-key N make personal-data key N the key new values are sealed under
+  rekey [--dry-run] [--batch N] [--restart]
+                      re-encrypt every personal-data column under the current key, in batches,
+                      while the platform serves; resumes after an interruption
   verify <token> --keys keys.json [--revocations r.json] [--at time]
                       verify a health-code token offline (now, on the dev clock of
                       $HEALTHCODE_DATA_DIR when a dev platform keeps one there, or at --at)
@@ -56,7 +64,7 @@ func main() {
 	cmd, args := os.Args[1], os.Args[2:]
 	var err error
 	cfg, cerr := loadConfig()
-	needsConfig := map[string]bool{"serve": true, "worker": true, "migrate": true, "seed": true, "dev": true, "audit": true, "keys": true, "purge": true}
+	needsConfig := map[string]bool{"serve": true, "worker": true, "migrate": true, "seed": true, "dev": true, "audit": true, "keys": true, "purge": true, "rekey": true}
 	if cerr != nil && needsConfig[cmd] {
 		fmt.Fprintln(os.Stderr, "healthcode: configuration:", cerr)
 		os.Exit(2)
@@ -78,6 +86,8 @@ func main() {
 		err = runPurge(ctx, cfg, args)
 	case "keys":
 		err = runKeys(cfg, args)
+	case "rekey":
+		err = runRekey(ctx, cfg, args, os.Stdout)
 	case "verify":
 		err = runVerify(args)
 	case "national-stub":

@@ -104,7 +104,7 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	p.db = &postgres.DB{
 		Pool: pool, ReadPool: p.readPool, ListenURL: cfg.ListenDatabaseURL, Clock: p.clock, PII: cipher, Logger: log, Dev: cfg.Dev,
 		StaffSessionTTL: cfg.StaffSessionTTL, ResidentSessionTTL: cfg.ResidentTTL,
-		Guardianship: &cfg.Guardianship,
+		Guardianship: &cfg.Guardianship, AlertLimits: cfg.AlertLimits,
 	}
 	if cfg.Dev {
 		// The dev clock of an earlier run, before anything reads the time.

@@ -448,9 +448,10 @@ type ComplexityRoot struct {
 	}
 
 	LoginPayload struct {
-		ExpiresAt func(childComplexity int) int
-		Me        func(childComplexity int) int
-		Token     func(childComplexity int) int
+		ExpiresAt                 func(childComplexity int) int
+		Me                        func(childComplexity int) int
+		PhoneVerificationRequired func(childComplexity int) int
+		Token                     func(childComplexity int) int
 	}
 
 	Me struct {
@@ -2645,6 +2646,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoginPayload.Me(childComplexity), true
+	case "LoginPayload.phoneVerificationRequired":
+		if e.ComplexityRoot.LoginPayload.PhoneVerificationRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoginPayload.PhoneVerificationRequired(childComplexity), true
 	case "LoginPayload.token":
 		if e.ComplexityRoot.LoginPayload.Token == nil {
 			break
@@ -6111,9 +6118,9 @@ var sources = []*ast.Source{
 enum AlertKind {
   """One account unmasked more distinct persons within the window than the threshold."""
   MASS_UNMASK
-  """One account asked for red-making or red-lifting colour changes about more distinct persons than the threshold."""
+  """One account asked for red-making or red-lifting colour changes about more distinct persons and areas (HIGH area designations and their lifting) than the threshold."""
   MASS_DESIGNATION
-  """One account read more distinct persons' data within the window than the threshold."""
+  """One account read more distinct persons' data within the window than the threshold (every staff read recorded in the access log)."""
   MASS_PERSON_READ
 }
 
@@ -6250,6 +6257,10 @@ type LoginPayload {
   token: String!
   expiresAt: Time!
   me: Me!
+  """True for a staff account that has not yet proved its phone by SMS code (verifyStaffPhone): the console asks
+  for the verification before anything else. Such an account works, but may neither ask for nor decide the steps of
+  the two-person rule, and is not yet bound to a natural person. False for residents and verified staff."""
+  phoneVerificationRequired: Boolean!
 }
 
 type Me {
@@ -8701,6 +8712,8 @@ func (ec *executionContext) childFields_LoginPayload(ctx context.Context, field 
 		return ec.fieldContext_LoginPayload_expiresAt(ctx, field)
 	case "me":
 		return ec.fieldContext_LoginPayload_me(ctx, field)
+	case "phoneVerificationRequired":
+		return ec.fieldContext_LoginPayload_phoneVerificationRequired(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginPayload", field.Name)
 }

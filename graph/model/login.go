@@ -15,6 +15,8 @@ type LoginPayload struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expiresAt"`
 	Me        *Me       `json:"me"`
+	// PhoneVerificationRequired: a staff account without a verified phone.
+	PhoneVerificationRequired bool `json:"phoneVerificationRequired"`
 	// Actor is the new session's actor (not part of the schema).
 	Actor *healthcode.Actor `json:"-"`
 }
