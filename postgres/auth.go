@@ -534,15 +534,22 @@ func (db *DB) authenticateAPIKey(ctx context.Context, key string) (*healthcode.A
 	}
 	a := &healthcode.Actor{Kind: healthcode.ActorMachine}
 	var revokedAt, lastUsed *time.Time
-	err := db.Pool.QueryRow(ctx, `SELECT id, name, city_code, revoked_at, last_used_at FROM api_keys
-		WHERE key_hash = $1`, tokenHash(key)).Scan(&a.ID, &a.Name, &a.RegionCode, &revokedAt, &lastUsed)
+	var institution *int64
+	var pending bool
+	err := db.Pool.QueryRow(ctx, `SELECT id, name, city_code, revoked_at, last_used_at, institution_id, pending FROM api_keys
+		WHERE key_hash = $1`, tokenHash(key)).Scan(&a.ID, &a.Name, &a.RegionCode, &revokedAt, &lastUsed, &institution, &pending)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errSessionInvalid
 	} else if err != nil {
 		return nil, fmt.Errorf("look up api key: %w", err)
 	}
-	if revokedAt != nil || a.ID != id {
+	// A machine client key not yet approved by a second administrator
+	// authenticates nobody, as a revoked one.
+	if revokedAt != nil || pending || a.ID != id {
 		return nil, errSessionInvalid
+	}
+	if institution != nil {
+		a.InstitutionID = *institution
 	}
 	a.SessionID = a.ID
 	now := db.now()

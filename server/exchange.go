@@ -3,6 +3,7 @@ package server
 import (
 	"mime"
 	"net/http"
+	"strconv"
 
 	"healthcode"
 	"healthcode/exchange"
@@ -18,6 +19,7 @@ type SubsystemRecord struct {
 	Message       string `json:"message,omitempty"`
 	UnifiedColour string `json:"unifiedColour,omitempty"`
 	Deviation     string `json:"deviation,omitempty"`
+	RequestID     string `json:"requestId,omitempty"` // PENDING_APPROVAL: the colour change request (an ID, as in GraphQL)
 }
 
 // SubsystemAnswer is the JSON answer of POST /exchange/v1/records.
@@ -25,6 +27,7 @@ type SubsystemAnswer struct {
 	Accepted         int               `json:"accepted"`
 	Duplicates       int               `json:"duplicates"`
 	Rejected         int               `json:"rejected"`
+	Pending          int               `json:"pending"`
 	DeviationsOpened int               `json:"deviationsOpened"`
 	DeviationsClosed int               `json:"deviationsClosed"`
 	Records          []SubsystemRecord `json:"records"`
@@ -67,12 +70,20 @@ func SubsystemPushHandler(svc healthcode.SubsystemService) http.Handler {
 }
 
 func answer(res *healthcode.SubsystemPushResult) SubsystemAnswer {
-	out := SubsystemAnswer{Accepted: res.Accepted, Duplicates: res.Duplicates, Rejected: res.Rejected,
+	out := SubsystemAnswer{Accepted: res.Accepted, Duplicates: res.Duplicates, Rejected: res.Rejected, Pending: res.Pending,
 		DeviationsOpened: res.DeviationsOpened, DeviationsClosed: res.DeviationsClosed,
 		Records: make([]SubsystemRecord, len(res.Records))}
 	for i, r := range res.Records {
 		out.Records[i] = SubsystemRecord{Line: r.Line, RecordID: r.RecordID, Status: r.Status, Updated: r.Updated,
-			Reason: r.Reason, Message: r.Message, UnifiedColour: string(r.UnifiedColour), Deviation: r.Deviation}
+			Reason: r.Reason, Message: r.Message, UnifiedColour: string(r.UnifiedColour), Deviation: r.Deviation,
+			RequestID: requestID(r.RequestID)}
 	}
 	return out
+}
+
+func requestID(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
 }

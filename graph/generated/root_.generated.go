@@ -842,6 +842,7 @@ type ComplexityRoot struct {
 		DeviationsClosed func(childComplexity int) int
 		DeviationsOpened func(childComplexity int) int
 		Duplicates       func(childComplexity int) int
+		Pending          func(childComplexity int) int
 		Records          func(childComplexity int) int
 		Rejected         func(childComplexity int) int
 	}
@@ -852,6 +853,7 @@ type ComplexityRoot struct {
 		Message       func(childComplexity int) int
 		Reason        func(childComplexity int) int
 		RecordID      func(childComplexity int) int
+		RequestID     func(childComplexity int) int
 		Status        func(childComplexity int) int
 		UnifiedColour func(childComplexity int) int
 		Updated       func(childComplexity int) int
@@ -5086,6 +5088,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SubsystemPushResult.Duplicates(childComplexity), true
+	case "SubsystemPushResult.pending":
+		if e.ComplexityRoot.SubsystemPushResult.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemPushResult.Pending(childComplexity), true
 	case "SubsystemPushResult.records":
 		if e.ComplexityRoot.SubsystemPushResult.Records == nil {
 			break
@@ -5129,6 +5137,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SubsystemRecordResult.RecordID(childComplexity), true
+	case "SubsystemRecordResult.requestId":
+		if e.ComplexityRoot.SubsystemRecordResult.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.RequestID(childComplexity), true
 	case "SubsystemRecordResult.status":
 		if e.ComplexityRoot.SubsystemRecordResult.Status == nil {
 			break
@@ -6680,6 +6694,8 @@ enum ColourRequestKind {
   DECLARE
   """An area risk set to HIGH or lowered from HIGH."""
   AREA_RISK
+  """A city sub-system's pushed record (docs/exchange.md); the approver is another natural person than the API key's creator."""
+  SUBSYSTEM
 }
 
 enum ColourRequestStatus {
@@ -6853,7 +6869,7 @@ type SubsystemRecordResult {
   """1-based position in the push (the NDJSON line number over HTTP)."""
   line: Int!
   recordId: String!
-  """ACCEPTED, DUPLICATE or REJECTED."""
+  """ACCEPTED, DUPLICATE, REJECTED, or PENDING_APPROVAL: the record would make the person red or lift a red, and waits as colour change request requestId for a health officer of the residence (another natural person than the key's creator)."""
   status: String!
   """ACCEPTED: a changed re-push of a known record."""
   updated: Boolean!
@@ -6865,12 +6881,16 @@ type SubsystemRecordResult {
   unifiedColour: Colour
   """OPENED, OPEN (still differs), CLOSED (now agrees) or empty."""
   deviation: String!
+  """PENDING_APPROVAL: the colour change request (colourRequests) holding the record."""
+  requestId: ID
 }
 
 type SubsystemPushResult {
   accepted: Int!
   duplicates: Int!
   rejected: Int!
+  """Records waiting as colour change requests (PENDING_APPROVAL)."""
+  pending: Int!
   deviationsOpened: Int!
   deviationsClosed: Int!
   records: [SubsystemRecordResult!]!
@@ -9195,6 +9215,8 @@ func (ec *executionContext) childFields_SubsystemPushResult(ctx context.Context,
 		return ec.fieldContext_SubsystemPushResult_duplicates(ctx, field)
 	case "rejected":
 		return ec.fieldContext_SubsystemPushResult_rejected(ctx, field)
+	case "pending":
+		return ec.fieldContext_SubsystemPushResult_pending(ctx, field)
 	case "deviationsOpened":
 		return ec.fieldContext_SubsystemPushResult_deviationsOpened(ctx, field)
 	case "deviationsClosed":
@@ -9223,6 +9245,8 @@ func (ec *executionContext) childFields_SubsystemRecordResult(ctx context.Contex
 		return ec.fieldContext_SubsystemRecordResult_unifiedColour(ctx, field)
 	case "deviation":
 		return ec.fieldContext_SubsystemRecordResult_deviation(ctx, field)
+	case "requestId":
+		return ec.fieldContext_SubsystemRecordResult_requestId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SubsystemRecordResult", field.Name)
 }
