@@ -217,6 +217,8 @@ type RegisterInstitutionInput struct {
 	AdminUsername    string `json:"adminUsername"`
 	AdminDisplayName string `json:"adminDisplayName"`
 	AdminPassword    string `json:"adminPassword"`
+	// VENUE (default), HOSPITAL, CDC or CLINIC; the county administrator sees it when approving the registration.
+	Kind *string `json:"kind,omitempty"`
 }
 
 type ScanConnection struct {
