@@ -149,11 +149,13 @@ func (s *MachineClientService) ApproveAPIKey(ctx context.Context, id int64) (*he
 		if ancestors := healthcode.AncestorCodes(k.RegionCode); len(ancestors) > 1 {
 			at = ancestors[1]
 		}
-		if err := db.authorize(ctx, a, healthcode.PermAPIKeyManage, at,
-			seenWith("API 密钥不存在", healthcode.PermAPIKeyManage, healthcode.PermInstitutionRead)); err != nil {
-			if healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
-				return healthcode.Errorf(healthcode.EFORBIDDEN, "接口密钥须由上级地区的管理员审核")
+		if err := db.authorize(ctx, a, healthcode.PermAPIKeyManage, at); healthcode.ErrorCode(err) == healthcode.EFORBIDDEN {
+			// An administrator of the key's county sees it but may not approve it.
+			if db.authorize(ctx, a, healthcode.PermAPIKeyManage, k.RegionCode) == nil {
+				return healthcode.Errorf(healthcode.EFORBIDDEN, "接口密钥须由上级地区的另一名管理员审核")
 			}
+			return healthcode.Errorf(healthcode.ENOTFOUND, "API 密钥不存在")
+		} else if err != nil {
 			return err
 		}
 		switch {

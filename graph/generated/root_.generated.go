@@ -7972,6 +7972,8 @@ type Subscription {
   RULE_ADMIN
   AUDITOR
   SUBSYSTEM
+  """A medical institution's machine client (API key)."""
+  MEDICAL_CLIENT
   RESIDENT
 }
 
