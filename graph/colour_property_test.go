@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -230,7 +231,8 @@ func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
 				if rapid.Bool().Draw(rt, fmt.Sprintf("abroad%d", i)) {
 					travel = append(travel, map[string]any{"place": "ABROAD:US", "from": day(-5), "to": day(-2)})
 				}
-				s.pushRecords(t, key, cityRecord(fmt.Sprintf("P%d-%d", run, i), v.name, v.doc, v.phone, yanta, 36.5, travel...))
+				line, _ := json.Marshal(cityRecord(fmt.Sprintf("P%d-%d", run, i), v.name, v.doc, v.phone, yanta, 36.5, travel...))
+				s.post(t, "/exchange/v1/records", key, "application/x-ndjson", line) // 401 for a pending key, 403 for a machine client
 				s.postEvents(t, key, event(fmt.Sprintf("E%d-%d", run, i), v.doc, kind))
 			}
 			if f.Name == "createStaff" && len(resp.Errors) == 0 {
