@@ -67,7 +67,6 @@ func cityRecord(id, name, doc, phone, home string, temperature float64, travel .
 		"issuedAt": start.Add(-time.Hour).Format(time.RFC3339), "issuer": "6101"}
 }
 
-
 // One administrator created an API key and pushed a record that made a
 // person red (a trip abroad) on its own. Now the record waits for a health
 // officer of the residence who is not the key's creator; a yellow-making
