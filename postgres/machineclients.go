@@ -78,14 +78,9 @@ func (s *MachineClientService) CreateMachineClientKey(ctx context.Context, insti
 			return healthcode.Errorf(healthcode.ECONFLICT, "机构未通过审核或已暂停，不能申请接口密钥")
 		}
 		county := region[:6]
-		if err := tx.QueryRow(ctx, "SELECT nextval(pg_get_serial_sequence('api_keys', 'id'))").Scan(&id); err != nil {
-			return fmt.Errorf("allocate api key id: %w", err)
-		}
-		secret, err := randomToken("")
-		if err != nil {
+		if id, key, err = newAPIKey(ctx, tx); err != nil {
 			return err
 		}
-		key = apiKeyPrefix + strconv.FormatInt(id, 10) + "_" + secret
 		if _, err := tx.Exec(ctx, `INSERT INTO api_keys (id, name, city_code, key_hash, created_by, created_at, institution_id, pending)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, true)`, id, name, county, tokenHash(key), a.ID, tx.Now, institutionID); err != nil {
 			return fmt.Errorf("insert api key: %w", err)
@@ -121,28 +116,32 @@ func (s *MachineClientService) APIKeys(ctx context.Context, f healthcode.APIKeyF
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.APIKey, error) { return scanAPIKey(r) })
 }
 
-// loadAPIKey reads key id for update inside tx.
-func loadAPIKey(ctx context.Context, tx *Tx, id int64) (*healthcode.APIKey, error) {
-	k, err := scanAPIKey(tx.QueryRow(ctx, "SELECT "+apiKeyColumns+apiKeyFrom+" WHERE k.id = $1 FOR UPDATE OF k", id))
-	if err != nil {
-		return nil, mapError(err, "API 密钥不存在")
-	}
-	return k, nil
-}
-
-// ApproveAPIKey implements healthcode.MachineClientService.
-func (s *MachineClientService) ApproveAPIKey(ctx context.Context, id int64) (*healthcode.APIKey, error) {
+// withAPIKey runs decide on key id, read for update in a transaction, as
+// the calling member of staff; it returns the key as decide left it.
+func (s *MachineClientService) withAPIKey(ctx context.Context, id int64, decide func(tx *Tx, a *healthcode.Actor, k *healthcode.APIKey) error) (*healthcode.APIKey, error) {
 	a, err := staffOnly(ctx)
 	if err != nil {
 		return nil, err
 	}
-	db := s.DB
 	var out *healthcode.APIKey
-	err = db.InTx(ctx, func(tx *Tx) error {
-		k, err := loadAPIKey(ctx, tx, id)
+	err = s.DB.InTx(ctx, func(tx *Tx) error {
+		k, err := scanAPIKey(tx.QueryRow(ctx, "SELECT "+apiKeyColumns+apiKeyFrom+" WHERE k.id = $1 FOR UPDATE OF k", id))
 		if err != nil {
+			return mapError(err, "API 密钥不存在")
+		}
+		if err := decide(tx, a, k); err != nil {
 			return err
 		}
+		out = k
+		return nil
+	})
+	return out, err
+}
+
+// ApproveAPIKey implements healthcode.MachineClientService.
+func (s *MachineClientService) ApproveAPIKey(ctx context.Context, id int64) (*healthcode.APIKey, error) {
+	db := s.DB
+	return s.withAPIKey(ctx, id, func(tx *Tx, a *healthcode.Actor, k *healthcode.APIKey) error {
 		// An administrator of the parent region of the key's county (the
 		// city), as for a grant of an approving role.
 		at := k.RegionCode
@@ -179,27 +178,16 @@ func (s *MachineClientService) ApproveAPIKey(ctx context.Context, id int64) (*he
 			return fmt.Errorf("approve api key: %w", err)
 		}
 		k.Pending, k.ApprovedBy, k.ApprovedAt = false, a.Subject(), &tx.Now
-		out = k
 		return tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermAPIKeyManage, at), RegionCode: k.RegionCode,
 			Action: "apikey.approve", Object: "apikey:" + strconv.FormatInt(id, 10),
 			Detail: map[string]any{"requestedBy": k.CreatedBy, "institution": k.InstitutionID}})
 	})
-	return out, err
 }
 
 // RevokeAPIKey implements healthcode.MachineClientService.
 func (s *MachineClientService) RevokeAPIKey(ctx context.Context, id int64) (*healthcode.APIKey, error) {
-	a, err := staffOnly(ctx)
-	if err != nil {
-		return nil, err
-	}
 	db := s.DB
-	var out *healthcode.APIKey
-	err = db.InTx(ctx, func(tx *Tx) error {
-		k, err := loadAPIKey(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+	return s.withAPIKey(ctx, id, func(tx *Tx, a *healthcode.Actor, k *healthcode.APIKey) error {
 		if err := db.authorize(ctx, a, healthcode.PermAPIKeyManage, k.RegionCode, hidden("API 密钥不存在")); err != nil {
 			return err
 		}
@@ -210,12 +198,10 @@ func (s *MachineClientService) RevokeAPIKey(ctx context.Context, id int64) (*hea
 			return fmt.Errorf("revoke api key: %w", err)
 		}
 		k.RevokedAt, k.RevokedBy = &tx.Now, a.Subject()
-		out = k
 		return tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermAPIKeyManage, k.RegionCode),
 			RegionCode: k.RegionCode, Action: "apikey.revoke", Object: "apikey:" + strconv.FormatInt(id, 10),
 			Detail: map[string]any{"name": k.Name, "kind": k.Kind, "wasPending": k.Pending}})
 	})
-	return out, err
 }
 
 // checkMedicalRecord validates one record's fields (the person is looked up
