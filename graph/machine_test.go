@@ -235,6 +235,11 @@ func TestMachineClientRecordsMedicalEvents(t *testing.T) {
 	if !named {
 		t.Fatalf("medical fact without the institution: %v", facts)
 	}
+	var audited int
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE actor = $1 AND action = 'fact.record'
+		AND role = 'MEDICAL_CLIENT' AND reason LIKE 'medical-client:%'`, "apikey:"+keyID.(string)).Scan(&audited); err != nil || audited != 1 {
+		t.Fatalf("audit of the machine client's event: %d %v", audited, err)
+	}
 	// The same record again is a duplicate; the same id with other content is refused.
 	_, out = s.postEvents(t, key, event("LIS-1", doc, "CONFIRMED"), event("LIS-1x", doc, "CONFIRMED"))
 	if r := out["records"].([]any)[0].(map[string]any); r["status"] != "DUPLICATE" || r["colour"] != "RED" {
