@@ -12,7 +12,7 @@ type ActorKind string
 const (
 	ActorStaff    ActorKind = "STAFF"    // username + password
 	ActorResident ActorKind = "RESIDENT" // phone + SMS code
-	ActorMachine  ActorKind = "MACHINE"  // a city sub-system's API key
+	ActorMachine  ActorKind = "MACHINE"  // an API key: a city sub-system's, or a medical institution's machine client
 	ActorSystem   ActorKind = "SYSTEM"   // workers and the CLI acting on their own behalf
 )
 
@@ -26,8 +26,12 @@ type Actor struct {
 	Name string
 	// SessionID is the session (or API key) that authenticated this call.
 	SessionID int64
-	// RegionCode is the city an API key is scoped to (machines only).
+	// RegionCode is the region an API key is scoped to (machines only): a
+	// sub-system's city, or the region a machine client records for.
 	RegionCode string
+	// InstitutionID is the medical institution of a machine client key
+	// (role MEDICAL_CLIENT); 0 for a city sub-system's key (SUBSYSTEM).
+	InstitutionID int64
 	// Prefetched is what the lookup of a resident's session read ahead in
 	// the same statement for the request (the resident's own code page), or
 	// nil. Opaque outside the service implementation that set it, which uses
@@ -51,6 +55,15 @@ func (a *Actor) Subject() string {
 		return "apikey:" + strconv.FormatInt(a.ID, 10)
 	}
 	return "system"
+}
+
+// MachineRole is the role of a machine actor: MEDICAL_CLIENT for a medical
+// institution's machine client, SUBSYSTEM for a city sub-system's key.
+func (a *Actor) MachineRole() Role {
+	if a.InstitutionID != 0 {
+		return RoleMedicalClient
+	}
+	return RoleSubsystem
 }
 
 // SystemActor is the actor of scheduled work and CLI maintenance commands.

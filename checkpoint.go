@@ -145,6 +145,10 @@ type Institution struct {
 	ContactName  string
 	ContactPhone string // masked: 138****1234
 	Status       string // PENDING, ACTIVE, SUSPENDED or REJECTED
+	// Kind is VENUE (an organisation that checks codes) or a medical
+	// institution: HOSPITAL, CDC or CLINIC, which may hold a machine client
+	// key recording medical events (docs/exchange.md).
+	Kind string
 	// SuspendReason is set for a suspended institution.
 	SuspendReason string
 	// ReviewReason is the reason given when a pending institution was
@@ -167,6 +171,21 @@ type NewInstitution struct {
 	AdminUsername    string
 	AdminDisplayName string
 	AdminPassword    string
+	// Kind is VENUE (default when "") or HOSPITAL, CDC, CLINIC.
+	Kind string
+}
+
+// Institution kinds.
+const (
+	InstitutionVenue    = "VENUE"
+	InstitutionHospital = "HOSPITAL"
+	InstitutionCDC      = "CDC"
+	InstitutionClinic   = "CLINIC"
+)
+
+// MedicalInstitution reports whether kind is a medical institution's.
+func MedicalInstitution(kind string) bool {
+	return kind == InstitutionHospital || kind == InstitutionCDC || kind == InstitutionClinic
 }
 
 // Registration is the result of RegisterInstitution.
@@ -361,6 +380,12 @@ func (in *NewInstitution) Validate() error {
 	in.ContactPhone = strings.TrimSpace(in.ContactPhone)
 	if !ValidPhone(in.ContactPhone) {
 		return FieldError("联系电话", "应为 11 位手机号码")
+	}
+	if in.Kind == "" {
+		in.Kind = InstitutionVenue
+	}
+	if in.Kind != InstitutionVenue && !MedicalInstitution(in.Kind) {
+		return FieldError("机构类型", "应为 VENUE、HOSPITAL、CDC 或 CLINIC")
 	}
 	admin, err := ValidateNewAccount(in.AdminUsername, in.AdminDisplayName, in.AdminPassword)
 	in.AdminUsername, in.AdminDisplayName = admin.Username, admin.DisplayName

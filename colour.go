@@ -17,6 +17,9 @@ const (
 	ColourOpRetract  = "RETRACT"   // retractFact, or an appeal correction retracting one
 	ColourOpDeclare  = "DECLARE"   // a declaration entered by staff for a person
 	ColourOpAreaRisk = "AREA_RISK" // setAreaRisk to or from HIGH
+	// ColourOpSubsystem is a city sub-system's pushed record (an API key's);
+	// the approver must be another natural person than the key's creator.
+	ColourOpSubsystem = "SUBSYSTEM"
 )
 
 // States of a colour change request. An unanswered request lapses at its

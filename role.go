@@ -17,6 +17,7 @@ const (
 	RoleRuleAdmin        Role = "RULE_ADMIN"        // publishes rule sets
 	RoleAuditor          Role = "AUDITOR"           // reads the audit log
 	RoleSubsystem        Role = "SUBSYSTEM"         // a city sub-system's machine client
+	RoleMedicalClient    Role = "MEDICAL_CLIENT"    // a medical institution's machine client (API key)
 	RoleResident         Role = "RESIDENT"          // a resident account (implicit, province-wide)
 )
 
@@ -30,7 +31,7 @@ var StaffRoles = []Role{
 func (r Role) Valid() bool {
 	switch r {
 	case RoleAdmin, RoleInstitutionAdmin, RoleInspector, RoleHealthOfficer, RoleOperator,
-		RoleHandler, RoleSupervisor, RoleRuleAdmin, RoleAuditor, RoleSubsystem, RoleResident:
+		RoleHandler, RoleSupervisor, RoleRuleAdmin, RoleAuditor, RoleSubsystem, RoleMedicalClient, RoleResident:
 		return true
 	}
 	return false
@@ -59,6 +60,8 @@ func (r Role) Label() string {
 		return "审计员"
 	case RoleSubsystem:
 		return "市级子系统"
+	case RoleMedicalClient:
+		return "医疗机构接口"
 	case RoleResident:
 		return "居民"
 	}
@@ -113,6 +116,7 @@ var (
 	PermRankingGenerate  = Permission{"ranking", "generate"}
 	PermReportSubmit     = Permission{"report", "submit"}
 	PermExchangePush     = Permission{"exchange", "push"}
+	PermMedicalRecord    = Permission{"medical", "record"}
 	PermDeviationRead    = Permission{"deviation", "read"}
 	PermTrustManage      = Permission{"trust", "manage"}
 	PermResponseLevel    = Permission{"response_level", "write"}

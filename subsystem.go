@@ -38,6 +38,10 @@ const (
 	SubsystemAccepted  = "ACCEPTED"  // new, or a changed re-push (Updated)
 	SubsystemDuplicate = "DUPLICATE" // the same record with the same content was pushed before
 	SubsystemRejected  = "REJECTED"  // see Reason
+	// SubsystemPending: the record would make the person red or lift a red;
+	// it is a colour change request (RequestID) that takes effect when a
+	// health officer of the residence approves it (docs/exchange.md).
+	SubsystemPending = "PENDING_APPROVAL"
 )
 
 // Reasons of a rejected record.
@@ -69,12 +73,15 @@ type SubsystemRecordResult struct {
 	UnifiedColour Colour
 	// Deviation is OPENED, OPEN, CLOSED or "" (no deviation involved).
 	Deviation string
+	// RequestID is the colour change request of a PENDING_APPROVAL record.
+	RequestID int64
 }
 
 // SubsystemPushResult is the answer to a push.
 type SubsystemPushResult struct {
 	Records                            []SubsystemRecordResult
 	Accepted, Duplicates, Rejected     int
+	Pending                            int // PENDING_APPROVAL records
 	DeviationsOpened, DeviationsClosed int
 }
 

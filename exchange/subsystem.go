@@ -280,6 +280,8 @@ func Push(ctx context.Context, svc healthcode.SubsystemService, lines []Subsyste
 			res.Accepted++
 		case healthcode.SubsystemDuplicate:
 			res.Duplicates++
+		case healthcode.SubsystemPending:
+			res.Pending++
 		default:
 			res.Rejected++
 		}

@@ -8,8 +8,32 @@ package graph
 import (
 	"context"
 	"healthcode"
+	"healthcode/graph/generated"
 	"healthcode/graph/model"
 )
+
+// InstitutionID is the resolver for the institutionId field.
+func (r *apiKeyResolver) InstitutionID(ctx context.Context, obj *healthcode.APIKey) (*int64, error) {
+	if obj.InstitutionID == 0 {
+		return nil, nil
+	}
+	return &obj.InstitutionID, nil
+}
+
+// CreatedBy is the resolver for the createdBy field.
+func (r *apiKeyResolver) CreatedBy(ctx context.Context, obj *healthcode.APIKey) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.CreatedBy)
+}
+
+// ApprovedBy is the resolver for the approvedBy field.
+func (r *apiKeyResolver) ApprovedBy(ctx context.Context, obj *healthcode.APIKey) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.ApprovedBy)
+}
+
+// RevokedBy is the resolver for the revokedBy field.
+func (r *apiKeyResolver) RevokedBy(ctx context.Context, obj *healthcode.APIKey) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.RevokedBy)
+}
 
 // CreateAPIKey is the resolver for the createApiKey field.
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, city string, name string) (*model.APIKeyPayload, error) {
@@ -18,6 +42,25 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, city string, name s
 		return nil, err
 	}
 	return &model.APIKeyPayload{ID: id, Key: key}, nil
+}
+
+// CreateMachineClientKey is the resolver for the createMachineClientKey field.
+func (r *mutationResolver) CreateMachineClientKey(ctx context.Context, institutionID int64, name string) (*model.APIKeyPayload, error) {
+	key, id, err := r.MachineClients.CreateMachineClientKey(ctx, institutionID, name)
+	if err != nil {
+		return nil, err
+	}
+	return &model.APIKeyPayload{ID: id, Key: key}, nil
+}
+
+// ApproveAPIKey is the resolver for the approveApiKey field.
+func (r *mutationResolver) ApproveAPIKey(ctx context.Context, id int64) (*healthcode.APIKey, error) {
+	return r.MachineClients.ApproveAPIKey(ctx, id)
+}
+
+// RevokeAPIKey is the resolver for the revokeApiKey field.
+func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id int64) (*healthcode.APIKey, error) {
+	return r.MachineClients.RevokeAPIKey(ctx, id)
 }
 
 // DevMessages is the resolver for the devMessages field.
@@ -35,3 +78,13 @@ func (r *queryResolver) DevMessages(ctx context.Context, phone string) ([]*healt
 	}
 	return out, nil
 }
+
+// APIKeys is the resolver for the apiKeys field.
+func (r *queryResolver) APIKeys(ctx context.Context, region *string, pendingOnly *bool) ([]*healthcode.APIKey, error) {
+	return r.MachineClients.APIKeys(ctx, healthcode.APIKeyFilter{Region: deref(region), PendingOnly: deref(pendingOnly)})
+}
+
+// ApiKey returns generated.ApiKeyResolver implementation.
+func (r *Resolver) ApiKey() generated.ApiKeyResolver { return &apiKeyResolver{r} }
+
+type apiKeyResolver struct{ *Resolver }

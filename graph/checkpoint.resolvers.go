@@ -16,7 +16,8 @@ import (
 func (r *mutationResolver) RegisterInstitution(ctx context.Context, input model.RegisterInstitutionInput) (*healthcode.Registration, error) {
 	return r.Checkpoints.RegisterInstitution(ctx, healthcode.NewInstitution{Name: input.Name, CreditCode: input.CreditCode,
 		RegionCode: input.Region, ContactName: input.ContactName, ContactPhone: input.ContactPhone,
-		AdminUsername: input.AdminUsername, AdminDisplayName: input.AdminDisplayName, AdminPassword: input.AdminPassword})
+		AdminUsername: input.AdminUsername, AdminDisplayName: input.AdminDisplayName, AdminPassword: input.AdminPassword,
+		Kind: deref(input.Kind)})
 }
 
 // ApproveInstitution is the resolver for the approveInstitution field.

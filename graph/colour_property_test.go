@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -20,7 +21,8 @@ import (
 // mutation added later is covered without being listed. Each run makes one
 // account with random grants, which calls random mutations with arguments
 // drawn from the fixture's ids, regions and enum values — and may log in as
-// the accounts it creates itself (one natural person behind all of them) —
+// the accounts it creates itself (one natural person behind all of them),
+// and use the API keys it creates to push city records and medical events —
 // and no resident's colour may cross red. Between runs the requests one
 // account left pending are withdrawn: two runs are two people.
 func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
@@ -43,6 +45,13 @@ func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
 			s.Do(t, tok, `mutation { fileAppeal(input: {reason: "行程填错了"}) { id } }`, nil).MustData(t)
 		}
 	}
+	type victimDoc struct{ name, doc, phone string }
+	var victimDocs []victimDoc
+	for i := range 3 {
+		victimDocs = append(victimDocs, victimDoc{fmt.Sprintf("受害人%d", i), idNumber(fmt.Sprintf("610113199001018%02d", i)),
+			fmt.Sprintf("138001388%02d", i)})
+	}
+	victimDocs = append(victimDocs, victimDoc{"无手机老人", idNumber("61011319400101899"), "13800138898"})
 	_, community := s.CreateStaff(t, "prop_community", yanta, apitest.G("HEALTH_OFFICER@"+yanta))
 	d := s.Do(t, community, declareMutation, declaration("无手机老人", idNumber("61011319400101899"), "", yanta, nil)).MustData(t)
 	victims = append(victims, d["submitDeclaration"].(map[string]any)["person"].(map[string]any)["id"].(string))
@@ -61,6 +70,13 @@ func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
 	}
 	s.Do(t, operator, `mutation($id: ID!) { dispatchTicket(id: $id) { id } }`, map[string]any{"id": ticket}).MustData(t)
 	venue, inspector := s.checkpoint(t, "雁塔商场", "610113")
+	// A registered hospital: the account may ask for its machine client key
+	// (in force only after another natural person approves it).
+	var hospital string
+	if err := s.Pool.QueryRow(ctx, `UPDATE institutions SET kind = 'HOSPITAL' WHERE id = (SELECT institution_id FROM venues WHERE id = $1)
+		RETURNING id::text`, venue).Scan(&hospital); err != nil {
+		t.Fatal(err)
+	}
 	_, scanned := s.CreateResident(t, "13800138899")
 	pidScanned, _ := s.declare(scanned, declaration("扫码者", idNumber("61010319900101898"), "13800138899", s.community("610103"), nil))
 	victims = append(victims, pidScanned)
@@ -101,7 +117,7 @@ func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
 			UNION SELECT stay_id::text FROM scans WHERE stay_id IS NOT NULL UNION SELECT id::text FROM health_records
 			UNION SELECT id::text FROM colour_requests UNION SELECT id::text FROM staff UNION SELECT id::text FROM handling_units
 			UNION SELECT id::text FROM venues UNION SELECT id::text FROM institutions UNION SELECT id::text FROM fever_reports
-			UNION SELECT id::text FROM grants`)
+			UNION SELECT id::text FROM grants UNION SELECT id::text FROM api_keys`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,6 +151,10 @@ func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
 				weight = 8
 			}
 		}
+		switch f.Name {
+		case "createApiKey", "createMachineClientKey", "approveApiKey":
+			weight = 8
+		}
 		for range weight {
 			mutations = append(mutations, f)
 		}
@@ -155,6 +175,7 @@ func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
 		}
 		_, token := s.CreateStaff(t, fmt.Sprintf("attacker%d", run), home, grants...)
 		tokens := []string{token}
+		var keys []string
 		for i := range rapid.IntRange(5, 12).Draw(rt, "calls") {
 			f := rapid.SampledFrom(mutations).Draw(rt, fmt.Sprintf("op%d", i))
 			tok := rapid.SampledFrom(tokens).Draw(rt, fmt.Sprintf("as%d", i))
@@ -170,6 +191,12 @@ func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
 				if a.Name == "personId" { // an attack needs a victim
 					vars[a.Name] = rapid.SampledFrom(victims).Draw(rt, f.Name+".victim")
 				}
+			}
+			switch f.Name {
+			case "createMachineClientKey":
+				vars["institutionId"] = hospital
+			case "createApiKey":
+				vars["city"] = rapid.SampledFrom([]string{"6101", "6101", "6103"}).Draw(rt, "key city")
 			}
 			if f.Name == "createStaff" { // an account the attacker can log in as
 				vars["input"] = map[string]any{"username": fmt.Sprintf("puppet%d_%d", run, i), "displayName": "傀儡",
@@ -189,6 +216,24 @@ func TestPropertyNoSingleAccountChangesRed(t *testing.T) {
 				if code, _ := e.Extensions["code"].(string); code == "INTERNAL" {
 					rt.Fatalf("%s: INTERNAL %q for %s %v", f.Name, e.Message, q, vars)
 				}
+			}
+			if (f.Name == "createApiKey" || f.Name == "createMachineClientKey") && len(resp.Errors) == 0 {
+				keys = append(keys, resp.Data[f.Name].(map[string]any)["key"].(string))
+				gen.ids = weighted()
+			}
+			// The keys the account made push records and medical events:
+			// a trip abroad, a confirmed case, a discharge of each victim.
+			if len(keys) > 0 && rapid.Bool().Draw(rt, fmt.Sprintf("use key%d", i)) {
+				key := rapid.SampledFrom(keys).Draw(rt, fmt.Sprintf("key%d", i))
+				v := rapid.SampledFrom(victimDocs).Draw(rt, fmt.Sprintf("key victim%d", i))
+				kind := rapid.SampledFrom([]string{"CONFIRMED", "DISCHARGED", "ISOLATION_RELEASED", "CLOSE_CONTACT"}).Draw(rt, fmt.Sprintf("key kind%d", i))
+				travel := []map[string]any{}
+				if rapid.Bool().Draw(rt, fmt.Sprintf("abroad%d", i)) {
+					travel = append(travel, map[string]any{"place": "ABROAD:US", "from": day(-5), "to": day(-2)})
+				}
+				line, _ := json.Marshal(cityRecord(fmt.Sprintf("P%d-%d", run, i), v.name, v.doc, v.phone, yanta, 36.5, travel...))
+				s.post(t, "/exchange/v1/records", key, "application/x-ndjson", line) // 401 for a pending key, 403 for a machine client
+				s.postEvents(t, key, event(fmt.Sprintf("E%d-%d", run, i), v.doc, kind))
 			}
 			if f.Name == "createStaff" && len(resp.Errors) == 0 {
 				in := vars["input"].(map[string]any)

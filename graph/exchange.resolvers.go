@@ -83,6 +83,14 @@ func (r *subsystemRecordResultResolver) UnifiedColour(ctx context.Context, obj *
 	return &obj.UnifiedColour, nil
 }
 
+// RequestID is the resolver for the requestId field.
+func (r *subsystemRecordResultResolver) RequestID(ctx context.Context, obj *healthcode.SubsystemRecordResult) (*int64, error) {
+	if obj.RequestID == 0 {
+		return nil, nil
+	}
+	return &obj.RequestID, nil
+}
+
 // Deviation returns generated.DeviationResolver implementation.
 func (r *Resolver) Deviation() generated.DeviationResolver { return &deviationResolver{r} }
 

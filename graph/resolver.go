@@ -29,6 +29,7 @@ type Resolver struct {
 	Checkpoints    healthcode.CheckpointService
 	Supervision    healthcode.SupervisionService
 	Subsystems     healthcode.SubsystemService
+	MachineClients healthcode.MachineClientService
 	RankingService healthcode.RankingService
 	Indicators     healthcode.IndicatorService
 	Privacy        healthcode.PrivacyService

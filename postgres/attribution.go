@@ -109,7 +109,8 @@ func (db *DB) attributions(ctx context.Context, subjects []string) (map[string]*
 		}
 	}
 	if len(ids["apikey"]) > 0 {
-		rows, err := db.Pool.Query(ctx, `SELECT k.id, k.name, k.city_code, r.name FROM api_keys k JOIN regions r ON r.code = k.city_code
+		rows, err := db.Pool.Query(ctx, `SELECT k.id, k.name, k.city_code, r.name, COALESCE(i.name, '')
+			FROM api_keys k JOIN regions r ON r.code = k.city_code LEFT JOIN institutions i ON i.id = k.institution_id
 			WHERE k.id = ANY($1)`, ids["apikey"])
 		if err != nil {
 			return out, fmt.Errorf("attribute api keys: %w", err)
@@ -117,7 +118,11 @@ func (db *DB) attributions(ctx context.Context, subjects []string) (map[string]*
 		list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Attribution, error) {
 			var id int64
 			a := &healthcode.Attribution{Kind: healthcode.ActorMachine, Roles: []healthcode.Role{healthcode.RoleSubsystem}}
-			err := r.Scan(&id, &a.Name, &a.RegionCode, &a.RegionName)
+			err := r.Scan(&id, &a.Name, &a.RegionCode, &a.RegionName, &a.Institution)
+			if a.Institution != "" {
+				// A medical institution's machine client: the evidence names the institution.
+				a.Roles = []healthcode.Role{healthcode.RoleMedicalClient}
+			}
 			a.Subject = "apikey:" + strconv.FormatInt(id, 10)
 			return a, err
 		})

@@ -534,15 +534,22 @@ func (db *DB) authenticateAPIKey(ctx context.Context, key string) (*healthcode.A
 	}
 	a := &healthcode.Actor{Kind: healthcode.ActorMachine}
 	var revokedAt, lastUsed *time.Time
-	err := db.Pool.QueryRow(ctx, `SELECT id, name, city_code, revoked_at, last_used_at FROM api_keys
-		WHERE key_hash = $1`, tokenHash(key)).Scan(&a.ID, &a.Name, &a.RegionCode, &revokedAt, &lastUsed)
+	var institution *int64
+	var pending bool
+	err := db.Pool.QueryRow(ctx, `SELECT id, name, city_code, revoked_at, last_used_at, institution_id, pending FROM api_keys
+		WHERE key_hash = $1`, tokenHash(key)).Scan(&a.ID, &a.Name, &a.RegionCode, &revokedAt, &lastUsed, &institution, &pending)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errSessionInvalid
 	} else if err != nil {
 		return nil, fmt.Errorf("look up api key: %w", err)
 	}
-	if revokedAt != nil || a.ID != id {
+	// A machine client key not yet approved by a second administrator
+	// authenticates nobody, as a revoked one.
+	if revokedAt != nil || pending || a.ID != id {
 		return nil, errSessionInvalid
+	}
+	if institution != nil {
+		a.InstitutionID = *institution
 	}
 	a.SessionID = a.ID
 	now := db.now()
@@ -554,6 +561,20 @@ func (db *DB) authenticateAPIKey(ctx context.Context, key string) (*healthcode.A
 		}
 	}
 	return a, nil
+}
+
+// newAPIKey allocates an API key's id and makes its key, hck_<id>_<secret>;
+// the caller stores its hash (tokenHash) in the same transaction.
+func newAPIKey(ctx context.Context, tx *Tx) (int64, string, error) {
+	var id int64
+	if err := tx.QueryRow(ctx, "SELECT nextval(pg_get_serial_sequence('api_keys', 'id'))").Scan(&id); err != nil {
+		return 0, "", fmt.Errorf("allocate api key id: %w", err)
+	}
+	secret, err := randomToken("")
+	if err != nil {
+		return 0, "", err
+	}
+	return id, apiKeyPrefix + strconv.FormatInt(id, 10) + "_" + secret, nil
 }
 
 // CreateAPIKey implements healthcode.AuthService: staff holding apikey.manage
@@ -588,14 +609,10 @@ func (db *DB) CreateAPIKey(ctx context.Context, cityCode, name string) (string, 
 		if !exists {
 			return healthcode.Errorf(healthcode.EINVALID, "地市不存在：%s", cityCode)
 		}
-		if err := tx.QueryRow(ctx, "SELECT nextval(pg_get_serial_sequence('api_keys', 'id'))").Scan(&id); err != nil {
-			return fmt.Errorf("allocate api key id: %w", err)
-		}
-		secret, err := randomToken("")
-		if err != nil {
+		var err error
+		if id, key, err = newAPIKey(ctx, tx); err != nil {
 			return err
 		}
-		key = apiKeyPrefix + strconv.FormatInt(id, 10) + "_" + secret
 		if _, err := tx.Exec(ctx, `INSERT INTO api_keys (id, name, city_code, key_hash, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6)`, id, name, cityCode, tokenHash(key), a.ID, tx.Now); err != nil {
 			return fmt.Errorf("insert api key: %w", err)

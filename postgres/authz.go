@@ -156,10 +156,15 @@ func (db *DB) scope(ctx context.Context, a *healthcode.Actor, perm healthcode.Pe
 }
 
 // roleFor returns the role through which a holds perm at region, for the
-// audit record ("" when none; RESIDENT for residents).
+// audit record ("" when none; RESIDENT for residents, the key's role for
+// machine clients).
 func (db *DB) roleFor(ctx context.Context, a *healthcode.Actor, perm healthcode.Permission, region string) healthcode.Role {
-	if a.Kind == healthcode.ActorResident {
+	switch a.Kind {
+	case healthcode.ActorResident:
 		return healthcode.RoleResident
+	case healthcode.ActorMachine:
+		// An API key has one role, whatever the permission checked.
+		return a.MachineRole()
 	}
 	roles, err := db.rolesAt(ctx, a, perm, region)
 	if err != nil || len(roles) == 0 {

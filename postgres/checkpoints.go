@@ -46,12 +46,12 @@ type queryer interface {
 }
 
 const institutionColumns = `id, name, credit_code, region_code, contact_name, contact_phone_masked, status,
-	COALESCE(suspend_reason, ''), COALESCE(review_reason, ''), COALESCE(reviewed_by, ''), created_by, created_at`
+	COALESCE(suspend_reason, ''), COALESCE(review_reason, ''), COALESCE(reviewed_by, ''), created_by, created_at, kind`
 
 func scanInstitution(row pgx.Row) (*healthcode.Institution, error) {
 	var i healthcode.Institution
 	err := row.Scan(&i.ID, &i.Name, &i.CreditCode, &i.RegionCode, &i.ContactName, &i.ContactPhone, &i.Status,
-		&i.SuspendReason, &i.ReviewReason, &i.ReviewedBy, &i.CreatedBy, &i.CreatedAt)
+		&i.SuspendReason, &i.ReviewReason, &i.ReviewedBy, &i.CreatedBy, &i.CreatedAt, &i.Kind)
 	return &i, err
 }
 
@@ -245,10 +245,10 @@ func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthco
 			return fmt.Errorf("read region: %w", err)
 		}
 		inst, err := scanInstitution(tx.QueryRow(ctx, `INSERT INTO institutions (name, credit_code, region_code, region_path,
-			contact_name, contact_phone_hash, contact_phone_enc, contact_phone_masked, created_by, created_at, status)
-			VALUES ($1, $2, $3, $4::text::ltree, $5, $6, $7, $8, $9, $10, $11) RETURNING `+institutionColumns,
+			contact_name, contact_phone_hash, contact_phone_enc, contact_phone_masked, created_by, created_at, status, kind)
+			VALUES ($1, $2, $3, $4::text::ltree, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+institutionColumns,
 			in.Name, in.CreditCode, in.RegionCode, path, in.ContactName, s.DB.PII.Hash("phone", in.ContactPhone),
-			s.DB.PII.Encrypt(in.ContactPhone), pii.MaskPhone(in.ContactPhone), subjectOf(a), tx.Now, status))
+			s.DB.PII.Encrypt(in.ContactPhone), pii.MaskPhone(in.ContactPhone), subjectOf(a), tx.Now, status, in.Kind))
 		if healthcode.ErrorCode(mapError(err, "")) == healthcode.ECONFLICT {
 			return healthcode.Errorf(healthcode.ECONFLICT, "统一社会信用代码 %s 已注册，请由本机构管理员登录", in.CreditCode)
 		} else if err != nil {

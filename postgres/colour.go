@@ -35,9 +35,11 @@ func withApproval(ctx context.Context, id int64) context.Context {
 }
 
 // changesAlone reports whether a's write may change a colour without a second
-// person: the system (workers, the CLI), or a write replayed by an approval.
+// person: the system (workers, the CLI), a registered medical institution's
+// machine client (its key was approved by a second person), or a write
+// replayed by an approval.
 func changesAlone(ctx context.Context, a *healthcode.Actor) bool {
-	if a.Kind == healthcode.ActorSystem {
+	if a.Kind == healthcode.ActorSystem || (a.Kind == healthcode.ActorMachine && a.InstitutionID != 0) {
 		return true
 	}
 	id, _ := ctx.Value(approvalKey{}).(int64)
@@ -111,6 +113,7 @@ type colourPayload struct {
 	Ref         string                       `json:"ref,omitempty"` // ticket:N for an appeal correction
 	AreaRiskID  int64                        `json:"areaRiskId,omitempty"`
 	Declaration *healthcode.DeclarationInput `json:"declaration,omitempty"`
+	Subsystem   *pendingRecord               `json:"subsystem,omitempty"` // SUBSYSTEM: the pushed record
 }
 
 // errUnverified refuses a member of staff without a verified phone a step of
@@ -166,16 +169,21 @@ func (db *DB) differentPerson(ctx context.Context, q rowQuerier, requester strin
 }
 
 // requestColourChange records a colour change request of a (staff with a
-// verified phone) instead of the change, and audits it. region is where
+// verified phone, or a city sub-system's API key) instead of the change, and audits it. region is where
 // colour.approve is checked. Errors: FORBIDDEN (not staff, or unverified).
 func (db *DB) requestColourChange(ctx context.Context, tx *Tx, a *healthcode.Actor, op string, pid int64, region string, p colourPayload, summary string) (*healthcode.ColourRequest, error) {
-	if a.Kind != healthcode.ActorStaff {
+	switch a.Kind {
+	case healthcode.ActorStaff:
+		if h, err := personHash(ctx, tx, a.Subject()); err != nil {
+			return nil, err
+		} else if h == nil {
+			return nil, errUnverified
+		}
+	case healthcode.ActorMachine:
+		// A city sub-system's record: the key's creator is the person behind
+		// it (requesterSubjects).
+	default:
 		return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "该变更会使人员转为红码或解除红码，须由卫生健康人员提出并经另一人审核")
-	}
-	if h, err := personHash(ctx, tx, a.Subject()); err != nil {
-		return nil, err
-	} else if h == nil {
-		return nil, errUnverified
 	}
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -305,15 +313,36 @@ func (s *ColourRequestService) ApproveColourRequest(ctx context.Context, id int6
 		if err != nil {
 			return err
 		}
-		if err := db.differentPerson(ctx, tx, r.RequestedBy, a, "赋码变更须由另一人审核，不能审核本人提交的申请"); err != nil {
+		if err := db.differentPersons(ctx, tx, r.RequestedBy, a, "赋码变更须由另一人审核，不能审核本人提交的申请"); err != nil {
 			return err
+		}
+		actx := withApproval(ctx, id)
+		if r.Op == healthcode.ColourOpSubsystem {
+			key, err := db.apiKeyActor(ctx, tx, r.RequestedBy)
+			if err != nil {
+				return err
+			}
+			if p.Subsystem == nil {
+				return fmt.Errorf("colour request %d: no record", id)
+			}
+			declID, err := (&SubsystemService{DB: db}).applyApproved(actx, tx, key, p.Subsystem)
+			if err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, "SELECT person_id FROM declarations WHERE id = $1", declID).Scan(&r.PersonID); err != nil {
+				return fmt.Errorf("person of declaration %d: %w", declID, err)
+			}
+			if _, err := tx.Exec(ctx, "UPDATE colour_requests SET person_id = $2, record_key = NULL WHERE id = $1", id, r.PersonID); err != nil {
+				return fmt.Errorf("record person of colour request: %w", err)
+			}
+			r.Effect = "declaration:" + strconv.FormatInt(declID, 10)
+			return db.finishApproval(ctx, tx, a, r, &out)
 		}
 		staffID, err := strconv.ParseInt(strings.TrimPrefix(r.RequestedBy, "staff:"), 10, 64)
 		if err != nil {
 			return fmt.Errorf("requester of colour request %d: %q", id, r.RequestedBy)
 		}
 		requester := &healthcode.Actor{Kind: healthcode.ActorStaff, ID: staffID, Name: r.RequestedBy}
-		actx := withApproval(ctx, id)
 		switch r.Op {
 		case healthcode.ColourOpMedical:
 			mid, _, err := db.recordMedical(actx, tx, requester, r.PersonID, p.Kind, p.At, p.Note, p.Ref)
@@ -350,17 +379,84 @@ func (s *ColourRequestService) ApproveColourRequest(ctx context.Context, id int6
 		default:
 			return fmt.Errorf("colour request %d: unknown op %q", id, r.Op)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE colour_requests SET status = 'APPROVED', decided_by = $2, decided_at = $3, effect = $4
-			WHERE id = $1`, id, a.Subject(), tx.Now, r.Effect); err != nil {
-			return fmt.Errorf("approve colour request: %w", err)
-		}
-		r.Status, r.DecidedBy, r.DecidedAt = healthcode.ColourApproved, a.Subject(), &tx.Now
-		out = r
-		return tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermColourApprove, r.Region),
-			RegionCode: r.Region, Action: "colour.approve", Object: requestObject(r), Reason: r.Summary,
-			Detail: map[string]any{"request": id, "op": r.Op, "requestedBy": r.RequestedBy, "effect": r.Effect}})
+		return db.finishApproval(ctx, tx, a, r, &out)
 	})
 	return out, err
+}
+
+// finishApproval marks request r approved by a with its effect, and audits it.
+func (db *DB) finishApproval(ctx context.Context, tx *Tx, a *healthcode.Actor, r *healthcode.ColourRequest, out **healthcode.ColourRequest) error {
+	if _, err := tx.Exec(ctx, `UPDATE colour_requests SET status = 'APPROVED', decided_by = $2, decided_at = $3, effect = $4
+		WHERE id = $1`, r.ID, a.Subject(), tx.Now, r.Effect); err != nil {
+		return fmt.Errorf("approve colour request: %w", err)
+	}
+	r.Status, r.DecidedBy, r.DecidedAt = healthcode.ColourApproved, a.Subject(), &tx.Now
+	*out = r
+	return tx.Audit(ctx, healthcode.AuditRecord{Role: db.roleFor(ctx, a, healthcode.PermColourApprove, r.Region),
+		RegionCode: r.Region, Action: "colour.approve", Object: requestObject(r), Reason: r.Summary,
+		Detail: map[string]any{"request": r.ID, "op": r.Op, "requestedBy": r.RequestedBy, "effect": r.Effect}})
+}
+
+// requesterSubjects returns the staff subjects behind a request's requester:
+// the requester itself, or for an API key ("apikey:N") the account that
+// created it and the one that approved it, when any.
+func requesterSubjects(ctx context.Context, q rowQuerier, requester string) ([]string, error) {
+	id, ok := strings.CutPrefix(requester, "apikey:")
+	if !ok {
+		return []string{requester}, nil
+	}
+	var createdBy, approvedBy *int64
+	if err := q.QueryRow(ctx, "SELECT created_by, approved_by FROM api_keys WHERE id = $1", id).Scan(&createdBy, &approvedBy); err != nil {
+		return nil, fmt.Errorf("creator of %s: %w", requester, err)
+	}
+	var out []string
+	for _, s := range []*int64{createdBy, approvedBy} {
+		if s != nil {
+			out = append(out, "staff:"+strconv.FormatInt(*s, 10))
+		}
+	}
+	if len(out) == 0 {
+		// A key made by the operator (CLI): nobody is known behind it, so
+		// anyone else with the authority may decide.
+		return []string{"system"}, nil
+	}
+	return out, nil
+}
+
+// differentPersons checks differentPerson against every staff subject behind
+// requester (requesterSubjects). Errors: FORBIDDEN.
+func (db *DB) differentPersons(ctx context.Context, q rowQuerier, requester string, a *healthcode.Actor, own string) error {
+	subjects, err := requesterSubjects(ctx, q, requester)
+	if err != nil {
+		return err
+	}
+	for _, s := range subjects {
+		if err := db.differentPerson(ctx, q, s, a, own); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apiKeyActor returns the machine actor of a city sub-system's key
+// ("apikey:N") for replaying its pending record. Errors: FORBIDDEN (the key
+// was revoked, or is not a sub-system's).
+func (db *DB) apiKeyActor(ctx context.Context, q rowQuerier, subject string) (*healthcode.Actor, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(subject, "apikey:"), 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("api key subject %q", subject)
+	}
+	a := &healthcode.Actor{Kind: healthcode.ActorMachine, ID: id, SessionID: id}
+	var revoked bool
+	var inst *int64
+	if err := q.QueryRow(ctx, "SELECT name, city_code, revoked_at IS NOT NULL, institution_id FROM api_keys WHERE id = $1", id).
+		Scan(&a.Name, &a.RegionCode, &revoked, &inst); err != nil {
+		return nil, fmt.Errorf("load api key %d: %w", id, err)
+	}
+	if revoked || inst != nil {
+		return nil, healthcode.Errorf(healthcode.EFORBIDDEN, "推送该记录的 API 密钥已吊销")
+	}
+	return a, nil
 }
 
 func requestObject(r *healthcode.ColourRequest) string {
@@ -389,7 +485,7 @@ func (s *ColourRequestService) RejectColourRequest(ctx context.Context, id int64
 		}
 		if r.RequestedBy != a.Subject() {
 			// Rejecting someone else's request is a decision of the second person.
-			if err := db.differentPerson(ctx, tx, r.RequestedBy, a, "不能审核本人提交的申请"); err != nil {
+			if err := db.differentPersons(ctx, tx, r.RequestedBy, a, "不能审核本人提交的申请"); err != nil {
 				return err
 			}
 		}

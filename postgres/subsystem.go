@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
+	"healthcode/pii"
 	"healthcode/rules"
 )
 
@@ -42,6 +44,7 @@ type pushItem struct {
 	in       healthcode.DeclarationInput
 	path     string // ltree path of the residence
 	hash     []byte
+	docHash  []byte // keyed hash of the document
 	pid      int64
 	declID   int64
 	existing bool
@@ -99,13 +102,7 @@ func (s *SubsystemService) PushRecords(ctx context.Context, records []healthcode
 	}
 	items = slices.DeleteFunc(items, func(it *pushItem) bool { return it.path == "" })
 
-	err = db.InTx(ctx, func(tx *Tx) error {
-		accepted, err := s.writeRecords(ctx, tx, a, items, res, reject)
-		if err != nil {
-			return err
-		}
-		return s.compare(ctx, tx, a, accepted, res)
-	})
+	err = db.InTx(ctx, func(tx *Tx) error { return s.pushTx(ctx, tx, a, items, res, reject) })
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +112,8 @@ func (s *SubsystemService) PushRecords(ctx context.Context, records []healthcode
 			res.Accepted++
 		case healthcode.SubsystemDuplicate:
 			res.Duplicates++
+		case healthcode.SubsystemPending:
+			res.Pending++
 		default:
 			res.Rejected++
 		}
@@ -126,6 +125,179 @@ func (s *SubsystemService) PushRecords(ctx context.Context, records []healthcode
 		}
 	}
 	return res, nil
+}
+
+// pushTx writes the checked records of a push inside tx. A record that
+// would make its person red or take them out of red (a trip abroad, or a
+// re-push that drops the travel behind a red) does not take effect: the push
+// is tried in a savepoint, and the records of every person whose colour
+// crossed red become colour change requests (PENDING_APPROVAL) that a health
+// officer of the residence — another natural person than the key's creator —
+// approves (docs/security-colour.md); the other records are written again
+// without them. Yellow- and green-making records take effect at once.
+func (s *SubsystemService) pushTx(ctx context.Context, tx *Tx, a *healthcode.Actor, items []*pushItem,
+	res *healthcode.SubsystemPushResult, reject func(int, string, string)) error {
+	db := s.DB
+	for _, it := range items {
+		it.docHash = db.PII.Hash("doc:"+string(it.in.DocType), it.in.DocNumber)
+	}
+	var trial *colourTrial
+	if !changesAlone(ctx, a) && len(items) > 0 {
+		hashes := make([][]byte, len(items))
+		types := make([]string, len(items))
+		for i, it := range items {
+			hashes[i], types[i] = it.docHash, string(it.in.DocType)
+		}
+		rows, err := tx.Query(ctx, `SELECT p.id FROM persons p JOIN unnest($1::text[], $2::bytea[]) AS u(t, h)
+			ON p.doc_type = u.t AND p.doc_hash = u.h ORDER BY p.id`, types, hashes)
+		if err != nil {
+			return fmt.Errorf("look up persons: %w", err)
+		}
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("look up persons: %w", err)
+		}
+		if trial, err = db.beginTrial(ctx, tx, slices.Compact(pids)); err != nil {
+			return err
+		}
+	}
+	accepted, codes, err := s.writeAndEvaluate(ctx, tx, a, items, res, reject)
+	if err != nil || trial == nil {
+		if err == nil {
+			err = s.compare(ctx, tx, a, accepted, res, codes)
+		}
+		return err
+	}
+	crossed := map[string]bool{} // by document: a new person's id is rolled back
+	for _, it := range accepted {
+		if trial.turnsRed(map[int64]*healthcode.Code{it.pid: codes[it.pid]}) {
+			crossed[string(it.in.DocType)+string(it.docHash)] = true
+		}
+	}
+	wrote := map[*pushItem]bool{}
+	for _, it := range accepted {
+		wrote[it] = crossed[string(it.in.DocType)+string(it.docHash)]
+	}
+	if len(crossed) == 0 {
+		if err := trial.keep(ctx, tx); err != nil {
+			return err
+		}
+		return s.compare(ctx, tx, a, accepted, res, codes)
+	}
+	if err := trial.undo(ctx, tx); err != nil {
+		return err
+	}
+	var rest []*pushItem
+	for _, it := range items {
+		if !wrote[it] {
+			res.Records[it.idx] = healthcode.SubsystemRecordResult{RecordID: it.rec.RecordID}
+			rest = append(rest, it)
+			continue
+		}
+		var pid int64
+		if code := trial.codes[it.pid]; code != nil {
+			pid = it.pid
+		}
+		req, err := s.requestRecord(ctx, tx, a, it, pid)
+		if err != nil {
+			return err
+		}
+		res.Records[it.idx] = healthcode.SubsystemRecordResult{RecordID: it.rec.RecordID, Status: healthcode.SubsystemPending,
+			Updated: it.existing, RequestID: req}
+		if code := trial.codes[pid]; code != nil {
+			res.Records[it.idx].UnifiedColour = code.Colour
+		}
+	}
+	if accepted, codes, err = s.writeAndEvaluate(ctx, tx, a, rest, res, reject); err != nil {
+		return err
+	}
+	return s.compare(ctx, tx, a, accepted, res, codes)
+}
+
+// writeAndEvaluate writes the records (writeRecords) and re-evaluates the
+// persons of the accepted ones through the single re-evaluation path.
+func (s *SubsystemService) writeAndEvaluate(ctx context.Context, tx *Tx, a *healthcode.Actor, items []*pushItem,
+	res *healthcode.SubsystemPushResult, reject func(int, string, string)) ([]*pushItem, map[int64]*healthcode.Code, error) {
+	accepted, err := s.writeRecords(ctx, tx, a, items, res, reject)
+	if err != nil || len(accepted) == 0 {
+		return nil, nil, err
+	}
+	pids := make([]int64, len(accepted))
+	for i, it := range accepted {
+		pids[i] = it.pid
+	}
+	codes, err := s.DB.reevaluate(ctx, tx, pids, "subsystem:"+a.RegionCode)
+	return accepted, codes, err
+}
+
+// pendingRecord is what a SUBSYSTEM colour change request replays on approval.
+type pendingRecord struct {
+	Record  healthcode.SubsystemRecord  `json:"record"`
+	Input   healthcode.DeclarationInput `json:"input"`
+	Hash    []byte                      `json:"hash"`
+	Path    string                      `json:"path"`
+	DocHash []byte                      `json:"docHash"`
+}
+
+// requestRecord makes the record it a colour change request of the key a
+// (pid: the person, 0 for a new one), or answers the pending request of the
+// same record with the same content. It returns the request's id.
+func (s *SubsystemService) requestRecord(ctx context.Context, tx *Tx, a *healthcode.Actor, it *pushItem, pid int64) (int64, error) {
+	db := s.DB
+	key := a.RegionCode + ":" + it.rec.RecordID + ":" + hex.EncodeToString(it.hash)
+	var id int64
+	var expired bool
+	err := tx.QueryRow(ctx, `SELECT id, expires_at <= $2 FROM colour_requests WHERE record_key = $1 AND status = 'PENDING' FOR UPDATE`,
+		key, tx.Now).Scan(&id, &expired)
+	switch {
+	case err == nil && !expired:
+		return id, nil
+	case err == nil:
+		if _, err := tx.Exec(ctx, "UPDATE colour_requests SET record_key = NULL WHERE id = $1", id); err != nil {
+			return 0, fmt.Errorf("release expired request: %w", err)
+		}
+	case !errors.Is(err, pgx.ErrNoRows):
+		return 0, fmt.Errorf("look up pending record: %w", err)
+	}
+	summary := fmt.Sprintf("市级子系统（%s）推送记录 %s：%s", a.RegionCode, it.rec.RecordID, pii.MaskName(it.in.Name))
+	req, err := db.requestColourChange(ctx, tx, a, healthcode.ColourOpSubsystem, pid, it.in.ResidenceCode,
+		colourPayload{Subsystem: &pendingRecord{Record: it.rec, Input: it.in, Hash: it.hash, Path: it.path, DocHash: it.docHash}}, summary)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE colour_requests SET record_key = $2 WHERE id = $1", req.ID, key); err != nil {
+		return 0, fmt.Errorf("key pending record: %w", err)
+	}
+	return req.ID, nil
+}
+
+// applyApproved writes a pending record of the key a, approved by a health
+// officer (ctx carries the approval), and compares it as a push would. It
+// returns the declaration's id. Errors: FORBIDDEN (the key was revoked, or
+// the residence is no longer inside its city), CONFLICT (the record was
+// pushed again meanwhile with this content, or its person is now registered
+// in another city).
+func (s *SubsystemService) applyApproved(ctx context.Context, tx *Tx, a *healthcode.Actor, p *pendingRecord) (int64, error) {
+	if !healthcode.RegionInside(p.Input.ResidenceCode, a.RegionCode) {
+		return 0, healthcode.Errorf(healthcode.EFORBIDDEN, "现住地不在该 API 密钥所属地市内")
+	}
+	it := &pushItem{rec: p.Record, in: p.Input, hash: p.Hash, path: p.Path, docHash: p.DocHash}
+	res := &healthcode.SubsystemPushResult{Records: make([]healthcode.SubsystemRecordResult, 1)}
+	var rejected string
+	accepted, codes, err := s.writeAndEvaluate(ctx, tx, a, []*pushItem{it}, res, func(_ int, _, msg string) { rejected = msg })
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case rejected != "":
+		return 0, healthcode.Errorf(healthcode.ECONFLICT, "%s", rejected)
+	case len(accepted) == 0:
+		return 0, healthcode.Errorf(healthcode.ECONFLICT, "该记录已以相同内容推送")
+	}
+	if err := s.compare(ctx, tx, a, accepted, res, codes); err != nil {
+		return 0, err
+	}
+	return it.declID, nil
 }
 
 // checkRecord validates one record against the key's city and turns it into
@@ -269,7 +441,7 @@ func (s *SubsystemService) writeRecords(ctx context.Context, tx *Tx, a *healthco
 			continue
 		}
 		in := &it.in
-		docHash := db.PII.Hash("doc:"+string(in.DocType), in.DocNumber)
+		docHash := it.docHash
 		var pid int64
 		var residence string
 		err := tx.QueryRow(ctx, `SELECT id, residence_code FROM persons WHERE doc_type = $1 AND doc_hash = $2 FOR UPDATE`,
@@ -300,23 +472,16 @@ func (s *SubsystemService) writeRecords(ctx context.Context, tx *Tx, a *healthco
 	return accepted, nil
 }
 
-// compare re-evaluates the persons of the accepted records through the
-// single re-evaluation path, stores the records with both colours, opens,
+// compare takes the codes of the accepted records' persons as re-evaluated
+// (writeAndEvaluate), stores the records with both colours, opens,
 // updates or closes their deviations, counts the data day's arrival and
 // audits every record.
-func (s *SubsystemService) compare(ctx context.Context, tx *Tx, a *healthcode.Actor, accepted []*pushItem, res *healthcode.SubsystemPushResult) error {
+func (s *SubsystemService) compare(ctx context.Context, tx *Tx, a *healthcode.Actor, accepted []*pushItem, res *healthcode.SubsystemPushResult,
+	codes map[int64]*healthcode.Code) error {
 	if len(accepted) == 0 {
 		return nil
 	}
-	db, city := s.DB, a.RegionCode
-	pids := make([]int64, len(accepted))
-	for i, it := range accepted {
-		pids[i] = it.pid
-	}
-	codes, err := db.reevaluate(ctx, tx, pids, "subsystem:"+city)
-	if err != nil {
-		return err
-	}
+	city := a.RegionCode
 	greens, err := s.greenClauses(ctx, tx, accepted, codes)
 	if err != nil {
 		return err

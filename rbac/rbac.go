@@ -274,7 +274,7 @@ func (e *Enforcer) Authorize(ctx context.Context, actor *healthcode.Actor, perm 
 			return nil
 		}
 	case healthcode.ActorMachine:
-		if e.roleHas(healthcode.RoleSubsystem, perm) && healthcode.RegionInside(regionCode, actor.RegionCode) {
+		if e.roleHas(actor.MachineRole(), perm) && healthcode.RegionInside(regionCode, actor.RegionCode) {
 			return nil
 		}
 	case healthcode.ActorSystem:
@@ -314,7 +314,7 @@ func (e *Enforcer) VisibleRegions(ctx context.Context, actor *healthcode.Actor, 
 			return []string{healthcode.ProvinceCode}, nil
 		}
 	case healthcode.ActorMachine:
-		if e.roleHas(healthcode.RoleSubsystem, perm) {
+		if e.roleHas(actor.MachineRole(), perm) {
 			if _, ok := healthcode.LevelOfCode(actor.RegionCode); ok {
 				return []string{actor.RegionCode}, nil
 			}
@@ -383,8 +383,8 @@ func (e *Enforcer) RolesAt(ctx context.Context, actor *healthcode.Actor, perm he
 			out = append(out, healthcode.RoleResident)
 		}
 	case healthcode.ActorMachine:
-		if e.roleHas(healthcode.RoleSubsystem, perm) && healthcode.RegionInside(regionCode, actor.RegionCode) {
-			out = append(out, healthcode.RoleSubsystem)
+		if e.roleHas(actor.MachineRole(), perm) && healthcode.RegionInside(regionCode, actor.RegionCode) {
+			out = append(out, actor.MachineRole())
 		}
 	}
 	return out, nil

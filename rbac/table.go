@@ -18,7 +18,7 @@ var Meanings = map[string]string{
 	"staff.create":           "create staff accounts",
 	"grant.manage":           "grant and revoke roles (never to oneself)",
 	"audit.read":             "read the audit log",
-	"apikey.manage":          "create a city sub-system's API keys",
+	"apikey.manage":          "create, list and revoke API keys (city sub-systems, medical institutions' machine clients); approve another's machine client key of a region below",
 	"person.read":            "find and read persons, their facts and code history (masked)",
 	"person.unmask":          "see a person's phone and ID unmasked while working an open ticket of theirs (audited)",
 	"person.declare":         "declare for a person without a phone (代为申领) and print their paper code",
@@ -48,6 +48,7 @@ var Meanings = map[string]string{
 	"ranking.generate":       "generate ranking reports",
 	"report.submit":          "submit and read weekly reports and joint meeting lists",
 	"exchange.push":          "push a city sub-system's records",
+	"medical.record":         "record medical events of persons of its county (a medical institution's machine client)",
 	"deviation.read":         "read deviations (纠正偏差)",
 	"trust.manage":           "manage the trusted issuers (互信互认; province only)",
 	"response_level.write":   "set the emergency response level (province only)",
@@ -55,7 +56,7 @@ var Meanings = map[string]string{
 
 // TableRoles are the columns of RoleTable: the staff roles, then the machine
 // clients' and the residents'.
-var TableRoles = append(slices.Clone(healthcode.StaffRoles), healthcode.RoleSubsystem, healthcode.RoleResident)
+var TableRoles = append(slices.Clone(healthcode.StaffRoles), healthcode.RoleSubsystem, healthcode.RoleMedicalClient, healthcode.RoleResident)
 
 // RoleTable renders the embedded policy as a Markdown table, one row per
 // permission in policy order and one column per role (TableRoles), ✓ where

@@ -240,6 +240,7 @@ func (p *platform) resolver() *graph.Resolver {
 		Checkpoints:    p.svc.checkpoints,
 		Supervision:    p.svc.supervision,
 		Subsystems:     p.svc.subsystems,
+		MachineClients: &postgres.MachineClientService{DB: p.db},
 		RankingService: p.svc.rankings,
 		Indicators:     p.svc.indicators,
 		FactService:    p.svc.facts,
@@ -304,9 +305,10 @@ func (p *platform) httpServer() *server.Server {
 			"GET /.well-known/healthcode/audit-checkpoints.json": server.AuditAnchorsHandler(func(ctx context.Context) (any, error) {
 				return p.anchors.Published(ctx)
 			}),
-			"POST /api/scans":           server.ScanUploadHandler(res.ScanService),
-			"POST /exchange/v1/records": server.SubsystemPushHandler(res.Subsystems),
-			server.RankingReportPattern: server.RankingReportHandler(res.RankingService),
+			"POST /api/scans":                  server.ScanUploadHandler(res.ScanService),
+			"POST /exchange/v1/records":        server.SubsystemPushHandler(res.Subsystems),
+			"POST /exchange/v1/medical-events": server.MedicalEventsHandler(res.MachineClients),
+			server.RankingReportPattern:        server.RankingReportHandler(res.RankingService),
 		},
 		Addr: p.cfg.HTTPAddr, MetricsAddr: metricsAddr(p.cfg.MetricsAddr), Auth: res.AuthService, GraphQL: gql, Playground: playground,
 		Metrics: metrics, Logger: p.log, TrustForwardedFor: p.cfg.TrustForwardedFor, Drain: p.cfg.ShutdownDrain,

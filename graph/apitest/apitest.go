@@ -121,6 +121,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		Checkpoints:    &postgres.CheckpointService{DB: b.DB},
 		Supervision:    &postgres.SupervisionService{DB: b.DB},
 		Subsystems:     &postgres.SubsystemService{DB: b.DB},
+		MachineClients: &postgres.MachineClientService{DB: b.DB},
 		RankingService: &postgres.RankingService{DB: b.DB},
 		Indicators:     &postgres.IndicatorService{DB: b.DB},
 		AuthService:    &postgres.AuthService{DB: b.DB},
@@ -167,6 +168,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 			"GET /.well-known/healthcode/revocations.json": server.RevocationsHandler(b.Credentials),
 			"POST /api/scans":                              server.ScanUploadHandler(res.ScanService),
 			"POST /exchange/v1/records":                    server.SubsystemPushHandler(res.Subsystems),
+			"POST /exchange/v1/medical-events":             server.MedicalEventsHandler(res.MachineClients),
 			server.RankingReportPattern:                    server.RankingReportHandler(res.RankingService),
 		}}).Handler()
 	return b

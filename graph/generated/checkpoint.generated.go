@@ -305,6 +305,29 @@ func (ec *executionContext) fieldContext_Institution_reviewReason(_ context.Cont
 	return graphql.NewScalarFieldContext("Institution", field, false, false, "String")
 }
 
+func (ec *executionContext) _Institution_kind(ctx context.Context, field graphql.CollectedField, obj *healthcode.Institution) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Institution_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Institution_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Institution", field, false, false, "String")
+}
+
 func (ec *executionContext) _Institution_createdAt(ctx context.Context, field graphql.CollectedField, obj *healthcode.Institution) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -890,7 +913,7 @@ func (ec *executionContext) unmarshalInputRegisterInstitutionInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "creditCode", "region", "contactName", "contactPhone", "adminUsername", "adminDisplayName", "adminPassword"}
+	fieldsInOrder := [...]string{"name", "creditCode", "region", "contactName", "contactPhone", "adminUsername", "adminDisplayName", "adminPassword", "kind"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -953,6 +976,13 @@ func (ec *executionContext) unmarshalInputRegisterInstitutionInput(ctx context.C
 				return it, err
 			}
 			it.AdminPassword = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
 		}
 	}
 	return it, nil
@@ -1200,6 +1230,11 @@ func (ec *executionContext) _Institution(ctx context.Context, sel ast.SelectionS
 			}
 		case "reviewReason":
 			out.Values[i] = ec._Institution_reviewReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._Institution_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -28,6 +28,8 @@ type DeviationResolver interface {
 }
 type SubsystemRecordResultResolver interface {
 	UnifiedColour(ctx context.Context, obj *healthcode.SubsystemRecordResult) (*healthcode.Colour, error)
+
+	RequestID(ctx context.Context, obj *healthcode.SubsystemRecordResult) (*int64, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -750,6 +752,29 @@ func (ec *executionContext) fieldContext_SubsystemPushResult_rejected(_ context.
 	return graphql.NewScalarFieldContext("SubsystemPushResult", field, false, false, "Int")
 }
 
+func (ec *executionContext) _SubsystemPushResult_pending(ctx context.Context, field graphql.CollectedField, obj *healthcode.SubsystemPushResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubsystemPushResult_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubsystemPushResult_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubsystemPushResult", field, false, false, "Int")
+}
+
 func (ec *executionContext) _SubsystemPushResult_deviationsOpened(ctx context.Context, field graphql.CollectedField, obj *healthcode.SubsystemPushResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1010,6 +1035,29 @@ func (ec *executionContext) _SubsystemRecordResult_deviation(ctx context.Context
 }
 func (ec *executionContext) fieldContext_SubsystemRecordResult_deviation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SubsystemRecordResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _SubsystemRecordResult_requestId(ctx context.Context, field graphql.CollectedField, obj *healthcode.SubsystemRecordResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubsystemRecordResult_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SubsystemRecordResult().RequestID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOID2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SubsystemRecordResult_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubsystemRecordResult", field, true, true, "ID")
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -1492,6 +1540,11 @@ func (ec *executionContext) _SubsystemPushResult(ctx context.Context, sel ast.Se
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "pending":
+			out.Values[i] = ec._SubsystemPushResult_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "deviationsOpened":
 			out.Values[i] = ec._SubsystemPushResult_deviationsOpened(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1576,6 +1629,12 @@ func (ec *executionContext) _SubsystemRecordResult(ctx context.Context, sel ast.
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "requestId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SubsystemRecordResult_requestId(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

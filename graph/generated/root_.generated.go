@@ -26,6 +26,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Alert() AlertResolver
+	ApiKey() ApiKeyResolver
 	AppealEvidence() AppealEvidenceResolver
 	AppealView() AppealViewResolver
 	AreaRisk() AreaRiskResolver
@@ -110,6 +111,24 @@ type ComplexityRoot struct {
 	AlertEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ApiKey struct {
+		ApprovedAt      func(childComplexity int) int
+		ApprovedBy      func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		CreatedBy       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		InstitutionID   func(childComplexity int) int
+		InstitutionName func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		LastUsedAt      func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Pending         func(childComplexity int) int
+		RegionCode      func(childComplexity int) int
+		RegionName      func(childComplexity int) int
+		RevokedAt       func(childComplexity int) int
+		RevokedBy       func(childComplexity int) int
 	}
 
 	ApiKeyPayload struct {
@@ -410,6 +429,7 @@ type ComplexityRoot struct {
 		CreatedAt     func(childComplexity int) int
 		CreditCode    func(childComplexity int) int
 		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
 		Name          func(childComplexity int) int
 		RegionCode    func(childComplexity int) int
 		ReviewReason  func(childComplexity int) int
@@ -466,6 +486,7 @@ type ComplexityRoot struct {
 		AcknowledgeAlert       func(childComplexity int, id int64, note string) int
 		AddTrustedIssuer       func(childComplexity int, input model.TrustedIssuerInput) int
 		ApplyPassCard          func(childComplexity int, input model.DeclarationInput) int
+		ApproveAPIKey          func(childComplexity int, id int64) int
 		ApproveColourRequest   func(childComplexity int, id int64) int
 		ApproveDesignation     func(childComplexity int, id int64) int
 		ApproveGrant           func(childComplexity int, grantID int64) int
@@ -481,6 +502,7 @@ type ComplexityRoot struct {
 		CreateCompound         func(childComplexity int, community string, name string) int
 		CreateHandlingUnit     func(childComplexity int, region string, name string) int
 		CreateInspector        func(childComplexity int, institutionID int64, username string, displayName string, password string) int
+		CreateMachineClientKey func(childComplexity int, institutionID int64, name string) int
 		CreateStaff            func(childComplexity int, input model.CreateStaffInput) int
 		CreateTicket           func(childComplexity int, input model.CreateTicketInput) int
 		CreateVenue            func(childComplexity int, institutionID int64, input model.VenueInput) int
@@ -523,6 +545,7 @@ type ComplexityRoot struct {
 		RetractFact            func(childComplexity int, kind model.FactKind, id int64, reason string) int
 		ReturnTicket           func(childComplexity int, id int64, reason string) int
 		ReviewPassCard         func(childComplexity int, id int64, approve bool, reason *string) int
+		RevokeAPIKey           func(childComplexity int, id int64) int
 		RevokePaperCode        func(childComplexity int, personID int64, reason string) int
 		RevokeRole             func(childComplexity int, grantID int64) int
 		SetAreaRisk            func(childComplexity int, region string, level model.RiskLevel, reason *string) int
@@ -628,6 +651,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APIKeys                   func(childComplexity int, region *string, pendingOnly *bool) int
 		Alerts                    func(childComplexity int, kind *healthcode.AlertKind, acknowledged *bool, first *int, after *string) int
 		AppealView                func(childComplexity int, ticketID int64) int
 		AreaRiskOutcome           func(childComplexity int, id int64) int
@@ -843,6 +867,7 @@ type ComplexityRoot struct {
 		DeviationsClosed func(childComplexity int) int
 		DeviationsOpened func(childComplexity int) int
 		Duplicates       func(childComplexity int) int
+		Pending          func(childComplexity int) int
 		Records          func(childComplexity int) int
 		Rejected         func(childComplexity int) int
 	}
@@ -853,6 +878,7 @@ type ComplexityRoot struct {
 		Message       func(childComplexity int) int
 		Reason        func(childComplexity int) int
 		RecordID      func(childComplexity int) int
+		RequestID     func(childComplexity int) int
 		Status        func(childComplexity int) int
 		UnifiedColour func(childComplexity int) int
 		Updated       func(childComplexity int) int
@@ -1235,6 +1261,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AlertEdge.Node(childComplexity), true
+
+	case "ApiKey.approvedAt":
+		if e.ComplexityRoot.ApiKey.ApprovedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ApprovedAt(childComplexity), true
+	case "ApiKey.approvedBy":
+		if e.ComplexityRoot.ApiKey.ApprovedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ApprovedBy(childComplexity), true
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.createdBy":
+		if e.ComplexityRoot.ApiKey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedBy(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.institutionId":
+		if e.ComplexityRoot.ApiKey.InstitutionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.InstitutionID(childComplexity), true
+	case "ApiKey.institutionName":
+		if e.ComplexityRoot.ApiKey.InstitutionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.InstitutionName(childComplexity), true
+	case "ApiKey.kind":
+		if e.ComplexityRoot.ApiKey.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Kind(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.pending":
+		if e.ComplexityRoot.ApiKey.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Pending(childComplexity), true
+	case "ApiKey.region":
+		if e.ComplexityRoot.ApiKey.RegionCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RegionCode(childComplexity), true
+	case "ApiKey.regionName":
+		if e.ComplexityRoot.ApiKey.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RegionName(childComplexity), true
+	case "ApiKey.revokedAt":
+		if e.ComplexityRoot.ApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedAt(childComplexity), true
+	case "ApiKey.revokedBy":
+		if e.ComplexityRoot.ApiKey.RevokedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedBy(childComplexity), true
 
 	case "ApiKeyPayload.id":
 		if e.ComplexityRoot.ApiKeyPayload.ID == nil {
@@ -2491,6 +2608,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Institution.ID(childComplexity), true
+	case "Institution.kind":
+		if e.ComplexityRoot.Institution.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Institution.Kind(childComplexity), true
 	case "Institution.name":
 		if e.ComplexityRoot.Institution.Name == nil {
 			break
@@ -2723,6 +2846,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApplyPassCard(childComplexity, args["input"].(model.DeclarationInput)), true
+	case "Mutation.approveApiKey":
+		if e.ComplexityRoot.Mutation.ApproveAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveAPIKey(childComplexity, args["id"].(int64)), true
 	case "Mutation.approveColourRequest":
 		if e.ComplexityRoot.Mutation.ApproveColourRequest == nil {
 			break
@@ -2888,6 +3022,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateInspector(childComplexity, args["institutionId"].(int64), args["username"].(string), args["displayName"].(string), args["password"].(string)), true
+	case "Mutation.createMachineClientKey":
+		if e.ComplexityRoot.Mutation.CreateMachineClientKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createMachineClientKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateMachineClientKey(childComplexity, args["institutionId"].(int64), args["name"].(string)), true
 	case "Mutation.createStaff":
 		if e.ComplexityRoot.Mutation.CreateStaff == nil {
 			break
@@ -3345,6 +3490,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewPassCard(childComplexity, args["id"].(int64), args["approve"].(bool), args["reason"].(*string)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(int64)), true
 	case "Mutation.revokePaperCode":
 		if e.ComplexityRoot.Mutation.RevokePaperCode == nil {
 			break
@@ -3863,6 +4019,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PreviewChange.To(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		args, err := ec.field_Query_apiKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["region"].(*string), args["pendingOnly"].(*bool)), true
 	case "Query.alerts":
 		if e.ComplexityRoot.Query.Alerts == nil {
 			break
@@ -5093,6 +5260,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SubsystemPushResult.Duplicates(childComplexity), true
+	case "SubsystemPushResult.pending":
+		if e.ComplexityRoot.SubsystemPushResult.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemPushResult.Pending(childComplexity), true
 	case "SubsystemPushResult.records":
 		if e.ComplexityRoot.SubsystemPushResult.Records == nil {
 			break
@@ -5136,6 +5309,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SubsystemRecordResult.RecordID(childComplexity), true
+	case "SubsystemRecordResult.requestId":
+		if e.ComplexityRoot.SubsystemRecordResult.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubsystemRecordResult.RequestID(childComplexity), true
 	case "SubsystemRecordResult.status":
 		if e.ComplexityRoot.SubsystemRecordResult.Status == nil {
 			break
@@ -6286,14 +6465,63 @@ type ApiKeyPayload {
   key: String!
 }
 
+"""An API key as administrators see it: never its secret, which is shown once when the key is created."""
+type ApiKey {
+  id: ID!
+  name: String!
+  """SUBSYSTEM (a city sub-system's pushes, /exchange/v1/records) or MEDICAL_CLIENT (a medical institution's machine client, /exchange/v1/medical-events)."""
+  kind: String!
+  """Where the key acts: a sub-system's city, or the county a machine client records for (the county containing the institution)."""
+  region: String!
+  regionName: String!
+  """MEDICAL_CLIENT: the institution."""
+  institutionId: ID
+  institutionName: String!
+  createdBy: Attribution
+  createdAt: Time!
+  """A machine client key waiting for a second administrator of the parent region (approveApiKey); it authenticates nobody until then."""
+  pending: Boolean!
+  approvedBy: Attribution
+  approvedAt: Time
+  lastUsedAt: Time
+  revokedAt: Time
+  revokedBy: Attribution
+}
+
 extend type Query {
   """Text messages the dev SMS sender recorded for a phone (dev mode only)."""
   devMessages(phone: String!): [DevMessage!]! @dev
+  """
+  API keys whose region lies inside the caller's apikey.manage grants (ADMIN), newest first, at most 500;
+  pendingOnly: machine client keys waiting for approval.
+  Errors: UNAUTHENTICATED; FORBIDDEN (no apikey.manage, or a region outside the grants); INVALID (region).
+  """
+  apiKeys(region: String, pendingOnly: Boolean): [ApiKey!]!
 }
 
 extend type Mutation {
   """Create an API key for a city sub-system, scoped to the city (city administrators)."""
   createApiKey(city: String!, name: String!): ApiKeyPayload!
+  """
+  Request an API key for the machine client of a registered, ACTIVE medical institution (HOSPITAL, CDC, CLINIC):
+  administrators (apikey.manage) of the institution's region. The key is shown once and is in force only after
+  approveApiKey by another natural person administering the parent region of the institution's county.
+  Errors: UNAUTHENTICATED; FORBIDDEN; NOT_FOUND (unknown institution, or outside the caller's grants);
+  INVALID (name); CONFLICT (not a medical institution, or not ACTIVE).
+  """
+  createMachineClientKey(institutionId: ID!, name: String!): ApiKeyPayload!
+  """
+  Approve a pending machine client key: an administrator (apikey.manage) of the parent region of the key's county,
+  a different natural person from the requester, with a verified phone.
+  Errors: UNAUTHENTICATED; NOT_FOUND; FORBIDDEN (own request, unverified phone, not the parent region's administrator);
+  CONFLICT (not pending, revoked, institution no longer ACTIVE).
+  """
+  approveApiKey(id: ID!): ApiKey!
+  """
+  Revoke an API key at once (a pending one is thereby refused): administrators (apikey.manage) of the key's region.
+  Errors: UNAUTHENTICATED; NOT_FOUND (unknown, or outside the caller's grants); FORBIDDEN; CONFLICT (already revoked).
+  """
+  revokeApiKey(id: ID!): ApiKey!
 }
 `, BuiltIn: false},
 	{Name: "../schema/checkpoint.graphqls", Input: `"""An institution registered to check codes (机构注册登记). The contact phone is masked."""
@@ -6310,6 +6538,8 @@ type Institution {
   suspendReason: String!
   """Why a registration was rejected ("" otherwise)."""
   reviewReason: String!
+  """VENUE (checks codes), or a medical institution — HOSPITAL, CDC, CLINIC — which may hold a machine client key (docs/exchange.md)."""
+  kind: String!
   createdAt: Time!
 }
 
@@ -6367,6 +6597,8 @@ input RegisterInstitutionInput {
   adminUsername: String!
   adminDisplayName: String!
   adminPassword: String!
+  """VENUE (default), HOSPITAL, CDC or CLINIC; the county administrator sees it when approving the registration."""
+  kind: String
 }
 
 input VenueInput {
@@ -6691,6 +6923,8 @@ enum ColourRequestKind {
   DECLARE
   """An area risk set to HIGH or lowered from HIGH."""
   AREA_RISK
+  """A city sub-system's pushed record (docs/exchange.md); the approver is another natural person than the API key's creator."""
+  SUBSYSTEM
 }
 
 enum ColourRequestStatus {
@@ -6864,7 +7098,7 @@ type SubsystemRecordResult {
   """1-based position in the push (the NDJSON line number over HTTP)."""
   line: Int!
   recordId: String!
-  """ACCEPTED, DUPLICATE or REJECTED."""
+  """ACCEPTED, DUPLICATE, REJECTED, or PENDING_APPROVAL: the record would make the person red or lift a red, and waits as colour change request requestId for a health officer of the residence (another natural person than the key's creator)."""
   status: String!
   """ACCEPTED: a changed re-push of a known record."""
   updated: Boolean!
@@ -6876,12 +7110,16 @@ type SubsystemRecordResult {
   unifiedColour: Colour
   """OPENED, OPEN (still differs), CLOSED (now agrees) or empty."""
   deviation: String!
+  """PENDING_APPROVAL: the colour change request (colourRequests) holding the record."""
+  requestId: ID
 }
 
 type SubsystemPushResult {
   accepted: Int!
   duplicates: Int!
   rejected: Int!
+  """Records waiting as colour change requests (PENDING_APPROVAL)."""
+  pending: Int!
   deviationsOpened: Int!
   deviationsClosed: Int!
   records: [SubsystemRecordResult!]!
@@ -7745,6 +7983,8 @@ type Subscription {
   RULE_ADMIN
   AUDITOR
   SUBSYSTEM
+  """A medical institution's machine client (API key)."""
+  MEDICAL_CLIENT
   RESIDENT
 }
 
@@ -8032,6 +8272,42 @@ func (ec *executionContext) childFields_AlertEdge(ctx context.Context, field gra
 		return ec.fieldContext_AlertEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AlertEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "kind":
+		return ec.fieldContext_ApiKey_kind(ctx, field)
+	case "region":
+		return ec.fieldContext_ApiKey_region(ctx, field)
+	case "regionName":
+		return ec.fieldContext_ApiKey_regionName(ctx, field)
+	case "institutionId":
+		return ec.fieldContext_ApiKey_institutionId(ctx, field)
+	case "institutionName":
+		return ec.fieldContext_ApiKey_institutionName(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiKey_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "pending":
+		return ec.fieldContext_ApiKey_pending(ctx, field)
+	case "approvedBy":
+		return ec.fieldContext_ApiKey_approvedBy(ctx, field)
+	case "approvedAt":
+		return ec.fieldContext_ApiKey_approvedAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+	case "revokedBy":
+		return ec.fieldContext_ApiKey_revokedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_ApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8638,6 +8914,8 @@ func (ec *executionContext) childFields_Institution(ctx context.Context, field g
 		return ec.fieldContext_Institution_suspendReason(ctx, field)
 	case "reviewReason":
 		return ec.fieldContext_Institution_reviewReason(ctx, field)
+	case "kind":
+		return ec.fieldContext_Institution_kind(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Institution_createdAt(ctx, field)
 	}
@@ -9208,6 +9486,8 @@ func (ec *executionContext) childFields_SubsystemPushResult(ctx context.Context,
 		return ec.fieldContext_SubsystemPushResult_duplicates(ctx, field)
 	case "rejected":
 		return ec.fieldContext_SubsystemPushResult_rejected(ctx, field)
+	case "pending":
+		return ec.fieldContext_SubsystemPushResult_pending(ctx, field)
 	case "deviationsOpened":
 		return ec.fieldContext_SubsystemPushResult_deviationsOpened(ctx, field)
 	case "deviationsClosed":
@@ -9236,6 +9516,8 @@ func (ec *executionContext) childFields_SubsystemRecordResult(ctx context.Contex
 		return ec.fieldContext_SubsystemRecordResult_unifiedColour(ctx, field)
 	case "deviation":
 		return ec.fieldContext_SubsystemRecordResult_deviation(ctx, field)
+	case "requestId":
+		return ec.fieldContext_SubsystemRecordResult_requestId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SubsystemRecordResult", field.Name)
 }

@@ -217,6 +217,8 @@ type RegisterInstitutionInput struct {
 	AdminUsername    string `json:"adminUsername"`
 	AdminDisplayName string `json:"adminDisplayName"`
 	AdminPassword    string `json:"adminPassword"`
+	// VENUE (default), HOSPITAL, CDC or CLINIC; the county administrator sees it when approving the registration.
+	Kind *string `json:"kind,omitempty"`
 }
 
 type ScanConnection struct {
@@ -313,6 +315,8 @@ const (
 	ColourRequestKindDeclare ColourRequestKind = "DECLARE"
 	// An area risk set to HIGH or lowered from HIGH.
 	ColourRequestKindAreaRisk ColourRequestKind = "AREA_RISK"
+	// A city sub-system's pushed record (docs/exchange.md); the approver is another natural person than the API key's creator.
+	ColourRequestKindSubsystem ColourRequestKind = "SUBSYSTEM"
 )
 
 var AllColourRequestKind = []ColourRequestKind{
@@ -320,11 +324,12 @@ var AllColourRequestKind = []ColourRequestKind{
 	ColourRequestKindRetract,
 	ColourRequestKindDeclare,
 	ColourRequestKindAreaRisk,
+	ColourRequestKindSubsystem,
 }
 
 func (e ColourRequestKind) IsValid() bool {
 	switch e {
-	case ColourRequestKindMedical, ColourRequestKindRetract, ColourRequestKindDeclare, ColourRequestKindAreaRisk:
+	case ColourRequestKindMedical, ColourRequestKindRetract, ColourRequestKindDeclare, ColourRequestKindAreaRisk, ColourRequestKindSubsystem:
 		return true
 	}
 	return false

@@ -121,6 +121,13 @@ const routes: RouteRecordRaw[] = [
         component: () => import('./admin/InstitutionsPage.vue'),
         meta: { title: '查验机构', roles: ['ADMIN'], menu: { group: 'admin', label: '查验机构', order: 3 } },
       },
+      // API keys: city sub-systems' and medical institutions' machine clients.
+      {
+        path: 'admin/api-keys',
+        name: 'apiKeys',
+        component: () => import('./admin/ApiKeysPage.vue'),
+        meta: { title: '接口密钥', roles: ['ADMIN'], menu: { group: 'admin', label: '接口密钥', order: 4 } },
+      },
       {
         path: 'admin/audit',
         name: 'audit',

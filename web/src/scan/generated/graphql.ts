@@ -11,6 +11,8 @@ export type Role =
   | 'HEALTH_OFFICER'
   | 'INSPECTOR'
   | 'INSTITUTION_ADMIN'
+  /** A medical institution's machine client (API key). */
+  | 'MEDICAL_CLIENT'
   | 'OPERATOR'
   | 'RESIDENT'
   | 'RULE_ADMIN'
