@@ -451,6 +451,7 @@ export const t = {
     region: '授权地区',
     chooseRole: '请选择角色',
     chooseRegion: '请选择授权地区',
+    chooseHome: '请选择所属地区',
     granted: '已授予',
     grantedPending: '已提交，须上级地区的另一名管理员审核后生效',
     approvingRole: '该角色可审核他人的操作，授予后须上级地区的另一名管理员审核',

@@ -88,7 +88,7 @@ describe('StaffPage', () => {
     // No home region yet: asked for before any call.
     await click('[data-testid=staff-submit]')
     expect(ctx.calls.some(([k]) => k === 'CreateStaff')).toBe(false)
-    expect($('[data-testid=staff-form]')!.textContent).toContain('请选择授权地区')
+    expect($('[data-testid=staff-form]')!.textContent).toContain('请选择所属地区')
 
     w.findComponent(RegionSelect).vm.$emit('update:modelValue', '610113')
     await flushPromises()
