@@ -3,9 +3,11 @@
 // grants it a role; the new member verifies their phone by SMS at first
 // login; an institution's administrator adds a venue and an inspector; a
 // community health officer binds a guardian to a resident without a phone
-// and ends the binding.
+// and ends the binding; the province's administrator adds another province's
+// issuer to the trust list and retires it.
 import { assert, idNumber } from './util.mjs'
 import { pick, residentLogin, staffLogin, token } from './console.mjs'
+import { foreignIssuer } from './scan.mjs'
 
 /** Logs in through the console's login page with a password of its own. */
 async function loginAs(t, username, password) {
@@ -182,5 +184,33 @@ export const adminFlows = {
     assert(events[0].includes('解除') && events[0].includes('卫生健康人员') && events[0].includes('监护人变更'), `the end, by whom and why: ${events[0]}`)
     assert(events[1].includes('绑定') && events[1].includes('社区确认'), `the binding: ${events[1]}`)
     await t.shot('guardian-ended')
+  },
+
+  async trustListAddAndRetire(t) {
+    const { page } = t
+    // Another issuer than the scanner flow's (湖北省, 42): 湖南省, 43, with a key of its own.
+    const hubei = foreignIssuer().keysJson
+    const hunan = hubei.replaceAll('"42"', '"43"').replace('湖北省', '湖南省')
+    await staffLogin(t, 'admin')
+    await page.getByTestId('menu-trust').click()
+    await page.getByTestId('issuers-table').waitFor()
+    await page.getByTestId('issuer-add').click()
+    await page.getByTestId('issuer-id').fill('43')
+    // A document without the issuer's keys is refused at the key set field.
+    await page.getByTestId('issuer-keys').fill(hubei)
+    await page.getByTestId('issuer-submit').click()
+    await page.locator('.el-dialog:visible .el-form-item__error').getByText('未包含签发方 43 的公钥').waitFor()
+    await t.shot('trust-invalid')
+    await page.getByTestId('issuer-keys').fill(hunan)
+    await page.getByTestId('issuer-submit').click()
+    await page.getByText('已将 湖南省 列入互信名单').waitFor()
+    const row = page.getByTestId('issuers-table').locator('tr', { hasText: '湖南省' })
+    assert((await row.innerText()).includes('43'), 'the issuer id shows')
+    await t.shot('trust-list')
+    await page.getByTestId('issuer-retire-43').click()
+    await page.locator('.el-message-box').getByRole('button', { name: '停用' }).click()
+    await page.getByText('已停用该签发方').waitFor()
+    // A retired issuer leaves the list in force (its tokens are refused once the key set is rebuilt).
+    await row.waitFor({ state: 'detached' })
   },
 }
