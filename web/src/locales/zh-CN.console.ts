@@ -515,6 +515,7 @@ export const t = {
     retireConfirm: (n: string) => `确定停用签发方 ${n} 吗？停用后移出互信名单，其健康码在本省查验点显示为“非互信签发方”。`,
     issuerRetired: '已停用该签发方',
     addedAt: '列入时间',
+    unlimited: '不限',
     // Guardianships of a community's residents.
     guardianship: '监护关系',
     guardianshipTitle: (name: string) => `监护关系 · ${name}`,
