@@ -1,7 +1,7 @@
 // The console's administration of people (issue 15 administration 4, issue
 // 12 §2–3), at 1280 × 800: an administrator creates a staff account and
 // grants it a role; the new member verifies their phone by SMS at first
-// login; an institution's administrator adds a venue and an inspector; a
+// login; an approving role waits for another administrator above; an institution's administrator adds a venue and an inspector; a
 // community health officer binds a guardian to a resident without a phone
 // and ends the binding; the province's administrator adds another province's
 // issuer to the trust list and retires it.
@@ -102,6 +102,27 @@ export const adminFlows = {
     await staffLogin(t, 'yanta_admin')
     await page.getByTestId('menu-staff').click()
     await page.getByTestId(`phone-${username}`).getByText('已验证').waitFor()
+
+    // An approving role (HEALTH_OFFICER) waits for another administrator above the street: the granter's own
+    // approval is refused with the API's words; Xi'an's administrator approves it.
+    await page.getByTestId(`grant-${username}`).click()
+    await pick(page, page.getByTestId('grant-role'), '卫生健康人员')
+    await page.getByTestId('grant-approval-note').waitFor()
+    await pick(page, page.locator('.el-dialog:visible').getByRole('group', { name: '授权地区' }).locator('.el-select').nth(0), streets[0].name)
+    await page.getByTestId('grant-submit').click()
+    await page.getByText('须上级地区的另一名管理员审核后生效').waitFor()
+    const pending = page.getByTestId(`grant-${username}-HEALTH_OFFICER`)
+    await pending.getByText('待审核').waitFor()
+    await pending.getByRole('button', { name: '审核同意' }).click()
+    await page.getByText('授权须由上级管理员中的另一人审核').waitFor()
+    await t.shot('staff-approval-refused')
+    await logout(t)
+    await staffLogin(t, 'xian_admin')
+    await page.getByTestId('menu-staff').click()
+    await page.getByTestId('staff-table').locator('tr', { hasText: username }).waitFor()
+    await page.getByTestId(`grant-${username}-HEALTH_OFFICER`).getByRole('button', { name: '审核同意' }).click()
+    await page.getByText('授权已生效').waitFor()
+    await page.getByTestId(`grant-${username}-HEALTH_OFFICER`).getByText('待审核').waitFor({ state: 'detached' })
   },
 
   async institutionVenueAndInspector(t) {
