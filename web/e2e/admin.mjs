@@ -92,6 +92,11 @@ export const adminFlows = {
     await page.getByTestId('verify-send').click()
     await page.getByText('验证码已发送').waitFor()
     const code = await smsCode(gql, phone)
+    // A wrong code is refused at its field and keeps the session.
+    await page.getByTestId('verify-code').fill(code === '000000' ? '111111' : '000000')
+    await page.getByTestId('verify-submit').click()
+    await page.locator('.el-dialog:visible .el-form-item__error').getByText('验证码错误或已过期').waitFor()
+    assert(!page.url().includes('/login'), 'a wrong code keeps the session')
     await page.getByTestId('verify-code').fill(code)
     await t.shot('phone-verify')
     await page.getByTestId('verify-submit').click()
