@@ -13,6 +13,7 @@ const consoleOperations = [
   'src/api/operations/supervision.graphql',
   'src/api/operations/community.graphql',
   'src/api/operations/admin.graphql',
+  'src/api/operations/staff.graphql',
 ]
 /** Operations only the scanner runs. */
 const scanOperations = ['src/api/operations/scan.graphql']

@@ -11,6 +11,7 @@ import { flows } from './flows.mjs'
 import { consoleFlows } from './console.mjs'
 import { scanFlows } from './scan.mjs'
 import { deskFlows } from './desk.mjs'
+import { adminFlows } from './admin.mjs'
 
 const only = process.argv.slice(2)
 // The scanner's flow cuts the service worker's network too (context.route
@@ -34,6 +35,7 @@ try {
     ...Object.entries(scanFlows).map(([name, fn]) => ({ name, fn, device: 'phone' })),
     ...Object.entries(consoleFlows).map(([name, fn]) => ({ name, fn, device: 'desktop' })),
     ...Object.entries(deskFlows).map(([name, fn]) => ({ name, fn, device: 'desktop' })),
+    ...Object.entries(adminFlows).map(([name, fn]) => ({ name, fn, device: 'desktop' })),
   ]
   for (const { name, fn: flow, device } of all) {
     if (only.length && !only.includes(name)) continue

@@ -42,4 +42,22 @@ describe('API client', () => {
     await client.query(MeDocument, {}, { requestPolicy: 'network-only' }).toPromise()
     expect(session.token()).toBe('hcr_t')
   })
+
+  it('keeps the session when a call that checks its own code (keepSession) answers UNAUTHENTICATED', async () => {
+    const session = createSession('c')
+    session.start({ token: 'hcs_t', expiresAt: new Date(Date.now() + 3600_000).toISOString(), kind: 'STAFF', name: 'x' }, true)
+    const ended: string[] = []
+    session.onEnd((r) => ended.push(r))
+    const client = createApiClient({ session, url: 'http://localhost/graphql' })
+    respond(200, { data: null, errors: [{ message: '验证码错误或已过期', extensions: { code: 'UNAUTHENTICATED' } }] })
+    const res = await client.query(MeDocument, {}, { requestPolicy: 'network-only', keepSession: true }).toPromise()
+    expect(res.error?.graphQLErrors[0]?.message).toBe('验证码错误或已过期')
+    expect(ended).toEqual([])
+    expect(session.token()).toBe('hcs_t')
+
+    // A 401 ends it even with keepSession.
+    respond(401, { errors: [{ message: '登录已失效，请重新登录', extensions: { code: 'UNAUTHENTICATED' } }] })
+    await client.query(MeDocument, {}, { requestPolicy: 'network-only', keepSession: true }).toPromise()
+    expect(ended).toEqual(['expired'])
+  })
 })

@@ -18,7 +18,11 @@ export function createApiClient({ session, subscriptions = false, url = '/graphq
     mapExchange({
       onError(error, operation) {
         // A login with a wrong code also answers UNAUTHENTICATED: only a
-        // request that carried a token ends the session.
+        // request that carried a token ends the session. A signed-in call
+        // that checks a code of its own (verifyStaffPhone) says so with
+        // context { keepSession: true }: its wrong code keeps the session,
+        // which then ends only on HTTP 401.
+        if (operation.context.keepSession && (error.response as Response | undefined)?.status !== 401) return
         if (isUnauthenticated(error) && operation.context.fetchOptions && hasAuth(operation.context.fetchOptions)) {
           session.end('expired')
         }

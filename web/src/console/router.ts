@@ -113,13 +113,13 @@ const routes: RouteRecordRaw[] = [
         path: 'admin/response-level',
         name: 'responseLevel',
         component: () => import('./admin/ResponseLevelPage.vue'),
-        meta: { title: '响应级别与互信', roles: ['ADMIN'], menu: { group: 'admin', label: '响应级别与互信', order: 2 } },
+        meta: { title: '响应级别', roles: ['ADMIN'], menu: { group: 'admin', label: '响应级别', order: 2 } },
       },
       {
         path: 'admin/institutions',
         name: 'institutions',
         component: () => import('./admin/InstitutionsPage.vue'),
-        meta: { title: '查验机构', roles: ['ADMIN'], menu: { group: 'admin', label: '查验机构', order: 3 } },
+        meta: { title: '查验机构', roles: ['ADMIN', 'INSTITUTION_ADMIN'], menu: { group: 'admin', label: '查验机构', order: 3 } },
       },
       // API keys: city sub-systems' and medical institutions' machine clients.
       {
@@ -133,6 +133,21 @@ const routes: RouteRecordRaw[] = [
         name: 'audit',
         component: () => import('./admin/AuditPage.vue'),
         meta: { title: '审计日志', roles: ['AUDITOR'], menu: { group: 'admin', label: '审计日志', order: 5 } },
+      },
+      // Administration of staff accounts and grants, and the trust list of
+      // other issuers (institutions' venues and inspectors are on the
+      // institutions page; guardianships on the community's persons page).
+      {
+        path: 'admin/staff',
+        name: 'staff',
+        component: () => import('./admin/StaffPage.vue'),
+        meta: { title: '人员账号与授权', roles: ['ADMIN'], menu: { group: 'admin', label: '人员账号与授权', order: 6 } },
+      },
+      {
+        path: 'admin/trust',
+        name: 'trust',
+        component: () => import('./admin/TrustListPage.vue'),
+        meta: { title: '互信签发方', roles: ['ADMIN'], menu: { group: 'admin', label: '互信签发方', order: 7 } },
       },
       { path: ':pathMatch(.*)*', name: 'notFound', component: () => import('./pages/NotFoundPage.vue'), meta: { title: '页面不存在' } },
     ],

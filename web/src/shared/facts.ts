@@ -2,7 +2,7 @@
 // (the console's appeal desk): the facts behind each clause, and the facts'
 // summaries and sources in words.
 import type { Client } from '@urql/core'
-import { RegionDocument } from '@/api/generated/graphql'
+import { regionNamesOf } from '@/shared/regionApi'
 import { placeLabel } from '@/shared/regions'
 import { t } from '@/locales/zh-CN'
 
@@ -65,12 +65,5 @@ export function causeLabel(cause: string): string {
 export async function regionNames(client: Client, facts: FactLike[]): Promise<Record<string, string>> {
   const codes = new Set<string>()
   for (const f of facts) for (const m of f.summary.matchAll(/\b61\d{2,13}\b/g)) codes.add(m[0])
-  const names: Record<string, string> = {}
-  await Promise.all(
-    [...codes].slice(0, 30).map(async (code) => {
-      const res = await client.query(RegionDocument, { code }, { requestPolicy: 'cache-first' }).toPromise()
-      if (res.data?.region) names[code] = res.data.region.name
-    }),
-  )
-  return names
+  return regionNamesOf(client, [...codes].slice(0, 30))
 }

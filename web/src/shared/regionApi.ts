@@ -35,6 +35,18 @@ export async function regionPath(client: Client, code: string): Promise<string[]
   return names
 }
 
+/** The Chinese names of regions by code ("610113" → "雁塔区"); codes the API does not know are left out. */
+export async function regionNamesOf(client: Client, codes: Iterable<string>): Promise<Record<string, string>> {
+  const names: Record<string, string> = {}
+  await Promise.all(
+    [...new Set(codes)].filter(Boolean).map(async (code) => {
+      const res = await client.query(RegionDocument, { code }, { requestPolicy: 'cache-first' }).toPromise()
+      if (res.data?.region) names[code] = res.data.region.name
+    }),
+  )
+  return names
+}
+
 export interface RiskArea {
   regionCode: string
   level: string
