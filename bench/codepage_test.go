@@ -17,6 +17,7 @@ import (
 	"healthcode/bench"
 	"healthcode/credential"
 	"healthcode/graph/apitest"
+	"healthcode/postgres/pgtest"
 )
 
 const codeFields = `personId colour colourLabel clauses { id colour citation reason factIds } ruleSetVersion updatedAt reevaluateAt`
@@ -103,17 +104,20 @@ func BenchmarkCodePage(b *testing.B) {
 	if decl.Errors > 0 {
 		b.Fatalf("submitDeclaration: %d errors, first: %s", decl.Errors, decl.FirstError)
 	}
-	if _, err := stack.Pool.Exec(ctx, `CREATE TABLE bench_writes (id bigserial PRIMARY KEY, person_id bigint, form text, at timestamptz)`); err != nil {
+	// The platform's pool is the least-privileged application role (no DDL):
+	// the benchmark's own tables, VACUUM and the peer use the owner's.
+	owner := pgtest.Owner(b, stack.Pool)
+	if _, err := owner.Exec(ctx, `CREATE TABLE bench_writes (id bigserial PRIMARY KEY, person_id bigint, form text, at timestamptz)`); err != nil {
 		b.Fatal(err)
 	}
 	writes := bench.DriveFunc(ctx, 8, 3*time.Second, func(ctx context.Context, i int) error {
-		_, err := stack.Pool.Exec(ctx, `INSERT INTO bench_writes (person_id, form, at) VALUES ($1, 'RESIDENT', now())`, i)
+		_, err := owner.Exec(ctx, `INSERT INTO bench_writes (person_id, form, at) VALUES ($1, 'RESIDENT', now())`, i)
 		return err
 	})
-	if _, err := stack.Pool.Exec(ctx, `DROP TABLE bench_writes`); err != nil {
+	if _, err := owner.Exec(ctx, `DROP TABLE bench_writes`); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := stack.Pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+	if _, err := owner.Exec(ctx, `VACUUM ANALYZE`); err != nil {
 		b.Fatal(err)
 	}
 
@@ -157,12 +161,12 @@ func BenchmarkCodePage(b *testing.B) {
 	if only := os.Getenv("HC_BENCH_ONLY"); only == "" || slices.Contains(strings.Split(only, ","), "postgraphile") {
 		// The peer's schema: a view of codes with its primary key (a
 		// simple view reads as the table does).
-		if _, err := stack.Pool.Exec(ctx, `CREATE SCHEMA bench_peer;
+		if _, err := owner.Exec(ctx, `CREATE SCHEMA bench_peer;
 			CREATE VIEW bench_peer.codes AS SELECT person_id, colour, clauses, rule_set_version, updated_at, reevaluate_at FROM codes;
 			COMMENT ON VIEW bench_peer.codes IS E'@primaryKey person_id'`); err != nil {
 			b.Fatal(err)
 		}
-		pgURL, stopPG, pgErr = bench.PostGraphile(ctx, stack.Pool.Config().ConnString(), "bench_peer", b.Logf)
+		pgURL, stopPG, pgErr = bench.PostGraphile(ctx, owner.Config().ConnString(), "bench_peer", b.Logf)
 	}
 	if pgErr == nil {
 		defer stopPG()
