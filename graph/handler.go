@@ -95,7 +95,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	if opts.Authenticate != nil {
 		// Subscriptions only (graphql-transport-ws); the token comes in the
 		// connection_init payload, since browsers cannot set headers on a
