@@ -48,12 +48,28 @@ func (r Result) Rate() float64 {
 // 200 or its body holds `"errors"` (a GraphQL error). It is bounded by d
 // and by ctx.
 func Drive(ctx context.Context, url string, reqs []Request, conns int, d time.Duration) Result {
+	seqs := make([][]Request, len(reqs))
+	for i, r := range reqs {
+		seqs[i] = []Request{r}
+	}
+	return DriveSeq(ctx, url, seqs, conns, d)
+}
+
+// DriveSeq is Drive for sequences of requests: each call posts one sequence
+// (round robin) in order, and counts as one (what a page sends when it
+// opens); it fails at the sequence's first failed request.
+func DriveSeq(ctx context.Context, url string, seqs [][]Request, conns int, d time.Duration) Result {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true,
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	return DriveFunc(ctx, conns, d, func(ctx context.Context, i int) error {
-		return Post(ctx, client, url, reqs[i%len(reqs)])
+		for _, r := range seqs[i%len(seqs)] {
+			if err := Post(ctx, client, url, r); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
