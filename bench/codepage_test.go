@@ -173,6 +173,17 @@ func idNumber(first17 string) string {
 	return first17 + string(c)
 }
 
+// TestLoadGenerator is the load generator process of BenchmarkCodePage
+// (bench.DriveProcess); without bench.LoadSpecEnv it has nothing to do.
+func TestLoadGenerator(t *testing.T) {
+	if os.Getenv(bench.LoadSpecEnv) == "" {
+		t.Skip("the load generator of BenchmarkCodePage")
+	}
+	if err := bench.RunLoadSpec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // BenchmarkCodePage measures the path that failed in Xi'an, a resident
 // opening their code, over loopback HTTP through the whole stack wired as the
 // platform serves it (productionOptions: middleware, access log, metrics,
@@ -323,6 +334,15 @@ func BenchmarkCodePage(b *testing.B) {
 	} else {
 		b.Logf("PostGraphile unavailable: %v", pgErr)
 	}
+	// The load comes from a process of its own (HC_BENCH_GENERATOR=inline:
+	// from this one), so that the platform's server and the ceiling share
+	// their process with no client, as PostGraphile does.
+	inline := os.Getenv("HC_BENCH_GENERATOR") == "inline"
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	generator := []string{self, "-test.run=^TestLoadGenerator$", "-test.count=1"}
 	drive := func(s scenario, d time.Duration) bench.Result {
 		seqs := make([][]bench.Request, len(s.reqs))
 		for i, r := range s.reqs {
@@ -331,7 +351,14 @@ func BenchmarkCodePage(b *testing.B) {
 				seqs[i] = append(seqs[i], s.then[i])
 			}
 		}
-		return bench.DriveSeq(ctx, s.url, seqs, conns, d)
+		if inline {
+			return bench.DriveSeq(ctx, s.url, seqs, conns, d)
+		}
+		r, err := bench.DriveProcess(ctx, generator, s.url, seqs, conns, d)
+		if err != nil {
+			b.Fatalf("%s: %v", s.name, err)
+		}
+		return r
 	}
 	// Warm up every scenario (connections, caches, plans), then interleave.
 	for i := 0; i < len(scenarios); i++ {
