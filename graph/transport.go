@@ -90,10 +90,17 @@ func responseContentType(r *http.Request) string {
 	return "application/graphql-response+json"
 }
 
+// dataOnly reports whether json.Marshal would write resp as {"data":…}
+// alone: every other field is empty (gqlgen gives every response an empty,
+// non-nil extensions map, which omitempty leaves out).
+func dataOnly(resp *graphql.Response) bool {
+	return len(resp.Errors) == 0 && resp.Label == "" && len(resp.Path) == 0 && resp.HasNext == nil &&
+		len(resp.Extensions) == 0 && len(resp.Data) > 0
+}
+
 // writeResponse writes resp as json.Marshal would.
 func writeResponse(w io.Writer, resp *graphql.Response) {
-	if resp.Errors == nil && resp.Label == "" && resp.Path == nil && resp.HasNext == nil && resp.Extensions == nil &&
-		len(resp.Data) > 0 {
+	if dataOnly(resp) {
 		buf := make([]byte, 0, len(resp.Data)+len(`{"data":}`)+16)
 		buf = append(buf, `{"data":`...)
 		b := bytes.NewBuffer(buf)

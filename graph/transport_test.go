@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -69,6 +70,7 @@ func TestWriteResponseAsMarshal(t *testing.T) {
 	for _, resp := range []*graphql.Response{
 		{Data: json.RawMessage("{\"myCode\":{\"colour\":\"GREEN\",\"reason\":\"<b>体温 &gt; 37.3℃</b>\u2028\u2029\\\"\",\"n\":[1,2.5,null,true]}}")},
 		{Data: json.RawMessage(`null`)},
+		{Data: json.RawMessage(`{"a":"<"}`), Errors: gqlerror.List{}, Extensions: map[string]any{}},
 		{},
 		{Data: json.RawMessage(`{"a":1}`), Errors: gqlerror.List{{Message: "x <y>"}}},
 		{Data: json.RawMessage(`{"a":1}`), Extensions: map[string]any{"k": "<v>"}},
@@ -83,5 +85,25 @@ func TestWriteResponseAsMarshal(t *testing.T) {
 		if got.String() != string(want) {
 			t.Errorf("writeResponse:\n got %s\nwant %s", got.String(), want)
 		}
+	}
+}
+
+// The answers gqlgen gives to a query (with its empty extensions map) take
+// the short way.
+func TestGqlgenAnswersAreDataOnly(t *testing.T) {
+	t.Parallel()
+	var seen []*graphql.Response
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: &Resolver{}}))
+	srv.AddTransport(postTransport{})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		r := next(ctx)
+		seen = append(seen, r)
+		return r
+	})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	srv.ServeHTTP(httptest.NewRecorder(), req)
+	if len(seen) != 1 || !dataOnly(seen[0]) {
+		t.Fatalf("gqlgen's answer to { __typename } is not data alone: %+v", seen)
 	}
 }
