@@ -32,9 +32,10 @@ import (
 // The operations of the code page as the resident's phone sends them
 // (web/src/api/operations/resident.graphql, printed by urql, which adds
 // __typename to every selection; the page sends no personId for the
-// resident's own code, so the variables are empty): MyCode, the page's poll
-// every 10 s, and MyCredential, fetched after it when the page opens or the
-// colour changes.
+// resident's own code, so the variables are empty): CodePage when the page
+// opens, MyCode, the page's poll every 10 s, and MyCredential, fetched when
+// the colour changes or the token nears its expiry (and, until the page
+// opened with CodePage, after MyCode when it opened).
 const (
 	codeFieldsFragment = `fragment CodeFields on HealthCode {
   personId
@@ -53,44 +54,29 @@ const (
   reevaluateAt
   __typename
 }`
-	phoneMyCode = `query MyCode($personId: ID) {
-  myCode(personId: $personId) {
+	myCodeField = `  myCode(personId: $personId) {
     ...CodeFields
     __typename
   }
-}
-
-` + codeFieldsFragment
-	phoneMyCredential = `query MyCredential($personId: ID) {
-  myCredential(personId: $personId) {
-    token
-    colour
-    colourLabel
-    maskedName
-    issuedAt
-    expiresAt
-    __typename
-  }
+`
+	credentialFieldsFragment = `fragment CredentialFields on Credential {
+  token
+  colour
+  colourLabel
+  maskedName
+  issuedAt
+  expiresAt
+  __typename
 }`
-	// The whole code page in one request (issue 17's measure): both fields
-	// as the phone asks for them.
-	codePageQuery = `query CodePage($personId: ID) {
-  myCode(personId: $personId) {
-    ...CodeFields
+	myCredentialField = `  myCredential(personId: $personId) {
+    ...CredentialFields
     __typename
   }
-  myCredential(personId: $personId) {
-    token
-    colour
-    colourLabel
-    maskedName
-    issuedAt
-    expiresAt
-    __typename
-  }
-}
-
-` + codeFieldsFragment
+`
+	phoneMyCode       = "query MyCode($personId: ID) {\n" + myCodeField + "}\n\n" + codeFieldsFragment
+	phoneMyCredential = "query MyCredential($personId: ID) {\n" + myCredentialField + "}\n\n" + credentialFieldsFragment
+	codePageQuery     = "query CodePage($personId: ID) {\n" + myCodeField + myCredentialField + "}\n\n" + codeFieldsFragment +
+		"\n\n" + credentialFieldsFragment
 	qrQuery      = `query CodePageQR { myCode { colour colourLabel } myCredential { token colour maskedName expiresAt qrSvg } }`
 	floorQuery   = `{ __typename }`
 	declareQuery = `mutation($in: DeclarationInput!) { submitDeclaration(input: $in) { person { id } code { colour } } }`
