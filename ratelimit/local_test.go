@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -139,5 +141,49 @@ func TestLocalRedisDown(t *testing.T) {
 	}
 	if allowed(t, b, "k", l) {
 		t.Fatal("the events counted while Redis was down were lost")
+	}
+}
+
+// Calls at once on one replica, with syncs running beside them, admit
+// exactly the burst, and every admitted event reaches Redis.
+func TestLocalConcurrent(t *testing.T) {
+	t.Parallel()
+	a, _, clock, c := localPair(t)
+	ctx := context.Background()
+	l := healthcode.Limit{Events: 50, Per: time.Hour}
+	var wg sync.WaitGroup
+	var admitted atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = a.Flush(ctx)
+			}
+		}
+	}()
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if w, err := a.Allow(ctx, "k", l); err == nil && w == 0 {
+					admitted.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if n := admitted.Load(); n != 50 {
+		t.Fatalf("%d admitted, want the burst of 50", n)
+	}
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := (&Redis{Client: c, Clock: clock}).Allow(ctx, "k", l); err != nil || w <= 0 {
+		t.Fatalf("Redis after the burst: %v %v; want a wait", w, err)
 	}
 }
