@@ -8,10 +8,14 @@ package bench
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -48,12 +52,28 @@ func (r Result) Rate() float64 {
 // 200 or its body holds `"errors"` (a GraphQL error). It is bounded by d
 // and by ctx.
 func Drive(ctx context.Context, url string, reqs []Request, conns int, d time.Duration) Result {
+	seqs := make([][]Request, len(reqs))
+	for i, r := range reqs {
+		seqs[i] = []Request{r}
+	}
+	return DriveSeq(ctx, url, seqs, conns, d)
+}
+
+// DriveSeq is Drive for sequences of requests: each call posts one sequence
+// (round robin) in order, and counts as one (what a page sends when it
+// opens); it fails at the sequence's first failed request.
+func DriveSeq(ctx context.Context, url string, seqs [][]Request, conns int, d time.Duration) Result {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true,
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	return DriveFunc(ctx, conns, d, func(ctx context.Context, i int) error {
-		return Post(ctx, client, url, reqs[i%len(reqs)])
+		for _, r := range seqs[i%len(seqs)] {
+			if err := Post(ctx, client, url, r); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -222,4 +242,70 @@ func DriveAll(ctx context.Context, conns, n int, do func(ctx context.Context, i 
 		res.P99 = latencies[min(n-1, n*99/100)]
 	}
 	return res
+}
+
+// LoadSpec is a load for a generator process (DriveProcess): what DriveSeq
+// takes, and the file its Result goes to.
+type LoadSpec struct {
+	URL      string
+	Seqs     [][]Request
+	Conns    int
+	Duration time.Duration
+	Out      string
+}
+
+// LoadSpecEnv names the file of a LoadSpec in a generator process's
+// environment.
+const LoadSpecEnv = "HC_BENCH_LOADGEN"
+
+// DriveProcess is DriveSeq in a process of its own: it runs generator (the
+// test binary, which runs RunLoadSpec when LoadSpecEnv is set) with the
+// load in a temporary file and reads back its Result. A server in the
+// benchmark's process then shares its process with no client, as a server
+// measured in another process (the peer) does. Errors: the process or its
+// files failed.
+func DriveProcess(ctx context.Context, generator []string, url string, seqs [][]Request, conns int, d time.Duration) (Result, error) {
+	dir, err := os.MkdirTemp("", "hc-loadgen-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	spec := LoadSpec{URL: url, Seqs: seqs, Conns: conns, Duration: d, Out: filepath.Join(dir, "result.json")}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return Result{}, err
+	}
+	specFile := filepath.Join(dir, "spec.json")
+	if err := os.WriteFile(specFile, b, 0o600); err != nil {
+		return Result{}, err
+	}
+	cmd := exec.CommandContext(ctx, generator[0], generator[1:]...)
+	cmd.Env = append(os.Environ(), LoadSpecEnv+"="+specFile)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return Result{}, fmt.Errorf("load generator: %w: %s", err, truncate(string(out), 500))
+	}
+	b, err = os.ReadFile(spec.Out)
+	if err != nil {
+		return Result{}, fmt.Errorf("load generator: %w", err)
+	}
+	var r Result
+	return r, json.Unmarshal(b, &r)
+}
+
+// RunLoadSpec runs the load of the LoadSpec file named by LoadSpecEnv and
+// writes its Result: the generator process's side of DriveProcess.
+func RunLoadSpec(ctx context.Context) error {
+	b, err := os.ReadFile(os.Getenv(LoadSpecEnv))
+	if err != nil {
+		return err
+	}
+	var spec LoadSpec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return err
+	}
+	r := DriveSeq(ctx, spec.URL, spec.Seqs, spec.Conns, spec.Duration)
+	if b, err = json.Marshal(r); err != nil {
+		return err
+	}
+	return os.WriteFile(spec.Out, b, 0o600)
 }

@@ -18,6 +18,7 @@ import (
 
 	"healthcode"
 	"healthcode/devenv/redistest"
+	"healthcode/graph"
 	"healthcode/graph/apitest"
 	"healthcode/ratelimit"
 )
@@ -211,4 +212,57 @@ func TestSubscriptionsEndWithTheSession(t *testing.T) {
 	defer c.CloseNow()
 	b.Clock.Advance(2 * time.Hour)
 	ended(c, "expiry")
+}
+
+// The rules that fail open (the code page's) count on the replica
+// (ratelimit.Local, no Redis round trip per call) and reach Redis at its next
+// sync, where another replica sees them; a rule that fails closed
+// (registration) counts in Redis at once.
+func TestApproxRateLimiterForFailOpenRules(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := &healthcode.OffsetClock{}
+	clock.Set(time.Date(2020, 2, 20, 9, 0, 0, 0, time.UTC))
+	exact := redisLimiter(t, clock)
+	approx := &ratelimit.Local{Shared: exact}
+	b := apitest.Setup(t, apitest.Options{RateLimiter: exact, ApproxRateLimiter: approx, RateLimits: map[string]graph.RateRule{
+		"myCode":              {PerAccount: healthcode.Limit{Events: 3, Per: time.Minute}},
+		"registerInstitution": graph.DefaultRateLimits["registerInstitution"],
+	}})
+	_, token := b.CreateResident(t, "13900000077")
+	for i := range 3 {
+		if r := b.Do(t, token, `{ myCode { colour } }`, nil); r.Code() == healthcode.ERATELIMITED {
+			t.Fatalf("myCode %d refused", i)
+		}
+	}
+	if r := b.Do(t, token, `{ myCode { colour } }`, nil); r.Code() != healthcode.ERATELIMITED {
+		t.Fatalf("fourth myCode in a minute: %q, want RATE_LIMITED", r.Code())
+	}
+	keys := func(pattern string) []string {
+		k, err := exact.Client.Keys(ctx, "hc:rl:"+pattern).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	if k := keys("*:myCode"); len(k) != 0 {
+		t.Fatalf("myCode counted in Redis before the sync: %v", k)
+	}
+	postFrom(t, b, "198.51.100.7", "", registerMutation, map[string]any{"c": creditCode(t, 1), "u": "approx"})
+	if k := keys("addr:198.51.100.7:registerInstitution"); len(k) != 1 {
+		t.Fatalf("registration not counted in Redis at once: %v", k)
+	}
+	if err := approx.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	k := keys("acct:*:myCode")
+	if len(k) != 1 {
+		t.Fatalf("myCode's account key after the sync: %v", k)
+	}
+	// Another replica sees the account's three calls.
+	other := &ratelimit.Local{Shared: exact}
+	key := strings.TrimPrefix(k[0], "hc:rl:")
+	if wait, err := other.Allow(ctx, key, healthcode.Limit{Events: 3, Per: time.Minute}); err != nil || wait <= 0 {
+		t.Fatalf("another replica after the sync: %v %v; want a wait", wait, err)
+	}
 }

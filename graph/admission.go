@@ -177,12 +177,40 @@ func RequestClass(r *http.Request) healthcode.WorkClass {
 			rest = io.MultiReader(rest, errReader{err}) // the handler sees the same failure
 		}
 		r.Body = io.NopCloser(rest)
-		if err != nil || json.Unmarshal(body, &p) != nil {
+		if err != nil {
 			return healthcode.ClassNormal
+		}
+		// The phone's requests repeat the same small body (no variables):
+		// its class is remembered by the body, without decoding it again.
+		if len(body) <= maxClassBody {
+			if c, ok := bodyClassCache.Get(context.Background(), string(body)); ok {
+				return c
+			}
+		}
+		if json.Unmarshal(body, &p) != nil {
+			return healthcode.ClassNormal
+		}
+		if p.Query != "" && p.Extensions.PersistedQuery.Hash == "" && len(body) <= maxClassBody {
+			c := requestClass(p)
+			bodyClassCache.Add(context.Background(), string(body), c)
+			return c
 		}
 	default:
 		return healthcode.ClassNormal
 	}
+	return requestClass(p)
+}
+
+// bodyClassCache remembers the class of a request body that holds a query
+// text and no persisted-query hash (its class depends on nothing else; a
+// body with a hash teaches classCache the hash's class each time it comes),
+// up to maxClassBody bytes.
+var bodyClassCache = lru.New[healthcode.WorkClass](1000)
+
+const maxClassBody = 4 << 10
+
+// requestClass is the class of decoded request parameters.
+func requestClass(p gqlParams) healthcode.WorkClass {
 	hash := p.Extensions.PersistedQuery.Hash
 	if p.Query == "" {
 		if c, ok := classCache.Get(context.Background(), "sha256:"+hash+"\x00"+p.OperationName); hash != "" && ok {

@@ -2,7 +2,10 @@ package graph_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -141,4 +144,42 @@ func decode(t *testing.T, rec *httptest.ResponseRecorder) *apitest.Response {
 		t.Fatalf("decode %s: %v", rec.Body, err)
 	}
 	return out
+}
+
+// A request's class comes from its body each time, remembered or not, and
+// the handler still reads the whole body; a persisted query's hash learns
+// its class from the request that carried the text, however often that
+// request repeats.
+func TestRequestClassByBody(t *testing.T) {
+	t.Parallel()
+	class := func(body string) (healthcode.WorkClass, string) {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		c := graph.RequestClass(r)
+		rest, _ := io.ReadAll(r.Body)
+		return c, string(rest)
+	}
+	rankings := `{"query":"query R { rankings(week: \"2026-11-16\", level: CITY) { rank } }","operationName":"R","variables":{}}`
+	code := `{"query":"query C { myCode { colour } }","operationName":"C","variables":{}}`
+	for range 3 {
+		for body, want := range map[string]healthcode.WorkClass{rankings: healthcode.ClassNonEssential, code: healthcode.ClassEssential} {
+			if c, rest := class(body); c != want || rest != body {
+				t.Fatalf("%s: %s (body %q), want %s", body, c, rest, want)
+			}
+		}
+	}
+	q := `query H { myCode { colour updatedAt } }`
+	hash := fmt.Sprintf("%x", sha256.Sum256([]byte(q)))
+	withText := fmt.Sprintf(`{"query":%q,"extensions":{"persistedQuery":{"version":1,"sha256Hash":%q}}}`, q, hash)
+	hashOnly := fmt.Sprintf(`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":%q}}}`, hash)
+	if c, _ := class(hashOnly); c != healthcode.ClassNormal {
+		t.Fatalf("an unknown hash: %s, want NORMAL", c)
+	}
+	for range 2 {
+		if c, _ := class(withText); c != healthcode.ClassEssential {
+			t.Fatalf("the text with its hash: %s", c)
+		}
+	}
+	if c, _ := class(hashOnly); c != healthcode.ClassEssential {
+		t.Fatalf("the hash after its text: %s, want ESSENTIAL", c)
+	}
 }

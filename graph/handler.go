@@ -54,6 +54,12 @@ type Options struct {
 	// (DefaultRateLimits when nil; DefaultRateRule for fields not in it).
 	RateLimiter healthcode.RateLimiter
 	RateLimits  map[string]RateRule
+	// ApproxRateLimiter, when set, counts the rules that fail open
+	// (FailClosed false: the code page, logins, most fields) instead of
+	// RateLimiter: ratelimit.Local, which decides on the replica and shares
+	// its counts in the background (docs/security.md has the bound). The
+	// rules that fail closed stay exact.
+	ApproxRateLimiter healthcode.RateLimiter
 	// Authenticate resolves the token of a websocket's connection_init
 	// payload; nil disables subscriptions.
 	Authenticate func(ctx context.Context, token string) (*healthcode.Actor, error)
@@ -89,7 +95,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postTransport{})
 	if opts.Authenticate != nil {
 		// Subscriptions only (graphql-transport-ws); the token comes in the
 		// connection_init payload, since browsers cannot set headers on a
@@ -129,7 +135,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 		if table == nil {
 			table = DefaultRateLimits
 		}
-		srv.AroundFields(rateLimitFields(opts.RateLimiter, table, log))
+		srv.AroundFields(rateLimitFields(opts.RateLimiter, opts.ApproxRateLimiter, table, log))
 	}
 	srv.AroundFields(sessionFields)
 	// A query's fields share the reads of one operation (healthcode.Memoize:

@@ -81,8 +81,10 @@ func registrationCreditCode(args map[string]any) string {
 }
 
 // rateLimitFields is the field middleware that applies the table to the
-// root fields.
-func rateLimitFields(limiter healthcode.RateLimiter, table map[string]RateRule, log *slog.Logger) graphql.FieldMiddleware {
+// root fields: the rules that fail closed count in limiter (exact, shared by
+// the replicas), the others in approx when it is set (ratelimit.Local: no
+// round trip per event, shared within a bound).
+func rateLimitFields(limiter, approx healthcode.RateLimiter, table map[string]RateRule, log *slog.Logger) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		fc := graphql.GetFieldContext(ctx)
 		if fc == nil || fc.Field.Field == nil || (fc.Object != "Query" && fc.Object != "Mutation" && fc.Object != "Subscription") {
@@ -112,8 +114,12 @@ func rateLimitFields(limiter healthcode.RateLimiter, table map[string]RateRule, 
 				checks = append(checks, check{"arg:" + name + ":" + k, rule.PerArg})
 			}
 		}
+		lim := limiter
+		if approx != nil && !rule.FailClosed {
+			lim = approx
+		}
 		for _, c := range checks {
-			wait, err := limiter.Allow(ctx, c.key, c.limit)
+			wait, err := lim.Allow(ctx, c.key, c.limit)
 			if err != nil {
 				if rule.FailClosed {
 					log.WarnContext(ctx, "rate limiter unavailable: refusing", "field", name, "err", err.Error())

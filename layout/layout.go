@@ -76,7 +76,7 @@ var Packages = []Package{
 	{"credential", Logic, "signed QR tokens (JWS, Ed25519), key rings with rotation, key sets and trusted issuers, revocation lists, offline verification (batch verification for uploads), QR images (docs/scanning.md)"},
 	{"exchange", Logic, "the daily national push (batches, signatures, the stub receiver) and the unified format of city sub-system pushes, docs/exchange.md"},
 	{"rbac", Logic, "the casbin model and role → permission policy (`policy.csv`, rendered as the table of docs/roles.md), the enforcer with region-subtree checks, grant reloads"},
-	{"ratelimit", Logic, "the rate limiter shared by the replicas (GCRA in Redis), behind `healthcode.RateLimiter`"},
+	{"ratelimit", Logic, "the rate limiters shared by the replicas (GCRA in Redis; `Local`: counted on the replica, synchronised with Redis every 100 ms), behind `healthcode.RateLimiter`"},
 	{"sms", Logic, "the SMS gateway adapter (HTTP, with an idempotency key)"},
 	{"postgres", Storage, "pgx storage implementing the services, with the authorization of every call; the transaction helper `InTx`; the hash-chained audit log; the outbox; deliver-once for tasks with effects; the dev SMS sender; the bulk import of persons"},
 	{"graph", Transport, "the GraphQL schema (`schema/*.graphqls`), thin resolvers, dataloaders, limits and complexity, error presenter"},

@@ -31,7 +31,7 @@ func runServe(ctx context.Context, cfg Config) error {
 		return nil // stopped before the database answered
 	}
 	log.Info("serving", "addr", cfg.HTTPAddr, "dev", cfg.Dev)
-	return p.httpServer().Run(ctx)
+	return p.httpServer(ctx).Run(ctx)
 }
 
 // runMigrate applies, reverts or reports migrations.

@@ -136,7 +136,7 @@ func runDev(ctx context.Context, cfg Config, args []string) error {
 	if err := p.listen(gctx); err != nil {
 		return nil
 	}
-	srv := p.httpServer()
+	srv := p.httpServer(gctx)
 	g.Go(func() error { return srv.Serve(gctx, ln) })
 	if mln != nil {
 		g.Go(func() error { return srv.ServeMetrics(gctx, mln) })

@@ -259,7 +259,9 @@ func (p *platform) resolver() *graph.Resolver {
 	return r
 }
 
-func (p *platform) httpServer() *server.Server {
+// httpServer builds the API server; the replica's rate limiter shares its
+// counts through Redis until ctx ends.
+func (p *platform) httpServer(ctx context.Context) *server.Server {
 	metrics := server.NewMetrics()
 	p.db.AlertRaised = metrics.ObserveAlert
 	for _, err := range []error{
@@ -275,10 +277,16 @@ func (p *platform) httpServer() *server.Server {
 		}
 	}
 	res := p.resolver()
+	// The rules that fail closed count in Redis, exact; the others (the
+	// code page among them) on the replica, shared every 100 ms.
+	limiter := &ratelimit.Redis{Client: p.redis, Clock: p.clock}
+	approx := &ratelimit.Local{Shared: limiter}
+	go func() { _ = approx.Run(ctx) }()
 	gql := graph.NewHandler(res, graph.Options{
 		Dev: p.cfg.Dev, Introspection: p.cfg.Introspection, Logger: p.log, Observer: metrics,
-		Authenticate: res.AuthService.Authenticate,
-		RateLimiter:  &ratelimit.Redis{Client: p.redis, Clock: p.clock},
+		Authenticate:      res.AuthService.Authenticate,
+		RateLimiter:       limiter,
+		ApproxRateLimiter: approx,
 	})
 	var playground http.Handler
 	if p.cfg.Dev {

@@ -71,6 +71,15 @@ type Options struct {
 	// RateLimits) to the root fields.
 	RateLimiter healthcode.RateLimiter
 	RateLimits  map[string]graph.RateRule
+	// ApproxRateLimiter counts the rules that fail open (graph.Options).
+	ApproxRateLimiter healthcode.RateLimiter
+	// Logger is the server's and GraphQL's logger (default: discards
+	// without formatting).
+	Logger *slog.Logger
+	// Metrics, when set, is the server's metrics and the GraphQL operations'
+	// observer, as in the platform (by default the server has metrics of its
+	// own and GraphQL none).
+	Metrics *server.Metrics
 }
 
 // TestKey is the personal-data key of tests.
@@ -144,9 +153,17 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	if err := b.DB.EnsureRuleSet(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: quiet,
+	log := opts.Logger
+	if log == nil {
+		log = quiet
+	}
+	var observer graph.Observer
+	if opts.Metrics != nil {
+		observer = opts.Metrics
+	}
+	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: log, Observer: observer,
 		Authenticate: res.AuthService.Authenticate, RateLimiter: opts.RateLimiter, RateLimits: opts.RateLimits,
-		SessionRecheck: 100 * time.Millisecond})
+		ApproxRateLimiter: opts.ApproxRateLimiter, SessionRecheck: 100 * time.Millisecond})
 	var gqlHandler http.Handler = gql
 	if opts.WrapGraphQL != nil {
 		gqlHandler = opts.WrapGraphQL(gql)
@@ -161,7 +178,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 		}
 		opts.Admission = &a
 	}
-	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gqlHandler, Logger: quiet,
+	b.Handler = server.New(server.Config{Auth: res.AuthService, GraphQL: gqlHandler, Logger: log, Metrics: opts.Metrics,
 		Admission: opts.Admission, ReadyChecks: opts.ReadyChecks,
 		Mount: map[string]http.Handler{
 			"GET /.well-known/healthcode/keys.json":        server.KeySetHandler(b.Credentials),

@@ -36,6 +36,7 @@ describe('CodePage', () => {
   it('explains the colour with the facts and who entered them, and turns green without a reload', async () => {
     let code = yellow
     let credentials = 0
+    let opened = 0
     Object.assign(ctx.handlers, {
       MyPersons: () => ({ myDependents: [{ id: '7', name: '赵测温', docType: 'ID_CARD', docNumber: '610113198501011040', phone: '13800000103',
         residenceCode: '610113001001', address: 'x', employer: '', relation: 'SELF', code: { colour: code.colour, colourLabel: code.colourLabel } }] }),
@@ -43,6 +44,12 @@ describe('CodePage', () => {
       MyCredential: () => {
         credentials++
         return { myCredential: { token: `tok-${credentials}`, colour: code.colour, colourLabel: code.colourLabel, maskedName: '赵*温',
+          issuedAt: '2026-11-01T02:00:00Z', expiresAt: '2026-11-01T02:05:00Z' } }
+      },
+      CodePage: () => {
+        opened++
+        credentials++
+        return { myCode: code, myCredential: { token: `tok-${credentials}`, colour: code.colour, colourLabel: code.colourLabel, maskedName: '赵*温',
           issuedAt: '2026-11-01T02:00:00Z', expiresAt: '2026-11-01T02:05:00Z' } }
       },
       MyFacts: () => ({ myFacts: facts }),
@@ -61,6 +68,7 @@ describe('CodePage', () => {
     expect(clause).not.toContain('610113001001') // the residence stay shares the id but is not cited by Y2
     expect(clause).toContain('已连续正常打卡 0 天，还需 14 天')
     expect(credentials).toBe(1)
+    expect(opened).toBe(1) // the code and its token in one request (MyCredential would count a second token)
 
     code = green // a handler corrects the fact elsewhere
     vi.advanceTimersByTime(10_000)
