@@ -177,6 +177,8 @@ export const deskFlows = {
     await staffLogin(t, 'rule_admin')
     await page.getByTestId('menu-ruleSets').click()
     await page.getByTestId('rulesets-table').locator('tbody tr').first().waitFor()
+    await page.getByTestId('rulesets-table').getByRole('button', { name: '查看' }).first().click()
+    await page.getByTestId('ruleset-clauses').getByText('附件1 一(一)').first().waitFor()
     await t.shot('rulesets', { sizes: [[1440, 900]] })
     await page.getByTestId('ruleset-new').click()
     const area = page.getByTestId('ruleset-body')

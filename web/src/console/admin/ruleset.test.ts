@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { diffRuleSets, draftFrom, formatValue, locateProblems, parseBody, syntaxProblem, type RuleSetBody } from './ruleset'
+import { diffRuleSets, draftFrom, formatValue, locateProblems, paramList, parseBody, syntaxProblem, type RuleSetBody } from './ruleset'
 
 const inForce: RuleSetBody = {
   version: 'v1',
@@ -97,7 +97,9 @@ describe('the editor', () => {
     expect(syntaxProblem(text)).toBeNull()
   })
 
-  it('writes parameters in Chinese', () => {
+  it('writes parameters in Chinese, the start event before the end', () => {
+    expect(paramList({ id: 'R2', colour: 'RED', citation: '', kind: 'medical_open', params: { end: ['DISCHARGED'], start: 'CONFIRMED' } }))
+      .toEqual([{ label: '起始事件', value: '确诊' }, { label: '结束事件', value: '出院' }])
     expect(formatValue(['HIGH', 'ABROAD'])).toBe('高风险、境外')
     expect(formatValue(undefined)).toBe('（未设）')
     expect(formatValue(37.3)).toBe('37.3')

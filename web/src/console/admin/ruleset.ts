@@ -143,9 +143,13 @@ export function fieldLabel(field: string): string {
   return t.rules.fields[field] ?? field
 }
 
-/** A clause's parameters as label–value pairs, in the body's order. */
+/** A clause's parameters as label–value pairs, in a reading order (levels, window; start before end…), unknown ones last. */
 export function paramList(c: Clause): { label: string; value: string }[] {
-  return Object.entries(c.params).map(([k, v]) => ({ label: t.rules.params[k] ?? k, value: formatValue(v) }))
+  const order = Object.keys(t.rules.params)
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length)
+  return Object.entries(c.params)
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([k, v]) => ({ label: t.rules.params[k] ?? k, value: formatValue(v) }))
 }
 
 /** One problem the server (or the JSON parser) found, with the editor's line it concerns (1-based) when known. */
