@@ -7,10 +7,11 @@ import { ref } from 'vue'
 import { defineStore } from 'pinia'
 import {
   PendingColourRequestsDocument, RuleSetsDocument, StaffGrantsDocument,
-  type PendingColourRequestsQuery, type RuleSetRowFragment, type StaffGrantsQuery,
+  type PendingColourRequestsQuery, type PersonFragment, type RuleSetRowFragment, type StaffGrantsQuery,
 } from '@/console/generated/graphql'
 import type { CombinedError } from '@urql/core'
 import { errorText } from '@/api/errors'
+import { t } from '@/locales/zh-CN.console'
 import { client } from './context'
 
 /** The roles with something to approve, and which part of the inbox each sees. */
@@ -25,6 +26,12 @@ export const TABS_OF: Record<string, InboxTab[]> = {
 export type ColourRequestRow = PendingColourRequestsQuery['colourRequests'][number]
 type StaffNode = StaffGrantsQuery['staff']['nodes'][number]
 export type GrantRow = StaffNode['grants'][number] & { staff: Pick<StaffNode, 'id' | 'username' | 'displayName'> }
+
+/** Who asked or decided, in one line: 姓名（角色，单位，地区）; the system (the default rule set's) as such. */
+export function personText(a: PersonFragment | null | undefined): string {
+  if (!a || a.subject === 'system') return t.rules.system
+  return `${a.name}（${[a.role, a.unit, a.regionName].filter(Boolean).join('，')}）`
+}
 
 /** The pending grants among a page of staff accounts, each with its grantee. */
 export function pendingGrants(nodes: StaffNode[]): GrantRow[] {
