@@ -33,6 +33,11 @@ export function personText(a: PersonFragment | null | undefined): string {
   return `${a.name}（${[a.role, a.unit, a.regionName].filter(Boolean).join('，')}）`
 }
 
+/** Whether me (staff:N) asked for the colour change request. */
+export const ownRequest = (r: ColourRequestRow, me: string) => !!me && r.requestedBy?.subject === me
+/** Whether me gave the grant or receives it (approveGrant refuses both). */
+export const ownGrant = (g: GrantRow, me: string) => !!me && (g.grantedBy?.subject === me || `staff:${g.staff.id}` === me)
+
 /** The pending grants among a page of staff accounts, each with its grantee. */
 export function pendingGrants(nodes: StaffNode[]): GrantRow[] {
   return nodes.flatMap((s) =>
@@ -65,8 +70,12 @@ export const useInbox = defineStore('inbox', () => {
     return ''
   }
 
-  /** Loads the parts of the inbox role sees and updates the count. */
-  async function load(role: string | null) {
+  /**
+   * Loads the parts of the inbox role sees and updates the count: what the
+   * caller (me, its subject staff:N) may decide — its own requests, grants
+   * it gave or received and rule sets it submitted are listed but not counted.
+   */
+  async function load(role: string | null, me = '') {
     const tabs = TABS_OF[role ?? ''] ?? []
     loading.value = true
     const errors: string[] = []
@@ -86,7 +95,10 @@ export const useInbox = defineStore('inbox', () => {
     } else rules.value = []
     loading.value = false
     error.value = errors.join('；')
-    count.value = colour.value.length + grants.value.length + rules.value.length
+    count.value =
+      colour.value.filter((r) => !ownRequest(r, me)).length +
+      grants.value.filter((g) => !ownGrant(g, me)).length +
+      rules.value.filter((r) => !me || r.submitter?.subject !== me).length
   }
 
   return { colour, grants, rules, error, loading, count, load }

@@ -15,7 +15,7 @@ vi.mock('../context', async () => {
 })
 
 import InboxPage from './InboxPage.vue'
-import { pendingGrants } from '../inbox'
+import { pendingGrants, useInbox } from '../inbox'
 
 const me = (role: string) => ({
   me: { kind: 'STAFF', id: '5', name: '甲', staff: { id: '5', username: 'yanta_health2', displayName: '甲' }, grants: [{ id: 'g1', role, roleLabel: role, regionCode: '610113', region: { code: '610113', name: '雁塔区', level: 3 } }] },
@@ -53,6 +53,9 @@ describe('InboxPage', () => {
     expect(w.get('[data-testid=result-1]').text()).toBe('红码')
     expect(w.get('[data-testid=approve-request-2]').attributes('disabled')).toBeDefined()
     expect(w.get('[data-testid=own-request-2]').text()).toContain('另一名工作人员')
+    expect(w.get('[data-testid=reject-request-2]').text()).toBe('撤回')
+    // The menu's count is what the caller may decide: its own request is not.
+    expect(useInbox().count).toBe(1)
     expect(w.get('[data-testid=approve-request-1]').attributes('disabled')).toBeUndefined()
     await w.get('[data-testid=approve-request-1]').trigger('click')
     await flushPromises()
