@@ -53,6 +53,14 @@ type ColourRequest struct {
 	// Effect names what the approval produced (medical:12, retract:stay:5,
 	// declaration:7, area_risk:3); "" until approved.
 	Effect string
+	// MaskedName is the person's masked name ("" for AREA_RISK); Colour the
+	// person's current colour ("" without a code).
+	MaskedName string
+	Colour     Colour
+	// ResultColour is the colour the person would have if the pending
+	// request were approved now, evaluated in memory with the rule set in
+	// force (MEDICAL and RETRACT requests); "" when not computed.
+	ResultColour Colour
 }
 
 // ColourRequestFilter selects colour change requests to list.

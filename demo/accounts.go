@@ -28,6 +28,9 @@ var Accounts = []postgres.DevAccount{
 	{Username: "supervisor", DisplayName: "省督导组", Role: healthcode.RoleSupervisor, RegionCode: "61", Phone: "19900000006"},
 	{Username: "auditor", DisplayName: "省审计员", Role: healthcode.RoleAuditor, RegionCode: "61", Phone: "19900000007"},
 	{Username: "rule_admin", DisplayName: "省规则管理员", Role: healthcode.RoleRuleAdmin, RegionCode: "61", Phone: "19900000008"},
+	// The second rule admin: a rule set submitted by one comes into force
+	// when the other approves it.
+	{Username: "rule_admin2", DisplayName: "省规则管理员（复核）", Role: healthcode.RoleRuleAdmin, RegionCode: "61", Phone: "19900000014"},
 	{Username: "yanta_health", DisplayName: "雁塔区卫健人员", Role: healthcode.RoleHealthOfficer, RegionCode: "610113", Phone: "19900000009"},
 	// The second health officer: a change into or out of red by one needs
 	// the other (docs/security-colour.md).

@@ -71,6 +71,16 @@ func (r *colourRequestResolver) DecidedBy(ctx context.Context, obj *healthcode.C
 	return r.attribution(ctx, obj.DecidedBy)
 }
 
+// Colour is the resolver for the colour field.
+func (r *colourRequestResolver) Colour(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Colour, error) {
+	return optColour(obj.Colour), nil
+}
+
+// ResultColour is the resolver for the resultColour field.
+func (r *colourRequestResolver) ResultColour(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Colour, error) {
+	return optColour(obj.ResultColour), nil
+}
+
 // Kind is the resolver for the kind field.
 func (r *factResolver) Kind(ctx context.Context, obj *healthcode.Fact) (model.FactKind, error) {
 	return model.FactKind(obj.Kind), nil

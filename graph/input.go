@@ -77,3 +77,12 @@ func declarationInput(in model.DeclarationInput) (healthcode.DeclarationInput, e
 	}
 	return out, nil
 }
+
+// optColour is a nullable Colour of the schema: nil for "" (no code, or not
+// computed).
+func optColour(c healthcode.Colour) *healthcode.Colour {
+	if c == "" {
+		return nil
+	}
+	return &c
+}

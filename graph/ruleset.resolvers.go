@@ -36,6 +36,19 @@ func (r *ruleSetResolver) Body(ctx context.Context, obj *healthcode.RuleSetInfo)
 	return string(obj.Body), nil
 }
 
+// Submitter is the resolver for the submitter field.
+func (r *ruleSetResolver) Submitter(ctx context.Context, obj *healthcode.RuleSetInfo) (*healthcode.Attribution, error) {
+	if obj.CreatedBy == "system" {
+		return nil, nil
+	}
+	return r.attribution(ctx, obj.CreatedBy)
+}
+
+// Approver is the resolver for the approver field.
+func (r *ruleSetResolver) Approver(ctx context.Context, obj *healthcode.RuleSetInfo) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.ApprovedBy)
+}
+
 // RuleSet returns generated.RuleSetResolver implementation.
 func (r *Resolver) RuleSet() generated.RuleSetResolver { return &ruleSetResolver{r} }
 

@@ -23,6 +23,14 @@ func (r *grantResolver) Region(ctx context.Context, obj *healthcode.Grant) (*hea
 	return r.loadRegion(ctx, obj.RegionCode)
 }
 
+// GrantedBy is the resolver for the grantedBy field.
+func (r *grantResolver) GrantedBy(ctx context.Context, obj *healthcode.Grant) (*healthcode.Attribution, error) {
+	if obj.GrantedBy == 0 {
+		return nil, nil
+	}
+	return r.attribution(ctx, "staff:"+strconv.FormatInt(obj.GrantedBy, 10))
+}
+
 // CreateStaff is the resolver for the createStaff field.
 func (r *mutationResolver) CreateStaff(ctx context.Context, input model.CreateStaffInput) (*healthcode.Staff, error) {
 	return r.StaffService.CreateStaff(ctx, healthcode.NewStaff{

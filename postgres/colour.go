@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
+	"healthcode/rules"
 )
 
 // The two-person rule on colours (issue 12 §1, docs/security-colour.md): a
@@ -262,7 +264,126 @@ func (s *ColourRequestService) ColourRequests(ctx context.Context, f healthcode.
 	if err != nil {
 		return nil, fmt.Errorf("list colour requests: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.ColourRequest, error) { return scanColourRequest(r) })
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.ColourRequest, error) { return scanColourRequest(r) })
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB.describeRequests(ctx, list); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// describeRequests fills the persons' masked names and current colours of
+// list and, for pending MEDICAL and RETRACT requests, the colour approving
+// each would give now: the person's facts with the requested event added (or
+// the fact removed), evaluated in memory with the rule set in force. Nothing
+// is written.
+func (db *DB) describeRequests(ctx context.Context, list []*healthcode.ColourRequest) error {
+	var pids []int64
+	for _, r := range list {
+		if r.PersonID != 0 && !slices.Contains(pids, r.PersonID) {
+			pids = append(pids, r.PersonID)
+		}
+	}
+	if len(pids) == 0 {
+		return nil
+	}
+	return db.InTx(ctx, func(tx *Tx) error {
+		rows, err := tx.Query(ctx, `SELECT p.id, p.name_masked, COALESCE(c.colour, '') FROM persons p
+			LEFT JOIN codes c ON c.person_id = p.id WHERE p.id = ANY($1)`, pids)
+		if err != nil {
+			return fmt.Errorf("read request persons: %w", err)
+		}
+		type person struct {
+			name   string
+			colour healthcode.Colour
+		}
+		persons := map[int64]person{}
+		var id int64
+		var p person
+		if _, err := pgx.ForEachRow(rows, []any{&id, &p.name, &p.colour}, func() error {
+			persons[id] = p
+			return nil
+		}); err != nil {
+			return fmt.Errorf("read request persons: %w", err)
+		}
+		var trial []*healthcode.ColourRequest
+		var trialPids []int64
+		for _, r := range list {
+			if r.PersonID == 0 {
+				continue
+			}
+			r.MaskedName, r.Colour = persons[r.PersonID].name, persons[r.PersonID].colour
+			if r.Status == healthcode.ColourPending && (r.Op == healthcode.ColourOpMedical || r.Op == healthcode.ColourOpRetract) {
+				trial = append(trial, r)
+				if !slices.Contains(trialPids, r.PersonID) {
+					trialPids = append(trialPids, r.PersonID)
+				}
+			}
+		}
+		if len(trial) == 0 {
+			return nil
+		}
+		payloads := map[int64][]byte{}
+		ids := make([]int64, len(trial))
+		for i, r := range trial {
+			ids[i] = r.ID
+		}
+		rows, err = tx.Query(ctx, "SELECT id, payload FROM colour_requests WHERE id = ANY($1)", ids)
+		if err != nil {
+			return fmt.Errorf("read request payloads: %w", err)
+		}
+		var enc []byte
+		if _, err := pgx.ForEachRow(rows, []any{&id, &enc}, func() error {
+			payloads[id] = slices.Clone(enc)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("read request payloads: %w", err)
+		}
+		rs, err := publishedRuleSet(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, r := range trial {
+			body, err := db.PII.Decrypt(payloads[r.ID])
+			if err != nil {
+				return fmt.Errorf("decrypt colour request %d: %w", r.ID, err)
+			}
+			var p colourPayload
+			if err := json.Unmarshal([]byte(body), &p); err != nil {
+				return fmt.Errorf("parse colour request %d: %w", r.ID, err)
+			}
+			// Each request is evaluated alone, on facts loaded afresh.
+			facts, err := loadFacts(ctx, tx, []int64{r.PersonID})
+			if err != nil {
+				return err
+			}
+			f := facts[r.PersonID]
+			if r.Op == healthcode.ColourOpMedical {
+				f.Medical = append(f.Medical, rules.MedicalEvent{ID: -r.ID, Kind: p.Kind, At: p.At})
+			} else {
+				withoutFact(f, p.Kind, p.FactID)
+			}
+			r.ResultColour = healthcode.Colour(rules.Evaluate(f, rs, tx.Now).Colour)
+		}
+		return nil
+	})
+}
+
+// withoutFact removes the fact of kind (STAY, MEDICAL, HEALTH, DESIGNATION)
+// with id from f, as its retraction would.
+func withoutFact(f *rules.Facts, kind string, id int64) {
+	switch kind {
+	case "STAY":
+		f.Stays = slices.DeleteFunc(f.Stays, func(s rules.Stay) bool { return s.ID == id })
+	case "MEDICAL":
+		f.Medical = slices.DeleteFunc(f.Medical, func(m rules.MedicalEvent) bool { return m.ID == id })
+	case "HEALTH":
+		f.Health = slices.DeleteFunc(f.Health, func(h rules.HealthRecord) bool { return h.ID == id })
+	case "DESIGNATION":
+		f.Designations = slices.DeleteFunc(f.Designations, func(d rules.Designation) bool { return d.ID == id })
+	}
 }
 
 // decideColourRequest loads request id for update and checks that a may

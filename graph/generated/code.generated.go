@@ -38,6 +38,9 @@ type ColourRequestResolver interface {
 	RequestedBy(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Attribution, error)
 
 	DecidedBy(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Attribution, error)
+
+	Colour(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Colour, error)
+	ResultColour(ctx context.Context, obj *healthcode.ColourRequest) (*healthcode.Colour, error)
 }
 type FactResolver interface {
 	Kind(ctx context.Context, obj *healthcode.Fact) (model.FactKind, error)
@@ -1048,6 +1051,75 @@ func (ec *executionContext) _ColourRequest_effect(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ColourRequest_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ColourRequest_maskedName(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_maskedName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaskedName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_maskedName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ColourRequest_colour(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_colour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ColourRequest().Colour(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Colour) graphql.Marshaler {
+			return ec.marshalOColour2ᚖhealthcodeᚐColour(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_colour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, true, true, "Colour")
+}
+
+func (ec *executionContext) _ColourRequest_resultColour(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ColourRequest_resultColour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ColourRequest().ResultColour(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Colour) graphql.Marshaler {
+			return ec.marshalOColour2ᚖhealthcodeᚐColour(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ColourRequest_resultColour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ColourRequest", field, true, true, "Colour")
 }
 
 func (ec *executionContext) _DeclarationPayload_person(ctx context.Context, field graphql.CollectedField, obj *model.DeclarationPayload) (ret graphql.Marshaler) {
@@ -2703,6 +2775,23 @@ func (ec *executionContext) _ColourRequest(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "maskedName":
+			out.Values[i] = ec._ColourRequest_maskedName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "colour":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ColourRequest_colour(ctx, field, obj)
+				})
+		case "resultColour":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ColourRequest_resultColour(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -248,19 +248,22 @@ type ComplexityRoot struct {
 	}
 
 	ColourRequest struct {
-		DecidedAt   func(childComplexity int) int
-		DecidedBy   func(childComplexity int) int
-		Effect      func(childComplexity int) int
-		ExpiresAt   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Kind        func(childComplexity int) int
-		PersonID    func(childComplexity int) int
-		Reason      func(childComplexity int) int
-		Region      func(childComplexity int) int
-		RequestedAt func(childComplexity int) int
-		RequestedBy func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Summary     func(childComplexity int) int
+		Colour       func(childComplexity int) int
+		DecidedAt    func(childComplexity int) int
+		DecidedBy    func(childComplexity int) int
+		Effect       func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		MaskedName   func(childComplexity int) int
+		PersonID     func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		Region       func(childComplexity int) int
+		RequestedAt  func(childComplexity int) int
+		RequestedBy  func(childComplexity int) int
+		ResultColour func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Summary      func(childComplexity int) int
 	}
 
 	ColourTransition struct {
@@ -371,6 +374,7 @@ type ComplexityRoot struct {
 
 	Grant struct {
 		GrantedAt  func(childComplexity int) int
+		GrantedBy  func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Pending    func(childComplexity int) int
 		Region     func(childComplexity int) int
@@ -785,12 +789,14 @@ type ComplexityRoot struct {
 
 	RuleSet struct {
 		ApprovedBy  func(childComplexity int) int
+		Approver    func(childComplexity int) int
 		Body        func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
 		CreatedBy   func(childComplexity int) int
 		Name        func(childComplexity int) int
 		PublishedAt func(childComplexity int) int
 		Status      func(childComplexity int) int
+		Submitter   func(childComplexity int) int
 		Version     func(childComplexity int) int
 	}
 
@@ -1828,6 +1834,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CodeClause.Reason(childComplexity), true
 
+	case "ColourRequest.colour":
+		if e.ComplexityRoot.ColourRequest.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.Colour(childComplexity), true
 	case "ColourRequest.decidedAt":
 		if e.ComplexityRoot.ColourRequest.DecidedAt == nil {
 			break
@@ -1864,6 +1876,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ColourRequest.Kind(childComplexity), true
+	case "ColourRequest.maskedName":
+		if e.ComplexityRoot.ColourRequest.MaskedName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.MaskedName(childComplexity), true
 	case "ColourRequest.personId":
 		if e.ComplexityRoot.ColourRequest.PersonID == nil {
 			break
@@ -1894,6 +1912,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ColourRequest.RequestedBy(childComplexity), true
+	case "ColourRequest.resultColour":
+		if e.ComplexityRoot.ColourRequest.ResultColour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ColourRequest.ResultColour(childComplexity), true
 	case "ColourRequest.status":
 		if e.ComplexityRoot.ColourRequest.Status == nil {
 			break
@@ -2362,6 +2386,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.GrantedAt(childComplexity), true
+	case "Grant.grantedBy":
+		if e.ComplexityRoot.Grant.GrantedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.GrantedBy(childComplexity), true
 	case "Grant.id":
 		if e.ComplexityRoot.Grant.ID == nil {
 			break
@@ -4933,6 +4963,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RuleSet.ApprovedBy(childComplexity), true
+	case "RuleSet.approver":
+		if e.ComplexityRoot.RuleSet.Approver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.Approver(childComplexity), true
 	case "RuleSet.body":
 		if e.ComplexityRoot.RuleSet.Body == nil {
 			break
@@ -4969,6 +5005,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RuleSet.Status(childComplexity), true
+	case "RuleSet.submitter":
+		if e.ComplexityRoot.RuleSet.Submitter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RuleSet.Submitter(childComplexity), true
 	case "RuleSet.version":
 		if e.ComplexityRoot.RuleSet.Version == nil {
 			break
@@ -6959,6 +7001,15 @@ type ColourRequest {
   reason: String!
   """What the approval produced: medical:12, retract:stay:5, declaration:7, area_risk:3."""
   effect: String!
+  """The person's masked name; empty for an area risk."""
+  maskedName: String!
+  """The person's current colour; null for an area risk or a person without a code."""
+  colour: Colour
+  """
+  For a pending MEDICAL or RETRACT request: the colour the person would have if it were approved now (the person's
+  facts with the change, evaluated with the rule set in force, nothing written). Null otherwise.
+  """
+  resultColour: Colour
 }
 
 extend type Query {
@@ -7795,6 +7846,10 @@ type RuleSet {
   createdAt: Time!
   approvedBy: String!
   publishedAt: Time
+  """Who submitted it (createdBy described); null for the system's default set."""
+  submitter: Attribution
+  """Who approved it (approvedBy described); null while it waits."""
+  approver: Attribution
 }
 
 type ColourTransition {
@@ -8014,6 +8069,8 @@ type Grant {
   grantedAt: Time!
   """A role that can approve (ADMIN, HEALTH_OFFICER, RULE_ADMIN) waits for an administrator of the parent region (approveGrant)."""
   pending: Boolean!
+  """Who granted it (null for seeded grants): approveGrant refuses this person, and the grantee."""
+  grantedBy: Attribution
 }
 
 type StaffEdge {
@@ -8570,6 +8627,12 @@ func (ec *executionContext) childFields_ColourRequest(ctx context.Context, field
 		return ec.fieldContext_ColourRequest_reason(ctx, field)
 	case "effect":
 		return ec.fieldContext_ColourRequest_effect(ctx, field)
+	case "maskedName":
+		return ec.fieldContext_ColourRequest_maskedName(ctx, field)
+	case "colour":
+		return ec.fieldContext_ColourRequest_colour(ctx, field)
+	case "resultColour":
+		return ec.fieldContext_ColourRequest_resultColour(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ColourRequest", field.Name)
 }
@@ -8802,6 +8865,8 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_grantedAt(ctx, field)
 	case "pending":
 		return ec.fieldContext_Grant_pending(ctx, field)
+	case "grantedBy":
+		return ec.fieldContext_Grant_grantedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
 }
@@ -9346,6 +9411,10 @@ func (ec *executionContext) childFields_RuleSet(ctx context.Context, field graph
 		return ec.fieldContext_RuleSet_approvedBy(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_RuleSet_publishedAt(ctx, field)
+	case "submitter":
+		return ec.fieldContext_RuleSet_submitter(ctx, field)
+	case "approver":
+		return ec.fieldContext_RuleSet_approver(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RuleSet", field.Name)
 }

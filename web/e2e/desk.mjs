@@ -79,7 +79,7 @@ export const deskFlows = {
     assert(apps.some((a) => a.maskedName === '冯*行' && a.cardId), 'the application is approved with a card')
   },
 
-  async areaRiskPreviewAndSet(t, { gql }) {
+  async areaRiskPreviewAndSet(t, { gql, open }) {
     const { page } = t
     const admin = await token(gql, 'admin')
     const health = await token(gql, 'yanta_health')
@@ -107,9 +107,24 @@ export const deskFlows = {
     // HIGH waits for a second health officer (issue 12): yanta_health2 approves it.
     await page.getByText('须另一名卫生健康人员审核同意后生效').waitFor()
     const second = await token(gql, 'yanta_health2')
-    const requests = (await gql(second, `{ colourRequests { id } }`)).colourRequests
-    assert(requests.length >= 1, 'the designation waits as a colour change request')
-    for (const r of requests) await gql(second, `mutation($id: ID!) { approveColourRequest(id: $id) { status } }`, { id: r.id })
+    const request = (await gql(second, `{ colourRequests { id kind region } }`)).colourRequests.find((r) => r.kind === 'AREA_RISK' && r.region === community.code)
+    assert(request, 'the designation waits as a colour change request')
+    // The officer's own request is in its inbox, but not for it to approve.
+    await page.getByTestId('menu-inbox').click()
+    await page.getByTestId(`own-request-${request.id}`).waitFor()
+    assert(await page.getByTestId(`approve-request-${request.id}`).isDisabled(), 'one cannot approve one\'s own request')
+    // HIGH waits for a second health officer (issue 12): yanta_health2 approves it in the inbox.
+    const other = await open('desktop', 'second-officer')
+    await staffLogin(other, 'yanta_health2')
+    await other.page.getByTestId('inbox-badge').waitFor()
+    await other.page.getByTestId('menu-inbox').click()
+    await other.page.getByTestId(`approve-request-${request.id}`).waitFor()
+    await other.shot('inbox', { sizes: [[1440, 900]] })
+    await other.page.getByTestId(`approve-request-${request.id}`).click()
+    await other.page.getByText('已同意，变更已生效').waitFor()
+    const left = (await gql(second, `{ colourRequests { id } }`)).colourRequests
+    assert(!left.some((r) => r.id === request.id), 'the request is decided')
+    await page.getByTestId('menu-areaRisk').click()
     const risk = (await gql(health, `query($r: String) { areaRisks(region: $r) { id regionCode } }`, { r: community.code })).areaRisks.find((r) => r.regionCode === community.code)
     // In force now: the officer's page lists it once reloaded.
     await page.reload()
@@ -153,5 +168,72 @@ export const deskFlows = {
     await page.getByTestId('current-level').waitFor()
     await page.getByTestId('required-types').locator('tbody tr').first().waitFor()
     await t.shot('response-level')
+  },
+
+  // Last: the approval re-evaluates the whole demo province.
+  async ruleSetPublishAndApprove(t, { gql, open }) {
+    const { page } = t
+    const rules = await token(gql, 'rule_admin')
+    await staffLogin(t, 'rule_admin')
+    await page.getByTestId('menu-ruleSets').click()
+    await page.getByTestId('rulesets-table').locator('tbody tr').first().waitFor()
+    await page.getByTestId('rulesets-table').getByRole('button', { name: '查看' }).first().click()
+    await page.getByTestId('ruleset-clauses').getByText('附件1 一(一)').first().waitFor()
+    await t.shot('rulesets', { sizes: [[1440, 900]] })
+    await page.getByTestId('ruleset-new').click()
+    const area = page.getByTestId('ruleset-body')
+    const body = JSON.parse(await area.inputValue())
+    assert(body.version === '' && body.clauses.length >= 10, 'the editor starts from the set in force')
+    // A version the server refuses: its problem is placed at the clause's line.
+    body.version = 'e2e-2026-12'
+    const y2 = body.clauses.find((c) => c.id === 'Y2')
+    y2.params.threshold = 45
+    await area.fill(JSON.stringify(body, null, 2))
+    await page.getByTestId('ruleset-preview').click()
+    const problem = page.getByTestId('ruleset-problems').locator('li', { hasText: 'Y2' })
+    await problem.waitFor()
+    const line = Number(await problem.getAttribute('data-line'))
+    const lines = (await area.inputValue()).split('\n')
+    assert(lines[line - 1]?.includes('"Y2"'), `the problem is placed at Y2's line (${line})`)
+    await t.shot('ruleset-invalid', { sizes: [[1440, 900]] })
+    // The fever threshold lowered to 37.0 and the symptom list shortened.
+    y2.params.threshold = 37
+    y2.params.symptoms = ['fever', 'cough']
+    await area.fill(JSON.stringify(body, null, 2))
+    await page.getByTestId('diff-Y2').getByText('体温阈值').waitFor()
+    assert(await page.getByTestId('ruleset-publish').isDisabled(), 'submitting waits for the preview')
+    await page.getByTestId('ruleset-preview').click()
+    await page.getByTestId('ruleset-impact').waitFor()
+    const preview = (await gql(rules, `query($b: String!) { previewRuleSet(body: $b) { evaluated transitions { from to count } } }`, { b: JSON.stringify(body) })).previewRuleSet
+    const changed = preview.transitions.filter((r) => r.from !== r.to).reduce((n, r) => n + r.count, 0)
+    const shown = Number((await page.getByTestId('ruleset-changed').innerText()).replace(/\D/g, ''))
+    assert(shown === changed, `the page shows the preview (${shown} vs ${changed})`)
+    await t.shot('ruleset-preview', { sizes: [[1440, 900]] })
+    await page.getByTestId('ruleset-publish').click()
+    await page.getByText('须另一名规则管理员审核后生效').first().waitFor()
+    await page.getByTestId('ruleset-status-e2e-2026-12').getByText('待审核').waitFor()
+    assert(await page.getByTestId('ruleset-approve-e2e-2026-12').isDisabled(), 'the submitter cannot approve its own rule set')
+    const rejected = await fetch(new URL('/graphql', t.page.url()), {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${rules}` },
+      body: JSON.stringify({ query: 'mutation { approveRuleSet(version: "e2e-2026-12") { status } }' }),
+    }).then((r) => r.json())
+    assert(rejected.errors?.[0]?.message === '规则须由另一名规则管理员审核发布', `the API refuses self-approval: ${JSON.stringify(rejected.errors)}`)
+
+    // The second rule admin finds it in the inbox and approves it beside its diff.
+    const other = await open('desktop', 'second-rule-admin')
+    await staffLogin(other, 'rule_admin2')
+    await other.page.getByTestId('inbox-badge').waitFor()
+    await other.page.getByTestId('menu-inbox').click()
+    await other.page.getByTestId('inbox-rule-e2e-2026-12').click()
+    const detail = other.page.getByTestId('ruleset-detail')
+    await detail.getByTestId('diff-Y2').waitFor()
+    await other.shot('ruleset-diff', { sizes: [[1440, 900]] })
+    await detail.getByTestId('ruleset-approve').click()
+    await other.page.locator('.el-message-box').getByRole('button', { name: '审核发布' }).click()
+    await other.page.getByTestId('ruleset-status-e2e-2026-12').getByText('现行').waitFor()
+    const sets = (await gql(rules, `{ ruleSets { version status submitter { name } approver { name } } }`)).ruleSets
+    const done = sets.find((r) => r.version === 'e2e-2026-12')
+    assert(done.status === 'PUBLISHED' && done.submitter.name === '省规则管理员' && done.approver.name === '省规则管理员（复核）', `both people: ${JSON.stringify(done)}`)
+    console.log(`    rule set: preview ${changed} of ${preview.evaluated} change colour`)
   },
 }

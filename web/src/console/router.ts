@@ -7,6 +7,7 @@ import { session } from './context'
 import { useAccount } from './account'
 import LoginPage from './pages/LoginPage.vue'
 import ConsoleLayout from './components/ConsoleLayout.vue'
+import { INBOX_ROLES } from './inbox'
 
 /** The hotline's people: operators dispatch, handlers handle, administrators supervise units. */
 export const HOTLINE_ROLES = ['OPERATOR', 'HANDLER', 'ADMIN'] as const
@@ -127,6 +128,18 @@ const routes: RouteRecordRaw[] = [
         name: 'apiKeys',
         component: () => import('./admin/ApiKeysPage.vue'),
         meta: { title: '接口密钥', roles: ['ADMIN'], menu: { group: 'admin', label: '接口密钥', order: 4 } },
+      },
+      {
+        path: 'admin/rule-sets',
+        name: 'ruleSets',
+        component: () => import('./admin/RuleSetsPage.vue'),
+        meta: { title: '赋码规则', roles: ['RULE_ADMIN'], menu: { group: 'admin', label: '赋码规则', order: 4 } },
+      },
+      {
+        path: 'admin/inbox',
+        name: 'inbox',
+        component: () => import('./admin/InboxPage.vue'),
+        meta: { title: '审批', roles: [...INBOX_ROLES], menu: { group: 'admin', label: '审批', order: 0 } },
       },
       {
         path: 'admin/audit',

@@ -1,0 +1,111 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia } from 'pinia'
+import { createMemoryHistory, createRouter } from 'vue-router'
+import urql from '@urql/vue'
+import { mockClient, gqlError, type Handlers } from '@/test/mockClient'
+
+const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
+vi.mock('../context', async () => {
+  const { mockClient } = await import('@/test/mockClient')
+  const { createSession } = await import('@/api/session')
+  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
+  const { client } = mockClient(handlers as Handlers)
+  return { client, session: createSession('test.console') }
+})
+
+import InboxPage from './InboxPage.vue'
+import { pendingGrants, summaryText, useInbox } from '../inbox'
+
+const me = (role: string) => ({
+  me: { kind: 'STAFF', id: '5', name: '甲', staff: { id: '5', username: 'yanta_health2', displayName: '甲' }, grants: [{ id: 'g1', role, roleLabel: role, regionCode: '610113', region: { code: '610113', name: '雁塔区', level: 3 } }] },
+})
+const by = (id: string, name: string) => ({ subject: `staff:${id}`, name, role: '卫生健康人员', unit: '', regionName: '西安市雁塔区' })
+const request = (id: string, requester: ReturnType<typeof by>) => ({
+  id, kind: 'MEDICAL', personId: '7', region: '610113', summary: '确诊 2026-12-01', requestedAt: '2026-12-01T00:00:00Z', expiresAt: '2026-12-04T00:00:00Z',
+  maskedName: '*红梅', colour: 'GREEN', resultColour: 'RED', requestedBy: requester,
+})
+
+async function mountPage() {
+  const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/', component: InboxPage }, { path: '/r', name: 'ruleSets', component: InboxPage }] })
+  await router.push('/')
+  const { client } = mockClient({} as Handlers)
+  const w = mount(InboxPage, { global: { plugins: [createPinia(), router, [urql, client]] }, attachTo: document.body })
+  await flushPromises()
+  return w
+}
+
+describe('InboxPage', () => {
+  beforeEach(() => {
+    ctx.calls.length = 0
+    ctx.handlers = {
+      ConsoleMe: () => me('HEALTH_OFFICER'),
+      PendingColourRequests: () => ({ colourRequests: [request('1', by('4', '乙')), request('2', by('5', '甲'))] }),
+      ApproveColourRequest: (v) => ({ approveColourRequest: { id: v.id, status: 'APPROVED' } }),
+    }
+  })
+
+  it('approves another officer\'s request; the caller\'s own is shown but cannot be approved', async () => {
+    const w = await mountPage()
+    const table = w.get('[data-testid=inbox-colour]').text()
+    expect(table).toContain('*红梅')
+    expect(table).toContain('乙（卫生健康人员，西安市雁塔区）')
+    expect(w.get('[data-testid=result-1]').text()).toBe('红码')
+    expect(w.get('[data-testid=approve-request-2]').attributes('disabled')).toBeDefined()
+    expect(w.get('[data-testid=own-request-2]').text()).toContain('另一名工作人员')
+    expect(w.get('[data-testid=reject-request-2]').text()).toBe('撤回')
+    // The menu's count is what the caller may decide: its own request is not.
+    expect(useInbox().count).toBe(1)
+    expect(w.get('[data-testid=approve-request-1]').attributes('disabled')).toBeUndefined()
+    await w.get('[data-testid=approve-request-1]').trigger('click')
+    await flushPromises()
+    expect(ctx.calls.filter(([k]) => k === 'ApproveColourRequest')).toEqual([['ApproveColourRequest', { id: '1' }]])
+    // Reloaded after the decision.
+    expect(ctx.calls.filter(([k]) => k === 'PendingColourRequests').length).toBe(2)
+    w.unmount()
+  }, 30_000)
+
+  it('shows the API\'s refusal in Chinese', async () => {
+    ctx.handlers.ApproveColourRequest = () => gqlError('FORBIDDEN', '请先验证本人手机号：双人复核须由实名验证的工作人员提出和审核')
+    const w = await mountPage()
+    await w.get('[data-testid=approve-request-1]').trigger('click')
+    await flushPromises()
+    expect(document.body.textContent).toContain('请先验证本人手机号')
+    w.unmount()
+  }, 30_000)
+
+  it('lists an administrator\'s pending grants from the staff list', async () => {
+    ctx.handlers.ConsoleMe = () => me('ADMIN')
+    const grant = (id: string, pending: boolean, granter: string) => ({
+      id, role: 'HEALTH_OFFICER', roleLabel: '卫生健康人员', regionCode: '610113', region: { name: '雁塔区' }, grantedAt: '2026-12-01T00:00:00Z', pending, grantedBy: by(granter, '丙'),
+    })
+    ctx.handlers.StaffGrants = () => ({
+      staff: {
+        nodes: [
+          { id: '8', username: 'new_officer', displayName: '新人', grants: [grant('30', true, '9'), grant('31', false, '9')] },
+          { id: '10', username: 'mine', displayName: '本人授权', grants: [grant('32', true, '5')] },
+        ],
+        pageInfo: { hasNextPage: false, endCursor: null },
+      },
+    })
+    const w = await mountPage()
+    expect(ctx.calls.some(([k]) => k === 'PendingColourRequests')).toBe(false)
+    const rows = w.findAll('[data-testid=inbox-grants] .el-table__body tr')
+    expect(rows.length).toBe(2)
+    expect(w.get('[data-testid=approve-grant-30]').attributes('disabled')).toBeUndefined()
+    expect(w.get('[data-testid=approve-grant-32]').attributes('disabled')).toBeDefined()
+    w.unmount()
+  }, 30_000)
+
+  it('writes the API\'s names in a summary in Chinese', () => {
+    expect(summaryText('录入医学状态 CLOSE_CONTACT（2026-12-05 00:31）')).toBe('录入医学状态 密切接触（2026-12-05 00:31）')
+    expect(summaryText('610113004001 风险等级调整为 HIGH：e2e')).toBe('610113004001 风险等级调整为 高风险：e2e')
+    expect(summaryText('撤销 STAY 5：误录')).toBe('撤销 行程 5：误录')
+  })
+
+  it('keeps only pending grants, each with its grantee', () => {
+    const g = { id: '1', role: 'ADMIN' as const, roleLabel: '', regionCode: '61', region: null, grantedAt: '', grantedBy: null }
+    expect(pendingGrants([{ id: '3', username: 'u', displayName: 'U', grants: [{ ...g, pending: true }, { ...g, id: '2', pending: false }] }]))
+      .toEqual([{ ...g, pending: true, staff: { id: '3', username: 'u', displayName: 'U' } }])
+  })
+})
