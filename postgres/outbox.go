@@ -61,6 +61,17 @@ func OutboxBackoff(attempts int) time.Duration {
 	return min(d, outboxBackoffMax)
 }
 
+// OutboxUnsent reports whether a row never handed over is due (available
+// now and not done): the relay's check after a short batch. Rows another
+// transaction holds while it hands them over count until it commits. For the
+// relay; errors are database errors.
+func (db *DB) OutboxUnsent(ctx context.Context) (bool, error) {
+	var more bool
+	err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM outbox
+		WHERE done_at IS NULL AND sent_at IS NULL AND available_at <= $1)`, db.now()).Scan(&more)
+	return more, err
+}
+
 // RelayOutbox claims up to limit outbox rows that need handing over to the
 // queue, in id order, skipping rows another relay holds, and calls enqueue
 // for each in turn inside one transaction. A row needs handing over when it

@@ -131,8 +131,8 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// Drain relays batches until a batch comes back short (nothing more needs
-// handing over now) or an enqueue fails, and returns how many rows it handed
+// Drain relays batches until nothing more needs handing over now (a batch
+// claims nothing, or a short one leaves no row never handed over) or an enqueue fails, and returns how many rows it handed
 // over. Errors: database errors and ctx's error.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	total := 0
@@ -165,8 +165,23 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 			r.logger().Warn("outbox enqueue failed; row pushed back", "sent", res.Sent, "err", res.Err)
 			return total, nil
 		}
-		if res.Claimed < r.batchSize() {
+		if res.Claimed == 0 {
 			return total, nil
+		}
+		if res.Claimed < r.batchSize() {
+			// A short batch is not proof that nothing waits: another relay
+			// may have held some of the rows this one picked (SKIP LOCKED),
+			// and if both stop on their short batches, the rows after them
+			// wait for the next tick. Go on while rows never handed over
+			// remain (those the other relay holds count until it commits, and
+			// it checks again then).
+			more, err := r.DB.OutboxUnsent(ctx)
+			if err != nil {
+				return total, fmt.Errorf("relay outbox: %w", err)
+			}
+			if !more {
+				return total, nil
+			}
 		}
 	}
 }
