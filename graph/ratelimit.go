@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,4 +137,54 @@ func rateLimitFields(limiter, approx healthcode.RateLimiter, table map[string]Ra
 		}
 		return next(ctx)
 	}
+}
+
+// ParseRateLimits reads RATE_LIMITS: comma-separated FIELD:SCOPE=EVENTS/PERIOD
+// over DefaultRateLimits, SCOPE one of account, address or arg (a field
+// without a rule of its own starts from DefaultRateRule), e.g.
+// "login:address=300/10m" for logins behind one NAT. "" gives the defaults.
+// For the process configuration; errors are EINVALID with the bad part.
+func ParseRateLimits(s string) (map[string]RateRule, error) {
+	out := make(map[string]RateRule, len(DefaultRateLimits))
+	for k, v := range DefaultRateLimits {
+		out[k] = v
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		bad := healthcode.Errorf(healthcode.EINVALID,
+			"限流配置 %q 应为 字段:范围=次数/时间窗（如 login:address=300/10m），范围为 account、address 或 arg，时间窗 1s 至 24h",
+			healthcode.Truncate(part, 40))
+		key, value, ok := strings.Cut(part, "=")
+		field, scope, ok2 := strings.Cut(strings.TrimSpace(key), ":")
+		count, window, ok3 := strings.Cut(strings.TrimSpace(value), "/")
+		n, err := strconv.Atoi(strings.TrimSpace(count))
+		per, perr := time.ParseDuration(strings.TrimSpace(window))
+		field = strings.TrimSpace(field)
+		if !ok || !ok2 || !ok3 || field == "" || err != nil || n < 1 || perr != nil || per < time.Second || per > 24*time.Hour {
+			return nil, bad
+		}
+		rule, known := out[field]
+		if !known {
+			rule = DefaultRateRule
+		}
+		limit := healthcode.Limit{Events: n, Per: per}
+		switch strings.TrimSpace(scope) {
+		case "account":
+			rule.PerAccount = limit
+		case "address":
+			rule.PerAddress = limit
+		case "arg":
+			if rule.Arg == nil {
+				return nil, bad
+			}
+			rule.PerArg = limit
+		default:
+			return nil, bad
+		}
+		out[field] = rule
+	}
+	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
+	"healthcode/graph"
 	"healthcode/pii"
 	"healthcode/ranking"
 	"healthcode/server"
@@ -98,6 +99,10 @@ type Config struct {
 	// AlertLimits are the abuse alerts' thresholds (ALERT_LIMITS:
 	// healthcode.ParseAlertLimits, e.g. "MASS_PERSON_READ=300/1h").
 	AlertLimits map[healthcode.AlertKind]healthcode.AlertLimit
+	// RateLimits are the GraphQL root fields' rate limits (RATE_LIMITS:
+	// graph.ParseRateLimits over graph.DefaultRateLimits, e.g.
+	// "login:address=300/10m").
+	RateLimits map[string]graph.RateRule
 	// Guardianship says for whom a resident may declare as a guardian
 	// without the community (GUARDIAN_AGES: "<child under>,<elder from>",
 	// default "14,65").
@@ -203,6 +208,9 @@ func loadConfig() (Config, error) {
 	}
 	if c.AlertLimits, err = healthcode.ParseAlertLimits(os.Getenv("ALERT_LIMITS")); err != nil {
 		errs = append(errs, fmt.Errorf("ALERT_LIMITS: %w", err))
+	}
+	if c.RateLimits, err = graph.ParseRateLimits(os.Getenv("RATE_LIMITS")); err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMITS: %w", err))
 	}
 	c.Guardianship = healthcode.DefaultGuardianship
 	if v := strings.TrimSpace(os.Getenv("GUARDIAN_AGES")); v != "" {

@@ -287,6 +287,7 @@ func (p *platform) httpServer(ctx context.Context) *server.Server {
 		Authenticate:      res.AuthService.Authenticate,
 		RateLimiter:       limiter,
 		ApproxRateLimiter: approx,
+		RateLimits:        p.cfg.RateLimits,
 	})
 	var playground http.Handler
 	if p.cfg.Dev {

@@ -222,17 +222,23 @@ export const consoleFlows = {
   /** A supervisor opens last week's ranking, drills into 西安市, downloads the workbook and checks a row, opens the deviations. */
   async supervisorRankings(t, { gql }) {
     const { page } = t
-    // A deviation: Xi'an's sub-system pushes a green code for a person back from abroad.
+    // A deviation: Xi'an's sub-system pushes a green code for a person back from abroad. The trip makes the
+    // person red, so the record waits for a health officer other than the key's creator (issue 12); once
+    // prov_health approves it, it is stored and compared like any record and the deviation opens.
     const xian = await token(gql, 'xian_admin')
     const key = (await gql(xian, `mutation { createApiKey(city: "6101", name: "西安一码通（测试）") { key } }`)).createApiKey.key
     const community = (await gql(xian, `{ regions(parent: "610102001", first: 1) { nodes { code } } }`)).regions.nodes[0].code
     const day = (n) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10)
-    const pushed = await gql(key, `mutation($r: [SubsystemRecordInput!]!) { pushSubsystemRecords(records: $r) { deviationsOpened records { status message } } }`, {
+    const pushed = await gql(key, `mutation($r: [SubsystemRecordInput!]!) { pushSubsystemRecords(records: $r) { pending records { status message requestId } } }`, {
       r: [{ recordId: 'XA-E2E-0001', name: '孙偏差', sex: '1', nationality: 'CHN', docType: 'ID_CARD', docNumber: idNumber('61010219900101301'),
         region: community, address: '新城区1号', phone: '13800000301', temperature: 36.5, symptoms: [],
         travel: [{ place: 'ABROAD:JP', from: day(-5), to: day(-3) }], colour: 'GREEN', issuedAt: new Date().toISOString(), issuer: '6101' }],
     })
-    assert(pushed.pushSubsystemRecords.deviationsOpened === 1, `a deviation opened: ${JSON.stringify(pushed)}`)
+    const [record] = pushed.pushSubsystemRecords.records
+    assert(record.status === 'PENDING_APPROVAL' && record.requestId, `the red-making record waits: ${JSON.stringify(pushed)}`)
+    const officer = await token(gql, 'prov_health')
+    const approved = await gql(officer, `mutation($id: ID!) { approveColourRequest(id: $id) { status } }`, { id: record.requestId })
+    assert(approved.approveColourRequest.status === 'APPROVED', `the second officer approves: ${JSON.stringify(approved)}`)
 
     await staffLogin(t, 'supervisor')
     await page.getByTestId('menu-rankings').click()
