@@ -395,6 +395,11 @@ export const t = {
     institutionsHint: '已注册的查验机构及其查验场所：自行注册的机构由所在区县管理员审核通过后方可使用；违规机构可停用（须填写原因），停用后其防疫员不能再上传扫码记录。',
     institution: '机构',
     creditCode: '统一社会信用代码',
+    // Institution.kind: a venue checks codes; a medical institution may also
+    // hold a machine client key (docs/exchange.md).
+    kind: '机构类型',
+    kinds: { VENUE: '查验场所单位', HOSPITAL: '医院', CDC: '疾控中心', CLINIC: '诊所' } as Record<string, string>,
+    allKinds: '全部类型',
     contact: '联系人',
     status: '状态',
     statuses: { PENDING: '待审核', ACTIVE: '正常', SUSPENDED: '已停用', REJECTED: '未通过' } as Record<string, string>,
