@@ -410,6 +410,7 @@ export const t = {
       kind: '机构类型',
       kindHint: '医院、疾控中心、诊所审核通过后，可另行申请医疗机构接口密钥，由本机构系统直接上报诊疗记录。',
       region: '所在地区',
+      regionPlaceholder: '如 610113',
       regionHint: '区县及以下的行政区划代码，如 610113（西安市雁塔区）',
       contactName: '联系人',
       contactPhone: '联系电话',
