@@ -454,3 +454,45 @@ func TestLateFanOutCatchesInFlightScans(t *testing.T) {
 	drainOutbox(t, s)
 	wantCode(t, "after the late pass", s.myCode(late, ""), "RED", "R1")
 }
+
+// A rejected registration does not hold its credit code: the institution
+// registers again to correct the application, the rejected row stays, and
+// the new (pending, then active) registration holds the code again.
+func TestRejectedRegistrationFreesCreditCode(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	body := "91610113MA6U00001"
+	check, ok := healthcode.CreditCodeCheck(body)
+	if !ok {
+		t.Fatal("credit code body")
+	}
+	code := body + string(check)
+	register := func(user string) *apitest.Response {
+		return s.Do(t, "", `mutation($c: String!, $u: String!) { registerInstitution(input: {name: "曲江餐饮管理公司", creditCode: $c,
+			region: "610113", kind: "CLINIC", contactName: "赵经理", contactPhone: "13912345679", adminUsername: $u, adminDisplayName: "赵经理",
+			adminPassword: "admin-pass-2020"}) { institution { id status kind } } }`, map[string]any{"c": code, "u": user})
+	}
+	first := register("qj_admin").MustData(t)["registerInstitution"].(map[string]any)["institution"].(map[string]any)
+	if first["status"] != "PENDING" || first["kind"] != "CLINIC" {
+		t.Fatalf("first registration = %v", first)
+	}
+	if r := register("qj_admin2"); r.Code() != "CONFLICT" {
+		t.Fatalf("a pending registration's code registered again: %v %v", r.Code(), r.Data)
+	}
+	_, county := s.CreateStaff(t, "yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	s.Do(t, county, `mutation($i: ID!) { rejectInstitution(id: $i, reason: "营业执照照片不清晰") { status } }`,
+		map[string]any{"i": first["id"]}).MustData(t)
+	second := register("qj_admin2").MustData(t)["registerInstitution"].(map[string]any)["institution"].(map[string]any)
+	if second["status"] != "PENDING" || second["id"] == first["id"] {
+		t.Fatalf("registration after the rejection = %v (first %v)", second, first)
+	}
+	s.Do(t, county, `mutation($i: ID!) { approveInstitution(id: $i) { status } }`, map[string]any{"i": second["id"]}).MustData(t)
+	if r := register("qj_admin3"); r.Code() != "CONFLICT" {
+		t.Fatalf("an active registration's code registered again: %v %v", r.Code(), r.Data)
+	}
+	var statuses []string
+	if err := s.Pool.QueryRow(context.Background(), `SELECT array_agg(status ORDER BY id) FROM institutions WHERE credit_code = $1`,
+		code).Scan(&statuses); err != nil || strings.Join(statuses, ",") != "REJECTED,ACTIVE" {
+		t.Fatalf("rows of the credit code = %v, %v", statuses, err)
+	}
+}

@@ -218,7 +218,9 @@ func optionalRegion(region string) error {
 // selfRegistration. The institution is PENDING unless the caller is the
 // system or a six-level administrator of its region, who approves by
 // registering.
-// Errors: FORBIDDEN (residents, machine clients), INVALID, CONFLICT.
+// Errors: FORBIDDEN (residents, machine clients), INVALID, CONFLICT (the
+// credit code held by a PENDING, ACTIVE or SUSPENDED registration — a
+// REJECTED one frees it — or the admin username taken).
 func (s *CheckpointService) RegisterInstitution(ctx context.Context, in healthcode.NewInstitution) (*healthcode.Registration, error) {
 	a := healthcode.ActorFromContext(ctx)
 	if a != nil && a.Kind != healthcode.ActorStaff && a.Kind != healthcode.ActorSystem {

@@ -6672,7 +6672,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  """An institution registers itself with its first administrator account (no login needed). It is PENDING until an administrator of its county approves it. Rate-limited per client address and per credit code."""
+  """An institution registers itself with its first administrator account (no login needed). It is PENDING until an administrator of its county approves it. Rate-limited per client address and per credit code. CONFLICT while a registration with the credit code is PENDING, ACTIVE or SUSPENDED; after a rejection the credit code may register again."""
   registerInstitution(input: RegisterInstitutionInput!): InstitutionRegistration!
   """An administrator of the institution's county (or above) approves a pending registration."""
   approveInstitution(id: ID!): Institution!

@@ -158,11 +158,27 @@ export const flows = {
         residence: community, address: '大雁塔北广场3号', temperature: 36.5 },
     })
     // A checkpoint records a wrong 38.6 ℃ for the resident.
-    const reg = await gql(null, `mutation { registerInstitution(input: {name: "大雁塔商业管理公司", creditCode: "91610113MA6U00000${creditCheck('91610113MA6U00000')}",
-      region: "610113", contactName: "王经理", contactPhone: "13912345678", adminUsername: "dyt_admin", adminDisplayName: "王经理",
-      adminPassword: "admin-pass-2020"}) { institution { id } } }`)
+    // The institution registers itself on the public form (机构注册登记), choosing its kind.
+    const creditCode = `91610113MA6U00000${creditCheck('91610113MA6U00000')}`
+    await page.goto('/console/register')
+    await page.getByTestId('reg-name').fill('大雁塔商业管理公司')
+    await page.getByTestId('reg-credit-code').fill(creditCode)
+    await page.getByTestId('reg-kind-HOSPITAL').click()
+    await page.getByTestId('reg-kind-VENUE').click()
+    assert((await page.getByTestId('reg-kind-hint').textContent()).includes('接口密钥'), 'the kind hint names the machine client key')
+    await page.getByTestId('reg-region').fill('610113')
+    await page.getByTestId('reg-contact-name').fill('王经理')
+    await page.getByTestId('reg-contact-phone').fill('13912345678')
+    await page.getByTestId('reg-admin-username').fill('dyt_admin')
+    await page.getByTestId('reg-admin-name').fill('王经理')
+    await page.getByTestId('reg-admin-password').fill('admin-pass-2020')
+    await page.getByTestId('reg-submit').click()
+    await page.getByTestId('register-done').waitFor()
     // A self-registered institution starts PENDING until the county ADMIN approves it (issue 12).
     const yantaAdmin = (await gql(null, `mutation($p: String!) { login(username: "yanta_admin", password: $p) { token } }`, { p: DEMO_PASSWORD })).login.token
+    const registered = (await gql(yantaAdmin, `{ institutions(region: "610113") { id creditCode status kind } }`)).institutions.find((i) => i.creditCode === creditCode)
+    assert(registered?.status === 'PENDING' && registered.kind === 'VENUE', `registered on the form: ${JSON.stringify(registered)}`)
+    const reg = { registerInstitution: { institution: { id: registered.id } } }
     await gql(yantaAdmin, `mutation($i: ID!) { approveInstitution(id: $i) { id } }`, { i: reg.registerInstitution.institution.id })
     const instAdmin = (await gql(null, `mutation { login(username: "dyt_admin", password: "admin-pass-2020") { token } }`)).login.token
     const venue = (await gql(instAdmin, `mutation($i: ID!) { createVenue(institutionId: $i, input: {name: "北广场入口", type: "INDOOR_PUBLIC", region: "610113"}) { id } }`,

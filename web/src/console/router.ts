@@ -21,6 +21,7 @@ export type MenuGroup = 'hotline' | 'supervision' | 'community' | 'admin'
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: LoginPage, meta: { public: true, title: '登录' } },
+  { path: '/register', name: 'registerInstitution', component: () => import('./pages/RegisterInstitutionPage.vue'), meta: { public: true, title: '机构注册登记' } },
   {
     path: '/',
     component: ConsoleLayout,
