@@ -105,10 +105,10 @@ type Fact struct {
 	// measured) and Symptoms are a HEALTH record's, or a scan's temperature.
 	// Colour is a DESIGNATION's, Pending when it awaits its approval.
 	When, Place, PlaceName, MedicalKind, Note string
-	Temperature                            *float64
-	Symptoms                               []string
-	Colour                                 string
-	Pending                                bool
+	Temperature                               *float64
+	Symptoms                                  []string
+	Colour                                    string
+	Pending                                   bool
 }
 
 // OnBehalfGuardian marks a fact a guardian entered for a dependent.
