@@ -35,6 +35,19 @@ type CodeClause struct {
 	Citation string
 	Reason   string
 	FactIDs  []int64
+	// FactKind is the kind of every fact in FactIDs (STAY, MEDICAL, HEALTH,
+	// DESIGNATION); "" when there are none.
+	FactKind string `json:",omitempty"`
+	// CheckIns is how far a clause that closes by consecutive daily normal
+	// check-ins has come; nil for other clauses.
+	CheckIns *CheckInProgress `json:",omitempty"`
+}
+
+// CheckInProgress is Done of the Needed consecutive days of normal check-ins
+// that close a clause (rules.CheckInProgress).
+type CheckInProgress struct {
+	Needed int
+	Done   int
 }
 
 // Code is a person's current health code.

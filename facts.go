@@ -9,6 +9,34 @@ import (
 var MedicalKinds = []string{"CONFIRMED", "SUSPECTED", "SUSPECT_EXCLUDED", "ASYMPTOMATIC", "ISOLATION_RELEASED",
 	"CLOSE_CONTACT", "DISCHARGED", "FOLLOWUP_NORMAL"}
 
+// MedicalKindName names a medical event kind in Chinese (密切接触 for
+// CLOSE_CONTACT), as staff and residents read it; an unknown kind keeps its
+// name.
+func MedicalKindName(kind string) string {
+	if n, ok := medicalKindNames[kind]; ok {
+		return n
+	}
+	return kind
+}
+
+var medicalKindNames = map[string]string{"CONFIRMED": "确诊", "SUSPECTED": "疑似", "SUSPECT_EXCLUDED": "排除疑似",
+	"ASYMPTOMATIC": "无症状感染", "ISOLATION_RELEASED": "解除隔离", "CLOSE_CONTACT": "密切接触", "DISCHARGED": "治愈出院",
+	"FOLLOWUP_NORMAL": "复诊正常"}
+
+// RiskLevelName names an area risk level in Chinese (高风险 for HIGH); an
+// unknown level keeps its name.
+func RiskLevelName(level string) string {
+	switch level {
+	case RiskHigh:
+		return "高风险"
+	case RiskMedium:
+		return "中风险"
+	case RiskLow:
+		return "低风险"
+	}
+	return level
+}
+
 // Area risk levels.
 const (
 	RiskHigh   = "HIGH"
@@ -68,6 +96,19 @@ type Fact struct {
 	// (a red designation, or a fact entered through a colour change
 	// request); RetractApprovedBy the one who approved its retraction.
 	ApprovedBy, RetractApprovedBy string
+	// What the fact says, field by field (Summary says it in one line for
+	// the audit): When is its date and time, or a stay's period
+	// ("2026-11-20 至 2026-11-25", "2026-11-20 起至今"). Place is a STAY's
+	// region code or ABROAD:<ISO>, PlaceName the Shaanxi region's name ("" for
+	// other places). MedicalKind is a MEDICAL fact's kind; Note a medical
+	// event's note or a designation's reason. Temperature (nil when none was
+	// measured) and Symptoms are a HEALTH record's, or a scan's temperature.
+	// Colour is a DESIGNATION's, Pending when it awaits its approval.
+	When, Place, PlaceName, MedicalKind, Note string
+	Temperature                               *float64
+	Symptoms                                  []string
+	Colour                                    string
+	Pending                                   bool
 }
 
 // OnBehalfGuardian marks a fact a guardian entered for a dependent.

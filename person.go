@@ -18,6 +18,22 @@ const (
 	FormResident        Form = "RESIDENT"         // 居民个人
 )
 
+// Name is the form's Chinese name (来陕返陕人员); an unknown form keeps its
+// code.
+func (f Form) Name() string {
+	switch f {
+	case FormArrival:
+		return "来陕返陕人员"
+	case FormPublicSector:
+		return "机关事业单位人员"
+	case FormReturningWorker:
+		return "复工复产人员"
+	case FormResident:
+		return "居民个人"
+	}
+	return string(f)
+}
+
 // Valid reports whether f is a known form.
 func (f Form) Valid() bool {
 	switch f {

@@ -43,6 +43,15 @@ func (r *codeChangeResolver) By(ctx context.Context, obj *healthcode.CodeChange)
 	return r.attribution(ctx, obj.Actor)
 }
 
+// FactKind is the resolver for the factKind field.
+func (r *codeClauseResolver) FactKind(ctx context.Context, obj *healthcode.CodeClause) (*model.FactKind, error) {
+	if obj.FactKind == "" {
+		return nil, nil
+	}
+	k := model.FactKind(obj.FactKind)
+	return &k, nil
+}
+
 // Kind is the resolver for the kind field.
 func (r *colourRequestResolver) Kind(ctx context.Context, obj *healthcode.ColourRequest) (model.ColourRequestKind, error) {
 	return model.ColourRequestKind(obj.Op), nil
@@ -84,6 +93,20 @@ func (r *colourRequestResolver) ResultColour(ctx context.Context, obj *healthcod
 // Kind is the resolver for the kind field.
 func (r *factResolver) Kind(ctx context.Context, obj *healthcode.Fact) (model.FactKind, error) {
 	return model.FactKind(obj.Kind), nil
+}
+
+// MedicalKind is the resolver for the medicalKind field.
+func (r *factResolver) MedicalKind(ctx context.Context, obj *healthcode.Fact) (*model.MedicalKind, error) {
+	if obj.MedicalKind == "" {
+		return nil, nil
+	}
+	k := model.MedicalKind(obj.MedicalKind)
+	return &k, nil
+}
+
+// Colour is the resolver for the colour field.
+func (r *factResolver) Colour(ctx context.Context, obj *healthcode.Fact) (*healthcode.Colour, error) {
+	return optColour(healthcode.Colour(obj.Colour)), nil
 }
 
 // EnteredBy is the resolver for the enteredBy field.
@@ -305,6 +328,9 @@ func (r *Resolver) AreaRiskPreview() generated.AreaRiskPreviewResolver {
 // CodeChange returns generated.CodeChangeResolver implementation.
 func (r *Resolver) CodeChange() generated.CodeChangeResolver { return &codeChangeResolver{r} }
 
+// CodeClause returns generated.CodeClauseResolver implementation.
+func (r *Resolver) CodeClause() generated.CodeClauseResolver { return &codeClauseResolver{r} }
+
 // ColourRequest returns generated.ColourRequestResolver implementation.
 func (r *Resolver) ColourRequest() generated.ColourRequestResolver { return &colourRequestResolver{r} }
 
@@ -321,6 +347,7 @@ type (
 	areaRiskResolver        struct{ *Resolver }
 	areaRiskPreviewResolver struct{ *Resolver }
 	codeChangeResolver      struct{ *Resolver }
+	codeClauseResolver      struct{ *Resolver }
 	colourRequestResolver   struct{ *Resolver }
 	factResolver            struct{ *Resolver }
 	healthCodeResolver      struct{ *Resolver }

@@ -76,7 +76,7 @@ func (s *CodeService) SubmitDeclaration(ctx context.Context, in healthcode.Decla
 			return err
 		}
 		region := in.ResidenceCode
-		summary := fmt.Sprintf("代为申报（%s）：%s", string(in.Form), pii.MaskName(in.Name))
+		summary := fmt.Sprintf("代为申报（%s）：%s", in.Form.Name(), pii.MaskName(in.Name))
 		req, err := db.requestColourChange(ctx, tx, a, healthcode.ColourOpDeclare, pid, region, colourPayload{Declaration: &in}, summary)
 		if err != nil {
 			return err

@@ -121,7 +121,7 @@ func (db *DB) recordMedical(ctx context.Context, tx *Tx, a *healthcode.Actor, pi
 		if err != nil {
 			return 0, nil, err
 		}
-		summary := fmt.Sprintf("录入医学状态 %s（%s）", kind, at.In(healthcode.CST).Format("2006-01-02 15:04"))
+		summary := fmt.Sprintf("录入医学状态：%s（%s）", healthcode.MedicalKindName(kind), at.In(healthcode.CST).Format("2006-01-02 15:04"))
 		req, err := db.requestColourChange(ctx, tx, a, healthcode.ColourOpMedical, pid, region,
 			colourPayload{Kind: kind, At: at, Note: note, Ref: ref}, summary)
 		if err != nil {
@@ -467,7 +467,7 @@ func (s *FactService) SetAreaRisk(ctx context.Context, regionCode, level, reason
 		out = r
 		if pending {
 			req, err := s.DB.requestColourChange(ctx, tx, a, healthcode.ColourOpAreaRisk, 0, authAt,
-				colourPayload{AreaRiskID: r.ID}, fmt.Sprintf("%s 风险等级调整为 %s：%s", regionCode, level, reason))
+				colourPayload{AreaRiskID: r.ID}, fmt.Sprintf("%s 风险等级调整为%s：%s", regionCode, healthcode.RiskLevelName(level), reason))
 			if err != nil {
 				return err
 			}
@@ -620,28 +620,41 @@ var stayPeriodSQL = `to_char(l.f, CASE WHEN l.f::time = '00:00' THEN 'YYYY-MM-DD
 		     ELSE ' 至 ' || ` + endSQL("l.t") + ` END`
 
 func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, error) {
+	// Columns: kind, id, summary, source, actor, created_at, retracted_at,
+	// retract_reason, venue, institution, approved_by, then the fields
+	// (healthcode.Fact): when, place, place_name, medical_kind, note,
+	// temperature, symptoms, colour, pending.
 	rows, err := db.Pool.Query(ctx, `
 		SELECT 'STAY', id, source || ' ' || place || ' ' || `+stayPeriodSQL+`, source, actor, created_at, retracted_at, COALESCE(retract_reason, ''),
-		       '', '', ''
+		       '', '', '',
+		       `+stayPeriodSQL+`, place, COALESCE((SELECT name FROM regions r WHERE r.code = place), ''), '', '', NULL::numeric, '{}'::text[], '', false
 		  FROM stays, LATERAL (SELECT from_at AT TIME ZONE 'Asia/Shanghai' AS f, to_at AT TIME ZONE 'Asia/Shanghai' AS t) l
 		 WHERE person_id = $1
 		UNION ALL
-		SELECT 'STAY', stay_id, 'SCAN ' || ltree2text(subpath(region_path, -1)) || ' ' || to_char(scanned_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
-		       || COALESCE(' ' || temperature::text || '℃', ''), 'SCAN', 'staff:' || inspector_id, received_at, retracted_at, COALESCE(retract_reason, ''),
-		       COALESCE((SELECT name FROM venues v WHERE v.id = venue_id), ''), COALESCE((SELECT name FROM institutions i WHERE i.id = institution_id), ''), ''
-		  FROM scans WHERE person_id = $1 AND stay_id IS NOT NULL
+		SELECT 'STAY', stay_id, 'SCAN ' || p.place || ' ' || l.at || COALESCE(' ' || temperature::text || '℃', ''), 'SCAN', 'staff:' || inspector_id,
+		       received_at, retracted_at, COALESCE(retract_reason, ''),
+		       COALESCE((SELECT name FROM venues v WHERE v.id = venue_id), ''), COALESCE((SELECT name FROM institutions i WHERE i.id = institution_id), ''), '',
+		       l.at, p.place, COALESCE((SELECT name FROM regions r WHERE r.code = p.place), ''), '', '', temperature::numeric, '{}'::text[], '', false
+		  FROM scans, LATERAL (SELECT ltree2text(subpath(region_path, -1)) AS place) p,
+		       LATERAL (SELECT to_char(scanned_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS at) l
+		 WHERE person_id = $1 AND stay_id IS NOT NULL
 		UNION ALL
-		SELECT 'MEDICAL', id, kind || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') || CASE WHEN note <> '' THEN ' ' || note ELSE '' END,
-		       'HEALTH_AUTHORITY', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', '', ''
-		  FROM medical_events WHERE person_id = $1
+		SELECT 'MEDICAL', id, kind || ' ' || l.at || CASE WHEN note <> '' THEN ' ' || note ELSE '' END,
+		       'HEALTH_AUTHORITY', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', '', '',
+		       l.at, '', '', kind, note, NULL::numeric, '{}'::text[], '', false
+		  FROM medical_events, LATERAL (SELECT to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS at) l
+		 WHERE person_id = $1
 		UNION ALL
 		SELECT 'HEALTH', id, COALESCE(temperature::text || '℃', '') || CASE WHEN cardinality(symptoms) > 0 THEN ' ' || array_to_string(symptoms, ',') ELSE '' END
-		       || ' ' || to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'), source, actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', '', ''
-		  FROM health_records WHERE person_id = $1
+		       || ' ' || l.at, source, actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', '', '',
+		       l.at, '', '', '', '', temperature::numeric, symptoms, '', false
+		  FROM health_records, LATERAL (SELECT to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS at) l
+		 WHERE person_id = $1
 		UNION ALL
 		SELECT 'DESIGNATION', id, colour || ' ' || reason || CASE WHEN colour = 'RED' AND approved_at IS NULL THEN '（待审核）' ELSE '' END
 		       || ' 至 ' || `+endSQL("until_at AT TIME ZONE 'Asia/Shanghai'")+`, 'MANUAL', actor, created_at, retracted_at, COALESCE(retract_reason, ''), '', '',
-		       COALESCE(approved_by, '')
+		       COALESCE(approved_by, ''),
+		       '至 ' || `+endSQL("until_at AT TIME ZONE 'Asia/Shanghai'")+`, '', '', '', reason, NULL::numeric, '{}'::text[], colour, colour = 'RED' AND approved_at IS NULL
 		  FROM designations WHERE person_id = $1
 		ORDER BY 6, 2`, pid)
 	if err != nil {
@@ -649,7 +662,8 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 	}
 	facts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Fact, error) {
 		var f healthcode.Fact
-		err := r.Scan(&f.Kind, &f.ID, &f.Summary, &f.Source, &f.Actor, &f.CreatedAt, &f.RetractedAt, &f.RetractReason, &f.Venue, &f.Institution, &f.ApprovedBy)
+		err := r.Scan(&f.Kind, &f.ID, &f.Summary, &f.Source, &f.Actor, &f.CreatedAt, &f.RetractedAt, &f.RetractReason, &f.Venue, &f.Institution, &f.ApprovedBy,
+			&f.When, &f.Place, &f.PlaceName, &f.MedicalKind, &f.Note, &f.Temperature, &f.Symptoms, &f.Colour, &f.Pending)
 		return &f, err
 	})
 	if err != nil {

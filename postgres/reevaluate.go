@@ -782,9 +782,18 @@ func (db *DB) onColourChange(ctx context.Context, tx *Tx, changed []int64, targe
 func codeFromResult(pid int64, res *rules.Result, now time.Time) *healthcode.Code {
 	c := &healthcode.Code{PersonID: pid, Colour: healthcode.Colour(res.Colour), RuleSetVersion: res.RuleSetVersion,
 		UpdatedAt: now, ReevaluateAt: res.ReevaluateAt, Clauses: make([]healthcode.CodeClause, len(res.Clauses))}
-	for i, cl := range res.Clauses {
-		c.Clauses[i] = healthcode.CodeClause{ID: cl.ID, Colour: healthcode.Colour(cl.Colour), Citation: cl.Citation,
-			Reason: cl.Reason, FactIDs: cl.FactIDs}
+	for i := range res.Clauses {
+		c.Clauses[i] = clauseOf(&res.Clauses[i])
+	}
+	return c
+}
+
+// clauseOf is the code's clause of a rules engine's clause.
+func clauseOf(cl *rules.ClauseResult) healthcode.CodeClause {
+	c := healthcode.CodeClause{ID: cl.ID, Colour: healthcode.Colour(cl.Colour), Citation: cl.Citation,
+		Reason: cl.Reason, FactIDs: cl.FactIDs, FactKind: cl.FactKind}
+	if cl.CheckIns != nil {
+		c.CheckIns = &healthcode.CheckInProgress{Needed: cl.CheckIns.Needed, Done: cl.CheckIns.Done}
 	}
 	return c
 }

@@ -564,8 +564,7 @@ func (s *SubsystemService) greenClauses(ctx context.Context, tx *Tx, accepted []
 	}
 	for _, pid := range ids {
 		cr := rules.ExplainGreen(facts[pid], rs, tx.Now)
-		out[pid] = healthcode.CodeClause{ID: cr.ID, Colour: healthcode.Colour(cr.Colour), Citation: cr.Citation,
-			Reason: cr.Reason, FactIDs: cr.FactIDs}
+		out[pid] = clauseOf(&cr)
 	}
 	return out, nil
 }

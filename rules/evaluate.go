@@ -35,9 +35,48 @@ type ClauseResult struct {
 	// FactIDs are the ids of the facts behind the clause (stays, medical
 	// events, health records, designations), in the order of Facts.
 	FactIDs []int64 `json:"factIds"`
+	// FactKind is the kind of every fact in FactIDs (fact ids are unique per
+	// kind only): STAY, MEDICAL, HEALTH or DESIGNATION, after the clause's
+	// kind; "" when FactIDs is empty.
+	FactKind string `json:"factKind,omitempty"`
+	// CheckIns is set when the clause now waits for consecutive daily normal
+	// check-ins to close (abnormal_health, and stay_risk with normalDays
+	// after the stay's window): how many are needed and how many the latest
+	// run has. nil otherwise.
+	CheckIns *CheckInProgress `json:"checkIns,omitempty"`
 	// Until is when the clause stops holding by time alone, given the facts
 	// in effect at the evaluation time; nil if it needs a new fact to stop.
 	Until *time.Time `json:"until"`
+}
+
+// CheckInProgress is how far a clause that closes by consecutive daily
+// normal check-ins has come: Done of the Needed days.
+type CheckInProgress struct {
+	Needed int `json:"needed"`
+	Done   int `json:"done"`
+}
+
+// Fact kinds, as ClauseResult.FactKind names them.
+const (
+	FactStay        = "STAY"
+	FactMedical     = "MEDICAL"
+	FactHealth      = "HEALTH"
+	FactDesignation = "DESIGNATION"
+)
+
+// factKindOf returns the kind of the facts a clause of kind k cites.
+func factKindOf(k string) string {
+	switch k {
+	case KindStayRisk:
+		return FactStay
+	case KindMedicalOpen, KindCloseContact, KindAfterDischarge, KindFollowupHome:
+		return FactMedical
+	case KindAbnormalHealth:
+		return FactHealth
+	case KindDesignation:
+		return FactDesignation
+	}
+	return ""
 }
 
 var (
@@ -85,6 +124,9 @@ func Evaluate(f *Facts, rs *RuleSet, now time.Time) Result {
 			continue
 		}
 		cr.ID, cr.Colour, cr.Citation = c.ID, c.Colour, c.Citation
+		if len(cr.FactIDs) > 0 {
+			cr.FactKind = factKindOf(c.Kind)
+		}
 		res.Clauses = append(res.Clauses, cr)
 		if severity(c.Colour) > severity(res.Colour) {
 			res.Colour = c.Colour
@@ -304,8 +346,10 @@ func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 		b = strconv.AppendInt(b, n, 10)
 		b = append(b, "天每日健康打卡体温正常、无症状方可转绿"...)
 		if waiting > 0 {
+			done := e.latestRun(c, firstDay)
+			cr.CheckIns = &CheckInProgress{Needed: int(n), Done: int(done)}
 			b = append(b, "（最近已连续"...)
-			b = strconv.AppendInt(b, e.latestRun(c, firstDay), 10)
+			b = strconv.AppendInt(b, done, 10)
 			b = append(b, "天）"...)
 		} else {
 			b = append(b, "（打卡已满"...)
@@ -687,6 +731,7 @@ func (e *evaluator) abnormalHealth(c *Clause, cr *ClauseResult) bool {
 	b = append(b, "天）"...)
 	cr.Reason = finish(b, c)
 	cr.FactIDs = []int64{a.ID}
+	cr.CheckIns = &CheckInProgress{Needed: int(n), Done: int(run)}
 	return true
 }
 

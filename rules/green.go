@@ -159,7 +159,7 @@ func levelNames(levels []string) string {
 // with their current risk, then the reason of GreenClause. It is pure like
 // Evaluate; call it only when Evaluate gave GREEN (it does not re-check).
 // nil rs means Default(), nil f no facts. Any caller may; it returns no
-// error. FactIDs are the stays named.
+// error. FactIDs are the stays named (FactKind STAY).
 func ExplainGreen(f *Facts, rs *RuleSet, now time.Time) ClauseResult {
 	if f == nil {
 		f = emptyFacts
@@ -199,6 +199,9 @@ func ExplainGreen(f *Facts, rs *RuleSet, now time.Time) ClauseResult {
 	} else {
 		b = appendSpan(b, w)
 		b = append(b, "内无省外或风险地区旅居记录；"...)
+	}
+	if len(cr.FactIDs) > 0 {
+		cr.FactKind = FactStay
 	}
 	cr.Reason = string(appendGreenReason(b, rs))
 	return cr

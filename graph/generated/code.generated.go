@@ -30,6 +30,9 @@ type AreaRiskPreviewResolver interface {
 type CodeChangeResolver interface {
 	By(ctx context.Context, obj *healthcode.CodeChange) (*healthcode.Attribution, error)
 }
+type CodeClauseResolver interface {
+	FactKind(ctx context.Context, obj *healthcode.CodeClause) (*model.FactKind, error)
+}
 type ColourRequestResolver interface {
 	Kind(ctx context.Context, obj *healthcode.ColourRequest) (model.ColourRequestKind, error)
 	PersonID(ctx context.Context, obj *healthcode.ColourRequest) (*int64, error)
@@ -44,6 +47,10 @@ type ColourRequestResolver interface {
 }
 type FactResolver interface {
 	Kind(ctx context.Context, obj *healthcode.Fact) (model.FactKind, error)
+
+	MedicalKind(ctx context.Context, obj *healthcode.Fact) (*model.MedicalKind, error)
+
+	Colour(ctx context.Context, obj *healthcode.Fact) (*healthcode.Colour, error)
 
 	EnteredBy(ctx context.Context, obj *healthcode.Fact) (*healthcode.Attribution, error)
 
@@ -405,6 +412,52 @@ func (ec *executionContext) fieldContext_AreaRiskPreview_transitions(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _CheckInProgress_needed(ctx context.Context, field graphql.CollectedField, obj *healthcode.CheckInProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckInProgress_needed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Needed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckInProgress_needed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckInProgress", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CheckInProgress_done(ctx context.Context, field graphql.CollectedField, obj *healthcode.CheckInProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CheckInProgress_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CheckInProgress_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CheckInProgress", field, false, false, "Int")
+}
+
 func (ec *executionContext) _CodeChange_id(ctx context.Context, field graphql.CollectedField, obj *healthcode.CodeChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -734,6 +787,61 @@ func (ec *executionContext) _CodeClause_factIds(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_CodeClause_factIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CodeClause", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CodeClause_factKind(ctx context.Context, field graphql.CollectedField, obj *healthcode.CodeClause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodeClause_factKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CodeClause().FactKind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.FactKind) graphql.Marshaler {
+			return ec.marshalOFactKind2ᚖhealthcodeᚋgraphᚋmodelᚐFactKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodeClause_factKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CodeClause", field, true, true, "FactKind")
+}
+
+func (ec *executionContext) _CodeClause_checkIns(ctx context.Context, field graphql.CollectedField, obj *healthcode.CodeClause) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CodeClause_checkIns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckIns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.CheckInProgress) graphql.Marshaler {
+			return ec.marshalOCheckInProgress2ᚖhealthcodeᚐCheckInProgress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CodeClause_checkIns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CodeClause",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CheckInProgress(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ColourRequest_id(ctx context.Context, field graphql.CollectedField, obj *healthcode.ColourRequest) (ret graphql.Marshaler) {
@@ -1308,6 +1416,213 @@ func (ec *executionContext) _Fact_summary(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Fact_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Fact_when(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_when(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.When, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_when(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Fact_place(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Fact_placeName(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_placeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlaceName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_placeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Fact_medicalKind(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_medicalKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Fact().MedicalKind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MedicalKind) graphql.Marshaler {
+			return ec.marshalOMedicalKind2ᚖhealthcodeᚋgraphᚋmodelᚐMedicalKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_medicalKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, true, true, "MedicalKind")
+}
+
+func (ec *executionContext) _Fact_note(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Fact_temperature(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_temperature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Temperature, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_temperature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Fact_symptoms(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_symptoms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Symptoms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_symptoms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Fact_colour(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_colour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Fact().Colour(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Colour) graphql.Marshaler {
+			return ec.marshalOColour2ᚖhealthcodeᚐColour(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_colour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, true, true, "Colour")
+}
+
+func (ec *executionContext) _Fact_pending(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Fact_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Fact_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Fact", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Fact_source(ctx context.Context, field graphql.CollectedField, obj *healthcode.Fact) (ret graphql.Marshaler) {
@@ -2567,6 +2882,44 @@ func (ec *executionContext) _AreaRiskPreview(ctx context.Context, sel ast.Select
 	return out
 }
 
+var checkInProgressImplementors = []string{"CheckInProgress"}
+
+func (ec *executionContext) _CheckInProgress(ctx context.Context, sel ast.SelectionSet, obj *healthcode.CheckInProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, checkInProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CheckInProgress")
+		case "needed":
+			out.Values[i] = ec._CheckInProgress_needed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._CheckInProgress_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var codeChangeImplementors = []string{"CodeChange"}
 
 func (ec *executionContext) _CodeChange(ctx context.Context, sel ast.SelectionSet, obj *healthcode.CodeChange) graphql.Marshaler {
@@ -2655,27 +3008,38 @@ func (ec *executionContext) _CodeClause(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._CodeClause_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "colour":
 			out.Values[i] = ec._CodeClause_colour(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "citation":
 			out.Values[i] = ec._CodeClause_citation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reason":
 			out.Values[i] = ec._CodeClause_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "factIds":
 			out.Values[i] = ec._CodeClause_factIds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "factKind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CodeClause_factKind(ctx, field, obj)
+				})
+		case "checkIns":
+			out.Values[i] = ec._CodeClause_checkIns(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -2909,6 +3273,53 @@ func (ec *executionContext) _Fact(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "summary":
 			out.Values[i] = ec._Fact_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "when":
+			out.Values[i] = ec._Fact_when(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "place":
+			out.Values[i] = ec._Fact_place(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "placeName":
+			out.Values[i] = ec._Fact_placeName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "medicalKind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Fact_medicalKind(ctx, field, obj)
+				})
+		case "note":
+			out.Values[i] = ec._Fact_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "temperature":
+			out.Values[i] = ec._Fact_temperature(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "symptoms":
+			out.Values[i] = ec._Fact_symptoms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "colour":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Fact_colour(ctx, field, obj)
+				})
+		case "pending":
+			out.Values[i] = ec._Fact_pending(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -3527,6 +3938,13 @@ func (ec *executionContext) marshalNRiskLevel2healthcodeᚋgraphᚋmodelᚐRiskL
 func (ec *executionContext) unmarshalNTravelInput2ᚖhealthcodeᚋgraphᚋmodelᚐTravelInput(ctx context.Context, v any) (*model.TravelInput, error) {
 	res, err := ec.unmarshalInputTravelInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCheckInProgress2ᚖhealthcodeᚐCheckInProgress(ctx context.Context, sel ast.SelectionSet, v *healthcode.CheckInProgress) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CheckInProgress(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOColour2healthcodeᚐColour(ctx context.Context, v any) (healthcode.Colour, error) {

@@ -34,6 +34,7 @@ type ResolverRoot interface {
 	AuditRecord() AuditRecordResolver
 	AuditVerification() AuditVerificationResolver
 	CodeChange() CodeChangeResolver
+	CodeClause() CodeClauseResolver
 	ColourRequest() ColourRequestResolver
 	Credential() CredentialResolver
 	Deviation() DeviationResolver
@@ -221,6 +222,11 @@ type ComplexityRoot struct {
 		Problem   func(childComplexity int) int
 	}
 
+	CheckInProgress struct {
+		Done   func(childComplexity int) int
+		Needed func(childComplexity int) int
+	}
+
 	CheckpointTypeCoverage struct {
 		ActiveVenues func(childComplexity int) int
 		Label        func(childComplexity int) int
@@ -240,9 +246,11 @@ type ComplexityRoot struct {
 	}
 
 	CodeClause struct {
+		CheckIns func(childComplexity int) int
 		Citation func(childComplexity int) int
 		Colour   func(childComplexity int) int
 		FactIDs  func(childComplexity int) int
+		FactKind func(childComplexity int) int
 		ID       func(childComplexity int) int
 		Reason   func(childComplexity int) int
 	}
@@ -343,16 +351,25 @@ type ComplexityRoot struct {
 	Fact struct {
 		Actor             func(childComplexity int) int
 		ApprovedBy        func(childComplexity int) int
+		Colour            func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		EnteredBy         func(childComplexity int) int
 		ID                func(childComplexity int) int
 		Kind              func(childComplexity int) int
+		MedicalKind       func(childComplexity int) int
+		Note              func(childComplexity int) int
 		OnBehalf          func(childComplexity int) int
+		Pending           func(childComplexity int) int
+		Place             func(childComplexity int) int
+		PlaceName         func(childComplexity int) int
 		RetractApprovedBy func(childComplexity int) int
 		RetractReason     func(childComplexity int) int
 		RetractedAt       func(childComplexity int) int
 		Source            func(childComplexity int) int
 		Summary           func(childComplexity int) int
+		Symptoms          func(childComplexity int) int
+		Temperature       func(childComplexity int) int
+		When              func(childComplexity int) int
 	}
 
 	FeverReport struct {
@@ -1729,6 +1746,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditVerification.Problem(childComplexity), true
 
+	case "CheckInProgress.done":
+		if e.ComplexityRoot.CheckInProgress.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInProgress.Done(childComplexity), true
+	case "CheckInProgress.needed":
+		if e.ComplexityRoot.CheckInProgress.Needed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInProgress.Needed(childComplexity), true
+
 	case "CheckpointTypeCoverage.activeVenues":
 		if e.ComplexityRoot.CheckpointTypeCoverage.ActiveVenues == nil {
 			break
@@ -1803,6 +1833,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CodeChange.To(childComplexity), true
 
+	case "CodeClause.checkIns":
+		if e.ComplexityRoot.CodeClause.CheckIns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeClause.CheckIns(childComplexity), true
 	case "CodeClause.citation":
 		if e.ComplexityRoot.CodeClause.Citation == nil {
 			break
@@ -1821,6 +1857,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CodeClause.FactIDs(childComplexity), true
+	case "CodeClause.factKind":
+		if e.ComplexityRoot.CodeClause.FactKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CodeClause.FactKind(childComplexity), true
 	case "CodeClause.id":
 		if e.ComplexityRoot.CodeClause.ID == nil {
 			break
@@ -2234,6 +2276,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Fact.ApprovedBy(childComplexity), true
+	case "Fact.colour":
+		if e.ComplexityRoot.Fact.Colour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Colour(childComplexity), true
 	case "Fact.createdAt":
 		if e.ComplexityRoot.Fact.CreatedAt == nil {
 			break
@@ -2258,12 +2306,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Fact.Kind(childComplexity), true
+	case "Fact.medicalKind":
+		if e.ComplexityRoot.Fact.MedicalKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.MedicalKind(childComplexity), true
+	case "Fact.note":
+		if e.ComplexityRoot.Fact.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Note(childComplexity), true
 	case "Fact.onBehalf":
 		if e.ComplexityRoot.Fact.OnBehalf == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Fact.OnBehalf(childComplexity), true
+	case "Fact.pending":
+		if e.ComplexityRoot.Fact.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Pending(childComplexity), true
+	case "Fact.place":
+		if e.ComplexityRoot.Fact.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Place(childComplexity), true
+	case "Fact.placeName":
+		if e.ComplexityRoot.Fact.PlaceName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.PlaceName(childComplexity), true
 	case "Fact.retractApprovedBy":
 		if e.ComplexityRoot.Fact.RetractApprovedBy == nil {
 			break
@@ -2294,6 +2372,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Fact.Summary(childComplexity), true
+	case "Fact.symptoms":
+		if e.ComplexityRoot.Fact.Symptoms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Symptoms(childComplexity), true
+	case "Fact.temperature":
+		if e.ComplexityRoot.Fact.Temperature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.Temperature(childComplexity), true
+	case "Fact.when":
+		if e.ComplexityRoot.Fact.When == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Fact.When(childComplexity), true
 
 	case "FeverReport.createdAt":
 		if e.ComplexityRoot.FeverReport.CreatedAt == nil {
@@ -6788,7 +6884,23 @@ type CodeClause {
   colour: Colour!
   citation: String!
   reason: String!
+  """The ids of the facts the clause rests on, all of kind factKind (fact ids are unique per kind only)."""
   factIds: [ID!]!
+  """The kind of the facts in factIds; null when there are none (the green clause without stays)."""
+  factKind: FactKind
+  """
+  Set when the clause now waits for consecutive days of normal daily check-ins to close (abnormal health, or a
+  medium-risk stay whose window is over): how many are needed and how many the latest run has. Null otherwise.
+  """
+  checkIns: CheckInProgress
+}
+
+"""How far a clause that closes by consecutive days of normal daily check-ins (体温正常、无症状) has come."""
+type CheckInProgress {
+  """The consecutive days needed (e.g. 14)."""
+  needed: Int!
+  """The days of the latest run so far."""
+  done: Int!
 }
 
 type HealthCode {
@@ -6887,7 +6999,29 @@ type AreaRiskPreview {
 type Fact {
   kind: FactKind!
   id: ID!
+  """What the fact says in one line, codes as stored (RESIDENCE 610113 …, CLOSE_CONTACT …): what the audit keeps."""
   summary: String!
+  """
+  When, in China Standard Time: a stay's period ("2026-11-20 至 2026-11-25", "2026-11-20 起至今"), a scan's, event's or
+  record's date and time ("2026-11-20 09:30"), a designation's end ("至 2026-12-09").
+  """
+  when: String!
+  """STAY: the region code (any province) or ABROAD:<ISO 3166 alpha-2>; empty for other kinds."""
+  place: String!
+  """STAY: the name of a Shaanxi region ("雁塔区"); empty for places outside Shaanxi and other kinds."""
+  placeName: String!
+  """MEDICAL: the event's kind; null for other kinds."""
+  medicalKind: MedicalKind
+  """A medical event's note or a designation's reason; empty otherwise."""
+  note: String!
+  """HEALTH: the temperature (°C) recorded; a scan's (STAY, source SCAN) measured one; null when none."""
+  temperature: Float
+  """HEALTH: the symptoms reported (fever, dry_cough, …); empty otherwise."""
+  symptoms: [String!]!
+  """DESIGNATION: the colour designated; null for other kinds."""
+  colour: Colour
+  """DESIGNATION: a red designation that awaits its second officer's approval."""
+  pending: Boolean!
   source: String!
   actor: String!
   """Who entered it: name, role, unit, venue or institution (staff only; null for residents)."""
@@ -8547,6 +8681,16 @@ func (ec *executionContext) childFields_AuditVerification(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type AuditVerification", field.Name)
 }
 
+func (ec *executionContext) childFields_CheckInProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "needed":
+		return ec.fieldContext_CheckInProgress_needed(ctx, field)
+	case "done":
+		return ec.fieldContext_CheckInProgress_done(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInProgress", field.Name)
+}
+
 func (ec *executionContext) childFields_CheckpointTypeCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "type":
@@ -8595,6 +8739,10 @@ func (ec *executionContext) childFields_CodeClause(ctx context.Context, field gr
 		return ec.fieldContext_CodeClause_reason(ctx, field)
 	case "factIds":
 		return ec.fieldContext_CodeClause_factIds(ctx, field)
+	case "factKind":
+		return ec.fieldContext_CodeClause_factKind(ctx, field)
+	case "checkIns":
+		return ec.fieldContext_CodeClause_checkIns(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CodeClause", field.Name)
 }
@@ -8793,6 +8941,24 @@ func (ec *executionContext) childFields_Fact(ctx context.Context, field graphql.
 		return ec.fieldContext_Fact_id(ctx, field)
 	case "summary":
 		return ec.fieldContext_Fact_summary(ctx, field)
+	case "when":
+		return ec.fieldContext_Fact_when(ctx, field)
+	case "place":
+		return ec.fieldContext_Fact_place(ctx, field)
+	case "placeName":
+		return ec.fieldContext_Fact_placeName(ctx, field)
+	case "medicalKind":
+		return ec.fieldContext_Fact_medicalKind(ctx, field)
+	case "note":
+		return ec.fieldContext_Fact_note(ctx, field)
+	case "temperature":
+		return ec.fieldContext_Fact_temperature(ctx, field)
+	case "symptoms":
+		return ec.fieldContext_Fact_symptoms(ctx, field)
+	case "colour":
+		return ec.fieldContext_Fact_colour(ctx, field)
+	case "pending":
+		return ec.fieldContext_Fact_pending(ctx, field)
 	case "source":
 		return ec.fieldContext_Fact_source(ctx, field)
 	case "actor":

@@ -33,15 +33,6 @@ export function personText(a: PersonFragment | null | undefined): string {
   return `${a.name}（${[a.role, a.unit, a.regionName].filter(Boolean).join('，')}）`
 }
 
-/**
- * A request's summary as the server wrote it, with the API's names of
- * medical events, fact kinds and risk levels (CLOSE_CONTACT, HIGH…) in Chinese.
- */
-export function summaryText(summary: string): string {
-  const names: Record<string, string> = { ...t.rules.values, STAY: '行程', MEDICAL: '医学事件', HEALTH: '健康记录', DESIGNATION: '人工认定' }
-  return summary.replace(/\b[A-Z][A-Z_]{2,}\b/g, (w) => names[w] ?? w)
-}
-
 /** Whether me (staff:N) asked for the colour change request. */
 export const ownRequest = (r: ColourRequestRow, me: string) => !!me && r.requestedBy?.subject === me
 /** Whether me gave the grant or receives it (approveGrant refuses both). */

@@ -101,6 +101,7 @@ export const t = {
   },
   facts: {
     kinds: { STAY: '行程', MEDICAL: '诊疗', HEALTH: '健康状况', DESIGNATION: '人工认定' } as Record<string, string>,
+    pending: '（待审核）',
     sources: {
       RESIDENCE: '居住地（本人申报）',
       TRAVEL: '旅居史（本人申报）',

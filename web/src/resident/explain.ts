@@ -1,12 +1,13 @@
 // How the code page explains a colour: the facts behind each clause, in
-// words a resident reads, and what remains before a yellow code can turn
-// green. The helpers shared with the console live in shared/facts.ts.
+// words a resident reads. The helpers shared with the console live in
+// shared/facts.ts; what remains before a yellow code turns green by
+// check-ins is the clause's checkIns.
 import type { FactFieldsFragment } from '@/api/generated/graphql'
 import { formatTime } from '@/shared/format'
 import { t } from '@/locales/zh-CN'
 import { sourceLabel } from '@/shared/facts'
 
-export { causeLabel, factsFor, factText, regionNames, sourceLabel } from '@/shared/facts'
+export { causeLabel, factsFor, factText, sourceLabel } from '@/shared/facts'
 
 /**
  * Who entered a fact, as a resident reads it: "resident:3" → 本人或监护人,
@@ -21,14 +22,3 @@ export function actorLabel(actor: string): string {
 export function enteredBy(f: FactFieldsFragment): string {
   return `${sourceLabel(f.source)} · ${actorLabel(f.actor)} · ${formatTime(f.createdAt)}`
 }
-
-/**
- * What remains before a yellow code turns green by daily check-ins, read off
- * the clause's reason ("须此后连续14天每日健康打卡…（最近已连续3天）"), or null
- * when the clause closes otherwise.
- */
-export function checkInProgress(reason: string): { need: number; done: number } | null {
-  const m = /连续(\d+)天每日健康打卡.*?已连续(\d+)天/.exec(reason)
-  return m ? { need: Number(m[1]), done: Number(m[2]) } : null
-}
-

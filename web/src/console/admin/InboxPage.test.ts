@@ -15,7 +15,7 @@ vi.mock('../context', async () => {
 })
 
 import InboxPage from './InboxPage.vue'
-import { pendingGrants, summaryText, useInbox } from '../inbox'
+import { pendingGrants, useInbox } from '../inbox'
 
 const me = (role: string) => ({
   me: { kind: 'STAFF', id: '5', name: '甲', staff: { id: '5', username: 'yanta_health2', displayName: '甲' }, grants: [{ id: 'g1', role, roleLabel: role, regionCode: '610113', region: { code: '610113', name: '雁塔区', level: 3 } }] },
@@ -96,12 +96,6 @@ describe('InboxPage', () => {
     expect(w.get('[data-testid=approve-grant-32]').attributes('disabled')).toBeDefined()
     w.unmount()
   }, 30_000)
-
-  it('writes the API\'s names in a summary in Chinese', () => {
-    expect(summaryText('录入医学状态 CLOSE_CONTACT（2026-12-05 00:31）')).toBe('录入医学状态 密切接触（2026-12-05 00:31）')
-    expect(summaryText('610113004001 风险等级调整为 HIGH：e2e')).toBe('610113004001 风险等级调整为 高风险：e2e')
-    expect(summaryText('撤销 STAY 5：误录')).toBe('撤销 行程 5：误录')
-  })
 
   it('keeps only pending grants, each with its grantee', () => {
     const g = { id: '1', role: 'ADMIN' as const, roleLabel: '', regionCode: '61', region: null, grantedAt: '', grantedBy: null }

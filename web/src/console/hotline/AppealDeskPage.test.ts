@@ -38,13 +38,15 @@ function view(colour: string, tk: ReturnType<typeof ticket>, retracted = false) 
       code: {
         personId: '5', colour, colourLabel: colour === 'GREEN' ? '绿码' : '黄码', ruleSetVersion: 'annex1-2020-03-31-r2', updatedAt: '2026-11-01T02:00:00Z', reevaluateAt: null,
         clauses: colour === 'GREEN'
-          ? [{ id: 'G', colour: 'GREEN', citation: '附件1 一(三)', reason: '各条款均不成立', factIds: [] }]
-          : [{ id: 'Y2', colour: 'YELLOW', citation: '附件1 一(二)', reason: '2026-11-01 体温38.6℃异常', factIds: ['11'] }],
+          ? [{ id: 'G', colour: 'GREEN', citation: '附件1 一(三)', reason: '各条款均不成立', factIds: [], factKind: null }]
+          : [{ id: 'Y2', colour: 'YELLOW', citation: '附件1 一(二)', reason: '2026-11-01 体温38.6℃异常', factIds: ['11'], factKind: 'HEALTH' }],
       },
       facts: [
-        { kind: 'HEALTH', id: '11', summary: 'SCAN 38.6 fever', source: 'SCAN', actor: 'staff:9', enteredBy: attribution('李防疫（防疫员，北广场入口，大雁塔景区，西安市雁塔区）'),
+        { kind: 'HEALTH', id: '11', summary: 'SCAN 38.6 fever', when: '2026-11-01 09:00', place: '', placeName: '', medicalKind: null, note: '',
+          temperature: 38.6, symptoms: ['fever'], colour: null, pending: false, source: 'SCAN', actor: 'staff:9', enteredBy: attribution('李防疫（防疫员，北广场入口，大雁塔景区，西安市雁塔区）'),
           createdAt: '2026-11-01T01:00:00Z', retractedAt: retracted ? '2026-11-01T04:00:00Z' : null, retractReason: retracted ? '申诉工单 #7' : '' },
-        { kind: 'STAY', id: '4', summary: 'RESIDENCE 610113001001', source: 'RESIDENCE', actor: 'resident:3', enteredBy: { ...attribution('居民（138****0103）'), kind: 'RESIDENT' },
+        { kind: 'STAY', id: '4', summary: 'RESIDENCE 610113001001', when: '2026-10-20 起至今', place: '610113001001', placeName: '小寨路社区',
+          medicalKind: null, note: '', temperature: null, symptoms: [], colour: null, pending: false, source: 'RESIDENCE', actor: 'resident:3', enteredBy: { ...attribution('居民（138****0103）'), kind: 'RESIDENT' },
           createdAt: '2026-10-20T01:00:00Z', retractedAt: null, retractReason: '' },
       ],
       history: [{ id: '1', from: 'GREEN', to: 'YELLOW', clauseIds: ['Y2'], ruleSetVersion: 'r2', cause: 'scan:1', by: null, at: '2026-11-01T01:00:00Z' }],
@@ -85,6 +87,11 @@ describe('AppealDeskPage', () => {
     expect(clause.text()).toContain('附件1 一(二)')
     const fact = clause.get('[data-testid=desk-fact-HEALTH-11]')
     expect(fact.text()).toContain('卡口扫码')
+    expect(fact.text()).toContain('38.6℃ 发热 2026-11-01 09:00')
+    expect(fact.text()).not.toContain('SCAN 38.6 fever')
+    // Only the facts of the clause's kind: the residence (STAY 4) is not one.
+    expect(clause.find('[data-testid=desk-fact-STAY-4]').exists()).toBe(false)
+    expect(w.text()).toContain('小寨路社区 2026-10-20 起至今')
     expect(fact.text()).toContain('李防疫（防疫员，北广场入口，大雁塔景区，西安市雁塔区）')
     expect(fact.text()).toContain('居民有异议')
     expect(fact.classes()).toContain('disputed')

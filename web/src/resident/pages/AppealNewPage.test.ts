@@ -15,7 +15,8 @@ vi.mock('../context', async () => {
 
 import AppealNewPage from './AppealNewPage.vue'
 
-const fever = { kind: 'HEALTH', id: '9', summary: '38.6℃ 2026-11-01 10:00', source: 'SCAN', actor: 'staff:14', createdAt: '2026-11-01T02:00:00Z', retractedAt: null, retractReason: '' }
+const fever = { kind: 'HEALTH', id: '9', summary: '38.6℃ 2026-11-01 10:00', when: '2026-11-01 10:00', place: '', placeName: '', medicalKind: null, note: '',
+  temperature: 38.6, symptoms: [], colour: null, pending: false, source: 'SCAN', actor: 'staff:14', createdAt: '2026-11-01T02:00:00Z', retractedAt: null, retractReason: '' }
 
 async function mountPage() {
   const router = createRouter({
@@ -44,7 +45,7 @@ describe('AppealNewPage', () => {
       MyPersons: () => ({ myDependents: [] }),
       MyFacts: () => ({ myFacts: [fever] }),
       MyCode: () => ({ myCode: { personId: '1', colour: 'YELLOW', colourLabel: '黄码', ruleSetVersion: 'v', updatedAt: '2026-11-01T02:00:00Z', reevaluateAt: null,
-        clauses: [{ id: 'Y2', colour: 'YELLOW', citation: 'c', reason: 'r', factIds: ['9'] }] } }),
+        clauses: [{ id: 'Y2', colour: 'YELLOW', citation: 'c', reason: 'r', factIds: ['9'], factKind: 'HEALTH', checkIns: null }] } }),
       FileAppeal: (v: Record<string, unknown>) => {
         filed = v.input as Record<string, unknown>
         return { fileAppeal: { id: '42', kind: 'CODE_APPEAL', state: 'ACCEPTED', stateLabel: '已受理', personId: '1', subject: 's', description: 'd',

@@ -16,13 +16,16 @@ import CodePage from './CodePage.vue'
 
 const yellow = {
   personId: '7', colour: 'YELLOW', colourLabel: '黄码', ruleSetVersion: 'annex1-2020-03-31', updatedAt: '2026-11-01T02:00:00Z', reevaluateAt: null,
-  clauses: [{ id: 'Y2', colour: 'YELLOW', citation: '附件1 一(二)、四(三)、四(四)', factIds: ['5'],
+  clauses: [{ id: 'Y2', colour: 'YELLOW', citation: '附件1 一(二)、四(三)、四(四)', factIds: ['5'], factKind: 'HEALTH',
+    checkIns: { needed: 14, done: 2 },
     reason: '2026-11-01 10:00体温38.6℃，超过37.3℃，须此后连续14天每日健康打卡体温正常、无症状方可转绿（最近已连续0天）' }],
 }
 const green = { ...yellow, colour: 'GREEN', colourLabel: '绿码', updatedAt: '2026-11-01T02:01:00Z', clauses: [] }
 const facts = [
-  { kind: 'HEALTH', id: '5', summary: '38.6℃ 2026-11-01 10:00', source: 'SCAN', actor: 'staff:14', createdAt: '2026-11-01T02:00:00Z', retractedAt: null, retractReason: '' },
-  { kind: 'STAY', id: '5', summary: 'RESIDENCE 610113001001 2026-11-01 10:00 至 今', source: 'RESIDENCE', actor: 'resident:1', createdAt: '2026-11-01T02:00:00Z', retractedAt: null, retractReason: '' },
+  { kind: 'HEALTH', id: '5', summary: '38.6℃ 2026-11-01 10:00', when: '2026-11-01 10:00', place: '', placeName: '', medicalKind: null, note: '',
+    temperature: 38.6, symptoms: ['fever'], colour: null, pending: false, source: 'SCAN', actor: 'staff:14', createdAt: '2026-11-01T02:00:00Z', retractedAt: null, retractReason: '' },
+  { kind: 'STAY', id: '5', summary: 'RESIDENCE 610113001001 2026-11-01 10:00 至 今', when: '2026-11-01 10:00 起至今', place: '610113001001',
+    placeName: '小寨路社区', medicalKind: null, note: '', temperature: null, symptoms: [], colour: null, pending: false, source: 'RESIDENCE', actor: 'resident:1', createdAt: '2026-11-01T02:00:00Z', retractedAt: null, retractReason: '' },
 ]
 
 describe('CodePage', () => {
@@ -64,9 +67,11 @@ describe('CodePage', () => {
     const clause = w.get('[data-testid=clause-Y2]').text()
     expect(clause).toContain('附件1 一(二)、四(三)、四(四)')
     expect(clause).toContain('体温38.6℃')
+    expect(clause).toContain('38.6℃ 发热 2026-11-01 10:00') // the fact, from its fields
     expect(clause).toContain('卡口扫码 · 工作人员 · 2026-11-01 10:00') // who entered it and when
-    expect(clause).not.toContain('610113001001') // the residence stay shares the id but is not cited by Y2
-    expect(clause).toContain('已连续正常打卡 0 天，还需 14 天')
+    expect(clause).not.toContain('小寨路社区') // the residence stay shares the id but is not of Y2's kind
+    // The progress is the clause's checkIns, not read from the reason (which says 0).
+    expect(clause).toContain('已连续正常打卡 2 天，还需 12 天')
     expect(credentials).toBe(1)
     expect(opened).toBe(1) // the code and its token in one request (MyCredential would count a second token)
 
