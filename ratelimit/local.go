@@ -199,7 +199,9 @@ func (l *Local) Flush(ctx context.Context) error {
 		key     string
 		k       *localKey
 		pending int64
-		cmd     *redis.Cmd
+		// interval is k's, read under the lock: Allow may change it.
+		interval int64
+		cmd      *redis.Cmd
 	}
 	l.mu.Lock()
 	now := l.Shared.clock().Now().UnixMilli()
@@ -216,7 +218,7 @@ func (l *Local) Flush(ctx context.Context) error {
 			}
 			continue
 		}
-		jobs = append(jobs, job{key: key, k: k, pending: k.pending})
+		jobs = append(jobs, job{key: key, k: k, pending: k.pending, interval: k.interval})
 		k.pending, k.used = 0, false
 	}
 	l.mu.Unlock()
@@ -227,7 +229,7 @@ func (l *Local) Flush(ctx context.Context) error {
 	pipe := l.Shared.Client.Pipeline()
 	for i := range jobs {
 		j := &jobs[i]
-		j.cmd = add.Run(ctx, pipe, []string{l.Shared.prefix() + j.key}, now, j.pending*j.k.interval)
+		j.cmd = add.Run(ctx, pipe, []string{l.Shared.prefix() + j.key}, now, j.pending*j.interval)
 	}
 	_, err := pipe.Exec(ctx)
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -237,7 +239,7 @@ func (l *Local) Flush(ctx context.Context) error {
 				pipe = l.Shared.Client.Pipeline()
 				for i := range jobs {
 					j := &jobs[i]
-					j.cmd = add.EvalSha(ctx, pipe, []string{l.Shared.prefix() + j.key}, now, j.pending*j.k.interval)
+					j.cmd = add.EvalSha(ctx, pipe, []string{l.Shared.prefix() + j.key}, now, j.pending*j.interval)
 				}
 				_, err = pipe.Exec(ctx)
 			}
