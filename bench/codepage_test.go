@@ -198,6 +198,7 @@ func BenchmarkCodePage(b *testing.B) {
 	dur := envDuration("HC_BENCH_DURATION", 5*time.Second)
 
 	stack := apitest.Setup(b, productionOptions(ctx, b, conns))
+	<-stack.Listener.Ready() // the resident code cache serves once the listener is connected, as in serve
 	url, err := bench.Serve(ctx, stack.Handler)
 	if err != nil {
 		b.Fatal(err)
@@ -401,4 +402,7 @@ func BenchmarkCodePage(b *testing.B) {
 	} else {
 		b.Run("code_page_vs_postgraphile", func(b *testing.B) { b.ReportMetric(1, "unavailable") })
 	}
+	st := stack.DB.ResidentCache.Stats()
+	b.Logf("resident code cache: %d hits, %d misses, %d invalidations (%d flushes), %d reads discarded, %d entries",
+		st.Hits, st.Misses, st.Invalidations, st.Flushes, st.Discarded, st.Entries)
 }
