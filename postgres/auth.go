@@ -406,6 +406,7 @@ func (db *DB) Logout(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("revoke session %d: %w", a.SessionID, err)
 	}
+	db.ownWriteCommitted(ctx)
 	return nil
 }
 

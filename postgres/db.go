@@ -159,6 +159,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if tx.grantsChanged && db.GrantsChanged != nil {
 		db.GrantsChanged()
 	}
+	db.ownWriteCommitted(ctx)
 	for _, al := range tx.raised {
 		db.alertRaised(al)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"healthcode"
 )
 
 // CodeCacheChannel is the notification channel of the resident code cache:
@@ -335,4 +337,18 @@ func WatchResidentCache(l *Listener, c *ResidentCache) {
 		return nil
 	})
 	l.OnState(c.setLive)
+}
+
+// ownWriteCommitted drops, after a resident's transaction committed on this
+// replica, the cached sessions of their account, so that the resident reads
+// their own write here at once (their declaration, check-in, claim or
+// logout) instead of one notification later; the other replicas learn of
+// it by the notification.
+func (db *DB) ownWriteCommitted(ctx context.Context) {
+	if db.ResidentCache == nil {
+		return
+	}
+	if a := healthcode.ActorFromContext(ctx); a != nil && a.Kind == healthcode.ActorResident {
+		db.ResidentCache.Invalidate(nil, []int64{a.ID})
+	}
 }

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"healthcode"
 )
 
 var cacheT0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
@@ -277,5 +280,61 @@ func TestResidentCacheConcurrent(t *testing.T) {
 	wg.Wait()
 	if st := c.Stats(); st.Hits == 0 || st.Discarded == 0 {
 		t.Logf("stats = %+v (no hits or no discarded reads: the interleaving was not exercised)", st)
+	}
+}
+
+// A resident's own write on a replica drops their cached session there at
+// commit, with no notification (none arrives here: nothing listens), so
+// they read their own declaration, check-in or logout at once; another
+// caller's write does not.
+func TestResidentCacheOwnWrites(t *testing.T) {
+	t.Parallel()
+	b := authSetup(t)
+	ctx := context.Background()
+	c := NewResidentCache(100, 0)
+	c.setLive(true) // as if listening; no notification will come
+	b.db.ResidentCache = c
+	var account int64
+	if err := b.db.Pool.QueryRow(ctx, `INSERT INTO resident_accounts (phone_hash, phone_enc) VALUES ($1, $2) RETURNING id`,
+		b.db.PII.Hash("phone", "13800138000"), b.db.PII.Encrypt("13800138000")).Scan(&account); err != nil {
+		t.Fatal(err)
+	}
+	var sess *healthcode.Session
+	if err := b.db.InTx(ctx, func(tx *Tx) (err error) {
+		sess, err = b.db.openSession(ctx, tx, healthcode.ActorResident, account)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	auth := func(wantHit bool) *healthcode.Actor {
+		t.Helper()
+		hits := c.Stats().Hits
+		a, err := b.db.Authenticate(ctx, sess.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hit := c.Stats().Hits > hits; hit != wantHit || a.ID != account || a.Name != "138****8000" {
+			t.Fatalf("authenticate: hit %v (want %v), actor %+v", hit, wantHit, a)
+		}
+		return a
+	}
+	auth(false)
+	a := auth(true)
+	staff := healthcode.NewContextWithActor(ctx, &healthcode.Actor{Kind: healthcode.ActorStaff, ID: 1})
+	if err := b.db.InTx(staff, func(tx *Tx) error { _, err := tx.Exec(ctx, "SELECT 1"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	auth(true)
+	resident := healthcode.NewContextWithActor(ctx, a)
+	if err := b.db.InTx(resident, func(tx *Tx) error { _, err := tx.Exec(ctx, "SELECT 1"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	auth(false)
+	auth(true)
+	if err := b.db.Logout(resident); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.Authenticate(ctx, sess.Token); healthcode.ErrorCode(err) != healthcode.EUNAUTHENTICATED {
+		t.Fatalf("after logout on this replica: %v", err)
 	}
 }
