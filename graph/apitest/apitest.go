@@ -297,7 +297,7 @@ func (b *Bundle) Raw(t testing.TB, token, contentType string, body []byte) *Resp
 // listener is not connected (the cache then serves nothing) it returns at
 // once.
 func (b *Bundle) SyncCache() {
-	if b.NoAutoSync || b.DB.ResidentCache == nil || !b.Listener.Connected() {
+	if b.NoAutoSync || b.DB.ResidentCache == nil || b.Listener == nil || !b.Listener.Connected() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
