@@ -15,23 +15,32 @@ import (
 
 const codePageQuery = `query { myCode { colour clauses { id } ruleSetVersion } myCredential { token colour maskedName issuedAt expiresAt } }`
 
-// The code page (myCode and myCredential in one operation) costs one SQL
-// statement: the session lookup, which reads the person, code and effective
-// rule-set version with it, shared by both fields.
+// The code page (myCode and myCredential in one operation) costs no SQL
+// statement on a warm resident code cache, and one on a miss: the session
+// lookup, which reads the person, code and effective rule-set version with
+// it, shared by both fields.
 func TestCodePageReadsOnce(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t)
+	<-s.Listener.Ready() // the cache serves while the listener is connected
 	_, token := s.CreateResident(t, "13800138200")
 	s.declare(token, declaration("王小明", idNumber("61011319900307200"), "13800138200", s.community("610113"), nil))
 	c := countStatements(t, s.Bundle)
-	s.Do(t, token, codePageQuery, nil).MustData(t) // warm: the rule set is parsed once per process
-	before := c.n.Load()
-	data := s.Do(t, token, codePageQuery, nil).MustData(t)
-	if n := c.n.Load() - before; n > 1 {
-		t.Fatalf("the code page sent %d statements, want 1 (session with code)", n)
-	}
-	if data["myCode"].(map[string]any)["colour"] != "GREEN" || data["myCredential"].(map[string]any)["colour"] != "GREEN" {
-		t.Fatalf("code page = %v", data)
+	s.Do(t, token, codePageQuery, nil).MustData(t) // warm: the rule set is parsed once per process, the session kept
+	for _, miss := range []bool{false, true} {
+		if miss {
+			s.DB.ResidentCache.Flush()
+		}
+		s.SyncCache()
+		before, hits := c.n.Load(), s.DB.ResidentCache.Stats().Hits
+		data := s.Do(t, token, codePageQuery, nil).MustData(t)
+		n, hit := c.n.Load()-before, s.DB.ResidentCache.Stats().Hits > hits
+		if want := map[bool]int64{false: 0, true: 1}[miss]; n != want || hit == miss {
+			t.Fatalf("the code page (miss %v) sent %d statements (cache hit %v), want %d", miss, n, hit, want)
+		}
+		if data["myCode"].(map[string]any)["colour"] != "GREEN" || data["myCredential"].(map[string]any)["colour"] != "GREEN" {
+			t.Fatalf("code page = %v", data)
+		}
 	}
 }
 
@@ -58,7 +67,12 @@ func TestCodePageTokenReuseNeverStale(t *testing.T) {
 		t.Fatalf("re-signed token expires at %v, now %v", exp, s.Clock.Now())
 	}
 
-	// A second replica: its own pool and services on the same database.
+	// A second replica: its own pool, listener, resident code cache and
+	// services on the same database. Both replicas' caches are warm before
+	// each change (read twice: the second read is a hit); after it, both
+	// listeners are synced (every change committed before is applied), and
+	// neither may then serve a stale colour, token or session.
+	s.NoAutoSync = true
 	cfg := s.Pool.Config()
 	pool2, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -67,33 +81,67 @@ func TestCodePageTokenReuseNeverStale(t *testing.T) {
 	t.Cleanup(pool2.Close)
 	db2 := *s.DB
 	db2.Pool = pool2
+	db2.ResidentCache = postgres.NewResidentCache(100, 0)
+	l2 := postgres.NewListener(&db2)
+	postgres.WatchResidentCache(l2, db2.ResidentCache)
+	lctx, stop := context.WithCancel(context.Background())
+	listening := make(chan struct{})
+	go func() { defer close(listening); _ = l2.Run(lctx) }()
+	t.Cleanup(func() { stop(); <-listening })
+	<-l2.Ready()
+	<-s.Listener.Ready()
 	codes2 := &postgres.CodeService{DB: &db2}
 	creds2 := &postgres.CredentialService{DB: &db2, Codes: codes2, Ring: s.Credentials.Ring}
-	var accountID int64
-	if err := s.Pool.QueryRow(context.Background(), `SELECT resident_id FROM sessions WHERE token_hash = sha256($1::bytea)`,
-		[]byte(token)).Scan(&accountID); err != nil {
-		t.Fatal(err)
-	}
-	resident := healthcode.NewContextWithActor(context.Background(), &healthcode.Actor{Kind: healthcode.ActorResident, ID: accountID})
-	read2 := func(what string, want healthcode.Colour) {
+	sync := func() {
 		t.Helper()
-		code, err := codes2.MyCode(resident, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cred, err := creds2.ElectronicToken(resident, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v := s.verify(cred.Token).MustData(t)["verifyCode"].(map[string]any)
-		if code.Colour != want || cred.Colour != want || v["colour"] != string(want) {
-			t.Fatalf("%s: replica 2 reads %s, token %s (verified %v), want %s", what, code.Colour, cred.Colour, v["colour"], want)
-		}
-		page := s.Do(t, token, codePageQuery, nil).MustData(t)
-		if page["myCode"].(map[string]any)["colour"] != string(want) || page["myCredential"].(map[string]any)["colour"] != string(want) {
-			t.Fatalf("%s: replica 1 reads %v, want %s", what, page, want)
+		for _, l := range []*postgres.Listener{s.Listener, l2} {
+			if err := l.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	// page2 is the code page on replica 2, as its transport runs it: the
+	// session lookup (from its cache when kept) and both fields.
+	page2 := func(token string) (*healthcode.Code, *healthcode.Credential, error) {
+		a, err := db2.Authenticate(context.Background(), token)
+		if err != nil {
+			return nil, nil, err
+		}
+		ctx := healthcode.NewContextWithActor(healthcode.WithRequestMemo(context.Background()), a)
+		code, err := codes2.MyCode(ctx, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		cred, err := creds2.ElectronicToken(ctx, 0)
+		return code, cred, err
+	}
+	read := func(what, token string, want healthcode.Colour) {
+		t.Helper()
+		// The first read after a change, then (a read may re-evaluate a
+		// due or retired code, and drop its own entry) warm ones.
+		for i := range 3 {
+			if i > 0 {
+				sync()
+			}
+			hits := db2.ResidentCache.Stats().Hits
+			code, cred, err := page2(token)
+			if err != nil {
+				t.Fatalf("%s: replica 2: %v", what, err)
+			}
+			v := s.verify(cred.Token).MustData(t)["verifyCode"].(map[string]any)
+			if code.Colour != want || cred.Colour != want || v["colour"] != string(want) {
+				t.Fatalf("%s: replica 2 reads %s, token %s (verified %v), want %s", what, code.Colour, cred.Colour, v["colour"], want)
+			}
+			if i == 2 && db2.ResidentCache.Stats().Hits == hits {
+				t.Fatalf("%s: replica 2's second read missed its cache", what)
+			}
+			page := s.Do(t, token, codePageQuery, nil).MustData(t)
+			if page["myCode"].(map[string]any)["colour"] != string(want) || page["myCredential"].(map[string]any)["colour"] != string(want) {
+				t.Fatalf("%s: replica 1 reads %v, want %s", what, page, want)
+			}
+		}
+	}
+	read2 := func(what string, want healthcode.Colour) { t.Helper(); sync(); read(what, token, want) }
 	read2("before", healthcode.Green)
 	// An area designation of the residence (replica 1, workers drained).
 	_, officer := s.CreateStaff(t, "prov_health_cp", "61", apitest.G("HEALTH_OFFICER@61"))
@@ -130,4 +178,39 @@ func TestCodePageTokenReuseNeverStale(t *testing.T) {
 	read2("after a rule publish, before re-evaluation", healthcode.Green)
 	drainOutbox(t, s)
 	read2("after a rule publish", healthcode.Green)
+
+	// A person re-bound: an elder declared by a guardian claims the code
+	// with their own phone; their account's cached session (no own person
+	// yet) then shows the code on both replicas.
+	home := s.community("610113")
+	_, guardian := s.CreateResident(t, "13800138202")
+	s.declare(guardian, declaration("王子", idNumber("61011319800101202"), "13800138202", home, nil))
+	elderDoc := idNumber("61011319500101202")
+	abroad := map[string]any{"travel": []any{map[string]any{"place": "ABROAD:US", "from": day(-5), "to": day(-3)}}}
+	s.declare(guardian, declaration("王老", elderDoc, "13800138202", home, abroad))
+	_, elder := s.CreateResident(t, "13800138203")
+	sync()
+	for range 2 { // warm: no code yet
+		if _, _, err := page2(elder); healthcode.ErrorCode(err) != healthcode.ENOTFOUND {
+			t.Fatalf("the elder's code page before the claim: %v", err)
+		}
+		if r := s.Do(t, elder, codePageQuery, nil); r.Code() != "NOT_FOUND" {
+			t.Fatalf("the elder's code page before the claim on replica 1: %q", r.Code())
+		}
+	}
+	s.Do(t, elder, `mutation($d: String!) { claimOwnCode(docType: ID_CARD, docNumber: $d, name: "王老") { id } }`,
+		map[string]any{"d": elderDoc}).MustData(t)
+	sync()
+	read("after the elder claimed their code", elder, healthcode.Red)
+
+	// A session revoked (logout on replica 1): the session kept by both
+	// caches no longer authenticates.
+	s.Do(t, token, `mutation { logout }`, nil).MustData(t)
+	sync()
+	if _, err := db2.Authenticate(context.Background(), token); healthcode.ErrorCode(err) != healthcode.EUNAUTHENTICATED {
+		t.Fatalf("replica 2 after logout: %v", err)
+	}
+	if r := s.Do(t, token, codePageQuery, nil); r.Code() != "UNAUTHENTICATED" {
+		t.Fatalf("replica 1 after logout: %q", r.Code())
+	}
 }

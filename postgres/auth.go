@@ -406,6 +406,7 @@ func (db *DB) Logout(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("revoke session %d: %w", a.SessionID, err)
 	}
+	db.ownWriteCommitted(ctx)
 	return nil
 }
 
@@ -438,7 +439,7 @@ func wellFormedSecret(s string) bool {
 // residentSessionSQL looks a resident session up and, in the same
 // statement, reads the session's own code page (ownCodeColumns, all NULL
 // before the resident declared): the code page then costs one statement.
-const residentSessionSQL = `SELECT s.id, s.resident_id, r.phone_enc, o.*
+const residentSessionSQL = `SELECT s.id, s.resident_id, r.phone_enc, s.expires_at, o.*
 	FROM sessions s
 	LEFT JOIN resident_accounts r ON r.id = s.resident_id
 	LEFT JOIN LATERAL (SELECT ` + ownCodeColumns + ` ` + ownCodeFrom + `
@@ -483,16 +484,31 @@ func (db *DB) authenticateSession(ctx context.Context, token string, kind health
 }
 
 // authenticateResident looks a resident session up with its own code page
-// (healthcode.Actor.Prefetched).
+// (healthcode.Actor.Prefetched): from db.ResidentCache when it holds the
+// session (no statement), else with residentSessionSQL, kept in the cache.
 func (db *DB) authenticateResident(ctx context.Context, token string) (*healthcode.Actor, error) {
+	key := sha256.Sum256([]byte(token))
+	now := db.now()
+	c := db.ResidentCache
+	if c != nil {
+		if e := c.get(key, now); e != nil {
+			return &healthcode.Actor{Kind: healthcode.ActorResident, SessionID: e.sessionID, ID: e.accountID, Name: e.masked,
+				Prefetched: &prefetchedOwnCode{row: e.row, at: time.Now()}}, nil
+		}
+	}
+	var seq uint64
+	if c != nil {
+		seq = c.begin() // before the read: an invalidation from here on discards it
+	}
 	a := &healthcode.Actor{Kind: healthcode.ActorResident}
 	var (
 		accountID *int64
 		phoneEnc  []byte
+		expiresAt time.Time
 		p         = &prefetchedOwnCode{}
 	)
-	err := db.Pool.QueryRow(ctx, residentSessionSQL, tokenHash(token), db.now()).
-		Scan(append([]any{&a.SessionID, &accountID, &phoneEnc}, p.row.dest()...)...)
+	err := db.Pool.QueryRow(ctx, residentSessionSQL, key[:], now).
+		Scan(append([]any{&a.SessionID, &accountID, &phoneEnc, &expiresAt}, p.row.dest()...)...)
 	p.at = time.Now()
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, errSessionInvalid
@@ -507,6 +523,10 @@ func (db *DB) authenticateResident(ctx context.Context, token string) (*healthco
 		return nil, fmt.Errorf("decrypt phone of resident %d: %w", a.ID, err)
 	}
 	a.Prefetched = p
+	if c != nil {
+		c.put(key, &residentEntry{sessionID: a.SessionID, accountID: a.ID, masked: a.Name, row: p.row,
+			expiresAt: expiresAt, filled: now}, seq)
+	}
 	return a, nil
 }
 

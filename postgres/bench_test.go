@@ -28,6 +28,7 @@ import (
 // seeded once per process. Sizes come from the environment:
 //
 //	HC_BENCH_PERSONS  persons to seed (default benchPersonsDefault)
+//	HC_BENCH_CODE_CACHE_TRIGGERS  off: without the code cache's triggers
 //	HC_BENCH_WORKERS  goroutines running re-evaluation batches, as worker
 //	                  processes would (default: the number of cores)
 //
@@ -83,6 +84,18 @@ func population(b *testing.B) *benchPopulation {
 			b.Fatal(err)
 		}
 		db := &postgres.DB{Pool: pool, PII: cipher}
+		if os.Getenv("HC_BENCH_CODE_CACHE_TRIGGERS") == "off" {
+			// The cost of the code cache's notifications (migration 000038),
+			// measured against the same code without them.
+			owner := pgtest.Owner(keepTB{b}, pool)
+			for _, table := range []string{"codes", "persons", "account_persons", "sessions", "resident_accounts", "rule_sets", "code_evaluations"} {
+				if _, err := owner.Exec(ctx, "ALTER TABLE "+table+" DISABLE TRIGGER USER"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			owner.Close()
+			b.Logf("the code cache's triggers are disabled")
+		}
 		if err := db.EnsureRuleSet(ctx); err != nil {
 			b.Fatal(err)
 		}

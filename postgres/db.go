@@ -55,6 +55,10 @@ type DB struct {
 	// nil where nothing listens (the queue subscriptions then answer
 	// UNAVAILABLE).
 	Listener *Listener
+	// ResidentCache, when set, keeps resident session lookups with their
+	// own code (the code page without a statement); it must be watched by
+	// Listener (WatchResidentCache). Nil: off (CODE_CACHE=off).
+	ResidentCache *ResidentCache
 	// grantsLoaded is the grants version LoadGrants last read (accessed
 	// atomically; a plain int64 so that a copy of the handle stays legal).
 	grantsLoaded int64
@@ -155,6 +159,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if tx.grantsChanged && db.GrantsChanged != nil {
 		db.GrantsChanged()
 	}
+	db.ownWriteCommitted(ctx)
 	for _, al := range tx.raised {
 		db.alertRaised(al)
 	}

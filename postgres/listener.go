@@ -2,16 +2,22 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"healthcode"
 )
 
 // Reconnect backoff of the Listener: 100 ms doubling per failed attempt, at
@@ -55,6 +61,10 @@ type Listener struct {
 	reconnects atomic.Int64
 	// tickets fans ticket changes out to queue subscribers.
 	tickets *ticketHub
+	// pool sends Sync's notifications; syncs are the Sync calls waiting
+	// for theirs, by nonce (under mu).
+	pool  *pgxpool.Pool
+	syncs map[string]chan struct{}
 }
 
 // NewListener returns the listener of db's process and sets db.Listener to
@@ -77,7 +87,8 @@ func NewListener(db *DB) *Listener {
 		cfg.RuntimeParams = map[string]string{}
 	}
 	cfg.RuntimeParams["application_name"] = listenerName
-	l := &Listener{cfg: cfg, logger: db.Logger, notify: map[string][]func(string){}, ready: make(chan struct{})}
+	l := &Listener{cfg: cfg, logger: db.Logger, notify: map[string][]func(string){}, ready: make(chan struct{}),
+		pool: db.Pool, syncs: map[string]chan struct{}{}}
 	l.tickets = newTicketHub(db, l)
 	db.Listener = l
 	return l
@@ -88,10 +99,10 @@ func NewListener(db *DB) *Listener {
 const OutboxChannel = "outbox"
 
 // listenerChannels are the channels every Listener listens on.
-var listenerChannels = []string{GrantsChannel, TicketsChannel, OutboxChannel}
+var listenerChannels = []string{GrantsChannel, TicketsChannel, OutboxChannel, CodeCacheChannel}
 
 // Handle registers notify for channel (one of GrantsChannel, TicketsChannel,
-// OutboxChannel) and, when resync is not nil, a function run after every
+// OutboxChannel, CodeCacheChannel) and, when resync is not nil, a function run after every
 // (re)connection before the listener reports itself connected. notify must
 // not block; resync gets the listener's context, and its error drops the
 // connection and tries again. It may be called at any time; a resync
@@ -205,6 +216,9 @@ func (l *Listener) once(ctx context.Context, connected func()) error {
 	l.connected.Store(true)
 	l.setState(true)
 	l.readyOnce.Do(func() { close(l.ready) })
+	// A Sync whose notification may have been sent while disconnected is
+	// answered: the resync has caught up with everything committed before.
+	l.releaseSyncs("")
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenerPing)
 		n, err := conn.WaitForNotification(wctx)
@@ -228,6 +242,58 @@ func (l *Listener) once(ctx context.Context, connected func()) error {
 		l.mu.Unlock()
 		for _, f := range notify {
 			f(n.Payload)
+		}
+		if nonce, ok := strings.CutPrefix(n.Payload, "sync:"); ok && n.Channel == CodeCacheChannel {
+			l.releaseSyncs(nonce)
+		}
+	}
+}
+
+// Sync returns once this process's listener has received (and handled) a
+// notification sent after Sync was called: notifications are delivered in
+// commit order, so every change committed before the call has then been
+// applied to this process's caches (the resident code cache,
+// WatchResidentCache). A reconnection meanwhile counts as received (its
+// resync caught up). Errors: UNAVAILABLE while the listener is not
+// connected; ctx's error; the notification's.
+func (l *Listener) Sync(ctx context.Context) error {
+	if !l.Connected() {
+		return healthcode.Errorf(healthcode.EUNAVAILABLE, "数据库通知连接已断开")
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	nonce := hex.EncodeToString(b[:])
+	done := make(chan struct{})
+	l.mu.Lock()
+	l.syncs[nonce] = done
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		delete(l.syncs, nonce)
+		l.mu.Unlock()
+	}()
+	if _, err := l.pool.Exec(ctx, "SELECT pg_notify($1, $2)", CodeCacheChannel, "sync:"+nonce); err != nil {
+		return fmt.Errorf("notify sync: %w", err)
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// releaseSyncs answers the Sync waiting for nonce, or every one when nonce
+// is empty.
+func (l *Listener) releaseSyncs(nonce string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for n, done := range l.syncs {
+		if nonce == "" || n == nonce {
+			close(done)
+			delete(l.syncs, n)
 		}
 	}
 }

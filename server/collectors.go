@@ -59,6 +59,52 @@ func (m *Metrics) RegisterOutbox(backlog func(ctx context.Context) (OutboxBacklo
 	return m.register("outbox", newOutboxCollector(backlog))
 }
 
+// CodeCacheStats are the resident code cache's counters
+// (postgres.ResidentCacheStats).
+type CodeCacheStats struct {
+	Hits, Misses, Invalidations, Flushes, Discarded, Evictions int64
+	Entries                                                    int
+}
+
+// RegisterCodeCache exports the resident code cache of the replica, read
+// by stats on each scrape: code_cache_hits_total, code_cache_misses_total
+// (session lookups that read the database), code_cache_invalidations_total
+// (notifications applied), code_cache_flushes_total (of which emptied the
+// cache), code_cache_discarded_total (reads not kept because a change
+// overlapped them), code_cache_evictions_total and code_cache_entries.
+// Entry points call it once. It returns an error when already registered.
+func (m *Metrics) RegisterCodeCache(stats func() CodeCacheStats) error {
+	return m.register("code cache", &codeCacheCollector{stats: stats})
+}
+
+var codeCacheDescs = struct{ hits, misses, invalidations, flushes, discarded, evictions, entries *prometheus.Desc }{
+	prometheus.NewDesc("code_cache_hits_total", "Resident session lookups answered by the code cache.", nil, nil),
+	prometheus.NewDesc("code_cache_misses_total", "Resident session lookups that read the database.", nil, nil),
+	prometheus.NewDesc("code_cache_invalidations_total", "Code cache notifications applied.", nil, nil),
+	prometheus.NewDesc("code_cache_flushes_total", "Times the code cache was emptied.", nil, nil),
+	prometheus.NewDesc("code_cache_discarded_total", "Reads not kept because a change overlapped them.", nil, nil),
+	prometheus.NewDesc("code_cache_evictions_total", "Entries dropped for room.", nil, nil),
+	prometheus.NewDesc("code_cache_entries", "Resident sessions kept in the code cache.", nil, nil),
+}
+
+type codeCacheCollector struct{ stats func() CodeCacheStats }
+
+func (c *codeCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	d := codeCacheDescs
+	for _, x := range []*prometheus.Desc{d.hits, d.misses, d.invalidations, d.flushes, d.discarded, d.evictions, d.entries} {
+		ch <- x
+	}
+}
+
+func (c *codeCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	s, d := c.stats(), codeCacheDescs
+	for desc, v := range map[*prometheus.Desc]int64{d.hits: s.Hits, d.misses: s.Misses, d.invalidations: s.Invalidations,
+		d.flushes: s.Flushes, d.discarded: s.Discarded, d.evictions: s.Evictions} {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, float64(v))
+	}
+	ch <- prometheus.MustNewConstMetric(d.entries, prometheus.GaugeValue, float64(s.Entries))
+}
+
 // guardedCollector runs an inner collector that cannot be given a deadline
 // (asynq's exporter asks Redis without a context) in a goroutine, gives up
 // after the timeout, and reports up: 1 when check succeeded and the inner

@@ -817,6 +817,32 @@ func TestOutboxCollector(t *testing.T) {
 	}
 }
 
+func TestCodeCacheCollector(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	hits := int64(0)
+	stats := func() CodeCacheStats {
+		hits += 10
+		return CodeCacheStats{Hits: hits, Misses: 3, Invalidations: 5, Flushes: 2, Discarded: 1, Evictions: 7, Entries: 42}
+	}
+	if err := m.RegisterCodeCache(stats); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RegisterCodeCache(stats); err == nil {
+		t.Error("second RegisterCodeCache succeeded")
+	}
+	body := scrape(t, m)
+	for _, want := range []string{"code_cache_hits_total 10", "code_cache_misses_total 3", "code_cache_invalidations_total 5",
+		"code_cache_flushes_total 2", "code_cache_discarded_total 1", "code_cache_evictions_total 7", "code_cache_entries 42"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("code cache metrics lack %s: %s", want, grep(body, "code_cache"))
+		}
+	}
+	if body := scrape(t, m); !strings.Contains(body, "code_cache_hits_total 20") {
+		t.Errorf("second scrape: %s", grep(body, "code_cache_hits"))
+	}
+}
+
 func scrape(t *testing.T, m *Metrics) string {
 	t.Helper()
 	w := httptest.NewRecorder()

@@ -18,6 +18,7 @@ import (
 	"healthcode"
 	"healthcode/graph"
 	"healthcode/pii"
+	"healthcode/postgres"
 	"healthcode/ranking"
 	"healthcode/server"
 )
@@ -51,6 +52,13 @@ type Config struct {
 	StaffSessionTTL   time.Duration // STAFF_SESSION_TTL
 	ResidentTTL       time.Duration // RESIDENT_SESSION_TTL
 	CodeTokenTTL      time.Duration // CODE_TOKEN_TTL: lifetime of an electronic code's token
+	// CodeCache bounds the resident sessions (with their own code) a
+	// replica keeps in memory (CODE_CACHE: a number of entries, or off;
+	// default postgres.DefaultResidentCacheEntries); 0 is off.
+	CodeCache int
+	// CodeCacheTTL bounds how long a kept session is used after it was
+	// read (CODE_CACHE_TTL, default 1m).
+	CodeCacheTTL time.Duration
 	// HotlinePolicy is a JSON file of ticket deadlines per kind, urgency and
 	// step (workcal.ParsePolicy); empty: the defaults of SPEC §5.
 	HotlinePolicy string // HOTLINE_POLICY
@@ -157,6 +165,16 @@ func loadConfig() (Config, error) {
 		}
 		c.WorkerConcurrency = n
 	}
+	c.CodeCache = postgres.DefaultResidentCacheEntries
+	if v := strings.TrimSpace(os.Getenv("CODE_CACHE")); v != "" {
+		if n, err := strconv.Atoi(v); v == "off" {
+			c.CodeCache = 0
+		} else if err != nil || n < 0 {
+			errs = append(errs, fmt.Errorf("CODE_CACHE: want off or a number of entries such as 100000, got %q", v))
+		} else {
+			c.CodeCache = n
+		}
+	}
 	if c.ListenDatabaseURL != "" {
 		if _, err := pgx.ParseConfig(c.ListenDatabaseURL); err != nil {
 			errs = append(errs, fmt.Errorf("LISTEN_DATABASE_URL: %w", err))
@@ -177,7 +195,7 @@ func loadConfig() (Config, error) {
 	}
 	for name, p := range map[string]*time.Duration{"STAFF_SESSION_TTL": &c.StaffSessionTTL, "RESIDENT_SESSION_TTL": &c.ResidentTTL,
 		"CODE_TOKEN_TTL": &c.CodeTokenTTL, "WORKER_SHUTDOWN_GRACE": &c.WorkerGrace, "SMS_GATEWAY_TIMEOUT": &c.SMSGatewayTimeout,
-		"OUTBOX_LEASE": &c.OutboxLease, "OUTBOX_REDELIVER_AFTER": &c.OutboxRedeliverAfter, "ADMISSION_MAX_WAIT": &c.AdmissionMaxWait} {
+		"OUTBOX_LEASE": &c.OutboxLease, "CODE_CACHE_TTL": &c.CodeCacheTTL, "OUTBOX_REDELIVER_AFTER": &c.OutboxRedeliverAfter, "ADMISSION_MAX_WAIT": &c.AdmissionMaxWait} {
 		if v := os.Getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {

@@ -123,6 +123,12 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 	p.db.GrantsChanged = p.enforcer.Invalidate
 	p.listener = postgres.NewListener(p.db)
 	postgres.WatchGrants(p.listener, p.enforcer)
+	if cfg.CodeCache > 0 {
+		// The code page without a statement while nothing changed
+		// (docs/performance.md, "The resident code cache").
+		p.db.ResidentCache = postgres.NewResidentCache(cfg.CodeCache, cfg.CodeCacheTTL)
+		postgres.WatchResidentCache(p.listener, p.db.ResidentCache)
+	}
 	if err := p.db.EnsureRuleSet(ctx); err != nil {
 		p.close()
 		return nil, err
@@ -271,6 +277,7 @@ func (p *platform) httpServer(ctx context.Context) *server.Server {
 			b, err := p.db.Backlog(ctx)
 			return server.OutboxBacklog(b), err
 		}),
+		p.registerCodeCache(metrics),
 	} {
 		if err != nil {
 			p.log.Warn("metrics collector not registered", "err", err)
@@ -351,4 +358,18 @@ func metricsAddr(v string) string {
 		return ""
 	}
 	return v
+}
+
+// registerCodeCache exports the resident code cache's counters (none when
+// it is off).
+func (p *platform) registerCodeCache(m *server.Metrics) error {
+	c := p.db.ResidentCache
+	if c == nil {
+		return nil
+	}
+	return m.RegisterCodeCache(func() server.CodeCacheStats {
+		s := c.Stats()
+		return server.CodeCacheStats{Hits: s.Hits, Misses: s.Misses, Invalidations: s.Invalidations, Flushes: s.Flushes,
+			Discarded: s.Discarded, Evictions: s.Evictions, Entries: s.Entries}
+	})
 }

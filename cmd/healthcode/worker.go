@@ -15,6 +15,7 @@ import (
 // ctx ends.
 func runWorker(ctx context.Context, cfg Config) error {
 	log := cfg.logger()
+	cfg.CodeCache = 0 // nothing authenticates residents here
 	p, err := openPlatform(ctx, cfg, log)
 	if err != nil {
 		return err

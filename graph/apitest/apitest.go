@@ -52,6 +52,11 @@ type Bundle struct {
 	// subscriptions), running until the test ends; wait for its Ready
 	// before relying on live updates.
 	Listener *postgres.Listener
+	// NoAutoSync stops Raw from waiting, before each request, until the
+	// listener has applied every change committed before it to the
+	// resident code cache (Listener.Sync). With it, requests see the
+	// cache as a replica does: at most one notification behind.
+	NoAutoSync bool
 }
 
 // Options tune Setup.
@@ -80,6 +85,9 @@ type Options struct {
 	// observer, as in the platform (by default the server has metrics of its
 	// own and GraphQL none).
 	Metrics *server.Metrics
+	// NoCodeCache turns the resident code cache off (on by default, as
+	// healthcode serve has it).
+	NoCodeCache bool
 }
 
 // TestKey is the personal-data key of tests.
@@ -102,6 +110,10 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	b.DB.Authz = b.Enforcer
 	b.DB.GrantsChanged = b.Enforcer.Invalidate
 	b.Listener = postgres.NewListener(b.DB)
+	if !opts.NoCodeCache {
+		b.DB.ResidentCache = postgres.NewResidentCache(postgres.DefaultResidentCacheEntries, 0)
+		postgres.WatchResidentCache(b.Listener, b.DB.ResidentCache)
+	}
 	lctx, stopListener := context.WithCancel(context.Background())
 	listening := make(chan struct{})
 	go func() {
@@ -267,6 +279,7 @@ func (b *Bundle) Raw(t testing.TB, token, contentType string, body []byte) *Resp
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	b.SyncCache()
 	rec := httptest.NewRecorder()
 	b.Handler.ServeHTTP(rec, req)
 	out := &Response{Status: rec.Code}
@@ -275,6 +288,21 @@ func (b *Bundle) Raw(t testing.TB, token, contentType string, body []byte) *Resp
 		t.Fatalf("decode response (status %d): %v: %s", rec.Code, err, raw)
 	}
 	return out
+}
+
+// SyncCache waits, unless NoAutoSync, until every change committed so far
+// has been applied to the resident code cache (postgres.Listener.Sync), so
+// that a test's request sees its previous requests' changes as every
+// replica does one notification later. Without a cache or while the
+// listener is not connected (the cache then serves nothing) it returns at
+// once.
+func (b *Bundle) SyncCache() {
+	if b.NoAutoSync || b.DB.ResidentCache == nil || b.Listener == nil || !b.Listener.Connected() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = b.Listener.Sync(ctx) // fails only when the listener dropped: the cache is then off
 }
 
 // MustData fails the test when the response has errors.
