@@ -189,3 +189,39 @@ func TestNewTicketValidate(t *testing.T) {
 		wantInvalid(t, c.name, c.in.Validate(), c.msg)
 	}
 }
+
+func TestMedicalEventRecordValidate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, healthcode.CST)
+	first := "61011319900101001"
+	c, _ := healthcode.IDCheckChar(first)
+	good := func() healthcode.MedicalEventRecord {
+		return healthcode.MedicalEventRecord{RecordID: "HOSP-1", DocType: healthcode.DocIDCard, DocNumber: first + string(c),
+			Kind: "CONFIRMED", At: now.Add(-time.Hour), Note: " 门诊 "}
+	}
+	in := good()
+	if err := in.Validate(now); err != nil || in.Note != "门诊" {
+		t.Fatalf("%+v, %v", in, err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*healthcode.MedicalEventRecord)
+		msg  string
+	}{
+		{"transport", func(r *healthcode.MedicalEventRecord) { r.Invalid = healthcode.FieldError("kind", "x") }, "kind：x"},
+		{"record id", func(r *healthcode.MedicalEventRecord) { r.RecordID = "-1" }, "recordId：记录编号须为 1 至 64 位字母、数字或 . _ : -，且以字母或数字开头"},
+		{"kind", func(r *healthcode.MedicalEventRecord) { r.Kind = "HEALTHY" }, "kind：医学状态应为 " + strings.Join(healthcode.MedicalKinds, "、") + " 之一"},
+		{"future", func(r *healthcode.MedicalEventRecord) { r.At = now.Add(2 * time.Hour) }, "at：发生时间应在最近 30 天内，且不晚于当前时间"},
+		{"too old", func(r *healthcode.MedicalEventRecord) { r.At = now.AddDate(0, 0, -31) }, "at：发生时间应在最近 30 天内，且不晚于当前时间"},
+		{"note", func(r *healthcode.MedicalEventRecord) { r.Note = strings.Repeat("字", 201) }, "note：备注不超过 200 个字"},
+	} {
+		in := good()
+		c.edit(&in)
+		wantInvalid(t, c.name, in.Validate(now), c.msg)
+	}
+	in = good()
+	in.DocNumber = "610113199001010010"
+	if err := in.Validate(now); healthcode.ErrorCode(err) != healthcode.EINVALID {
+		t.Errorf("bad check digit: %v", err)
+	}
+}
