@@ -225,3 +225,26 @@ func TestMedicalEventRecordValidate(t *testing.T) {
 		t.Errorf("bad check digit: %v", err)
 	}
 }
+
+func TestPersonCorrectionValidate(t *testing.T) {
+	t.Parallel()
+	s := func(v string) *string { return &v }
+	in := healthcode.PersonCorrection{Name: s(" 张三 "), Employer: s(" ")}
+	if err := in.Validate(); err != nil || *in.Name != "张三" || *in.Employer != "" || strings.Join(in.Fields(), ",") != "name,employer" {
+		t.Fatalf("%v %v: %v", *in.Name, in.Fields(), err)
+	}
+	for _, c := range []struct {
+		name string
+		in   healthcode.PersonCorrection
+		msg  string
+	}{
+		{"nothing", healthcode.PersonCorrection{}, "没有需要修改的信息"},
+		{"name", healthcode.PersonCorrection{Name: s(" ")}, "姓名：不能为空，且不超过 50 个字"},
+		{"phone", healthcode.PersonCorrection{Phone: s("029-1234")}, "手机号码：应为 11 位手机号码"},
+		{"residence", healthcode.PersonCorrection{ResidenceCode: s("610113")}, "居住地：请选择到村（社区）或小区"},
+		{"address", healthcode.PersonCorrection{Address: s(strings.Repeat("路", 201))}, "详细地址：不能为空，且不超过 200 个字"},
+		{"employer", healthcode.PersonCorrection{Employer: s(strings.Repeat("厂", 101))}, "工作单位：不超过 100 个字"},
+	} {
+		wantInvalid(t, c.name, c.in.Validate(), c.msg)
+	}
+}
