@@ -248,3 +248,19 @@ func TestPersonCorrectionValidate(t *testing.T) {
 		wantInvalid(t, c.name, c.in.Validate(), c.msg)
 	}
 }
+
+func TestClaimInputValidate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, healthcode.CST)
+	first := "61011319900101001"
+	c, _ := healthcode.IDCheckChar(first)
+	in := healthcode.ClaimInput{DocType: healthcode.DocIDCard, DocNumber: " " + first + string(c) + " ", Name: " 张三 "}
+	if err := in.Validate(now); err != nil || in.DocNumber != first+string(c) || in.Name != "张三" {
+		t.Fatalf("%+v: %v", in, err)
+	}
+	wantInvalid(t, "type", (&healthcode.ClaimInput{DocType: "CARD", DocNumber: first + string(c), Name: "张三"}).Validate(now), "证件类型：未知的证件类型")
+	wantInvalid(t, "name", (&healthcode.ClaimInput{DocType: healthcode.DocIDCard, DocNumber: first + string(c), Name: " "}).Validate(now), "姓名：不能为空，且不超过 50 个字")
+	if err := (&healthcode.ClaimInput{DocType: healthcode.DocIDCard, DocNumber: "123", Name: "张三"}).Validate(now); healthcode.ErrorCode(err) != healthcode.EINVALID {
+		t.Errorf("bad number: %v", err)
+	}
+}
