@@ -264,3 +264,30 @@ func TestClaimInputValidate(t *testing.T) {
 		t.Errorf("bad number: %v", err)
 	}
 }
+
+func TestSubsystemRecordValidate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, healthcode.CST)
+	good := func() healthcode.SubsystemRecord {
+		return healthcode.SubsystemRecord{RecordID: "XA-0001", Colour: healthcode.Yellow, IssuedAt: now.Add(-time.Hour), Sex: "1", Nationality: "CHN"}
+	}
+	in := good()
+	if err := in.Validate(now); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*healthcode.SubsystemRecord)
+		msg  string
+	}{
+		{"record id", func(r *healthcode.SubsystemRecord) { r.RecordID = "XA 1" }, "recordId：记录编号须为 1 至 64 位可见 ASCII 字符"},
+		{"colour", func(r *healthcode.SubsystemRecord) { r.Colour = "BLUE" }, "colour：码颜色应为 GREEN、YELLOW 或 RED"},
+		{"issued", func(r *healthcode.SubsystemRecord) { r.IssuedAt = now.Add(2 * time.Hour) }, "issuedAt：赋码时间不能为空，也不能晚于当前时间"},
+		{"sex", func(r *healthcode.SubsystemRecord) { r.Sex = "M" }, "sex：性别应为 GB/T 2261.1 代码 0、1、2 或 9"},
+		{"nationality", func(r *healthcode.SubsystemRecord) { r.Nationality = "chn" }, "nationality：国籍应为 3 位大写字母代码（GB/T 2659）"},
+	} {
+		in := good()
+		c.edit(&in)
+		wantInvalid(t, c.name, in.Validate(now), c.msg)
+	}
+}
