@@ -1,6 +1,10 @@
 package healthcode
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // GuardianshipPolicy says for whom a resident account may declare as a
 // guardian (监护人代为申领) without the community's confirmation: the notice's
@@ -98,4 +102,25 @@ type ClaimInput struct {
 	DocType   DocType
 	DocNumber string
 	Name      string
+}
+
+// Validate checks the claim at now and normalises it in place: a known
+// document type, a valid document number (normalised), a name of 1 to 50
+// characters (trimmed). Whether a person with that document and name is on
+// record needs the database: PrivacyService checks it. Any caller may call
+// it. Errors: INVALID naming the field.
+func (in *ClaimInput) Validate(now time.Time) error {
+	if !in.DocType.Valid() {
+		return FieldError("证件类型", "未知的证件类型")
+	}
+	doc, err := NormalizeDocument(in.DocType, in.DocNumber, now)
+	if err != nil {
+		return err
+	}
+	in.DocNumber = doc
+	in.Name = strings.TrimSpace(in.Name)
+	if n := utf8.RuneCountInString(in.Name); n == 0 || n > 50 {
+		return FieldError("姓名", "不能为空，且不超过 50 个字")
+	}
+	return nil
 }

@@ -189,3 +189,105 @@ func TestNewTicketValidate(t *testing.T) {
 		wantInvalid(t, c.name, c.in.Validate(), c.msg)
 	}
 }
+
+func TestMedicalEventRecordValidate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, healthcode.CST)
+	first := "61011319900101001"
+	c, _ := healthcode.IDCheckChar(first)
+	good := func() healthcode.MedicalEventRecord {
+		return healthcode.MedicalEventRecord{RecordID: "HOSP-1", DocType: healthcode.DocIDCard, DocNumber: first + string(c),
+			Kind: "CONFIRMED", At: now.Add(-time.Hour), Note: " 门诊 "}
+	}
+	in := good()
+	if err := in.Validate(now); err != nil || in.Note != "门诊" {
+		t.Fatalf("%+v, %v", in, err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*healthcode.MedicalEventRecord)
+		msg  string
+	}{
+		{"transport", func(r *healthcode.MedicalEventRecord) { r.Invalid = healthcode.FieldError("kind", "x") }, "kind：x"},
+		{"record id", func(r *healthcode.MedicalEventRecord) { r.RecordID = "-1" }, "recordId：记录编号须为 1 至 64 位字母、数字或 . _ : -，且以字母或数字开头"},
+		{"kind", func(r *healthcode.MedicalEventRecord) { r.Kind = "HEALTHY" }, "kind：医学状态应为 " + strings.Join(healthcode.MedicalKinds, "、") + " 之一"},
+		{"future", func(r *healthcode.MedicalEventRecord) { r.At = now.Add(2 * time.Hour) }, "at：发生时间应在最近 30 天内，且不晚于当前时间"},
+		{"too old", func(r *healthcode.MedicalEventRecord) { r.At = now.AddDate(0, 0, -31) }, "at：发生时间应在最近 30 天内，且不晚于当前时间"},
+		{"note", func(r *healthcode.MedicalEventRecord) { r.Note = strings.Repeat("字", 201) }, "note：备注不超过 200 个字"},
+	} {
+		in := good()
+		c.edit(&in)
+		wantInvalid(t, c.name, in.Validate(now), c.msg)
+	}
+	in = good()
+	in.DocNumber = "610113199001010010"
+	if err := in.Validate(now); healthcode.ErrorCode(err) != healthcode.EINVALID {
+		t.Errorf("bad check digit: %v", err)
+	}
+}
+
+func TestPersonCorrectionValidate(t *testing.T) {
+	t.Parallel()
+	s := func(v string) *string { return &v }
+	in := healthcode.PersonCorrection{Name: s(" 张三 "), Employer: s(" ")}
+	if err := in.Validate(); err != nil || *in.Name != "张三" || *in.Employer != "" || strings.Join(in.Fields(), ",") != "name,employer" {
+		t.Fatalf("%v %v: %v", *in.Name, in.Fields(), err)
+	}
+	for _, c := range []struct {
+		name string
+		in   healthcode.PersonCorrection
+		msg  string
+	}{
+		{"nothing", healthcode.PersonCorrection{}, "没有需要修改的信息"},
+		{"name", healthcode.PersonCorrection{Name: s(" ")}, "姓名：不能为空，且不超过 50 个字"},
+		{"phone", healthcode.PersonCorrection{Phone: s("029-1234")}, "手机号码：应为 11 位手机号码"},
+		{"residence", healthcode.PersonCorrection{ResidenceCode: s("610113")}, "居住地：请选择到村（社区）或小区"},
+		{"address", healthcode.PersonCorrection{Address: s(strings.Repeat("路", 201))}, "详细地址：不能为空，且不超过 200 个字"},
+		{"employer", healthcode.PersonCorrection{Employer: s(strings.Repeat("厂", 101))}, "工作单位：不超过 100 个字"},
+	} {
+		wantInvalid(t, c.name, c.in.Validate(), c.msg)
+	}
+}
+
+func TestClaimInputValidate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, healthcode.CST)
+	first := "61011319900101001"
+	c, _ := healthcode.IDCheckChar(first)
+	in := healthcode.ClaimInput{DocType: healthcode.DocIDCard, DocNumber: " " + first + string(c) + " ", Name: " 张三 "}
+	if err := in.Validate(now); err != nil || in.DocNumber != first+string(c) || in.Name != "张三" {
+		t.Fatalf("%+v: %v", in, err)
+	}
+	wantInvalid(t, "type", (&healthcode.ClaimInput{DocType: "CARD", DocNumber: first + string(c), Name: "张三"}).Validate(now), "证件类型：未知的证件类型")
+	wantInvalid(t, "name", (&healthcode.ClaimInput{DocType: healthcode.DocIDCard, DocNumber: first + string(c), Name: " "}).Validate(now), "姓名：不能为空，且不超过 50 个字")
+	if err := (&healthcode.ClaimInput{DocType: healthcode.DocIDCard, DocNumber: "123", Name: "张三"}).Validate(now); healthcode.ErrorCode(err) != healthcode.EINVALID {
+		t.Errorf("bad number: %v", err)
+	}
+}
+
+func TestSubsystemRecordValidate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 10, 0, 0, 0, healthcode.CST)
+	good := func() healthcode.SubsystemRecord {
+		return healthcode.SubsystemRecord{RecordID: "XA-0001", Colour: healthcode.Yellow, IssuedAt: now.Add(-time.Hour), Sex: "1", Nationality: "CHN"}
+	}
+	in := good()
+	if err := in.Validate(now); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		edit func(*healthcode.SubsystemRecord)
+		msg  string
+	}{
+		{"record id", func(r *healthcode.SubsystemRecord) { r.RecordID = "XA 1" }, "recordId：记录编号须为 1 至 64 位可见 ASCII 字符"},
+		{"colour", func(r *healthcode.SubsystemRecord) { r.Colour = "BLUE" }, "colour：码颜色应为 GREEN、YELLOW 或 RED"},
+		{"issued", func(r *healthcode.SubsystemRecord) { r.IssuedAt = now.Add(2 * time.Hour) }, "issuedAt：赋码时间不能为空，也不能晚于当前时间"},
+		{"sex", func(r *healthcode.SubsystemRecord) { r.Sex = "M" }, "sex：性别应为 GB/T 2261.1 代码 0、1、2 或 9"},
+		{"nationality", func(r *healthcode.SubsystemRecord) { r.Nationality = "chn" }, "nationality：国籍应为 3 位大写字母代码（GB/T 2659）"},
+	} {
+		in := good()
+		c.edit(&in)
+		wantInvalid(t, c.name, in.Validate(now), c.msg)
+	}
+}

@@ -2,7 +2,11 @@ package healthcode
 
 import (
 	"context"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // API keys and medical institutions' machine clients (issue 12 §1,
@@ -68,6 +72,42 @@ type MedicalEventRecord struct {
 	// Invalid is set by the transport for a record it could not read
 	// (INVALID with a Chinese message naming the field).
 	Invalid error
+}
+
+// MedicalEventMaxAge bounds how far back a machine client may date an event.
+const MedicalEventMaxAge = 30 * 24 * time.Hour
+
+var medicalRecordIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
+
+// Validate checks the record's own fields at now, in the order of the
+// record (the transport's Invalid first, then the record id, the document,
+// the kind, the time and the note), and normalises the document number and
+// the note in place; whether the person exists and lives in the key's county
+// needs the database, and MachineClientService checks it. Any caller may
+// call it. Errors: INVALID naming the field (in the wire format's words).
+func (r *MedicalEventRecord) Validate(now time.Time) error {
+	if r.Invalid != nil {
+		return r.Invalid
+	}
+	if !medicalRecordIDRE.MatchString(r.RecordID) {
+		return FieldError("recordId", "记录编号须为 1 至 64 位字母、数字或 . _ : -，且以字母或数字开头")
+	}
+	doc, err := NormalizeDocument(r.DocType, r.DocNumber, now)
+	if err != nil {
+		return err
+	}
+	r.DocNumber = doc
+	if !slices.Contains(MedicalKinds, r.Kind) {
+		return FieldError("kind", "医学状态应为 %s 之一", strings.Join(MedicalKinds, "、"))
+	}
+	if r.At.IsZero() || r.At.After(now.Add(time.Hour)) || r.At.Before(now.Add(-MedicalEventMaxAge)) {
+		return FieldError("at", "发生时间应在最近 30 天内，且不晚于当前时间")
+	}
+	r.Note = strings.TrimSpace(r.Note)
+	if utf8.RuneCountInString(r.Note) > 200 || strings.ContainsRune(r.Note, 0) {
+		return FieldError("note", "备注不超过 200 个字")
+	}
+	return nil
 }
 
 // Statuses and reasons of a machine client's record.

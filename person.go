@@ -112,6 +112,68 @@ type PersonCorrection struct {
 	Employer      *string
 }
 
+// Validate trims the given fields in place and checks them, in the order
+// of the struct: a name of 1 to 50 characters, a mobile phone number, a
+// residence at community or compound level, an address of 1 to 200
+// characters, an employer of at most 100; at least one field must be given.
+// Whether the residence exists needs the database: CodeService checks it.
+// Any caller may call it. Errors: INVALID naming the field.
+func (c *PersonCorrection) Validate() error {
+	length := func(v *string, min, max int, field, msg string) error {
+		*v = strings.TrimSpace(*v)
+		if n := utf8.RuneCountInString(*v); n < min || n > max {
+			return FieldError(field, "%s", msg)
+		}
+		return nil
+	}
+	if c.Name != nil {
+		if err := length(c.Name, 1, 50, "姓名", "不能为空，且不超过 50 个字"); err != nil {
+			return err
+		}
+	}
+	if c.Phone != nil {
+		*c.Phone = strings.TrimSpace(*c.Phone)
+		if !ValidPhone(*c.Phone) {
+			return FieldError("手机号码", "应为 11 位手机号码")
+		}
+	}
+	if c.ResidenceCode != nil {
+		if lv, ok := LevelOfCode(*c.ResidenceCode); !ok || (lv != LevelCommunity && lv != LevelCompound) {
+			return FieldError("居住地", "请选择到村（社区）或小区")
+		}
+	}
+	if c.Address != nil {
+		if err := length(c.Address, 1, 200, "详细地址", "不能为空，且不超过 200 个字"); err != nil {
+			return err
+		}
+	}
+	if c.Employer != nil {
+		if err := length(c.Employer, 0, 100, "工作单位", "不超过 100 个字"); err != nil {
+			return err
+		}
+	}
+	if len(c.Fields()) == 0 {
+		return Errorf(EINVALID, "没有需要修改的信息")
+	}
+	return nil
+}
+
+// Fields names the given fields (name, phone, residence, address,
+// employer), for the audit record.
+func (c *PersonCorrection) Fields() []string {
+	var out []string
+	for _, f := range []struct {
+		given bool
+		name  string
+	}{{c.Name != nil, "name"}, {c.Phone != nil, "phone"}, {c.ResidenceCode != nil, "residence"},
+		{c.Address != nil, "address"}, {c.Employer != nil, "employer"}} {
+		if f.given {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
 // PersonFilter selects persons to list.
 type PersonFilter struct {
 	RegionCode string // optional: only persons living inside this region

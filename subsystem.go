@@ -2,6 +2,7 @@ package healthcode
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,36 @@ type SubsystemRecord struct {
 	Colour      Colour        // the colour the sub-system issued
 	IssuedAt    time.Time     // when the sub-system issued that colour
 	Issuer      string        // the sub-system's id: its city code
+}
+
+// Validate checks the record's own fields at now, in this order: the record
+// id (1 to 64 visible ASCII characters), the colour, the issue time (given,
+// not later than an hour from now), the sex (GB/T 2261.1) and the
+// nationality (three capital letters, GB/T 2659). The issuer, the residence
+// and the travel are checked against the key's city and the region tree by
+// SubsystemService. Any caller may call it. Errors: INVALID naming the field
+// (in the wire format's words).
+func (r *SubsystemRecord) Validate(now time.Time) error {
+	if n := len(r.RecordID); n == 0 || n > 64 || strings.ContainsFunc(r.RecordID, func(c rune) bool { return c <= ' ' || c > '~' }) {
+		return FieldError("recordId", "记录编号须为 1 至 64 位可见 ASCII 字符")
+	}
+	switch r.Colour {
+	case Green, Yellow, Red:
+	default:
+		return FieldError("colour", "码颜色应为 GREEN、YELLOW 或 RED")
+	}
+	if r.IssuedAt.IsZero() || r.IssuedAt.After(now.Add(time.Hour)) {
+		return FieldError("issuedAt", "赋码时间不能为空，也不能晚于当前时间")
+	}
+	switch r.Sex {
+	case "0", "1", "2", "9":
+	default:
+		return FieldError("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
+	}
+	if len(r.Nationality) != 3 || strings.ToUpper(r.Nationality) != r.Nationality {
+		return FieldError("nationality", "国籍应为 3 位大写字母代码（GB/T 2659）")
+	}
+	return nil
 }
 
 // Statuses of a record in a push.

@@ -355,9 +355,11 @@ type TicketService interface {
 	// Errors: UNAUTHENTICATED, NOT_FOUND (not their ticket), INVALID
 	// (satisfaction, comment), CONFLICT (not answered yet, or already rated).
 	RateTicket(ctx context.Context, ticketID int64, satisfaction, comment string) (*Ticket, error)
-	// Rating returns the resident's rating of the ticket's current handling
-	// round, or nil. Callers pass a ticket they were allowed to read.
-	Rating(ctx context.Context, ticketID int64) (*TicketRating, error)
+	// Ratings returns the resident's rating of each ticket's current
+	// handling round, or nil, in the order of ticketIDs, with an error per
+	// ticket (the GraphQL loader of Ticket.rating calls it for a page).
+	// Callers pass tickets they were allowed to read. Errors: INTERNAL.
+	Ratings(ctx context.Context, ticketIDs []int64) ([]*TicketRating, []error)
 	// SubscribeQueue streams the tickets of the caller's queue (optionally
 	// one unit's) as they change, until ctx ends. Staff only.
 	// Errors: UNAUTHENTICATED, FORBIDDEN.

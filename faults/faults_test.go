@@ -544,7 +544,7 @@ func (s *scenarios) periodicCatchUp(t *testing.T) {
 		task string
 		at   time.Time
 	}{{healthcode.TaskWeeklyDrafts, at(8)}, {healthcode.TaskRankingReports, at(17)}} {
-		key := postgres.PeriodicDedupKey(slot.task, slot.at)
+		key := healthcode.PeriodicDedupKey(slot.task, slot.at)
 		h.waitUntil(slot.task+" caught up", 2*time.Minute, func() bool {
 			return h.count(`SELECT count(*) FROM outbox WHERE dedup_key = $1 AND done_at IS NOT NULL AND failed_at IS NULL`, key) == 1
 		})

@@ -322,7 +322,7 @@ func (r *ticketResolver) Steps(ctx context.Context, obj *healthcode.Ticket) ([]*
 
 // Rating is the resolver for the rating field.
 func (r *ticketResolver) Rating(ctx context.Context, obj *healthcode.Ticket) (*healthcode.TicketRating, error) {
-	return r.TicketService.Rating(ctx, obj.ID)
+	return r.rating(ctx, obj.ID)
 }
 
 // AllowedActions is the resolver for the allowedActions field.

@@ -166,9 +166,11 @@ func countFields(set ast.SelectionSet, frags ast.FragmentDefinitionList, counts 
 // work. The rule is read from the schema, so every list with a `first` (or
 // `last`) argument is covered, a new one included, without a line here: it
 // costs that many items (DefaultFirst when not given) times its selection.
-// Fields without such an argument keep gqlgen's cost (their selection plus
-// one): their length is bounded by their parent (a ticket's steps, a
-// staff member's grants).
+// A root list without pagination (institutions, colourRequests, apiKeys, …)
+// is bounded by the caller's jurisdiction, not by a parent, and costs a
+// default page (DefaultFirst items) likewise. Other fields keep gqlgen's
+// cost (their selection plus one): a nested list's length is bounded by its
+// parent (a ticket's steps, a staff member's grants).
 func withListCosts(es graphql.ExecutableSchema) graphql.ExecutableSchema {
 	return listCosts{ExecutableSchema: es}
 }
@@ -186,6 +188,9 @@ func (l listCosts) Complexity(ctx context.Context, typeName, fieldName string, c
 					n := pageArg(args[name])
 					return listCost(child, &n), true
 				}
+			}
+			if typeName == "Query" && field.Type.Elem != nil {
+				return listCost(child, nil), true
 			}
 		}
 	}

@@ -26,7 +26,8 @@ func costOf(t *testing.T, query string) int {
 
 // Every paginated list field costs its page size times its selection:
 // `first` (DefaultFirst when not given), tickets and deviations included;
-// other fields cost their selection plus one.
+// a root list without pagination a default page; other fields cost their
+// selection plus one.
 func TestListCosts(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
@@ -41,7 +42,10 @@ func TestListCosts(t *testing.T) {
 		{`{ staff(first: 10) { edges { cursor node { id grants { role } } } pageInfo { hasNextPage } } }`,
 			1 + 10*((1+(1+(1+(1+(1+1)))))+(1+1))},
 		{`{ persons(first: 100) { nodes { id } } }`, 1 + 100*(1+1)},
-		// not paginated: the selection plus one
+		// a root list without pagination: a default page
+		{`{ institutions { id name } }`, 1 + 20*(1+1)},
+		{`{ colourRequests { id personId } }`, 1 + 20*(1+1)},
+		// a nested list without pagination: the selection plus one
 		{`{ me { staff { grants { role } } } }`, 1 + (1 + (1 + 1))},
 	} {
 		if got := costOf(t, c.query); got != c.want {

@@ -23,6 +23,9 @@ type Loaders struct {
 	Code   *dataloadgen.Loader[int64, *healthcode.Code]
 	Grants *dataloadgen.Loader[int64, []*healthcode.Grant]
 	Steps  *dataloadgen.Loader[int64, []*healthcode.TicketStep]
+	// Rating reads a ticket's rating, which the request may add
+	// (rateTicket), likewise without caching it.
+	Rating *dataloadgen.Loader[int64, *healthcode.TicketRating]
 }
 
 type loadersKey struct{}
@@ -39,6 +42,7 @@ func LoaderMiddleware(res *Resolver, next http.Handler) http.Handler {
 			Code:        dataloadgen.NewLoader(res.CodeService.CodesOf, wait, dataloadgen.WithoutCache()),
 			Grants:      dataloadgen.NewLoader(res.StaffService.GrantsOfStaff, wait, dataloadgen.WithoutCache()),
 			Steps:       dataloadgen.NewLoader(res.TicketService.StepsOfTickets, wait, dataloadgen.WithoutCache()),
+			Rating:      dataloadgen.NewLoader(res.TicketService.Ratings, wait, dataloadgen.WithoutCache()),
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, l)))
 	})
@@ -117,4 +121,13 @@ func (r *Resolver) steps(ctx context.Context, ticketID int64) ([]*healthcode.Tic
 		return l.Steps.Load(ctx, ticketID)
 	}
 	return r.TicketService.Steps(ctx, ticketID)
+}
+
+// rating loads a ticket's rating through the request's loader.
+func (r *Resolver) rating(ctx context.Context, ticketID int64) (*healthcode.TicketRating, error) {
+	if l := loaders(ctx); l != nil {
+		return l.Rating.Load(ctx, ticketID)
+	}
+	ratings, errs := r.TicketService.Ratings(ctx, []int64{ticketID})
+	return ratings[0], errs[0]
 }

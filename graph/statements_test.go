@@ -85,8 +85,8 @@ func statementsOf(t *testing.T, b *apitest.Bundle, c *statementCounter, token, q
 	return fewest
 }
 
-// A page of persons with their codes, of tickets with their histories and
-// of staff with their grants costs the same number of SQL statements for 2
+// A page of persons with their codes, of tickets with their histories,
+// ratings and allowed actions and of staff with their grants costs the same number of SQL statements for 2
 // rows as for 10: the lists' fields are loaded in batches (dataloaders),
 // and the codes that are due are re-evaluated together, not one by one.
 func TestListFieldsDoNotQueryPerRow(t *testing.T) {
@@ -113,7 +113,7 @@ func TestListFieldsDoNotQueryPerRow(t *testing.T) {
 		name, token, query string
 	}{
 		{"persons with codes", admin, `query($n: Int) { persons(first: $n) { nodes { id code { colour clauses { id } } } } }`},
-		{"tickets with steps", operator, `query($n: Int) { tickets(first: $n) { nodes { id steps { action } } } }`},
+		{"tickets with steps", operator, `query($n: Int) { tickets(first: $n) { nodes { id steps { action } rating { satisfaction } allowedActions } } }`},
 		{"staff with grants", admin, `query($n: Int) { staff(first: $n) { nodes { id grants { role } } } }`},
 	} {
 		statementsOf(t, b, c, q.token, q.query, 1, nil) // the enforcer's first load of the grants

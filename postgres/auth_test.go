@@ -301,8 +301,10 @@ func TestHashGateSheds(t *testing.T) {
 		})
 	}
 	<-started
-	for g.queued.Load() < 3 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); g.queued.Load() < 3; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting for three callers at the gate")
+		}
 	}
 	if err := g.run(context.Background(), func() {}); healthcode.ErrorCode(err) != healthcode.ERATELIMITED {
 		t.Fatalf("fourth caller: %v, want RATE_LIMITED", err)

@@ -1,8 +1,6 @@
 package postgres_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,22 +11,9 @@ import (
 // in one place.
 func TestAuthorizationInOnePlace(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if f == "authz.go" || strings.HasSuffix(f, "_test.go") {
-			continue
+	eachSourceLine(t, func(file string, n int, line string) {
+		if file != "authz.go" && strings.Contains(line, ".Authz") {
+			t.Errorf("%s:%d asks the Authorizer directly; use the helpers of authz.go: %s", file, n, strings.TrimSpace(line))
 		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, line := range strings.Split(string(b), "\n") {
-			if strings.Contains(line, ".Authz") {
-				t.Errorf("%s:%d asks the Authorizer directly; use the helpers of authz.go: %s", f, i+1, strings.TrimSpace(line))
-			}
-		}
-	}
+	})
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"healthcode"
 	"healthcode/pii"
@@ -21,45 +19,10 @@ func (s *CodeService) CorrectPersonInfo(ctx context.Context, personID int64, c h
 	if err != nil {
 		return nil, nil, err
 	}
-	var fields []string
-	if c.Name != nil {
-		*c.Name = strings.TrimSpace(*c.Name)
-		if n := utf8.RuneCountInString(*c.Name); n == 0 || n > 50 {
-			return nil, nil, healthcode.FieldError("姓名", "不能为空，且不超过 50 个字")
-		}
-		fields = append(fields, "name")
+	if err := c.Validate(); err != nil {
+		return nil, nil, err
 	}
-	if c.Phone != nil {
-		*c.Phone = strings.TrimSpace(*c.Phone)
-		if !healthcode.ValidPhone(*c.Phone) {
-			return nil, nil, healthcode.FieldError("手机号码", "应为 11 位手机号码")
-		}
-		fields = append(fields, "phone")
-	}
-	if c.ResidenceCode != nil {
-		lv, ok := healthcode.LevelOfCode(*c.ResidenceCode)
-		if !ok || (lv != healthcode.LevelCommunity && lv != healthcode.LevelCompound) {
-			return nil, nil, healthcode.FieldError("居住地", "请选择到村（社区）或小区")
-		}
-		fields = append(fields, "residence")
-	}
-	if c.Address != nil {
-		*c.Address = strings.TrimSpace(*c.Address)
-		if n := utf8.RuneCountInString(*c.Address); n == 0 || n > 200 {
-			return nil, nil, healthcode.FieldError("详细地址", "不能为空，且不超过 200 个字")
-		}
-		fields = append(fields, "address")
-	}
-	if c.Employer != nil {
-		*c.Employer = strings.TrimSpace(*c.Employer)
-		if utf8.RuneCountInString(*c.Employer) > 100 {
-			return nil, nil, healthcode.FieldError("工作单位", "不超过 100 个字")
-		}
-		fields = append(fields, "employer")
-	}
-	if len(fields) == 0 {
-		return nil, nil, healthcode.Errorf(healthcode.EINVALID, "没有需要修改的信息")
-	}
+	fields := c.Fields()
 	db := s.DB
 	var code *healthcode.Code
 	err = db.InTx(ctx, func(tx *Tx) error {

@@ -85,17 +85,10 @@ func (s *PrivacyService) ClaimOwnPerson(ctx context.Context, in healthcode.Claim
 	}
 	db := s.DB
 	now := db.now()
-	if !in.DocType.Valid() {
-		return nil, healthcode.FieldError("证件类型", "未知的证件类型")
-	}
-	doc, err := healthcode.NormalizeDocument(in.DocType, in.DocNumber, now)
-	if err != nil {
+	if err := in.Validate(now); err != nil {
 		return nil, err
 	}
-	name := strings.TrimSpace(in.Name)
-	if n := utf8.RuneCountInString(name); n == 0 || n > 50 {
-		return nil, healthcode.FieldError("姓名", "不能为空，且不超过 50 个字")
-	}
+	doc, name := in.DocNumber, in.Name
 	notFound := healthcode.Errorf(healthcode.ENOTFOUND, "未找到与证件号码和姓名相符的登记信息，请核对，或联系所在社区")
 	var person *healthcode.Person
 	err = db.InTx(ctx, func(tx *Tx) error {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,11 +26,6 @@ var _ healthcode.MachineClientService = (*MachineClientService)(nil)
 // medicalLockSpace is the first key of the advisory locks that serialise
 // concurrent requests carrying the same record id of an institution.
 const medicalLockSpace = 7003
-
-// medicalEventMaxAge bounds how far back a machine client may date an event.
-const medicalEventMaxAge = 30 * 24 * time.Hour
-
-var medicalRecordIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 
 const apiKeyColumns = `k.id, k.name, CASE WHEN k.institution_id IS NULL THEN 'SUBSYSTEM' ELSE 'MEDICAL_CLIENT' END,
 	k.city_code, r.name, COALESCE(k.institution_id, 0), COALESCE(i.name, ''), COALESCE('staff:' || k.created_by, 'system'),
@@ -204,33 +198,6 @@ func (s *MachineClientService) RevokeAPIKey(ctx context.Context, id int64) (*hea
 	})
 }
 
-// checkMedicalRecord validates one record's fields (the person is looked up
-// later). It returns the normalised document number.
-func checkMedicalRecord(r *healthcode.MedicalEventRecord, now time.Time) error {
-	if r.Invalid != nil {
-		return r.Invalid
-	}
-	if !medicalRecordIDRE.MatchString(r.RecordID) {
-		return healthcode.FieldError("recordId", "记录编号须为 1 至 64 位字母、数字或 . _ : -，且以字母或数字开头")
-	}
-	doc, err := healthcode.NormalizeDocument(r.DocType, r.DocNumber, now)
-	if err != nil {
-		return err
-	}
-	r.DocNumber = doc
-	if !slices.Contains(healthcode.MedicalKinds, r.Kind) {
-		return healthcode.FieldError("kind", "医学状态应为 %s 之一", strings.Join(healthcode.MedicalKinds, "、"))
-	}
-	if r.At.IsZero() || r.At.After(now.Add(time.Hour)) || r.At.Before(now.Add(-medicalEventMaxAge)) {
-		return healthcode.FieldError("at", "发生时间应在最近 30 天内，且不晚于当前时间")
-	}
-	r.Note = strings.TrimSpace(r.Note)
-	if utf8.RuneCountInString(r.Note) > 200 || strings.ContainsRune(r.Note, 0) {
-		return healthcode.FieldError("note", "备注不超过 200 个字")
-	}
-	return nil
-}
-
 // RecordMedicalEvents implements healthcode.MachineClientService. Each
 // accepted record is a medical event entered by the key (actor apikey:<id>)
 // with the institution named in its note, and the person's code is
@@ -261,7 +228,7 @@ func (s *MachineClientService) RecordMedicalEvents(ctx context.Context, records 
 	for i := range records {
 		r := &records[i]
 		res.Records[i].Line, res.Records[i].RecordID = r.Line, r.RecordID
-		if err := checkMedicalRecord(r, now); err != nil {
+		if err := r.Validate(now); err != nil {
 			if healthcode.ErrorCode(err) == healthcode.EINTERNAL {
 				return nil, err
 			}

@@ -6,40 +6,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"healthcode"
 )
-
-// OutboxRow is one outbox task handed to the relay.
-type OutboxRow struct {
-	ID        int64
-	TaskType  string
-	Payload   []byte // the task's JSON payload as written by Tx.Outbox
-	DedupKey  string // "" when the row has none
-	CreatedAt time.Time
-	Attempts  int // enqueue attempts before this one
-	// Generation counts the takeovers of the row: 0 until a worker holding
-	// its lease died; each takeover hands it over under a new task id
-	// (the old one is still held by the dead worker's task in the queue).
-	Generation int
-}
-
-// OutboxResult counts what one RelayOutbox call did.
-type OutboxResult struct {
-	Claimed int // rows locked by this call
-	Sent    int // rows handed over (or found still queued)
-	Taken   int // rows among Sent taken over from a dead worker
-	Failed  int // rows whose enqueue failed and were pushed back
-	// Err is the enqueue error of the failed row, recorded in its
-	// last_error; nil when nothing failed.
-	Err error
-}
-
-// DefaultRedeliverAfter is how long a handed-over task may wait in the queue
-// before the relay hands it over again (OUTBOX_REDELIVER_AFTER): a task the
-// queue still holds is refused by its task id and left alone; one the queue
-// lost is queued again. It is the safety net for losses the relay cannot
-// see (a failover that dropped the last writes, an eviction); a queue that
-// came back empty is noticed at once (RequeueHanded).
-const DefaultRedeliverAfter = 10 * time.Minute
 
 // Outbox relay backoff after a failed enqueue: 1 s doubling per attempt, at
 // most 5 minutes.
@@ -89,13 +58,13 @@ func (db *DB) OutboxUnsent(ctx context.Context) (bool, error) {
 // Errors: only database errors (wrapped, INTERNAL); enqueue errors are
 // recorded on the row, not returned. A done ctx stops the batch and returns
 // ctx's error.
-func (db *DB) RelayOutbox(ctx context.Context, limit int, redeliverAfter time.Duration, enqueue func(ctx context.Context, row OutboxRow) error) (OutboxResult, error) {
-	var res OutboxResult
+func (db *DB) RelayOutbox(ctx context.Context, limit int, redeliverAfter time.Duration, enqueue func(ctx context.Context, row healthcode.OutboxRow) error) (healthcode.OutboxResult, error) {
+	var res healthcode.OutboxResult
 	if limit <= 0 {
 		limit = 100
 	}
 	if redeliverAfter <= 0 {
-		redeliverAfter = DefaultRedeliverAfter
+		redeliverAfter = healthcode.DefaultRedeliverAfter
 	}
 	err := db.InTx(ctx, func(tx *Tx) error {
 		// Leases and hand-over times are on the database's clock, shared
@@ -125,7 +94,7 @@ func (db *DB) RelayOutbox(ctx context.Context, limit int, redeliverAfter time.Du
 			return fmt.Errorf("claim outbox: %w", err)
 		}
 		type claimed struct {
-			OutboxRow
+			healthcode.OutboxRow
 			expired bool
 		}
 		batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimed, error) {
@@ -180,7 +149,7 @@ func (db *DB) RelayOutbox(ctx context.Context, limit int, redeliverAfter time.Du
 	if err != nil {
 		// Rows enqueued before a failed commit are claimed again later; the
 		// enqueue is idempotent per row, so nothing is lost or doubled.
-		return OutboxResult{}, err
+		return healthcode.OutboxResult{}, err
 	}
 	return res, nil
 }
@@ -230,36 +199,21 @@ func (db *DB) ExtendOutboxLeases(ctx context.Context, ids []int64, owner string,
 	return nil
 }
 
-// OutboxOutcome is how a task's run ended, for FinishOutboxTask.
-type OutboxOutcome int
-
-const (
-	// OutboxCompleted: the handler succeeded; the row is done.
-	OutboxCompleted OutboxOutcome = iota
-	// OutboxRetry: the handler failed and the queue retries it; the lease
-	// is released and the row stays handed over.
-	OutboxRetry
-	// OutboxArchived: the handler failed for the last time (retries
-	// exhausted, or an error retrying cannot fix); the row is done and
-	// failed.
-	OutboxArchived
-)
-
 // FinishOutboxTask records how owner's run of outbox row id ended (cause is
 // the handler's error, nil on success) and releases the lease. The worker's
 // outbox middleware calls it after the handler.
 // Errors: database errors (wrapped).
-func (db *DB) FinishOutboxTask(ctx context.Context, id int64, owner string, outcome OutboxOutcome, cause error) error {
+func (db *DB) FinishOutboxTask(ctx context.Context, id int64, owner string, outcome healthcode.OutboxOutcome, cause error) error {
 	msg := ""
 	if cause != nil {
 		msg = truncateError(cause)
 	}
 	var err error
 	switch outcome {
-	case OutboxCompleted:
+	case healthcode.OutboxCompleted:
 		_, err = db.Pool.Exec(ctx, `UPDATE outbox SET done_at = clock_timestamp(), lease_owner = NULL, lease_until = NULL,
 			last_error = $2 WHERE id = $1 AND done_at IS NULL`, id, msg)
-	case OutboxArchived:
+	case healthcode.OutboxArchived:
 		_, err = db.Pool.Exec(ctx, `UPDATE outbox SET done_at = clock_timestamp(), failed_at = clock_timestamp(),
 			lease_owner = NULL, lease_until = NULL, last_error = $2 WHERE id = $1 AND done_at IS NULL`, id, msg)
 	default:
@@ -282,16 +236,11 @@ func (db *DB) FinishOutboxTask(ctx context.Context, id int64, owner string, outc
 func (db *DB) ScheduleSlot(ctx context.Context, taskType string, slot time.Time, payload []byte) (bool, error) {
 	var written bool
 	err := db.InTx(ctx, func(tx *Tx) error {
-		id, err := tx.Outbox(ctx, taskType, payload, PeriodicDedupKey(taskType, slot))
+		id, err := tx.Outbox(ctx, taskType, payload, healthcode.PeriodicDedupKey(taskType, slot))
 		written = id != 0
 		return err
 	})
 	return written, err
-}
-
-// PeriodicDedupKey is the outbox dedup key of a periodic task's slot.
-func PeriodicDedupKey(taskType string, slot time.Time) string {
-	return "periodic:" + taskType + ":" + slot.UTC().Format(time.RFC3339)
 }
 
 // PurgeOutbox deletes what no longer matters: periodic slots done more than
@@ -348,3 +297,15 @@ func (db *DB) Backlog(ctx context.Context) (OutboxBacklog, error) {
 	b.OldestUnfinished = time.Duration(oldest * float64(time.Second))
 	return b, nil
 }
+
+// OnOutbox implements healthcode.OutboxWaker: wake runs on every NOTIFY of
+// OutboxChannel and after every (re)connection of l, so that a relay catches
+// up what was written while it was not listening.
+func (l *Listener) OnOutbox(wake func()) {
+	l.Handle(OutboxChannel, func(string) { wake() }, func(context.Context) error { wake(); return nil })
+}
+
+var (
+	_ healthcode.Outbox      = (*DB)(nil)
+	_ healthcode.OutboxWaker = (*Listener)(nil)
+)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"healthcode"
 	"healthcode/postgres"
 	"healthcode/postgres/pgtest"
 )
@@ -66,7 +67,7 @@ func TestRelayOutboxSendsInOrderAndMarksSent(t *testing.T) {
 	ids := b.writeOutbox(t, 5)
 
 	var got []int64
-	enqueue := func(_ context.Context, row postgres.OutboxRow) error {
+	enqueue := func(_ context.Context, row healthcode.OutboxRow) error {
 		if row.TaskType != "test:noop" || len(row.Payload) == 0 || row.CreatedAt.IsZero() {
 			t.Errorf("row %+v", row)
 		}
@@ -77,18 +78,18 @@ func TestRelayOutboxSendsInOrderAndMarksSent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (postgres.OutboxResult{Claimed: 3, Sent: 3}) {
+	if res != (healthcode.OutboxResult{Claimed: 3, Sent: 3}) {
 		t.Fatalf("first batch = %+v", res)
 	}
 	if bl, err := b.db.Backlog(b.ctx); err != nil || bl.Pending != 2 || bl.Unfinished != 3 {
 		t.Fatalf("backlog = %+v, %v; want 2 pending, 3 handed over", bl, err)
 	}
 	res, err = b.db.RelayOutbox(b.ctx, 3, 0, enqueue)
-	if err != nil || res != (postgres.OutboxResult{Claimed: 2, Sent: 2}) {
+	if err != nil || res != (healthcode.OutboxResult{Claimed: 2, Sent: 2}) {
 		t.Fatalf("second batch = %+v, %v", res, err)
 	}
 	res, err = b.db.RelayOutbox(b.ctx, 3, 0, enqueue)
-	if err != nil || res != (postgres.OutboxResult{}) {
+	if err != nil || res != (healthcode.OutboxResult{}) {
 		t.Fatalf("third batch = %+v, %v", res, err)
 	}
 	if fmt.Sprint(got) != fmt.Sprint(ids) {
@@ -119,7 +120,7 @@ func TestOutboxOwnsTaskUntilDone(t *testing.T) {
 	relay := func(bound time.Duration) map[int64]int {
 		t.Helper()
 		got := map[int64]int{}
-		if _, err := b.db.RelayOutbox(b.ctx, 10, bound, func(_ context.Context, row postgres.OutboxRow) error {
+		if _, err := b.db.RelayOutbox(b.ctx, 10, bound, func(_ context.Context, row healthcode.OutboxRow) error {
 			got[row.ID] = row.Generation
 			return nil
 		}); err != nil {
@@ -155,13 +156,13 @@ func TestOutboxOwnsTaskUntilDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each finishes: the rows are done and never handed over again.
-	if err := b.db.FinishOutboxTask(b.ctx, ids[0], "w1", postgres.OutboxCompleted, nil); err != nil {
+	if err := b.db.FinishOutboxTask(b.ctx, ids[0], "w1", healthcode.OutboxCompleted, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := b.db.ClaimOutboxTask(b.ctx, ids[1], "w3", time.Minute); err != nil || !ok {
 		t.Fatalf("takeover claim: %v %v", ok, err)
 	}
-	if err := b.db.FinishOutboxTask(b.ctx, ids[1], "w3", postgres.OutboxArchived, errors.New("bad payload")); err != nil {
+	if err := b.db.FinishOutboxTask(b.ctx, ids[1], "w3", healthcode.OutboxArchived, errors.New("bad payload")); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := b.db.ClaimOutboxTask(b.ctx, ids[1], "w2", time.Minute); err != nil || ok {
@@ -170,7 +171,7 @@ func TestOutboxOwnsTaskUntilDone(t *testing.T) {
 	if ok, _ := b.db.ClaimOutboxTask(b.ctx, ids[2], "w1", time.Minute); !ok {
 		t.Fatal("claim of the re-handed row")
 	}
-	if err := b.db.FinishOutboxTask(b.ctx, ids[2], "w1", postgres.OutboxRetry, errors.New("database down")); err != nil {
+	if err := b.db.FinishOutboxTask(b.ctx, ids[2], "w1", healthcode.OutboxRetry, errors.New("database down")); err != nil {
 		t.Fatal(err)
 	}
 	bl, err := b.db.Backlog(b.ctx)
@@ -188,7 +189,7 @@ func TestRelayOutboxFailureBacksOffAndLeavesTheRest(t *testing.T) {
 	ids := b.writeOutbox(t, 3)
 
 	before := time.Now()
-	res, err := b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row postgres.OutboxRow) error {
+	res, err := b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row healthcode.OutboxRow) error {
 		if row.ID == ids[1] {
 			return errors.New("redis down")
 		}
@@ -213,7 +214,7 @@ func TestRelayOutboxFailureBacksOffAndLeavesTheRest(t *testing.T) {
 
 	// The failed row waits out its backoff; the untried one goes next.
 	var got []int64
-	res, err = b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row postgres.OutboxRow) error {
+	res, err = b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row healthcode.OutboxRow) error {
 		got = append(got, row.ID)
 		return nil
 	})
@@ -235,7 +236,7 @@ func TestRelayOutboxSkipsLockedRows(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_, err := b.db.RelayOutbox(b.ctx, 2, 0, func(_ context.Context, row postgres.OutboxRow) error {
+		_, err := b.db.RelayOutbox(b.ctx, 2, 0, func(_ context.Context, row healthcode.OutboxRow) error {
 			first = append(first, row.ID)
 			if len(first) == 1 {
 				close(held)
@@ -249,7 +250,7 @@ func TestRelayOutboxSkipsLockedRows(t *testing.T) {
 	}()
 	<-held
 	var second []int64
-	_, err := b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row postgres.OutboxRow) error {
+	_, err := b.db.RelayOutbox(b.ctx, 10, 0, func(_ context.Context, row healthcode.OutboxRow) error {
 		second = append(second, row.ID)
 		return nil
 	})

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -304,24 +303,8 @@ func (s *SubsystemService) applyApproved(ctx context.Context, tx *Tx, a *healthc
 // a declaration. It returns the rejection reason with an INVALID (or
 // FORBIDDEN) error.
 func (s *SubsystemService) checkRecord(ctx context.Context, a *healthcode.Actor, r healthcode.SubsystemRecord, now time.Time) (*pushItem, string, error) {
-	if n := len(r.RecordID); n == 0 || n > 64 || strings.ContainsFunc(r.RecordID, func(c rune) bool { return c <= ' ' || c > '~' }) {
-		return nil, healthcode.RejectInvalid, healthcode.FieldError("recordId", "记录编号须为 1 至 64 位可见 ASCII 字符")
-	}
-	switch r.Colour {
-	case healthcode.Green, healthcode.Yellow, healthcode.Red:
-	default:
-		return nil, healthcode.RejectInvalid, healthcode.FieldError("colour", "码颜色应为 GREEN、YELLOW 或 RED")
-	}
-	if r.IssuedAt.IsZero() || r.IssuedAt.After(now.Add(time.Hour)) {
-		return nil, healthcode.RejectInvalid, healthcode.FieldError("issuedAt", "赋码时间不能为空，也不能晚于当前时间")
-	}
-	switch r.Sex {
-	case "0", "1", "2", "9":
-	default:
-		return nil, healthcode.RejectInvalid, healthcode.FieldError("sex", "性别应为 GB/T 2261.1 代码 0、1、2 或 9")
-	}
-	if len(r.Nationality) != 3 || strings.ToUpper(r.Nationality) != r.Nationality {
-		return nil, healthcode.RejectInvalid, healthcode.FieldError("nationality", "国籍应为 3 位大写字母代码（GB/T 2659）")
+	if err := r.Validate(now); err != nil {
+		return nil, healthcode.RejectInvalid, err
 	}
 	if r.Issuer != a.RegionCode {
 		return nil, healthcode.RejectIssuer, healthcode.FieldError("issuer", "发码机构 %s 与 API 密钥所属地市 %s 不一致", healthcode.Truncate(r.Issuer, 16), a.RegionCode)

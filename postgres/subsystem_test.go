@@ -32,9 +32,17 @@ type subsystemBundle struct {
 	now        time.Time
 }
 
+// subsystemNow is the clock of the sub-system tests.
+var subsystemNow = time.Date(2026, 11, 25, 10, 0, 0, 0, cst)
+
 func setupSubsystem(t *testing.T) *subsystemBundle {
 	t.Helper()
 	b := &subsystemBundle{Bundle: apitest.Setup(t, apitest.Options{})}
+	// A fixed instant, mid-morning in Shaanxi, so that the records' data day
+	// (an hour before now) and the arrivals' days do not depend on the date
+	// or the hour the test runs.
+	b.Clock.Set(subsystemNow)
+	b.now = b.Clock.Now()
 	b.svc = &postgres.SubsystemService{DB: b.DB}
 	ctx := context.Background()
 	for code, prefix := range map[*string]string{&b.xian: "6101", &b.xianyang: "6104"} {
@@ -56,7 +64,6 @@ func setupSubsystem(t *testing.T) *subsystemBundle {
 		t.Fatalf("authenticate key: %+v, %v", a, err)
 	}
 	b.machine = healthcode.NewContextWithActor(ctx, a)
-	b.now = time.Now()
 	return b
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"healthcode"
 )
 
@@ -126,17 +128,9 @@ func (h *ticketHub) resync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("replay ticket changes: %w", err)
 	}
-	defer rows.Close()
-	type change struct{ id, ticket int64 }
-	var missed []change
-	for rows.Next() {
-		var c change
-		if err := rows.Scan(&c.id, &c.ticket); err != nil {
-			return fmt.Errorf("replay ticket changes: %w", err)
-		}
-		missed = append(missed, c)
-	}
-	if err := rows.Err(); err != nil {
+	type change struct{ ID, Ticket int64 }
+	missed, err := pgx.CollectRows(rows, pgx.RowToStructByPos[change])
+	if err != nil {
 		return fmt.Errorf("replay ticket changes: %w", err)
 	}
 	h.mu.Lock()
@@ -144,10 +138,10 @@ func (h *ticketHub) resync(ctx context.Context) error {
 	seen := map[int64]bool{}
 	h.missed = h.missed[:0]
 	for _, c := range missed {
-		h.last = max(h.last, c.id)
-		if !seen[c.ticket] {
-			seen[c.ticket] = true
-			h.missed = append(h.missed, c.ticket)
+		h.last = max(h.last, c.ID)
+		if !seen[c.Ticket] {
+			seen[c.Ticket] = true
+			h.missed = append(h.missed, c.Ticket)
 		}
 	}
 	h.lost = time.Time{}

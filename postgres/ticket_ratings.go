@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -63,15 +62,30 @@ func (s *TicketService) RateTicket(ctx context.Context, id int64, satisfaction, 
 	return out, err
 }
 
-// Rating implements healthcode.TicketService.
-func (s *TicketService) Rating(ctx context.Context, id int64) (*healthcode.TicketRating, error) {
-	var r healthcode.TicketRating
-	err := s.DB.Pool.QueryRow(ctx, `SELECT r.satisfaction, r.comment, r.created_at FROM ticket_ratings r
-		JOIN tickets t ON t.id = r.ticket_id AND r.round = t.reopen_count WHERE r.ticket_id = $1`, id).Scan(&r.Satisfaction, &r.Comment, &r.At)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("read rating of ticket %d: %w", id, err)
+// Ratings implements healthcode.TicketService: one statement for any
+// number of tickets.
+func (s *TicketService) Ratings(ctx context.Context, ids []int64) ([]*healthcode.TicketRating, []error) {
+	out := make([]*healthcode.TicketRating, len(ids))
+	errs := make([]error, len(ids))
+	rows, err := s.DB.Pool.Query(ctx, `SELECT r.ticket_id, r.satisfaction, r.comment, r.created_at FROM ticket_ratings r
+		JOIN tickets t ON t.id = r.ticket_id AND r.round = t.reopen_count WHERE r.ticket_id = ANY($1)`, ids)
+	if err == nil {
+		byID := make(map[int64]*healthcode.TicketRating)
+		var id int64
+		var r healthcode.TicketRating
+		_, err = pgx.ForEachRow(rows, []any{&id, &r.Satisfaction, &r.Comment, &r.At}, func() error {
+			rating := r
+			byID[id] = &rating
+			return nil
+		})
+		for i, id := range ids {
+			out[i] = byID[id]
+		}
 	}
-	return &r, nil
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("read ratings of tickets: %w", err)
+		}
+	}
+	return out, errs
 }

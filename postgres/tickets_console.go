@@ -84,7 +84,7 @@ func (s *TicketService) UnitStats(ctx context.Context, unitID int64, from, to ti
 	rows, err := s.DB.Pool.Query(ctx, `
 		WITH u AS (
 			SELECT id, region_code, name FROM handling_units
-			WHERE region_path <@ $1::text[]::ltree[] AND ($2::bigint = 0 OR id = $2)),
+			WHERE in_regions(region_path, $1) AND ($2::bigint = 0 OR id = $2)),
 		open AS (
 			SELECT t.unit_id, count(*) AS open, count(*) FILTER (WHERE t.due_at <= $5) AS overdue
 			FROM tickets t JOIN u ON u.id = t.unit_id

@@ -78,9 +78,7 @@ func (h *holdingServer) queue(t *testing.T, class healthcode.WorkClass) <-chan *
 	out := make(chan *httptest.ResponseRecorder, 1)
 	before := h.waiting(class)
 	h.wg.Go(func() { out <- h.do(classRequest(context.Background(), class)) })
-	for h.waiting(class) == before {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the request waits for a slot", func() bool { return h.waiting(class) != before })
 	return out
 }
 
@@ -189,9 +187,7 @@ func TestAdmissionBoundsLogins(t *testing.T) {
 	h.hold(t, healthcode.ClassEssential)
 	login := h.queue(t, healthcode.ClassLogin)
 	h.done(healthcode.ClassEssential)
-	for h.inFlight() != 2 {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "two requests in flight", func() bool { return h.inFlight() == 2 })
 	if h.waiting(healthcode.ClassLogin) != 1 {
 		t.Fatal("a login was admitted when a non-login request ended")
 	}
@@ -297,5 +293,18 @@ func TestAdmissionOff(t *testing.T) {
 	}
 	if w := b.do(classRequest(context.Background(), healthcode.ClassNonEssential)); w.Code != http.StatusOK {
 		t.Fatalf("status %d", w.Code)
+	}
+}
+
+// waitUntil polls cond every millisecond until it holds, and fails the test
+// after 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -690,9 +690,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	<-started
 	cancel()
 	// Shutdown waits for the in-flight request; readyz reports draining.
-	for !b.srv.draining.Load() {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "the server drains", b.srv.draining.Load)
 	w := b.do(httptest.NewRequest(http.MethodGet, "/readyz", nil))
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("readyz while draining = %d", w.Code)
@@ -892,9 +890,7 @@ func TestServeDrainsBeforeStopping(t *testing.T) {
 	}
 	stopped := time.Now()
 	cancel()
-	for !b.srv.draining.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the server drains", b.srv.draining.Load)
 	if code := get("/readyz"); code != http.StatusServiceUnavailable {
 		t.Errorf("readyz while draining = %d, want 503", code)
 	}

@@ -68,7 +68,7 @@ func TestAreaDesignationThroughWorkers(t *testing.T) {
 	runCtx, stop := context.WithCancel(b.ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- workers.Run(runCtx, workers.Config{RedisURL: b.redisURL, DB: b.db,
+		done <- workers.Run(runCtx, workers.Config{RedisURL: b.redisURL, Outbox: b.db,
 			Deps:   workers.Deps{SMS: b.db, Sender: &postgres.DevSMSSender{DB: b.db}, Codes: b.db},
 			Logger: b.logger, Schedule: []workers.PeriodicTask{}, RelayInterval: 100 * time.Millisecond})
 	}()

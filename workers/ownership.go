@@ -13,7 +13,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
 // DefaultLease is how long a worker's claim on a running outbox task lasts
@@ -23,16 +22,16 @@ import (
 const DefaultLease = 10 * time.Second
 
 // Ownership tracks the outbox tasks this worker process runs: before a
-// handler runs it takes the row's lease (postgres.DB.ClaimOutboxTask), a
+// handler runs it takes the row's lease (Outbox.ClaimOutboxTask), a
 // heartbeat renews the leases of running tasks, and afterwards it records
-// how the run ended (postgres.DB.FinishOutboxTask) — done when the handler
+// how the run ended (Outbox.FinishOutboxTask) — done when the handler
 // succeeded or the queue archives the task, released for the queue's retry
 // otherwise. A task whose row is done, or leased by another live worker, is
 // a duplicate (a takeover raced the original, or the queue re-ran a task
 // whose row finished) and completes without running. Run installs it as the
 // mux's middleware.
 type Ownership struct {
-	DB     *postgres.DB
+	Outbox healthcode.Outbox
 	Logger *slog.Logger
 	// Owner names this process in the rows' lease_owner (default:
 	// host:pid:random).
@@ -71,7 +70,7 @@ func (o *Ownership) Middleware(h asynq.Handler) asynq.Handler {
 			return h.ProcessTask(ctx, t)
 		}
 		owner := o.owner()
-		claimed, err := o.DB.ClaimOutboxTask(ctx, id, owner, o.lease())
+		claimed, err := o.Outbox.ClaimOutboxTask(ctx, id, owner, o.lease())
 		if err != nil {
 			return fmt.Errorf("claim %s: %w", taskID, err)
 		}
@@ -84,19 +83,19 @@ func (o *Ownership) Middleware(h asynq.Handler) asynq.Handler {
 		o.track(id, 1)
 		defer o.track(id, -1)
 		herr := h.ProcessTask(ctx, t)
-		outcome := postgres.OutboxCompleted
+		outcome := healthcode.OutboxCompleted
 		if herr != nil {
-			outcome = postgres.OutboxRetry
+			outcome = healthcode.OutboxRetry
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			if errors.Is(herr, asynq.SkipRetry) || retried >= maxRetry {
-				outcome = postgres.OutboxArchived
+				outcome = healthcode.OutboxArchived
 			}
 		}
 		// Record the outcome even when the task's context ended (shutdown).
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		if err := o.DB.FinishOutboxTask(fctx, id, owner, outcome, herr); err != nil {
+		if err := o.Outbox.FinishOutboxTask(fctx, id, owner, outcome, herr); err != nil {
 			if herr != nil {
 				return herr
 			}
@@ -142,7 +141,7 @@ func (o *Ownership) Heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := o.DB.ExtendOutboxLeases(ctx, o.Running(), o.owner(), o.lease()); err != nil && ctx.Err() == nil && o.Logger != nil {
+		if err := o.Outbox.ExtendOutboxLeases(ctx, o.Running(), o.owner(), o.lease()); err != nil && ctx.Err() == nil && o.Logger != nil {
 			o.Logger.Warn("outbox lease heartbeat failed", "err", err)
 		}
 	}

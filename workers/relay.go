@@ -11,7 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"healthcode/postgres"
+	"healthcode"
 )
 
 // Enqueuer puts tasks on the queue; *asynq.Client implements it.
@@ -20,7 +20,7 @@ type Enqueuer interface {
 }
 
 // Relay hands committed outbox rows over to the job queue, and over again
-// until their tasks finish (postgres.DB.RelayOutbox): it claims a batch with
+// until their tasks finish (Outbox.RelayOutbox): it claims a batch with
 // FOR UPDATE SKIP LOCKED and enqueues each row under its task id ("outbox:<id>",
 // or "outbox:<id>:<generation>" after a takeover), so several relays (one per
 // worker process) may run at once, and a row the queue still holds is refused
@@ -29,7 +29,7 @@ type Enqueuer interface {
 // fallback and to take over the tasks of dead workers, every Interval. Run
 // calls it; tests may run it alone.
 type Relay struct {
-	DB     *postgres.DB
+	Outbox healthcode.Outbox
 	Queue  Enqueuer
 	Logger *slog.Logger
 	// BatchSize is the number of rows claimed per transaction (default 100).
@@ -38,14 +38,14 @@ type Relay struct {
 	Interval time.Duration
 	// RedeliverAfter is how long a handed-over task may sit in the queue
 	// unstarted before it is handed over again (default
-	// postgres.DefaultRedeliverAfter).
+	// healthcode.DefaultRedeliverAfter).
 	RedeliverAfter time.Duration
 	// Periodic builds the tasks of periodic slots written to the outbox by
 	// the Scheduler, by task type (default: allPeriodic(nil)).
 	Periodic map[string]func(slot time.Time) *asynq.Task
 	// Epoch, when set, tells the relay that the queue lost its content
 	// (Redis restarted empty): everything handed over and not started is
-	// then handed over again at once (postgres.DB.RequeueHanded).
+	// then handed over again at once (Outbox.RequeueHanded).
 	Epoch *QueueEpoch
 
 	wake chan struct{}
@@ -85,9 +85,9 @@ func (r *Relay) Poke() {
 // Listen registers the relay on the process's listener: NOTIFY outbox wakes
 // it, and so does every reconnection (rows committed meanwhile). Call it
 // before Run.
-func (r *Relay) Listen(l *postgres.Listener) {
+func (r *Relay) Listen(l healthcode.OutboxWaker) {
 	r.wakeup()
-	l.Handle(postgres.OutboxChannel, func(string) { r.Poke() }, func(context.Context) error { r.Poke(); return nil })
+	l.OnOutbox(r.Poke)
 }
 
 // Run relays until ctx is done and then returns nil. Errors of the database
@@ -116,7 +116,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 		failures = 0
 		if time.Since(purged) > time.Hour {
-			if _, err := r.DB.PurgeOutbox(ctx, 8*24*time.Hour); err != nil && ctx.Err() == nil {
+			if _, err := r.Outbox.PurgeOutbox(ctx, 8*24*time.Hour); err != nil && ctx.Err() == nil {
 				r.logger().Warn("purge outbox", "err", err)
 			} else {
 				purged = time.Now()
@@ -142,7 +142,7 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 			return 0, fmt.Errorf("check the queue: %w", err)
 		}
 		if lost {
-			n, err := r.DB.RequeueHanded(ctx)
+			n, err := r.Outbox.RequeueHanded(ctx)
 			if err != nil {
 				r.Epoch.Forget(ctx) // noticed again next time
 				return 0, err
@@ -153,7 +153,7 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 		}
 	}
 	for {
-		res, err := r.DB.RelayOutbox(ctx, r.batchSize(), r.RedeliverAfter, r.enqueue)
+		res, err := r.Outbox.RelayOutbox(ctx, r.batchSize(), r.RedeliverAfter, r.enqueue)
 		total += res.Sent
 		if err != nil {
 			return total, fmt.Errorf("relay outbox: %w", err)
@@ -175,7 +175,7 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 			// wait for the next tick. Go on while rows never handed over
 			// remain (those the other relay holds count until it commits, and
 			// it checks again then).
-			more, err := r.DB.OutboxUnsent(ctx)
+			more, err := r.Outbox.OutboxUnsent(ctx)
 			if err != nil {
 				return total, fmt.Errorf("relay outbox: %w", err)
 			}
@@ -188,7 +188,7 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 
 // enqueue puts one outbox row on the queue. A task id conflict means the
 // queue still holds the task (or kept it after completion): nothing to do.
-func (r *Relay) enqueue(ctx context.Context, row postgres.OutboxRow) error {
+func (r *Relay) enqueue(ctx context.Context, row healthcode.OutboxRow) error {
 	task, err := r.task(row)
 	if err != nil {
 		return err
@@ -204,7 +204,7 @@ func (r *Relay) enqueue(ctx context.Context, row postgres.OutboxRow) error {
 
 // task builds the task of row: a periodic slot's own task (its options and
 // payload, under the row's task id), or NewOutboxTask.
-func (r *Relay) task(row postgres.OutboxRow) (*asynq.Task, error) {
+func (r *Relay) task(row healthcode.OutboxRow) (*asynq.Task, error) {
 	periodic := r.Periodic
 	if periodic == nil {
 		periodic = allPeriodic(nil)

@@ -17,7 +17,7 @@ import (
 // PeriodicTask is one entry of the schedule: a standard five-field cron spec,
 // read in the scheduler's location, and the constructor of the task of one
 // time slot (its type, payload and options). The scheduler writes one
-// outbox row per slot (postgres.PeriodicDedupKey), and the relay builds the
+// outbox row per slot (healthcode.PeriodicDedupKey), and the relay builds the
 // task with the constructor and hands it over under the row's task id, so
 // the slot id the constructor may set serves only callers that enqueue it
 // directly (the CLI, tests).
@@ -45,8 +45,8 @@ func DefaultSchedule() []PeriodicTask {
 	}
 }
 
-// SlotWriter records the task of one periodic time slot; postgres.DB
-// implements it (ScheduleSlot: an outbox row with the slot in its dedup key).
+// SlotWriter records the task of one periodic time slot; the outbox
+// (healthcode.Outbox) implements it (ScheduleSlot: an outbox row with the slot in its dedup key).
 type SlotWriter interface {
 	ScheduleSlot(ctx context.Context, taskType string, slot time.Time, payload []byte) (bool, error)
 }

@@ -95,7 +95,7 @@ func TestSchedulersWriteEachSlotOnce(t *testing.T) {
 	want := []string{}
 	for _, m := range []string{"18:04", "18:05", "18:06"} {
 		slot, _ := time.ParseInLocation("2006-01-02 15:04", "2026-11-27 "+m, loc)
-		want = append(want, postgres.PeriodicDedupKey("test:tick", slot))
+		want = append(want, healthcode.PeriodicDedupKey("test:tick", slot))
 	}
 	if got := slotRows(t, db); !slices.Equal(got, want) {
 		t.Fatalf("slots %v, want %v (18:04 caught up at the start, 18:05 and 18:06 on time)", got, want)
@@ -119,7 +119,7 @@ func TestSchedulerFollowsThePlatformClock(t *testing.T) {
 	if err := s.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	want := postgres.PeriodicDedupKey("test:tick", boundary)
+	want := healthcode.PeriodicDedupKey("test:tick", boundary)
 	if got := slotRows(t, db); !slices.Contains(got, want) {
 		t.Fatalf("slots %v, want %s (the dev clock's minute)", got, want)
 	}
@@ -157,25 +157,25 @@ func TestSchedulerCatchesUpMissedSlots(t *testing.T) {
 		return t
 	}
 	want := []string{
-		postgres.PeriodicDedupKey(healthcode.TaskPurgeAuth, at("17:00")),
-		postgres.PeriodicDedupKey(healthcode.TaskReevaluateDue, at("17:30")),
-		postgres.PeriodicDedupKey(healthcode.TaskTicketDeadlines, at("17:30")),
-		postgres.PeriodicDedupKey(healthcode.TaskWeeklyDrafts, at("08:00")),
-		postgres.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00")),
-		postgres.PeriodicDedupKey(healthcode.TaskIndicatorsRecompute, at("17:30")),
-		postgres.PeriodicDedupKey(healthcode.TaskAuditAnchor, at("17:30")),
-		postgres.PeriodicDedupKey(healthcode.TaskPurgeData, at("03:30")),
+		healthcode.PeriodicDedupKey(healthcode.TaskPurgeAuth, at("17:00")),
+		healthcode.PeriodicDedupKey(healthcode.TaskReevaluateDue, at("17:30")),
+		healthcode.PeriodicDedupKey(healthcode.TaskTicketDeadlines, at("17:30")),
+		healthcode.PeriodicDedupKey(healthcode.TaskWeeklyDrafts, at("08:00")),
+		healthcode.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00")),
+		healthcode.PeriodicDedupKey(healthcode.TaskIndicatorsRecompute, at("17:30")),
+		healthcode.PeriodicDedupKey(healthcode.TaskAuditAnchor, at("17:30")),
+		healthcode.PeriodicDedupKey(healthcode.TaskPurgeData, at("03:30")),
 	}
 	if got := slotRows(t, db); !slices.Equal(got, want) {
 		t.Fatalf("caught up %v, want %v", got, want)
 	}
-	relay := &Relay{DB: db, Queue: client}
+	relay := &Relay{Outbox: db, Queue: client}
 	if n, err := relay.Drain(t.Context()); err != nil || n != len(want) {
 		t.Fatalf("relayed %d, %v", n, err)
 	}
 	var id int64
 	if err := db.Pool.QueryRow(t.Context(), "SELECT id FROM outbox WHERE dedup_key = $1",
-		postgres.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00"))).Scan(&id); err != nil {
+		healthcode.PeriodicDedupKey(healthcode.TaskRankingReports, at("17:00"))).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	info, err := insp.GetTaskInfo(QueueLow, OutboxTaskID(id))

@@ -19,7 +19,7 @@ import (
 // waits for Run and returns its error and how long the stop took.
 func runWorker(t *testing.T, b bundle, db *postgres.DB, cfg workers.Config) func() (time.Duration, error) {
 	t.Helper()
-	cfg.RedisURL, cfg.DB, cfg.Logger = b.redisURL, db, b.logger
+	cfg.RedisURL, cfg.Outbox, cfg.Logger = b.redisURL, db, b.logger
 	if cfg.Deps.SMS == nil {
 		cfg.Deps.SMS = db
 	}

@@ -4,7 +4,7 @@
 // `healthcode worker` and `healthcode dev` commands call it.
 //
 // Tasks caused by a database write are written to the outbox in the same
-// transaction (postgres.Tx.Outbox) and enqueued only by the Relay, with the
+// transaction (package postgres, Tx.Outbox) and enqueued only by the Relay, with the
 // task id "outbox:<id>"; nothing else enqueues them. Handlers are idempotent,
 // honour their context, are retried at most MaxRetry times and return an
 // error wrapping asynq.SkipRetry for payloads that can never succeed.
@@ -20,7 +20,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"healthcode"
-	"healthcode/postgres"
 )
 
 // Queues, with the weights Run gives them: login codes and notifications go
@@ -94,7 +93,7 @@ func ParseOutboxTaskID(taskID string) (int64, bool) {
 // row's generation), queue, retry cap and retention. Only the Relay (and
 // tests) call it.
 // Errors: a payload that is not valid JSON.
-func NewOutboxTask(row postgres.OutboxRow) (*asynq.Task, error) {
+func NewOutboxTask(row healthcode.OutboxRow) (*asynq.Task, error) {
 	if !json.Valid(row.Payload) {
 		return nil, fmt.Errorf("outbox %d: payload is not json", row.ID)
 	}

@@ -33,7 +33,7 @@ func TestParseOutboxPayloadBadPayloadSkipsRetry(t *testing.T) {
 
 func TestNewOutboxTaskRoundTrip(t *testing.T) {
 	t.Parallel()
-	row := postgres.OutboxRow{ID: 42, TaskType: healthcode.TaskNotifySMS, Payload: []byte(`{"sealed":"AAAA"}`)}
+	row := healthcode.OutboxRow{ID: 42, TaskType: healthcode.TaskNotifySMS, Payload: []byte(`{"sealed":"AAAA"}`)}
 	task, err := workers.NewOutboxTask(row)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func TestNewOutboxTaskRoundTrip(t *testing.T) {
 	if workers.OutboxTaskID(42) != "outbox:42" {
 		t.Fatal(workers.OutboxTaskID(42))
 	}
-	if _, err := workers.NewOutboxTask(postgres.OutboxRow{ID: 1, TaskType: "x:y", Payload: []byte("{")}); err == nil {
+	if _, err := workers.NewOutboxTask(healthcode.OutboxRow{ID: 1, TaskType: "x:y", Payload: []byte("{")}); err == nil {
 		t.Fatal("invalid json accepted")
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"healthcode/postgres"
+	"healthcode"
 )
 
 // Config configures Run.
@@ -21,9 +21,12 @@ type Config struct {
 	// Concurrency is the number of tasks processed at once (default 10).
 	Concurrency int
 	Logger      *slog.Logger
-	// DB is the outbox the Relay drains and the clock of the scheduler
-	// (required).
-	DB *postgres.DB
+	// Outbox is the outbox the Relay drains and the scheduler writes its
+	// slots to (required).
+	Outbox healthcode.Outbox
+	// Clock is the platform's clock, which the scheduler reads its slots on
+	// (default: the wall clock).
+	Clock healthcode.Clock
 	// Deps are the handlers' services (Deps.Sender is required; Deps.Logger
 	// defaults to Logger).
 	Deps Deps
@@ -40,11 +43,11 @@ type Config struct {
 	Lease time.Duration
 	// RedeliverAfter is how long a handed-over task may sit in the queue
 	// unstarted before the relay hands it over again
-	// (OUTBOX_REDELIVER_AFTER, default postgres.DefaultRedeliverAfter).
+	// (OUTBOX_REDELIVER_AFTER, default healthcode.DefaultRedeliverAfter).
 	RedeliverAfter time.Duration
 	// Listener is the process's database listener; when set, the relay
 	// wakes on NOTIFY outbox (register before the listener runs).
-	Listener *postgres.Listener
+	Listener healthcode.OutboxWaker
 	// Schedule replaces DefaultSchedule when not nil (tests).
 	Schedule []PeriodicTask
 	// RelayInterval is the relay's fallback poll interval (default 2 s).
@@ -57,11 +60,11 @@ type Config struct {
 // taking tasks, waits up to ShutdownTimeout for running ones, stops the
 // scheduler and the relay, and returns nil. The `healthcode worker` and
 // `healthcode dev` commands call it.
-// Errors: a missing DB or Deps.Sender, a bad RedisURL or an unreachable Redis at
+// Errors: a missing Outbox or Deps.Sender, a bad RedisURL or an unreachable Redis at
 // start (wrapped); an invalid schedule.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.DB == nil || cfg.Deps.Sender == nil {
-		return fmt.Errorf("workers: DB and Sender are required")
+	if cfg.Outbox == nil || cfg.Deps.Sender == nil {
+		return fmt.Errorf("workers: Outbox and Sender are required")
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -120,10 +123,10 @@ func Run(ctx context.Context, cfg Config) error {
 		deps.Logger = logger
 	}
 	mux := NewMux(deps)
-	own := &Ownership{DB: cfg.DB, Logger: logger, Lease: cfg.Lease}
+	own := &Ownership{Outbox: cfg.Outbox, Logger: logger, Lease: cfg.Lease}
 	mux.Use(own.Middleware)
-	sched := &Scheduler{Slots: cfg.DB, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.DB.Clock}
-	relay := &Relay{DB: cfg.DB, Queue: client, Logger: logger, Interval: cfg.RelayInterval,
+	sched := &Scheduler{Slots: cfg.Outbox, Location: cfg.Location, Tasks: schedule, Logger: logger, Clock: cfg.Clock}
+	relay := &Relay{Outbox: cfg.Outbox, Queue: client, Logger: logger, Interval: cfg.RelayInterval,
 		RedeliverAfter: cfg.RedeliverAfter, Periodic: allPeriodic(schedule)}
 	if cfg.Listener != nil {
 		relay.Listen(cfg.Listener)

@@ -58,7 +58,7 @@ func setup(t *testing.T) bundle {
 }
 
 // queueSMS commits a notify:sms outbox row and returns it.
-func (b bundle) queueSMS(t *testing.T, phone, text string) postgres.OutboxRow {
+func (b bundle) queueSMS(t *testing.T, phone, text string) healthcode.OutboxRow {
 	t.Helper()
 	err := b.db.InTx(b.ctx, func(tx *postgres.Tx) error {
 		return tx.QueueSMS(b.ctx, phone, text, "")
@@ -66,7 +66,7 @@ func (b bundle) queueSMS(t *testing.T, phone, text string) postgres.OutboxRow {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var row postgres.OutboxRow
+	var row healthcode.OutboxRow
 	err = b.db.Pool.QueryRow(b.ctx, `SELECT id, task_type, payload, created_at FROM outbox
 		ORDER BY id DESC LIMIT 1`).Scan(&row.ID, &row.TaskType, &row.Payload, &row.CreatedAt)
 	if err != nil {
@@ -85,7 +85,7 @@ func (b bundle) count(t *testing.T, query string, args ...any) int {
 }
 
 func (b bundle) relay() *workers.Relay {
-	return &workers.Relay{DB: b.db, Queue: b.client, Logger: b.logger}
+	return &workers.Relay{Outbox: b.db, Queue: b.client, Logger: b.logger}
 }
 
 func (b bundle) taskState(t *testing.T, queue, id string) asynq.TaskState {
@@ -148,7 +148,7 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- workers.Run(ctx, workers.Config{
-			RedisURL: b.redisURL, Concurrency: 2, Logger: b.logger, DB: b.db, Deps: workers.Deps{SMS: b.db, Sender: sender},
+			RedisURL: b.redisURL, Concurrency: 2, Logger: b.logger, Outbox: b.db, Deps: workers.Deps{SMS: b.db, Sender: sender},
 			Schedule: []workers.PeriodicTask{},
 		})
 	}()
@@ -179,7 +179,7 @@ func TestOutboxToSenderExactlyOnce(t *testing.T) {
 	if n := b.count(t, `SELECT count(*) FROM outbox WHERE id = $1 AND done_at IS NOT NULL AND lease_owner IS NULL`, row.ID); n != 1 {
 		t.Fatal("the completed task's row is not done")
 	}
-	if n, err := (&workers.Relay{DB: b.db, Queue: b.client, RedeliverAfter: time.Nanosecond}).Drain(b.ctx); err != nil || n != 0 {
+	if n, err := (&workers.Relay{Outbox: b.db, Queue: b.client, RedeliverAfter: time.Nanosecond}).Drain(b.ctx); err != nil || n != 0 {
 		t.Fatalf("relay after completion: sent %d, %v", n, err)
 	}
 	if pending, _ := b.insp.ListPendingTasks(workers.QueueCritical); len(pending) != 0 {
@@ -234,7 +234,7 @@ func TestRelaysRunConcurrently(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 2 {
 		// Two processes: each with its listener.
-		r := &workers.Relay{DB: b.db, Queue: q, Logger: b.logger, BatchSize: 7, Interval: time.Hour}
+		r := &workers.Relay{Outbox: b.db, Queue: q, Logger: b.logger, BatchSize: 7, Interval: time.Hour}
 		l := postgres.NewListener(b.db)
 		r.Listen(l)
 		wg.Add(1)
@@ -311,7 +311,7 @@ func TestRelayRecordsEnqueueFailure(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	row := b.queueSMS(t, testPhone, testText)
-	r := &workers.Relay{DB: b.db, Queue: failingQueue{}, Logger: b.logger}
+	r := &workers.Relay{Outbox: b.db, Queue: failingQueue{}, Logger: b.logger}
 	if n, err := r.Drain(b.ctx); err != nil || n != 0 {
 		t.Fatalf("drain: sent %d, %v", n, err)
 	}
@@ -412,9 +412,9 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	sender := &postgres.DevSMSSender{DB: db}
 	for _, cfg := range []workers.Config{
 		{RedisURL: "redis://127.0.0.1:1/0", Deps: workers.Deps{Sender: sender}},
-		{RedisURL: "redis://127.0.0.1:1/0", DB: db},
-		{RedisURL: "mysql://x", DB: db, Deps: workers.Deps{Sender: sender}},
-		{RedisURL: "redis://127.0.0.1:1/0", DB: db, Deps: workers.Deps{Sender: sender}}, // nothing listens on port 1
+		{RedisURL: "redis://127.0.0.1:1/0", Outbox: db},
+		{RedisURL: "mysql://x", Outbox: db, Deps: workers.Deps{Sender: sender}},
+		{RedisURL: "redis://127.0.0.1:1/0", Outbox: db, Deps: workers.Deps{Sender: sender}}, // nothing listens on port 1
 	} {
 		if err := workers.Run(t.Context(), cfg); err == nil {
 			t.Errorf("Run(%+v) = nil", cfg.RedisURL)
@@ -437,8 +437,8 @@ func TestRelayHandsOverAgainWhenRedisLosesItsContent(t *testing.T) {
 	}
 	rc := opt.MakeRedisClient().(redis.UniversalClient)
 	defer rc.Close()
-	relay := &workers.Relay{DB: b.db, Queue: b.client, Logger: b.logger, Epoch: &workers.QueueEpoch{Client: rc}}
-	rows := []postgres.OutboxRow{b.queueSMS(t, testPhone, testText), b.queueSMS(t, testPhone, testText)}
+	relay := &workers.Relay{Outbox: b.db, Queue: b.client, Logger: b.logger, Epoch: &workers.QueueEpoch{Client: rc}}
+	rows := []healthcode.OutboxRow{b.queueSMS(t, testPhone, testText), b.queueSMS(t, testPhone, testText)}
 	if n, err := relay.Drain(b.ctx); err != nil || n != 2 {
 		t.Fatalf("first hand-over: %d, %v", n, err)
 	}

@@ -175,7 +175,7 @@ func openPlatform(ctx context.Context, cfg Config, log *slog.Logger) (*platform,
 func warnMissingHolidays(log *slog.Logger, cal *workcal.Calendar, now time.Time) {
 	for _, y := range cal.MissingYears(now) {
 		log.Warn("the working-time calendar has no holidays for this year: hotline deadlines count Monday to Friday only; "+
-			"add workcal/data/<year>.json from the State Council's holiday notice (docs/hotline.md)", "year", y)
+			"add workcal/data/<year>.json from the State Council's holiday notice (docs/operations.md, \"Holiday data for the hotline's deadlines\")", "year", y)
 	}
 }
 

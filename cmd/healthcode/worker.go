@@ -45,7 +45,7 @@ func (p *platform) runWorkers(ctx context.Context) error {
 		return err
 	}
 	cfg := workers.Config{
-		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, DB: p.db,
+		RedisURL: p.cfg.RedisURL, Concurrency: p.cfg.WorkerConcurrency, Logger: p.log, Outbox: p.db, Clock: p.db.Clock,
 		Deps: workers.Deps{SMS: p.db, Sender: sender, Purger: p.db, Codes: p.db, DataPurger: p.db, Retention: p.cfg.Retention,
 			Supervision: p.svc.supervision, Rankings: p.svc.rankings, Tickets: p.svc.tickets, Indicators: p.svc.indicators,
 			Anchors: p.anchors},

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"healthcode"
@@ -215,28 +216,21 @@ func (b *Bundle) DeliverSMS(t testing.TB) {
 		t.Fatal(err)
 	}
 	type pending struct {
-		id      int64
-		payload []byte
+		ID      int64
+		Payload []byte
 	}
-	var list []pending
-	for rows.Next() {
-		var p pending
-		if err := rows.Scan(&p.id, &p.payload); err != nil {
-			t.Fatal(err)
-		}
-		list = append(list, p)
-	}
-	if rows.Err() != nil {
-		t.Fatal(rows.Err())
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[pending])
+	if err != nil {
+		t.Fatal(err)
 	}
 	sender := &postgres.DevSMSSender{DB: b.DB}
 	for _, p := range list {
-		msg, err := b.DB.OpenSMS(p.payload)
+		msg, err := b.DB.OpenSMS(p.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}
-		msg.Key = "outbox:" + strconv.FormatInt(p.id, 10)
-		if err := b.DB.DeliverOnce(ctx, p.id, func(ctx context.Context) error { return sender.Send(ctx, msg) }); err != nil {
+		msg.Key = "outbox:" + strconv.FormatInt(p.ID, 10)
+		if err := b.DB.DeliverOnce(ctx, p.ID, func(ctx context.Context) error { return sender.Send(ctx, msg) }); err != nil {
 			t.Fatal(err)
 		}
 	}
