@@ -239,6 +239,20 @@ func pgCode(err error) string {
 	return ""
 }
 
+// collectPage collects one page of a list read with LIMIT first+1 (keyset
+// paging) and reports whether more rows follow; what names the list in an
+// error.
+func collectPage[T any](rows pgx.Rows, first int, what string, scan pgx.RowToFunc[T]) ([]T, bool, error) {
+	list, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, false, fmt.Errorf("list %s: %w", what, err)
+	}
+	if len(list) > first {
+		return list[:first], true, nil
+	}
+	return list, false, nil
+}
+
 // insideAny reports whether code lies inside one of regions (the result of
 // scope or VisibleRegions).
 func insideAny(code string, regions []string) bool {
