@@ -1,13 +1,14 @@
 // The approvals inbox (审批): what waits for a second person, by the role of
 // the active grant — colour change requests for health officers, pending
-// grants of approving roles for administrators (from the staff list: the API
+// grants of approving roles for administrators (from the staff list, StaffList
+// as the staff page reads it: the API
 // has no list of pending grants), submitted rule sets for rule admins. The
 // menu's badge and the page share the count.
 import { ref } from 'vue'
 import { defineStore } from 'pinia'
 import {
-  PendingColourRequestsDocument, RuleSetsDocument, StaffGrantsDocument,
-  type PendingColourRequestsQuery, type PersonFragment, type RuleSetRowFragment, type StaffGrantsQuery,
+  PendingColourRequestsDocument, RuleSetsDocument, StaffListDocument,
+  type PendingColourRequestsQuery, type PersonFragment, type RuleSetRowFragment, type StaffListQuery,
 } from '@/console/generated/graphql'
 import type { CombinedError } from '@urql/core'
 import { errorText } from '@/api/errors'
@@ -24,7 +25,7 @@ export const TABS_OF: Record<string, InboxTab[]> = {
 }
 
 export type ColourRequestRow = PendingColourRequestsQuery['colourRequests'][number]
-type StaffNode = StaffGrantsQuery['staff']['nodes'][number]
+type StaffNode = StaffListQuery['staff']['nodes'][number]
 export type GrantRow = StaffNode['grants'][number] & { staff: Pick<StaffNode, 'id' | 'username' | 'displayName'> }
 
 /** Who asked or decided, in one line: 姓名（角色，单位，地区）; the system (the default rule set's) as such. */
@@ -39,7 +40,7 @@ export const ownRequest = (r: ColourRequestRow, me: string) => !!me && r.request
 export const ownGrant = (g: GrantRow, me: string) => !!me && (g.grantedBy?.subject === me || `staff:${g.staff.id}` === me)
 
 /** The pending grants among a page of staff accounts, each with its grantee. */
-export function pendingGrants(nodes: StaffNode[]): GrantRow[] {
+export function pendingGrants(nodes: Pick<StaffNode, 'id' | 'username' | 'displayName' | 'grants'>[]): GrantRow[] {
   return nodes.flatMap((s) =>
     s.grants.filter((g) => g.pending).map((g) => ({ ...g, staff: { id: s.id, username: s.username, displayName: s.displayName } })),
   )
@@ -58,9 +59,9 @@ export const useInbox = defineStore('inbox', () => {
     let after: string | null = null
     // Every page of the staff list the caller may see (homed inside its grants).
     for (let i = 0; i < 50; i++) {
-      const res: { data?: StaffGrantsQuery; error?: CombinedError } = await client.query(StaffGrantsDocument, { first: 100, after }, { requestPolicy: 'network-only' }).toPromise()
+      const res: { data?: StaffListQuery; error?: CombinedError } = await client.query(StaffListDocument, { first: 100, after }, { requestPolicy: 'network-only' }).toPromise()
       if (res.error) return errorText(res.error)
-      const page: StaffGrantsQuery['staff'] | undefined = res.data?.staff
+      const page: StaffListQuery['staff'] | undefined = res.data?.staff
       if (!page) break
       out.push(...pendingGrants(page.nodes))
       if (!page.pageInfo.hasNextPage) break

@@ -79,7 +79,7 @@ describe('InboxPage', () => {
     const grant = (id: string, pending: boolean, granter: string) => ({
       id, role: 'HEALTH_OFFICER', roleLabel: '卫生健康人员', regionCode: '610113', region: { name: '雁塔区' }, grantedAt: '2026-12-01T00:00:00Z', pending, grantedBy: by(granter, '丙'),
     })
-    ctx.handlers.StaffGrants = () => ({
+    ctx.handlers.StaffList = () => ({
       staff: {
         nodes: [
           { id: '8', username: 'new_officer', displayName: '新人', grants: [grant('30', true, '9'), grant('31', false, '9')] },
