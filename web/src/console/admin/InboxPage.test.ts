@@ -5,17 +5,11 @@ import { createMemoryHistory, createRouter } from 'vue-router'
 import urql from '@urql/vue'
 import { mockClient, gqlError, type Handlers } from '@/test/mockClient'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
-  const { client } = mockClient(handlers as Handlers)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console')))
 
 import InboxPage from './InboxPage.vue'
 import { useInbox } from '../inbox'
+import { api as ctx } from '@/test/mockContext'
 
 const me = (role: string) => ({
   me: { kind: 'STAFF', id: '5', name: '甲', staff: { id: '5', username: 'yanta_health2', displayName: '甲' }, grants: [{ id: 'g1', role, roleLabel: role, regionCode: '610113', region: { code: '610113', name: '雁塔区', level: 3 } }] },
