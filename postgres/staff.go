@@ -156,14 +156,7 @@ func (s *StaffService) GrantsOf(ctx context.Context, staffID int64) ([]*healthco
 // GrantsOfStaff implements healthcode.StaffService: two statements for any
 // number of accounts.
 func (s *StaffService) GrantsOfStaff(ctx context.Context, staffIDs []int64) ([][]*healthcode.Grant, []error) {
-	out := make([][]*healthcode.Grant, len(staffIDs))
-	errs := make([]error, len(staffIDs))
-	fail := func(err error) ([][]*healthcode.Grant, []error) {
-		for i := range errs {
-			errs[i] = err
-		}
-		return out, errs
-	}
+	out, errs, fail := batch[[]*healthcode.Grant](len(staffIDs))
 	a, err := actor(ctx)
 	if err != nil {
 		return fail(err)
