@@ -65,6 +65,12 @@ type StaffFilter struct {
 	After int64 // keyset cursor: the last id of the previous page
 }
 
+// GrantFilter pages through grants.
+type GrantFilter struct {
+	First int
+	After int64 // keyset cursor: the last grant id of the previous page
+}
+
 // StaffService manages staff accounts and their grants.
 type StaffService interface {
 	// CreateStaff creates an account homed in input.RegionCode. Callers need
@@ -99,6 +105,13 @@ type StaffService interface {
 	// grantee. Errors: UNAUTHENTICATED, NOT_FOUND (unknown, or outside the
 	// caller's grants), FORBIDDEN, CONFLICT (not pending).
 	ApproveGrant(ctx context.Context, grantID int64) (*Grant, error)
+	// PendingGrants returns the pending grants the caller may approve
+	// (ApproveGrant), ordered by id, and whether more follow: those at a
+	// region whose parent region (the province for a grant at the
+	// province) lies inside the caller's grant.manage regions, neither
+	// given by nor to the caller. Errors: UNAUTHENTICATED, FORBIDDEN (no
+	// grant.manage).
+	PendingGrants(ctx context.Context, filter GrantFilter) ([]*Grant, bool, error)
 	// RevokeRole removes a grant. The caller needs grant.manage at the grant's
 	// region. The revocation takes effect on the very next request.
 	// Errors: UNAUTHENTICATED, FORBIDDEN, NOT_FOUND.

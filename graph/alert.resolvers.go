@@ -26,11 +26,7 @@ func (r *mutationResolver) AcknowledgeAlert(ctx context.Context, id int64, note 
 
 // Alerts is the resolver for the alerts field.
 func (r *queryResolver) Alerts(ctx context.Context, kind *healthcode.AlertKind, acknowledged *bool, first *int, after *string) (*model.AlertConnection, error) {
-	n, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := decodeIDCursor("alert", after)
+	n, cur, err := idPage("alert", first, after)
 	if err != nil {
 		return nil, err
 	}

@@ -39,11 +39,7 @@ func (r *auditVerificationResolver) BrokenID(ctx context.Context, obj *healthcod
 
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, action *string, actor *string, object *string, reason *string, region *string, from *time.Time, to *time.Time) (*model.AuditRecordConnection, error) {
-	n, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := decodeIDCursor("audit", after)
+	n, cur, err := idPage("audit", first, after)
 	if err != nil {
 		return nil, err
 	}

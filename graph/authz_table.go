@@ -173,6 +173,7 @@ var AuthzTable = map[string]AuthzRow{
 	"Query.ruleSets":                  {Perms: []string{"ruleset.read"}, Province: true},
 	"Query.scans":                     {Perms: []string{"scan.read"}},
 	"Query.staff":                     {Perms: []string{"staff.read"}},
+	"Query.pendingGrants":             {Perms: []string{"grant.manage"}},
 	"Query.ticket":                    {Resident: true, Perms: []string{"ticket.dispatch", "ticket.handle", "ticket.supervise"}},
 	"Query.ticketNotices":             {Perms: []string{"ticket.dispatch", "ticket.handle", "ticket.supervise"}},
 	"Query.tickets":                   {Perms: []string{"ticket.dispatch", "ticket.handle", "ticket.supervise"}},

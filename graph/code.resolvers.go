@@ -238,11 +238,7 @@ func (r *personResolver) Code(ctx context.Context, obj *healthcode.Person) (*hea
 
 // Persons is the resolver for the persons field.
 func (r *queryResolver) Persons(ctx context.Context, region *string, first *int, after *string) (*model.PersonConnection, error) {
-	n, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := decodeIDCursor("person", after)
+	n, cur, err := idPage("person", first, after)
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,20 @@ func decodeIDCursor(kind string, cursor *string) (int64, error) {
 	return n, nil
 }
 
+// idPage reads the arguments of a list paged by id: the page size and the
+// id after which it starts (0 for the first page). Errors: INVALID.
+func idPage(kind string, first *int, after *string) (int, int64, error) {
+	n, err := pageSize(first)
+	if err != nil {
+		return 0, 0, err
+	}
+	cur, err := decodeIDCursor(kind, after)
+	if err != nil {
+		return 0, 0, err
+	}
+	return n, cur, nil
+}
+
 func pageInfo(more bool, last string) *model.PageInfo {
 	p := &model.PageInfo{HasNextPage: more}
 	if last != "" {

@@ -47,11 +47,7 @@ func (r *mutationResolver) PushSubsystemRecords(ctx context.Context, records []*
 
 // Deviations is the resolver for the deviations field.
 func (r *queryResolver) Deviations(ctx context.Context, city *string, status *model.DeviationStatus, first *int, after *string) (*model.DeviationConnection, error) {
-	n, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	afterID, err := decodeIDCursor("deviation", after)
+	n, afterID, err := idPage("deviation", first, after)
 	if err != nil {
 		return nil, err
 	}

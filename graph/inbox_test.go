@@ -127,3 +127,88 @@ func TestInboxRuleSetAndGrantAttribution(t *testing.T) {
 		t.Fatal("the pending grant does not name its granter")
 	}
 }
+
+// pendingGrants lists what the caller may approve, and nothing else: a
+// grant at a region whose parent lies inside the caller's grant.manage
+// regions, not given by or to the caller; none for an administrator of
+// another city; gone once approved. It pages by id.
+func TestInboxPendingGrants(t *testing.T) {
+	t.Parallel()
+	s := newScenario(t)
+	const q = `query($after: String) { pendingGrants(first: 1, after: $after) {
+		nodes { id role regionCode pending grantee { subject name } grantedBy { subject } }
+		pageInfo { hasNextPage endCursor } } }`
+	page := func(tok string, after any) ([]any, map[string]any) {
+		t.Helper()
+		c := s.Do(t, tok, q, map[string]any{"after": after}).MustData(t)["pendingGrants"].(map[string]any)
+		return c["nodes"].([]any), c["pageInfo"].(map[string]any)
+	}
+	xianAID, xianA := s.CreateStaff(t, "pg_xian_a", "6101", apitest.G("ADMIN@6101"))
+	_, xianB := s.CreateStaff(t, "pg_xian_b", "6101", apitest.G("ADMIN@6101"))
+	_, baoji := s.CreateStaff(t, "pg_baoji", "6103", apitest.G("ADMIN@6103"))
+	_, yantaAdmin := s.CreateStaff(t, "pg_yanta_admin", "610113", apitest.G("ADMIN@610113"))
+	officerID, _ := s.CreateStaff(t, "pg_officer", "610113")
+	ruleID, _ := s.CreateStaff(t, "pg_rules", "610113")
+	grant := func(tok string, id int64, role string) string {
+		t.Helper()
+		g := s.Do(t, tok, `mutation($id: ID!, $r: Role!) { grantRole(staffId: $id, role: $r, region: "610113") { id pending } }`,
+			map[string]any{"id": strconv.FormatInt(id, 10), "r": role}).MustData(t)["grantRole"].(map[string]any)
+		if g["pending"] != true {
+			t.Fatalf("grant of %s: %v", role, g)
+		}
+		return g["id"].(string)
+	}
+	first := grant(xianA, officerID, "HEALTH_OFFICER")
+	second := grant(yantaAdmin, ruleID, "RULE_ADMIN")
+
+	// The other Xi'an administrator approves both, one page at a time.
+	nodes, info := page(xianB, nil)
+	if len(nodes) != 1 || info["hasNextPage"] != true {
+		t.Fatalf("first page: %v %v", nodes, info)
+	}
+	g := nodes[0].(map[string]any)
+	if g["id"] != first || g["role"] != "HEALTH_OFFICER" || g["regionCode"] != "610113" || g["pending"] != true ||
+		g["grantee"].(map[string]any)["subject"] != subj(officerID) || g["grantee"].(map[string]any)["name"] != "pg_officer" ||
+		g["grantedBy"].(map[string]any)["subject"] != subj(xianAID) {
+		t.Fatalf("pending grant: %v", g)
+	}
+	nodes, info = page(xianB, info["endCursor"])
+	if len(nodes) != 1 || nodes[0].(map[string]any)["id"] != second || info["hasNextPage"] != false {
+		t.Fatalf("second page: %v %v", nodes, info)
+	}
+	// The granter sees only the grant it did not give; the district's
+	// administrator approves nothing at its own district; another city's
+	// administrator sees none.
+	if nodes, _ := page(xianA, nil); len(nodes) != 1 || nodes[0].(map[string]any)["id"] != second {
+		t.Fatalf("the granter's list: %v", nodes)
+	}
+	if nodes, _ := page(yantaAdmin, nil); len(nodes) != 0 {
+		t.Fatalf("the district administrator's list: %v", nodes)
+	}
+	if nodes, _ := page(baoji, nil); len(nodes) != 0 {
+		t.Fatalf("another city's list: %v", nodes)
+	}
+	// The grantee of a pending grant does not approve it either, nor does
+	// its granter (xianB here).
+	third := grant(xianB, xianAID, "RULE_ADMIN")
+	if nodes, info := page(xianA, nil); len(nodes) != 1 || nodes[0].(map[string]any)["id"] != second || info["hasNextPage"] != false {
+		t.Fatalf("the grantee's list: %v %v", nodes, info)
+	}
+	if nodes, _ := page(baoji, nil); len(nodes) != 0 {
+		t.Fatalf("another city's list: %v", nodes)
+	}
+	s.Do(t, xianB, `mutation($id: ID!) { approveGrant(grantId: $id) { pending } }`, map[string]any{"id": first}).MustData(t)
+	if nodes, info := page(xianB, nil); len(nodes) != 1 || nodes[0].(map[string]any)["id"] != second || info["hasNextPage"] != false {
+		t.Fatalf("after approval: %v %v", nodes, info)
+	}
+	// The province's administrator approves the grant the city
+	// administrator gave the other.
+	_, province := s.CreateStaff(t, "pg_province", "61", apitest.G("ADMIN@61"))
+	nodes, _ = page(province, info["endCursor"])
+	if len(nodes) != 1 || nodes[0].(map[string]any)["id"] != third {
+		t.Fatalf("the province's second page: %v", nodes)
+	}
+	// A staff member without grant.manage is refused.
+	_, officer := s.CreateStaff(t, "pg_plain_officer", "610113", apitest.G("HEALTH_OFFICER@610113"))
+	wantError(t, "no grant.manage", s.Do(t, officer, q, nil), "FORBIDDEN")
+}

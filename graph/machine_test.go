@@ -198,6 +198,11 @@ func TestMachineClientRecordsMedicalEvents(t *testing.T) {
 	}
 	wantError(t, "second approval", s.Do(t, cityB, approve, map[string]any{"id": keyID}), "CONFLICT")
 
+	// In force, for the two media types it reads only.
+	if status, out := s.post(t, "/exchange/v1/medical-events", key, "text/csv", []byte("LIS-0")); status != http.StatusUnsupportedMediaType ||
+		out["errors"].([]any)[0].(map[string]any)["message"] != "Content-Type 应为 application/json 或 application/x-ndjson" {
+		t.Fatalf("csv: %d %v", status, out)
+	}
 	// In force: a confirmed case is red at once, the institution named.
 	status, out := s.postEvents(t, key, event("LIS-1", doc, "CONFIRMED"), event("LIS-2", docElsewhere, "CONFIRMED"),
 		event("LIS-3", idNumber("61011319800101729"), "CONFIRMED"), event("LIS-1", doc, "CONFIRMED"))

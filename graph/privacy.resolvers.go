@@ -39,11 +39,7 @@ func (r *queryResolver) Guardianships(ctx context.Context, personID *int64) ([]*
 
 // MyAccessLog is the resolver for the myAccessLog field.
 func (r *queryResolver) MyAccessLog(ctx context.Context, personID *int64, first *int, after *string) (*model.AccessRecordConnection, error) {
-	n, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := decodeIDCursor("access", after)
+	n, cur, err := idPage("access", first, after)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,11 @@ func (r *grantResolver) GrantedBy(ctx context.Context, obj *healthcode.Grant) (*
 	return r.attribution(ctx, "staff:"+strconv.FormatInt(obj.GrantedBy, 10))
 }
 
+// Grantee is the resolver for the grantee field.
+func (r *grantResolver) Grantee(ctx context.Context, obj *healthcode.Grant) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, "staff:"+strconv.FormatInt(obj.StaffID, 10))
+}
+
 // CreateStaff is the resolver for the createStaff field.
 func (r *mutationResolver) CreateStaff(ctx context.Context, input model.CreateStaffInput) (*healthcode.Staff, error) {
 	return r.StaffService.CreateStaff(ctx, healthcode.NewStaff{
@@ -64,11 +69,7 @@ func (r *mutationResolver) ApproveGrant(ctx context.Context, grantID int64) (*he
 
 // Staff is the resolver for the staff field.
 func (r *queryResolver) Staff(ctx context.Context, first *int, after *string) (*model.StaffConnection, error) {
-	n, err := pageSize(first)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := decodeIDCursor("staff", after)
+	n, cur, err := idPage("staff", first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +80,21 @@ func (r *queryResolver) Staff(ctx context.Context, first *int, after *string) (*
 	edges, info := connection(list, more, func(s *healthcode.Staff) string { return encodeCursor("staff", strconv.FormatInt(s.ID, 10)) },
 		func(c string, n *healthcode.Staff) *model.StaffEdge { return &model.StaffEdge{Cursor: c, Node: n} })
 	return &model.StaffConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
+}
+
+// PendingGrants is the resolver for the pendingGrants field.
+func (r *queryResolver) PendingGrants(ctx context.Context, first *int, after *string) (*model.GrantConnection, error) {
+	n, cur, err := idPage("grant", first, after)
+	if err != nil {
+		return nil, err
+	}
+	list, more, err := r.StaffService.PendingGrants(ctx, healthcode.GrantFilter{First: n, After: cur})
+	if err != nil {
+		return nil, err
+	}
+	edges, info := connection(list, more, func(g *healthcode.Grant) string { return encodeCursor("grant", strconv.FormatInt(g.ID, 10)) },
+		func(c string, n *healthcode.Grant) *model.GrantEdge { return &model.GrantEdge{Cursor: c, Node: n} })
+	return &model.GrantConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
 
 // Region is the resolver for the region field.

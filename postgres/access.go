@@ -77,7 +77,7 @@ func (db *DB) accessLog(ctx context.Context, pid int64, first int, after int64) 
 		return nil, false, fmt.Errorf("list access log: %w", err)
 	}
 	var actors []string
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.AccessRecord, error) {
+	list, more, err := collectPage(rows, first, "access log", func(r pgx.CollectableRow) (*healthcode.AccessRecord, error) {
 		var rec healthcode.AccessRecord
 		var subj, role string
 		if err := r.Scan(&rec.ID, &rec.PersonID, &rec.At, &subj, &role, &rec.What, &rec.Purpose); err != nil {
@@ -88,11 +88,7 @@ func (db *DB) accessLog(ctx context.Context, pid int64, first int, after int64) 
 		return &rec, nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("list access log: %w", err)
-	}
-	more := len(list) > first
-	if more {
-		list = list[:first]
+		return nil, false, err
 	}
 	who, err := db.attributions(ctx, actors)
 	if err != nil {

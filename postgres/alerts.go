@@ -166,15 +166,7 @@ func (s *AlertService) ListAlerts(ctx context.Context, f healthcode.AlertFilter)
 	if err != nil {
 		return nil, false, fmt.Errorf("list alerts: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Alert, error) { return scanAlert(r) })
-	if err != nil {
-		return nil, false, fmt.Errorf("list alerts: %w", err)
-	}
-	more := len(list) > f.First
-	if more {
-		list = list[:f.First]
-	}
-	return list, more, nil
+	return collectPage(rows, f.First, "alerts", func(r pgx.CollectableRow) (*healthcode.Alert, error) { return scanAlert(r) })
 }
 
 func validAlertKind(k healthcode.AlertKind) bool {

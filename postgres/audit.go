@@ -334,7 +334,7 @@ func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) 
 	if err != nil {
 		return nil, false, fmt.Errorf("list audit log: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.AuditRecord, error) {
+	return collectPage(rows, f.First, "audit log", func(row pgx.CollectableRow) (*healthcode.AuditRecord, error) {
 		var r healthcode.AuditRecord
 		var role, detail string
 		if err := row.Scan(&r.ID, &r.Actor, &r.ActorName, &role, &r.RegionCode, &r.Action, &r.Object,
@@ -347,14 +347,6 @@ func (s *AuditService) ListAudit(ctx context.Context, f healthcode.AuditFilter) 
 		}
 		return &r, nil
 	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list audit log: %w", err)
-	}
-	more := len(list) > f.First
-	if more {
-		list = list[:f.First]
-	}
-	return list, more, nil
 }
 
 // VerifyAuditChain implements healthcode.AuditService: VerifyAudit for an

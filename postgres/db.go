@@ -244,6 +244,32 @@ func pgCode(err error) string {
 	return ""
 }
 
+// batch makes the results of a loader's batch of n keys (one value and one
+// error per key) and fail, which gives err to every key.
+func batch[T any](n int) (out []T, errs []error, fail func(error) ([]T, []error)) {
+	out, errs = make([]T, n), make([]error, n)
+	return out, errs, func(err error) ([]T, []error) {
+		for i := range errs {
+			errs[i] = err
+		}
+		return out, errs
+	}
+}
+
+// collectPage collects one page of a list read with LIMIT first+1 (keyset
+// paging) and reports whether more rows follow; what names the list in an
+// error.
+func collectPage[T any](rows pgx.Rows, first int, what string, scan pgx.RowToFunc[T]) ([]T, bool, error) {
+	list, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, false, fmt.Errorf("list %s: %w", what, err)
+	}
+	if len(list) > first {
+		return list[:first], true, nil
+	}
+	return list, false, nil
+}
+
 // insideAny reports whether code lies inside one of regions (the result of
 // scope or VisibleRegions).
 func insideAny(code string, regions []string) bool {

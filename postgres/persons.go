@@ -71,15 +71,7 @@ func (s *CodeService) ListPersons(ctx context.Context, f healthcode.PersonFilter
 	if err != nil {
 		return nil, false, fmt.Errorf("list persons: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Person, error) { return s.DB.scanMaskedPerson(row) })
-	if err != nil {
-		return nil, false, fmt.Errorf("list persons: %w", err)
-	}
-	more := len(list) > f.First
-	if more {
-		list = list[:f.First]
-	}
-	return list, more, nil
+	return collectPage(rows, f.First, "persons", func(row pgx.CollectableRow) (*healthcode.Person, error) { return s.DB.scanMaskedPerson(row) })
 }
 
 // CodeOf implements healthcode.CodeService.

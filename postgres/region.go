@@ -50,14 +50,7 @@ func (s *RegionService) FindRegion(ctx context.Context, code string) (*healthcod
 
 // RegionNames implements healthcode.RegionService.
 func (s *RegionService) RegionNames(ctx context.Context, codes []string) ([]string, []error) {
-	out := make([]string, len(codes))
-	errs := make([]error, len(codes))
-	fail := func(err error) ([]string, []error) {
-		for i := range errs {
-			errs[i] = err
-		}
-		return out, errs
-	}
+	out, errs, fail := batch[string](len(codes))
 	if _, err := actor(ctx); err != nil {
 		return fail(err)
 	}
@@ -158,15 +151,7 @@ func (s *RegionService) ListRegions(ctx context.Context, f healthcode.RegionFilt
 	if err != nil {
 		return nil, false, fmt.Errorf("list regions: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Region, error) { return scanRegion(r) })
-	if err != nil {
-		return nil, false, fmt.Errorf("list regions: %w", err)
-	}
-	more := len(list) > f.First
-	if more {
-		list = list[:f.First]
-	}
-	return list, more, nil
+	return collectPage(rows, f.First, "regions", func(r pgx.CollectableRow) (*healthcode.Region, error) { return scanRegion(r) })
 }
 
 // CreateCompound implements healthcode.RegionService.

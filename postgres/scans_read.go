@@ -72,7 +72,7 @@ func (s *ScanService) Scans(ctx context.Context, f healthcode.ScanFilter) ([]*he
 	if err != nil {
 		return nil, false, fmt.Errorf("list scans: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Scan, error) {
+	return collectPage(rows, f.First, "scans", func(r pgx.CollectableRow) (*healthcode.Scan, error) {
 		var sc healthcode.Scan
 		var colour string
 		err := r.Scan(&sc.ScanID, &sc.ScannedAt, &sc.ReceivedAt, &sc.VenueID, &sc.InstitutionID, &sc.Issuer, &colour,
@@ -80,14 +80,6 @@ func (s *ScanService) Scans(ctx context.Context, f healthcode.ScanFilter) ([]*he
 		sc.Colour = healthcode.Colour(colour)
 		return &sc, err
 	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list scans: %w", err)
-	}
-	more := len(list) > f.First
-	if more {
-		list = list[:f.First]
-	}
-	return list, more, nil
 }
 
 // VenueStats counts a venue's scans, fevers and colours in [from, to).

@@ -648,7 +648,7 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 	if err != nil {
 		return nil, false, fmt.Errorf("list deviations: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*healthcode.Deviation, error) {
+	return collectPage(rows, f.First, "deviations", func(row pgx.CollectableRow) (*healthcode.Deviation, error) {
 		var d healthcode.Deviation
 		var sub, uni string
 		var clauses []byte
@@ -668,14 +668,6 @@ func (s *SubsystemService) Deviations(ctx context.Context, f healthcode.Deviatio
 		}
 		return &d, nil
 	})
-	if err != nil {
-		return nil, false, fmt.Errorf("list deviations: %w", err)
-	}
-	more := len(list) > f.First
-	if more {
-		list = list[:f.First]
-	}
-	return list, more, nil
 }
 
 // DeviationSummary implements healthcode.SubsystemService for staff holding

@@ -172,14 +172,7 @@ func (s *TicketService) Steps(ctx context.Context, id int64) ([]*healthcode.Tick
 // StepsOfTickets implements healthcode.TicketService: one transaction of at
 // most three statements for any number of tickets.
 func (s *TicketService) StepsOfTickets(ctx context.Context, ids []int64) ([][]*healthcode.TicketStep, []error) {
-	out := make([][]*healthcode.TicketStep, len(ids))
-	errs := make([]error, len(ids))
-	fail := func(err error) ([][]*healthcode.TicketStep, []error) {
-		for i := range errs {
-			errs[i] = err
-		}
-		return out, errs
-	}
+	out, errs, fail := batch[[]*healthcode.TicketStep](len(ids))
 	a, err := actor(ctx)
 	if err != nil {
 		return fail(err)
@@ -364,16 +357,12 @@ func (s *TicketService) ListTickets(ctx context.Context, f healthcode.TicketFilt
 	if err != nil {
 		return nil, false, fmt.Errorf("list tickets: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, now) })
+	list, more, err := collectPage(rows, f.First, "tickets", func(r pgx.CollectableRow) (*healthcode.Ticket, error) { return scanTicket(r, now) })
 	if err != nil {
-		return nil, false, fmt.Errorf("list tickets: %w", err)
+		return nil, false, err
 	}
 	for _, t := range list {
 		s.setDueUnit(t)
-	}
-	more := len(list) > f.First
-	if more {
-		list = list[:f.First]
 	}
 	return list, more, nil
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"healthcode"
 	"healthcode/exchange"
@@ -43,30 +45,51 @@ type SubsystemAnswer struct {
 // records, a line over exchange.MaxSubsystemLine bytes). The GraphQL mutation
 // pushSubsystemRecords does the same.
 func SubsystemPushHandler(svc healthcode.SubsystemService) http.Handler {
+	sub := func(a *healthcode.Actor) bool { return a.Kind == healthcode.ActorMachine }
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := healthcode.ActorFromContext(r.Context())
-		if a == nil {
-			unauthenticated(w)
-			return
-		}
-		if a.Kind != healthcode.ActorMachine {
-			writeError(w, http.StatusForbidden, healthcode.EFORBIDDEN, "仅限市级子系统使用 API 密钥推送")
-			return
-		}
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-ndjson" {
-			writeError(w, http.StatusUnsupportedMediaType, healthcode.EINVALID, "Content-Type 应为 application/x-ndjson")
+		if machineRequest(w, r, sub, "仅限市级子系统使用 API 密钥推送", "application/x-ndjson") == "" {
 			return
 		}
 		lines, err := exchange.DecodeSubsystemRecords(r.Body, healthcode.MaxSubsystemBatch)
+		var res *healthcode.SubsystemPushResult
 		if err == nil {
-			var res *healthcode.SubsystemPushResult
-			if res, err = exchange.Push(r.Context(), svc, lines); err == nil {
-				writeJSON(w, http.StatusOK, answer(res))
-				return
-			}
+			res, err = exchange.Push(r.Context(), svc, lines)
 		}
-		respondError(w, r, nil, "push sub-system records", err)
+		respondPush(w, r, "push sub-system records", res, err, answer)
 	})
+}
+
+// machineRequest checks the caller and the body's media type of a machine
+// client's push and returns the media type, one of types. Otherwise it
+// answers the error and returns "": 401 UNAUTHENTICATED without a caller,
+// 403 FORBIDDEN with forbidden when may refuses the caller, 415 INVALID for
+// another Content-Type.
+func machineRequest(w http.ResponseWriter, r *http.Request, may func(*healthcode.Actor) bool, forbidden string, types ...string) string {
+	a := healthcode.ActorFromContext(r.Context())
+	if a == nil {
+		unauthenticated(w)
+		return ""
+	}
+	if !may(a) {
+		writeError(w, http.StatusForbidden, healthcode.EFORBIDDEN, forbidden)
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !slices.Contains(types, mt) {
+		writeError(w, http.StatusUnsupportedMediaType, healthcode.EINVALID, "Content-Type 应为 "+strings.Join(types, " 或 "))
+		return ""
+	}
+	return mt
+}
+
+// respondPush answers a push: 200 with answer(res), or err as the error
+// writer words it (what names the step in the log).
+func respondPush[R, A any](w http.ResponseWriter, r *http.Request, what string, res R, err error, answer func(R) A) {
+	if err != nil {
+		respondError(w, r, nil, what, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, answer(res))
 }
 
 func answer(res *healthcode.SubsystemPushResult) SubsystemAnswer {
@@ -118,35 +141,27 @@ type MedicalEventsAnswer struct {
 // an array, no record, too many, a record over
 // exchange.MaxMedicalEventLine bytes).
 func MedicalEventsHandler(svc healthcode.MachineClientService) http.Handler {
+	medical := func(a *healthcode.Actor) bool { return a.Kind == healthcode.ActorMachine && a.InstitutionID != 0 }
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a := healthcode.ActorFromContext(r.Context())
-		if a == nil {
-			unauthenticated(w)
-			return
-		}
-		if a.Kind != healthcode.ActorMachine || a.InstitutionID == 0 {
-			writeError(w, http.StatusForbidden, healthcode.EFORBIDDEN, "仅限医疗机构的接口密钥上报医学状态")
-			return
-		}
-		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if err != nil || (mt != "application/json" && mt != "application/x-ndjson") {
-			writeError(w, http.StatusUnsupportedMediaType, healthcode.EINVALID, "Content-Type 应为 application/json 或 application/x-ndjson")
+		mt := machineRequest(w, r, medical, "仅限医疗机构的接口密钥上报医学状态", "application/json", "application/x-ndjson")
+		if mt == "" {
 			return
 		}
 		records, err := exchange.DecodeMedicalEvents(r.Body, mt == "application/x-ndjson")
+		var res *healthcode.MedicalEventPushResult
 		if err == nil {
-			var res *healthcode.MedicalEventPushResult
-			if res, err = svc.RecordMedicalEvents(r.Context(), records); err == nil {
-				out := MedicalEventsAnswer{Accepted: res.Accepted, Duplicates: res.Duplicates, Rejected: res.Rejected,
-					Records: make([]MedicalEventRecord, len(res.Records))}
-				for i, rec := range res.Records {
-					out.Records[i] = MedicalEventRecord{Line: rec.Line, RecordID: rec.RecordID, Status: rec.Status,
-						Reason: rec.Reason, Message: rec.Message, EventID: idString(rec.EventID), Colour: string(rec.Colour)}
-				}
-				writeJSON(w, http.StatusOK, out)
-				return
-			}
+			res, err = svc.RecordMedicalEvents(r.Context(), records)
 		}
-		respondError(w, r, nil, "record medical events", err)
+		respondPush(w, r, "record medical events", res, err, medicalAnswer)
 	})
+}
+
+func medicalAnswer(res *healthcode.MedicalEventPushResult) MedicalEventsAnswer {
+	out := MedicalEventsAnswer{Accepted: res.Accepted, Duplicates: res.Duplicates, Rejected: res.Rejected,
+		Records: make([]MedicalEventRecord, len(res.Records))}
+	for i, rec := range res.Records {
+		out.Records[i] = MedicalEventRecord{Line: rec.Line, RecordID: rec.RecordID, Status: rec.Status,
+			Reason: rec.Reason, Message: rec.Message, EventID: idString(rec.EventID), Colour: string(rec.Colour)}
+	}
+	return out
 }

@@ -392,12 +392,24 @@ type ComplexityRoot struct {
 	Grant struct {
 		GrantedAt  func(childComplexity int) int
 		GrantedBy  func(childComplexity int) int
+		Grantee    func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Pending    func(childComplexity int) int
 		Region     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
 		Role       func(childComplexity int) int
 		RoleLabel  func(childComplexity int) int
+	}
+
+	GrantConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	GrantEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	GuardianshipEvent struct {
@@ -704,6 +716,7 @@ type ComplexityRoot struct {
 		MyFacts                   func(childComplexity int, personID *int64) int
 		NationalPushes            func(childComplexity int, from time.Time, to time.Time) int
 		PassCardApplications      func(childComplexity int, region *string, status *string) int
+		PendingGrants             func(childComplexity int, first *int, after *string) int
 		Person                    func(childComplexity int, id int64, purpose *string) int
 		PersonFacts               func(childComplexity int, personID int64, purpose *string) int
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
@@ -2488,6 +2501,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.GrantedBy(childComplexity), true
+	case "Grant.grantee":
+		if e.ComplexityRoot.Grant.Grantee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Grantee(childComplexity), true
 	case "Grant.id":
 		if e.ComplexityRoot.Grant.ID == nil {
 			break
@@ -2524,6 +2543,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.RoleLabel(childComplexity), true
+
+	case "GrantConnection.edges":
+		if e.ComplexityRoot.GrantConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConnection.Edges(childComplexity), true
+	case "GrantConnection.nodes":
+		if e.ComplexityRoot.GrantConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConnection.Nodes(childComplexity), true
+	case "GrantConnection.pageInfo":
+		if e.ComplexityRoot.GrantConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConnection.PageInfo(childComplexity), true
+
+	case "GrantEdge.cursor":
+		if e.ComplexityRoot.GrantEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEdge.Cursor(childComplexity), true
+	case "GrantEdge.node":
+		if e.ComplexityRoot.GrantEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantEdge.Node(childComplexity), true
 
 	case "GuardianshipEvent.at":
 		if e.ComplexityRoot.GuardianshipEvent.At == nil {
@@ -4473,6 +4524,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PassCardApplications(childComplexity, args["region"].(*string), args["status"].(*string)), true
+	case "Query.pendingGrants":
+		if e.ComplexityRoot.Query.PendingGrants == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pendingGrants_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PendingGrants(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.person":
 		if e.ComplexityRoot.Query.Person == nil {
 			break
@@ -8205,6 +8267,19 @@ type Grant {
   pending: Boolean!
   """Who granted it (null for seeded grants): approveGrant refuses this person, and the grantee."""
   grantedBy: Attribution
+  """The account the role is granted to (display name, roles in force, unit, home region)."""
+  grantee: Attribution
+}
+
+type GrantEdge {
+  cursor: String!
+  node: Grant!
+}
+
+type GrantConnection {
+  edges: [GrantEdge!]!
+  nodes: [Grant!]!
+  pageInfo: PageInfo!
 }
 
 type StaffEdge {
@@ -8231,6 +8306,13 @@ input CreateStaffInput {
 extend type Query {
   """Staff accounts homed inside the caller's grants."""
   staff(first: Int, after: String): StaffConnection!
+  """
+  The pending grants the caller may approve (approveGrant), oldest first: those at a region whose parent region (the
+  province for a grant at the province) lies inside the caller's grant.manage regions, neither given by nor to the
+  caller. Administrators (grant.manage); the approvals inbox (审批) and its badge read it.
+  Errors: UNAUTHENTICATED, FORBIDDEN (no grant.manage), INVALID (first, after).
+  """
+  pendingGrants(first: Int, after: String): GrantConnection!
 }
 
 extend type Mutation {
@@ -9033,8 +9115,32 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_pending(ctx, field)
 	case "grantedBy":
 		return ec.fieldContext_Grant_grantedBy(ctx, field)
+	case "grantee":
+		return ec.fieldContext_Grant_grantee(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_GrantConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_GrantConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_GrantConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_GrantEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_GrantEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_GuardianshipEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -140,6 +140,17 @@ type FactCorrectionInput struct {
 	RecordKind  *MedicalKind `json:"recordKind,omitempty"`
 }
 
+type GrantConnection struct {
+	Edges    []*GrantEdge        `json:"edges"`
+	Nodes    []*healthcode.Grant `json:"nodes"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type GrantEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *healthcode.Grant `json:"node"`
+}
+
 type JointMeetingMemberInput struct {
 	Department string `json:"department"`
 	Name       string `json:"name"`

@@ -1,13 +1,13 @@
 // The approvals inbox (审批): what waits for a second person, by the role of
 // the active grant — colour change requests for health officers, pending
-// grants of approving roles for administrators (from the staff list: the API
-// has no list of pending grants), submitted rule sets for rule admins. The
-// menu's badge and the page share the count.
+// grants of approving roles for administrators (pendingGrants: only those the
+// caller may approve), submitted rule sets for rule admins. The menu's badge
+// and the page share the count.
 import { ref } from 'vue'
 import { defineStore } from 'pinia'
 import {
-  PendingColourRequestsDocument, RuleSetsDocument, StaffGrantsDocument,
-  type PendingColourRequestsQuery, type PersonFragment, type RuleSetRowFragment, type StaffGrantsQuery,
+  PendingColourRequestsDocument, PendingGrantsDocument, RuleSetsDocument,
+  type PendingColourRequestsQuery, type PendingGrantsQuery, type PersonFragment, type RuleSetRowFragment,
 } from '@/console/generated/graphql'
 import type { CombinedError } from '@urql/core'
 import { errorText } from '@/api/errors'
@@ -24,8 +24,7 @@ export const TABS_OF: Record<string, InboxTab[]> = {
 }
 
 export type ColourRequestRow = PendingColourRequestsQuery['colourRequests'][number]
-type StaffNode = StaffGrantsQuery['staff']['nodes'][number]
-export type GrantRow = StaffNode['grants'][number] & { staff: Pick<StaffNode, 'id' | 'username' | 'displayName'> }
+export type GrantRow = PendingGrantsQuery['pendingGrants']['nodes'][number]
 
 /** Who asked or decided, in one line: 姓名（角色，单位，地区）; the system (the default rule set's) as such. */
 export function personText(a: PersonFragment | null | undefined): string {
@@ -35,16 +34,6 @@ export function personText(a: PersonFragment | null | undefined): string {
 
 /** Whether me (staff:N) asked for the colour change request. */
 export const ownRequest = (r: ColourRequestRow, me: string) => !!me && r.requestedBy?.subject === me
-/** Whether me gave the grant or receives it (approveGrant refuses both). */
-export const ownGrant = (g: GrantRow, me: string) => !!me && (g.grantedBy?.subject === me || `staff:${g.staff.id}` === me)
-
-/** The pending grants among a page of staff accounts, each with its grantee. */
-export function pendingGrants(nodes: StaffNode[]): GrantRow[] {
-  return nodes.flatMap((s) =>
-    s.grants.filter((g) => g.pending).map((g) => ({ ...g, staff: { id: s.id, username: s.username, displayName: s.displayName } })),
-  )
-}
-
 export const useInbox = defineStore('inbox', () => {
   const colour = ref<ColourRequestRow[]>([])
   const grants = ref<GrantRow[]>([])
@@ -56,13 +45,12 @@ export const useInbox = defineStore('inbox', () => {
   async function loadGrants(): Promise<string> {
     const out: GrantRow[] = []
     let after: string | null = null
-    // Every page of the staff list the caller may see (homed inside its grants).
     for (let i = 0; i < 50; i++) {
-      const res: { data?: StaffGrantsQuery; error?: CombinedError } = await client.query(StaffGrantsDocument, { first: 100, after }, { requestPolicy: 'network-only' }).toPromise()
+      const res: { data?: PendingGrantsQuery; error?: CombinedError } = await client.query(PendingGrantsDocument, { first: 100, after }, { requestPolicy: 'network-only' }).toPromise()
       if (res.error) return errorText(res.error)
-      const page: StaffGrantsQuery['staff'] | undefined = res.data?.staff
+      const page: PendingGrantsQuery['pendingGrants'] | undefined = res.data?.pendingGrants
       if (!page) break
-      out.push(...pendingGrants(page.nodes))
+      out.push(...page.nodes)
       if (!page.pageInfo.hasNextPage) break
       after = page.pageInfo.endCursor ?? null
     }
@@ -72,8 +60,9 @@ export const useInbox = defineStore('inbox', () => {
 
   /**
    * Loads the parts of the inbox role sees and updates the count: what the
-   * caller (me, its subject staff:N) may decide — its own requests, grants
-   * it gave or received and rule sets it submitted are listed but not counted.
+   * caller (me, its subject staff:N) may decide — its own requests and rule
+   * sets it submitted are listed but not counted; the API lists no grant
+   * the caller gave or received.
    */
   async function load(role: string | null, me = '') {
     const tabs = TABS_OF[role ?? ''] ?? []
@@ -97,7 +86,7 @@ export const useInbox = defineStore('inbox', () => {
     error.value = errors.join('；')
     count.value =
       colour.value.filter((r) => !ownRequest(r, me)).length +
-      grants.value.filter((g) => !ownGrant(g, me)).length +
+      grants.value.length +
       rules.value.filter((r) => !me || r.submitter?.subject !== me).length
   }
 

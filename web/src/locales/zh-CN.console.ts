@@ -715,7 +715,6 @@ export const t = {
     granter: '授权人',
     grantedAt: '授权时间',
     grantApproved: '授权已生效',
-    ownGrant: '本人授出或授予本人的角色须由上级另一名管理员审核',
     rulesLink: '前往赋码规则审核',
     none: '暂无待审核事项',
     pending: (n: number) => `${n} 项待审核`,

@@ -4,17 +4,11 @@ import { createPinia } from 'pinia'
 import urql from '@urql/vue'
 import { mockClient, type Handlers } from '@/test/mockClient'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
-  const { client } = mockClient(handlers as Handlers)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console')))
 
 import AreaRiskPage from './AreaRiskPage.vue'
 import RegionSelect from '../components/RegionSelect.vue'
+import { api as ctx } from '@/test/mockContext'
 
 async function mountPage() {
   const { client } = mockClient({} as Handlers)

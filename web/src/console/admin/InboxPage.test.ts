@@ -5,17 +5,11 @@ import { createMemoryHistory, createRouter } from 'vue-router'
 import urql from '@urql/vue'
 import { mockClient, gqlError, type Handlers } from '@/test/mockClient'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
-  const { client } = mockClient(handlers as Handlers)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console')))
 
 import InboxPage from './InboxPage.vue'
-import { pendingGrants, useInbox } from '../inbox'
+import { useInbox } from '../inbox'
+import { api as ctx } from '@/test/mockContext'
 
 const me = (role: string) => ({
   me: { kind: 'STAFF', id: '5', name: '甲', staff: { id: '5', username: 'yanta_health2', displayName: '甲' }, grants: [{ id: 'g1', role, roleLabel: role, regionCode: '610113', region: { code: '610113', name: '雁塔区', level: 3 } }] },
@@ -74,32 +68,42 @@ describe('InboxPage', () => {
     w.unmount()
   }, 30_000)
 
-  it('lists an administrator\'s pending grants from the staff list', async () => {
+  it('lists the pending grants the API says an administrator may approve, and approves one', async () => {
     ctx.handlers.ConsoleMe = () => me('ADMIN')
-    const grant = (id: string, pending: boolean, granter: string) => ({
-      id, role: 'HEALTH_OFFICER', roleLabel: '卫生健康人员', regionCode: '610113', region: { name: '雁塔区' }, grantedAt: '2026-12-01T00:00:00Z', pending, grantedBy: by(granter, '丙'),
+    const grant = (id: string) => ({
+      id, role: 'HEALTH_OFFICER', roleLabel: '卫生健康人员', regionCode: '610113', region: { code: '610113', name: '雁塔区' }, grantedAt: '2026-12-01T00:00:00Z',
+      pending: true, grantedBy: by('9', '丙'), grantee: { ...by(id === '30' ? '8' : '11', id === '30' ? '新人' : '另一人'), role: '' },
     })
-    ctx.handlers.StaffGrants = () => ({
-      staff: {
-        nodes: [
-          { id: '8', username: 'new_officer', displayName: '新人', grants: [grant('30', true, '9'), grant('31', false, '9')] },
-          { id: '10', username: 'mine', displayName: '本人授权', grants: [grant('32', true, '5')] },
-        ],
-        pageInfo: { hasNextPage: false, endCursor: null },
-      },
-    })
+    // Two pages: the inbox reads them all.
+    ctx.handlers.PendingGrants = (v) => v.after
+      ? { pendingGrants: { nodes: [grant('31')], pageInfo: { hasNextPage: false, endCursor: 'c31' } } }
+      : { pendingGrants: { nodes: [grant('30')], pageInfo: { hasNextPage: true, endCursor: 'c30' } } }
+    ctx.handlers.ApproveGrant = (v) => ({ approveGrant: { ...grant(String(v.grantId)), pending: false } })
     const w = await mountPage()
-    expect(ctx.calls.some(([k]) => k === 'PendingColourRequests')).toBe(false)
+    expect(ctx.calls.some(([k]) => k === 'PendingColourRequests' || k === 'StaffList')).toBe(false)
+    expect(ctx.calls.filter(([k]) => k === 'PendingGrants').map(([, v]) => v.after)).toEqual([null, 'c30'])
     const rows = w.findAll('[data-testid=inbox-grants] .el-table__body tr')
     expect(rows.length).toBe(2)
-    expect(w.get('[data-testid=approve-grant-30]').attributes('disabled')).toBeUndefined()
-    expect(w.get('[data-testid=approve-grant-32]').attributes('disabled')).toBeDefined()
+    expect(rows[0]!.text()).toContain('新人（西安市雁塔区）')
+    expect(rows[0]!.text()).toContain('丙（卫生健康人员，西安市雁塔区）')
+    expect(rows[0]!.text()).toContain('雁塔区')
+    expect(useInbox().count).toBe(2)
+    expect(w.get('[data-testid=approve-grant-31]').attributes('disabled')).toBeUndefined()
+    await w.get('[data-testid=approve-grant-30]').trigger('click')
+    await flushPromises()
+    expect(ctx.calls.filter(([k]) => k === 'ApproveGrant')).toEqual([['ApproveGrant', { grantId: '30' }]])
+    expect(document.body.textContent).toContain('授权已生效')
+    // Reloaded after the decision.
+    expect(ctx.calls.filter(([k]) => k === 'PendingGrants').length).toBe(4)
     w.unmount()
   }, 30_000)
 
-  it('keeps only pending grants, each with its grantee', () => {
-    const g = { id: '1', role: 'ADMIN' as const, roleLabel: '', regionCode: '61', region: null, grantedAt: '', grantedBy: null }
-    expect(pendingGrants([{ id: '3', username: 'u', displayName: 'U', grants: [{ ...g, pending: true }, { ...g, id: '2', pending: false }] }]))
-      .toEqual([{ ...g, pending: true, staff: { id: '3', username: 'u', displayName: 'U' } }])
-  })
+  it('shows a refusal of the pending grants in Chinese', async () => {
+    ctx.handlers.ConsoleMe = () => me('ADMIN')
+    ctx.handlers.PendingGrants = () => gqlError('FORBIDDEN', '无权执行此操作')
+    const w = await mountPage()
+    expect(w.get('[role=alert]').text()).toContain('无权执行此操作')
+    expect(useInbox().count).toBe(0)
+    w.unmount()
+  }, 30_000)
 })

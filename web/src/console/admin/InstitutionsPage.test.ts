@@ -5,17 +5,11 @@ import urql from '@urql/vue'
 import { mockClient, type Handlers } from '@/test/mockClient'
 import { setField } from '@/test/fields'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
-  const { client } = mockClient(handlers as Handlers)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console')))
 
 import InstitutionsPage from './InstitutionsPage.vue'
 import { useAccount } from '../account'
+import { api as ctx } from '@/test/mockContext'
 
 const inst = (id: string, name: string, kind: string, status = 'ACTIVE') => ({
   id, name, kind, status, creditCode: `91610113MA6U0000${id}X`, regionCode: '610113', contactName: '王经理', contactPhone: '139****5678',

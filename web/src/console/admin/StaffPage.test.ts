@@ -5,18 +5,12 @@ import urql from '@urql/vue'
 import { mockClient, gqlError, type Handlers } from '@/test/mockClient'
 import { $, click, fieldError, setField as set } from '@/test/fields'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
-  const { client } = mockClient(handlers as Handlers)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console')))
 
 import StaffPage from './StaffPage.vue'
 import RegionSelect from '../components/RegionSelect.vue'
 import { useAccount } from '../account'
+import { api as ctx } from '@/test/mockContext'
 
 const region = (code: string, name: string) => ({ code, name })
 const grant = (id: string, role: string, roleLabel: string, code: string, name: string, pending = false) => ({

@@ -5,16 +5,10 @@ import urql from '@urql/vue'
 import { mockClient, gqlError, type Handlers } from '@/test/mockClient'
 import { $, click, fieldError, setField } from '@/test/fields'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
-  const { client } = mockClient(handlers as Handlers)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console')))
 
 import GuardianshipDialog from './GuardianshipDialog.vue'
+import { api as ctx } from '@/test/mockContext'
 
 const ev = (id: string, event: string, basis: string, byRole: string | null, reason: string, at: string) => ({
   id, event, basis, account: '138****0001', byRole, reason, at,

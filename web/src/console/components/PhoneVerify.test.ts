@@ -5,17 +5,11 @@ import urql from '@urql/vue'
 import { mockClient, gqlError, type Handlers } from '@/test/mockClient'
 import { $, click, fieldError, setField } from '@/test/fields'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
-  const { client } = mockClient(handlers as Handlers)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console')))
 
 import PhoneVerify from './PhoneVerify.vue'
 import { useAccount } from '../account'
+import { api as ctx } from '@/test/mockContext'
 
 const me = (phoneVerified: boolean) => ({
   me: {

@@ -5,15 +5,10 @@ import { createMemoryHistory, createRouter } from 'vue-router'
 import urql from '@urql/vue'
 import { mockClient, type Handlers } from '@/test/mockClient'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown> }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const { client } = mockClient(new Proxy({}, { get: (_, k: string) => ctx.handlers[k] }) as Handlers)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console', { strict: true })))
 
 import AppealDeskPage from './AppealDeskPage.vue'
+import { api as ctx } from '@/test/mockContext'
 
 const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
 const attribution = (text: string) => ({ kind: 'STAFF', name: '李防疫', role: '防疫员', regionName: '西安市雁塔区', unit: '', institution: '大雁塔景区', venue: '北广场入口', text })

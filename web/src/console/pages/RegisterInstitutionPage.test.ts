@@ -5,17 +5,10 @@ import { ElRadioGroup } from 'element-plus'
 import { gqlError } from '@/test/mockClient'
 import { $, click, fieldError, setField } from '@/test/fields'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as [string, Record<string, unknown>][] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  type H = import('@/test/mockClient').Handlers
-  const handlers = new Proxy({}, { get: (_, k: string) => (v: Record<string, unknown>) => (ctx.calls.push([k, v]), ctx.handlers[k]?.(v) ?? {}) })
-  const { client } = mockClient(handlers as H)
-  return { client, session: createSession('test.console') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.console')))
 
 import RegisterInstitutionPage from './RegisterInstitutionPage.vue'
+import { api as ctx } from '@/test/mockContext'
 
 async function mountPage() {
   const router = createRouter({

@@ -3,17 +3,11 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import urql from '@urql/vue'
-import { mockClient, type Handlers } from '@/test/mockClient'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown> }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const { client } = mockClient(new Proxy({}, { get: (_, k: string) => ctx.handlers[k] }) as Handlers)
-  return { client, session: createSession('test.session') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.session', { strict: true })))
 
 import AppealNewPage from './AppealNewPage.vue'
+import { api as ctx, apiClient } from '@/test/mockContext'
 
 const fever = { kind: 'HEALTH', id: '9', summary: '38.6℃ 2026-11-01 10:00', when: '2026-11-01 10:00', place: '', placeName: '', medicalKind: null, note: '',
   temperature: 38.6, symptoms: [], colour: null, pending: false, source: 'SCAN', actor: 'staff:14', createdAt: '2026-11-01T02:00:00Z', retractedAt: null, retractReason: '' }
@@ -24,7 +18,7 @@ async function mountPage() {
     routes: [{ path: '/appeals/new', component: AppealNewPage }, { path: '/appeals', name: 'appeals', component: { template: '<i/>' } }],
   })
   await router.push('/appeals/new')
-  const { client } = mockClient(new Proxy({}, { get: (_, k: string) => ctx.handlers[k] }) as Handlers)
+  const client = apiClient({ strict: true })
   const w = mount(AppealNewPage, { global: { plugins: [createPinia(), router, [urql, client]] }, attachTo: document.body })
   await flushPromises()
   return { w, router }

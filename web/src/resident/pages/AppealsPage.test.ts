@@ -3,17 +3,11 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import urql from '@urql/vue'
-import { mockClient, type Handlers } from '@/test/mockClient'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown> }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const { client } = mockClient(new Proxy({}, { get: (_, k: string) => ctx.handlers[k] }) as Handlers)
-  return { client, session: createSession('test.session') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.session', { strict: true })))
 
 import AppealsPage from './AppealsPage.vue'
+import { api as ctx, apiClient } from '@/test/mockContext'
 
 const appeal = (rating: unknown) => ({
   id: '42', kind: 'CODE_APPEAL', state: 'REPLIED', stateLabel: '已答复', personId: '1', subject: '赋码申诉：对「38.6℃」有异议', description: '测温枪误差',
@@ -41,7 +35,7 @@ describe('AppealsPage', () => {
     })
     const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/appeals', component: AppealsPage }, { path: '/:p(.*)*', component: { template: '<i/>' } }] })
     await router.push('/appeals')
-    const { client } = mockClient(new Proxy({}, { get: (_, k: string) => ctx.handlers[k] }) as Handlers)
+    const client = apiClient({ strict: true })
     const w = mount(AppealsPage, { global: { plugins: [createPinia(), router, [urql, client]] } })
     await flushPromises()
     const card = w.get('[data-testid=appeal-42]')

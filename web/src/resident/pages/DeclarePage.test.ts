@@ -3,23 +3,18 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import urql from '@urql/vue'
-import { gqlError, mockClient, type Handlers } from '@/test/mockClient'
+import { gqlError } from '@/test/mockClient'
 import { idCheckChar } from '@/shared/idcard'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown>, calls: [] as string[] }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const { client } = mockClient(new Proxy({}, { get: (_, k: string) => ctx.handlers[k] }) as Handlers)
-  return { client, session: createSession('test.session') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.session', { strict: true })))
 
 import DeclarePage from './DeclarePage.vue'
+import { api as ctx, apiClient } from '@/test/mockContext'
 
 async function mountPage() {
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/declare', component: DeclarePage }, { path: '/', component: { template: '<i/>' } }] })
   await router.push('/declare')
-  const { client } = mockClient(new Proxy({}, { get: (_, k: string) => { ctx.calls.push(k); return ctx.handlers[k] } }) as Handlers)
+  const client = apiClient({ strict: true })
   const w = mount(DeclarePage, { global: { plugins: [createPinia(), router, [urql, client]] }, attachTo: document.body })
   await flushPromises()
   return { w, router }
@@ -43,7 +38,7 @@ describe('DeclarePage', () => {
     await w.get('form').trigger('submit')
     await flushPromises()
     expect(w.text()).toContain('身份证号码有误，请核对（含末位校验码）')
-    expect(ctx.calls).not.toContain('SubmitDeclaration')
+    expect(ctx.calls.map(([k]) => k)).not.toContain('SubmitDeclaration')
   })
 
   it("marks the field the server's error names", async () => {
@@ -59,7 +54,7 @@ describe('DeclarePage', () => {
     await w.get('[data-testid=promise] .van-checkbox__icon').trigger('click')
     await w.get('form').trigger('submit')
     await flushPromises()
-    expect(ctx.calls).toContain('SubmitDeclaration')
+    expect(ctx.calls.map(([k]) => k)).toContain('SubmitDeclaration')
     const address = w.get('[data-testid=address]')
     expect(address.text()).toContain('详细地址：不能为空，且不超过 200 个字')
   })

@@ -3,18 +3,13 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { createPinia } from 'pinia'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import urql from '@urql/vue'
-import { gqlError, mockClient, type Handlers } from '@/test/mockClient'
+import { gqlError, type Handlers } from '@/test/mockClient'
 
-const ctx = vi.hoisted(() => ({ handlers: {} as Record<string, (v: Record<string, unknown>) => unknown> }))
-vi.mock('../context', async () => {
-  const { mockClient } = await import('@/test/mockClient')
-  const { createSession } = await import('@/api/session')
-  const { client } = mockClient(new Proxy({}, { get: (_, k: string) => ctx.handlers[k] }) as Handlers)
-  return { client, session: createSession('test.session') }
-})
+vi.mock('../context', () => import('@/test/mockContext').then((m) => m.mockContext('test.session', { strict: true })))
 
 import LoginPage from './LoginPage.vue'
 import { session } from '../context'
+import { api as ctx, apiClient } from '@/test/mockContext'
 
 function setup(handlers: Handlers) {
   Object.assign(ctx.handlers, handlers)
@@ -25,7 +20,7 @@ function setup(handlers: Handlers) {
       { path: '/', component: { template: '<div>home</div>' } },
     ],
   })
-  const { client } = mockClient(new Proxy({}, { get: (_, k: string) => ctx.handlers[k] }) as Handlers)
+  const client = apiClient({ strict: true })
   return { router, mountIt: async () => {
     await router.push('/login')
     return mount(LoginPage, { global: { plugins: [createPinia(), router, [urql, client]] }, attachTo: document.body })
