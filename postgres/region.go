@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
+	"healthcode/divisions"
 )
 
 // RegionService implements healthcode.RegionService.
@@ -72,6 +73,11 @@ func (s *RegionService) RegionNames(ctx context.Context, codes []string) ([]stri
 	}
 	for i, c := range codes {
 		out[i] = names[c]
+		if out[i] == "" {
+			// Outside the tree (another province): the national name,
+			// 湖北省武汉市.
+			out[i] = divisions.FullName(c)
+		}
 	}
 	return out, errs
 }

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"healthcode/divisions"
 )
 
 // Result is the outcome of evaluating a person's facts under a rule set.
@@ -302,16 +304,13 @@ func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 			b = append(b, ')')
 			seen[0] = true
 		case High:
-			b = append(b, s.Place...)
-			b = append(b, "（高风险地区）"...)
+			b = appendPlace(b, s, "高风险地区")
 			seen[1] = true
 		case Medium:
-			b = append(b, s.Place...)
-			b = append(b, "（中风险地区）"...)
+			b = appendPlace(b, s, "中风险地区")
 			seen[2] = true
 		default:
-			b = append(b, s.Place...)
-			b = append(b, "（低风险地区）"...)
+			b = appendPlace(b, s, "低风险地区")
 			seen[3] = true
 		}
 		b = append(b, "旅居"...)
@@ -936,4 +935,25 @@ func symptomLabel(s string) string {
 		return "味觉减退"
 	}
 	return s
+}
+
+// appendPlace appends the name of a stay's region and, in brackets, its
+// risk level: its PlaceName when storage gave one, else the national
+// division's name (湖北省武汉市武昌区（中风险地区）, divisions.Label), which
+// keeps the code of a place below the county level inside the brackets
+// (西安市雁塔区（610113001，中风险地区）), or is the code when nothing is known.
+func appendPlace(b []byte, s *Stay, level string) []byte {
+	name := s.PlaceName
+	if name == "" {
+		name = divisions.Label(s.Place)
+	}
+	if rest, ok := strings.CutSuffix(name, "）"); ok {
+		b = append(b, rest...)
+		b = append(b, "，"...)
+	} else {
+		b = append(b, name...)
+		b = append(b, "（"...)
+	}
+	b = append(b, level...)
+	return append(b, "）"...)
 }

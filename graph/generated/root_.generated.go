@@ -163,6 +163,7 @@ type ComplexityRoot struct {
 		Pending    func(childComplexity int) int
 		Reason     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
+		RegionName func(childComplexity int) int
 		RequestID  func(childComplexity int) int
 	}
 
@@ -1505,6 +1506,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.RegionCode(childComplexity), true
+	case "AreaRisk.regionName":
+		if e.ComplexityRoot.AreaRisk.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.RegionName(childComplexity), true
 	case "AreaRisk.requestId":
 		if e.ComplexityRoot.AreaRisk.RequestID == nil {
 			break
@@ -6972,6 +6979,8 @@ type DeclarationPayload {
 type AreaRisk {
   id: ID!
   regionCode: String!
+  """The region's name: a Shaanxi region's (雁塔区), another province's with its ancestors (湖北省武汉市武昌区); the code when unknown."""
+  regionName: String!
   level: RiskLevel!
   from: Time!
   reason: String!
@@ -7008,7 +7017,10 @@ type Fact {
   when: String!
   """STAY: the region code (any province) or ABROAD:<ISO 3166 alpha-2>; empty for other kinds."""
   place: String!
-  """STAY: the name of a Shaanxi region ("雁塔区"); empty for places outside Shaanxi and other kinds."""
+  """
+  STAY: the name of a Shaanxi region ("雁塔区"), or of a place in another province with its ancestors ("湖北省武汉市");
+  empty for places abroad, unknown codes and other kinds.
+  """
   placeName: String!
   """MEDICAL: the event's kind; null for other kinds."""
   medicalKind: MedicalKind
@@ -8551,6 +8563,8 @@ func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field grap
 		return ec.fieldContext_AreaRisk_id(ctx, field)
 	case "regionCode":
 		return ec.fieldContext_AreaRisk_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_AreaRisk_regionName(ctx, field)
 	case "level":
 		return ec.fieldContext_AreaRisk_level(ctx, field)
 	case "from":
