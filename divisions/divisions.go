@@ -134,3 +134,22 @@ func Label(code string) string {
 	}
 	return code
 }
+
+// countries names the countries a resident picks most often for a trip
+// abroad (the web's place picker offers the same), by ISO 3166 alpha-2.
+var countries = map[string]string{
+	"US": "美国", "JP": "日本", "KR": "韩国", "GB": "英国", "FR": "法国", "DE": "德国", "IT": "意大利", "ES": "西班牙",
+	"RU": "俄罗斯", "AU": "澳大利亚", "CA": "加拿大", "SG": "新加坡", "TH": "泰国", "MY": "马来西亚", "IR": "伊朗",
+}
+
+// PlaceLabel names any place code a stay may have: ABROAD:<ISO> as 境外（日本）
+// (境外（BR）for a country without a name here), a region code as Label.
+func PlaceLabel(place string) string {
+	if iso, ok := strings.CutPrefix(place, "ABROAD:"); ok {
+		if n := countries[iso]; n != "" {
+			return "境外（" + n + "）"
+		}
+		return "境外（" + iso + "）"
+	}
+	return Label(place)
+}

@@ -97,3 +97,11 @@ func TestNames(t *testing.T) {
 		t.Errorf("Name/FullName of placeholders or unknown codes")
 	}
 }
+
+func TestPlaceLabel(t *testing.T) {
+	for place, want := range map[string]string{"ABROAD:JP": "境外（日本）", "ABROAD:BR": "境外（BR）", "4201": "湖北省武汉市", "99": "99"} {
+		if got := PlaceLabel(place); got != want {
+			t.Errorf("PlaceLabel(%q) = %q, want %q", place, got, want)
+		}
+	}
+}

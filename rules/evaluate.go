@@ -717,7 +717,7 @@ func (e *evaluator) abnormalHealth(c *Clause, cr *ClauseResult) bool {
 				if !first {
 					b = append(b, "、"...)
 				}
-				b = append(b, symptomLabel(s)...)
+				b = append(b, SymptomLabel(s)...)
 				first = false
 			}
 		}
@@ -912,8 +912,9 @@ func eventNoun(kind string) string {
 	return kind
 }
 
-// symptomLabel names a symptom in Chinese; unknown symptoms keep their id.
-func symptomLabel(s string) string {
+// SymptomLabel names a symptom in Chinese (发热 for fever), as reasons and
+// storage's texts say it; unknown symptoms keep their id. Any caller.
+func SymptomLabel(s string) string {
 	switch s {
 	case SymptomFever:
 		return "发热"

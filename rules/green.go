@@ -108,7 +108,7 @@ func appendCondition(b []byte, c *Clause, rs *RuleSet) []byte {
 			if i > 0 {
 				b = append(b, "、"...)
 			}
-			b = append(b, symptomLabel(s)...)
+			b = append(b, SymptomLabel(s)...)
 		}
 		b = append(b, "症状，且此后尚未连续"...)
 		b = strconv.AppendInt(b, int64(c.normalDays(rs)), 10)
