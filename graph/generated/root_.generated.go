@@ -710,6 +710,7 @@ type ComplexityRoot struct {
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
 		PreviewAreaRisk           func(childComplexity int, region string, level model.RiskLevel) int
 		PreviewRuleSet            func(childComplexity int, body string) int
+		PublicRegions             func(childComplexity int, parent *string) int
 		Ranking                   func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
 		RankingReports            func(childComplexity int, week *time.Time) int
 		Rankings                  func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
@@ -4535,6 +4536,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewRuleSet(childComplexity, args["body"].(string)), true
+	case "Query.publicRegions":
+		if e.ComplexityRoot.Query.PublicRegions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicRegions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicRegions(childComplexity, args["parent"].(*string)), true
 	case "Query.ranking":
 		if e.ComplexityRoot.Query.Ranking == nil {
 			break
@@ -7974,6 +7986,13 @@ extend type Query {
   region(code: String!): Region
   """The children of a region (default: the province), ordered by code."""
   regions(parent: String, first: Int, after: String): RegionConnection!
+  """
+  The children of a Shaanxi region down to the communities (default: the cities), ordered by code, without compounds:
+  the names of the administrative divisions are public, so anyone may call it, also without a session (the public
+  institution registration form picks its region from them). Rate-limited per client address.
+  Errors: INVALID (malformed code), NOT_FOUND (unknown region, or a compound).
+  """
+  publicRegions(parent: String): [Region!]!
 }
 
 extend type Mutation {
