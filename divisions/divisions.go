@@ -10,7 +10,12 @@
 // province level, where the NBS tables have none). The NBS placeholders
 // 市辖区, 县 and 省直辖县级行政区划 (1101, 5002, 4290 ...) are not divisions:
 // they are left out and their counties hang directly under the province.
-// Shaanxi's rows equal those of the region tree (migrations/data).
+// Shaanxi's rows equal those of the region tree.
+//
+// data/regions-shaanxi.csv is the region tree's own source (migration
+// 000002 is generated from it): Shaanxi down to the communities. Its streets
+// and communities name the places below a Shaanxi county
+// (西安市雁塔区小寨路街道…); it is read on the first such look-up.
 //
 // Names are read-only public data: any caller may use them. The package does
 // not decide jurisdiction (healthcode.LevelOfCode keeps to Shaanxi).
@@ -26,6 +31,9 @@ import (
 //go:embed data/divisions.csv
 var data string
 
+//go:embed data/regions-shaanxi.csv
+var shaanxiData string
+
 // Level is a division's level in the file: province, city (prefecture
 // level) or county.
 type Level string
@@ -35,6 +43,9 @@ const (
 	Province Level = "province"
 	City     Level = "city"
 	County   Level = "county"
+	// Shaanxi's streets and communities (data/regions-shaanxi.csv only).
+	Street    Level = "street"
+	Community Level = "community"
 )
 
 // Division is one row of the file.
@@ -58,6 +69,21 @@ var load = sync.OnceValues(func() ([]Division, map[string]int) {
 	return list, index
 })
 
+// shaanxiBelow indexes the streets and communities of Shaanxi.
+var shaanxiBelow = sync.OnceValue(func() map[string]Division {
+	rows, err := csv.NewReader(strings.NewReader(shaanxiData)).ReadAll()
+	if err != nil {
+		panic("divisions: " + err.Error()) // the embedded file is checked by the tests
+	}
+	out := make(map[string]Division, len(rows))
+	for _, r := range rows[1:] {
+		if l := Level(r[2]); l == Street || l == Community {
+			out[r[0]] = Division{Code: r[0], Name: r[1], Level: l, ParentCode: r[3]}
+		}
+	}
+	return out
+})
+
 // All returns every division, ordered as in the file (by code, a parent
 // before its children). The slice is shared: do not modify it.
 func All() []Division {
@@ -65,14 +91,18 @@ func All() []Division {
 	return list
 }
 
-// Find returns the division with this exact code.
+// Find returns the division with this exact code: a province, prefecture or
+// county of the country, or a street or community of Shaanxi.
 func Find(code string) (Division, bool) {
 	list, index := load()
-	i, ok := index[code]
-	if !ok {
-		return Division{}, false
+	if i, ok := index[code]; ok {
+		return list[i], true
 	}
-	return list[i], true
+	if len(code) > 6 && strings.HasPrefix(code, shaanxi) {
+		d, ok := shaanxiBelow()[code]
+		return d, ok
+	}
+	return Division{}, false
 }
 
 // Name returns the division's own name (武昌区), "" for an unknown code.
@@ -114,13 +144,14 @@ func FullName(code string) string {
 const shaanxi = "61"
 
 // codeLengths are the lengths of the prefixes of a region code that may
-// name a division: county, prefecture, province.
-var codeLengths = [...]int{6, 4, 2}
+// name a division: community, street, county, prefecture, province.
+var codeLengths = [...]int{12, 9, 6, 4, 2}
 
 // Label names a place code for a reader: the full name of a known division
-// (湖北省武汉市), else the full name of its nearest known division with the
-// code (湖北省武汉市武昌区（420106001）, for a street below the county
-// level), else the code itself.
+// (湖北省武汉市, 西安市雁塔区小寨路街道), else the full name of its nearest
+// known division with the code (湖北省武汉市武昌区（420106001）: another
+// province's street; a Shaanxi compound after its community), else the code
+// itself.
 func Label(code string) string {
 	if n := FullName(code); n != "" {
 		return n

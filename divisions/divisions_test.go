@@ -1,6 +1,7 @@
 package divisions
 
 import (
+	"encoding/csv"
 	"strings"
 	"testing"
 )
@@ -81,13 +82,16 @@ func TestNames(t *testing.T) {
 		}
 	}
 	for code, want := range map[string]string{
-		"420106001":    "湖北省武汉市武昌区（420106001）",
-		"610113001001": "西安市雁塔区（610113001001）",
-		"429999":       "湖北省（429999）",
-		"99":           "99",
-		"9901":         "9901",
-		"":             "",
-		"ABROAD:US":    "ABROAD:US",
+		"420106001":       "湖北省武汉市武昌区（420106001）",
+		"610113001":       "西安市雁塔区小寨路街道",
+		"610113001001":    "西安市雁塔区小寨路街道长安大学社区居委会",
+		"610113001001001": "西安市雁塔区小寨路街道长安大学社区居委会（610113001001001）",
+		"610113999":       "西安市雁塔区（610113999）",
+		"429999":          "湖北省（429999）",
+		"99":              "99",
+		"9901":            "9901",
+		"":                "",
+		"ABROAD:US":       "ABROAD:US",
 	} {
 		if got := Label(code); got != want {
 			t.Errorf("Label(%q) = %q, want %q", code, got, want)
@@ -103,5 +107,32 @@ func TestPlaceLabel(t *testing.T) {
 		if got := PlaceLabel(place); got != want {
 			t.Errorf("PlaceLabel(%q) = %q, want %q", place, got, want)
 		}
+	}
+}
+
+// The Shaanxi file: its counties and above equal the national file's; each
+// street and community hangs under an existing division whose code is its
+// prefix.
+func TestShaanxiFile(t *testing.T) {
+	rows, err := csv.NewReader(strings.NewReader(shaanxiData)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	below := 0
+	for i, r := range rows[1:] {
+		code, name, level, parent := r[0], r[1], Level(r[2]), r[3]
+		d, ok := Find(code)
+		if !ok || d.Name != name || d.Level != level || d.ParentCode != parent {
+			t.Errorf("row %d: %v, found %+v", i+2, r, d)
+		}
+		if level == Street || level == Community {
+			below++
+			if p, ok := Find(parent); !ok || !strings.HasPrefix(code, parent) || (level == Street) != (p.Level == County) {
+				t.Errorf("row %d: %s %s under %q", i+2, level, code, parent)
+			}
+		}
+	}
+	if below < 20000 {
+		t.Errorf("%d streets and communities, want the whole province", below)
 	}
 }

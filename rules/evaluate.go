@@ -939,10 +939,10 @@ func SymptomLabel(s string) string {
 }
 
 // appendPlace appends the name of a stay's region and, in brackets, its
-// risk level: its PlaceName when storage gave one, else the national
-// division's name (湖北省武汉市武昌区（中风险地区）, divisions.Label), which
-// keeps the code of a place below the county level inside the brackets
-// (西安市雁塔区（610113001，中风险地区）), or is the code when nothing is known.
+// risk level: its PlaceName when storage gave one, else the division's
+// name (湖北省武汉市武昌区（中风险地区）, divisions.Label), which keeps the
+// code of a place it cannot name inside the brackets (湖北省武汉市武昌区
+// （420106001，中风险地区）), or is the code when nothing is known.
 func appendPlace(b []byte, s *Stay, level string) []byte {
 	name := s.PlaceName
 	if name == "" {
