@@ -76,7 +76,7 @@ export const flows = {
     const picker = page.locator('.van-picker')
     await picker.getByText('湖北省', { exact: true }).click()
     await picker.getByText('确认').click()
-    await origin.getByText('4201').click()
+    await origin.getByText('湖北省武汉市', { exact: true }).click() // the designated area, listed by name
     await page.getByTestId('transport').locator('input').fill('G1234 次列车')
     await page.getByTestId('promise').click()
     await t.shot('declare-arrival')
@@ -86,7 +86,7 @@ export const flows = {
     assert((await codeColour(page)) === 'YELLOW', 'the code is yellow')
     assert((await page.getByTestId('colour-label').innerText()).includes('黄码'), 'the label says 黄码')
     const reason = await page.getByTestId('clause-Y1').innerText()
-    assert(reason.includes('中风险'), `Y1 cites the medium-risk stay: ${reason}`)
+    assert(reason.includes('湖北省武汉市（中风险地区）'), `Y1 cites the medium-risk stay by the place's name: ${reason}`)
     await t.shot('code-yellow')
 
     await page.locator('.van-tabbar').getByText('打卡').click()
