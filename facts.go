@@ -99,8 +99,9 @@ type Fact struct {
 	// What the fact says, field by field (Summary says it in one line for
 	// the audit): When is its date and time, or a stay's period
 	// ("2026-11-20 至 2026-11-25", "2026-11-20 起至今"). Place is a STAY's
-	// region code or ABROAD:<ISO>, PlaceName the Shaanxi region's name ("" for
-	// other places). MedicalKind is a MEDICAL fact's kind; Note a medical
+	// region code or ABROAD:<ISO>, PlaceName the Shaanxi region's name, the national
+	// name of a place in another province (湖北省武汉市, package divisions),
+	// "" for a place abroad or an unknown code. MedicalKind is a MEDICAL fact's kind; Note a medical
 	// event's note or a designation's reason. Temperature (nil when none was
 	// measured) and Symptoms are a HEALTH record's, or a scan's temperature.
 	// Colour is a DESIGNATION's, Pending when it awaits its approval.

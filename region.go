@@ -114,6 +114,13 @@ type RegionService interface {
 	// see, ordered by code, and whether more follow.
 	// Errors: UNAUTHENTICATED, INVALID, NOT_FOUND, FORBIDDEN.
 	ListRegions(ctx context.Context, filter RegionFilter) ([]*Region, bool, error)
+	// PublicRegions returns the children of an NBS region of Shaanxi (the
+	// cities for "", down to the communities of a street), ordered by code:
+	// the names of the administrative divisions are public data, so anyone
+	// may ask, also without a session (the public institution registration
+	// picks its region from them). Compounds, which community administrators
+	// create, are never listed. Errors: INVALID (malformed code), NOT_FOUND.
+	PublicRegions(ctx context.Context, parentCode string) ([]*Region, error)
 	// CreateCompound creates a compound (组/小区) under a community. Callers
 	// need region.create_compound in the community: its administrators and
 	// those above. Errors: UNAUTHENTICATED, INVALID (parent not a community,

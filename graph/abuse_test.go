@@ -266,3 +266,40 @@ func TestApproxRateLimiterForFailOpenRules(t *testing.T) {
 		t.Fatalf("another replica after the sync: %v %v; want a wait", wait, err)
 	}
 }
+
+// Failed logins lock no account: an attacker guessing a staff password from
+// one address is throttled at that address alone, while the owner logs in
+// from theirs; the staff table has no lockout state (docs/security.md).
+func TestFailedLoginsLockNoAccount(t *testing.T) {
+	t.Parallel()
+	b := apitest.Setup(t, apitest.Options{})
+	b.CreateStaff(t, "lockout_target", "610113")
+	const login = `mutation($p: String!) { login(username: "lockout_target", password: $p) { token } }`
+	bad, good := map[string]any{"p": "wrong-password"}, map[string]any{"p": apitest.StaffPassword}
+	var last *apitest.Response
+	for i := 0; i < 8; i++ {
+		last = postFrom(t, b, "203.0.113.7", "", login, bad)
+		if i < 2 && last.Code() != "UNAUTHENTICATED" {
+			t.Fatalf("failure %d: %q, want UNAUTHENTICATED", i+1, last.Code())
+		}
+		if i >= 2 && last.Code() != "RATE_LIMITED" && last.Code() != "UNAUTHENTICATED" {
+			t.Fatalf("failure %d: %q", i+1, last.Code())
+		}
+	}
+	if r := postFrom(t, b, "203.0.113.7", "", login, good); r.Code() != "RATE_LIMITED" {
+		t.Fatalf("the right password from the guessing address: %q, want RATE_LIMITED (throttled)", r.Code())
+	}
+	if r := postFrom(t, b, "198.51.100.20", "", login, good); len(r.Errors) > 0 {
+		t.Fatalf("the owner from another address: %+v, want a session", r.Errors)
+	}
+	// Once the delay has passed, the right password works from there too.
+	b.Clock.Advance(16 * time.Minute)
+	if r := postFrom(t, b, "203.0.113.7", "", login, good); len(r.Errors) > 0 {
+		t.Fatalf("after the delay: %+v", r.Errors)
+	}
+	var n int
+	if err := b.Pool.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.columns
+		WHERE table_name = 'staff' AND column_name IN ('failed_logins', 'locked_until')`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("staff lockout columns: %d (%v), want none", n, err)
+	}
+}

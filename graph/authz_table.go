@@ -167,6 +167,7 @@ var AuthzTable = map[string]AuthzRow{
 	"Query.rankings":                  {Ungranted: true},
 	"Query.region":                    {Resident: true, Ungranted: true},
 	"Query.regions":                   {Resident: true, Perms: []string{"region.read"}},
+	"Query.publicRegions":             {Anonymous: true, Resident: true, Ungranted: true},
 	"Query.registeredCheckpointTypes": {Resident: true, Ungranted: true},
 	"Query.requiredCheckpointTypes":   {Anonymous: true, Resident: true, Ungranted: true},
 	"Query.responseLevels":            {Resident: true, Ungranted: true},

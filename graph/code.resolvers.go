@@ -14,6 +14,15 @@ import (
 	"time"
 )
 
+// RegionName is the resolver for the regionName field.
+func (r *areaRiskResolver) RegionName(ctx context.Context, obj *healthcode.AreaRisk) (string, error) {
+	name, err := r.regionName(ctx, obj.RegionCode)
+	if err != nil || name != "" {
+		return name, err
+	}
+	return obj.RegionCode, nil
+}
+
 // Level is the resolver for the level field.
 // Level is the resolver for the level field.
 func (r *areaRiskResolver) Level(ctx context.Context, obj *healthcode.AreaRisk) (model.RiskLevel, error) {

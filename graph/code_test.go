@@ -507,8 +507,13 @@ func TestScenarioArrivalFromMediumArea(t *testing.T) {
 	// never checks in; C misses the 6th day.
 	a, code := arrival("甲", "61011319900101011", "13800138011")
 	wantCode(t, "A arrived", code, "YELLOW", "Y1")
+	// The resident's place picker lists the area by its name.
+	risks := s.Do(t, a, `query { areaRisks(region: "42") { regionCode regionName } }`, nil).MustData(t)["areaRisks"].([]any)
+	if len(risks) != 1 || risks[0].(map[string]any)["regionName"] != "湖北省武汉市武昌区" {
+		t.Fatalf("areaRisks(42) = %v, want 420106 named 湖北省武汉市武昌区", risks)
+	}
 	reason := code["clauses"].([]any)[0].(map[string]any)["reason"].(string)
-	for _, want := range []string{"2026-11-01在420106（中风险地区）旅居，来自中风险地区", "须离开满14天且自离开次日起连续14天每日健康打卡体温正常、无症状方可转绿", "（附件1 一(二)、四(三)）"} {
+	for _, want := range []string{"2026-11-01在湖北省武汉市武昌区（中风险地区）旅居，来自中风险地区", "须离开满14天且自离开次日起连续14天每日健康打卡体温正常、无症状方可转绿", "（附件1 一(二)、四(三)）"} {
 		if !strings.Contains(reason, want) {
 			t.Fatalf("Y1 reason %q lacks %q", reason, want)
 		}
@@ -524,7 +529,7 @@ func TestScenarioArrivalFromMediumArea(t *testing.T) {
 	_, code = s.declare(dTok, declaration("丁", idNumber("61011319900101014"), "13800138014", home,
 		map[string]any{"travel": []any{map[string]any{"place": "420106", "from": day(-5), "to": day(-2)}}}))
 	reason = code["clauses"].([]any)[0].(map[string]any)["reason"].(string)
-	if !strings.HasPrefix(reason, "2026-10-27至2026-10-30在420106（中风险地区）旅居") {
+	if !strings.HasPrefix(reason, "2026-10-27至2026-10-30在湖北省武汉市武昌区（中风险地区）旅居") {
 		t.Fatalf("the reason of a trip declared from 10-27 to 10-30 reads %q", reason)
 	}
 	checkIn := func(token string) map[string]any {

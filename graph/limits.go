@@ -105,6 +105,7 @@ var AliasCaps = map[string]int{
 	"Mutation.generateRankingReport":  1,
 	"Mutation.generateWeeklyDrafts":   1,
 	"Query.previewRuleSet":            1,
+	"Query.publicRegions":             3,
 	"Query.myCode":                    3,
 	"Query.myCredential":              3,
 	"Query.verifyCode":                3,

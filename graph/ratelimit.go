@@ -47,6 +47,9 @@ var DefaultRateLimits = map[string]RateRule{
 	"login":          {PerAddress: healthcode.Limit{Events: 30, Per: 10 * time.Minute}},
 	"loginResident":  {PerAddress: healthcode.Limit{Events: 30, Per: 10 * time.Minute}},
 	"requestSmsCode": {PerAddress: healthcode.Limit{Events: 10, Per: time.Minute}},
+	// Public reference data: the region names of the registration form's
+	// cascader, one call per level opened.
+	"publicRegions": {PerAccount: healthcode.Limit{Events: 120, Per: time.Minute}, PerAddress: healthcode.Limit{Events: 600, Per: time.Minute}},
 	"registerInstitution": {
 		PerAccount: healthcode.Limit{Events: 5, Per: time.Hour},
 		PerAddress: healthcode.Limit{Events: 5, Per: time.Hour},

@@ -43,3 +43,12 @@ func (r *queryResolver) Regions(ctx context.Context, parent *string, first *int,
 		func(c string, n *healthcode.Region) *model.RegionEdge { return &model.RegionEdge{Cursor: c, Node: n} })
 	return &model.RegionConnection{Nodes: list, Edges: edges, PageInfo: info}, nil
 }
+
+// PublicRegions is the resolver for the publicRegions field.
+func (r *queryResolver) PublicRegions(ctx context.Context, parent *string) ([]*healthcode.Region, error) {
+	p := ""
+	if parent != nil {
+		p = *parent
+	}
+	return r.RegionService.PublicRegions(ctx, p)
+}

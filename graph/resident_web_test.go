@@ -52,8 +52,8 @@ func TestMyFacts(t *testing.T) {
 	}
 }
 
-// An appeal names the disputed fact (its summary becomes the subject the
-// handler reads) and may carry a PDF; a fact of someone else, or a retracted
+// An appeal names the disputed fact (what it says, in Chinese, becomes the
+// subject the handler reads) and may carry a PDF; a fact of someone else, or a retracted
 // one, is refused.
 func TestAppealDisputedFactAndPDF(t *testing.T) {
 	t.Parallel()
@@ -77,8 +77,21 @@ func TestAppealDisputedFactAndPDF(t *testing.T) {
 	}
 	pdf := base64.StdEncoding.EncodeToString([]byte("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"))
 	tk := s.Do(t, resident, m, map[string]any{"k": "STAY", "f": tripID, "e": pdf, "t": "application/pdf"}).MustData(t)["fileAppeal"].(map[string]any)
-	if subj := tk["subject"].(string); !strings.Contains(subj, "ABROAD:JP") || !strings.HasPrefix(subj, "赋码申诉") {
-		t.Fatalf("subject %q does not name the disputed trip", subj)
+	// The subject says what the fact is in Chinese, from its fields.
+	if subj, want := tk["subject"].(string), "赋码申诉：对「旅居史：境外（日本） "+day(-5); !strings.HasPrefix(subj, want) ||
+		!strings.HasSuffix(subj, "」有异议") || strings.ContainsAny(subj, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") {
+		t.Fatalf("subject %q, want it to start with %q, without English tokens", subj, want)
+	}
+	data := s.Do(t, resident, `mutation { checkIn(temperature: 38.6, symptoms: ["fever", "cough"]) { clauses { id factKind factIds } } }`, nil).MustData(t)
+	var feverID string
+	for _, c := range data["checkIn"].(map[string]any)["clauses"].([]any) {
+		if c := c.(map[string]any); c["factKind"] == "HEALTH" {
+			feverID = c["factIds"].([]any)[0].(string)
+		}
+	}
+	tk = s.Do(t, resident, m, map[string]any{"k": "HEALTH", "f": feverID}).MustData(t)["fileAppeal"].(map[string]any)
+	if subj, want := tk["subject"].(string), "赋码申诉：对「健康打卡：38.6℃ 发热、咳嗽 "; !strings.HasPrefix(subj, want) {
+		t.Fatalf("subject %q, want it to start with %q", subj, want)
 	}
 	if r := s.Do(t, resident, m, map[string]any{"e": pdf, "t": "image/png"}); r.Code() != "INVALID" {
 		t.Fatalf("a PDF declared as PNG: %q", r.Code())

@@ -19,7 +19,8 @@ func TestStructuredClausesAndFacts(t *testing.T) {
 	_, token := s.CreateResident(t, "13800138711")
 	home := s.community("610113")
 	pid, _ := s.declare(token, declaration("郑一", idNumber("61011319900101711"), "13800138711", home,
-		map[string]any{"travel": []any{map[string]any{"place": "ABROAD:US", "from": day(-10), "to": day(-9)}}}))
+		map[string]any{"travel": []any{map[string]any{"place": "ABROAD:US", "from": day(-10), "to": day(-9)},
+			map[string]any{"place": "4201", "from": day(-8), "to": day(-7)}}}))
 	checkIn := func(temp float64, symptoms ...string) {
 		s.Do(t, token, `mutation($t: Float!, $s: [String!]) { checkIn(temperature: $t, symptoms: $s) { colour } }`,
 			map[string]any{"t": temp, "s": symptoms}).MustData(t)
@@ -55,6 +56,11 @@ func TestStructuredClausesAndFacts(t *testing.T) {
 			if f["place"] == "ABROAD:US" {
 				if f["placeName"] != "" || f["when"] != day(-10)+" 至 "+day(-9) || f["medicalKind"] != nil || f["temperature"] != nil {
 					t.Errorf("trip = %v", f)
+				}
+			} else if f["place"] == "4201" {
+				// Another province's city is named by the national divisions.
+				if f["placeName"] != "湖北省武汉市" {
+					t.Errorf("trip to Wuhan = %v, want placeName 湖北省武汉市", f)
 				}
 			} else if f["place"] != home || f["placeName"] == "" || !strings.HasSuffix(f["when"].(string), "起至今") {
 				t.Errorf("residence = %v, want %s with its name", f, home)

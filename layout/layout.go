@@ -67,6 +67,7 @@ var Packages = []Package{
 	{"pii", Foundation, "AES-GCM encryption of personal data, keyed (HMAC) lookup hashes, display masks"},
 	{"ndjson", Foundation, "the NDJSON reader of uploads (line and record limits, strict decoding), shared by the scan upload and the sub-system push"},
 	{"migrations", Foundation, "numbered embedded SQL migrations (golang-migrate), the region tree of Shaanxi and census populations"},
+	{"divisions", Foundation, "the names of the country's administrative divisions down to the county (GB/T 2260: 34 province-level, 333 prefecture-level, the counties) and of Shaanxi's down to the communities (the region tree's source, from which migration 000002 is generated), embedded CSVs: names only, no jurisdiction"},
 	{"web", Foundation, "the Vue front end (resident pages, scanner and console entries; docs/web.md) and the Go package that embeds its build and serves it with history fallback"},
 	{"devenv", Foundation, "starts project-local PostgreSQL and Redis from the system's binaries (dev mode and tests)"},
 	{"rules", Logic, "rule sets as data (the declarative form of Annex 1), the pure evaluator, golden vectors (docs/rules.md)"},

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
+	"healthcode/divisions"
 )
 
 // FactService implements healthcode.FactService.
@@ -668,6 +669,15 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range facts {
+		// A place outside the region tree (another province) is named by
+		// the national divisions; an unknown code keeps no name.
+		if f.PlaceName == "" && f.Place != "" {
+			if n := divisions.Label(f.Place); n != f.Place {
+				f.PlaceName = n
+			}
+		}
 	}
 	// A fact entered by an account that was ever the person's guardian was
 	// entered on their behalf (监护人代报), for staff judging an appeal.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
+	"healthcode/divisions"
 )
 
 // RegionService implements healthcode.RegionService.
@@ -65,6 +66,11 @@ func (s *RegionService) RegionNames(ctx context.Context, codes []string) ([]stri
 	}
 	for i, c := range codes {
 		out[i] = names[c]
+		if out[i] == "" {
+			// Outside the tree (another province): the national name,
+			// 湖北省武汉市.
+			out[i] = divisions.FullName(c)
+		}
 	}
 	return out, errs
 }
@@ -152,6 +158,37 @@ func (s *RegionService) ListRegions(ctx context.Context, f healthcode.RegionFilt
 		return nil, false, fmt.Errorf("list regions: %w", err)
 	}
 	return collectPage(rows, f.First, "regions", func(r pgx.CollectableRow) (*healthcode.Region, error) { return scanRegion(r) })
+}
+
+// PublicRegions implements healthcode.RegionService.
+func (s *RegionService) PublicRegions(ctx context.Context, parent string) ([]*healthcode.Region, error) {
+	if parent == "" {
+		parent = healthcode.ProvinceCode
+	}
+	if err := healthcode.ValidRegionCode(parent); err != nil {
+		return nil, err
+	}
+	// The parent's NBS children: no street has more than a few hundred
+	// communities (98 at most in the 2023 tables), so one list, no pages.
+	rows, err := s.DB.Pool.Query(ctx, "SELECT "+regionColumns+` FROM regions
+		WHERE parent_code = $1 AND level <> 'COMPOUND' ORDER BY code LIMIT 1000`, parent)
+	if err != nil {
+		return nil, fmt.Errorf("list public regions: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*healthcode.Region, error) { return scanRegion(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list public regions: %w", err)
+	}
+	if len(list) == 0 {
+		var level string
+		err := s.DB.Pool.QueryRow(ctx, "SELECT level FROM regions WHERE code = $1", parent).Scan(&level)
+		if errors.Is(err, pgx.ErrNoRows) || level == string(healthcode.LevelCompound) {
+			return nil, healthcode.Errorf(healthcode.ENOTFOUND, "地区不存在")
+		} else if err != nil {
+			return nil, fmt.Errorf("look up region: %w", err)
+		}
+	}
+	return list, nil
 }
 
 // CreateCompound implements healthcode.RegionService.

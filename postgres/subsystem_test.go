@@ -143,7 +143,7 @@ func TestSubsystemDeviationsOpenAndClose(t *testing.T) {
 			t.Errorf("deviation %+v", d)
 		}
 		if len(d.Clauses) != 1 || d.Clauses[0].ID != "G" || d.Clauses[0].Colour != healthcode.Green ||
-			!strings.Contains(d.Clauses[0].Reason, "在420106（低风险地区）旅居") || !strings.Contains(d.Clauses[0].Reason, "附件1 一(三)") {
+			!strings.Contains(d.Clauses[0].Reason, "在湖北省武汉市武昌区（低风险地区）旅居") || !strings.Contains(d.Clauses[0].Reason, "附件1 一(三)") {
 			t.Errorf("clauses of %s: %+v", d.RecordID, d.Clauses)
 		}
 	}

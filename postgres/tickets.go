@@ -214,7 +214,7 @@ func (s *TicketService) FileAppeal(ctx context.Context, in healthcode.NewTicket)
 		if i < 0 {
 			return nil, healthcode.FieldError("有异议的信息", "不存在或已撤销，请重新选择")
 		}
-		in.Subject = healthcode.Truncate("赋码申诉：对「"+facts[i].Summary+"」有异议", 100)
+		in.Subject = healthcode.Truncate("赋码申诉：对「"+factText(facts[i])+"」有异议", 100)
 	}
 	return s.create(ctx, a, in)
 }

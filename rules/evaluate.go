@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"healthcode/divisions"
 )
 
 // Result is the outcome of evaluating a person's facts under a rule set.
@@ -302,16 +304,13 @@ func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 			b = append(b, ')')
 			seen[0] = true
 		case High:
-			b = append(b, s.Place...)
-			b = append(b, "（高风险地区）"...)
+			b = appendPlace(b, s, "高风险地区")
 			seen[1] = true
 		case Medium:
-			b = append(b, s.Place...)
-			b = append(b, "（中风险地区）"...)
+			b = appendPlace(b, s, "中风险地区")
 			seen[2] = true
 		default:
-			b = append(b, s.Place...)
-			b = append(b, "（低风险地区）"...)
+			b = appendPlace(b, s, "低风险地区")
 			seen[3] = true
 		}
 		b = append(b, "旅居"...)
@@ -718,7 +717,7 @@ func (e *evaluator) abnormalHealth(c *Clause, cr *ClauseResult) bool {
 				if !first {
 					b = append(b, "、"...)
 				}
-				b = append(b, symptomLabel(s)...)
+				b = append(b, SymptomLabel(s)...)
 				first = false
 			}
 		}
@@ -913,8 +912,9 @@ func eventNoun(kind string) string {
 	return kind
 }
 
-// symptomLabel names a symptom in Chinese; unknown symptoms keep their id.
-func symptomLabel(s string) string {
+// SymptomLabel names a symptom in Chinese (发热 for fever), as reasons and
+// storage's texts say it; unknown symptoms keep their id. Any caller.
+func SymptomLabel(s string) string {
 	switch s {
 	case SymptomFever:
 		return "发热"
@@ -936,4 +936,25 @@ func symptomLabel(s string) string {
 		return "味觉减退"
 	}
 	return s
+}
+
+// appendPlace appends the name of a stay's region and, in brackets, its
+// risk level: its PlaceName when storage gave one, else the division's
+// name (湖北省武汉市武昌区（中风险地区）, divisions.Label), which keeps the
+// code of a place it cannot name inside the brackets (湖北省武汉市武昌区
+// （420106001，中风险地区）), or is the code when nothing is known.
+func appendPlace(b []byte, s *Stay, level string) []byte {
+	name := s.PlaceName
+	if name == "" {
+		name = divisions.Label(s.Place)
+	}
+	if rest, ok := strings.CutSuffix(name, "）"); ok {
+		b = append(b, rest...)
+		b = append(b, "，"...)
+	} else {
+		b = append(b, name...)
+		b = append(b, "（"...)
+	}
+	b = append(b, level...)
+	return append(b, "）"...)
 }

@@ -84,6 +84,11 @@ type Stay struct {
 	// Place is a region code ("610113", prefix-hierarchical, also codes of
 	// other provinces such as "420106") or "ABROAD:<ISO 3166 alpha-2>".
 	Place string `json:"place"`
+	// PlaceName, when not empty, names Place in reasons; else reasons name
+	// it from package divisions (the country down to the county, Shaanxi
+	// down to the community) and keep the code of a place below that (a
+	// compound: 西安市雁塔区小寨路街道长安大学社区居委会（610113001001001）).
+	PlaceName string `json:"placeName,omitempty"`
 	// From is when the stay began. Stays that begin after the evaluation time
 	// are ignored until they begin.
 	From time.Time `json:"from"`

@@ -108,7 +108,7 @@ func appendCondition(b []byte, c *Clause, rs *RuleSet) []byte {
 			if i > 0 {
 				b = append(b, "、"...)
 			}
-			b = append(b, symptomLabel(s)...)
+			b = append(b, SymptomLabel(s)...)
 		}
 		b = append(b, "症状，且此后尚未连续"...)
 		b = strconv.AppendInt(b, int64(c.normalDays(rs)), 10)
@@ -181,16 +181,16 @@ func ExplainGreen(f *Facts, rs *RuleSet, now time.Time) ClauseResult {
 		}
 		cr.FactIDs = append(cr.FactIDs, s.ID)
 		b = appendStayPeriod(b, s)
-		b = append(b, s.Place...)
 		switch level, _ := e.riskOf(s.Place); level {
 		case Abroad:
+			b = append(b, s.Place...)
 			b = append(b, "（境外）"...)
 		case High:
-			b = append(b, "（高风险地区）"...)
+			b = appendPlace(b, s, "高风险地区")
 		case Medium:
-			b = append(b, "（中风险地区）"...)
+			b = appendPlace(b, s, "中风险地区")
 		default:
-			b = append(b, "（低风险地区）"...)
+			b = appendPlace(b, s, "低风险地区")
 		}
 		b = append(b, "旅居"...)
 	}

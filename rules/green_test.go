@@ -22,7 +22,7 @@ func TestExplainGreen(t *testing.T) {
 		t.Fatalf("clause %+v", cr)
 	}
 	// The trip was declared from 11-20 to 11-25 (stored to 11-26 00:00).
-	for _, want := range []string{"2026-11-20至2026-11-25在420106（低风险地区）旅居；", "R1、R2、R3、R4、R5、R6、R7、Y1、Y2、Y3、Y4条款均不成立", "（附件1 一(三)）"} {
+	for _, want := range []string{"2026-11-20至2026-11-25在湖北省武汉市武昌区（低风险地区）旅居；", "R1、R2、R3、R4、R5、R6、R7、Y1、Y2、Y3、Y4条款均不成立", "（附件1 一(三)）"} {
 		if !strings.Contains(cr.Reason, want) {
 			t.Errorf("reason %q lacks %q", cr.Reason, want)
 		}
@@ -68,5 +68,35 @@ func TestGreenClause(t *testing.T) {
 	}
 	if got, want := GreenClause(rs).Reason, "按统一规则（adj-7d）核查，R1、R8条款均不成立，即不存在以下情形：7天内有高风险地区旅居史（R1）；7天内有中风险地区旅居史（R8）。"; !strings.HasPrefix(got, want) {
 		t.Errorf("reason %q, want prefix %q", got, want)
+	}
+}
+
+// A stay's place is named in reasons: a prefecture of another province by
+// the national divisions, a PlaceName given by storage as it is, an unknown
+// code as the code.
+func TestReasonNamesPlaces(t *testing.T) {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, CST)
+	day := func(d int) *time.Time { x := time.Date(2026, 11, d, 0, 0, 0, 0, CST); return &x }
+	f := &Facts{
+		Stays: []Stay{
+			{ID: 1, Place: "4201", From: *day(20), To: day(22), Source: SourceTravel},
+			{ID: 2, Place: "610113001001", PlaceName: "西安市雁塔区小寨路街道小寨路社区", From: *day(23), To: day(24), Source: SourceTravel},
+			{ID: 3, Place: "990101", From: *day(24), To: day(25), Source: SourceTravel},
+		},
+		AreaRisks: []AreaRisk{
+			{Region: "42", Level: Medium, From: *day(1)},
+			{Region: "610113001001", Level: Medium, From: *day(1)},
+			{Region: "990101", Level: Medium, From: *day(1)},
+		},
+	}
+	r := Evaluate(f, nil, now)
+	if r.Colour != Yellow || len(r.Clauses) == 0 {
+		t.Fatalf("result %+v", r)
+	}
+	reason := r.Clauses[0].Reason
+	for _, want := range []string{"2026-11-20至2026-11-21在湖北省武汉市（中风险地区）旅居", "在西安市雁塔区小寨路街道小寨路社区（中风险地区）旅居", "在990101（中风险地区）旅居"} {
+		if !strings.Contains(reason, want) {
+			t.Errorf("reason %q lacks %q", reason, want)
+		}
 	}
 }

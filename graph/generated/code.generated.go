@@ -19,6 +19,7 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type AreaRiskResolver interface {
+	RegionName(ctx context.Context, obj *healthcode.AreaRisk) (string, error)
 	Level(ctx context.Context, obj *healthcode.AreaRisk) (model.RiskLevel, error)
 
 	RequestID(ctx context.Context, obj *healthcode.AreaRisk) (*int64, error)
@@ -116,6 +117,29 @@ func (ec *executionContext) _AreaRisk_regionCode(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_AreaRisk_regionCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AreaRisk", field, false, false, "String")
+}
+
+func (ec *executionContext) _AreaRisk_regionName(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRisk_regionName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AreaRisk().RegionName(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRisk_regionName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AreaRisk", field, true, true, "String")
 }
 
 func (ec *executionContext) _AreaRisk_level(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRisk) (ret graphql.Marshaler) {
@@ -2773,6 +2797,12 @@ func (ec *executionContext) _AreaRisk(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "regionName":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AreaRisk_regionName(ctx, field, obj)
+				})
 		case "level":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,

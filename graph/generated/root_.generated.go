@@ -163,6 +163,7 @@ type ComplexityRoot struct {
 		Pending    func(childComplexity int) int
 		Reason     func(childComplexity int) int
 		RegionCode func(childComplexity int) int
+		RegionName func(childComplexity int) int
 		RequestID  func(childComplexity int) int
 	}
 
@@ -722,6 +723,7 @@ type ComplexityRoot struct {
 		Persons                   func(childComplexity int, region *string, first *int, after *string) int
 		PreviewAreaRisk           func(childComplexity int, region string, level model.RiskLevel) int
 		PreviewRuleSet            func(childComplexity int, body string) int
+		PublicRegions             func(childComplexity int, parent *string) int
 		Ranking                   func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
 		RankingReports            func(childComplexity int, week *time.Time) int
 		Rankings                  func(childComplexity int, week time.Time, level healthcode.Level, parent *string) int
@@ -1518,6 +1520,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.RegionCode(childComplexity), true
+	case "AreaRisk.regionName":
+		if e.ComplexityRoot.AreaRisk.RegionName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.RegionName(childComplexity), true
 	case "AreaRisk.requestId":
 		if e.ComplexityRoot.AreaRisk.RequestID == nil {
 			break
@@ -4590,6 +4598,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewRuleSet(childComplexity, args["body"].(string)), true
+	case "Query.publicRegions":
+		if e.ComplexityRoot.Query.PublicRegions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicRegions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicRegions(childComplexity, args["parent"].(*string)), true
 	case "Query.ranking":
 		if e.ComplexityRoot.Query.Ranking == nil {
 			break
@@ -7034,6 +7053,8 @@ type DeclarationPayload {
 type AreaRisk {
   id: ID!
   regionCode: String!
+  """The region's name: a Shaanxi region's (雁塔区), another province's with its ancestors (湖北省武汉市武昌区); the code when unknown."""
+  regionName: String!
   level: RiskLevel!
   from: Time!
   reason: String!
@@ -7070,7 +7091,10 @@ type Fact {
   when: String!
   """STAY: the region code (any province) or ABROAD:<ISO 3166 alpha-2>; empty for other kinds."""
   place: String!
-  """STAY: the name of a Shaanxi region ("雁塔区"); empty for places outside Shaanxi and other kinds."""
+  """
+  STAY: the name of a Shaanxi region ("雁塔区"), or of a place in another province with its ancestors ("湖北省武汉市");
+  empty for places abroad, unknown codes and other kinds.
+  """
   placeName: String!
   """MEDICAL: the event's kind; null for other kinds."""
   medicalKind: MedicalKind
@@ -8024,6 +8048,13 @@ extend type Query {
   region(code: String!): Region
   """The children of a region (default: the province), ordered by code."""
   regions(parent: String, first: Int, after: String): RegionConnection!
+  """
+  The children of a Shaanxi region down to the communities (default: the cities), ordered by code, without compounds:
+  the names of the administrative divisions are public, so anyone may call it, also without a session (the public
+  institution registration form picks its region from them). Rate-limited per client address.
+  Errors: INVALID (malformed code), NOT_FOUND (unknown region, or a compound).
+  """
+  publicRegions(parent: String): [Region!]!
 }
 
 extend type Mutation {
@@ -8633,6 +8664,8 @@ func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field grap
 		return ec.fieldContext_AreaRisk_id(ctx, field)
 	case "regionCode":
 		return ec.fieldContext_AreaRisk_regionCode(ctx, field)
+	case "regionName":
+		return ec.fieldContext_AreaRisk_regionName(ctx, field)
 	case "level":
 		return ec.fieldContext_AreaRisk_level(ctx, field)
 	case "from":

@@ -152,6 +152,7 @@ type QueryResolver interface {
 	RankingReports(ctx context.Context, week *time.Time) ([]*healthcode.RankingReport, error)
 	Region(ctx context.Context, code string) (*healthcode.Region, error)
 	Regions(ctx context.Context, parent *string, first *int, after *string) (*model.RegionConnection, error)
+	PublicRegions(ctx context.Context, parent *string) ([]*healthcode.Region, error)
 	RuleSets(ctx context.Context) ([]*healthcode.RuleSetInfo, error)
 	PreviewRuleSet(ctx context.Context, body string) (*healthcode.RuleSetPreview, error)
 	Scans(ctx context.Context, venueID *int64, from *time.Time, to *time.Time, first *int, after *string) (*model.ScanConnection, error)
@@ -2610,6 +2611,20 @@ func (ec *executionContext) field_Query_previewRuleSet_args(ctx context.Context,
 		return nil, err
 	}
 	args["body"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_publicRegions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "parent",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parent"] = arg0
 	return args, nil
 }
 
@@ -8655,6 +8670,50 @@ func (ec *executionContext) fieldContext_Query_regions(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_publicRegions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_publicRegions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PublicRegions(ctx, fc.Args["parent"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*healthcode.Region) graphql.Marshaler {
+			return ec.marshalNRegion2ᚕᚖhealthcodeᚐRegionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_publicRegions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Region(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_publicRegions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_ruleSets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10153,6 +10212,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_regions(ctx, field)
+				})
+		case "publicRegions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_publicRegions(ctx, field)
 				})
 		case "ruleSets":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

@@ -76,7 +76,7 @@ export const flows = {
     const picker = page.locator('.van-picker')
     await picker.getByText('湖北省', { exact: true }).click()
     await picker.getByText('确认').click()
-    await origin.getByText('4201').click()
+    await origin.getByText('湖北省武汉市', { exact: true }).click() // the designated area, listed by name
     await page.getByTestId('transport').locator('input').fill('G1234 次列车')
     await page.getByTestId('promise').click()
     await t.shot('declare-arrival')
@@ -86,7 +86,7 @@ export const flows = {
     assert((await codeColour(page)) === 'YELLOW', 'the code is yellow')
     assert((await page.getByTestId('colour-label').innerText()).includes('黄码'), 'the label says 黄码')
     const reason = await page.getByTestId('clause-Y1').innerText()
-    assert(reason.includes('中风险'), `Y1 cites the medium-risk stay: ${reason}`)
+    assert(reason.includes('湖北省武汉市（中风险地区）'), `Y1 cites the medium-risk stay by the place's name: ${reason}`)
     await t.shot('code-yellow')
 
     await page.locator('.van-tabbar').getByText('打卡').click()
@@ -166,7 +166,13 @@ export const flows = {
     await page.getByTestId('reg-kind-HOSPITAL').click()
     await page.getByTestId('reg-kind-VENUE').click()
     assert((await page.getByTestId('reg-kind-hint').textContent()).includes('接口密钥'), 'the kind hint names the machine client key')
-    await page.getByTestId('reg-region').fill('610113')
+    // The region from the cascader of public region names (no login): 西安市 → 雁塔区, chosen by its radio.
+    await page.getByTestId('reg-region').click()
+    const regionNode = (name) => page.locator('.reg-region-popper .el-cascader-node', { hasText: name }).first()
+    await regionNode('西安市').click()
+    await regionNode('雁塔区').locator('.el-radio').click()
+    assert((await page.getByTestId('reg-region').locator('input').inputValue()).includes('雁塔区'), 'the cascader shows the chosen county')
+    await page.keyboard.press('Escape')
     await page.getByTestId('reg-contact-name').fill('王经理')
     await page.getByTestId('reg-contact-phone').fill('13912345678')
     await page.getByTestId('reg-admin-username').fill('dyt_admin')

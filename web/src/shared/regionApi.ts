@@ -49,6 +49,7 @@ export async function regionNamesOf(client: Client, codes: Iterable<string>): Pr
 
 export interface RiskArea {
   regionCode: string
+  regionName: string
   level: string
   reason: string
 }

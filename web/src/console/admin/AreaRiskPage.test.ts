@@ -59,6 +59,19 @@ describe('AreaRiskPage', () => {
     w.unmount()
   }, 30_000)
 
+  it('lists the designations in force by region name, another province\'s with its ancestors', async () => {
+    ctx.handlers.AreaRiskList = () => ({
+      areaRisks: [
+        { id: '1', regionCode: '420106', regionName: '湖北省武汉市武昌区', level: 'MEDIUM', from: '2026-11-20T00:00:00Z', reason: '武昌区中风险', actor: 'staff:1' },
+        { id: '2', regionCode: '610113', regionName: '雁塔区', level: 'HIGH', from: '2026-11-21T00:00:00Z', reason: '聚集性疫情', actor: 'staff:1' },
+      ],
+    })
+    const w = await mountPage()
+    const cells = w.findAll('[data-testid=risk-table] tbody tr').map((r) => r.find('td').text())
+    expect(cells).toEqual(['湖北省武汉市武昌区420106', '雁塔区610113'])
+    w.unmount()
+  }, 30_000)
+
   it('says on the page that a designation waits for a second health officer', async () => {
     ctx.handlers.SetAreaRisk = (v) => ({ setAreaRisk: { id: '9', regionCode: v.region, level: v.level, from: '2026-12-01T00:00:00Z', pending: true } })
     const w = await mountPage()
