@@ -291,3 +291,24 @@ func TestSubsystemRecordValidate(t *testing.T) {
 		wantInvalid(t, c.name, in.Validate(now), c.msg)
 	}
 }
+
+func TestCheckInValidate(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		in   healthcode.CheckIn
+		msg  string
+	}{
+		{"normal", healthcode.CheckIn{Temperature: 36.5}, ""},
+		{"bounds", healthcode.CheckIn{Temperature: 35.0, Symptoms: []string{"fever", "cough"}}, ""},
+		{"upper bound", healthcode.CheckIn{Temperature: 42.0}, ""},
+		{"too low", healthcode.CheckIn{Temperature: 34.9}, "体温：应在 35.0 至 42.0 ℃ 之间，请重新测量"},
+		{"too high", healthcode.CheckIn{Temperature: 42.1}, "体温：应在 35.0 至 42.0 ℃ 之间，请重新测量"},
+		{"NaN", healthcode.CheckIn{Temperature: math.NaN()}, "体温：应在 35.0 至 42.0 ℃ 之间，请重新测量"},
+		{"infinity", healthcode.CheckIn{Temperature: math.Inf(1)}, "体温：应在 35.0 至 42.0 ℃ 之间，请重新测量"},
+		{"symptom", healthcode.CheckIn{Temperature: 36.5, Symptoms: []string{"cough", "头疼"}}, `症状：未知症状 "头疼"`},
+		{"long symptom", healthcode.CheckIn{Temperature: 36.5, Symptoms: []string{strings.Repeat("x", 30)}}, `症状：未知症状 "` + strings.Repeat("x", 20) + `…"`},
+	} {
+		wantInvalid(t, c.name, c.in.Validate(), c.msg)
+	}
+}
