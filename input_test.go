@@ -312,3 +312,41 @@ func TestCheckInValidate(t *testing.T) {
 		wantInvalid(t, c.name, c.in.Validate(), c.msg)
 	}
 }
+
+func TestGuardianBindingValidate(t *testing.T) {
+	t.Parallel()
+	in := healthcode.GuardianBinding{GuardianPhone: " 13812341234 ", Reason: " 入户核实 "}
+	if err := in.Validate(); err != nil || in.GuardianPhone != "13812341234" || in.Reason != "入户核实" {
+		t.Fatalf("%+v: %v", in, err)
+	}
+	for _, c := range []struct {
+		name string
+		in   healthcode.GuardianBinding
+		msg  string
+	}{
+		{"phone", healthcode.GuardianBinding{GuardianPhone: "12812341234", Reason: "核实"}, "监护人手机号码：应为 11 位手机号码"},
+		{"no phone", healthcode.GuardianBinding{Reason: "核实"}, "监护人手机号码：应为 11 位手机号码"},
+		{"blank reason", healthcode.GuardianBinding{GuardianPhone: "13812341234", Reason: "  "}, "原因：请填写确认监护关系的依据，不超过 200 字"},
+		{"long reason", healthcode.GuardianBinding{GuardianPhone: "13812341234", Reason: strings.Repeat("因", 201)}, "原因：请填写确认监护关系的依据，不超过 200 字"},
+		{"longest reason", healthcode.GuardianBinding{GuardianPhone: "13812341234", Reason: strings.Repeat("因", 200)}, ""},
+	} {
+		wantInvalid(t, c.name, c.in.Validate(), c.msg)
+	}
+}
+
+func TestGuardianUnbindingValidate(t *testing.T) {
+	t.Parallel()
+	in := healthcode.GuardianUnbinding{Reason: " 监护关系变更 "}
+	if err := in.Validate(); err != nil || in.Reason != "监护关系变更" {
+		t.Fatalf("%+v: %v", in, err)
+	}
+	for _, c := range []struct {
+		name, reason, msg string
+	}{
+		{"blank", " ", "原因：请填写解除绑定的原因，不超过 200 字"},
+		{"long", strings.Repeat("因", 201), "原因：请填写解除绑定的原因，不超过 200 字"},
+		{"longest", strings.Repeat("因", 200), ""},
+	} {
+		wantInvalid(t, c.name, (&healthcode.GuardianUnbinding{Reason: c.reason}).Validate(), c.msg)
+	}
+}
