@@ -1,6 +1,7 @@
 package hotline
 
 import (
+	"net/http"
 	"unicode/utf8"
 
 	"healthcode"
@@ -38,11 +39,14 @@ func (r Rating) Validate() error {
 // ValidateNew normalises and checks a new ticket (an operator's
 // registration or a resident's appeal) in place: the kind (one of Kinds),
 // the urgency (an empty one becomes Normal; one of Urgencies), then the
-// fields healthcode.NewTicket.Validate checks, and that a code appeal names
-// a person. The first problem is returned. The evidence's content and
-// everything that needs the database are the service's checks. Any caller.
-// Errors: INVALID naming the field.
+// fields healthcode.NewTicket.Validate checks, that a code appeal names a
+// person, and the evidence: at most healthcode.MaxEvidenceBytes, a PNG, a
+// JPEG or a PDF by its content, which must agree with a declared type;
+// EvidenceContentType becomes the sniffed type ("" without evidence). The
+// first problem is returned. Everything that needs the database is the
+// service's check. Any caller. Errors: INVALID naming the field.
 func ValidateNew(in *healthcode.NewTicket) error {
+	evidence, declared := in.Evidence, in.EvidenceContentType
 	if !Kind(in.Kind).Valid() {
 		return healthcode.FieldError("工单类型", "应为 CONSULTATION、COMPLAINT、SUGGESTION 或 CODE_APPEAL")
 	}
@@ -57,6 +61,18 @@ func ValidateNew(in *healthcode.NewTicket) error {
 	}
 	if in.Kind == string(CodeAppeal) && in.PersonID == 0 {
 		return healthcode.FieldError("申诉人", "赋码申诉须关联人员")
+	}
+	in.EvidenceContentType = ""
+	if len(evidence) > 0 {
+		if len(evidence) > healthcode.MaxEvidenceBytes {
+			return healthcode.FieldError("证明材料", "文件不能超过 512 KB")
+		}
+		sniffed := http.DetectContentType(evidence)
+		if (sniffed != "image/png" && sniffed != "image/jpeg" && sniffed != "application/pdf") ||
+			(declared != "" && declared != sniffed) {
+			return healthcode.FieldError("证明材料", "只接受 PNG、JPEG 图片或 PDF 文件")
+		}
+		in.EvidenceContentType = sniffed
 	}
 	return nil
 }

@@ -39,6 +39,8 @@ func TestRatingValidate(t *testing.T) {
 
 func TestValidateNew(t *testing.T) {
 	t.Parallel()
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+	pdf := []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 	good := func() healthcode.NewTicket {
 		return healthcode.NewTicket{Kind: string(hotline.Complaint), Subject: " 投诉 ", Description: "内容", CallerPhone: "13812341234"}
 	}
@@ -59,9 +61,28 @@ func TestValidateNew(t *testing.T) {
 		{"root fields", func(n *healthcode.NewTicket) { n.Description = " " }, "诉求内容：不能为空"},
 		{"appeal without person", func(n *healthcode.NewTicket) { n.Kind = string(hotline.CodeAppeal) }, "申诉人：赋码申诉须关联人员"},
 		{"appeal", func(n *healthcode.NewTicket) { n.Kind, n.PersonID = string(hotline.CodeAppeal), 7 }, ""},
+		{"pdf", func(n *healthcode.NewTicket) { n.Evidence = pdf }, ""},
+		{"declared png", func(n *healthcode.NewTicket) { n.Evidence, n.EvidenceContentType = png, "image/png" }, ""},
+		{"declared wrongly", func(n *healthcode.NewTicket) { n.Evidence, n.EvidenceContentType = png, "application/pdf" }, "证明材料：只接受 PNG、JPEG 图片或 PDF 文件"},
+		{"text", func(n *healthcode.NewTicket) { n.Evidence = []byte("plain text") }, "证明材料：只接受 PNG、JPEG 图片或 PDF 文件"},
+		{"too large", func(n *healthcode.NewTicket) {
+			n.Evidence = append(append([]byte{}, pdf...), make([]byte, healthcode.MaxEvidenceBytes)...)
+		}, "证明材料：文件不能超过 512 KB"},
+		{"person before evidence", func(n *healthcode.NewTicket) { n.Kind, n.Evidence = string(hotline.CodeAppeal), []byte("x") }, "申诉人：赋码申诉须关联人员"},
 	} {
 		in := good()
 		c.edit(&in)
 		wantInvalid(t, c.name, hotline.ValidateNew(&in), c.msg)
+	}
+	// The evidence's type is the sniffed one; without evidence there is none.
+	for _, c := range []struct {
+		evidence       []byte
+		declared, want string
+	}{{pdf, "", "application/pdf"}, {png, "image/png", "image/png"}, {nil, "image/png", ""}} {
+		in := good()
+		in.Evidence, in.EvidenceContentType = c.evidence, c.declared
+		if err := hotline.ValidateNew(&in); err != nil || in.EvidenceContentType != c.want {
+			t.Errorf("evidence %q declared %q: type %q, %v; want %q", c.evidence[:min(len(c.evidence), 8)], c.declared, in.EvidenceContentType, err, c.want)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -223,17 +222,7 @@ func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in heal
 	if err := hotline.ValidateNew(&in); err != nil {
 		return nil, err
 	}
-	var evidenceType string
-	if len(in.Evidence) > 0 {
-		if len(in.Evidence) > healthcode.MaxEvidenceBytes {
-			return nil, healthcode.FieldError("证明材料", "文件不能超过 512 KB")
-		}
-		evidenceType = http.DetectContentType(in.Evidence)
-		if (evidenceType != "image/png" && evidenceType != "image/jpeg" && evidenceType != "application/pdf") ||
-			(in.EvidenceContentType != "" && in.EvidenceContentType != evidenceType) {
-			return nil, healthcode.FieldError("证明材料", "只接受 PNG、JPEG 图片或 PDF 文件")
-		}
-	}
+	evidenceType := in.EvidenceContentType // sniffed by ValidateNew
 	var callerHash, callerEnc []byte
 	var callerMasked string
 	if in.CallerPhone != "" {
