@@ -83,6 +83,22 @@ type CheckIn struct {
 	Symptoms    []string
 }
 
+// Validate checks the temperature (35.0 to 42.0 ℃, NaN refused) and that
+// every symptom is one of KnownSymptoms. CodeService.CheckIn and
+// DeclarationInput.Validate call it; any caller may. Errors: INVALID naming
+// the field.
+func (in CheckIn) Validate() error {
+	if !(in.Temperature >= 35.0 && in.Temperature <= 42.0) { // NaN too
+		return FieldError("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
+	}
+	for _, s := range in.Symptoms {
+		if _, ok := KnownSymptoms[s]; !ok {
+			return FieldError("症状", "未知症状 %q", Truncate(s, 20))
+		}
+	}
+	return nil
+}
+
 // CodeService issues and reads health codes.
 type CodeService interface {
 	// SubmitDeclaration validates a declaration, creates or updates the

@@ -100,8 +100,9 @@ type Fact struct {
 	// the audit): When is its date and time, or a stay's period
 	// ("2026-11-20 至 2026-11-25", "2026-11-20 起至今"). Place is a STAY's
 	// region code or ABROAD:<ISO>, PlaceName the Shaanxi region's name, the national
-	// name of a place in another province (湖北省武汉市, package divisions),
-	// "" for a place abroad or an unknown code. MedicalKind is a MEDICAL fact's kind; Note a medical
+	// name of a place in another province (湖北省武汉市), a place abroad's
+	// country (境外（日本）; divisions.PlaceLabel, as clause reasons name it),
+	// "" for an unknown code. MedicalKind is a MEDICAL fact's kind; Note a medical
 	// event's note or a designation's reason. Temperature (nil when none was
 	// measured) and Symptoms are a HEALTH record's, or a scan's temperature.
 	// Colour is a DESIGNATION's, Pending when it awaits its approval.

@@ -95,6 +95,45 @@ type GuardianshipEvent struct {
 	At     time.Time
 }
 
+// GuardianBinding is what community staff enter to bind a person to a
+// guardian's account: the guardian's phone and the basis of the
+// guardianship (the reason, kept in the audit trail).
+type GuardianBinding struct {
+	GuardianPhone string
+	Reason        string
+}
+
+// Validate trims the fields in place and checks them: an 11-digit mobile
+// number and a reason of 1 to 200 characters. Whether an account with that
+// phone exists needs the database: PrivacyService.BindGuardian checks it.
+// Any caller may call it. Errors: INVALID naming the field.
+func (in *GuardianBinding) Validate() error {
+	in.GuardianPhone, in.Reason = strings.TrimSpace(in.GuardianPhone), strings.TrimSpace(in.Reason)
+	if !ValidPhone(in.GuardianPhone) {
+		return FieldError("监护人手机号码", "应为 11 位手机号码")
+	}
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 200 {
+		return FieldError("原因", "请填写确认监护关系的依据，不超过 200 字")
+	}
+	return nil
+}
+
+// GuardianUnbinding is what community staff enter to end a person's
+// binding: the reason, kept in the audit trail.
+type GuardianUnbinding struct {
+	Reason string
+}
+
+// Validate trims the reason in place and checks that it has 1 to 200
+// characters. Any caller may call it. Errors: INVALID naming the field.
+func (in *GuardianUnbinding) Validate() error {
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 200 {
+		return FieldError("原因", "请填写解除绑定的原因，不超过 200 字")
+	}
+	return nil
+}
+
 // ClaimInput is what a holder proves to take their own code back: the
 // document and the name on record. The phone is the calling account's,
 // verified by SMS at login.

@@ -291,3 +291,62 @@ func TestSubsystemRecordValidate(t *testing.T) {
 		wantInvalid(t, c.name, in.Validate(now), c.msg)
 	}
 }
+
+func TestCheckInValidate(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		in   healthcode.CheckIn
+		msg  string
+	}{
+		{"normal", healthcode.CheckIn{Temperature: 36.5}, ""},
+		{"bounds", healthcode.CheckIn{Temperature: 35.0, Symptoms: []string{"fever", "cough"}}, ""},
+		{"upper bound", healthcode.CheckIn{Temperature: 42.0}, ""},
+		{"too low", healthcode.CheckIn{Temperature: 34.9}, "体温：应在 35.0 至 42.0 ℃ 之间，请重新测量"},
+		{"too high", healthcode.CheckIn{Temperature: 42.1}, "体温：应在 35.0 至 42.0 ℃ 之间，请重新测量"},
+		{"NaN", healthcode.CheckIn{Temperature: math.NaN()}, "体温：应在 35.0 至 42.0 ℃ 之间，请重新测量"},
+		{"infinity", healthcode.CheckIn{Temperature: math.Inf(1)}, "体温：应在 35.0 至 42.0 ℃ 之间，请重新测量"},
+		{"symptom", healthcode.CheckIn{Temperature: 36.5, Symptoms: []string{"cough", "头疼"}}, `症状：未知症状 "头疼"`},
+		{"long symptom", healthcode.CheckIn{Temperature: 36.5, Symptoms: []string{strings.Repeat("x", 30)}}, `症状：未知症状 "` + strings.Repeat("x", 20) + `…"`},
+	} {
+		wantInvalid(t, c.name, c.in.Validate(), c.msg)
+	}
+}
+
+func TestGuardianBindingValidate(t *testing.T) {
+	t.Parallel()
+	in := healthcode.GuardianBinding{GuardianPhone: " 13812341234 ", Reason: " 入户核实 "}
+	if err := in.Validate(); err != nil || in.GuardianPhone != "13812341234" || in.Reason != "入户核实" {
+		t.Fatalf("%+v: %v", in, err)
+	}
+	for _, c := range []struct {
+		name string
+		in   healthcode.GuardianBinding
+		msg  string
+	}{
+		{"phone", healthcode.GuardianBinding{GuardianPhone: "12812341234", Reason: "核实"}, "监护人手机号码：应为 11 位手机号码"},
+		{"no phone", healthcode.GuardianBinding{Reason: "核实"}, "监护人手机号码：应为 11 位手机号码"},
+		{"blank reason", healthcode.GuardianBinding{GuardianPhone: "13812341234", Reason: "  "}, "原因：请填写确认监护关系的依据，不超过 200 字"},
+		{"long reason", healthcode.GuardianBinding{GuardianPhone: "13812341234", Reason: strings.Repeat("因", 201)}, "原因：请填写确认监护关系的依据，不超过 200 字"},
+		{"longest reason", healthcode.GuardianBinding{GuardianPhone: "13812341234", Reason: strings.Repeat("因", 200)}, ""},
+	} {
+		wantInvalid(t, c.name, c.in.Validate(), c.msg)
+	}
+}
+
+func TestGuardianUnbindingValidate(t *testing.T) {
+	t.Parallel()
+	in := healthcode.GuardianUnbinding{Reason: " 监护关系变更 "}
+	if err := in.Validate(); err != nil || in.Reason != "监护关系变更" {
+		t.Fatalf("%+v: %v", in, err)
+	}
+	for _, c := range []struct {
+		name, reason, msg string
+	}{
+		{"blank", " ", "原因：请填写解除绑定的原因，不超过 200 字"},
+		{"long", strings.Repeat("因", 201), "原因：请填写解除绑定的原因，不超过 200 字"},
+		{"longest", strings.Repeat("因", 200), ""},
+	} {
+		wantInvalid(t, c.name, (&healthcode.GuardianUnbinding{Reason: c.reason}).Validate(), c.msg)
+	}
+}

@@ -1,7 +1,6 @@
 package healthcode
 
 import (
-	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -222,13 +221,8 @@ func (in *DeclarationInput) Validate(now time.Time, phoneOptional bool) error {
 	if utf8.RuneCountInString(in.Employer) > 100 {
 		return FieldError("工作单位", "不超过 100 个字")
 	}
-	if math.IsNaN(in.Temperature) || in.Temperature < 35.0 || in.Temperature > 42.0 {
-		return FieldError("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
-	}
-	for _, s := range in.Symptoms {
-		if _, ok := KnownSymptoms[s]; !ok {
-			return FieldError("症状", "未知症状 %q", Truncate(s, 20))
-		}
+	if err := (CheckIn{Temperature: in.Temperature, Symptoms: in.Symptoms}).Validate(); err != nil {
+		return err
 	}
 	earliest := DayStart(now).Add(-DeclarationWindow)
 	today := DayStart(now)

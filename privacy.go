@@ -22,18 +22,19 @@ type PrivacyService interface {
 	// another person as its own).
 	ClaimOwnPerson(ctx context.Context, in ClaimInput) (*Person, error)
 	// BindGuardian binds a person of the caller's community to the resident
-	// account with guardianPhone as its guardian (社区确认的监护关系), ending
+	// account with in.GuardianPhone as its guardian (社区确认的监护关系), ending
 	// any other guardian's binding; the person may be an adult who cannot
 	// use a phone. Audited, with the reason. Who may call it: staff with
 	// person.declare at the person's residence. Errors: UNAUTHENTICATED,
-	// INVALID (phone, empty reason), FORBIDDEN, NOT_FOUND (person, or no
-	// account with that phone), CONFLICT (the person holds their own code).
-	BindGuardian(ctx context.Context, personID int64, guardianPhone, reason string) (*GuardianshipEvent, error)
+	// INVALID (in.Validate: phone, empty reason), FORBIDDEN, NOT_FOUND
+	// (person, or no account with that phone), CONFLICT (the person holds
+	// their own code).
+	BindGuardian(ctx context.Context, personID int64, in GuardianBinding) (*GuardianshipEvent, error)
 	// UnbindGuardian ends a person's guardian binding. Audited, with the
 	// reason. Who may call it: staff with person.declare at the person's
-	// residence. Errors: UNAUTHENTICATED, INVALID (empty reason), FORBIDDEN,
-	// NOT_FOUND (person, or no guardian binding).
-	UnbindGuardian(ctx context.Context, personID int64, reason string) (*GuardianshipEvent, error)
+	// residence. Errors: UNAUTHENTICATED, INVALID (in.Validate: empty
+	// reason), FORBIDDEN, NOT_FOUND (person, or no guardian binding).
+	UnbindGuardian(ctx context.Context, personID int64, in GuardianUnbinding) (*GuardianshipEvent, error)
 	// Guardianships returns every binding and unbinding of a person, oldest
 	// first. Who may call it: the resident for their own person or a
 	// dependent (personID 0: their own); staff with person.read at the

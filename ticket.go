@@ -397,9 +397,9 @@ type DeadlineProcessor interface {
 
 // Validate normalises the new ticket in place (texts trimmed) and checks the
 // subject, the description and the caller's phone (optional), in that order.
-// The kind, urgency and channel are the hotline's (package hotline checks
-// them), the evidence's content needs sniffing, and the place and person
-// need the database: TicketService checks those. Any caller may call it.
+// The kind and urgency are the hotline's: hotline.ValidateNew checks them
+// and the evidence, then calls this; the channel, the place and the person
+// are TicketService's checks. Any caller may call it.
 // Errors: INVALID naming the field.
 func (in *NewTicket) Validate() error {
 	var err error

@@ -107,7 +107,7 @@ func TestScenarioTripAbroad(t *testing.T) {
 		map[string]any{"travel": []any{map[string]any{"place": "ABROAD:US", "from": day(-5), "to": day(-2)}}}))
 	wantCode(t, "after the trip", code, "RED", "R1")
 	reason := code["clauses"].([]any)[0].(map[string]any)["reason"].(string)
-	if !strings.Contains(reason, "US") || !strings.Contains(reason, "一(一)") {
+	if !strings.Contains(reason, "在境外（美国）旅居") || !strings.Contains(reason, "一(一)") {
 		t.Fatalf("R1 reason does not cite the trip and Annex 1 一(一): %s", reason)
 	}
 	s.Clock.Advance(15 * 24 * time.Hour)

@@ -19,12 +19,12 @@ func (r *mutationResolver) ClaimOwnCode(ctx context.Context, docType healthcode.
 
 // BindGuardian is the resolver for the bindGuardian field.
 func (r *mutationResolver) BindGuardian(ctx context.Context, personID int64, guardianPhone string, reason string) (*healthcode.GuardianshipEvent, error) {
-	return r.Privacy.BindGuardian(ctx, personID, guardianPhone, reason)
+	return r.Privacy.BindGuardian(ctx, personID, healthcode.GuardianBinding{GuardianPhone: guardianPhone, Reason: reason})
 }
 
 // UnbindGuardian is the resolver for the unbindGuardian field.
 func (r *mutationResolver) UnbindGuardian(ctx context.Context, personID int64, reason string) (*healthcode.GuardianshipEvent, error) {
-	return r.Privacy.UnbindGuardian(ctx, personID, reason)
+	return r.Privacy.UnbindGuardian(ctx, personID, healthcode.GuardianUnbinding{Reason: reason})
 }
 
 // RequestCodeReview is the resolver for the requestCodeReview field.

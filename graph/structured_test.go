@@ -46,6 +46,16 @@ func TestStructuredClausesAndFacts(t *testing.T) {
 		t.Fatalf("Y2 check-ins = %v, want 2 of 14", y2["checkIns"])
 	}
 
+	r1 := ""
+	for _, c := range s.Do(t, token, `query { myCode { clauses { id reason } } }`, nil).MustData(t)["myCode"].(map[string]any)["clauses"].([]any) {
+		if c := c.(map[string]any); c["id"] == "R1" {
+			r1 = c["reason"].(string)
+		}
+	}
+	if !strings.Contains(r1, "在境外（美国）旅居") {
+		t.Errorf("R1 reason = %q, want the country named in Chinese", r1)
+	}
+
 	const q = `query { myFacts { kind id summary when place placeName medicalKind note temperature symptoms colour pending } }`
 	byKey := map[string]map[string]any{}
 	for _, f := range s.Do(t, token, q, nil).MustData(t)["myFacts"].([]any) {
@@ -54,7 +64,8 @@ func TestStructuredClausesAndFacts(t *testing.T) {
 		switch f["kind"] {
 		case "STAY":
 			if f["place"] == "ABROAD:US" {
-				if f["placeName"] != "" || f["when"] != day(-10)+" 至 "+day(-9) || f["medicalKind"] != nil || f["temperature"] != nil {
+				// Named by its country, as the clause reason names it.
+				if f["placeName"] != "境外（美国）" || f["when"] != day(-10)+" 至 "+day(-9) || f["medicalKind"] != nil || f["temperature"] != nil {
 					t.Errorf("trip = %v", f)
 				}
 			} else if f["place"] == "4201" {

@@ -13,5 +13,6 @@
 // with the state machine.
 //
 // The package depends only on the standard library and the root package
-// healthcode (for error codes).
+// healthcode (for error codes, and the root type of a new ticket, which
+// ValidateNew checks together with this package's enums).
 package hotline

@@ -906,8 +906,9 @@ func (s *CheckpointService) RegisteredTypes(ctx context.Context, region string) 
 }
 
 // AddTrustedIssuer implements healthcode.CheckpointService: province
-// administrators (trust.manage at 61). The document is parsed strictly and
-// only in.IssuerID's entry and keys are kept; a window given in the input
+// administrators (trust.manage at 61). The input is checked by
+// credential.ValidateNewIssuer: the document is parsed strictly and only
+// in.IssuerID's entry and keys are kept; a window given in the input
 // replaces the document's.
 // Errors: UNAUTHENTICATED, FORBIDDEN, INVALID (issuer id, our own id,
 // document, issuer missing from it or without keys, empty window, name),
@@ -917,37 +918,8 @@ func (s *CheckpointService) AddTrustedIssuer(ctx context.Context, in healthcode.
 	if err != nil {
 		return nil, err
 	}
-	in.IssuerID = strings.TrimSpace(in.IssuerID)
-	if !credential.ValidIssuerID(in.IssuerID) {
-		return nil, healthcode.FieldError("签发方标识", "格式不正确")
-	}
-	if in.IssuerID == credential.IssuerProvince {
-		return nil, healthcode.FieldError("签发方标识", "不能将本省平台自身加入互信名单")
-	}
-	ks, err := credential.ParseKeySet(in.KeysJSON)
+	tk, err := credential.ValidateNewIssuer(&in)
 	if err != nil {
-		return nil, err
-	}
-	tk, ok := ks.IssuerKeys(in.IssuerID)
-	if !ok || len(tk.Keys) == 0 {
-		return nil, healthcode.FieldError("密钥集", "未包含签发方 %s 的公钥", in.IssuerID)
-	}
-	if in.ValidFrom == nil {
-		in.ValidFrom = tk.Issuer.ValidFrom
-	}
-	if in.ValidUntil == nil {
-		in.ValidUntil = tk.Issuer.ValidUntil
-	}
-	if in.ValidFrom != nil && in.ValidUntil != nil && !in.ValidFrom.Before(*in.ValidUntil) {
-		return nil, healthcode.FieldError("有效期", "开始时间须早于结束时间")
-	}
-	if strings.TrimSpace(in.Name) == "" {
-		in.Name = tk.Issuer.Name
-	}
-	if in.Name == "" {
-		in.Name = credential.IssuerName(in.IssuerID)
-	}
-	if in.Name, err = healthcode.ValidText("签发方名称", in.Name, 1, 100); err != nil {
 		return nil, err
 	}
 	keys, err := json.Marshal(tk.Keys)

@@ -709,13 +709,8 @@ func (s *CodeService) CheckIn(ctx context.Context, personID int64, in healthcode
 	if err != nil {
 		return nil, err
 	}
-	if !(in.Temperature >= 35.0 && in.Temperature <= 42.0) { // NaN too
-		return nil, healthcode.FieldError("体温", "应在 35.0 至 42.0 ℃ 之间，请重新测量")
-	}
-	for _, sy := range in.Symptoms {
-		if _, ok := healthcode.KnownSymptoms[sy]; !ok {
-			return nil, healthcode.FieldError("症状", "未知症状 %q", healthcode.Truncate(sy, 20))
-		}
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
 	pid, err := ownPerson(ctx, s.DB.Pool, a, personID)
 	if err != nil {

@@ -671,10 +671,12 @@ func (db *DB) personFacts(ctx context.Context, pid int64) ([]*healthcode.Fact, e
 		return nil, err
 	}
 	for _, f := range facts {
-		// A place outside the region tree (another province) is named by
-		// the national divisions; an unknown code keeps no name.
+		// A place outside the region tree is named as clause reasons name
+		// it (divisions.PlaceLabel): another province by the national
+		// divisions, a place abroad by its country (境外（日本）); an
+		// unknown region code keeps no name.
 		if f.PlaceName == "" && f.Place != "" {
-			if n := divisions.Label(f.Place); n != f.Place {
+			if n := divisions.PlaceLabel(f.Place); n != f.Place {
 				f.PlaceName = n
 			}
 		}

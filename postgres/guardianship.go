@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -189,18 +188,15 @@ func (s *PrivacyService) communityPerson(ctx context.Context, tx *Tx, a *healthc
 }
 
 // BindGuardian implements healthcode.PrivacyService.
-func (s *PrivacyService) BindGuardian(ctx context.Context, pid int64, guardianPhone, reason string) (*healthcode.GuardianshipEvent, error) {
+func (s *PrivacyService) BindGuardian(ctx context.Context, pid int64, in healthcode.GuardianBinding) (*healthcode.GuardianshipEvent, error) {
 	a, err := staffOnly(ctx)
 	if err != nil {
 		return nil, err
 	}
-	guardianPhone, reason = strings.TrimSpace(guardianPhone), strings.TrimSpace(reason)
-	if !healthcode.ValidPhone(guardianPhone) {
-		return nil, healthcode.FieldError("监护人手机号码", "应为 11 位手机号码")
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
-	if reason == "" || utf8.RuneCountInString(reason) > 200 {
-		return nil, healthcode.FieldError("原因", "请填写确认监护关系的依据，不超过 200 字")
-	}
+	guardianPhone, reason := in.GuardianPhone, in.Reason
 	var ev *healthcode.GuardianshipEvent
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
 		region, err := s.communityPerson(ctx, tx, a, pid)
@@ -241,15 +237,15 @@ func (s *PrivacyService) BindGuardian(ctx context.Context, pid int64, guardianPh
 }
 
 // UnbindGuardian implements healthcode.PrivacyService.
-func (s *PrivacyService) UnbindGuardian(ctx context.Context, pid int64, reason string) (*healthcode.GuardianshipEvent, error) {
+func (s *PrivacyService) UnbindGuardian(ctx context.Context, pid int64, in healthcode.GuardianUnbinding) (*healthcode.GuardianshipEvent, error) {
 	a, err := staffOnly(ctx)
 	if err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
-	if reason == "" || utf8.RuneCountInString(reason) > 200 {
-		return nil, healthcode.FieldError("原因", "请填写解除绑定的原因，不超过 200 字")
+	if err := in.Validate(); err != nil {
+		return nil, err
 	}
+	reason := in.Reason
 	var ev *healthcode.GuardianshipEvent
 	err = s.DB.InTx(ctx, func(tx *Tx) error {
 		region, err := s.communityPerson(ctx, tx, a, pid)

@@ -4,16 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"healthcode"
 	"healthcode/hotline"
 )
-
-// maxRatingCommentRunes bounds the comment of a resident's rating.
-const maxRatingCommentRunes = 500
 
 // RateTicket implements healthcode.TicketService.
 func (s *TicketService) RateTicket(ctx context.Context, id int64, satisfaction, comment string) (*healthcode.Ticket, error) {
@@ -25,11 +21,8 @@ func (s *TicketService) RateTicket(ctx context.Context, id int64, satisfaction, 
 		return nil, healthcode.Errorf(healthcode.ENOTFOUND, "工单不存在")
 	}
 	sat := hotline.Satisfaction(satisfaction)
-	if !sat.Valid() {
-		return nil, healthcode.FieldError("满意度", "应为 SATISFIED、BASICALLY_SATISFIED 或 DISSATISFIED")
-	}
-	if utf8.RuneCountInString(comment) > maxRatingCommentRunes {
-		return nil, healthcode.FieldError("评价内容", "不超过 %d 个字", maxRatingCommentRunes)
+	if err := (hotline.Rating{Satisfaction: sat, Comment: comment}).Validate(); err != nil {
+		return nil, err
 	}
 	var out *healthcode.Ticket
 	err = s.DB.InTx(ctx, func(tx *Tx) error {

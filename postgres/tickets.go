@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,32 +219,10 @@ func (s *TicketService) FileAppeal(ctx context.Context, in healthcode.NewTicket)
 }
 
 func (s *TicketService) create(ctx context.Context, a *healthcode.Actor, in healthcode.NewTicket) (*healthcode.Ticket, error) {
-	if !hotline.Kind(in.Kind).Valid() {
-		return nil, healthcode.FieldError("工单类型", "应为 CONSULTATION、COMPLAINT、SUGGESTION 或 CODE_APPEAL")
-	}
-	if in.Urgency == "" {
-		in.Urgency = string(hotline.Normal)
-	}
-	if !hotline.Urgency(in.Urgency).Valid() {
-		return nil, healthcode.FieldError("紧急程度", "应为 NORMAL 或 URGENT")
-	}
-	if err := in.Validate(); err != nil {
+	if err := hotline.ValidateNew(&in); err != nil {
 		return nil, err
 	}
-	if in.Kind == string(hotline.CodeAppeal) && in.PersonID == 0 {
-		return nil, healthcode.FieldError("申诉人", "赋码申诉须关联人员")
-	}
-	var evidenceType string
-	if len(in.Evidence) > 0 {
-		if len(in.Evidence) > healthcode.MaxEvidenceBytes {
-			return nil, healthcode.FieldError("证明材料", "文件不能超过 512 KB")
-		}
-		evidenceType = http.DetectContentType(in.Evidence)
-		if (evidenceType != "image/png" && evidenceType != "image/jpeg" && evidenceType != "application/pdf") ||
-			(in.EvidenceContentType != "" && in.EvidenceContentType != evidenceType) {
-			return nil, healthcode.FieldError("证明材料", "只接受 PNG、JPEG 图片或 PDF 文件")
-		}
-	}
+	evidenceType := in.EvidenceContentType // sniffed by ValidateNew
 	var callerHash, callerEnc []byte
 	var callerMasked string
 	if in.CallerPhone != "" {

@@ -299,9 +299,7 @@ func (e *evaluator) stayRisk(c *Clause, cr *ClauseResult) bool {
 		b = appendStayPeriod(b, s)
 		switch level {
 		case Abroad:
-			b = append(b, "境外("...)
-			b = append(b, s.Place[len(AbroadPrefix):]...)
-			b = append(b, ')')
+			b = append(b, stayPlace(s)...)
 			seen[0] = true
 		case High:
 			b = appendPlace(b, s, "高风险地区")
@@ -938,16 +936,25 @@ func SymptomLabel(s string) string {
 	return s
 }
 
-// appendPlace appends the name of a stay's region and, in brackets, its
-// risk level: its PlaceName when storage gave one, else the division's
-// name (湖北省武汉市武昌区（中风险地区）, divisions.Label), which keeps the
-// code of a place it cannot name inside the brackets (湖北省武汉市武昌区
-// （420106001，中风险地区）), or is the code when nothing is known.
-func appendPlace(b []byte, s *Stay, level string) []byte {
-	name := s.PlaceName
-	if name == "" {
-		name = divisions.Label(s.Place)
+// stayPlace names a stay's place in reasons: its PlaceName when storage gave
+// one, else divisions.PlaceLabel — the country of a stay abroad in Chinese
+// (境外（美国）), the division's name of a region (湖北省武汉市武昌区), which
+// keeps the code of a place it cannot name in brackets, or the code when
+// nothing is known. Facts and appeal subjects name places with the same
+// function.
+func stayPlace(s *Stay) string {
+	if s.PlaceName != "" {
+		return s.PlaceName
 	}
+	return divisions.PlaceLabel(s.Place)
+}
+
+// appendPlace appends the name of a stay's region (stayPlace) and, in
+// brackets, its risk level: 湖北省武汉市武昌区（中风险地区）, or inside the
+// brackets that keep the code of a place it cannot name (湖北省武汉市武昌区
+// （420106001，中风险地区）).
+func appendPlace(b []byte, s *Stay, level string) []byte {
+	name := stayPlace(s)
 	if rest, ok := strings.CutSuffix(name, "）"); ok {
 		b = append(b, rest...)
 		b = append(b, "，"...)

@@ -183,8 +183,7 @@ func ExplainGreen(f *Facts, rs *RuleSet, now time.Time) ClauseResult {
 		b = appendStayPeriod(b, s)
 		switch level, _ := e.riskOf(s.Place); level {
 		case Abroad:
-			b = append(b, s.Place...)
-			b = append(b, "（境外）"...)
+			b = append(b, stayPlace(s)...)
 		case High:
 			b = appendPlace(b, s, "高风险地区")
 		case Medium:

@@ -7092,8 +7092,8 @@ type Fact {
   """STAY: the region code (any province) or ABROAD:<ISO 3166 alpha-2>; empty for other kinds."""
   place: String!
   """
-  STAY: the name of a Shaanxi region ("雁塔区"), or of a place in another province with its ancestors ("湖北省武汉市");
-  empty for places abroad, unknown codes and other kinds.
+  STAY: the name of a Shaanxi region ("雁塔区"), of a place in another province with its ancestors ("湖北省武汉市"), or of a
+  place abroad by its country ("境外（日本）", as clause reasons name it); empty for unknown codes and other kinds.
   """
   placeName: String!
   """MEDICAL: the event's kind; null for other kinds."""
