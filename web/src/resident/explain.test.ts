@@ -19,7 +19,9 @@ describe('explaining a code', () => {
     expect(factsFor({ factIds: [], factKind: null }, facts)).toHaveLength(0)
   })
   it('says facts from their fields, actors and causes in words', () => {
-    expect(factText(fact('STAY', '1', { place: 'ABROAD:US', when: '2026-10-28 至 2026-10-29' }))).toBe('境外·美国 2026-10-28 至 2026-10-29')
+    expect(factText(fact('STAY', '1', { place: 'ABROAD:US', when: '2026-10-28 至 2026-10-29' }))).toBe('境外（美国） 2026-10-28 至 2026-10-29')
+    // The API's name wins over the web's own list (a country the list does not have).
+    expect(factText(fact('STAY', '1', { place: 'ABROAD:BR', placeName: '境外（巴西）', when: '2026-10-28' }))).toBe('境外（巴西） 2026-10-28')
     expect(factText(fact('STAY', '1', { place: '4201', when: '2026-10-28 起至今' }))).toBe('湖北省（4201） 2026-10-28 起至今')
     expect(factText(fact('STAY', '1', { place: '610113', placeName: '雁塔区', when: '2026-10-28 09:00', temperature: 38.6 }))).toBe('雁塔区 2026-10-28 09:00 38.6℃')
     expect(factText(fact('MEDICAL', '1', { medicalKind: 'CONFIRMED', when: '2026-11-21 10:00' }))).toBe('确诊 2026-11-21 10:00')

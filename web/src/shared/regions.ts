@@ -24,13 +24,16 @@ export const countries: ReadonlyArray<{ code: string; name: string }> = [
   { code: 'TH', name: '泰国' }, { code: 'MY', name: '马来西亚' }, { code: 'IR', name: '伊朗' },
 ]
 
-/** A readable name for a place code: 陕西 codes need the API; others are named here. */
+/**
+ * A readable name for a place code: the name the API gave (names, e.g. a fact's placeName) first; otherwise
+ * places abroad and other provinces are named here as the API names them (境外（美国）), 陕西 codes need the API.
+ */
 export function placeLabel(place: string, names: Record<string, string> = {}): string {
+  if (names[place]) return names[place]!
   if (place.startsWith('ABROAD:')) {
     const iso = place.slice(7)
-    return `境外·${countries.find((c) => c.code === iso)?.name ?? iso}`
+    return `境外（${countries.find((c) => c.code === iso)?.name ?? iso}）`
   }
-  if (names[place]) return names[place]!
   const prov = provinces.find((p) => place.startsWith(p.code))
   if (prov) return place.length === 2 ? prov.name : `${prov.name}（${place}）`
   return place
