@@ -50,6 +50,10 @@ type Options struct {
 	// (default 5 s): its subscriptions end within this of a logout or of
 	// the session's expiry.
 	SessionRecheck time.Duration
+	// LoaderWait is how long a request's dataloaders gather keys before they
+	// read a batch (default DefaultLoaderWait). Tests that count statements
+	// raise it, so that a slow machine does not split a page into batches.
+	LoaderWait time.Duration
 	// RateLimiter, when set, limits the root fields by RateLimits
 	// (DefaultRateLimits when nil; DefaultRateRule for fields not in it).
 	RateLimiter healthcode.RateLimiter
@@ -180,7 +184,7 @@ func NewHandler(r *Resolver, opts Options) http.Handler {
 			return next(ctx)
 		})
 	}
-	return LoaderMiddleware(r, srv)
+	return LoaderMiddleware(r, opts.LoaderWait, srv)
 }
 
 // watchSession calls check every interval (5 s when 0) until ctx ends, and

@@ -30,19 +30,27 @@ type Loaders struct {
 
 type loadersKey struct{}
 
+// DefaultLoaderWait is how long a request's dataloaders gather keys before
+// they read a batch, unless Options.LoaderWait says otherwise.
+const DefaultLoaderWait = time.Millisecond
+
 // LoaderMiddleware puts a fresh set of loaders over res's services in each
-// request's context.
-func LoaderMiddleware(res *Resolver, next http.Handler) http.Handler {
-	wait := dataloadgen.WithWait(time.Millisecond)
+// request's context; they gather keys for wait (DefaultLoaderWait when 0)
+// before each batch. Entry points reach it through NewHandler.
+func LoaderMiddleware(res *Resolver, wait time.Duration, next http.Handler) http.Handler {
+	if wait <= 0 {
+		wait = DefaultLoaderWait
+	}
+	gather := dataloadgen.WithWait(wait)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l := &Loaders{
-			Region:      dataloadgen.NewLoader(res.RegionService.FindRegions, wait),
-			RegionName:  dataloadgen.NewLoader(res.RegionService.RegionNames, wait),
-			Attribution: dataloadgen.NewLoader(res.StaffService.Attributions, wait),
-			Code:        dataloadgen.NewLoader(res.CodeService.CodesOf, wait, dataloadgen.WithoutCache()),
-			Grants:      dataloadgen.NewLoader(res.StaffService.GrantsOfStaff, wait, dataloadgen.WithoutCache()),
-			Steps:       dataloadgen.NewLoader(res.TicketService.StepsOfTickets, wait, dataloadgen.WithoutCache()),
-			Rating:      dataloadgen.NewLoader(res.TicketService.Ratings, wait, dataloadgen.WithoutCache()),
+			Region:      dataloadgen.NewLoader(res.RegionService.FindRegions, gather),
+			RegionName:  dataloadgen.NewLoader(res.RegionService.RegionNames, gather),
+			Attribution: dataloadgen.NewLoader(res.StaffService.Attributions, gather),
+			Code:        dataloadgen.NewLoader(res.CodeService.CodesOf, gather, dataloadgen.WithoutCache()),
+			Grants:      dataloadgen.NewLoader(res.StaffService.GrantsOfStaff, gather, dataloadgen.WithoutCache()),
+			Steps:       dataloadgen.NewLoader(res.TicketService.StepsOfTickets, gather, dataloadgen.WithoutCache()),
+			Rating:      dataloadgen.NewLoader(res.TicketService.Ratings, gather, dataloadgen.WithoutCache()),
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loadersKey{}, l)))
 	})

@@ -89,6 +89,9 @@ type Options struct {
 	// NoCodeCache turns the resident code cache off (on by default, as
 	// healthcode serve has it).
 	NoCodeCache bool
+	// LoaderWait is graph.Options.LoaderWait (tests that count statements
+	// raise it).
+	LoaderWait time.Duration
 }
 
 // TestKey is the personal-data key of tests.
@@ -176,7 +179,7 @@ func Setup(t testing.TB, opts Options) *Bundle {
 	}
 	gql := graph.NewHandler(res, graph.Options{Dev: opts.Dev, DepthLimit: opts.DepthLimit, Logger: log, Observer: observer,
 		Authenticate: res.AuthService.Authenticate, RateLimiter: opts.RateLimiter, RateLimits: opts.RateLimits,
-		ApproxRateLimiter: opts.ApproxRateLimiter, SessionRecheck: 100 * time.Millisecond})
+		ApproxRateLimiter: opts.ApproxRateLimiter, SessionRecheck: 100 * time.Millisecond, LoaderWait: opts.LoaderWait})
 	var gqlHandler http.Handler = gql
 	if opts.WrapGraphQL != nil {
 		gqlHandler = opts.WrapGraphQL(gql)
