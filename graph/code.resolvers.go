@@ -29,6 +29,11 @@ func (r *areaRiskResolver) Level(ctx context.Context, obj *healthcode.AreaRisk) 
 	return model.RiskLevel(obj.Level), nil
 }
 
+// SetBy is the resolver for the setBy field.
+func (r *areaRiskResolver) SetBy(ctx context.Context, obj *healthcode.AreaRisk) (*healthcode.Attribution, error) {
+	return r.attribution(ctx, obj.Actor)
+}
+
 // RequestID is the resolver for the requestId field.
 func (r *areaRiskResolver) RequestID(ctx context.Context, obj *healthcode.AreaRisk) (*int64, error) {
 	if obj.RequestID == 0 {

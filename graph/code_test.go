@@ -512,6 +512,12 @@ func TestScenarioArrivalFromMediumArea(t *testing.T) {
 	if len(risks) != 1 || risks[0].(map[string]any)["regionName"] != "湖北省武汉市武昌区" {
 		t.Fatalf("areaRisks(42) = %v, want 420106 named 湖北省武汉市武昌区", risks)
 	}
+	// The console names who set it.
+	risks = s.Do(t, officer, `query { areaRisks(region: "42") { actor setBy { subject name role } } }`, nil).MustData(t)["areaRisks"].([]any)
+	if by, _ := risks[0].(map[string]any)["setBy"].(map[string]any); by == nil || by["subject"] != risks[0].(map[string]any)["actor"] ||
+		by["name"] == "" || by["role"] != "卫生健康人员" {
+		t.Fatalf("areaRisks(42) setBy = %v, want the officer", risks)
+	}
 	reason := code["clauses"].([]any)[0].(map[string]any)["reason"].(string)
 	for _, want := range []string{"2026-11-01在湖北省武汉市武昌区（中风险地区）旅居，来自中风险地区", "须离开满14天且自离开次日起连续14天每日健康打卡体温正常、无症状方可转绿", "（附件1 一(二)、四(三)）"} {
 		if !strings.Contains(reason, want) {

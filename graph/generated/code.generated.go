@@ -22,6 +22,8 @@ type AreaRiskResolver interface {
 	RegionName(ctx context.Context, obj *healthcode.AreaRisk) (string, error)
 	Level(ctx context.Context, obj *healthcode.AreaRisk) (model.RiskLevel, error)
 
+	SetBy(ctx context.Context, obj *healthcode.AreaRisk) (*healthcode.Attribution, error)
+
 	RequestID(ctx context.Context, obj *healthcode.AreaRisk) (*int64, error)
 	ApprovedBy(ctx context.Context, obj *healthcode.AreaRisk) (*healthcode.Attribution, error)
 }
@@ -232,6 +234,38 @@ func (ec *executionContext) _AreaRisk_actor(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_AreaRisk_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AreaRisk", field, false, false, "String")
+}
+
+func (ec *executionContext) _AreaRisk_setBy(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRisk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AreaRisk_setBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AreaRisk().SetBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *healthcode.Attribution) graphql.Marshaler {
+			return ec.marshalOAttribution2ᚖhealthcodeᚐAttribution(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AreaRisk_setBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AreaRisk",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Attribution(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AreaRisk_pending(ctx context.Context, field graphql.CollectedField, obj *healthcode.AreaRisk) (ret graphql.Marshaler) {
@@ -2824,6 +2858,12 @@ func (ec *executionContext) _AreaRisk(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "setBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AreaRisk_setBy(ctx, field, obj)
+				})
 		case "pending":
 			out.Values[i] = ec._AreaRisk_pending(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -165,6 +165,7 @@ type ComplexityRoot struct {
 		RegionCode func(childComplexity int) int
 		RegionName func(childComplexity int) int
 		RequestID  func(childComplexity int) int
+		SetBy      func(childComplexity int) int
 	}
 
 	AreaRiskPreview struct {
@@ -1532,6 +1533,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AreaRisk.RequestID(childComplexity), true
+	case "AreaRisk.setBy":
+		if e.ComplexityRoot.AreaRisk.SetBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AreaRisk.SetBy(childComplexity), true
 
 	case "AreaRiskPreview.changed":
 		if e.ComplexityRoot.AreaRiskPreview.Changed == nil {
@@ -7058,7 +7065,10 @@ type AreaRisk {
   level: RiskLevel!
   from: Time!
   reason: String!
+  """Who set it, as stored (staff:12; system for levels set by the platform)."""
   actor: String!
+  """Who set it, described as the audit log describes actors (name, roles, region)."""
+  setBy: Attribution
   """A HIGH level, or the lowering of one, waits for a second health officer and is not in force until approved."""
   pending: Boolean!
   """The colour change request of a pending designation."""
@@ -8674,6 +8684,8 @@ func (ec *executionContext) childFields_AreaRisk(ctx context.Context, field grap
 		return ec.fieldContext_AreaRisk_reason(ctx, field)
 	case "actor":
 		return ec.fieldContext_AreaRisk_actor(ctx, field)
+	case "setBy":
+		return ec.fieldContext_AreaRisk_setBy(ctx, field)
 	case "pending":
 		return ec.fieldContext_AreaRisk_pending(ctx, field)
 	case "requestId":

@@ -63,12 +63,17 @@ describe('AreaRiskPage', () => {
     ctx.handlers.AreaRiskList = () => ({
       areaRisks: [
         { id: '1', regionCode: '420106', regionName: '湖北省武汉市武昌区', level: 'MEDIUM', from: '2026-11-20T00:00:00Z', reason: '武昌区中风险', actor: 'staff:1' },
-        { id: '2', regionCode: '610113', regionName: '雁塔区', level: 'HIGH', from: '2026-11-21T00:00:00Z', reason: '聚集性疫情', actor: 'staff:1' },
+        { id: '2', regionCode: '610113', regionName: '雁塔区', level: 'HIGH', from: '2026-11-21T00:00:00Z', reason: '聚集性疫情', actor: 'staff:1',
+          setBy: { name: '雁塔区卫健人员', role: '卫生健康人员' } },
       ],
     })
     const w = await mountPage()
-    const cells = w.findAll('[data-testid=risk-table] tbody tr').map((r) => r.find('td').text())
+    const rows = w.findAll('[data-testid=risk-table] tbody tr')
+    const cells = rows.map((r) => r.find('td').text())
     expect(cells).toEqual(['湖北省武汉市武昌区420106', '雁塔区610113'])
+    // Who set it: the officer's name and role; the stored subject when the API names nobody.
+    const setBy = rows.map((r) => r.findAll('td')[4]!.text())
+    expect(setBy).toEqual(['staff:1', '雁塔区卫健人员卫生健康人员'])
     w.unmount()
   }, 30_000)
 
